@@ -1,0 +1,316 @@
+"""The layer catalog: a validated manifest of constraint layers.
+
+A catalog is a YAML file with a top-level ``layers:`` list.  Each entry names a
+layer ``id``, its ``kind`` (``red_line``, ``control_unit``, ...), the ``source``
+file (relative to the catalog, or any URI GDAL understands) and optionally the
+``layer`` inside a multi-layer file, plus titles, encoding, CRS, a field
+mapping, official totals and provenance.  The schema rejects unknown keys and
+codes written as numbers (YAML 1.1 reads ``0101`` as 65 and ``NO`` as false),
+with a one-line message naming the entry and the key.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import CatalogError
+
+__all__ = [
+    "DEFAULT_CATALOG",
+    "KINDS",
+    "Catalog",
+    "FieldMap",
+    "KindInfo",
+    "LayerEntry",
+    "Provenance",
+    "parse_layer_spec",
+    "read_catalog",
+]
+
+#: The bundled Shanghai demonstration catalog.
+DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "layers" / "catalog.yml"
+
+
+class KindInfo(BaseModel):
+    """What a layer kind is and which geometries it holds."""
+
+    model_config = ConfigDict(frozen=True)
+    geometry: Literal["polygon", "line", "point"]
+    title_zh: str
+    title_en: str
+
+
+#: Layer kinds the toolkit knows.  Extend this mapping to add a kind.
+KINDS: dict[str, KindInfo] = {
+    "red_line": KindInfo(
+        geometry="polygon", title_zh="生态保护红线", title_en="Ecological protection red line"
+    ),
+    "development_boundary": KindInfo(
+        geometry="polygon", title_zh="城镇开发边界", title_en="Urban development boundary"
+    ),
+    "basic_farmland": KindInfo(
+        geometry="polygon", title_zh="永久基本农田", title_en="Permanent basic farmland"
+    ),
+    "water": KindInfo(geometry="polygon", title_zh="河湖水面", title_en="Rivers and lakes"),
+    "water_source_zone": KindInfo(
+        geometry="polygon",
+        title_zh="饮用水水源保护区",
+        title_en="Drinking-water source protection zones",
+    ),
+    "nature_reserve": KindInfo(
+        geometry="polygon", title_zh="自然保护区", title_en="Nature reserves"
+    ),
+    "control_unit": KindInfo(
+        geometry="polygon", title_zh="生态环境管控单元", title_en="Environmental control units"
+    ),
+    "district": KindInfo(geometry="polygon", title_zh="行政区", title_en="Districts"),
+    "sea_area": KindInfo(geometry="polygon", title_zh="海域", title_en="Sea area"),
+    "forest": KindInfo(geometry="polygon", title_zh="森林", title_en="Forest"),
+    "park": KindInfo(
+        geometry="polygon", title_zh="公园绿地", title_en="Parks and public open space"
+    ),
+    "industrial_park": KindInfo(
+        geometry="polygon", title_zh="产业园区", title_en="Industrial parks"
+    ),
+    "wetland": KindInfo(geometry="polygon", title_zh="湿地", title_en="Wetlands"),
+    "coastline": KindInfo(geometry="line", title_zh="岸线", title_en="Coastline"),
+    "shoreline": KindInfo(geometry="line", title_zh="长江岸线", title_en="Yangtze shoreline"),
+    "population": KindInfo(geometry="point", title_zh="人口点", title_en="Population points"),
+}
+
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class FieldMap(_Strict):
+    """Which columns of the source hold the standard attributes."""
+
+    id: str | None = None
+    name: str | None = None
+    name_en: str | None = None
+    category: str | None = None
+    unit_code: str | None = None
+    realm: str | None = None
+    level: str | None = None
+    district: str | None = None
+
+    def mapped(self) -> dict[str, str]:
+        """The standard attribute -> source column pairs that are set."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class Provenance(_Strict):
+    """Where a layer comes from and whether it is authoritative."""
+
+    status: Literal["authoritative", "demonstration", "unknown"]
+    source: str
+    vintage: str | None = None
+    licence: str | None = None
+    url: str | None = None
+    note: str | None = None
+
+
+class Subtotals(_Strict):
+    """Official figures per value of one column (e.g. red line by ``realm``)."""
+
+    by: str
+    values: dict[str, float]
+
+
+class SubCounts(_Strict):
+    """Official feature counts per value of one column (e.g. units by ``category``)."""
+
+    by: str
+    values: dict[str, int]
+
+
+class LayerEntry(_Strict):
+    """One layer of a catalog."""
+
+    id: str
+    kind: str
+    source: str
+    layer: str | None = None
+    title_zh: str | None = None
+    title_en: str | None = None
+    encoding: str | None = None
+    crs: str | None = None
+    fields: FieldMap = Field(default_factory=FieldMap)
+    official_total_km2: float | None = None
+    official_total_source: str | None = None
+    official_subtotals_km2: Subtotals | None = None
+    official_count: int | None = None
+    official_subcounts: SubCounts | None = None
+    official_count_source: str | None = None
+    positional_tolerance_m: float | None = Field(default=None, ge=0)
+    provenance: Provenance | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("must start with a letter and hold only letters, digits, _ . -")
+        return value
+
+    @field_validator("kind")
+    @classmethod
+    def _check_kind(cls, value: str) -> str:
+        if value not in KINDS:
+            raise ValueError(f"unknown kind {value!r} (known: {', '.join(KINDS)})")
+        return value
+
+    @property
+    def kind_info(self) -> KindInfo:
+        return KINDS[self.kind]
+
+    @property
+    def is_demonstration(self) -> bool:
+        return self.provenance is not None and self.provenance.status == "demonstration"
+
+    def title(self, lang: str = "en") -> str:
+        if lang == "zh":
+            return self.title_zh or self.kind_info.title_zh
+        return self.title_en or self.kind_info.title_en
+
+
+class Catalog(_Strict):
+    """A validated catalog.  ``path`` is the file it was read from (sources resolve against it)."""
+
+    version: str | None = None
+    title: str | None = None
+    note: str | None = None
+    layers: list[LayerEntry]
+    path: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path is not None else Path.cwd()
+
+    def by_id(self, layer_id: str) -> LayerEntry:
+        for entry in self.layers:
+            if entry.id == layer_id:
+                return entry
+        raise CatalogError(f"{self._name()}: no layer with id {layer_id!r}")
+
+    def of_kind(self, kind: str) -> list[LayerEntry]:
+        return [e for e in self.layers if e.kind == kind]
+
+    def _name(self) -> str:
+        return self.path.name if self.path else "catalog"
+
+    def with_layers(self, extra: list[LayerEntry]) -> Catalog:
+        """A new catalog where ``extra`` entries replace the catalog's layers of their kinds."""
+        kinds = {e.kind for e in extra}
+        kept = [e for e in self.layers if e.kind not in kinds]
+        taken = {e.id for e in kept}
+        renamed = []
+        for entry in extra:
+            new_id, n = entry.id, 1
+            while new_id in taken:
+                n += 1
+                new_id = f"{entry.id}_{n}"
+            taken.add(new_id)
+            renamed.append(entry.model_copy(update={"id": new_id}))
+        return self.model_copy(update={"layers": kept + renamed})
+
+
+def _describe(exc: ValidationError, raw: dict, name: str) -> str:
+    err = exc.errors()[0]
+    loc = list(err["loc"])
+    where = name
+    if len(loc) >= 2 and loc[0] == "layers" and isinstance(loc[1], int):
+        index = loc[1]
+        layers = raw.get("layers") or []
+        ident = layers[index].get("id") if isinstance(layers[index], dict) else None
+        where = (
+            f"{name}: layer {ident!r} (entry {index + 1})"
+            if ident
+            else f"{name}: entry {index + 1}"
+        )
+        loc = loc[2:]
+    key = ".".join(str(p) for p in loc) or "(entry)"
+    typ, msg = err["type"], err["msg"]
+    if typ == "extra_forbidden":
+        text = "unknown key"
+    elif typ == "missing":
+        text = "required key is missing"
+    elif typ == "string_type":
+        text = f"must be a string, got {err['input']!r}; quote codes and ids in YAML (e.g. '0101')"
+    else:
+        text = msg.removeprefix("Value error, ")
+    n_more = len(exc.errors()) - 1
+    more = f" (and {n_more} more problem{'s' if n_more > 1 else ''})" if n_more else ""
+    return f"{where}: key {key!r}: {text}{more}"
+
+
+def read_catalog(path: str | Path | None = None) -> Catalog:
+    """Read and validate a catalog file (the bundled demonstration catalog by default).
+
+    Raises
+    ------
+    CatalogError
+        For a missing or unparsable file, an unknown key, an unknown kind, a
+        code written as a number or a duplicate id; the message names the entry
+        and the key.
+    """
+    path = Path(path) if path is not None else DEFAULT_CATALOG
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CatalogError(f"catalog not found: {name}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"cannot read catalog {name}: {exc}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise CatalogError(f"{name}: not valid YAML{at}") from None
+    if not isinstance(raw, dict) or "layers" not in raw:
+        raise CatalogError(f"{name}: expected a mapping with a top-level 'layers:' list")
+    if not isinstance(raw["layers"], list) or not raw["layers"]:
+        raise CatalogError(f"{name}: 'layers' must be a non-empty list")
+    try:
+        catalog = Catalog.model_validate({**raw, "path": None})
+    except ValidationError as exc:
+        raise CatalogError(_describe(exc, raw, name)) from None
+    seen: set[str] = set()
+    for i, entry in enumerate(catalog.layers, 1):
+        if entry.id in seen:
+            raise CatalogError(f"{name}: layer {entry.id!r} (entry {i}): key 'id': duplicate id")
+        seen.add(entry.id)
+    return catalog.model_copy(update={"path": path.resolve()})
+
+
+def parse_layer_spec(spec: str) -> LayerEntry:
+    """Parse a ``KIND=PATH`` command-line layer into a catalog entry.
+
+    The path is taken relative to the current directory.  A CRS may follow
+    the path after ``@`` (``red_line=mine.shp@EPSG:4549``) for files without one.
+    """
+    kind, sep, rest = spec.partition("=")
+    kind = kind.strip()
+    if not sep or not kind or not rest.strip():
+        raise CatalogError(f"--layer {spec!r}: expected KIND=PATH (e.g. red_line=redline.gpkg)")
+    if kind not in KINDS:
+        raise CatalogError(f"--layer {spec!r}: unknown kind {kind!r} (known: {', '.join(KINDS)})")
+    source, _, crs = rest.strip().partition("@")
+    source_path = Path(source)
+    if "://" not in source and not source.startswith("/vsi"):
+        source = str(source_path.resolve())
+    return LayerEntry(
+        id=kind,
+        kind=kind,
+        source=source,
+        crs=crs or None,
+        provenance=Provenance(status="unknown", source=f"user file {source_path.name} (--layer)"),
+    )

@@ -1,0 +1,405 @@
+"""Layer checks: official totals, control-unit tiling, and the three control lines.
+
+Every check is measured in the equal-area working CRS, so areas agree with
+geodesic areas.  A check passes, fails, or is skipped (with the reason) when
+the catalog lacks a layer it needs; a skipped check never counts as a pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from itertools import combinations
+from typing import Literal
+
+import numpy as np
+import pyproj
+import shapely
+
+from .crs import WGS84, WORKING_CRS
+from .layerset import Layer, LayerSet, load_catalog
+
+__all__ = [
+    "Check",
+    "CheckResult",
+    "LayerSummary",
+    "check_layers",
+    "coverage_problems",
+    "overlap_pieces",
+]
+
+Status = Literal["pass", "fail", "skip"]
+
+#: Tolerance on official totals, km².
+TOTAL_TOLERANCE_KM2 = 0.05
+#: Gap/overlap pieces smaller than this (m²) are floating-point slivers and ignored.
+SLIVER_M2 = 10.0
+_TO_WGS84 = pyproj.Transformer.from_crs(WORKING_CRS, WGS84, always_xy=True)
+_MAX_PLACES = 10
+#: The three control lines of 三区三线, pairwise.
+THREE_LINES = ("red_line", "development_boundary", "basic_farmland")
+
+
+@dataclass
+class Place:
+    """Where a problem is: a representative point (lon/lat) and the area of the piece."""
+
+    lon: float
+    lat: float
+    area_m2: float
+    features: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Check:
+    """The outcome of one check."""
+
+    check: str
+    status: Status
+    message: str
+    layer: str | None = None
+    measured: float | None = None
+    expected: float | None = None
+    difference: float | None = None
+    unit: str | None = None
+    source: str | None = None
+    places: list[Place] = field(default_factory=list)
+
+
+@dataclass
+class LayerSummary:
+    """Per-layer facts shown by ``zoning layers check``."""
+
+    id: str
+    kind: str
+    title_en: str
+    title_zh: str
+    status: str
+    features: int
+    area_km2: float | None
+    repaired: int
+    dropped: int
+    input_crs: str | None
+    encoding: str | None
+    bounds_wgs84: tuple[float, float, float, float] | None
+    load_report: dict
+
+
+@dataclass
+class CheckResult:
+    """All layer summaries and checks of one run."""
+
+    layers: list[LayerSummary]
+    checks: list[Check]
+    catalog: str
+    demonstration: bool
+    tolerance_km2: float
+    sliver_m2: float
+
+    @property
+    def ok(self) -> bool:
+        """True when no check failed."""
+        return all(c.status != "fail" for c in self.checks)
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "fail"]
+
+    def to_dict(self) -> dict:
+        return {
+            "catalog": self.catalog,
+            "demonstration_data": self.demonstration,
+            "ok": self.ok,
+            "tolerance_km2": self.tolerance_km2,
+            "sliver_m2": self.sliver_m2,
+            "layers": [asdict(s) for s in self.layers],
+            "checks": [asdict(c) for c in self.checks],
+        }
+
+
+def _places(pieces: np.ndarray, labels: list[list[str]] | None = None) -> list[Place]:
+    if len(pieces) == 0:
+        return []
+    areas = shapely.area(pieces)
+    order = np.argsort(-areas)[:_MAX_PLACES]
+    points = shapely.point_on_surface(pieces[order])
+    lon, lat = _TO_WGS84.transform(shapely.get_x(points), shapely.get_y(points))
+    return [
+        Place(
+            lon=round(float(x), 6),
+            lat=round(float(y), 6),
+            area_m2=round(float(areas[i]), 2),
+            features=labels[i] if labels else [],
+        )
+        for x, y, i in zip(np.atleast_1d(lon), np.atleast_1d(lat), order, strict=True)
+    ]
+
+
+def _polygon_parts(geom, sliver_m2: float) -> np.ndarray:
+    if geom is None or geom.is_empty:
+        return np.empty(0, dtype=object)
+    parts = shapely.get_parts(geom)
+    parts = parts[np.isin(shapely.get_type_id(parts), [3, 6])]
+    return parts[shapely.area(parts) >= sliver_m2]
+
+
+def overlap_pieces(geoms: np.ndarray, ids: np.ndarray, sliver_m2: float = SLIVER_M2):
+    """Pairwise overlaps inside one layer: (pieces, [[id_a, id_b], ...]), slivers dropped.
+
+    Uses an STRtree, so the cost grows with the number of touching pairs, not n².
+    """
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if len(left) == 0:
+        return np.empty(0, dtype=object), []
+    inter = shapely.intersection(geoms[left], geoms[right])
+    pieces, labels = [], []
+    for geom, a, b in zip(inter, left, right, strict=True):
+        for part in _polygon_parts(geom, sliver_m2):
+            pieces.append(part)
+            labels.append([str(ids[a]), str(ids[b])])
+    return np.array(pieces, dtype=object), labels
+
+
+def coverage_problems(units: Layer, territory, sliver_m2: float = SLIVER_M2) -> dict:
+    """Gaps, overlaps and spill-over of a unit layer against its territory (polygon)."""
+    geoms = units.gdf.geometry.to_numpy()
+    ids = units.gdf["feature_id"].to_numpy()
+    covered = shapely.union_all(geoms)
+    gaps = _polygon_parts(shapely.difference(territory, covered), sliver_m2)
+    outside = _polygon_parts(shapely.difference(covered, territory), sliver_m2)
+    overlaps, labels = overlap_pieces(geoms, ids, sliver_m2)
+    return {"gaps": gaps, "overlaps": overlaps, "overlap_labels": labels, "outside": outside}
+
+
+def _summary(layer: Layer) -> LayerSummary:
+    e, r = layer.entry, layer.report
+    area = layer.area_km2() if layer.entry.kind_info.geometry == "polygon" else None
+    return LayerSummary(
+        id=e.id,
+        kind=e.kind,
+        title_en=e.title("en"),
+        title_zh=e.title("zh"),
+        status=e.provenance.status if e.provenance else "unknown",
+        features=r.features,
+        area_km2=None if area is None else round(area, 4),
+        repaired=r.repaired,
+        dropped=r.dropped,
+        input_crs=r.input_crs,
+        encoding=r.encoding,
+        bounds_wgs84=r.bounds_wgs84,
+        load_report=r.to_dict(),
+    )
+
+
+def _total_checks(layer: Layer, tol: float) -> list[Check]:
+    e = layer.entry
+    out: list[Check] = []
+    if e.official_total_km2 is not None:
+        measured = layer.area_km2()
+        out.append(
+            _compare(
+                "official_total",
+                e.id,
+                "total",
+                measured,
+                e.official_total_km2,
+                tol,
+                e.official_total_source,
+            )
+        )
+    if e.official_subtotals_km2 is not None:
+        by = e.official_subtotals_km2.by
+        col = _column(layer, by)
+        for value, expected in e.official_subtotals_km2.values.items():
+            sel = layer.gdf.geometry[layer.gdf[col].astype(str) == value].to_numpy()
+            measured = float(shapely.area(shapely.union_all(sel))) / 1e6 if len(sel) else 0.0
+            out.append(
+                _compare(
+                    "official_subtotal",
+                    e.id,
+                    f"{by}={value}",
+                    measured,
+                    expected,
+                    tol,
+                    e.official_total_source,
+                )
+            )
+    if e.official_count is not None:
+        n = len(layer.gdf)
+        out.append(_count_check(e.id, "count", n, e.official_count, e.official_count_source))
+    if e.official_subcounts is not None:
+        by = e.official_subcounts.by
+        col = _column(layer, by)
+        for value, expected in e.official_subcounts.values.items():
+            n = int((layer.gdf[col].astype(str) == value).sum())
+            out.append(
+                _count_check(e.id, f"count {by}={value}", n, expected, e.official_count_source)
+            )
+    return out
+
+
+def _column(layer: Layer, name: str) -> str:
+    from .errors import LayerDataError
+
+    if name in layer.gdf.columns:
+        return name
+    raise LayerDataError(
+        f"layer {layer.id!r}: official subtotals are by {name!r}, a column the layer does not have"
+    )
+
+
+def _compare(check, layer_id, what, measured, expected, tol, source) -> Check:
+    diff = measured - expected
+    ok = abs(diff) <= tol
+    return Check(
+        check=check,
+        status="pass" if ok else "fail",
+        layer=layer_id,
+        measured=round(measured, 4),
+        expected=expected,
+        difference=round(diff, 4),
+        unit="km2",
+        source=source,
+        message=f"{layer_id} {what}: {measured:.2f} km² vs official {expected:.2f} km² "
+        f"(difference {diff:+.3f} km², tolerance ±{tol} km²)",
+    )
+
+
+def _count_check(layer_id, what, n, expected, source) -> Check:
+    return Check(
+        check="official_count",
+        status="pass" if n == expected else "fail",
+        layer=layer_id,
+        measured=n,
+        expected=expected,
+        difference=n - expected,
+        unit="features",
+        source=source,
+        message=f"{layer_id} {what}: {n} vs official {expected}",
+    )
+
+
+def _union_of(layers: list[Layer]):
+    geoms = [g for layer in layers for g in layer.gdf.geometry.to_numpy()]
+    return shapely.union_all(np.array(geoms, dtype=object)) if geoms else None
+
+
+def _coverage_checks(ls: LayerSet, sliver_m2: float) -> list[Check]:
+    out: list[Check] = []
+    unit_layers = ls.of_kind("control_unit")
+    territory_layers = ls.of_kind("district") + ls.of_kind("sea_area")
+    for units in unit_layers:
+        if not territory_layers:
+            out.append(
+                Check(
+                    "coverage",
+                    "skip",
+                    f"{units.id}: no district or sea_area layer to check the tiling against",
+                    layer=units.id,
+                )
+            )
+            continue
+        territory = _union_of(territory_layers)
+        p = coverage_problems(units, territory, sliver_m2)
+        names = "+".join(t.id for t in territory_layers)
+        for key, label in (
+            ("gaps", "gaps"),
+            ("overlaps", "overlaps"),
+            ("outside", "outside the territory"),
+        ):
+            pieces = p[key]
+            area = float(shapely.area(pieces).sum()) if len(pieces) else 0.0
+            labels = p["overlap_labels"] if key == "overlaps" else None
+            out.append(
+                Check(
+                    check=f"coverage_{key}",
+                    status="fail" if len(pieces) else "pass",
+                    layer=units.id,
+                    measured=round(area / 1e6, 6),
+                    expected=0.0,
+                    difference=round(area / 1e6, 6),
+                    unit="km2",
+                    message=f"{units.id} vs {names}: {len(pieces)} {label} piece(s), "
+                    f"{area / 1e6:.4f} km² (pieces under {sliver_m2:g} m² ignored)",
+                    places=_places(pieces, labels),
+                )
+            )
+    return out
+
+
+def _three_line_checks(ls: LayerSet, sliver_m2: float) -> list[Check]:
+    out: list[Check] = []
+    unions = {}
+    for kind in THREE_LINES:
+        layers = ls.of_kind(kind)
+        unions[kind] = (_union_of(layers), "+".join(x.id for x in layers)) if layers else None
+    for a, b in combinations(THREE_LINES, 2):
+        name = f"three_lines {a} ∩ {b}"
+        if unions[a] is None or unions[b] is None:
+            missing = a if unions[a] is None else b
+            out.append(Check("three_lines", "skip", f"{name}: no {missing} layer in the catalog"))
+            continue
+        pieces = _polygon_parts(shapely.intersection(unions[a][0], unions[b][0]), sliver_m2)
+        area = float(shapely.area(pieces).sum()) if len(pieces) else 0.0
+        out.append(
+            Check(
+                check="three_lines",
+                status="fail" if len(pieces) else "pass",
+                layer=f"{unions[a][1]} ∩ {unions[b][1]}",
+                measured=round(area / 1e6, 6),
+                expected=0.0,
+                difference=round(area / 1e6, 6),
+                unit="km2",
+                message=f"{a} ∩ {b}: {len(pieces)} overlap piece(s), {area / 1e6:.4f} km² "
+                f"(the three control lines must not overlap)",
+                places=_places(pieces),
+            )
+        )
+    return out
+
+
+def check_layers(
+    layers: LayerSet | None = None,
+    *,
+    tolerance_km2: float = TOTAL_TOLERANCE_KM2,
+    sliver_m2: float = SLIVER_M2,
+) -> CheckResult:
+    """Check every layer of a catalog, as ``zoning layers check`` does.
+
+    Parameters
+    ----------
+    layers : LayerSet, optional
+        From :func:`zoning.load_catalog`; the demonstration catalog by default.
+    tolerance_km2 : float
+        Allowed difference from an official total (default 0.05 km²).
+    sliver_m2 : float
+        Gap and overlap pieces smaller than this are ignored (default 10 m²).
+
+    Returns
+    -------
+    CheckResult
+        ``.ok`` is False when any check failed.
+
+    Notes
+    -----
+    Reads every layer.  The tiling check unions the unit layer and its
+    territory once and finds overlaps with an STRtree, so it scales with the
+    number of neighbouring pairs.
+    """
+    ls = layers if layers is not None else load_catalog()
+    summaries = [_summary(layer) for layer in ls]
+    checks: list[Check] = []
+    for layer in ls:
+        checks.extend(_total_checks(layer, tolerance_km2))
+    checks.extend(_coverage_checks(ls, sliver_m2))
+    checks.extend(_three_line_checks(ls, sliver_m2))
+    return CheckResult(
+        layers=summaries,
+        checks=checks,
+        catalog=str(ls.catalog.path) if ls.catalog.path else "catalog",
+        demonstration=ls.is_demonstration,
+        tolerance_km2=tolerance_km2,
+        sliver_m2=sliver_m2,
+    )

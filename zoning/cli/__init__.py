@@ -1,0 +1,33 @@
+"""The ``zoning`` command line: a thin click layer over the library (one module per command)."""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from ._common import configure_logging
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="zoning")
+@click.option("-v", "--verbose", count=True, help="More log output (repeatable).")
+@click.option("-q", "--quiet", count=True, help="Less log output (repeatable).")
+def main(verbose: int, quiet: int) -> None:
+    """Screen project sites against Shanghai's ecological zoning.
+
+    The bundled layers are DEMONSTRATION data, not the official red line.
+    """
+    configure_logging(verbose, quiet)
+
+
+def _register() -> None:
+    from .demo import demo
+    from .layers import layers
+    from .seeds import seeds
+
+    main.add_command(layers)
+    main.add_command(seeds)
+    main.add_command(demo)
+
+
+_register()

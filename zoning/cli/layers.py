@@ -1,0 +1,175 @@
+"""``zoning layers``: list and check the layers of a catalog."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..checks import SLIVER_M2, TOTAL_TOLERANCE_KM2, CheckResult, check_layers
+from ._common import DEMO_BANNER, catalog_options, format_table, handle_errors, load_layers
+
+
+@click.group("layers")
+def layers() -> None:
+    """List and check constraint layers."""
+
+
+@layers.command("list")
+@catalog_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@handle_errors
+def list_layers(catalog_path: str | None, layer_specs: tuple[str, ...], fmt: str) -> None:
+    """List the catalog's layers (without reading them)."""
+    ls = load_layers(catalog_path, layer_specs)
+    rows = [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "title_zh": e.title("zh"),
+            "title_en": e.title("en"),
+            "source": ls.source_of(e.id),
+            "layer": e.layer,
+            "status": e.provenance.status if e.provenance else "unknown",
+        }
+        for e in ls.catalog.layers
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if ls.is_demonstration:
+        click.echo(DEMO_BANNER)
+    click.echo(
+        format_table(
+            ["id", "kind", "title", "status", "source"],
+            [
+                [
+                    r["id"],
+                    r["kind"],
+                    r["title_zh"] + " / " + r["title_en"],
+                    r["status"],
+                    r["source"] + (f" ({r['layer']})" if r["layer"] else ""),
+                ]
+                for r in rows
+            ],
+        )
+    )
+
+
+@layers.command("check")
+@catalog_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--tolerance-km2",
+    type=click.FloatRange(min=0),
+    default=TOTAL_TOLERANCE_KM2,
+    show_default=True,
+    help="Allowed difference from an official total.",
+)
+@click.option(
+    "--sliver-m2",
+    type=click.FloatRange(min=0),
+    default=SLIVER_M2,
+    show_default=True,
+    help="Ignore gap/overlap pieces smaller than this.",
+)
+@handle_errors
+def check(
+    catalog_path: str | None,
+    layer_specs: tuple[str, ...],
+    fmt: str,
+    tolerance_km2: float,
+    sliver_m2: float,
+) -> None:
+    """Check layers: counts, areas, official totals, control-unit tiling, three-line overlaps.
+
+    Exit code 0 when every check passes, 1 when a check fails, 2 for input errors.
+    """
+    ls = load_layers(catalog_path, layer_specs)
+    result = check_layers(ls, tolerance_km2=tolerance_km2, sliver_m2=sliver_m2)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_check(result))
+    raise SystemExit(0 if result.ok else 1)
+
+
+def render_check(result: CheckResult) -> str:
+    """The human-readable report of ``zoning layers check``."""
+    out = []
+    if result.demonstration:
+        out.append(DEMO_BANNER)
+    out.append(f"catalog: {result.catalog}")
+    out.append("")
+    rows = []
+    for s in result.layers:
+        b = s.bounds_wgs84
+        bounds = f"{b[0]:.3f},{b[1]:.3f} .. {b[2]:.3f},{b[3]:.3f}" if b else "-"
+        rows.append(
+            [
+                s.id,
+                s.kind,
+                s.status,
+                s.features,
+                "-" if s.area_km2 is None else f"{s.area_km2:.2f}",
+                s.repaired,
+                s.dropped,
+                s.input_crs,
+                s.encoding,
+                bounds,
+            ]
+        )
+    out.append(
+        format_table(
+            [
+                "layer",
+                "kind",
+                "status",
+                "features",
+                "area km²",
+                "repaired",
+                "dropped",
+                "input CRS",
+                "encoding",
+                "bounds (lon,lat)",
+            ],
+            rows,
+        )
+    )
+    notes = [(s.id, n) for s in result.layers for n in s.load_report["notes"]]
+    repaired = [
+        (s.id, s.load_report["repaired_ids"], s.load_report["dropped_ids"])
+        for s in result.layers
+        if s.repaired or s.dropped
+    ]
+    for layer_id, fixed, dropped in repaired:
+        if fixed:
+            out.append(
+                f"  {layer_id}: repaired {', '.join(fixed[:10])}{' …' if len(fixed) > 10 else ''}"
+            )
+        if dropped:
+            out.append(
+                f"  {layer_id}: dropped (null/empty) {', '.join(dropped[:10])}"
+                f"{' …' if len(dropped) > 10 else ''}"
+            )
+    for layer_id, note in notes:
+        out.append(f"  {layer_id}: {note}")
+    out.append("")
+    for c in result.checks:
+        out.append(f"{c.status.upper():4}  {c.message}")
+        if c.source and c.check.startswith("official"):
+            out.append(f"      source: {c.source}")
+        for p in c.places:
+            feats = f" [{', '.join(p.features)}]" if p.features else ""
+            out.append(f"      at {p.lon:.5f}, {p.lat:.5f}: {p.area_m2:,.0f} m²{feats}")
+    counts = {k: sum(c.status == k for c in result.checks) for k in ("pass", "fail", "skip")}
+    out.append("")
+    out.append(
+        f"checks: {counts['pass']} pass, {counts['fail']} fail, {counts['skip']} skipped"
+        f" -> {'OK' if result.ok else 'FAILED'}"
+    )
+    return "\n".join(out)

@@ -1,0 +1,218 @@
+"""Coordinate reference systems: the working CRS, CRS parsing, GCJ-02 and BD-09.
+
+The toolkit measures everything in one metric working CRS, a Lambert azimuthal
+equal-area projection centred on Shanghai on the CGCS2000 ellipsoid.  It is
+equal-area by construction, so planar areas agree with geodesic areas
+(``pyproj.Geod``) to far better than 0.01 % for features inside Shanghai, and
+its linear scale error stays below 0.01 % within about 180 km of the centre,
+which covers the city and its estuary and sea waters.  (A Gauss-Krüger zone
+whose central meridian lies 1-2 degrees away distorts areas by 0.02-0.1 %.)
+
+GCJ-02 ("Mars coordinates", used by Amap/Gaode and Tencent maps) and BD-09
+(Baidu) are not datums PROJ knows: they are obfuscating shifts of WGS84 of
+roughly 300-600 m in Shanghai.  They are handled here as *pseudo-CRS*: the
+names ``gcj02`` and ``bd09`` are accepted wherever a CRS is, and coordinates
+are converted to WGS84 with the published forward formulas and an iterative
+inverse (round-trip error far below 1 mm).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pyproj
+import shapely
+
+from .errors import CRSError
+
+__all__ = [
+    "WGS84",
+    "WORKING_CRS",
+    "ParsedCRS",
+    "bd09_to_gcj02",
+    "bd09_to_wgs84",
+    "from_wgs84_geometries",
+    "gcj02_to_bd09",
+    "gcj02_to_wgs84",
+    "parse_crs",
+    "to_wgs84_geometries",
+    "wgs84_to_bd09",
+    "wgs84_to_gcj02",
+]
+
+#: The metric working CRS: Lambert azimuthal equal-area centred on Shanghai (CGCS2000 ellipsoid).
+WORKING_CRS = pyproj.CRS.from_proj4(
+    "+proj=laea +lat_0=31.2 +lon_0=121.45 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs +type=crs"
+)
+#: Geographic WGS84 with longitude first (the order GeoJSON and folium use).
+WGS84 = pyproj.CRS.from_epsg(4326)
+
+PSEUDO_CRS = ("gcj02", "bd09")
+
+# Published GCJ-02 constants (Krasovsky semi-major axis and an eccentricity squared).
+_GCJ_A = 6378245.0
+_GCJ_EE = 0.00669342162296594323
+_X_PI = np.pi * 3000.0 / 180.0
+
+
+@dataclass(frozen=True)
+class ParsedCRS:
+    """A CRS as declared by a user: a real CRS, or WGS84 plus a pseudo-CRS shift.
+
+    Attributes
+    ----------
+    crs : pyproj.CRS
+        The CRS the coordinates are in (for ``gcj02``/``bd09``: WGS84 geographic).
+    pseudo : str or None
+        ``"gcj02"``, ``"bd09"`` or ``None``.
+    label : str
+        What the user wrote, normalised (``"EPSG:4490"``, ``"gcj02"``).
+    """
+
+    crs: pyproj.CRS
+    pseudo: str | None
+    label: str
+
+
+def parse_crs(value: object, *, what: str = "crs") -> ParsedCRS:
+    """Parse a user-supplied CRS: ``EPSG:4490``, ``4490``, a WKT/PROJ string, ``gcj02``, ``bd09``.
+
+    Raises
+    ------
+    CRSError
+        When the value is not a CRS PROJ understands, naming ``what``.
+    """
+    if isinstance(value, pyproj.CRS):
+        return ParsedCRS(value, None, value.to_string())
+    if value is None or isinstance(value, bool):
+        raise CRSError(f"{what}: no CRS given")
+    text = str(value).strip()
+    low = text.lower().replace("-", "").replace("_", "")
+    if low in PSEUDO_CRS:
+        return ParsedCRS(WGS84, low, low)
+    if re.fullmatch(r"\d{4,6}", text):
+        text = f"EPSG:{text}"
+    try:
+        crs = pyproj.CRS.from_user_input(text)
+    except pyproj.exceptions.CRSError:
+        raise CRSError(
+            f"{what}: {value!r} is not a CRS PROJ understands "
+            "(use e.g. EPSG:4490, EPSG:4326, EPSG:4549, gcj02 or bd09)"
+        ) from None
+    auth = crs.to_authority()
+    label = f"{auth[0]}:{auth[1]}" if auth else crs.name
+    return ParsedCRS(crs, None, label)
+
+
+# --------------------------------------------------------------------------- GCJ-02
+
+
+def _in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    # The coarse rectangle every GCJ-02 implementation uses; outside it no shift is applied.
+    return (lon >= 72.004) & (lon <= 137.8347) & (lat >= 0.8293) & (lat <= 55.8271)
+
+
+def _gcj_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x = lon - 105.0
+    y = lat - 35.0
+    sqrt_abs_x = np.sqrt(np.abs(x))
+    common = (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sqrt_abs_x + common
+    dlat += (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+    dlat += (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sqrt_abs_x + common
+    dlon += (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+    dlon += (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    radlat = lat / 180.0 * np.pi
+    magic = 1.0 - _GCJ_EE * np.sin(radlat) ** 2
+    sqrtmagic = np.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_GCJ_A * (1.0 - _GCJ_EE)) / (magic * sqrtmagic) * np.pi)
+    dlon = (dlon * 180.0) / (_GCJ_A / sqrtmagic * np.cos(radlat) * np.pi)
+    inside = _in_china(lon, lat)
+    return np.where(inside, dlon, 0.0), np.where(inside, dlat, 0.0)
+
+
+def _arrays(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+
+
+def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Shift WGS84 longitude/latitude (degrees, arrays or scalars) to GCJ-02."""
+    lon, lat = _arrays(lon, lat)
+    dlon, dlat = _gcj_delta(lon, lat)
+    return lon + dlon, lat + dlat
+
+
+def _invert(forward, lon, lat, start) -> tuple[np.ndarray, np.ndarray]:
+    # Fixed-point iteration w <- w + (target - forward(w)); the shift's Jacobian is
+    # close to the identity, so this converges to ~1e-12 degrees in a few steps.
+    wlon, wlat = start
+    for _ in range(30):
+        flon, flat = forward(wlon, wlat)
+        elon, elat = lon - flon, lat - flat
+        wlon, wlat = wlon + elon, wlat + elat
+        if np.all(np.abs(elon) < 1e-12) and np.all(np.abs(elat) < 1e-12):
+            break
+    return wlon, wlat
+
+
+def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Convert GCJ-02 longitude/latitude to WGS84 (exact iterative inverse of the forward shift)."""
+    lon, lat = _arrays(lon, lat)
+    dlon, dlat = _gcj_delta(lon, lat)
+    return _invert(wgs84_to_gcj02, lon, lat, (lon - dlon, lat - dlat))
+
+
+def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Convert GCJ-02 longitude/latitude to Baidu BD-09."""
+    x, y = _arrays(lon, lat)
+    z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Convert Baidu BD-09 longitude/latitude to GCJ-02 (iterative exact inverse)."""
+    lon, lat = _arrays(lon, lat)
+    x, y = lon - 0.0065, lat - 0.006
+    z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
+    return _invert(gcj02_to_bd09, lon, lat, (z * np.cos(theta), z * np.sin(theta)))
+
+
+def wgs84_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Convert WGS84 longitude/latitude to BD-09 (via GCJ-02)."""
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+def bd09_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Convert BD-09 longitude/latitude to WGS84 (via GCJ-02)."""
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+_TO_WGS84 = {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
+_FROM_WGS84 = {"gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}
+
+
+def _apply(geoms, func):
+    def xy(coords: np.ndarray) -> np.ndarray:
+        lon, lat = func(coords[:, 0], coords[:, 1])
+        return np.column_stack([lon, lat])
+
+    return shapely.transform(np.asarray(geoms, dtype=object), xy)
+
+
+def to_wgs84_geometries(geoms, pseudo: str):
+    """Convert an array of shapely geometries from a pseudo-CRS (``gcj02``/``bd09``) to WGS84.
+
+    Vertices shared by neighbouring polygons map to identical points, so a
+    coverage stays a coverage.  2-D only (call after dropping Z).
+    """
+    return _apply(geoms, _TO_WGS84[pseudo])
+
+
+def from_wgs84_geometries(geoms, pseudo: str):
+    """Convert an array of WGS84 shapely geometries to a pseudo-CRS (``gcj02``/``bd09``)."""
+    return _apply(geoms, _FROM_WGS84[pseudo])

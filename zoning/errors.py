@@ -1,0 +1,36 @@
+"""One exception tree for the toolkit.
+
+Every class also inherits the matching built-in, so ``except OSError`` or
+``except ValueError`` keeps working for callers who do not know this package.
+The CLI turns any :class:`ZoningError` into a one-line message and exit code 2.
+"""
+
+from __future__ import annotations
+
+
+class ZoningError(Exception):
+    """Base class of every error raised on purpose by :mod:`zoning`."""
+
+
+class CatalogError(ZoningError, ValueError):
+    """The layer catalog is malformed: unknown key, wrong type, unknown kind."""
+
+
+class LayerReadError(ZoningError, OSError):
+    """A layer file is missing or cannot be read."""
+
+
+class LayerDataError(ZoningError, ValueError):
+    """A layer was read but its content is unusable (wrong geometry type, bad field)."""
+
+
+class CRSError(ZoningError, ValueError):
+    """A coordinate reference system is missing, unknown or contradictory."""
+
+
+class SeedsError(ZoningError, ValueError):
+    """The policy-target file (seeds/targets.yml) is malformed."""
+
+
+class ZoningWarning(UserWarning):
+    """Base class of the toolkit's warnings."""

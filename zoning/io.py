@@ -1,0 +1,521 @@
+"""Read any vector source GDAL reads into the working CRS, with an honest load report.
+
+Nothing is repaired silently: invalid geometries are repaired (and named),
+null and empty geometries are dropped (and named), Z is dropped (and noted),
+the text encoding used is recorded and the input CRS is kept in the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import struct
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pyproj
+import shapely
+
+from .catalog import LayerEntry
+from .crs import WGS84, WORKING_CRS, parse_crs, to_wgs84_geometries
+from .errors import CRSError, LayerDataError, LayerReadError
+
+__all__ = [
+    "LoadReport",
+    "atomic_path",
+    "detect_dbf_encoding",
+    "file_sha256",
+    "read_layer",
+    "resolve_source",
+]
+
+log = logging.getLogger(__name__)
+
+_GEOM_FAMILY = {
+    "Polygon": "polygon",
+    "MultiPolygon": "polygon",
+    "LineString": "line",
+    "MultiLineString": "line",
+    "LinearRing": "line",
+    "Point": "point",
+    "MultiPoint": "point",
+}
+#: Broad box around Shanghai (lon/lat); data outside it is measured less accurately.
+_SHANGHAI_REGION = (119.0, 29.5, 124.5, 33.0)
+_MAX_LISTED = 10
+#: Longest edge kept when reprojecting: 0.001 degree (about 100 m) or 100 m.
+_SEGMENT_DEG, _SEGMENT_M = 0.001, 100.0
+
+
+@dataclass
+class LoadReport:
+    """What happened while a layer was read.  Every field is plain data (JSON-ready)."""
+
+    layer_id: str
+    source: str
+    layer: str | None
+    driver: str | None = None
+    input_crs: str | None = None
+    crs_declared: bool = False
+    conversion: str | None = None
+    encoding: str | None = None
+    encoding_detected: bool = False
+    features_read: int = 0
+    features: int = 0
+    repaired: int = 0
+    repaired_ids: list[str] = field(default_factory=list)
+    dropped: int = 0
+    dropped_ids: list[str] = field(default_factory=list)
+    z_dropped: bool = False
+    sha256: str | None = None
+    bounds_wgs84: tuple[float, float, float, float] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve_source(entry: LayerEntry, base_dir: Path) -> str:
+    """The path or URI GDAL opens for ``entry``; relative paths resolve against the catalog."""
+    src = entry.source
+    if "://" in src or src.startswith("/vsi"):
+        return src
+    path = Path(src).expanduser()
+    if not path.is_absolute():
+        path = base_dir / path
+    return str(path)
+
+
+def file_sha256(path: str | Path) -> str | None:
+    """SHA-256 of a local file (or of all files of a Shapefile set), None for URIs."""
+    p = Path(path)
+    if not p.exists():
+        return None
+    digest = hashlib.sha256()
+    members = [p]
+    if p.suffix.lower() == ".shp":
+        members = sorted(q for q in p.parent.glob(p.stem + ".*") if q.is_file())
+    elif p.is_dir():
+        members = sorted(q for q in p.rglob("*") if q.is_file())
+    for member in members:
+        with member.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def _dbf_text_chunks(data: bytes) -> Iterator[bytes]:
+    """Field names and character field values of a dBase file, as raw bytes."""
+    if len(data) < 32:
+        return
+    n_records, header_len, record_len = struct.unpack("<IHH", data[4:12])
+    fields = []
+    pos = 32
+    while pos + 32 <= header_len and data[pos] != 0x0D:
+        desc = data[pos : pos + 32]
+        yield desc[:11].split(b"\x00", 1)[0]
+        fields.append((chr(desc[11]), desc[16]))
+        pos += 32
+    offset = header_len
+    for _ in range(n_records):
+        record = data[offset : offset + record_len]
+        if len(record) < record_len:
+            break
+        cursor = 1  # deletion flag
+        for ftype, width in fields:
+            if ftype in "CM":
+                yield record[cursor : cursor + width].rstrip(b" \x00")
+            cursor += width
+        offset += record_len
+
+
+def _decodes(chunks: list[bytes], encoding: str) -> bool:
+    # A multi-byte character cut by the field width is not proof of another encoding,
+    # so up to three trailing bytes may be dropped before a chunk counts as undecodable.
+    max_cut = 4 if encoding == "utf-8" else 2
+    for chunk in chunks:
+        for cut in range(max_cut):
+            try:
+                chunk[: len(chunk) - cut].decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            return False
+    return True
+
+
+def detect_dbf_encoding(dbf: bytes) -> str:
+    """Guess the encoding of a dBase (.dbf) file's text: ``UTF-8``, ``GB18030`` or ``ISO-8859-1``.
+
+    Pure ASCII and valid UTF-8 give ``UTF-8``; text that is not UTF-8 but
+    decodes as GB18030 (a superset of GBK and GB2312) gives ``GB18030``.
+    """
+    chunks = [c for c in _dbf_text_chunks(dbf) if c]
+    if _decodes(chunks, "utf-8"):
+        return "UTF-8"
+    if _decodes(chunks, "gb18030"):
+        return "GB18030"
+    return "ISO-8859-1"
+
+
+def _shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
+    """(encoding to use, how it was found) for a Shapefile without a declared encoding."""
+    local = path[len("/vsizip/") :] if path.startswith("/vsizip/") else path
+    if local.lower().endswith(".zip") and zipfile.is_zipfile(local):
+        with zipfile.ZipFile(local) as zf:
+            names = zf.namelist()
+            dbfs = [n for n in names if n.lower().endswith(".dbf")]
+            if layer:
+                dbfs = [n for n in dbfs if Path(n).stem == layer] or dbfs
+            if not dbfs:
+                return None, "no .dbf"
+            stem = dbfs[0][:-4]
+            if any(n.lower() == (stem + ".cpg").lower() for n in names):
+                return None, ".cpg"
+            return detect_dbf_encoding(zf.read(dbfs[0])), "detected"
+    p = Path(local)
+    if p.is_dir():
+        candidates = sorted(p.glob(f"{layer}.dbf" if layer else "*.dbf"))
+        if not candidates:
+            return None, "no .dbf"
+        p = candidates[0].with_suffix(".shp")
+    cpg = [q for q in p.parent.glob(p.stem + ".*") if q.suffix.lower() == ".cpg"]
+    if cpg:
+        return None, ".cpg"
+    dbf = [q for q in p.parent.glob(p.stem + ".*") if q.suffix.lower() == ".dbf"]
+    if not dbf:
+        return None, "no .dbf"
+    return detect_dbf_encoding(dbf[0].read_bytes()), "detected"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _open_info(path: str, entry: LayerEntry) -> dict:
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception as exc:
+        raise LayerReadError(
+            f"layer {entry.id!r}: cannot open {path}: {_first_line(exc)}"
+        ) from None
+    names = [str(n) for n in layers[:, 0]]
+    if entry.layer is None and len(names) > 1:
+        raise LayerReadError(
+            f"layer {entry.id!r}: {path} holds {len(names)} layers ({', '.join(names[:8])}); "
+            "set 'layer:' in the catalog"
+        )
+    if entry.layer is not None and entry.layer not in names:
+        raise LayerReadError(
+            f"layer {entry.id!r}: {path} has no layer {entry.layer!r} "
+            f"(it has: {', '.join(names[:8])})"
+        )
+    try:
+        return pyogrio.read_info(path, layer=entry.layer)
+    except Exception as exc:
+        raise LayerReadError(
+            f"layer {entry.id!r}: cannot read {path}: {_first_line(exc)}"
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _feature_ids(gdf: gpd.GeoDataFrame, entry: LayerEntry) -> np.ndarray:
+    col = entry.fields.id
+    if col is None:
+        return np.array([f"{entry.id}:{i + 1}" for i in range(len(gdf))], dtype=object)
+    return gdf[col].astype(str).to_numpy(dtype=object)
+
+
+def _resolve_crs(info_crs: str | None, entry: LayerEntry, source: str, report: LoadReport):
+    """Return (pyproj CRS of the stored coordinates, pseudo-CRS or None)."""
+    if entry.crs is not None:
+        declared = parse_crs(entry.crs, what=f"layer {entry.id!r}: key 'crs'")
+        report.crs_declared = True
+        if info_crs is not None:
+            file_crs = pyproj.CRS.from_user_input(info_crs)
+            if declared.pseudo is not None:
+                # GCJ-02/BD-09 data are routinely mislabelled as WGS84: the declaration wins,
+                # but only over a geographic label.
+                if not file_crs.is_geographic:
+                    raise CRSError(
+                        f"layer {entry.id!r}: declared {declared.label} but {source} is in the "
+                        f"projected CRS {info_crs}"
+                    )
+                report.notes.append(f"file labelled {info_crs}; declared {declared.label} used")
+            elif not file_crs.equals(declared.crs, ignore_axis_order=True):
+                raise CRSError(
+                    f"layer {entry.id!r}: declared crs {declared.label} contradicts the file's CRS "
+                    f"{info_crs} ({source}); remove 'crs:' or fix the file"
+                )
+        report.input_crs = declared.label
+        return declared.crs, declared.pseudo
+    if info_crs is None:
+        raise CRSError(
+            f"layer {entry.id!r}: {source} has no CRS and the catalog declares none; "
+            "add e.g. crs: EPSG:4490 (or gcj02 / bd09) to the entry"
+        )
+    report.input_crs = info_crs
+    return pyproj.CRS.from_user_input(info_crs), None
+
+
+def _check_coordinates(geoms: np.ndarray, crs: pyproj.CRS, entry: LayerEntry, source: str) -> None:
+    valid = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if len(valid) == 0:
+        return
+    xmin, ymin, xmax, ymax = shapely.total_bounds(valid)
+    if crs.is_geographic and (xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90):
+        raise CRSError(
+            f"layer {entry.id!r}: coordinates ({xmin:.0f}, {ymin:.0f}) .. ({xmax:.0f}, {ymax:.0f}) "
+            "in "
+            f"{source} are not degrees, but the CRS is geographic; declare the projected CRS"
+        )
+    code = crs.to_epsg()
+    if code is not None and 4534 <= code <= 4554 and xmax > 1_000_000:
+        raise CRSError(
+            f"layer {entry.id!r}: eastings up to {xmax:.0f} m carry a zone prefix, but EPSG:{code} "
+            "is a Gauss-Krüger 'CM' CRS without one; use the matching 'zone' code (EPSG:4513-4533)"
+        )
+    if code is not None and 4513 <= code <= 4533 and xmax < 1_000_000:
+        raise CRSError(
+            f"layer {entry.id!r}: eastings up to {xmax:.0f} m have no zone prefix, but EPSG:{code} "
+            "is a Gauss-Krüger 'zone' CRS that expects one; "
+            "use the matching 'CM' code (EPSG:4534-4554)"
+        )
+
+
+def read_layer(
+    entry: LayerEntry, base_dir: Path | str = "."
+) -> tuple[gpd.GeoDataFrame, LoadReport]:
+    """Read one catalog layer into the working CRS.
+
+    Parameters
+    ----------
+    entry : LayerEntry
+        The catalog entry.
+    base_dir : path
+        Directory that relative sources resolve against (the catalog's folder).
+
+    Returns
+    -------
+    (GeoDataFrame, LoadReport)
+        The features in :data:`zoning.crs.WORKING_CRS` with the standard
+        columns ``feature_id`` (str) and, where mapped, ``name``, ``name_en``,
+        ``category``, ``unit_code``, ``realm``, ``level``, ``district``, next
+        to the source's own columns; and the report of what was done.
+
+    Raises
+    ------
+    LayerReadError
+        Missing or unreadable source, unknown layer name.
+    CRSError
+        No CRS and none declared; a declared CRS that contradicts the file;
+        coordinates that do not fit the CRS.
+    LayerDataError
+        Geometries of the wrong type for the kind (named), a field mapping
+        naming a missing column, a code column holding numbers.
+
+    Notes
+    -----
+    Cost: one read, one ``make_valid`` pass over invalid features only, one
+    reprojection.  Pseudo-CRS (GCJ-02/BD-09) sources are converted vertex by
+    vertex to WGS84 before reprojection.
+    """
+    source = resolve_source(entry, Path(base_dir))
+    report = LoadReport(layer_id=entry.id, source=source, layer=entry.layer)
+    is_uri = "://" in source or source.startswith("/vsi")
+    if not is_uri and not Path(source).exists():
+        raise LayerReadError(f"layer {entry.id!r}: source file not found: {source}")
+    info = _open_info(source, entry)
+    report.driver = info.get("driver")
+    report.sha256 = None if is_uri else file_sha256(source)
+
+    encoding = entry.encoding
+    if encoding is not None:
+        report.encoding = encoding
+    elif report.driver == "ESRI Shapefile":
+        encoding, how = _shapefile_encoding(source, entry.layer)
+        if how == "detected":
+            report.encoding_detected = True
+            report.encoding = encoding
+            if encoding != "UTF-8":
+                report.notes.append(f"no .cpg: text decoded as {encoding} (detected)")
+        else:
+            report.encoding = info.get("encoding")
+    else:
+        report.encoding = info.get("encoding") or "UTF-8"
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gdf = pyogrio.read_dataframe(source, layer=entry.layer, encoding=encoding)
+    except Exception as exc:
+        raise LayerReadError(
+            f"layer {entry.id!r}: cannot read {source}: {_first_line(exc)}"
+        ) from None
+    report.features_read = len(gdf)
+
+    crs, pseudo = _resolve_crs(info.get("crs"), entry, source, report)
+
+    # Field mapping: every mapped column must exist.
+    mapped = entry.fields.mapped()
+    for key, column in mapped.items():
+        if column not in gdf.columns:
+            cols = ", ".join(c for c in gdf.columns if c != "geometry")
+            raise LayerDataError(
+                f"layer {entry.id!r}: fields.{key} names column {column!r}, "
+                f"which {Path(source).name} "
+                f"does not have (columns: {cols})"
+            )
+    ids = _feature_ids(gdf, entry)
+    if len(set(ids)) != len(ids):
+        report.notes.append("feature ids are not unique")
+
+    geoms = gdf.geometry.to_numpy()
+    _check_coordinates(geoms, crs, entry, source)
+
+    # Null / empty geometries: dropped and named.
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if shapely.has_z(geoms[~missing]).any():
+        geoms = shapely.force_2d(geoms)
+        report.z_dropped = True
+        report.notes.append("Z coordinates dropped")
+
+    # Geometry family must fit the kind.
+    family = entry.kind_info.geometry
+    types = shapely.get_type_id(geoms)
+    names = np.array(
+        [
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+            "GeometryCollection",
+        ],
+        dtype=object,
+    )
+    type_names = np.where(types >= 0, names[np.clip(types, 0, 7)], "None")
+    wrong = ~missing & np.array([_GEOM_FAMILY.get(t) != family for t in type_names])
+    if wrong.any():
+        bad = [
+            f"{i} ({t})"
+            for i, t in zip(ids[wrong][:_MAX_LISTED], type_names[wrong][:_MAX_LISTED], strict=True)
+        ]
+        raise LayerDataError(
+            f"layer {entry.id!r} (kind {entry.kind}) must hold {family}s, but {int(wrong.sum())} "
+            f"feature(s) are not: {', '.join(bad)}"
+        )
+
+    # Invalid polygons: repaired and named.
+    if family == "polygon":
+        invalid = ~missing & ~shapely.is_valid(geoms)
+        if invalid.any():
+            fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+            fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
+            geoms = geoms.copy()
+            geoms[invalid] = fixed
+            report.repaired = int(invalid.sum())
+            report.repaired_ids = [str(i) for i in ids[invalid]]
+            missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        report.dropped = int(missing.sum())
+        report.dropped_ids = [str(i) for i in ids[missing]]
+
+    keep = ~missing
+    if pseudo is not None:
+        geoms = geoms.copy()
+        geoms[keep] = to_wgs84_geometries(geoms[keep], pseudo)
+        report.conversion = f"{pseudo} -> WGS84 (zoning.crs)"
+
+    # Densify long edges before reprojecting: a straight edge in the source CRS is curved in
+    # the working CRS, and without this a T-junction between neighbours opens a sliver there.
+    geoms = geoms.copy()
+    geoms[keep] = shapely.segmentize(geoms[keep], _SEGMENT_DEG if crs.is_geographic else _SEGMENT_M)
+    out = gpd.GeoDataFrame(gdf.drop(columns="geometry"), geometry=geoms, crs=crs)
+    out = out.loc[keep].copy()
+    out.insert(0, "feature_id", ids[keep])
+    for key, column in mapped.items():
+        if key == "id":
+            continue
+        if key == "unit_code" and not all(isinstance(v, str) or v is None for v in out[column]):
+            raise LayerDataError(
+                f"layer {entry.id!r}: fields.unit_code column {column!r} holds numbers; unit codes "
+                "must be text (leading zeros and letters matter)"
+            )
+        out[key] = out[column].astype(object).where(out[column].notna(), None)
+    if len(out):
+        wgs = out.geometry.to_crs(WGS84)
+        bounds = tuple(float(round(b, 6)) for b in wgs.total_bounds)
+        report.bounds_wgs84 = bounds  # type: ignore[assignment]
+        if not _within(bounds, _SHANGHAI_REGION):
+            report.notes.append(
+                "extends beyond the Shanghai region: measurements there are less accurate"
+            )
+        out = out.to_crs(WORKING_CRS)
+        if not np.isfinite(out.total_bounds).all():
+            raise CRSError(
+                f"layer {entry.id!r}: coordinates could not be transformed from {report.input_crs}"
+            )
+    else:
+        out = out.set_crs(WORKING_CRS, allow_override=True)
+    report.features = len(out)
+    out.index = range(len(out))
+    log.info("read layer %s: %d features from %s", entry.id, len(out), source)
+    return out, report
+
+
+def _polygonal(geom):
+    """The polygonal part of a repaired geometry (lines and points from the repair are dropped)."""
+    if geom is None or geom.is_empty:
+        return None
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    if not parts:
+        return None
+    return shapely.union_all(parts)
+
+
+def _within(bounds, region) -> bool:
+    return (
+        bounds[0] >= region[0]
+        and bounds[1] >= region[1]
+        and bounds[2] <= region[2]
+        and bounds[3] <= region[3]
+    )
+
+
+@contextmanager
+def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; move it into place only if the block succeeds."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent
+    )
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
