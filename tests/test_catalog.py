@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import write_catalog
 
+from conftest import write_catalog
 from zoning.catalog import DEFAULT_CATALOG, parse_layer_spec, read_catalog
 from zoning.errors import CatalogError
 from zoning.layerset import load_catalog

@@ -6,9 +6,9 @@ import geopandas as gpd
 import pyproj
 import pytest
 import shapely
-from conftest import write_catalog
 from shapely.geometry import box
 
+from conftest import write_catalog
 from zoning.checks import check_layers
 from zoning.layerset import load_catalog
 

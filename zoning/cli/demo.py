@@ -28,11 +28,11 @@ def demo(out_dir: str) -> None:
 
     Writes OUT/layers_check.json and OUT/layers_check.txt.
     """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)  # fail on an unwritable folder before any work
     ls = load_layers(None, ())
     result = check_layers(ls)
     text = render_check(result)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "layers_check.json") as tmp:
         tmp.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     with atomic_path(out / "layers_check.txt") as tmp:

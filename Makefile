@@ -1,0 +1,28 @@
+# Two entry points (see README "Quick start"): `make demo` and `make test`.
+# Both create a local virtual environment in .venv and install the package into it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/zoning demo --out maps/demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check zoning tests layers
+	$(BIN)/ruff format --check zoning tests layers
+
+test: lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) maps/demo .pytest_cache .ruff_cache

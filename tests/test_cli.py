@@ -1,0 +1,117 @@
+"""The command line: exit codes, one-line errors, no tracebacks, no partial output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import write_catalog
+from zoning.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def run_process(*args, cwd=None):
+    """The real console entry point in a subprocess, to see exactly what a user sees."""
+    return subprocess.run(
+        [sys.executable, "-m", "zoning", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def assert_input_error(proc, *words):
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_version_and_help():
+    assert run("--version").exit_code == 0
+    assert "layers" in run("--help").output
+
+
+def test_layers_list_demo():
+    res = run("layers", "list")
+    assert res.exit_code == 0 and "DEMONSTRATION" in res.output and "red_line" in res.output
+
+
+def test_missing_catalog(tmp_path):
+    assert_input_error(
+        run_process("layers", "check", "--catalog", str(tmp_path / "no.yml")), "catalog not found"
+    )
+
+
+def test_missing_layer_file(tmp_path):
+    cat = write_catalog(
+        tmp_path / "c.yml", [{"id": "rl", "kind": "red_line", "source": "gone.gpkg"}]
+    )
+    assert_input_error(run_process("layers", "check", "--catalog", str(cat)), "rl", "not found")
+
+
+def test_unreadable_layer_file(tmp_path):
+    (tmp_path / "junk.gpkg").write_bytes(b"\x00garbage" * 50)
+    cat = write_catalog(
+        tmp_path / "c.yml", [{"id": "rl", "kind": "red_line", "source": "junk.gpkg"}]
+    )
+    assert_input_error(run_process("layers", "check", "--catalog", str(cat)), "rl", "junk.gpkg")
+
+
+def test_unknown_kind_in_catalog(tmp_path):
+    cat = write_catalog(tmp_path / "c.yml", [{"id": "rl", "kind": "redline", "source": "x.gpkg"}])
+    assert_input_error(run_process("layers", "check", "--catalog", str(cat)), "unknown kind")
+
+
+def test_wrong_field_mapping(tmp_path, square_gpkg):
+    cat = write_catalog(
+        tmp_path / "c.yml",
+        [{"id": "rl", "kind": "red_line", "source": square_gpkg.name, "fields": {"id": "nope"}}],
+    )
+    assert_input_error(run_process("layers", "check", "--catalog", str(cat)), "fields.id", "nope")
+
+
+@pytest.mark.parametrize("spec", ["red_line", "bogus=x.gpkg", "red_line="])
+def test_bad_layer_option(spec):
+    assert_input_error(run_process("layers", "list", "--layer", spec), "--layer")
+
+
+def test_check_on_own_catalog_exit_codes(tmp_path, square_gpkg):
+    ok = write_catalog(
+        tmp_path / "ok.yml", [{"id": "rl", "kind": "red_line", "source": square_gpkg.name}]
+    )
+    res = run("layers", "check", "--catalog", str(ok), "--format", "json")
+    assert res.exit_code == 0
+    data = json.loads(res.output)
+    assert data["ok"] and data["layers"][0]["features"] == 1
+    bad = write_catalog(
+        tmp_path / "bad.yml",
+        [
+            {
+                "id": "rl",
+                "kind": "red_line",
+                "source": square_gpkg.name,
+                "official_total_km2": 5000.0,
+            }
+        ],
+    )
+    res = run("layers", "check", "--catalog", str(bad))
+    assert res.exit_code == 1 and "FAIL" in res.output
+
+
+def test_demo_unwritable_output_leaves_nothing(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    proc = run_process("demo", "--out", str(blocker / "out"))
+    assert_input_error(proc, str(blocker))
+    assert blocker.read_text() == "not a folder"
