@@ -251,7 +251,7 @@ def _column(layer: Layer, name: str) -> str:
 
 
 def _compare(check, layer_id, what, measured, expected, tol, source) -> Check:
-    diff = measured - expected
+    diff = round(measured - expected, 4) + 0.0  # no "-0.000"
     ok = abs(diff) <= tol
     return Check(
         check=check,
@@ -305,9 +305,9 @@ def _coverage_checks(ls: LayerSet, sliver_m2: float) -> list[Check]:
         p = coverage_problems(units, territory, sliver_m2)
         names = "+".join(t.id for t in territory_layers)
         for key, label in (
-            ("gaps", "gaps"),
-            ("overlaps", "overlaps"),
-            ("outside", "outside the territory"),
+            ("gaps", "gap"),
+            ("overlaps", "overlap"),
+            ("outside", "outside-territory"),
         ):
             pieces = p[key]
             area = float(shapely.area(pieces).sum()) if len(pieces) else 0.0

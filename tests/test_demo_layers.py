@@ -1,0 +1,68 @@
+"""`zoning layers check` on the bundled demonstration catalog: every check passes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from zoning.checks import check_layers
+from zoning.cli import main
+
+
+@pytest.fixture(scope="module")
+def result():
+    return check_layers()
+
+
+def measured(result, check, layer, contains=""):
+    hits = [
+        c for c in result.checks if c.check == check and c.layer == layer and contains in c.message
+    ]
+    assert len(hits) == 1, (check, layer, contains)
+    return hits[0]
+
+
+def test_all_checks_pass(result):
+    assert result.ok, [c.message for c in result.failed]
+    assert result.demonstration
+    assert not [c for c in result.checks if c.status == "skip"]
+
+
+def test_red_line_totals(result):
+    total = measured(result, "official_total", "red_line")
+    assert total.measured == pytest.approx(2527.30, abs=0.05)
+    land = measured(result, "official_subtotal", "red_line", "realm=land")
+    sea = measured(result, "official_subtotal", "red_line", "realm=sea")
+    assert land.measured == pytest.approx(130.05, abs=0.05)
+    assert sea.measured == pytest.approx(2397.25, abs=0.05)
+
+
+def test_control_unit_counts(result):
+    assert measured(result, "official_count", "control_units", "count:").measured == 293
+    assert measured(result, "official_count", "control_units", "priority").measured == 44
+
+
+def test_every_layer_is_labelled_demonstration(result):
+    assert {s.status for s in result.layers} == {"demonstration"}
+
+
+def test_cli_table_and_json():
+    res = CliRunner().invoke(main, ["layers", "check"])
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert "DEMONSTRATION" in out
+    for figure in ("2527.30", "130.05", "2397.25", "293", "44"):
+        assert figure in out
+    res = CliRunner().invoke(main, ["layers", "check", "--format", "json"])
+    assert res.exit_code == 0
+    data = json.loads(res.output)
+    assert data["ok"] and data["demonstration_data"]
+
+
+def test_demo_command_writes_outputs(tmp_path):
+    res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "out" / "layers_check.json").read_text("utf-8"))["ok"]
+    assert "DEMONSTRATION" in (tmp_path / "out" / "layers_check.txt").read_text("utf-8")
