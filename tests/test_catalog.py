@@ -114,3 +114,28 @@ def test_layer_spec_replaces_kind(square_gpkg):
     assert ls["red_line"].report.features == 1
     spec = parse_layer_spec("district=a.shp@EPSG:4549")
     assert spec.crs == "EPSG:4549"
+
+
+def test_nan_total_rejected(tmp_path):
+    path = tmp_path / "c.yml"
+    path.write_text(
+        "layers:\n  - {id: rl, kind: red_line, source: x.gpkg, official_total_km2: .nan}\n"
+    )
+    with pytest.raises(CatalogError, match="official_total_km2"):
+        read_catalog(path)
+
+
+def test_layer_spec_path_with_at_sign(tmp_path, square_gpkg):
+    folder = tmp_path / "a@b"
+    folder.mkdir()
+    target = folder / "x.gpkg"
+    target.write_bytes(square_gpkg.read_bytes())
+    assert parse_layer_spec(f"red_line={target}").source == str(target)
+    spec = parse_layer_spec(f"red_line={target}@EPSG:4490")
+    assert spec.source == str(target) and spec.crs == "EPSG:4490"
+
+
+def test_swapped_layer_keeps_official_total(square_gpkg):
+    ls = load_catalog(layers=[f"red_line={square_gpkg}"])
+    red = ls.catalog.by_id("red_line")
+    assert red.official_total_km2 == 2527.30 and red.official_subtotals_km2 is None

@@ -143,3 +143,35 @@ def test_missing_layers_are_skipped_not_passed(tmp_path):
     )
     result = check_layers(load_catalog(path))
     assert {c.status for c in result.checks} == {"skip"}
+
+
+def test_empty_territory_is_skipped_not_passed(tmp_path):
+    path = write_catalog(
+        tmp_path / "c.yml",
+        [
+            {"id": "districts", "kind": "district", "source": layer_file(tmp_path, "d", [None])},
+            {"id": "u", "kind": "control_unit", "source": layer_file(tmp_path, "u", GOOD_UNITS)},
+        ],
+    )
+    result = check_layers(load_catalog(path))
+    cov = [c for c in result.checks if c.check.startswith("coverage")]
+    assert [c.status for c in cov] == ["skip"] and "empty" in cov[0].message
+
+
+def test_triple_overlap_counted_once(tmp_path):
+    # three identical units over district A: the overlap area is A, not 3 x A
+    units = [DIST_A, DIST_A, DIST_A, DIST_B, SEA]
+    path = write_catalog(
+        tmp_path / "c.yml",
+        [
+            {
+                "id": "districts",
+                "kind": "district",
+                "source": layer_file(tmp_path, "d", [DIST_A, DIST_B]),
+            },
+            {"id": "sea", "kind": "sea_area", "source": layer_file(tmp_path, "s", [SEA])},
+            {"id": "u", "kind": "control_unit", "source": layer_file(tmp_path, "u", units)},
+        ],
+    )
+    over = by_check(check_layers(load_catalog(path)), "coverage_overlaps")[0]
+    assert over.measured == pytest.approx(km2(DIST_A), rel=1e-4)

@@ -115,3 +115,16 @@ def test_demo_unwritable_output_leaves_nothing(tmp_path):
     proc = run_process("demo", "--out", str(blocker / "out"))
     assert_input_error(proc, str(blocker))
     assert blocker.read_text() == "not a folder"
+
+
+def test_internal_error_is_one_line_exit_2(monkeypatch):
+    import zoning.cli.layers as layers_cmd
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(layers_cmd, "check_layers", boom)
+    res = CliRunner().invoke(main, ["layers", "check"])
+    assert res.exit_code == 2
+    assert "internal error: RuntimeError: unexpected" in res.output
+    assert "Traceback" not in res.output

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import prcoords
 import pyproj
 import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon, box
 
 from zoning.catalog import LayerEntry
-from zoning.crs import WORKING_CRS, gcj02_to_wgs84
+from zoning.crs import WORKING_CRS
 from zoning.errors import CRSError, LayerDataError, LayerReadError
 from zoning.io import detect_dbf_encoding, read_layer
 
@@ -126,6 +127,9 @@ def test_gauss_kruger_zone_and_cm_variants_agree(tmp_path):
     a, _ = read_layer(entry(paths[4528]))
     b, _ = read_layer(entry(paths[4549]))
     assert shapely.equals_exact(a.geometry[0], b.geometry[0], tolerance=1e-3)
+    # and both land on the lon/lat box they were made from (to 1 cm)
+    xmin, ymin, xmax, ymax = TO_WGS.transform_bounds(*a.total_bounds)
+    assert np.allclose([xmin, ymin, xmax, ymax], lonlat_poly.bounds, atol=1e-7)
     # Zone-prefixed eastings labelled with the CM code are caught, not silently misplaced.
     bad = tmp_path / "bad.shp"
     gpd.read_file(paths[4528]).set_crs(4549, allow_override=True).to_file(bad)
@@ -141,7 +145,9 @@ def test_declared_gcj02_converts(tmp_path):
     gdf, report = read_layer(entry(path, crs="gcj02"))
     assert report.conversion and report.input_crs == "gcj02"
     got = lonlat(gdf)
-    ex, ey = gcj02_to_wgs84(*shapely.get_coordinates(square).T)
+    corners = shapely.get_coordinates(square)
+    ref = [prcoords.gcj_wgs_bored((lat, lon)) for lon, lat in corners]  # independent oracle
+    ex, ey = np.array([c.lon for c in ref]), np.array([c.lat for c in ref])
     # every converted corner is a vertex of the loaded polygon (edges were densified in between)
     for x, y in zip(ex, ey, strict=True):
         assert (
@@ -269,3 +275,120 @@ def test_multi_layer_file_needs_layer(tmp_path):
         read_layer(entry(path, layer="c"))
     gdf, _ = read_layer(entry(path, layer="b"))
     assert len(gdf) == 1
+
+
+def test_epsg4490_latitude_first_gml(tmp_path):
+    # GML 3 with an EPSG URN uses the authority axis order: latitude first.
+    gml = tmp_path / "latfirst.gml"
+    gml.write_text(
+        """<?xml version="1.0" encoding="UTF-8"?>
+<ogr:FeatureCollection xmlns:ogr="http://ogr.maptools.org/" xmlns:gml="http://www.opengis.net/gml/3.2">
+ <ogr:featureMember><ogr:site gml:id="s1"><ogr:geometryProperty>
+  <gml:Polygon srsName="urn:ogc:def:crs:EPSG::4490" gml:id="p1"><gml:exterior><gml:LinearRing>
+   <gml:posList>31.23 121.47 31.24 121.47 31.24 121.48 31.23 121.48 31.23 121.47</gml:posList>
+  </gml:LinearRing></gml:exterior></gml:Polygon>
+ </ogr:geometryProperty><ogr:name>人民广场</ogr:name></ogr:site></ogr:featureMember>
+</ogr:FeatureCollection>
+""",
+        encoding="utf-8",
+    )
+    gdf, report = read_layer(entry(gml))
+    assert "4490" in report.input_crs
+    xmin, ymin, xmax, ymax = TO_WGS.transform_bounds(*gdf.total_bounds)
+    assert np.allclose([xmin, ymin, xmax, ymax], [121.47, 31.23, 121.48, 31.24], atol=1e-6)
+
+
+def test_empty_layer(tmp_path):
+    path = tmp_path / "empty.gpkg"
+    gpd.GeoDataFrame({"i": []}, geometry=[], crs=4326).to_file(path)
+    gdf, report = read_layer(entry(path))
+    assert len(gdf) == 0 and report.features == 0
+
+
+def test_source_columns_named_like_standard_ones_are_kept(tmp_path):
+    path = tmp_path / "cols.gpkg"
+    gdf = gpd.GeoDataFrame(
+        {"feature_id": ["x1"], "name": ["old"], "MC": ["新名"]}, geometry=squares(1), crs=4326
+    )
+    gdf.to_file(path)
+    out, report = read_layer(entry(path, fields={"name": "MC"}))
+    assert out["name"].tolist() == ["新名"] and out["src_name"].tolist() == ["old"]
+    assert out["src_feature_id"].tolist() == ["x1"] and out["feature_id"].tolist() == ["t:1"]
+    assert any("renamed" in n for n in report.notes)
+
+
+def test_short_gbk_values_detected(tmp_path):
+    # Two-byte GBK values (是 = CA C7) must not pass for truncated UTF-8.
+    path = tmp_path / "short.shp"
+    gdf = gpd.GeoDataFrame({"flag": ["是", "否"]}, geometry=squares(2), crs=4326)
+    gdf.to_file(path, encoding="gbk")
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    out, report = read_layer(entry(path))
+    assert out["flag"].tolist() == ["是", "否"] and report.encoding == "GB18030"
+
+
+def test_gbk_truncated_field_still_gbk(tmp_path):
+    gdf = gpd.GeoDataFrame({"n": ["青草沙水库青草沙"]}, geometry=squares(1), crs=4326)
+    path = tmp_path / "cutgbk.shp"
+    gdf.to_file(path, encoding="gbk", layer_options={"RESIZE": "NO"})
+    assert detect_dbf_encoding(path.with_suffix(".dbf").read_bytes()) == "GB18030"
+
+
+def test_declared_encoding_beats_wrong_cpg(tmp_path):
+    path = write_shp(tmp_path / "wrong.shp", "gbk", keep_cpg=False)
+    path.with_suffix(".cpg").write_text("UTF-8")
+    out, report = read_layer(entry(path, encoding="GBK"))
+    assert list(out["名称"]) == NAMES and report.encoding == "GBK"
+
+
+def test_undetectable_encoding_asks_for_declaration(tmp_path):
+    path = tmp_path / "odd.shp"
+    gpd.GeoDataFrame({"n": ["XXXX"]}, geometry=squares(1), crs=4326).to_file(path)
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    dbf = path.with_suffix(".dbf")
+    dbf.write_bytes(
+        dbf.read_bytes().replace(b"XXXX", b"\xff\xfe\xff\xfe")
+    )  # neither UTF-8 nor GB18030
+    with pytest.raises(LayerReadError, match="declare 'encoding:'"):
+        read_layer(entry(path))
+    gdf, _ = read_layer(entry(path, encoding="ISO-8859-1"))
+    assert gdf["n"].tolist() == ["ÿþÿþ"]
+
+
+def test_zip_with_folder_inside(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write_shp(folder / "红线.shp", "gbk", keep_cpg=False)
+    zpath = tmp_path / "export.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for part in folder.iterdir():
+            zf.write(part, f"data/{part.name}")
+    gdf, report = read_layer(entry(zpath))
+    assert list(gdf["名称"]) == NAMES and report.encoding == "GB18030"
+    assert report.sha256 is not None
+
+
+def test_brackets_in_file_name(tmp_path):
+    path = write_shp(tmp_path / "红线[2023].shp", "gbk", keep_cpg=False)
+    gdf, report = read_layer(entry(path))
+    assert list(gdf["名称"]) == NAMES
+    assert report.sha256 != "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_local_cs_needs_a_declared_crs(tmp_path):
+    path = tmp_path / "local.shp"
+    gpd.GeoDataFrame({"i": [1]}, geometry=[box(500, 500, 900, 900)]).to_file(path)
+    path.with_suffix(".prj").write_text('LOCAL_CS["Shanghai City",UNIT["Meter",1]]')
+    with pytest.raises(CRSError, match="local"):
+        read_layer(entry(path))
+
+
+def test_wrong_zone_prefix(tmp_path):
+    t = pyproj.Transformer.from_crs(4326, 4529, always_xy=True)  # zone 41
+    poly = shapely.transform(
+        box(121.6, 31.1, 121.65, 31.15), lambda xy: np.column_stack(t.transform(*xy.T))
+    )
+    path = tmp_path / "z41.gpkg"
+    gpd.GeoDataFrame({"i": [1]}, geometry=[poly], crs=4528).to_file(path)  # labelled zone 40
+    with pytest.raises(CRSError, match="zone prefix 40"):
+        read_layer(entry(path))

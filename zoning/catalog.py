@@ -12,6 +12,7 @@ with a one-line message naming the entry and the key.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -32,8 +33,18 @@ __all__ = [
     "read_catalog",
 ]
 
+
+def _data_dir(name: str) -> Path:
+    """A top-level data folder: the source tree's, else the copy a wheel installs in share/."""
+    here = Path(__file__).resolve().parent.parent / name
+    if here.is_dir():
+        return here
+    installed = Path(sys.prefix) / "share" / "zoning" / name
+    return installed if installed.is_dir() else here
+
+
 #: The bundled Shanghai demonstration catalog.
-DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "layers" / "catalog.yml"
+DEFAULT_CATALOG = _data_dir("layers") / "catalog.yml"
 
 
 class KindInfo(BaseModel):
@@ -87,7 +98,7 @@ _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class FieldMap(_Strict):
@@ -210,6 +221,22 @@ class Catalog(_Strict):
         """A new catalog where ``extra`` entries replace the catalog's layers of their kinds."""
         kinds = {e.kind for e in extra}
         kept = [e for e in self.layers if e.kind not in kinds]
+        # The official figures belong to the kind, not the file: a swapped-in red line is still
+        # checked against 2527.30 km².  Subtotals name columns, so they stay with their file.
+        official = {}
+        for e in self.layers:
+            if e.kind in kinds and e.kind not in official:
+                official[e.kind] = {
+                    k: getattr(e, k)
+                    for k in (
+                        "official_total_km2",
+                        "official_total_source",
+                        "official_count",
+                        "official_count_source",
+                    )
+                    if getattr(e, k) is not None
+                }
+        extra = [e.model_copy(update=official.get(e.kind, {})) for e in extra]
         taken = {e.id for e in kept}
         renamed = []
         for entry in extra:
@@ -303,7 +330,10 @@ def parse_layer_spec(spec: str) -> LayerEntry:
         raise CatalogError(f"--layer {spec!r}: expected KIND=PATH (e.g. red_line=redline.gpkg)")
     if kind not in KINDS:
         raise CatalogError(f"--layer {spec!r}: unknown kind {kind!r} (known: {', '.join(KINDS)})")
-    source, _, crs = rest.strip().partition("@")
+    rest = rest.strip()
+    source, crs = rest, ""
+    if "@" in rest and not Path(rest).exists():
+        source, _, crs = rest.rpartition("@")
     source_path = Path(source)
     if "://" not in source and not source.startswith("/vsi"):
         source = str(source_path.resolve())

@@ -22,6 +22,7 @@ __all__ = [
     "Check",
     "CheckResult",
     "LayerSummary",
+    "Pieces",
     "check_layers",
     "coverage_problems",
     "overlap_pieces",
@@ -134,16 +135,50 @@ def _places(pieces: np.ndarray, labels: list[list[str]] | None = None) -> list[P
     ]
 
 
-def _polygon_parts(geom, sliver_m2: float) -> np.ndarray:
-    if geom is None or geom.is_empty:
-        return np.empty(0, dtype=object)
-    parts = shapely.get_parts(geom)
-    parts = parts[np.isin(shapely.get_type_id(parts), [3, 6])]
-    return parts[shapely.area(parts) >= sliver_m2]
+@dataclass
+class Pieces:
+    """Polygon pieces at or above the sliver size, and what was ignored below it."""
+
+    kept: np.ndarray
+    labels: list[list[str]]
+    ignored: int = 0
+    ignored_m2: float = 0.0
+
+    @property
+    def area_m2(self) -> float:
+        """Area of the union of the kept pieces (a place covered three times counts once)."""
+        return float(shapely.area(shapely.union_all(self.kept))) if len(self.kept) else 0.0
+
+    def describe(self, label: str, sliver_m2: float) -> str:
+        ignored = (
+            f"; {self.ignored} piece(s) under {sliver_m2:g} m² ignored, "
+            f"{self.ignored_m2:.1f} m² in all"
+            if self.ignored
+            else ""
+        )
+        return f"{len(self.kept)} {label} piece(s), {self.area_m2 / 1e6:.4f} km²{ignored}"
 
 
-def overlap_pieces(geoms: np.ndarray, ids: np.ndarray, sliver_m2: float = SLIVER_M2):
-    """Pairwise overlaps inside one layer: (pieces, [[id_a, id_b], ...]), slivers dropped.
+def _pieces(geoms, sliver_m2: float, labels: list[list[str]] | None = None) -> Pieces:
+    """Split geometries into polygonal parts and separate the slivers."""
+    geoms = np.atleast_1d(np.asarray(geoms, dtype=object))
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))] if len(geoms) else geoms
+    parts, index = shapely.get_parts(geoms, return_index=True) if len(geoms) else ([], [])
+    parts = np.asarray(parts, dtype=object)
+    poly = np.isin(shapely.get_type_id(parts), [3, 6])
+    parts, index = parts[poly], np.asarray(index)[poly]
+    areas = shapely.area(parts)
+    big = areas >= sliver_m2
+    return Pieces(
+        kept=parts[big],
+        labels=[labels[i] for i in index[big]] if labels else [],
+        ignored=int((~big).sum()),
+        ignored_m2=float(areas[~big].sum()),
+    )
+
+
+def overlap_pieces(geoms: np.ndarray, ids: np.ndarray, sliver_m2: float = SLIVER_M2) -> Pieces:
+    """Pairwise overlaps inside one layer, labelled with both feature ids; slivers set apart.
 
     Uses an STRtree, so the cost grows with the number of touching pairs, not n².
     """
@@ -151,26 +186,21 @@ def overlap_pieces(geoms: np.ndarray, ids: np.ndarray, sliver_m2: float = SLIVER
     left, right = tree.query(geoms, predicate="intersects")
     keep = left < right
     left, right = left[keep], right[keep]
-    if len(left) == 0:
-        return np.empty(0, dtype=object), []
     inter = shapely.intersection(geoms[left], geoms[right])
-    pieces, labels = [], []
-    for geom, a, b in zip(inter, left, right, strict=True):
-        for part in _polygon_parts(geom, sliver_m2):
-            pieces.append(part)
-            labels.append([str(ids[a]), str(ids[b])])
-    return np.array(pieces, dtype=object), labels
+    labels = [[str(ids[a]), str(ids[b])] for a, b in zip(left, right, strict=True)]
+    return _pieces(inter, sliver_m2, labels)
 
 
-def coverage_problems(units: Layer, territory, sliver_m2: float = SLIVER_M2) -> dict:
+def coverage_problems(units: Layer, territory, sliver_m2: float = SLIVER_M2) -> dict[str, Pieces]:
     """Gaps, overlaps and spill-over of a unit layer against its territory (polygon)."""
     geoms = units.gdf.geometry.to_numpy()
     ids = units.gdf["feature_id"].to_numpy()
     covered = shapely.union_all(geoms)
-    gaps = _polygon_parts(shapely.difference(territory, covered), sliver_m2)
-    outside = _polygon_parts(shapely.difference(covered, territory), sliver_m2)
-    overlaps, labels = overlap_pieces(geoms, ids, sliver_m2)
-    return {"gaps": gaps, "overlaps": overlaps, "overlap_labels": labels, "outside": outside}
+    return {
+        "gaps": _pieces(shapely.difference(territory, covered), sliver_m2),
+        "overlaps": overlap_pieces(geoms, ids, sliver_m2),
+        "outside": _pieces(shapely.difference(covered, territory), sliver_m2),
+    }
 
 
 def _summary(layer: Layer) -> LayerSummary:
@@ -282,81 +312,80 @@ def _count_check(layer_id, what, n, expected, source) -> Check:
 
 
 def _union_of(layers: list[Layer]):
+    """Union of all features of some layers; None when they hold no features."""
     geoms = [g for layer in layers for g in layer.gdf.geometry.to_numpy()]
-    return shapely.union_all(np.array(geoms, dtype=object)) if geoms else None
+    if not geoms:
+        return None
+    union = shapely.union_all(np.array(geoms, dtype=object))
+    return None if union.is_empty else union
+
+
+def _area_check(check, layer, pieces: Pieces, message: str, places_labels=False) -> Check:
+    km2 = round(pieces.area_m2 / 1e6, 6)
+    return Check(
+        check=check,
+        status="fail" if len(pieces.kept) else "pass",
+        layer=layer,
+        measured=km2,
+        expected=0.0,
+        difference=km2,
+        unit="km2",
+        message=message,
+        places=_places(pieces.kept, pieces.labels if places_labels else None),
+    )
 
 
 def _coverage_checks(ls: LayerSet, sliver_m2: float) -> list[Check]:
     out: list[Check] = []
-    unit_layers = ls.of_kind("control_unit")
     territory_layers = ls.of_kind("district") + ls.of_kind("sea_area")
-    for units in unit_layers:
-        if not territory_layers:
+    names = "+".join(t.id for t in territory_layers)
+    territory = _union_of(territory_layers)
+    for units in ls.of_kind("control_unit"):
+        if territory is None:
+            why = "is empty" if territory_layers else "is missing (no district or sea_area layer)"
             out.append(
                 Check(
-                    "coverage",
-                    "skip",
-                    f"{units.id}: no district or sea_area layer to check the tiling against",
-                    layer=units.id,
+                    "coverage", "skip", f"{units.id}: the territory to tile {why}", layer=units.id
                 )
             )
             continue
-        territory = _union_of(territory_layers)
-        p = coverage_problems(units, territory, sliver_m2)
-        names = "+".join(t.id for t in territory_layers)
+        if len(units.gdf) == 0:
+            out.append(
+                Check("coverage", "fail", f"{units.id}: no units to tile {names}", layer=units.id)
+            )
+            continue
+        problems = coverage_problems(units, territory, sliver_m2)
         for key, label in (
             ("gaps", "gap"),
             ("overlaps", "overlap"),
             ("outside", "outside-territory"),
         ):
-            pieces = p[key]
-            area = float(shapely.area(pieces).sum()) if len(pieces) else 0.0
-            labels = p["overlap_labels"] if key == "overlaps" else None
-            out.append(
-                Check(
-                    check=f"coverage_{key}",
-                    status="fail" if len(pieces) else "pass",
-                    layer=units.id,
-                    measured=round(area / 1e6, 6),
-                    expected=0.0,
-                    difference=round(area / 1e6, 6),
-                    unit="km2",
-                    message=f"{units.id} vs {names}: {len(pieces)} {label} piece(s), "
-                    f"{area / 1e6:.4f} km² (pieces under {sliver_m2:g} m² ignored)",
-                    places=_places(pieces, labels),
-                )
-            )
+            pieces = problems[key]
+            message = f"{units.id} vs {names}: {pieces.describe(label, sliver_m2)}"
+            out.append(_area_check(f"coverage_{key}", units.id, pieces, message, key == "overlaps"))
     return out
 
 
 def _three_line_checks(ls: LayerSet, sliver_m2: float) -> list[Check]:
     out: list[Check] = []
-    unions = {}
+    unions: dict[str, tuple[object, str] | None] = {}
     for kind in THREE_LINES:
         layers = ls.of_kind(kind)
-        unions[kind] = (_union_of(layers), "+".join(x.id for x in layers)) if layers else None
+        union = _union_of(layers)
+        unions[kind] = (union, "+".join(x.id for x in layers)) if union is not None else None
     for a, b in combinations(THREE_LINES, 2):
-        name = f"three_lines {a} ∩ {b}"
         if unions[a] is None or unions[b] is None:
             missing = a if unions[a] is None else b
-            out.append(Check("three_lines", "skip", f"{name}: no {missing} layer in the catalog"))
-            continue
-        pieces = _polygon_parts(shapely.intersection(unions[a][0], unions[b][0]), sliver_m2)
-        area = float(shapely.area(pieces).sum()) if len(pieces) else 0.0
-        out.append(
-            Check(
-                check="three_lines",
-                status="fail" if len(pieces) else "pass",
-                layer=f"{unions[a][1]} ∩ {unions[b][1]}",
-                measured=round(area / 1e6, 6),
-                expected=0.0,
-                difference=round(area / 1e6, 6),
-                unit="km2",
-                message=f"{a} ∩ {b}: {len(pieces)} overlap piece(s), {area / 1e6:.4f} km² "
-                f"(the three control lines must not overlap)",
-                places=_places(pieces),
+            out.append(
+                Check("three_lines", "skip", f"{a} ∩ {b}: no {missing} features in the catalog")
             )
+            continue
+        pieces = _pieces(shapely.intersection(unions[a][0], unions[b][0]), sliver_m2)
+        message = (
+            f"{a} ∩ {b}: {pieces.describe('overlap', sliver_m2)} "
+            "(the three control lines must not overlap)"
         )
+        out.append(_area_check("three_lines", f"{unions[a][1]} ∩ {unions[b][1]}", pieces, message))
     return out
 
 

@@ -7,6 +7,7 @@ the text encoding used is recorded and the input CRS is kept in the report.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
 import os
@@ -54,6 +55,7 @@ _SHANGHAI_REGION = (119.0, 29.5, 124.5, 33.0)
 _MAX_LISTED = 10
 #: Longest edge kept when reprojecting: 0.001 degree (about 100 m) or 100 m.
 _SEGMENT_DEG, _SEGMENT_M = 0.001, 100.0
+_SINGLE_FILE_FORMATS = {".gpkg", ".geojson", ".json", ".fgb", ".kml", ".gml", ".sqlite"}
 
 
 @dataclass
@@ -103,9 +105,11 @@ def file_sha256(path: str | Path) -> str | None:
     digest = hashlib.sha256()
     members = [p]
     if p.suffix.lower() == ".shp":
-        members = sorted(q for q in p.parent.glob(p.stem + ".*") if q.is_file())
+        members = _siblings(p)
     elif p.is_dir():
         members = sorted(q for q in p.rglob("*") if q.is_file())
+    if not members:
+        return None
     for member in members:
         with member.open("rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -116,68 +120,113 @@ def file_sha256(path: str | Path) -> str | None:
 # --------------------------------------------------------------------------- encoding
 
 
-def _dbf_text_chunks(data: bytes) -> Iterator[bytes]:
-    """Field names and character field values of a dBase file, as raw bytes."""
+def _dbf_text_chunks(data: bytes) -> Iterator[tuple[bytes, bool]]:
+    """Field names and character values of a dBase file: (raw bytes, may be cut by the width)."""
     if len(data) < 32:
         return
     n_records, header_len, record_len = struct.unpack("<IHH", data[4:12])
+    header_end = min(header_len, len(data))
     fields = []
     pos = 32
-    while pos + 32 <= header_len and data[pos] != 0x0D:
+    while pos + 32 <= header_end and data[pos] != 0x0D:
         desc = data[pos : pos + 32]
-        yield desc[:11].split(b"\x00", 1)[0]
+        name = desc[:11].split(b"\x00", 1)[0]
+        yield name, len(name) >= 10
         fields.append((chr(desc[11]), desc[16]))
         pos += 32
     offset = header_len
     for _ in range(n_records):
         record = data[offset : offset + record_len]
-        if len(record) < record_len:
+        if len(record) < record_len or record_len == 0:
             break
         cursor = 1  # deletion flag
         for ftype, width in fields:
             if ftype in "CM":
-                yield record[cursor : cursor + width].rstrip(b" \x00")
+                value = record[cursor : cursor + width].rstrip(b" \x00")
+                yield value, len(value) == width
             cursor += width
         offset += record_len
 
 
-def _decodes(chunks: list[bytes], encoding: str) -> bool:
-    # A multi-byte character cut by the field width is not proof of another encoding,
-    # so up to three trailing bytes may be dropped before a chunk counts as undecodable.
-    max_cut = 4 if encoding == "utf-8" else 2
-    for chunk in chunks:
-        for cut in range(max_cut):
-            try:
-                chunk[: len(chunk) - cut].decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
+def _decodes(chunks: list[tuple[bytes, bool]], encoding: str) -> bool:
+    # A multi-byte character cut by the field width is not proof of another encoding, so a
+    # value that fills its field may end in an incomplete sequence -- but nothing else may be off.
+    for chunk, maybe_cut in chunks:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            decoder.decode(chunk, final=not maybe_cut)
+        except UnicodeDecodeError:
             return False
     return True
 
 
-def detect_dbf_encoding(dbf: bytes) -> str:
-    """Guess the encoding of a dBase (.dbf) file's text: ``UTF-8``, ``GB18030`` or ``ISO-8859-1``.
+def detect_dbf_encoding(dbf: bytes) -> str | None:
+    """Guess the encoding of a dBase (.dbf) file's text: ``UTF-8``, ``GB18030`` or None.
 
     Pure ASCII and valid UTF-8 give ``UTF-8``; text that is not UTF-8 but
-    decodes as GB18030 (a superset of GBK and GB2312) gives ``GB18030``.
+    decodes as GB18030 (a superset of GBK and GB2312) gives ``GB18030``;
+    anything else gives None (the caller must ask for a declared encoding).
     """
-    chunks = [c for c in _dbf_text_chunks(dbf) if c]
+    try:
+        chunks = [c for c in _dbf_text_chunks(dbf) if c[0]]
+    except (struct.error, IndexError):
+        return None
     if _decodes(chunks, "utf-8"):
         return "UTF-8"
     if _decodes(chunks, "gb18030"):
         return "GB18030"
-    return "ISO-8859-1"
+    return None
+
+
+def split_zip(path: str) -> tuple[str | None, str]:
+    """(zip file, member inside it) for ``x.zip`` or ``/vsizip/x.zip/inner``; else (None, path)."""
+    local = path[len("/vsizip/") :] if path.startswith("/vsizip/") else path
+    low = local.lower()
+    cut = low.find(".zip/")
+    if cut >= 0:
+        return local[: cut + 4], local[cut + 5 :].strip("/")
+    if low.endswith(".zip"):
+        return local, ""
+    return None, path
+
+
+def _zip_source(path: str, entry: LayerEntry) -> str:
+    """Point GDAL at the data inside a zip, even when it sits in a folder (the usual case)."""
+    zip_path, inner = split_zip(path)
+    if zip_path is None or inner or not zipfile.is_zipfile(zip_path):
+        return path
+    with zipfile.ZipFile(zip_path) as zf:
+        names = [n for n in zf.namelist() if not n.endswith("/")]
+    shp_dirs = sorted({str(Path(n).parent) for n in names if n.lower().endswith(".shp")})
+    others = [n for n in names if Path(n).suffix.lower() in _SINGLE_FILE_FORMATS]
+    if len(shp_dirs) == 1 and not others:
+        folder = "" if shp_dirs[0] == "." else shp_dirs[0]
+        return f"/vsizip/{zip_path}/{folder}".rstrip("/")
+    if not shp_dirs and len(others) == 1:
+        return f"/vsizip/{zip_path}/{others[0]}"
+    if not shp_dirs and not others:
+        raise LayerReadError(f"layer {entry.id!r}: {zip_path} holds no vector data file")
+    raise LayerReadError(
+        f"layer {entry.id!r}: {zip_path} holds several datasets; name one as "
+        f"/vsizip/{zip_path}/<path inside the zip>"
+    )
+
+
+def _siblings(p: Path) -> list[Path]:
+    """Files of a Shapefile set: same folder, same stem (no glob: names may hold [ ] * ?)."""
+    if not p.parent.is_dir():
+        return []
+    return sorted(q for q in p.parent.iterdir() if q.is_file() and q.stem == p.stem)
 
 
 def _shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
     """(encoding to use, how it was found) for a Shapefile without a declared encoding."""
-    local = path[len("/vsizip/") :] if path.startswith("/vsizip/") else path
-    if local.lower().endswith(".zip") and zipfile.is_zipfile(local):
-        with zipfile.ZipFile(local) as zf:
+    zip_path, inner = split_zip(path)
+    if zip_path is not None:
+        with zipfile.ZipFile(zip_path) as zf:
             names = zf.namelist()
-            dbfs = [n for n in names if n.lower().endswith(".dbf")]
+            prefix = inner.rsplit(".", 1)[0] if inner.lower().endswith(".shp") else inner
+            dbfs = [n for n in names if n.lower().endswith(".dbf") and n.startswith(prefix)]
             if layer:
                 dbfs = [n for n in dbfs if Path(n).stem == layer] or dbfs
             if not dbfs:
@@ -186,16 +235,18 @@ def _shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
             if any(n.lower() == (stem + ".cpg").lower() for n in names):
                 return None, ".cpg"
             return detect_dbf_encoding(zf.read(dbfs[0])), "detected"
-    p = Path(local)
+    p = Path(path)
     if p.is_dir():
-        candidates = sorted(p.glob(f"{layer}.dbf" if layer else "*.dbf"))
-        if not candidates:
+        dbfs = sorted(q for q in p.iterdir() if q.suffix.lower() == ".dbf")
+        if layer:
+            dbfs = [q for q in dbfs if q.stem == layer] or dbfs
+        if not dbfs:
             return None, "no .dbf"
-        p = candidates[0].with_suffix(".shp")
-    cpg = [q for q in p.parent.glob(p.stem + ".*") if q.suffix.lower() == ".cpg"]
-    if cpg:
+        p = dbfs[0]
+    family = _siblings(p)
+    if any(q.suffix.lower() == ".cpg" for q in family):
         return None, ".cpg"
-    dbf = [q for q in p.parent.glob(p.stem + ".*") if q.suffix.lower() == ".dbf"]
+    dbf = [q for q in family if q.suffix.lower() == ".dbf"]
     if not dbf:
         return None, "no .dbf"
     return detect_dbf_encoding(dbf[0].read_bytes()), "detected"
@@ -204,7 +255,7 @@ def _shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
 # --------------------------------------------------------------------------- reading
 
 
-def _open_info(path: str, entry: LayerEntry) -> dict:
+def _open_info(path: str, entry: LayerEntry, encoding: str | None) -> dict:
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:
@@ -223,7 +274,7 @@ def _open_info(path: str, entry: LayerEntry) -> dict:
             f"(it has: {', '.join(names[:8])})"
         )
     try:
-        return pyogrio.read_info(path, layer=entry.layer)
+        return pyogrio.read_info(path, layer=entry.layer, encoding=encoding)
     except Exception as exc:
         raise LayerReadError(
             f"layer {entry.id!r}: cannot read {path}: {_first_line(exc)}"
@@ -244,11 +295,20 @@ def _feature_ids(gdf: gpd.GeoDataFrame, entry: LayerEntry) -> np.ndarray:
 
 def _resolve_crs(info_crs: str | None, entry: LayerEntry, source: str, report: LoadReport):
     """Return (pyproj CRS of the stored coordinates, pseudo-CRS or None)."""
+    file_crs = None
+    if info_crs is not None:
+        try:
+            file_crs = pyproj.CRS.from_user_input(info_crs)
+        except pyproj.exceptions.CRSError:
+            file_crs = None
+        if file_crs is not None and not (file_crs.is_geographic or file_crs.is_projected):
+            file_crs = None  # a LOCAL_CS / engineering CRS says nothing about the earth
+        if file_crs is None:
+            report.notes.append(f"file CRS not usable ({str(info_crs)[:60]}…)")
     if entry.crs is not None:
         declared = parse_crs(entry.crs, what=f"layer {entry.id!r}: key 'crs'")
         report.crs_declared = True
-        if info_crs is not None:
-            file_crs = pyproj.CRS.from_user_input(info_crs)
+        if file_crs is not None:
             if declared.pseudo is not None:
                 # GCJ-02/BD-09 data are routinely mislabelled as WGS84: the declaration wins,
                 # but only over a geographic label.
@@ -265,13 +325,14 @@ def _resolve_crs(info_crs: str | None, entry: LayerEntry, source: str, report: L
                 )
         report.input_crs = declared.label
         return declared.crs, declared.pseudo
-    if info_crs is None:
+    if file_crs is None:
+        what = "no CRS" if info_crs is None else "a local (engineering) CRS"
         raise CRSError(
-            f"layer {entry.id!r}: {source} has no CRS and the catalog declares none; "
-            "add e.g. crs: EPSG:4490 (or gcj02 / bd09) to the entry"
+            f"layer {entry.id!r}: {source} has {what} and none is declared; add e.g. "
+            "crs: EPSG:4490 (or gcj02 / bd09) to the catalog entry, or --layer KIND=PATH@EPSG:4490"
         )
     report.input_crs = info_crs
-    return pyproj.CRS.from_user_input(info_crs), None
+    return file_crs, None
 
 
 def _check_coordinates(geoms: np.ndarray, crs: pyproj.CRS, entry: LayerEntry, source: str) -> None:
@@ -286,17 +347,36 @@ def _check_coordinates(geoms: np.ndarray, crs: pyproj.CRS, entry: LayerEntry, so
             f"{source} are not degrees, but the CRS is geographic; declare the projected CRS"
         )
     code = crs.to_epsg()
-    if code is not None and 4534 <= code <= 4554 and xmax > 1_000_000:
+    zone = _gk_zone(code)
+    if zone is not None:
+        prefixes = {int(xmin // 1_000_000), int(xmax // 1_000_000)}
+        if prefixes != {zone}:
+            raise CRSError(
+                f"layer {entry.id!r}: eastings {xmin:.0f} .. {xmax:.0f} m do not carry the zone "
+                f"prefix {zone} that EPSG:{code} expects; check the zone, or use the 'CM' code "
+                "if the eastings have no prefix"
+            )
+    elif _is_gk_cm(code) and xmax > 1_000_000:
         raise CRSError(
             f"layer {entry.id!r}: eastings up to {xmax:.0f} m carry a zone prefix, but EPSG:{code} "
-            "is a Gauss-Krüger 'CM' CRS without one; use the matching 'zone' code (EPSG:4513-4533)"
+            "is a Gauss-Krüger 'CM' CRS without one; use the matching 'zone' code"
         )
-    if code is not None and 4513 <= code <= 4533 and xmax < 1_000_000:
-        raise CRSError(
-            f"layer {entry.id!r}: eastings up to {xmax:.0f} m have no zone prefix, but EPSG:{code} "
-            "is a Gauss-Krüger 'zone' CRS that expects one; "
-            "use the matching 'CM' code (EPSG:4534-4554)"
-        )
+
+
+def _gk_zone(code: int | None) -> int | None:
+    """Zone number of a CGCS2000 Gauss-Krüger 'zone' code (easting prefixed with the zone)."""
+    if code is None:
+        return None
+    if 4491 <= code <= 4501:  # 6-degree zones 13-23
+        return code - 4478
+    if 4513 <= code <= 4533:  # 3-degree zones 25-45
+        return code - 4488
+    return None
+
+
+def _is_gk_cm(code: int | None) -> bool:
+    """CGCS2000 Gauss-Krüger 'CM' codes: eastings without a zone prefix."""
+    return code is not None and (4502 <= code <= 4512 or 4534 <= code <= 4554)
 
 
 def read_layer(
@@ -338,25 +418,36 @@ def read_layer(
     """
     source = resolve_source(entry, Path(base_dir))
     report = LoadReport(layer_id=entry.id, source=source, layer=entry.layer)
-    is_uri = "://" in source or source.startswith("/vsi")
-    if not is_uri and not Path(source).exists():
-        raise LayerReadError(f"layer {entry.id!r}: source file not found: {source}")
-    info = _open_info(source, entry)
+    zip_path, _ = split_zip(source)
+    local = zip_path or source
+    is_remote = "://" in source or (source.startswith("/vsi") and zip_path is None)
+    if not is_remote and not Path(local).exists():
+        raise LayerReadError(f"layer {entry.id!r}: source file not found: {local}")
+    if zip_path is not None:
+        source = _zip_source(source, entry)
+        report.source = source
+    info = _open_info(source, entry, entry.encoding)
     report.driver = info.get("driver")
-    report.sha256 = None if is_uri else file_sha256(source)
+    report.sha256 = None if is_remote else file_sha256(local)
 
     encoding = entry.encoding
     if encoding is not None:
         report.encoding = encoding
     elif report.driver == "ESRI Shapefile":
-        encoding, how = _shapefile_encoding(source, entry.layer)
-        if how == "detected":
+        detected, how = _shapefile_encoding(source, entry.layer)
+        if how != "detected":
+            report.encoding = info.get("encoding")
+        elif detected is None:
+            raise LayerReadError(
+                f"layer {entry.id!r}: {source} has no .cpg and its text is neither UTF-8 nor "
+                "GB18030; declare 'encoding:' in the catalog (e.g. GBK, Big5, ISO-8859-1)"
+            )
+        else:
+            encoding = detected
             report.encoding_detected = True
             report.encoding = encoding
             if encoding != "UTF-8":
                 report.notes.append(f"no .cpg: text decoded as {encoding} (detected)")
-        else:
-            report.encoding = info.get("encoding")
     else:
         report.encoding = info.get("encoding") or "UTF-8"
 
@@ -413,7 +504,7 @@ def read_layer(
         dtype=object,
     )
     type_names = np.where(types >= 0, names[np.clip(types, 0, 7)], "None")
-    wrong = ~missing & np.array([_GEOM_FAMILY.get(t) != family for t in type_names])
+    wrong = ~missing & np.array([_GEOM_FAMILY.get(t) != family for t in type_names], dtype=bool)
     if wrong.any():
         bad = [
             f"{i} ({t})"
@@ -449,27 +540,50 @@ def read_layer(
     # the working CRS, and without this a T-junction between neighbours opens a sliver there.
     geoms = geoms.copy()
     geoms[keep] = shapely.segmentize(geoms[keep], _SEGMENT_DEG if crs.is_geographic else _SEGMENT_M)
-    out = gpd.GeoDataFrame(gdf.drop(columns="geometry"), geometry=geoms, crs=crs)
+    attrs = gdf.drop(columns="geometry")
+    # Source columns named like a standard column are kept under src_<name>, never overwritten.
+    standard = {"feature_id"} | {k for k in mapped if k != "id"}
+    renames = {c: f"src_{c}" for c in attrs.columns if c in standard and mapped.get(c) != c}
+    if renames:
+        attrs = attrs.rename(columns=renames)
+        mapped = {k: renames.get(v, v) for k, v in mapped.items()}
+        report.notes.append(
+            "source columns renamed to keep the standard names free: "
+            + ", ".join(f"{a} -> {b}" for a, b in renames.items())
+        )
+    out = gpd.GeoDataFrame(attrs, geometry=geoms, crs=crs)
     out = out.loc[keep].copy()
     out.insert(0, "feature_id", ids[keep])
     for key, column in mapped.items():
         if key == "id":
             continue
-        if key == "unit_code" and not all(isinstance(v, str) or v is None for v in out[column]):
+        values = out[column]
+        if key == "unit_code" and not all(isinstance(v, str) for v in values[values.notna()]):
             raise LayerDataError(
                 f"layer {entry.id!r}: fields.unit_code column {column!r} holds numbers; unit codes "
                 "must be text (leading zeros and letters matter)"
             )
-        out[key] = out[column].astype(object).where(out[column].notna(), None)
+        if key != column:
+            out[key] = values.astype(object).where(values.notna(), None)
     if len(out):
-        wgs = out.geometry.to_crs(WGS84)
+        try:
+            wgs = out.geometry.to_crs(WGS84)
+        except pyproj.exceptions.ProjError as exc:
+            raise CRSError(
+                f"layer {entry.id!r}: cannot transform from {report.input_crs}: {_first_line(exc)}"
+            ) from None
         bounds = tuple(float(round(b, 6)) for b in wgs.total_bounds)
         report.bounds_wgs84 = bounds  # type: ignore[assignment]
         if not _within(bounds, _SHANGHAI_REGION):
             report.notes.append(
                 "extends beyond the Shanghai region: measurements there are less accurate"
             )
-        out = out.to_crs(WORKING_CRS)
+        try:
+            out = out.to_crs(WORKING_CRS)
+        except pyproj.exceptions.ProjError as exc:
+            raise CRSError(
+                f"layer {entry.id!r}: cannot transform from {report.input_crs}: {_first_line(exc)}"
+            ) from None
         if not np.isfinite(out.total_bounds).all():
             raise CRSError(
                 f"layer {entry.id!r}: coordinates could not be transformed from {report.input_crs}"

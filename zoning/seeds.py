@@ -35,6 +35,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .catalog import _data_dir
 from .errors import SeedsError
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 #: The bundled target file, at the repository root next to the source documents.
-DEFAULT_TARGETS_PATH = Path(__file__).resolve().parent.parent / "seeds" / "targets.yml"
+DEFAULT_TARGETS_PATH = _data_dir("seeds") / "targets.yml"
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]

@@ -33,6 +33,14 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             fail(str(exc))
         except OSError as exc:
             fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+        except click.exceptions.ClickException:
+            raise
+        except Exception as exc:
+            # A bug must not look like a failed check (exit 1) nor spill a traceback on users.
+            logging.getLogger("zoning").debug("internal error", exc_info=True)
+            fail(
+                f"internal error: {type(exc).__name__}: {exc} (please report it; -vv shows details)"
+            )
 
     return wrapper
 
