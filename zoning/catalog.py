@@ -89,6 +89,8 @@ KINDS: dict[str, KindInfo] = {
         geometry="polygon", title_zh="产业园区", title_en="Industrial parks"
     ),
     "wetland": KindInfo(geometry="polygon", title_zh="湿地", title_en="Wetlands"),
+    "cultivated_land": KindInfo(geometry="polygon", title_zh="耕地", title_en="Cultivated land"),
+    "greenway": KindInfo(geometry="line", title_zh="绿道", title_en="Greenways"),
     "coastline": KindInfo(geometry="line", title_zh="岸线", title_en="Coastline"),
     "shoreline": KindInfo(geometry="line", title_zh="长江岸线", title_en="Yangtze shoreline"),
     "population": KindInfo(geometry="point", title_zh="人口点", title_en="Population points"),
@@ -112,6 +114,7 @@ class FieldMap(_Strict):
     realm: str | None = None
     level: str | None = None
     district: str | None = None
+    population: str | None = None
 
     def mapped(self) -> dict[str, str]:
         """The standard attribute -> source column pairs that are set."""

@@ -22,12 +22,12 @@ def main(verbose: int, quiet: int) -> None:
 
 def _register() -> None:
     from .demo import demo
+    from .indicators import indicators
     from .layers import layers
     from .seeds import seeds
 
-    main.add_command(layers)
-    main.add_command(seeds)
-    main.add_command(demo)
+    for command in (layers, seeds, indicators, demo):
+        main.add_command(command)
 
 
 _register()

@@ -1,0 +1,26 @@
+"""Import optional dependencies through one helper that says which extra to install."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from .errors import ZoningError
+
+#: module -> the extra of this package that installs it
+EXTRAS = {"rasterio": "raster", "matplotlib": "report", "jinja2": "report"}
+
+
+class MissingDependencyError(ZoningError, ImportError):
+    """An optional dependency is not installed."""
+
+
+def require(module: str) -> ModuleType:
+    """Import ``module`` or raise a one-line error naming the extra that provides it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        extra = EXTRAS.get(module.split(".")[0], "all")
+        raise MissingDependencyError(
+            f"this feature needs {module.split('.')[0]}: pip install 'zoning[{extra}]'"
+        ) from None
