@@ -66,3 +66,6 @@ def test_demo_command_writes_outputs(tmp_path):
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "out" / "layers_check.json").read_text("utf-8"))["ok"]
     assert "DEMONSTRATION" in (tmp_path / "out" / "layers_check.txt").read_text("utf-8")
+    assert "DEMONSTRATION DATA" in (tmp_path / "out" / "indicators.html").read_text("utf-8")
+    csv = (tmp_path / "out" / "indicators.csv").read_text("utf-8")
+    assert csv.startswith("# DEMONSTRATION") and "red_line_area_land" in csv
