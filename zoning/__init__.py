@@ -6,6 +6,7 @@ not the official ecological protection red line.
 >>> import zoning
 >>> layers = zoning.load_catalog()          # the demonstration catalog
 >>> result = zoning.check_layers(layers)    # what `zoning layers check` prints
+>>> table = zoning.indicators(layers)        # policy targets measured, per city and district
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from .errors import (
     ZoningError,
     ZoningWarning,
 )
+from .indicators import indicators
 from .io import LoadReport, read_layer
 from .layerset import Layer, LayerSet, load_catalog
+from .raster import rasterize, zonal_stats
 
 __all__ = [
     "KINDS",
@@ -46,9 +49,12 @@ __all__ = [
     "__version__",
     "check_layers",
     "gcj02_to_wgs84",
+    "indicators",
     "load_catalog",
     "parse_crs",
+    "rasterize",
     "read_catalog",
     "read_layer",
     "wgs84_to_gcj02",
+    "zonal_stats",
 ]

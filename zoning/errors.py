@@ -28,6 +28,10 @@ class CRSError(ZoningError, ValueError):
     """A coordinate reference system is missing, unknown or contradictory."""
 
 
+class RasterError(ZoningError, ValueError):
+    """A raster request is invalid: resolution, bounds, band or grid size."""
+
+
 class SeedsError(ZoningError, ValueError):
     """The policy-target file (seeds/targets.yml) is malformed."""
 

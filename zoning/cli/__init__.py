@@ -24,9 +24,10 @@ def _register() -> None:
     from .demo import demo
     from .indicators import indicators
     from .layers import layers
+    from .raster import rasterize_cmd, zonal_cmd
     from .seeds import seeds
 
-    for command in (layers, seeds, indicators, demo):
+    for command in (layers, seeds, indicators, rasterize_cmd, zonal_cmd, demo):
         main.add_command(command)
 
 

@@ -1,0 +1,202 @@
+"""``zoning rasterize`` and ``zoning zonal``: the catalog as a COG; zonal statistics of a raster."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from ..io import atomic_path
+from ._common import DEMO_BANNER, catalog_options, fail, format_table, handle_errors, load_layers
+
+
+def parse_positive(text: str | None, option: str, *, integer: bool = False) -> float:
+    """Parse a positive number given as text, or exit with one line (code 2) naming ``option``.
+
+    Options are declared as plain strings and checked here, because click's own type errors
+    print a three-line usage message.
+    """
+    if text is None:
+        fail(f"{option} is required")
+    try:
+        value = int(text) if integer else float(text)
+    except ValueError:
+        kind = "a positive integer" if integer else "a positive number"
+        fail(f"{option}: {text!r} is not {kind}")
+    if not math.isfinite(value) or value <= 0:
+        fail(f"{option}: {text!r} must be positive")
+    return value
+
+
+def _size(n_bytes: int) -> str:
+    for unit in ("B", "KiB", "MiB"):
+        if n_bytes < 1024 or unit == "MiB":
+            return f"{n_bytes:.0f} {unit}" if unit == "B" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1024
+    return f"{n_bytes:.1f} GiB"
+
+
+@click.command("rasterize")
+@click.option("--res", "res_text", metavar="METRES", help="Cell size in metres (required).")
+@click.option(
+    "--out", "out_path", metavar="FILE.tif", help="The Cloud-Optimized GeoTIFF to write (required)."
+)
+@click.option(
+    "--crs",
+    "crs_text",
+    default=None,
+    metavar="CRS",
+    help="A metric projected grid CRS, e.g. EPSG:32651. Default: the working CRS.",
+)
+@catalog_options
+@handle_errors
+def rasterize_cmd(
+    res_text: str | None,
+    out_path: str | None,
+    crs_text: str | None,
+    catalog_path: str | None,
+    layer_specs: tuple[str, ...],
+) -> None:
+    """Rasterize the control units and constraint layers to a Cloud-Optimized GeoTIFF.
+
+    Band 1 is the control-unit category (1 priority, 2 key, 3 general), band 2 the unit index
+    (the unit_codes tag maps it to codes), then one 0/1 mask per constraint kind.  The legend,
+    unit table and provenance are stored in the file's tags.
+    """
+    from ..raster import rasterize
+
+    res = parse_positive(res_text, "--res")
+    if not out_path:
+        fail("--out FILE.tif is required")
+    ls = load_layers(catalog_path, layer_specs)
+    info = rasterize(ls, res=res, out=out_path, crs=crs_text)
+    if info.demonstration:
+        click.echo(DEMO_BANNER)
+    rows, cols = info.shape
+    click.echo(
+        f"wrote {info.path}: {rows} x {cols} cells of {info.res:g} m, {info.dtype}, "
+        f"nodata {info.nodata}, {_size(info.path.stat().st_size)} (Cloud-Optimized GeoTIFF)"
+    )
+    for i, name in enumerate(info.bands, start=1):
+        click.echo(f"  band {i}: {name}")
+    if info.units_file:
+        click.echo(f"unit table: {info.units_file}")
+    if info.aux_file:
+        click.echo(f"colour table: {info.aux_file} (GDAL sidecar; keep it beside the .tif)")
+
+
+_FORMATS = ("table", "csv", "json")
+
+
+@click.command("zonal")
+@click.argument("raster", metavar="RASTER")
+@click.option(
+    "--by",
+    default="units",
+    show_default=True,
+    metavar="units|districts|LAYER_ID",
+    help="The zones: control units, districts or any layer id of the catalog.",
+)
+@click.option("--band", "band_text", default="1", show_default=True, help="1-based band number.")
+@click.option(
+    "--categorical/--continuous",
+    default=None,
+    help="Count cells per class, or sum/mean/min/max. Default: by the band's data type.",
+)
+@click.option("--format", "fmt", type=click.Choice(_FORMATS), default="table", show_default=True)
+@click.option("--out", "out_path", default=None, metavar="FILE", help="Write to this file.")
+@click.option(
+    "--window-size",
+    "window_text",
+    default="1024",
+    show_default=True,
+    help="Cells per side of the windows read at a time (bounds memory).",
+)
+@catalog_options
+@handle_errors
+def zonal_cmd(
+    raster: str,
+    by: str,
+    band_text: str,
+    categorical: bool | None,
+    fmt: str,
+    out_path: str | None,
+    window_text: str,
+    catalog_path: str | None,
+    layer_specs: tuple[str, ...],
+) -> None:
+    """Zonal statistics of RASTER by control unit, district or catalog layer.
+
+    Integer bands are counted per class (count, share of the zone's valid cells, area);
+    floating-point bands are summarised (count, sum, mean, min, max).  The zones are
+    reprojected to the raster's CRS; a raster without a CRS is an error.
+    """
+    from ..raster import zonal_stats
+
+    band = int(parse_positive(band_text, "--band", integer=True))
+    window_size = int(parse_positive(window_text, "--window-size", integer=True))
+    ls = load_layers(catalog_path, layer_specs)
+    df = zonal_stats(
+        raster,
+        by=by,
+        band=band,
+        categorical=categorical,
+        window_size=window_size,
+        layers=ls,
+    )
+    text = render_zonal(df, fmt)
+    if out_path:
+        with atomic_path(out_path) as tmp:
+            Path(tmp).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out_path} ({len(df)} rows)")
+        if df.attrs["demonstration"]:
+            click.echo(DEMO_BANNER)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+
+
+def _meta(df: pd.DataFrame) -> dict:
+    return {k: v for k, v in df.attrs.items() if k != "zones_without_cells"} | {
+        "zones_without_cells": [str(z) for z in df.attrs.get("zones_without_cells", [])]
+    }
+
+
+def render_zonal(df: pd.DataFrame, fmt: str) -> str:
+    """The zonal-statistics table as text (table), CSV or JSON, with its metadata."""
+    demo = df.attrs.get("demonstration", False)
+    if fmt == "csv":
+        return ("# " + DEMO_BANNER + "\n" if demo else "") + df.to_csv(index=False)
+    if fmt == "json":
+        rows = json.loads(df.to_json(orient="records", force_ascii=False))
+        payload = {"demonstration_data": demo, "meta": _meta(df), "rows": rows}
+        return json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n"
+    lines = [DEMO_BANNER] if demo else []
+    if df.attrs.get("note") and df.attrs["note"] not in lines:
+        lines.append(f"note: {df.attrs['note']}")
+    a = df.attrs
+    lines.append(
+        f"raster: {a['raster']}  band {a['band']} ({a['band_description'] or 'no description'})"
+        f"  {'categorical' if a['categorical'] else 'continuous'}  nodata {a['nodata']}"
+    )
+    lines.append(f"zones: {a['zone_layer']} ({a['zones']})  crs: {a['crs']}")
+    lines.append(f"reprojection: {a['reprojection']}")
+    if a["zones_without_cells"]:
+        missing = [str(z) for z in a["zones_without_cells"]]
+        more = " …" if len(missing) > 10 else ""
+        lines.append(f"zones without cells: {', '.join(missing[:10])}{more}")
+    lines.append("")
+    lines.append(format_table(list(df.columns), [_row(r) for r in df.itertuples(index=False)]))
+    return "\n".join(lines) + "\n"
+
+
+def _row(values: tuple) -> list[object]:
+    out: list[object] = []
+    for v in values:
+        if isinstance(v, float):
+            out.append("" if math.isnan(v) else f"{v:,.4f}".rstrip("0").rstrip("."))
+        else:
+            out.append(v)
+    return out
