@@ -229,3 +229,9 @@ def test_indicator_frame_is_tidy(demo):
     assert np.isin(
         demo["status"], ["met", "not met", "not measurable with these layers", "no target"]
     ).all()
+
+
+def test_red_line_share_of_land_uses_official_land_area(demo):
+    row = value(demo, "red_line_share_of_land")
+    assert row["value"] == pytest.approx(100 * 130.05 / 6340.5, abs=0.01)  # ≈ 2.05 %
+    assert "6340.5" in row["denominator"]

@@ -28,6 +28,9 @@ __all__ = [
     "indicators",
 ]
 
+#: Shanghai's land area, the denominator of land shares at city level when the red line has realms.
+OFFICIAL_LAND_KM2 = 6340.5
+OFFICIAL_LAND_SOURCE = "shanghai_facts.md §0, [V] multiple sources"
 #: 1 亩 in m² (10000 / 15).
 MU_M2 = 10000.0 / 15.0
 #: Straight-line distance used for "a 5-minute walk" (an approximation of network distance).
@@ -142,8 +145,25 @@ def _red_line_area(ctx, zone, realm=None):
 def _red_line_share_of_land(ctx, zone):
     if why := _needs(ctx, "red_line", "district"):
         return Measure(None, "percent", reason=why)
+    if zone.scope == "city" and all("realm" in x.gdf.columns for x in ctx.layers("red_line")):
+        # The land part (realm = land) over the official land area: the administrative
+        # polygons also hold estuary shoals, whose red line belongs to the sea part.
+        land_m2 = ctx.area_in(
+            "red_line", None, where=lambda g: (g["realm"] == "land").to_numpy(), key="land"
+        )
+        return Measure(
+            100 * _km2(land_m2) / OFFICIAL_LAND_KM2,
+            "percent",
+            denominator=f"official land area {OFFICIAL_LAND_KM2} km² ({OFFICIAL_LAND_SOURCE})",
+            note="numerator: red-line features with realm = land",
+        )
     land, label = _land_label(ctx, zone)
-    return Measure(100 * ctx.area_in("red_line", zone) / land, "percent", denominator=label)
+    return Measure(
+        100 * ctx.area_in("red_line", zone) / land,
+        "percent",
+        denominator=label,
+        note="numerator: red line inside the polygon (estuary shoals included)",
+    )
 
 
 def _red_line_share_of_sea(ctx, zone):
