@@ -91,11 +91,12 @@ def test_unit_composition(demo):
         value(demo, f"control_units_count_{c}")["value"] for c in ("priority", "key", "general")
     )
     assert total == 293
-    shares = sum(
-        value(demo, f"control_units_area_share_{c}")["value"]
-        for c in ("priority", "key", "general")
+    units = gpd.read_file(GPKG, layer="control_units")
+    areas = units.geometry.map(geodesic_km2)
+    expected = 100 * areas[units.category == "priority"].sum() / areas.sum()
+    assert value(demo, "control_units_area_share_priority")["value"] == pytest.approx(
+        expected, rel=1e-3
     )
-    assert shares == pytest.approx(100, abs=1e-6)
 
 
 def test_unknown_district():
@@ -231,7 +232,96 @@ def test_indicator_frame_is_tidy(demo):
     ).all()
 
 
-def test_red_line_share_of_land_uses_official_land_area(demo):
-    row = value(demo, "red_line_share_of_land")
-    assert row["value"] == pytest.approx(100 * 130.05 / 6340.5, abs=0.01)  # ≈ 2.05 %
-    assert "6340.5" in row["denominator"]
+def test_red_line_shares_name_their_basis(demo):
+    official = value(demo, "red_line_share_of_official_land_area")
+    assert official["value"] == pytest.approx(100 * 130.05 / 6340.5, abs=0.01)  # ≈ 2.05 %
+    assert "6340.5" in official["denominator"]
+    land = value(demo, "red_line_share_of_land")
+    districts_km2 = sum(geodesic_km2(g) for g in gpd.read_file(GPKG, layer="districts").geometry)
+    assert land["value"] == pytest.approx(100 * 130.05 / districts_km2, rel=1e-3)
+    # Pudong's red line is all estuary (realm = sea): none of it counts as land
+    assert value(demo, "red_line_share_of_land", "浦东新区")["value"] == pytest.approx(0, abs=1e-6)
+    sea = value(demo, "red_line_share_of_sea")
+    assert "not in this share" in sea["note"]
+
+
+def test_chinese_category_and_realm_values(tmp_path):
+    d2 = box(121.1, 31.0, 121.2, 31.1)
+    layers = [
+        {
+            "id": "d",
+            "kind": "district",
+            "source": _file(tmp_path, "d", [DIST, d2], nm=["甲区", "甲区"]),
+            "fields": {"name": "nm"},
+        },
+        {
+            "id": "rl",
+            "kind": "red_line",
+            "source": _file(tmp_path, "r", [FOREST, PARK], rz=["陆域", "海域"]),
+            "fields": {"realm": "rz"},
+        },
+        {
+            "id": "u",
+            "kind": "control_unit",
+            "source": _file(tmp_path, "u", [DIST, d2], c=["优先保护单元", "一般管控单元"]),
+            "fields": {"category": "c"},
+        },
+    ]
+    df = indicators(load_catalog(write_catalog(tmp_path / "c.yml", layers)))
+    assert value(df, "red_line_area_land")["value"] == pytest.approx(geodesic_km2(FOREST), rel=1e-4)
+    assert value(df, "red_line_area_sea")["value"] == pytest.approx(geodesic_km2(PARK), rel=1e-4)
+    assert value(df, "control_units_count_priority")["value"] == 1
+    assert value(df, "control_units_count_general")["value"] == 1
+    # the two rows named 甲区 form one district, whose area is both polygons
+    rows = df[(df.district == "甲区") & (df.indicator == "control_units_count_priority")]
+    assert len(rows) == 1 and rows["value"].iloc[0] == 1
+    # district targets of districts this catalog lacks still appear, as not measurable
+    for t in load_targets().targets:
+        assert (df.target_id == t.id).sum() == 1, t.id
+
+
+def test_unknown_category_value_is_an_error(tmp_path):
+    from zoning.errors import LayerDataError
+
+    layers = [
+        {
+            "id": "u",
+            "kind": "control_unit",
+            "source": _file(tmp_path, "u", [DIST], c=["red"]),
+            "fields": {"category": "c"},
+        }
+    ]
+    with pytest.raises(LayerDataError, match="unknown value"):
+        indicators(load_catalog(write_catalog(tmp_path / "c.yml", layers)))
+
+
+def test_population_text_is_an_error(tmp_path):
+    from zoning.errors import LayerDataError
+
+    layers = [
+        {
+            "id": "d",
+            "kind": "district",
+            "source": _file(tmp_path, "d", [DIST], p=["1,000"]),
+            "fields": {"population": "p"},
+        }
+    ]
+    with pytest.raises(LayerDataError, match="'1,000' is not a number"):
+        indicators(load_catalog(write_catalog(tmp_path / "c.yml", layers)))
+
+
+def test_dashboard_with_math_like_names(tmp_path):
+    from zoning.dashboard import render_dashboard
+
+    layers = [
+        {
+            "id": "d",
+            "kind": "district",
+            "source": _file(tmp_path, "d", [DIST], e=["$\\\\foo{x}$"]),
+            "fields": {"name_en": "e"},
+        },
+        {"id": "w", "kind": "water", "source": _file(tmp_path, "w", [PARK], i=[1])},
+    ]
+    ls = load_catalog(write_catalog(tmp_path / "c.yml", layers))
+    html = render_dashboard(indicators(ls), ls)
+    assert "data:image/png;base64," in html

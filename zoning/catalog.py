@@ -98,6 +98,52 @@ KINDS: dict[str, KindInfo] = {
 
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 
+#: Control-unit categories and the ways catalogs spell them.
+UNIT_CATEGORY_ALIASES = {
+    "priority": "priority",
+    "优先保护单元": "priority",
+    "优先保护": "priority",
+    "1": "priority",
+    "key": "key",
+    "重点管控单元": "key",
+    "重点管控": "key",
+    "2": "key",
+    "general": "general",
+    "一般管控单元": "general",
+    "一般管控": "general",
+    "3": "general",
+}
+#: Red-line realms and the ways catalogs spell them.
+REALM_ALIASES = {
+    "land": "land",
+    "陆域": "land",
+    "陆地": "land",
+    "sea": "sea",
+    "海域": "sea",
+    "长江河口及海域": "sea",
+    "河口及海域": "sea",
+    "marine": "sea",
+}
+
+
+def normalize_values(values, aliases: dict[str, str], what: str) -> list[str]:
+    """Map spelled values to their codes; unknown values raise a one-line LayerDataError."""
+    from .errors import LayerDataError
+
+    out, unknown = [], set()
+    for v in values:
+        code = aliases.get(str(v).strip()) if v is not None else None
+        if code is None:
+            unknown.add(str(v))
+        out.append(code)
+    if unknown:
+        known = ", ".join(sorted(set(aliases.values())))
+        raise LayerDataError(
+            f"{what}: unknown value(s) {', '.join(sorted(unknown)[:5])} (expected {known} "
+            "or their Chinese names)"
+        )
+    return out
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)

@@ -101,9 +101,12 @@ def _bar_figures(df: pd.DataFrame, plt) -> list[dict]:
         ]
         if not keys:
             continue
-        keys = keys[:3]
-        fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 4.2), squeeze=False)
-        for ax, key in zip(axes[0], keys, strict=True):
+        ncol = min(3, len(keys))
+        nrow = -(-len(keys) // ncol)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 4.2 * nrow), squeeze=False)
+        for ax in axes.flat[len(keys) :]:
+            ax.set_visible(False)
+        for ax, key in zip(axes.flat, keys, strict=False):
             sel = frame[frame.indicator == key]
             names = [str(n) for n in sel["district"]]
             labels = [_latin(df, n) for n in names]
@@ -162,7 +165,8 @@ def _choropleth(df: pd.DataFrame, layers: LayerSet, plt) -> list[dict]:
     fig, axes = plt.subplots(1, len(keys), figsize=(5.5 * len(keys), 5.5), squeeze=False)
     for ax, key in zip(axes[0], keys, strict=True):
         vals = df[(df.scope == "district") & (df.indicator == key)].set_index("district")["value"]
-        plot = gdf.assign(value=gdf["name"].map(vals).astype(float))
+        names = gdf["name"] if "name" in gdf.columns else gdf["feature_id"]
+        plot = gdf.assign(value=names.astype(str).map(vals).astype(float))
         plot.plot(
             column="value",
             ax=ax,
@@ -198,6 +202,7 @@ def render_dashboard(df: pd.DataFrame, layers: LayerSet) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    df = df.copy()  # attrs are set below; the caller's frame stays as it was
     en = {}
     for layer in layers.of_kind("district"):
         gdf = layer.gdf
@@ -206,7 +211,9 @@ def render_dashboard(df: pd.DataFrame, layers: LayerSet) -> str:
         latin = gdf["name_en"] if "name_en" in gdf.columns else gdf["feature_id"]
         en.update(dict(zip(gdf["name"].astype(str), latin.astype(str), strict=True)))
     df.attrs["district_en"] = en
-    figures = _bar_figures(df, plt) + _choropleth(df, layers, plt)
+    # Labels come from data: never let matplotlib parse "$...$" in them as math text.
+    with plt.rc_context({"text.parse_math": False}):
+        figures = _bar_figures(df, plt) + _choropleth(df, layers, plt)
     zones = []
     for (scope, district), frame in df.groupby(["scope", "district"], dropna=False, sort=False):
         title = "Shanghai 上海市" if scope == "city" else f"{district} {en.get(str(district), '')}"

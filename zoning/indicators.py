@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .catalog import REALM_ALIASES, UNIT_CATEGORY_ALIASES, normalize_values
 from .checks import TOTAL_TOLERANCE_KM2
 from .errors import LayerDataError, ZoningError
 from .layerset import LayerSet, load_catalog
@@ -125,44 +126,64 @@ def _land_label(ctx: _Context, zone: _Zone) -> tuple[float, str]:
 # --------------------------------------------------------------------------- indicators
 
 
+def _realm_filter(ctx: _Context, realm: str):
+    """A row filter for red-line features of one realm; None when a layer maps no realm."""
+    layers = ctx.layers("red_line")
+    if not layers or not all("realm" in x.gdf.columns for x in layers):
+        return None
+
+    def where(gdf):
+        codes = normalize_values(gdf["realm"], REALM_ALIASES, "red_line field 'realm'")
+        return np.array([c == realm for c in codes], dtype=bool)
+
+    return where
+
+
 def _red_line_area(ctx, zone, realm=None):
     if why := _needs(ctx, "red_line"):
         return Measure(None, "km2", reason=why)
-    where, key, note = None, "", None
+    where, note = None, None
     if realm is not None:
-        layers = ctx.layers("red_line")
-        if not all("realm" in x.gdf.columns for x in layers):
+        where = _realm_filter(ctx, realm)
+        if where is None:
             return Measure(None, "km2", reason="the red_line layer maps no 'realm' field")
-        where, key = (lambda g: (g["realm"] == realm).to_numpy()), realm
         note = f"features with realm = {realm}"
     inside = zone if zone.scope == "district" else None
-    value = _km2(ctx.area_in("red_line", inside, where=where, key=key))
+    value = _km2(ctx.area_in("red_line", inside, where=where, key=realm or ""))
     if zone.scope == "district":
         note = (note + "; " if note else "") + "the part inside the district polygon"
     return Measure(value, "km2", note=note)
 
 
 def _red_line_share_of_land(ctx, zone):
+    """Land part of the red line over the district polygon(s), one basis for city and districts."""
     if why := _needs(ctx, "red_line", "district"):
         return Measure(None, "percent", reason=why)
-    if zone.scope == "city" and all("realm" in x.gdf.columns for x in ctx.layers("red_line")):
-        # The land part (realm = land) over the official land area: the administrative
-        # polygons also hold estuary shoals, whose red line belongs to the sea part.
-        land_m2 = ctx.area_in(
-            "red_line", None, where=lambda g: (g["realm"] == "land").to_numpy(), key="land"
-        )
-        return Measure(
-            100 * _km2(land_m2) / OFFICIAL_LAND_KM2,
-            "percent",
-            denominator=f"official land area {OFFICIAL_LAND_KM2} km² ({OFFICIAL_LAND_SOURCE})",
-            note="numerator: red-line features with realm = land",
-        )
+    where = _realm_filter(ctx, "land")
     land, label = _land_label(ctx, zone)
+    if where is None:
+        inside = ctx.area_in("red_line", zone)
+        note = "numerator: all red line inside the polygons (no realm field to pick the land part)"
+    else:
+        inside = ctx.area_in("red_line", zone, where=where, key="land")
+        note = "numerator: red-line features with realm = land, inside the polygons"
+    return Measure(100 * inside / land, "percent", denominator=label, note=note)
+
+
+def _red_line_share_of_official_land(ctx, zone):
+    if zone.scope == "district":
+        return Measure(None, "percent", reason="official land areas are city-level here")
+    if why := _needs(ctx, "red_line"):
+        return Measure(None, "percent", reason=why)
+    where = _realm_filter(ctx, "land")
+    if where is None:
+        return Measure(None, "percent", reason="the red_line layer maps no 'realm' field")
+    land_km2 = _km2(ctx.area_in("red_line", None, where=where, key="land"))
     return Measure(
-        100 * ctx.area_in("red_line", zone) / land,
+        100 * land_km2 / OFFICIAL_LAND_KM2,
         "percent",
-        denominator=label,
-        note="numerator: red line inside the polygon (estuary shoals included)",
+        denominator=f"official land area {OFFICIAL_LAND_KM2} km² ({OFFICIAL_LAND_SOURCE})",
+        note="numerator: red-line features with realm = land",
     )
 
 
@@ -173,14 +194,25 @@ def _red_line_share_of_sea(ctx, zone):
         return Measure(None, "percent", reason=why)
     sea = ctx.union("sea_area")
     sea_m2 = float(shapely.area(sea))
-    inside = float(shapely.area(shapely.intersection(ctx.union("red_line"), sea)))
+    red = ctx.union("red_line")
+    inside = float(shapely.area(shapely.intersection(red, sea)))
     ids = "+".join(x.id for x in ctx.layers("sea_area"))
+    note = "numerator: red line inside the sea-area layer"
+    where = _realm_filter(ctx, "sea")
+    if where is not None:
+        sea_part = float(shapely.area(ctx.union("red_line", where=where, key="sea")))
+        outside = sea_part - float(
+            shapely.area(shapely.intersection(ctx.union("red_line", where=where, key="sea"), sea))
+        )
+        note += (
+            f"; {_km2(outside):.2f} km² of the sea part (realm = sea) lie in estuary "
+            "waters inside the district polygons and are not in this share"
+        )
     return Measure(
         100 * inside / sea_m2,
         "percent",
         denominator=f"sea area ({ids}), {_km2(sea_m2):.2f} km²",
-        note="red line inside the sea-area layer (estuary parts inside district "
-        "polygons count as land here)",
+        note=note,
     )
 
 
@@ -234,7 +266,7 @@ def _walk_coverage(ctx, zone):
         if zone.scope == "district":
             keep = shapely.contains_xy(zone.geom, shapely.get_x(pts), shapely.get_y(pts))
             gdf, pts = gdf[keep], pts[keep]
-        weight = pd.to_numeric(gdf[col], errors="coerce").fillna(0).to_numpy()
+        weight = _numeric(gdf[col], f"layer {layer.id!r} field {col!r}")
         near = shapely.dwithin(pts, parks, WALK_DISTANCE_M)
         total += weight.sum()
         covered += weight[near].sum()
@@ -328,6 +360,12 @@ REGISTRY: dict[str, tuple[str, str, str, Callable]] = {
         "red line",
         _red_line_share_of_land,
     ),
+    "red_line_share_of_official_land_area": (
+        "生态保护红线陆域部分占全市陆域面积比例",
+        "Red line (land part) share of the official land area",
+        "red line",
+        _red_line_share_of_official_land,
+    ),
     "red_line_share_of_sea": (
         "生态保护红线占海域比例",
         "Red line share of sea area",
@@ -404,7 +442,12 @@ def _unit_rows(ctx: _Context, zone: _Zone) -> list[dict]:
             sel = shapely.contains_xy(zone.geom, shapely.get_x(pts), shapely.get_y(pts))
         else:
             sel = np.ones(len(gdf), dtype=bool)
-        cats = gdf["category"].astype(str).to_numpy()
+        cats = np.array(
+            normalize_values(
+                gdf["category"], UNIT_CATEGORY_ALIASES, f"layer {layer.id!r} field 'category'"
+            ),
+            dtype=object,
+        )
         total_area = float(shapely.area(geoms[sel]).sum())
         for cat, zh in CATEGORIES.items():
             pick = sel & (cats == cat)
@@ -519,21 +562,49 @@ def _target_row(ctx: _Context, zone: _Zone, t: Target, measured: dict[str, Measu
     return _row(zone, t.indicator, spec[0], spec[1], spec[2], m, t, status)
 
 
+def _numeric(values: pd.Series, what: str) -> np.ndarray:
+    """Numbers from a column; text that is not a number is an error, never a silent zero."""
+    out = pd.to_numeric(values, errors="coerce")
+    bad = values[out.isna() & values.notna()]
+    if len(bad):
+        raise LayerDataError(f"{what}: {bad.iloc[0]!r} is not a number")
+    return out.fillna(0).to_numpy(dtype=float)
+
+
 def _zones(ctx: _Context, district: str | None) -> list[_Zone]:
+    """The city and its districts; rows that share a district name form one district."""
     d_layers = ctx.layers("district")
     city_geom = ctx.union("district") if d_layers else None
-    pops = []
-    districts = []
+    groups: dict[str, dict] = {}
     for layer in d_layers:
         gdf = layer.gdf
+        names = gdf["name"] if "name" in gdf.columns else gdf["feature_id"]
         pop_col = layer.entry.fields.population
-        for i, row in gdf.iterrows():
-            name = row.get("name") or row["feature_id"]
-            pop = float(row[pop_col]) if pop_col and pd.notna(row[pop_col]) else None
-            pops.append(pop)
-            aliases = {str(name), str(row["feature_id"]), str(row.get("name_en") or "")}
-            districts.append((aliases, _Zone("district", str(name), gdf.geometry.iloc[i], pop)))
-    city_pop = sum(pops) if pops and all(p is not None for p in pops) else None
+        pops = _numeric(gdf[pop_col], f"layer {layer.id!r} field {pop_col!r}") if pop_col else None
+        for i in range(len(gdf)):
+            name = str(names.iloc[i] if pd.notna(names.iloc[i]) else gdf["feature_id"].iloc[i])
+            g = groups.setdefault(
+                name, {"geoms": [], "pop": 0.0, "has_pop": True, "aliases": {name}}
+            )
+            g["geoms"].append(gdf.geometry.iloc[i])
+            g["aliases"].add(str(gdf["feature_id"].iloc[i]))
+            if "name_en" in gdf.columns and pd.notna(gdf["name_en"].iloc[i]):
+                g["aliases"].add(str(gdf["name_en"].iloc[i]))
+            if pops is None:
+                g["has_pop"] = False
+            else:
+                g["pop"] += pops[i]
+    districts = [
+        (
+            g["aliases"],
+            _Zone(
+                "district", name, shapely.union_all(g["geoms"]), g["pop"] if g["has_pop"] else None
+            ),
+        )
+        for name, g in groups.items()
+    ]
+    has_pop = bool(districts) and all(z.population is not None for _, z in districts)
+    city_pop = sum(z.population for _, z in districts) if has_pop else None
     if district is not None:
         for aliases, zone in districts:
             if district in aliases:
@@ -585,7 +656,8 @@ def indicators(
     ts = targets if targets is not None else load_targets()
     ctx = _Context(ls)
     rows: list[dict] = []
-    for zone in _zones(ctx, district):
+    zones = _zones(ctx, district)
+    for zone in zones:
         measured: dict[str, Measure] = {}
         zone_targets = [
             t
@@ -604,6 +676,16 @@ def indicators(
                 continue  # unmeasurable and untargeted: nothing to say per district
             rows.append(_row(zone, key, zh, en, group, m))
         rows.extend(_unit_rows(ctx, zone))
+    if district is None:
+        # District targets whose district is not in the catalog still appear, as unmeasurable.
+        present = {z.name for z in zones}
+        for t in ts.targets:
+            if t.scope == "district" and t.district not in present:
+                zone = _Zone("district", t.district, None, None)
+                m = Measure(None, t.unit, reason=f"the catalog has no district named {t.district}")
+                rows.append(
+                    _row(zone, t.indicator, t.title_zh, t.title_en, "other", m, t, NOT_MEASURABLE)
+                )
     df = pd.DataFrame(rows)
     df.attrs.update(
         {

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from ..indicators import indicators as measure
 from ..io import atomic_path
@@ -66,7 +67,7 @@ def indicators(catalog_path, layer_specs, district, fmt, out_path) -> None:
         if demo:
             click.echo(DEMO_BANNER)
         return
-    table = df[_COLUMNS]
+    table = df[_COLUMNS].astype({"year": "Int64"})
     if fmt == "csv":
         text = ("# " + DEMO_BANNER + "\n" if demo else "") + table.to_csv(index=False)
     elif fmt == "json":
@@ -83,7 +84,7 @@ def indicators(catalog_path, layer_specs, district, fmt, out_path) -> None:
     else:
         rows = [
             [
-                r.district or "上海市",
+                r.district if isinstance(r.district, str) else "上海市",
                 r.indicator,
                 _num(r.value, r.unit),
                 r.unit,
@@ -113,4 +114,4 @@ def _num(value, unit: str) -> str:
 
 
 def _year(value) -> str:
-    return "" if value is None or value != value else str(int(value))
+    return "" if pd.isna(value) else str(int(value))
