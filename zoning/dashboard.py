@@ -78,7 +78,7 @@ def _fmt(value, unit: str = "") -> str:
     if value is None or pd.isna(value):
         return "—"
     value = float(value)
-    if abs(value) >= 1000 or unit == "count":
+    if unit == "count":
         return f"{value:,.0f}"
     return f"{value:,.2f}"
 

@@ -108,7 +108,7 @@ def indicators(catalog_path, layer_specs, district, fmt, out_path) -> None:
 def _num(value, unit: str) -> str:
     if value is None or value != value:
         return "—"
-    if unit == "count" or abs(value) >= 1000:
+    if unit == "count":
         return f"{value:,.0f}"
     return f"{value:,.2f}"
 
