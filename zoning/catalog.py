@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ._yaml import load_yaml
 from .errors import CatalogError
 
 __all__ = [
@@ -339,18 +339,7 @@ def read_catalog(path: str | Path | None = None) -> Catalog:
     """
     path = Path(path) if path is not None else DEFAULT_CATALOG
     name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CatalogError(f"catalog not found: {name}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"cannot read catalog {name}: {exc}") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise CatalogError(f"{name}: not valid YAML{at}") from None
+    raw = load_yaml(path, CatalogError, "catalog")
     if not isinstance(raw, dict) or "layers" not in raw:
         raise CatalogError(f"{name}: expected a mapping with a top-level 'layers:' list")
     if not isinstance(raw["layers"], list) or not raw["layers"]:

@@ -25,7 +25,6 @@ import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -35,6 +34,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ._yaml import load_yaml
 from .catalog import _data_dir
 from .errors import SeedsError
 
@@ -368,17 +368,7 @@ def load_targets(path: str | Path | None = None) -> TargetSet:
         the file, the entry and the key.
     """
     path = DEFAULT_TARGETS_PATH if path is None else Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SeedsError(f"{path}: cannot read target file: {exc.strerror or exc}") from exc
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise SeedsError(f"{path}: not valid YAML{where}: {problem}") from exc
+    raw = load_yaml(path, SeedsError, "target file")
     if not isinstance(raw, dict):
         raise SeedsError(f"{path}: expected a mapping with keys version, documents, targets")
     try:
