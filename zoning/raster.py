@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import json
 import logging
 import math
@@ -94,6 +95,8 @@ _NOT_MASKED = {"control_unit", *TERRITORY_KINDS}
 MAX_CELLS = 1_000_000_000
 #: Longest JSON unit table kept as a tag; a longer one goes to ``<out>.units.csv``.
 MAX_TAG_CHARS = 32_000
+#: Most distinct values :func:`zonal_stats` counts per class; more raise :class:`RasterError`.
+MAX_CLASSES = 1000
 
 _BLOCK = 256  # COG tile size
 _WRITE_WINDOW = 1024  # rasterize works on windows of this many cells a side
@@ -129,7 +132,8 @@ class RasterInfo:
     units_file : Path or None
         The ``<out>.units.csv`` sidecar when the unit table was too long for a tag.
     aux_file : Path or None
-        The ``<out>.aux.xml`` sidecar (GDAL PAM) holding band 1's colour table.
+        The ``<out>.aux.xml`` sidecar (GDAL PAM) holding band 1's colour table, category names
+        and raster attribute table.
     """
 
     path: Path
@@ -233,12 +237,16 @@ def _write_cog(
     blocks: Iterable[tuple[Window, np.ndarray]],
     tags: dict[str, str],
     band_tags: list[dict[str, str]] | None = None,
-    colormaps: dict[int, dict[int, tuple[int, int, int, int]]] | None = None,
+    legends: dict[int, dict[int, dict[str, str]]] | None = None,
     units: list[str] | None = None,
     resampling: str = "MODE",
 ) -> None:
     """Write ``blocks`` (window, (bands, rows, cols) array) to a temporary tiled GeoTIFF, then
-    copy it to ``out`` as a DEFLATE-compressed COG with internal overviews, atomically."""
+    copy it to ``out`` as a DEFLATE-compressed COG with internal overviews, atomically.
+
+    ``legends`` (band -> value -> entry with ``code``, ``zh``, ``en``, ``colour``) go to the
+    ``<out>.aux.xml`` sidecar (see :func:`_write_pam`), and into the TIFF's own colour table
+    when the file has a single band."""
     rasterio = require("rasterio")
     from rasterio.crs import CRS
     from rasterio.shutil import copy as gdal_copy
@@ -273,14 +281,14 @@ def _write_cog(
                 if btags:
                     dst.update_tags(i, **btags)
             if len(band_names) == 1:
-                for i, cmap in (colormaps or {}).items():
-                    dst.write_colormap(i, cmap)
+                for i, legend in (legends or {}).items():
+                    dst.write_colormap(i, {v: _rgba(e["colour"]) for v, e in legend.items()})
         with contextlib.ExitStack() as stack:
             if units is not None:
                 _write_units_csv(stack.enter_context(atomic_path(_units_path(out))), units)
-            pam = bool(colormaps) and len(band_names) > 1
+            pam = bool(legends)
             if pam:
-                _write_pam_colormaps(stack.enter_context(atomic_path(_aux_path(out))), colormaps)
+                _write_pam(stack.enter_context(atomic_path(_aux_path(out))), legends)
             tmp_out = stack.enter_context(atomic_path(out))
             with rasterio.open(work) as src:
                 gdal_copy(
@@ -310,27 +318,65 @@ def _aux_path(out: Path) -> Path:
     return out.with_name(out.name + ".aux.xml")
 
 
-def _write_pam_colormaps(
-    path: Path, colormaps: dict[int, dict[int, tuple[int, int, int, int]]]
-) -> None:
-    """Colour tables as a GDAL PAM sidecar (``<out>.aux.xml``).
+# GDAL raster attribute table codes (gdal.h): field types and usages.
+_GFT_INTEGER, _GFT_STRING = 0, 2
+_GFU_GENERIC, _GFU_NAME, _GFU_MINMAX = 0, 2, 5
+_GFU_RED, _GFU_GREEN, _GFU_BLUE, _GFU_ALPHA = 6, 7, 8, 9
+_RAT_FIELDS = (  # name, type, usage
+    ("Value", _GFT_INTEGER, _GFU_MINMAX),
+    ("Name", _GFT_STRING, _GFU_NAME),
+    ("code", _GFT_STRING, _GFU_GENERIC),
+    ("name_zh", _GFT_STRING, _GFU_GENERIC),
+    ("name_en", _GFT_STRING, _GFU_GENERIC),
+    ("Red", _GFT_INTEGER, _GFU_RED),
+    ("Green", _GFT_INTEGER, _GFU_GREEN),
+    ("Blue", _GFT_INTEGER, _GFU_BLUE),
+    ("Alpha", _GFT_INTEGER, _GFU_ALPHA),
+)
 
-    A TIFF holds a colour table only in single-sample files (GDAL: "SetColorTable() not
-    supported for multi-sample TIFF files"), so a multi-band file carries its palette in the
-    sidecar that GDAL, rasterio and QGIS read with the file.
+
+def _class_name(entry: dict[str, str]) -> str:
+    """The class name GIS tools show: ``"priority 优先保护单元"``."""
+    return f"{entry['code']} {entry['zh']}"
+
+
+def _write_pam(path: Path, legends: dict[int, dict[int, dict[str, str]]]) -> None:
+    """Class names and colours of categorical bands as a GDAL PAM sidecar (``<out>.aux.xml``).
+
+    Per band: a colour table (entry i is the colour of value i), ``<CategoryNames>`` (entry i
+    is the name of value i, empty for values without a class) and a thematic raster attribute
+    table (``<GDALRasterAttributeTable>``: one row per class with its value, name, code,
+    Chinese and English names and RGBA colour).  A TIFF holds a colour table only in
+    single-sample files (GDAL: "SetColorTable() not supported for multi-sample TIFF files")
+    and no category names or attribute table at all, so they go to the sidecar that GDAL
+    (hence rasterio, QGIS and ArcGIS) reads with the file.
     """
-    parts = ["<PAMDataset>"]
-    for band, cmap in sorted(colormaps.items()):
-        parts.append(f'  <PAMRasterBand band="{band}">')
-        parts.append("    <ColorInterp>Palette</ColorInterp>")
-        parts.append("    <ColorTable>")
-        for value in range(max(cmap) + 1):
-            r, g, b, a = cmap.get(value, (0, 0, 0, 0))
-            parts.append(f'      <Entry c1="{r}" c2="{g}" c3="{b}" c4="{a}"/>')
-        parts.append("    </ColorTable>")
-        parts.append("  </PAMRasterBand>")
-    parts.append("</PAMDataset>")
-    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    from xml.etree import ElementTree as ET
+
+    root = ET.Element("PAMDataset")
+    for band, legend in sorted(legends.items()):
+        node = ET.SubElement(root, "PAMRasterBand", band=str(band))
+        ET.SubElement(node, "ColorInterp").text = "Palette"
+        names = ET.SubElement(node, "CategoryNames")
+        table = ET.SubElement(node, "ColorTable")
+        for value in range(max(legend) + 1):
+            entry = legend.get(value)
+            ET.SubElement(names, "Category").text = _class_name(entry) if entry else ""
+            r, g, b, a = _rgba(entry["colour"]) if entry else (0, 0, 0, 0)
+            ET.SubElement(table, "Entry", c1=str(r), c2=str(g), c3=str(b), c4=str(a))
+        rat = ET.SubElement(node, "GDALRasterAttributeTable", tableType="thematic")
+        for i, (name, ftype, usage) in enumerate(_RAT_FIELDS):
+            field = ET.SubElement(rat, "FieldDefn", index=str(i))
+            ET.SubElement(field, "Name").text = name
+            ET.SubElement(field, "Type").text = str(ftype)
+            ET.SubElement(field, "Usage").text = str(usage)
+        for row, (value, entry) in enumerate(sorted(legend.items())):
+            cells = (value, _class_name(entry), entry["code"], entry["zh"], entry["en"])
+            node_row = ET.SubElement(rat, "Row", index=str(row))
+            for cell in (*cells, *_rgba(entry["colour"])):
+                ET.SubElement(node_row, "F").text = str(cell)
+    ET.indent(root)
+    path.write_text(ET.tostring(root, encoding="unicode") + "\n", encoding="utf-8")
 
 
 def _units_path(out: Path) -> Path:
@@ -511,9 +557,13 @@ def rasterize(
     holds the unit indices, ``uint16`` for Shanghai's 293 units, and nodata is its largest value):
 
     1. ``control_unit_category``: 1 priority, 2 key, 3 general (:data:`CATEGORY_LEGEND`);
-       nodata outside every control unit.  Its colours are in the legend (``colour``) and, as
-       a GDAL colour table, in the sidecar ``<out>.aux.xml``: TIFF keeps colour tables only in
-       single-band files, so GDAL, rasterio and QGIS read it from the sidecar.
+       nodata outside every control unit.  Its names and colours are in the legend tag
+       (``code``, ``zh``, ``en``, ``colour``) and, for GIS tools, in the sidecar
+       ``<out>.aux.xml`` as a GDAL colour table, category names (``"priority 优先保护单元"``,
+       ...) and a thematic raster attribute table (Value, Name, code, name_zh, name_en, Red,
+       Green, Blue, Alpha): TIFF keeps colour tables only in single-band files and category
+       names or attribute tables not at all, so GDAL, rasterio and QGIS read them from the
+       sidecar.  Keep it beside the ``.tif``.
     2. ``control_unit_index``: 1-based index into the unit table, nodata outside every unit.
        The table is the dataset tag ``unit_codes`` (a JSON list), or, when longer than
        :data:`MAX_TAG_CHARS` characters, the sidecar ``<out>.units.csv`` named by the tag
@@ -609,7 +659,6 @@ def rasterize(
         ls, loaded, polygonal, skipped, grid, unit_codes, mask_kinds, nodata, out
     )
     blocks = ((w, render(w)) for w in _windows(grid.rows, grid.cols, _WRITE_WINDOW))
-    colour = {1: {v: _rgba(e["colour"]) for v, e in CATEGORY_LEGEND.items()}} if units else {}
     _write_cog(
         out,
         shape=(grid.rows, grid.cols),
@@ -621,7 +670,7 @@ def rasterize(
         blocks=blocks,
         tags=tags,
         band_tags=band_tags,
-        colormaps=colour,
+        legends={1: CATEGORY_LEGEND} if units else None,
         units=unit_codes if units_file else None,
     )
     log.info("rasterize: wrote %s (%d x %d cells of %g m)", out, grid.rows, grid.cols, res)
@@ -752,6 +801,13 @@ def _zones_from_catalog(by: str, layers: LayerSet | None) -> tuple[gpd.GeoDataFr
             f"zones {by!r}: not a layer of the catalog "
             f"(use units, districts or a layer id: {', '.join(ls.ids)})"
         )
+    for lyr in chosen:
+        geometry = lyr.entry.kind_info.geometry
+        if geometry != "polygon":
+            raise LayerDataError(
+                f"zones {by!r}: layer {lyr.id} ({lyr.kind}) holds {geometry}s, not polygons; "
+                "zonal statistics need polygon zones (units, districts or a polygon layer)"
+            )
     frames = [lyr.gdf.assign(layer=lyr.id) for lyr in chosen]
     gdf = frames[0] if len(frames) == 1 else gpd.GeoDataFrame(pd.concat(frames, ignore_index=True))
     demo = any(lyr.entry.is_demonstration for lyr in chosen)
@@ -773,11 +829,165 @@ def _reproject_zones(zones: gpd.GeoDataFrame, crs: pyproj.CRS) -> tuple[gpd.GeoD
     return zones.to_crs(crs), f"zones reprojected from {_crs_label(source)} to {_crs_label(crs)}"
 
 
-def _cell_area_m2(transform: Affine, crs: pyproj.CRS) -> float | None:
-    if not crs.is_projected:
-        return None
-    factor = crs.axis_info[0].unit_conversion_factor
-    return abs(transform.a * transform.e - transform.b * transform.d) * factor * factor
+# Cell areas: the areal scale is evaluated on a lattice of cell centres this many cells apart (and
+# at most _LATTICE_M metres apart) and interpolated bilinearly in between; the scale of a map
+# projection varies so slowly that the interpolation error stays below 1e-5.
+_LATTICE_STEP = 32
+_LATTICE_M = 10_000.0
+_PARALLEL_STEP_DEG = 0.01  # geographic cells: their north and south edges densified to this
+
+
+def _ellipsoid_es(crs: pyproj.CRS) -> tuple[float, float, str]:
+    """Semi-major axis (m), squared eccentricity and name of the CRS's ellipsoid (WGS 84 if
+    it has none)."""
+    ell = crs.ellipsoid
+    if ell is None:
+        return 6_378_137.0, 0.0066943799901413165, "WGS 84"
+    a, b = ell.semi_major_metre, ell.semi_minor_metre
+    return a, 1.0 - (b / a) ** 2, ell.name
+
+
+def _nodes(n: int, step: int) -> np.ndarray:
+    """Lattice positions 0, step, 2·step, ... and always the last index n - 1."""
+    nodes = np.arange(0, n, step)
+    return nodes if nodes[-1] == n - 1 else np.append(nodes, n - 1)
+
+
+@functools.lru_cache(maxsize=16)
+def _linear_weights(n: int, step: int) -> np.ndarray:
+    """The (n, nodes) matrix interpolating linearly from lattice nodes (:func:`_nodes`) to
+    0..n-1; a bilinear interpolation is then two matrix products."""
+    nodes = _nodes(n, step)
+    i = np.arange(n)
+    k = np.clip(np.searchsorted(nodes, i, side="right") - 1, 0, max(len(nodes) - 2, 0))
+    k1 = np.minimum(k + 1, len(nodes) - 1)
+    w = (i - nodes[k]) / np.maximum(nodes[k1] - nodes[k], 1)
+    weights = np.zeros((n, len(nodes)))
+    np.add.at(weights, (i, k), 1 - w)
+    np.add.at(weights, (i, k1), w)
+    weights.flags.writeable = False
+    return weights
+
+
+class _CellAreas:
+    """The true area in m² of each cell of a window, however the raster is projected.
+
+    * projected CRS: the nominal cell area divided by the projection's areal scale factor at
+      the cell centre, ``|det J| · (1 - e² sin² φ)² / ((1 - e²) cos φ)`` where ``J`` holds the
+      partial derivatives ``∂(x, y)/∂(λ, φ)`` from :meth:`pyproj.Proj.get_factors` and ``e``
+      is the eccentricity of the CRS's ellipsoid.  This equals PROJ's own ``areal_scale`` for
+      ellipsoidal projections and also corrects those PROJ evaluates on a sphere although
+      their coordinates are ellipsoidal (Web Mercator, whose ``areal_scale`` is 0.3 % low in
+      Shanghai).  Evaluated on a lattice of cell centres and interpolated (see
+      ``_LATTICE_STEP``);
+    * geographic CRS, north-up: the geodesic area of one cell per row
+      (:meth:`pyproj.Geod.polygon_area_perimeter`, north and south edges along the parallels);
+      rotated: the ellipsoid's area element at the cell centres;
+    * otherwise, or if PROJ cannot give the scale: the nominal cell area.
+    """
+
+    def __init__(self, transform: Affine, crs: pyproj.CRS, height: int, width: int) -> None:
+        self.transform = transform
+        self.det = abs(transform.a * transform.e - transform.b * transform.d)
+        self.nominal: float | None = None  # m² per cell of the grid, before any correction
+        self.step = 1
+        self._row_cache: np.ndarray | None = None
+        self._func: Any = None
+        hz = crs.sub_crs_list[0] if crs.is_compound and crs.sub_crs_list else crs
+        unit = hz.axis_info[0].unit_conversion_factor if hz.axis_info else 1.0
+        self.a, self.es, ellipsoid = _ellipsoid_es(hz)
+        if hz.is_geographic:
+            self.deg = math.degrees(unit)  # degrees per CRS unit
+            self.geod = hz.get_geod() or pyproj.Geod(ellps="WGS84")
+            if transform.b == 0 and transform.d == 0:
+                self._row_cache = np.full(height, np.nan)
+                self.method = f"geodesic cell area per row (pyproj.Geod, {ellipsoid} ellipsoid)"
+            else:
+                self._func = self._area_element
+                self.method = f"ellipsoidal area element at cell centres ({ellipsoid} ellipsoid)"
+            return
+        self.nominal = self.det * unit * unit
+        if not hz.is_projected:
+            self.method = "count x nominal cell area (the CRS is neither projected nor geographic)"
+            return
+        try:
+            self.proj = pyproj.Proj(hz)
+            self.to_geo = pyproj.Transformer.from_crs(hz, hz.geodetic_crs, always_xy=True)
+            t = transform
+            cx = t.a * width / 2 + t.b * height / 2 + t.c
+            cy = t.d * width / 2 + t.e * height / 2 + t.f
+            probe = self._scaled_area(np.array([cx]), np.array([cy]))
+            if not np.isfinite(probe).all():
+                raise ValueError("no finite scale factor at the raster's centre")
+        except Exception as exc:  # PROJ cannot give the scale: keep the nominal area
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self.method = f"count x nominal cell area (no scale factor: {first})"
+            return
+        side_m = math.sqrt(self.nominal) if self.nominal > 0 else _LATTICE_M
+        self.step = max(1, min(_LATTICE_STEP, int(_LATTICE_M // side_m)))
+        self._func = self._scaled_area
+        self.method = (
+            "cell area / areal scale factor at cell centres "
+            f"(pyproj get_factors, {ellipsoid} ellipsoid)"
+        )
+
+    def _scaled_area(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        lon, lat = self.to_geo.transform(xs, ys, errcheck=False)
+        f = self.proj.get_factors(lon, lat, errcheck=False)
+        det = np.abs(
+            np.asarray(f.dx_dlam) * np.asarray(f.dy_dphi)
+            - np.asarray(f.dx_dphi) * np.asarray(f.dy_dlam)
+        )
+        sin2 = np.sin(np.radians(lat)) ** 2
+        scale = det * (1 - self.es * sin2) ** 2 / ((1 - self.es) * np.cos(np.radians(lat)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            area = self.nominal / scale
+        return np.where(np.isfinite(area) & (area > 0), area, np.nan)
+
+    def _area_element(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        phi = np.radians(np.clip(ys * self.deg, -90, 90))
+        sin2 = np.sin(phi) ** 2
+        per_rad2 = self.a**2 * (1 - self.es) * np.cos(phi) / (1 - self.es * sin2) ** 2
+        return self.det * math.radians(self.deg) ** 2 * per_rad2
+
+    def _row_area(self, row: int) -> float:
+        t, d = self.transform, self.deg
+        lat0, lat1 = (float(np.clip((t.f + t.e * r) * d, -90, 90)) for r in (row, row + 1))
+        width = abs(t.a) * d
+        n = max(2, math.ceil(width / _PARALLEL_STEP_DEG) + 1)
+        lons = np.linspace(0.0, width, n)
+        lon = np.concatenate([lons, lons[::-1]])
+        lat = np.concatenate([np.full(n, lat0), np.full(n, lat1)])
+        area, _ = self.geod.polygon_area_perimeter(lon, lat)
+        return abs(area)
+
+    def of(self, window: Window) -> np.ndarray:
+        """Cell areas (m²) of ``window``, an array broadcast to its shape."""
+        shape = (int(window.height), int(window.width))
+        if self._row_cache is not None:
+            r0 = int(window.row_off)
+            rows = self._row_cache[r0 : r0 + shape[0]]
+            for i in np.flatnonzero(np.isnan(rows)):
+                rows[i] = self._row_area(r0 + int(i))
+            return np.broadcast_to(rows[:, None], shape)
+        if self._func is None:
+            return np.broadcast_to(np.float64(self.nominal), shape)
+        grid = self._at_centres(window, self.step)
+        if self.step == 1:
+            return grid
+        if not np.isfinite(grid).all():  # partly outside the projection's domain: every cell
+            return self._at_centres(window, 1)
+        if np.ptp(grid) <= 1e-9 * grid.max():
+            return np.broadcast_to(np.float64(grid.mean()), shape)  # equal-area: one value
+        return _linear_weights(shape[0], self.step) @ grid @ _linear_weights(shape[1], self.step).T
+
+    def _at_centres(self, window: Window, step: int) -> np.ndarray:
+        """Cell areas at the lattice of cell centres ``step`` cells apart (:func:`_nodes`)."""
+        rows, cols = _nodes(int(window.height), step), _nodes(int(window.width), step)
+        a, b, c, d, e, f = _window_transform(self.transform, window)[:6]
+        cc, rr = np.meshgrid(cols + 0.5, rows + 0.5)
+        xs, ys = a * cc + b * rr + c, d * cc + e * rr + f
+        return self._func(xs.ravel(), ys.ravel()).reshape(len(rows), len(cols))
 
 
 def _legend(ds: DatasetReader, band: int) -> dict[str, str]:
@@ -794,23 +1004,31 @@ def _legend(ds: DatasetReader, band: int) -> dict[str, str]:
 
 
 class _Categorical:
-    """Counts per (zone, value), accumulated window by window with ``np.bincount``.
+    """Counts and areas per (zone, value), accumulated window by window with ``np.bincount``.
 
     Per window: the zones present are numbered 0..k-1 through a lookup table (no sort), integer
     values of a small range are offset to 0..m-1 (other values are numbered with ``np.unique``),
-    and one ``np.bincount`` over ``zone * m + value`` counts every pair.  The non-zero pairs are
-    kept as arrays and folded (summed per pair) whenever they outgrow the folded total, so
-    memory stays O(zones x classes) whatever the number of windows.
+    and one ``np.bincount`` over ``zone * m + value`` counts every pair (``np.unique`` of the
+    pair keys instead when k x m would outgrow the window, so memory stays O(window)).  The
+    non-zero pairs are kept as arrays and folded (summed per pair) whenever they outgrow the
+    folded total, so memory stays O(zones x classes) whatever the number of windows.  The
+    distinct classes are tracked as they come: more than ``max_classes`` raise
+    :class:`RasterError` at once, before memory grows with them.
     """
 
-    def __init__(self, n_zones: int) -> None:
+    def __init__(self, n_zones: int, max_classes: int, too_many: str) -> None:
         self.n = n_zones
         self.lut = np.zeros(n_zones + 1, "int64")
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.parts: list[tuple[np.ndarray, ...]] = []
         self.rows = 0
         self.folded = 0
+        self.classes = np.array([])
+        self.max_classes = max_classes
+        self.too_many = too_many
 
-    def add(self, zone: np.ndarray, value: np.ndarray) -> None:
+    def add(self, zone: np.ndarray, value: np.ndarray, area: np.ndarray | float) -> None:
+        """Count the cells of one window: zone numbers, values and cell areas (an array, or
+        one number when every cell has the same area)."""
         if zone.size == 0:
             return
         present = np.flatnonzero(np.bincount(zone, minlength=self.n + 1))
@@ -818,12 +1036,35 @@ class _Categorical:
         zi = self.lut[zone]
         values, vi = self._number(value, len(present), zone.size)
         m = len(values)
-        counts = np.bincount(zi * m + vi, minlength=len(present) * m)
-        nz = np.flatnonzero(counts)
-        self.parts.append((present[nz // m], values[nz % m], counts[nz]))
-        self.rows += len(nz)
+        if m > self.max_classes:  # perhaps too many classes already: check before pairing
+            self._admit(values[np.bincount(vi, minlength=m) > 0])
+        key = zi * m + vi
+        uniform = np.ndim(area) == 0
+        if len(present) * m <= max(4 * zone.size, 1 << 16):
+            counts = np.bincount(key, minlength=len(present) * m)
+            pairs = np.flatnonzero(counts)
+            counts = counts[pairs]
+            if not uniform:
+                areas = np.bincount(key, weights=area, minlength=len(present) * m)[pairs]
+        else:  # many zones x many values: count the pairs present only, in O(window) memory
+            pairs, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+            if not uniform:
+                areas = np.bincount(inverse.ravel(), weights=area, minlength=len(pairs))
+        if uniform:
+            areas = counts * float(area)
+        self._admit(values[np.unique(pairs % m)])
+        self.parts.append((present[pairs // m], values[pairs % m], counts, areas))
+        self.rows += len(pairs)
         if self.rows > max(1 << 16, 2 * self.folded):
             self._fold()
+
+    def _admit(self, classes: np.ndarray) -> None:
+        """Add the classes seen in a window; raise as soon as there are too many."""
+        if len(classes) > self.max_classes:
+            raise RasterError(self.too_many)
+        self.classes = np.union1d(self.classes, classes)
+        if len(self.classes) > self.max_classes:
+            raise RasterError(self.too_many)
 
     @staticmethod
     def _number(value: np.ndarray, n_zones: int, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
@@ -833,23 +1074,31 @@ class _Categorical:
             span = high - low + 1
             if n_zones * span <= max(4 * n_cells, 1 << 16):
                 return np.arange(low, high + 1), value.astype("int64") - low
-        return np.unique(value, return_inverse=True)
+        values, inverse = np.unique(value, return_inverse=True)
+        return values, inverse.ravel()
 
     def _fold(self) -> None:
         if not self.parts:
             return
-        zone, value, count = (np.concatenate(a) for a in zip(*self.parts, strict=True))
+        zone, value, count, area = (np.concatenate(a) for a in zip(*self.parts, strict=True))
         order = np.lexsort((value, zone))
-        zone, value, count = zone[order], value[order], count[order]
+        zone, value, count, area = zone[order], value[order], count[order], area[order]
         first = np.ones(len(zone), bool)
         first[1:] = (zone[1:] != zone[:-1]) | (value[1:] != value[:-1])
         starts = np.flatnonzero(first)
-        self.parts = [(zone[starts], value[starts], np.add.reduceat(count, starts))]
+        self.parts = [
+            (
+                zone[starts],
+                value[starts],
+                np.add.reduceat(count, starts),
+                np.add.reduceat(area, starts),
+            )
+        ]
         self.rows = self.folded = len(starts)
 
     def frame(self) -> pd.DataFrame:
         self._fold()
-        zone, value, count = self.parts[0] if self.parts else ([], [], [])
+        zone, value, count, area = self.parts[0] if self.parts else ([], [], [], [])
         df = pd.DataFrame(
             {
                 "zone": np.asarray(zone, "int64"),
@@ -858,25 +1107,31 @@ class _Categorical:
             }
         )
         df["share"] = df["count"] / df.groupby("zone")["count"].transform("sum")
+        df["area"] = np.asarray(area, "float64")
         return df
 
 
 class _Continuous:
-    """Count, sum, min and max per zone with ``np.bincount`` and ``np.minimum.at``."""
+    """Count, sum, min, max and area per zone with ``np.bincount`` and ``np.minimum.at``."""
 
     def __init__(self, n_zones: int) -> None:
         self.count = np.zeros(n_zones + 1, "int64")
         self.sum = np.zeros(n_zones + 1, "float64")
         self.min = np.full(n_zones + 1, np.inf)
         self.max = np.full(n_zones + 1, -np.inf)
+        self.area = np.zeros(n_zones + 1, "float64")
 
-    def add(self, zone: np.ndarray, value: np.ndarray) -> None:
+    def add(self, zone: np.ndarray, value: np.ndarray, area: np.ndarray | float) -> None:
         if zone.size == 0:
             return
         n = len(self.count)
         value = value.astype("float64", copy=False)
-        self.count += np.bincount(zone, minlength=n)
+        count = np.bincount(zone, minlength=n)
+        self.count += count
         self.sum += np.bincount(zone, weights=value, minlength=n)
+        self.area += (
+            count * area if np.ndim(area) == 0 else np.bincount(zone, weights=area, minlength=n)
+        )
         np.minimum.at(self.min, zone, value)
         np.maximum.at(self.max, zone, value)
 
@@ -892,6 +1147,7 @@ class _Continuous:
                 "mean": np.where(seen, mean, np.nan),
                 "min": np.where(seen, self.min[1:], np.nan),
                 "max": np.where(seen, self.max[1:], np.nan),
+                "area": self.area[1:],
             }
         )
 
@@ -901,10 +1157,12 @@ def _accumulate(
     band: int,
     burner: _Burner,
     acc: _Categorical | _Continuous,
+    areas: _CellAreas,
     window_size: int,
     is_float: bool,
 ) -> None:
-    """Burn the zones onto each window, read the window's values and accumulate the valid ones."""
+    """Burn the zones onto each window, read the window's values and accumulate the valid ones
+    with their cell areas."""
     for window in _windows(ds.height, ds.width, window_size):
         shape = (int(window.height), int(window.width))
         zone = burner.burn(_window_transform(ds.transform, window), shape, fill=0, dtype="int32")
@@ -916,7 +1174,11 @@ def _accumulate(
         values = np.ma.getdata(data)
         if is_float:
             valid &= np.isfinite(values)
-        acc.add(zone[valid], values[valid])
+        if not valid.any():
+            continue
+        cell = areas.of(window)
+        area = float(cell.flat[0]) if not any(cell.strides) else cell[valid]
+        acc.add(zone[valid], values[valid], area)
 
 
 def zonal_stats(
@@ -943,8 +1205,10 @@ def zonal_stats(
     band : int
         1-based band number.
     categorical : bool, optional
-        Count cells per class (True) or summarise values (False).  Default: True for
-        integer bands, False for floating-point bands.
+        Count cells per class (True) or summarise values (False).  Default: True for integer
+        bands of at most 16 bits, False for wider integers and floating-point bands (an
+        elevation or count band is rarely a set of classes).  At most :data:`MAX_CLASSES`
+        distinct values are counted per class.
     window_size : int
         Side of the square windows read one at a time, in cells.  Memory is bounded by it.
     layers : LayerSet, optional
@@ -955,12 +1219,14 @@ def zonal_stats(
     pandas.DataFrame
         Categorical: one row per zone and class, columns ``zone_id``, ``zone_name`` (when the
         zones have names), ``value``, ``label`` (when the band carries a ``legend`` tag),
-        ``count``, ``share`` (of the zone's valid cells) and ``area_m2`` (projected CRS only).
-        Continuous: one row per zone, columns ``zone_id``, ``zone_name``, ``count``, ``sum``,
-        ``mean``, ``min``, ``max`` and ``area_m2``; a zone without valid cells has count 0
-        and NaN statistics.  ``df.attrs`` holds the raster path, band, CRS, ``categorical``,
-        nodata, ``demonstration`` (raster tag or zone layer), the raster's ``note``, the zone
-        layer id, ``reprojection`` and ``zones_without_cells``.
+        ``count``, ``share`` (of the zone's valid cells) and ``area_m2`` (true area of those
+        cells, see Notes).  Continuous: one row per zone, columns ``zone_id``, ``zone_name``,
+        ``count``, ``sum``, ``mean``, ``min``, ``max`` and ``area_m2`` (of the valid cells);
+        a zone without valid cells has count 0, area 0 and NaN statistics.  ``df.attrs``
+        holds the raster path, band, CRS, ``categorical``, nodata, ``cell_area_m2`` (the
+        nominal cell area of a projected grid, None for a geographic one), ``area_method``,
+        ``demonstration`` (raster tag or zone layer), the raster's ``note``, the zone layer
+        id, ``reprojection`` and ``zones_without_cells``.
 
     Raises
     ------
@@ -970,16 +1236,33 @@ def zonal_stats(
         When the raster or the zones have no CRS.
     CatalogError
         When ``by`` names no layer of the catalog.
+    LayerDataError
+        When ``by`` names a line or point layer: zones must be polygons.
     RasterError
-        When ``band`` or ``window_size`` is out of range.
+        When ``band`` or ``window_size`` is out of range, when ``zones`` holds geometries
+        other than polygons, or when a categorical band has more than :data:`MAX_CLASSES`
+        distinct values (summarise it with ``categorical=False``).
 
     Notes
     -----
     **CRS**: the raster's CRS is honoured.  The zones are reprojected to it (never the raster
     to the zones), which keeps the cell values untouched; ``df.attrs["reprojection"]`` says
     what was done.  The catalog's layers have edges densified to ≤ 100 m, so their
-    reprojection is faithful.  ``area_m2`` is count × cell area, exact in an equal-area CRS
-    and carrying the projection's scale error otherwise (< 0.1 % for UTM 51N in Shanghai).
+    reprojection is faithful.
+
+    **Areas**: ``area_m2`` is the sum of the true (ellipsoidal) areas of the cells counted,
+    whatever the CRS; ``df.attrs["area_method"]`` says how they were obtained.  In a projected
+    CRS each cell's nominal area is divided by the projection's areal scale factor at the cell
+    centre, from the partial derivatives of :meth:`pyproj.Proj.get_factors` and the CRS's
+    ellipsoid (so also right for Web Mercator, which PROJ's own ``areal_scale`` treats as
+    spherical, 0.3 % off in Shanghai); the factor is evaluated on a lattice of cell centres
+    ≤ 32 cells and ≤ 10 km apart and interpolated bilinearly (error < 1e-5).  Without the
+    correction Web Mercator overstates areas in Shanghai by 37 % (Huangpu: 28.0 instead of
+    20.45 km²), UTM 51N by less than 0.1 % either way, an equal-area CRS not at all.  In a
+    geographic CRS the cells of a row share one geodesic area
+    (:meth:`pyproj.Geod.polygon_area_perimeter`; rotated grids: the ellipsoid's area element
+    at the cell centres).  The remaining error is the rasterization's: cells along a zone's
+    edge are counted whole or not at all.
 
     **Cells**: a cell belongs to a zone when its centre lies inside it (GDAL's rasterization
     with ``all_touched=False``); cells equal to the band's nodata value, masked by the file,
@@ -991,13 +1274,21 @@ def zonal_stats(
     **Cost**: the raster is read in ``window_size`` × ``window_size`` windows (choose a
     multiple of the file's block size); windows that no zone's envelope meets are not read.
     For each window the zones whose envelope meets it are clipped to it and burnt with their
-    index, then cells are counted with ``np.bincount`` (categorical: per zone × class;
-    continuous: counts and sums, ``np.minimum.at`` / ``np.maximum.at`` for extremes).  Time is
+    index, then cells are counted with ``np.bincount`` (categorical: per zone × class, or
+    ``np.unique`` of the zone-class pairs when there are many of both; continuous: counts and
+    sums, ``np.minimum.at`` / ``np.maximum.at`` for extremes), cell areas as weights.  Time is
     O(cells + windows × local zone vertices); memory is O(window_size² + zones × classes),
-    about 32 bytes per window cell and never the whole raster: measured with ``tracemalloc``
-    on an 8000 × 8000 uint8 raster (61 MiB), the peak is 2.7 MiB with 256-cell windows and
-    33 MiB with 1024-cell windows (GDAL's block cache, outside Python, comes on top).  Very
-    small windows cost time: about 2 ms of overhead per window.
+    about 48 bytes per window cell and never the whole raster: measured with ``tracemalloc``
+    on an 8000 × 8000 uint8 raster (61 MiB), the peak is 4 MiB with 256-cell windows and
+    49 MiB with 1024-cell windows (GDAL's block cache, outside Python, comes on top).  Very
+    small windows cost time: about 2 ms of overhead per window.  Weighting by cell area
+    costs about 10 ns per cell counted (an area array per window, weighted bincounts).
+
+    **Classes** are bounded: the distinct values are tracked window by window and the
+    :data:`MAX_CLASSES` + 1st raises :class:`RasterError` in the window where it appears
+    (the zone-value pairs of a window are counted in O(window) memory in any case), so a band
+    of many values (a float band forced categorical, a 32-bit integer band) fails fast
+    instead of filling memory with millions of rows.
 
     Examples
     --------
@@ -1014,6 +1305,7 @@ def zonal_stats(
         if not isinstance(zones, gpd.GeoDataFrame):
             raise TypeError("zones must be a GeoDataFrame")
         zone_gdf, zone_layer, zones_demo = zones, "(GeoDataFrame)", False
+        _check_polygons(zone_gdf)
     else:
         zone_gdf, zone_layer, zones_demo = _zones_from_catalog(by, layers)
     path = str(raster)
@@ -1024,19 +1316,25 @@ def zonal_stats(
         dtype = np.dtype(ds.dtypes[band - 1])
         is_float = dtype.kind in "fc"
         if categorical is None:
-            categorical = not is_float
+            categorical = dtype.kind in "iub" and dtype.itemsize <= 2
         zone_gdf, reprojection = _reproject_zones(zone_gdf, crs)
         burner = _Burner(zone_gdf.geometry.to_numpy(), np.arange(1, len(zone_gdf) + 1))
-        acc: _Categorical | _Continuous = (
-            _Categorical(len(zone_gdf)) if categorical else _Continuous(len(zone_gdf))
+        too_many = (
+            f"{path}: band {band} ({dtype}) has more than {MAX_CLASSES} distinct values, too "
+            "many to count per class; summarise it with --continuous (categorical=False)"
         )
-        _accumulate(ds, band, burner, acc, window_size, is_float)
-        cell_area = _cell_area_m2(ds.transform, crs)
+        acc: _Categorical | _Continuous = (
+            _Categorical(len(zone_gdf), MAX_CLASSES, too_many)
+            if categorical
+            else _Continuous(len(zone_gdf))
+        )
+        areas = _CellAreas(ds.transform, crs, ds.height, ds.width)
+        _accumulate(ds, band, burner, acc, areas, window_size, is_float)
         legend = _legend(ds, band) if categorical else {}
         tags = ds.tags()
         nodata = ds.nodatavals[band - 1]
         description = ds.descriptions[band - 1]
-    df = _finish(acc.frame(), zone_gdf, legend, cell_area)
+    df = _finish(acc.frame(), zone_gdf, legend)
     seen = set(df["zone_id"][df["count"] > 0]) if len(df) else set()
     ids = _zone_ids(zone_gdf)
     df.attrs.update(
@@ -1047,7 +1345,8 @@ def zonal_stats(
             "crs": _crs_label(crs),
             "categorical": bool(categorical),
             "nodata": None if nodata is None else float(nodata),
-            "cell_area_m2": cell_area,
+            "cell_area_m2": areas.nominal,
+            "area_method": areas.method,
             "demonstration": tags.get("demonstration") == "true" or zones_demo,
             "raster_demonstration": tags.get("demonstration") == "true",
             "note": tags.get("note"),
@@ -1061,30 +1360,36 @@ def zonal_stats(
     return df
 
 
+def _check_polygons(zones: gpd.GeoDataFrame) -> None:
+    """Refuse zones that are not (multi)polygons: lines and points have no area."""
+    types = zones.geom_type
+    bad = types.notna() & ~types.isin(["Polygon", "MultiPolygon"])
+    if bad.any():
+        kinds = ", ".join(sorted(set(types[bad])))
+        raise RasterError(
+            f"zones: {int(bad.sum())} of {len(zones)} geometries are not polygons ({kinds}); "
+            "zonal statistics need polygon zones"
+        )
+
+
 def _zone_ids(zones: gpd.GeoDataFrame) -> list[Any]:
     if "feature_id" in zones.columns:
         return zones["feature_id"].tolist()
     return zones.index.tolist()
 
 
-def _finish(
-    df: pd.DataFrame,
-    zones: gpd.GeoDataFrame,
-    legend: dict[str, str],
-    cell_area: float | None,
-) -> pd.DataFrame:
-    """Replace the internal 1-based zone number by the zone's id and name; add labels, areas."""
+def _finish(df: pd.DataFrame, zones: gpd.GeoDataFrame, legend: dict[str, str]) -> pd.DataFrame:
+    """Replace the internal 1-based zone number by the zone's id and name; add labels."""
     pos = df["zone"].to_numpy(dtype="int64") - 1
     out = pd.DataFrame({"zone_id": np.asarray(_zone_ids(zones), dtype=object)[pos]})
     if "name" in zones.columns:
         out["zone_name"] = zones["name"].to_numpy()[pos]
-    rest = df.drop(columns="zone").reset_index(drop=True)
+    rest = df.drop(columns=["zone", "area"]).reset_index(drop=True)
     if "value" in rest.columns and legend:
         labels = rest["value"].map(lambda v: legend.get(_value_key(v)))
         rest.insert(1, "label", labels)
     out = pd.concat([out, rest], axis=1)
-    if cell_area is not None:
-        out["area_m2"] = out["count"] * cell_area
+    out["area_m2"] = df["area"].to_numpy()
     return out
 
 

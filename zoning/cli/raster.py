@@ -64,7 +64,8 @@ def rasterize_cmd(
 
     Band 1 is the control-unit category (1 priority, 2 key, 3 general), band 2 the unit index
     (the unit_codes tag maps it to codes), then one 0/1 mask per constraint kind.  The legend,
-    unit table and provenance are stored in the file's tags.
+    unit table and provenance are stored in the file's tags; band 1's class names and colours
+    also in the FILE.tif.aux.xml sidecar (category names, attribute table, colour table).
     """
     from ..raster import rasterize
 
@@ -85,7 +86,9 @@ def rasterize_cmd(
     if info.units_file:
         click.echo(f"unit table: {info.units_file}")
     if info.aux_file:
-        click.echo(f"colour table: {info.aux_file} (GDAL sidecar; keep it beside the .tif)")
+        click.echo(
+            f"colour table and class names: {info.aux_file} (GDAL sidecar; keep it beside the .tif)"
+        )
 
 
 _FORMATS = ("table", "csv", "json")
@@ -104,7 +107,10 @@ _FORMATS = ("table", "csv", "json")
 @click.option(
     "--categorical/--continuous",
     default=None,
-    help="Count cells per class, or sum/mean/min/max. Default: by the band's data type.",
+    help=(
+        "Count cells per class, or sum/mean/min/max. Default: categorical for integer bands "
+        "of up to 16 bits, continuous otherwise."
+    ),
 )
 @click.option("--format", "fmt", type=click.Choice(_FORMATS), default="table", show_default=True)
 @click.option("--out", "out_path", default=None, metavar="FILE", help="Write to this file.")
@@ -128,10 +134,11 @@ def zonal_cmd(
     catalog_path: str | None,
     layer_specs: tuple[str, ...],
 ) -> None:
-    """Zonal statistics of RASTER by control unit, district or catalog layer.
+    """Zonal statistics of RASTER by control unit, district or polygon layer of the catalog.
 
-    Integer bands are counted per class (count, share of the zone's valid cells, area);
-    floating-point bands are summarised (count, sum, mean, min, max).  The zones are
+    Integer bands of up to 16 bits are counted per class (count, share of the zone's valid
+    cells, area; at most 1000 classes); other bands are summarised (count, sum, mean, min,
+    max, area).  Areas are true areas in m² whatever the raster's CRS.  The zones are
     reprojected to the raster's CRS; a raster without a CRS is an error.
     """
     from ..raster import zonal_stats
@@ -183,6 +190,8 @@ def render_zonal(df: pd.DataFrame, fmt: str) -> str:
     )
     lines.append(f"zones: {a['zone_layer']} ({a['zones']})  crs: {a['crs']}")
     lines.append(f"reprojection: {a['reprojection']}")
+    if a.get("area_method"):
+        lines.append(f"area_m2: {a['area_method']}")
     if a["zones_without_cells"]:
         missing = [str(z) for z in a["zones_without_cells"]]
         more = " …" if len(missing) > 10 else ""
