@@ -38,7 +38,7 @@ import shapely
 
 from . import __version__
 from ._optional import require
-from .catalog import KINDS, _data_dir
+from .catalog import KINDS, UNIT_CATEGORY_ALIASES, _data_dir
 from .crs import WORKING_CRS, parse_crs
 from .errors import CatalogError, CRSError, LayerDataError, LayerReadError, RasterError
 from .io import atomic_path
@@ -76,12 +76,9 @@ CATEGORY_LEGEND: dict[int, dict[str, str]] = {
     2: {"code": "key", "zh": "重点管控单元", "en": "Key control unit", "colour": "#d73027"},
     3: {"code": "general", "zh": "一般管控单元", "en": "General control unit", "colour": "#fee08b"},
 }
-# Category values as catalogs spell them (the demo uses the English codes).
-_CATEGORY_ALIASES = {
-    **{v["code"]: k for k, v in CATEGORY_LEGEND.items()},
-    **{v["zh"]: k for k, v in CATEGORY_LEGEND.items()},
-    **{v["zh"].removesuffix("单元"): k for k, v in CATEGORY_LEGEND.items()},
-}
+# Category values as catalogs spell them -> raster value (one alias table for the toolkit).
+_CATEGORY_VALUE = {v["code"]: k for k, v in CATEGORY_LEGEND.items()}
+_CATEGORY_ALIASES = {alias: _CATEGORY_VALUE[code] for alias, code in UNIT_CATEGORY_ALIASES.items()}
 _MASK_LEGEND = {
     "0": {"code": "outside", "zh": "范围外", "en": "outside"},
     "1": {"code": "inside", "zh": "范围内", "en": "inside"},
