@@ -93,6 +93,7 @@ def test_detect_dbf_encoding_on_truncated_utf8(tmp_path):
 # ----------------------------------------------------------------------------- CRS
 
 
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")  # fixture has none
 def test_file_without_crs_is_an_error(tmp_path):
     path = tmp_path / "nocrs.shp"
     gpd.GeoDataFrame({"a": [1]}, geometry=squares(1)).to_file(path)
@@ -375,6 +376,7 @@ def test_brackets_in_file_name(tmp_path):
     assert report.sha256 != "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")  # fixture has none
 def test_local_cs_needs_a_declared_crs(tmp_path):
     path = tmp_path / "local.shp"
     gpd.GeoDataFrame({"i": [1]}, geometry=[box(500, 500, 900, 900)]).to_file(path)
