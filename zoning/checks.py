@@ -195,7 +195,7 @@ def coverage_problems(units: Layer, territory, sliver_m2: float = SLIVER_M2) -> 
     """Gaps, overlaps and spill-over of a unit layer against its territory (polygon)."""
     geoms = units.gdf.geometry.to_numpy()
     ids = units.gdf["feature_id"].to_numpy()
-    covered = shapely.union_all(geoms)
+    covered = units.union()
     return {
         "gaps": _pieces(shapely.difference(territory, covered), sliver_m2),
         "overlaps": overlap_pieces(geoms, ids, sliver_m2),
@@ -313,10 +313,10 @@ def _count_check(layer_id, what, n, expected, source) -> Check:
 
 def _union_of(layers: list[Layer]):
     """Union of all features of some layers; None when they hold no features."""
-    geoms = [g for layer in layers for g in layer.gdf.geometry.to_numpy()]
-    if not geoms:
+    parts = [layer.union() for layer in layers if len(layer.gdf)]
+    if not parts:
         return None
-    union = shapely.union_all(np.array(geoms, dtype=object))
+    union = parts[0] if len(parts) == 1 else shapely.union_all(np.array(parts, dtype=object))
     return None if union.is_empty else union
 
 

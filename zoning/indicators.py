@@ -89,6 +89,9 @@ class _Context:
 
     def union(self, kind: str, where: Callable[[pd.DataFrame], np.ndarray] | None = None, key=""):
         cache = f"{kind}|{key}"
+        layers = self.layers(kind)
+        if cache not in self._unions and where is None and len(layers) == 1:
+            self._unions[cache] = layers[0].union()  # shared with the layer checks
         if cache not in self._unions:
             geoms = []
             for layer in self.layers(kind):

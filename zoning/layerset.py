@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,9 +33,13 @@ class Layer:
     def kind(self) -> str:
         return self.entry.kind
 
-    def union(self):
-        """The union of all features (overlaps inside the layer counted once)."""
+    @cached_property
+    def _union(self):
         return shapely.union_all(self.gdf.geometry.to_numpy())
+
+    def union(self):
+        """The union of all features (overlaps inside the layer counted once); computed once."""
+        return self._union
 
     def area_km2(self) -> float:
         """Area of the union of the layer's features, km² (equal-area working CRS)."""
