@@ -36,5 +36,13 @@ class SeedsError(ZoningError, ValueError):
     """The policy-target file (seeds/targets.yml) is malformed."""
 
 
+class SitesError(ZoningError, ValueError):
+    """Sites to screen that cannot be used: bad geometry, coordinates or project attributes."""
+
+
+class RulesError(ZoningError, ValueError):
+    """A rule set that does not validate."""
+
+
 class ZoningWarning(UserWarning):
     """Base class of the toolkit's warnings."""
