@@ -39,7 +39,7 @@ import numpy as np
 import pyproj
 import shapely
 import yaml
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon
 
 from zoning.crs import WGS84, WORKING_CRS, to_wgs84_geometries
 
@@ -169,6 +169,11 @@ def diff(a, b):
 def union(gs: Iterable) -> Polygon | MultiPolygon:
     gs = [g for g in gs if g is not None and not g.is_empty]
     return polys(shapely.union_all(gs)) if gs else EMPTY
+
+
+def garea_len_m(g) -> float:
+    """Geodesic length of a lon/lat line, m."""
+    return float(GEOD.geometry_length(g))
 
 
 def garea(g) -> float:
@@ -466,6 +471,38 @@ class Builder:
         self.R = union([self.D, self.S])
         shapely.prepare(self.R)
         self.layers["sea_area"] = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+    def build_shoreline(self) -> None:
+        """The Yangtze main-stream shoreline: where the districts meet the estuary waters.
+
+        The land-water line of the three Yangtze estuary sea parts (SEA01-SEA03): the south bank
+        from the 浏河口 to 南汇嘴 and the shores of 崇明, 长兴 and 横沙.  The Hangzhou Bay coast
+        (SEA04, SEA05) is not Yangtze shoreline.  For the 1 km band of 长江保护法 art. 26.
+        """
+        yangtze = union(
+            p["geom"] for p in self.sea_parts if p["sea_id"] in {"SEA01", "SEA02", "SEA03"}
+        )
+        line = shapely.intersection(self.D.boundary, yangtze.buffer(1e-6))
+        line = shapely.line_merge(
+            shapely.union_all(
+                [g for g in shapely.get_parts(line) if g.geom_type.endswith("LineString")]
+            )
+        )
+        parts = [g for g in shapely.get_parts(line) if garea_len_m(g) >= 500.0]
+        self.layers["shoreline"] = gpd.GeoDataFrame(
+            {
+                "shore_id": ["YS01"],
+                "name_zh": ["长江干流岸线（示意）"],
+                "name_en": ["Yangtze main-stream shoreline (schematic)"],
+                "status": [STATUS],
+                "note": [
+                    "where the demonstration districts meet the Yangtze estuary waters "
+                    "(SEA01-SEA03); pieces under 500 m dropped; not a surveyed shoreline"
+                ],
+            },
+            geometry=[MultiLineString(parts)],
+            crs="EPSG:4326",
+        )
 
     # ---- 3. red line (+ level-1 water-source zones, reserves' outlines)
     def _calibrated(self, make_m, clip, taken, target, lo=0.2, hi=4.0):
@@ -1797,6 +1834,7 @@ class Builder:
     def run(self) -> dict[str, gpd.GeoDataFrame]:
         self.build_districts()
         self.build_sea()
+        self.build_shoreline()
         self.build_red_line()
         self.build_wsz()
         self.build_reserves()
@@ -1814,6 +1852,7 @@ class Builder:
             "water_source_zones",
             "nature_reserves",
             "control_units",
+            "shoreline",
         ]
         out = {}
         for name in order:
@@ -1824,7 +1863,10 @@ class Builder:
                 # Snap-round to a 1e-9 degree grid (0.1 mm): removes the sub-micron slivers and
                 # near-coincident vertices that overlays leave behind, which would otherwise turn
                 # invalid once projected to a metric CRS.  Done before the checks.
-                geoms = [as_multi(shapely.set_precision(g, GRID_DEG)) for g in gdf.geometry]
+                geoms = [
+                    g if g.geom_type == "MultiLineString" else as_multi(g)
+                    for g in (shapely.set_precision(g, GRID_DEG) for g in gdf.geometry)
+                ]
             gdf["geometry"] = gpd.GeoSeries(geoms, index=gdf.index, crs="EPSG:4326")
             out[name] = gdf.reset_index(drop=True)
         return out
@@ -1878,8 +1920,8 @@ def check(layers: dict[str, gpd.GeoDataFrame], b: Builder) -> list[str]:
             fails.append(f"{name}: invalid geometries")
         if shapely.is_empty(g).any():
             fails.append(f"{name}: empty geometries")
-        if not set(shapely.get_type_id(g)) <= {3, 6}:
-            fails.append(f"{name}: non-polygonal geometries")
+        if not set(shapely.get_type_id(g)) <= ({5} if name == "shoreline" else {3, 6}):
+            fails.append(f"{name}: geometries of the wrong type")
         projected = gpd.GeoSeries(g, crs="EPSG:4326").to_crs(WORKING_CRS).values
         if not shapely.is_valid(projected).all():
             fails.append(f"{name}: invalid once projected to the working CRS")
@@ -1998,6 +2040,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name, gdf in layers.items():
         tot = sum(garea(g) for g in gdf.geometry)
+        if name == "shoreline":
+            km = sum(garea_len_m(g) for g in gdf.geometry) / 1000
+            print(f"  {name:22s} {len(gdf):4d} features  {km:10.2f} km (geodesic length)")
+            continue
         print(f"  {name:22s} {len(gdf):4d} features  {tot:10.2f} km2 (geodesic, sum)")
     rl = layers["red_line"]
     for realm in ("land", "sea"):

@@ -68,7 +68,7 @@ def region(layers):
 
 
 def test_layers_present_and_clean(layers):
-    assert set(pyogrio.list_layers(GPKG)[:, 0]) == set(LAYERS)
+    assert set(pyogrio.list_layers(GPKG)[:, 0]) == {*LAYERS, "shoreline"}
     for name, gdf in layers.items():
         assert gdf.crs.to_epsg() == 4326, name
         assert len(gdf) > 0, name
@@ -252,3 +252,22 @@ def test_build_is_deterministic(tmp_path):
         assert len(a) == len(b), name
         assert list(shapely.to_wkb(a.geometry.values)) == list(shapely.to_wkb(b.geometry.values))
         assert a.drop(columns="geometry").equals(b.drop(columns="geometry")), name
+
+
+def test_yangtze_shoreline_is_where_districts_meet_the_estuary(layers):
+    """The shoreline runs along the district outline next to the Yangtze sea parts only."""
+    shore = gpd.read_file(GPKG, layer="shoreline", engine="pyogrio")
+    assert len(shore) == 1 and set(shore.geom_type) == {"MultiLineString"}
+    assert (shore["status"] == "demonstration").all()
+    line = shore.geometry.iloc[0]
+    length_km = GEOD.geometry_length(line) / 1000
+    # Three islands and the south bank: a few hundred km; no Hangzhou Bay coast.
+    assert 300 < length_km < 700
+    sea = layers["sea_area"].set_index("sea_id").geometry
+    bay = union([sea["SEA04"], sea["SEA05"]]).buffer(1e-5)
+    assert shapely.intersection(line, bay).length < 0.01 * line.length
+    estuary = union([sea["SEA01"], sea["SEA02"], sea["SEA03"]]).buffer(1e-5)
+    assert shapely.intersection(line, estuary).length > 0.99 * line.length
+    # It touches the district outline everywhere (within 1 m).
+    outline = union(layers["districts"].geometry.values).boundary.buffer(1e-5)
+    assert shapely.intersection(line, outline).length > 0.99 * line.length

@@ -161,6 +161,7 @@ class FieldMap(_Strict):
     level: str | None = None
     district: str | None = None
     population: str | None = None
+    access_list: str | None = None
 
     def mapped(self) -> dict[str, str]:
         """The standard attribute -> source column pairs that are set."""
@@ -211,6 +212,9 @@ class LayerEntry(_Strict):
     official_subcounts: SubCounts | None = None
     official_count_source: str | None = None
     positional_tolerance_m: float | None = Field(default=None, ge=0)
+    #: Distance bands reported for this layer (m), e.g. [100, 500, 1000]; a site's ring is the
+    #: smallest band that reaches the nearest feature.
+    buffer_rings_m: list[float] | None = None
     provenance: Provenance | None = None
 
     @field_validator("id")
@@ -225,6 +229,15 @@ class LayerEntry(_Strict):
     def _check_kind(cls, value: str) -> str:
         if value not in KINDS:
             raise ValueError(f"unknown kind {value!r} (known: {', '.join(KINDS)})")
+        return value
+
+    @field_validator("buffer_rings_m")
+    @classmethod
+    def _check_rings(cls, value: list[float] | None) -> list[float] | None:
+        if value is None:
+            return value
+        if not value or any(v <= 0 for v in value) or sorted(set(value)) != list(value):
+            raise ValueError("buffer_rings_m must be distinct positive distances in ascending order")
         return value
 
     @property
