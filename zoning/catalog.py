@@ -237,7 +237,9 @@ class LayerEntry(_Strict):
         if value is None:
             return value
         if not value or any(v <= 0 for v in value) or sorted(set(value)) != list(value):
-            raise ValueError("buffer_rings_m must be distinct positive distances in ascending order")
+            raise ValueError(
+                "buffer_rings_m must be distinct positive distances in ascending order"
+            )
         return value
 
     @property
