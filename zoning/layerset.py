@@ -41,6 +41,31 @@ class Layer:
         """The union of all features (overlaps inside the layer counted once); computed once."""
         return self._union
 
+    @cached_property
+    def index(self):
+        """The overlay engine's index of this layer (:class:`zoning.overlay.LayerIndex`)."""
+        from .overlay import LayerIndex
+
+        return LayerIndex(
+            self.gdf.geometry.to_numpy(),
+            tolerance_m=self.entry.positional_tolerance_m or 0.0,
+            rings_m=self.entry.buffer_rings_m,
+        )
+
+    @cached_property
+    def attributes(self):
+        """``feature_id`` and the standard attribute columns (None where the layer lacks one)."""
+        from .overlay import STANDARD_ATTRIBUTES
+
+        out = {"feature_id": self.gdf["feature_id"].astype(str).to_numpy(dtype=object)}
+        for col in STANDARD_ATTRIBUTES:
+            if col in self.gdf.columns:
+                vals = self.gdf[col]
+                out[col] = vals.astype(object).where(vals.notna(), None).to_numpy(dtype=object)
+        import pandas as pd
+
+        return pd.DataFrame(out)
+
     def area_km2(self) -> float:
         """Area of the union of the layer's features, km² (equal-area working CRS)."""
         return float(shapely.area(self.union())) / 1e6 if len(self.gdf) else 0.0
