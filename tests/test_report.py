@@ -1,0 +1,1034 @@
+"""The HTML screening report and the console summary, on a hand-made ScreeningResult-like object.
+
+The fixture holds exactly the attributes and columns of the shared contract (sites, hits,
+layer_summary, reasons, provenance, layers, rule_set), so the report is tested independently of
+the screening engine.  Hostile strings go into every data-derived field.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+
+import geopandas as gpd
+import jinja2
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, box
+
+import zoning
+from zoning.report import (
+    console_summary,
+    fmt_area,
+    fmt_m,
+    fmt_share,
+    page_name,
+    write_report,
+)
+
+NaN = float("nan")
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+TEMPLATE_LIT = "${alert(1)}"
+QUOTES = "\"quoted' </script><b>bold</b>"
+TRAVERSAL = "../../etc/passwd"
+
+HITS_COLUMNS = [
+    "site",
+    "site_id",
+    "layer_id",
+    "kind",
+    "feature_id",
+    "relation",
+    "overlap_m2",
+    "overlap_ha",
+    "share_of_site",
+    "share_of_feature",
+    "overlap_length_m",
+    "distance_m",
+    "ring_m",
+    "boundary_distance_m",
+    "boundary_sensitive",
+    "name",
+    "name_en",
+    "category",
+    "unit_code",
+    "level",
+    "realm",
+    "district",
+    "access_list",
+    "rule_ids",
+    "verdict",
+]
+SUMMARY_COLUMNS = [
+    "site",
+    "site_id",
+    "layer_id",
+    "kind",
+    "status",
+    "hit",
+    "overlap_m2",
+    "share_of_site",
+    "overlap_length_m",
+    "distance_m",
+    "nearest_feature_id",
+    "ring_m",
+    "boundary_sensitive",
+]
+REASON_COLUMNS = [
+    "site",
+    "site_id",
+    "rule_id",
+    "list_id",
+    "layer_id",
+    "kind",
+    "feature_id",
+    "feature_name",
+    "verdict",
+    "status",
+    "dimension",
+    "citation",
+    "document",
+    "article",
+    "message_zh",
+    "message_en",
+    "next_step_zh",
+    "next_step_en",
+    "assumptions",
+]
+
+# site_id, name, verdict, industry, nature, linear, input_crs, datum_shift_m, uncertainty_m,
+# boundary_sensitive, overlap_m2_total, nearest_m
+SITES = [
+    ("CHEM-1", "长江边化工厂", "prohibited", "C2614", "new", False, "EPSG:4326", 0, 0, False,
+     123456.0, 0.0),
+    (SCRIPT, IMG, "restricted", None, None, True, "EPSG:4326", 0, 0, False, 2500.0, 0.0),
+    (IMG, QUOTES, "conditional", "H6210", "expansion", None, "gcj02", 512.3, 10.0, True,
+     0.0, 120.0),
+    (TRAVERSAL, None, "unknown", None, None, None, "EPSG:4326", 0, 0, False, 0.0, NaN),
+    ("黄浦餐厅", TEMPLATE_LIT, "permitted", "H6210", "new", False, "EPSG:4326", 0, 0, False,
+     0.0, NaN),
+    ("a/b", None, "permitted", None, None, None, "EPSG:4326", 0, 0, False, 0.0, NaN),
+    ("a-b", None, "permitted", None, None, None, "EPSG:4326", 0, 0, False, 0.0, NaN),
+    (QUOTES, "quote site", "permitted", None, None, None, "EPSG:4326", 0, 0, False, 0.0, NaN),
+]  # fmt: skip
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
+
+
+def make_result(sites=SITES, *, demonstration: bool = True, extra_permitted: int = 0):
+    """A ScreeningResult-like namespace with exactly the contract's attributes and columns."""
+    sites = list(sites) + [
+        (f"P{i:04d}", None, "permitted", None, None, None, "EPSG:4326", 0, 0, False, 0.0, NaN)
+        for i in range(extra_permitted)
+    ]
+    recs, geoms = [], []
+    for i, s in enumerate(sites):
+        (sid, name, verdict, industry, nature, linear, crs, shift, unc, bs, ov, near) = s
+        recs.append(
+            {
+                "site_id": sid,
+                "name": name,
+                "industry": industry,
+                "industry_division": industry[1:3] if industry else None,
+                "nature": nature,
+                "linear": linear,
+                "wastewater": None,
+                "air": True if sid == "CHEM-1" else None,
+                "hazardous": None,
+                "two_high": True if sid == "CHEM-1" else None,
+                "two_high_source": "derived" if sid == "CHEM-1" else None,
+                "input_crs": crs,
+                "datum_shift_m": float(shift),
+                "uncertainty_m": float(unc),
+                "verdict": verdict,
+                "n_constraints": 1 if ov else 0,
+                "n_hits": 1 if ov else 0,
+                "boundary_sensitive": bs,
+                "overlap_m2_total": ov,
+                "nearest_m": near,
+                "area_m2": 250000.0 if i != 1 else 0.0,
+                "length_m": 0.0 if i != 1 else 3000.0,
+                "reasons_en": "",
+            }
+        )
+        x = 1000.0 * i
+        geoms.append(LineString([(x, 0), (x + 3000, 0)]) if i == 1 else box(x, 0, x + 500, 500))
+    gsites = gpd.GeoDataFrame(recs, geometry=geoms, crs=zoning.WORKING_CRS)
+
+    hits = [
+        {
+            "site": 0,
+            "site_id": "CHEM-1",
+            "layer_id": "red_line",
+            "kind": "red_line",
+            "feature_id": "RL-7",
+            "relation": "intersects",
+            "overlap_m2": 123456.0,
+            "overlap_ha": 12.3456,
+            "share_of_site": 0.4938,
+            "share_of_feature": 0.0001,
+            "overlap_length_m": NaN,
+            "distance_m": 0.0,
+            "ring_m": NaN,
+            "boundary_distance_m": 800.0,
+            "boundary_sensitive": False,
+            "name": SCRIPT,  # hostile feature name from a user-supplied layer
+            "name_en": "Chongming East Shoal",
+            "rule_ids": "RL-1",
+            "verdict": "prohibited",
+        },
+        {
+            "site": 1,
+            "site_id": SCRIPT,
+            "layer_id": "basic_farmland",
+            "kind": "basic_farmland",
+            "feature_id": "BF-1",
+            "relation": "intersects",
+            "overlap_m2": 2500.0,
+            "overlap_ha": 0.25,
+            "share_of_site": 1.0,
+            "share_of_feature": 0.002,
+            "overlap_length_m": 1250.0,
+            "distance_m": 0.0,
+            "ring_m": NaN,
+            "boundary_distance_m": 2000.0,
+            "boundary_sensitive": False,
+            "name": "金山基本农田",
+            "name_en": None,
+            "rule_ids": "BF-1",
+            "verdict": "restricted",
+        },
+        {
+            "site": 2,
+            "site_id": IMG,
+            "layer_id": "red_line",
+            "kind": "red_line",
+            "feature_id": "RL-9",
+            "relation": "nearby",
+            "overlap_m2": 0.0,
+            "overlap_ha": 0.0,
+            "share_of_site": 0.0,
+            "share_of_feature": 0.0,
+            "overlap_length_m": NaN,
+            "distance_m": 120.0,
+            "ring_m": 500.0,
+            "boundary_distance_m": 120.0,
+            "boundary_sensitive": True,
+            "name": IMG,
+            "name_en": TEMPLATE_LIT,
+            "rule_ids": "",
+            "verdict": "permitted",
+        },
+    ]
+    summary = []
+    for i, s in enumerate(sites[:8]):
+        sid = s[0]
+        for lid in ("red_line", "basic_farmland", "control_units"):
+            row = {
+                "site": i,
+                "site_id": sid,
+                "layer_id": lid,
+                "kind": {"control_units": "control_unit"}.get(lid, lid),
+                "status": "ok",
+                "hit": False,
+                "overlap_m2": 0.0,
+                "share_of_site": 0.0,
+                "overlap_length_m": NaN,
+                "distance_m": NaN,
+                "nearest_feature_id": None,
+                "ring_m": NaN,
+                "boundary_sensitive": False,
+            }
+            for h in hits:
+                if h["site"] == i and h["layer_id"] == lid:
+                    row.update(
+                        hit=h["relation"] == "intersects",
+                        overlap_m2=h["overlap_m2"],
+                        share_of_site=h["share_of_site"],
+                        overlap_length_m=h["overlap_length_m"],
+                        distance_m=h["distance_m"],
+                        nearest_feature_id=h["feature_id"],
+                        ring_m=h["ring_m"],
+                        boundary_sensitive=h["boundary_sensitive"],
+                    )
+            if lid == "control_units":
+                row.update(hit=True, overlap_m2=250000.0, share_of_site=1.0, distance_m=0.0)
+            summary.append(row)
+    summary.append(
+        {
+            "site": 3,
+            "site_id": TRAVERSAL,
+            "layer_id": None,
+            "kind": "shoreline",
+            "status": "missing",
+            "hit": False,
+            "overlap_m2": NaN,
+            "share_of_site": NaN,
+            "overlap_length_m": NaN,
+            "distance_m": NaN,
+            "nearest_feature_id": None,
+            "ring_m": NaN,
+            "boundary_sensitive": False,
+        }
+    )
+    reasons = [
+        {
+            "site": 0,
+            "site_id": "CHEM-1",
+            "rule_id": "RL-1",
+            "list_id": "red_line",
+            "layer_id": "red_line",
+            "kind": "red_line",
+            "feature_id": "RL-7",
+            "feature_name": SCRIPT,
+            "verdict": "prohibited",
+            "status": "applies",
+            "dimension": "空间布局约束",
+            "citation": "自然资发〔2022〕142号, 第二条",
+            "document": "自然资发〔2022〕142号",
+            "article": "第二条",
+            "message_zh": "生态保护红线内禁止开发性、生产性建设活动。",
+            "message_en": "Development and production construction is prohibited in the red line.",
+            "next_step_zh": "将项目移出生态保护红线。",
+            "next_step_en": "Move the project out of the red line.",
+            "assumptions": "",
+        },
+        {
+            "site": 0,
+            "site_id": "CHEM-1",
+            "rule_id": "CU-KEY-2",
+            "list_id": "key",
+            "layer_id": "control_units",
+            "kind": "control_unit",
+            "feature_id": "ZH31011620001",
+            "feature_name": "金山重点管控单元",
+            "verdict": "conditional",
+            "status": "applies",
+            "dimension": "污染物排放管控",
+            "citation": "环环评〔2021〕45号",
+            "document": "环环评〔2021〕45号",
+            "article": None,
+            "message_zh": "“两高”项目须进入规划环评的产业园区。",
+            "message_en": '"Two-high" projects only inside parks with a plan EIA.',
+            "next_step_zh": None,
+            "next_step_en": None,
+            "assumptions": None,
+        },
+        {
+            "site": 1,
+            "site_id": SCRIPT,
+            "rule_id": "BF-1",
+            "list_id": "basic_farmland",
+            "layer_id": "basic_farmland",
+            "kind": "basic_farmland",
+            "feature_id": "BF-1",
+            "feature_name": "金山基本农田",
+            "verdict": "restricted",
+            "status": "applies",
+            "dimension": "空间布局约束",
+            "citation": "土地管理法, 第三十五条",
+            "document": "土地管理法",
+            "article": "第三十五条",
+            "message_zh": SCRIPT,
+            "message_en": IMG,
+            "next_step_zh": "取得国务院批准。",
+            "next_step_en": "Obtain State Council approval.",
+            "assumptions": "linear declared: exception considered",
+        },
+        {
+            "site": 1,
+            "site_id": SCRIPT,
+            "rule_id": "BF-1b",
+            "list_id": "basic_farmland",
+            "layer_id": "basic_farmland",
+            "kind": "basic_farmland",
+            "feature_id": "BF-1",
+            "feature_name": "金山基本农田",
+            "verdict": "restricted",
+            "status": "applies",
+            "dimension": "空间布局约束",
+            "citation": "土地管理法, 第三十五条",
+            "document": "土地管理法",
+            "article": "第三十五条",
+            "message_zh": "重复",
+            "message_en": "duplicate next step",
+            "next_step_zh": "取得国务院批准。",  # duplicated: listed once
+            "next_step_en": "Obtain State Council approval.",
+            "assumptions": None,
+        },
+        {
+            "site": 2,
+            "site_id": IMG,
+            "rule_id": "CU-GEN-1",
+            "list_id": "general",
+            "layer_id": "control_units",
+            "kind": "control_unit",
+            "feature_id": "ZH31000030001",
+            "feature_name": QUOTES,
+            "verdict": "conditional",
+            "status": "applies",
+            "dimension": "环境风险防控",
+            "citation": f"{TEMPLATE_LIT}, {QUOTES}",
+            "document": TEMPLATE_LIT,
+            "article": QUOTES,
+            "message_zh": "满足一般管控要求。",
+            "message_en": "Meet the general control requirements.",
+            "next_step_zh": None,
+            "next_step_en": None,
+            "assumptions": None,
+        },
+        {
+            "site": 3,
+            "site_id": TRAVERSAL,
+            "rule_id": "YZ-26",
+            "list_id": "shoreline",
+            "layer_id": None,
+            "kind": "shoreline",
+            "feature_id": None,
+            "feature_name": None,
+            "verdict": "unknown",
+            "status": "layer_missing",
+            "dimension": "空间布局约束",
+            "citation": "长江保护法, 第二十六条",
+            "document": "长江保护法",
+            "article": "第二十六条",
+            "message_zh": "缺少长江岸线图层。",
+            "message_en": "The Yangtze shoreline layer is missing.",
+            "next_step_zh": None,
+            "next_step_en": None,
+            "assumptions": None,
+        },
+        {
+            "site": 3,
+            "site_id": TRAVERSAL,
+            "rule_id": "WS-2",
+            "list_id": "water_source_zone",
+            "layer_id": "water_source_zones",
+            "kind": "water_source_zone",
+            "feature_id": "WSZ-2",
+            "feature_name": "黄浦江上游二级保护区",
+            "verdict": "unknown",
+            "status": "needs_attribute",
+            "dimension": "污染物排放管控",
+            "citation": "水污染防治法, 第六十六条",
+            "document": "水污染防治法",
+            "article": "第六十六条",
+            "message_zh": "未申报是否排放废水。",
+            "message_en": "Waste-water discharge not declared.",
+            "next_step_zh": "申报是否排放废水。",
+            "next_step_en": "Declare whether the project discharges waste water.",
+            "assumptions": "wastewater not declared: cannot clear",
+        },
+    ]
+    provenance = {  # the shape zoning.screening writes
+        "tool": "zoning",
+        "tool_version": zoning.__version__,
+        "created": "2026-05-01T10:00:00+00:00",
+        "demonstration": demonstration,
+        "catalog": {"path": "layers/catalog.yml", "sha256": "f" * 64, "title": "demo"},
+        "layers": [
+            {
+                "id": "red_line",
+                "kind": "red_line",
+                "status": "demonstration",
+                "vintage": "2023 totals",
+                "source": "shanghai_demo.gpkg",
+                "sha256": "a" * 64,
+                "load": "ok",
+            },
+            {
+                "id": "basic_farmland",
+                "kind": "basic_farmland",
+                "status": "demonstration",
+                "vintage": None,
+                "source": "shanghai_demo.gpkg",
+                "sha256": "b" * 64,
+                "load": "ok",
+            },
+        ],
+        "rule_set": {"id": "demo-shanghai", "version": "2026.1", "hash": "c" * 64},
+        "working_crs": {"name": "LAEA Shanghai", "wkt": "PROJCRS[" + "x" * 2000 + "]"},
+        "input": {
+            "source": "sites.geojson",
+            "crs": "gcj02",
+            "conversion": "gcj02 -> WGS84 (1 site)",
+            "sites": len(sites),
+        },
+        "search_radius_m": 1000.0,
+    }
+    rule_set = SimpleNamespace(
+        id="demo-shanghai", version="2026.1", hash="sha256:" + "c" * 64, status="demonstration"
+    )
+    return SimpleNamespace(
+        sites=gsites,
+        hits=_frame(hits, HITS_COLUMNS),
+        layer_summary=_frame(summary, SUMMARY_COLUMNS),
+        reasons=_frame(reasons, REASON_COLUMNS),
+        pieces=None,  # not used by the report
+        rings=None,
+        provenance=provenance,
+        layers=zoning.load_catalog(),
+        rule_set=rule_set,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# HTML inspection helpers.
+
+
+class Page(HTMLParser):
+    """Collects tags, attributes, text and the text of elements by id."""
+
+    VOID = frozenset(
+        {"meta", "br", "img", "input", "link", "hr", "col", "area", "base", "wbr", "source"}
+    )
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        self.by_id: dict[str, list[str]] = {}
+        self._open: list[tuple[str, str | None]] = []
+        self.title = ""
+        self._in_title = False
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        if tag == "title":
+            self._in_title = True
+        if tag not in self.VOID:
+            self._open.append((tag, attrs.get("id")))
+            if attrs.get("id"):
+                self.by_id[attrs["id"]] = []
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self._in_title = False
+        for k in range(len(self._open) - 1, -1, -1):
+            if self._open[k][0] == tag:
+                del self._open[k:]
+                break
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._in_title:
+            self.title += data
+        for _, el_id in self._open:
+            if el_id:
+                self.by_id[el_id].append(data)
+
+    def element_text(self, el_id: str) -> str:
+        return " ".join(" ".join(self.by_id[el_id]).split())
+
+    @property
+    def all_text(self) -> str:
+        return "".join(self.text)
+
+    def names(self) -> set[str]:
+        return {t for t, _ in self.tags}
+
+
+def parse(path: Path) -> Page:
+    return Page(path.read_text(encoding="utf-8"))
+
+
+def site_pages(report: Path) -> list[Path]:
+    return sorted((report / "sites").glob("*.html"))
+
+
+def page_for(report: Path, site_id: str) -> Path:
+    """The page of one site, found through the index's link (as a reader would)."""
+    index = parse(report / "index.html")
+    rows = [a for t, a in index.tags if t == "a" and a.get("href", "").startswith("sites/")]
+    for href in (a["href"] for a in rows):
+        page = report / href
+        if parse(page).element_text("site-title").startswith(site_id):
+            return page
+    raise AssertionError(f"no page for {site_id!r}")
+
+
+@pytest.fixture(scope="module")
+def result():
+    return make_result()
+
+
+@pytest.fixture(scope="module")
+def report(result, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    index = write_report(result, out)
+    assert index == out / "report" / "index.html"
+    return out / "report"
+
+
+# --------------------------------------------------------------------------------------------
+# Structure and links.
+
+
+def test_pages_written(report, result):
+    assert (report / "index.html").is_file()
+    pages = site_pages(report)
+    assert len(pages) == len(result.sites)
+    for p in pages:
+        assert re.fullmatch(r"[a-z0-9-]+\.html", p.name), p.name
+    # nothing escaped the report directory
+    out = report.parent
+    assert sorted(x.name for x in out.iterdir()) == ["report"]
+    assert {x.name for x in report.iterdir()} == {"index.html", "sites"}
+
+
+def test_links_resolve_and_nothing_external(report):
+    n_links = 0
+    for page in [report / "index.html", *site_pages(report)]:
+        doc = parse(page)
+        for tag, attrs in doc.tags:
+            for key in ("href", "src", "action", "srcset", "data", "poster"):
+                value = attrs.get(key)
+                if value is None:
+                    continue
+                assert key == "href", (page.name, tag, key, value)
+                assert not re.match(r"^[a-z][a-z0-9+.-]*:|^//", value, re.I), value
+                target = (page.parent / value.split("#")[0]).resolve()
+                assert target.is_file(), (page.name, value)
+                assert report.resolve() in target.parents or target.parent == report.resolve()
+                n_links += 1
+        assert "link" not in doc.names()  # no stylesheets or fonts from elsewhere
+    assert n_links >= 2 * 8  # index -> each site, each site -> index
+
+
+def test_index_links_every_site_once(report, result):
+    index = parse(report / "index.html")
+    hrefs = [a["href"] for t, a in index.tags if t == "a"]
+    assert len(hrefs) == len(set(hrefs)) == len(result.sites)
+    for sid in result.sites["site_id"]:
+        page_for(report, sid)  # each id reaches its own page
+
+
+# --------------------------------------------------------------------------------------------
+# Escaping.
+
+
+HOSTILE = [SCRIPT, IMG, TEMPLATE_LIT, QUOTES, TRAVERSAL]
+
+
+def test_hostile_strings_are_text_never_tags(report):
+    for page in [report / "index.html", *site_pages(report)]:
+        html = page.read_text(encoding="utf-8")
+        doc = Page(html)
+        assert not {"script", "img", "iframe", "object", "embed", "svg", "b"} & doc.names(), page
+        for tag, attrs in doc.tags:
+            assert not any(k.startswith("on") for k in attrs), (page.name, tag, attrs)
+        assert "<script" not in html.lower()
+        assert "<img" not in html.lower()
+    index = parse(report / "index.html").all_text
+    for s in HOSTILE:
+        assert s in index, s  # shown to the reader, as text
+    html = (report / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_hostile_site_page(report):
+    page = page_for(report, SCRIPT)
+    doc = parse(page)
+    assert doc.element_text("site-title").startswith(SCRIPT)
+    assert SCRIPT in doc.title
+    # the hostile message and name are shown as text
+    assert IMG in doc.all_text
+    page = page_for(report, IMG)
+    doc = parse(page)
+    assert TEMPLATE_LIT in doc.all_text and QUOTES in doc.all_text
+
+
+def test_page_names_safe_and_unique():
+    ids = ["a/b", "a-b", "A-B", "../x", "..", "", "<script>", "黄浦", "黄埔", "con", "x" * 500]
+    names = [page_name(i) for i in ids]
+    assert len(set(names)) == len(ids)
+    for n in names:
+        assert re.fullmatch(r"[a-z0-9-]{1,60}", n), n
+    assert page_name("a/b").startswith("a-b-")
+    assert page_name("黄浦").startswith("site-")
+    assert page_name("a/b") == page_name("a/b")  # stable across runs
+
+
+def test_duplicate_site_ids_get_distinct_pages(tmp_path):
+    dup = [SITES[0], SITES[0], SITES[5]]
+    res = make_result(dup)
+    write_report(res, tmp_path)
+    assert len(site_pages(tmp_path / "report")) == 3
+
+
+# --------------------------------------------------------------------------------------------
+# Content.
+
+
+def test_verdict_counts(report, result):
+    index = parse(report / "index.html")
+    expected = result.sites["verdict"].value_counts()
+    for v in ("prohibited", "unknown", "restricted", "conditional", "permitted"):
+        text = index.element_text(f"count-{v}")
+        assert text.split()[-1] == str(int(expected.get(v, 0))), (v, text)
+    assert expected["permitted"] == 4
+
+
+def test_index_sorted_by_severity(report):
+    index = parse(report / "index.html")
+    text = index.element_text("site-table")
+    pos = [text.index(s) for s in ("CHEM-1", TRAVERSAL, SCRIPT, IMG, "黄浦餐厅")]
+    assert pos == sorted(pos)
+
+
+def test_nan_shown_as_dash(report):
+    doc = parse(page_for(report, TRAVERSAL))
+    assert not re.search(r"\bnan\b", doc.all_text, re.I)
+    assert "—" in doc.element_text("constraint-table")
+    index = (report / "index.html").read_text(encoding="utf-8")
+    assert not re.search(r"\bnan\b", index, re.I)
+
+
+def test_number_formatting():
+    assert fmt_area(5000) == "5,000 m²"
+    assert fmt_area(123456) == "123,456 m² (12.35 ha)"
+    assert fmt_area(NaN) == fmt_area(None) == fmt_area(pd.NA) == "—"
+    assert fmt_share(0.4938) == "49.4 %"
+    assert fmt_share(0.00001) == "< 0.1 %"
+    assert fmt_share(0.99999) == "> 99.9 %"
+    assert fmt_share(1.0) == "100.0 %"
+    assert fmt_share(np.nan) == "—"
+    assert fmt_m(12345.4) == "12,345 m"
+    assert fmt_m(math.nan) == "—"
+
+
+def test_site_page_content(report):
+    doc = parse(page_for(report, "CHEM-1"))
+    text = doc.all_text
+    assert "禁止" in doc.element_text("site-title") + text
+    table = doc.element_text("constraint-table")
+    assert "生态保护红线（演示）" in table and "Ecological protection red line" in table
+    assert "123,456 m² (12.35 ha)" in table and "12.35" in table
+    assert "49.4 %" in table  # share of site
+    assert "< 0.1 %" in table  # share of feature
+    reasons = doc.element_text("reason-table")
+    assert "自然资发〔2022〕142号" in reasons and "第二条" in reasons
+    assert "Development and production construction is prohibited" in reasons
+    steps = doc.element_text("next-steps")
+    assert "Move the project out of the red line." in steps
+    assert "Re-site the project" in steps
+    attrs = doc.element_text("attributes")
+    assert "C2614" in attrs and "新建" in attrs and "not declared" in attrs
+    assert "derived from the industry code" in attrs
+
+
+def test_restricted_next_steps(report):
+    doc = parse(page_for(report, SCRIPT))
+    steps = doc.element_text("next-steps")
+    assert "不可避让论证" in steps and "土地管理法" in steps
+    assert steps.count("Obtain State Council approval.") == 1  # deduplicated
+    assert "overlap length" in doc.element_text("constraint-table")
+    assert "1,250 m" in doc.element_text("constraint-table")
+
+
+def test_unknown_site_explains_status(report):
+    doc = parse(page_for(report, TRAVERSAL))
+    reasons = doc.element_text("reason-table")
+    assert "layer_missing" in reasons and "missing data is not the same as no constraint" in reasons
+    assert "needs_attribute" in reasons and "not declared" in reasons
+    steps = doc.element_text("next-steps")
+    assert "Supply the missing layer or project attribute" in steps
+    assert "Yangtze shoreline" in steps and "wastewater not declared" in steps
+    assert "layer missing" in doc.element_text("constraint-table")
+
+
+def test_boundary_sensitive_warning(report):
+    doc = parse(page_for(report, IMG))
+    warn = doc.element_text("boundary")
+    assert "Ecological protection red line" in warn
+    assert "500 m" in warn  # the red line's positional tolerance from the catalog
+    assert "512 m" in warn and "gcj02" in warn and "± 10 m" in warn
+    assert "boundary-sensitive" in parse(report / "index.html").element_text("site-table")
+
+
+def test_limits_and_footer(report):
+    for page in (report / "index.html", page_for(report, "CHEM-1")):
+        doc = parse(page)
+        limits = doc.element_text("limits")
+        assert "What this result does not tell you" in limits
+        assert "not the official ecological protection red line" in limits
+        assert "does not replace the environmental impact assessment" in limits
+        assert "2023 totals" in limits and "not stated" in limits  # vintages per layer
+        assert "demo-shanghai" in limits and "demonstration" in limits
+        text = doc.all_text
+        assert "cccccccccccc" in text  # rule-set hash, short
+        assert "aaaaaaaaaaaa" in text and "a" * 13 not in text  # layer hash, short
+        assert "2026-05-01T10:00:00+00:00" in text and "LAEA Shanghai" in text
+        assert "gcj02 -> WGS84 (1 site)" in text and "sites.geojson" in text
+        assert "x" * 100 not in text  # the working CRS's WKT is not dumped
+
+
+def test_unnamed_working_crs_shown_as_proj(tmp_path, recwarn):
+    res = make_result()
+    res.provenance = {
+        **res.provenance,
+        "working_crs": {"name": "unknown", "wkt": zoning.WORKING_CRS.to_wkt()},
+    }
+    write_report(res, tmp_path)
+    assert "+proj=laea" in parse(tmp_path / "report" / "index.html").all_text
+    assert not [w for w in recwarn if "PROJ string" in str(w.message)]
+
+
+def test_flat_provenance_keys(tmp_path):
+    """Other provenance shapes (flat keys, unknown keys) still reach the footer, escaped."""
+    res = make_result()
+    res.provenance = {
+        "version": "9.9",
+        "catalog_path": "my/catalog.yml",
+        "working_crs": "EPSG:4547",
+        "input_crs": ["EPSG:4326", "bd09"],
+        "conversions": [],
+        "custom_note": SCRIPT,
+        "demonstration": False,
+    }
+    write_report(res, tmp_path)
+    doc = parse(tmp_path / "report" / "index.html")
+    text = doc.all_text
+    assert "9.9" in text and "my/catalog.yml" in text and "EPSG:4547" in text
+    assert "EPSG:4326, bd09" in text and "custom_note" in text and SCRIPT in text
+    assert "script" not in doc.names()
+    assert "demo-banner" not in doc.by_id
+
+
+@pytest.mark.parametrize("demonstration", [True, False])
+def test_demonstration_banner_iff_demonstration(tmp_path, demonstration):
+    write_report(make_result(demonstration=demonstration), tmp_path)
+    report = tmp_path / "report"
+    for page in [report / "index.html", *site_pages(report)]:
+        doc = parse(page)
+        has = "demo-banner" in doc.by_id
+        assert has is demonstration, page
+        if has:
+            assert "DEMONSTRATION DATA" in doc.element_text("demo-banner")
+            first = next(t for t in doc.tags if t[0] not in {"html", "head", "meta", "title"})
+            assert first[0] == "style" or first[1].get("id") == "demo-banner"
+
+
+def test_languages(tmp_path):
+    write_report(make_result(), tmp_path / "en", lang="en")
+    write_report(make_result(), tmp_path / "zh", lang="zh")
+    en = parse(page_for(tmp_path / "en" / "report", "CHEM-1"))
+    zh = parse(page_for(tmp_path / "zh" / "report", "CHEM-1"))
+    assert "Re-site the project" in en.all_text and "重新选址" not in en.all_text
+    assert "重新选址" in zh.all_text and "Re-site the project" not in zh.all_text
+    assert ("html", {"lang": "en"}) in en.tags
+    with pytest.raises(ValueError, match="lang"):
+        write_report(make_result(), tmp_path / "x", lang="fr")
+    assert not (tmp_path / "x" / "report").exists()
+
+
+def test_does_not_mutate_inputs(tmp_path):
+    res = make_result()
+    before = {k: getattr(res, k).copy() for k in ("sites", "hits", "layer_summary", "reasons")}
+    write_report(res, tmp_path)
+    console_summary(res)
+    for k, frame in before.items():
+        pd.testing.assert_frame_equal(getattr(res, k), frame)
+
+
+# --------------------------------------------------------------------------------------------
+# Large inputs.
+
+
+def test_max_site_pages_cap(tmp_path):
+    res = make_result(extra_permitted=40)
+    n = len(res.sites)
+    write_report(res, tmp_path, max_site_pages=3)
+    report = tmp_path / "report"
+    pages = site_pages(report)
+    assert len(pages) == 3
+    titles = [parse(p).element_text("site-title") for p in pages]
+    # the three most severe: prohibited, unknown, restricted
+    for sid in ("CHEM-1", TRAVERSAL, SCRIPT):
+        assert any(t.startswith(sid) for t in titles), sid
+    index = parse(report / "index.html")
+    note = index.element_text("capped")
+    assert f"{n:,}" in note and "3 pages of 4 non-permitted sites" in note
+    assert f"Sites not listed below: {n - 3}" in note
+    table = index.element_text("site-table")
+    assert "P0001" not in table and "有条件" not in table  # permitted/conditional not listed
+    assert len([a for t, a in index.tags if t == "a"]) == 3
+    # counts still cover every site
+    assert index.element_text("count-permitted").split()[-1] == str(4 + 40)
+
+
+def test_cap_not_applied_when_under_limit(tmp_path):
+    res = make_result(extra_permitted=2)
+    write_report(res, tmp_path, max_site_pages=len(res.sites))
+    assert len(site_pages(tmp_path / "report")) == len(res.sites)
+    assert "capped" not in parse(tmp_path / "report" / "index.html").by_id
+
+
+def test_cap_zero_and_bad_values(tmp_path):
+    res = make_result()
+    write_report(res, tmp_path, max_site_pages=0)
+    assert site_pages(tmp_path / "report") == []
+    with pytest.raises(ValueError):
+        write_report(res, tmp_path / "b", max_site_pages=-1)
+
+
+# --------------------------------------------------------------------------------------------
+# Atomic write.
+
+
+def _fail_after(monkeypatch, n_ok: int):
+    real = jinja2.Template.render
+    calls = {"n": 0}
+
+    def render(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > n_ok:
+            raise RuntimeError("boom")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Template, "render", render)
+    return calls
+
+
+def test_failure_leaves_no_report(tmp_path, monkeypatch):
+    calls = _fail_after(monkeypatch, 3)
+    with pytest.raises(RuntimeError, match="boom"):
+        write_report(make_result(), tmp_path)
+    assert calls["n"] == 4
+    assert list(tmp_path.iterdir()) == []  # no report, no temporary directory left
+
+
+def test_failure_keeps_older_report(tmp_path, monkeypatch):
+    write_report(make_result(), tmp_path)
+    index = tmp_path / "report" / "index.html"
+    old = index.read_text(encoding="utf-8")
+    old_pages = {p.name for p in site_pages(tmp_path / "report")}
+    _fail_after(monkeypatch, 5)
+    with pytest.raises(RuntimeError):
+        write_report(make_result(demonstration=False), tmp_path)
+    assert index.read_text(encoding="utf-8") == old
+    assert {p.name for p in site_pages(tmp_path / "report")} == old_pages
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["report"]
+
+
+def test_success_replaces_older_report(tmp_path):
+    write_report(make_result(extra_permitted=3), tmp_path)
+    (tmp_path / "report" / "stale.txt").write_text("old", encoding="utf-8")
+    write_report(make_result(demonstration=False), tmp_path)
+    report = tmp_path / "report"
+    assert not (report / "stale.txt").exists()
+    assert len(site_pages(report)) == len(SITES)
+    assert "demo-banner" not in parse(report / "index.html").by_id
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["report"]
+    assert (report.stat().st_mode & 0o777) != 0o700 or (report.stat().st_mode & 0o077) == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Console summary.
+
+
+def test_console_summary(result):
+    text = console_summary(result)
+    lines = text.splitlines()
+    assert lines[0].startswith("WARNING: DEMONSTRATION DATA")
+    assert "Screened 8 sites" in text and "demo-shanghai 2026.1" in text
+    levels = {"prohibited", "unknown", "restricted", "conditional", "permitted"}
+    rows = [ln.split() for ln in lines if ln.startswith("  ")]
+    counts = {r[0]: r[-1] for r in rows if r[0] in levels and len(r) == 2}
+    assert counts == {
+        "prohibited": "1",
+        "unknown": "1",
+        "restricted": "1",
+        "conditional": "1",
+        "permitted": "4",
+    }
+    chem = next(ln for ln in lines if "CHEM-1" in ln)
+    assert "prohibited" in chem and "[自然资发〔2022〕142号, 第二条]" in chem
+    assert "Development and production construction is prohibited" in chem
+    # order: most severe first
+    order = [next(i for i, ln in enumerate(lines) if s in ln) for s in ("CHEM-1", TRAVERSAL)]
+    assert order == sorted(order)
+    assert "boundary-sensitive" in text
+    assert "黄浦餐厅" not in text  # permitted sites are not listed
+
+
+def test_console_summary_options():
+    res = make_result(demonstration=False)
+    text = console_summary(res, max_rows=2)
+    assert "DEMONSTRATION" not in text
+    assert "… and 2 more not permitted" in text
+    zh = console_summary(res, lang="zh")
+    assert "禁止" in zh and "生态保护红线内禁止" in zh
+    # control characters in data never reach the terminal
+    evil = list(SITES)
+    evil[0] = ("\x1b[31mRED\x1b[0m\nX", *SITES[0][1:])
+    out = console_summary(make_result(evil))
+    assert "\x1b" not in out and "?[31mRED?[0m X" in out
+    with pytest.raises(ValueError):
+        console_summary(res, lang="de")
+
+
+def test_console_summary_all_permitted():
+    res = make_result([SITES[5], SITES[6]], demonstration=False)
+    text = console_summary(res)
+    assert "No site hits a constraint" in text
+
+
+# --------------------------------------------------------------------------------------------
+# A real browser.
+
+CHROMIUM = shutil.which("chromium") or (
+    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (/usr/bin/chromium)")
+def test_browser_renders_without_injection(report, tmp_path):
+    def dump(page: Path) -> str:
+        proc = subprocess.run(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--dump-dom",
+                page.resolve().as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return proc.stdout
+
+    dom = dump(report / "index.html")
+    doc = Page(dom)
+    assert "Site screening report" in doc.title
+    assert "DEMONSTRATION DATA" in doc.element_text("demo-banner")
+    assert SCRIPT in doc.all_text and IMG in doc.all_text
+    assert not {"script", "img", "iframe"} & doc.names()
+
+    dom = dump(page_for(report, SCRIPT))
+    doc = Page(dom)
+    assert doc.title.startswith(SCRIPT)
+    assert doc.element_text("site-title").startswith(SCRIPT)
+    assert not {"script", "img", "iframe"} & doc.names()
+    assert not any(k.startswith("on") for _, a in doc.tags for k in a)

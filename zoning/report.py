@@ -1,0 +1,1115 @@
+"""Screening reports: a static HTML report (one index page plus one page per site) and a
+plain-text console summary.
+
+The HTML is rendered with jinja2 templates (``zoning/templates/report/``) with autoescaping
+on: every string that comes from data (site ids, names, feature names, messages, citations)
+is escaped, and no data-derived string is marked safe.  Pages are pure HTML with inline CSS:
+no JavaScript, no external requests, so they open from ``file://`` on an offline machine.
+
+Writers never compute: verdicts, areas and distances come from the
+:class:`~zoning.screening.ScreeningResult`; this module only selects, sorts and formats them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+import uuid
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from ._optional import require
+from .catalog import KINDS
+from .errors import CatalogError
+from .rules import SEVERITY as _SEVERITY
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .screening import ScreeningResult
+
+__all__ = ["console_summary", "write_report"]
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "report"
+
+#: Most severe first: the order of every list and count in the report.
+_ORDER = sorted(_SEVERITY, key=_SEVERITY.__getitem__, reverse=True)
+
+VERDICT_LABELS = {
+    "prohibited": ("禁止", "prohibited"),
+    "restricted": ("限制", "restricted"),
+    "conditional": ("有条件", "conditional"),
+    "permitted": ("允许", "permitted"),
+    "unknown": ("未知", "unknown"),
+}
+
+_NATURE = {
+    "new": ("新建", "new"),
+    "expansion": ("扩建", "expansion"),
+    "rebuild": ("改建", "rebuild"),
+    "relocation": ("迁建", "relocation"),
+}
+
+_FLAGS = (
+    ("linear", "线性基础设施", "linear infrastructure"),
+    ("wastewater", "排放废水", "discharges waste water"),
+    ("air", "排放大气污染物", "emits air pollutants"),
+    ("hazardous", "涉及危险化学品", "hazardous chemicals"),
+    ("two_high", "“两高”项目", '"two-high" (两高) project'),
+)
+
+#: Plain-words explanation of each reason status.
+_REASON_STATUS = {
+    "applies": ("规则适用于本场址。", "The rule applies to this site."),
+    "needs_attribute": (
+        "规则取决于未申报的项目属性；申报该属性后才能判定，在此之前不能视为通过。",
+        "The rule depends on a project attribute that was not declared; it cannot be settled "
+        "(and the site cannot be cleared) until the attribute is declared.",
+    ),
+    "layer_missing": (
+        "规则所需的图层缺失或加载失败，缺少数据不等于没有约束。",
+        "A layer this rule needs is missing from the catalog or failed to load: missing data "
+        "is not the same as no constraint.",
+    ),
+    "outside_coverage": (
+        "场址位于该图层覆盖范围之外，图层对此处没有任何结论。",
+        "The site lies outside the area the layer covers, so the layer says nothing about it.",
+    ),
+    "no_access_list": (
+        "该管控单元在规则集中没有准入清单，需查阅官方清单。",
+        "The rule set holds no access list for this control unit; consult the official list.",
+    ),
+}
+
+_LAYER_STATUS = {
+    "ok": ("已筛查", "screened"),
+    "missing": ("图层缺失", "layer missing"),
+    "failed": ("加载失败", "failed to load"),
+    "outside_coverage": ("超出覆盖范围", "site outside the layer's coverage"),
+}
+
+_GENERIC_STEPS = {
+    "prohibited": (
+        "重新选址：场址触及禁止性要求，原址不能通过准入。",
+        "Re-site the project: the site meets a prohibition and cannot pass the access review "
+        "where it is.",
+    ),
+    "restricted": (
+        "开展不可避让论证，并取得下列原因中指明的审批：{docs}。",
+        "Prepare an unavoidability demonstration (不可避让论证) and obtain the approval named "
+        "in the reasons: {docs}.",
+    ),
+    "conditional": (
+        "满足下列原因中列出的要求后方可建设：{docs}。",
+        "Meet the requirements listed in the reasons before construction: {docs}.",
+    ),
+    "unknown": (
+        "补充缺失的图层或项目属性后重新筛查：{missing}。",
+        "Supply the missing layer or project attribute and screen again: {missing}.",
+    ),
+    "permitted": (
+        "已筛查图层中未发现约束；仍需按常规程序办理环评与准入审查。",
+        "No constraint found in the screened layers; the usual EIA and access-review "
+        "procedures still apply.",
+    ),
+}
+
+_LANGS = ("both", "zh", "en")
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting helpers: every number a page shows goes through one of these.
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        res = pd.isna(value)
+    except (TypeError, ValueError):
+        return False
+    return bool(res) if isinstance(res, bool | np.bool_) else False
+
+
+def _str(value: Any) -> str | None:
+    """A non-empty string, or None for None/NaN/empty."""
+    if _missing(value):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _float(value: Any) -> float | None:
+    if _missing(value):
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(out) else out
+
+
+def fmt_number(value: Any, digits: int = 0) -> str:
+    """``1234.5 -> "1,235"``; NaN/None -> ``"—"``."""
+    v = _float(value)
+    return "—" if v is None else f"{v:,.{digits}f}"
+
+
+def fmt_area(m2: Any) -> str:
+    """Square metres; hectares too from 10,000 m² up.  NaN -> ``"—"``."""
+    v = _float(m2)
+    if v is None:
+        return "—"
+    if v < 10_000:
+        return f"{v:,.1f} m²" if 0 < v < 10 else f"{v:,.0f} m²"
+    return f"{v:,.0f} m² ({v / 1e4:,.2f} ha)"
+
+
+def fmt_ha(m2: Any) -> str:
+    v = _float(m2)
+    return "—" if v is None else f"{v / 1e4:,.2f}"
+
+
+def fmt_share(share: Any) -> str:
+    """A fraction as a percentage: ``0.1234 -> "12.3 %"``; tiny non-zero shares stay visible."""
+    v = _float(share)
+    if v is None:
+        return "—"
+    if v == 0:
+        return "0 %"
+    if 0 < v < 0.001:
+        return "< 0.1 %"
+    if 0.999 < v < 1:
+        return "> 99.9 %"
+    return f"{100 * v:,.1f} %"
+
+
+def fmt_m(value: Any) -> str:
+    """A distance or length in metres: ``1234.4 -> "1,234 m"``."""
+    v = _float(value)
+    if v is None:
+        return "—"
+    return f"{v:,.1f} m" if 0 < abs(v) < 10 else f"{v:,.0f} m"
+
+
+def _bool(value: Any) -> bool | None:
+    if _missing(value):
+        return None
+    return bool(value)
+
+
+def _short_hash(value: Any, n: int = 12) -> str | None:
+    text = _str(value)
+    if text is None:
+        return None
+    return text.split(":", 1)[1][:n] if text.startswith("sha256:") else text[:n]
+
+
+def _verdict(value: Any) -> str:
+    text = _str(value)
+    return text if text in _SEVERITY else "unknown"
+
+
+# --------------------------------------------------------------------------------------------
+# Safe, unique page names.
+
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def page_name(site_id: Any) -> str:
+    """A file name for a site's page: ASCII slug of the id plus a short hash of the exact id.
+
+    The slug keeps names readable (``"Plant A/2" -> "plant-a-2-…"``); the hash keeps ids that
+    slug alike apart (``"a/b"`` and ``"a-b"``) and gives ids with no ASCII letters (Chinese
+    names, ``"../"``) a name.  Only ``[a-z0-9-]`` appear, so no path traversal, no case
+    collisions and no URL quoting issues.
+    """
+    text = "" if site_id is None else str(site_id)
+    slug = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = _SLUG_RE.sub("-", slug.lower()).strip("-")[:40].strip("-") or "site"
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{slug}-{digest}"
+
+
+def _page_names(ids: Iterable[tuple[int, Any]]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    used: set[str] = set()
+    for pos, site_id in ids:
+        base = page_name(site_id)
+        name, k = base, 1
+        while name in used:  # duplicate ids (the contract says unique; do not rely on it)
+            k += 1
+            name = f"{base}-{k}"
+        used.add(name)
+        out[pos] = f"{name}.html"
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance, layers, rule set.
+
+
+def _pick(prov: dict, *keys: str) -> Any:
+    for key in keys:
+        if key in prov and not _missing(prov[key]):
+            return prov[key]
+    return None
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple) and all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in value
+    ):
+        return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, default=str, sort_keys=False)
+    return str(value)
+
+
+def _is_demonstration(result: Any) -> bool:
+    prov = result.provenance or {}
+    if "demonstration" in prov:
+        return bool(prov["demonstration"])
+    return bool(getattr(result.layers, "is_demonstration", False))
+
+
+def _prov_layers(prov: dict) -> dict[str, dict]:
+    """Provenance of each layer, keyed by layer id (list of dicts or dict of dicts)."""
+    raw = prov.get("layers")
+    out: dict[str, dict] = {}
+    if isinstance(raw, dict):
+        for key, val in raw.items():
+            if isinstance(val, dict):
+                out[str(val.get("id", key))] = val
+    elif isinstance(raw, list | tuple):
+        for val in raw:
+            if isinstance(val, dict) and val.get("id") is not None:
+                out[str(val["id"])] = val
+    return out
+
+
+class _Catalog:
+    """Layer titles, tolerances and data status looked up once per layer id."""
+
+    def __init__(self, layers: Any):
+        self.catalog = getattr(layers, "catalog", None)
+        self._entries: dict[str, Any] = {}
+
+    def entry(self, layer_id: Any) -> Any:
+        key = _str(layer_id)
+        if key is None or self.catalog is None:
+            return None
+        if key not in self._entries:
+            try:
+                self._entries[key] = self.catalog.by_id(key)
+            except (CatalogError, KeyError, LookupError):
+                self._entries[key] = None
+        return self._entries[key]
+
+    def title(self, layer_id: Any, kind: Any) -> tuple[str, str]:
+        entry = self.entry(layer_id)
+        if entry is not None:
+            return entry.title("zh"), entry.title("en")
+        info = KINDS.get(_str(kind) or "")
+        if info is not None:
+            return info.title_zh, info.title_en
+        text = _str(layer_id) or _str(kind) or "?"
+        return text, text
+
+    def tolerance(self, layer_id: Any) -> float | None:
+        entry = self.entry(layer_id)
+        return None if entry is None else entry.positional_tolerance_m
+
+
+def _rule_set_info(result: Any) -> dict[str, str | None]:
+    rs = result.rule_set
+    prov_rs = (result.provenance or {}).get("rule_set")
+    prov_rs = prov_rs if isinstance(prov_rs, dict) else {}
+
+    def get(attr: str) -> str | None:
+        value = getattr(rs, attr, None) if rs is not None else None
+        return _str(value) if not _missing(value) else _str(prov_rs.get(attr))
+
+    return {
+        "id": get("id"),
+        "version": get("version"),
+        "hash": get("hash"),
+        "hash_short": _short_hash(get("hash")),
+        "status": get("status"),
+    }
+
+
+_DATA_STATUS = ("authoritative", "demonstration", "unknown")
+
+
+def _layer_rows(result: Any, cat: _Catalog) -> list[dict]:
+    """Data vintage, status and file hash of every catalog layer (plus provenance-only ones)."""
+    prov_layers = _prov_layers(result.provenance or {})
+    rows = []
+    ids = [e.id for e in cat.catalog.layers] if cat.catalog is not None else []
+    ids += [k for k in prov_layers if k not in ids]
+    for layer_id in ids:
+        entry = cat.entry(layer_id)
+        p = prov_layers.get(layer_id, {})
+        eprov = getattr(entry, "provenance", None)
+        zh, en = cat.title(layer_id, p.get("kind") or getattr(entry, "kind", None))
+        # screening records the data status as "status" and the load result as "load"
+        raw_status = _str(p.get("status"))
+        data_status = _str(getattr(eprov, "status", None)) if eprov is not None else None
+        if data_status is None and raw_status in _DATA_STATUS:
+            data_status = raw_status
+        status = _str(p.get("load")) or (raw_status if raw_status not in _DATA_STATUS else None)
+        rows.append(
+            {
+                "id": layer_id,
+                "title_zh": zh,
+                "title_en": en,
+                "data_status": data_status or "—",
+                "load_status": status or "—",
+                "vintage": _str(p.get("vintage"))
+                or (_str(getattr(eprov, "vintage", None)) if eprov else None)
+                or "not stated",
+                "sha256": _short_hash(p.get("sha256")) or "—",
+                "source": _str(p.get("source")) or "—",
+                "demonstration": data_status == "demonstration",
+            }
+        )
+    return rows
+
+
+_PROV_FIELDS = (
+    ("tool", ("tool_version", "version", "zoning_version")),
+    ("created", ("created", "created_at", "time")),
+    ("catalog", ("catalog", "catalog_path")),
+    ("catalog_sha256", ("catalog_sha256", "catalog_hash")),
+    ("working_crs", ("working_crs",)),
+    ("input_crs", ("input_crs", "input_crss")),
+    ("conversions", ("conversions", "conversions_applied", "crs_conversions")),
+    ("input_source", ("input_source",)),
+    ("search_radius_m", ("search_radius_m", "search_radius")),
+)
+
+
+def _crs_label(crs: dict) -> str | None:
+    """A short label for a CRS recorded as ``{"name", "wkt"}`` (PROJ string if unnamed)."""
+    name = _str(crs.get("name"))
+    if name and name.lower() != "unknown":
+        return name
+    wkt = _str(crs.get("wkt"))
+    if wkt is None:
+        return name
+    try:
+        import pyproj
+
+        with warnings.catch_warnings():  # "you will likely lose projection information"
+            warnings.simplefilter("ignore", UserWarning)
+            return pyproj.CRS.from_wkt(wkt).to_proj4() or name
+    except Exception:  # an unreadable WKT is shown by name only
+        return name
+
+
+def _footer(result: Any) -> dict:
+    prov = dict(result.provenance or {})
+    used = {"layers", "demonstration", "rule_set", "tool"}
+    inp = prov.get("input")
+    if isinstance(inp, dict):  # screening's shape: {"source", "crs", "conversion", "sites"}
+        used.add("input")
+        prov.setdefault("input_crs", inp.get("crs"))
+        prov.setdefault("conversions", inp.get("conversion") or "none")
+        prov.setdefault("input_source", inp.get("source"))
+    out: dict[str, Any] = {}
+    for name, keys in _PROV_FIELDS:
+        value = _pick(prov, *keys)
+        used.update(keys)
+        if name == "catalog" and isinstance(value, dict):
+            out["catalog_sha256"] = _short_hash(value.get("sha256"))
+            value = value.get("path") or value.get("name")
+        if name == "working_crs" and isinstance(value, dict):  # {"name", "wkt"}: WKT is long
+            value = _crs_label(value)
+        if name == "catalog_sha256":
+            value = _short_hash(value) or out.get("catalog_sha256")
+        out[name] = None if value is None else _as_text(value)
+    out["tool"] = out["tool"] or __version__
+    out["other"] = [
+        (str(k), _as_text(v)) for k, v in prov.items() if k not in used and not _missing(v)
+    ]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Selecting and ordering sites.
+
+
+def _verdicts(verdicts: pd.Series) -> pd.Series:
+    """Verdict strings, anything unrecognised read as ``unknown`` (never as a pass)."""
+    return verdicts.where(verdicts.isin(list(_SEVERITY)), "unknown").astype(object)
+
+
+def _severity(verdicts: pd.Series) -> np.ndarray:
+    return _verdicts(verdicts).map(_SEVERITY).to_numpy(dtype=np.int8)
+
+
+def _site_order(sites: pd.DataFrame) -> np.ndarray:
+    """Positions of the sites, most severe first, input order within a level."""
+    sev = _severity(sites["verdict"])
+    return np.argsort(-sev, kind="stable")
+
+
+def _verdict_counts(sites: pd.DataFrame) -> dict[str, int]:
+    counts = _verdicts(sites["verdict"]).value_counts()
+    return {v: int(counts.get(v, 0)) for v in _ORDER}
+
+
+def _n_boundary_sensitive(sites: pd.DataFrame) -> int:
+    if "boundary_sensitive" not in sites.columns:
+        return 0
+    return int(sites["boundary_sensitive"].eq(True).sum())
+
+
+def _top_reasons(reasons: pd.DataFrame, positions: Iterable[int]) -> dict[int, dict]:
+    """The most severe reason of each listed site (first in rule order among ties)."""
+    pos = list(positions)
+    if reasons is None or not len(reasons) or not pos:
+        return {}
+    sel = reasons[reasons["site"].isin(pos)]
+    if not len(sel):
+        return {}
+    sev = _severity(sel["verdict"])
+    sel = sel.iloc[np.argsort(-sev, kind="stable")].drop_duplicates("site")
+    return {int(r["site"]): r for r in sel.to_dict("records")}
+
+
+def _group(frame: pd.DataFrame | None, positions: set[int]) -> dict[int, list[dict]]:
+    """The rows of ``frame`` for the listed sites, as records grouped by site position."""
+    if frame is None or not len(frame) or not positions:
+        return {}
+    sel = frame[frame["site"].isin(positions)]
+    out: dict[int, list[dict]] = {}
+    for rec in sel.to_dict("records"):
+        out.setdefault(int(rec["site"]), []).append(rec)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Page models (plain dicts of formatted strings; the templates only escape and lay out).
+
+
+def _verdict_model(verdict: Any) -> dict:
+    v = _verdict(verdict)
+    zh, en = VERDICT_LABELS[v]
+    return {"key": v, "zh": zh, "en": en}
+
+
+def _site_row(pos: int, rec: dict, page: str | None, top: dict | None) -> dict:
+    return {
+        "pos": pos,
+        "site_id": _str(rec.get("site_id")) or f"#{pos}",
+        "name": _str(rec.get("name")),
+        "verdict": _verdict_model(rec.get("verdict")),
+        "n_constraints": fmt_number(rec.get("n_constraints")),
+        "overlap": fmt_area(rec.get("overlap_m2_total")),
+        "nearest": fmt_m(rec.get("nearest_m")),
+        "boundary_sensitive": bool(_bool(rec.get("boundary_sensitive"))),
+        "href": None if page is None else "sites/" + quote(page),
+        "top_zh": _str(top.get("message_zh")) if top else None,
+        "top_en": _str(top.get("message_en")) if top else None,
+        "top_citation": _str(top.get("citation")) if top else None,
+    }
+
+
+def _feature_name(rec: dict) -> tuple[str | None, str | None]:
+    name = _str(rec.get("name"))
+    name_en = _str(rec.get("name_en"))
+    fid = _str(rec.get("feature_id"))
+    return name or name_en or fid, name_en if name else None
+
+
+def _constraint_groups(summary: list[dict] | None, hits: list[dict] | None, cat: _Catalog):
+    """Per-layer rows of the site's constraint table, each with its feature rows."""
+    hit_by_layer: dict[str, list[dict]] = {}
+    if hits:
+        for rec in hits:
+            hit_by_layer.setdefault(_str(rec.get("layer_id")) or "", []).append(rec)
+    groups = []
+    seen: set[str] = set()
+    for rec in summary or []:
+        lid = _str(rec.get("layer_id"))
+        seen.add(lid or "")
+        feats = hit_by_layer.get(lid or "", []) if lid else []
+        groups.append(_constraint_group(rec, feats, cat))
+    for lid, feats in hit_by_layer.items():  # hits whose layer has no summary row
+        if lid not in seen:
+            first = feats[0]
+            rec = {"layer_id": lid or None, "kind": first.get("kind"), "status": "ok"}
+            groups.append(_constraint_group(rec, feats, cat))
+
+    def key(g: dict) -> tuple:
+        dist = g["_distance"]
+        return (
+            0 if g["hit"] else 1 if dist is not None else 2 if g["status_key"] == "ok" else 3,
+            dist if dist is not None else math.inf,
+        )
+
+    groups.sort(key=key)
+    return groups
+
+
+def _constraint_group(rec: dict, feats: list[dict], cat: _Catalog) -> dict:
+    zh, en = cat.title(rec.get("layer_id"), rec.get("kind"))
+    status = _str(rec.get("status")) or "ok"
+    hit = bool(_bool(rec.get("hit")))
+    dist = _float(rec.get("distance_m"))
+    if status != "ok":
+        res_zh, res_en = _LAYER_STATUS.get(status, (status, status))
+    elif hit:
+        res_zh, res_en = "相交", "overlaps"
+    elif dist is not None:
+        res_zh, res_en = "邻近", "nearby"
+    else:
+        res_zh, res_en = "未涉及", "clear"
+    nearest = _str(rec.get("nearest_feature_id"))
+    if nearest and feats:
+        for f in feats:
+            if _str(f.get("feature_id")) == nearest:
+                nearest = _feature_name(f)[0]
+                break
+    features = []
+    for f in sorted(feats, key=lambda f: _float(f.get("distance_m")) or 0.0):
+        name, name_en = _feature_name(f)
+        features.append(
+            {
+                "name": name or "—",
+                "name_en": name_en,
+                "feature_id": _str(f.get("feature_id")),
+                "relation": _str(f.get("relation")),
+                "overlap": fmt_area(f.get("overlap_m2")),
+                "ha": fmt_ha(f.get("overlap_m2")),
+                "share_of_site": fmt_share(f.get("share_of_site")),
+                "share_of_feature": fmt_share(f.get("share_of_feature")),
+                "length": fmt_m(f.get("overlap_length_m")),
+                "distance": fmt_m(f.get("distance_m")),
+                "ring": _ring(f.get("ring_m")),
+                "boundary_sensitive": bool(_bool(f.get("boundary_sensitive"))),
+                "verdict": _verdict_model(f["verdict"]) if _str(f.get("verdict")) else None,
+            }
+        )
+    return {
+        "layer_id": _str(rec.get("layer_id")),
+        "title_zh": zh,
+        "title_en": en,
+        "status_key": status,
+        "result_zh": res_zh,
+        "result_en": res_en,
+        "hit": hit,
+        "nearest": nearest,
+        "overlap": fmt_area(rec.get("overlap_m2")),
+        "ha": fmt_ha(rec.get("overlap_m2")),
+        "share_of_site": fmt_share(rec.get("share_of_site")),
+        "length": fmt_m(rec.get("overlap_length_m")),
+        "distance": fmt_m(rec.get("distance_m")),
+        "ring": _ring(rec.get("ring_m")),
+        "boundary_sensitive": bool(_bool(rec.get("boundary_sensitive"))),
+        "features": features,
+        "_distance": dist,
+        "_boundary_distance": min(
+            (d for f in feats if (d := _float(f.get("boundary_distance_m"))) is not None),
+            default=None,
+        ),
+    }
+
+
+def _ring(value: Any) -> str:
+    v = _float(value)
+    return "—" if v is None else f"≤ {v:,.0f} m"
+
+
+def _reason_rows(reasons: list[dict] | None, cat: _Catalog) -> list[dict]:
+    if not reasons:
+        return []
+    ordered = sorted(reasons, key=lambda r: -_SEVERITY[_verdict(r.get("verdict"))])  # stable
+    rows = []
+    for rec in ordered:
+        status = _str(rec.get("status")) or "applies"
+        st_zh, st_en = _REASON_STATUS.get(status, (status, status))
+        lzh, len_ = cat.title(rec.get("layer_id"), rec.get("kind"))
+        doc, art = _str(rec.get("document")), _str(rec.get("article"))
+        rows.append(
+            {
+                "verdict": _verdict_model(rec.get("verdict")),
+                "rule_id": _str(rec.get("rule_id")) or "—",
+                "list_id": _str(rec.get("list_id")),
+                "layer_zh": lzh,
+                "layer_en": len_,
+                "feature": _str(rec.get("feature_name")) or _str(rec.get("feature_id")),
+                "dimension": _str(rec.get("dimension")) or "—",
+                "document": doc,
+                "article": art,
+                "citation": None if (doc or art) else _str(rec.get("citation")),
+                "message_zh": _str(rec.get("message_zh")),
+                "message_en": _str(rec.get("message_en")),
+                "status": status,
+                "status_zh": st_zh,
+                "status_en": st_en,
+                "assumptions": _str(rec.get("assumptions")),
+                "next_zh": _str(rec.get("next_step_zh")),
+                "next_en": _str(rec.get("next_step_en")),
+                "kind": _str(rec.get("kind")),
+                "layer_id": _str(rec.get("layer_id")),
+            }
+        )
+    return rows
+
+
+def _next_steps(reasons: list[dict], verdict: str) -> list[dict]:
+    steps: list[dict] = []
+    seen: set[tuple] = set()
+    for r in reasons:  # most severe first
+        key = (r["next_zh"], r["next_en"])
+        if key == (None, None) or key in seen:
+            continue
+        seen.add(key)
+        steps.append({"zh": r["next_zh"], "en": r["next_en"], "generic": False})
+
+    def docs(level: str) -> str:
+        names: list[str] = []
+        for r in reasons:
+            if r["verdict"]["key"] == level and r["status"] == "applies":
+                text = r["document"] or r["citation"]
+                if text and text not in names:
+                    names.append(text)
+        return "; ".join(names) or "—"
+
+    missing: list[str] = []
+    for r in reasons:
+        if r["status"] in ("layer_missing", "outside_coverage"):
+            text = f"{r['layer_zh']} / {r['layer_en']}"
+        elif r["status"] != "applies":
+            # assumptions are "; "-joined; name the undeclared attributes, not the conditions
+            parts = [x.strip() for x in re.split(r";\s*", r["assumptions"] or "") if x.strip()]
+            named = [x for x in parts if "not declared" in x or "未申报" in x]
+            text = "; ".join(named) if named else r["message_en"] or r["message_zh"]
+            text = text or r["rule_id"]
+        else:
+            continue
+        for piece in re.split(r";\s*", text) if text else ():
+            if piece and piece not in missing:
+                missing.append(piece)
+    levels = {r["verdict"]["key"] for r in reasons if r["status"] == "applies"}
+    if missing or verdict == "unknown":
+        levels.add("unknown")
+    if not reasons:
+        levels.add(verdict)
+    for level in _ORDER:
+        if level not in levels:
+            continue
+        zh, en = _GENERIC_STEPS[level]
+        fill = {"docs": docs(level), "missing": "; ".join(missing) or "—"}
+        steps.append({"zh": zh.format(**fill), "en": en.format(**fill), "generic": True})
+    return steps
+
+
+def _attributes(rec: dict) -> list[dict]:
+    nd = ("未申报", "not declared")
+    rows = []
+
+    def add(zh: str, en: str, value: tuple[str, str] | str | None, note: str | None = None):
+        if value is None:
+            value = nd
+        if isinstance(value, str):
+            value = (value, value)
+        rows.append({"label_zh": zh, "label_en": en, "zh": value[0], "en": value[1], "note": note})
+
+    industry = _str(rec.get("industry"))
+    division = _str(rec.get("industry_division"))
+    add(
+        "行业代码（GB/T 4754-2017）",
+        "industry code (GB/T 4754-2017)",
+        industry,
+        f"major division {division}" if industry and division else None,
+    )
+    nature = _str(rec.get("nature"))
+    add("建设性质", "nature", _NATURE.get(nature, nature) if nature else None)
+    for col, zh, en in _FLAGS:
+        val = _bool(rec.get(col))
+        note = None
+        if col == "two_high" and val is not None:
+            src = _str(rec.get("two_high_source"))
+            note = {
+                "derived": "derived from the industry code",
+                "declared": "declared",
+            }.get(src or "", src)
+        add(zh, en, None if val is None else (("是", "yes") if val else ("否", "no")), note)
+    return rows
+
+
+def _site_context(
+    pos: int,
+    rec: dict,
+    summary: list[dict] | None,
+    hits: list[dict] | None,
+    reasons: list[dict] | None,
+    cat: _Catalog,
+    common: dict,
+) -> dict:
+    verdict = _verdict_model(rec.get("verdict"))
+    groups = _constraint_groups(summary, hits, cat)
+    reason_rows = _reason_rows(reasons, cat)
+    input_crs = _str(rec.get("input_crs"))
+    shift = _float(rec.get("datum_shift_m")) or 0.0
+    unc = _float(rec.get("uncertainty_m")) or 0.0
+    warnings = []
+    for g in groups:
+        if not g["boundary_sensitive"] and not any(f["boundary_sensitive"] for f in g["features"]):
+            continue
+        tol = cat.tolerance(g["layer_id"])
+        warnings.append(
+            {
+                "title_zh": g["title_zh"],
+                "title_en": g["title_en"],
+                "tolerance": fmt_m(tol) if tol is not None else "not stated",
+                "boundary_distance": fmt_m(g["_boundary_distance"]),
+            }
+        )
+    return {
+        **common,
+        "root": "../",
+        "page_title": f"{rec.get('site_id')}",
+        "site": {
+            "site_id": _str(rec.get("site_id")) or f"#{pos}",
+            "name": _str(rec.get("name")),
+            "verdict": verdict,
+            "n_constraints": fmt_number(rec.get("n_constraints")),
+            "n_hits": fmt_number(rec.get("n_hits")),
+            "overlap": fmt_area(rec.get("overlap_m2_total")),
+            "nearest": fmt_m(rec.get("nearest_m")),
+            "area": fmt_area(rec.get("area_m2")) if _float(rec.get("area_m2")) else None,
+            "length": fmt_m(rec.get("length_m")) if _float(rec.get("length_m")) else None,
+            "boundary_sensitive": bool(_bool(rec.get("boundary_sensitive"))),
+            "input_crs": input_crs or "—",
+            "datum_shift": fmt_m(shift) if shift else None,
+            "uncertainty": fmt_m(unc) if unc else None,
+        },
+        "attributes": _attributes(rec),
+        "constraints": groups,
+        "reasons": reason_rows,
+        "warnings": warnings,
+        "next_steps": _next_steps(reason_rows, verdict["key"]),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering and the atomic write.
+
+
+def _environment(jinja2: Any) -> Any:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+def _render(env: Any, name: str, context: dict) -> str:
+    return env.get_template(name).render(**context)
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in _LANGS:
+        raise ValueError(f"lang must be one of {', '.join(_LANGS)}, not {lang!r}")
+
+
+def _swap_into_place(tmp: Path, target: Path) -> None:
+    """Rename ``tmp`` to ``target``; an existing ``target`` is replaced only on success."""
+    if not target.exists() and not target.is_symlink():
+        os.replace(tmp, target)
+        return
+    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:12]}")
+    os.replace(target, old)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        os.replace(old, target)
+        raise
+    if old.is_dir() and not old.is_symlink():
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        old.unlink(missing_ok=True)
+
+
+def write_report(
+    result: ScreeningResult,
+    out_dir: str | Path,
+    *,
+    lang: str = "both",
+    max_site_pages: int = 1000,
+) -> Path:
+    """Write the HTML screening report to ``OUT/report/``.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+        The output of :func:`zoning.screen`.  Only the attributes of the shared contract are
+        read: ``sites``, ``hits``, ``layer_summary``, ``reasons``, ``provenance``, ``layers``
+        (for layer titles and positional tolerances) and ``rule_set``.
+    out_dir : path
+        The output directory; the report goes to ``out_dir/report/`` (created if needed).
+    lang : {"both", "zh", "en"}
+        Language of labels and messages; ``"both"`` shows Chinese and English side by side.
+    max_site_pages : int
+        At most this many site pages.  With more sites than this, pages are written only for
+        the non-permitted sites, most severe first, up to the limit, and the index says so.
+
+    Returns
+    -------
+    Path
+        ``out_dir/report/index.html``.
+
+    Notes
+    -----
+    Layout: ``index.html`` (verdict counts and a table of sites) and ``sites/<name>.html``
+    per site, where ``<name>`` is an ASCII slug of the site id plus a short hash of the
+    exact id (see :func:`page_name`), so any id a user typed gives a safe, unique file name.
+
+    The report is built in a temporary directory beside ``out_dir/report`` and renamed into
+    place only when every page has been written; an existing report is replaced only then.
+    A failure leaves no partial report and any older report intact.
+
+    Cost: one pass over ``sites`` (sorting by severity) plus rendering of at most
+    ``max_site_pages + 1`` pages; hits and reasons are filtered to the paged sites first,
+    so a million-site run writes at most ``max_site_pages`` site pages.
+
+    Pages are static HTML with inline CSS: no JavaScript and no external requests.  Every
+    data-derived string is escaped by jinja2's autoescaping.
+    """
+    jinja2 = require("jinja2")
+    _check_lang(lang)
+    if isinstance(max_site_pages, bool) or not isinstance(max_site_pages, int | np.integer):
+        raise TypeError(f"max_site_pages must be an integer, not {max_site_pages!r}")
+    if max_site_pages < 0:
+        raise ValueError(f"max_site_pages must be >= 0, not {max_site_pages}")
+    env = _environment(jinja2)
+    out_dir = Path(out_dir)
+    target = out_dir / "report"
+
+    sites = pd.DataFrame(result.sites.drop(columns=result.sites.geometry.name, errors="ignore"))
+    sites = sites.reset_index(drop=True)
+    n = len(sites)
+    counts = _verdict_counts(sites)
+    order = _site_order(sites)
+    capped = n > max_site_pages
+    if capped:
+        non_permitted = order[_verdicts(sites["verdict"]).to_numpy()[order] != "permitted"]
+        paged = non_permitted[:max_site_pages]
+        listed = paged
+        n_non_permitted = len(non_permitted)
+    else:
+        paged = order
+        listed = order
+        n_non_permitted = n - counts["permitted"]
+    paged_set = {int(p) for p in paged}
+    site_ids = sites["site_id"] if "site_id" in sites.columns else pd.Series([None] * n)
+    pages = _page_names((int(p), site_ids.iat[int(p)]) for p in paged)
+
+    cat = _Catalog(result.layers)
+    rule_set = _rule_set_info(result)
+    demonstration = _is_demonstration(result)
+    layer_rows = _layer_rows(result, cat)
+    footer = _footer(result)
+    common = {
+        "lang": lang,
+        "html_lang": "en" if lang == "en" else "zh-CN",
+        "demonstration": demonstration,
+        "rule_set": rule_set,
+        "layers": layer_rows,
+        "footer": footer,
+        "search_radius": footer["search_radius_m"],
+        "labels": VERDICT_LABELS,
+    }
+
+    summaries = _group(result.layer_summary, paged_set)
+    hits = _group(result.hits, paged_set)
+    reasons = _group(result.reasons, paged_set)
+    listed_records = sites.iloc[listed].to_dict("records")
+    tops = _top_reasons(result.reasons, [int(p) for p in listed])
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".report.", suffix=".partial", dir=out_dir))
+    try:
+        (tmp / "sites").mkdir()
+        for pos in paged:
+            pos = int(pos)
+            rec = sites.iloc[pos].to_dict()
+            ctx = _site_context(
+                pos, rec, summaries.get(pos), hits.get(pos), reasons.get(pos), cat, common
+            )
+            html = _render(env, "site.html", ctx)
+            (tmp / "sites" / pages[pos]).write_text(html, encoding="utf-8")
+        rows = [
+            _site_row(int(p), rec, pages.get(int(p)), tops.get(int(p)))
+            for p, rec in zip(listed, listed_records, strict=True)
+        ]
+        index = _render(
+            env,
+            "index.html",
+            {
+                **common,
+                "root": "",
+                "n_sites": n,
+                "counts": [
+                    {**_verdict_model(v), "count": counts[v], "count_text": f"{counts[v]:,}"}
+                    for v in _ORDER
+                ],
+                "n_sites_text": f"{n:,}",
+                "n_boundary_sensitive": f"{_n_boundary_sensitive(sites):,}",
+                "rows": rows,
+                "capped": capped,
+                "capped_zh": (
+                    f"场址数量（{n:,}）超过每份报告 {max_site_pages:,} 个场址页面的上限："
+                    f"仅为非“允许”场址按严重程度写出页面，共 {len(pages):,} 页"
+                    f"（非“允许”场址 {n_non_permitted:,} 个）。下表未列出的场址 "
+                    f"{n - len(rows):,} 个；完整结果见 sites.csv 与 JSON 输出。"
+                ),
+                "capped_en": (
+                    f"{n:,} sites exceed the limit of {max_site_pages:,} site pages per report: "
+                    f"pages were written only for the non-permitted sites, most severe first "
+                    f"({len(pages):,} pages of {n_non_permitted:,} non-permitted sites). "
+                    f"Sites not listed below: {n - len(rows):,}. The full results are in "
+                    "sites.csv and the JSON output."
+                ),
+            },
+        )
+        (tmp / "index.html").write_text(index, encoding="utf-8")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp creates 0700; give the usual mode
+        _swap_into_place(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("wrote %s (%d site pages of %d sites)", target, len(pages), n)
+    return target / "index.html"
+
+
+# --------------------------------------------------------------------------------------------
+# Console summary.
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _plain(value: Any, limit: int | None = None) -> str:
+    """A one-line, control-free rendering of a data string for a terminal."""
+    text = "" if _missing(value) else str(value)
+    text = _CONTROL.sub("?", " ".join(text.split()))
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int = 20) -> str:
+    """A plain-text summary of a screening for the terminal.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+    lang : {"en", "zh", "both"}
+        Language of verdict labels and reason messages.
+    max_rows : int
+        How many of the most severe (non-permitted) sites to list.
+
+    Returns
+    -------
+    str
+        Lines: the demonstration warning (when the data are demonstration data), verdict
+        counts, and the most severe sites with their top reason and its citation.  Data
+        strings are flattened to one line and control characters replaced.
+    """
+    _check_lang(lang)
+    if max_rows < 0:
+        raise ValueError(f"max_rows must be >= 0, not {max_rows}")
+
+    def label(v: str) -> str:
+        zh, en = VERDICT_LABELS[v]
+        return {"zh": zh, "en": en}.get(lang, f"{zh} {en}")
+
+    sites = pd.DataFrame(result.sites.drop(columns=result.sites.geometry.name, errors="ignore"))
+    sites = sites.reset_index(drop=True)
+    n = len(sites)
+    counts = _verdict_counts(sites)
+    lines: list[str] = []
+    if _is_demonstration(result):
+        lines.append(
+            "WARNING: DEMONSTRATION DATA — not the official ecological protection red line "
+            "or control units (演示数据，非官方生态保护红线与管控单元)."
+        )
+    rs = _rule_set_info(result)
+    rs_text = " ".join(x for x in (rs["id"], rs["version"]) if x) or "rules"
+    if rs["hash_short"]:
+        rs_text += f" ({rs['hash_short']})"
+    if rs["status"]:
+        rs_text += f", {rs['status']}"
+    lines.append(f"Screened {n:,} site{'s' if n != 1 else ''} · rule set {_plain(rs_text)}")
+    width = max(len(label(v)) for v in _ORDER)
+    for v in _ORDER:
+        lines.append(f"  {label(v):<{width}}  {counts[v]:>{len(f'{n:,}')},}")
+    nb = _n_boundary_sensitive(sites)
+    if nb:
+        lines.append(
+            f"  {nb:,} site{'s' if nb != 1 else ''} near a layer boundary "
+            "(boundary-sensitive): check against authoritative data."
+        )
+    order = _site_order(sites)
+    verdicts = _verdicts(sites["verdict"]).to_numpy()
+    severe = order[verdicts[order] != "permitted"]
+    if not len(severe):
+        lines.append("No site hits a constraint in the screened layers.")
+        return "\n".join(lines) + "\n"
+    shown = severe[:max_rows]
+    tops = _top_reasons(result.reasons, [int(p) for p in shown])
+    lines.append(
+        f"Most severe sites ({len(shown):,} of {len(severe):,} not permitted):"
+        if len(shown)
+        else f"{len(severe):,} sites not permitted."
+    )
+    ids = [_plain(sites["site_id"].iat[int(p)], 32) for p in shown]
+    id_w = max((len(s) for s in ids), default=0)
+    for p, sid in zip(shown, ids, strict=True):
+        p = int(p)
+        v = verdicts[p]
+        top = tops.get(p)
+        msg = ""
+        if top is not None:
+            zh, en = _str(top.get("message_zh")), _str(top.get("message_en"))
+            msg = {"zh": zh or en, "en": en or zh}.get(lang) or " / ".join(x for x in (zh, en) if x)
+            msg = _plain(msg, 110)
+            cite = _str(top.get("citation")) or " ".join(
+                x for x in (_str(top.get("document")), _str(top.get("article"))) if x
+            )
+            if cite:
+                msg += f" [{_plain(cite, 80)}]"
+        flag = ""
+        if "boundary_sensitive" in sites.columns and _bool(sites["boundary_sensitive"].iat[p]):
+            flag = " ⚠ boundary-sensitive"
+        lines.append(f"  {sid:<{id_w}}  {label(v):<{width}}  {msg}{flag}".rstrip())
+    if len(severe) > len(shown):
+        lines.append(f"  … and {len(severe) - len(shown):,} more not permitted")
+    return "\n".join(lines) + "\n"
