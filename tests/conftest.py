@@ -29,3 +29,22 @@ def square_gpkg(tmp_path: Path) -> Path:
     path = tmp_path / "square.gpkg"
     gdf.to_file(path, layer="square")
     return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real headless Chromium (Playwright over the system's browser); see tests/browser.py."""
+    from browser import start_browser
+
+    yield from start_browser()
+
+
+def pytest_report_header(config):
+    from browser import browser_required, chromium_path
+
+    exe = chromium_path()
+    if exe:
+        return f"browser tests: Chromium at {exe}"
+    if browser_required():
+        return "browser tests: NO Chromium found, and ZONING_REQUIRE_BROWSER is set: they will fail"
+    return "browser tests: SKIPPED (no Chromium found; install Debian's chromium package)"
