@@ -7,6 +7,8 @@ not the official ecological protection red line.
 >>> layers = zoning.load_catalog()          # the demonstration catalog
 >>> result = zoning.check_layers(layers)    # what `zoning layers check` prints
 >>> table = zoning.indicators(layers)        # policy targets measured, per city and district
+>>> result = zoning.screen(points=["121.4737,31.2304"], layers=layers)   # screen a site
+>>> result.sites[["site_id", "verdict"]]                                  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ __version__ = "0.1.0"
 
 from .catalog import KINDS, Catalog, LayerEntry, read_catalog
 from .checks import CheckResult, check_layers
+from .compare import compare_alternatives, rank_alternatives
 from .crs import WORKING_CRS, gcj02_to_wgs84, parse_crs, wgs84_to_gcj02
 from .errors import (
     CatalogError,
     CRSError,
     LayerDataError,
     LayerReadError,
+    RulesError,
     SeedsError,
+    SitesError,
     ZoningError,
     ZoningWarning,
 )
@@ -29,6 +34,9 @@ from .indicators import indicators
 from .io import LoadReport, read_layer
 from .layerset import Layer, LayerSet, load_catalog
 from .raster import rasterize, zonal_stats
+from .rules import RuleSet, load_rules
+from .screening import ScreeningResult, screen
+from .sites import Sites, load_sites
 
 __all__ = [
     "KINDS",
@@ -43,18 +51,28 @@ __all__ = [
     "LayerReadError",
     "LayerSet",
     "LoadReport",
+    "RuleSet",
+    "RulesError",
+    "ScreeningResult",
     "SeedsError",
+    "Sites",
+    "SitesError",
     "ZoningError",
     "ZoningWarning",
     "__version__",
     "check_layers",
+    "compare_alternatives",
     "gcj02_to_wgs84",
     "indicators",
     "load_catalog",
+    "load_rules",
+    "load_sites",
     "parse_crs",
+    "rank_alternatives",
     "rasterize",
     "read_catalog",
     "read_layer",
+    "screen",
     "wgs84_to_gcj02",
     "zonal_stats",
 ]

@@ -11,13 +11,16 @@ report, and never computes anything new.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import math
+import os
 import shutil
 import tempfile
+import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,7 +62,7 @@ FORMATS = ("csv", "gpkg", "json", "html")
 
 @dataclass
 class ScreeningResult:
-    """The outcome of :func:`screen`.
+    """The outcome of :func:`screen` (and of :func:`zoning.compare.compare_alternatives`).
 
     Attributes
     ----------
@@ -68,9 +71,11 @@ class ScreeningResult:
         ``verdict``, ``n_constraints`` (constraint layers touched), ``n_hits`` (features
         touched), ``boundary_sensitive``, ``overlap_m2_total``, ``nearest_m``, ``area_m2``,
         ``length_m``, ``n_reasons``, ``reasons_en`` / ``reasons_zh`` (the most severe reasons).
-    hits : DataFrame
+    hits : GeoDataFrame
         One row per site x feature touched or within the search radius, with ``rule_ids`` and
-        ``verdict`` of the rules that fired on it.
+        ``verdict`` of the rules that fired on it.  The geometry (working CRS) is the overlap
+        piece of a site and a feature it touches; None for ``nearby`` features, for point
+        sites (a point has no overlap piece) and when ``pieces=False``.
     layer_summary : DataFrame
         One row per site x layer (and per kind the rules need but the catalog lacks).
     reasons : DataFrame
@@ -80,11 +85,19 @@ class ScreeningResult:
     rings : GeoDataFrame
         The buffer rings around each site (working CRS).
     provenance : dict
-        Tool version, catalog and layer hashes, rule set id/version/hash, CRSs, time.
+        Tool version, catalog and layer hashes and vintages, rule set id/version/hash, working
+        and input CRS, conversions, options, time.
+    layers : LayerSet
+    rule_set : RuleSet
+    notes : list of str
+        What the user should know: conversions, repairs, layers skipped, coverage.
+    ranking : DataFrame or None
+        For a comparison of alternatives: :func:`zoning.compare.rank_alternatives` of this
+        result (written as ``ranking.csv`` and a section of the report).
     """
 
     sites: gpd.GeoDataFrame
-    hits: pd.DataFrame
+    hits: gpd.GeoDataFrame
     layer_summary: pd.DataFrame
     reasons: pd.DataFrame
     pieces: gpd.GeoDataFrame
@@ -93,6 +106,7 @@ class ScreeningResult:
     layers: LayerSet
     rule_set: RuleSet
     notes: list[str] = field(default_factory=list)
+    ranking: pd.DataFrame | None = None
 
     def __len__(self) -> int:
         return len(self.sites)
@@ -104,6 +118,7 @@ class ScreeningResult:
 
     @property
     def is_demonstration(self) -> bool:
+        """True when any layer or the rule set is demonstration data."""
         return bool(self.provenance.get("demonstration"))
 
     def verdict_counts(self) -> dict[str, int]:
@@ -121,7 +136,11 @@ class ScreeningResult:
     # ------------------------------------------------------------------ writers
 
     def to_html(self, out_dir: str | Path, *, lang: str = "both") -> Path:
-        """Write the HTML report under ``out_dir/report/``; returns the index page."""
+        """Write the HTML report under ``out_dir/report/``; returns the index page.
+
+        See :func:`zoning.report.write_report`; an older report is replaced only when the new
+        one is complete.
+        """
         from .report import write_report
 
         return write_report(self, out_dir, lang=lang)
@@ -131,55 +150,100 @@ class ScreeningResult:
     ) -> dict[str, Path]:
         """Write the result into ``out_dir``.
 
-        ``csv``: ``sites.csv`` and ``hits.csv``; ``gpkg``: ``screening.gpkg`` with the layers
-        ``sites``, ``pieces`` and ``rings`` (EPSG:4326); ``json``: ``screening.json`` with
-        every table and the provenance; ``html``: ``report/``.
+        Parameters
+        ----------
+        out_dir : path
+            The output folder (created, with its parents, if needed).
+        formats : iterable of {"csv", "gpkg", "json", "html"}
+            ``csv``: ``sites.csv`` and ``hits.csv`` (and ``ranking.csv`` for a comparison);
+            ``gpkg``: ``screening.gpkg`` with the layers ``sites``, ``pieces`` and ``rings``
+            (EPSG:4326); ``json``: ``screening.json`` with every table and the provenance;
+            ``html``: the report in ``report/`` (``report/index.html``).
+        lang : {"both", "zh", "en"}, keyword-only
+            Language of the HTML report.
 
-        Files are written into a temporary folder beside ``out_dir`` and moved in only when all
-        of them succeeded, so a failure leaves no partial output.
+        Returns
+        -------
+        dict
+            What was written: ``csv`` -> ``sites.csv``, ``hits`` -> ``hits.csv``, ``ranking``
+            -> ``ranking.csv`` (a comparison), ``gpkg`` -> ``screening.gpkg``, ``json`` ->
+            ``screening.json``, ``html`` -> ``report/index.html``.
+
+        Notes
+        -----
+        All-or-nothing.  Every file is first written into a hidden temporary folder inside
+        ``out_dir``; only when all of them succeeded are they moved into place, older outputs
+        being moved aside first and restored if a move fails.  On failure nothing is left
+        behind: no temporary folder, no half-written file, and no ``out_dir`` (nor parent)
+        that this call created.  Outputs of an earlier run that this run does not write
+        (another format, the ``ranking.csv`` of a comparison) are removed on success, so the
+        folder never mixes two runs.
         """
-        formats = [f.strip().lower() for f in formats if f.strip()]
+        if isinstance(formats, str):
+            formats = formats.split(",")
+        formats = [str(f).strip().lower() for f in formats if str(f).strip()]
         bad = sorted(set(formats) - set(FORMATS))
         if bad:
             raise ZoningError(
                 f"unknown output format(s) {', '.join(bad)} (known: {', '.join(FORMATS)})"
             )
+        if not formats:
+            raise ZoningError(f"no output format given (known: {', '.join(FORMATS)})")
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".zoning-screen-", dir=out))
-        written: dict[str, Path] = {}
+        created = _make_dirs(out)
         try:
-            names: dict[str, list[str]] = {}
-            if "csv" in formats:
-                _sites_table(self).to_csv(tmp / "sites.csv", index=False)
-                _hits_table(self).to_csv(tmp / "hits.csv", index=False)
-                names["csv"] = ["sites.csv", "hits.csv"]
-            if "gpkg" in formats:
-                self._write_gpkg(tmp / "screening.gpkg")
-                names["gpkg"] = ["screening.gpkg"]
-            if "json" in formats:
-                with open(tmp / "screening.json", "w", encoding="utf-8") as fh:
-                    json.dump(self.to_dict(), fh, ensure_ascii=False, indent=1, default=_json)
-                names["json"] = ["screening.json"]
-            if "html" in formats:
-                from .report import write_report
-
-                write_report(self, tmp, lang=lang)
-                names["html"] = ["report"]
-            for fmt, files in names.items():
-                for name in files:
-                    target = out / name
-                    if target.is_dir():
-                        shutil.rmtree(target)
-                    elif target.exists():
-                        target.unlink()
-                    (tmp / name).replace(target)
-                    written.setdefault(fmt, target)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".zoning-screen-", dir=out))
+            try:
+                names = self._write_all(tmp, formats, lang)
+                _commit(tmp, out, [n for files in names.values() for n in files], _OUTPUTS)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException:
+            for d in reversed(created):
+                try:
+                    d.rmdir()
+                except OSError:
+                    pass
+            raise
+        written: dict[str, Path] = {}
+        for fmt, files in names.items():
+            written[fmt] = out / files[0]
+            if fmt == "csv":
+                written["hits"] = out / "hits.csv"
         if "html" in written:
             written["html"] = out / "report" / "index.html"
+        log.info("wrote %s into %s", ", ".join(written), out)
         return written
+
+    def _write_all(self, tmp: Path, formats: list[str], lang: str) -> dict[str, list[str]]:
+        names: dict[str, list[str]] = {}
+        if "csv" in formats:
+            _sites_table(self).to_csv(tmp / "sites.csv", index=False)
+            _hits_table(self).to_csv(tmp / "hits.csv", index=False)
+            names["csv"] = ["sites.csv", "hits.csv"]
+            if self.ranking is not None:
+                _ranking_table(self).to_csv(tmp / "ranking.csv", index=False)
+                names["ranking"] = ["ranking.csv"]
+        if "gpkg" in formats:
+            self._write_gpkg(tmp / "screening.gpkg")
+            names["gpkg"] = ["screening.gpkg"]
+        if "json" in formats:
+            with open(tmp / "screening.json", "w", encoding="utf-8") as fh:
+                json.dump(
+                    self.to_dict(),
+                    fh,
+                    ensure_ascii=False,
+                    indent=1,
+                    default=_json,
+                    allow_nan=False,
+                )
+            names["json"] = ["screening.json"]
+        if "html" in formats:
+            from .report import write_report
+
+            write_report(self, tmp, lang=lang)
+            names["html"] = ["report"]
+        return names
 
     def _write_gpkg(self, path: Path) -> None:
         sites = _sites_table(self, geometry=True)
@@ -187,18 +251,22 @@ class ScreeningResult:
             warnings.simplefilter("ignore", RuntimeWarning)
             sites.to_crs(WGS84).to_file(path, layer="sites", driver="GPKG")
             pieces = self.pieces
-            if len(pieces):
-                pieces.to_crs(WGS84).to_file(path, layer="pieces", driver="GPKG")
-            else:
-                pieces.set_crs(WORKING_CRS, allow_override=True).to_crs(WGS84).to_file(
-                    path, layer="pieces", driver="GPKG"
-                )
+            if not len(pieces):
+                pieces = pieces.set_crs(WORKING_CRS, allow_override=True)
+            pieces.to_crs(WGS84).to_file(path, layer="pieces", driver="GPKG")
             self.rings.to_crs(WGS84).to_file(path, layer="rings", driver="GPKG")
 
     def to_dict(self) -> dict:
-        """Every table (sites without geometry, plus WKT in WGS84) and the provenance."""
+        """Every table and the provenance, as plain JSON-ready data.
+
+        Keys: ``provenance``, ``notes``, ``sites`` (the columns of ``sites.csv`` plus ``wkt``,
+        the geometry in WGS84), ``hits`` (the columns of ``hits.csv``), ``layer_summary``,
+        ``reasons`` and, for a comparison, ``ranking``.  Missing values are ``null``.
+        """
         sites = _sites_table(self)
-        return {
+        geoms = self.sites.geometry.to_crs(WGS84).to_numpy()
+        sites["wkt"] = shapely.to_wkt(geoms, rounding_precision=7, trim=True)
+        out = {
             "provenance": self.provenance,
             "notes": self.notes,
             "sites": _records(sites),
@@ -206,6 +274,75 @@ class ScreeningResult:
             "layer_summary": _records(self.layer_summary),
             "reasons": _records(self.reasons),
         }
+        if self.ranking is not None:
+            out["ranking"] = _records(_ranking_table(self))
+        return out
+
+
+#: Every name :meth:`ScreeningResult.to_file` may write into its folder.
+_OUTPUTS = ("sites.csv", "hits.csv", "ranking.csv", "screening.gpkg", "screening.json", "report")
+
+
+def _make_dirs(out: Path) -> list[Path]:
+    """Create ``out`` and its missing parents; return the folders created, outermost first."""
+    missing: list[Path] = []
+    p = out
+    while not p.exists():
+        if p.is_symlink():  # a dangling link: mkdir would fail with a confusing message
+            raise FileNotFoundError(errno.ENOENT, "dangling symbolic link", str(p))
+        missing.append(p)
+        if p.parent == p:
+            break
+        p = p.parent
+    if p.exists() and not p.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(p))
+    created: list[Path] = []
+    try:
+        for d in reversed(missing):
+            d.mkdir()
+            created.append(d)
+    except BaseException:
+        for d in reversed(created):
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+        raise
+    return created
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _commit(tmp: Path, out: Path, names: list[str], managed: Sequence[str]) -> None:
+    """Move ``tmp/<name>`` to ``out/<name>`` for every name, all or nothing.
+
+    Existing outputs (``names`` and the other ``managed`` names) are first moved aside into
+    ``tmp``; if any move fails, the new files are taken out and the old ones put back.
+    The caller deletes ``tmp`` (and with it the old outputs) afterwards.
+    """
+    aside: list[tuple[Path, Path]] = []
+    placed: list[Path] = []
+    try:
+        for k, name in enumerate(dict.fromkeys([*names, *managed])):
+            target = out / name
+            if target.exists() or target.is_symlink():
+                old = tmp / f".old-{k}-{name}"
+                os.replace(target, old)
+                aside.append((old, target))
+        for name in names:
+            os.replace(tmp / name, out / name)
+            placed.append(out / name)
+    except BaseException:
+        for target in reversed(placed):
+            _remove(target)
+        for old, target in reversed(aside):
+            os.replace(old, target)
+        raise
 
 
 # --------------------------------------------------------------------------- screening
@@ -223,10 +360,12 @@ def screen(
     id_field: str | None = None,
     name_field: str | None = None,
     layer: str | None = None,
+    encoding: str | None = None,
     search_radius_m: float | None = None,
     pieces: bool = True,
     rings: bool = True,
-    progress=None,
+    on_layer_error: str = "raise",
+    progress: Callable[[str, int, int], object] | None = None,
 ) -> ScreeningResult:
     """Screen project sites against the catalog's layers and the access-list rules.
 
@@ -239,29 +378,63 @@ def screen(
     rules : RuleSet or path, keyword-only
         Default: the bundled demonstration rule set.
     crs : CRS of the sites when they carry none, or ``gcj02`` / ``bd09``.
+    wkt, points : inline sites (see :func:`~zoning.sites.load_sites`), keyword-only.
     attributes : dict
         Project attributes for every site (``industry``, ``nature``, ``linear``, ...).
+    id_field, name_field, layer, encoding : str
+        Passed to :func:`~zoning.sites.load_sites` (columns holding id and name, the layer of
+        a multi-layer file, the text encoding of a CSV or a Shapefile without ``.cpg``).
     search_radius_m : float
         How far to look for the nearest feature of each layer; default the larger of 1000 m
         and the largest distance any rule needs.  ``0`` skips the distance search
         (containment only) — rules that need a distance then give ``unknown``.
     pieces, rings : bool
         Build the overlap-piece and buffer-ring geometries (skip for very large runs).
+    on_layer_error : {"raise", "unknown"}
+        What a layer that fails to load (missing or unreadable file, bad CRS) does: ``"raise"``
+        (default) stops with its error; ``"unknown"`` goes on without it, the rules that need
+        it give ``unknown`` and the failure is in ``result.notes`` and the provenance.
     progress : callable, optional
-        Called with a short label after each stage (loading, each layer, rules).
+        ``progress(stage, step, total)`` is called before each stage: ``"load <layer id>"``
+        for every catalog layer, ``"overlay <layer id>"`` for every layer, then ``"rules"``
+        (``total`` = 2 x layers + 1).  For progress bars; the library never prints.
 
     Returns
     -------
     ScreeningResult
 
+    Raises
+    ------
+    SitesError, CRSError, LayerReadError
+        Bad sites, a bad ``crs`` or an unreadable sites file (see :func:`load_sites`).
+    CatalogError, RulesError
+        A catalog or rule set that does not validate.
+    LayerReadError, LayerDataError, CRSError
+        A layer that cannot be loaded (unless ``on_layer_error="unknown"``).
+
     Notes
     -----
-    A layer that fails to load does not stop the screening: its rules give ``unknown``, and the
-    failure is in ``result.notes`` and the provenance.  Cost: each layer is indexed once per
-    :class:`~zoning.layerset.LayerSet`; then every step is vectorised over sites.
+    Missing data is never read as "no constraint": a kind the rules need that no layer
+    provides, or a layer skipped with ``on_layer_error="unknown"``, gives ``unknown`` wherever
+    its rules could apply.  Cost: each layer is read and indexed once per
+    :class:`~zoning.layerset.LayerSet` (reuse the LayerSet across calls); then every step is
+    vectorised over sites.  Areas and distances are measured in :data:`zoning.WORKING_CRS`
+    (equal-area, metres), which agrees with geodesic values within 0.01 % over Shanghai.
+
+    Examples
+    --------
+    >>> import zoning
+    >>> result = zoning.screen(points=["121.4737,31.2304"], attributes={"industry": "H6210"})
+    >>> result.sites.loc[0, "verdict"] in zoning.screening.SEVERITY
+    True
     """
+    if on_layer_error not in ("raise", "unknown"):
+        raise ValueError(f"on_layer_error must be 'raise' or 'unknown', not {on_layer_error!r}")
     started = datetime.now(UTC)
-    if not isinstance(sites, Sites):
+    clock = time.perf_counter()
+    input_path = Path(sites) if isinstance(sites, str | Path) and Path(sites).is_file() else None
+    from_sites = isinstance(sites, Sites)
+    if not from_sites:
         sites = load_sites(
             sites,
             wkt=wkt,
@@ -271,9 +444,19 @@ def screen(
             id_field=id_field,
             name_field=name_field,
             attributes=attributes,
+            encoding=encoding,
         )
-    elif crs is not None or attributes:
-        raise ZoningError("crs= and attributes= apply when loading sites, not to a Sites object")
+    elif (
+        crs is not None
+        or attributes
+        or wkt is not None
+        or points is not None
+        or any(v is not None for v in (id_field, name_field, layer, encoding))
+    ):
+        raise ZoningError(
+            "crs=, attributes=, wkt=, points=, id_field=, name_field=, layer= and encoding= "
+            "apply when loading sites, not to a Sites object"
+        )
     if layers is None or isinstance(layers, str | Path):
         layers = load_catalog(layers)
     rule_set = rules if isinstance(rules, RuleSet) else load_rules(rules)
@@ -287,9 +470,20 @@ def screen(
         raise ZoningError(f"search radius must be a distance >= 0 m, not {search_radius_m!r}")
     notes = list(sites.notes)
 
+    entries = list(layers.catalog.layers)
+    total = 2 * len(entries) + 1
+    step = 0
+
+    def tick(stage: str) -> None:
+        nonlocal step
+        if progress is not None:
+            progress(stage, step, total)
+        step += 1
+
     inputs: list[LayerInput] = []
     layer_prov: list[dict] = []
-    for entry in layers.catalog.layers:
+    for entry in entries:
+        tick(f"load {entry.id}")
         prov = {
             "id": entry.id,
             "kind": entry.kind,
@@ -314,6 +508,8 @@ def screen(
                 load="ok",
             )
         except (LayerReadError, LayerDataError, CRSError, CatalogError) as exc:
+            if on_layer_error == "raise":
+                raise
             msg = " ".join(str(exc).split())
             inputs.append(LayerInput(entry.id, entry.kind, None, None, status="failed", error=msg))  # type: ignore[arg-type]
             prov.update(load="failed", error=msg)
@@ -337,7 +533,7 @@ def screen(
         missing_kinds=missing,
         pieces=pieces,
         rings=rings,
-        progress=progress,
+        progress=lambda layer_id: tick(f"overlay {layer_id}"),
     )
     notes.extend(ov.notes)
     if radius < needed_radius:
@@ -346,9 +542,8 @@ def screen(
             "those rules give unknown"
         )
 
-    if progress is not None:
-        progress("rules")
-    reasons = evaluate(rule_set, gdf, ov.hits, ov.layer_summary)
+    tick("rules")
+    reasons = evaluate(rule_set, gdf, ov.hits, ov.layer_summary, search_radius_m=radius)
     n = len(gdf)
     verdict = site_verdicts(reasons, n)
     hits = ov.hits.copy()
@@ -359,6 +554,7 @@ def screen(
     else:
         hits["rule_ids"] = pd.Series(dtype=object)
         hits["verdict"] = pd.Series(dtype=object)
+    hits = _hits_with_pieces(hits, ov.pieces)
 
     out = gdf.copy()
     out["verdict"] = verdict.to_numpy()
@@ -390,7 +586,22 @@ def screen(
     _attach_top_reasons(out, reasons)
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=WORKING_CRS)
 
-    prov = _provenance(layers, layer_prov, rule_set, sites, radius, started)
+    options = {
+        # None: the sites came as a Sites object, whose attributes were set when loading.
+        "attributes": None
+        if from_sites
+        else {k: v for k, v in (attributes or {}).items() if v is not None},
+        "id_field": id_field,
+        "name_field": name_field,
+        "layer": layer,
+        "encoding": encoding,
+        "search_radius_m": radius,
+        "pieces": bool(pieces),
+        "rings": bool(rings),
+        "on_layer_error": on_layer_error,
+    }
+    prov = _provenance(layers, layer_prov, rule_set, sites, radius, started, options, input_path)
+    prov["duration_s"] = round(time.perf_counter() - clock, 3)
     result = ScreeningResult(
         sites=out,
         hits=hits,
@@ -433,11 +644,27 @@ def _attach_top_reasons(out: pd.DataFrame, reasons: pd.DataFrame) -> None:
         out[f"reasons_{lang}"] = joined.reindex(range(n), fill_value="").to_numpy()
 
 
-def _provenance(layers, layer_prov, rule_set, sites, radius, started) -> dict:
+def _hits_with_pieces(hits: pd.DataFrame, pieces: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The hits as a GeoDataFrame whose geometry is the overlap piece of each pair (or None)."""
+    geom = np.full(len(hits), None, dtype=object)
+    if len(hits) and len(pieces):
+        keys = ("site_id", "layer_id", "feature_id")
+        p = pd.DataFrame({k: pieces[k].astype(str).to_numpy() for k in keys})
+        unique = ~p.duplicated().to_numpy()
+        index = pd.MultiIndex.from_frame(p[unique])
+        wanted = pd.MultiIndex.from_arrays([hits[k].astype(str).to_numpy() for k in keys])
+        pos = index.get_indexer(wanted)
+        found = pos >= 0
+        geom[found] = pieces.geometry.to_numpy()[unique][pos[found]]
+    return gpd.GeoDataFrame(hits, geometry=geom, crs=WORKING_CRS)
+
+
+def _provenance(layers, layer_prov, rule_set, sites, radius, started, options, input_path) -> dict:
     from . import __version__
 
     cat = layers.catalog
     cat_path = getattr(cat, "path", None)
+    input_sha256 = file_sha256(input_path) if input_path is not None else None
     return {
         "tool": "zoning",
         "tool_version": __version__,
@@ -454,11 +681,13 @@ def _provenance(layers, layer_prov, rule_set, sites, radius, started) -> dict:
         "working_crs": {"name": WORKING_CRS.name, "wkt": WORKING_CRS.to_wkt()},
         "input": {
             "source": sites.source,
+            "sha256": input_sha256,
             "crs": sites.input_crs,
             "conversion": (f"{sites.pseudo} -> WGS84 (zoning.crs)" if sites.pseudo else None),
             "sites": len(sites),
         },
         "search_radius_m": radius,
+        "options": options,
     }
 
 
@@ -517,21 +746,51 @@ _HITS_COLUMNS = [
 ]
 
 
+def _data_status(result: ScreeningResult) -> str:
+    """``demonstration`` when any layer or the rule set is, else the layers' statuses."""
+    if result.is_demonstration:
+        return "demonstration"
+    statuses = {
+        str(p.get("status") or "unknown")
+        for p in result.provenance.get("layers", [])
+        if isinstance(p, dict) and p.get("load", "ok") == "ok"
+    }
+    return "; ".join(sorted(statuses)) or "unknown"
+
+
 def _sites_table(result: ScreeningResult, *, geometry: bool = False) -> pd.DataFrame:
+    """``sites.csv``: the columns of :data:`_SITE_COLUMNS`, lon/lat of a point on each site
+    (WGS84) and ``data_status`` (``demonstration`` when the data are)."""
     s = result.sites
     cols = [c for c in _SITE_COLUMNS if c in s.columns]
     table = pd.DataFrame(s[cols])
     rep = shapely.point_on_surface(s.geometry.to_crs(WGS84).to_numpy())
     table.insert(3, "lon", np.round(shapely.get_x(rep), 7))
     table.insert(4, "lat", np.round(shapely.get_y(rep), 7))
+    table["data_status"] = _data_status(result)
     if geometry:
         return gpd.GeoDataFrame(table, geometry=s.geometry.to_numpy(), crs=WORKING_CRS)
     return table
 
 
 def _hits_table(result: ScreeningResult) -> pd.DataFrame:
+    """``hits.csv``: the columns of :data:`_HITS_COLUMNS` and each layer's data status."""
     h = result.hits
-    return pd.DataFrame(h[[c for c in _HITS_COLUMNS if c in h.columns]])
+    table = pd.DataFrame(h[[c for c in _HITS_COLUMNS if c in h.columns]])
+    status = {
+        p.get("id"): p.get("status")
+        for p in result.provenance.get("layers", [])
+        if isinstance(p, dict)
+    }
+    table["layer_status"] = table["layer_id"].map(status).astype(object)
+    return table
+
+
+def _ranking_table(result: ScreeningResult) -> pd.DataFrame:
+    """``ranking.csv``: the ranking of a comparison as computed, plus the data status."""
+    table = pd.DataFrame(result.ranking).copy()
+    table["data_status"] = _data_status(result)
+    return table
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
