@@ -1,0 +1,351 @@
+"""The layer overview map: every catalog layer, styled by kind and category (``zoning map``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from ..crs import WGS84, WORKING_CRS
+from ..errors import ZoningError
+from ..layerset import LayerSet, load_catalog
+from .assets import TOOLS
+from .basemaps import resolve_basemap
+from .escape import html_text
+from .page import (
+    WebMap,
+    _clip,
+    build_page,
+    category_styles,
+    check_lang,
+    feature_collection,
+    field_label,
+    kind_style,
+    layer_spec,
+    swatch_html,
+    tooltip_html,
+    value_label,
+    vector_basemap,
+)
+from .simplify import (
+    COVERAGE_GROUPS,
+    TOLERANCE_M,
+    display_geometries,
+    fields_for,
+    simplify_coverage,
+    simplify_features,
+)
+
+__all__ = ["GROUPS", "overview_map", "resolve_clip"]
+
+log = logging.getLogger(__name__)
+
+#: Layer-control groups: (zh, en) title and the kinds in it, in the order they are listed.
+GROUPS: tuple[tuple[tuple[str, str], tuple[str, ...]], ...] = (
+    (
+        ("三条控制线", "Control lines"),
+        ("red_line", "development_boundary", "basic_farmland", "cultivated_land"),
+    ),
+    (
+        ("水", "Water"),
+        ("water_source_zone", "water", "wetland", "shoreline", "coastline"),
+    ),
+    (("自然与绿地", "Nature and green space"), ("nature_reserve", "forest", "park", "greenway")),
+    (("生态环境管控单元", "Environmental control units"), ("control_unit", "industrial_park")),
+    (("行政区与海域", "Districts and sea"), ("district", "sea_area", "population")),
+)
+#: Drawing order, bottom first (later kinds are drawn on top).
+DRAW_ORDER = (
+    "sea_area",
+    "control_unit",
+    "cultivated_land",
+    "basic_farmland",
+    "forest",
+    "park",
+    "wetland",
+    "water",
+    "industrial_park",
+    "development_boundary",
+    "water_source_zone",
+    "nature_reserve",
+    "red_line",
+    "greenway",
+    "coastline",
+    "shoreline",
+    "district",
+    "population",
+)
+#: Kinds not shown when the page opens (one click away in the layer control).
+HIDDEN_AT_LOAD = frozenset({"control_unit"})
+
+
+def _group_of(kind: str, lang: str) -> tuple[int, str]:
+    for i, ((zh, en), kinds) in enumerate(GROUPS):
+        if kind in kinds:
+            return i, zh if lang == "zh" else en
+    return len(GROUPS), "其他" if lang == "zh" else "Other"
+
+
+def _as_layerset(layers) -> LayerSet:
+    if isinstance(layers, LayerSet):
+        return layers
+    if layers is None or isinstance(layers, str | Path):
+        return load_catalog(layers)
+    raise TypeError(f"layers must be a LayerSet or a catalog path, not {type(layers).__name__}")
+
+
+def resolve_clip(layers: LayerSet, clip=None, bbox: Sequence[float] | None = None):
+    """The clip area in the working CRS, or None.
+
+    Parameters
+    ----------
+    clip : shapely geometry (WGS84 lon/lat) or str
+        An area, or the name of a district (``name`` or ``name_en`` of a district layer,
+        e.g. ``"金山区"`` or ``"Jinshan"``).
+    bbox : (min_lon, min_lat, max_lon, max_lat), WGS84
+    """
+    area = None
+    if isinstance(clip, str):
+        wanted = clip.strip().lower()
+        for lay in layers.of_kind("district"):
+            g = lay.gdf
+            hit = np.zeros(len(g), dtype=bool)
+            for col in ("name", "name_en"):
+                if col in g.columns:
+                    vals = g[col].astype(str).str.strip().str.lower()
+                    hit |= (vals == wanted).to_numpy() | (
+                        vals.str.removesuffix(" district") == wanted
+                    ).to_numpy()
+            if hit.any():
+                area = shapely.union_all(g.geometry.to_numpy()[hit])
+                break
+        if area is None:
+            raise ZoningError(f"no district named {clip!r} in the catalog's district layers")
+    elif clip is not None:
+        if not isinstance(clip, shapely.Geometry):
+            raise TypeError("clip must be a shapely geometry in WGS84 or a district name")
+        area = gpd.GeoSeries([clip], crs=WGS84).to_crs(WORKING_CRS).iloc[0]
+    if bbox is not None:
+        if len(bbox) != 4 or not (bbox[0] < bbox[2] and bbox[1] < bbox[3]):
+            raise ZoningError(f"bbox must be (min_lon, min_lat, max_lon, max_lat), not {bbox!r}")
+        box = shapely.segmentize(shapely.box(*bbox), 0.01)
+        box = gpd.GeoSeries([box], crs=WGS84).to_crs(WORKING_CRS).iloc[0]
+        area = box if area is None else shapely.intersection(area, box)
+    return area
+
+
+def catalog_layer_specs(
+    layers: LayerSet,
+    *,
+    lang: str,
+    shift: str | None,
+    clip=None,
+    tolerance_m: float = TOLERANCE_M,
+    show: Iterable[str] | str | None = None,
+    z_offset: int = 0,
+) -> tuple[list[dict], dict, bool]:
+    """Layer specs for every catalog layer (simplified, clipped, whitelisted properties).
+
+    Returns the specs (in layer-control order), a summary (features per layer id) and whether
+    any layer is demonstration data.  Layer files are read here; a missing or unreadable file
+    raises (:class:`~zoning.errors.LayerReadError`).
+    """
+    entries = list(layers.catalog.layers)
+    loaded = {e.id: layers[e.id] for e in entries}
+    # Coverages are simplified together (shared edges move once for both neighbours).
+    simplified: dict[str, np.ndarray] = {}
+    for group in COVERAGE_GROUPS:
+        members = [e for e in entries if e.kind in group]
+        if not members:
+            continue
+        arrays = [loaded[e.id].gdf.geometry.to_numpy() for e in members]
+        merged = simplify_coverage(np.concatenate(arrays), tolerance_m)
+        start = 0
+        for e, arr in zip(members, arrays, strict=True):
+            simplified[e.id] = merged[start : start + len(arr)]
+            start += len(arr)
+    specs, summary, demo = [], {}, False
+    if show == "all":
+        shown = {e.id for e in entries}
+    elif show is None:
+        shown = {e.id for e in entries if e.kind not in HIDDEN_AT_LOAD}
+    else:
+        shown = set(show)
+    for e in entries:
+        lay = loaded[e.id]
+        gdf = lay.gdf
+        geoms = simplified.get(e.id)
+        if geoms is None:
+            geoms = simplify_features(gdf.geometry.to_numpy(), tolerance_m)
+        if clip is not None:
+            geoms = _clip(geoms, clip)
+        disp = display_geometries(geoms, shift=shift)
+        cats = gdf["category"] if "category" in gdf.columns else None
+        styles = category_styles(e.kind, cats.dropna().astype(str)) if cats is not None else {}
+        title = e.title(lang)
+        fields = [f for f in fields_for(e.kind) if f in gdf.columns]
+        columns = {f: gdf[f].to_numpy(dtype=object) for f in fields}
+        catvals = cats.to_numpy(dtype=object) if cats is not None else None
+        props = []
+        for i in range(len(gdf)):
+            rows = []
+            for f in fields:
+                v = columns[f][i]
+                if f in ("category", "level", "realm"):
+                    v = value_label(v, lang) if v is not None else v
+                rows.append((field_label(f, lang), v))
+            p = {"t": tooltip_html(title, rows)}
+            if styles and catvals is not None and catvals[i] is not None:
+                p["c"] = str(catvals[i])
+            props.append(p)
+        fc, dropped = feature_collection(disp, props)
+        group_index, group = _group_of(e.kind, lang)
+        style = kind_style(e.kind)
+        shape = {"line": "line", "point": "dot"}.get(e.kind_info.geometry, "box")
+        name_html = swatch_html(style, shape) + html_text(title)
+        spec = layer_spec(
+            id=e.id,
+            name_html=name_html,
+            group=group,
+            kind=e.kind,
+            data=fc,
+            show=e.id in shown,
+            style=style,
+            styles=styles,
+        )
+        order = DRAW_ORDER.index(e.kind) if e.kind in DRAW_ORDER else len(DRAW_ORDER)
+        spec["z"] = z_offset + order
+        spec["_group_index"] = group_index
+        spec["_legend"] = (title, style, styles, shape, e.kind)
+        present = disp[~shapely.is_empty(disp)]
+        spec["_bounds"] = shapely.total_bounds(present) if len(present) else None
+        specs.append(spec)
+        summary[e.id] = {"features": len(fc["features"]), "dropped": dropped}
+        demo = demo or e.is_demonstration
+        if dropped:
+            log.info("%s: %d features outside the map area or below 1 m", e.id, dropped)
+    specs.sort(key=lambda s: s["_group_index"])
+    return specs, summary, demo
+
+
+def legend_html(specs: list[dict], lang: str, heading: str | None = None) -> str:
+    """A legend of the layers (title, then one line per category), every string escaped."""
+    parts = []
+    if heading:
+        parts.append(f"<h4>{html_text(heading)}</h4>")
+    for spec in specs:
+        title, style, styles, shape, _kind = spec.pop("_legend")
+        spec.pop("_group_index", None)
+        if styles:
+            parts.append(f'<div class="lg-h">{html_text(title)}</div>')
+            for cat, st in styles.items():
+                label = html_text(value_label(cat, lang))
+                parts.append(f'<div class="lg-i">{swatch_html(st, shape)}{label}</div>')
+        else:
+            parts.append(f'<div class="lg-i">{swatch_html(style, shape)}{html_text(title)}</div>')
+    return "".join(parts)
+
+
+def bounds_of(specs: list[dict]) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of the features in the specs (display coordinates)."""
+    boxes = [s["_bounds"] for s in specs if s.get("_bounds") is not None]
+    for s in specs:
+        s.pop("_bounds", None)
+    if not boxes:
+        return None
+    b = np.array(boxes)
+    return [
+        [float(b[:, 1].min()), float(b[:, 0].min())],
+        [float(b[:, 3].max()), float(b[:, 2].max())],
+    ]
+
+
+def overview_map(
+    layers: LayerSet | str | Path | None = None,
+    *,
+    lang: str = "zh",
+    basemap: str = "osm",
+    offline: bool = False,
+    tianditu_key: str | None = None,
+    clip=None,
+    bbox: Sequence[float] | None = None,
+    show: Iterable[str] | str | None = None,
+    title: str | None = None,
+    tolerance_m: float = TOLERANCE_M,
+    tools: Iterable[str] = TOOLS,
+) -> WebMap:
+    """Build the layer overview map: every catalog layer, styled by kind and category.
+
+    Parameters
+    ----------
+    layers : LayerSet or catalog path, optional
+        Default: the bundled demonstration catalog.
+    lang : {"zh", "en"}
+        Language of titles, labels, legend and tooltips.
+    basemap : {"osm", "carto", "gaode", "tianditu", "none"}
+        See :mod:`zoning.webmap.basemaps`.  ``"gaode"`` shifts every overlay to GCJ-02.
+    offline : bool
+        Select the built-in vector basemap instead of tiles: the page makes no network request.
+    tianditu_key : str, optional
+        Key for ``basemap="tianditu"`` (else ``TIANDITU_KEY``).
+    clip : shapely geometry (WGS84) or district name, optional
+        Keep only what lies inside (per-district maps: ``clip="金山区"``).
+    bbox : (min_lon, min_lat, max_lon, max_lat), optional
+        Keep only what lies inside this box (WGS84).
+    show : iterable of layer ids, or "all", optional
+        Layers drawn when the page opens (default: all but the control units); the others
+        are listed in the layer control.
+    title : str, optional
+        Page title (plain text).
+    tolerance_m : float
+        Simplification tolerance (metres); see :mod:`zoning.webmap.simplify`.
+    tools : iterable of str
+        Any of ``scale``, ``measure``, ``fullscreen``, ``coordinates``, ``draw``.
+
+    Returns
+    -------
+    WebMap
+        Call :meth:`WebMap.save` (or :meth:`WebMap.to_html`).
+
+    Notes
+    -----
+    Tooltips show only the whitelisted fields of :data:`zoning.webmap.simplify.FIELDS`.
+    Cost: one read of each layer (cached by the LayerSet), one coverage simplification per
+    coverage group, one per-feature simplification per other layer; the demonstration catalog
+    builds in about 2 s.  The layer objects are not modified.
+    """
+    lang = check_lang(lang)
+    layers = _as_layerset(layers)
+    bm = resolve_basemap(basemap, lang=lang, tianditu_key=tianditu_key)
+    area = resolve_clip(layers, clip, bbox)
+    specs, summary, demo = catalog_layer_specs(
+        layers, lang=lang, shift=bm.shift, clip=area, tolerance_m=tolerance_m, show=show
+    )
+    vector = vector_basemap(layers, shift=bm.shift, clip=area, lang=lang)
+    bounds = bounds_of(specs)
+    heading = "图例" if lang == "zh" else "Legend"
+    legend = legend_html(specs, lang, heading)
+    if title is None:
+        cat_title = layers.catalog.title
+        base = "生态空间图层总览" if lang == "zh" else "Zoning layers overview"
+        title = f"{base} — {cat_title}" if cat_title else base
+        if isinstance(clip, str):
+            title = f"{title} — {clip}"
+    return build_page(
+        title=title,
+        lang=lang,
+        basemap=bm,
+        offline=offline,
+        layers=specs,
+        vector=vector,
+        legend_html=legend,
+        bounds=bounds,
+        demonstration=demo,
+        notices=bm.notes(),
+        tools=tools,
+        summary={"layers": summary, "basemap": bm.name, "shift": bm.shift},
+    )

@@ -1,0 +1,589 @@
+"""A map page: a folium map whose layers, controls and tools come from one escaped JSON document.
+
+:class:`WebMap` is what :func:`~zoning.webmap.overview_map` and
+:func:`~zoning.webmap.screening_map` return.  Its :attr:`WebMap.map` is a :class:`folium.Map`
+stripped of folium's CDN scripts (no jQuery, no Bootstrap, no Font Awesome); Leaflet, the
+plugins and the page's own script (``static/zoning-map.js``) are placed by
+:mod:`zoning.webmap.assets`.  The data travel in a ``<script type="application/json">`` element
+written with :func:`~zoning.webmap.escape.script_json`; the page's script builds the Leaflet
+layers from it and puts data strings into the DOM as text (see ``zoning-map.js``).
+"""
+
+from __future__ import annotations
+
+import colorsys
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from ..errors import ZoningError
+from .assets import ASSET_MODES, TOOLS, asset_tags, assets_for, copy_assets
+from .basemaps import Basemap
+from .escape import html_attr, html_text, script_json
+from .simplify import BASEMAP_TOLERANCE_M, display_geometries, simplify_coverage
+
+__all__ = ["DEMO_NOTICE", "LANGS", "WebMap"]
+
+log = logging.getLogger(__name__)
+
+LANGS = ("zh", "en")
+#: The notice every page showing demonstration data carries (visible, not dismissable).
+DEMO_NOTICE = ("演示数据，非官方生态保护红线", "DEMONSTRATION DATA — not the official red line")
+
+#: Display names of the standard fields.
+FIELD_LABELS = {
+    "name": ("名称", "Name"),
+    "name_en": ("英文名称", "English name"),
+    "category": ("类别", "Category"),
+    "realm": ("区域", "Realm"),
+    "district": ("所在区", "District"),
+    "level": ("级别", "Level"),
+    "unit_code": ("单元编码", "Unit code"),
+}
+#: Display names of coded values.
+VALUE_LABELS = {
+    "priority": ("优先保护单元", "priority protection unit"),
+    "key": ("重点管控单元", "key control unit"),
+    "general": ("一般管控单元", "general control unit"),
+    "level1": ("一级保护区", "grade I protection zone"),
+    "level2": ("二级保护区", "grade II protection zone"),
+    "quasi": ("准保护区", "quasi-protection zone"),
+    "core": ("核心区", "core zone"),
+    "buffer": ("缓冲区", "buffer zone"),
+    "experimental": ("实验区", "experimental zone"),
+    "national": ("国家级", "national"),
+    "municipal": ("市级", "municipal"),
+    "land": ("陆域", "land"),
+    "sea": ("长江河口及海域", "estuary and sea"),
+    "river": ("河流", "river"),
+    "canal": ("河道", "canal"),
+    "lake": ("湖泊", "lake"),
+    "reservoir": ("水库", "reservoir"),
+    "central_city": ("主城区", "central city"),
+    "new_town": ("新城", "new town"),
+    "district_centre": ("区级中心", "district centre"),
+    "industrial": ("产业基地", "industrial area"),
+}
+
+# ------------------------------------------------------------------------------------ styles
+
+#: Base style of each kind (Leaflet path options).
+KIND_STYLES: dict[str, dict[str, Any]] = {
+    "red_line": {"color": "#b2182b", "fillColor": "#d6604d", "fillOpacity": 0.45, "weight": 1.2},
+    "development_boundary": {
+        "color": "#542788",
+        "fillColor": "#8073ac",
+        "fillOpacity": 0.12,
+        "weight": 1.5,
+        "dashArray": "5 3",
+    },
+    "basic_farmland": {
+        "color": "#4d9221",
+        "fillColor": "#b8e186",
+        "fillOpacity": 0.55,
+        "weight": 0.6,
+    },
+    "water": {"color": "#2171b5", "fillColor": "#6baed6", "fillOpacity": 0.65, "weight": 0.5},
+    "water_source_zone": {
+        "color": "#08519c",
+        "fillColor": "#3182bd",
+        "fillOpacity": 0.3,
+        "weight": 1.2,
+    },
+    "nature_reserve": {
+        "color": "#006d2c",
+        "fillColor": "#31a354",
+        "fillOpacity": 0.4,
+        "weight": 1.2,
+    },
+    "control_unit": {"color": "#666666", "fillColor": "#cccccc", "fillOpacity": 0.3, "weight": 0.6},
+    "district": {"color": "#444444", "fillOpacity": 0.0, "weight": 1.6, "fill": False},
+    "sea_area": {"color": "#6baed6", "fillColor": "#c6dbef", "fillOpacity": 0.35, "weight": 0.8},
+    "forest": {"color": "#1b7837", "fillColor": "#5aae61", "fillOpacity": 0.45, "weight": 0.6},
+    "park": {"color": "#1a9850", "fillColor": "#91cf60", "fillOpacity": 0.45, "weight": 0.6},
+    "industrial_park": {
+        "color": "#8c510a",
+        "fillColor": "#d8b365",
+        "fillOpacity": 0.35,
+        "weight": 1,
+    },
+    "wetland": {"color": "#01665e", "fillColor": "#80cdc1", "fillOpacity": 0.45, "weight": 0.6},
+    "cultivated_land": {
+        "color": "#a6d96a",
+        "fillColor": "#d9ef8b",
+        "fillOpacity": 0.45,
+        "weight": 0.5,
+    },
+    "greenway": {"color": "#1a9850", "weight": 2.5, "opacity": 0.9},
+    "coastline": {"color": "#08306b", "weight": 2.5, "opacity": 0.9},
+    "shoreline": {"color": "#08306b", "weight": 3, "opacity": 0.9},
+    "population": {"color": "#7f2704", "fillColor": "#fd8d3c", "fillOpacity": 0.7, "weight": 1},
+}
+_FALLBACK_STYLE = {"color": "#525252", "fillColor": "#969696", "fillOpacity": 0.3, "weight": 1}
+
+#: Fill colours of known categories, per kind.
+CATEGORY_COLORS: dict[str, dict[str, str]] = {
+    "control_unit": {"priority": "#1a9850", "key": "#f46d43", "general": "#fee08b"},
+    "water_source_zone": {"level1": "#08519c", "level2": "#4292c6", "quasi": "#9ecae1"},
+    "nature_reserve": {"core": "#00441b", "buffer": "#238b45", "experimental": "#a1d99b"},
+    "development_boundary": {
+        "central_city": "#542788",
+        "new_town": "#8073ac",
+        "district_centre": "#b2abd2",
+        "industrial": "#e08214",
+    },
+    "water": {"river": "#2171b5", "canal": "#6baed6", "lake": "#08519c", "reservoir": "#08306b"},
+}
+
+
+def _shades(base: str, n: int) -> list[str]:
+    """n shades of a colour (lightness from dark to light), for categories without a palette."""
+    r, g, b = (int(base[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    h, _light, s = colorsys.rgb_to_hls(r, g, b)
+    out = []
+    for i in range(n):
+        li = 0.28 + 0.5 * (i / max(n - 1, 1))
+        rr, gg, bb = colorsys.hls_to_rgb(h, li, s)
+        out.append(f"#{round(rr * 255):02x}{round(gg * 255):02x}{round(bb * 255):02x}")
+    return out
+
+
+def kind_style(kind: str) -> dict[str, Any]:
+    return dict(KIND_STYLES.get(kind, _FALLBACK_STYLE))
+
+
+def category_styles(kind: str, categories: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """A style per category value: the kind's palette, else shades of the kind's colour (<= 8)."""
+    base = kind_style(kind)
+    cats = sorted({str(c) for c in categories if c is not None and str(c) != ""})
+    palette = CATEGORY_COLORS.get(kind, {})
+    if not cats or len(cats) > 8 or base.get("fill") is False:
+        return {}
+    unknown = [c for c in cats if c not in palette]
+    shades = dict(
+        zip(unknown, _shades(base.get("fillColor", base["color"]), len(unknown)), strict=True)
+    )
+    out = {}
+    for c in cats:
+        colour = palette.get(c) or shades[c]
+        st = dict(base)
+        if "fillColor" in st or st.get("fill", True):
+            st["fillColor"] = colour
+        else:
+            st["color"] = colour
+        out[c] = st
+    return out
+
+
+def value_label(value: Any, lang: str) -> str:
+    text = "" if value is None else str(value)
+    pair = VALUE_LABELS.get(text)
+    if pair is None:
+        return text
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def field_label(name: str, lang: str) -> str:
+    pair = FIELD_LABELS.get(name, (name, name))
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ZoningError(f"unknown language {lang!r} (use zh or en)")
+    return lang
+
+
+def _present(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, float) and np.isnan(value):
+        return False
+    return str(value).strip() != ""
+
+
+def tooltip_html(title: str, rows: Sequence[tuple[str, Any]]) -> str:
+    """Tooltip HTML: a bold title and ``label: value`` lines, every part escaped."""
+    parts = [f'<div class="zt-title">{html_text(title)}</div>']
+    for label, value in rows:
+        if _present(value):
+            parts.append(
+                f'<div><span class="zt-k">{html_text(label)}:</span> {html_text(value)}</div>'
+            )
+    return "".join(parts)
+
+
+def swatch_html(style: dict[str, Any], shape: str = "box") -> str:
+    fill = style.get("fillColor", "transparent") if style.get("fill", True) else "transparent"
+    css = f"border-color:{style.get('color', '#555')};background:{fill}"
+    if shape == "line":
+        css = f"border-color:{style.get('color', '#555')}"
+    cls = {"box": "sw", "line": "sw line", "dot": "sw dot"}[shape]
+    return f'<span class="{cls}" style="{html_attr(css)}"></span>'
+
+
+# ------------------------------------------------------------------------------------ features
+
+
+def feature_collection(geoms: np.ndarray, props: Sequence[dict]) -> tuple[dict, int]:
+    """A GeoJSON FeatureCollection of display geometries; empty geometries are dropped.
+
+    Returns the collection and the number of features dropped.
+    """
+    keep = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
+    texts = shapely.to_geojson(geoms[keep])
+    kept_props = [p for p, k in zip(props, keep, strict=True) if k]
+    feats = [
+        {"type": "Feature", "geometry": json.loads(t), "properties": p}
+        for t, p in zip(texts, kept_props, strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": feats}, int((~keep).sum())
+
+
+def layer_spec(
+    *,
+    id: str,
+    name_html: str,
+    group: str,
+    kind: str,
+    data: dict,
+    show: bool,
+    style: dict,
+    styles: dict | None = None,
+    pane: str | None = None,
+) -> dict:
+    spec = {
+        "id": id,
+        "name_html": name_html,
+        "group": group,
+        "kind": kind,
+        "show": bool(show),
+        "style": style,
+        "styles": styles or {},
+        "data": data,
+    }
+    if pane:
+        spec["pane"] = pane
+    return spec
+
+
+# ------------------------------------------------------------------------------------ basemap
+
+#: Water categories drawn on the vector basemap ("main water bodies").
+BASEMAP_WATER = ("river", "lake", "reservoir")
+
+
+def vector_basemap(
+    layers, *, shift: str | None, clip=None, lang: str = "zh", active: bool = True
+) -> dict | None:
+    """The built-in vector basemap: districts, sea area and main water bodies of the catalog.
+
+    Simplified at :data:`~zoning.webmap.simplify.BASEMAP_TOLERANCE_M` (districts and sea as one
+    coverage); not interactive.  ``None`` when the catalog has none of these layers.
+    """
+    parts = []
+    cover, cover_kind = [], []
+    for kind in ("sea_area", "district"):
+        for lay in layers.of_kind(kind):
+            g = lay.gdf.geometry.to_numpy()
+            cover.append(g)
+            cover_kind += [kind] * len(g)
+    styles = {
+        "sea_area": {"color": "#9ecae1", "weight": 0.5, "fillColor": "#deebf7", "fillOpacity": 1},
+        "district": {"color": "#9e9e9e", "weight": 1, "fillColor": "#f7f5f0", "fillOpacity": 1},
+        "water": {"color": "#9ecae1", "weight": 0.4, "fillColor": "#b3d4ec", "fillOpacity": 1},
+    }
+    if cover:
+        geoms = simplify_coverage(np.concatenate(cover), BASEMAP_TOLERANCE_M)
+        kinds = np.asarray(cover_kind)
+        for kind in ("sea_area", "district"):
+            sel = geoms[kinds == kind]
+            if clip is not None:
+                sel = _clip(sel, clip)
+            disp = display_geometries(sel, shift=shift)
+            fc, _ = feature_collection(disp, [{}] * len(disp))
+            if fc["features"]:
+                parts.append({"data": fc, "style": styles[kind]})
+    for lay in layers.of_kind("water"):
+        gdf = lay.gdf
+        if "category" in gdf.columns:
+            gdf = gdf[gdf["category"].astype(str).isin(BASEMAP_WATER)]
+        sel = shapely.simplify(gdf.geometry.to_numpy(), BASEMAP_TOLERANCE_M, preserve_topology=True)
+        if clip is not None:
+            sel = _clip(sel, clip)
+        disp = display_geometries(sel, shift=shift)
+        fc, _ = feature_collection(disp, [{}] * len(disp))
+        if fc["features"]:
+            parts.append({"data": fc, "style": styles["water"]})
+    if not parts:
+        return None
+    title = "矢量底图（离线可用）" if lang == "zh" else "Vector basemap (works offline)"
+    return {"name_html": html_text(title), "active": bool(active), "parts": parts}
+
+
+def _clip(geoms: np.ndarray, clip) -> np.ndarray:
+    """Intersect with the clip area (working CRS); features outside become empty."""
+    geoms = np.asarray(geoms, dtype=object)
+    if not len(geoms):
+        return geoms
+    hit = shapely.intersects(geoms, clip)
+    out = np.full(len(geoms), shapely.Polygon(), dtype=object)
+    if hit.any():
+        out[hit] = shapely.intersection(geoms[hit], clip)
+    return out
+
+
+# ------------------------------------------------------------------------------------ the page
+
+
+UI = {
+    "zh": {
+        "export_title": "导出所绘场址为 GeoJSON（WGS84，可直接用于 zoning screen）",
+        "fullscreen": "全屏",
+        "fullscreen_exit": "退出全屏",
+        "tiles_unreachable": "无法加载在线底图，已切换为矢量底图。",
+    },
+    "en": {
+        "export_title": "Export the drawn sites as GeoJSON (WGS84, for zoning screen as is)",
+        "fullscreen": "Full screen",
+        "fullscreen_exit": "Exit full screen",
+        "tiles_unreachable": "Online tiles unreachable: switched to the vector basemap.",
+    },
+}
+
+
+def _folium():
+    from .._optional import require
+
+    return require("folium")
+
+
+@dataclass
+class WebMap:
+    """A built map page.
+
+    Attributes
+    ----------
+    map : folium.Map
+        The page's folium map (its figure holds the assets, notices and data elements).  Add
+        your own elements with care: folium's ``Tooltip``/``Popup``/``GeoJsonTooltip`` do not
+        escape, and folium plugins bring CDN links back.
+    config : dict
+        The page's data (what ``zoning-map.js`` builds the map from).
+    title : str
+        Plain-text page title.
+    lang : {"zh", "en"}
+    offline : bool
+        True when no tile layer is selected at load (the page makes no network request).
+    demonstration : bool
+        True when a shown layer is demonstration data (the page carries :data:`DEMO_NOTICE`).
+    summary : dict
+        Layer ids -> number of features drawn, and what was dropped or shifted.
+    """
+
+    map: Any
+    config: dict
+    title: str
+    lang: str
+    offline: bool
+    demonstration: bool
+    tools: tuple[str, ...]
+    notices: list[tuple[str, str]] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+
+    def to_html(self, *, assets: str = "inline", assets_url: str = "assets") -> str:
+        """The page as HTML text.
+
+        Parameters
+        ----------
+        assets : {"inline", "folder"}
+            ``"inline"``: one self-contained file.  ``"folder"``: links to ``assets_url``
+            (relative to the page), which :meth:`save` or :func:`~zoning.webmap.assets.copy_assets`
+            fills.
+        assets_url : str
+            URL of the assets folder relative to the page (``"folder"`` mode).
+        """
+        if assets not in ASSET_MODES:
+            raise ZoningError(f"unknown assets mode {assets!r} (known: {', '.join(ASSET_MODES)})")
+        fig = self.map.get_root()
+        fig.header._children["zoning_assets"].raw = asset_tags(
+            assets_for(self.tools), assets, folder_url=assets_url
+        )
+        return fig.render()
+
+    def save(
+        self,
+        path: str | Path,
+        *,
+        assets: str = "inline",
+        assets_dir: str = "assets",
+    ) -> Path:
+        """Write the page atomically (temporary file, then rename); returns the path.
+
+        With ``assets="folder"`` the assets are first copied into ``assets_dir`` beside the
+        page (relative to the page's folder).  A failure leaves no partial page.
+        """
+        path = Path(path)
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise OSError(2, "output folder does not exist", str(parent))
+        text = self.to_html(assets=assets, assets_url=assets_dir)
+        if assets == "folder":
+            copy_assets(assets_for(self.tools), parent / assets_dir)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        log.info("wrote %s (%.1f kB)", path, len(text.encode("utf-8")) / 1024)
+        return path
+
+
+def _raw_element(html: str):
+    """A branca element that renders ``html`` verbatim.
+
+    branca's ``Element(text)`` treats its text as a jinja2 template, so data containing
+    ``{{ ... }}`` or ``{% ... %}`` would be evaluated; page content never goes through it.
+    """
+    from branca.element import Element
+
+    class RawHTML(Element):
+        def __init__(self, raw: str):
+            super().__init__()
+            self._name = "RawHTML"
+            self.raw = raw
+
+        def render(self, **kwargs) -> str:
+            return self.raw
+
+    return RawHTML(html)
+
+
+def build_page(
+    *,
+    title: str,
+    lang: str,
+    basemap: Basemap,
+    offline: bool,
+    layers: list[dict],
+    vector: dict | None,
+    legend_html: str,
+    bounds: list[list[float]] | None,
+    demonstration: bool,
+    notices: list[tuple[str, str]],
+    tools: Sequence[str],
+    collapsed: bool = False,
+    summary: dict | None = None,
+) -> WebMap:
+    """Assemble a :class:`WebMap` from prepared layer specs (see :func:`layer_spec`)."""
+    folium = _folium()
+    from branca.element import MacroElement
+    from folium.template import Template
+
+    bad = set(tools) - set(TOOLS)
+    if bad:
+        raise ZoningError(
+            f"unknown map tool(s) {', '.join(sorted(bad))} (known: {', '.join(TOOLS)})"
+        )
+    tools = tuple(t for t in TOOLS if t in set(tools))
+    tiles = [
+        t.to_config(lang, active=(i == 0 and not offline)) for i, t in enumerate(basemap.tiles)
+    ]
+    if vector is not None:
+        vector = dict(vector, active=offline or not tiles)
+    config = {
+        "lang": lang,
+        "ui": UI[lang],
+        "tiles": tiles,
+        "vector": vector,
+        "layers": layers,
+        "legend_html": legend_html,
+        "tools": list(tools),
+        "shift": basemap.shift,
+        "bounds": bounds,
+        "collapsed": bool(collapsed),
+    }
+    center = [31.2, 121.45]
+    if bounds:
+        center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    m = folium.Map(
+        location=center,
+        zoom_start=9,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=False,
+        zoom_control=True,
+    )
+    # No CDN scripts: Leaflet and the plugins come from zoning.webmap.assets.
+    m.default_js = []
+    m.default_css = []
+    m._id = "zoning"  # a stable element id: the same inputs give the same page
+    fig = m.get_root()
+    fig.title = html_text(title)  # branca writes the title unescaped
+    fig.header.add_child(_raw_element(""), name="zoning_assets")
+
+    all_notices = [(title, title)]
+    if demonstration:
+        all_notices.append(DEMO_NOTICE)
+    all_notices += notices
+    items = []
+    for i, (zh, en) in enumerate(all_notices):
+        cls = "zoning-notice zoning-title" if i == 0 else "zoning-notice"
+        if (zh, en) == DEMO_NOTICE:
+            cls = "zoning-notice zoning-demo"
+            text = f"{zh} / {en}"
+        else:
+            text = zh if lang == "zh" else en
+        items.append(f'<div class="{cls}">{html_text(text)}</div>')
+    fig.html.add_child(
+        _raw_element(f'<div class="zoning-notices" role="note">{"".join(items)}</div>'),
+        name="zoning_notices",
+    )
+    fig.html.add_child(
+        _raw_element(
+            f'<script type="application/json" id="zoning-data">{script_json(config)}</script>'
+        ),
+        name="zoning_data",
+    )
+
+    class _Build(MacroElement):
+        _template = Template(
+            "{% macro script(this, kwargs) %}"
+            "zoningBuild({{ this._parent.get_name() }}, "
+            'JSON.parse(document.getElementById("zoning-data").textContent));'
+            "{% endmacro %}"
+        )
+
+    builder = _Build()
+    builder._id = "zoning"
+    m.add_child(builder, name="zoning_build")
+    html_lang = "zh-CN" if lang == "zh" else "en"
+    fig.header.add_child(
+        _raw_element(f'<meta name="zoning-lang" content="{html_attr(html_lang)}">'),
+        name="zoning_meta",
+    )
+    return WebMap(
+        map=m,
+        config=config,
+        title=title,
+        lang=lang,
+        offline=offline,
+        demonstration=demonstration,
+        tools=tools,
+        notices=list(notices),
+        summary=summary or {},
+    )

@@ -1,0 +1,335 @@
+/*
+ * zoning map pages: builds the layers, controls and tools of a page from its JSON data.
+ *
+ * Safety rule of this file: strings from the data are put into the page with textContent.
+ * innerHTML (directly, or through Leaflet's tooltips, popups and layer-control labels) is used
+ * only for values whose key ends in "_html" (or the "t"/"p" tooltip/popup properties), which
+ * zoning.webmap builds in Python from HTML-escaped parts.  No data goes into eval, template
+ * literals or URLs.
+ */
+(function () {
+  "use strict";
+
+  // ---------------------------------------------------------------- GCJ-02 (zoning/crs.py)
+  var GCJ_A = 6378245.0;
+  var GCJ_EE = 0.00669342162296594323;
+
+  function inChina(lon, lat) {
+    return lon >= 72.004 && lon <= 137.8347 && lat >= 0.8293 && lat <= 55.8271;
+  }
+
+  function gcjDelta(lon, lat) {
+    if (!inChina(lon, lat)) return [0, 0];
+    var x = lon - 105.0, y = lat - 35.0, PI = Math.PI;
+    var s = Math.sqrt(Math.abs(x));
+    var common = (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    var dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * s + common;
+    dlat += (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0;
+    dlat += (160.0 * Math.sin(y / 12.0 * PI) + 320.0 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
+    var dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * s + common;
+    dlon += (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0;
+    dlon += (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
+    var radlat = lat / 180.0 * PI;
+    var magic = 1.0 - GCJ_EE * Math.sin(radlat) * Math.sin(radlat);
+    var sqrtmagic = Math.sqrt(magic);
+    dlat = (dlat * 180.0) / ((GCJ_A * (1.0 - GCJ_EE)) / (magic * sqrtmagic) * PI);
+    dlon = (dlon * 180.0) / (GCJ_A / sqrtmagic * Math.cos(radlat) * PI);
+    return [dlon, dlat];
+  }
+
+  function gcjToWgs(lon, lat) {
+    // Fixed-point inverse of the forward shift, as zoning.crs.gcj02_to_wgs84 does.
+    var d = gcjDelta(lon, lat), wlon = lon - d[0], wlat = lat - d[1];
+    for (var i = 0; i < 30; i++) {
+      var f = gcjDelta(wlon, wlat);
+      var elon = lon - (wlon + f[0]), elat = lat - (wlat + f[1]);
+      wlon += elon; wlat += elat;
+      if (Math.abs(elon) < 1e-12 && Math.abs(elat) < 1e-12) break;
+    }
+    return [wlon, wlat];
+  }
+
+  function mapCoords(coords, fn) {
+    if (typeof coords[0] === "number") {
+      var r = fn(coords[0], coords[1]);
+      return [round(r[0]), round(r[1])];
+    }
+    return coords.map(function (c) { return mapCoords(c, fn); });
+  }
+
+  function round(v) { return Math.round(v * 1e7) / 1e7; }
+
+  // ---------------------------------------------------------------- helpers
+  function el(tag, cls, parent) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+
+  function styleOf(spec, props) {
+    var key = props && props.c;
+    if (key !== undefined && key !== null && spec.styles && spec.styles[key]) {
+      return spec.styles[key];
+    }
+    return spec.style;
+  }
+
+  // A layer control that shows a heading above each group of overlays.
+  var GroupedLayers = L.Control.Layers.extend({
+    _update: function () {
+      this._lastGroup = null;
+      return L.Control.Layers.prototype._update.call(this);
+    },
+    _addItem: function (obj) {
+      var group = obj.overlay ? obj.layer.zoningGroup : null;
+      if (group && group !== this._lastGroup) {
+        var h = el("div", "zoning-lc-group", this._overlaysList);
+        h.textContent = group;
+        this._lastGroup = group;
+      }
+      return L.Control.Layers.prototype._addItem.call(this, obj);
+    }
+  });
+
+  function tileLayer(spec) {
+    var layers = spec.urls.map(function (u) { return L.tileLayer(u, spec.options); });
+    return layers.length === 1 ? layers[0] : L.layerGroup(layers);
+  }
+
+  function addPane(map, name, z) {
+    var p = map.createPane(name);
+    p.style.zIndex = String(z);
+    return p;
+  }
+
+  // ---------------------------------------------------------------- tools
+  function addMeasure(map, cfg) {
+    if (!L.Control.Measure) return;
+    // leaflet-measure 2.1.7 with Leaflet >= 1.8 (leaflet-measure issue 171; folium does the same).
+    L.Control.Measure.include({
+      _setCaptureMarkerIcon: function () {
+        this._captureMarker.options.autoPanOnFocus = false;
+        this._captureMarker.setIcon(L.divIcon({ iconSize: this._map.getSize().multiplyBy(2) }));
+      }
+    });
+    map.addControl(new L.Control.Measure({
+      position: "topleft",
+      primaryLengthUnit: "meters",
+      secondaryLengthUnit: "kilometers",
+      primaryAreaUnit: "sqmeters",
+      secondaryAreaUnit: "hectares",
+      activeColor: "#d7191c",
+      completedColor: "#7b3294",
+      localization: cfg.lang === "zh" ? "cn" : "en"
+    }));
+  }
+
+  function addCoordinates(map, cfg) {
+    if (!L.control.mousePosition) return;
+    var shifted = cfg.shift === "gcj02";
+    map.addControl(L.control.mousePosition({
+      position: "bottomleft",
+      emptyString: "WGS84",
+      formatter: function (lng, lat) {
+        if (shifted) {
+          var w = gcjToWgs(lng, lat);
+          lng = w[0]; lat = w[1];
+        }
+        // Only numbers reach the control (it writes innerHTML).
+        return "WGS84 " + Number(lng).toFixed(5) + ", " + Number(lat).toFixed(5);
+      }
+    }));
+  }
+
+  var DRAW_ZH = {
+    polyline: "绘制线状场址", polygon: "绘制面状场址", rectangle: "绘制矩形场址",
+    circlemarker: "绘制点状场址"
+  };
+
+  function addDraw(map, cfg, state) {
+    if (!L.Control.Draw) return;
+    if (cfg.lang === "zh") {
+      var b = L.drawLocal.draw.toolbar.buttons;
+      Object.keys(DRAW_ZH).forEach(function (k) { b[k] = DRAW_ZH[k]; });
+      L.drawLocal.edit.toolbar.buttons.edit = "编辑图形";
+      L.drawLocal.edit.toolbar.buttons.remove = "删除图形";
+    }
+    var drawn = new L.FeatureGroup();
+    map.addLayer(drawn);
+    var style = { color: "#e7298a", weight: 3, fillOpacity: 0.15 };
+    map.addControl(new L.Control.Draw({
+      position: "topleft",
+      edit: { featureGroup: drawn },
+      draw: {
+        polygon: { allowIntersection: false, shapeOptions: style },
+        polyline: { shapeOptions: style },
+        rectangle: { shapeOptions: style },
+        circlemarker: { color: "#e7298a", radius: 7 },
+        circle: false,
+        marker: false
+      }
+    }));
+    map.on(L.Draw.Event.CREATED, function (e) { drawn.addLayer(e.layer); });
+
+    function exportDrawn() {
+      var fc = drawn.toGeoJSON();
+      var n = 0;
+      fc.features.forEach(function (f) {
+        n += 1;
+        f.properties = { id: "D" + n };
+        if (cfg.shift === "gcj02") {
+          f.geometry.coordinates = mapCoords(f.geometry.coordinates, gcjToWgs);
+        }
+      });
+      return JSON.stringify(fc);
+    }
+    state.exportDrawn = exportDrawn;
+    state.drawnItems = drawn;
+
+    var ExportControl = L.Control.extend({
+      options: { position: "topleft" },
+      onAdd: function () {
+        var box = el("div", "leaflet-bar zoning-export");
+        var a = el("a", null, box);
+        a.href = "#";
+        a.setAttribute("role", "button");
+        a.textContent = "⤓";
+        a.title = cfg.ui.export_title;
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.on(a, "click", function (ev) {
+          L.DomEvent.preventDefault(ev);
+          var text = exportDrawn();
+          var blob = new Blob([text], { type: "application/geo+json" });
+          var link = el("a");
+          link.href = URL.createObjectURL(blob);
+          link.download = "sites.geojson";
+          document.body.appendChild(link);
+          link.click();
+          setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 0);
+        });
+        return box;
+      }
+    });
+    map.addControl(new ExportControl());
+  }
+
+  // With no tile reachable (an intranet, no network), switch to the vector basemap once.
+  function fallBackWhenUnreachable(map, tiles, vector, cfg) {
+    var loaded = 0, failed = 0, done = false;
+    var layers = tiles.getLayers ? tiles.getLayers() : [tiles];
+    layers.forEach(function (t) {
+      t.on("tileload", function () { loaded += 1; });
+      t.on("tileerror", function () {
+        failed += 1;
+        if (!done && loaded === 0 && failed >= 4) {
+          done = true;
+          map.removeLayer(tiles);
+          vector.addTo(map);
+          var box = document.querySelector(".zoning-notices");
+          if (box) {
+            var n = el("div", "zoning-notice zoning-warn", box);
+            n.textContent = cfg.ui.tiles_unreachable;
+          }
+        }
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- build
+  function build(map, cfg) {
+    var state = { ready: false, counts: {}, layers: {}, map: map, gcjToWgs: gcjToWgs };
+    window.zoningMap = state;
+
+    addPane(map, "zoningBase", 250);
+    addPane(map, "zoningRings", 420);
+    addPane(map, "zoningPieces", 430);
+    addPane(map, "zoningSites", 450);
+
+    var control = new GroupedLayers(null, null, { collapsed: cfg.collapsed, sortLayers: false });
+
+    var activeTiles = null;
+    (cfg.tiles || []).forEach(function (spec) {
+      var layer = tileLayer(spec);
+      control.addBaseLayer(layer, spec.name_html);
+      if (spec.active) { layer.addTo(map); activeTiles = layer; }
+    });
+
+    if (cfg.vector) {
+      var base = L.layerGroup();
+      cfg.vector.parts.forEach(function (part) {
+        L.geoJSON(part.data, {
+          pane: "zoningBase", interactive: false,
+          style: function () { return part.style; }
+        }).addTo(base);
+      });
+      control.addBaseLayer(base, cfg.vector.name_html);
+      if (cfg.vector.active) base.addTo(map);
+      state.layers.vector_basemap = base;
+      if (activeTiles) fallBackWhenUnreachable(map, activeTiles, base, cfg);
+    }
+
+    cfg.layers.forEach(function (spec) {
+      var gj = L.geoJSON(spec.data, {
+        pane: spec.pane || "overlayPane",
+        style: function (f) { return styleOf(spec, f.properties); },
+        pointToLayer: function (f, latlng) {
+          return L.circleMarker(latlng, L.extend({ radius: 7 }, styleOf(spec, f.properties)));
+        },
+        onEachFeature: function (f, layer) {
+          var p = f.properties || {};
+          if (p.t) layer.bindTooltip(p.t, { sticky: true, className: "zoning-tooltip" });
+          if (p.p) layer.bindPopup(p.p, { maxWidth: 420, className: "zoning-popup" });
+        }
+      });
+      gj.zoningGroup = spec.group;
+      gj.zoningId = spec.id;
+      control.addOverlay(gj, spec.name_html);
+      state.layers[spec.id] = gj;
+      state.counts[spec.id] = gj.getLayers().length;
+    });
+    // Listed by group, drawn by "z" (later on top).
+    cfg.layers.slice().sort(function (a, b) { return (a.z || 0) - (b.z || 0); })
+      .forEach(function (spec) { if (spec.show) state.layers[spec.id].addTo(map); });
+    control.addTo(map);
+    state.control = control;
+
+    if (cfg.legend_html) {
+      var Legend = L.Control.extend({
+        options: { position: "bottomright" },
+        onAdd: function () {
+          var box = el("div", "zoning-legend");
+          box.innerHTML = cfg.legend_html; // built from escaped parts in Python
+          L.DomEvent.disableClickPropagation(box);
+          L.DomEvent.disableScrollPropagation(box);
+          return box;
+        }
+      });
+      map.addControl(new Legend());
+    }
+
+    var tools = cfg.tools || [];
+    if (tools.indexOf("fullscreen") >= 0 && L.control.fullscreen) {
+      map.addControl(L.control.fullscreen({
+        position: "topleft", title: cfg.ui.fullscreen, titleCancel: cfg.ui.fullscreen_exit
+      }));
+    }
+    if (tools.indexOf("measure") >= 0) addMeasure(map, cfg);
+    if (tools.indexOf("draw") >= 0) addDraw(map, cfg, state);
+    if (tools.indexOf("scale") >= 0) L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+    if (tools.indexOf("coordinates") >= 0) addCoordinates(map, cfg);
+
+    if (cfg.bounds) map.fitBounds(cfg.bounds, { padding: [10, 10] });
+
+    // Ready once the browser has painted the layers (benchmarks and tests wait for this).
+    requestAnimationFrame(function () {
+      requestAnimationFrame(function () {
+        state.ready = true;
+        document.documentElement.setAttribute("data-zoning-ready", "1");
+      });
+    });
+    return state;
+  }
+
+  window.zoningBuild = build;
+})();
