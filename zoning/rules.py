@@ -6,14 +6,21 @@ source zones, ...) and access lists for environmental control units (``lists:``:
 ``city/key`` -> ``city/key/industrial_park`` -> ``unit/<code>``), where a child list inherits its
 parent's rules and may override them (the "亚单元+清单" of the city plan).
 
-:func:`load_rules` reads and validates a rule set: unknown keys (nested too), codes written as
-numbers (YAML 1.1 reads ``0101`` as 65 and ``NO`` as false), duplicate ids, unknown verdicts,
-dimensions or layer kinds, missing parents and inheritance cycles are each one line of
-:class:`~zoning.errors.RulesError` naming the file, the rule and the key.
+:func:`load_rules` reads and validates a rule set: unknown keys (nested too), a key written
+twice in one mapping (PyYAML would keep the last silently), codes written as numbers (YAML 1.1
+reads ``0101`` as 65 and ``NO`` as false), duplicate ids, unknown verdicts, dimensions or layer
+kinds, a ``where`` value outside the rule set's ``feature_values`` vocabulary, missing parents
+and inheritance cycles are each one line of :class:`~zoning.errors.RulesError` naming the file,
+the rule and the key.  Its :attr:`RuleSet.hash` identifies the content (not the formatting).
 
 :func:`evaluate` turns the overlay engine's ``hits`` and ``layer_summary`` frames and the sites'
 project attributes into ``reasons``: one row per (site, rule, hit) that fires or cannot be
 decided.  It never touches geometry and is vectorised: per rule, one boolean mask over the hits.
+Nothing missing is a silent pass: a layer that is missing, failed or does not cover the site, a
+feature whose ``where`` attribute is absent or not in the vocabulary, a project attribute a rule
+needs but the site did not declare, and a control unit whose access list the rule set lacks all
+give ``unknown`` reasons (``layer_missing``, ``outside_coverage``, ``needs_attribute``,
+``no_access_list``).  :func:`site_verdicts` takes each site's most severe reason.
 
 Examples
 --------
@@ -38,6 +45,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
+import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -49,7 +57,6 @@ from pydantic import (
     model_validator,
 )
 
-from ._yaml import load_yaml
 from .catalog import KINDS, UNIT_CATEGORY_ALIASES, _data_dir
 from .errors import RulesError
 
@@ -337,6 +344,11 @@ class AppliesTo(_Strict):
         return self
 
 
+def _norm_value(value: object) -> str:
+    """How feature attribute values are compared: whitespace collapsed, case folded."""
+    return " ".join(str(value).split()).casefold()
+
+
 def _as_alternatives(value: object) -> object:
     """A mapping is one alternative; a list holds alternatives (any may hold)."""
     if isinstance(value, dict):
@@ -411,8 +423,38 @@ class RuleSet(_Strict):
     note: NonEmpty | None = None
     industrial_park_list: ListId = "city/key/industrial_park"
     documents: dict[Annotated[str, StringConstraints(pattern=_ID_PATTERN)], Document]
+    feature_values: dict[NonEmpty, dict[NonEmpty, dict[RuleId, list[NonEmpty]]]] = Field(
+        default_factory=dict
+    )
     rules: list[Rule] = Field(default_factory=list)
     lists: list[AccessList] = Field(default_factory=list)
+
+    @field_validator("feature_values")
+    @classmethod
+    def _check_feature_values(
+        cls, value: dict[str, dict[str, dict[str, list[str]]]]
+    ) -> dict[str, dict[str, dict[str, list[str]]]]:
+        for kind, attrs in value.items():
+            if kind not in KINDS:
+                raise ValueError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
+            for attr, codes in attrs.items():
+                if attr not in FEATURE_ATTRIBUTES:
+                    raise ValueError(
+                        f"{kind}.{attr}: unknown feature attribute "
+                        f"(known: {', '.join(FEATURE_ATTRIBUTES)})"
+                    )
+                if not codes:
+                    raise ValueError(f"{kind}.{attr}: an empty vocabulary; remove the key")
+                seen: dict[str, str] = {}
+                for code, aliases in codes.items():
+                    for spelled in (code, *aliases):
+                        norm = _norm_value(spelled)
+                        if norm in seen and seen[norm] != code:
+                            raise ValueError(
+                                f"{kind}.{attr}: {spelled!r} names both {seen[norm]!r} and {code!r}"
+                            )
+                        seen[norm] = code
+        return value
 
     _source: str = PrivateAttr(default="rules")
     _path: Path | None = PrivateAttr(default=None)
@@ -529,6 +571,8 @@ class _Compiled:
         self.effective: dict[str, tuple[Rule, ...]] = {}
         self.by_id: dict[str, Rule] = {}
         self.park_lists: frozenset[str] = frozenset()
+        #: (kind, attribute) -> {normalised spelled value: code}
+        self.vocab: dict[tuple[str, str], dict[str, str]] = {}
 
 
 RuleSet.model_rebuild()
@@ -546,16 +590,78 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
     ------
     RulesError
         One line naming the file, the rule (or list, or document) and the key: a missing or
-        unparsable file, an unknown key at any depth, a code written as a number, a duplicate
-        id, an unknown verdict, dimension, kind or document, a parent list that does not exist,
-        an inheritance cycle, or an override of a rule the list does not inherit.
+        unparsable file, a key written twice in one mapping (with its line), an unknown key at
+        any depth, a code written as a number, a duplicate id, an unknown verdict, dimension,
+        kind or document, a ``where`` value outside ``feature_values``, a parent list that does
+        not exist, an inheritance cycle, or an override of a rule the list does not inherit.
+
+    Examples
+    --------
+    >>> rs = load_rules()
+    >>> rs.id, rs.version
+    ('shanghai_demo', '2026.2')
+    >>> rs.rule("yangtze.chemical").citation.article
+    '第二十六条'
     """
     path = Path(path) if path is not None else DEFAULT_RULES
-    raw = load_yaml(path, RulesError, "rule set")
+    raw = _read_yaml(path)
     rs = RuleSet.from_mapping(raw, source=str(path))
     rs._path = path.resolve()
     log.debug("rule set %s %s (%s) from %s", rs.id, rs.version, rs.hash[:12], path)
     return rs
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``SafeLoader`` that refuses a key written twice in one mapping.
+
+    PyYAML silently keeps the last of two equal keys, so a rule with ``verdict: prohibited``
+    and, further down, ``verdict: permitted`` would load as permitted.
+    """
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
+    loader.flatten_mapping(node)
+    first: dict[object, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            seen = first.get(key)
+        except TypeError:  # an unhashable key: let the base constructor report it
+            continue
+        if seen is not None:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"key {key!r} is written twice in one mapping (first on line {seen + 1}); "
+                "YAML would silently keep the last",
+                key_node.start_mark,
+            )
+        first[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def _read_yaml(path: Path) -> object:
+    """Read a rule-set file; a missing, unreadable or invalid file is one RulesError line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RulesError(f"rule set not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError(
+            f"cannot read rule set {path}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None)
+        raise RulesError(
+            f"{path}: not valid YAML{at}" + (f": {problem}" if problem else "")
+        ) from None
 
 
 def _describe(exc: ValidationError, raw: dict, name: str) -> str:
@@ -633,6 +739,15 @@ def _compile(rs: RuleSet, name: str) -> _Compiled:
     def fail(where: str, key: str, text: str) -> RulesError:
         return RulesError(f"{name}: {where}: key {key!r}: {text}")
 
+    # Vocabularies of feature values: spelled value (normalised) -> code.
+    for kind, attrs in rs.feature_values.items():
+        for attr, codes in attrs.items():
+            table: dict[str, str] = {}
+            for code, aliases in codes.items():
+                for spelled in (code, *aliases):
+                    table[_norm_value(spelled)] = code
+            c.vocab[(kind, attr)] = table
+
     def check_rule(rule: Rule, where: str, in_list: bool) -> None:
         if rule.id in c.by_id:
             raise fail(where, "id", "duplicate rule id")
@@ -654,6 +769,20 @@ def _compile(rs: RuleSet, name: str) -> _Compiled:
             raise fail(where, "applies_to", "required key is missing (city-wide rules need it)")
         if not in_list and rule.overrides:
             raise fail(where, "overrides", "only access-list rules can override inherited rules")
+        at = rule.applies_to
+        if at is None or not at.where:
+            return
+        for attr, values in at.where.items():
+            codes = rs.feature_values.get(at.kind, {}).get(attr)
+            bad = [v for v in values if codes is not None and v not in codes]
+            if bad:
+                raise fail(
+                    where,
+                    f"applies_to.where.{attr}",
+                    f"{', '.join(map(repr, bad))} is not a code of "
+                    f"feature_values.{at.kind}.{attr} (known: {', '.join(codes or ())}); "
+                    "the rule could never fire",
+                )
 
     for rule in rs.rules:
         check_rule(rule, f"rule {rule.id!r}", in_list=False)
@@ -797,7 +926,13 @@ def undecided_verdict(verdict: str) -> str:
 
 
 def _industry_matches(code: str, prefixes: list[str]) -> bool:
-    code = code.strip().upper()
+    """Whether a site's GB/T 4754-2017 code starts with any of ``prefixes``.
+
+    A prefix with a section letter ('C', 'C26') needs the site's section to be that letter;
+    a digits-only prefix ('26', '2614') compares digits only.  A site code without a letter
+    ('2614') gets its section from the major division, so 'C' matches it too.
+    """
+    code = "".join(code.split()).upper()
     if code and code[0].isalpha():
         letter, digits = code[0], code[1:]
     else:
@@ -810,6 +945,18 @@ def _industry_matches(code: str, prefixes: list[str]) -> bool:
         elif digits.startswith(p):
             return True
     return False
+
+
+_SITE_CODE_RE = re.compile(r"^[A-Ta-t]?\d{2,4}$")
+_CODE_HINT = (
+    "a GB/T 4754-2017 code as text, e.g. 'C2614' or '2614' (zoning.sites.parse_industry_code)"
+)
+
+
+def _bad_attribute(site_ids: np.ndarray, rows: np.ndarray, attr: str, value: object, want: str):
+    """Raise the one-line error for a project attribute evaluate cannot read."""
+    i = int(np.flatnonzero(rows)[0])
+    raise ValueError(f"sites row {i} (site {site_ids[i]}): {attr} {value!r} is not {want}")
 
 
 def _object_column(df: pd.DataFrame, col: str, n: int) -> np.ndarray:
@@ -853,8 +1000,16 @@ class _Evaluation:
         self.site_ids = np.where(_notna(ids), ids, np.arange(n).astype(str).astype(object))
         ind = _object_column(sites, "industry", n)
         self.ind_codes, self.ind_uniques = pd.factorize(pd.Series(ind, dtype=object))
+        for j, u in enumerate(self.ind_uniques):
+            if not isinstance(u, str) or not _SITE_CODE_RE.match("".join(u.split())):
+                _bad_attribute(self.site_ids, self.ind_codes == j, "industry", u, _CODE_HINT)
         nat = _object_column(sites, "nature", n)
         self.nat_codes, self.nat_uniques = pd.factorize(pd.Series(nat, dtype=object))
+        for j, u in enumerate(self.nat_uniques):
+            if not isinstance(u, str) or u.strip().lower() not in NATURES:
+                _bad_attribute(
+                    self.site_ids, self.nat_codes == j, "nature", u, f"one of {', '.join(NATURES)}"
+                )
         self.known: dict[str, np.ndarray] = {
             "industry": self.ind_codes >= 0,
             "nature": self.nat_codes >= 0,
@@ -865,8 +1020,16 @@ class _Evaluation:
             known = _notna(arr)
             self.known[flag] = known
             val = np.zeros(n, dtype=bool)
-            if known.any():
-                val[known] = arr[known].astype(bool)
+            codes, uniques = pd.factorize(pd.Series(arr, dtype=object))
+            truth = np.zeros(len(uniques), dtype=bool)
+            for j, v in enumerate(uniques):
+                if isinstance(v, bool | np.bool_) or (
+                    isinstance(v, int | float | np.integer | np.floating) and v in (0, 1)
+                ):
+                    truth[j] = bool(v)
+                else:
+                    _bad_attribute(self.site_ids, codes == j, flag, v, "true or false")
+            val[known] = truth[codes[known]]
             self.value[flag] = val
 
         # Hits.
@@ -999,13 +1162,19 @@ class _Evaluation:
         codes, uniques = pd.factorize(pd.MultiIndex.from_frame(combo.fillna("\0")))
         res_idx = np.full(len(uniques), -1, dtype=np.int64)
         res_note = np.full(len(uniques), None, dtype=object)
+        res_absent = np.full(len(uniques), None, dtype=object)
         for j, (u, a, c) in enumerate(uniques):
-            u, a, c = (None if v == "\0" else str(v) for v in (u, a, c))
-            lid, note = self._resolve(u, a, c)
+            u, a, c = (
+                None if v == "\0" or not str(v).strip() else str(v).strip() for v in (u, a, c)
+            )
+            lid, note, absent = self._resolve(u, a, c)
             res_idx[j] = list_index[lid] if lid is not None else -1
             res_note[j] = note
+            res_absent[j] = absent
         self.cu_list = res_idx[codes] if len(rows) else np.zeros(0, dtype=np.int64)
         self.cu_note = res_note[codes] if len(rows) else np.zeros(0, dtype=object)
+        #: The access list a unit names that the rule set does not hold (None where resolved).
+        self.cu_absent = res_absent[codes] if len(rows) else np.zeros(0, dtype=object)
 
         # Industrial-park units: every unit the site touches uses a park list.
         n = self.n
@@ -1021,29 +1190,35 @@ class _Evaluation:
         self.known["industrial_park_unit"] = ok
         self.value["industrial_park_unit"] = has_cu & all_park
 
-    def _resolve(self, unit: str | None, acc: str | None, cat: str | None):
+    def _resolve(
+        self, unit: str | None, acc: str | None, cat: str | None
+    ) -> tuple[str | None, str | None, str | None]:
+        """The list a unit uses: ``unit/<code>``, else its ``access_list``, else its category.
+
+        Returns ``(list_id, note, absent)``: ``absent`` is the access list the unit names but
+        the rule set does not hold (its category list is then used, and the unit-specific
+        clauses cannot be checked).
+        """
         lists = set(self.rs.list_ids)
-        tried = []
         if unit:
             lid = f"unit/{unit}"
             if lid in lists:
-                return lid, None
-        if acc:
-            if acc in lists:
-                return acc, None
-            tried.append(acc)
-        category = UNIT_CATEGORY_ALIASES.get(cat.strip()) if cat else None
+                return lid, None, None
+        if acc and acc in lists:
+            return acc, None, None
+        absent = acc or None
+        category = UNIT_CATEGORY_ALIASES.get(cat) if cat else None
         if category:
             lid = f"city/{category}"
             if lid in lists:
                 note = (
-                    f"access list {tried[0]!r} is not in the rule set; used {lid!r} "
+                    f"access list {absent!r} is not in the rule set; used {lid!r} "
                     f"(the unit's category)"
-                    if tried
+                    if absent
                     else f"the unit names no access list; used {lid!r} (its category)"
                 )
-                return lid, note
-        return None, None
+                return lid, note, absent
+        return None, None, absent
 
     # -- rule evaluation --------------------------------------------------------------------
 
@@ -1168,6 +1343,54 @@ class _Evaluation:
             )
         return ok
 
+    def feature_codes(self, kind: str, key: str, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Normalised feature values and their vocabulary codes (None where not recognised).
+
+        Without a vocabulary for (kind, key) every present value stands for itself.
+        """
+        uniq_codes, uniques = pd.factorize(pd.Series(vals, dtype=object))
+        norm = np.array([_norm_value(u) for u in uniques], dtype=object)
+        vocab = self.rs._c.vocab.get((kind, key))
+        if vocab is None:
+            # No vocabulary: compare the stripped text exactly.
+            mapped = np.array([" ".join(str(u).split()) for u in uniques], dtype=object)
+        else:
+            mapped = np.array([vocab.get(v) for v in norm], dtype=object)
+        norm_rows = np.full(len(vals), "", dtype=object)
+        code_rows = np.full(len(vals), None, dtype=object)
+        has = uniq_codes >= 0
+        norm_rows[has] = norm[uniq_codes[has]]
+        code_rows[has] = mapped[uniq_codes[has]]
+        return norm_rows, code_rows
+
+    def where_messages(
+        self,
+        rule: Rule,
+        kind: str,
+        rows: np.ndarray,
+        problems: list[tuple[str, np.ndarray, np.ndarray]],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per undecided hit: why the feature cannot be matched against the rule's ``where``."""
+        en = np.full(len(rows), None, dtype=object)
+        zh = np.full(len(rows), None, dtype=object)
+        for i, r in enumerate(rows):
+            parts_en, parts_zh = [], []
+            for key, absent, unrec in problems:
+                if absent[i]:
+                    parts_en.append(f"has no {key} value")
+                    parts_zh.append(f"缺少属性 {key}")
+                elif unrec[i]:
+                    value = self.hits[key].iloc[r]
+                    known = ", ".join(self.rs.feature_values[kind][key])
+                    parts_en.append(
+                        f"has {key} {value!r}, which rule set {self.rs.id} does not recognise "
+                        f"(known: {known}; add it to feature_values.{kind}.{key})"
+                    )
+                    parts_zh.append(f"属性 {key} 的值 {value!r} 无法识别")
+            en[i] = f"the feature {' and '.join(parts_en)}: rule {rule.id} cannot be checked"
+            zh[i] = f"要素{'，'.join(parts_zh)}，无法检查规则 {rule.id}"
+        return en, zh
+
     def city_rule(self, rule: Rule) -> None:
         at = rule.applies_to
         assert at is not None
@@ -1184,19 +1407,29 @@ class _Evaluation:
             rows = rows[np.isfinite(d) & (d <= at.distance_m)]
         if at.where:
             match = np.ones(len(rows), dtype=bool)
-            missing = np.zeros(len(rows), dtype=bool)
             fails = np.zeros(len(rows), dtype=bool)
+            problems: list[tuple[str, np.ndarray, np.ndarray]] = []
             for key, allowed in at.where.items():
                 vals = _object_column(self.hits, key, self.h_n)[rows]
-                present = _notna(vals)
-                ok = pd.Series(vals, dtype=object).astype(str).isin(allowed).to_numpy() & present
-                missing |= ~present
-                fails |= present & ~ok
+                codes, known_codes = self.feature_codes(kind, key, vals)
+                present = _notna(vals) & (codes != "")
+                recognised = present & _notna(known_codes)
+                ok = recognised & np.isin(known_codes.astype(str), list(allowed))
+                fails |= recognised & ~ok
                 match &= ok
-            gap = missing & ~fails & self.possible(rule)[self.h_site[rows]]
+                problems.append((key, ~present, present & ~recognised))
+            undecided = np.zeros(len(rows), dtype=bool)
+            for _, absent, unrecognised in problems:
+                undecided |= absent | unrecognised
+            gap = undecided & ~fails & self.possible(rule)[self.h_site[rows]]
             if gap.any():
-                keys = ", ".join(at.where)
                 g = rows[gap]
+                msg_en, msg_zh = self.where_messages(
+                    rule,
+                    kind,
+                    g,
+                    [(key, absent[gap], unrec[gap]) for key, absent, unrec in problems],
+                )
                 self.add(
                     len(g),
                     site=self.h_site[g],
@@ -1204,8 +1437,8 @@ class _Evaluation:
                     rule=rule,
                     verdict="unknown",
                     status="layer_missing",
-                    message_zh=f"要素缺少属性 {keys}，无法检查规则 {rule.id}",
-                    message_en=f"the feature has no {keys} value: rule {rule.id} cannot be checked",
+                    message_zh=msg_zh,
+                    message_en=msg_en,
                 )
             rows = rows[match]
         if at.relation == "within" and len(rows):
@@ -1364,6 +1597,40 @@ class _Evaluation:
                 message_zh=msg_zh,
                 message_en=msg_en,
             )
+        # Units naming a list the rule set lacks, resolved to their category list: the
+        # unit-specific clauses cannot be checked.
+        fb = (self.cu_list >= 0) & _notna(self.cu_absent)
+        if fb.any():
+            r = self.cu_rows[fb]
+            unit = _object_column(self.hits, "unit_code", self.h_n)[r]
+            unit = np.where(_notna(unit), unit, self.h_feature[r])
+            used = self.list_names[self.cu_list[fb]]
+            absent = self.cu_absent[fb]
+            self.add(
+                len(r),
+                site=self.h_site[r],
+                hit=r,
+                list_id=used,
+                verdict="unknown",
+                status="no_access_list",
+                message_zh=np.array(
+                    [
+                        f"管控单元 {u} 的准入清单 {a} 不在规则集中，其单元条款无法检查"
+                        f"（已按类别清单 {lid} 检查）"
+                        for u, a, lid in zip(unit, absent, used, strict=True)
+                    ],
+                    dtype=object,
+                ),
+                message_en=np.array(
+                    [
+                        f"control unit {u} names access list {a!r}, which rule set {rs.id} "
+                        f"does not hold: its unit-specific clauses cannot be checked (its "
+                        f"category list {lid!r} was applied)"
+                        for u, a, lid in zip(unit, absent, used, strict=True)
+                    ],
+                    dtype=object,
+                ),
+            )
         # The rules of each list, one mask per distinct rule over the unit hits.
         holders: dict[str, list[int]] = {}
         rules: dict[str, Rule] = {}
@@ -1504,7 +1771,9 @@ def evaluate(
         One row per site, in the order the overlay numbered them (``site`` 0..n-1): ``site_id``
         and the project attributes ``industry``, ``nature``, ``linear``, ``wastewater``,
         ``air``, ``hazardous``, ``two_high`` (None = not declared; a missing column counts as
-        not declared).  Geometry is ignored.
+        not declared).  Industry codes are GB/T 4754-2017 text (``'C2614'`` or ``'2614'``),
+        natures one of :data:`NATURES`, flags booleans (as :func:`zoning.sites.load_sites`
+        gives them).  Geometry is ignored.
     hits, layer_summary : DataFrame
         The overlay engine's frames.
     search_radius_m : float, optional, keyword-only
@@ -1518,6 +1787,13 @@ def evaluate(
         Columns :data:`REASON_COLUMNS`; one row per (site, rule, hit) that fires (status
         ``applies``) or cannot be decided (``needs_attribute``, ``layer_missing``,
         ``outside_coverage``, ``no_access_list``), sorted by site, most severe first.
+
+    Raises
+    ------
+    ValueError
+        A frame lacks a required column, or a project attribute cannot be read (an industry
+        code given as a number, ``'新建'`` for a nature, ``'no'`` for a flag): one line naming
+        the row, the site and the value.
 
     Notes
     -----
