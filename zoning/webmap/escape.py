@@ -79,9 +79,9 @@ def html_attr(value: Any) -> str:
 def href(url: Any) -> str:
     """A URL made safe for an ``href`` attribute: only relative paths, http(s) and file URLs.
 
-    Relative paths are percent-encoded (so ``javascript:alert(1)`` becomes a harmless relative
-    path ``javascript%3Aalert(1)``); absolute ``http``, ``https`` and ``file`` URLs are kept;
-    every other scheme raises ``ValueError``.  The result is escaped for an attribute.
+    Relative paths are percent-encoded (``report/a b.html`` -> ``report/a%20b.html``); absolute
+    ``http``, ``https`` and ``file`` URLs are kept; every other scheme (``javascript:``,
+    ``data:``, ...) raises ``ValueError``.  The result is escaped for an attribute.
     """
     text = _text(url).strip()
     parts = urlsplit(text)

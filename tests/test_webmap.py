@@ -1,0 +1,542 @@
+"""zoning.webmap without a browser: escaping, whitelists, simplification, assets, basemaps, CLI.
+
+The browser tests (what the pages do when opened) are in tests/test_map_browser.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import pytest
+import shapely
+import yaml
+from click.testing import CliRunner
+from shapely.geometry import LineString, Point, Polygon, box
+
+import zoning
+from conftest import REPO, write_catalog
+from zoning.errors import ZoningError
+from zoning.webmap import overview_map, screening_map
+from zoning.webmap.assets import VENDOR, assets_for
+from zoning.webmap.basemaps import resolve_basemap
+from zoning.webmap.escape import href, html_attr, html_text, js_string, js_template, script_json
+from zoning.webmap.simplify import (
+    TOLERANCE_M,
+    display_geometries,
+    simplify_coverage,
+    simplify_features,
+)
+
+#: Strings that break out of each context if escaping is wrong.
+HOSTILE = [
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(1)</script>",
+    "${alert(1)}",
+    "`${alert(1)}` back`tick",
+    '"double\' single"><svg onload=alert(1)>',
+    "</script><script>alert(1)</script>",
+    "line\u2028sep\u2029para",
+    "{{ 7*7 }}{% if 1 %}jinja{% endif %}",
+]
+SECRET = "SECRET-COLUMN-VALUE-8d1f"
+GEOD = pyproj.Geod(ellps="WGS84")
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+def hostile_catalog(tmp_path: Path, *, status: str = "demonstration") -> Path:
+    """A catalog whose titles, names and categories are hostile strings, with a secret column."""
+    polys = [box(121.40 + 0.02 * i, 31.20, 121.41 + 0.02 * i, 31.21) for i in range(len(HOSTILE))]
+    red = gpd.GeoDataFrame(
+        {
+            "rid": [f"R{i}" for i in range(len(HOSTILE))],
+            "name": HOSTILE,
+            "cat": HOSTILE[:4] + HOSTILE[:4],
+            "secret": [SECRET] * len(HOSTILE),
+        },
+        geometry=polys,
+        crs=4326,
+    )
+    district = gpd.GeoDataFrame(
+        {"did": ["D1"], "name": ["<b>区</b>" + HOSTILE[0]], "secret": [SECRET]},
+        geometry=[box(121.35, 31.15, 121.60, 31.30)],
+        crs=4326,
+    )
+    gpkg = tmp_path / "hostile.gpkg"
+    red.to_file(gpkg, layer="red")
+    district.to_file(gpkg, layer="district")
+    prov = {"status": status, "source": "test fixture " + HOSTILE[1]}
+    return write_catalog(
+        tmp_path / "hostile.yml",
+        [
+            {
+                "id": "red",
+                "kind": "red_line",
+                "source": "hostile.gpkg",
+                "layer": "red",
+                "title_zh": "红线" + HOSTILE[5],
+                "title_en": "Red line " + HOSTILE[2],
+                "fields": {"id": "rid", "name": "name", "category": "cat"},
+                "provenance": prov,
+            },
+            {
+                "id": "district",
+                "kind": "district",
+                "source": "hostile.gpkg",
+                "layer": "district",
+                "title_zh": "区" + HOSTILE[4],
+                "fields": {"id": "did", "name": "name"},
+                "provenance": prov,
+            },
+        ],
+        title="catalog " + HOSTILE[3],
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_layers():
+    return zoning.load_catalog()
+
+
+@pytest.fixture(scope="module")
+def overview_html(demo_layers):
+    return overview_map(demo_layers, lang="zh", offline=True, show="all").to_html()
+
+
+def page_data(html: str) -> dict:
+    m = re.search(r'<script type="application/json" id="zoning-data">(.*?)</script>', html, re.S)
+    assert m, "no data element"
+    return json.loads(m.group(1))
+
+
+# ------------------------------------------------------------------------------ escaping
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_html_text_and_attr_leave_no_markup(value):
+    for out in (html_text(value), html_attr(value)):
+        assert "<" not in out and ">" not in out and '"' not in out and "'" not in out
+    # Decoding the entities gives the original back (html.unescape is the HTML parser's rule).
+    import html as _html
+
+    assert _html.unescape(html_text(value)) == value
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_js_string_and_script_json_cannot_close_the_script(value):
+    lit = js_string(value)
+    data = script_json({"k": value, "list": [value]})
+    for out in (lit, data):
+        assert "<" not in out and ">" not in out and "&" not in out
+        assert "\u2028" not in out and "\u2029" not in out
+    # JSON is the oracle: both parse back to the original value.
+    assert json.loads(lit) == value
+    assert json.loads(data) == {"k": value, "list": [value]}
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_js_template_escapes_backticks_and_substitutions(value):
+    out = js_template(value)
+    assert "`" not in out.replace("\\`", "")
+    assert "${" not in out.replace("\\${", "").replace("\\$", "")
+    assert "<" not in out
+
+
+def test_script_json_refuses_nan():
+    with pytest.raises(ValueError):
+        script_json({"x": float("nan")})
+
+
+def test_href_refuses_script_schemes_and_quotes_paths():
+    assert href("report/sites/a-1.html") == "report/sites/a-1.html"
+    assert href("report/a b:c.html") == "report/a%20b%3Ac.html"
+    with pytest.raises(ValueError):
+        href("javascript:alert(1)")
+    with pytest.raises(ValueError):
+        href(" JavaScript:alert(1)")
+    assert href("https://example.org/a?b=1&c=2") == "https://example.org/a?b=1&amp;c=2"
+    assert '"' not in href('a"b') and "<" not in href("<x>")
+    with pytest.raises(ValueError):
+        href("data:text/html,<script>alert(1)</script>")
+
+
+# ------------------------------------------------------------------------------ pages and data
+
+
+def test_hostile_catalog_page_has_no_raw_payload(tmp_path):
+    cat = hostile_catalog(tmp_path)
+    html = overview_map(cat, lang="zh", offline=True).to_html()
+    for value in HOSTILE:
+        if "<" in value or "\u2028" in value:
+            assert value not in html, value
+    assert "<img src=x" not in html and "<svg onload" not in html
+    assert "</script><script>alert(1)" not in html
+    # branca renders text as jinja2 templates: the data must not be evaluated.
+    assert "49jinja" not in html
+    data = page_data(html)
+    tips = [f["properties"]["t"] for lay in data["layers"] for f in lay["data"]["features"]]
+    assert any("{{ 7*7 }}" in t for t in tips)  # kept as text (escaped for HTML, not evaluated)
+
+
+def test_hostile_template_text_in_js_code_context(tmp_path):
+    """``${...}`` may appear in the page only inside JSON strings, never in a template literal."""
+    cat = hostile_catalog(tmp_path)
+    html = overview_map(cat, lang="en", offline=True).to_html()
+    scripts = re.findall(r"<script>(.*?)</script>", html, re.S)
+    own = [s for s in scripts if "zoningBuild(" in s]
+    assert own and all("${" not in s for s in own)
+
+
+def test_whitelist_keeps_other_columns_out(tmp_path):
+    cat = hostile_catalog(tmp_path)
+    page = overview_map(cat, lang="en", offline=True)
+    html = page.to_html()
+    assert SECRET not in html
+    props = {
+        k for lay in page.config["layers"] for f in lay["data"]["features"] for k in f["properties"]
+    }
+    assert props <= {"t", "c", "p"}
+
+
+def test_demo_notice_only_for_demonstration_data(tmp_path):
+    (tmp_path / "a").mkdir()
+    demo = overview_map(hostile_catalog(tmp_path / "a"), offline=True)
+    assert demo.demonstration
+    assert "演示数据，非官方生态保护红线 / DEMONSTRATION DATA — not the official red line" in (
+        demo.to_html()
+    )
+    (tmp_path / "b").mkdir()
+    auth = overview_map(hostile_catalog(tmp_path / "b", status="authoritative"), offline=True)
+    assert not auth.demonstration
+    assert "DEMONSTRATION DATA" not in auth.to_html()
+
+
+def test_overview_has_every_layer_and_feature(demo_layers, overview_html):
+    data = page_data(overview_html)
+    ids = [lay["id"] for lay in data["layers"]]
+    assert sorted(ids) == sorted(demo_layers.ids)
+    for lay in data["layers"]:
+        assert len(lay["data"]["features"]) == len(demo_layers[lay["id"]].gdf), lay["id"]
+        assert lay["show"]
+    assert data["vector"]["active"] and not any(t["active"] for t in data["tiles"])
+
+
+def test_overview_size_budget(demo_layers, overview_html):
+    online = overview_map(demo_layers, lang="zh", offline=False, show="all").to_html()
+    for html in (online, overview_html):
+        assert len(html.encode("utf-8")) <= 5_000_000
+    # Coordinates carry 5 decimals at most.
+    coords = re.findall(r"\[1\d\d\.(\d+),3\d\.(\d+)\]", overview_html[:2_000_000])
+    assert coords and max(max(len(a), len(b)) for a, b in coords) <= 5
+
+
+def test_inline_page_loads_nothing_from_outside(overview_html):
+    assert "<script src=" not in overview_html and "<link" not in overview_html
+    for host in ("cdn.jsdelivr", "cdnjs", "code.jquery", "bootstrapcdn", "unpkg"):
+        assert host not in overview_html
+    assert "jquery" not in overview_html.lower().split("leaflet")[0]
+
+
+def test_folder_assets_mode(tmp_path, demo_layers):
+    page = overview_map(demo_layers, offline=True, bbox=(121.40, 31.18, 121.52, 31.26))
+    (tmp_path / "site").mkdir()
+    out = page.save(tmp_path / "site" / "map.html", assets="folder")
+    html = out.read_text(encoding="utf-8")
+    srcs = re.findall(r'<script src="([^"]+)"', html) + re.findall(r'href="(assets/[^"]+)"', html)
+    assert srcs
+    for rel in srcs:
+        assert (out.parent / rel).is_file(), rel
+    # Images referenced by the copied style sheets exist beside them.
+    assert (out.parent / "assets/leaflet-1.9.3/images/layers.png").is_file()
+    assert (out.parent / "assets/leaflet-draw-1.0.4/images/spritesheet.svg").is_file()
+    assert len(html.encode()) < len(page.to_html(assets="inline").encode())
+
+
+def test_vendored_files_match_their_recorded_checksums():
+    readme = (VENDOR / "README.md").read_text(encoding="utf-8")
+    recorded = dict(
+        (path, digest) for digest, path in re.findall(r"^([0-9a-f]{64})  (\S+)$", readme, re.M)
+    )
+    files = sorted(
+        str(p.relative_to(VENDOR))
+        for p in VENDOR.rglob("*")
+        if p.is_file() and p.name != "README.md"
+    )
+    assert sorted(recorded) == files
+    for rel in files:
+        assert hashlib.sha256((VENDOR / rel).read_bytes()).hexdigest() == recorded[rel], rel
+    for a in assets_for(["scale", "measure", "fullscreen", "coordinates", "draw"]):
+        assert a.path.is_file()
+    # Each vendored plugin carries its licence.
+    for folder in VENDOR.iterdir():
+        if folder.is_dir():
+            assert any("LICEN" in p.name.upper() for p in folder.iterdir()), folder
+
+
+def test_save_is_atomic(tmp_path, demo_layers):
+    page = overview_map(demo_layers, offline=True, bbox=(121.40, 31.18, 121.52, 31.26))
+    target = tmp_path / "map.html"
+    target.write_text("old page", encoding="utf-8")
+    with pytest.raises(ZoningError):
+        page.save(target, assets="bogus")
+    assert target.read_text(encoding="utf-8") == "old page"
+    assert [p.name for p in tmp_path.iterdir()] == ["map.html"]
+    with pytest.raises(OSError):
+        page.save(tmp_path / "missing" / "map.html")
+    assert not (tmp_path / "missing").exists()
+
+
+# ------------------------------------------------------------------------------ simplification
+
+
+def _gaps_and_overlaps(geoms) -> tuple[float, float]:
+    union = shapely.union_all(geoms)
+    overlap = float(shapely.area(geoms).sum() - union.area)
+    holes = [shapely.Polygon(r) for p in getattr(union, "geoms", [union]) for r in p.interiors]
+    return overlap, float(sum(h.area for h in holes))
+
+
+def test_coverage_simplification_opens_no_gaps(demo_layers):
+    cu = demo_layers["control_units"].gdf.geometry.to_numpy()
+    before = _gaps_and_overlaps(cu)
+    simple = simplify_coverage(cu, TOLERANCE_M)
+    assert shapely.get_num_coordinates(simple).sum() < 0.3 * shapely.get_num_coordinates(cu).sum()
+    after = _gaps_and_overlaps(simple)
+    assert after[0] <= before[0] + 5.0 and after[1] <= before[1] + 5.0  # m²
+    # ... and neither does writing them at 1 m precision in degrees (back in metres here).
+    shown = display_geometries(simple)
+    back = gpd.GeoSeries(shown, crs=4326).to_crs(demo_layers.crs).to_numpy()
+    again = _gaps_and_overlaps(back)
+    assert again[0] <= before[0] + 5.0 and again[1] <= before[1] + 5.0
+    # The control: simplifying polygon by polygon opens gaps of many hectares.
+    naive = _gaps_and_overlaps(simplify_features(cu, TOLERANCE_M))
+    assert naive[1] > 10_000
+
+
+@pytest.mark.parametrize(
+    "layer_id",
+    [
+        "districts",
+        "red_line",
+        "development_boundary",
+        "basic_farmland",
+        "water",
+        "water_source_zones",
+        "nature_reserves",
+        "control_units",
+    ],
+)
+def test_area_change_within_bound(demo_layers, layer_id):
+    """Total area on the page within 0.1 % of the source, each feature within 2 % (geodesic)."""
+    lay = demo_layers[layer_id]
+    geoms = lay.gdf.geometry.to_numpy()
+    simple = (
+        simplify_coverage(geoms, TOLERANCE_M)
+        if lay.kind == "control_unit"
+        else simplify_features(geoms, TOLERANCE_M)
+    )
+    shown = display_geometries(simple)
+    source = gpd.GeoSeries(geoms, crs=demo_layers.crs).to_crs(4326).to_numpy()
+    a0 = np.array([abs(GEOD.geometry_area_perimeter(g)[0]) for g in source])
+    a1 = np.array([abs(GEOD.geometry_area_perimeter(g)[0]) for g in shown])
+    assert abs(a1.sum() - a0.sum()) / a0.sum() < 0.001
+    assert np.max(np.abs(a1 - a0) / a0) < 0.02
+
+
+def test_maps_do_not_touch_the_layers():
+    layers = zoning.load_catalog()
+    before = {lay.id: shapely.to_wkb(lay.gdf.geometry.to_numpy()) for lay in layers}
+    cols = {lay.id: list(lay.gdf.columns) for lay in layers}
+    overview_map(layers, offline=True, basemap="gaode")
+    for lay in layers:
+        assert list(lay.gdf.columns) == cols[lay.id]
+        assert (shapely.to_wkb(lay.gdf.geometry.to_numpy()) == before[lay.id]).all(), lay.id
+
+
+# ------------------------------------------------------------------------------ basemaps
+
+
+def test_gaode_shifts_overlays_like_prcoords(tmp_path):
+    prcoords = pytest.importorskip("prcoords")
+    cat = hostile_catalog(tmp_path)
+    plain = overview_map(cat, offline=True, basemap="osm")
+    gaode = overview_map(cat, offline=True, basemap="gaode")
+    assert any("GCJ-02" in zh + en for zh, en in gaode.notices)
+    assert "GCJ-02" in gaode.to_html()
+    a = plain.config["layers"][0]["data"]["features"][0]["geometry"]["coordinates"][0]
+    b = gaode.config["layers"][0]["data"]["features"][0]["geometry"]["coordinates"][0]
+    for (lon, lat), (glon, glat) in zip(a, b, strict=True):
+        ref = prcoords.wgs_gcj(prcoords.Coords(lat, lon))
+        assert abs(glat - ref.lat) <= 1.1e-5 and abs(glon - ref.lon) <= 1.1e-5
+        dist = GEOD.inv(lon, lat, glon, glat)[2]
+        assert 300 < dist < 700  # the GCJ-02 offset in Shanghai
+    assert not any(t["id"] in ("osm", "carto") for t in gaode.config["tiles"])
+
+
+def test_tianditu_needs_a_key(monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    with pytest.raises(ZoningError, match="needs a key"):
+        resolve_basemap("tianditu")
+    with pytest.raises(ZoningError, match="letters and digits"):
+        resolve_basemap("tianditu", tianditu_key="abc'\"<x>0123456789")
+    bm = resolve_basemap("tianditu", tianditu_key="0123456789abcdef0123456789abcdef")
+    assert all("tk=0123456789abcdef0123456789abcdef" in u for u in bm.tiles[0].urls)
+    monkeypatch.setenv("TIANDITU_KEY", "fedcba9876543210fedcba9876543210")
+    assert "tk=fedcba9876543210" in resolve_basemap("tianditu").tiles[0].urls[0]
+    with pytest.raises(ZoningError, match="unknown basemap"):
+        resolve_basemap("google")
+
+
+def test_district_clip(demo_layers):
+    page = overview_map(demo_layers, clip="金山区", offline=True)
+    (s, w), (n, e) = page.config["bounds"]
+    assert 30.6 < s < n < 31.0 and 120.8 < w < e < 121.5
+    with pytest.raises(ZoningError, match="no district named"):
+        overview_map(demo_layers, clip="Atlantis")
+
+
+# ------------------------------------------------------------------------------ screening map
+
+
+@pytest.fixture(scope="module")
+def screened(tmp_path_factory, demo_layers):
+    tmp = tmp_path_factory.mktemp("screened")
+    sites = gpd.GeoDataFrame(
+        {"id": ["P<1>", "L2", "X3"], "name": [HOSTILE[0], "管线 " + HOSTILE[2], HOSTILE[5]]},
+        geometry=[
+            Polygon([(121.30, 31.50), (121.32, 31.50), (121.32, 31.52), (121.30, 31.52)]),
+            LineString([(121.20, 31.05), (121.30, 31.10)]),
+            Point(121.47, 31.23),
+        ],
+        crs=4326,
+    )
+    path = tmp / "sites.geojson"
+    sites.to_file(path)
+    rules = yaml.safe_load((REPO / "layers/rules/shanghai_demo.yml").read_text(encoding="utf-8"))
+    for rule in rules["rules"]:
+        msg = rule.get("message")
+        if isinstance(msg, dict):
+            msg["zh"] = HOSTILE[1] + msg["zh"]
+            msg["en"] = HOSTILE[4] + msg["en"]
+    rules_path = tmp / "rules.yml"
+    rules_path.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    result = zoning.screening.screen(
+        path, demo_layers, rules=rules_path, attributes={"nature": "new"}
+    )
+    out = tmp / "out"
+    result.to_file(out)
+    return result, out
+
+
+def test_screening_map_from_folder(screened):
+    result, out = screened
+    page = screening_map(out, lang="zh", offline=True)
+    html = page.to_html()
+    assert "<img src=x" not in html and "</script><script>alert(1)" not in html
+    sites = next(lay for lay in page.config["layers"] if lay["id"] == "sites")
+    assert len(sites["data"]["features"]) == len(result.sites)
+    verdicts = sorted(f["properties"]["c"].split(":")[0] for f in sites["data"]["features"])
+    assert verdicts == sorted(result.sites["verdict"])
+    from zoning.report import page_name
+
+    for f, sid in zip(sites["data"]["features"], result.sites["site_id"], strict=True):
+        popup = f["properties"]["p"]
+        link = re.search(r'href="([^"]+)"', popup).group(1)
+        assert link == f"report/sites/{page_name(sid)}.html"
+        assert (out / link).is_file()
+    # Reasons and their citations reach the popups (escaped).
+    first = result.reasons.iloc[0]
+    assert any(
+        html_text(first["citation"]) in f["properties"]["p"] for f in sites["data"]["features"]
+    )
+    assert {"pieces", "rings"} <= {lay["id"] for lay in page.config["layers"]}
+    assert page.demonstration
+
+
+def test_screening_map_from_result_equals_folder(screened):
+    result, out = screened
+    a = screening_map(result, offline=True)
+    b = screening_map(out, offline=True)
+    fa = [f["properties"]["c"] for f in a.config["layers"][0]["data"]["features"]]
+    fb = [f["properties"]["c"] for f in b.config["layers"][0]["data"]["features"]]
+    assert fa == fb
+
+
+def test_screening_map_bad_folder(tmp_path):
+    with pytest.raises(ZoningError, match=r"screening\.gpkg and screening\.json missing"):
+        screening_map(tmp_path)
+
+
+# ------------------------------------------------------------------------------ command line
+
+
+def _run(args):
+    import click
+
+    from zoning.cli.map import map_cmd
+
+    @click.group()
+    def cli():
+        pass
+
+    cli.add_command(map_cmd)
+    return CliRunner().invoke(cli, ["map", *args])
+
+
+def test_cli_overview_and_screening(tmp_path, screened):
+    _, out = screened
+    res = _run(
+        ["--out", str(tmp_path / "o" / "overview.html"), "--offline", "--district", "Jinshan"]
+    )
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "o" / "overview.html").is_file()
+    assert "DEMONSTRATION" in res.output
+    res = _run(["--screening", str(out), "--out", str(tmp_path / "s" / "m.html"), "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    data = page_data((tmp_path / "s" / "m.html").read_text(encoding="utf-8"))
+    # Links from the page's folder to the report in the screening folder, and they resolve.
+    popups = [f["properties"]["p"] for f in data["layers"][0]["data"]["features"]]
+    links = [re.search(r'href="([^"]+)"', p).group(1) for p in popups]
+    assert all(link.startswith("../") for link in links)
+    assert all((tmp_path / "s" / link).resolve().is_file() for link in links)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--catalog", "{tmp}/nope.yml"], "catalog not found"),
+        (["--layer", "red_line={tmp}/missing.gpkg"], "not found"),
+        (["--out", "{tmp}/file.txt/map.html"], "cannot create the output folder"),
+        (["--screening", "{tmp}"], "not a screening output folder"),
+        (["--basemap", "tianditu"], "needs a key"),
+    ],
+)
+def test_cli_errors_are_one_line_exit_2(tmp_path, monkeypatch, args, message):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    (tmp_path / "file.txt").write_text("x")
+    bad_catalog = tmp_path / "bad.yml"
+    bad_catalog.write_text("layers: [{id: 1}]\n")
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "out.html")]
+    res = _run(args)
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in res.output
+    assert not (tmp_path / "out.html").exists()
+
+
+def test_cli_bad_catalog_one_line(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("layers:\n  - {id: red, kind: nonsense, source: x.gpkg}\n", encoding="utf-8")
+    res = _run(["--catalog", str(bad), "--out", str(tmp_path / "m.html")])
+    assert res.exit_code == 2
+    assert len(res.output.strip().splitlines()) == 1 and "unknown kind" in res.output
+    assert not (tmp_path / "m.html").exists()
