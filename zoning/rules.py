@@ -881,13 +881,13 @@ _FLAG_TEXT = {
     ),
 }
 _DECLARE = {
-    "industry": "--industry CODE",
-    "nature": "--nature new|expansion|rebuild|relocation",
-    "linear": "--linear yes|no",
-    "wastewater": "--wastewater yes|no",
-    "air": "--air yes|no",
-    "hazardous": "--hazardous yes|no",
-    "two_high": "--two-high yes|no",
+    "industry": "--industry CODE, or an industry column",
+    "nature": "--nature new|expansion|rebuild|relocation, or a nature column",
+    "linear": "--linear / --no-linear, or a linear column",
+    "wastewater": "--wastewater / --no-wastewater, or a wastewater column",
+    "air": "--air / --no-air, or an air column",
+    "hazardous": "--hazardous / --no-hazardous, or a hazardous column",
+    "two_high": "--two-high / --no-two-high, or a two_high column",
     "industrial_park_unit": "a loaded control-unit layer",
 }
 
