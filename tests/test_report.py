@@ -1032,3 +1032,95 @@ def test_browser_renders_without_injection(report, tmp_path):
     assert doc.element_text("site-title").startswith(SCRIPT)
     assert not {"script", "img", "iframe"} & doc.names()
     assert not any(k.startswith("on") for _, a in doc.tags for k in a)
+
+
+# --------------------------------------------------------------------------------------------
+# Ranking of alternatives (zoning compare) and notes.
+
+RANKED = [  # rank, site_id, verdict, constrained_m2, length, nearest_m, decided_by
+    (1, "黄浦餐厅", "permitted", 0.0, 0.0, NaN, ""),
+    (1, "a/b", "permitted", 0.0, 0.0, NaN, "tie"),
+    (3, IMG, "conditional", 0.0, 0.0, 120.0, "verdict"),
+    (4, SCRIPT, "restricted", 2500.0, 1250.0, 0.0, "verdict"),
+    (5, "CHEM-1", "prohibited", 123456.0, 0.0, 0.0, "verdict"),
+]
+NOTES = [f"converted from gcj02 {SCRIPT}", f"repaired {IMG}"]
+
+
+def ranked_result():
+    base = make_result()
+    ranking = pd.DataFrame(
+        [
+            {
+                "rank": r,
+                "site_id": sid,
+                "name": QUOTES if sid == "a/b" else None,
+                "verdict": v,
+                "constrained_m2": a,
+                "constrained_length_m": ln,
+                "nearest_m": near,
+                "decided_by": d,
+                "n_constraints": 0,
+                "boundary_sensitive": sid == IMG,
+                "reasons_en": "",
+                "reasons_zh": "",
+            }
+            for r, sid, v, a, ln, near, d in RANKED
+        ]
+    )
+    return SimpleNamespace(**vars(base), ranking=ranking, notes=NOTES)
+
+
+def test_ranking_section_in_rank_order(tmp_path):
+    write_report(ranked_result(), tmp_path, lang="en")
+    report = tmp_path / "report"
+    html = (report / "index.html").read_text("utf-8")
+    doc = Page(html)
+    assert "ranking" in doc.by_id and "ranking-table" in doc.by_id
+    # rows as ranked (not re-sorted by severity), each linking its own alternative's page
+    rows = re.findall(r"<tr><td class=\"num\">(\d+)</td>\s*<td class=\"id\"><a href=\"([^\"]+)\">",
+                      html.split('id="ranking-table"')[1].split("</table>")[0])  # fmt: skip
+    assert [r for r, _ in rows] == ["1", "1", "3", "4", "5"]
+    for (_, href), (_, sid, *_) in zip(rows, RANKED, strict=True):
+        assert parse(report / href).element_text("site-title").startswith(sid)
+    text = doc.element_text("ranking")
+    assert "constrained area" in text and "tie" in text and "best" in text
+    assert "123,456 m² (12.35 ha)" in text and "1,250 m" in text and "120 m" in text
+    # hostile ids and names are text
+    assert SCRIPT in text and IMG in text and QUOTES in text
+    assert "<script" not in html.lower() and "<img" not in html.lower()
+
+
+def test_no_ranking_section_for_a_screening(report):
+    doc = parse(report / "index.html")
+    assert "ranking" not in doc.by_id
+
+
+def test_notes_section_escaped(tmp_path):
+    write_report(ranked_result(), tmp_path)
+    doc = parse(tmp_path / "report" / "index.html")
+    assert "converted from gcj02" in doc.element_text("notes")
+    assert SCRIPT in doc.element_text("notes")
+    assert "script" not in doc.names() and "img" not in doc.names()
+
+
+def test_console_summary_ranking_and_notes():
+    text = console_summary(ranked_result(), lang="en")
+    part = text.split("Ranking of alternatives")[1]
+    lines = part.splitlines()[1:]
+    header = lines[0].split()
+    assert header[:3] == ["rank", "alternative", "verdict"]
+    ids = [ln.split()[1] for ln in lines[1:6]]
+    assert ids == ["黄浦餐厅", "a/b", IMG.split()[0], "<script>alert(1)</script>", "CHEM-1"]
+    assert "constrained area" not in lines[5] and lines[4].rstrip().endswith("verdict")
+    assert "Notes:" in text and f"converted from gcj02 {SCRIPT}" in text
+    # CJK ids take two columns: the verdict column lines up
+    col = [_display_col(ln, ln.split()[2 if ln.split()[1] != "<img" else 3]) for ln in lines[1:3]]
+    assert col[0] == col[1]
+
+
+def _display_col(line: str, word: str) -> int:
+    import unicodedata
+
+    prefix = line[: line.index(word)]
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in prefix)

@@ -426,7 +426,7 @@ def _crs_label(crs: dict) -> str | None:
 
 def _footer(result: Any) -> dict:
     prov = dict(result.provenance or {})
-    used = {"layers", "demonstration", "rule_set", "tool"}
+    used = {"layers", "demonstration", "rule_set", "tool", "notes"}
     inp = prov.get("input")
     if isinstance(inp, dict):  # screening's shape: {"source", "crs", "conversion", "sites"}
         used.add("input")
@@ -814,6 +814,61 @@ def _site_context(
 
 
 # --------------------------------------------------------------------------------------------
+# Ranking of alternatives (zoning compare).
+
+#: What put an alternative below the one ranked above it (``decided_by`` of the ranking).
+DECIDED_BY = {
+    "": ("最优", "best"),
+    "verdict": ("结论", "verdict"),
+    "area": ("重叠约束面积", "constrained area"),
+    "length": ("重叠约束长度", "constrained length"),
+    "distance": ("与最近约束的距离", "distance to the nearest constraint"),
+    "tie": ("并列", "tie"),
+}
+
+
+def _ranking_rows(
+    ranking: pd.DataFrame | None,
+    sites: pd.DataFrame,
+    pages: dict[int, str],
+    reasons: pd.DataFrame | None,
+) -> list[dict]:
+    """Rows of the ranking section, best first, as ranked (never re-sorted here)."""
+    if ranking is None or not len(ranking):
+        return []
+    ids = sites["site_id"].astype(str).tolist() if "site_id" in sites.columns else []
+    position = {}
+    for pos, sid in enumerate(ids):
+        position.setdefault(sid, pos)
+    ranked_pos = [position.get(str(r)) for r in ranking["site_id"]]
+    tops = _top_reasons(reasons, [p for p in ranked_pos if p is not None])
+    rows = []
+    for rec, pos in zip(ranking.to_dict("records"), ranked_pos, strict=True):
+        top = tops.get(pos) if pos is not None else None
+        decided = _str(rec.get("decided_by")) or ""
+        dzh, den = DECIDED_BY.get(decided, (decided, decided))
+        page = pages.get(pos) if pos is not None else None
+        rows.append(
+            {
+                "rank": fmt_number(rec.get("rank")),
+                "site_id": _str(rec.get("site_id")) or "—",
+                "name": _str(rec.get("name")),
+                "href": None if page is None else "sites/" + quote(page),
+                "verdict": _verdict_model(rec.get("verdict")),
+                "area": fmt_area(rec.get("constrained_m2")),
+                "length": fmt_m(rec.get("constrained_length_m")),
+                "nearest": fmt_m(rec.get("nearest_m")),
+                "decided_zh": dzh,
+                "decided_en": den,
+                "boundary_sensitive": bool(_bool(rec.get("boundary_sensitive"))),
+                "top_zh": _str(top.get("message_zh")) if top else None,
+                "top_en": _str(top.get("message_en")) if top else None,
+            }
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
 # Rendering and the atomic write.
 
 
@@ -870,7 +925,8 @@ def write_report(
     result : ScreeningResult
         The output of :func:`zoning.screen`.  Only the attributes of the shared contract are
         read: ``sites``, ``hits``, ``layer_summary``, ``reasons``, ``provenance``, ``layers``
-        (for layer titles and positional tolerances) and ``rule_set``.
+        (for layer titles and positional tolerances) and ``rule_set``; ``ranking`` and
+        ``notes`` when present.
     out_dir : path
         The output directory; the report goes to ``out_dir/report/`` (created if needed).
     lang : {"both", "zh", "en"}
@@ -886,9 +942,11 @@ def write_report(
 
     Notes
     -----
-    Layout: ``index.html`` (verdict counts and a table of sites) and ``sites/<name>.html``
-    per site, where ``<name>`` is an ASCII slug of the site id plus a short hash of the
-    exact id (see :func:`page_name`), so any id a user typed gives a safe, unique file name.
+    Layout: ``index.html`` (verdict counts, for a comparison the ranking of the alternatives
+    in the order :func:`zoning.compare.rank_alternatives` gave, the table of sites, the
+    screening's notes) and ``sites/<name>.html`` per site, where ``<name>`` is an ASCII slug
+    of the site id plus a short hash of the exact id (see :func:`page_name`), so any id a user
+    typed gives a safe, unique file name.
 
     The report is built in a temporary directory beside ``out_dir/report`` and renamed into
     place only when every page has been written; an existing report is replaced only then.
@@ -930,6 +988,8 @@ def write_report(
     site_ids = sites["site_id"] if "site_id" in sites.columns else pd.Series([None] * n)
     pages = _page_names((int(p), site_ids.iat[int(p)]) for p in paged)
 
+    ranking = getattr(result, "ranking", None)
+    notes = [n for n in (getattr(result, "notes", None) or []) if _str(n)]
     cat = _Catalog(result.layers)
     rule_set = _rule_set_info(result)
     demonstration = _is_demonstration(result)
@@ -982,6 +1042,8 @@ def write_report(
                 "n_sites_text": f"{n:,}",
                 "n_boundary_sensitive": f"{_n_boundary_sensitive(sites):,}",
                 "rows": rows,
+                "ranking": _ranking_rows(ranking, sites, pages, result.reasons),
+                "notes": [_plain(n) for n in notes],
                 "capped": capped,
                 "capped_zh": (
                     f"场址数量（{n:,}）超过每份报告 {max_site_pages:,} 个场址页面的上限："
@@ -1040,8 +1102,10 @@ def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int 
     -------
     str
         Lines: the demonstration warning (when the data are demonstration data), verdict
-        counts, and the most severe sites with their top reason and its citation.  Data
-        strings are flattened to one line and control characters replaced.
+        counts, the most severe sites with their top reason and its citation, the ranking
+        of a comparison (``result.ranking``) and the notes (``result.notes``).  Data
+        strings are flattened to one line and control characters replaced; columns are
+        aligned in terminal cells (CJK characters take two).
     """
     _check_lang(lang)
     if max_rows < 0:
@@ -1068,9 +1132,9 @@ def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int 
     if rs["status"]:
         rs_text += f", {rs['status']}"
     lines.append(f"Screened {n:,} site{'s' if n != 1 else ''} · rule set {_plain(rs_text)}")
-    width = max(len(label(v)) for v in _ORDER)
+    width = max(_width(label(v)) for v in _ORDER)
     for v in _ORDER:
-        lines.append(f"  {label(v):<{width}}  {counts[v]:>{len(f'{n:,}')},}")
+        lines.append(f"  {_pad(label(v), width)}  {counts[v]:>{len(f'{n:,}')},}")
     nb = _n_boundary_sensitive(sites)
     if nb:
         lines.append(
@@ -1082,7 +1146,7 @@ def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int 
     severe = order[verdicts[order] != "permitted"]
     if not len(severe):
         lines.append("No site hits a constraint in the screened layers.")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + _ranking_lines(result, label) + _note_lines(result)) + "\n"
     shown = severe[:max_rows]
     tops = _top_reasons(result.reasons, [int(p) for p in shown])
     lines.append(
@@ -1091,7 +1155,7 @@ def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int 
         else f"{len(severe):,} sites not permitted."
     )
     ids = [_plain(sites["site_id"].iat[int(p)], 32) for p in shown]
-    id_w = max((len(s) for s in ids), default=0)
+    id_w = max((_width(s) for s in ids), default=0)
     for p, sid in zip(shown, ids, strict=True):
         p = int(p)
         v = verdicts[p]
@@ -1109,7 +1173,59 @@ def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int 
         flag = ""
         if "boundary_sensitive" in sites.columns and _bool(sites["boundary_sensitive"].iat[p]):
             flag = " ⚠ boundary-sensitive"
-        lines.append(f"  {sid:<{id_w}}  {label(v):<{width}}  {msg}{flag}".rstrip())
+        lines.append(f"  {_pad(sid, id_w)}  {_pad(label(v), width)}  {msg}{flag}".rstrip())
     if len(severe) > len(shown):
         lines.append(f"  … and {len(severe) - len(shown):,} more not permitted")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _ranking_lines(result, label) + _note_lines(result)) + "\n"
+
+
+def _width(text: str) -> int:
+    """Terminal columns of ``text`` (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _ranking_lines(result: Any, label: Any, max_rows: int = 50) -> list[str]:
+    """The ranking of a comparison as an aligned table (empty for a plain screening)."""
+    ranking = getattr(result, "ranking", None)
+    if ranking is None or not len(ranking):
+        return []
+    head = ["rank", "alternative", "verdict", "area", "length", "nearest", "decided by"]
+    rows = [
+        [
+            fmt_number(r.get("rank")),
+            _plain(r.get("site_id"), 32),
+            label(_verdict(r.get("verdict"))),
+            fmt_area(r.get("constrained_m2")),
+            fmt_m(r.get("constrained_length_m")),
+            fmt_m(r.get("nearest_m")),
+            DECIDED_BY.get(_str(r.get("decided_by")) or "", ("", ""))[1]
+            or _plain(r.get("decided_by")),
+        ]
+        for r in ranking.head(max_rows).to_dict("records")
+    ]
+    widths = [max(_width(x) for x in col) for col in zip(head, *rows, strict=True)]
+    out = [
+        "",
+        "Ranking of alternatives (verdict, then constrained area or length, then distance to "
+        "the nearest constraint; — = none within the search radius):",
+    ]
+    for row in [head, *rows]:
+        out.append("  " + "  ".join(_pad(x, w) for x, w in zip(row, widths, strict=True)).rstrip())
+    if len(ranking) > max_rows:
+        out.append(f"  … and {len(ranking) - max_rows:,} more (ranking.csv)")
+    return out
+
+
+def _note_lines(result: Any, max_notes: int = 10) -> list[str]:
+    notes = [n for n in (getattr(result, "notes", None) or []) if _str(n)]
+    if not notes:
+        return []
+    out = ["", "Notes:"]
+    out += [f"  - {_plain(n, 300)}" for n in notes[:max_notes]]
+    if len(notes) > max_notes:
+        out.append(f"  … and {len(notes) - max_notes:,} more (screening.json)")
+    return out

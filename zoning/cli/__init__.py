@@ -21,13 +21,24 @@ def main(verbose: int, quiet: int) -> None:
 
 
 def _register() -> None:
+    from .compare import compare_cmd
     from .demo import demo
     from .indicators import indicators
     from .layers import layers
     from .raster import rasterize_cmd, zonal_cmd
+    from .screen import screen_cmd
     from .seeds import seeds
 
-    for command in (layers, seeds, indicators, rasterize_cmd, zonal_cmd, demo):
+    for command in (
+        layers,
+        seeds,
+        indicators,
+        screen_cmd,
+        compare_cmd,
+        rasterize_cmd,
+        zonal_cmd,
+        demo,
+    ):
         main.add_command(command)
 
 

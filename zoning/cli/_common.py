@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -101,3 +102,387 @@ DEMO_BANNER = (
     "DEMONSTRATION DATA — not the official ecological protection red line or control units "
     "(演示数据，非官方生态保护红线)"
 )
+
+
+# --------------------------------------------------------------------------- screen / compare
+
+
+class InputError(click.ClickException):
+    """A usage or input error shown as one line on stderr, exit code 2."""
+
+    exit_code = EXIT_INPUT_ERROR
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"zoning: error: {' '.join(self.format_message().split())}", err=True)
+
+
+class OneLineCommand(click.Command):
+    """A command whose usage errors (bad option value, unknown option) are one line, exit 2."""
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise InputError(exc.format_message()) from None
+
+
+#: Verdict levels ``--fail-on`` accepts, least severe first.
+FAIL_ON_LEVELS = ("conditional", "restricted", "unknown", "prohibited")
+#: ``--progress`` is on by default (on a terminal) from this many sites.
+PROGRESS_MIN_SITES = 1000
+_UNDECLARED = "from the input's columns, else undeclared"
+_FLAG_OPTIONS = (
+    ("linear", "linear infrastructure (pipeline, road, power line ...)", _UNDECLARED),
+    ("wastewater", "discharges waste water", _UNDECLARED),
+    ("air", "emits air pollutants", _UNDECLARED),
+    ("hazardous", "stores or uses hazardous chemicals", _UNDECLARED),
+    (
+        "two-high",
+        '"两高" (high energy use, high emission)',
+        "from the input's columns, else derived from the industry code",
+    ),
+)
+
+
+def screening_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options ``zoning screen`` and ``zoning compare`` share (after ``SITES``)."""
+    opts = [
+        click.option(
+            "--wkt",
+            "wkt",
+            multiple=True,
+            metavar="WKT",
+            help="A site as WKT (repeatable; needs --crs).",
+        ),
+        click.option(
+            "--point",
+            "points",
+            multiple=True,
+            metavar="LON,LAT",
+            help="A point site (repeatable); EPSG:4326 unless --crs says otherwise.",
+        ),
+        click.option(
+            "--crs",
+            default=None,
+            metavar="CRS",
+            help="CRS of the sites when the input has none, e.g. EPSG:4490, 4549, gcj02 "
+            "(Amap/Tencent), bd09 (Baidu).",
+        ),
+        click.option("--layer-name", default=None, help="Layer inside a multi-layer sites file."),
+        click.option("--id-field", default=None, metavar="F", help="Column holding the site id."),
+        click.option(
+            "--name-field", default=None, metavar="F", help="Column holding the site name."
+        ),
+        click.option(
+            "--encoding",
+            default=None,
+            help="Text encoding of a CSV or a Shapefile without .cpg (default: UTF-8 or "
+            "GB18030, detected).",
+        ),
+        click.option(
+            "--industry",
+            default=None,
+            metavar="CODE",
+            help="GB/T 4754-2017 industry code of every site, e.g. C2614 or 2614.",
+        ),
+        click.option(
+            "--nature",
+            default=None,
+            metavar="new|expansion|rebuild|relocation",
+            help="Project nature of every site (also 新建/扩建/改建/迁建).",
+        ),
+        *(
+            click.option(
+                f"--{name}/--no-{name}",
+                name.replace("-", "_"),
+                default=None,
+                help=f"Every site: {text} (default: {default}).",
+            )
+            for name, text, default in _FLAG_OPTIONS
+        ),
+        click.option(
+            "--rules",
+            "rules_path",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Rule set (YAML). Default: the bundled demonstration rule set.",
+        ),
+        click.option(
+            "--search-radius",
+            type=click.FloatRange(min=0),
+            default=None,
+            metavar="M",
+            help="How far to look for nearby features, metres (default: 1000 m or the largest "
+            "distance a rule needs; 0: containment only).",
+        ),
+        click.option(
+            "--out",
+            "out_dir",
+            type=click.Path(file_okay=False),
+            default=None,
+            metavar="DIR",
+            help="Write the results into DIR. Without it only the console summary is printed.",
+        ),
+        click.option(
+            "--format",
+            "formats",
+            default="csv,gpkg,json,html",
+            show_default=True,
+            metavar="LIST",
+            help="Comma-separated outputs to write with --out: csv, gpkg, json, html.",
+        ),
+        click.option(
+            "--lang",
+            type=click.Choice(["zh", "en", "both"]),
+            default="both",
+            show_default=True,
+            help="Language of the report and the console summary.",
+        ),
+        click.option(
+            "--offline",
+            is_flag=True,
+            help="Build pages that load nothing from the network (the report already does; "
+            "kept for the HTML map).",
+        ),
+        click.option(
+            "--no-pieces",
+            is_flag=True,
+            help="Do not build overlap-piece geometries (huge runs).",
+        ),
+        click.option(
+            "--no-rings", is_flag=True, help="Do not build buffer-ring geometries (huge runs)."
+        ),
+        click.option(
+            "--progress/--no-progress",
+            default=None,
+            help=f"Progress on stderr (default: on a terminal, from {PROGRESS_MIN_SITES:,} sites).",
+        ),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return catalog_options(func)
+
+
+def parse_formats(text: str) -> list[str]:
+    """``"csv, json"`` -> ``["csv", "json"]``; unknown or no formats are an input error."""
+    from ..screening import FORMATS
+
+    formats = list(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        what = f"unknown format(s) {', '.join(bad)}" if bad else "no format given"
+        fail(f"--format {text!r}: {what} (choose from {', '.join(FORMATS)})")
+    return formats
+
+
+def check_out_dir(out_dir: str) -> None:
+    """Fail early (before any work) when ``--out`` cannot be a folder we can write in."""
+    import os
+    from pathlib import Path
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out_dir}: exists and is not a folder")
+    p = out
+    while not p.exists():
+        if p.parent == p:
+            break
+        p = p.parent
+    if not p.is_dir():
+        fail(f"--out {out_dir}: {p} is not a folder")
+    if not os.access(p, os.W_OK | os.X_OK):
+        fail(f"--out {out_dir}: cannot write in {p} (permission denied)")
+
+
+class Progress:
+    """The ``progress(stage, step, total)`` callback of :func:`zoning.screen`, on stderr.
+
+    A bar on a terminal, one line per stage otherwise.  Call :meth:`close` before printing
+    anything else.
+    """
+
+    def __init__(self) -> None:
+        self.stream = sys.stderr
+        self.tty = self.stream.isatty()
+        self.bar: Any = None
+
+    def __call__(self, stage: str, step: int, total: int) -> None:
+        if not self.tty:
+            click.echo(f"zoning: {stage} ({step + 1}/{total})", err=True)
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(
+                length=total,
+                label="screening",
+                file=self.stream,
+                show_pos=True,
+                item_show_func=lambda item: item,
+            )
+            self.bar.__enter__()
+        self.bar.update(step - self.bar.pos, current_item=stage)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.bar.length - self.bar.pos)
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def run_screening(
+    *,
+    sites: str | None,
+    catalog_path: str | None,
+    layer_specs: tuple[str, ...],
+    wkt: tuple[str, ...],
+    points: tuple[str, ...],
+    crs: str | None,
+    layer_name: str | None,
+    id_field: str | None,
+    name_field: str | None,
+    encoding: str | None,
+    industry: str | None,
+    nature: str | None,
+    linear: bool | None,
+    wastewater: bool | None,
+    air: bool | None,
+    hazardous: bool | None,
+    two_high: bool | None,
+    rules_path: str | None,
+    search_radius: float | None,
+    out_dir: str | None,
+    formats: str,
+    lang: str,
+    no_pieces: bool,
+    no_rings: bool,
+    progress: bool | None,
+    min_sites: int = 1,
+    compare: bool = False,
+):
+    """Everything ``zoning screen`` and ``zoning compare`` do before printing.
+
+    Every input is read and checked before any work, and nothing is written unless the whole
+    screening succeeded (:meth:`zoning.ScreeningResult.to_file` is all-or-nothing).
+
+    Returns
+    -------
+    (ScreeningResult, dict of written paths)
+    """
+    from ..compare import compare_alternatives
+    from ..crs import parse_crs
+    from ..errors import SitesError
+    from ..rules import load_rules
+    from ..screening import screen
+    from ..sites import load_sites
+
+    given = [
+        name for name, value in (("SITES", sites), ("--wkt", wkt), ("--point", points)) if value
+    ]
+    if len(given) != 1:
+        fail(
+            "give the sites as a file (SITES), --wkt or --point"
+            + (f", not {' and '.join(given)} together" if given else "")
+        )
+    fmts = parse_formats(formats)
+    if out_dir is not None:
+        check_out_dir(out_dir)
+    if crs is not None:
+        parse_crs(crs, what="--crs")
+    layers = load_layers(catalog_path, layer_specs)
+    rule_set = load_rules(rules_path)
+    attributes = {
+        "industry": industry,
+        "nature": nature,
+        "linear": linear,
+        "wastewater": wastewater,
+        "air": air,
+        "hazardous": hazardous,
+        "two_high": two_high,
+    }
+    attributes = {k: v for k, v in attributes.items() if v is not None}
+    try:
+        loaded = load_sites(
+            sites or None,
+            wkt=list(wkt) or None,
+            points=list(points) or None,
+            crs=crs,
+            layer=layer_name,
+            id_field=id_field,
+            name_field=name_field,
+            attributes=attributes or None,
+            encoding=encoding,
+        )
+    except SitesError as exc:
+        # The library names options as Python keywords; on the command line they are options.
+        fail(re.sub(r"^option (\w+):", lambda m: f"--{m[1].replace('_', '-')}:", str(exc)))
+    if len(loaded) < min_sites:
+        fail(
+            f"{loaded.source}: {len(loaded)} site(s); compare needs at least {min_sites} "
+            "alternatives (use zoning screen for one site)"
+        )
+    show = progress if progress is not None else (len(loaded) >= PROGRESS_MIN_SITES)
+    bar = Progress() if show and (progress or sys.stderr.isatty()) else None
+    run = compare_alternatives if compare else screen
+    try:
+        result = run(
+            loaded,
+            layers,
+            rules=rule_set,
+            search_radius_m=search_radius,
+            pieces=not no_pieces,
+            rings=not no_rings,
+            progress=bar,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    # The options recorded in the provenance are what the user gave, not the loaded object.
+    result.provenance["options"].update(
+        {
+            "attributes": attributes,
+            "id_field": id_field,
+            "name_field": name_field,
+            "layer": layer_name,
+            "encoding": encoding,
+            "crs": crs,
+        }
+    )
+    written = result.to_file(out_dir, fmts, lang=lang) if out_dir is not None else {}
+    return result, written
+
+
+def report_written(out_dir: str | None, written: dict) -> None:
+    """Say what was written, or that nothing was."""
+    from pathlib import Path
+
+    if out_dir is None:
+        click.echo(
+            "No files written (give --out DIR to write sites.csv, hits.csv, screening.gpkg, "
+            "screening.json and the HTML report)."
+        )
+        return
+    names = [Path(p).relative_to(Path(out_dir)).as_posix() for p in written.values()]
+    click.echo(f"Wrote into {out_dir}: {', '.join(names)}")
+
+
+def exit_for(result, fail_on: str | None, *, best: bool = False) -> None:
+    """Exit 1 when ``--fail-on LEVEL`` is met: by any site, or (``best``) by the best one."""
+    from ..rules import SEVERITY
+
+    if fail_on is None or not len(result.sites):
+        return
+    level = SEVERITY[fail_on]
+    sev = result.sites["verdict"].map(SEVERITY)
+    if best:
+        if sev.min() >= level:
+            click.echo(
+                f"zoning: --fail-on {fail_on}: every alternative is {fail_on} or worse", err=True
+            )
+            sys.exit(EXIT_CHECK_FAILED)
+        return
+    n = int((sev >= level).sum())
+    if n:
+        click.echo(
+            f"zoning: --fail-on {fail_on}: {n:,} site{'s' if n != 1 else ''} {fail_on} or worse",
+            err=True,
+        )
+        sys.exit(EXIT_CHECK_FAILED)

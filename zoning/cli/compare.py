@@ -1,0 +1,43 @@
+"""``zoning compare``: rank alternative sites or routes of one project."""
+
+from __future__ import annotations
+
+import click
+
+from ..report import console_summary
+from ._common import (
+    FAIL_ON_LEVELS,
+    OneLineCommand,
+    exit_for,
+    handle_errors,
+    report_written,
+    run_screening,
+    screening_options,
+)
+
+
+@click.command("compare", cls=OneLineCommand)
+@click.argument("sites", required=False, metavar="[SITES]")
+@screening_options
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON_LEVELS),
+    default=None,
+    metavar="LEVEL",
+    help="Exit 1 when even the best alternative is LEVEL or worse.",
+)
+@handle_errors
+def compare_cmd(sites: str | None, fail_on: str | None, offline: bool, **options) -> None:
+    """Rank alternative sites or routes of one project (each site of SITES is one alternative).
+
+    Alternatives are ranked by overall verdict (least severe first), then by the constraint
+    area (polygons) or length (lines) they overlap, then by the distance to the nearest
+    constraint (farther first). Same inputs and outputs as zoning screen, plus ranking.csv and
+    a ranking section in the report.
+
+    Exit codes: 0 done; 1 --fail-on met by the best alternative; 2 usage or input error.
+    """
+    result, written = run_screening(sites=sites, min_sites=2, compare=True, **options)
+    click.echo(console_summary(result, lang=options["lang"]), nl=False)
+    report_written(options["out_dir"], written)
+    exit_for(result, fail_on, best=True)

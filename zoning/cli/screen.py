@@ -1,0 +1,48 @@
+"""``zoning screen``: screen project sites against the layers and the access-list rules."""
+
+from __future__ import annotations
+
+import click
+
+from ..report import console_summary
+from ._common import (
+    FAIL_ON_LEVELS,
+    OneLineCommand,
+    exit_for,
+    handle_errors,
+    report_written,
+    run_screening,
+    screening_options,
+)
+
+
+@click.command("screen", cls=OneLineCommand)
+@click.argument("sites", required=False, metavar="[SITES]")
+@screening_options
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON_LEVELS),
+    default=None,
+    metavar="LEVEL",
+    help="Exit 1 when any site is LEVEL or worse (conditional, restricted, unknown, "
+    "prohibited; in that order of severity).",
+)
+@handle_errors
+def screen_cmd(sites: str | None, fail_on: str | None, offline: bool, **options) -> None:
+    """Screen project sites against the zoning layers and the access-list rules.
+
+    SITES is a file: GeoJSON (also as exported by a web map's draw tool), GeoPackage,
+    Shapefile (or .zip), KML, or CSV with lon/lat, x/y or WKT columns. Or give --wkt / --point.
+    Project attributes come from the file's columns (id, name, industry, nature, linear,
+    wastewater, air, hazardous, two_high, or 编号, 项目名称, 行业代码, 建设性质 ...) or from the
+    options, which apply to every site.
+
+    Prints a summary. With --out DIR writes sites.csv, hits.csv, screening.gpkg,
+    screening.json and report/index.html, all or nothing.
+
+    Exit codes: 0 done; 1 --fail-on met; 2 usage or input error (nothing written).
+    """
+    result, written = run_screening(sites=sites, **options)
+    click.echo(console_summary(result, lang=options["lang"]), nl=False)
+    report_written(options["out_dir"], written)
+    exit_for(result, fail_on)
