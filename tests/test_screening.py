@@ -363,6 +363,18 @@ def test_kind_missing_from_catalog_gives_unknown(tmp_path):
     assert any("no water_source_zone layer" in n for n in res.notes)
 
 
+def test_site_outside_coverage_is_unknown_with_a_reason(world):
+    """East of the only district: the layers say nothing there (reasons without a rule id)."""
+    res = zoning.screen(
+        points=["121.25,31.05", "121.115,31.085"], layers=world.catalog, rules=world.rules
+    )
+    assert list(res.sites["verdict"]) == ["unknown", "permitted"]
+    assert res.sites.loc[0, "n_reasons"] >= 1
+    assert "outside_coverage (unknown)" in res.sites.loc[0, "reasons_en"]
+    assert res.sites.loc[1, "reasons_en"] == ""
+    assert any("outside the layers' coverage" in n for n in res.notes)
+
+
 def test_search_radius_below_a_rule_distance_is_not_a_pass(world):
     """With a 100 m search, the 500 m rule cannot be decided for a site 286 m away."""
     res = zoning.screen(

@@ -432,7 +432,7 @@ def screen(
         raise ValueError(f"on_layer_error must be 'raise' or 'unknown', not {on_layer_error!r}")
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    input_path = Path(sites) if isinstance(sites, str | Path) and Path(sites).is_file() else None
+    input_path = _input_file(sites)
     from_sites = isinstance(sites, Sites)
     if not from_sites:
         sites = load_sites(
@@ -619,29 +619,58 @@ def screen(
     return result
 
 
+def _text(values: pd.Series) -> pd.Series:
+    """Strings, with missing values (None, NaN, pd.NA) as ``""``; object dtype."""
+    arr = values.to_numpy(dtype=object)
+    return pd.Series(
+        ["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in arr],
+        index=values.index,
+        dtype=object,
+    )
+
+
 def _attach_top_reasons(out: pd.DataFrame, reasons: pd.DataFrame) -> None:
+    """``n_reasons`` and the (at most three) most severe reasons of each site, as text.
+
+    A reason without a rule (a layer missing, a site outside the coverage, a control unit
+    without an access list) is labelled by its layer kind and status instead.
+    """
     n = len(out)
     out["n_reasons"] = 0
     out["reasons_en"] = ""
     out["reasons_zh"] = ""
     if not len(reasons):
         return
-    r = reasons.assign(_sev=reasons["verdict"].map(SEVERITY))
-    r = r.drop_duplicates(["site", "rule_id"]).sort_values(
+    rule = _text(reasons["rule_id"])
+    fallback = _text(reasons["kind"]) + ":" + _text(reasons["status"])
+    label = rule.where(rule != "", fallback)
+    r = reasons.assign(_sev=reasons["verdict"].map(SEVERITY), _label=label)
+    r = r.drop_duplicates(["site", "_label"]).sort_values(
         ["site", "_sev"], ascending=[True, False], kind="stable"
     )
     out["n_reasons"] = r.groupby("site").size().reindex(range(n), fill_value=0).to_numpy()
     top = r.groupby("site").head(3)
     for lang in ("en", "zh"):
-        text = (
-            top["rule_id"].astype(str)
-            + " ("
-            + top["verdict"].astype(str)
-            + "): "
-            + top[f"message_{lang}"].fillna("").astype(str)
-        )
+        text = top["_label"] + " (" + _text(top["verdict"]) + "): " + _text(top[f"message_{lang}"])
         joined = text.groupby(top["site"]).agg(" | ".join)
         out[f"reasons_{lang}"] = joined.reindex(range(n), fill_value="").to_numpy()
+
+
+#: How :func:`load_sites` labels sources that are not files.
+_INLINE_SOURCES = frozenset(
+    {"points", "wkt", "geometries", "GeoDataFrame", "GeoSeries", "DataFrame", "sites"}
+)
+
+
+def _input_file(sites: object) -> Path | None:
+    """The local file the sites come from (for its hash), if any."""
+    if isinstance(sites, Sites):
+        if sites.source in _INLINE_SOURCES:
+            return None
+        sites = sites.source
+    if isinstance(sites, str | Path) and Path(sites).is_file():
+        return Path(sites)
+    return None
 
 
 def _hits_with_pieces(hits: pd.DataFrame, pieces: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
