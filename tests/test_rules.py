@@ -25,7 +25,6 @@ from shapely.geometry import LineString, Polygon, box
 from conftest import REPO, write_catalog
 from zoning.errors import RulesError
 from zoning.layerset import load_catalog
-from zoning.overlay import LayerInput, overlay
 from zoning.rules import (
     DEFAULT_RULES,
     REASON_COLUMNS,
@@ -38,7 +37,6 @@ from zoning.rules import (
     site_verdicts,
 )
 from zoning.screening import screen
-from zoning.sites import load_sites
 
 GEOD = pyproj.Geod(ellps="WGS84")
 SHIPPED = DEFAULT_RULES
@@ -1417,30 +1415,10 @@ def test_layer_that_failed_to_load_gives_unknown(world, tmp_path):
     assert any("layer reserves failed to load" in n for n in res.notes)
 
 
-def engine(layers, frame: pd.DataFrame) -> pd.DataFrame:
-    """The pipeline under screen(): load_sites -> overlay (real files) -> evaluate."""
-    rules = load_rules()
-    gdf = load_sites(frame).gdf
-    entries = layers.catalog.layers
-    inputs = [
-        LayerInput(e.id, e.kind, layers[e.id].index, layers[e.id].attributes) for e in entries
-    ]
-    missing = [k for k in rules.kinds if k not in {e.kind for e in entries}]
-    radius = rules.search_radius_m
-    ov = overlay(
-        gdf.geometry.to_numpy(),
-        gdf["site_id"].to_numpy(dtype=object),
-        inputs,
-        search_radius_m=radius,
-        missing_kinds=missing,
-    )
-    return evaluate(rules, gdf, ov.hits, ov.layer_summary, search_radius_m=radius)
-
-
 def test_site_outside_coverage_is_unknown(world):
-    reasons = engine(world, site_frame([("out", "nowhere", {}), ("in", "unit_key", {})]))
-    v = site_verdicts(reasons, 2)
-    assert list(v) == ["unknown", "permitted"]
+    res = screen(site_frame([("out", "nowhere", {}), ("in", "unit_key", {})]), world)
+    reasons = res.reasons
+    assert list(res.sites["verdict"]) == ["unknown", "permitted"]
     r = reasons[reasons["site_id"] == "out"]
     assert set(r["status"]) == {"outside_coverage"} and set(r["verdict"]) == {"unknown"}
     assert {"control_unit", "red_line", "water_source_zone"} <= set(r["kind"])
@@ -1448,8 +1426,7 @@ def test_site_outside_coverage_is_unknown(world):
 
 
 def test_units_whose_lists_are_missing(world):
-    reasons = engine(
-        world,
+    reasons = screen(
         site_frame(
             [
                 ("named", "odd_named", C26),
@@ -1457,7 +1434,8 @@ def test_units_whose_lists_are_missing(world):
                 ("none", "odd_none", {}),
             ]
         ),
-    )
+        world,
+    ).reasons
     r = reasons
     named = r[r["site_id"] == "named"]
     # the category list applies: a chemical plant outside a park unit is prohibited ...
@@ -1482,18 +1460,6 @@ def test_no_unit_covering_the_site_is_unknown():
     r = reasons[reasons["kind"] == "control_unit"]
     assert list(r["status"]) == ["no_access_list"] and list(r["verdict"]) == ["unknown"]
     assert "no control unit covers the site" in r["message_en"].item()
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="zoning/screening.py _attach_top_reasons: with pandas 3, astype(str) keeps a "
-    "missing rule_id (outside_coverage / no_access_list reasons have none) as NaN and "
-    "' | '.join fails: screen() crashes for any site outside the layers' coverage",
-)
-def test_screen_of_a_site_outside_coverage(world):
-    res = screen(site_frame([("out", "nowhere", {})]), world)
-    assert res.sites["verdict"].item() == "unknown"
 
 
 def test_outside_relation_with_a_polygon_partly_outside(world):
@@ -1611,3 +1577,13 @@ def test_readme_example_rule_set_loads_and_inherits(tmp_path):
     rs = load_rules(write_rules(tmp_path, example[0]))
     assert rs.parent_of("city/industrial_park") == "city"
     assert [r.id for r in rs.rules_for_list("city/industrial_park")] == ["chem.in_park"]
+
+
+def test_missing_control_unit_layer_gives_unknown_for_the_access_lists(tmp_path):
+    layers = [e for e in world_layers(tmp_path) if e["kind"] != "control_unit"]
+    cat = load_catalog(write_catalog(tmp_path / "catalog.yml", layers))
+    reasons = screen(site_frame([("s", "udb_in", {})]), cat).reasons
+    r = reasons[reasons["kind"] == "control_unit"]
+    assert list(r["status"]) == ["layer_missing"] and list(r["verdict"]) == ["unknown"]
+    assert "the access lists cannot be checked" in r["message_en"].item()
+    assert list(site_verdicts(reasons, 1)) == ["unknown"]
