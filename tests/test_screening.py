@@ -561,6 +561,16 @@ def test_json_has_everything_and_provenance(written, world):
     assert len(data["hits"]) == 9 and len(data["reasons"]) == 5
 
 
+def test_json_file_is_to_dict_in_chunks(result, tmp_path):
+    """The streamed file holds exactly to_dict(), whatever the chunk size (2 rows here)."""
+    result._write_json(tmp_path / "a.json", chunk=2)
+    assert json.loads((tmp_path / "a.json").read_text("utf-8")) == result.to_dict()
+    empty = zoning.screen(points=["121.115,31.085"], layers=result.layers, rules=result.rule_set)
+    empty._write_json(tmp_path / "b.json", chunk=2)
+    data = json.loads((tmp_path / "b.json").read_text("utf-8"))
+    assert data["reasons"] == [] and data == empty.to_dict()
+
+
 def test_json_records_gcj02_conversion(world):
     true = (121.0385, 31.03)
     gcj = zoning.wgs84_to_gcj02(*true)

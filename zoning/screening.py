@@ -228,15 +228,7 @@ class ScreeningResult:
             self._write_gpkg(tmp / "screening.gpkg")
             names["gpkg"] = ["screening.gpkg"]
         if "json" in formats:
-            with open(tmp / "screening.json", "w", encoding="utf-8") as fh:
-                json.dump(
-                    self.to_dict(),
-                    fh,
-                    ensure_ascii=False,
-                    indent=1,
-                    default=_json,
-                    allow_nan=False,
-                )
+            self._write_json(tmp / "screening.json")
             names["json"] = ["screening.json"]
         if "html" in formats:
             from .report import write_report
@@ -256,6 +248,39 @@ class ScreeningResult:
             pieces.to_crs(WGS84).to_file(path, layer="pieces", driver="GPKG")
             self.rings.to_crs(WGS84).to_file(path, layer="rings", driver="GPKG")
 
+    def _tables(self) -> dict[str, pd.DataFrame]:
+        """The tables of :meth:`to_dict` and of ``screening.json``, in order."""
+        sites = _sites_table(self)
+        geoms = self.sites.geometry.to_crs(WGS84).to_numpy()
+        sites["wkt"] = shapely.to_wkt(geoms, rounding_precision=7, trim=True)
+        tables = {
+            "sites": sites,
+            "hits": _hits_table(self),
+            "layer_summary": pd.DataFrame(self.layer_summary),
+            "reasons": pd.DataFrame(self.reasons),
+        }
+        if self.ranking is not None:
+            tables["ranking"] = _ranking_table(self)
+        return tables
+
+    def _write_json(self, path: Path, chunk: int = 50_000) -> None:
+        """``screening.json``: :meth:`to_dict` streamed table by table (pandas writes the rows,
+        so a million-row table never becomes Python objects)."""
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write('{"provenance": ')
+            json.dump(
+                self.provenance, fh, ensure_ascii=False, indent=1, default=_json, allow_nan=False
+            )
+            fh.write(',\n"notes": ')
+            json.dump(self.notes, fh, ensure_ascii=False, indent=1, default=_json)
+            for key, table in self._tables().items():
+                fh.write(f',\n"{key}": [')
+                for start in range(0, len(table), chunk):
+                    text = _records_json(table.iloc[start : start + chunk])
+                    fh.write(("," if start else "") + "\n" + text[1:-1])
+                fh.write("\n]")
+            fh.write("\n}\n")
+
     def to_dict(self) -> dict:
         """Every table and the provenance, as plain JSON-ready data.
 
@@ -263,19 +288,9 @@ class ScreeningResult:
         the geometry in WGS84), ``hits`` (the columns of ``hits.csv``), ``layer_summary``,
         ``reasons`` and, for a comparison, ``ranking``.  Missing values are ``null``.
         """
-        sites = _sites_table(self)
-        geoms = self.sites.geometry.to_crs(WGS84).to_numpy()
-        sites["wkt"] = shapely.to_wkt(geoms, rounding_precision=7, trim=True)
-        out = {
-            "provenance": self.provenance,
-            "notes": self.notes,
-            "sites": _records(sites),
-            "hits": _records(_hits_table(self)),
-            "layer_summary": _records(self.layer_summary),
-            "reasons": _records(self.reasons),
-        }
-        if self.ranking is not None:
-            out["ranking"] = _records(_ranking_table(self))
+        out: dict[str, Any] = {"provenance": self.provenance, "notes": self.notes}
+        for key, table in self._tables().items():
+            out[key] = _records(table)
         return out
 
 
@@ -822,8 +837,13 @@ def _ranking_table(result: ScreeningResult) -> pd.DataFrame:
     return table
 
 
+def _records_json(df: pd.DataFrame) -> str:
+    """Rows as a JSON array; NaN and infinities are ``null``, floats keep 6 decimals."""
+    return df.to_json(orient="records", force_ascii=False, double_precision=6, default_handler=str)
+
+
 def _records(df: pd.DataFrame) -> list[dict]:
-    return json.loads(df.to_json(orient="records", force_ascii=False, double_precision=6))
+    return json.loads(_records_json(df))
 
 
 def _json(value: Any) -> Any:
