@@ -139,3 +139,18 @@ def test_swapped_layer_keeps_official_total(square_gpkg):
     ls = load_catalog(layers=[f"red_line={square_gpkg}"])
     red = ls.catalog.by_id("red_line")
     assert red.official_total_km2 == 2527.30 and red.official_subtotals_km2 is None
+
+
+def test_key_written_twice_is_an_error(tmp_path):
+    """PyYAML keeps the last of two equal keys; a catalog must not silently read another file."""
+    path = tmp_path / "catalog.yml"
+    path.write_text(
+        "layers:\n"
+        "  - id: red\n"
+        "    kind: red_line\n"
+        "    source: a.gpkg\n"
+        "    source: b.gpkg\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogError, match=r"line 5.*'source' is written twice"):
+        read_catalog(path)

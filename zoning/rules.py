@@ -45,7 +45,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -57,6 +56,7 @@ from pydantic import (
     model_validator,
 )
 
+from ._yaml import load_yaml
 from .catalog import KINDS, UNIT_CATEGORY_ALIASES, _data_dir
 from .errors import RulesError
 
@@ -611,57 +611,9 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
     return rs
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """``SafeLoader`` that refuses a key written twice in one mapping.
-
-    PyYAML silently keeps the last of two equal keys, so a rule with ``verdict: prohibited``
-    and, further down, ``verdict: permitted`` would load as permitted.
-    """
-
-
-def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
-    loader.flatten_mapping(node)
-    first: dict[object, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            seen = first.get(key)
-        except TypeError:  # an unhashable key: let the base constructor report it
-            continue
-        if seen is not None:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"key {key!r} is written twice in one mapping (first on line {seen + 1}); "
-                "YAML would silently keep the last",
-                key_node.start_mark,
-            )
-        first[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
-
-
 def _read_yaml(path: Path) -> object:
     """Read a rule-set file; a missing, unreadable or invalid file is one RulesError line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RulesError(f"rule set not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError(
-            f"cannot read rule set {path}: {getattr(exc, 'strerror', None) or exc}"
-        ) from None
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None)
-        raise RulesError(
-            f"{path}: not valid YAML{at}" + (f": {problem}" if problem else "")
-        ) from None
+    return load_yaml(path, RulesError, "rule set")
 
 
 def _describe(exc: ValidationError, raw: dict, name: str) -> str:
