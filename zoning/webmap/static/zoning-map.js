@@ -230,6 +230,7 @@
           if (box) {
             var n = el("div", "zoning-notice zoning-warn", box);
             n.textContent = cfg.ui.tiles_unreachable;
+            map.invalidateSize();
           }
         }
       });
@@ -294,6 +295,16 @@
     control.addTo(map);
     state.control = control;
 
+    var tools = cfg.tools || [];
+    if (tools.indexOf("fullscreen") >= 0 && L.control.fullscreen) {
+      map.addControl(L.control.fullscreen({
+        position: "topleft", title: cfg.ui.fullscreen, titleCancel: cfg.ui.fullscreen_exit
+      }));
+    }
+    if (tools.indexOf("measure") >= 0) addMeasure(map, cfg);
+    if (tools.indexOf("draw") >= 0) addDraw(map, cfg, state);
+    if (tools.indexOf("scale") >= 0) L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+    if (tools.indexOf("coordinates") >= 0) addCoordinates(map, cfg);
     if (cfg.legend_html) {
       var Legend = L.Control.extend({
         options: { position: "bottomright" },
@@ -308,16 +319,6 @@
       map.addControl(new Legend());
     }
 
-    var tools = cfg.tools || [];
-    if (tools.indexOf("fullscreen") >= 0 && L.control.fullscreen) {
-      map.addControl(L.control.fullscreen({
-        position: "topleft", title: cfg.ui.fullscreen, titleCancel: cfg.ui.fullscreen_exit
-      }));
-    }
-    if (tools.indexOf("measure") >= 0) addMeasure(map, cfg);
-    if (tools.indexOf("draw") >= 0) addDraw(map, cfg, state);
-    if (tools.indexOf("scale") >= 0) L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
-    if (tools.indexOf("coordinates") >= 0) addCoordinates(map, cfg);
 
     if (cfg.bounds) map.fitBounds(cfg.bounds, { padding: [10, 10] });
 

@@ -1,0 +1,418 @@
+"""Map pages in a real headless Chromium: they load clean, draw what they should, work offline,
+run no injected payload while showing hostile text literally, and export drawn sites that
+``zoning screen`` reads unchanged.
+
+Screenshots for review go to ``tests/browser.screenshot_dir()`` (``maps/test-screenshots``).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import yaml
+from shapely.geometry import LineString, Point, Polygon
+from test_webmap import HOSTILE, hostile_catalog
+
+import zoning
+from browser import screenshot_dir
+from conftest import REPO
+from zoning.sites import load_sites
+from zoning.webmap import overview_map, screening_map
+from zoning.webmap.escape import html_attr, html_text, js_string, js_template, script_json
+
+READY = "window.zoningMap && window.zoningMap.ready === true"
+TILE_HOSTS = ("tile.openstreetmap.org", "basemaps.cartocdn.com", "autonavi.com", "tianditu.gov.cn")
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def open_map(browser, path: Path, *, offline: bool = True, shot: str | None = None):
+    visit = browser.open(path, offline=offline)
+    visit.page.wait_for_function(READY, timeout=30_000)
+    if shot:
+        visit.page.screenshot(path=str(screenshot_dir() / shot))
+    return visit
+
+
+def layer_control(page) -> tuple[int, int]:
+    base = page.locator(".leaflet-control-layers-base label").count()
+    over = page.locator(".leaflet-control-layers-overlays label").count()
+    return base, over
+
+
+def drawn_features(page) -> dict:
+    """Per overlay: features on the map, counted through Leaflet's own API."""
+    return page.evaluate(
+        """() => {
+        const out = {};
+        for (const [id, layer] of Object.entries(zoningMap.layers)) {
+            if (!zoningMap.map.hasLayer(layer)) { out[id] = 0; continue; }
+            let n = 0;
+            layer.eachLayer(l => { if (l._map && (l instanceof L.Path)) n++;
+                                   if (l.getLayers) l.eachLayer(s => { if (s._map) n++; }); });
+            out[id] = n;
+        }
+        let paths = 0;
+        zoningMap.map.eachLayer(l => { if (l instanceof L.Path) paths++; });
+        out.__paths = paths;
+        return out;
+    }"""
+    )
+
+
+def only_tile_failures(visit) -> None:
+    """Online pages with the network cut: the only failures are tile requests."""
+    assert visit.page_errors == [] and visit.dialogs == []
+    assert all(any(h in r for h in TILE_HOSTS) for r in visit.failed_requests), (
+        visit.failed_requests
+    )
+    assert all(any(h in r for h in TILE_HOSTS) for r in visit.external_requests)
+    assert all("ERR_INTERNET_DISCONNECTED" in e for e in visit.console_errors), visit.console_errors
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def demo_layers():
+    return zoning.load_catalog()
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory, demo_layers):
+    tmp = tmp_path_factory.mktemp("maps")
+    out = {}
+    out["overview_offline"] = overview_map(demo_layers, lang="zh", offline=True).save(
+        tmp / "overview_offline.html"
+    )
+    out["overview_online"] = overview_map(demo_layers, lang="en", offline=False).save(
+        tmp / "overview_online.html"
+    )
+    out["overview_all"] = overview_map(demo_layers, lang="zh", offline=True, show="all").save(
+        tmp / "overview_all.html"
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def screening_dir(tmp_path_factory, demo_layers):
+    tmp = tmp_path_factory.mktemp("screen")
+    sites = gpd.GeoDataFrame(
+        {
+            "id": ["P<1>", "L2", "X3"],
+            "name": [HOSTILE[0] + " 工厂", "管线 " + HOSTILE[2], HOSTILE[5]],
+        },
+        geometry=[
+            Polygon([(121.30, 31.50), (121.32, 31.50), (121.32, 31.52), (121.30, 31.52)]),
+            LineString([(121.20, 31.05), (121.30, 31.10)]),
+            Point(121.47, 31.23),
+        ],
+        crs=4326,
+    )
+    sites.to_file(tmp / "sites.geojson")
+    rules = yaml.safe_load((REPO / "layers/rules/shanghai_demo.yml").read_text(encoding="utf-8"))
+    for rule in rules["rules"]:
+        if isinstance(rule.get("message"), dict):
+            rule["message"]["zh"] = HOSTILE[1] + rule["message"]["zh"]
+            rule["message"]["en"] = HOSTILE[4] + rule["message"]["en"]
+    (tmp / "rules.yml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    result = zoning.screening.screen(
+        tmp / "sites.geojson", demo_layers, rules=tmp / "rules.yml", attributes={"nature": "new"}
+    )
+    result.to_file(tmp / "out")
+    return result, tmp / "out"
+
+
+# ------------------------------------------------------------------------------ overview
+
+
+def test_overview_offline_loads_clean_and_draws_everything(browser, pages, demo_layers):
+    visit = open_map(browser, pages["overview_offline"], shot="overview_offline_zh.png")
+    visit.assert_clean()
+    base, over = layer_control(visit.page)
+    assert over == len(demo_layers.ids)
+    assert base == 3  # OpenStreetMap, CARTO, vector basemap
+    drawn = drawn_features(visit.page)
+    for lay in demo_layers:
+        expected = 0 if lay.kind == "control_unit" else len(lay.gdf)
+        assert drawn[lay.id] == expected, lay.id
+    # The vector basemap is on (no tiles offline) and the demonstration notice is visible.
+    assert visit.page.evaluate("zoningMap.map.hasLayer(zoningMap.layers.vector_basemap)")
+    notice = visit.page.locator(".zoning-demo")
+    assert notice.is_visible() and "DEMONSTRATION DATA" in notice.inner_text()
+
+
+def test_overview_every_layer_drawn_and_fast(browser, pages, demo_layers):
+    """Every demonstration layer on: all features drawn, ready within 3 s on this machine."""
+    times = []
+    for i in range(3):
+        t0 = time.perf_counter()
+        visit = open_map(
+            browser, pages["overview_all"], shot="overview_all_layers.png" if i == 0 else None
+        )
+        times.append(time.perf_counter() - t0)
+        visit.assert_clean()
+    drawn = drawn_features(visit.page)
+    total = sum(len(lay.gdf) for lay in demo_layers)
+    assert sum(v for k, v in drawn.items() if k in demo_layers.ids) == total
+    assert statistics.median(times) <= 3.0, times
+    assert pages["overview_all"].stat().st_size <= 5_000_000
+
+
+def test_overview_online_with_network_cut_falls_back_to_vector(browser, pages, demo_layers):
+    visit = open_map(browser, pages["overview_online"], offline=True)
+    visit.page.wait_for_function(
+        "zoningMap.map.hasLayer(zoningMap.layers.vector_basemap)", timeout=20_000
+    )
+    visit.page.screenshot(path=str(screenshot_dir() / "overview_online_no_network_en.png"))
+    only_tile_failures(visit)
+    assert visit.failed_requests, "the online page should have asked for tiles"
+    assert "unreachable" in visit.page.locator(".zoning-warn").inner_text()
+    assert layer_control(visit.page)[1] == len(demo_layers.ids)
+
+
+def test_tooltip_shows_whitelisted_fields(browser, pages):
+    visit = open_map(browser, pages["overview_offline"])
+    text = visit.page.evaluate(
+        """() => { const l = zoningMap.layers.nature_reserves.getLayers()[0];
+                   l.openTooltip(l.getCenter());
+                   return l.getTooltip().getElement().textContent; }"""
+    )
+    assert "自然保护区" in text and "名称" in text and "级别" in text
+
+
+# ------------------------------------------------------------------------------ screening map
+
+
+def test_screening_map_offline(browser, screening_dir):
+    result, out = screening_dir
+    path = screening_map(out, lang="zh", offline=True).save(out / "map.html")
+    visit = open_map(browser, path, shot="screening_offline_zh.png")
+    visit.assert_clean()
+    drawn = drawn_features(visit.page)
+    assert drawn["sites"] == len(result.sites)
+    assert drawn["rings"] == len(result.rings)
+    assert drawn["pieces"] == len(result.pieces)
+    _base, over = layer_control(visit.page)
+    groups = visit.page.locator(".zoning-lc-group").all_inner_texts()
+    assert groups[0] == "筛选结果" and len(groups) >= 4
+    assert over == 3 + len(result.layers.ids)
+    # A popup per site: verdict, reasons with citations, and a working link to its report page.
+    for i in range(len(result.sites)):
+        info = visit.page.evaluate(
+            """(i) => { const l = zoningMap.layers.sites.getLayers()[i]; l.openPopup();
+                const c = l.getPopup().getElement().querySelector('.leaflet-popup-content');
+                const a = c.querySelector('a');
+                return {text: c.textContent, href: a ? a.href : null}; }""",
+            i,
+        )
+        verdict = result.sites["verdict"].iloc[i]
+        assert verdict in info["text"]
+        assert info["href"] and info["href"].startswith("file://")
+        assert Path(info["href"][len("file://") :]).is_file()
+    legend = visit.page.locator(".zoning-legend").inner_text()
+    for word in ("禁止", "prohibited", "允许", "permitted", "未知", "unknown"):
+        assert word in legend
+
+
+def test_screening_map_online_gaode(browser, screening_dir):
+    _, out = screening_dir
+    path = screening_map(out, lang="en", basemap="gaode").save(out / "map_gaode.html")
+    visit = open_map(browser, path, offline=True)
+    visit.page.wait_for_function(
+        "zoningMap.map.hasLayer(zoningMap.layers.vector_basemap)", timeout=20_000
+    )
+    visit.page.screenshot(path=str(screenshot_dir() / "screening_gaode_en.png"))
+    only_tile_failures(visit)
+    assert "GCJ-02" in visit.page.locator(".zoning-notices").inner_text()
+
+
+# ------------------------------------------------------------------------------ hostile input
+
+
+def test_hostile_overview_runs_nothing_and_shows_text(browser, tmp_path):
+    cat = hostile_catalog(tmp_path)
+    path = overview_map(cat, lang="zh", offline=True).save(tmp_path / "hostile.html")
+    n_scripts = path.read_text(encoding="utf-8").count("<script")
+    visit = open_map(browser, path, shot="hostile_overview.png")
+    visit.assert_clean()  # includes: no alert/confirm/prompt dialog
+    page = visit.page
+    assert page.evaluate("document.querySelectorAll('script').length") == n_scripts
+    assert page.evaluate("document.querySelectorAll('[onerror],[onload]').length") == 0
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
+    # Tooltips display every hostile name literally.
+    texts = page.evaluate(
+        """() => zoningMap.layers.red.getLayers().map(l => {
+            l.openTooltip(l.getCenter());
+            const t = l.getTooltip().getElement().textContent; l.closeTooltip();
+            return t; })"""
+    )
+    for value in HOSTILE:
+        assert any(value in t for t in texts), value
+    assert all("红线" + HOSTILE[5] in t for t in texts)
+    # Layer-control labels, the title and the legend show the hostile titles as text.
+    labels = " ".join(page.locator(".leaflet-control-layers-overlays label").all_inner_texts())
+    assert "红线" + HOSTILE[5] in labels and "区" + HOSTILE[4] in labels
+    assert "catalog " + HOSTILE[3] in page.locator(".zoning-title").inner_text()
+    assert HOSTILE[0] in page.locator(".zoning-legend").inner_text()
+    assert page.evaluate("document.querySelectorAll('[onerror],[onload],img').length") == 0
+    assert visit.dialogs == []
+
+
+def test_hostile_screening_popups(browser, screening_dir):
+    result, out = screening_dir
+    path = screening_map(out, lang="zh", offline=True).save(out / "hostile_map.html")
+    visit = open_map(browser, path)
+    visit.assert_clean()
+    texts = visit.page.evaluate(
+        """() => zoningMap.layers.sites.getLayers().map(l => { l.openPopup();
+            return l.getPopup().getElement().textContent; })"""
+    )
+    for name in result.sites["name"]:
+        assert any(name in t for t in texts), name
+    for sid in result.sites["site_id"]:
+        assert any(sid in t for t in texts)
+    if len(result.reasons):
+        assert any(HOSTILE[1] in t for t in texts)  # rule messages, shown as text
+    tips = visit.page.evaluate(
+        """() => zoningMap.layers.sites.getLayers().map(l => { l.openTooltip();
+            return l.getTooltip().getElement().textContent; })"""
+    )
+    assert any(HOSTILE[0] in t for t in tips)
+    assert visit.page.evaluate("document.querySelectorAll('[onerror],[onload],img').length") == 0
+    assert visit.dialogs == []
+
+
+def test_each_escaping_context_in_a_real_page(browser, tmp_path):
+    """HTML text, attribute, JS string, template literal and JSON-in-script, read back."""
+    rows, scripts = [], []
+    for i, v in enumerate(HOSTILE):
+        rows.append(f'<div id="t{i}" title="{html_attr(v)}">{html_text(v)}</div>')
+        scripts.append(f"window.s{i} = {js_string(v)}; window.l{i} = `{js_template(v)}`;")
+    page_html = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+        + "".join(rows)
+        + "<script>"
+        + "\n".join(scripts)
+        + "</script>"
+        + f'<script type="application/json" id="j">{script_json(HOSTILE)}</script>'
+        + "<script>window.j = JSON.parse(document.getElementById('j').textContent);</script>"
+        + "</body></html>"
+    )
+    path = tmp_path / "contexts.html"
+    path.write_text(page_html, encoding="utf-8")
+    visit = browser.open(path, offline=True)
+    visit.assert_clean()
+    page = visit.page
+    for i, v in enumerate(HOSTILE):
+        assert page.evaluate(f"document.getElementById('t{i}').textContent") == v
+        assert page.evaluate(f"document.getElementById('t{i}').title") == v
+        assert page.evaluate(f"window.s{i}") == v
+        assert page.evaluate(f"window.l{i}") == v
+    assert page.evaluate("window.j") == HOSTILE
+    assert page.evaluate("document.querySelectorAll('script').length") == 3
+
+
+# ------------------------------------------------------------------------------ draw tool
+
+
+def _draw(page) -> list[list[float]]:
+    """Draw a triangle, a point and a rectangle with the mouse; returns the clicked lon/lat."""
+    page.click(".leaflet-draw-draw-polygon")
+    pts = [(520, 380), (640, 380), (640, 500)]
+    for x, y in [*pts, pts[0]]:
+        # Leaflet.draw reads each vertex from a mouse move, a press and a release.
+        page.mouse.move(x, y, steps=4)
+        page.wait_for_timeout(120)
+        page.mouse.click(x, y)
+        page.wait_for_timeout(120)
+    page.click(".leaflet-draw-draw-circlemarker")
+    page.mouse.move(760, 300, steps=4)
+    page.mouse.click(760, 300)
+    page.wait_for_timeout(120)
+    page.click(".leaflet-draw-draw-rectangle")
+    page.mouse.move(560, 560)
+    page.mouse.down()
+    page.mouse.move(640, 620, steps=6)
+    page.mouse.up()
+    return page.evaluate(
+        """(pts) => { const r = zoningMap.map.getContainer().getBoundingClientRect();
+            return pts.map(q => {
+                const ll = zoningMap.map.containerPointToLatLng([q[0] - r.left, q[1] - r.top]);
+                return [ll.lng, ll.lat]; }); }""",
+        [*pts, [760, 300]],
+    )
+
+
+PIXEL_DEG = (
+    "(() => { const a = zoningMap.map.containerPointToLatLng([0, 0]);"
+    " const b = zoningMap.map.containerPointToLatLng([1, 1]);"
+    " return Math.max(Math.abs(a.lat - b.lat), Math.abs(a.lng - b.lng)); })()"
+)
+DRAWN = """() => zoningMap.drawnItems.getLayers().map(l => {
+    const ll = l.getLatLng ? l.getLatLng() : l.getLatLngs()[0][0];
+    return [ll.lng, ll.lat]; })"""
+
+
+def test_draw_export_is_accepted_by_screen_unchanged(browser, pages, tmp_path):
+    visit = open_map(browser, pages["overview_offline"])
+    clicked = _draw(visit.page)
+    text = visit.page.evaluate("zoningMap.exportDrawn()")
+    visit.page.screenshot(path=str(screenshot_dir() / "draw_tool.png"))
+    visit.assert_clean()
+    path = tmp_path / "drawn.geojson"
+    path.write_text(text, encoding="utf-8")
+    sites = load_sites(path)
+    assert len(sites) == 3
+    assert list(sites.gdf["site_id"]) == ["D1", "D2", "D3"]
+    doc = json.loads(text)
+    assert [f["geometry"]["type"] for f in doc["features"]] == ["Polygon", "Point", "Polygon"]
+    # The shapes sit where the mouse clicked (within a pixel) ...
+    px = visit.page.evaluate(PIXEL_DEG)
+    tri = doc["features"][0]["geometry"]["coordinates"][0]
+    for (lon, lat), (elon, elat) in zip(tri[:3], clicked[:3], strict=True):
+        assert abs(lon - elon) <= 1.5 * px and abs(lat - elat) <= 1.5 * px
+    pt = doc["features"][1]["geometry"]["coordinates"]
+    assert abs(pt[0] - clicked[3][0]) <= 1.5 * px and abs(pt[1] - clicked[3][1]) <= 1.5 * px
+    # ... and the export is exactly the drawn layers (GeoJSON's 6 decimals).
+    drawn = visit.page.evaluate(DRAWN)
+    assert abs(pt[0] - drawn[1][0]) < 6e-7 and abs(pt[1] - drawn[1][1]) < 6e-7
+    # zoning screen reads the file as it is.
+    result = zoning.screening.screen(path)
+    assert len(result.sites) == 3
+    assert abs(result.sites.geometry.to_crs(4326).iloc[1].x - pt[0]) < 1e-9
+
+
+def test_draw_export_on_gaode_is_converted_back_to_wgs84(browser, tmp_path, demo_layers):
+    prcoords = pytest.importorskip("prcoords")
+    page_path = overview_map(demo_layers, basemap="gaode", offline=True).save(
+        tmp_path / "gaode.html"
+    )
+    visit = open_map(browser, page_path)
+    _draw(visit.page)
+    drawn = visit.page.evaluate(DRAWN)  # GCJ-02 positions on the page
+    doc = json.loads(visit.page.evaluate("zoningMap.exportDrawn()"))
+    pt = doc["features"][1]["geometry"]["coordinates"]
+    gcj_lon, gcj_lat = round(drawn[1][0], 6), round(drawn[1][1], 6)
+    ref = prcoords.gcj_wgs_bored(prcoords.Coords(gcj_lat, gcj_lon))
+    assert abs(pt[0] - ref.lon) < 1e-6 and abs(pt[1] - ref.lat) < 1e-6
+    assert abs(pt[0] - gcj_lon) > 0.003  # the GCJ-02 shift was really undone
+    # The cursor readout is WGS84 too.
+    visit.page.mouse.move(700, 400)
+    readout = visit.page.locator(".leaflet-control-mouseposition").inner_text()
+    lon, lat = (float(v) for v in readout.replace("WGS84", "").split(","))
+    ll = visit.page.evaluate(
+        "(() => { const r = zoningMap.map.getContainer().getBoundingClientRect();"
+        " const l = zoningMap.map.containerPointToLatLng([700 - r.left, 400 - r.top]);"
+        " return [l.lng, l.lat]; })()"
+    )
+    ref = prcoords.gcj_wgs_bored(prcoords.Coords(ll[1], ll[0]))
+    px = visit.page.evaluate(PIXEL_DEG)
+    assert abs(lon - ref.lon) <= 0.5 * px + 1e-5 and abs(lat - ref.lat) <= 0.5 * px + 1e-5
+    visit.assert_clean()
