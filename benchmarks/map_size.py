@@ -1,0 +1,109 @@
+"""Size and load time of the whole-city overview map with every demonstration layer.
+
+Run from the repository root (needs Chromium and playwright, as the browser tests do)::
+
+    .venv/bin/python benchmarks/map_size.py [--runs 7] [--out maps/benchmark]
+
+It builds the overview of the bundled demonstration catalog with every layer shown, online
+(OpenStreetMap tiles selected) and offline (vector basemap), inline assets and the assets-folder
+variant, prints each page's size, and loads each in headless Chromium (network cut off, as on
+an intranet) several times, timing from ``goto`` until the page's script reports that Leaflet
+has drawn every layer (``window.zoningMap.ready``, set after the next animation frames).
+Targets (issue 3): at most 5 MB of HTML and at most 3 s to load on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--out", default=str(REPO / "maps" / "benchmark"))
+    args = ap.parse_args()
+
+    import zoning
+    from zoning.webmap import overview_map
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    layers = zoning.load_catalog()
+    t0 = time.perf_counter()
+    n_features = sum(len(lay.gdf) for lay in layers)
+    n_vertices = sum(int(lay.gdf.geometry.count_coordinates().sum()) for lay in layers)
+    load_s = time.perf_counter() - t0
+    pages = {}
+    build = {}
+    for name, offline in (("online", False), ("offline", True)):
+        t0 = time.perf_counter()
+        page = overview_map(layers, lang="zh", offline=offline, show="all")
+        build[name] = time.perf_counter() - t0
+        pages[name] = page.save(out / f"overview_{name}.html")
+    (out / "folder").mkdir(exist_ok=True)
+    pages["offline, assets folder"] = overview_map(
+        layers, lang="zh", offline=True, show="all"
+    ).save(out / "folder" / "overview.html", assets="folder")
+
+    print(
+        f"demonstration catalog: {len(layers.ids)} layers, {n_features} features, "
+        f"{n_vertices} vertices in the source files (read in {load_s:.1f} s)"
+    )
+    print(f"machine: {os.cpu_count()} CPUs")
+    print()
+    print(f"{'page':28} {'HTML MB':>8} {'build s':>8}")
+    for name, path in pages.items():
+        size = path.stat().st_size / 1e6
+        b = build.get(name)
+        print(f"{name:28} {size:8.2f} {'' if b is None else f'{b:8.2f}'}")
+    folder = out / "folder" / "assets"
+    assets_mb = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+    print(f"{'  (assets folder)':28} {assets_mb:8.2f}")
+
+    from browser import Browser, chromium_path
+
+    exe = chromium_path()
+    if exe is None:
+        print("\nno Chromium found: load times not measured")
+        return 0
+    browser = Browser(exe)
+    try:
+        print()
+        print(
+            f"load in headless Chromium, network cut off, {args.runs} runs "
+            "(goto -> all layers drawn):"
+        )
+        print(f"{'page':28} {'median s':>9} {'max s':>7} {'min s':>7}")
+        for name, path in pages.items():
+            times = []
+            for _ in range(args.runs):
+                t0 = time.perf_counter()
+                visit = browser.open(path, offline=True)
+                visit.page.wait_for_function(
+                    "window.zoningMap && window.zoningMap.ready === true", timeout=60_000
+                )
+                times.append(time.perf_counter() - t0)
+                drawn = visit.page.evaluate(
+                    "(() => { let n = 0; zoningMap.map.eachLayer(l => {"
+                    " if (l instanceof L.Path) n++; }); return n; })()"
+                )
+                visit.page.close()
+            print(
+                f"{name:28} {statistics.median(times):9.2f} {max(times):7.2f} "
+                f"{min(times):7.2f}   ({drawn} paths drawn)"
+            )
+    finally:
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
