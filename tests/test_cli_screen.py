@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import prcoords
+import pyproj
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -63,7 +64,7 @@ def run(*args, cwd: Path | None = None):
 def screen(world, *args):
     """``zoning screen ARGS`` on the world's catalog and rules (unless ARGS give their own)."""
     given = {str(a) for a in args}
-    extra = [] if "--catalog" in given or "--layer" in given else ["--catalog", world.catalog]
+    extra = [] if "--catalog" in given else ["--catalog", world.catalog]
     extra += [] if "--rules" in given else ["--rules", world.rules]
     return run("screen", *args, *extra)
 
@@ -228,26 +229,32 @@ def test_leaflet_draw_geojson_screened_unchanged(world, tmp_path):
     assert pd.isna(sites["area_m2"].iloc[1]) and pd.isna(sites["area_m2"].iloc[2])
 
 
-def test_gcj02_points_are_converted(world, tmp_path):
-    """A point copied from Amap (GCJ-02) lies in the red line; read as WGS84 it would not."""
+@pytest.mark.parametrize(
+    ("crs", "convert"), [("gcj02", prcoords.wgs_gcj), ("bd09", prcoords.wgs_bd)]
+)
+def test_web_map_points_are_converted(world, tmp_path, crs, convert):
+    """A point copied from Amap (GCJ-02) or Baidu (BD-09) lies in the red line; read as WGS84
+    it would not."""
     true_lon, true_lat = 121.0385, 31.03  # 150 m inside the red line's east edge (121.04)
-    gcj = prcoords.wgs_gcj((true_lat, true_lon))  # an independent implementation
-    assert gcj.lon > RED.bounds[2]  # the raw GCJ-02 coordinates fall outside
-    point = f"{gcj.lon:.7f},{gcj.lat:.7f}"
+    web = convert((true_lat, true_lon))  # an independent implementation
+    assert web.lon > RED.bounds[2]  # the raw web-map coordinates fall outside
+    point = f"{web.lon:.7f},{web.lat:.7f}"
     out = tmp_path / "OUT"
-    res = screen(world, "--point", point, "--crs", "gcj02", "--out", out, "--format", "csv,json")
+    res = screen(world, "--point", point, "--crs", crs, "--out", out, "--format", "csv,json")
     assert res.exit_code == 0, res.output
     s = pd.read_csv(out / "sites.csv").iloc[0]
     assert s.verdict == "prohibited"
-    assert s.input_crs == "gcj02"
-    assert s.lon == pytest.approx(true_lon, abs=1e-6) and s.lat == pytest.approx(true_lat, abs=1e-6)
+    assert s.input_crs == crs
+    # BD-09's published inverse is approximate (the library iterates the forward formula)
+    tol = 1e-6 if crs == "gcj02" else 2e-5
+    assert s.lon == pytest.approx(true_lon, abs=tol) and s.lat == pytest.approx(true_lat, abs=tol)
     assert s.datum_shift_m == pytest.approx(
-        geod_dist(gcj.lon, gcj.lat, true_lon, true_lat), rel=1e-3
+        geod_dist(web.lon, web.lat, true_lon, true_lat), rel=5e-3
     )
     prov = json.loads((out / "screening.json").read_text("utf-8"))["provenance"]
-    assert prov["input"]["conversion"] == "gcj02 -> WGS84 (zoning.crs)"
-    assert prov["options"]["crs"] == "gcj02"
-    assert "converted from gcj02 to WGS84" in res.stdout  # the note
+    assert prov["input"]["conversion"] == f"{crs} -> WGS84 (zoning.crs)"
+    assert prov["options"]["crs"] == crs
+    assert f"converted from {crs} to WGS84" in res.stdout  # the note
     # the same coordinates taken as WGS84: outside the red line
     raw = screen(world, "--point", point)
     assert raw.exit_code == 0 and "prohibited    1" not in raw.stdout
@@ -266,6 +273,56 @@ def test_gbk_csv_with_lon_lat_columns(world, tmp_path):
     assert s.loc["甲", "industry"] == "C2614" and s.loc["乙", "nature"] == "expansion"
     assert bool(s.loc["甲", "two_high"]) is True  # division 26 derives 两高
     assert "read as GB18030" in res.stdout
+
+
+def test_csv_with_projected_xy_columns(world, tmp_path):
+    """x/y in CGCS2000 / 3-degree Gauss-Kruger CM 120E (EPSG:4549), converted by pyproj."""
+    to_gk = pyproj.Transformer.from_crs(4326, 4549, always_xy=True)
+    rows = {"in_red": (121.03, 31.03), "in_farm": (121.09, 31.03), "clear": (121.115, 31.085)}
+    lines = ["id,x,y"] + [
+        f"{k},{x:.3f},{y:.3f}" for k, (x, y) in ((k, to_gk.transform(*v)) for k, v in rows.items())
+    ]
+    path = tmp_path / "gk.csv"
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "OUT"
+    res = screen(world, path, "--crs", "EPSG:4549", "--out", out, "--format", "csv")
+    assert res.exit_code == 0, res.output
+    s = pd.read_csv(out / "sites.csv").set_index("site_id")
+    assert s["verdict"].to_dict() == {
+        "in_red": "prohibited",
+        "in_farm": "restricted",
+        "clear": "permitted",
+    }
+    assert s.loc["in_red", "lon"] == pytest.approx(121.03, abs=1e-6)
+    assert_input_error(screen(world, path), "gk.csv", "no CRS")
+
+
+def test_csv_with_a_wkt_column(world, tmp_path):
+    path = tmp_path / "wkt.csv"
+    pd.DataFrame({"id": list(SITES), "wkt": [g.wkt for g in SITES.values()]}).to_csv(
+        path, index=False
+    )
+    out = tmp_path / "OUT"
+    res = screen(world, path, "--crs", "EPSG:4326", "--out", out, "--format", "csv")
+    assert res.exit_code == 0, res.output
+    s = pd.read_csv(out / "sites.csv", dtype={"site_id": str}).set_index("site_id")
+    assert s["verdict"].to_dict() == EXPECTED
+
+
+def test_layer_option_replaces_the_catalog_layer(world, tmp_path):
+    """--layer red_line=FILE swaps the red line: the site is no longer in it."""
+    other = tmp_path / "other_red.gpkg"
+    gpd.GeoDataFrame({"fid_": ["X"]}, geometry=[SITES["OK"]], crs=4326).to_file(other)
+    out = tmp_path / "OUT"
+    res = screen(
+        world, "--wkt", SITES["P"].wkt, "--wkt", SITES["OK"].wkt, "--crs", "EPSG:4326",
+        "--layer", f"red_line={other}", "--out", out, "--format", "csv,json",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(out / "sites.csv")["verdict"].tolist() == ["permitted", "prohibited"]
+    layers = json.loads((out / "screening.json").read_text("utf-8"))["provenance"]["layers"]
+    red = [layer for layer in layers if layer["kind"] == "red_line"]
+    assert len(red) == 1 and red[0]["source"] == str(other)
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "geojson", "shp", "zip", "kml"])

@@ -702,6 +702,10 @@ def test_html_report_from_screen(written):
     page_p = [t for t in pages if 'id="site-title">P<' in t or ">P ·" in t or ">P</h1>" in t]
     assert len(page_p) == 1
     assert "第一条" in page_p[0] and "红线一号" in page_p[0]
+    # P straddles the red line's edge: a boundary-sensitive warning naming the 50 m tolerance
+    assert 'id="boundary"' in page_p[0] and "50 m" in page_p[0]
+    assert 'id="next-steps"' in page_p[0] and "Re-site the project" in page_p[0]
+    assert 'id="limits"' in page_p[0] and "2024" in page_p[0]  # data vintage
 
 
 def test_public_api():
