@@ -43,10 +43,14 @@ def demo(out_dir: str) -> None:
     Exit codes: 0 all layer checks pass and every example gets its documented verdict and
     rank; 1 otherwise (the departures are listed); 2 input error (nothing written).
     """
-    from ..examples import run_examples
+    from ..examples import load_amap_example, load_examples, load_route_examples, run_examples
 
     started = time.perf_counter()
     check_out_dir(out_dir)  # fail on an unwritable folder before any work, creating nothing
+    # The example files and their expectations are read first: a broken one fails in a second.
+    load_examples()
+    load_amap_example()
+    load_route_examples()
     out = Path(out_dir)
     ls = load_layers(None, ())
     result = check_layers(ls)
