@@ -34,6 +34,7 @@ __all__ = [
     "LoadReport",
     "atomic_path",
     "detect_dbf_encoding",
+    "drop_empty_parts",
     "file_sha256",
     "read_layer",
     "resolve_source",
@@ -515,6 +516,15 @@ def read_layer(
             f"feature(s) are not: {', '.join(bad)}"
         )
 
+    # Empty members of Multi* geometries are dropped first (GEOS crashes on them), and named.
+    geoms, emptied = drop_empty_parts(geoms)
+    if emptied.any():
+        report.notes.append(
+            f"empty parts removed from {int(emptied.sum())} multi-part feature(s): "
+            + ", ".join(str(i) for i in ids[emptied][:_MAX_LISTED])
+        )
+        missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+
     # Invalid polygons: repaired and named.
     if family == "polygon":
         invalid = ~missing & ~shapely.is_valid(geoms)
@@ -594,6 +604,34 @@ def read_layer(
     out.index = range(len(out))
     log.info("read layer %s: %d features from %s", entry.id, len(out), source)
     return out, report
+
+
+def drop_empty_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rebuild Multi* geometries without their empty members.
+
+    GeoJSON allows ``"MultiPolygon", "coordinates": [[], [...]]``; GEOS 3.14 crashes the whole
+    process (a segmentation fault, no exception) when such a geometry is densified or noded.
+    Returns the cleaned array (a copy only when something changed) and a boolean mask of the
+    geometries that lost an empty member.  A geometry whose members are all empty becomes empty.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    changed = np.zeros(len(geoms), dtype=bool)
+    multi = np.flatnonzero(np.isin(shapely.get_type_id(geoms), (4, 5, 6)))
+    if not len(multi):
+        return geoms, changed
+    parts, owner = shapely.get_parts(geoms[multi], return_index=True)
+    empty = shapely.is_empty(parts)
+    if not empty.any():
+        return geoms, changed
+    hit = np.unique(owner[empty])
+    geoms = geoms.copy()
+    build = {4: shapely.multipoints, 5: shapely.multilinestrings, 6: shapely.multipolygons}
+    for k in hit:
+        i = multi[k]
+        kept = parts[(owner == k) & ~empty]
+        geoms[i] = build[int(shapely.get_type_id(geoms[i]))](kept)
+        changed[i] = True
+    return geoms, changed
 
 
 def _polygonal(geom):

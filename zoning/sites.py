@@ -88,6 +88,7 @@ from .io import (
     _polygonal,
     _shapefile_encoding,
     _zip_source,
+    drop_empty_parts,
     split_zip,
 )
 
@@ -997,6 +998,12 @@ def _geometry_sites(
     assert raw.geoms is not None
     where = raw.where
     geoms = np.asarray(raw.geoms, dtype=object)
+    # Empty members of Multi* geometries are dropped first (GEOS crashes on them), and named.
+    geoms, emptied = drop_empty_parts(geoms)
+    if emptied.any():
+        notes.append(
+            f"empty parts removed from multi-part geometries: {where.rows(np.flatnonzero(emptied))}"
+        )
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         pos = np.flatnonzero(missing)
