@@ -123,7 +123,10 @@ def screening_dir(tmp_path_factory, demo_layers):
             rule["message"]["en"] = HOSTILE[4] + rule["message"]["en"]
     (tmp / "rules.yml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
     result = zoning.screening.screen(
-        tmp / "sites.geojson", demo_layers, rules=tmp / "rules.yml", attributes={"nature": "new"}
+        tmp / "sites.geojson",
+        demo_layers,
+        rules=tmp / "rules.yml",
+        attributes={"industry": "2614", "nature": "new"},
     )
     result.to_file(tmp / "out")
     return result, tmp / "out"

@@ -428,7 +428,7 @@ def screened(tmp_path_factory, demo_layers):
     rules_path = tmp / "rules.yml"
     rules_path.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
     result = zoning.screening.screen(
-        path, demo_layers, rules=rules_path, attributes={"nature": "new"}
+        path, demo_layers, rules=rules_path, attributes={"industry": "2614", "nature": "new"}
     )
     out = tmp / "out"
     result.to_file(out)
