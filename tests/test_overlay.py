@@ -196,9 +196,11 @@ def test_polygon_overlaps_against_geodesic_areas(hand):
     assert b["overlap_m2"] == pytest.approx(site_area, rel=REL)
     assert b["share_of_site"] == pytest.approx(1.0, rel=REL)
     assert b["share_of_feature"] == pytest.approx(site_area / g_area(B), rel=REL)
-    # C touches the site at one corner: closed sets intersect, with nothing shared.
+    # C touches the site at one corner: closed sets intersect, with nothing shared: the site
+    # does not occupy C ("touches", distance 0), and the result is boundary-sensitive.
     c = row(res.hits, 0, "red", "C")
-    assert c["relation"] == "intersects" and c["overlap_m2"] == 0 and c["share_of_site"] == 0
+    assert c["relation"] == "touches" and c["distance_m"] == 0
+    assert np.isnan(c["overlap_m2"]) and np.isnan(c["share_of_site"])
     assert c["boundary_distance_m"] == 0 and c["boundary_sensitive"]
     # H is 2.7 km east: not within the 1000 m search radius.
     assert not ((res.hits["site"] == 0) & (res.hits["feature_id"] == "H")).any()
@@ -254,7 +256,7 @@ def test_polygon_site_with_a_hole(hand):
     assert b["overlap_m2"] == pytest.approx(g_area(A_AND_B) - g_area(T), rel=REL)
     # C fills the hole: it touches the site along the hole's ring only.
     c = row(res.hits, 0, "red", "C")
-    assert c["overlap_m2"] == pytest.approx(0.0, abs=1e-3) and c["boundary_sensitive"]
+    assert c["relation"] == "touches" and c["distance_m"] == 0 and c["boundary_sensitive"]
     s = summary(res, 0, "red")
     assert s["overlap_m2"] == pytest.approx(ring_area, rel=REL)
     assert s["share_of_site"] == pytest.approx(1.0, rel=REL)
@@ -1032,3 +1034,25 @@ def test_layer_reader_survives_a_multipolygon_with_an_empty_member(tmp_path):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
     assert proc.returncode == 0, f"exit code {proc.returncode}"
+
+
+def test_a_site_that_only_shares_an_edge_does_not_occupy_the_feature(hand):
+    """A parcel bordering the red line is not inside it: no hit, no red-line rule, but flagged."""
+    _, lat0, lon1, _ = A.bounds
+    # South of B (B starts at 31.21), east of A: a box sharing part of A's eastern edge, and a
+    # line running up to that edge and stopping there.  Neither reaches into A, B or C.
+    parcel = box(lon1, lat0 + 0.001, lon1 + 0.004, lat0 + 0.003)
+    pipe = LineString([(lon1 + 0.004, lat0 + 0.002), (lon1, lat0 + 0.002)])
+    res = run(hand, [parcel, pipe], layers=["red"])
+    for site in (0, 1):
+        a = row(res.hits, site, "red", "A")
+        assert a["relation"] == "touches" and a["distance_m"] == 0 and a["boundary_sensitive"]
+        s = summary(res, site, "red")
+        assert not s["hit"] and s["distance_m"] == 0 and s["boundary_sensitive"]
+        assert s["nearest_feature_id"] == "A"
+    # Through the whole screening: red_line.construction does not fire for a touch.
+    result = zoning.screen(
+        [parcel], hand, crs="EPSG:4326", attributes={"industry": "C2614", "nature": "new"}
+    )
+    assert "red_line.construction" not in set(result.reasons["rule_id"].dropna())
+    assert bool(result.sites["boundary_sensitive"].iloc[0])

@@ -93,6 +93,10 @@ DEFAULT_RINGS_M: tuple[float, ...] = (100.0, 500.0, 1000.0)
 DEFAULT_SEARCH_RADIUS_M = 1000.0
 #: Features are cut into pieces of at most this many vertices.
 MAX_PIECE_VERTICES = 256
+#: A polygon or line site sharing less than this area (m²) / length (m) with a polygon feature
+#: only touches it (floating-point residue of clipping along a shared edge is far smaller).
+TOUCH_AREA_M2 = 0.01
+TOUCH_LENGTH_M = 0.001
 #: Boundary chunks hold at most this many segments.
 CHUNK_SEGMENTS = 8
 #: A site closer than this (m) to a feature's boundary is decided on the original geometry, not
@@ -646,8 +650,10 @@ class OverlayResult:
     Attributes
     ----------
     hits : DataFrame
-        One row per site x feature that intersects (``relation`` ``"intersects"``) or lies within
-        the search radius (``"nearby"``); ``site`` is the site's position in the input.
+        One row per site x feature that intersects (``relation`` ``"intersects"``), only touches
+        a polygon feature with no area or length inside it (``"touches"``: distance 0, always
+        boundary-sensitive, not a hit), or lies within the search radius (``"nearby"``);
+        ``site`` is the site's position in the input.
     layer_summary : DataFrame
         One row per site x layer (and per missing kind), overlaps of one layer counted once.
     pieces : GeoDataFrame
@@ -1070,6 +1076,27 @@ def _layer_pass(
             share_site[line_site] = overlap_len[line_site] / S.measure[hs[line_site]]
             if ix.family == _LINE:
                 share_feat[lin] = overlap_len[lin] / ix.measure[hf[lin]]
+    # A polygon or line site that only touches a polygon feature (a shared edge or corner: no
+    # area, no length inside) does not occupy it: relation "touches", at distance 0, and it is
+    # boundary-sensitive.  Points on a boundary stay hits (they are covered by the feature), and
+    # a line crossing a line feature is a hit however short the shared part.
+    touch = np.zeros(len(hs), dtype=bool)
+    if ix.family == _POLY and len(g):
+        touch[g] = ((dim[g] == 2) & ~(overlap_m2[g] > TOUCH_AREA_M2)) | (
+            (dim[g] == 1) & ~(overlap_len[g] > TOUCH_LENGTH_M)
+        )
+    ts, tf = hs[touch], hf[touch]
+    if touch.any():
+        keep_pair = ~touch
+        hs, hf, cnt, dim = hs[keep_pair], hf[keep_pair], cnt[keep_pair], dim[keep_pair]
+        hs_fam, overlap_m2, overlap_len = (
+            hs_fam[keep_pair],
+            overlap_m2[keep_pair],
+            overlap_len[keep_pair],
+        )
+        share_site, share_feat = share_site[keep_pair], share_feat[keep_pair]
+        pair_geom = pair_geom[keep_pair]
+        g = np.flatnonzero(hs_fam != _POINT)
     overlap_ha = overlap_m2 / 1e4
     share_site = np.clip(share_site, 0.0, 1.0)
     share_feat = np.clip(share_feat, 0.0, 1.0)
@@ -1089,10 +1116,13 @@ def _layer_pass(
     bs = q[bs]
     bdist = _lookup_pairs(hs, hf, bs, bf, bd, m)
     bsens = np.isfinite(bdist) & (bdist <= thresh[hs] + 1e-9)
-    # Features within the search radius that the site does not intersect.
-    is_hit = np.isin(bs * m + bf, hs * m + hf)
+    # Features within the search radius that the site does not intersect (touching features
+    # come first, at distance 0, whatever the radius).
+    is_hit = np.isin(bs * m + bf, np.r_[hs * m + hf, ts * m + tf])
     keep = ~is_hit & (bd <= radius) if radius > 0 else np.zeros(len(bs), dtype=bool)
-    ns, nf, nd = bs[keep], bf[keep], bd[keep]
+    ns = np.r_[ts, bs[keep]].astype(np.int64)
+    nf = np.r_[tf, bf[keep]].astype(np.int64)
+    nd = np.r_[np.zeros(len(ts)), bd[keep]]
     n_sens = nd <= thresh[ns] + 1e-9
 
     # 4. The hits table.
@@ -1109,7 +1139,8 @@ def _layer_pass(
             "feature_id": fids[all_f] if len(all_f) else np.empty(0, dtype=object),
             "relation": np.r_[
                 np.full(len(hs), "intersects", dtype=object),
-                np.full(len(ns), "nearby", dtype=object),
+                np.full(len(ts), "touches", dtype=object),
+                np.full(len(ns) - len(ts), "nearby", dtype=object),
             ],
             "overlap_m2": np.r_[overlap_m2, nn],
             "overlap_ha": np.r_[overlap_ha, nn],
