@@ -29,8 +29,14 @@ from zoning.report import (
     fmt_m,
     fmt_share,
     page_name,
-    write_report,
 )
+from zoning.report import write_report as _write_report
+
+
+def write_report(*args, **kwargs):
+    """The report without its map: the map needs a real screening (tests/test_report_map.py)."""
+    kwargs.setdefault("map", False)
+    return _write_report(*args, **kwargs)
 
 NaN = float("nan")
 

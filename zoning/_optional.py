@@ -8,7 +8,13 @@ from types import ModuleType
 from .errors import ZoningError
 
 #: module -> the extra of this package that installs it
-EXTRAS = {"rasterio": "raster", "matplotlib": "report", "jinja2": "report"}
+EXTRAS = {
+    "rasterio": "raster",
+    "matplotlib": "report",
+    "jinja2": "report",
+    "folium": "maps",
+    "xstatic": "maps",
+}
 
 
 class MissingDependencyError(ZoningError, ImportError):

@@ -579,6 +579,8 @@ def _constraint_group(rec: dict, feats: list[dict], cat: _Catalog) -> dict:
         res_zh, res_en = _LAYER_STATUS.get(status, (status, status))
     elif hit:
         res_zh, res_en = "相交", "overlaps"
+    elif dist == 0:
+        res_zh, res_en = "相接（未占用）", "touches (not occupied)"
     elif dist is not None:
         res_zh, res_en = "邻近", "nearby"
     else:
@@ -911,14 +913,23 @@ def _swap_into_place(tmp: Path, target: Path) -> None:
         old.unlink(missing_ok=True)
 
 
+#: The largest screening drawn on the report's map.
+MAX_MAP_SITES = 5000
+
+
 def write_report(
     result: ScreeningResult,
     out_dir: str | Path,
     *,
     lang: str = "both",
     max_site_pages: int = 1000,
+    map: bool = True,
+    offline: bool = False,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    max_map_sites: int = MAX_MAP_SITES,
 ) -> Path:
-    """Write the HTML screening report to ``OUT/report/``.
+    """Write the HTML screening report to ``OUT/report/``, with its map.
 
     Parameters
     ----------
@@ -934,6 +945,16 @@ def write_report(
     max_site_pages : int
         At most this many site pages.  With more sites than this, pages are written only for
         the non-permitted sites, most severe first, up to the limit, and the index says so.
+    map : bool
+        Also write the interactive screening map ``report/map.html``
+        (:func:`zoning.webmap.screening_map`: sites coloured by verdict, overlap pieces,
+        buffer rings, constraint layers, popups linking to the site pages); needs the
+        ``maps`` extra.  Skipped, with a note on the index, above ``max_map_sites`` sites.
+    offline, basemap, tianditu_key
+        The map's basemap; ``offline=True`` opens it on the built-in vector basemap so that
+        nothing at all is requested from the network (a report archived as evidence).
+    max_map_sites : int
+        The largest screening drawn on a map (a page must stay small enough to open).
 
     Returns
     -------
@@ -956,8 +977,10 @@ def write_report(
     ``max_site_pages + 1`` pages; hits and reasons are filtered to the paged sites first,
     so a million-site run writes at most ``max_site_pages`` site pages.
 
-    Pages are static HTML with inline CSS: no JavaScript and no external requests.  Every
-    data-derived string is escaped by jinja2's autoescaping.
+    Report pages are static HTML with inline CSS: no JavaScript and no external requests.
+    Every data-derived string is escaped by jinja2's autoescaping (the map escapes its own
+    data, see :mod:`zoning.webmap`).  The map carries Leaflet and its plugins inline, so it
+    works from ``file://`` with no network when ``offline`` is set.
     """
     jinja2 = require("jinja2")
     _check_lang(lang)
@@ -1028,6 +1051,29 @@ def write_report(
             _site_row(int(p), rec, pages.get(int(p)), tops.get(int(p)))
             for p, rec in zip(listed, listed_records, strict=True)
         ]
+        map_href, map_note = None, None
+        if map and n > max_map_sites:
+            map_note = (
+                f"未生成地图：场址 {n:,} 个，超过地图上限 {max_map_sites:,} 个；"
+                "请对部分场址另行运行 zoning map --screening。",
+                f"No map: {n:,} sites exceed the map limit of {max_map_sites:,}; run "
+                "zoning map --screening on a subset.",
+            )
+        elif map:
+            require("folium")
+            from .webmap import screening_map
+
+            page = screening_map(
+                result,
+                lang="en" if lang == "en" else "zh",
+                basemap=basemap,
+                offline=offline,
+                tianditu_key=tianditu_key,
+                report_dir=tmp,
+                report_href=".",
+            )
+            page.save(tmp / "map.html")
+            map_href = "map.html"
         index = _render(
             env,
             "index.html",
@@ -1035,6 +1081,9 @@ def write_report(
                 **common,
                 "root": "",
                 "n_sites": n,
+                "map_href": map_href,
+                "map_note": map_note,
+                "offline": offline,
                 "counts": [
                     {**_verdict_model(v), "count": counts[v], "count_text": f"{counts[v]:,}"}
                     for v in _ORDER

@@ -135,18 +135,24 @@ class ScreeningResult:
 
     # ------------------------------------------------------------------ writers
 
-    def to_html(self, out_dir: str | Path, *, lang: str = "both") -> Path:
-        """Write the HTML report under ``out_dir/report/``; returns the index page.
+    def to_html(self, out_dir: str | Path, *, lang: str = "both", **map_options: Any) -> Path:
+        """Write the HTML report (with its map) under ``out_dir/report/``; returns the index.
 
-        See :func:`zoning.report.write_report`; an older report is replaced only when the new
-        one is complete.
+        See :func:`zoning.report.write_report` (``map_options``: ``offline``, ``basemap``,
+        ``tianditu_key``, ``map``); an older report is replaced only when the new one is
+        complete.
         """
         from .report import write_report
 
-        return write_report(self, out_dir, lang=lang)
+        return write_report(self, out_dir, lang=lang, **map_options)
 
     def to_file(
-        self, out_dir: str | Path, formats: Iterable[str] = FORMATS, *, lang: str = "both"
+        self,
+        out_dir: str | Path,
+        formats: Iterable[str] = FORMATS,
+        *,
+        lang: str = "both",
+        map_options: Mapping[str, Any] | None = None,
     ) -> dict[str, Path]:
         """Write the result into ``out_dir``.
 
@@ -161,6 +167,10 @@ class ScreeningResult:
             ``html``: the report in ``report/`` (``report/index.html``).
         lang : {"both", "zh", "en"}, keyword-only
             Language of the HTML report.
+        map_options : dict, keyword-only
+            Options of the report's map ``report/map.html`` (``offline``, ``basemap``,
+            ``tianditu_key``, ``map=False`` to skip it), passed to
+            :func:`zoning.report.write_report`.
 
         Returns
         -------
@@ -194,7 +204,7 @@ class ScreeningResult:
         try:
             tmp = Path(tempfile.mkdtemp(prefix=".zoning-screen-", dir=out))
             try:
-                names = self._write_all(tmp, formats, lang)
+                names = self._write_all(tmp, formats, lang, dict(map_options or {}))
                 _commit(tmp, out, [n for files in names.values() for n in files], _OUTPUTS)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -215,7 +225,9 @@ class ScreeningResult:
         log.info("wrote %s into %s", ", ".join(written), out)
         return written
 
-    def _write_all(self, tmp: Path, formats: list[str], lang: str) -> dict[str, list[str]]:
+    def _write_all(
+        self, tmp: Path, formats: list[str], lang: str, map_options: dict[str, Any]
+    ) -> dict[str, list[str]]:
         names: dict[str, list[str]] = {}
         if "csv" in formats:
             _sites_table(self).to_csv(tmp / "sites.csv", index=False)
@@ -233,7 +245,7 @@ class ScreeningResult:
         if "html" in formats:
             from .report import write_report
 
-            write_report(self, tmp, lang=lang)
+            write_report(self, tmp, lang=lang, **map_options)
             names["html"] = ["report"]
         return names
 

@@ -241,8 +241,22 @@ def screening_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--offline",
             is_flag=True,
-            help="Build pages that load nothing from the network (the report already does; "
-            "kept for the HTML map).",
+            help="The report's map (report/map.html) opens on its built-in vector basemap and "
+            "requests no tiles: the pages load nothing from the network (archived evidence).",
+        ),
+        click.option(
+            "--basemap",
+            type=click.Choice(["osm", "carto", "gaode", "tianditu", "none"]),
+            default="osm",
+            show_default=True,
+            help="Tile basemap of the report's map; gaode shifts the overlays to GCJ-02 to match "
+            "its tiles (the map says so); tianditu needs --tianditu-key or $TIANDITU_KEY.",
+        ),
+        click.option(
+            "--tianditu-key",
+            default=None,
+            metavar="KEY",
+            help="Your Tianditu key (for --basemap tianditu).",
         ),
         click.option(
             "--no-pieces",
@@ -352,6 +366,9 @@ def run_screening(
     out_dir: str | None,
     formats: str,
     lang: str,
+    offline: bool = False,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
     no_pieces: bool,
     no_rings: bool,
     progress: bool | None,
@@ -385,6 +402,15 @@ def run_screening(
     fmts = parse_formats(formats)
     if out_dir is not None:
         check_out_dir(out_dir)
+    map_options = {"offline": offline, "basemap": basemap, "tianditu_key": tianditu_key}
+    if out_dir is not None and "html" in fmts:
+        # The report's map: a missing extra or a Tianditu key problem fails before any work.
+        from .._optional import require
+
+        require("folium")
+        from ..webmap.basemaps import resolve_basemap
+
+        resolve_basemap(basemap, tianditu_key=tianditu_key)
     if crs is not None:
         parse_crs(crs, what="--crs")
     layers = load_layers(catalog_path, layer_specs)
@@ -446,7 +472,11 @@ def run_screening(
             "crs": crs,
         }
     )
-    written = result.to_file(out_dir, fmts, lang=lang) if out_dir is not None else {}
+    written = (
+        result.to_file(out_dir, fmts, lang=lang, map_options=map_options)
+        if out_dir is not None
+        else {}
+    )
     return result, written
 
 

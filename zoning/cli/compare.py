@@ -27,7 +27,7 @@ from ._common import (
     help="Exit 1 when even the best alternative is LEVEL or worse.",
 )
 @handle_errors
-def compare_cmd(sites: str | None, fail_on: str | None, offline: bool, **options) -> None:
+def compare_cmd(sites: str | None, fail_on: str | None, **options) -> None:
     """Rank alternative sites or routes of one project (each site of SITES is one alternative).
 
     Alternatives are ranked by overall verdict (least severe first), then by the constraint

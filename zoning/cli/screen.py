@@ -28,7 +28,7 @@ from ._common import (
     "prohibited; in that order of severity).",
 )
 @handle_errors
-def screen_cmd(sites: str | None, fail_on: str | None, offline: bool, **options) -> None:
+def screen_cmd(sites: str | None, fail_on: str | None, **options) -> None:
     """Screen project sites against the zoning layers and the access-list rules.
 
     SITES is a file: GeoJSON (also as exported by a web map's draw tool), GeoPackage,
