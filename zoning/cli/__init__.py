@@ -25,6 +25,7 @@ def _register() -> None:
     from .demo import demo
     from .indicators import indicators
     from .layers import layers
+    from .map import map_cmd
     from .raster import rasterize_cmd, zonal_cmd
     from .screen import screen_cmd
     from .seeds import seeds
@@ -35,6 +36,7 @@ def _register() -> None:
         indicators,
         screen_cmd,
         compare_cmd,
+        map_cmd,
         rasterize_cmd,
         zonal_cmd,
         demo,
