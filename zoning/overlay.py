@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import geopandas as gpd
@@ -643,35 +643,6 @@ class LayerInput:
     error: str | None = None
 
 
-@dataclass
-class OverlayResult:
-    """What the engine found (see :func:`overlay`).
-
-    Attributes
-    ----------
-    hits : DataFrame
-        One row per site x feature that intersects (``relation`` ``"intersects"``), only touches
-        a polygon feature with no area or length inside it (``"touches"``: distance 0, always
-        boundary-sensitive, not a hit), or lies within the search radius (``"nearby"``);
-        ``site`` is the site's position in the input.
-    layer_summary : DataFrame
-        One row per site x layer (and per missing kind), overlaps of one layer counted once.
-    pieces : GeoDataFrame
-        The overlap of each site and feature with a non-empty overlap of the pair's dimension
-        (areas for polygon x polygon, lines where a line is involved); working CRS.
-    rings : GeoDataFrame
-        The distance bands around each site, per set of ring distances; working CRS.
-    notes : list of str
-        What the caller should know (coverage, rings beyond the search radius, Z ignored).
-    """
-
-    hits: pd.DataFrame
-    layer_summary: pd.DataFrame
-    pieces: gpd.GeoDataFrame
-    rings: gpd.GeoDataFrame
-    notes: list[str] = field(default_factory=list)
-
-
 _HIT_COLUMNS = [
     "site",
     "site_id",
@@ -933,8 +904,7 @@ def overlay(
         raise ValueError(f"search radius must be a distance >= 0 m, not {search_radius_m!r}")
     coverage = tuple(coverage)
 
-    hit_frames: list[pd.DataFrame] = []
-    summary_frames: list[pd.DataFrame] = []
+    entries: list = []
     piece_frames: list[gpd.GeoDataFrame] = []
     cov_passes: list[_LayerPass] = []
     cov_failed: list[str] = []
@@ -944,13 +914,12 @@ def overlay(
         if progress is not None:
             progress(L.layer_id)
         if L.status != "ok":
-            summary_frames.append(_status_rows(n, S.ids, L.layer_id, L.kind, L.status))
+            entries.append((L.layer_id, L.kind, L.status))
             if L.kind in coverage:
                 cov_failed.append(L.layer_id)
             continue
         res = _layer_pass(S, L, radius=radius, unc=unc, want_pieces=pieces)
-        hit_frames.append(res.hits)
-        summary_frames.append(res.summary)
+        entries.append(res)
         if res.pieces is not None:
             piece_frames.append(res.pieces)
         if L.kind in coverage:
@@ -964,18 +933,10 @@ def overlay(
             f"radius: features farther than {radius:g} m are not reported"
         )
     for kind in missing_kinds:
-        summary_frames.append(_status_rows(n, S.ids, None, kind, "missing"))
-
-    hits = pd.concat(hit_frames, ignore_index=True) if hit_frames else None
-    if hits is None:
-        hits = pd.DataFrame({c: [] for c in _HIT_COLUMNS})
-    hits = hits[_HIT_COLUMNS]
-    summary = pd.concat(summary_frames, ignore_index=True) if summary_frames else None
-    if summary is None:
-        summary = pd.DataFrame({c: [] for c in _SUMMARY_COLUMNS})
-    summary = summary[_SUMMARY_COLUMNS]
+        entries.append((None, kind, "missing"))
 
     # Coverage: the territory is the union of the coverage layers.
+    outside = np.zeros(n, dtype=bool)
     if cov_failed:
         notes.append(
             f"coverage layer(s) {', '.join(cov_failed)} failed to load: whether sites lie inside "
@@ -985,8 +946,6 @@ def overlay(
         covered = _covered_share(S, cov_passes)
         outside = covered < 1.0 - COVERAGE_TOLERANCE
         if outside.any():
-            mask = summary["site"].isin(np.flatnonzero(outside)) & (summary["status"] == "ok")
-            summary.loc[mask, "status"] = "outside_coverage"
             notes.append(
                 f"{int(outside.sum())} site(s) lie wholly or partly outside the layers' coverage "
                 f"({', '.join(p.layer_id for p in cov_passes)}): their result is unknown"
@@ -996,6 +955,9 @@ def overlay(
             "no district or sea-area layer: whether sites lie inside the layers' coverage is "
             "not checked"
         )
+    for e in entries:
+        if isinstance(e, _LayerPass):
+            e.site_overlap = None  # only the coverage test needs it
 
     piece_gdf = (
         pd.concat(piece_frames, ignore_index=True)
@@ -1004,24 +966,55 @@ def overlay(
     )
     piece_gdf = gpd.GeoDataFrame(piece_gdf, geometry="geometry", crs=WORKING_CRS)
     ring_gdf = _rings(S, layers, enabled=rings, max_sites=max_ring_sites, notes=notes)
-    return OverlayResult(hits, summary, piece_gdf, ring_gdf, notes)
+    return OverlayResult(
+        site_ids=S.ids,
+        entries=entries,
+        outside=outside,
+        pieces=piece_gdf,
+        rings=ring_gdf,
+        notes=notes,
+    )
 
 
 @dataclass
 class _LayerPass:
-    """One layer's results, plus what the coverage test needs."""
+    """One layer's results as arrays (the frames are built on demand by :class:`OverlayResult`).
 
-    layer_id: str
-    hits: pd.DataFrame
-    summary: pd.DataFrame
+    The pair arrays (``ps`` ... ``psens``) are the rows of the layer's part of the hits table,
+    in table order; the per-site arrays (``hit`` ... ``sens``) are its layer-summary rows.
+    """
+
+    layer: LayerInput
+    #: Site and feature positions of every pair; relation 0 intersects, 1 touches, 2 nearby.
+    ps: np.ndarray
+    pf: np.ndarray
+    rel: np.ndarray
+    overlap_m2: np.ndarray
+    share_site: np.ndarray
+    share_feat: np.ndarray
+    overlap_len: np.ndarray
+    dist: np.ndarray
+    bdist: np.ndarray
+    psens: np.ndarray
+    #: Per site: hit, overlap area, share of site, overlap length, distance, nearest feature
+    #: (position, -1 for none) and boundary-sensitive flag.
+    hit: np.ndarray
+    ov: np.ndarray
+    share: np.ndarray
+    ln: np.ndarray
+    sdist: np.ndarray
+    nearest: np.ndarray
+    sens: np.ndarray
     pieces: gpd.GeoDataFrame | None
-    #: Per site: the union of its overlaps with the layer's features (None: no overlap).
-    site_overlap: np.ndarray
+    #: Per site: the union of its overlaps with the layer's features (None: no overlap);
+    #: dropped once the coverage test has used it.
+    site_overlap: np.ndarray | None
     #: Per member point of the point sites: inside or on a feature.
     member_in: np.ndarray
-    #: Per site: share_of_site in the summary.
-    share: np.ndarray
-    hit: np.ndarray
+
+    @property
+    def layer_id(self) -> str:
+        return self.layer.layer_id
 
 
 def _layer_pass(
@@ -1097,7 +1090,6 @@ def _layer_pass(
         share_site, share_feat = share_site[keep_pair], share_feat[keep_pair]
         pair_geom = pair_geom[keep_pair]
         g = np.flatnonzero(hs_fam != _POINT)
-    overlap_ha = overlap_m2 / 1e4
     share_site = np.clip(share_site, 0.0, 1.0)
     share_feat = np.clip(share_feat, 0.0, 1.0)
 
@@ -1124,46 +1116,26 @@ def _layer_pass(
     nf = np.r_[tf, bf[keep]].astype(np.int64)
     nd = np.r_[np.zeros(len(ts)), bd[keep]]
     n_sens = nd <= thresh[ns] + 1e-9
+    # A feature the site misses within the tolerance makes it boundary-sensitive even when it
+    # lies beyond the search radius (and is not reported as nearby).
+    miss_sens = bs[~is_hit & (bd <= thresh[bs] + 1e-9)]
 
-    # 4. The hits table.
+    # 4. The pairs (the rows of the hits table), kept as arrays; frames are built on demand.
     all_s = np.concatenate([hs, ns])
     all_f = np.concatenate([hf, nf])
-    dist = np.concatenate([np.zeros(len(hs)), nd])
     nn = np.full(len(ns), np.nan)
-    frame = pd.DataFrame(
-        {
-            "site": all_s,
-            "site_id": S.ids[all_s] if len(all_s) else np.empty(0, dtype=object),
-            "layer_id": L.layer_id,
-            "kind": L.kind,
-            "feature_id": fids[all_f] if len(all_f) else np.empty(0, dtype=object),
-            "relation": np.r_[
-                np.full(len(hs), "intersects", dtype=object),
-                np.full(len(ts), "touches", dtype=object),
-                np.full(len(ns) - len(ts), "nearby", dtype=object),
-            ],
-            "overlap_m2": np.r_[overlap_m2, nn],
-            "overlap_ha": np.r_[overlap_ha, nn],
-            "share_of_site": np.r_[share_site, nn],
-            "share_of_feature": np.r_[share_feat, nn],
-            "overlap_length_m": np.r_[overlap_len, nn],
-            "distance_m": dist,
-            "ring_m": _ring_of(dist, ix.rings_m),
-            "boundary_distance_m": np.r_[bdist, nd],
-            "boundary_sensitive": np.r_[bsens, n_sens].astype(bool),
-        }
-    )
-    for col in STANDARD_ATTRIBUTES:
-        vals = L.attributes[col].to_numpy(dtype=object) if col in L.attributes else None
-        frame[col] = vals[all_f] if vals is not None and len(all_f) else np.full(len(all_f), None)
+    rel = np.r_[
+        np.zeros(len(hs), dtype=np.int8),
+        np.ones(len(ts), dtype=np.int8),
+        np.full(len(ns) - len(ts), 2, dtype=np.int8),
+    ]
 
     # 5. Per-site summary: overlaps unioned over features (no double counting).
     site_overlap = np.full(n, None, dtype=object)
     if len(g):
         site_overlap = _group_union(hs[g], pair_geom[g], dim[g], n)
-    summary, share, hit = _summarise(
-        S, L, hs, hf, site_overlap, member_in, bsens, ns, nf, nd, n_sens, fids
-    )
+    summary = _summarise(S, ix, hs, hf, site_overlap, member_in, bsens, ns, nf, nd, n_sens)
+    summary["sens"][miss_sens] = True
 
     piece_frame = None
     if want_pieces and len(g):
@@ -1184,7 +1156,23 @@ def _layer_pass(
                 geometry=pg[ok],
                 crs=WORKING_CRS,
             )
-    return _LayerPass(L.layer_id, frame, summary, piece_frame, site_overlap, member_in, share, hit)
+    return _LayerPass(
+        layer=L,
+        ps=all_s,
+        pf=all_f,
+        rel=rel,
+        overlap_m2=np.r_[overlap_m2, nn],
+        share_site=np.r_[share_site, nn],
+        share_feat=np.r_[share_feat, nn],
+        overlap_len=np.r_[overlap_len, nn],
+        dist=np.r_[np.zeros(len(hs)), nd],
+        bdist=np.r_[bdist, nd],
+        psens=np.r_[bsens, n_sens].astype(bool),
+        pieces=piece_frame,
+        site_overlap=site_overlap,
+        member_in=member_in,
+        **summary,
+    )
 
 
 def _lookup_pairs(hs, hf, bs, bf, bd, m) -> np.ndarray:
@@ -1310,7 +1298,7 @@ def _measure_overlap(S: _SiteSet, family: int, site_overlap: np.ndarray):
 
 def _summarise(
     S: _SiteSet,
-    L: LayerInput,
+    ix: LayerIndex,
     hs,
     hf,
     site_overlap,
@@ -1320,9 +1308,8 @@ def _summarise(
     nf,
     nd,
     n_sens,
-    fids,
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    ix = L.index
+) -> dict[str, np.ndarray]:
+    """The per-site arrays of a layer pass (see :class:`_LayerPass`)."""
     n = len(S)
     hit = np.zeros(n, dtype=bool)
     hit[hs] = True
@@ -1334,15 +1321,15 @@ def _summarise(
     # A site that misses the layer has share 0.
     share[~hit] = 0.0
     sens = np.zeros(n, dtype=bool)
-    np.logical_or.at(sens, hs, bsens)
-    np.logical_or.at(sens, ns, n_sens)
+    sens[hs[bsens]] = True
+    sens[ns[n_sens]] = True
     dist = np.full(n, np.nan)
-    nearest = np.full(n, None, dtype=object)
+    nearest = np.full(n, -1, dtype=np.int64)
     dist[hs] = 0.0
     if len(hs):
         # The nearest intersecting feature: the first one (by feature order).
         first = np.r_[True, hs[1:] != hs[:-1]]
-        nearest[hs[first]] = fids[hf[first]]
+        nearest[hs[first]] = hf[first]
     if len(ns):
         order = np.lexsort((nf, nd, ns))
         ns_o, nf_o, nd_o = ns[order], nf[order], nd[order]
@@ -1350,25 +1337,193 @@ def _summarise(
         cand_s, cand_f, cand_d = ns_o[first], nf_o[first], nd_o[first]
         free = ~hit[cand_s]
         dist[cand_s[free]] = cand_d[free]
-        nearest[cand_s[free]] = fids[cand_f[free]]
+        nearest[cand_s[free]] = cand_f[free]
+    return {
+        "hit": hit,
+        "ov": ov,
+        "share": share,
+        "ln": ln,
+        "sdist": dist,
+        "nearest": nearest,
+        "sens": sens,
+    }
+
+
+_RELATIONS = np.array(["intersects", "touches", "nearby"], dtype=object)
+
+
+def _pair_frame(p: _LayerPass, ids: np.ndarray, rows: np.ndarray | None, site_col) -> pd.DataFrame:
+    """The hits-table rows of one layer pass (``rows`` of its pairs, all when None)."""
+    L = p.layer
+    take = (lambda a: a) if rows is None else (lambda a: a[rows])
+    s, f = take(p.ps), take(p.pf)
+    fids = L.attributes["feature_id"].to_numpy(dtype=object)
+    om2 = take(p.overlap_m2)
+    dist = take(p.dist)
     frame = pd.DataFrame(
         {
-            "site": np.arange(n),
-            "site_id": S.ids,
+            "site": site_col(s),
+            "site_id": ids[s] if len(s) else np.empty(0, dtype=object),
             "layer_id": L.layer_id,
             "kind": L.kind,
-            "status": "ok",
-            "hit": hit,
-            "overlap_m2": ov,
-            "share_of_site": share,
-            "overlap_length_m": ln,
+            "feature_id": fids[f] if len(f) else np.empty(0, dtype=object),
+            "relation": _RELATIONS[take(p.rel)],
+            "overlap_m2": om2,
+            "overlap_ha": om2 / 1e4,
+            "share_of_site": take(p.share_site),
+            "share_of_feature": take(p.share_feat),
+            "overlap_length_m": take(p.overlap_len),
             "distance_m": dist,
-            "nearest_feature_id": nearest,
-            "ring_m": _ring_of(dist, ix.rings_m),
-            "boundary_sensitive": sens,
+            "ring_m": _ring_of(dist, L.index.rings_m),
+            "boundary_distance_m": take(p.bdist),
+            "boundary_sensitive": take(p.psens).astype(bool),
         }
     )
-    return frame, share, hit
+    for col in STANDARD_ATTRIBUTES:
+        vals = L.attributes[col].to_numpy(dtype=object) if col in L.attributes else None
+        frame[col] = vals[f] if vals is not None and len(f) else np.full(len(f), None)
+    return frame
+
+
+def _summary_frame(
+    p: _LayerPass, ids: np.ndarray, sites: np.ndarray | None, outside: np.ndarray | None
+) -> pd.DataFrame:
+    """The layer-summary rows of one layer pass (``sites``, all when None; renumbered)."""
+    L = p.layer
+    n_all = len(p.hit)
+    take = (lambda a: a) if sites is None else (lambda a: a[sites])
+    near = take(p.nearest)
+    fids = L.attributes["feature_id"].to_numpy(dtype=object)
+    nearest = np.full(len(near), None, dtype=object)
+    has = near >= 0
+    nearest[has] = fids[near[has]]
+    status: object = "ok"
+    if outside is not None and take(outside).any():
+        status = np.where(take(outside), "outside_coverage", "ok").astype(object)
+    sdist = take(p.sdist)
+    return pd.DataFrame(
+        {
+            "site": np.arange(n_all) if sites is None else np.arange(len(sites)),
+            "site_id": take(ids),
+            "layer_id": L.layer_id,
+            "kind": L.kind,
+            "status": status,
+            "hit": take(p.hit),
+            "overlap_m2": take(p.ov),
+            "share_of_site": take(p.share),
+            "overlap_length_m": take(p.ln),
+            "distance_m": sdist,
+            "nearest_feature_id": nearest,
+            "ring_m": _ring_of(sdist, L.index.rings_m),
+            "boundary_sensitive": take(p.sens),
+        }
+    )
+
+
+class OverlayResult:
+    """What the engine found (see :func:`overlay`).
+
+    Attributes
+    ----------
+    hits : DataFrame
+        One row per site x feature that intersects (``relation`` ``"intersects"``), only touches
+        a polygon feature with no area or length inside it (``"touches"``: distance 0, always
+        boundary-sensitive, not a hit), or lies within the search radius (``"nearby"``);
+        ``site`` is the site's position in the input.
+    layer_summary : DataFrame
+        One row per site x layer (and per missing kind), overlaps of one layer counted once.
+    pieces : GeoDataFrame
+        The overlap of each site and feature with a non-empty overlap of the pair's dimension
+        (areas for polygon x polygon, lines where a line is involved); working CRS.
+    rings : GeoDataFrame
+        The distance bands around each site, per set of ring distances; working CRS.
+    notes : list of str
+        What the caller should know (coverage, rings beyond the search radius, Z ignored).
+    passes : list
+        The per-layer results as arrays, in layer order (layers that loaded).
+    outside : array of bool
+        Per site: outside the layers' coverage.
+
+    Notes
+    -----
+    ``hits`` and ``layer_summary`` are built from the per-layer arrays on first access and then
+    cached (a million point sites give several million rows: a screening that only needs
+    verdicts never builds them).  :meth:`tables_for` builds the rows of some sites only.
+    """
+
+    def __init__(
+        self,
+        *,
+        site_ids: np.ndarray,
+        entries: list,
+        outside: np.ndarray,
+        pieces: gpd.GeoDataFrame,
+        rings: gpd.GeoDataFrame,
+        notes: list[str],
+    ):
+        self.site_ids = site_ids
+        #: In summary order: a :class:`_LayerPass`, or ``(layer_id, kind, status)`` for a
+        #: layer that failed or a kind that is missing.
+        self.entries = entries
+        self.outside = outside
+        self.pieces = pieces
+        self.rings = rings
+        self.notes = notes
+
+    def __len__(self) -> int:
+        return len(self.site_ids)
+
+    @property
+    def passes(self) -> list[_LayerPass]:
+        return [e for e in self.entries if isinstance(e, _LayerPass)]
+
+    @cached_property
+    def hits(self) -> pd.DataFrame:
+        return self._hits(None)
+
+    @cached_property
+    def layer_summary(self) -> pd.DataFrame:
+        return self._summary(None)
+
+    def tables_for(self, sites: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``(hits, layer_summary)`` restricted to ``sites`` (ascending positions).
+
+        ``site`` is renumbered to the position in ``sites``; rows keep their relative order, so
+        the rules see the same rows, in the same order, for each of these sites.
+        """
+        sites = np.asarray(sites, dtype=np.int64)
+        return self._hits(sites), self._summary(sites)
+
+    def _hits(self, sites: np.ndarray | None) -> pd.DataFrame:
+        frames = []
+        new = None
+        if sites is not None:
+            new = np.full(len(self.site_ids), -1, dtype=np.int64)
+            new[sites] = np.arange(len(sites))
+        for p in self.passes:
+            if new is None:
+                frames.append(_pair_frame(p, self.site_ids, None, lambda s: s))
+            else:
+                rows = np.flatnonzero(new[p.ps] >= 0)
+                frames.append(_pair_frame(p, self.site_ids, rows, lambda s: new[s]))
+        hits = pd.concat(frames, ignore_index=True) if frames else None
+        if hits is None:
+            hits = pd.DataFrame({c: [] for c in _HIT_COLUMNS})
+        return hits[_HIT_COLUMNS]
+
+    def _summary(self, sites: np.ndarray | None) -> pd.DataFrame:
+        n = len(self.site_ids) if sites is None else len(sites)
+        ids = self.site_ids if sites is None else self.site_ids[sites]
+        frames = []
+        for e in self.entries:
+            if isinstance(e, _LayerPass):
+                frames.append(_summary_frame(e, self.site_ids, sites, self.outside))
+            else:
+                frames.append(_status_rows(n, ids, *e))
+        summary = pd.concat(frames, ignore_index=True) if frames else None
+        if summary is None:
+            summary = pd.DataFrame({c: [] for c in _SUMMARY_COLUMNS})
+        return summary[_SUMMARY_COLUMNS]
 
 
 def _covered_share(S: _SiteSet, passes: list[_LayerPass]) -> np.ndarray:

@@ -35,8 +35,17 @@ from .crs import WGS84, WORKING_CRS
 from .errors import CatalogError, CRSError, LayerDataError, LayerReadError, ZoningError
 from .io import file_sha256
 from .layerset import LayerSet, load_catalog
-from .overlay import DEFAULT_SEARCH_RADIUS_M, LayerInput, overlay
-from .rules import SEVERITY, RuleSet, evaluate, hit_verdicts, load_rules, site_verdicts
+from .overlay import DEFAULT_SEARCH_RADIUS_M, LayerInput, OverlayResult, overlay
+from .rules import (
+    FLAGS,
+    OUTSIDE_TOLERANCE,
+    SEVERITY,
+    RuleSet,
+    evaluate,
+    hit_verdicts,
+    load_rules,
+    site_verdicts,
+)
 from .sites import Sites, load_sites
 
 __all__ = ["CONTEXT_KINDS", "FORMATS", "ScreeningResult", "screen"]
@@ -58,6 +67,29 @@ CONTEXT_KINDS = frozenset(
 )
 #: Output formats :meth:`ScreeningResult.to_file` writes.
 FORMATS = ("csv", "gpkg", "json", "html")
+
+
+class _Lazy:
+    """A dataclass field that may be given as a zero-argument callable, called on first access.
+
+    The big tables of a large screening (millions of rows) are built only when something reads
+    them; reading gives the same frame the eager path would have built.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_lazy_{name}"
+
+    def __get__(self, obj: object, objtype: type | None = None) -> Any:
+        if obj is None:
+            raise AttributeError(self.slot)  # dataclasses: the field has no default
+        value = obj.__dict__[self.slot]
+        if callable(value) and not isinstance(value, pd.DataFrame):
+            value = value()
+            obj.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, obj: object, value: Any) -> None:
+        obj.__dict__[self.slot] = value
 
 
 @dataclass
@@ -94,12 +126,19 @@ class ScreeningResult:
     ranking : DataFrame or None
         For a comparison of alternatives: :func:`zoning.compare.rank_alternatives` of this
         result (written as ``ranking.csv`` and a section of the report).
+
+    Notes
+    -----
+    ``hits``, ``layer_summary`` and ``reasons`` may be passed as zero-argument callables: they
+    are then built on first access (and cached).  :func:`screen` does so, so a screening of a
+    million points that only needs ``sites`` never builds the several million rows of the
+    other tables.
     """
 
     sites: gpd.GeoDataFrame
-    hits: gpd.GeoDataFrame
-    layer_summary: pd.DataFrame
-    reasons: pd.DataFrame
+    hits: gpd.GeoDataFrame = _Lazy()  # type: ignore[assignment]
+    layer_summary: pd.DataFrame = _Lazy()  # type: ignore[assignment]
+    reasons: pd.DataFrame = _Lazy()  # type: ignore[assignment]
     pieces: gpd.GeoDataFrame
     rings: gpd.GeoDataFrame
     provenance: dict
@@ -570,47 +609,18 @@ def screen(
         )
 
     tick("rules")
-    reasons = evaluate(rule_set, gdf, ov.hits, ov.layer_summary, search_radius_m=radius)
     n = len(gdf)
-    verdict = site_verdicts(reasons, n)
-    hits = ov.hits.copy()
-    if len(hits):
-        rule_ids, hverdict = hit_verdicts(reasons, hits)
-        hits["rule_ids"] = rule_ids
-        hits["verdict"] = hverdict
-    else:
-        hits["rule_ids"] = pd.Series(dtype=object)
-        hits["verdict"] = pd.Series(dtype=object)
-    hits = _hits_with_pieces(hits, ov.pieces)
-
+    rules_out = _apply_rules(rule_set, gdf, ov, radius)
     out = gdf.copy()
-    out["verdict"] = verdict.to_numpy()
-    summary = ov.layer_summary
-    constraint = summary[~summary["kind"].isin(CONTEXT_KINDS)]
-    ok = constraint[constraint["status"] == "ok"]
-    out["n_constraints"] = (
-        ok.groupby("site")["hit"].sum().reindex(range(n), fill_value=0).to_numpy().astype(int)
-    )
-    chits = hits[~hits["kind"].isin(CONTEXT_KINDS) & (hits["relation"] == "intersects")]
-    out["n_hits"] = chits.groupby("site").size().reindex(range(n), fill_value=0).to_numpy()
-    out["boundary_sensitive"] = (
-        constraint.groupby("site")["boundary_sensitive"]
-        .any()
-        .reindex(range(n), fill_value=False)
-        .to_numpy()
-        .astype(bool)
-    )
-    out["overlap_m2_total"] = (
-        ok.groupby("site")["overlap_m2"].sum(min_count=1).reindex(range(n)).to_numpy()
-    )
-    out["overlap_length_m_total"] = (
-        ok.groupby("site")["overlap_length_m"].sum(min_count=1).reindex(range(n)).to_numpy()
-    )
-    out["nearest_m"] = ok.groupby("site")["distance_m"].min().reindex(range(n)).to_numpy()
+    out["verdict"] = rules_out.verdict
+    for col, values in _site_totals(ov, n).items():
+        out[col] = values
     fam = shapely.get_dimensions(geoms)
     out["area_m2"] = np.where(fam == 2, shapely.area(geoms), np.nan)
     out["length_m"] = np.where(fam == 1, shapely.length(geoms), np.nan)
-    _attach_top_reasons(out, reasons)
+    out["n_reasons"] = rules_out.n_reasons
+    out["reasons_en"] = rules_out.reasons_en
+    out["reasons_zh"] = rules_out.reasons_zh
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=WORKING_CRS)
 
     options = {
@@ -631,9 +641,9 @@ def screen(
     prov["duration_s"] = round(time.perf_counter() - clock, 3)
     result = ScreeningResult(
         sites=out,
-        hits=hits,
-        layer_summary=summary,
-        reasons=reasons,
+        hits=rules_out.hits,
+        layer_summary=lambda: ov.layer_summary,
+        reasons=rules_out.reasons,
         pieces=ov.pieces,
         rings=ov.rings,
         provenance=prov,
@@ -681,6 +691,230 @@ def _attach_top_reasons(out: pd.DataFrame, reasons: pd.DataFrame) -> None:
         text = top["_label"] + " (" + _text(top["verdict"]) + "): " + _text(top[f"message_{lang}"])
         joined = text.groupby(top["site"]).agg(" | ".join)
         out[f"reasons_{lang}"] = joined.reindex(range(n), fill_value="").to_numpy()
+
+
+@dataclass
+class _RulesOutcome:
+    """Per site: verdict and top reasons; ``reasons`` and ``hits`` as frames or builders."""
+
+    verdict: np.ndarray
+    n_reasons: np.ndarray
+    reasons_en: np.ndarray
+    reasons_zh: np.ndarray
+    reasons: Any
+    hits: Any
+
+
+def _apply_rules(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult, radius: float):
+    """Evaluate the rules once per *situation* and give every site its situation's answer.
+
+    Rules never touch geometry: a site's reasons depend only on its project attributes, its
+    coverage status and, per layer, the features it intersects (and, for kinds with a
+    ``within`` rule, which feature lies within which rule distance) — see :func:`_situations`.
+    Sites in the same situation get the same reasons, so :func:`zoning.rules.evaluate` runs on
+    one representative per situation and its rows are repeated for the others (built on first
+    access of ``result.reasons``).  Sites whose situation is not simple (several features of
+    one layer, several features near a ``within`` rule's layer) are their own representative.
+
+    Notes
+    -----
+    Cost: O(sites x layers) numpy work for the situations, then the rules on the
+    representatives only (a million random points over the demonstration layers fall into a
+    few thousand situations).  The answers are those of ``evaluate`` on every site
+    (``tests/test_fast_path.py`` checks it).
+    """
+    n = len(gdf)
+    rep, group = _situations(rule_set, gdf, ov)
+    ids = gdf["site_id"].to_numpy(dtype=object)
+    if len(rep) == n:  # every site is its own situation: the plain path
+        reasons = evaluate(rule_set, gdf, ov.hits, ov.layer_summary, search_radius_m=radius)
+        top = pd.DataFrame(index=range(n))
+        _attach_top_reasons(top, reasons)
+
+        def hits_all() -> gpd.GeoDataFrame:
+            return _hits_with_verdicts(ov, reasons, None)
+
+        return _RulesOutcome(
+            verdict=site_verdicts(reasons, n).to_numpy(),
+            n_reasons=top["n_reasons"].to_numpy(),
+            reasons_en=top["reasons_en"].to_numpy(),
+            reasons_zh=top["reasons_zh"].to_numpy(),
+            reasons=reasons,
+            hits=hits_all,
+        )
+    rep_sites = gdf.iloc[rep].reset_index(drop=True)
+    rep_hits, rep_summary = ov.tables_for(rep)
+    try:
+        rep_reasons = evaluate(rule_set, rep_sites, rep_hits, rep_summary, search_radius_m=radius)
+    except ValueError:
+        # A project attribute evaluate cannot read: let the full evaluation name the row.
+        evaluate(rule_set, gdf, ov.hits, ov.layer_summary, search_radius_m=radius)
+        raise
+    top = pd.DataFrame(index=range(len(rep)))
+    _attach_top_reasons(top, rep_reasons)
+    verdict = site_verdicts(rep_reasons, len(rep)).to_numpy()[group]
+
+    def reasons_all() -> pd.DataFrame:
+        return _expand_reasons(rep_reasons, len(rep), group, ids)
+
+    def hits_all() -> gpd.GeoDataFrame:
+        return _hits_with_verdicts(ov, rep_reasons, group)
+
+    return _RulesOutcome(
+        verdict=verdict,
+        n_reasons=top["n_reasons"].to_numpy()[group],
+        reasons_en=top["reasons_en"].to_numpy()[group],
+        reasons_zh=top["reasons_zh"].to_numpy()[group],
+        reasons=reasons_all,
+        hits=hits_all,
+    )
+
+
+def _expand_reasons(
+    rep_reasons: pd.DataFrame, n_rep: int, group: np.ndarray, ids: np.ndarray
+) -> pd.DataFrame:
+    """The reasons of every site: its representative's rows, renumbered, in site order."""
+    rsite = rep_reasons["site"].to_numpy(dtype=np.int64)
+    counts = np.bincount(rsite, minlength=n_rep)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]  # rep_reasons is sorted by site
+    per_site = counts[group]
+    total = int(per_site.sum())
+    out_start = np.cumsum(per_site) - per_site
+    site = np.repeat(np.arange(len(group)), per_site)
+    take = np.arange(total) - np.repeat(out_start, per_site) + np.repeat(starts[group], per_site)
+    frame = rep_reasons.iloc[take].reset_index(drop=True)
+    frame["site"] = site
+    sid = ids[site] if total else np.empty(0, dtype=object)
+    fallback = site.astype(str).astype(object)
+    frame["site_id"] = np.where(pd.isna(sid), fallback, sid) if total else sid
+    return frame
+
+
+def _hits_with_verdicts(
+    ov: OverlayResult, reasons: pd.DataFrame, group: np.ndarray | None
+) -> gpd.GeoDataFrame:
+    """The hits table with ``rule_ids`` and ``verdict`` of the rules each hit triggers.
+
+    With ``group``, ``reasons`` are those of the representatives: each hit is matched on its
+    site's representative.
+    """
+    hits = ov.hits.copy()
+    if len(hits):
+        keys = hits[["site", "layer_id", "feature_id"]]
+        if group is not None:
+            keys = keys.assign(site=group[hits["site"].to_numpy(dtype=np.int64)])
+        rule_ids, hverdict = hit_verdicts(reasons, keys)
+        hits["rule_ids"] = rule_ids.to_numpy()
+        hits["verdict"] = hverdict.to_numpy()
+    else:
+        hits["rule_ids"] = pd.Series(dtype=object)
+        hits["verdict"] = pd.Series(dtype=object)
+    return _hits_with_pieces(hits, ov.pieces)
+
+
+def _situations(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult):
+    """Group the sites whose rule evaluation is necessarily the same.
+
+    A site's situation is: its project attributes (``industry``, ``nature`` and the flags),
+    whether it lies outside the coverage, and per layer that loaded: the feature it intersects
+    (none or one) and whether it lies wholly inside the layer (``share_of_site`` at least
+    ``1 - OUTSIDE_TOLERANCE``, what ``outside`` rules test); for kinds a ``within`` rule reads,
+    also the feature of its single touching or nearby row and the band of rule distances its
+    distance falls in.  A site with more rows than that in a layer has a situation of its own.
+
+    Returns
+    -------
+    rep : array of int64
+        The representative (first site) of every situation, ascending.
+    group : array of int64
+        Per site: its situation (an index into ``rep``).
+    """
+    n = len(gdf)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    within: dict[str, list[float]] = {}
+    for rule in rule_set.rules:
+        at = rule.applies_to
+        if at is not None and at.relation == "within":
+            within.setdefault(at.kind, []).append(float(at.distance_m))  # type: ignore[arg-type]
+    lone = np.zeros(n, dtype=bool)  # sites that get a situation of their own
+    codes: list[tuple[np.ndarray, int]] = [(ov.outside.astype(np.int64), 2)]
+    for col in ("industry", "nature", *FLAGS):
+        if col in gdf.columns:
+            c, u = pd.factorize(gdf[col].astype(object), use_na_sentinel=True)
+            codes.append((c.astype(np.int64) + 1, len(u) + 1))
+    for p in ov.passes:
+        m = p.layer.index.n
+        if p.layer.kind in within:
+            rows = np.arange(len(p.ps))
+            bands = np.unique(within[p.layer.kind])
+            band = np.searchsorted(bands, p.dist, side="left")  # d <= D_i  <=>  band <= i
+            value = (p.pf * 3 + p.rel) * (len(bands) + 1) + band
+            radix = m * 3 * (len(bands) + 1)
+        else:
+            rows = np.flatnonzero(p.rel == 0)
+            value = p.pf
+            radix = m
+        s = p.ps[rows]
+        count = np.bincount(s, minlength=n)
+        lone |= count > 1
+        code = np.zeros(n, dtype=np.int64)
+        one = count[s] == 1
+        code[s[one]] = value[rows[one]] + 1
+        inside = p.hit & (p.share >= 1.0 - OUTSIDE_TOLERANCE)
+        codes.append((code * 2 + inside, (radix + 1) * 2))
+    key = np.zeros(n, dtype=np.int64)
+    size = 1
+    for c, radix in codes:
+        if size * radix >= 2**62:
+            key = pd.factorize(key)[0].astype(np.int64)
+            size = int(key.max()) + 1
+        key = key * radix + c
+        size *= radix
+    key[lone] = -1 - np.flatnonzero(lone)  # distinct, and apart from every other key
+    group = pd.factorize(key)[0].astype(np.int64)
+    # factorize numbers situations in order of first appearance: the first sites are the
+    # representatives, ascending.
+    seen = np.r_[-1, np.maximum.accumulate(group)[:-1]]
+    rep = np.flatnonzero(group > seen).astype(np.int64)
+    return rep, group
+
+
+def _site_totals(ov: OverlayResult, n: int) -> dict[str, np.ndarray]:
+    """Per site: constraint layers and features touched, flags, overlap totals, nearest.
+
+    Over the layers that are not :data:`CONTEXT_KINDS`; counts, totals and the nearest
+    distance over layers with status ``ok`` (a site outside the coverage has none).
+    """
+    ok = ~ov.outside
+    n_constraints = np.zeros(n, dtype=int)
+    n_hits = np.zeros(n, dtype=int)
+    sens = np.zeros(n, dtype=bool)
+    area = np.zeros(n)
+    area_n = np.zeros(n, dtype=int)
+    length = np.zeros(n)
+    length_n = np.zeros(n, dtype=int)
+    nearest = np.full(n, np.inf)
+    for p in ov.passes:
+        if p.layer.kind in CONTEXT_KINDS:
+            continue
+        n_constraints += p.hit & ok
+        n_hits += np.bincount(p.ps[p.rel == 0], minlength=n)
+        sens |= p.sens
+        for total, count, values in ((area, area_n, p.ov), (length, length_n, p.ln)):
+            has = ok & ~np.isnan(values)
+            total[has] += values[has]
+            count += has
+        has = ok & ~np.isnan(p.sdist)
+        nearest[has] = np.minimum(nearest[has], p.sdist[has])
+    return {
+        "n_constraints": n_constraints,
+        "n_hits": n_hits,
+        "boundary_sensitive": sens,
+        "overlap_m2_total": np.where(area_n > 0, area, np.nan),
+        "overlap_length_m_total": np.where(length_n > 0, length, np.nan),
+        "nearest_m": np.where(np.isfinite(nearest), nearest, np.nan),
+    }
 
 
 #: How :func:`load_sites` labels sources that are not files.
