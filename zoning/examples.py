@@ -32,11 +32,18 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .catalog import _data_dir
 from .errors import ZoningError
 from .rules import STATUSES, VERDICTS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .layerset import LayerSet
+    from .rules import RuleSet
+    from .screening import ScreeningResult
 
 __all__ = [
     "AMAP_GCJ02",
@@ -177,10 +184,10 @@ class ExampleRun:
         Every departure from the documentation; empty when all hold.
     """
 
-    projects: Any
-    amap: Any
-    amap_as_wgs84: Any
-    routes: Any
+    projects: ScreeningResult
+    amap: ScreeningResult
+    amap_as_wgs84: ScreeningResult
+    routes: ScreeningResult
     mismatches: list[Mismatch] = field(default_factory=list)
 
     @property
@@ -342,7 +349,9 @@ def load_amap_example(path: str | Path | None = None) -> AmapExample:
 # --------------------------------------------------------------------------- checking
 
 
-def check_result(result, examples: Iterable[Example], *, file: str = "") -> list[Mismatch]:
+def check_result(
+    result: ScreeningResult, examples: Iterable[Example], *, file: str = ""
+) -> list[Mismatch]:
     """Compare a screening with the documented outcomes of its sites.
 
     Parameters
@@ -386,7 +395,9 @@ def check_result(result, examples: Iterable[Example], *, file: str = "") -> list
     return out
 
 
-def check_ranking(ranking, routes: Iterable[RouteExample], *, file: str = "") -> list[Mismatch]:
+def check_ranking(
+    ranking: pd.DataFrame, routes: Iterable[RouteExample], *, file: str = ""
+) -> list[Mismatch]:
     """Compare a ranking (:func:`zoning.compare.rank_alternatives`) with the documented ranks."""
     got = dict(zip(ranking["site_id"].astype(str), ranking["rank"].astype(int), strict=True))
     out = []
@@ -402,7 +413,12 @@ def check_ranking(ranking, routes: Iterable[RouteExample], *, file: str = "") ->
 # --------------------------------------------------------------------------- running
 
 
-def run_examples(layers=None, *, rules=None, folder: str | Path | None = None) -> ExampleRun:
+def run_examples(
+    layers: LayerSet | str | Path | None = None,
+    *,
+    rules: RuleSet | str | Path | None = None,
+    folder: str | Path | None = None,
+) -> ExampleRun:
     """Screen every bundled example and compare the outcomes with their documentation.
 
     Parameters
