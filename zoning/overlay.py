@@ -290,6 +290,10 @@ def boundary_chunks(
     return chunks, chunk_owner.astype(np.int64)
 
 
+#: Bound on the float32 rounding of :attr:`CellGrid.edge` (m): 2**-23 relative at up to 1,000 km.
+_EDGE_ROUNDING_M = 0.25
+
+
 @dataclass
 class CellGrid:
     """A grid over a polygon layer: each cell is empty, inside one feature, or "mixed".
@@ -304,7 +308,8 @@ class CellGrid:
     y0: float
     size: float
     code: np.ndarray
-    #: Distance (m) from each cell centre to the centre of the nearest cell a boundary may cross.
+    #: Distance (m) from each cell centre to the centre of the nearest cell a boundary may cross
+    #: (float32, rounded by at most :data:`_EDGE_ROUNDING_M`).
     edge: np.ndarray
 
     @classmethod
@@ -370,7 +375,8 @@ class CellGrid:
             value = np.r_[-2, np.where(multi, -2, first)].astype(np.int32)
             code = value[labels]
         code[mixed] = -2
-        edge = (ndimage.distance_transform_edt(~mixed) * size).astype(np.float64)
+        # float32: a few millimetres of rounding at 100 km, taken off in edge_lower_bound.
+        edge = (ndimage.distance_transform_edt(~mixed) * size).astype(np.float32)
         return cls(float(x0), float(y0), float(size), code, edge)
 
     def _cells(self, x: np.ndarray, y: np.ndarray):
@@ -398,7 +404,8 @@ class CellGrid:
         """
         ix, iy, inside = self._cells(x, y)
         out = np.zeros(len(ix))
-        out[inside] = self.edge[iy[inside], ix[inside]] - self.size * np.sqrt(2.0)
+        edge = self.edge[iy[inside], ix[inside]].astype(np.float64)
+        out[inside] = edge - self.size * np.sqrt(2.0) - _EDGE_ROUNDING_M
         return out
 
 
@@ -614,13 +621,18 @@ class LayerIndex:
 
 
 def _min_per_pair(si: np.ndarray, fi: np.ndarray, d: np.ndarray):
+    """The smallest ``d`` of every (si, fi) pair, sorted by (si, fi)."""
     if not len(si):
         e = np.empty(0, np.int64)
         return e, e.copy(), np.empty(0)
-    order = np.lexsort((d, fi, si))
-    si, fi, d = si[order], fi[order], d[order]
-    first = np.r_[True, (si[1:] != si[:-1]) | (fi[1:] != fi[:-1])]
-    return si[first].astype(np.int64), fi[first].astype(np.int64), d[first]
+    si = si.astype(np.int64)
+    fi = fi.astype(np.int64)
+    key = si * (int(fi.max()) + 1) + fi
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    dmin = np.minimum.reduceat(d[order], starts)
+    return si[order][starts], fi[order][starts], dmin
 
 
 # --------------------------------------------------------------------------- the engine
@@ -1036,7 +1048,11 @@ def _layer_pass(
         a, f = _empty_pairs()
     member_in = np.zeros(len(S.member), dtype=bool)
     member_in[a] = True
-    k_pt, n_in = np.unique(S.member_site[a] * m + f, return_counts=True)
+    k_pt = S.member_site[a] * m + f
+    if len(k_pt) and (np.diff(k_pt) > 0).all():  # single points: pairs already sorted, unique
+        n_in = np.ones(len(k_pt), dtype=np.int64)
+    else:
+        k_pt, n_in = np.unique(k_pt, return_counts=True)
     gen = np.flatnonzero(S.fam != _POINT)
     s2, f2 = ix.intersecting(S.geoms[gen]) if len(gen) and ix.n else _empty_pairs()
     hs = np.concatenate([k_pt // m, gen[s2]]).astype(np.int64)
@@ -1161,10 +1177,10 @@ def _layer_pass(
         ps=all_s,
         pf=all_f,
         rel=rel,
-        overlap_m2=np.r_[overlap_m2, nn],
+        overlap_m2=_compact(np.r_[overlap_m2, nn]),
         share_site=np.r_[share_site, nn],
-        share_feat=np.r_[share_feat, nn],
-        overlap_len=np.r_[overlap_len, nn],
+        share_feat=_compact(np.r_[share_feat, nn]),
+        overlap_len=_compact(np.r_[overlap_len, nn]),
         dist=np.r_[np.zeros(len(hs)), nd],
         bdist=np.r_[bdist, nd],
         psens=np.r_[bsens, n_sens].astype(bool),
@@ -1173,6 +1189,14 @@ def _layer_pass(
         member_in=member_in,
         **summary,
     )
+
+
+def _compact(values: np.ndarray) -> np.ndarray:
+    """``values``, or a read-only broadcast NaN of its shape when every value is NaN (a million
+    point sites have no overlap areas: no need to hold megabytes of NaN per layer)."""
+    if len(values) and np.isnan(values).all():
+        return np.broadcast_to(np.float64(np.nan), values.shape)
+    return values
 
 
 def _lookup_pairs(hs, hf, bs, bf, bd, m) -> np.ndarray:
@@ -1340,9 +1364,9 @@ def _summarise(
         nearest[cand_s[free]] = cand_f[free]
     return {
         "hit": hit,
-        "ov": ov,
+        "ov": _compact(ov),
         "share": share,
-        "ln": ln,
+        "ln": _compact(ln),
         "sdist": dist,
         "nearest": nearest,
         "sens": sens,
