@@ -145,11 +145,7 @@ def test_key_written_twice_is_an_error(tmp_path):
     """PyYAML keeps the last of two equal keys; a catalog must not silently read another file."""
     path = tmp_path / "catalog.yml"
     path.write_text(
-        "layers:\n"
-        "  - id: red\n"
-        "    kind: red_line\n"
-        "    source: a.gpkg\n"
-        "    source: b.gpkg\n",
+        "layers:\n  - id: red\n    kind: red_line\n    source: a.gpkg\n    source: b.gpkg\n",
         encoding="utf-8",
     )
     with pytest.raises(CatalogError, match=r"line 5.*'source' is written twice"):

@@ -52,13 +52,7 @@ EXAMPLES = load_examples()
 ROUTE_EXAMPLES = load_route_examples()
 
 #: Examples whose documented outcome exposes a bug elsewhere: (example id, check) -> reason.
-KNOWN_BUGS = {
-    ("reserve-experimental-powerline", "absent_rules"): (
-        "zoning.sites derives 两高 from the whole of major division 44, so a 10 kV supply line "
-        "(D4420 电力供应) counts as 两高 and city.two_high_outside_park fires; 环环评〔2021〕45号 "
-        "names coal power (煤电), not power supply"
-    ),
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _params(check: str):

@@ -38,6 +38,7 @@ def write_report(*args, **kwargs):
     kwargs.setdefault("map", False)
     return _write_report(*args, **kwargs)
 
+
 NaN = float("nan")
 
 SCRIPT = "<script>alert(1)</script>"

@@ -1073,9 +1073,10 @@ CASES: dict[str, tuple] = {
     ),
     "water_source.outfall": (
         "prohibited", "wpl_2017", "第六十四条", "污染物排放管控", None,
-        [("level1", {"wastewater": True}), ("level2", {"wastewater": True}),
+        [("level1", {"wastewater": True}), ("level2", {"wastewater": True})],
+        [("level2", {}), ("red_line", {"wastewater": True}),
+         # art. 64 covers the protection zones; the quasi zone lies outside them (art. 63)
          ("quasi", {"wastewater": True})],
-        [("level2", {}), ("red_line", {"wastewater": True})],
     ),
     "water_source.level1": (
         "prohibited", "wpl_2017", "第六十五条", "空间布局约束", None,

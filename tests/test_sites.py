@@ -437,6 +437,18 @@ def test_two_high_divisions(tmp_path):
     assert set(sites.gdf["two_high_source"]) == {"derived"}
 
 
+def test_two_high_not_for_clean_power_or_the_grid(tmp_path):
+    """45号 names coal power (煤电), not the power sector: hydro, nuclear, wind, solar, biomass,
+    other generation and power supply are not 两高; coal/gas power, CHP and heat supply are, and
+    a code that stops at the division or group cannot tell, so it keeps the division's rule."""
+    codes = ["D4411", "4412", "4430", "44", "441", "4413", "4414", "4415", "4416", "4417"]
+    codes += ["4419", "D4420"]
+    text = "id,lon,lat,industry\n" + "".join(f"{i},121.5,31.2,{c}\n" for i, c in enumerate(codes))
+    sites = load_sites(write(tmp_path, text))
+    assert list(sites.gdf["two_high"]) == [True] * 5 + [False] * 7
+    assert "4420" in " ".join(sites.notes)
+
+
 def test_no_code_no_two_high(tmp_path):
     sites = load_sites(write(tmp_path, "lon,lat,industry,两高\n121.5,31.2,,\n121.5,31.2,,yes\n"))
     assert list(sites.gdf["two_high"]) == [None, True]

@@ -39,9 +39,9 @@ Flags accept yes/no, true/false, y/n, 1/0, 是/否 (any case); an empty cell is
 None (not declared).  Natures accept new/expansion/rebuild/relocation and
 新建/扩建/改建/迁建; 改扩建 counts as an expansion (it adds capacity).  Industry
 codes are GB/T 4754-2017 (:func:`parse_industry_code`); "两高" is derived from the
-major division (:data:`TWO_HIGH_DIVISIONS`) unless declared.  Sites without an id
-column are numbered ``1..n`` (GeoPackage and GeoJSON feature ids are used when
-the file has them).
+major division (:data:`TWO_HIGH_DIVISIONS`, less :data:`TWO_HIGH_EXCEPTIONS`) unless
+declared.  Sites without an id column are numbered ``1..n`` (GeoPackage and GeoJSON
+feature ids are used when the file has them).
 
 Coordinates copied from Chinese web maps (Amap/Tencent: GCJ-02, Baidu: BD-09)
 are declared with ``crs="gcj02"`` / ``crs="bd09"`` and converted vertex by
@@ -99,6 +99,7 @@ __all__ = [
     "NATURES",
     "SITE_COLUMNS",
     "TWO_HIGH_DIVISIONS",
+    "TWO_HIGH_EXCEPTIONS",
     "Sites",
     "load_sites",
     "parse_industry_code",
@@ -122,6 +123,11 @@ _TO_WGS84 = {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
 #: emission): petroleum/coal processing, chemicals, non-metallic minerals, ferrous and
 #: non-ferrous smelting, power and heat (环环评〔2021〕45号; NDRC's six industries).
 TWO_HIGH_DIVISIONS = frozenset({"25", "26", "30", "31", "32", "44"})
+#: Classes inside those divisions that are not "两高" although their division is: renewable,
+#: nuclear and other non-fossil power generation and the grid itself (the MEE's six types
+#: name 煤电, coal power, not the whole power sector).  A code given only to the division
+#: (``44``) or group (``441``) still counts as 两高.
+TWO_HIGH_EXCEPTIONS = frozenset({"4413", "4414", "4415", "4416", "4417", "4419", "4420"})
 #: Project natures, in the contract's spelling.
 NATURES = ("new", "expansion", "rebuild", "relocation")
 #: Yes/no project attributes.
@@ -403,6 +409,12 @@ def _parse_industry(text: object) -> tuple[str, str]:
             f"(section {section}; {why})"
         )
     return section + digits, division
+
+
+def _derived_two_high(parsed: tuple[str, str]) -> bool:
+    """ "两高" from a parsed industry code (code with section letter, division)."""
+    digits = parsed[0].lstrip("ABCDEFGHIJKLMNOPQRST")
+    return parsed[1] in TWO_HIGH_DIVISIONS and digits[:4] not in TWO_HIGH_EXCEPTIONS
 
 
 def _parse_industry_cell(value: object) -> tuple[str, str] | None:
@@ -1239,7 +1251,7 @@ def _attributes(
     out["industry"] = _take([p[0] if p else None for p in parsed], codes)
     out["industry_division"] = _take([p[1] if p else None for p in parsed], codes)
     # Derived "两高": only the major division decides; a declared value always wins.
-    derived = _take([None if p is None else p[1] in TWO_HIGH_DIVISIONS for p in parsed], codes)
+    derived = _take([None if p is None else _derived_two_high(p) for p in parsed], codes)
     has_code = np.array([p is not None for p in parsed], dtype=bool)[codes]
     declared = out["two_high"]
     is_declared = known["two_high"]
@@ -1254,7 +1266,8 @@ def _attributes(
     if use_derived.any():
         notes.append(
             f"two_high derived from the industry code for {int(use_derived.sum())} site(s) "
-            "(major divisions 25, 26, 30, 31, 32, 44 count as 两高)"
+            "(major divisions 25, 26, 30, 31, 32, 44 count as 两高, except non-fossil power "
+            "generation and power supply: 4413-4417, 4419, 4420)"
         )
     return out
 
