@@ -18,10 +18,10 @@ from .basemaps import resolve_basemap
 from .escape import html_text
 from .page import (
     WebMap,
-    _clip,
     build_page,
     category_styles,
     check_lang,
+    clip_geometries,
     feature_collection,
     field_label,
     kind_style,
@@ -103,13 +103,21 @@ def resolve_clip(layers: LayerSet, clip=None, bbox: Sequence[float] | None = Non
 
     Parameters
     ----------
-    clip : shapely geometry (WGS84 lon/lat) or str
-        An area, or the name of a district (``name`` or ``name_en`` of a district layer,
-        e.g. ``"金山区"`` or ``"Jinshan"``).
+    clip : shapely geometry (WGS84 lon/lat), GeoSeries or GeoDataFrame (any CRS), or str
+        An area (a GeoSeries is unioned after reprojection to the working CRS; one already in
+        the working CRS is used as it is), or the name of a district (``name`` or ``name_en``
+        of a district layer, e.g. ``"金山区"`` or ``"Jinshan"``).
     bbox : (min_lon, min_lat, max_lon, max_lat), WGS84
     """
     area = None
-    if isinstance(clip, str):
+    if isinstance(clip, gpd.GeoDataFrame):
+        clip = clip.geometry
+    if isinstance(clip, gpd.GeoSeries):
+        if clip.crs is None:
+            raise ZoningError("clip: the GeoSeries has no CRS")
+        series = clip if clip.crs == WORKING_CRS else clip.to_crs(WORKING_CRS)
+        area = shapely.union_all(series.to_numpy())
+    elif isinstance(clip, str):
         wanted = clip.strip().lower()
         for lay in layers.of_kind("district"):
             g = lay.gdf
@@ -156,13 +164,19 @@ def catalog_layer_specs(
     """
     entries = list(layers.catalog.layers)
     loaded = {e.id: layers[e.id] for e in entries}
+    # Clip first, on the full-resolution geometry, then simplify what is left: clipping a
+    # simplified coverage would leave slivers of the neighbours (their simplified edges run up
+    # to the tolerance inside the clip area), and it is faster.
+    source = {e.id: loaded[e.id].gdf.geometry.to_numpy() for e in entries}
+    if clip is not None:
+        source = {k: clip_geometries(v, clip) for k, v in source.items()}
     # Coverages are simplified together (shared edges move once for both neighbours).
     simplified: dict[str, np.ndarray] = {}
     for group in COVERAGE_GROUPS:
         members = [e for e in entries if e.kind in group]
         if not members:
             continue
-        arrays = [loaded[e.id].gdf.geometry.to_numpy() for e in members]
+        arrays = [source[e.id] for e in members]
         merged = simplify_coverage(np.concatenate(arrays), tolerance_m)
         start = 0
         for e, arr in zip(members, arrays, strict=True):
@@ -180,9 +194,7 @@ def catalog_layer_specs(
         gdf = lay.gdf
         geoms = simplified.get(e.id)
         if geoms is None:
-            geoms = simplify_features(gdf.geometry.to_numpy(), tolerance_m)
-        if clip is not None:
-            geoms = _clip(geoms, clip)
+            geoms = simplify_features(source[e.id], tolerance_m)
         disp = display_geometries(geoms, shift=shift)
         cats = gdf["category"] if "category" in gdf.columns else None
         styles = category_styles(e.kind, cats.dropna().astype(str)) if cats is not None else {}
@@ -277,6 +289,7 @@ def overview_map(
     title: str | None = None,
     tolerance_m: float = TOLERANCE_M,
     tools: Iterable[str] = TOOLS,
+    collapsed: bool = False,
 ) -> WebMap:
     """Build the layer overview map: every catalog layer, styled by kind and category.
 
@@ -292,8 +305,10 @@ def overview_map(
         Select the built-in vector basemap instead of tiles: the page makes no network request.
     tianditu_key : str, optional
         Key for ``basemap="tianditu"`` (else ``TIANDITU_KEY``).
-    clip : shapely geometry (WGS84) or district name, optional
-        Keep only what lies inside (per-district maps: ``clip="金山区"``).
+    clip : shapely geometry (WGS84), GeoSeries (any CRS) or district name, optional
+        Keep only what lies inside (per-district maps: ``clip="金山区"``).  Features are clipped
+        at full resolution, then simplified; pieces that only touch the area's edge (lines of
+        a polygon layer, slivers under 10 m²) are dropped.
     bbox : (min_lon, min_lat, max_lon, max_lat), optional
         Keep only what lies inside this box (WGS84).
     show : iterable of layer ids, or "all", optional
@@ -305,6 +320,8 @@ def overview_map(
         Simplification tolerance (metres); see :mod:`zoning.webmap.simplify`.
     tools : iterable of str
         Any of ``scale``, ``measure``, ``fullscreen``, ``coordinates``, ``draw``.
+    collapsed : bool
+        Show the layer control as a button that opens on hover (small maps).
 
     Returns
     -------
@@ -347,5 +364,6 @@ def overview_map(
         demonstration=demo,
         notices=bm.notes(),
         tools=tools,
+        collapsed=collapsed,
         summary={"layers": summary, "basemap": bm.name, "shift": bm.shift},
     )

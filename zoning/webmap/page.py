@@ -30,7 +30,7 @@ from .basemaps import Basemap
 from .escape import html_attr, html_text, script_json
 from .simplify import BASEMAP_TOLERANCE_M, display_geometries, simplify_coverage
 
-__all__ = ["DEMO_NOTICE", "LANGS", "WebMap"]
+__all__ = ["CLIP_SLIVER_M", "CLIP_SLIVER_M2", "DEMO_NOTICE", "LANGS", "WebMap", "clip_geometries"]
 
 log = logging.getLogger(__name__)
 
@@ -287,9 +287,14 @@ def vector_basemap(
     """The built-in vector basemap: districts, sea area and main water bodies of the catalog.
 
     Simplified at :data:`~zoning.webmap.simplify.BASEMAP_TOLERANCE_M` (districts and sea as one
-    coverage); not interactive.  ``None`` when the catalog has none of these layers.
+    coverage); not interactive.  ``None`` when the catalog has none of these layers.  With
+    ``clip`` (working CRS), what lies in the clip area's bounding box.
     """
     parts = []
+    if clip is not None:
+        # The basemap is context: everything in the clip area's bounding box (neighbours
+        # included), not just the clip area.
+        clip = shapely.envelope(clip)
     cover, cover_kind = [], []
     for kind in ("sea_area", "district"):
         for lay in layers.of_kind(kind):
@@ -307,7 +312,7 @@ def vector_basemap(
         for kind in ("sea_area", "district"):
             sel = geoms[kinds == kind]
             if clip is not None:
-                sel = _clip(sel, clip)
+                sel = clip_geometries(sel, clip)
             disp = display_geometries(sel, shift=shift)
             fc, _ = feature_collection(disp, [{}] * len(disp))
             if fc["features"]:
@@ -318,7 +323,7 @@ def vector_basemap(
             gdf = gdf[gdf["category"].astype(str).isin(BASEMAP_WATER)]
         sel = shapely.simplify(gdf.geometry.to_numpy(), BASEMAP_TOLERANCE_M, preserve_topology=True)
         if clip is not None:
-            sel = _clip(sel, clip)
+            sel = clip_geometries(sel, clip)
         disp = display_geometries(sel, shift=shift)
         fc, _ = feature_collection(disp, [{}] * len(disp))
         if fc["features"]:
@@ -329,15 +334,58 @@ def vector_basemap(
     return {"name_html": html_text(title), "active": bool(active), "parts": parts}
 
 
-def _clip(geoms: np.ndarray, clip) -> np.ndarray:
-    """Intersect with the clip area (working CRS); features outside become empty."""
+#: A clipped polygon piece smaller than this (m²) is a sliver of the clip edge, not a feature
+#: (the same threshold as the layer checks' ``SLIVER_M2``).
+CLIP_SLIVER_M2 = 10.0
+#: A clipped line piece shorter than this (m) is where the line crosses or grazes the clip edge.
+CLIP_SLIVER_M = 1.0
+
+
+def _same_dimension(geom, dim: int):
+    """The parts of ``geom`` of dimension ``dim`` (polygons of a polygon's clip, ...), or empty."""
+    parts = [p for p in shapely.get_parts(geom) if shapely.get_dimensions(p) == dim]
+    if not parts:
+        return shapely.Polygon()
+    if len(parts) == 1:
+        return parts[0]
+    flat = np.asarray(shapely.get_parts(np.asarray(parts, dtype=object)), dtype=object)
+    make = {0: shapely.multipoints, 1: shapely.multilinestrings, 2: shapely.multipolygons}[dim]
+    return make(flat)
+
+
+def clip_geometries(
+    geoms: np.ndarray,
+    clip,
+    *,
+    min_area_m2: float = CLIP_SLIVER_M2,
+    min_length_m: float = CLIP_SLIVER_M,
+) -> np.ndarray:
+    """Intersect with the clip area (working CRS); features outside become empty.
+
+    Only the parts of a feature's own dimension are kept: a polygon that merely shares an edge
+    with the clip area (a neighbouring district, a control unit next door) gives a line, which
+    is dropped, not drawn.  Polygon pieces under ``min_area_m2`` and line pieces under
+    ``min_length_m`` are slivers of the clip edge and are dropped too.
+    """
     geoms = np.asarray(geoms, dtype=object)
     if not len(geoms):
         return geoms
     hit = shapely.intersects(geoms, clip)
     out = np.full(len(geoms), shapely.Polygon(), dtype=object)
     if hit.any():
-        out[hit] = shapely.intersection(geoms[hit], clip)
+        src = geoms[hit]
+        cut = np.asarray(shapely.intersection(src, clip), dtype=object)
+        dims = shapely.get_dimensions(src)
+        mixed = (shapely.get_dimensions(cut) != dims) | (
+            shapely.get_type_id(cut) == shapely.GeometryType.GEOMETRYCOLLECTION
+        )
+        for i in np.flatnonzero(mixed):
+            cut[i] = _same_dimension(cut[i], int(dims[i]))
+        small = ((dims == 2) & (shapely.area(cut) < min_area_m2)) | (
+            (dims == 1) & (shapely.length(cut) < min_length_m)
+        )
+        cut[small] = shapely.Polygon()
+        out[hit] = cut
     return out
 
 
@@ -399,6 +447,39 @@ class WebMap:
     notices: list[tuple[str, str]] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
 
+    def add_html(self, html: str, *, where: str = "top", name: str | None = None) -> WebMap:
+        """Put HTML on the page (a site's navigation bar, a side panel); returns the page.
+
+        Parameters
+        ----------
+        html : str
+            Markup placed verbatim: build it from escaped parts (:mod:`zoning.webmap.escape`
+            or a jinja2 template with autoescaping), never from raw data.  It is not treated
+            as a template (``{{ }}`` in it stays text).
+        where : {"top", "bottom", "head"}
+            ``"top"``: first in ``<body>``, above the notices; ``"bottom"``: after the map
+            element; ``"head"``: in ``<head>``, after the assets (style sheets, meta tags).
+        name : str, optional
+            Element name; adding again under the same name replaces the element.
+        """
+        if where not in ("top", "bottom", "head"):
+            raise ZoningError(f"where must be 'top', 'bottom' or 'head', not {where!r}")
+        fig = self.map.get_root()
+        key = name or f"zoning_extra_{where}_{len(fig.html._children) + len(fig.header._children)}"
+        element = _raw_element(html)
+        if where == "head":
+            fig.header.add_child(element, name=key)
+        elif where == "top":
+            fig.html.add_child(element, name=key, index=0)
+        else:
+            # The map's own element is added when the page renders; hold its place first so
+            # that what is added here comes after it.
+            map_name = self.map.get_name()
+            if map_name not in fig.html._children:
+                fig.html.add_child(_raw_element(""), name=map_name)
+            fig.html.add_child(element, name=key)
+        return self
+
     def to_html(self, *, assets: str = "inline", assets_url: str = "assets") -> str:
         """The page as HTML text.
 
@@ -451,6 +532,24 @@ class WebMap:
             raise
         log.info("wrote %s (%.1f kB)", path, len(text.encode("utf-8")) / 1024)
         return path
+
+
+#: branca's page template (branca 0.8), with the page's language on <html>.
+_FIGURE_TEMPLATE = (
+    "<!DOCTYPE html>\n"
+    '<html lang="@LANG@">\n'
+    "<head>\n"
+    "{% if this.title %}<title>{{this.title}}</title>{% endif %}"
+    "    {{this.header.render(**kwargs)}}\n"
+    "</head>\n"
+    "<body>\n"
+    "    {{this.html.render(**kwargs)}}\n"
+    "</body>\n"
+    "<script>\n"
+    "    {{this.script.render(**kwargs)}}\n"
+    "</script>\n"
+    "</html>\n"
+)
 
 
 def _raw_element(html: str):
@@ -572,6 +671,8 @@ def build_page(
     builder._id = "zoning"
     m.add_child(builder, name="zoning_build")
     html_lang = "zh-CN" if lang == "zh" else "en"
+    # branca's page template has a bare <html>: say the language (fonts, screen readers).
+    fig._template = Template(_FIGURE_TEMPLATE.replace("@LANG@", html_attr(html_lang)))
     fig.header.add_child(
         _raw_element(f'<meta name="zoning-lang" content="{html_attr(html_lang)}">'),
         name="zoning_meta",
