@@ -790,9 +790,12 @@ def _check_sites(sites: object, site_ids: object, notes: list[str]) -> _SiteSet:
         )
 
     pts = np.flatnonzero(fam == _POINT)
-    member, m_own = shapely.get_parts(geoms[pts], return_index=True)
-    keep = ~shapely.is_empty(member)
-    member, member_site = member[keep], pts[m_own[keep]].astype(np.int64)
+    if (types[pts] == 0).all():  # single points (never empty here): their own members
+        member, member_site = geoms[pts], pts.astype(np.int64)
+    else:
+        member, m_own = shapely.get_parts(geoms[pts], return_index=True)
+        keep = ~shapely.is_empty(member)
+        member, member_site = member[keep], pts[m_own[keep]].astype(np.int64)
     mxy = shapely.get_coordinates(member)
     measure = np.full(n, np.nan)
     measure[fam == _POLY] = shapely.area(geoms[fam == _POLY])
@@ -1058,8 +1061,9 @@ def _layer_pass(
     hs = np.concatenate([k_pt // m, gen[s2]]).astype(np.int64)
     hf = np.concatenate([k_pt % m, f2]).astype(np.int64)
     cnt = np.concatenate([n_in, np.zeros(len(s2), dtype=np.int64)])
-    order = np.lexsort((hf, hs))
-    hs, hf, cnt = hs[order], hf[order], cnt[order]
+    if len(s2):  # the point pairs alone are sorted already
+        order = np.lexsort((hf, hs))
+        hs, hf, cnt = hs[order], hf[order], cnt[order]
 
     # 2. Overlaps of each pair.
     hs_fam = S.fam[hs]
@@ -1126,7 +1130,7 @@ def _layer_pass(
     bsens = np.isfinite(bdist) & (bdist <= thresh[hs] + 1e-9)
     # Features within the search radius that the site does not intersect (touching features
     # come first, at distance 0, whatever the radius).
-    is_hit = np.isin(bs * m + bf, np.r_[hs * m + hf, ts * m + tf])
+    is_hit = _in_sorted(bs * m + bf, np.sort(np.r_[hs * m + hf, ts * m + tf]))
     keep = ~is_hit & (bd <= radius) if radius > 0 else np.zeros(len(bs), dtype=bool)
     ns = np.r_[ts, bs[keep]].astype(np.int64)
     nf = np.r_[tf, bf[keep]].astype(np.int64)
@@ -1199,6 +1203,14 @@ def _compact(values: np.ndarray) -> np.ndarray:
     return values
 
 
+def _in_sorted(keys: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """``np.isin(keys, ref)`` for a sorted ``ref`` (no sort of ``keys``)."""
+    if not len(ref) or not len(keys):
+        return np.zeros(len(keys), dtype=bool)
+    pos = np.minimum(np.searchsorted(ref, keys), len(ref) - 1)
+    return ref[pos] == keys
+
+
 def _lookup_pairs(hs, hf, bs, bf, bd, m) -> np.ndarray:
     """Values ``bd`` of pairs (bs, bf) looked up for pairs (hs, hf); NaN where absent."""
     out = np.full(len(hs), np.nan)
@@ -1206,8 +1218,9 @@ def _lookup_pairs(hs, hf, bs, bf, bd, m) -> np.ndarray:
         return out
     key_h = hs * m + hf
     key_b = bs * m + bf
-    order = np.argsort(key_b)
-    key_b, bd = key_b[order], bd[order]
+    if not (np.diff(key_b) >= 0).all():
+        order = np.argsort(key_b)
+        key_b, bd = key_b[order], bd[order]
     pos = np.clip(np.searchsorted(key_b, key_h), 0, len(key_b) - 1)
     found = key_b[pos] == key_h
     out[found] = bd[pos[found]]
@@ -1307,7 +1320,9 @@ def _measure_overlap(S: _SiteSet, family: int, site_overlap: np.ndarray):
     ov = np.full(n, np.nan)
     ln = np.full(n, np.nan)
     share = np.full(n, np.nan)
-    has = np.array([x is not None for x in site_overlap], dtype=bool)
+    has = np.zeros(n, dtype=bool)
+    gen = np.flatnonzero(S.fam != _POINT)  # point sites have no overlap geometry
+    has[gen] = np.not_equal(site_overlap[gen], None)
     dim = _OVERLAP_DIM[S.fam, family]
     area = has & (dim == 2)
     lin = has & (dim == 1)
