@@ -359,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peer-polygons", type=int, help="polygons compared with overlay")
     ap.add_argument("--peer-nearest", type=int, help="points/polygons for sjoin_nearest")
     ap.add_argument("--peer-lines", type=int, help="lines for sjoin_nearest")
+    ap.add_argument("--memory-points", type=int, help="points screened in the memory runs")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     ap.add_argument("--json", help="also write the results to this JSON file")
     ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
@@ -471,10 +472,11 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- peak memory
     if not args.no_memory:
+        n_mem = args.memory_points or n_pts
         results["memory"] = {
-            "screen": run_child(n_pts, ""),
-            "screen_and_write_csv": run_child(n_pts, "csv"),
-            "screen_and_write_json_gpkg": run_child(n_pts, "json,gpkg"),
+            "screen": run_child(n_mem, ""),
+            "screen_and_write_csv": run_child(n_mem, "csv"),
+            "screen_and_write_json_gpkg": run_child(n_mem, "json,gpkg"),
         }
         print(json.dumps({"memory": results["memory"]}), flush=True)
 
