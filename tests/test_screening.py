@@ -571,6 +571,24 @@ def test_json_file_is_to_dict_in_chunks(result, tmp_path):
     assert data["reasons"] == [] and data == empty.to_dict()
 
 
+def test_json_of_a_huge_run_leaves_out_the_per_layer_and_reason_rows(result, tmp_path, monkeypatch):
+    """Above JSON_FULL_TABLES_MAX_SITES sites (5 here instead of 100,000) screening.json keeps
+    the sites and hits but not the layer_summary and reasons rows, and says so."""
+    monkeypatch.setattr(screening, "JSON_FULL_TABLES_MAX_SITES", 4)
+    result._write_json(tmp_path / "big.json", chunk=2)
+    data = json.loads((tmp_path / "big.json").read_text("utf-8"))
+    full = result.to_dict()
+    assert data["omitted"] == ["layer_summary", "reasons"]
+    assert data["layer_summary"] == [] and data["reasons"] == []
+    assert data["sites"] == full["sites"] and data["hits"] == full["hits"]
+    assert len(full["reasons"]) == 5 and len(full["layer_summary"]) > 0
+    assert data["notes"][:-1] == full["notes"]
+    assert "leaves out the layer_summary and reasons rows for 5 sites" in data["notes"][-1]
+    monkeypatch.setattr(screening, "JSON_FULL_TABLES_MAX_SITES", 5)
+    result._write_json(tmp_path / "small.json")
+    assert json.loads((tmp_path / "small.json").read_text("utf-8")) == full
+
+
 def test_json_records_gcj02_conversion(world):
     true = (121.0385, 31.03)
     gcj = zoning.wgs84_to_gcj02(*true)

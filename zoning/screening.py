@@ -67,6 +67,10 @@ CONTEXT_KINDS = frozenset(
 )
 #: Output formats :meth:`ScreeningResult.to_file` writes.
 FORMATS = ("csv", "gpkg", "json", "html")
+#: Above this many sites ``screening.json`` leaves out the ``layer_summary`` and ``reasons``
+#: rows (a row per site and layer, several per site and rule: some 12 kB per site, 12 GB for a
+#: million points); ``sites.csv`` and ``hits.csv`` still hold every site and every hit.
+JSON_FULL_TABLES_MAX_SITES = 100_000
 
 
 class _Lazy:
@@ -202,7 +206,9 @@ class ScreeningResult:
         formats : iterable of {"csv", "gpkg", "json", "html"}
             ``csv``: ``sites.csv`` and ``hits.csv`` (and ``ranking.csv`` for a comparison);
             ``gpkg``: ``screening.gpkg`` with the layers ``sites``, ``pieces`` and ``rings``
-            (EPSG:4326); ``json``: ``screening.json`` with every table and the provenance;
+            (EPSG:4326); ``json``: ``screening.json`` with every table and the provenance
+            (above :data:`JSON_FULL_TABLES_MAX_SITES` sites without the ``layer_summary`` and
+            ``reasons`` rows, which would take gigabytes; a note says so);
             ``html``: the report in ``report/`` (``report/index.html``).
         lang : {"both", "zh", "en"}, keyword-only
             Language of the HTML report.
@@ -299,16 +305,19 @@ class ScreeningResult:
             pieces.to_crs(WGS84).to_file(path, layer="pieces", driver="GPKG")
             self.rings.to_crs(WGS84).to_file(path, layer="rings", driver="GPKG")
 
-    def _tables(self) -> dict[str, pd.DataFrame]:
-        """The tables of :meth:`to_dict` and of ``screening.json``, in order."""
+    def _tables(self, empty: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
+        """The tables of :meth:`to_dict` and of ``screening.json``, in order (those named in
+        ``empty`` without rows, and not built)."""
         sites = _sites_table(self)
         geoms = self.sites.geometry.to_crs(WGS84).to_numpy()
         sites["wkt"] = shapely.to_wkt(geoms, rounding_precision=7, trim=True)
         tables = {
             "sites": sites,
             "hits": _hits_table(self),
-            "layer_summary": pd.DataFrame(self.layer_summary),
-            "reasons": pd.DataFrame(self.reasons),
+            "layer_summary": pd.DataFrame()
+            if "layer_summary" in empty
+            else pd.DataFrame(self.layer_summary),
+            "reasons": pd.DataFrame() if "reasons" in empty else pd.DataFrame(self.reasons),
         }
         if self.ranking is not None:
             tables["ranking"] = _ranking_table(self)
@@ -316,15 +325,31 @@ class ScreeningResult:
 
     def _write_json(self, path: Path, chunk: int = 50_000) -> None:
         """``screening.json``: :meth:`to_dict` streamed table by table (pandas writes the rows,
-        so a million-row table never becomes Python objects)."""
+        so a million-row table never becomes Python objects).
+
+        For more than :data:`JSON_FULL_TABLES_MAX_SITES` sites the ``layer_summary`` and
+        ``reasons`` lists are empty, ``omitted`` names them and a note says so.
+        """
+        big = len(self.sites) > JSON_FULL_TABLES_MAX_SITES
+        skip = ("layer_summary", "reasons") if big else ()
+        notes = list(self.notes)
+        if big:
+            notes.append(
+                f"screening.json leaves out the layer_summary and reasons rows for "
+                f"{len(self.sites):,} sites (more than {JSON_FULL_TABLES_MAX_SITES:,}); "
+                "sites.csv holds every verdict and its main reasons, hits.csv every hit"
+            )
         with open(path, "w", encoding="utf-8") as fh:
             fh.write('{"provenance": ')
             json.dump(
                 self.provenance, fh, ensure_ascii=False, indent=1, default=_json, allow_nan=False
             )
             fh.write(',\n"notes": ')
-            json.dump(self.notes, fh, ensure_ascii=False, indent=1, default=_json)
-            for key, table in self._tables().items():
+            json.dump(notes, fh, ensure_ascii=False, indent=1, default=_json)
+            if skip:
+                fh.write(',\n"omitted": ')
+                json.dump(list(skip), fh)
+            for key, table in self._tables(skip).items():
                 fh.write(f',\n"{key}": [')
                 for start in range(0, len(table), chunk):
                     text = _records_json(table.iloc[start : start + chunk])
