@@ -402,6 +402,93 @@ def test_district_clip(demo_layers):
         overview_map(demo_layers, clip="Atlantis")
 
 
+def _features(page) -> dict[str, list]:
+    return {spec["id"]: spec["data"]["features"] for spec in page.config["layers"]}
+
+
+def test_district_clip_leaves_the_neighbours_out(demo_layers):
+    """Neighbours share the district's boundary: no lines or slivers of them are drawn."""
+    by_name = overview_map(demo_layers, clip="金山区", offline=True)
+    feats = _features(by_name)
+    assert len(feats["districts"]) == 1  # Jinshan, not Songjiang/Fengxian/Qingpu along the edge
+    for layer_id, fs in feats.items():
+        kinds = {f["geometry"]["type"] for f in fs}
+        if layer_id != "yangtze_shoreline":
+            assert kinds <= {"Polygon", "MultiPolygon"}, (layer_id, kinds)
+    # Jinshan's land units (its sea units lie offshore), and none of the neighbours'
+    units = demo_layers["control_units"].gdf
+    mine = (units["district"] == "金山区") & (units["realm"] == "land")
+    assert len(feats["control_units"]) == int(mine.sum())
+    # the same area given as a GeoSeries in any CRS (the round trip through WGS84 moves the
+    # boundary by about a millimetre: the slivers it leaves along the neighbours are dropped)
+    districts = demo_layers["districts"].gdf
+    area = districts.loc[districts["name"] == "金山区"].geometry.to_crs(4326)
+    by_series = overview_map(demo_layers, clip=area, offline=True)
+    counts = {k: len(v) for k, v in _features(by_series).items()}
+    assert counts == {k: len(v) for k, v in feats.items()}
+    with pytest.raises(ZoningError, match="no CRS"):
+        overview_map(demo_layers, clip=gpd.GeoSeries([area.iloc[0]]))
+
+
+def test_clip_geometries_keeps_pieces_of_the_features_own_dimension():
+    from zoning.webmap.page import clip_geometries
+
+    clip = box(0, 0, 100, 100)  # metres, working CRS
+    geoms = np.array(
+        [
+            box(100, 0, 200, 100),  # shares an edge: a line, dropped
+            box(99.96, 0, 200, 100),  # 4 m² inside: a sliver, dropped
+            box(99.8, 0, 200, 100),  # 20 m² inside, but 0.2 m wide: a sliver, dropped
+            box(95, 0, 200, 4),  # 20 m² inside, 4 m wide: kept
+            shapely.union_all([box(50, 50, 60, 60), box(100, 0, 110, 10)]),  # part touches
+            LineString([(50, -10), (50, 110)]),  # crosses: 100 m inside
+            LineString([(100, 0), (100, 100)]),  # runs along the edge: kept (on the boundary)
+            LineString([(100.5, 0), (100.5, 100)]),  # outside
+            Point(10, 10),
+            shapely.Polygon(),
+        ],
+        dtype=object,
+    )
+    out = clip_geometries(geoms, clip)
+    assert out[0].is_empty and out[1].is_empty and out[2].is_empty
+    assert out[3].area == pytest.approx(20.0)
+    assert out[4].geom_type == "Polygon" and out[4].area == pytest.approx(100.0)
+    assert out[5].length == pytest.approx(100.0)
+    assert out[6].length == pytest.approx(100.0)
+    assert out[7].is_empty and out[8].equals(Point(10, 10)) and out[9].is_empty
+    assert geoms[0].equals(box(100, 0, 200, 100))  # the input is not modified
+
+
+def test_legend_shows_what_the_page_draws(demo_layers):
+    page = overview_map(demo_layers, clip="黄浦区", offline=True, lang="en")
+    legend = page.config["legend_html"]
+    assert "Rivers and lakes" in legend and "river" in legend
+    # no basic farmland, red line or reserves in Huangpu: not in its legend
+    for absent in ("Permanent basic farmland", "Ecological protection red line", "core zone"):
+        assert absent not in legend, absent
+    # ... but still in the layer control
+    names = " ".join(spec["name_html"] for spec in page.config["layers"])
+    assert "Permanent basic farmland" in names
+    city = overview_map(demo_layers, offline=True, lang="en").config["legend_html"]
+    assert "biodiversity maintenance" in city and "水源涵养" not in city
+
+
+def test_add_html_places_site_chrome(demo_layers):
+    page = overview_map(demo_layers, clip="黄浦区", offline=True)
+    page.add_html("<nav>NAV {{ 7*7 }}</nav>", where="top")
+    page.add_html('<aside id="panel">PANEL</aside>', where="bottom")
+    page.add_html('<link rel="stylesheet" href="site.css">', where="head")
+    html = page.to_html(assets="folder")
+    assert html.startswith('<!DOCTYPE html>\n<html lang="zh-CN">')
+    head, body = html.split("<body>", 1)
+    assert '<link rel="stylesheet" href="site.css">' in head
+    assert body.index("<nav>NAV {{ 7*7 }}</nav>") < body.index('class="zoning-notices"')
+    assert body.index('class="folium-map"') < body.index('<aside id="panel">')
+    assert html == page.to_html(assets="folder")  # rendering twice gives the same page
+    with pytest.raises(ZoningError, match="where"):
+        page.add_html("<p>", where="middle")
+
+
 # ------------------------------------------------------------------------------ screening map
 
 

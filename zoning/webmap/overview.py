@@ -232,7 +232,10 @@ def catalog_layer_specs(
         order = DRAW_ORDER.index(e.kind) if e.kind in DRAW_ORDER else len(DRAW_ORDER)
         spec["z"] = z_offset + order
         spec["_group_index"] = group_index
-        spec["_legend"] = (title, style, styles, shape, e.kind)
+        # The legend shows what the page draws: categories present among the features kept.
+        present = {f["properties"].get("c") for f in fc["features"]}
+        legend_styles = {c: st for c, st in styles.items() if c in present}
+        spec["_legend"] = (title, style, legend_styles, shape, e.kind, len(fc["features"]))
         present = disp[~shapely.is_empty(disp)]
         spec["_bounds"] = shapely.total_bounds(present) if len(present) else None
         specs.append(spec)
@@ -245,12 +248,18 @@ def catalog_layer_specs(
 
 
 def legend_html(specs: list[dict], lang: str, heading: str | None = None) -> str:
-    """A legend of the layers (title, then one line per category), every string escaped."""
+    """A legend of the layers drawn (title, then one line per category present), escaped.
+
+    Layers with no feature on the page are left out of the legend (they stay in the layer
+    control), and so are categories no feature on the page has.
+    """
     parts = []
     if heading:
         parts.append(f"<h4>{html_text(heading)}</h4>")
     for spec in specs:
-        title, style, styles, shape, _kind = spec.pop("_legend")
+        title, style, styles, shape, _kind, n_features = spec.pop("_legend")
+        if not n_features:
+            continue  # nothing of this layer on the page (it stays in the layer control)
         spec.pop("_group_index", None)
         if styles:
             parts.append(f'<div class="lg-h">{html_text(title)}</div>')

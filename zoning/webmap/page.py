@@ -30,7 +30,15 @@ from .basemaps import Basemap
 from .escape import html_attr, html_text, script_json
 from .simplify import BASEMAP_TOLERANCE_M, display_geometries, simplify_coverage
 
-__all__ = ["CLIP_SLIVER_M", "CLIP_SLIVER_M2", "DEMO_NOTICE", "LANGS", "WebMap", "clip_geometries"]
+__all__ = [
+    "CLIP_SLIVER_M",
+    "CLIP_SLIVER_M2",
+    "CLIP_SLIVER_WIDTH_M",
+    "DEMO_NOTICE",
+    "LANGS",
+    "WebMap",
+    "clip_geometries",
+]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +79,15 @@ VALUE_LABELS = {
     "new_town": ("新城", "new town"),
     "district_centre": ("区级中心", "district centre"),
     "industrial": ("产业基地", "industrial area"),
+    # red-line types (生态保护红线类型), written in Chinese in the data
+    "水源涵养": ("水源涵养", "water conservation"),
+    "生物多样性维护": ("生物多样性维护", "biodiversity maintenance"),
+    "特别保护海岛": ("特别保护海岛", "specially protected islands"),
+    "重要渔业资源产卵场": ("重要渔业资源产卵场", "important fishery spawning grounds"),
+    "重要滩涂及浅海水域": ("重要滩涂及浅海水域", "important tidal flats and shallow waters"),
+    "水土保持": ("水土保持", "soil and water conservation"),
+    "防风固沙": ("防风固沙", "windbreak and sand fixation"),
+    "海岸生态稳定": ("海岸生态稳定", "coastal ecological stability"),
 }
 
 # ------------------------------------------------------------------------------------ styles
@@ -334,23 +351,46 @@ def vector_basemap(
     return {"name_html": html_text(title), "active": bool(active), "parts": parts}
 
 
-#: A clipped polygon piece smaller than this (m²) is a sliver of the clip edge, not a feature
+#: A clipped polygon part smaller than this (m²) is a sliver of the clip edge, not a feature
 #: (the same threshold as the layer checks' ``SLIVER_M2``).
 CLIP_SLIVER_M2 = 10.0
-#: A clipped line piece shorter than this (m) is where the line crosses or grazes the clip edge.
+#: A clipped polygon part whose mean width (2 x area / perimeter) is under this (m) is a sliver
+#: along the clip edge, however long: two boundaries that agree to a few millimetres.
+CLIP_SLIVER_WIDTH_M = 1.0
+#: A clipped line part shorter than this (m) is where the line crosses or grazes the clip edge.
 CLIP_SLIVER_M = 1.0
 
 
-def _same_dimension(geom, dim: int):
-    """The parts of ``geom`` of dimension ``dim`` (polygons of a polygon's clip, ...), or empty."""
-    parts = [p for p in shapely.get_parts(geom) if shapely.get_dimensions(p) == dim]
-    if not parts:
+def _flat_parts(geom) -> list:
+    """The single geometries in ``geom`` (multi-parts and collections opened, recursively)."""
+    out = []
+    for part in shapely.get_parts(geom):
+        if shapely.get_type_id(part) in (4, 5, 6, 7):  # multi-parts and collections
+            out.extend(_flat_parts(part))
+        elif not part.is_empty:
+            out.append(part)
+    return out
+
+
+def _keep_parts(geom, dim: int, min_area_m2: float, min_width_m: float, min_length_m: float):
+    """The parts of a clipped piece worth drawing: the feature's own dimension, no slivers."""
+    keep = []
+    for part in _flat_parts(geom):
+        if shapely.get_dimensions(part) != dim:
+            continue
+        if dim == 2:
+            area = part.area
+            if area < min_area_m2 or 2.0 * area < min_width_m * part.length:
+                continue
+        elif dim == 1 and part.length < min_length_m:
+            continue
+        keep.append(part)
+    if not keep:
         return shapely.Polygon()
-    if len(parts) == 1:
-        return parts[0]
-    flat = np.asarray(shapely.get_parts(np.asarray(parts, dtype=object)), dtype=object)
+    if len(keep) == 1:
+        return keep[0]
     make = {0: shapely.multipoints, 1: shapely.multilinestrings, 2: shapely.multipolygons}[dim]
-    return make(flat)
+    return make(np.asarray(keep, dtype=object))
 
 
 def clip_geometries(
@@ -358,14 +398,18 @@ def clip_geometries(
     clip,
     *,
     min_area_m2: float = CLIP_SLIVER_M2,
+    min_width_m: float = CLIP_SLIVER_WIDTH_M,
     min_length_m: float = CLIP_SLIVER_M,
 ) -> np.ndarray:
     """Intersect with the clip area (working CRS); features outside become empty.
 
     Only the parts of a feature's own dimension are kept: a polygon that merely shares an edge
     with the clip area (a neighbouring district, a control unit next door) gives a line, which
-    is dropped, not drawn.  Polygon pieces under ``min_area_m2`` and line pieces under
-    ``min_length_m`` are slivers of the clip edge and are dropped too.
+    is dropped, not drawn.  Slivers of the clip edge are dropped too: polygon parts under
+    ``min_area_m2`` or thinner on average than ``min_width_m`` (neighbours whose boundaries
+    agree to a few millimetres leave such slivers, whatever their length), and line parts
+    under ``min_length_m``.  A piece is a single geometry when one part is left, else a
+    multi-part geometry.  The input is not modified.
     """
     geoms = np.asarray(geoms, dtype=object)
     if not len(geoms):
@@ -376,15 +420,8 @@ def clip_geometries(
         src = geoms[hit]
         cut = np.asarray(shapely.intersection(src, clip), dtype=object)
         dims = shapely.get_dimensions(src)
-        mixed = (shapely.get_dimensions(cut) != dims) | (
-            shapely.get_type_id(cut) == shapely.GeometryType.GEOMETRYCOLLECTION
-        )
-        for i in np.flatnonzero(mixed):
-            cut[i] = _same_dimension(cut[i], int(dims[i]))
-        small = ((dims == 2) & (shapely.area(cut) < min_area_m2)) | (
-            (dims == 1) & (shapely.length(cut) < min_length_m)
-        )
-        cut[small] = shapely.Polygon()
+        for i in range(len(cut)):
+            cut[i] = _keep_parts(cut[i], int(dims[i]), min_area_m2, min_width_m, min_length_m)
         out[hit] = cut
     return out
 

@@ -305,6 +305,7 @@
     if (tools.indexOf("draw") >= 0) addDraw(map, cfg, state);
     if (tools.indexOf("scale") >= 0) L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
     if (tools.indexOf("coordinates") >= 0) addCoordinates(map, cfg);
+    var legend = null;
     if (cfg.legend_html) {
       var Legend = L.Control.extend({
         options: { position: "bottomright" },
@@ -316,11 +317,21 @@
           return box;
         }
       });
-      map.addControl(new Legend());
+      legend = new Legend();
+      map.addControl(legend);
     }
 
 
-    if (cfg.bounds) map.fitBounds(cfg.bounds, { padding: [10, 10] });
+    if (cfg.bounds) {
+      // Keep the features clear of the legend (bottom right) when the map is wide enough.
+      var right = 10;
+      var box = legend && legend.getContainer();
+      var width = map.getSize().x;
+      if (box && box.offsetWidth && box.offsetWidth + 20 < 0.45 * width) {
+        right = box.offsetWidth + 20;
+      }
+      map.fitBounds(cfg.bounds, { paddingTopLeft: [50, 10], paddingBottomRight: [right, 10] });
+    }
 
     // Ready once the browser has painted the layers (benchmarks and tests wait for this).
     requestAnimationFrame(function () {
