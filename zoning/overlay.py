@@ -933,7 +933,14 @@ def overlay(
             if L.kind in coverage:
                 cov_failed.append(L.layer_id)
             continue
-        res = _layer_pass(S, L, radius=radius, unc=unc, want_pieces=pieces)
+        res = _layer_pass(
+            S,
+            L,
+            radius=radius,
+            unc=unc,
+            want_pieces=pieces,
+            want_geometry=pieces,
+        )
         entries.append(res)
         if res.pieces is not None:
             piece_frames.append(res.pieces)
@@ -1033,7 +1040,13 @@ class _LayerPass:
 
 
 def _layer_pass(
-    S: _SiteSet, L: LayerInput, *, radius: float, unc: np.ndarray, want_pieces: bool
+    S: _SiteSet,
+    L: LayerInput,
+    *,
+    radius: float,
+    unc: np.ndarray,
+    want_pieces: bool,
+    want_geometry: bool,
 ) -> _LayerPass:
     ix = L.index
     n = len(S)
@@ -1077,11 +1090,15 @@ def _layer_pass(
     share_site[is_pt] = cnt[is_pt] / S.measure[hs[is_pt]]
     g = np.flatnonzero(~is_pt)
     if len(g):
-        pair_geom[g] = _clip_pairs(S.geoms, hs[g], hf[g], ix, dim[g])
+        # Overlap geometries are built for the pieces table, the coverage test, and sites that
+        # meet several features of the layer (their overlaps are unioned, see step 5).
+        want = np.bincount(hs[g], minlength=n)[hs[g]] > 1
+        want |= want_geometry
+        measure, pair_geom[g] = _clip_pairs(S.geoms, hs[g], hf[g], ix, dim[g], want)
         area = dim == 2
         lin = dim == 1
-        overlap_m2[area] = shapely.area(pair_geom[area])
-        overlap_len[lin] = shapely.length(pair_geom[lin])
+        overlap_m2[g[dim[g] == 2]] = measure[dim[g] == 2]
+        overlap_len[g[dim[g] == 1]] = measure[dim[g] == 1]
         with np.errstate(invalid="ignore", divide="ignore"):
             share_site[area] = overlap_m2[area] / S.measure[hs[area]]
             share_feat[area] = overlap_m2[area] / ix.measure[hf[area]]
@@ -1154,7 +1171,12 @@ def _layer_pass(
     site_overlap = np.full(n, None, dtype=object)
     if len(g):
         site_overlap = _group_union(hs[g], pair_geom[g], dim[g], n)
-    summary = _summarise(S, ix, hs, hf, site_overlap, member_in, bsens, ns, nf, nd, n_sens)
+    # Sites that meet one feature and whose overlap was not built: its area is the pair's.
+    lone = g[(dim[g] == 2) & np.equal(pair_geom[g], None)]
+    summary = _summarise(
+        S, ix, hs, hf, site_overlap, member_in, bsens, ns, nf, nd, n_sens,
+        (hs[lone], overlap_m2[lone]),
+    )  # fmt: skip
     summary["sens"][miss_sens] = True
 
     piece_frame = None
@@ -1280,18 +1302,44 @@ def _group_union(keys: np.ndarray, geoms: np.ndarray, dims: np.ndarray, size: in
     return out
 
 
-def _clip_pairs(sites, si, fi, ix: LayerIndex, dim: np.ndarray) -> np.ndarray:
-    """Overlap of each (site, feature) pair, via the feature's pieces, of dimension ``dim``."""
+def _clip_pairs(
+    sites, si, fi, ix: LayerIndex, dim: np.ndarray, want: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Overlap of each (site, feature) pair, via the feature's pieces, of dimension ``dim``.
+
+    Returns
+    -------
+    measure : array of float
+        The overlap area (``dim`` 2) or length (``dim`` 1) of every pair.
+    geom : array of shapely geometries
+        The overlap of the pairs in ``want`` and of every pair of dimension 1; None elsewhere.
+
+    Notes
+    -----
+    The pieces of a polygon feature share no area, so an overlap area is the sum of the areas
+    of the site's intersections with the pieces: no union is needed unless the geometry is.
+    A line can run along a cut between two pieces, so line overlaps are always unioned (with
+    snap rounding, see :func:`_union`) before they are measured.
+    """
     ps, pg = ix.piece_tree.query(sites[si], predicate="intersects")
     own = ix.piece_owner[pg] == fi[ps]
     ps, pg = ps[own], pg[own]
-    parts = _extract(shapely.intersection(sites[si[ps]], ix.pieces[pg]), dim[ps])
-    out = _group_union(ps, parts, dim[ps], len(si))
+    raw = shapely.intersection(sites[si[ps]], ix.pieces[pg])
+    d = dim[ps]
+    a2 = d == 2
+    measure = np.bincount(ps[a2], weights=shapely.area(raw[a2]), minlength=len(si)).astype(float)
+    build = want | (dim == 1)
+    sel = build[ps]
+    built = _group_union(ps[sel], _extract(raw[sel], d[sel]), d[sel], len(si))
+    geom = np.full(len(si), None, dtype=object)
+    geom[build] = built[build]
     # A pair decided on the original feature (within NEAR_BOUNDARY_M of its boundary) may touch
     # no piece: its overlap is empty.
-    for j in np.flatnonzero(np.array([x is None for x in out], dtype=bool)):
-        out[j] = _EMPTY_BY_DIM[int(dim[j])]
-    return out
+    for j in np.flatnonzero(build & np.equal(geom, None)):
+        geom[j] = _EMPTY_BY_DIM[int(dim[j])]
+    lin = dim == 1
+    measure[lin] = shapely.length(geom[lin])
+    return measure, geom
 
 
 def _status_rows(n, site_ids, layer_id, kind, status) -> pd.DataFrame:
@@ -1314,8 +1362,9 @@ def _status_rows(n, site_ids, layer_id, kind, status) -> pd.DataFrame:
     )
 
 
-def _measure_overlap(S: _SiteSet, family: int, site_overlap: np.ndarray):
-    """Per site: overlap area, overlap length and share of site from the unioned overlaps."""
+def _measure_overlap(S: _SiteSet, family: int, site_overlap: np.ndarray, known_area=None):
+    """Per site: overlap area, overlap length and share of site from the unioned overlaps
+    (or, for the sites in ``known_area``, from the area given)."""
     n = len(S)
     ov = np.full(n, np.nan)
     ln = np.full(n, np.nan)
@@ -1327,6 +1376,9 @@ def _measure_overlap(S: _SiteSet, family: int, site_overlap: np.ndarray):
     area = has & (dim == 2)
     lin = has & (dim == 1)
     ov[area] = shapely.area(site_overlap[area])
+    if known_area is not None and len(known_area[0]):
+        ov[known_area[0]] = known_area[1]
+        area[known_area[0]] = True
     ln[lin] = shapely.length(site_overlap[lin])
     with np.errstate(invalid="ignore", divide="ignore"):
         share[area] = ov[area] / S.measure[area]
@@ -1347,12 +1399,16 @@ def _summarise(
     nf,
     nd,
     n_sens,
+    known_area: tuple[np.ndarray, np.ndarray],
 ) -> dict[str, np.ndarray]:
-    """The per-site arrays of a layer pass (see :class:`_LayerPass`)."""
+    """The per-site arrays of a layer pass (see :class:`_LayerPass`).
+
+    ``known_area`` gives the overlap area of sites whose overlap geometry was not built.
+    """
     n = len(S)
     hit = np.zeros(n, dtype=bool)
     hit[hs] = True
-    ov, ln, share = _measure_overlap(S, ix.family, site_overlap)
+    ov, ln, share = _measure_overlap(S, ix.family, site_overlap, known_area)
     # Point sites: the share of their points inside or on any feature (each point once).
     pts = S.fam == _POINT
     inside = np.bincount(S.member_site[member_in], minlength=n)
@@ -1585,15 +1641,26 @@ def _covered_share(S: _SiteSet, passes: list[_LayerPass]) -> np.ndarray:
     covered[one] = total[one]
     # Sites in several coverage layers: union their overlaps (layers may overlap each other).
     for s in np.flatnonzero(gen & (n_hit > 1)):
-        parts = np.array(
-            [p.site_overlap[s] for p in passes if p.site_overlap[s] is not None], dtype=object
-        )
+        parts = np.array([_site_overlap(S, p, s) for p in passes if p.hit[s]], dtype=object)
         dim = 2 if S.fam[s] == _POLY else 1
         parts = parts[shapely.get_dimensions(parts) == dim] if len(parts) else parts
         u = _union(parts, dim) if len(parts) else _EMPTY_BY_DIM[dim]
         measure = shapely.area(u) if dim == 2 else shapely.length(u)
         covered[s] = min(measure / S.measure[s], 1.0) if S.measure[s] > 0 else 0.0
     return covered
+
+
+def _site_overlap(S: _SiteSet, p: _LayerPass, s: int):
+    """The overlap of site ``s`` with the features of a pass it intersects (built if needed)."""
+    assert p.site_overlap is not None
+    if p.site_overlap[s] is not None:
+        return p.site_overlap[s]
+    f = p.pf[(p.ps == s) & (p.rel == 0)]
+    dim = np.full(len(f), _OVERLAP_DIM[S.fam[s], p.layer.index.family], dtype=np.int8)
+    _, geoms = _clip_pairs(
+        S.geoms, np.full(len(f), s), f, p.layer.index, dim, np.ones(len(f), bool)
+    )
+    return _union(geoms, int(dim[0])) if len(f) > 1 else geoms[0]
 
 
 def _rings(S: _SiteSet, layers, *, enabled: bool, max_sites: int, notes: list[str]):
