@@ -163,6 +163,28 @@ def zoning_screen(sites, layers, rules, radius: float):
     return res, time.perf_counter() - t0
 
 
+def time_zoning(gdf, layers, rules, radius: float):
+    """``load_sites`` then ``zoning.screen`` on the loaded sites: (result, load s, screen s)."""
+    from zoning.sites import load_sites
+
+    t0 = time.perf_counter()
+    sites = load_sites(gdf)
+    load_s = time.perf_counter() - t0
+    res, screen_s = zoning_screen(sites, layers, rules, radius)
+    return res, load_s, screen_s
+
+
+def finish(r: dict) -> dict:
+    """Ratios and throughputs of one comparison."""
+    r["ratio"] = r["peer_s"] / r["zoning_s"]
+    r["ratio_with_load"] = r["peer_s"] / (r["zoning_s"] + r["load_sites_s"])
+    if "sjoin_cold_s" in r:
+        r["ratio_cold"] = r["sjoin_cold_s"] / (r["zoning_cold_s"])
+    r["full_per_s"] = r["n_full"] / r["full_zoning_s"]
+    r["full_per_s_with_load"] = r["n_full"] / (r["full_zoning_s"] + r["full_load_sites_s"])
+    return r
+
+
 def layer_frames(layers):
     return [(lay.id, lay.gdf[["feature_id", "geometry"]]) for lay in layers]
 
@@ -374,9 +396,10 @@ def main(argv: list[str] | None = None) -> int:
     n_poly = args.polygons or (2_000 if quick else 100_000)
     n_lines = args.lines or (300 if quick else 10_000)
     peer_pts = min(n_pts, args.peer_points or (5_000 if quick else 100_000))
-    peer_poly = min(n_poly, args.peer_polygons or (500 if quick else 5_000))
-    peer_near = args.peer_nearest or (300 if quick else 3_000)
-    peer_lines = min(n_lines, args.peer_lines or (100 if quick else 1_000))
+    peer_poly = min(n_poly, args.peer_polygons or (500 if quick else 20_000))
+    peer_near_pts = args.peer_nearest or (300 if quick else 20_000)
+    peer_near_poly = args.peer_nearest or (300 if quick else 10_000)
+    peer_lines = min(n_lines, args.peer_lines or (100 if quick else 2_000))
 
     import zoning
     from zoning.overlay import TOUCH_AREA_M2
@@ -384,90 +407,85 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict = {"machine": machine(), "optional_peers": optional_peers()}
     results["command"] = " ".join([".venv/bin/python", "benchmarks/screen_bench.py", *sys.argv[1:]])
+    results["loadavg_start"] = Path("/proc/loadavg").read_text().split()[:3]
     problems: list[str] = []
     rules = load_rules()
 
     # Cold: a fresh LayerSet whose files are read (not timed) but whose indexes are not built.
-    cold_layers = zoning.load_catalog()
-    for lay in cold_layers:
+    layers = zoning.load_catalog()
+    for lay in layers:
         lay.gdf  # noqa: B018
-    box = territory_box(cold_layers)
+    box = territory_box(layers)
     pts = make_points(n_pts, box)
     polys = make_polygons(n_poly, box)
     lines = make_lines(n_lines, box)
-    sub_pts = pts.iloc[:peer_pts]
     print(f"workloads: {n_pts:,} points, {n_poly:,} polygons, {n_lines:,} lines", flush=True)
 
     # ---- points, containment
-    r = {}
-    _, r["zoning_cold_s"] = zoning_screen(sub_pts, cold_layers, rules, 0.0)
-    layers = cold_layers  # now warm: every index and grid is built
+    sub_pts = pts.iloc[:peer_pts]
+    r: dict = {"n_peer": peer_pts}
+    _, _, r["zoning_cold_s"] = time_zoning(sub_pts, layers, rules, 0.0)
+    # layers is now warm: every index and grid is built
     cold_frames = [(lid, g.copy()) for lid, g in layer_frames(layers)]
     theirs, r["sjoin_cold_s"] = peer_sjoin(sub_pts, cold_frames)
     frames = layer_frames(layers)
     for _, g in frames:
         g.sindex  # noqa: B018 - warm
-    res, r["zoning_warm_s"] = zoning_screen(sub_pts, layers, rules, 0.0)
-    theirs, r["sjoin_warm_s"] = peer_sjoin(sub_pts, frames)
+    res, r["load_sites_s"], r["zoning_s"] = time_zoning(sub_pts, layers, rules, 0.0)
+    theirs, r["peer_s"] = peer_sjoin(sub_pts, frames)
     ours = zoning_pairs(res)
     if ours != theirs:
         problems.append(
             f"points: (site, layer, feature) pairs differ: {len(ours - theirs)} only zoning, "
             f"{len(theirs - ours)} only sjoin"
         )
-    r["n_peer"] = peer_pts
     r["pairs"] = len(ours)
-    r["ratio_warm"] = r["sjoin_warm_s"] / r["zoning_warm_s"]
-    r["ratio_cold"] = r["sjoin_cold_s"] / r["zoning_cold_s"]
-    full, r["zoning_full_s"] = zoning_screen(pts, layers, rules, 0.0)
+    r["verdicts"] = res.verdict_counts()
+    del res
+    full, r["full_load_sites_s"], r["full_zoning_s"] = time_zoning(pts, layers, rules, 0.0)
     r["n_full"] = n_pts
-    r["zoning_full_per_s"] = n_pts / r["zoning_full_s"]
-    r["verdicts_full"] = full.verdict_counts()
-    r["outside_coverage_full"] = int(
+    r["full_outside_coverage"] = int(
         full.layer_summary.query("status == 'outside_coverage'")["site"].nunique()
     )
+    r["full_verdicts"] = full.verdict_counts()
     del full
-    r.update(stage_times(pts, layers, rules))
-    results["points_containment"] = r
+    r.update(stage_times(pts, layers))
+    results["points_containment"] = finish(r)
     print(json.dumps({"points_containment": r}, default=str), flush=True)
 
     # ---- polygons, overlap areas
-    r = {}
     sub = polys.iloc[:peer_poly]
-    res, r["zoning_s"] = zoning_screen(sub, layers, rules, 0.0)
-    theirs_a, r["overlay_s"] = peer_overlay(sub, frames)
+    r = {"n_peer": peer_poly}
+    res, r["load_sites_s"], r["zoning_s"] = time_zoning(sub, layers, rules, 0.0)
+    theirs_a, r["peer_s"] = peer_overlay(sub, frames)
     problems += [
         f"polygons: {p}" for p in compare_areas(zoning_areas(res), theirs_a, TOUCH_AREA_M2)
     ]
-    r["n_peer"] = peer_poly
     r["pairs"] = len(theirs_a)
-    r["ratio"] = r["overlay_s"] / r["zoning_s"]
-    _, r["zoning_full_s"] = zoning_screen(polys, layers, rules, 0.0)
+    del res
+    _, r["full_load_sites_s"], r["full_zoning_s"] = time_zoning(polys, layers, rules, 0.0)
     r["n_full"] = n_poly
-    r["zoning_full_per_s"] = n_poly / r["zoning_full_s"]
-    results["polygons_overlap"] = r
+    results["polygons_overlap"] = finish(r)
     print(json.dumps({"polygons_overlap": r}, default=str), flush=True)
 
     # ---- nearest within the radius
     for name, gdf, n_peer in (
-        ("points", pts, min(peer_near, n_pts)),
-        ("polygons", polys, min(peer_near, n_poly)),
-        ("lines", lines, peer_lines),
+        ("points", pts, min(peer_near_pts, n_pts)),
+        ("polygons", polys, min(peer_near_poly, n_poly)),
+        ("lines", lines, min(peer_lines, n_lines)),
     ):
-        r = {}
         sub = gdf.iloc[:n_peer]
-        res, r["zoning_s"] = zoning_screen(sub, layers, rules, RADIUS_M)
-        theirs_d, r["sjoin_nearest_s"] = peer_nearest(sub, frames, RADIUS_M)
+        r = {"n_peer": n_peer}
+        res, r["load_sites_s"], r["zoning_s"] = time_zoning(sub, layers, rules, RADIUS_M)
+        theirs_d, r["peer_s"] = peer_nearest(sub, frames, RADIUS_M)
         problems += [
             f"nearest {name}: {p}"
             for p in compare_distances(zoning_distances(res, RADIUS_M), theirs_d)
         ]
-        r["n_peer"] = n_peer
-        r["ratio"] = r["sjoin_nearest_s"] / r["zoning_s"]
-        _, r["zoning_full_s"] = zoning_screen(gdf, layers, rules, RADIUS_M)
+        del res
+        _, r["full_load_sites_s"], r["full_zoning_s"] = time_zoning(gdf, layers, rules, RADIUS_M)
         r["n_full"] = len(gdf)
-        r["zoning_full_per_s"] = len(gdf) / r["zoning_full_s"]
-        results[f"nearest_{name}"] = r
+        results[f"nearest_{name}"] = finish(r)
         print(json.dumps({f"nearest_{name}": r}, default=str), flush=True)
 
     # ---- peak memory
@@ -480,6 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(json.dumps({"memory": results["memory"]}), flush=True)
 
+    results["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
     results["problems"] = problems
     print_table(results)
     if args.json:
@@ -487,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if problems else 0
 
 
-def stage_times(pts, layers, rules) -> dict:
+def stage_times(pts, layers) -> dict:
     """Time the stages of one screening of ``pts`` (warm): loading the sites, the overlay."""
     from zoning.overlay import LayerInput, overlay
     from zoning.sites import load_sites
@@ -511,84 +530,74 @@ def stage_times(pts, layers, rules) -> dict:
 
 
 def print_table(results: dict) -> None:
-    def fmt(x: float) -> str:
-        return f"{x:,.0f}" if x >= 100 else f"{x:.2f}"
-
-    pc = results["points_containment"]
+    """The results as a table: ratios on the peer's sites, throughput on the whole workload."""
     rows = [
+        ("points, containment + verdict vs sjoin", "points_containment", "points_vs_sjoin"),
+        ("polygons, overlap areas vs overlay", "polygons_overlap", "polygons_vs_overlay"),
         (
-            "points, containment + verdict vs sjoin (warm)",
-            pc["n_peer"],
-            pc["zoning_warm_s"],
-            pc["sjoin_warm_s"],
-            pc["ratio_warm"],
-            TARGETS["points_vs_sjoin"],
+            f"points, nearest <= {RADIUS_M:g} m vs sjoin_nearest",
+            "nearest_points",
+            "nearest_points_vs_sjoin_nearest",
         ),
         (
-            "points, containment + verdict vs sjoin (cold)",
-            pc["n_peer"],
-            pc["zoning_cold_s"],
-            pc["sjoin_cold_s"],
-            pc["ratio_cold"],
-            TARGETS["points_vs_sjoin"],
+            f"polygons, nearest <= {RADIUS_M:g} m vs sjoin_nearest",
+            "nearest_polygons",
+            "nearest_polygons_vs_sjoin_nearest",
+        ),
+        (
+            f"lines, nearest <= {RADIUS_M:g} m vs sjoin_nearest",
+            "nearest_lines",
+            "nearest_lines_vs_sjoin_nearest",
         ),
     ]
-    po = results["polygons_overlap"]
-    rows.append(
-        (
-            "polygons, overlap areas vs overlay",
-            po["n_peer"],
-            po["zoning_s"],
-            po["overlay_s"],
-            po["ratio"],
-            TARGETS["polygons_vs_overlay"],
-        )
-    )
-    for name in ("points", "polygons", "lines"):
-        r = results[f"nearest_{name}"]
-        rows.append(
-            (
-                f"{name}, nearest within {RADIUS_M:g} m vs sjoin_nearest",
-                r["n_peer"],
-                r["zoning_s"],
-                r["sjoin_nearest_s"],
-                r["ratio"],
-                TARGETS[f"nearest_{name}_vs_sjoin_nearest"],
-            )
-        )
     print()
-    print(
-        f"{'comparison':58} {'sites':>8} {'zoning s':>9} {'peer s':>9} {'ratio':>7} {'target':>7}"
+    head = (
+        f"{'comparison (warm indexes)':46} {'sites':>7} {'load s':>7} {'screen s':>8} "
+        f"{'peer s':>7} {'ratio':>6} {'+load':>6} {'target':>6}"
     )
-    for label, n, z, p, ratio, target in rows:
-        ok = "ok" if ratio >= target else "MISSED"
-        print(f"{label:58} {n:>8,} {z:>9.3f} {p:>9.2f} {ratio:>7.1f} {target:>6.0f}x {ok}")
+    print(head)
+    for label, key, target_key in rows:
+        r = results[key]
+        target = TARGETS[target_key]
+        ok = "ok" if r["ratio"] >= target else "MISSED"
+        print(
+            f"{label:46} {r['n_peer']:>7,} {r['load_sites_s']:>7.2f} {r['zoning_s']:>8.2f} "
+            f"{r['peer_s']:>7.2f} {r['ratio']:>6.1f} {r['ratio_with_load']:>6.1f} "
+            f"{target:>5.0f}x {ok}"
+        )
+    pc = results["points_containment"]
+    print(
+        f"cold (index build included, file reading not): zoning {pc['zoning_cold_s']:.2f} s, "
+        f"sjoin {pc['sjoin_cold_s']:.2f} s on {pc['n_peer']:,} points: {pc['ratio_cold']:.1f}x"
+    )
     print()
-    print(
-        f"points, whole workload: {pc['n_full']:,} in {pc['zoning_full_s']:.2f} s = "
-        f"{fmt(pc['zoning_full_per_s'])} sites/s (target {TARGETS['points_per_s']:,.0f}); "
-        f"stages: load_sites {pc['stage_load_sites_s']:.2f} s, overlay "
-        f"{pc['stage_overlay_s']:.2f} s"
-    )
-    for key in ("polygons_overlap", "nearest_points", "nearest_polygons", "nearest_lines"):
+    print("whole workloads (zoning.screen on loaded sites; + load_sites):")
+    for _, key, _ in rows:
         r = results[key]
         print(
-            f"{key}, whole workload: {r['n_full']:,} in {r['zoning_full_s']:.2f} s = "
-            f"{fmt(r['zoning_full_per_s'])} sites/s"
+            f"  {key:20} {r['n_full']:>9,} sites  screen {r['full_zoning_s']:7.2f} s "
+            f"= {r['full_per_s']:>9,.0f}/s;  with load_sites {r['full_per_s_with_load']:>9,.0f}/s"
         )
+    print(
+        f"  points per second target {TARGETS['points_per_s']:,.0f}: "
+        f"{'ok' if pc['full_per_s'] >= TARGETS['points_per_s'] else 'MISSED'}; overlay stage "
+        f"alone {pc['n_full'] / pc['stage_overlay_s']:,.0f}/s"
+    )
     mem = results.get("memory")
     if mem:
         for k, v in mem.items():
             extra = ""
             if "write_s" in v:
                 extra = f", writing {v['write_s']:.1f} s, peak {v['peak_after_write_mb']:,.0f} MB"
-                extra += ", " + ", ".join(f"{f} {s:,.0f} MB" for f, s in v["sizes_mb"].items())
+                extra += " (" + ", ".join(f"{f} {m:,.0f} MB" for f, m in v["sizes_mb"].items())
+                extra += ")"
             print(
-                f"memory, {k}: {v['n']:,} points, screen {v['screen_s']:.2f} s, "
+                f"memory, {k}: {v['n']:,} points, load_sites + screen {v['screen_s']:.2f} s, "
                 f"peak RSS {v['peak_mb']:,.0f} MB{extra}"
             )
     for k, v in results["optional_peers"].items():
         print(f"{k}: {v}")
+    print(f"load average at start {results['loadavg_start']}, end {results['loadavg_end']}")
     if results["problems"]:
         print("ANSWERS DISAGREE:")
         for p in results["problems"]:

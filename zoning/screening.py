@@ -12,6 +12,7 @@ report, and never computes anything new.
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import logging
 import math
@@ -710,12 +711,23 @@ def _attach_top_reasons(out: pd.DataFrame, reasons: pd.DataFrame) -> None:
     r = r.drop_duplicates(["site", "_label"]).sort_values(
         ["site", "_sev"], ascending=[True, False], kind="stable"
     )
-    out["n_reasons"] = r.groupby("site").size().reindex(range(n), fill_value=0).to_numpy()
-    top = r.groupby("site").head(3)
+    site = r["site"].to_numpy(dtype=np.int64)
+    counts = np.bincount(site, minlength=n)
+    out["n_reasons"] = counts
+    # The first three rows of each site (r is sorted by site), joined with " | ".
+    starts = np.cumsum(counts) - counts
+    rank = np.arange(len(site)) - starts[site]
+    top = r[rank < 3]
+    top_site = site[rank < 3]
+    bounds = np.flatnonzero(np.r_[True, top_site[1:] != top_site[:-1], True])
     for lang in ("en", "zh"):
         text = top["_label"] + " (" + _text(top["verdict"]) + "): " + _text(top[f"message_{lang}"])
-        joined = text.groupby(top["site"]).agg(" | ".join)
-        out[f"reasons_{lang}"] = joined.reindex(range(n), fill_value="").to_numpy()
+        parts = text.tolist()
+        joined = np.full(n, "", dtype=object)
+        joined[top_site[bounds[:-1]]] = [
+            " | ".join(parts[a:b]) for a, b in itertools.pairwise(bounds)
+        ]
+        out[f"reasons_{lang}"] = joined
 
 
 @dataclass
