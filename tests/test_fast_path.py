@@ -348,6 +348,22 @@ def _check_against_shapely(res, layers, radius):
                 assert flag
             elif rel == "intersects":
                 assert flag == (k in row_sens), (lay.id, k)
+        # Boundary distances of intersecting features: up to the larger of the radius and the
+        # tolerance; with radius 0 (containment only) 0 where the site touches the feature's
+        # boundary and not measured (NaN) elsewhere.
+        inter = h[h["relation"] == "intersects"]
+        if len(inter):
+            fpos = {f: i for i, f in enumerate(fids)}
+            s = inter["site"].to_numpy()
+            f = np.array([fpos[x] for x in inter["feature_id"]])
+            d = shapely.distance(edges[s], bnd[f])
+            got = inter["boundary_distance_m"].to_numpy(dtype=float)
+            if radius == 0:
+                want = np.where(d == 0, 0.0, np.nan)
+            else:
+                cap = max(radius, float(thresh.max()))
+                want = np.where(d <= cap, d, np.nan)
+            np.testing.assert_allclose(got, want, atol=1e-6, rtol=0, err_msg=lay.id)
 
 
 # ----------------------------------------------------------------------------- the tests
@@ -464,6 +480,26 @@ def test_containment_flag_counts_features_beyond_the_radius(hand, rules):
         assert bool(s.loc[s["layer_id"] == "red", "boundary_sensitive"].iloc[0])
         assert not (res.hits["layer_id"] == "red").any()
         assert bool(res.sites["boundary_sensitive"].iloc[0])
+
+
+def test_grid_bounds_hold(demo):
+    """The grid's lower and upper bounds enclose the distance to the nearest boundary, and its
+    code is the feature a point in a clean cell lies in (plain shapely as the oracle)."""
+    rng = np.random.default_rng(13)
+    for layer_id in ("red_line", "water", "control_units", "districts"):
+        layer = demo[layer_id]
+        grid = layer.index.grid
+        feats = layer.gdf.geometry.to_numpy()
+        b = shapely.total_bounds(feats)
+        x = rng.uniform(b[0] - 2000, b[2] + 2000, 4000)
+        y = rng.uniform(b[1] - 2000, b[3] + 2000, 4000)
+        code, lower, upper = grid.bounds(x, y)
+        d = shapely.distance(shapely.points(x, y), shapely.union_all(shapely.boundary(feats)))
+        assert (lower <= d + 1e-9).all() and (d <= upper + 1e-9).all(), layer_id
+        assert np.isfinite(upper[(code != -1) | (lower > 0)]).all()
+        clean = code >= 0
+        inside = shapely.contains_xy(feats[code[clean]], x[clean], y[clean])
+        assert inside.all(), layer_id
 
 
 def test_benchmark_script_runs(tmp_path):

@@ -50,6 +50,11 @@ Semantics
   distance (for features it misses: the distance to them) is within the layer's positional
   tolerance plus the site's uncertainty.  Distances are reported up to the search radius
   (boundary distances up to the larger of the radius and the tolerance); NaN beyond.
+* Search radius 0 is *containment only*: no distance is reported — ``boundary_distance_m`` is
+  0 where the site touches the feature's boundary and NaN elsewhere — but the
+  boundary-sensitive flags are decided exactly as above: the point grid proves most single
+  points farther than the tolerance from every boundary, or (in a clean cell of a layer whose
+  features share no interior) within it; the others are measured.
 * Coverage: the territory is the union of the layers of the coverage kinds (districts and sea
   area); a site not wholly inside it gets status ``outside_coverage`` for every layer, and so
   does nothing silently pass.
@@ -408,6 +413,28 @@ class CellGrid:
         out[inside] = edge - self.size * np.sqrt(2.0) - _EDGE_ROUNDING_M
         return out
 
+    def bounds(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cell code, and lower and upper bounds (m) on the distance to any feature boundary.
+
+        Off the grid: code -1, bounds 0 and infinity.  A cell is marked as crossed when the
+        bounding box of a boundary stretch at most half a cell long (widened by a millionth of
+        a cell) overlaps it, so a boundary passes within one diagonal of every marked cell's
+        centre (half a diagonal to a point the box shares with the cell, half a diagonal across
+        the box); the point lies within half a diagonal of its own cell's centre, and ``edge``
+        is the distance between the two centres.  Hence ``edge`` + 1.5 diagonals (and the
+        float32 rounding) bounds the distance from above.
+        """
+        ix, iy, inside = self._cells(x, y)
+        code = np.full(len(ix), -1, dtype=np.int32)
+        lower = np.zeros(len(ix))
+        upper = np.full(len(ix), np.inf)
+        code[inside] = self.code[iy[inside], ix[inside]]
+        edge = self.edge[iy[inside], ix[inside]].astype(np.float64)
+        diag = self.size * np.sqrt(2.0)
+        lower[inside] = edge - diag - _EDGE_ROUNDING_M
+        upper[inside] = edge + 1.5 * diag * (1 + 1e-5) + _EDGE_ROUNDING_M
+        return code, lower, upper
+
 
 class LayerIndex:
     """Everything the engine needs about one layer, built once and reused.
@@ -524,6 +551,20 @@ class LayerIndex:
         # ~2000 cells across the layer's extent, at least 25 m.
         size = max(25.0, extent / 2000.0)
         return CellGrid.build(self.pieces, self.piece_owner, self.chunks, size)
+
+    @cached_property
+    def interiors_disjoint(self) -> bool:
+        """True when no two features of this polygon layer share interior points (a tiling,
+        like control units or districts); then the boundary nearest to a point inside one
+        feature and no other is that feature's own.  Decided exactly on the pieces."""
+        if self.family != _POLY or self.n < 2:
+            return True
+        a, b = self.piece_tree.query(self.pieces, predicate="intersects")
+        other = self.piece_owner[a] != self.piece_owner[b]
+        a, b = a[other], b[other]
+        if not len(a):
+            return True
+        return not bool(shapely.relate_pattern(self.pieces[a], self.pieces[b], "T********").any())
 
     # ---------------------------------------------------------------- queries
 
@@ -869,7 +910,8 @@ def overlay(
     layers : sequence of LayerInput
     search_radius_m : float, keyword-only
         Features within this distance are reported as ``nearby`` with their distance; 0 skips
-        the distance search (containment only).
+        the distance search (containment only: boundary distances are reported only where they
+        are 0; the boundary-sensitive flags are still exact).
     uncertainty_m : array of float, optional
         Per-site positional uncertainty from the input CRS (GCJ-02/BD-09 conversion), added to
         each layer's positional tolerance for the boundary-sensitive flag.
@@ -907,8 +949,11 @@ def overlay(
     -----
     Cost: per layer, one STRtree query of the sites against the feature pieces and one against
     the boundary chunks, one clip per intersecting (site, piece) pair and one union per site that
-    touches several features; point sites in polygon layers go through the grid first.  The
-    inputs are not modified (the layer index caches its own structures).
+    touches several features; point sites in polygon layers go through the grid first (only
+    points in cells a boundary crosses get the exact test, and only points the grid cannot
+    place with respect to the tolerance get the boundary query).  The ``hits`` and
+    ``layer_summary`` frames are built on first access.  The inputs are not modified (the
+    layer index caches its own structures).
     """
     notes: list[str] = []
     S = _check_sites(sites, site_ids, notes)
@@ -1136,15 +1181,27 @@ def _layer_pass(
     cap = max(float(np.max(thresh)) if n else 0.0, radius)
     q = np.arange(n)
     grid = ix.grid
+    sure = np.zeros(n, dtype=bool)  # single points the grid proves boundary-sensitive
     if grid is not None and cap > 0 and S.single.any():
         # Single points the grid proves farther than the cap from every boundary need no query.
+        single = np.flatnonzero(S.single)
+        code, lower, upper = grid.bounds(S.px[single], S.py[single])
         far = np.zeros(n, dtype=bool)
-        far[S.single] = grid.edge_lower_bound(S.px[S.single], S.py[S.single]) > cap
-        q = q[~far]
+        far[single] = lower > cap
+        if radius == 0:
+            # Containment only: no distance is reported, so a point the grid proves within
+            # the tolerance of a boundary needs no query either, if the flag of its one hit
+            # row follows (in a clean cell of a layer whose features share no interior, the
+            # nearest boundary is the own feature's) or it has no hit row.
+            clean = (code == -1) | ((code >= 0) & ix.interiors_disjoint)
+            sure[single] = clean & (upper < thresh[single] - 1e-9)
+        q = q[~far & ~sure]
     bs, bf, bd = ix.near(S.edges[q], cap) if ix.n else (*_empty_pairs(), np.empty(0))
     bs = q[bs]
     bdist = _lookup_pairs(hs, hf, bs, bf, bd, m)
-    bsens = np.isfinite(bdist) & (bdist <= thresh[hs] + 1e-9)
+    bsens = (np.isfinite(bdist) & (bdist <= thresh[hs] + 1e-9)) | sure[hs]
+    if radius == 0:
+        bdist = np.where(bdist == 0, 0.0, np.nan)  # measured only where the site touches it
     # Features within the search radius that the site does not intersect (touching features
     # come first, at distance 0, whatever the radius).
     is_hit = _in_sorted(bs * m + bf, np.sort(np.r_[hs * m + hf, ts * m + tf]))
@@ -1178,6 +1235,7 @@ def _layer_pass(
         (hs[lone], overlap_m2[lone]),
     )  # fmt: skip
     summary["sens"][miss_sens] = True
+    summary["sens"][sure] = True
 
     piece_frame = None
     if want_pieces and len(g):

@@ -479,7 +479,9 @@ def screen(
     search_radius_m : float
         How far to look for the nearest feature of each layer; default the larger of 1000 m
         and the largest distance any rule needs.  ``0`` skips the distance search
-        (containment only) — rules that need a distance then give ``unknown``.
+        (containment only) — rules that need a distance then give ``unknown``, and
+        ``boundary_distance_m`` is reported only where it is 0 (the boundary-sensitive flags
+        are still decided exactly).
     pieces, rings : bool
         Build the overlap-piece and buffer-ring geometries (skip for very large runs).
     on_layer_error : {"raise", "unknown"}
