@@ -550,6 +550,8 @@ def test_checksums_and_readme(demo_site):
     for entry in demo_catalog()["layers"]:
         assert f"[{entry['id']}]" in readme and entry["provenance"]["source"] in readme
     assert "licence:   MIT" in readme and "full resolution" in readme
+    assert not re.search(r"\bnan\b", readme, re.I)  # missing values are "-", not NaN
+    assert "vintage:   -" in readme and "length:    1" not in readme.split("[yangtze")[0]
 
 
 def test_secret_column_is_never_published(hostile):

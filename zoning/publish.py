@@ -63,6 +63,7 @@ __all__ = [
     "District",
     "PublishedSite",
     "SiteError",
+    "check_out_dir",
     "district_statistics",
     "districts_of",
     "download_columns",
@@ -85,7 +86,6 @@ PROVENANCE_COLUMNS = ("status", "source", "vintage", "licence")
 #: Districts whose boundaries run side by side for at least this long are neighbours (m).
 NEIGHBOUR_MIN_SHARED_M = 200.0
 _NEIGHBOUR_SNAP_M = 30.0
-LANGS = ("zh", "en")
 
 
 class SiteError(ZoningError, OSError):
@@ -104,7 +104,7 @@ class District:
     slug: str
     geometry: Any  # shapely geometry, working CRS
     area_km2: float
-    neighbours: tuple[str, ...] = ()  # slugs, nearest order of the catalog
+    neighbours: tuple[str, ...] = ()  # slugs of the districts next to it, in catalog order
 
     def label(self, lang: str) -> str:
         """The name in ``lang`` (the English name when there is one)."""
@@ -612,6 +612,17 @@ def _target_text(row: dict, lang: str) -> str:
     return text
 
 
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with None where pandas holds NaN (templates test for None)."""
+    return [
+        {
+            k: (None if not isinstance(v, str | list | dict) and pd.isna(v) else v)
+            for k, v in r.items()
+        }
+        for r in frame.to_dict("records")
+    ]
+
+
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
@@ -627,7 +638,7 @@ def _web_url(value: Any) -> str | None:
     return text.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
-def indicator_rows(frame: pd.DataFrame, lang: str, documents: dict[str, tuple[str, str]]) -> list:
+def _indicator_rows(frame: pd.DataFrame, lang: str, documents: dict[str, tuple[str, str]]) -> list:
     """Rows of an indicator table (plain strings; the template escapes them)."""
     out = []
     for r in frame.to_dict("records"):
@@ -1044,7 +1055,7 @@ def publish_site(
             env.get_template("README.txt").render(
                 site_title=UI["en"]["site_title"],
                 catalog_title=cat_title,
-                layers=stats.to_dict("records"),
+                layers=_records(stats),
                 columns={lay.id: download_columns(lay) for lay in layers},
                 downloads=downloads,
                 gpkg=GPKG_NAME,
@@ -1071,7 +1082,7 @@ def publish_site(
                     districts=districts,
                 ),
                 layers=_layer_rows(stats, page_lang),
-                indicators=indicator_rows(city, page_lang, documents),
+                indicators=_indicator_rows(city, page_lang, documents),
                 downloads=downloads,
                 gpkg=GPKG_NAME,
                 provenance=provenance,
@@ -1130,7 +1141,7 @@ def publish_site(
                         "slug": d.slug,
                     },
                     stats=_stats_rows(rows, entries, page_lang),
-                    indicators=indicator_rows(drows, page_lang, documents),
+                    indicators=_indicator_rows(drows, page_lang, documents),
                     neighbours=[
                         {"slug": s, "label": by_slug[s].label(page_lang)} for s in d.neighbours
                     ],
