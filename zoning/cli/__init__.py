@@ -26,6 +26,7 @@ def _register() -> None:
     from .indicators import indicators
     from .layers import layers
     from .map import map_cmd
+    from .publish import publish
     from .raster import rasterize_cmd, zonal_cmd
     from .screen import screen_cmd
     from .seeds import seeds
@@ -37,6 +38,7 @@ def _register() -> None:
         screen_cmd,
         compare_cmd,
         map_cmd,
+        publish,
         rasterize_cmd,
         zonal_cmd,
         demo,
