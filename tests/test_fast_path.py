@@ -486,17 +486,23 @@ def test_grid_bounds_hold(demo):
     """The grid's lower and upper bounds enclose the distance to the nearest boundary, and its
     code is the feature a point in a clean cell lies in (plain shapely as the oracle)."""
     rng = np.random.default_rng(13)
-    for layer_id in ("red_line", "water", "control_units", "districts"):
+    for layer_id in ("red_line", "water", "control_units", "districts", "yangtze_shoreline"):
         layer = demo[layer_id]
         grid = layer.index.grid
         feats = layer.gdf.geometry.to_numpy()
         b = shapely.total_bounds(feats)
         x = rng.uniform(b[0] - 2000, b[2] + 2000, 4000)
         y = rng.uniform(b[1] - 2000, b[3] + 2000, 4000)
-        code, lower, upper = grid.bounds(x, y)
-        d = shapely.distance(shapely.points(x, y), shapely.union_all(shapely.boundary(feats)))
+        code, lower, upper, by = grid.bounds(x, y)
+        pts = shapely.points(x, y)
+        bnd = _boundaries(feats)  # a line feature is its own boundary
+        d = shapely.distance(pts, shapely.union_all(bnd))
         assert (lower <= d + 1e-9).all() and (d <= upper + 1e-9).all(), layer_id
-        assert np.isfinite(upper[(code != -1) | (lower > 0)]).all()
+        on = np.isfinite(upper)
+        assert (by[on] >= 0).all() and (by[~on] == -1).all()
+        for j in (0, 1):  # the boundary of each feature named lies within the upper bound
+            d_own = shapely.distance(pts[on], bnd[by[on, j]])
+            assert (d_own <= upper[on] + 1e-9).all(), layer_id
         clean = code >= 0
         inside = shapely.contains_xy(feats[code[clean]], x[clean], y[clean])
         assert inside.all(), layer_id

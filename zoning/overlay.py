@@ -53,8 +53,8 @@ Semantics
 * Search radius 0 is *containment only*: no distance is reported — ``boundary_distance_m`` is
   0 where the site touches the feature's boundary and NaN elsewhere — but the
   boundary-sensitive flags are decided exactly as above: the point grid proves most single
-  points farther than the tolerance from every boundary, or (in a clean cell of a layer whose
-  features share no interior) within it; the others are measured.
+  points farther than the tolerance from every boundary, or within it of the boundary of the
+  one feature they lie in (or of any, outside every feature); the others are measured.
 * Coverage: the territory is the union of the layers of the coverage kinds (districts and sea
   area); a site not wholly inside it gets status ``outside_coverage`` for every layer, and so
   does nothing silently pass.
@@ -295,10 +295,6 @@ def boundary_chunks(
     return chunks, chunk_owner.astype(np.int64)
 
 
-#: Bound on the float32 rounding of :attr:`CellGrid.edge` (m): 2**-23 relative at up to 1,000 km.
-_EDGE_ROUNDING_M = 0.25
-
-
 @dataclass
 class CellGrid:
     """A grid over a polygon layer: each cell is empty, inside one feature, or "mixed".
@@ -307,19 +303,38 @@ class CellGrid:
     inside feature ``k`` and no other, and ``-2`` when a boundary crosses it (or passes within a
     millionth of a cell of it) or features overlap there (points in those cells get the exact
     test).  Cell ``(iy, ix)`` covers ``x0 + ix*size <= x < x0 + (ix+1)*size`` (and the same in y).
+
+    A cell is *crossed* when the bounding box of a boundary stretch at most half a cell long,
+    widened by a millionth of a cell, reaches it.  Every boundary point lies in a crossed cell,
+    and a boundary passes within one diagonal of every crossed cell's centre (half a diagonal to
+    a point the box shares with the cell, half a diagonal across the box).  ``nearest`` gives,
+    per cell, the crossed cell whose centre is nearest; ``crossed`` and ``crossed_by`` list the
+    crossed cells and two of the features whose boundaries cross each (the smallest and the
+    largest feature position; the same twice when one does).  Hence per point (see
+    :meth:`bounds`) a lower and an upper bound on its distance to any boundary, and an upper
+    bound on its distance to the boundary of a feature that crosses the nearest crossed cell.
     """
 
     x0: float
     y0: float
     size: float
     code: np.ndarray
-    #: Distance (m) from each cell centre to the centre of the nearest cell a boundary may cross
-    #: (float32, rounded by at most :data:`_EDGE_ROUNDING_M`).
-    edge: np.ndarray
+    #: Per cell: the flat index (``iy * nx + ix``) of the nearest crossed cell (int32).
+    nearest: np.ndarray
+    #: The crossed cells' flat indices, ascending, and two features crossing each, shape (k, 2).
+    crossed: np.ndarray
+    crossed_by: np.ndarray
 
     @classmethod
     def build(
-        cls, pieces: np.ndarray, owner: np.ndarray, chunks: np.ndarray, size: float
+        cls,
+        pieces: np.ndarray,
+        owner: np.ndarray,
+        chunks: np.ndarray,
+        size: float,
+        chunk_owner: np.ndarray | None = None,
+        *,
+        lines: bool = False,
     ) -> CellGrid:
         """Build the grid from a layer's pieces and boundary chunks.
 
@@ -328,6 +343,14 @@ class CellGrid:
         pieces, owner : the layer's polygon pieces and the feature each belongs to
         chunks : the layer's boundary chunks (every boundary, holes included)
         size : cell size (m)
+        chunk_owner : the feature each chunk belongs to (unknown: -1 for every crossed cell)
+        lines : the pieces are lines: every cell a boundary does not cross is outside them
+
+        Notes
+        -----
+        Cost: one sampling of every boundary at half a cell, a connected-component labelling and
+        a Euclidean distance transform of the grid (scipy.ndimage), one point-in-polygon test
+        per connected region of clean cells.  Memory: two int32 per cell.
         """
         from scipy import ndimage
 
@@ -344,20 +367,36 @@ class CellGrid:
         xy, idx = shapely.get_coordinates(seg, return_index=True)
         same = idx[1:] == idx[:-1]
         a, c = xy[:-1][same], xy[1:][same]
+        if chunk_owner is None:
+            seg_owner = np.full(len(a), -1, dtype=np.int64)
+        else:
+            seg_owner = np.asarray(chunk_owner, dtype=np.int64)[idx[:-1][same]]
         eps = 1e-6
         lo = np.floor((np.minimum(a, c) - (x0, y0)) / size - eps).astype(np.int64)
         hi = np.floor((np.maximum(a, c) - (x0, y0)) / size + eps).astype(np.int64)
         mixed = np.zeros((ny, nx), dtype=bool)
+        hit_cells, hit_owner = [], []
         for dx in range(3):
             for dy in range(3):
                 cx, cy = lo[:, 0] + dx, lo[:, 1] + dy
                 m = (cx <= hi[:, 0]) & (cy <= hi[:, 1])
-                mixed[np.clip(cy[m], 0, ny - 1), np.clip(cx[m], 0, nx - 1)] = True
+                flat = np.clip(cy[m], 0, ny - 1) * nx + np.clip(cx[m], 0, nx - 1)
+                mixed.ravel()[flat] = True
+                hit_cells.append(flat)
+                hit_owner.append(seg_owner[m])
+        cells_all = np.concatenate(hit_cells)
+        owners_all = np.concatenate(hit_owner)
+        order = np.lexsort((owners_all, cells_all))
+        cells_all, owners_all = cells_all[order], owners_all[order]
+        starts = np.flatnonzero(np.r_[True, cells_all[1:] != cells_all[:-1]])
+        ends = np.r_[starts[1:], len(cells_all)] - 1
+        crossed = cells_all[starts]
+        crossed_by = np.stack([owners_all[starts], owners_all[ends]], axis=1).astype(np.int32)
         # Every other cell is wholly inside or outside each feature, and so is every cell it
         # connects to without crossing a boundary cell: label the connected regions of clean
         # cells and test one centre per region (a centre is half a cell from any boundary, so
         # the pieces answer for it exactly as the original features do).
-        labels, n_regions = ndimage.label(~mixed)
+        labels, n_regions = (None, 0) if lines else ndimage.label(~mixed)
         if n_regions:
             flat = labels.ravel()
             first_cell = np.full(n_regions + 1, -1, dtype=np.int64)
@@ -379,10 +418,13 @@ class CellGrid:
                 multi = np.bincount(pairs[:, 0], minlength=n_regions) > 1
             value = np.r_[-2, np.where(multi, -2, first)].astype(np.int32)
             code = value[labels]
+            del labels
         code[mixed] = -2
-        # float32: a few millimetres of rounding at 100 km, taken off in edge_lower_bound.
-        edge = (ndimage.distance_transform_edt(~mixed) * size).astype(np.float32)
-        return cls(float(x0), float(y0), float(size), code, edge)
+        near_iy, near_ix = ndimage.distance_transform_edt(
+            ~mixed, return_distances=False, return_indices=True
+        )
+        nearest = (near_iy.astype(np.int64) * nx + near_ix).astype(np.int32)
+        return cls(float(x0), float(y0), float(size), code, nearest, crossed, crossed_by)
 
     def _cells(self, x: np.ndarray, y: np.ndarray):
         with np.errstate(invalid="ignore"):
@@ -394,6 +436,12 @@ class CellGrid:
         iy = np.where(inside, fy, 0).astype(np.int64)
         return ix, iy, inside
 
+    def _edge(self, ix: np.ndarray, iy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distance (m) between cell centres and their nearest crossed cell's, and that cell."""
+        near = self.nearest[iy, ix].astype(np.int64)
+        niy, nix = np.divmod(near, self.code.shape[1])
+        return np.hypot(ix - nix, iy - niy) * self.size, near
+
     def lookup(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The cell code of every point (-1 outside the grid)."""
         ix, iy, inside = self._cells(x, y)
@@ -402,38 +450,60 @@ class CellGrid:
         return out
 
     def edge_lower_bound(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """A lower bound (m) on each point's distance to any feature boundary (0 off the grid).
+        """A lower bound (m) on each point's distance to any feature boundary.
 
-        A boundary lies only in cells marked as crossed, within half a diagonal of their centre,
-        and the point within half a diagonal of its own cell's centre.
+        A boundary lies only in crossed cells, within half a diagonal of their centre, and the
+        point within half a diagonal of its own cell's centre.
+        """
+        return self.bounds(x, y)[1]
+
+    def bounds(
+        self, x: np.ndarray, y: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per point: cell code, bounds (m) on the distance to any boundary, and whose boundary.
+
+        Returns
+        -------
+        code : array of int32
+            As :meth:`lookup`.
+        lower, upper : arrays of float
+            ``lower <= distance to the nearest feature boundary <= upper``: the distance
+            between the centres of the point's cell and of the nearest crossed cell, less one
+            diagonal, plus one and a half (see the class notes).  Off the grid: the distance to
+            the grid (every boundary lies inside it) and infinity.
+        by : array of int32, shape (n, 2)
+            Two features whose boundaries cross that nearest crossed cell: the boundary of
+            each lies within ``upper`` of the point (-1 off the grid).
+
+        Notes
+        -----
+        Cost: a few numpy operations per point, no geometry.
         """
         ix, iy, inside = self._cells(x, y)
-        out = np.zeros(len(ix))
-        edge = self.edge[iy[inside], ix[inside]].astype(np.float64)
-        out[inside] = edge - self.size * np.sqrt(2.0) - _EDGE_ROUNDING_M
-        return out
-
-    def bounds(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Cell code, and lower and upper bounds (m) on the distance to any feature boundary.
-
-        Off the grid: code -1, bounds 0 and infinity.  A cell is marked as crossed when the
-        bounding box of a boundary stretch at most half a cell long (widened by a millionth of
-        a cell) overlaps it, so a boundary passes within one diagonal of every marked cell's
-        centre (half a diagonal to a point the box shares with the cell, half a diagonal across
-        the box); the point lies within half a diagonal of its own cell's centre, and ``edge``
-        is the distance between the two centres.  Hence ``edge`` + 1.5 diagonals (and the
-        float32 rounding) bounds the distance from above.
-        """
-        ix, iy, inside = self._cells(x, y)
-        code = np.full(len(ix), -1, dtype=np.int32)
-        lower = np.zeros(len(ix))
-        upper = np.full(len(ix), np.inf)
-        code[inside] = self.code[iy[inside], ix[inside]]
-        edge = self.edge[iy[inside], ix[inside]].astype(np.float64)
+        n = len(ix)
+        code = np.full(n, -1, dtype=np.int32)
+        lower = np.zeros(n)
+        upper = np.full(n, np.inf)
+        out = ~inside
+        if out.any():
+            ny, nx = self.code.shape
+            x1, y1 = self.x0 + nx * self.size, self.y0 + ny * self.size
+            xo = np.asarray(x, dtype=float)[out]
+            yo = np.asarray(y, dtype=float)[out]
+            dx = np.maximum(np.maximum(self.x0 - xo, xo - x1), 0.0)
+            dy = np.maximum(np.maximum(self.y0 - yo, yo - y1), 0.0)
+            with np.errstate(invalid="ignore"):
+                lower[out] = np.nan_to_num(np.hypot(dx, dy) * (1 - 1e-9), nan=0.0)
+        by = np.full((n, 2), -1, dtype=np.int32)
+        ix, iy = ix[inside], iy[inside]
+        code[inside] = self.code[iy, ix]
+        edge, near = self._edge(ix, iy)
         diag = self.size * np.sqrt(2.0)
-        lower[inside] = edge - diag - _EDGE_ROUNDING_M
-        upper[inside] = edge + 1.5 * diag * (1 + 1e-5) + _EDGE_ROUNDING_M
-        return code, lower, upper
+        lower[inside] = edge - diag * (1 + 1e-5)
+        upper[inside] = edge + 1.5 * diag * (1 + 1e-5)
+        pos = np.minimum(np.searchsorted(self.crossed, near), len(self.crossed) - 1)
+        by[inside] = self.crossed_by[pos]
+        return code, lower, upper, by
 
 
 class LayerIndex:
@@ -543,28 +613,21 @@ class LayerIndex:
 
     @cached_property
     def grid(self) -> CellGrid | None:
-        """The point pre-screen grid (polygon layers with features only)."""
-        if self.family != _POLY or not self.n:
+        """The point pre-screen grid (polygon and line layers with features)."""
+        if self.family == _POINT or not self.n:
             return None
         b = shapely.total_bounds(self.pieces)
         extent = max(b[2] - b[0], b[3] - b[1])
         # ~2000 cells across the layer's extent, at least 25 m.
         size = max(25.0, extent / 2000.0)
-        return CellGrid.build(self.pieces, self.piece_owner, self.chunks, size)
-
-    @cached_property
-    def interiors_disjoint(self) -> bool:
-        """True when no two features of this polygon layer share interior points (a tiling,
-        like control units or districts); then the boundary nearest to a point inside one
-        feature and no other is that feature's own.  Decided exactly on the pieces."""
-        if self.family != _POLY or self.n < 2:
-            return True
-        a, b = self.piece_tree.query(self.pieces, predicate="intersects")
-        other = self.piece_owner[a] != self.piece_owner[b]
-        a, b = a[other], b[other]
-        if not len(a):
-            return True
-        return not bool(shapely.relate_pattern(self.pieces[a], self.pieces[b], "T********").any())
+        return CellGrid.build(
+            self.pieces,
+            self.piece_owner,
+            self.chunks,
+            size,
+            chunk_owner=self.chunk_owner,
+            lines=self.family == _LINE,
+        )
 
     # ---------------------------------------------------------------- queries
 
@@ -602,11 +665,11 @@ class LayerIndex:
         return s.astype(np.int64), f.astype(np.int64)
 
     def contains_points(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(point index, feature index) for every point inside or on a polygon feature.
+        """(point index, feature index) for every point inside or on a polygon or line feature.
 
         The grid answers for points in clean cells; the others get the exact test.  Identical to
-        ``shapely.intersects(point, feature)`` on the original features.  Empty for line and
-        point layers (use :meth:`intersecting`).
+        ``shapely.intersects(point, feature)`` on the original features.  Empty for point
+        layers (use :meth:`intersecting`).
         """
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
@@ -1101,7 +1164,7 @@ def _layer_pass(
     # 1. Intersecting pairs (exact).  Points of point sites are tested one by one (polygon
     #    layers through the grid); a site hits a feature when any of its points does.
     if len(S.member) and ix.n:
-        if ix.family == _POLY:
+        if ix.family in (_POLY, _LINE):
             a, f = ix.contains_points(S.mx, S.my)
         else:
             a, f = ix.intersecting(S.member)
@@ -1185,16 +1248,16 @@ def _layer_pass(
     if grid is not None and cap > 0 and S.single.any():
         # Single points the grid proves farther than the cap from every boundary need no query.
         single = np.flatnonzero(S.single)
-        code, lower, upper = grid.bounds(S.px[single], S.py[single])
+        code, lower, upper, by = grid.bounds(S.px[single], S.py[single])
         far = np.zeros(n, dtype=bool)
         far[single] = lower > cap
         if radius == 0:
             # Containment only: no distance is reported, so a point the grid proves within
-            # the tolerance of a boundary needs no query either, if the flag of its one hit
-            # row follows (in a clean cell of a layer whose features share no interior, the
-            # nearest boundary is the own feature's) or it has no hit row.
-            clean = (code == -1) | ((code >= 0) & ix.interiors_disjoint)
-            sure[single] = clean & (upper < thresh[single] - 1e-9)
+            # the tolerance of a boundary needs no query either, if it has no hit row (a
+            # clean cell outside every feature) or its one hit row's feature is one whose
+            # boundary the bound is about (a clean cell inside that feature only).
+            own = (code >= 0) & ((by[:, 0] == code) | (by[:, 1] == code))
+            sure[single] = ((code == -1) | own) & (upper < thresh[single] - 1e-9)
         q = q[~far & ~sure]
     bs, bf, bd = ix.near(S.edges[q], cap) if ix.n else (*_empty_pairs(), np.empty(0))
     bs = q[bs]
