@@ -24,6 +24,7 @@ from .errors import (
     CRSError,
     LayerDataError,
     LayerReadError,
+    PublishError,
     RulesError,
     SeedsError,
     SitesError,
@@ -33,6 +34,7 @@ from .errors import (
 from .indicators import indicators
 from .io import LoadReport, read_layer
 from .layerset import Layer, LayerSet, load_catalog
+from .publish import publish_site
 from .raster import rasterize, zonal_stats
 from .rules import RuleSet, load_rules
 from .screening import ScreeningResult, screen
@@ -51,6 +53,7 @@ __all__ = [
     "LayerReadError",
     "LayerSet",
     "LoadReport",
+    "PublishError",
     "RuleSet",
     "RulesError",
     "ScreeningResult",
@@ -68,6 +71,7 @@ __all__ = [
     "load_rules",
     "load_sites",
     "parse_crs",
+    "publish_site",
     "rank_alternatives",
     "rasterize",
     "read_catalog",

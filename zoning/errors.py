@@ -44,5 +44,9 @@ class RulesError(ZoningError, ValueError):
     """A rule set that does not validate."""
 
 
+class PublishError(ZoningError, OSError):
+    """A public site cannot be written there (a file, not writable, or someone else's folder)."""
+
+
 class ZoningWarning(UserWarning):
     """Base class of the toolkit's warnings."""

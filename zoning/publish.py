@@ -52,7 +52,7 @@ import shapely
 from . import __version__
 from ._optional import require
 from .crs import WGS84, WORKING_CRS
-from .errors import ZoningError
+from .errors import PublishError
 from .io import file_sha256
 from .layerset import LayerSet, load_catalog
 
@@ -61,8 +61,8 @@ __all__ = [
     "GPKG_NAME",
     "SITE_MARKER",
     "District",
+    "PublishError",
     "PublishedSite",
-    "SiteError",
     "check_out_dir",
     "district_statistics",
     "districts_of",
@@ -86,10 +86,6 @@ PROVENANCE_COLUMNS = ("status", "source", "vintage", "licence")
 #: Districts whose boundaries run side by side for at least this long are neighbours (m).
 NEIGHBOUR_MIN_SHARED_M = 200.0
 _NEIGHBOUR_SNAP_M = 30.0
-
-
-class SiteError(ZoningError, OSError):
-    """The output folder cannot be used (a file, not writable, or someone else's folder)."""
 
 
 # ------------------------------------------------------------------------------ districts
@@ -721,7 +717,7 @@ def check_out_dir(out_dir: str | Path) -> Path:
 
     Raises
     ------
-    SiteError
+    PublishError
         ``out_dir`` is a file; it is a folder that is not empty and holds no
         :data:`SITE_MARKER` (not made by ``zoning publish``); it or the folder it would be
         created in is not writable.
@@ -729,28 +725,28 @@ def check_out_dir(out_dir: str | Path) -> Path:
     given = str(out_dir)
     out = Path(os.path.realpath(Path(out_dir).expanduser()))
     if out.parent == out:
-        raise SiteError(f"{given}: cannot publish into the root of a file system")
+        raise PublishError(f"{given}: cannot publish into the root of a file system")
     if out.exists() and not out.is_dir():
-        raise SiteError(f"{given}: exists and is not a folder")
+        raise PublishError(f"{given}: exists and is not a folder")
     if out.is_dir():
         try:
             entries = [p.name for p in out.iterdir()]
         except OSError as exc:
-            raise SiteError(f"{given}: cannot read the folder ({exc.strerror or exc})") from None
+            raise PublishError(f"{given}: cannot read the folder ({exc.strerror or exc})") from None
         if entries and SITE_MARKER not in entries:
-            raise SiteError(
+            raise PublishError(
                 f"{given}: the folder is not empty and was not made by zoning publish "
                 f"(no {SITE_MARKER}); give a new or empty folder"
             )
         if not os.access(out, os.W_OK | os.X_OK):
-            raise SiteError(f"{given}: the folder is not writable")
+            raise PublishError(f"{given}: the folder is not writable")
     ancestor = out.parent
     while not ancestor.exists():
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise SiteError(f"{given}: {ancestor} is not a folder")
+        raise PublishError(f"{given}: {ancestor} is not a folder")
     if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise SiteError(f"{given}: cannot write in {ancestor} (permission denied)")
+        raise PublishError(f"{given}: cannot write in {ancestor} (permission denied)")
     return out
 
 
@@ -976,7 +972,7 @@ def publish_site(
 
     Raises
     ------
-    SiteError
+    PublishError
         ``out_dir`` cannot be used (see :func:`check_out_dir`); nothing is written.
     ZoningError
         A bad catalog, a missing or unreadable layer file, a bad basemap key: raised before

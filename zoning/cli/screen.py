@@ -38,7 +38,8 @@ def screen_cmd(sites: str | None, fail_on: str | None, **options) -> None:
     options, which apply to every site.
 
     Prints a summary. With --out DIR writes sites.csv, hits.csv, screening.gpkg,
-    screening.json and report/index.html, all or nothing.
+    screening.json, report/index.html (a page per site) and report/map.html (the
+    interactive map), all or nothing.
 
     Exit codes: 0 done; 1 --fail-on met; 2 usage or input error (nothing written).
     """
