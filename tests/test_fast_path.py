@@ -493,7 +493,8 @@ def test_grid_bounds_hold(demo):
         b = shapely.total_bounds(feats)
         x = rng.uniform(b[0] - 2000, b[2] + 2000, 4000)
         y = rng.uniform(b[1] - 2000, b[3] + 2000, 4000)
-        code, lower, upper, by = grid.bounds(x, y)
+        code, lower, upper, near = grid.bounds(x, y)
+        by = grid.crossing(near)
         pts = shapely.points(x, y)
         bnd = _boundaries(feats)  # a line feature is its own boundary
         d = shapely.distance(pts, shapely.union_all(bnd))

@@ -460,7 +460,7 @@ class CellGrid:
     def bounds(
         self, x: np.ndarray, y: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per point: cell code, bounds (m) on the distance to any boundary, and whose boundary.
+        """Per point: cell code, bounds (m) on the distance to any boundary, nearest crossed cell.
 
         Returns
         -------
@@ -471,9 +471,9 @@ class CellGrid:
             between the centres of the point's cell and of the nearest crossed cell, less one
             diagonal, plus one and a half (see the class notes).  Off the grid: the distance to
             the grid (every boundary lies inside it) and infinity.
-        by : array of int32, shape (n, 2)
-            Two features whose boundaries cross that nearest crossed cell: the boundary of
-            each lies within ``upper`` of the point (-1 off the grid).
+        near : array of int64
+            The flat index of that nearest crossed cell (-1 off the grid); :meth:`crossing`
+            names two features whose boundaries cross it, so lie within ``upper`` of the point.
 
         Notes
         -----
@@ -494,16 +494,25 @@ class CellGrid:
             dy = np.maximum(np.maximum(self.y0 - yo, yo - y1), 0.0)
             with np.errstate(invalid="ignore"):
                 lower[out] = np.nan_to_num(np.hypot(dx, dy) * (1 - 1e-9), nan=0.0)
-        by = np.full((n, 2), -1, dtype=np.int32)
+        near = np.full(n, -1, dtype=np.int64)
         ix, iy = ix[inside], iy[inside]
         code[inside] = self.code[iy, ix]
-        edge, near = self._edge(ix, iy)
+        edge, near[inside] = self._edge(ix, iy)
         diag = self.size * np.sqrt(2.0)
         lower[inside] = edge - diag * (1 + 1e-5)
         upper[inside] = edge + 1.5 * diag * (1 + 1e-5)
-        pos = np.minimum(np.searchsorted(self.crossed, near), len(self.crossed) - 1)
-        by[inside] = self.crossed_by[pos]
-        return code, lower, upper, by
+        return code, lower, upper, near
+
+    def crossing(self, near: np.ndarray) -> np.ndarray:
+        """Two features (positions, shape (n, 2)) whose boundaries cross each crossed cell
+        ``near`` (flat indices from :meth:`bounds`; -1 for -1)."""
+        near = np.asarray(near, dtype=np.int64)
+        out = np.full((len(near), 2), -1, dtype=np.int32)
+        ok = near >= 0
+        if ok.any() and len(self.crossed):
+            pos = np.minimum(np.searchsorted(self.crossed, near[ok]), len(self.crossed) - 1)
+            out[ok] = self.crossed_by[pos]
+        return out
 
 
 class LayerIndex:
@@ -664,19 +673,23 @@ class LayerIndex:
         s, f = np.divmod(keys, m)
         return s.astype(np.int64), f.astype(np.int64)
 
-    def contains_points(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def contains_points(
+        self, x: np.ndarray, y: np.ndarray, code: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(point index, feature index) for every point inside or on a polygon or line feature.
 
         The grid answers for points in clean cells; the others get the exact test.  Identical to
         ``shapely.intersects(point, feature)`` on the original features.  Empty for point
-        layers (use :meth:`intersecting`).
+        layers (use :meth:`intersecting`).  ``code``: the points' grid codes, if looked up
+        already.
         """
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
         grid = self.grid
         if grid is None or not len(x):
             return _empty_pairs()
-        code = grid.lookup(x, y)
+        if code is None:
+            code = grid.lookup(x, y)
         sure = code >= 0
         p_sure = np.flatnonzero(sure).astype(np.int64)
         f_sure = code[sure].astype(np.int64)
@@ -1163,9 +1176,14 @@ def _layer_pass(
 
     # 1. Intersecting pairs (exact).  Points of point sites are tested one by one (polygon
     #    layers through the grid); a site hits a feature when any of its points does.
+    grid = ix.grid
+    # Grid codes and distance bounds of single-point sites, looked up once for steps 1 and 3.
+    pre = None
+    if grid is not None and S.single.any() and len(S.member) == int(S.single.sum()):
+        pre = grid.bounds(S.mx, S.my)  # the members are the single points, in site order
     if len(S.member) and ix.n:
         if ix.family in (_POLY, _LINE):
-            a, f = ix.contains_points(S.mx, S.my)
+            a, f = ix.contains_points(S.mx, S.my, None if pre is None else pre[0])
         else:
             a, f = ix.intersecting(S.member)
     else:
@@ -1243,21 +1261,27 @@ def _layer_pass(
     thresh = ix.tolerance_m + unc
     cap = max(float(np.max(thresh)) if n else 0.0, radius)
     q = np.arange(n)
-    grid = ix.grid
     sure = np.zeros(n, dtype=bool)  # single points the grid proves boundary-sensitive
-    if grid is not None and cap > 0 and S.single.any():
-        # Single points the grid proves farther than the cap from every boundary need no query.
+    if grid is not None and S.single.any():
+        # Single points the grid proves farther than the cap from every boundary need no query
+        # (with cap 0: the points the grid proves off every boundary).
         single = np.flatnonzero(S.single)
-        code, lower, upper, by = grid.bounds(S.px[single], S.py[single])
+        code, lower, upper, near = (
+            pre if pre is not None else grid.bounds(S.px[single], S.py[single])
+        )
         far = np.zeros(n, dtype=bool)
         far[single] = lower > cap
-        if radius == 0:
+        if radius == 0 and cap > 0:
             # Containment only: no distance is reported, so a point the grid proves within
             # the tolerance of a boundary needs no query either, if it has no hit row (a
             # clean cell outside every feature) or its one hit row's feature is one whose
             # boundary the bound is about (a clean cell inside that feature only).
-            own = (code >= 0) & ((by[:, 0] == code) | (by[:, 1] == code))
-            sure[single] = ((code == -1) | own) & (upper < thresh[single] - 1e-9)
+            within = (code != -2) & (upper < thresh[single] - 1e-9)
+            own = np.zeros(len(single), dtype=bool)
+            cand = np.flatnonzero(within & (code >= 0))
+            by = grid.crossing(near[cand])
+            own[cand] = (by[:, 0] == code[cand]) | (by[:, 1] == code[cand])
+            sure[single] = within & ((code == -1) | own)
         q = q[~far & ~sure]
     bs, bf, bd = ix.near(S.edges[q], cap) if ix.n else (*_empty_pairs(), np.empty(0))
     bs = q[bs]
