@@ -722,6 +722,39 @@ class LayerIndex:
             d = shapely.distance(geoms[si], self.chunks[ci])
         return _min_per_pair(si, self.chunk_owner[ci], d)
 
+    def within(
+        self, geoms: np.ndarray, distance: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(geometry, feature, touches) for every feature boundary within ``distance`` of each
+        geometry (one distance per geometry), without measuring any distance.
+
+        ``touches``: the geometry intersects the feature's boundary.  Line and point features
+        are their own boundary.  Sorted by (geometry, feature).  Cost: one STRtree predicate
+        query and one ``intersects`` per (geometry, boundary chunk) pair found.
+        """
+        geoms = np.asarray(geoms, dtype=object)
+        distance = np.asarray(distance, dtype=float)
+        if not len(geoms) or not len(self.chunks):
+            e = np.empty(0, dtype=np.int64)
+            return e, e.copy(), np.zeros(0, dtype=bool)
+        if (distance == 0).all():
+            si, ci = self.chunk_tree.query(geoms, predicate="intersects")
+            touch = np.ones(len(si), dtype=bool)
+        else:
+            si, ci = self.chunk_tree.query(geoms, predicate="dwithin", distance=distance)
+            touch = shapely.intersects(geoms[si], self.chunks[ci])
+        if not len(si):
+            e = np.empty(0, dtype=np.int64)
+            return e, e.copy(), np.zeros(0, dtype=bool)
+        si = si.astype(np.int64)
+        fi = self.chunk_owner[ci]
+        key = si * (int(fi.max()) + 1) + fi
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        touches = np.maximum.reduceat(touch[order], starts).astype(bool)
+        return si[order][starts], fi[order][starts], touches
+
     def outside_distance(
         self, geoms: np.ndarray, distance: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1283,23 +1316,37 @@ def _layer_pass(
             own[cand] = (by[:, 0] == code[cand]) | (by[:, 1] == code[cand])
             sure[single] = within & ((code == -1) | own)
         q = q[~far & ~sure]
-    bs, bf, bd = ix.near(S.edges[q], cap) if ix.n else (*_empty_pairs(), np.empty(0))
-    bs = q[bs]
-    bdist = _lookup_pairs(hs, hf, bs, bf, bd, m)
-    bsens = (np.isfinite(bdist) & (bdist <= thresh[hs] + 1e-9)) | sure[hs]
+    hit_keys = np.sort(np.r_[hs * m + hf, ts * m + tf])
     if radius == 0:
-        bdist = np.where(bdist == 0, 0.0, np.nan)  # measured only where the site touches it
-    # Features within the search radius that the site does not intersect (touching features
-    # come first, at distance 0, whatever the radius).
-    is_hit = _in_sorted(bs * m + bf, np.sort(np.r_[hs * m + hf, ts * m + tf]))
-    keep = ~is_hit & (bd <= radius) if radius > 0 else np.zeros(len(bs), dtype=bool)
-    ns = np.r_[ts, bs[keep]].astype(np.int64)
-    nf = np.r_[tf, bf[keep]].astype(np.int64)
-    nd = np.r_[np.zeros(len(ts)), bd[keep]]
-    n_sens = nd <= thresh[ns] + 1e-9
-    # A feature the site misses within the tolerance makes it boundary-sensitive even when it
-    # lies beyond the search radius (and is not reported as nearby).
-    miss_sens = bs[~is_hit & (bd <= thresh[bs] + 1e-9)]
+        # Containment only: no distance is measured.  A predicate query finds the feature
+        # boundaries within each site's tolerance, and which of them the site touches.
+        if ix.n:
+            bs, bf, btouch = ix.within(S.edges[q], thresh[q] + 1e-9)
+        else:
+            bs, bf, btouch = (*_empty_pairs(), np.zeros(0, dtype=bool))
+        bs = q[bs]
+        found = _lookup_pairs(hs, hf, bs, bf, btouch.astype(float), m)  # NaN: not within
+        bsens = np.isfinite(found) | sure[hs]
+        bdist = np.where(found == 1, 0.0, np.nan)  # reported only where the site touches it
+        ns, nf, nd = ts.astype(np.int64), tf.astype(np.int64), np.zeros(len(ts))
+        n_sens = np.ones(len(ts), dtype=bool)  # a site touching a boundary is sensitive
+        miss_sens = bs[~_in_sorted(bs * m + bf, hit_keys)]
+    else:
+        bs, bf, bd = ix.near(S.edges[q], cap) if ix.n else (*_empty_pairs(), np.empty(0))
+        bs = q[bs]
+        bdist = _lookup_pairs(hs, hf, bs, bf, bd, m)
+        bsens = (np.isfinite(bdist) & (bdist <= thresh[hs] + 1e-9)) | sure[hs]
+        # Features within the search radius that the site does not intersect (touching
+        # features come first, at distance 0, whatever the radius).
+        is_hit = _in_sorted(bs * m + bf, hit_keys)
+        keep = ~is_hit & (bd <= radius)
+        ns = np.r_[ts, bs[keep]].astype(np.int64)
+        nf = np.r_[tf, bf[keep]].astype(np.int64)
+        nd = np.r_[np.zeros(len(ts)), bd[keep]]
+        n_sens = nd <= thresh[ns] + 1e-9
+        # A feature the site misses within the tolerance makes it boundary-sensitive even when
+        # it lies beyond the search radius (and is not reported as nearby).
+        miss_sens = bs[~is_hit & (bd <= thresh[bs] + 1e-9)]
 
     # 4. The pairs (the rows of the hits table), kept as arrays; frames are built on demand.
     all_s = np.concatenate([hs, ns])
