@@ -718,8 +718,15 @@ class LayerIndex:
             si, ci = self.chunk_tree.query(geoms, predicate="intersects")
             d = np.zeros(len(si))
         else:
-            si, ci = self.chunk_tree.query(geoms, predicate="dwithin", distance=distance)
+            # Candidates by bounding box (each geometry's box widened by the distance), then
+            # one distance per candidate: a "dwithin" query would measure each twice.
+            b = shapely.bounds(geoms)
+            boxes = shapely.box(b[:, 0] - distance, b[:, 1] - distance, b[:, 2] + distance,
+                                b[:, 3] + distance)  # fmt: skip
+            si, ci = self.chunk_tree.query(boxes)
             d = shapely.distance(geoms[si], self.chunks[ci])
+            ok = d <= distance
+            si, ci, d = si[ok], ci[ok], d[ok]
         return _min_per_pair(si, self.chunk_owner[ci], d)
 
     def within(
