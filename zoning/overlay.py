@@ -1839,8 +1839,12 @@ def _covered_share(S: _SiteSet, passes: list[_LayerPass]) -> np.ndarray:
     one = gen & (n_hit == 1)
     covered[one] = total[one]
     # Sites in several coverage layers: union their overlaps (layers may overlap each other).
-    for s in np.flatnonzero(gen & (n_hit > 1)):
-        parts = np.array([_site_overlap(S, p, s) for p in passes if p.hit[s]], dtype=object)
+    multi = np.flatnonzero(gen & (n_hit > 1))
+    if not len(multi):
+        return covered
+    overlaps = [_site_overlaps(S, p, multi[p.hit[multi]]) for p in passes]
+    for s in multi:
+        parts = np.array([o[s] for o in overlaps if s in o], dtype=object)
         dim = 2 if S.fam[s] == _POLY else 1
         parts = parts[shapely.get_dimensions(parts) == dim] if len(parts) else parts
         u = _union(parts, dim) if len(parts) else _EMPTY_BY_DIM[dim]
@@ -1849,17 +1853,20 @@ def _covered_share(S: _SiteSet, passes: list[_LayerPass]) -> np.ndarray:
     return covered
 
 
-def _site_overlap(S: _SiteSet, p: _LayerPass, s: int):
-    """The overlap of site ``s`` with the features of a pass it intersects (built if needed)."""
+def _site_overlaps(S: _SiteSet, p: _LayerPass, sites: np.ndarray) -> dict:
+    """{site: its overlap with the features of pass ``p`` it intersects} for ``sites`` (which
+    intersect some), built in one batch where the pass did not keep them."""
     assert p.site_overlap is not None
-    if p.site_overlap[s] is not None:
-        return p.site_overlap[s]
-    f = p.pf[(p.ps == s) & (p.rel == 0)]
-    dim = np.full(len(f), _OVERLAP_DIM[S.fam[s], p.layer.index.family], dtype=np.int8)
-    _, geoms = _clip_pairs(
-        S.geoms, np.full(len(f), s), f, p.layer.index, dim, np.ones(len(f), bool)
-    )
-    return _union(geoms, int(dim[0])) if len(f) > 1 else geoms[0]
+    out = {int(s): p.site_overlap[s] for s in sites if p.site_overlap[s] is not None}
+    build = np.array([s for s in sites if int(s) not in out], dtype=np.int64)
+    if len(build):
+        rows = np.flatnonzero(np.isin(p.ps, build) & (p.rel == 0))
+        ps, pf = p.ps[rows], p.pf[rows]
+        dim = _OVERLAP_DIM[S.fam[ps], p.layer.index.family].astype(np.int8)
+        _, geoms = _clip_pairs(S.geoms, ps, pf, p.layer.index, dim, np.ones(len(ps), bool))
+        union = _group_union(ps, geoms, dim, len(S))
+        out.update({int(s): union[s] for s in build})
+    return out
 
 
 def _rings(S: _SiteSet, layers, *, enabled: bool, max_sites: int, notes: list[str]):
