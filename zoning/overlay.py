@@ -1517,13 +1517,19 @@ def _clip_pairs(
     -----
     The pieces of a polygon feature share no area, so an overlap area is the sum of the areas
     of the site's intersections with the pieces: no union is needed unless the geometry is.
+    A site that a piece covers is its own intersection with it (a prepared ``covers`` test
+    instead of an overlay operation: most small sites lie inside one piece).
     A line can run along a cut between two pieces, so line overlaps are always unioned (with
     snap rounding, see :func:`_union`) before they are measured.
     """
     ps, pg = ix.piece_tree.query(sites[si], predicate="intersects")
     own = ix.piece_owner[pg] == fi[ps]
     ps, pg = ps[own], pg[own]
-    raw = shapely.intersection(sites[si[ps]], ix.pieces[pg])
+    # A site that a piece covers is its own overlap with it (no overlay operation needed).
+    pair_sites, pair_pieces = sites[si[ps]], ix.pieces[pg]
+    covered = shapely.covers(pair_pieces, pair_sites)
+    raw = pair_sites.copy()
+    raw[~covered] = shapely.intersection(pair_sites[~covered], pair_pieces[~covered])
     d = dim[ps]
     a2 = d == 2
     measure = np.bincount(ps[a2], weights=shapely.area(raw[a2]), minlength=len(si)).astype(float)
