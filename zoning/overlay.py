@@ -704,12 +704,15 @@ class LayerIndex:
         """(geometry index, feature index) pairs that intersect, deduplicated and exact."""
         return self._exact_pairs(np.asarray(geoms, dtype=object))
 
-    def near(self, geoms: np.ndarray, distance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def near(
+        self, geoms: np.ndarray, distance: float, boxes: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(geometry, feature, distance) for feature boundaries within ``distance`` (min per pair).
 
         For a geometry outside a feature this is the distance to the feature; for one that
         intersects a polygon feature, the distance to its boundary.  Line and point features are
-        their own "boundary".  ``distance`` 0 finds the pairs that touch a boundary.
+        their own "boundary".  ``distance`` 0 finds the pairs that touch a boundary.  ``boxes``:
+        the geometries' bounding boxes widened by ``distance``, if built already.
         """
         geoms = np.asarray(geoms, dtype=object)
         if distance < 0 or not len(geoms) or not len(self.chunks):
@@ -720,9 +723,10 @@ class LayerIndex:
         else:
             # Candidates by bounding box (each geometry's box widened by the distance), then
             # one distance per candidate: a "dwithin" query would measure each twice.
-            b = shapely.bounds(geoms)
-            boxes = shapely.box(b[:, 0] - distance, b[:, 1] - distance, b[:, 2] + distance,
-                                b[:, 3] + distance)  # fmt: skip
+            if boxes is None:
+                b = shapely.bounds(geoms)
+                boxes = shapely.box(b[:, 0] - distance, b[:, 1] - distance, b[:, 2] + distance,
+                                    b[:, 3] + distance)  # fmt: skip
             si, ci = self.chunk_tree.query(boxes)
             d = shapely.distance(geoms[si], self.chunks[ci])
             ok = d <= distance
@@ -894,6 +898,16 @@ class _SiteSet:
 
     def __len__(self) -> int:
         return len(self.geoms)
+
+    def boxes(self, distance: float) -> np.ndarray:
+        """Every site's bounding box widened by ``distance`` (built once per distance)."""
+        cache = self.__dict__.setdefault("_boxes", {})
+        if distance not in cache:
+            b = shapely.bounds(self.geoms)
+            cache[distance] = shapely.box(
+                b[:, 0] - distance, b[:, 1] - distance, b[:, 2] + distance, b[:, 3] + distance
+            )
+        return cache[distance]
 
 
 def _check_sites(sites: object, site_ids: object, notes: list[str]) -> _SiteSet:
@@ -1339,7 +1353,10 @@ def _layer_pass(
         n_sens = np.ones(len(ts), dtype=bool)  # a site touching a boundary is sensitive
         miss_sens = bs[~_in_sorted(bs * m + bf, hit_keys)]
     else:
-        bs, bf, bd = ix.near(S.edges[q], cap) if ix.n else (*_empty_pairs(), np.empty(0))
+        if ix.n:
+            bs, bf, bd = ix.near(S.edges[q], cap, boxes=S.boxes(cap)[q])
+        else:
+            bs, bf, bd = (*_empty_pairs(), np.empty(0))
         bs = q[bs]
         bdist = _lookup_pairs(hs, hf, bs, bf, bd, m)
         bsens = (np.isfinite(bdist) & (bdist <= thresh[hs] + 1e-9)) | sure[hs]
