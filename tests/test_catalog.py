@@ -150,3 +150,12 @@ def test_key_written_twice_is_an_error(tmp_path):
     )
     with pytest.raises(CatalogError, match=r"line 5.*'source' is written twice"):
         read_catalog(path)
+
+
+def test_id_with_a_trailing_newline_is_refused(tmp_path):
+    """``$`` matches before a final newline; an id must match as a whole."""
+    path = write_catalog(
+        tmp_path / "c.yml", [{"id": "red_line\n", "kind": "red_line", "source": "r.gpkg"}]
+    )
+    with pytest.raises(CatalogError, match="id"):
+        read_catalog(path)

@@ -220,7 +220,7 @@ class LayerEntry(_Strict):
     @field_validator("id")
     @classmethod
     def _check_id(cls, value: str) -> str:
-        if not _ID.match(value):
+        if not _ID.fullmatch(value):
             raise ValueError("must start with a letter and hold only letters, digits, _ . -")
         return value
 
