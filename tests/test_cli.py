@@ -128,3 +128,17 @@ def test_internal_error_is_one_line_exit_2(monkeypatch):
     assert res.exit_code == 2
     assert "internal error: RuntimeError: unexpected" in res.output
     assert "Traceback" not in res.output
+
+
+def test_broken_pipe_is_quiet(capsys):
+    """``zoning ... | head``: the reader went away; no error line, the shell's SIGPIPE code."""
+    from zoning.cli._common import handle_errors
+
+    @handle_errors
+    def talk():
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(SystemExit) as exc:
+        talk()
+    assert exc.value.code == 141
+    assert "error" not in capsys.readouterr().err

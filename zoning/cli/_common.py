@@ -32,6 +32,15 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except ZoningError as exc:
             fail(str(exc))
+        except BrokenPipeError:
+            # The reader went away (``zoning ... | head``): no message, the shell's SIGPIPE code.
+            import os
+
+            try:  # Python would complain again when it flushes stdout at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            sys.exit(141)
         except OSError as exc:
             fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
         except click.exceptions.ClickException:
@@ -491,6 +500,9 @@ def report_written(out_dir: str | None, written: dict) -> None:
         )
         return
     names = [Path(p).relative_to(Path(out_dir)).as_posix() for p in written.values()]
+    report_map = Path(out_dir) / "report" / "map.html"
+    if "html" in written and report_map.is_file():
+        names.append("report/map.html")
     click.echo(f"Wrote into {out_dir}: {', '.join(names)}")
 
 
