@@ -16,9 +16,10 @@ Everything is vectorised over sites with shapely 2.  Each layer is indexed once
 * feature boundaries are cut into short chunks of the *original* segments, for distances (from
   inside a feature to its edge, and from outside to the feature) and for exact decisions near a
   boundary;
-* point sites are first looked up in a grid (:class:`CellGrid`): a cell that no feature boundary
-  crosses is wholly inside one feature or wholly outside all, so only points in cells a boundary
-  crosses need the exact test.
+* point sites are first looked up in a grid (:class:`CellGrid`, polygon and line layers): a
+  cell that no feature boundary crosses is wholly inside one feature or wholly outside all, so
+  only points in cells a boundary crosses need the exact test; the grid also bounds each
+  point's distance to the nearest boundary, so most points need no boundary query.
 
 Every verdict is exact with respect to the unsubdivided feature: cutting a feature moves the
 vertices it creates on the feature's boundary by floating-point rounding (~1e-12 m), so a site
