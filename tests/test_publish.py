@@ -818,14 +818,19 @@ def test_republishing_replaces_the_whole_site(tmp_path, hostile):
     catalog, _ = hostile
     site = tmp_path / "site"
     publish_site(site, catalog, offline=True)
-    (site / "stale.html").write_text("old", encoding="utf-8")
     old_marker = json.loads((site / SITE_MARKER).read_text(encoding="utf-8"))
+    # The marker lists exactly the files the publish wrote.
+    on_disk = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    assert sorted(old_marker["files"]) == on_disk
+    assert (site / "en/index.html").is_file()
     from datetime import UTC, datetime
 
     second = publish_site(
         site, catalog, lang="en", offline=True, now=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     )
-    assert not (site / "stale.html").exists() and (site / "zh/index.html").is_file()
+    # Pages of the old site that the new one does not write are gone (en/ is now the top).
+    assert not (site / "en").exists() and (site / "zh/index.html").is_file()
+    assert second.kept == []
     marker = json.loads((site / SITE_MARKER).read_text(encoding="utf-8"))
     assert marker["generated"] == "2030-01-02T03:04:05+00:00" != old_marker["generated"]
     assert second.path == site.resolve()
@@ -869,3 +874,142 @@ def test_districts_without_a_district_layer(tmp_path):
         "geometry",
     ]
     assert got["status"].tolist() == ["unknown"]
+
+
+def test_republishing_keeps_the_files_the_user_added(tmp_path, hostile):
+    catalog, _ = hostile
+    site = tmp_path / "site"
+    publish_site(site, catalog, offline=True)
+    added = {
+        "CNAME": "maps.example.org\n",
+        ".nojekyll": "",
+        "extra/notes.html": "<p>mine</p>",
+        "assets/custom.css": "body{}",
+    }
+    for rel, text in added.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(text, encoding="utf-8")
+    (site / "latest").symlink_to("index.html")
+    res = CliRunner().invoke(publish, [str(site), "--catalog", str(catalog), "--offline"])
+    assert res.exit_code == 0, res.output
+    assert "kept 5 files" in res.output
+    for rel, text in added.items():
+        assert (site / rel).read_text(encoding="utf-8") == text, rel
+    assert (site / "latest").is_symlink() and os.readlink(site / "latest") == "index.html"
+    marker = json.loads((site / SITE_MARKER).read_text(encoding="utf-8"))
+    assert not set(added) & set(marker["files"])  # still the user's, not the site's
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+    # A third publish keeps them again.
+    publish_site(site, catalog, offline=True)
+    assert (site / "CNAME").read_text(encoding="utf-8") == "maps.example.org\n"
+
+
+def test_republishing_refuses_to_overwrite_a_file_the_user_added(tmp_path, hostile):
+    catalog, _ = hostile
+    site = tmp_path / "site"
+    # A first site without a district layer: no districts/ pages.
+    gpkg = tmp_path / "red.gpkg"
+    gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(121.3, 31.1, 121.31, 31.11)], crs=4326).to_file(
+        gpkg
+    )
+    small = write_catalog(
+        tmp_path / "c.yml",
+        [{"id": "red", "kind": "red_line", "source": "red.gpkg", "fields": {"name": "name"}}],
+    )
+    publish_site(site, small, offline=True)
+    # The hostile catalog's site has district pages; learn their names from a separate build.
+    names = publish_site(tmp_path / "probe", catalog, offline=True).files
+    district_page = next(f for f in names if f.startswith("districts/"))
+    (site / "districts").mkdir()
+    (site / district_page).write_text("the user's page", encoding="utf-8")
+    before = _snapshot(site)
+    res = CliRunner().invoke(publish, [str(site), "--catalog", str(catalog), "--offline"])
+    assert_one_line_error(res, district_page, "overwritten")
+    assert _snapshot(site) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yml", "probe", "red.gpkg", "site"]
+
+
+def test_republishing_a_site_whose_marker_lists_no_files(tmp_path, hostile):
+    """A site made before markers listed files: what lies outside its layout is kept."""
+    catalog, _ = hostile
+    site = tmp_path / "site"
+    publish_site(site, catalog, offline=True)
+    marker = json.loads((site / SITE_MARKER).read_text(encoding="utf-8"))
+    del marker["files"]
+    (site / SITE_MARKER).write_text(json.dumps(marker), encoding="utf-8")
+    (site / "CNAME").write_text("x.example.org", encoding="utf-8")
+    (site / "districts" / "stale.html").write_text("old page", encoding="utf-8")
+    publish_site(site, catalog, offline=True)
+    assert (site / "CNAME").read_text(encoding="utf-8") == "x.example.org"
+    assert not (site / "districts" / "stale.html").exists()
+
+
+def _catalog_of(tmp: Path, ids: list[str], **edits) -> Path:
+    """The demonstration catalog reduced to ``ids`` (sources made absolute), entries edited."""
+    doc = demo_catalog()
+    layers = []
+    for entry in doc["layers"]:
+        if entry["id"] in ids:
+            entry = dict(entry, source=str((DEMO_CATALOG.parent / entry["source"]).resolve()))
+            entry.update(edits.get(entry["id"], {}))
+            layers.append(entry)
+    doc["layers"] = layers
+    path = tmp / "catalog.yml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["districts"],  # only districts: district pages with no layer inside
+        ["sea_area", "red_line", "water"],  # no districts
+        ["districts", "red_line", "water"],  # no sea area
+    ],
+    ids=["only-districts", "no-districts", "no-sea"],
+)
+def test_catalogs_without_districts_or_sea_or_other_layers(tmp_path, ids):
+    path = _catalog_of(tmp_path, ids)
+    res = CliRunner().invoke(publish, [str(tmp_path / "site"), "--catalog", str(path), "--offline"])
+    assert res.exit_code == 0, res.output
+    site = tmp_path / "site"
+    check_links(site)
+    n_districts = len(demo_districts()) if "districts" in ids else 0
+    assert len(list((site / "districts").glob("*.html"))) == n_districts
+    if ids == ["districts"]:
+        page = (site / "en" / "districts" / f"{district_slug('Huangpu')}.html").read_text("utf-8")
+        assert "Huangpu" in page
+        assert table_rows(page, "stats") == []  # no layer inside: an empty table, no error
+
+
+def test_geopackage_identifiers_are_unique(tmp_path):
+    """Two layers with one English title, two of a kind without title_en: all published."""
+    import sqlite3
+
+    path = _catalog_of(
+        tmp_path,
+        ["districts", "water", "red_line", "nature_reserves"],
+        nature_reserves={"title_en": "Protected"},
+        red_line={"title_en": "Protected"},
+    )
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    water = next(e for e in doc["layers"] if e["id"] == "water")
+    doc["layers"].append(dict(water, id="water_b"))
+    for e in doc["layers"]:
+        if e["id"] in ("water", "water_b"):
+            e.pop("title_en", None)
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    res = CliRunner().invoke(publish, [str(tmp_path / "site"), "--catalog", str(path), "--offline"])
+    assert res.exit_code == 0, res.output
+    gpkg = tmp_path / "site" / "downloads" / "zoning_layers.gpkg"
+    with sqlite3.connect(gpkg) as con:
+        rows = con.execute("SELECT table_name, identifier FROM gpkg_contents").fetchall()
+    tables = {t for t, _ in rows}
+    assert tables == {"districts", "water", "water_b", "red_line", "nature_reserves"}
+    idents = [i for _, i in rows]
+    assert len(set(idents)) == len(idents)
+    ident = dict(rows)
+    assert ident["red_line"] == "Protected (red_line)"
+    assert ident["nature_reserves"] == "Protected (nature_reserves)"
+    assert ident["water"].endswith(" (water)") and ident["water_b"].endswith(" (water_b)")
+    assert ident["districts"] == "Shanghai districts (16)"  # unique titles stay as they are

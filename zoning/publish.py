@@ -14,10 +14,11 @@ one under ``en/`` or ``zh/`` with the same pages)::
     downloads/README.txt      what each file is, provenance and licence per layer
     downloads/SHA256SUMS      checksums of the downloads
     assets/                   Leaflet, the map plugins, the site's style sheets (shared)
-    .zoning-publish.json      the marker of a site made here, with its provenance
+    .zoning-publish.json      the marker of a site made here: its provenance and its files
 
 Every page works from ``file://`` and from any static web server, and makes no network request
-except for map tiles, which ``offline=True`` leaves off (the built-in vector basemap is shown).
+except for map tiles, which ``offline=True`` leaves off (only the built-in vector basemap is
+offered); each page's Content-Security-Policy allows nothing else.
 Only whitelisted attribute columns (:data:`zoning.webmap.simplify.FIELDS`) plus the catalog's
 provenance (status, source, vintage, licence) are published, on the pages and in the downloads.
 Every string from data or users is escaped for the context it lands in (jinja2 autoescaping for
@@ -268,6 +269,18 @@ def district_statistics(
     from .webmap.page import clip_geometries
 
     districts = list(districts) if districts is not None else districts_of(layers)
+    columns = [
+        "district",
+        "slug",
+        "layer",
+        "kind",
+        "geometry",
+        "features",
+        "area_km2",
+        "share_pct",
+        "length_km",
+        "district_area_km2",
+    ]
     rows = []
     for lay in layers:
         if lay.kind == "district":
@@ -297,7 +310,8 @@ def district_statistics(
                     "district_area_km2": d.area_km2,
                 }
             )
-    return pd.DataFrame(rows)
+    # With no district, or no layer but the districts, the table is empty but keeps its columns.
+    return pd.DataFrame(rows, columns=columns)
 
 
 # ------------------------------------------------------------------------------ downloads
@@ -362,6 +376,31 @@ def _layer_description(layer) -> str:
     return " | ".join(parts)
 
 
+def _gpkg_identifiers(layers: LayerSet) -> dict[str, str]:
+    """The GeoPackage identifier of each layer: its English title, made unique.
+
+    GeoPackage requires unique identifiers (``gpkg_contents.identifier``); two layers with the
+    same English title (or two of one kind without ``title_en``) get their layer id appended:
+    ``Rivers and lakes (water_b)``.
+    """
+    titles = {lay.id: lay.entry.title("en") or lay.id for lay in layers}
+    seen: dict[str, int] = {}
+    for t in titles.values():
+        key = t.casefold()
+        seen[key] = seen.get(key, 0) + 1
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for lid, t in titles.items():
+        ident = t if seen[t.casefold()] == 1 else f"{t} ({lid})"
+        base, k = ident, 1
+        while ident.casefold() in taken:  # a title that equals another's "title (id)"
+            k += 1
+            ident = f"{base} {k}"
+        taken.add(ident.casefold())
+        out[lid] = ident
+    return out
+
+
 def _write_downloads(layers: LayerSet, folder: Path) -> list[dict]:
     """Write the GeoJSON files and the GeoPackage; returns one record per file."""
     import pyogrio
@@ -369,6 +408,7 @@ def _write_downloads(layers: LayerSet, folder: Path) -> list[dict]:
     folder.mkdir(parents=True, exist_ok=True)
     files = []
     gpkg = folder / GPKG_NAME
+    identifiers = _gpkg_identifiers(layers)
     for lay in layers:
         frame = _download_frame(lay)
         desc = _layer_description(lay)
@@ -385,7 +425,7 @@ def _write_downloads(layers: LayerSet, folder: Path) -> list[dict]:
             gpkg,
             driver="GPKG",
             layer=lay.id,
-            layer_options={"IDENTIFIER": lay.entry.title("en"), "DESCRIPTION": desc},
+            layer_options={"IDENTIFIER": identifiers[lay.id], "DESCRIPTION": desc},
         )
         files.append({"layer": lay.id, "file": path.name, "format": "GeoJSON"})
     files.append({"layer": None, "file": gpkg.name, "format": "GeoPackage"})
@@ -686,7 +726,11 @@ class PublishedSite:
     seconds : float
         Build time.
     provenance : dict
-        Tool version, catalog and layer hashes, time, options (also in :data:`SITE_MARKER`).
+        Tool version, catalog and layer hashes, time, options (also in :data:`SITE_MARKER`,
+        with the list of files the site is made of).
+    kept : list of str
+        Files in ``path`` that an earlier publish did not write (a ``CNAME``, a
+        ``.nojekyll``, anything the user added): kept as they were.
     """
 
     path: Path
@@ -698,6 +742,7 @@ class PublishedSite:
     largest_page: tuple[str, int]
     seconds: float
     provenance: dict = field(default_factory=dict)
+    kept: list[str] = field(default_factory=list)
 
 
 def _templates():
@@ -913,6 +958,86 @@ def _fix_modes(folder: Path) -> None:
     os.chmod(folder, 0o777 & ~umask)
 
 
+#: What a site made before the marker listed its files consists of (top-level names).
+_LEGACY_LAYOUT = frozenset(
+    {SITE_MARKER, "index.html", "map.html", "districts", "downloads", "assets", "en", "zh"}
+)
+
+
+def _site_manifest(out: Path) -> set[str] | None:
+    """The files the site in ``out`` was made of (its marker's list), or None (no marker)."""
+    try:
+        doc = json.loads((out / SITE_MARKER).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PublishError(f"{out / SITE_MARKER}: cannot read the site's marker ({exc})") from None
+    files = doc.get("files") if isinstance(doc, dict) else None
+    if isinstance(files, list) and all(isinstance(f, str) for f in files):
+        return set(files)
+    return set()  # a site made before markers listed files: see _LEGACY_LAYOUT
+
+
+def _folder_files(folder: Path) -> list[str]:
+    """Every file and symbolic link under ``folder`` (POSIX paths), symlinks not followed."""
+    out = []
+    for root, dirs, names in os.walk(folder):
+        rel = Path(root).relative_to(folder)
+        for d in dirs:
+            if (Path(root) / d).is_symlink():
+                out.append((rel / d).as_posix())
+        out += [(rel / n).as_posix() for n in names]
+    return sorted(out)
+
+
+def _carry_user_files(out: Path, tmp: Path, new_files: set[str]) -> list[str]:
+    """Put the files of ``out`` that the previous publish did not write into ``tmp``.
+
+    A ``CNAME``, a ``.nojekyll`` or any page the user added to the site folder survives
+    republishing.  Files are hard-linked (copied where links are not possible), so ``out``
+    is untouched until the swap.  Returns their paths.
+
+    Raises
+    ------
+    PublishError
+        A file the user added sits where the new site writes one of its own; nothing is
+        replaced (one line naming the files).
+    """
+    if not out.is_dir():
+        return []
+    manifest = _site_manifest(out)
+    if manifest is None:  # empty folder (check_out_dir allows nothing else without a marker)
+        return []
+    present = _folder_files(out)
+    if manifest:
+        extra = [f for f in present if f not in manifest and f != SITE_MARKER]
+    else:
+        extra = [f for f in present if f.split("/", 1)[0] not in _LEGACY_LAYOUT]
+    clash = [f for f in extra if f in new_files or any(n.startswith(f + "/") for n in new_files)]
+    if clash:
+        names = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more" if len(clash) > 5 else "")
+        raise PublishError(
+            f"{out}: files you added would be overwritten by the new site: {names}; "
+            "move them away and publish again"
+        )
+    for rel in extra:
+        src, dest = out / rel, tmp / rel
+        if dest.parent.exists() and not dest.parent.is_dir():
+            raise PublishError(
+                f"{out}: {rel} cannot be kept: the new site has a file named "
+                f"{dest.parent.relative_to(tmp).as_posix()}"
+            )
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            os.symlink(os.readlink(src), dest)
+            continue
+        try:
+            os.link(src, dest)
+        except OSError:
+            shutil.copy2(src, dest)
+    return extra
+
+
 def _swap_in(tmp: Path, out: Path) -> None:
     """Replace ``out`` (absent, empty or an older site) by ``tmp``; restore ``out`` on failure."""
     if not out.exists():
@@ -948,7 +1073,8 @@ def publish_site(
     ----------
     out_dir : path
         The site folder: new, empty, or an earlier site made by this function (it holds
-        :data:`SITE_MARKER`); it is replaced as a whole.
+        :data:`SITE_MARKER`); it is replaced as a whole, except for files the earlier publish
+        did not write (its marker lists the files it wrote), which are kept.
     layers : LayerSet or catalog path, optional
         Default: the bundled demonstration catalog.
     lang : {"zh", "en"}
@@ -1158,10 +1284,13 @@ def publish_site(
                 _write(tmp / rel, page.to_html(assets="folder", assets_url=_assets_url(rel)))
                 pages.append(rel)
 
-        _write(tmp / SITE_MARKER, json.dumps(provenance, ensure_ascii=False, indent=2) + "\n")
-        files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
+        ours = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
+        marker = dict(provenance, files=[*ours, SITE_MARKER])
+        _write(tmp / SITE_MARKER, json.dumps(marker, ensure_ascii=False, indent=2) + "\n")
+        files = sorted([*ours, SITE_MARKER])
         sizes = {f: (tmp / f).stat().st_size for f in files}
         _fix_modes(tmp)
+        kept = _carry_user_files(out, tmp, set(files))
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -1181,9 +1310,12 @@ def publish_site(
         out,
         seconds,
     )
+    if kept:
+        log.info("kept %d files the previous site did not write: %s", len(kept), ", ".join(kept))
     return PublishedSite(
         path=out,
         files=files,
+        kept=kept,
         pages=pages,
         districts=districts,
         demonstration=demonstration,

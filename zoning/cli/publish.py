@@ -30,12 +30,15 @@ _BASEMAPS = ("osm", "carto", "gaode", "tianditu", "none")
     "--tianditu-key",
     default=None,
     metavar="KEY",
-    help="Key for --basemap tianditu (default: the TIANDITU_KEY environment variable).",
+    help="Key for --basemap tianditu (default: the TIANDITU_KEY environment variable).  The "
+    "key is written into every map page's tile URLs, readable by anyone who visits the site: "
+    "use a browser key restricted to the site's domain.",
 )
 @click.option(
     "--offline",
     is_flag=True,
-    help="Maps open on the built-in vector basemap: no page makes any network request.",
+    help="Maps show only the built-in vector basemap (no tiles offered): no page makes any "
+    "network request (each page's Content-Security-Policy forbids them).",
 )
 @click.option(
     "--out",
@@ -54,8 +57,8 @@ def publish(
     indicators), and the layers as GeoJSON and GeoPackage downloads — in Chinese and English.
 
     OUT_DIR must be new, empty, or a site made earlier by zoning publish (it is then replaced
-    as a whole, and only once the new site is complete).  The pages work from file:// and from
-    any static web server.
+    as a whole, and only once the new site is complete; files you added to it, such as a CNAME
+    or .nojekyll, are kept).  The pages work from file:// and from any static web server.
     """
     from ..publish import check_out_dir, publish_site
     from ..webmap.basemaps import resolve_basemap
@@ -83,6 +86,9 @@ def publish(
         f"{site.bytes / 1e6:.1f} MB (largest page {page}, {size / 1e6:.2f} MB) "
         f"in {site.seconds:.1f} s{', offline' if offline else ''}"
     )
+    if site.kept:
+        names = ", ".join(site.kept[:5]) + (" ..." if len(site.kept) > 5 else "")
+        click.echo(f"kept {len(site.kept)} files the previous site did not write: {names}")
     click.echo(f"open {site.path / 'index.html'}")
     if site.demonstration:
         click.echo(DEMO_BANNER)
