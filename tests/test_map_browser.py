@@ -46,12 +46,16 @@ def layer_control(page) -> tuple[int, int]:
     return base, over
 
 
-def drawn_features(page) -> dict:
-    """Per overlay: features on the map, counted through Leaflet's own API."""
+def drawn_features(page, ns: str = "layers") -> dict:
+    """Per overlay: features on the map, counted through Leaflet's own API.
+
+    ``ns="layers"``: the catalog layers (by catalog id); ``ns="screening"``: the screening's
+    own layers (sites, markers, pieces, rings).
+    """
     return page.evaluate(
-        """() => {
+        """(ns) => {
         const out = {};
-        for (const [id, layer] of Object.entries(zoningMap.layers)) {
+        for (const [id, layer] of Object.entries(zoningMap[ns])) {
             if (!zoningMap.map.hasLayer(layer)) { out[id] = 0; continue; }
             let n = 0;
             layer.eachLayer(l => { if (l._map && (l instanceof L.Path)) n++;
@@ -62,8 +66,30 @@ def drawn_features(page) -> dict:
         zoningMap.map.eachLayer(l => { if (l instanceof L.Path) paths++; });
         out.__paths = paths;
         return out;
-    }"""
+    }""",
+        ns,
     )
+
+
+#: Every site's popup and tooltip, opened as a click and a hover on the site would open them.
+SITE_POPUPS = """() => {
+    const g = zoningMap.screening.sites;
+    return g.getLayers().map(l => {
+        const at = l.getLatLng ? l.getLatLng() : l.getCenter();
+        l.fire('click', {latlng: at}, true);
+        const c = g.getPopup().getElement().querySelector('.leaflet-popup-content');
+        const a = c.querySelector('a');
+        const out = {id: l.feature.properties.s, text: c.textContent, href: a ? a.href : null,
+                     items: [...c.querySelectorAll('li')].map(li => li.textContent),
+                     more: (c.querySelector('.zp-more') || {}).textContent || null,
+                     colour: c.querySelector('.zp-verdict').style.background};
+        zoningMap.map.closePopup();
+        l.fire('mouseover', {latlng: at}, true);
+        out.tooltip = g.getTooltip().getElement().textContent;
+        l.fire('mouseout', {latlng: at}, true);
+        return out;
+    });
+}"""
 
 
 def only_tile_failures(visit) -> None:
@@ -140,13 +166,13 @@ def test_overview_offline_loads_clean_and_draws_everything(browser, pages, demo_
     visit.assert_clean()
     base, over = layer_control(visit.page)
     assert over == len(demo_layers.ids)
-    assert base == 3  # OpenStreetMap, CARTO, vector basemap
+    assert base == 1  # offline: the vector basemap only (no tile layer is offered)
     drawn = drawn_features(visit.page)
     for lay in demo_layers:
         expected = 0 if lay.kind == "control_unit" else len(lay.gdf)
         assert drawn[lay.id] == expected, lay.id
     # The vector basemap is on (no tiles offline) and the demonstration notice is visible.
-    assert visit.page.evaluate("zoningMap.map.hasLayer(zoningMap.layers.vector_basemap)")
+    assert visit.page.evaluate("zoningMap.map.hasLayer(zoningMap.basemap)")
     notice = visit.page.locator(".zoning-demo")
     assert notice.is_visible() and "DEMONSTRATION DATA" in notice.inner_text()
 
@@ -170,9 +196,7 @@ def test_overview_every_layer_drawn_and_fast(browser, pages, demo_layers):
 
 def test_overview_online_with_network_cut_falls_back_to_vector(browser, pages, demo_layers):
     visit = open_map(browser, pages["overview_online"], offline=True)
-    visit.page.wait_for_function(
-        "zoningMap.map.hasLayer(zoningMap.layers.vector_basemap)", timeout=20_000
-    )
+    visit.page.wait_for_function("zoningMap.map.hasLayer(zoningMap.basemap)", timeout=20_000)
     visit.page.screenshot(path=str(screenshot_dir() / "overview_online_no_network_en.png"))
     only_tile_failures(visit)
     assert visit.failed_requests, "the online page should have asked for tiles"
@@ -198,7 +222,7 @@ def test_screening_map_offline(browser, screening_dir):
     path = screening_map(out, lang="zh", offline=True).save(out / "map.html")
     visit = open_map(browser, path, shot="screening_offline_zh.png")
     visit.assert_clean()
-    drawn = drawn_features(visit.page)
+    drawn = drawn_features(visit.page, "screening")
     assert drawn["sites"] == len(result.sites)
     assert drawn["rings"] == len(result.rings)
     assert drawn["pieces"] == len(result.pieces)
@@ -207,15 +231,10 @@ def test_screening_map_offline(browser, screening_dir):
     assert groups[0] == "筛选结果" and len(groups) >= 4
     assert over == 3 + len(result.layers.ids)
     # A popup per site: verdict, reasons with citations, and a working link to its report page.
-    for i in range(len(result.sites)):
-        info = visit.page.evaluate(
-            """(i) => { const l = zoningMap.layers.sites.getLayers()[i]; l.openPopup();
-                const c = l.getPopup().getElement().querySelector('.leaflet-popup-content');
-                const a = c.querySelector('a');
-                return {text: c.textContent, href: a ? a.href : null}; }""",
-            i,
-        )
-        verdict = result.sites["verdict"].iloc[i]
+    popups = {p["id"]: p for p in visit.page.evaluate(SITE_POPUPS)}
+    assert set(popups) == set(result.sites["site_id"])
+    for sid, verdict in zip(result.sites["site_id"], result.sites["verdict"], strict=True):
+        info = popups[sid]
         assert verdict in info["text"]
         assert info["href"] and info["href"].startswith("file://")
         assert Path(info["href"][len("file://") :]).is_file()
@@ -228,9 +247,7 @@ def test_screening_map_online_gaode(browser, screening_dir):
     _, out = screening_dir
     path = screening_map(out, lang="en", basemap="gaode").save(out / "map_gaode.html")
     visit = open_map(browser, path, offline=True)
-    visit.page.wait_for_function(
-        "zoningMap.map.hasLayer(zoningMap.layers.vector_basemap)", timeout=20_000
-    )
+    visit.page.wait_for_function("zoningMap.map.hasLayer(zoningMap.basemap)", timeout=20_000)
     visit.page.screenshot(path=str(screenshot_dir() / "screening_gaode_en.png"))
     only_tile_failures(visit)
     assert "GCJ-02" in visit.page.locator(".zoning-notices").inner_text()
@@ -273,20 +290,15 @@ def test_hostile_screening_popups(browser, screening_dir):
     path = screening_map(out, lang="zh", offline=True).save(out / "hostile_map.html")
     visit = open_map(browser, path)
     visit.assert_clean()
-    texts = visit.page.evaluate(
-        """() => zoningMap.layers.sites.getLayers().map(l => { l.openPopup();
-            return l.getPopup().getElement().textContent; })"""
-    )
+    popups = visit.page.evaluate(SITE_POPUPS)
+    texts = [p["text"] for p in popups]
     for name in result.sites["name"]:
         assert any(name in t for t in texts), name
     for sid in result.sites["site_id"]:
         assert any(sid in t for t in texts)
     if len(result.reasons):
         assert any(HOSTILE[1] in t for t in texts)  # rule messages, shown as text
-    tips = visit.page.evaluate(
-        """() => zoningMap.layers.sites.getLayers().map(l => { l.openTooltip();
-            return l.getTooltip().getElement().textContent; })"""
-    )
+    tips = [p["tooltip"] for p in popups]
     assert any(HOSTILE[0] in t for t in tips)
     assert visit.page.evaluate("document.querySelectorAll('[onerror],[onload],img').length") == 0
     assert visit.dialogs == []

@@ -46,7 +46,6 @@ INJECTED = """() => ({
 DRAWN = """() => {
     const out = {};
     for (const [id, layer] of Object.entries(zoningMap.layers)) {
-        if (id === 'vector_basemap') continue;
         let n = 0;
         if (zoningMap.map.hasLayer(layer)) layer.eachLayer(l => { if (l._map) n++; });
         out[id] = n;
@@ -289,7 +288,7 @@ def test_hostile_online_pages_with_the_network_cut(browser, hostile_sites):
             visit.page.wait_for_function(READY, timeout=30_000)
             # tiles unreachable: the page falls back to its vector basemap by itself
             visit.page.wait_for_function(
-                "zoningMap.map.hasLayer(zoningMap.layers.vector_basemap)", timeout=20_000
+                "zoningMap.map.hasLayer(zoningMap.basemap)", timeout=20_000
             )
             only_tile_failures(visit)
         else:

@@ -3,6 +3,7 @@ offline when asked, and loading clean in a real browser with the network cut off
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -60,11 +61,20 @@ def test_report_writes_and_links_the_map(result, tmp_path):
     assert "map.html" in links(report / "index.html")
     html = (report / "map.html").read_text(encoding="utf-8")
     # Every site page the map links to exists (links are relative to the report folder).
-    targets = set(re.findall(r"sites/[A-Za-z0-9_.-]+\.html", html))
-    expected = {f"sites/{page_name(s)}.html" for s in result.sites["site_id"]}
+    data = json.loads(
+        re.search(
+            r'<script type="application/json" id="zoning-data">(.*?)</script>', html, re.S
+        ).group(1)
+    )
+    prefix = data["sites"]["report_prefix"]
+    sites = next(s for s in data["layers"] if s["ns"] == "screening" and s["id"] == "sites")
+    targets = {prefix + f["properties"]["h"] for f in sites["data"]["features"]}
+    expected = {f"./sites/{page_name(s)}.html" for s in result.sites["site_id"]}
     assert targets == expected
     for t in targets:
         assert (report / t).is_file()
+        # ... and each site page links back to the map.
+        assert "../map.html" in links(report / t)
     # Nothing is loaded from a CDN: Leaflet and its plugins are inline.
     assert not re.search(r"""<(script|link)[^>]+(src|href)=["']https?:""", html)
     assert "DEMONSTRATION" in html
@@ -75,6 +85,18 @@ def test_map_skipped_above_the_limit(result, tmp_path):
     assert not (index.parent / "map.html").exists()
     text = index.read_text(encoding="utf-8")
     assert 'id="map-note"' in text and "map limit of 2" in text
+    # The note names a command that exists and draws the most severe sites ...
+    assert "zoning map --screening DIR --max-sites 2" in text
+    site_page = next((index.parent / "sites").glob("*.html"))
+    assert "map.html" not in links(site_page)  # ... and site pages link to no missing map
+    result.to_file(tmp_path, ["gpkg", "json"])
+    out = tmp_path / "capped.html"
+    r = CliRunner().invoke(
+        main, ["map", "--screening", str(tmp_path), "--max-sites", "2", "--out", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    html = out.read_text(encoding="utf-8")
+    assert "Showing 2 of 3 sites" in html or "显示 3 个场址中最严重的 2 个" in html
 
 
 def test_report_without_map(result, tmp_path):
@@ -105,7 +127,7 @@ def test_cli_offline_report_map_loads_clean_without_network(browser, tmp_path):
     page = out / "report" / "map.html"
     visit = browser.open(page, offline=True, screenshot=screenshot_dir() / "report_map.png")
     visit.page.wait_for_function("() => window.zoningMap && window.zoningMap.ready", timeout=30_000)
-    assert visit.page.evaluate("zoningMap.counts.sites") == len(POINTS)
+    assert visit.page.evaluate("zoningMap.screeningCounts.sites") == len(POINTS)
     visit.assert_clean()
     # The report index links the map, and the map's popups link back to the site pages.
     index = browser.open(out / "report" / "index.html", offline=True)

@@ -459,9 +459,16 @@ def test_clip_geometries_keeps_pieces_of_the_features_own_dimension():
     assert geoms[0].equals(box(100, 0, 200, 100))  # the input is not modified
 
 
+def legend_text(page) -> str:
+    """The legend's fixed part and every layer's block (the page shows a block while its layer
+    is on the map)."""
+    cfg = page.config
+    return cfg["legend_html"] + "".join(s.get("legend_html", "") for s in cfg["layers"])
+
+
 def test_legend_shows_what_the_page_draws(demo_layers):
     page = overview_map(demo_layers, clip="黄浦区", offline=True, lang="en")
-    legend = page.config["legend_html"]
+    legend = legend_text(page)
     assert "Rivers and lakes" in legend and "river" in legend
     # no basic farmland, red line or reserves in Huangpu: not in its legend
     for absent in ("Permanent basic farmland", "Ecological protection red line", "core zone"):
@@ -469,7 +476,7 @@ def test_legend_shows_what_the_page_draws(demo_layers):
     # ... but still in the layer control
     names = " ".join(spec["name_html"] for spec in page.config["layers"])
     assert "Permanent basic farmland" in names
-    city = overview_map(demo_layers, offline=True, lang="en").config["legend_html"]
+    city = legend_text(overview_map(demo_layers, offline=True, lang="en"))
     assert "biodiversity maintenance" in city and "水源涵养" not in city
 
 
@@ -522,28 +529,40 @@ def screened(tmp_path_factory, demo_layers):
     return result, out
 
 
+def screening_spec(page, layer_id: str) -> dict:
+    """The spec of one of the screening's own layers (not a catalog layer of that id)."""
+    return next(
+        lay for lay in page.config["layers"] if lay["ns"] == "screening" and lay["id"] == layer_id
+    )
+
+
 def test_screening_map_from_folder(screened):
     result, out = screened
     page = screening_map(out, lang="zh", offline=True)
     html = page.to_html()
     assert "<img src=x" not in html and "</script><script>alert(1)" not in html
-    sites = next(lay for lay in page.config["layers"] if lay["id"] == "sites")
+    sites = screening_spec(page, "sites")
     assert len(sites["data"]["features"]) == len(result.sites)
     verdicts = sorted(f["properties"]["c"].split(":")[0] for f in sites["data"]["features"])
     assert verdicts == sorted(result.sites["verdict"])
     from zoning.report import page_name
 
-    for f, sid in zip(sites["data"]["features"], result.sites["site_id"], strict=True):
-        popup = f["properties"]["p"]
-        link = re.search(r'href="([^"]+)"', popup).group(1)
+    prefix = page.config["sites"]["report_prefix"]
+    assert prefix == "report/sites/"
+    by_id = {f["properties"]["s"]: f["properties"] for f in sites["data"]["features"]}
+    assert set(by_id) == set(result.sites["site_id"])
+    for sid, props in by_id.items():
+        link = prefix + props["h"]
         assert link == f"report/sites/{page_name(sid)}.html"
         assert (out / link).is_file()
-    # Reasons and their citations reach the popups (escaped).
+    # Reasons and their citations reach the popups (escaped), each text once.
+    items = page.config["sites"]["reasons_html"]
     first = result.reasons.iloc[0]
-    assert any(
-        html_text(first["citation"]) in f["properties"]["p"] for f in sites["data"]["features"]
-    )
-    assert {"pieces", "rings"} <= {lay["id"] for lay in page.config["layers"]}
+    assert any(html_text(first["citation"]) in item for item in items)
+    assert len(items) == len(set(items))
+    assert {"pieces", "rings"} <= {
+        lay["id"] for lay in page.config["layers"] if lay["ns"] == "screening"
+    }
     assert page.demonstration
 
 
@@ -589,9 +608,9 @@ def test_cli_overview_and_screening(tmp_path, screened):
     assert res.exit_code == 0, res.output
     data = page_data((tmp_path / "s" / "m.html").read_text(encoding="utf-8"))
     # Links from the page's folder to the report in the screening folder, and they resolve.
-    popups = [f["properties"]["p"] for f in data["layers"][0]["data"]["features"]]
-    links = [re.search(r'href="([^"]+)"', p).group(1) for p in popups]
-    assert all(link.startswith("../") for link in links)
+    prefix = data["sites"]["report_prefix"]
+    links = [prefix + f["properties"]["h"] for f in data["layers"][0]["data"]["features"]]
+    assert len(links) == 3 and all(link.startswith("../") for link in links)
     assert all((tmp_path / "s" / link).resolve().is_file() for link in links)
 
 

@@ -12,17 +12,51 @@ from ._common import DEMO_BANNER, catalog_options, fail, handle_errors, load_lay
 _BASEMAPS = ("osm", "carto", "gaode", "tianditu", "none")
 
 
-def _prepare_out(out: Path) -> None:
-    """Create the output folder; refuse early (one line, exit 2) when it cannot be written."""
-    parent = out.parent if str(out.parent) else Path(".")
+def _check_out(out: Path) -> list[Path]:
+    """Refuse early (one line, exit 2) an output the page cannot be written to.
+
+    Nothing is created here: returns the missing folders the page's folder needs, outermost
+    first, which :func:`_save` creates once the page is built.
+    """
     if out.is_dir():
         fail(f"{out}: is a folder; give the page's file name (e.g. {out / 'map.html'})")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        fail(f"cannot create the output folder {parent}: {exc.strerror or exc}")
-    if not os.access(parent, os.W_OK | os.X_OK):
+    parent = out.parent if str(out.parent) else Path(".")
+    missing: list[Path] = []
+    ancestor = parent
+    while not ancestor.exists():
+        missing.append(ancestor)
+        if ancestor.parent == ancestor:
+            break
+        ancestor = ancestor.parent
+    if ancestor.exists() and not ancestor.is_dir():
+        fail(f"cannot create the output folder {parent}: {ancestor} is not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        if missing:
+            fail(f"cannot create the output folder {parent}: {ancestor} is not writable")
         fail(f"the output folder {parent} is not writable")
+    return missing[::-1]
+
+
+def _save(page, out: Path, missing: list[Path], assets: str) -> None:
+    """Create the missing folders and write the page; on failure remove what was created."""
+    made: list[Path] = []
+    try:
+        for folder in missing:
+            try:
+                folder.mkdir()
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                fail(f"cannot create the output folder {folder}: {exc.strerror or exc}")
+            made.append(folder)
+        page.save(out, assets=assets)
+    except BaseException:
+        if made:
+            # Everything in the outermost folder made here is ours (an assets/ folder too).
+            import shutil
+
+            shutil.rmtree(made[0], ignore_errors=True)
+        raise
 
 
 @click.command("map")
@@ -33,6 +67,15 @@ def _prepare_out(out: Path) -> None:
     type=click.Path(file_okay=False),
     default=None,
     help="Map a screening output folder (screening.gpkg + screening.json) instead of the layers.",
+)
+@click.option(
+    "--max-sites",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="With --screening: draw at most N sites, the most severe first (the map says "
+    "'showing N of M sites'); 0 draws every site.  [default: 5000, the largest screening "
+    "whose page stays under about 5 MB and loads in under 3 s]",
 )
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option(
@@ -47,12 +90,15 @@ def _prepare_out(out: Path) -> None:
     "--tianditu-key",
     default=None,
     metavar="KEY",
-    help="Key for --basemap tianditu (default: the TIANDITU_KEY environment variable).",
+    help="Key for --basemap tianditu (default: the TIANDITU_KEY environment variable).  The "
+    "key is written into the page's tile URLs, readable by anyone who gets the page: use a "
+    "browser key restricted to the domain that serves the page.",
 )
 @click.option(
     "--offline",
     is_flag=True,
-    help="Open on the built-in vector basemap: the page makes no network request at all.",
+    help="The built-in vector basemap only, no tiles offered: the page makes no network "
+    "request at all (its Content-Security-Policy forbids them).",
 )
 @click.option(
     "--district",
@@ -78,6 +124,7 @@ def map_cmd(
     catalog_path,
     layer_specs,
     screening_dir,
+    max_sites,
     lang,
     basemap,
     tianditu_key,
@@ -90,21 +137,29 @@ def map_cmd(
     --screening DIR, the sites of a screening coloured by verdict with their reasons."""
     from ..webmap import overview_map, screening_map
     from ..webmap.basemaps import resolve_basemap
+    from ..webmap.escape import relative_url
 
     resolve_basemap(basemap, lang=lang, tianditu_key=tianditu_key)  # a bad key fails first
     if screening_dir is not None:
+        from ..report import MAX_MAP_SITES
+
         if district:
             fail("--district applies to the overview map, not to --screening")
         folder = Path(screening_dir)
         if not folder.is_dir():
             fail(f"{folder}: no such folder (expected a screening output folder)")
         out = Path(out_path) if out_path else folder / "map.html"
-        _prepare_out(out)
+        missing = _check_out(out)
         layers = load_layers(catalog_path, layer_specs) if (catalog_path or layer_specs) else None
         report = folder / "report"
         href = None
         if report.is_dir():
-            href = os.path.relpath(report.resolve(), out.parent.resolve()).replace(os.sep, "/")
+            # The page's folder may not exist yet: resolve what does, then the rest by name.
+            page_dir = os.path.realpath(out.parent if str(out.parent) else ".")
+            rel = os.path.relpath(os.path.realpath(report), page_dir)
+            href = relative_url(rel.replace(os.sep, "/"))
+        if max_sites is None:
+            max_sites = MAX_MAP_SITES
         page = screening_map(
             folder,
             lang=lang,
@@ -113,10 +168,13 @@ def map_cmd(
             tianditu_key=tianditu_key,
             layers=layers,
             report_href=href,
+            max_sites=max_sites or None,
         )
     else:
+        if max_sites is not None:
+            fail("--max-sites applies to --screening maps")
         out = Path(out_path) if out_path else Path("overview.html")
-        _prepare_out(out)
+        missing = _check_out(out)
         layers = load_layers(catalog_path, layer_specs)
         page = overview_map(
             layers,
@@ -126,7 +184,7 @@ def map_cmd(
             tianditu_key=tianditu_key,
             clip=district,
         )
-    page.save(out, assets=assets)
+    _save(page, out, missing, assets)
     size = out.stat().st_size / 1e6
     click.echo(f"wrote {out} ({size:.2f} MB{', offline' if offline else ''})")
     if page.demonstration:

@@ -12,7 +12,7 @@ context                      function
 ===========================  =======================================================
 HTML text                    :func:`html_text`
 HTML attribute (quoted)      :func:`html_attr`
-URL in an ``href``           :func:`href`
+URL in an ``href``           :func:`href` (:func:`safe_url` for script)
 JavaScript string literal    :func:`js_string`
 JSON inside ``<script>``     :func:`script_json`
 JavaScript template literal  :func:`js_template` (the maps themselves never use one)
@@ -32,7 +32,16 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-__all__ = ["href", "html_attr", "html_text", "js_string", "js_template", "script_json"]
+__all__ = [
+    "href",
+    "html_attr",
+    "html_text",
+    "js_string",
+    "js_template",
+    "relative_url",
+    "safe_url",
+    "script_json",
+]
 
 # Characters that must not appear literally in a script element's text: "<" (so "</script>" and
 # "<!--" cannot end or confuse the element), ">" and "&" (harmless in JS, escaped for symmetry
@@ -76,20 +85,43 @@ def html_attr(value: Any) -> str:
     return html.escape(_text(value), quote=True)
 
 
-def href(url: Any) -> str:
-    """A URL made safe for an ``href`` attribute: only relative paths, http(s) and file URLs.
+def safe_url(url: Any) -> str:
+    """A URL a page may link to or script may assign, not yet escaped for an attribute.
 
     Relative paths are percent-encoded (``report/a b.html`` -> ``report/a%20b.html``); absolute
     ``http``, ``https`` and ``file`` URLs are kept; every other scheme (``javascript:``,
-    ``data:``, ...) raises ``ValueError``.  The result is escaped for an attribute.
+    ``data:``, ...) raises ``ValueError``.  A relative path whose first segment holds a colon
+    (a folder named ``javascript:x``) reads as a scheme: write it as ``./javascript:x`` (see
+    :func:`relative_url`).
     """
     text = _text(url).strip()
     parts = urlsplit(text)
     if parts.scheme and len(parts.scheme) > 1:  # "C:" style drive letters are paths
         if parts.scheme.lower() not in ("http", "https", "file"):
             raise ValueError(f"refusing a link with the scheme {parts.scheme!r}: {text!r}")
-        return html_attr(text)
-    return html_attr(quote(text.replace("\\", "/"), safe="/-._~#"))
+        return text
+    return quote(text.replace("\\", "/"), safe="/-._~#")
+
+
+def relative_url(path: str) -> str:
+    """A relative file path as a relative URL that cannot read as a scheme (``./`` prefixed).
+
+    ``javascript:alert(1)/report`` (a folder of that name) becomes
+    ``./javascript:alert(1)/report``; paths starting with ``.`` or ``/`` are unchanged.
+    Separators become ``/``.
+    """
+    text = str(path).replace("\\", "/")
+    if text.startswith((".", "/")):
+        return text
+    return "./" + text
+
+
+def href(url: Any) -> str:
+    """A URL made safe for an ``href`` attribute (:func:`safe_url`, escaped for an attribute).
+
+    Raises ``ValueError`` for any scheme but ``http``, ``https`` and ``file``.
+    """
+    return html_attr(safe_url(url))
 
 
 def _script_safe(text: str) -> str:

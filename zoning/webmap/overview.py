@@ -40,7 +40,7 @@ from .simplify import (
     simplify_features,
 )
 
-__all__ = ["GROUPS", "overview_map", "resolve_clip"]
+__all__ = ["GROUPS", "attach_legends", "overview_map", "resolve_clip"]
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,12 @@ def _as_layerset(layers) -> LayerSet:
     raise TypeError(f"layers must be a LayerSet or a catalog path, not {type(layers).__name__}")
 
 
+def _district_key(name: str) -> str:
+    """A district name for matching: case, spacing and a " District" suffix ignored."""
+    text = " ".join(str(name).split()).lower()
+    return text.removesuffix(" district")
+
+
 def resolve_clip(layers: LayerSet, clip=None, bbox: Sequence[float] | None = None):
     """The clip area in the working CRS, or None.
 
@@ -118,16 +124,14 @@ def resolve_clip(layers: LayerSet, clip=None, bbox: Sequence[float] | None = Non
         series = clip if clip.crs == WORKING_CRS else clip.to_crs(WORKING_CRS)
         area = shapely.union_all(series.to_numpy())
     elif isinstance(clip, str):
-        wanted = clip.strip().lower()
+        wanted = _district_key(clip)
         for lay in layers.of_kind("district"):
             g = lay.gdf
             hit = np.zeros(len(g), dtype=bool)
             for col in ("name", "name_en"):
                 if col in g.columns:
-                    vals = g[col].astype(str).str.strip().str.lower()
-                    hit |= (vals == wanted).to_numpy() | (
-                        vals.str.removesuffix(" district") == wanted
-                    ).to_numpy()
+                    vals = g[col].map(lambda v: _district_key(v) if isinstance(v, str) else None)
+                    hit |= (vals == wanted).to_numpy()
             if hit.any():
                 area = shapely.union_all(g.geometry.to_numpy()[hit])
                 break
@@ -247,28 +251,28 @@ def catalog_layer_specs(
     return specs, summary, demo
 
 
-def legend_html(specs: list[dict], lang: str, heading: str | None = None) -> str:
-    """A legend of the layers drawn (title, then one line per category present), escaped.
+def attach_legends(specs: list[dict], lang: str) -> None:
+    """Give each spec its block of the legend (``legend_html``: escaped parts).
 
-    Layers with no feature on the page are left out of the legend (they stay in the layer
-    control), and so are categories no feature on the page has.
+    A layer with categories gets its title and one indented line per category present; a
+    layer without gets one line (its swatch and title), in a block of its own so it cannot be
+    read as a category of the layer above.  Layers with no feature on the page get no block
+    (they stay in the layer control), and categories no feature on the page has are left out.
+    The page shows a block only while its layer is on the map.
     """
-    parts = []
-    if heading:
-        parts.append(f"<h4>{html_text(heading)}</h4>")
     for spec in specs:
         title, style, styles, shape, _kind, n_features = spec.pop("_legend")
+        spec.pop("_group_index", None)
         if not n_features:
             continue  # nothing of this layer on the page (it stays in the layer control)
-        spec.pop("_group_index", None)
         if styles:
-            parts.append(f'<div class="lg-h">{html_text(title)}</div>')
+            parts = [f'<div class="lg-h">{html_text(title)}</div>']
             for cat, st in styles.items():
                 label = html_text(value_label(cat, lang))
                 parts.append(f'<div class="lg-i">{swatch_html(st, shape)}{label}</div>')
         else:
-            parts.append(f'<div class="lg-i">{swatch_html(style, shape)}{html_text(title)}</div>')
-    return "".join(parts)
+            parts = [f'<div class="lg-i">{swatch_html(style, shape)}{html_text(title)}</div>']
+        spec["legend_html"] = "".join(parts)
 
 
 def bounds_of(specs: list[dict]) -> list[list[float]] | None:
@@ -353,8 +357,7 @@ def overview_map(
     )
     vector = vector_basemap(layers, shift=bm.shift, clip=area, lang=lang)
     bounds = bounds_of(specs)
-    heading = "图例" if lang == "zh" else "Legend"
-    legend = legend_html(specs, lang, heading)
+    attach_legends(specs, lang)
     if title is None:
         cat_title = layers.catalog.title
         base = "生态空间图层总览" if lang == "zh" else "Zoning layers overview"
@@ -368,7 +371,7 @@ def overview_map(
         offline=offline,
         layers=specs,
         vector=vector,
-        legend_html=legend,
+        legend_html="",
         bounds=bounds,
         demonstration=demo,
         notices=bm.notes(),

@@ -36,8 +36,11 @@ __all__ = [
     "CLIP_SLIVER_WIDTH_M",
     "DEMO_NOTICE",
     "LANGS",
+    "ZOOM_SNAP",
     "WebMap",
     "clip_geometries",
+    "content_security_policy",
+    "tile_hosts",
 ]
 
 log = logging.getLogger(__name__)
@@ -238,12 +241,53 @@ def tooltip_html(title: str, rows: Sequence[tuple[str, Any]]) -> str:
     return "".join(parts)
 
 
+def _rgba(colour: str, alpha: float) -> str:
+    """A CSS colour with ``alpha`` applied (``#rgb``/``#rrggbb``; others are returned as is)."""
+    c = str(colour).strip()
+    if c.startswith("#") and len(c) in (4, 7):
+        h = c[1:]
+        if len(h) == 3:
+            h = "".join(ch * 2 for ch in h)
+        try:
+            r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+        except ValueError:
+            return c
+        a = min(max(float(alpha), 0.0), 1.0)
+        return f"rgba({r},{g},{b},{a:g})"
+    return c
+
+
 def swatch_html(style: dict[str, Any], shape: str = "box") -> str:
-    fill = style.get("fillColor", "transparent") if style.get("fill", True) else "transparent"
-    css = f"border-color:{style.get('color', '#555')};background:{fill}"
+    """A legend swatch drawn as the map draws ``style`` (Leaflet path options).
+
+    The fill is the fill colour at its ``fillOpacity`` (Leaflet's default 0.2), the outline
+    the stroke colour at its ``opacity`` (default 1), dashed when the style has a
+    ``dashArray``; ``fill: False`` leaves the inside empty.  Points are drawn as dots, lines as
+    a stroke.
+    """
+    stroke = _rgba(style.get("color", "#3388ff"), style.get("opacity", 1.0))
+    border = "dashed" if style.get("dashArray") else "solid"
+    if style.get("fill", True) is False or shape == "line":
+        fill = "transparent"
+    else:
+        fill = _rgba(
+            style.get("fillColor", style.get("color", "#3388ff")), style.get("fillOpacity", 0.2)
+        )
+    css = f"border-color:{stroke};border-style:{border};background:{fill}"
     if shape == "line":
-        css = f"border-color:{style.get('color', '#555')}"
+        css = f"border-color:{stroke};border-style:{border}"
     cls = {"box": "sw", "line": "sw line", "dot": "sw dot"}[shape]
+    return f'<span class="{cls}" style="{html_attr(css)}"></span>'
+
+
+def multi_swatch_html(colours: Sequence[str], shape: str = "dot") -> str:
+    """A swatch split into the given colours (a layer drawn in several colours)."""
+    n = max(len(colours), 1)
+    stops = ",".join(
+        f"{c} {100 * i / n:.0f}% {100 * (i + 1) / n:.0f}%" for i, c in enumerate(colours)
+    )
+    css = f"border-color:#222222;background:conic-gradient({stops})"
+    cls = {"box": "sw", "dot": "sw dot"}[shape]
     return f'<span class="{cls}" style="{html_attr(css)}"></span>'
 
 
@@ -276,9 +320,21 @@ def layer_spec(
     style: dict,
     styles: dict | None = None,
     pane: str | None = None,
+    ns: str = "catalog",
+    legend_html: str | None = None,
 ) -> dict:
+    """One overlay of a page.
+
+    ``ns`` is ``"catalog"`` for catalog layers (``zoningMap.layers[id]`` in the page) or
+    ``"screening"`` for the screening's own layers (``zoningMap.screening[id]``): the two never
+    share keys, whatever a catalog calls its layers.  ``legend_html`` (escaped parts) is the
+    layer's block in the legend, shown while the layer is on the map.
+    """
+    if ns not in ("catalog", "screening"):
+        raise ValueError(f"ns must be 'catalog' or 'screening', not {ns!r}")
     spec = {
         "id": id,
+        "ns": ns,
         "name_html": name_html,
         "group": group,
         "kind": kind,
@@ -289,6 +345,8 @@ def layer_spec(
     }
     if pane:
         spec["pane"] = pane
+    if legend_html:
+        spec["legend_html"] = legend_html
     return spec
 
 
@@ -435,14 +493,73 @@ UI = {
         "fullscreen": "全屏",
         "fullscreen_exit": "退出全屏",
         "tiles_unreachable": "无法加载在线底图，已切换为矢量底图。",
+        "legend": "图例",
     },
     "en": {
         "export_title": "Export the drawn sites as GeoJSON (WGS84, for zoning screen as is)",
         "fullscreen": "Full screen",
         "fullscreen_exit": "Exit full screen",
         "tiles_unreachable": "Online tiles unreachable: switched to the vector basemap.",
+        "legend": "Legend",
     },
 }
+
+
+#: Zoom steps of every page (half levels: a district or a set of sites fills the map better).
+ZOOM_SNAP = 0.5
+
+
+def tile_hosts(tiles: Sequence) -> list[str]:
+    """CSP host sources of the tile URLs (``https://*.basemaps.cartocdn.com`` for ``{s}``)."""
+    from urllib.parse import urlsplit
+
+    hosts: list[str] = []
+    for t in tiles:
+        for url in t.urls:
+            parts = urlsplit(url)
+            labels = parts.hostname.split(".") if parts.hostname else []
+            if not labels:
+                continue
+            if "{" in labels[0]:
+                labels[0] = "*"
+            if any("{" in lab for lab in labels):
+                raise ZoningError(f"tile URL with a placeholder inside its host: {url}")
+            host = f"{parts.scheme}://{'.'.join(labels)}"
+            if host not in hosts:
+                hosts.append(host)
+    return hosts
+
+
+def content_security_policy(*, tile_hosts: Sequence[str] = (), tools: Sequence[str] = ()) -> str:
+    """The page's Content-Security-Policy: nothing from the network but the given tile hosts.
+
+    Scripts and styles may come from the page itself (inline, or an assets folder beside it);
+    images from the page, ``data:``/``blob:`` URIs and the tile hosts; no ``fetch``/XHR
+    (``connect-src 'none'``), no frames, no plugins, no form posts, no ``<base>``.  An offline
+    page (no tile hosts) can make no network request at all.  ``'unsafe-eval'`` is allowed
+    only with the measure tool (leaflet-measure 2.1.7 compiles its templates with
+    ``new Function``); ``'unsafe-inline'`` is needed by the inline assets.
+    """
+    script = "script-src 'self' 'unsafe-inline'"
+    if "measure" in tools:
+        script += " 'unsafe-eval'"
+    img = " ".join(["img-src 'self' data: blob:", *tile_hosts])
+    return "; ".join(
+        [
+            "default-src 'none'",
+            script,
+            "style-src 'self' 'unsafe-inline'",
+            img,
+            "font-src 'self' data:",
+            "connect-src 'none'",
+            "media-src 'none'",
+            "object-src 'none'",
+            "frame-src 'none'",
+            "worker-src 'none'",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ]
+    )
 
 
 def _folium():
@@ -624,8 +741,15 @@ def build_page(
     tools: Sequence[str],
     collapsed: bool = False,
     summary: dict | None = None,
+    sites: dict | None = None,
 ) -> WebMap:
-    """Assemble a :class:`WebMap` from prepared layer specs (see :func:`layer_spec`)."""
+    """Assemble a :class:`WebMap` from prepared layer specs (see :func:`layer_spec`).
+
+    ``legend_html`` is the legend's fixed part (escaped parts; the layers' own blocks come
+    with their specs); ``sites`` the data the screening's site popups are built from.
+    Offline pages offer no tile layer; every page carries a Content-Security-Policy
+    (:func:`content_security_policy`) allowing only the offered tile hosts.
+    """
     folium = _folium()
     from branca.element import MacroElement
     from folium.template import Template
@@ -636,9 +760,9 @@ def build_page(
             f"unknown map tool(s) {', '.join(sorted(bad))} (known: {', '.join(TOOLS)})"
         )
     tools = tuple(t for t in TOOLS if t in set(tools))
-    tiles = [
-        t.to_config(lang, active=(i == 0 and not offline)) for i, t in enumerate(basemap.tiles)
-    ]
+    # An offline page offers no tiles at all: its CSP forbids every network request.
+    sources = () if offline else basemap.tiles
+    tiles = [t.to_config(lang, active=(i == 0)) for i, t in enumerate(sources)]
     if vector is not None:
         vector = dict(vector, active=offline or not tiles)
     config = {
@@ -652,7 +776,10 @@ def build_page(
         "shift": basemap.shift,
         "bounds": bounds,
         "collapsed": bool(collapsed),
+        "zoom_snap": ZOOM_SNAP,
     }
+    if sites is not None:
+        config["sites"] = sites
     center = [31.2, 121.45]
     if bounds:
         center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
@@ -670,6 +797,12 @@ def build_page(
     m._id = "zoning"  # a stable element id: the same inputs give the same page
     fig = m.get_root()
     fig.title = html_text(title)  # branca writes the title unescaped
+    csp = content_security_policy(tile_hosts=tile_hosts(sources), tools=tools)
+    # First in <head>: the policy covers every script and style sheet after it.
+    fig.header.add_child(
+        _raw_element(f'<meta http-equiv="Content-Security-Policy" content="{html_attr(csp)}">'),
+        name="zoning_csp",
+    )
     fig.header.add_child(_raw_element(""), name="zoning_assets")
 
     all_notices = [(title, title)]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -28,8 +29,8 @@ from ..layerset import LayerSet, load_catalog
 from ..rules import SEVERITY, VERDICTS
 from .assets import TOOLS
 from .basemaps import resolve_basemap
-from .escape import href, html_attr, html_text
-from .overview import bounds_of, catalog_layer_specs, legend_html
+from .escape import html_attr, html_text, safe_url
+from .overview import attach_legends, bounds_of, catalog_layer_specs
 from .page import (
     WebMap,
     build_page,
@@ -37,13 +38,20 @@ from .page import (
     feature_collection,
     kind_style,
     layer_spec,
+    multi_swatch_html,
     swatch_html,
     tooltip_html,
     vector_basemap,
 )
 from .simplify import TOLERANCE_M, display_geometries
 
-__all__ = ["VERDICT_COLORS", "load_screening", "screening_map"]
+__all__ = [
+    "MAX_DATA_BYTES",
+    "VERDICT_COLORS",
+    "load_screening",
+    "screening_map",
+    "severity_order",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +73,35 @@ VERDICT_TEXT = {
 }
 #: Reasons listed in a popup (the report page has all of them).
 MAX_POPUP_REASONS = 5
+#: The overlap pieces and then the buffer rings are left out (and the map says so) when they
+#: would bring the page's data over this many bytes: with the 0.4 MB of inline scripts, the
+#: page stays under about 5 MB (see benchmarks/map_size.py).
+MAX_DATA_BYTES = 4_500_000
+#: A reason without a rule id is listed by its status, in words.
+STATUS_TEXT = {
+    "outside_coverage": ("超出图层覆盖范围", "outside the layer's coverage"),
+    "layer_missing": ("图层缺失", "layer missing"),
+    "needs_attribute": ("缺少项目属性", "project attribute not declared"),
+    "no_access_list": ("无准入清单", "no access list"),
+    "applies": ("适用", "applies"),
+}
+#: Words of the popups (assembled in the page).
+POPUP_LABELS = {
+    "zh": {
+        "site_id": "场址编号",
+        "feature": "要素",
+        "more_before": "另有 ",
+        "more_after": " 条理由见报告",
+        "open_report": "打开场址报告",
+    },
+    "en": {
+        "site_id": "Site id",
+        "feature": "Feature",
+        "more_before": "",
+        "more_after": " more reasons in the report",
+        "open_report": "Open the site report",
+    },
+}
 
 
 @dataclass
@@ -124,7 +161,10 @@ def load_screening(source, *, layers: LayerSet | str | Path | None = None) -> Sc
     folder = Path(source)
     if not folder.is_dir():
         raise ZoningError(f"{folder}: not a folder (expected a screening output folder)")
-    gpkg, js = folder / "screening.gpkg", folder / "screening.json"
+    # Absolute paths for GDAL: a relative folder named like a URL ("http:x", "/vsicurl/...")
+    # must not be read as one.
+    base = folder.resolve()
+    gpkg, js = base / "screening.gpkg", base / "screening.json"
     missing = [p.name for p in (gpkg, js) if not p.is_file()]
     if missing:
         raise ZoningError(
@@ -163,7 +203,7 @@ def load_screening(source, *, layers: LayerSet | str | Path | None = None) -> Sc
         if isinstance(layers, LayerSet)
         else (load_catalog(layers) if layers is not None else load_catalog())
     )
-    report = folder / "report"
+    report = base / "report"
     return ScreeningData(
         sites=sites,
         reasons=reasons,
@@ -197,18 +237,6 @@ def _fmt_m2(v: Any) -> str:
     return f"{x / 1e4:,.2f} ha" if x >= 1e4 else f"{x:,.0f} m²"
 
 
-def _reasons_by_site(reasons: pd.DataFrame) -> dict[str, list[dict]]:
-    if reasons is None or not len(reasons) or "site_id" not in reasons.columns:
-        return {}
-    r = reasons.copy()
-    r["site_id"] = r["site_id"].map(_str)
-    r["_sev"] = r["verdict"].map(lambda v: SEVERITY.get(_verdict(v), 0))
-    r = r.drop_duplicates(["site_id", "rule_id"]).sort_values(
-        ["site_id", "_sev"], ascending=[True, False], kind="stable"
-    )
-    return {k: g.to_dict("records") for k, g in r.groupby("site_id", sort=False)}
-
-
 def _verdict_badge(v: str) -> str:
     zh, en = VERDICT_TEXT[v]
     return (
@@ -217,41 +245,126 @@ def _verdict_badge(v: str) -> str:
     )
 
 
-def _site_popup(
-    site_id: str, name: str, verdict: str, reasons: list[dict], link: str | None, lang: str
-) -> str:
-    msg_key = "message_zh" if lang == "zh" else "message_en"
-    parts = [f'<div class="zp-title">{html_text(name or site_id)}</div>']
-    label = "场址编号" if lang == "zh" else "Site id"
-    parts.append(f'<div><span class="zp-k">{html_text(label)}:</span> {html_text(site_id)}</div>')
-    parts.append(f"<div>{_verdict_badge(verdict)}</div>")
-    if reasons:
-        items = []
-        for rec in reasons[:MAX_POPUP_REASONS]:
-            rv = _verdict(rec.get("verdict"))
-            vz, ve = VERDICT_TEXT[rv]
-            cite = _str(rec.get("citation"))
-            items.append(
-                f"<li><b>{html_text(_str(rec.get('rule_id')))}</b> "
-                f"({html_text(vz if lang == 'zh' else ve)}): {html_text(_str(rec.get(msg_key)))}"
+class _PopupTable:
+    """The reason texts of the popups, each written once; sites refer to them by index.
+
+    A reason item is its rule (or, without a rule id, its status in words), verdict, message
+    and citation, as escaped HTML; the feature a reason is about is a separate plain-text
+    table.  Popups are assembled in the page from these when opened.
+    """
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.items: list[str] = []
+        self.features: list[str] = []
+        self._item_index: dict[tuple, int] = {}
+        self._feature_index: dict[str, int] = {}
+
+    def item(self, rec: dict) -> int:
+        msg_key = "message_zh" if self.lang == "zh" else "message_en"
+        v = _verdict(rec.get("verdict"))
+        rule = _str(rec.get("rule_id"))
+        if not rule:
+            status = _str(rec.get("status"))
+            pair = STATUS_TEXT.get(status)
+            rule = (pair[0] if self.lang == "zh" else pair[1]) if pair else (status or "—")
+        key = (rule, v, _str(rec.get(msg_key)), _str(rec.get("citation")))
+        idx = self._item_index.get(key)
+        if idx is None:
+            vz, ve = VERDICT_TEXT[v]
+            cite = key[3]
+            self.items.append(
+                f"<b>{html_text(rule)}</b> ({html_text(vz if self.lang == 'zh' else ve)}): "
+                f"{html_text(key[2])}"
                 + (f'<br><span class="zp-cite">{html_text(cite)}</span>' if cite else "")
-                + "</li>"
             )
-        parts.append(f"<ul>{''.join(items)}</ul>")
-        more = len(reasons) - MAX_POPUP_REASONS
-        if more > 0:
-            text = (
-                f"另有 {more} 条理由见报告"
-                if lang == "zh"
-                else f"{more} more reasons in the report"
-            )
-            parts.append(f"<div>{html_text(text)}</div>")
-    if link:
-        text = "打开场址报告" if lang == "zh" else "Open the site report"
-        parts.append(
-            f'<div><a href="{link}" target="_blank" rel="noopener">{html_text(text)}</a></div>'
-        )
-    return "".join(parts)
+            idx = self._item_index[key] = len(self.items) - 1
+        return idx
+
+    def feature(self, rec: dict) -> int | None:
+        name = _str(rec.get("feature_name")) or _str(rec.get("feature_id"))
+        if not name:
+            return None
+        idx = self._feature_index.get(name)
+        if idx is None:
+            self.features.append(name)
+            idx = self._feature_index[name] = len(self.features) - 1
+        return idx
+
+
+def _reasons_of_sites(
+    reasons: pd.DataFrame, keys: list, by_position: bool, table: _PopupTable
+) -> dict[Any, tuple[list[list[int]], int]]:
+    """Per site key: the popup's reason references (most severe first) and how many are left.
+
+    Every reason row of the site counts, as in the report: rows without a rule id (the site
+    outside a layer's coverage, a missing layer) are listed by their status.
+    """
+    if reasons is None or not len(reasons):
+        return {}
+    col = "site" if by_position else "site_id"
+    if col not in reasons.columns:
+        return {}
+    wanted = set(keys)
+    r = reasons
+    site_key = r[col].map(lambda v: int(v) if by_position else _str(v))
+    r = r[site_key.isin(wanted)].assign(_key=site_key)
+    if not len(r):
+        return {}
+    r = r.assign(_sev=r["verdict"].map(lambda v: SEVERITY.get(_verdict(v), 0)))
+    r = r.sort_values(["_sev"], ascending=False, kind="stable")
+    wanted_cols = ("_key", "rule_id", "status", "verdict", "message_zh", "message_en")
+    wanted_cols += ("citation", "feature_name", "feature_id")
+    cols = [c for c in wanted_cols if c in r.columns]
+    refs: dict[Any, list[list[int]]] = {}
+    total: dict[Any, int] = {}
+    for rec in r[cols].to_dict("records"):
+        key = rec["_key"]
+        total[key] = total.get(key, 0) + 1
+        mine = refs.setdefault(key, [])
+        if len(mine) >= MAX_POPUP_REASONS:
+            continue
+        ref = [table.item(rec)]
+        f = table.feature(rec)
+        if f is not None:
+            ref.append(f)
+        mine.append(ref)
+    return {k: (v, total[k] - len(v)) for k, v in refs.items()}
+
+
+def severity_order(verdicts) -> np.ndarray:
+    """Positions of the sites, most severe first, input order within a verdict."""
+    sev = np.array([SEVERITY.get(_verdict(v), 0) for v in verdicts], dtype=np.int64)
+    return np.argsort(-sev, kind="stable")
+
+
+def _ring_tolerance(outer_m) -> np.ndarray:
+    """Simplification tolerance of each ring: 1 % of its outer radius, 0.5 m to 10 m."""
+    r = pd.to_numeric(pd.Series(outer_m), errors="coerce").fillna(0).to_numpy(dtype=float)
+    return np.clip(0.01 * r, 0.5, TOLERANCE_M)
+
+
+def _layers_extent(layers: LayerSet | None):
+    """The area the catalog describes (working CRS): districts and sea, else every layer."""
+    if layers is None:
+        return None
+    boxes = []
+    for kind in ("district", "sea_area"):
+        for lay in layers.of_kind(kind):
+            if len(lay.gdf):
+                boxes.append(shapely.total_bounds(lay.gdf.geometry.to_numpy()))
+    if not boxes:
+        for lay in layers:
+            if len(lay.gdf):
+                boxes.append(shapely.total_bounds(lay.gdf.geometry.to_numpy()))
+    if not boxes:
+        return None
+    b = np.array(boxes)
+    return shapely.box(b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+
+
+def _json_bytes(obj: Any) -> int:
+    return len(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
 def screening_map(
@@ -268,6 +381,8 @@ def screening_map(
     title: str | None = None,
     tolerance_m: float = TOLERANCE_M,
     tools: Iterable[str] = TOOLS,
+    max_sites: int | None = None,
+    max_data_bytes: int = MAX_DATA_BYTES,
 ) -> WebMap:
     """Build the screening map.
 
@@ -289,22 +404,48 @@ def screening_map(
     report_href : str, optional
         URL of the report folder relative to where the map will be saved (default
         ``"report"`` when there is a report folder, i.e. the map saved in the screening folder);
-        links are ``{report_href}/sites/{page_name(site_id)}.html``.
+        links are ``{report_href}/sites/{page_name(site_id)}.html``.  Write a relative path
+        whose first folder holds a colon with a leading ``./``
+        (:func:`~zoning.webmap.escape.relative_url`).
     margin_m : float
         Constraint layers are drawn within this distance of the sites.
     title : str, optional
     tolerance_m : float
-        Simplification tolerance of the constraint layers (the sites, pieces and rings are drawn
-        unsimplified).  Screening itself never sees simplified geometry.
+        Simplification tolerance of the constraint layers (the sites and overlap pieces are
+        drawn unsimplified, the buffer rings within 1 % of their radius).  Screening itself
+        never sees simplified geometry.
     tools : iterable of str
+    max_sites : int, optional
+        Draw at most this many sites, the most severe first (input order within a verdict);
+        the map then says "showing N of M sites".  Default: every site.
+    max_data_bytes : int
+        The overlap pieces, then the buffer rings, are drawn only while the page's data
+        (layers, sites, popups, pieces, rings) stay within this many bytes; what does not fit
+        is left out and the map says so.  The default keeps a page under about 5 MB with its
+        inline scripts.
 
     Returns
     -------
     WebMap
+
+    Raises
+    ------
+    ZoningError
+        A bad folder, report folder or ``report_href``, or ``max_sites`` below 1.
+
+    Notes
+    -----
+    Size: each site costs its geometry and about 100 bytes (popups are assembled in the page
+    from a table holding each reason text once); the constraint layers, clipped to the sites'
+    surroundings, cost at most what the city overview costs (about 2 MB on the
+    demonstration catalog).  ``benchmarks/map_size.py --screening`` measures pages of
+    thousands of sites.
     """
     from ..report import page_name
 
     lang = check_lang(lang)
+    if max_sites is not None and (isinstance(max_sites, bool) or int(max_sites) < 1):
+        raise ZoningError(f"max_sites must be at least 1, not {max_sites!r}")
     bm = resolve_basemap(basemap, lang=lang, tianditu_key=tianditu_key)
     data = load_screening(result_or_dir, layers=layers)
     if report_dir is not None:
@@ -315,19 +456,62 @@ def screening_map(
         rdir = data.report_dir
     if report_href is None and rdir is not None:
         report_href = "report"
+    report_prefix = None
+    if report_href is not None:
+        try:
+            report_prefix = safe_url(f"{report_href.rstrip('/')}/sites/")
+        except ValueError as exc:
+            raise ZoningError(f"report_href: {exc}") from None
 
-    sites = data.sites.reset_index(drop=True)
+    all_sites = data.sites.reset_index(drop=True)
+    n_total = len(all_sites)
+    verdicts_all = [_verdict(v) for v in all_sites["verdict"]]
+    order = severity_order(verdicts_all)
+    keep = order if max_sites is None else order[: int(max_sites)]
+    # Drawn least severe first, so that the most severe sites lie on top.
+    draw = keep[::-1]
+    sites = all_sites.iloc[draw].reset_index(drop=True)
+    positions = [int(p) for p in draw]
     n = len(sites)
-    # The area around the sites (working CRS): constraint layers are clipped to it.
+    notices = list(bm.notes())
+    if n < n_total:
+        notices.append(
+            (
+                f"显示 {n_total:,} 个场址中最严重的 {n:,} 个（按结论排序）；"
+                "全部结论见 sites.csv 与报告。",
+                f"Showing {n:,} of {n_total:,} sites, the most severe first; every verdict is "
+                "in sites.csv and the report.",
+            )
+        )
+    site_geoms_w = sites.geometry.to_numpy()
+    # The area around the sites (working CRS): constraint layers are clipped to it.  Sites
+    # beyond the layers' own area (outside Shanghai) widen it to include that area, so the map
+    # shows where they are relative to the layers.
+    area = None
+    extent = _layers_extent(data.layers)
+    n_outside = 0
     if n:
-        x0, y0, x1, y1 = shapely.total_bounds(sites.geometry.to_numpy())
-        area = shapely.box(x0 - margin_m, y0 - margin_m, x1 + margin_m, y1 + margin_m)
-    else:
-        area = None
+        present = site_geoms_w[~shapely.is_empty(site_geoms_w)]
+        x0, y0, x1, y1 = shapely.total_bounds(present) if len(present) else (0, 0, 0, 0)
+        if extent is not None and len(present):
+            n_outside = int((~shapely.intersects(present, extent)).sum())
+            if n_outside:
+                ex = extent.bounds
+                x0, y0 = min(x0, ex[0]), min(y0, ex[1])
+                x1, y1 = max(x1, ex[2]), max(y1, ex[3])
+        if len(present):
+            area = shapely.box(x0 - margin_m, y0 - margin_m, x1 + margin_m, y1 + margin_m)
+    if n_outside:
+        notices.append(
+            (
+                f"{n_outside:,} 个场址位于图层覆盖范围之外：地图已缩放到同时显示场址与图层范围。",
+                f"{n_outside:,} sites lie outside the area the layers cover: the map is zoomed "
+                "out to show both.",
+            )
+        )
     specs: list[dict] = []
     summary: dict = {}
     demo = bool(data.provenance.get("demonstration"))
-    notices = list(bm.notes())
     if data.layers is not None:
         specs, summary, layer_demo = catalog_layer_specs(
             data.layers,
@@ -339,28 +523,41 @@ def screening_map(
         )
         demo = demo or layer_demo
         notices += _hash_notes(data)
-    layer_legend = legend_html(specs, lang) if specs else ""
+        attach_legends(specs, lang)
 
     # ----- sites, coloured by verdict
-    by_site = _reasons_by_site(data.reasons)
+    table = _PopupTable(lang)
     ids = [_str(v) for v in sites["site_id"]] if "site_id" in sites.columns else [""] * n
     names = [_str(v) for v in sites["name"]] if "name" in sites.columns else [""] * n
     verdicts = [_verdict(v) for v in sites["verdict"]]
+    reasons = data.reasons
+    by_position = (
+        reasons is not None
+        and len(reasons) > 0
+        and "site" in reasons.columns
+        and pd.to_numeric(reasons["site"], errors="coerce").between(0, n_total - 1).all()
+    )
+    keys = positions if by_position else ids
+    by_site = _reasons_of_sites(reasons, keys, by_position, table)
+    rep = _representative_points(site_geoms_w, bm.shift)
     props = []
-    for sid, name, v in zip(ids, names, verdicts, strict=True):
-        link = None
-        if report_href is not None:
+    for i, (sid, name, v) in enumerate(zip(ids, names, verdicts, strict=True)):
+        p: dict[str, Any] = {"c": v, "s": sid}
+        if name and name != sid:
+            p["n"] = name
+        refs, more = by_site.get(keys[i], ([], 0))
+        if refs:
+            p["r"] = refs
+        if more:
+            p["m"] = more
+        if report_prefix is not None:
             page = f"{page_name(sid)}.html"
             if rdir is None or (rdir / "sites" / page).is_file():
-                link = href(f"{report_href.rstrip('/')}/sites/{page}")
-        zh, en = VERDICT_TEXT[v]
-        tip = tooltip_html(name or sid, [("", f"{zh} {en}")]).replace(
-            '<span class="zt-k">:</span> ', ""
-        )
-        props.append(
-            {"c": v, "t": tip, "p": _site_popup(sid, name, v, by_site.get(sid, []), link, lang)}
-        )
-    site_geoms = display_geometries(sites.geometry.to_numpy(), shift=bm.shift, precision=6)
+                p["h"] = page
+        if rep[i] is not None:
+            p["rp"] = rep[i]
+        props.append(p)
+    site_geoms = display_geometries(site_geoms_w, shift=bm.shift, precision=6)
     site_fc, _ = feature_collection(site_geoms, props)
     site_styles = {
         v: {"color": "#222222", "weight": 1.5, "fillColor": c, "fillOpacity": 0.85, "opacity": 1}
@@ -369,102 +566,64 @@ def screening_map(
     # Lines are drawn in the verdict colour itself.
     for v, c in VERDICT_COLORS.items():
         site_styles[v + ":line"] = {"color": c, "weight": 5, "opacity": 0.95}
-    fam = shapely.get_dimensions(sites.geometry.to_numpy())
+    fam = shapely.get_dimensions(site_geoms_w)
     for feat, dim in zip(site_fc["features"], fam[~shapely.is_empty(site_geoms)], strict=True):
         if dim == 1:
             feat["properties"]["c"] = feat["properties"]["c"] + ":line"
     group = "筛选结果" if lang == "zh" else "Screening"
     t_sites = "场址（按结论着色）" if lang == "zh" else "Sites (by verdict)"
-    t_pieces = "重叠部分" if lang == "zh" else "Overlap pieces"
-    t_rings = "缓冲环" if lang == "zh" else "Buffer rings"
     screening_specs = []
+    shown_ids = set(ids)
 
-    # ----- buffer rings
-    rings = data.rings
-    if len(rings):
-        rprops = []
-        for rec in rings.drop(columns=rings.geometry.name).to_dict("records"):
-            inner, outer = rec.get("inner_m"), rec.get("outer_m")
-            label = (
-                f"{_str(rec.get('site_id'))}: {float(inner or 0):,.0f}–{float(outer or 0):,.0f} m"
-            )
-            rprops.append(
-                {
-                    "t": tooltip_html(t_rings, [("", label)]).replace(
-                        '<span class="zt-k">:</span> ', ""
-                    )
-                }
-            )
-        rfc, _ = feature_collection(
-            display_geometries(rings.geometry.to_numpy(), shift=bm.shift), rprops
-        )
-        rstyle = {
-            "color": "#525252",
-            "weight": 1,
-            "dashArray": "4 4",
-            "fillColor": "#bdbdbd",
-            "fillOpacity": 0.08,
-        }
-        screening_specs.append(
-            layer_spec(
-                id="rings",
-                name_html=swatch_html(rstyle) + html_text(t_rings),
-                group=group,
-                kind="rings",
-                data=rfc,
-                show=True,
-                style=rstyle,
-                pane="zoningRings",
+    # ----- overlap pieces, then buffer rings: drawn when the page's data stay within budget
+    vector = (
+        vector_basemap(data.layers, shift=bm.shift, clip=area, lang=lang)
+        if data.layers is not None
+        else None
+    )
+    public = [{k: v for k, v in sp.items() if not k.startswith("_")} for sp in specs]
+    used = _json_bytes(public) + _json_bytes(site_fc) + _json_bytes(vector)
+    used += _json_bytes([table.items, table.features])
+    for make in (_pieces_layer, _rings_layer):
+        built = make(data, shown_ids, bm.shift, lang, group, room=max_data_bytes - used)
+        if built is None:
+            continue
+        spec, n_feats, what = built
+        size = _json_bytes(spec["data"]) if spec is not None else None
+        if size is not None and used + size <= max_data_bytes:
+            screening_specs.append(spec)
+            used += size
+            continue
+        zh, en = what
+        notices.append(
+            (
+                f"{zh}未绘制：{n_feats:,} 个{zh}超出页面数据 {max_data_bytes / 1e6:.1f} MB 的上限"
+                "（各场址的距离与重叠见报告）。",
+                f"{en.capitalize()} not drawn: the {n_feats:,} {en} do not fit in the page's "
+                f"limit of {max_data_bytes / 1e6:.1f} MB of data (the report gives each "
+                "site's distances and overlaps).",
             )
         )
-    # ----- overlap pieces
-    pieces = data.pieces
-    if len(pieces):
-        titles = {}
-        if data.layers is not None:
-            titles = {e.id: e.title(lang) for e in data.layers.catalog.layers}
-        pprops, pstyles = [], {}
-        for rec in pieces.drop(columns=pieces.geometry.name).to_dict("records"):
-            kind = _str(rec.get("kind"))
-            lid = _str(rec.get("layer_id"))
-            st = kind_style(kind)
-            pstyles[kind] = {
-                "color": "#000000",
-                "weight": 1.5,
-                "fillColor": st.get("fillColor", st["color"]),
-                "fillOpacity": 0.9,
-            }
-            rows = [
-                ("场址" if lang == "zh" else "Site", _str(rec.get("site_id"))),
-                ("要素" if lang == "zh" else "Feature", _str(rec.get("feature_id"))),
-                ("重叠面积" if lang == "zh" else "Overlap", _fmt_m2(rec.get("overlap_m2"))),
-            ]
-            pprops.append(
-                {"c": kind, "t": tooltip_html(f"{t_pieces}: {titles.get(lid, lid)}", rows)}
-            )
-        pfc, _ = feature_collection(
-            display_geometries(pieces.geometry.to_numpy(), shift=bm.shift, precision=6), pprops
-        )
-        pstyle = {"color": "#000000", "weight": 1.5, "fillColor": "#000000", "fillOpacity": 0.5}
-        screening_specs.append(
-            layer_spec(
-                id="pieces",
-                name_html=swatch_html(pstyle) + html_text(t_pieces),
-                group=group,
-                kind="pieces",
-                data=pfc,
-                show=True,
-                style=pstyle,
-                styles=pstyles,
-                pane="zoningPieces",
-            )
+        summary[en.replace(" ", "_")] = {"features": 0, "omitted": n_feats, "bytes": size}
+    # ----- the sites layer and its legend block: verdicts in both languages
+    counts = pd.Series(verdicts, dtype=object).value_counts()
+    vitems = [f'<div class="lg-h">{html_text("结论 Verdict")}</div>']
+    for v in sorted(VERDICTS, key=SEVERITY.get, reverse=True):
+        zh, en = VERDICT_TEXT[v]
+        vitems.append(
+            f'<div class="lg-i">{swatch_html(site_styles[v], "dot")}'
+            f"{html_text(f'{zh} {en} ({int(counts.get(v, 0)):,})')}</div>"
         )
     sstyle = dict(site_styles["unknown"])
     screening_specs.insert(
         0,
         layer_spec(
             id="sites",
-            name_html=swatch_html(sstyle, "dot") + html_text(t_sites),
+            ns="screening",
+            name_html=multi_swatch_html(
+                [VERDICT_COLORS[v] for v in sorted(VERDICTS, key=SEVERITY.get, reverse=True)]
+            )
+            + html_text(t_sites),
             group=group,
             kind="sites",
             data=site_fc,
@@ -472,61 +631,196 @@ def screening_map(
             style=sstyle,
             styles=site_styles,
             pane="zoningSites",
+            legend_html="".join(vitems),
         ),
     )
     for i, s in enumerate(screening_specs):
         s["z"] = 1000 + i
-    summary["sites"] = {"features": len(site_fc["features"])}
-    if n:
-        b = shapely.total_bounds(site_geoms[~shapely.is_empty(site_geoms)])
-        pad = 0.01
-        bounds = [[b[1] - pad, b[0] - pad], [b[3] + pad, b[2] + pad]]
-    else:
+    summary["sites"] = {"features": len(site_fc["features"]), "of": n_total}
+    if area is None:
         bounds = bounds_of(specs)
+    else:
+        if n_outside:  # the sites and the layers' area
+            b = shapely.total_bounds(display_geometries(np.asarray([area]), shift=bm.shift))
+        else:  # the sites
+            b = shapely.total_bounds(site_geoms[~shapely.is_empty(site_geoms)])
+            b = (b[0] - 0.01, b[1] - 0.01, b[2] + 0.01, b[3] + 0.01)
+        bounds = [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]]
     for s in specs:
         s.pop("_bounds", None)
 
-    # ----- legend: verdicts in both languages, then the layers
-    heading = "图例 Legend"
-    items = [
-        f"<h4>{html_text(heading)}</h4>",
-        f'<div class="lg-h">{html_text("结论 Verdict")}</div>',
-    ]
-    counts = pd.Series(verdicts, dtype=object).value_counts()
-    for v in sorted(VERDICTS, key=SEVERITY.get, reverse=True):
-        zh, en = VERDICT_TEXT[v]
-        items.append(
-            f'<div class="lg-i">{swatch_html(site_styles[v], "dot")}'
-            f"{html_text(f'{zh} {en} ({int(counts.get(v, 0))})')}</div>"
-        )
-    items.append(f'<div class="lg-h">{html_text("筛选图形 Screening shapes")}</div>')
-    for st, text in (
-        ({"color": "#000", "fillColor": "#000"}, "重叠部分 overlap pieces"),
-        ({"color": "#525252", "fillColor": "#eee"}, "缓冲环 buffer rings"),
-    ):
-        items.append(f'<div class="lg-i">{swatch_html(st)}{html_text(text)}</div>')
-    legend = "".join(items) + layer_legend
-
+    popup = {
+        "reasons_html": table.items,
+        "features": table.features,
+        "labels": POPUP_LABELS[lang],
+        "verdicts": {v: f"{zh} {en}" for v, (zh, en) in VERDICT_TEXT.items()},
+        "colors": VERDICT_COLORS,
+        "report_prefix": report_prefix,
+    }
     if title is None:
         base = "场址筛选图" if lang == "zh" else "Screening map"
         unit = "个场址" if lang == "zh" else "sites"
-        title = f"{base} — {n} {unit}"
+        if n < n_total:
+            of = f"{n:,} / {n_total:,}" if lang == "zh" else f"{n:,} of {n_total:,}"
+            title = f"{base} — {of} {unit}"
+        else:
+            title = f"{base} — {n:,} {unit}"
     return build_page(
         title=title,
         lang=lang,
         basemap=bm,
         offline=offline,
         layers=screening_specs + specs,
-        vector=vector_basemap(data.layers, shift=bm.shift, clip=area, lang=lang)
-        if data.layers is not None
-        else None,
-        legend_html=legend,
+        vector=vector,
+        legend_html="",
         bounds=bounds,
         demonstration=demo,
         notices=notices,
         tools=tools,
         summary={"layers": summary, "basemap": bm.name, "shift": bm.shift, "source": data.source},
+        sites=popup,
     )
+
+
+#: No feature takes fewer bytes of a page than this (properties, type, a few coordinates):
+#: layers that could not fit even so are not built at all.
+MIN_FEATURE_BYTES = 100
+
+
+def _rings_layer(data: ScreeningData, shown_ids: set, shift, lang: str, group: str, *, room: float):
+    """The buffer rings of the shown sites: (spec, rings, names), spec None when they cannot
+    fit in ``room`` bytes; None without rings.  Rings are simplified within 1 % of their
+    radius."""
+    rings = data.rings
+    if len(rings) and "site_id" in rings.columns:
+        rings = rings[rings["site_id"].map(_str).isin(shown_ids)]
+    if not len(rings):
+        return None
+    if len(rings) * MIN_FEATURE_BYTES > room:
+        return None, len(rings), ("缓冲环", "buffer rings")
+    rprops = []
+    for rec in rings.drop(columns=rings.geometry.name).to_dict("records"):
+        rp: dict[str, Any] = {"s": _str(rec.get("site_id"))}
+        for key, col in (("a", "inner_m"), ("b", "outer_m")):
+            val = pd.to_numeric(rec.get(col), errors="coerce")
+            if val is not None and not pd.isna(val):
+                rp[key] = round(float(val), 1)
+        rprops.append(rp)
+    outer = rings["outer_m"] if "outer_m" in rings.columns else np.full(len(rings), 1000.0)
+    simple = shapely.simplify(
+        rings.geometry.to_numpy(), _ring_tolerance(outer), preserve_topology=True
+    )
+    rfc, _ = feature_collection(display_geometries(simple, shift=shift), rprops)
+    t_rings = "缓冲环" if lang == "zh" else "Buffer rings"
+    rstyle = {
+        "color": "#525252",
+        "weight": 1,
+        "dashArray": "4 4",
+        "fillColor": "#bdbdbd",
+        "fillOpacity": 0.08,
+    }
+    spec = layer_spec(
+        id="rings",
+        ns="screening",
+        name_html=swatch_html(rstyle) + html_text(t_rings),
+        group=group,
+        kind="rings",
+        data=rfc,
+        show=True,
+        style=rstyle,
+        pane="zoningRings",
+        legend_html=f'<div class="lg-i">{swatch_html(rstyle)}'
+        f"{html_text('缓冲环 buffer rings')}</div>",
+    )
+    spec["tip_title"] = t_rings
+    return spec, len(rfc["features"]), ("缓冲环", "buffer rings")
+
+
+def _pieces_layer(
+    data: ScreeningData, shown_ids: set, shift, lang: str, group: str, *, room: float
+):
+    """The overlap pieces of the shown sites (unsimplified), as :func:`_rings_layer`."""
+    pieces = data.pieces
+    if len(pieces) and "site_id" in pieces.columns:
+        pieces = pieces[pieces["site_id"].map(_str).isin(shown_ids)]
+    if not len(pieces):
+        return None
+    if len(pieces) * MIN_FEATURE_BYTES > room:
+        return None, len(pieces), ("重叠部分", "overlap pieces")
+    t_pieces = "重叠部分" if lang == "zh" else "Overlap pieces"
+    titles = {}
+    if data.layers is not None:
+        titles = {e.id: e.title(lang) for e in data.layers.catalog.layers}
+    pprops, pstyles = [], {}
+    for rec in pieces.drop(columns=pieces.geometry.name).to_dict("records"):
+        kind = _str(rec.get("kind"))
+        lid = _str(rec.get("layer_id"))
+        st = kind_style(kind)
+        pstyles[kind] = {
+            "color": "#000000",
+            "weight": 1.5,
+            "fillColor": st.get("fillColor", st["color"]),
+            "fillOpacity": 0.9,
+        }
+        rows = [
+            ("场址" if lang == "zh" else "Site", _str(rec.get("site_id"))),
+            ("要素" if lang == "zh" else "Feature", _str(rec.get("feature_id"))),
+            ("重叠面积" if lang == "zh" else "Overlap", _fmt_m2(rec.get("overlap_m2"))),
+        ]
+        pprops.append({"c": kind, "t": tooltip_html(f"{t_pieces}: {titles.get(lid, lid)}", rows)})
+    pfc, _ = feature_collection(
+        display_geometries(pieces.geometry.to_numpy(), shift=shift, precision=6), pprops
+    )
+    pstyle = {"color": "#000000", "weight": 1.5, "fillColor": "#000000", "fillOpacity": 0.5}
+    legend_st = {"color": "#000000", "fillColor": "#000000", "fillOpacity": 0.9}
+    spec = layer_spec(
+        id="pieces",
+        ns="screening",
+        name_html=swatch_html(pstyle) + html_text(t_pieces),
+        group=group,
+        kind="pieces",
+        data=pfc,
+        show=True,
+        style=pstyle,
+        styles=pstyles,
+        pane="zoningPieces",
+        legend_html=f'<div class="lg-i">{swatch_html(legend_st)}'
+        f"{html_text('重叠部分（按图层着色）overlap pieces (by layer)')}</div>",
+    )
+    return spec, len(pfc["features"]), ("重叠部分", "overlap pieces")
+
+
+def _representative_points(geoms: np.ndarray, shift: str | None) -> list:
+    """[lon, lat] (display coordinates) of a point inside each polygon or on each line site.
+
+    ``None`` for point sites (they are drawn as dots already) and empty geometries.
+    """
+    out: list = [None] * len(geoms)
+    if not len(geoms):
+        return out
+    dims = shapely.get_dimensions(geoms)
+    empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
+    sel = np.flatnonzero((dims >= 1) & ~empty)
+    if not len(sel):
+        return out
+    g = geoms[sel]
+    pts = np.empty(len(sel), dtype=object)
+    poly = shapely.get_dimensions(g) == 2
+    pts[poly] = shapely.point_on_surface(g[poly])
+    lines = ~poly
+    if lines.any():
+        merged = shapely.line_merge(g[lines])
+        pts[lines] = [
+            shapely.line_interpolate_point(m, 0.5, normalized=True)
+            if shapely.get_type_id(m) == 1
+            else shapely.point_on_surface(m)
+            for m in merged
+        ]
+    disp = display_geometries(pts, shift=shift, precision=6)
+    for i, p in zip(sel, disp, strict=True):
+        if p is not None and not p.is_empty:
+            out[int(i)] = [round(p.x, 6), round(p.y, 6)]
+    return out
 
 
 def _hash_notes(data: ScreeningData) -> list[tuple[str, str]]:

@@ -39,6 +39,7 @@ __all__ = [
     "TOLERANCE_M",
     "display_geometries",
     "has_coverage_simplify",
+    "repair_geometries",
     "simplify_coverage",
     "simplify_features",
 ]
@@ -164,4 +165,66 @@ def display_geometries(
     out = gpd.GeoSeries(arr, crs=crs).to_crs(WGS84).to_numpy()
     if shift is not None:
         out = from_wgs84_geometries(out, shift)
-    return np.asarray(shapely.set_precision(out, 10.0**-precision), dtype=object)
+    # Reprojection and above all the GCJ-02 shift (a different offset at every vertex) can
+    # make a valid polygon invalid where two edges ran within a hair of each other (a clipped
+    # coverage): GEOS then refuses to snap it to the grid.  Repair such geometries first.
+    out = repair_geometries(out)
+    grid = 10.0**-precision
+    try:
+        return np.asarray(shapely.set_precision(out, grid), dtype=object)
+    except shapely.errors.GEOSException:
+        return np.asarray([_snap_one(g, grid) for g in out], dtype=object)
+
+
+def _same_dimension(geom, dim: int):
+    """The parts of ``geom`` of dimension ``dim`` (collections opened), as one geometry."""
+    parts = []
+    stack = [geom]
+    while stack:
+        g = stack.pop()
+        if g is None or g.is_empty:
+            continue
+        if shapely.get_type_id(g) in (4, 5, 6, 7):
+            stack.extend(shapely.get_parts(g)[::-1])
+        elif shapely.get_dimensions(g) == dim:
+            parts.append(g)
+    if not parts:
+        return shapely.Polygon() if dim == 2 else shapely.LineString()
+    if len(parts) == 1:
+        return parts[0]
+    make = {0: shapely.multipoints, 1: shapely.multilinestrings, 2: shapely.multipolygons}[dim]
+    return make(np.asarray(parts, dtype=object))
+
+
+def repair_geometries(geoms: Sequence) -> np.ndarray:
+    """Invalid geometries made valid, keeping only the parts of their own dimension.
+
+    A polygon that a transformation turned into a bow-tie or a self-touching ring comes back
+    as its polygonal part (``make_valid`` may add the lines or points where rings touched;
+    they are dropped).  Valid geometries are returned as they are; the input is not modified.
+    The number repaired is logged.
+    """
+    arr = np.asarray(geoms, dtype=object).copy()
+    if not len(arr):
+        return arr
+    present = ~shapely.is_missing(arr)
+    bad = np.zeros(len(arr), dtype=bool)
+    bad[present] = ~shapely.is_valid(arr[present])
+    if bad.any():
+        dims = shapely.get_dimensions(arr[bad])
+        fixed = shapely.make_valid(arr[bad])
+        arr[bad] = [_same_dimension(g, int(d)) for g, d in zip(fixed, dims, strict=True)]
+        log.info("repaired %d geometries made invalid by reprojection or shift", int(bad.sum()))
+    return arr
+
+
+def _snap_one(geom, grid: float):
+    """One geometry snapped to the grid; repaired and snapped again if GEOS refuses it."""
+    if geom is None:
+        return geom
+    try:
+        return shapely.set_precision(geom, grid)
+    except shapely.errors.GEOSException:
+        dim = int(shapely.get_dimensions(geom))
+        snapped = shapely.set_precision(geom, grid, mode="pointwise")
+        return shapely.set_precision(_same_dimension(shapely.make_valid(snapped), dim), grid)

@@ -4,8 +4,9 @@
  * Safety rule of this file: strings from the data are put into the page with textContent.
  * innerHTML (directly, or through Leaflet's tooltips, popups and layer-control labels) is used
  * only for values whose key ends in "_html" (or the "t"/"p" tooltip/popup properties), which
- * zoning.webmap builds in Python from HTML-escaped parts.  No data goes into eval, template
- * literals or URLs.
+ * zoning.webmap builds in Python from HTML-escaped parts.  No data goes into eval or template
+ * literals; the one URL built here (a site's report page) joins a prefix checked in Python
+ * (zoning.webmap.escape.safe_url) and an ASCII page name.
  */
 (function () {
   "use strict";
@@ -237,17 +238,199 @@
     });
   }
 
+  // ---------------------------------------------------------------- screening sites
+  // Site features carry plain data (p.s id, p.n name, p.r reasons as [item, feature] index
+  // pairs into cfg.sites.reasons_html / cfg.sites.features, p.m reasons left out, p.h the name
+  // of the site's report page); popups and tooltips are built from them when opened, so the page
+  // holds each reason text once however many sites share it.
+  function verdictOf(p) { return String(p.c || "unknown").split(":")[0]; }
+
+  function siteTooltip(S) {
+    return function (layer) {
+      var p = layer.feature.properties, v = verdictOf(p);
+      var box = el("div");
+      el("div", "zt-title", box).textContent = p.n || p.s || "";
+      el("div", null, box).textContent = S.verdicts[v] || v;
+      return box;
+    };
+  }
+
+  function sitePopup(S) {
+    return function (layer) {
+      var p = layer.feature.properties, v = verdictOf(p);
+      var box = el("div");
+      el("div", "zp-title", box).textContent = p.n || p.s || "";
+      var idl = el("div", null, box);
+      el("span", "zp-k", idl).textContent = S.labels.site_id + ":";
+      idl.appendChild(document.createTextNode(" " + (p.s || "")));
+      var badge = el("span", "zp-verdict", el("div", null, box));
+      badge.style.background = S.colors[v] || "#777";
+      badge.textContent = S.verdicts[v] || v;
+      if (p.r && p.r.length) {
+        var ul = el("ul", null, box);
+        p.r.forEach(function (pair) {
+          var li = el("li", null, ul);
+          li.innerHTML = S.reasons_html[pair[0]]; // built from escaped parts in Python
+          if (pair.length > 1) {
+            var f = el("div", "zp-feat", li);
+            el("span", "zp-k", f).textContent = S.labels.feature + ":";
+            f.appendChild(document.createTextNode(" " + S.features[pair[1]]));
+          }
+        });
+      }
+      if (p.m) {
+        el("div", "zp-more", box).textContent = S.labels.more_before + p.m + S.labels.more_after;
+      }
+      if (p.h && S.report_prefix !== null) {
+        var a = el("a", null, el("div", null, box));
+        a.href = S.report_prefix + p.h; // a checked relative URL + an ASCII page name
+        a.target = "_blank";
+        a.rel = "noopener";
+        a.textContent = S.labels.open_report;
+      }
+      return box;
+    };
+  }
+
+  // Polygon and line sites smaller than MIN_PX on screen get a verdict-coloured dot at their
+  // representative point (p.rp), so that every site shows its verdict at every zoom.
+  var MIN_PX = 8;
+
+  function siteMarkers(map, sites, spec, S) {
+    var markers = L.featureGroup();
+    markers.bindTooltip(siteTooltip(S), { sticky: true, className: "zoning-tooltip" });
+    markers.bindPopup(sitePopup(S), { maxWidth: 420, className: "zoning-popup" });
+    var items = [];
+    sites.eachLayer(function (layer) {
+      var p = layer.feature.properties;
+      if (!p.rp || !layer.getBounds) return;
+      var v = verdictOf(p);
+      var m = L.circleMarker([p.rp[1], p.rp[0]], L.extend({ radius: 5 }, spec.styles[v] || spec.style,
+        { pane: spec.pane || "overlayPane" }));
+      m.feature = layer.feature;
+      items.push({ layer: layer, marker: m, bounds: layer.getBounds() });
+    });
+    function update() {
+      if (!map.hasLayer(sites)) return;
+      items.forEach(function (it) {
+        var a = map.latLngToLayerPoint(it.bounds.getSouthWest());
+        var b = map.latLngToLayerPoint(it.bounds.getNorthEast());
+        var small = Math.max(Math.abs(a.x - b.x), Math.abs(a.y - b.y)) < MIN_PX;
+        if (small && !markers.hasLayer(it.marker)) markers.addLayer(it.marker);
+        if (!small && markers.hasLayer(it.marker)) markers.removeLayer(it.marker);
+      });
+    }
+    sites.on("add", function () { markers.addTo(map); update(); });
+    sites.on("remove", function () { map.removeLayer(markers); });
+    map.on("zoomend", update);
+    markers.zoningUpdate = update;
+    return markers;
+  }
+
+  // Ring tooltips: the ring's site and its distance band (p.s, p.a inner, p.b outer metres).
+  function ringTooltip(title) {
+    return function (layer) {
+      var p = layer.feature.properties;
+      var fmt = function (x) { return Number(x || 0).toLocaleString("en-US", { maximumFractionDigits: 0 }); };
+      var box = el("div");
+      el("div", "zt-title", box).textContent = title;
+      el("div", null, box).textContent = (p.s || "") + ": " + fmt(p.a) + "–" + fmt(p.b) + " m";
+      return box;
+    };
+  }
+
+  // Sites and rings bind one tooltip and one popup to the whole layer (built for the feature
+  // under the pointer when opened): thousands of sites cost no per-feature handlers.
+  function overlay(spec, cfg) {
+    var S = cfg.sites;
+    var isSites = spec.kind === "sites" && S;
+    var gj = L.geoJSON(spec.data, {
+      pane: spec.pane || "overlayPane",
+      style: function (f) { return styleOf(spec, f.properties); },
+      pointToLayer: function (f, latlng) {
+        return L.circleMarker(latlng, L.extend({ radius: 7 }, styleOf(spec, f.properties)));
+      },
+      onEachFeature: function (f, layer) {
+        if (isSites || spec.kind === "rings") return;
+        var p = f.properties || {};
+        if (p.t) layer.bindTooltip(p.t, { sticky: true, className: "zoning-tooltip" });
+        if (p.p) layer.bindPopup(p.p, { maxWidth: 420, className: "zoning-popup" });
+      }
+    });
+    if (isSites) {
+      gj.bindTooltip(siteTooltip(S), { sticky: true, className: "zoning-tooltip" });
+      gj.bindPopup(sitePopup(S), { maxWidth: 420, className: "zoning-popup" });
+    } else if (spec.kind === "rings") {
+      gj.bindTooltip(ringTooltip(spec.tip_title || ""), { sticky: true, className: "zoning-tooltip" });
+    }
+    return gj;
+  }
+
+  // ---------------------------------------------------------------- legend
+  // One block per layer (shown only while its layer is on the map) below a fixed part; a
+  // button folds it away (folded at load on narrow screens).
+  function addLegend(map, cfg, entries, narrow) {
+    if (!cfg.legend_html && !entries.length) return null;
+    var Legend = L.Control.extend({
+      options: { position: "bottomright" },
+      onAdd: function () {
+        var box = el("div", "zoning-legend");
+        var head = el("button", "zoning-legend-toggle", box);
+        head.type = "button";
+        head.textContent = cfg.ui.legend;
+        var body = el("div", "zoning-legend-body", box);
+        if (cfg.legend_html) el("div", "lg-fixed", body).innerHTML = cfg.legend_html; // escaped parts
+        entries.forEach(function (e) {
+          var block = el("div", "lg-layer", body);
+          block.innerHTML = e.html; // built from escaped parts in Python
+          var update = function () { block.style.display = map.hasLayer(e.layer) ? "" : "none"; };
+          e.layer.on("add remove", function () { setTimeout(update, 0); });
+          update();
+        });
+        function setOpen(open) {
+          body.style.display = open ? "" : "none";
+          head.setAttribute("aria-expanded", open ? "true" : "false");
+          box.classList.toggle("zoning-legend-folded", !open);
+        }
+        setOpen(!narrow);
+        L.DomEvent.on(head, "click", function (ev) {
+          L.DomEvent.preventDefault(ev);
+          setOpen(body.style.display === "none");
+        });
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        return box;
+      }
+    });
+    var legend = new Legend();
+    map.addControl(legend);
+    return legend;
+  }
+
   // ---------------------------------------------------------------- build
   function build(map, cfg) {
-    var state = { ready: false, counts: {}, layers: {}, map: map, gcjToWgs: gcjToWgs };
+    // Catalog layers are keyed by their catalog id in state.layers; the screening's own layers
+    // (sites, markers, pieces, rings) live in state.screening and the vector basemap in
+    // state.basemap, so no catalog id can take their place.
+    var state = {
+      ready: false, counts: {}, layers: {}, screening: {}, screeningCounts: {}, basemap: null,
+      map: map, gcjToWgs: gcjToWgs
+    };
     window.zoningMap = state;
+    if (cfg.zoom_snap) { map.options.zoomSnap = cfg.zoom_snap; map.options.zoomDelta = cfg.zoom_snap; }
 
     addPane(map, "zoningBase", 250);
     addPane(map, "zoningRings", 420);
     addPane(map, "zoningPieces", 430);
     addPane(map, "zoningSites", 450);
 
-    var control = new GroupedLayers(null, null, { collapsed: cfg.collapsed, sortLayers: false });
+    var size = map.getSize();
+    var narrow = size.x < 700 || size.y < 500;
+    state.narrow = narrow;
+    if (narrow) document.documentElement.classList.add("zoning-narrow");
+    var control = new GroupedLayers(null, null, {
+      collapsed: cfg.collapsed || narrow, sortLayers: false
+    });
 
     var activeTiles = null;
     (cfg.tiles || []).forEach(function (spec) {
@@ -266,32 +449,30 @@
       });
       control.addBaseLayer(base, cfg.vector.name_html);
       if (cfg.vector.active) base.addTo(map);
-      state.layers.vector_basemap = base;
+      state.basemap = base;
       if (activeTiles) fallBackWhenUnreachable(map, activeTiles, base, cfg);
     }
 
-    cfg.layers.forEach(function (spec) {
-      var gj = L.geoJSON(spec.data, {
-        pane: spec.pane || "overlayPane",
-        style: function (f) { return styleOf(spec, f.properties); },
-        pointToLayer: function (f, latlng) {
-          return L.circleMarker(latlng, L.extend({ radius: 7 }, styleOf(spec, f.properties)));
-        },
-        onEachFeature: function (f, layer) {
-          var p = f.properties || {};
-          if (p.t) layer.bindTooltip(p.t, { sticky: true, className: "zoning-tooltip" });
-          if (p.p) layer.bindPopup(p.p, { maxWidth: 420, className: "zoning-popup" });
-        }
-      });
+    var built = [];
+    var legendEntries = [];
+    cfg.layers.forEach(function (spec, i) {
+      var gj = overlay(spec, cfg);
+      var screening = spec.ns === "screening";
       gj.zoningGroup = spec.group;
       gj.zoningId = spec.id;
       control.addOverlay(gj, spec.name_html);
-      state.layers[spec.id] = gj;
-      state.counts[spec.id] = gj.getLayers().length;
+      built[i] = gj;
+      (screening ? state.screening : state.layers)[spec.id] = gj;
+      (screening ? state.screeningCounts : state.counts)[spec.id] = gj.getLayers().length;
+      if (spec.kind === "sites" && screening && cfg.sites) {
+        state.screening.markers = siteMarkers(map, gj, spec, cfg.sites);
+      }
+      if (spec.legend_html) legendEntries.push({ layer: gj, html: spec.legend_html });
     });
-    // Listed by group, drawn by "z" (later on top).
-    cfg.layers.slice().sort(function (a, b) { return (a.z || 0) - (b.z || 0); })
-      .forEach(function (spec) { if (spec.show) state.layers[spec.id].addTo(map); });
+    // Listed by group, drawn by "z" (later on top); built layers are taken by position.
+    cfg.layers.map(function (spec, i) { return { spec: spec, i: i }; })
+      .sort(function (a, b) { return (a.spec.z || 0) - (b.spec.z || 0) || a.i - b.i; })
+      .forEach(function (o) { if (o.spec.show) built[o.i].addTo(map); });
     control.addTo(map);
     state.control = control;
 
@@ -305,22 +486,8 @@
     if (tools.indexOf("draw") >= 0) addDraw(map, cfg, state);
     if (tools.indexOf("scale") >= 0) L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
     if (tools.indexOf("coordinates") >= 0) addCoordinates(map, cfg);
-    var legend = null;
-    if (cfg.legend_html) {
-      var Legend = L.Control.extend({
-        options: { position: "bottomright" },
-        onAdd: function () {
-          var box = el("div", "zoning-legend");
-          box.innerHTML = cfg.legend_html; // built from escaped parts in Python
-          L.DomEvent.disableClickPropagation(box);
-          L.DomEvent.disableScrollPropagation(box);
-          return box;
-        }
-      });
-      legend = new Legend();
-      map.addControl(legend);
-    }
-
+    var legend = addLegend(map, cfg, legendEntries, narrow);
+    state.legend = legend;
 
     if (cfg.bounds) {
       // Keep the features clear of the legend (bottom right) when the map is wide enough.
@@ -332,6 +499,7 @@
       }
       map.fitBounds(cfg.bounds, { paddingTopLeft: [50, 10], paddingBottomRight: [right, 10] });
     }
+    if (state.screening.markers) state.screening.markers.zoningUpdate();
 
     // Ready once the browser has painted the layers (benchmarks and tests wait for this).
     requestAnimationFrame(function () {
