@@ -222,7 +222,9 @@ def screening_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             metavar="M",
             help="How far to look for nearby features, metres (default: 1000 m or the largest "
-            "distance a rule needs; 0: containment only).",
+            "distance a rule needs). 0: containment only — no nearby features or distances "
+            "(boundary-sensitive flags are still decided), and rules that need a distance give "
+            "unknown.",
         ),
         click.option(
             "--out",
