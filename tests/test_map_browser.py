@@ -8,11 +8,13 @@ Screenshots for review go to ``tests/browser.screenshot_dir()`` (``maps/test-scr
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from pathlib import Path
 
 import geopandas as gpd
+import pyproj
 import pytest
 import yaml
 from shapely.geometry import LineString, Point, Polygon
@@ -25,6 +27,7 @@ from zoning.sites import load_sites
 from zoning.webmap import overview_map, screening_map
 from zoning.webmap.escape import html_attr, html_text, js_string, js_template, script_json
 
+GEOD = pyproj.Geod(ellps="WGS84")
 READY = "window.zoningMap && window.zoningMap.ready === true"
 TILE_HOSTS = ("tile.openstreetmap.org", "basemaps.cartocdn.com", "autonavi.com", "tianditu.gov.cn")
 
@@ -431,3 +434,332 @@ def test_draw_export_on_gaode_is_converted_back_to_wgs84(browser, tmp_path, demo
     px = visit.page.evaluate(PIXEL_DEG)
     assert abs(lon - ref.lon) <= 0.5 * px + 1e-5 and abs(lat - ref.lat) <= 0.5 * px + 1e-5
     visit.assert_clean()
+
+
+# ------------------------------------------------------------------------------ review fixes
+
+
+def test_catalog_layers_named_sites_and_rings_do_not_hide_the_screening(
+    browser, screening_dir, tmp_path
+):
+    result, out = screening_dir
+    doc = yaml.safe_load((REPO / "layers" / "catalog.yml").read_text(encoding="utf-8"))
+    renamed = {"red_line": "sites", "water": "rings"}
+    for e in doc["layers"]:
+        e["source"] = str((REPO / "layers" / e["source"]).resolve())
+        e["id"] = renamed.get(e["id"], e["id"])
+    cat = tmp_path / "catalog.yml"
+    cat.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    path = screening_map(out, layers=cat, offline=True).save(tmp_path / "map.html")
+    visit = open_map(browser, path, shot="screening_catalog_ids_sites_rings.png")
+    visit.assert_clean()
+    ours = drawn_features(visit.page, "screening")
+    assert ours["sites"] == len(result.sites) and ours["rings"] == len(result.rings)
+    theirs = drawn_features(visit.page, "layers")
+    # Each catalog layer draws its own features inside the map's area (clipped to the sites).
+    counts = visit.page.evaluate("zoningMap.counts")
+    assert theirs["sites"] == counts["sites"] > 0 and theirs["rings"] == counts["rings"] > 0
+    labels = visit.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert len(labels) == 3 + len(doc["layers"])
+
+
+def test_popups_show_every_reason_without_rule_ids_too(browser, demo_layers, tmp_path):
+    result = zoning.screen(
+        wkt=["POINT (120.98 31.38)", "POINT (121.4737 31.2304)"],  # Kunshan, Huangpu
+        layers=demo_layers,
+        crs="EPSG:4326",
+        attributes={"industry": "C2614", "nature": "new"},
+    )
+    path = screening_map(result, lang="en", offline=True).save(tmp_path / "map.html")
+    visit = open_map(browser, path)
+    visit.assert_clean()
+    popups = {p["id"]: p for p in visit.page.evaluate(SITE_POPUPS)}
+    for sid in result.sites["site_id"]:
+        rows = result.reasons[result.reasons["site_id"] == sid]
+        got = popups[sid]
+        assert len(got["items"]) == min(len(rows), 5)
+        if len(rows) > 5:
+            assert got["more"] == f"{len(rows) - 5} more reasons in the report"
+        # the five most severe rows (rule order within a verdict), with or without a rule id
+        rank = {"prohibited": 4, "unknown": 3, "restricted": 2, "conditional": 1, "permitted": 0}
+        top = rows.assign(r=rows["verdict"].map(rank)).sort_values(
+            "r", ascending=False, kind="stable"
+        )
+        for item, msg in zip(got["items"], top["message_en"].head(5), strict=True):
+            assert msg in item, (item, msg)
+    far = popups[result.sites["site_id"].iloc[0]]
+    assert sum("outside the layer's coverage" in i for i in far["items"]) >= 2
+
+
+def _rgba(css: str) -> tuple[float, ...]:
+    nums = [float(x) for x in css[css.index("(") + 1 : css.index(")")].split(",")]
+    return tuple(nums) if len(nums) == 4 else (*nums, 1.0)
+
+
+def test_legend_follows_the_layers_and_draws_their_opacity(browser, pages, demo_layers):
+    visit = open_map(browser, pages["overview_offline"])
+    page = visit.page
+    shown = page.evaluate(
+        """() => [...document.querySelectorAll('.zoning-legend .lg-layer')]
+            .filter(b => b.style.display !== 'none').map(b => b.textContent)"""
+    )
+    cu = demo_layers["control_units"].entry.title("zh")
+    assert not any(cu in t for t in shown)  # control units are off at load
+    assert any(demo_layers["red_line"].entry.title("zh") in t for t in shown)
+    # Switch the control units on in the layer control: their block appears.
+    label = page.locator(".leaflet-control-layers-overlays label", has_text=cu)
+    label.locator("input").check()
+    page.wait_for_timeout(50)
+    shown = page.evaluate(
+        """() => [...document.querySelectorAll('.zoning-legend .lg-layer')]
+            .filter(b => b.style.display !== 'none').map(b => b.textContent)"""
+    )
+    assert any(cu in t for t in shown)
+    label.locator("input").uncheck()
+    page.wait_for_timeout(50)
+    assert (
+        page.evaluate(
+            """(t) => [...document.querySelectorAll('.zoning-legend .lg-layer')]
+            .filter(b => b.style.display !== 'none' && b.textContent.includes(t)).length""",
+            cu,
+        )
+        == 0
+    )
+    # A swatch shows the fill at the map's opacity: the farmland drawn at fillOpacity 0.55.
+    colour = page.evaluate(
+        """(t) => { const b = [...document.querySelectorAll('.zoning-legend .lg-layer')]
+            .find(b => b.textContent.includes(t));
+            return getComputedStyle(b.querySelector('.sw')).backgroundColor; }""",
+        demo_layers["basic_farmland"].entry.title("zh"),
+    )
+    drawn = page.evaluate(
+        "(() => { const l = zoningMap.layers.basic_farmland.getLayers()[0];"
+        " return [l.options.fillColor, l.options.fillOpacity]; })()"
+    )
+    hexc = drawn[0].lstrip("#")
+    assert _rgba(colour) == pytest.approx(
+        (int(hexc[0:2], 16), int(hexc[2:4], 16), int(hexc[4:6], 16), drawn[1]), abs=0.01
+    )
+
+
+def test_small_polygon_sites_show_a_verdict_dot_until_they_are_big_enough(
+    browser, demo_layers, tmp_path
+):
+    square = "POLYGON ((121.40 31.20, 121.401 31.20, 121.401 31.201, 121.40 31.201, 121.40 31.20))"
+    result = zoning.screen(
+        wkt=[square, "POINT (121.95 31.52)"],  # ~100 m square in Xuhui, a point in Chongming
+        layers=demo_layers,
+        crs="EPSG:4326",
+    )
+    path = screening_map(result, offline=True).save(tmp_path / "map.html")
+    visit = open_map(browser, path, shot="screening_small_site_dot.png")
+    visit.assert_clean()
+    page = visit.page
+    state = """() => { const m = zoningMap.screening.markers; const out = [];
+        m.eachLayer(l => out.push({colour: l.options.fillColor, on: !!l._map,
+                                   v: l.feature.properties.c}));
+        return {zoom: zoningMap.map.getZoom(), markers: out}; }"""
+    got = page.evaluate(state)
+    assert got["zoom"] < 13
+    from zoning.webmap.screening_map import VERDICT_COLORS
+
+    verdict = result.sites["verdict"].iloc[0]
+    assert got["markers"] == [{"colour": VERDICT_COLORS[verdict], "on": True, "v": verdict}]
+    # Zoomed in on the square it is large enough: the dot goes, the polygon stays.
+    page.evaluate("zoningMap.map.setView([31.2005, 121.4005], 17, {animate: false})")
+    page.wait_for_timeout(100)
+    assert page.evaluate(state)["markers"] == []
+    # Its popup opens from the dot as from the polygon.
+    page.evaluate("zoningMap.map.setView([31.3, 121.6], 9, {animate: false})")
+    page.wait_for_timeout(100)
+    text = page.evaluate(
+        """() => { const m = zoningMap.screening.markers; const l = m.getLayers()[0];
+            l.fire('click', {latlng: l.getLatLng()}, true);
+            return m.getPopup().getElement().textContent; }"""
+    )
+    assert result.sites["site_id"].iloc[0] in text
+
+
+def _box(page, selector: str) -> dict | None:
+    return page.evaluate(
+        """(s) => { const e = document.querySelector(s); if (!e) return null;
+            const r = e.getBoundingClientRect();
+            return {left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+                    width: r.width, height: r.height}; }""",
+        selector,
+    )
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return not (
+        a["right"] <= b["left"]
+        or b["right"] <= a["left"]
+        or a["bottom"] <= b["top"]
+        or b["bottom"] <= a["top"]
+    )
+
+
+def test_narrow_screens_fold_the_controls(browser, pages, screening_dir):
+    _, out = screening_dir
+    scr = screening_map(out, lang="en", offline=True).save(out / "narrow.html")
+    for path in (pages["overview_offline"], scr):
+        visit = browser.open(path, offline=True, viewport=(390, 844))
+        visit.page.wait_for_function(READY, timeout=30_000)
+        visit.page.screenshot(path=str(screenshot_dir() / f"narrow_{path.stem}.png"))
+        visit.assert_clean()
+        page = visit.page
+        assert page.locator(".leaflet-control-layers-expanded").count() == 0
+        assert page.locator(".zoning-legend-body").is_hidden()
+        control = _box(page, ".leaflet-control-layers")
+        legend = _box(page, ".zoning-legend")
+        tools = _box(page, ".leaflet-top.leaflet-left")
+        assert not _overlap(control, legend) and not _overlap(control, tools)
+        assert legend["height"] < 40 and control["width"] < 60
+        # The legend opens on a tap, within the screen.
+        page.click(".zoning-legend-toggle")
+        assert page.locator(".zoning-legend-body").is_visible()
+        assert _box(page, ".zoning-legend")["right"] <= 390
+
+
+def test_long_layer_titles_wrap_instead_of_covering_the_tools(browser, tmp_path):
+    cat = hostile_catalog(tmp_path)
+    doc = yaml.safe_load(cat.read_text(encoding="utf-8"))
+    for e in doc["layers"]:
+        e["title_zh"] = "很长的图层标题" * 12 + e["title_zh"]
+    cat.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    path = overview_map(cat, offline=True).save(tmp_path / "long.html")
+    visit = browser.open(path, offline=True, viewport=(800, 600))
+    visit.page.wait_for_function(READY, timeout=30_000)
+    visit.page.screenshot(path=str(screenshot_dir() / "long_titles.png"))
+    control = _box(visit.page, ".leaflet-control-layers")
+    tools = _box(visit.page, ".leaflet-top.leaflet-left")
+    assert control["width"] <= 321 and not _overlap(control, tools)
+
+
+def _record_csp(page) -> None:
+    page.evaluate(
+        """() => { window.cspViolations = [];
+            document.addEventListener('securitypolicyviolation',
+                e => window.cspViolations.push([e.violatedDirective, e.blockedURI])); }"""
+    )
+
+
+FETCH = """() => fetch('https://example.org/data.json').then(() => 'fetched', e => 'blocked')"""
+IMAGE = """() => new Promise(done => { const i = new Image();
+    i.onload = () => done('loaded'); i.onerror = () => done('blocked');
+    i.src = 'https://example.org/x.png'; })"""
+
+
+def test_offline_pages_forbid_every_network_request(browser, pages, tmp_path):
+    """The CSP itself blocks requests: the network is on, and nothing reaches it."""
+    visit = browser.open(pages["overview_offline"], offline=False)
+    reached: list[str] = []
+    visit.page.context.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(("file:", "data:", "blob:"))
+            else (reached.append(route.request.url), route.abort())
+        ),
+    )
+    visit.page.wait_for_function(READY, timeout=30_000)
+    _record_csp(visit.page)
+    assert visit.page.evaluate(FETCH) == "blocked"
+    assert visit.page.evaluate(IMAGE) == "blocked"
+    tile = visit.page.evaluate(
+        """() => new Promise(done => { const i = new Image();
+            i.onload = () => done('loaded'); i.onerror = () => done('blocked');
+            i.src = 'https://tile.openstreetmap.org/9/428/208.png'; })"""
+    )
+    assert tile == "blocked"
+    violations = visit.page.evaluate("window.cspViolations")
+    directives = sorted({d for d, _ in violations})
+    assert directives == ["connect-src", "img-src"], violations
+    # Chromium reports the refused requests, but none reached the network (the route).
+    assert reached == []
+    assert visit.failed_requests and all(f.endswith("(csp)") for f in visit.failed_requests), (
+        visit.failed_requests
+    )
+    # ... and the page works: every layer shown at load is drawn, tools included.
+    assert visit.page.evaluate("zoningMap.counts.red_line") > 0
+    assert visit.page_errors == []
+
+
+def test_online_pages_allow_only_their_tile_hosts(browser, pages):
+    visit = browser.open(pages["overview_online"], offline=False)
+    reached: list[str] = []
+
+    def handle(route):
+        url = route.request.url
+        if url.startswith(("file:", "data:", "blob:")):
+            route.continue_()
+        else:
+            reached.append(url)
+            route.abort()
+
+    visit.page.context.route("**/*", handle)
+    visit.page.reload()
+    visit.page.wait_for_function(READY, timeout=30_000)
+    _record_csp(visit.page)
+    visit.page.wait_for_timeout(300)
+    assert reached and all(u.startswith("https://tile.openstreetmap.org/") for u in reached)
+    n = len(reached)
+    assert visit.page.evaluate(FETCH) == "blocked"
+    assert visit.page.evaluate(IMAGE) == "blocked"
+    assert len(reached) == n  # neither reached the network
+    directives = sorted({d for d, _ in visit.page.evaluate("window.cspViolations")})
+    assert directives == ["connect-src", "img-src"]
+
+
+def test_measure_tool_works_under_the_policy(browser, pages):
+    """leaflet-measure (its templates need eval; its vertices need SVG on this canvas map)
+    measures what was clicked: the geodesic distance between the two points."""
+    visit = open_map(browser, pages["overview_offline"])
+    page = visit.page
+    clicks = ((500, 400), (650, 420))
+    (a, b) = page.evaluate(
+        """(pts) => { const r = zoningMap.map.getContainer().getBoundingClientRect();
+            return pts.map(q => {
+                const ll = zoningMap.map.containerPointToLatLng([q[0] - r.left, q[1] - r.top]);
+                return [ll.lng, ll.lat]; }); }""",
+        clicks,
+    )
+    toggle = _box(page, ".leaflet-control-measure-toggle")
+    page.mouse.move(toggle["left"] + 5, toggle["top"] + 5)  # the control opens on hover
+    page.click(".js-start")
+    for x, y in clicks:
+        # leaflet-measure reads the position from the mouse moves before a click
+        page.mouse.move(x, y, steps=4)
+        page.wait_for_timeout(120)
+        page.mouse.click(x, y)
+        page.wait_for_timeout(150)
+    page.click(".js-finish")
+    page.wait_for_timeout(200)
+    text = page.locator(".leaflet-popup-content").inner_text()
+    shown = float(re.search(r"([\d,]+) 米", text).group(1).replace(",", ""))
+    geodesic = GEOD.inv(a[0], a[1], b[0], b[1])[2]
+    assert shown == pytest.approx(geodesic, rel=0.005), text
+    visit.assert_clean()  # no error, no request for a marker image
+
+
+def test_gaode_district_page_of_pudong_loads_clean(browser, demo_layers, tmp_path):
+    path = overview_map(demo_layers, basemap="gaode", clip="浦东新区", offline=True).save(
+        tmp_path / "pudong_gaode.html"
+    )
+    visit = open_map(browser, path, shot="pudong_gaode.png")
+    visit.assert_clean()
+    assert visit.page.evaluate("zoningMap.map.hasLayer(zoningMap.basemap)")
+    assert visit.page.evaluate("zoningMap.counts.red_line") > 0
+
+
+def test_a_site_far_from_the_layers_shows_both(browser, demo_layers, tmp_path):
+    result = zoning.screen(wkt=["POINT (116.40 39.90)"], layers=demo_layers, crs="EPSG:4326")
+    path = screening_map(result, lang="en", offline=True).save(tmp_path / "far.html")
+    visit = open_map(browser, path, shot="screening_far_site.png")
+    visit.assert_clean()
+    inside = visit.page.evaluate(
+        """() => { const b = zoningMap.map.getBounds();
+            return [b.contains([39.90, 116.40]), b.contains([31.23, 121.47])]; }"""
+    )
+    assert inside == [True, True]
+    assert "outside the area the layers cover" in visit.page.locator(".zoning-notices").inner_text()

@@ -321,6 +321,17 @@ def test_every_link_resolves_and_pages_stay_small(demo_site):
     assert max(sizes.values()) <= 5_000_000, max(sizes.items(), key=lambda kv: kv[1])
 
 
+def test_every_page_carries_a_content_security_policy(demo_site):
+    """No page may reach the network: the demo site is offline (no tile host allowed)."""
+    for page in html_pages(demo_site):
+        head = page.read_text(encoding="utf-8").split("</head>", 1)[0]
+        m = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', head)
+        assert m, page
+        policy = m.group(1).replace("&#x27;", "'")
+        assert "default-src 'none'" in policy and "https:" not in policy, page
+        assert head.index(m.group(0)) < head.find("<script") or "<script" not in head
+
+
 def test_site_is_relocatable(demo_site, tmp_path):
     moved = tmp_path / "elsewhere" / "copy of site"
     shutil.copytree(demo_site, moved)

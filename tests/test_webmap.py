@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from html import unescape
 from pathlib import Path
 
 import geopandas as gpd
@@ -536,6 +537,12 @@ def screening_spec(page, layer_id: str) -> dict:
     )
 
 
+def site_props(page) -> dict[str, dict]:
+    """Site id -> the properties of its feature on the screening map."""
+    feats = screening_spec(page, "sites")["data"]["features"]
+    return {f["properties"]["s"]: f["properties"] for f in feats}
+
+
 def test_screening_map_from_folder(screened):
     result, out = screened
     page = screening_map(out, lang="zh", offline=True)
@@ -646,3 +653,289 @@ def test_cli_bad_catalog_one_line(tmp_path):
     assert res.exit_code == 2
     assert len(res.output.strip().splitlines()) == 1 and "unknown kind" in res.output
     assert not (tmp_path / "m.html").exists()
+
+
+# ------------------------------------------------------------------------------ review fixes
+
+
+DEMO_GPKG = REPO / "layers" / "shanghai_demo.gpkg"
+DISTRICT_NAMES = list(gpd.read_file(DEMO_GPKG, layer="districts")["name_zh"])
+
+
+def test_repair_keeps_the_polygonal_part_of_an_invalid_polygon():
+    from zoning.webmap.simplify import repair_geometries
+
+    bowtie = Polygon([(0, 0), (2, 2), (2, 0), (0, 2), (0, 0)])  # edges cross at (1, 1)
+    spike = Polygon([(0, 0), (4, 0), (4, 4), (2, 4), (2, 6), (2, 4), (0, 4), (0, 0)])
+    line = LineString([(0, 0), (1, 1)])
+    assert not bowtie.is_valid and not spike.is_valid
+    out = repair_geometries(np.array([bowtie, spike, line, None], dtype=object))
+    # Hand-computed: two triangles of area 1 each; the 4 x 4 square without its spike.
+    assert out[0].is_valid and out[0].geom_type == "MultiPolygon" and out[0].area == 2.0
+    assert out[1].is_valid and out[1].geom_type == "Polygon" and out[1].area == 16.0
+    assert out[2] is line and out[3] is None
+    assert not bowtie.is_valid  # the input is not modified
+
+
+def test_display_geometries_snaps_invalid_input_without_error():
+    # A bow-tie in the working CRS (metres) near Shanghai, shifted to GCJ-02.
+    x, y = shapely.get_coordinates(
+        gpd.GeoSeries([Point(121.5, 31.2)], crs=4326).to_crs(zoning.crs.WORKING_CRS).iloc[0]
+    )[0]
+    bowtie = Polygon([(x, y), (x + 2, y + 2), (x + 2, y), (x, y + 2), (x, y)])
+    out = display_geometries(np.array([bowtie], dtype=object), shift="gcj02", precision=7)
+    assert out[0].is_valid and not out[0].is_empty
+
+
+@pytest.mark.parametrize("name", DISTRICT_NAMES)
+def test_gaode_district_maps(demo_layers, name):
+    """Every district with the GCJ-02 shift (the shift once made Pudong's basemap invalid)."""
+    page = overview_map(demo_layers, basemap="gaode", clip=name, offline=True)
+    parts = [p["data"] for p in page.config["vector"]["parts"]]
+    parts += [s["data"] for s in page.config["layers"]]
+    n = 0
+    for fc in parts:
+        for f in fc["features"]:
+            g = shapely.geometry.shape(f["geometry"])
+            assert g.is_valid and not g.is_empty, (name, shapely.is_valid_reason(g))
+            n += 1
+    assert n > 0 and page.config["shift"] == "gcj02"
+
+
+@pytest.mark.parametrize(
+    "given", ["jinshan district", "Jinshan District", "  JINSHAN  ", "Jinshan", "金山区"]
+)
+def test_district_names_match_loosely(demo_layers, given):
+    from zoning.webmap.overview import resolve_clip
+
+    expected = demo_layers["districts"].gdf
+    expected = expected[expected["name_en"] == "Jinshan"].geometry.iloc[0]
+    assert resolve_clip(demo_layers, given).equals(expected)
+
+
+def test_swatches_are_drawn_as_the_map_draws():
+    from zoning.webmap.page import KIND_STYLES, swatch_html
+
+    red = swatch_html(KIND_STYLES["red_line"])  # fill #d6604d at 0.45, stroke #b2182b
+    assert "background:rgba(214,96,77,0.45)" in red and "border-color:rgba(178,24,43,1)" in red
+    udb = swatch_html(KIND_STYLES["development_boundary"])  # dashed, fill at 0.12
+    assert "border-style:dashed" in udb and "rgba(128,115,172,0.12)" in udb
+    district = swatch_html(KIND_STYLES["district"])  # outline only
+    assert "background:transparent" in district
+    shore = swatch_html(KIND_STYLES["shoreline"], "line")  # stroke at 0.9
+    assert "rgba(8,48,107,0.9)" in shore
+
+
+def test_legend_gives_each_layer_its_own_block(demo_layers):
+    page = overview_map(demo_layers, lang="en", offline=True)
+    blocks = {s["id"]: s.get("legend_html") for s in page.config["layers"]}
+    assert page.config["legend_html"] == ""
+    # A layer with categories: its title then its categories; one without: one line.
+    assert blocks["water"].startswith('<div class="lg-h">Rivers and lakes')
+    assert blocks["water"].count('class="lg-i"') >= 2
+    assert blocks["basic_farmland"].count('class="lg-i"') == 1
+    assert "lg-h" not in blocks["basic_farmland"]
+    # Control units are off at load: their block exists, the page shows it only when on.
+    shown = {s["id"]: s["show"] for s in page.config["layers"]}
+    assert blocks["control_units"] and shown["control_units"] is False
+
+
+def test_every_page_carries_a_content_security_policy(demo_layers):
+    head = overview_map(demo_layers, offline=True).to_html().split("</head>")[0]
+    meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', head)
+    assert meta and head.index(meta.group(0)) < head.index("<script")
+    policy = unescape(meta.group(1))
+    assert "default-src 'none'" in policy and "connect-src 'none'" in policy
+    assert "https:" not in policy  # offline: no host at all
+    assert overview_map(demo_layers, offline=True).config["tiles"] == []
+    online = unescape(overview_map(demo_layers).to_html())
+    assert "img-src 'self' data: blob: https://tile.openstreetmap.org " in online
+    assert "https://*.basemaps.cartocdn.com" in online
+    gaode = unescape(overview_map(demo_layers, basemap="gaode").to_html())
+    assert "https://*.is.autonavi.com" in gaode and "openstreetmap" not in gaode.split("<body")[0]
+    assert overview_map(demo_layers, offline=True).config["zoom_snap"] == 0.5
+
+
+# ------------------------------------------------------------------------------ screening
+
+
+def test_catalog_ids_cannot_replace_the_screening_layers(tmp_path, screened):
+    """Catalog layers named 'sites' and 'rings' stay catalog layers: the namespaces differ."""
+    _, out = screened
+    doc = yaml.safe_load((REPO / "layers" / "catalog.yml").read_text(encoding="utf-8"))
+    for e in doc["layers"]:
+        e["source"] = str((REPO / "layers" / e["source"]).resolve())
+        if e["id"] == "nature_reserves":
+            e["id"] = "sites"
+        if e["id"] == "water":
+            e["id"] = "rings"
+    cat = tmp_path / "catalog.yml"
+    cat.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    page = screening_map(out, layers=cat, offline=True)
+    specs = page.config["layers"]
+    keys = [(s["ns"], s["id"]) for s in specs]
+    assert len(keys) == len(set(keys))
+    assert ("screening", "sites") in keys and ("catalog", "sites") in keys
+    assert ("screening", "rings") in keys and ("catalog", "rings") in keys
+    assert len(screening_spec(page, "sites")["data"]["features"]) == 3
+
+
+def _kunshan_result(demo_layers):
+    """One site in Kunshan (outside the demonstration layers' coverage), one in Shanghai."""
+    return zoning.screen(
+        wkt=["POINT (120.98 31.38)", "POINT (121.4737 31.2304)"],
+        layers=demo_layers,
+        crs="EPSG:4326",
+        attributes={"industry": "C2614", "nature": "new"},
+    )
+
+
+def test_popups_list_every_reason_even_without_a_rule_id(demo_layers):
+    result = _kunshan_result(demo_layers)
+    page = screening_map(result, lang="en", offline=True)
+    table = page.config["sites"]
+    by_id = site_props(page)
+    reasons = result.reasons
+    for sid, props in by_id.items():
+        total = int((reasons["site_id"] == sid).sum())  # every row, as the report lists them
+        refs = props.get("r", [])
+        assert len(refs) == min(total, 5)
+        assert props.get("m", 0) == max(total - 5, 0)
+    far = result.sites["site_id"].iloc[0]
+    nulls = reasons[(reasons["site_id"] == far) & reasons["rule_id"].isna()]
+    assert len(nulls) >= 2  # several layers do not cover Kunshan
+    labels = [table["reasons_html"][r[0]] for r in by_id[far]["r"]]
+    assert sum("outside the layer&#x27;s coverage" in t for t in labels) == min(len(nulls), 5)
+
+
+def test_max_sites_draws_the_most_severe(screened):
+    result, out = screened
+    rank = {"prohibited": 4, "unknown": 3, "restricted": 2, "conditional": 1, "permitted": 0}
+    verdicts = list(result.sites["verdict"])
+    worst = max(range(len(verdicts)), key=lambda i: (rank[verdicts[i]], -i))
+    page = screening_map(out, lang="en", offline=True, max_sites=1)
+    feats = screening_spec(page, "sites")["data"]["features"]
+    assert [f["properties"]["s"] for f in feats] == [result.sites["site_id"].iloc[worst]]
+    assert "Showing 1 of 3 sites" in page.to_html()
+    assert page.title.endswith("1 of 3 sites")
+    with pytest.raises(ZoningError, match="max_sites"):
+        screening_map(out, max_sites=0)
+
+
+def test_rings_are_simplified_within_one_percent(screened):
+    result, out = screened
+    page = screening_map(out, offline=True)
+    drawn = screening_spec(page, "rings")["data"]["features"]
+    assert len(drawn) == len(result.rings)
+    original = result.rings.reset_index(drop=True)
+    assert all(f["properties"]["s"] == s for f, s in zip(drawn, original["site_id"], strict=True))
+    shapes = gpd.GeoSeries([shapely.geometry.shape(f["geometry"]) for f in drawn], crs=4326).to_crs(
+        original.crs
+    )
+    n_in, n_out = 0, 0
+    for got, want, outer in zip(shapes, original.geometry, original["outer_m"], strict=True):
+        # within 1 % of the radius plus the page's 1e-5 degree rounding (< 1.2 m)
+        assert shapely.hausdorff_distance(got, want) <= min(0.01 * outer, 10.0) + 1.2
+        n_in += shapely.get_num_coordinates(got)
+        n_out += shapely.get_num_coordinates(want)
+    assert n_in < 0.5 * n_out  # and the page holds far fewer vertices
+
+
+def test_rings_and_pieces_left_out_when_they_do_not_fit(screened):
+    _, out = screened
+    page = screening_map(out, lang="en", offline=True, max_data_bytes=1)
+    ids = {s["id"] for s in page.config["layers"] if s["ns"] == "screening"}
+    assert ids == {"sites"}
+    notes = " ".join(en for _zh, en in page.notices)
+    assert "Buffer rings not drawn" in notes and "Overlap pieces not drawn" in notes
+
+
+def test_sites_beyond_the_layers_zoom_out_to_show_both(demo_layers):
+    result = zoning.screen(
+        wkt=["POINT (116.40 39.90)"], layers=demo_layers, crs="EPSG:4326"
+    )  # Beijing
+    page = screening_map(result, lang="en", offline=True)
+    (s, w), (n, e) = page.config["bounds"]
+    shanghai = gpd.read_file(DEMO_GPKG, layer="districts").total_bounds
+    assert w <= 116.40 and n >= 39.90  # the site ...
+    assert e >= shanghai[2] - 0.01 and s <= shanghai[1] + 0.01  # ... and the layers' area
+    assert any("outside the area the layers cover" in en for _zh, en in page.notices)
+    drawn = {s["id"]: len(s["data"]["features"]) for s in page.config["layers"]}
+    assert drawn["red_line"] > 0  # the constraint layers are on the map too
+
+
+def test_small_sites_carry_a_representative_point(demo_layers):
+    result = zoning.screen(
+        wkt=[
+            "POLYGON ((121.40 31.20, 121.401 31.20, 121.401 31.201, 121.40 31.201, 121.40 31.20))",
+            "LINESTRING (121.45 31.02, 121.50 31.04)",
+            "POINT (121.47 31.23)",
+        ],
+        layers=demo_layers,
+        crs="EPSG:4326",
+    )
+    page = screening_map(result, offline=True)
+    props = site_props(page)
+    ids = list(result.sites["site_id"])
+    lon, lat = props[ids[0]]["rp"]
+    assert 121.40 < lon < 121.401 and 31.20 < lat < 31.201  # inside the square
+    lon, lat = props[ids[1]]["rp"]
+    assert abs(lon - 121.475) < 1e-3 and abs(lat - 31.03) < 1e-3  # mid-line (hand-computed)
+    assert "rp" not in props[ids[2]]  # points are dots already
+
+
+def test_cli_screening_max_sites(tmp_path, screened):
+    _, out = screened
+    res = _run(
+        [
+            "--screening",
+            str(out),
+            "--max-sites",
+            "2",
+            "--lang",
+            "en",
+            "--out",
+            str(tmp_path / "m.html"),
+        ]
+    )
+    assert res.exit_code == 0, res.output
+    data = page_data((tmp_path / "m.html").read_text(encoding="utf-8"))
+    assert len(data["layers"][0]["data"]["features"]) == 2
+    res = _run(["--max-sites", "2", "--out", str(tmp_path / "o.html")])
+    assert res.exit_code == 2 and "--max-sites applies to --screening" in res.output
+    assert not (tmp_path / "o.html").exists()
+
+
+@pytest.mark.parametrize("folder", ["javascript:alert(1)", "http:x"])
+def test_cli_screening_folders_named_like_urls(tmp_path, monkeypatch, screened, folder):
+    """A relative folder named like a URL is a folder: links get './', GDAL gets a path."""
+    import shutil
+
+    _, out = screened
+    shutil.copytree(out, tmp_path / folder)
+    monkeypatch.chdir(tmp_path)
+    res = _run(["--screening", folder, "--offline", "--out", "m.html"])
+    assert res.exit_code == 0, res.output
+    data = page_data((tmp_path / "m.html").read_text(encoding="utf-8"))
+    prefix = data["sites"]["report_prefix"]
+    assert prefix.startswith("./")
+    from urllib.parse import unquote
+
+    for f in data["layers"][0]["data"]["features"]:
+        assert (tmp_path / unquote(prefix + f["properties"]["h"])).is_file()
+
+
+def test_cli_writes_nothing_before_the_page_is_ready(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = _run(["--catalog", "missing.yml", "--out", "newdir/sub/x.html"])
+    assert res.exit_code == 2 and "catalog not found" in res.output
+    assert list(tmp_path.iterdir()) == []
+    res = _run(["--district", "Jinshan", "--offline", "--out", "newdir/sub/x.html"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "newdir" / "sub" / "x.html").is_file()
+
+
+def test_cli_help_says_the_tianditu_key_is_in_the_page():
+    res = _run(["--help"])
+    text = " ".join(res.output.split())
+    assert "written into the page's tile URLs" in text and "restricted to the domain" in text

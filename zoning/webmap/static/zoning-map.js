@@ -110,10 +110,18 @@
     // leaflet-measure 2.1.7 with Leaflet >= 1.8 (leaflet-measure issue 171; folium does the same).
     L.Control.Measure.include({
       _setCaptureMarkerIcon: function () {
-        this._captureMarker.options.autoPanOnFocus = false;
-        this._captureMarker.setIcon(L.divIcon({ iconSize: this._map.getSize().multiplyBy(2) }));
+        var m = this._captureMarker;
+        m.options.autoPanOnFocus = false;
+        // The icon element may be reused by setIcon: drop the focus listener added with it.
+        if (m._icon) L.DomEvent.off(m._icon, "focus", m._panOnFocus, m);
+        m.setIcon(L.divIcon({ iconSize: this._map.getSize().multiplyBy(2) }));
       }
     });
+    // leaflet-measure styles its vertices through their SVG elements (_path): on this canvas
+    // map, measure with an SVG renderer, back to canvas once the measurement is done.
+    var svg = L.svg();
+    map.on("measurestart", function () { map.options.renderer = svg; });
+    map.on("measurefinish", function () { delete map.options.renderer; });
     map.addControl(new L.Control.Measure({
       position: "topleft",
       primaryLengthUnit: "meters",
@@ -417,6 +425,9 @@
       map: map, gcjToWgs: gcjToWgs
     };
     window.zoningMap = state;
+    // No Leaflet default marker icon (an image path that does not exist in an inline page):
+    // markers some plugins add (leaflet-measure's capture marker) get an empty icon instead.
+    L.Marker.mergeOptions({ icon: L.divIcon({ className: "zoning-no-icon", iconSize: [0, 0] }) });
     if (cfg.zoom_snap) { map.options.zoomSnap = cfg.zoom_snap; map.options.zoomDelta = cfg.zoom_snap; }
 
     addPane(map, "zoningBase", 250);
