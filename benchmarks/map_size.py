@@ -15,6 +15,13 @@ With ``--site`` it also builds the public site of the demonstration catalog
 (``zoning publish --offline``: 36 pages, downloads, assets), prints its build time, total size
 and largest page, and times ``map.html`` and two district pages (the largest and the smallest)
 the same way.
+
+With ``--screening N[,N...]`` it screens N random sites (seeded; inside the demonstration
+districts; industry C2614, new) against the demonstration layers — points, and with
+``--polygons`` also squares of about 100 m — writes each screening folder (gpkg, json), builds
+its offline screening map with every site (``zoning map --screening DIR --max-sites 0``) and
+times it the same way: the numbers behind the report's ``MAX_MAP_SITES`` and the page budget
+of :data:`zoning.webmap.screening_map.MAX_DATA_BYTES`.
 """
 
 from __future__ import annotations
@@ -37,6 +44,15 @@ def main() -> int:
     ap.add_argument(
         "--site", action="store_true", help="also build and time the public site (zoning publish)"
     )
+    ap.add_argument(
+        "--screening",
+        default="",
+        metavar="N[,N...]",
+        help="also screen N random sites and time their screening maps",
+    )
+    ap.add_argument(
+        "--polygons", action="store_true", help="with --screening: ~100 m squares as well"
+    )
     args = ap.parse_args()
 
     import zoning
@@ -45,6 +61,9 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     layers = zoning.load_catalog()
+    if args.screening:
+        pages = screening_pages(layers, out, args)
+        return time_pages(pages, args.runs)
     t0 = time.perf_counter()
     n_features = sum(len(lay.gdf) for lay in layers)
     n_vertices = sum(int(lay.gdf.geometry.count_coordinates().sum()) for lay in layers)
@@ -92,6 +111,71 @@ def main() -> int:
             pages[f"site {rel}"] = path
             print(f"  {rel:40} {path.stat().st_size / 1e6:6.2f} MB")
 
+    return time_pages(pages, args.runs)
+
+
+def random_sites(layers, n: int, *, polygons: bool, seed: int = 20261201) -> list[str]:
+    """``n`` WKT sites inside the demonstration districts (points, or ~100 m squares)."""
+    import numpy as np
+    import shapely
+
+    from zoning.crs import WGS84
+
+    districts = layers.of_kind("district")[0].gdf.to_crs(WGS84)
+    area = shapely.union_all(districts.geometry.to_numpy())
+    shapely.prepare(area)
+    x0, y0, x1, y1 = area.bounds
+    rng = np.random.default_rng(seed)
+    out: list[str] = []
+    while len(out) < n:
+        xs = rng.uniform(x0, x1, 4 * n)
+        ys = rng.uniform(y0, y1, 4 * n)
+        inside = shapely.contains_xy(area, xs, ys)
+        for x, y in zip(xs[inside], ys[inside], strict=True):
+            if polygons:
+                d = 0.0005  # about 50 m either way
+                out.append(
+                    f"POLYGON (({x - d:.6f} {y - d:.6f}, {x + d:.6f} {y - d:.6f}, "
+                    f"{x + d:.6f} {y + d:.6f}, {x - d:.6f} {y + d:.6f}, {x - d:.6f} {y - d:.6f}))"
+                )
+            else:
+                out.append(f"POINT ({x:.6f} {y:.6f})")
+            if len(out) == n:
+                break
+    return out
+
+
+def screening_pages(layers, out: Path, args) -> dict[str, Path]:
+    import zoning
+    from zoning.webmap import screening_map
+
+    pages: dict[str, Path] = {}
+    counts = [int(x) for x in args.screening.split(",") if x.strip()]
+    shapes = ["points", "polygons"] if args.polygons else ["points"]
+    print(f"{'screening map (offline, all sites)':40} {'HTML MB':>8} {'build s':>8}  drawn")
+    for shape in shapes:
+        for n in counts:
+            folder = out / f"screening_{shape}_{n}"
+            result = zoning.screen(
+                wkt=random_sites(layers, n, polygons=shape == "polygons"),
+                layers=layers,
+                crs="EPSG:4326",
+                attributes={"industry": "C2614", "nature": "new"},
+            )
+            result.to_file(folder, ["gpkg", "json"])
+            t0 = time.perf_counter()
+            page = screening_map(folder, layers=layers, offline=True)
+            build = time.perf_counter() - t0
+            path = page.save(folder / "map.html")
+            kinds = {s["id"] for s in page.config["layers"] if s["ns"] == "screening"}
+            drawn = ", ".join(sorted(kinds))
+            name = f"{n} {shape}"
+            print(f"{name:40} {path.stat().st_size / 1e6:8.2f} {build:8.2f}  {drawn}")
+            pages[name] = path
+    return pages
+
+
+def time_pages(pages: dict[str, Path], runs: int) -> int:
     from browser import Browser, chromium_path
 
     exe = chromium_path()
@@ -102,13 +186,12 @@ def main() -> int:
     try:
         print()
         print(
-            f"load in headless Chromium, network cut off, {args.runs} runs "
-            "(goto -> all layers drawn):"
+            f"load in headless Chromium, network cut off, {runs} runs (goto -> all layers drawn):"
         )
         print(f"{'page':40} {'median s':>9} {'max s':>7} {'min s':>7}")
         for name, path in pages.items():
             times = []
-            for _ in range(args.runs):
+            for _ in range(runs):
                 t0 = time.perf_counter()
                 visit = browser.open(path, offline=True)
                 visit.page.wait_for_function(

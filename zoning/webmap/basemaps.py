@@ -12,8 +12,11 @@
   environment variable), which is written into the page's tile URLs.
 - ``none``: no tiles, only the built-in vector basemap (districts, sea, main water bodies).
 
-Every page also carries the vector basemap.  Offline pages show it by default and keep the tile
-layers unselected in the layer control, so loading the page makes no network request.
+Every page also carries the vector basemap.  Offline pages offer nothing else (no tile layer in
+the layer control), and their Content-Security-Policy forbids every network request; online
+pages allow images from their tile hosts only (:func:`zoning.webmap.page.content_security_policy`).
+A Tianditu key ends up in every page written with it: use a browser key restricted to the
+domain that serves the pages.
 """
 
 from __future__ import annotations

@@ -315,9 +315,11 @@ def overview_map(
     basemap : {"osm", "carto", "gaode", "tianditu", "none"}
         See :mod:`zoning.webmap.basemaps`.  ``"gaode"`` shifts every overlay to GCJ-02.
     offline : bool
-        Select the built-in vector basemap instead of tiles: the page makes no network request.
+        Only the built-in vector basemap, no tiles offered: the page makes no network request
+        (its Content-Security-Policy forbids them).
     tianditu_key : str, optional
-        Key for ``basemap="tianditu"`` (else ``TIANDITU_KEY``).
+        Key for ``basemap="tianditu"`` (else ``TIANDITU_KEY``).  It is written into the page's
+        tile URLs: use a browser key restricted to the domain that serves the page.
     clip : shapely geometry (WGS84), GeoSeries (any CRS) or district name, optional
         Keep only what lies inside (per-district maps: ``clip="金山区"``).  Features are clipped
         at full resolution, then simplified; pieces that only touch the area's edge (lines of

@@ -584,7 +584,8 @@ class WebMap:
         Plain-text page title.
     lang : {"zh", "en"}
     offline : bool
-        True when no tile layer is selected at load (the page makes no network request).
+        True when the page offers no tile layer: only the built-in vector basemap, and a
+        Content-Security-Policy that forbids every network request.
     demonstration : bool
         True when a shown layer is demonstration data (the page carries :data:`DEMO_NOTICE`).
     summary : dict

@@ -505,7 +505,8 @@ def screening_map(
         notices.append(
             (
                 f"{n_outside:,} 个场址位于图层覆盖范围之外：地图已缩放到同时显示场址与图层范围。",
-                f"{n_outside:,} sites lie outside the area the layers cover: the map is zoomed "
+                f"{n_outside:,} {'site lies' if n_outside == 1 else 'sites lie'} outside the "
+                "area the layers cover: the map is zoomed "
                 "out to show both.",
             )
         )
@@ -659,7 +660,7 @@ def screening_map(
     }
     if title is None:
         base = "场址筛选图" if lang == "zh" else "Screening map"
-        unit = "个场址" if lang == "zh" else "sites"
+        unit = "个场址" if lang == "zh" else ("site" if n_total == 1 else "sites")
         if n < n_total:
             of = f"{n:,} / {n_total:,}" if lang == "zh" else f"{n:,} of {n_total:,}"
             title = f"{base} — {of} {unit}"

@@ -300,8 +300,9 @@
     };
   }
 
-  // Polygon and line sites smaller than MIN_PX on screen get a verdict-coloured dot at their
-  // representative point (p.rp), so that every site shows its verdict at every zoom.
+  // Polygon and line sites smaller than MIN_PX on screen are drawn as a verdict-coloured dot
+  // at their representative point (p.rp) instead, so that every site shows its verdict at
+  // every zoom; zoomed in, the shape comes back.  Dots are made when first needed.
   var MIN_PX = 8;
 
   function siteMarkers(map, sites, spec, S) {
@@ -312,20 +313,30 @@
     sites.eachLayer(function (layer) {
       var p = layer.feature.properties;
       if (!p.rp || !layer.getBounds) return;
-      var v = verdictOf(p);
-      var m = L.circleMarker([p.rp[1], p.rp[0]], L.extend({ radius: 5 }, spec.styles[v] || spec.style,
-        { pane: spec.pane || "overlayPane" }));
-      m.feature = layer.feature;
-      items.push({ layer: layer, marker: m, bounds: layer.getBounds() });
+      items.push({ layer: layer, marker: null, bounds: layer.getBounds() });
     });
+    function dot(it) {
+      if (!it.marker) {
+        var p = it.layer.feature.properties, v = verdictOf(p);
+        it.marker = L.circleMarker([p.rp[1], p.rp[0]], L.extend({ radius: 5 },
+          spec.styles[v] || spec.style, { pane: spec.pane || "overlayPane" }));
+        it.marker.feature = it.layer.feature;
+      }
+      return it.marker;
+    }
     function update() {
       if (!map.hasLayer(sites)) return;
       items.forEach(function (it) {
         var a = map.latLngToLayerPoint(it.bounds.getSouthWest());
         var b = map.latLngToLayerPoint(it.bounds.getNorthEast());
         var small = Math.max(Math.abs(a.x - b.x), Math.abs(a.y - b.y)) < MIN_PX;
-        if (small && !markers.hasLayer(it.marker)) markers.addLayer(it.marker);
-        if (!small && markers.hasLayer(it.marker)) markers.removeLayer(it.marker);
+        if (small) {
+          if (!markers.hasLayer(dot(it))) markers.addLayer(it.marker);
+          if (it.layer._map) map.removeLayer(it.layer); // stays in its layer, off the map
+        } else {
+          if (it.marker && markers.hasLayer(it.marker)) markers.removeLayer(it.marker);
+          if (!it.layer._map) map.addLayer(it.layer);
+        }
       });
     }
     sites.on("add", function () { markers.addTo(map); update(); });
