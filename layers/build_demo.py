@@ -54,6 +54,8 @@ _FWD = pyproj.Transformer.from_crs(WGS84, WORKING_CRS, always_xy=True)
 _INV = pyproj.Transformer.from_crs(WORKING_CRS, WGS84, always_xy=True)
 EMPTY = Polygon()
 SEG_M = 200.0
+#: Latitude of 南汇嘴, where the Yangtze estuary's south bank meets the Hangzhou Bay coast.
+NANHUIZUI_LAT = 30.875
 SEG_DEG = 0.002
 GRID_DEG = 1e-9
 
@@ -477,12 +479,16 @@ class Builder:
 
         The land-water line of the three Yangtze estuary sea parts (SEA01-SEA03): the south bank
         from the 浏河口 to 南汇嘴 and the shores of 崇明, 长兴 and 横沙.  The Hangzhou Bay coast
-        (SEA04, SEA05) is not Yangtze shoreline.  For the 1 km band of 长江保护法 art. 26.
+        (SEA04, SEA05, and the stretch south of 南汇嘴 that SEA03 still touches) is not Yangtze
+        shoreline.  For the 1 km band of 长江保护法 art. 26.
         """
         yangtze = union(
             p["geom"] for p in self.sea_parts if p["sea_id"] in {"SEA01", "SEA02", "SEA03"}
         )
         line = shapely.intersection(self.D.boundary, yangtze.buffer(1e-6))
+        # The estuary's south bank ends at 南汇嘴 (about 30.875°N): south of the cape the coast
+        # faces Hangzhou Bay, which the schematic sea parts still touch.
+        line = shapely.intersection(line, shapely.box(120.0, NANHUIZUI_LAT, 123.5, 32.5))
         line = shapely.line_merge(
             shapely.union_all(
                 [g for g in shapely.get_parts(line) if g.geom_type.endswith("LineString")]
@@ -497,7 +503,8 @@ class Builder:
                 "status": [STATUS],
                 "note": [
                     "where the demonstration districts meet the Yangtze estuary waters "
-                    "(SEA01-SEA03); pieces under 500 m dropped; not a surveyed shoreline"
+                    "(SEA01-SEA03) north of 南汇嘴 (30.875°N); pieces under 500 m dropped; "
+                    "not a surveyed shoreline"
                 ],
             },
             geometry=[MultiLineString(parts)],

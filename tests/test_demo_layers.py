@@ -69,3 +69,30 @@ def test_demo_command_writes_outputs(tmp_path):
     assert "DEMONSTRATION DATA" in (tmp_path / "out" / "indicators.html").read_text("utf-8")
     csv = (tmp_path / "out" / "indicators.csv").read_text("utf-8")
     assert csv.startswith("# DEMONSTRATION") and "red_line_area_land" in csv
+
+
+def test_yangtze_shoreline_ends_at_nanhuizui():
+    """The estuary's south bank ends at 南汇嘴; the Hangzhou Bay coast is not Yangtze shoreline.
+
+    Oracle: geodesic distances (pyproj.Geod) from a point on the Hangzhou Bay coast of 浦东
+    (南汇, 121.9204E 30.8143N) to every vertex of the shoreline, which must all be > 5 km, and
+    from a point on the estuary's south bank (外高桥, 121.60E 31.36N) to some vertex, < 2 km.
+    """
+    import geopandas as gpd
+    import numpy as np
+    import pyproj
+    import shapely
+
+    from zoning.catalog import DEFAULT_CATALOG
+
+    line = gpd.read_file(DEFAULT_CATALOG.parent / "shanghai_demo.gpkg", layer="shoreline")
+    xy = shapely.get_coordinates(line.geometry.iloc[0])
+    assert xy[:, 1].min() >= 30.875 - 1e-9
+    geod = pyproj.Geod(ellps="WGS84")
+
+    def nearest_vertex_m(lon, lat):
+        n = len(xy)
+        return geod.inv(np.full(n, lon), np.full(n, lat), xy[:, 0], xy[:, 1])[2].min()
+
+    assert nearest_vertex_m(121.9204, 30.8143) > 5000
+    assert nearest_vertex_m(121.60, 31.36) < 2000
