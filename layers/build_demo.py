@@ -1815,7 +1815,10 @@ class Builder:
             acc = u["access"] or (
                 "city/priority" if u["category"] == "priority" else "city/general"
             )
-            if u["name_zh"] in unit_specific:
+            if u["name_zh"] in unit_specific or u["name_zh"].startswith(
+                "黄浦江上游饮用水水源保护区("
+            ):
+                # the 黄浦江上游 segments in 闵行/金山/松江/奉贤 follow the 青浦 unit's list
                 acc = f"unit/{code}"
             rows.append(
                 {

@@ -1101,8 +1101,11 @@ CASES: dict[str, tuple] = {
     ),
     "water_source.quasi_rebuild": (
         "conditional", "wpl_2017", "第六十七条", "污染物排放管控", None,
-        [("quasi", {**C26, "wastewater": True, "nature": "rebuild"})],
+        [("quasi", {**C26, "wastewater": True, "nature": "rebuild"}),
+         # art. 67's second sentence covers every rebuild, not only the heavy polluters
+         ("quasi", {"industry": "C1391", "wastewater": True, "nature": "rebuild"})],
         [("quasi", {**C26, "wastewater": True}),
+         ("quasi", {"industry": "C1391", "wastewater": False, "nature": "rebuild"}),
          ("level2", {**C26, "wastewater": True, "nature": "rebuild"})],
     ),
     "nature_reserve.core_buffer": (
@@ -1531,6 +1534,11 @@ DEMO_UNITS = {
     "ZH31015110001": ({}, "qcs.construction"),
     "ZH31011620001": ({**C26, "industry": "C2511"}, "jinshan2.refining"),
     "ZH31011520004": (C26, "lingang.chemical"),
+    # the other segments of the 黄浦江上游 source area inherit the 青浦 unit's list
+    "ZH31011210001": ({"hazardous": True}, "hpup.hazardous"),
+    "ZH31011610001": ({"hazardous": True}, "hpup.hazardous"),
+    "ZH31011710001": ({"wastewater": True}, "hpup.wastewater"),
+    "ZH31012010001": ({"hazardous": True}, "hpup.hazardous"),
 }
 
 
