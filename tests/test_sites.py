@@ -773,3 +773,29 @@ def test_empty_column_and_option(tmp_path):
     path = write(tmp_path, "lon,lat,industry\n121.5,31.2,C2614\n121.6,31.3,\n", "partly.csv")
     with pytest.raises(SitesError, match=r"partly\.csv, row 3: industry is given by column"):
         load_sites(path, attributes={"industry": "2614"})
+
+
+def test_sites_already_in_the_working_crs_are_taken_as_they_are(tmp_path):
+    """Geometries in the working CRS are neither densified nor reprojected (a long straight
+    edge keeps its two vertices), and the input is not mutated; x/y columns in the working
+    CRS give the same points.  The CRS label is PROJ's own (identified once, then cached)."""
+    x, y = TO_WORK.transform([121.40, 121.47, 121.55], [31.20, 31.23, 31.30])
+    long_edge = LineString([(x[0], y[0]), (x[2], y[2])])  # ~20 km: densified if projected
+    gdf = gpd.GeoDataFrame(
+        {"id": ["p", "l"]}, geometry=[Point(x[1], y[1]), long_edge], crs=WORKING_CRS
+    )
+    before = gdf.copy()
+    sites = load_sites(gdf)
+    got = sites.gdf.geometry.to_numpy()
+    assert shapely.equals_exact(got, gdf.geometry.to_numpy(), tolerance=0).all()
+    assert shapely.get_num_coordinates(got[1]) == 2
+    pd.testing.assert_frame_equal(gdf, before)
+    assert sites.input_crs == WORKING_CRS.name and sites.gdf.crs == WORKING_CRS
+    table = pd.DataFrame({"x": x, "y": y})
+    again = load_sites(table, crs=WORKING_CRS)
+    assert list(shapely.get_x(again.gdf.geometry.to_numpy())) == list(x)
+    assert list(shapely.get_y(again.gdf.geometry.to_numpy())) == list(y)
+    # A geographic input still goes through the projection (and agrees with pyproj).
+    wgs = load_sites(gpd.GeoDataFrame(geometry=[Point(121.47, 31.23)], crs=4326))
+    px, py = TO_WORK.transform(121.47, 31.23)
+    assert wgs.gdf.geometry[0].distance(Point(px, py)) < 1e-6

@@ -52,6 +52,7 @@ adds (``uncertainty_m``, see :data:`GCJ02_UNCERTAINTY_M`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import warnings
@@ -746,8 +747,7 @@ def _own_crs(raw: _Raw, value: object) -> None:
         raw.own_unusable = "a local (engineering) CRS"
         return
     raw.own_crs = crs
-    auth = crs.to_authority()
-    raw.own_label = f"{auth[0]}:{auth[1]}" if auth else crs.name
+    raw.own_label = _crs_label(crs)
 
 
 def _read_path(source: str | Path, layer: str | None, encoding: str | None) -> _Raw:
@@ -936,7 +936,7 @@ def _check_extent(bounds: np.ndarray, crs: pyproj.CRS, label: str, where: _Where
             f"{where.row(0)}: ({xmin[0]:.6g}, {ymin[0]:.6g}) looks like longitude/latitude, "
             f"but {label} is projected (metres); declare the geographic CRS"
         )
-    code = crs.to_epsg()
+    code = _crs_identity(crs.to_wkt())[1]
     zone = _gk_zone(code)
     if zone is not None:
         bad = ((xmin // 1_000_000) != zone) | ((xmax // 1_000_000) != zone)
@@ -957,9 +957,25 @@ def _check_extent(bounds: np.ndarray, crs: pyproj.CRS, label: str, where: _Where
             )
 
 
+@functools.lru_cache(maxsize=64)
+def _crs_identity(wkt: str) -> tuple[tuple[str, str] | None, int | None]:
+    """``(crs.to_authority(), crs.to_epsg())`` of the CRS with this WKT, computed once.
+
+    PROJ searches its whole database for a CRS it cannot name (0.1-0.3 s each for the working
+    CRS itself), so the answer is cached per CRS definition.
+    """
+    crs = pyproj.CRS.from_wkt(wkt)
+    return crs.to_authority(), crs.to_epsg()
+
+
 def _crs_label(crs: pyproj.CRS) -> str:
-    auth = crs.to_authority()
+    auth = _crs_identity(crs.to_wkt())[0]
     return f"{auth[0]}:{auth[1]}" if auth else crs.name
+
+
+def _is_working_crs(crs: pyproj.CRS, pseudo: str | None) -> bool:
+    """The coordinates are already in the working CRS (nothing to convert or project)."""
+    return pseudo is None and crs == WORKING_CRS
 
 
 def _region_note(lon: np.ndarray, lat: np.ndarray, notes: list[str]) -> None:
@@ -993,6 +1009,8 @@ def _point_sites(
         x, y = lon, lat
     if crs.is_geographic:
         _region_note(x, y, notes)
+    if _is_working_crs(crs, pseudo):
+        return shapely.points(x, y), shift
     X, Y = _transformer(crs).transform(x, y)
     bad = ~(np.isfinite(X) & np.isfinite(Y))
     if bad.any():
@@ -1072,6 +1090,10 @@ def _geometry_sites(
     if crs.is_geographic:
         rep = shapely.point_on_surface(geoms) if others.any() else geoms
         _region_note(shapely.get_x(rep), shapely.get_y(rep), notes)
+    if _is_working_crs(crs, pseudo):
+        # Already in the working CRS: nothing to densify or project (the geometries are
+        # immutable, so the caller's objects are shared, not copied).
+        return geoms, shift
     if others.any():
         # Densify long edges before projecting: a straight edge in the source CRS is curved in
         # the working CRS (as zoning.io does for layers).
@@ -1193,7 +1215,9 @@ def _site_ids(
         ids = raw.file_ids
     else:
         ids = np.arange(1, n + 1).astype(str).astype(object)
-    series = pd.Series(ids)
+    series = pd.Series(ids, dtype=object)
+    if series.is_unique:  # one hash pass; the duplicates are found only to name them
+        return ids
     dup = series.duplicated(keep=False).to_numpy()
     if dup.any():
         shown = []
