@@ -394,6 +394,44 @@ def test_demo_layers_fast_path_equals_general_path_and_shapely(demo, rules, monk
     _check_against_shapely(res, list(demo), radius)
 
 
+@pytest.mark.parametrize(("catalog", "crs"), [("hand", None), ("hand", "gcj02"), ("demo", None)])
+def test_point_grid_path_equals_general_path_and_shapely(request, rules, monkeypatch, catalog, crs):
+    """Point sites placed by the combined grid (containment screenings of many points; forced
+    here for a few thousand): the same hits, summary and verdicts as the per-layer path, and
+    plain shapely's pairs and boundary flags.  GCJ-02 input adds the conversion's uncertainty
+    to every tolerance, which the grid (built for the tolerances alone) must leave to the
+    samples and the exact test."""
+    layers = request.getfixturevalue(catalog)
+    rng = np.random.default_rng(19)
+    if catalog == "hand":
+        special = [g for g in _hand_sites(rng).geometry if g.geom_type == "Point"]
+        geoms = _random_sites(rng, HAND_BOX, 3000, 0, 0, special)
+    else:
+        extra = _boundary_points(layers["water"], rng, 10, 20)
+        extra += _boundary_points(layers["control_units"], rng, 20, 10)
+        geoms = _random_sites(rng, (120.85, 30.66, 122.2, 31.9), 4000, 0, 0, extra)
+    sites = _with_attributes(geoms, rng)
+    kw = {"rules": rules, "search_radius_m": 0, "pieces": False, "rings": False, "crs": crs}
+    for lay in layers:
+        lay.index.__dict__.pop("_point_grids", None)
+    general = zoning.screen(sites, layers, **kw)
+    monkeypatch.setattr(zoning.overlay, "POINT_GRID_MIN_POINTS", 1)
+    res, seen = _screen_counting(monkeypatch, sites, layers, **kw)
+    assert any("_point_grids" in lay.index.__dict__ for lay in layers)  # the grid was used
+    for lay in layers:
+        lay.index.__dict__.pop("_point_grids", None)
+    pd.testing.assert_frame_equal(_engine_hits(res), _engine_hits(general))
+    pd.testing.assert_frame_equal(res.layer_summary, general.layer_summary)
+    pd.testing.assert_frame_equal(
+        res.sites.drop(columns="geometry"), general.sites.drop(columns="geometry")
+    )
+    assert seen[0] < len(sites)
+    _check_against_general_path(res, rules, 0.0)
+    _check_against_shapely(res, list(layers), 0.0)
+    if crs == "gcj02":
+        assert (res.sites["uncertainty_m"] > 0).all()
+
+
 def test_same_attributes_few_situations(demo, rules, monkeypatch):
     """One set of project attributes (the CLI's case): far fewer situations than sites."""
     rng = np.random.default_rng(11)

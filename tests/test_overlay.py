@@ -36,6 +36,7 @@ import zoning
 from conftest import write_catalog
 from zoning.crs import WORKING_CRS
 from zoning.errors import SitesError
+from zoning.grid import PointGrid
 from zoning.layerset import load_catalog
 from zoning.overlay import (
     CHUNK_SEGMENTS,
@@ -895,6 +896,102 @@ def test_point_sites_through_the_engine_match_shapely(demo):
     fids = layer.attributes["feature_id"].to_numpy()
     want = {(p, fids[f]) for p, f in oracle_pairs(feats, pts)}
     assert set(zip(inter["site"].tolist(), inter["feature_id"].tolist(), strict=True)) == want
+
+
+@pytest.fixture(scope="module")
+def point_grid(demo):
+    """The combined point grid of every demonstration layer (built once for the module)."""
+    return PointGrid([lay.index for lay in demo])
+
+
+def _grid_oracle(layer, pts: np.ndarray):
+    """Per point, by plain shapely on the unsubdivided features: the feature it lies in (-1
+    none, -3 several), whether a boundary lies within the layer's tolerance (+ 1e-9, the exact
+    test's slack), and the distance to the boundary of the feature it lies in (inf if none)."""
+    feats = shapely.from_wkb(shapely.to_wkb(layer.gdf.geometry.to_numpy()))
+    n = len(pts)
+    qf, qp = shapely.STRtree(pts).query(feats, predicate="intersects")
+    inside = np.full(n, -1)
+    inside[qp] = qf
+    inside[np.bincount(qp, minlength=n) > 1] = -3
+    bnd = feats.copy()
+    poly = shapely.get_dimensions(feats) == 2
+    bnd[poly] = shapely.boundary(feats[poly])
+    tol = layer.entry.positional_tolerance_m or 0.0
+    qp2, _ = shapely.STRtree(bnd).query(pts, predicate="dwithin", distance=tol + 1e-9)
+    near = np.zeros(n, dtype=bool)
+    near[qp2] = True
+    own = np.full(n, np.inf)
+    one = inside >= 0
+    own[one] = shapely.distance(pts[one], bnd[inside[one]])
+    return inside, near, own, tol
+
+
+def _check_grid(layer, grid, j, x, y):
+    """The grid's decided answers for layer ``j`` (and the boundary samples' answers for the
+    points it leaves undecided) against :func:`_grid_oracle`; returns the undecided shares."""
+    pts = shapely.points(x, y)
+    code, sens = grid.classify(x, y)
+    code, sens = code[:, j], sens[:, j]
+    inside, near, own, tol = _grid_oracle(layer, pts)
+    sure = code != -2
+    assert (code[sure] == inside[sure]).all(), layer.id
+    # Sensitivity: a point in one feature is decided on that feature's boundary, which also
+    # decides the site (it is within the tolerance of the layer then); elsewhere on any.
+    pair = np.where(code >= 0, own <= tol + 1e-9, near)
+    for state, where in ((sens, sens != 2), (None, None)):
+        if state is None:  # the samples' answers for the undecided (code known) points
+            und = np.flatnonzero((sens == 2) & sure)
+            samples = grid.layers[j].samples
+            if samples is None or not len(und):
+                continue
+            where = np.zeros(len(x), dtype=bool)
+            state = np.full(len(x), 2)
+            state[und] = samples.decide(x[und], y[und], code[und], np.full(len(und), tol))
+            where[und] = state[und] != 2
+        assert ((state[where] == 1) == pair[where]).all(), layer.id
+        assert not (near[where] & (state[where] == 0)).any(), layer.id
+        assert (near[where] | (state[where] != 1)).all(), layer.id
+    return (code == -2).mean(), (sens == 2).mean()
+
+
+def test_point_grid_matches_shapely_on_random_points(demo, point_grid):
+    """100,000 random points over the grid's extent and beyond, every layer: where the grid
+    (or, after it, the boundary samples) decides, it agrees with plain shapely."""
+    g = point_grid
+    rng = np.random.default_rng(20261201)
+    x = rng.uniform(g.x0 - 3000, g.x0 + g.nx * g.size + 3000, 100_000)
+    y = rng.uniform(g.y0 - 3000, g.y0 + g.ny * g.size + 3000, 100_000)
+    undecided = [_check_grid(lay, g, j, x, y) for j, lay in enumerate(demo)]
+    code_u, sens_u = np.array(undecided).sum(axis=0)
+    # And it decides most: one look-up places a point in every layer.
+    assert code_u < 0.03 and sens_u < 0.2, undecided
+
+
+def test_point_grid_matches_shapely_on_boundaries_and_at_the_tolerance(demo, point_grid):
+    """Points on boundary vertices, a nanometre beside them, along segments and a micrometre
+    off, and points a micrometre either side of a layer's tolerance from a boundary."""
+    rng = np.random.default_rng(9)
+    for j, lay in enumerate(demo):
+        feats = lay.gdf.geometry.to_numpy()
+        bnd = feats.copy()
+        poly = shapely.get_dimensions(feats) == 2
+        bnd[poly] = shapely.boundary(feats[poly])
+        xy = shapely.get_coordinates(bnd)
+        idx = rng.choice(len(xy) - 1, size=min(3000, len(xy) - 1), replace=False)
+        a, b = xy[idx], xy[idx + 1]
+        keep = np.hypot(*(b - a).T) > 1e-3
+        a, b = a[keep], b[keep]
+        t = rng.uniform(0, 1, (len(a), 1))
+        along = a + t * (b - a)
+        normal = (b - a)[:, ::-1] * (1, -1) / np.hypot(*(b - a).T)[:, None]
+        tol = lay.entry.positional_tolerance_m or 0.0
+        side = rng.choice([-1.0, 1.0], (len(a), 1))
+        at_tol = [along + side * normal * (tol + e) for e in (-1e-6, 1e-6)]
+        pts = np.concatenate(
+            [a, a + 1e-9, a - 1e-9, along, along + rng.normal(0, 1e-6, along.shape), *at_tol]
+        )
+        _check_grid(lay, point_grid, j, pts[:, 0], pts[:, 1])
 
 
 def test_edge_lower_bound_is_a_lower_bound(demo):

@@ -80,6 +80,7 @@ from shapely.errors import GEOSException
 
 from .crs import WORKING_CRS
 from .errors import SitesError
+from .grid import PointGrid, crossed_cells, features_at
 
 __all__ = [
     "DEFAULT_RINGS_M",
@@ -116,6 +117,9 @@ COVERAGE_TOLERANCE = 1e-6
 #: Segments per quarter circle of the buffer-ring geometries (a 64-gon; the drawn ring is inscribed
 #: in the true one: its area is 0.16 % short and its edge at most 0.12 % of the radius inside).
 RING_QUAD_SEGS = 16
+#: Containment screenings of at least this many single points build the combined point grid
+#: (:class:`zoning.grid.PointGrid`; seconds to build, then about a microsecond per point).
+POINT_GRID_MIN_POINTS = 50_000
 #: Feature attributes copied into the hits table (None where a layer lacks them).
 STANDARD_ATTRIBUTES = (
     "name",
@@ -360,35 +364,14 @@ class CellGrid:
         nx = int(np.ceil((b[2] + size - x0) / size)) + 1
         ny = int(np.ceil((b[3] + size - y0) / size)) + 1
         code = np.full((ny, nx), -1, dtype=np.int32)
-        # Cells a boundary crosses: sample every boundary at <= size/2; a sub-segment that short
-        # lies within the cells spanned by its bounding box (at most 2 x 2).  The box is widened
-        # by a millionth of a cell so that rounding in the sampling or in a point's cell index
-        # cannot leave a boundary point in an unmarked cell (then at most 3 x 3).
-        seg = shapely.segmentize(chunks, size / 2)
-        xy, idx = shapely.get_coordinates(seg, return_index=True)
-        same = idx[1:] == idx[:-1]
-        a, c = xy[:-1][same], xy[1:][same]
-        if chunk_owner is None:
-            seg_owner = np.full(len(a), -1, dtype=np.int64)
-        else:
-            seg_owner = np.asarray(chunk_owner, dtype=np.int64)[idx[:-1][same]]
-        eps = 1e-6
-        lo = np.floor((np.minimum(a, c) - (x0, y0)) / size - eps).astype(np.int64)
-        hi = np.floor((np.maximum(a, c) - (x0, y0)) / size + eps).astype(np.int64)
+        # Cells a boundary crosses (see zoning.grid.crossed_cells), and the features whose
+        # boundaries cross each.
+        cx, cy, seg_owner = crossed_cells(chunks, x0, y0, size, chunk_owner)
+        cells_all = np.clip(cy, 0, ny - 1) * nx + np.clip(cx, 0, nx - 1)
         mixed = np.zeros((ny, nx), dtype=bool)
-        hit_cells, hit_owner = [], []
-        for dx in range(3):
-            for dy in range(3):
-                cx, cy = lo[:, 0] + dx, lo[:, 1] + dy
-                m = (cx <= hi[:, 0]) & (cy <= hi[:, 1])
-                flat = np.clip(cy[m], 0, ny - 1) * nx + np.clip(cx[m], 0, nx - 1)
-                mixed.ravel()[flat] = True
-                hit_cells.append(flat)
-                hit_owner.append(seg_owner[m])
-        cells_all = np.concatenate(hit_cells)
-        owners_all = np.concatenate(hit_owner)
-        order = np.lexsort((owners_all, cells_all))
-        cells_all, owners_all = cells_all[order], owners_all[order]
+        mixed.ravel()[cells_all] = True
+        order = np.lexsort((seg_owner, cells_all))
+        cells_all, owners_all = cells_all[order], seg_owner[order]
         starts = np.flatnonzero(np.r_[True, cells_all[1:] != cells_all[:-1]])
         ends = np.r_[starts[1:], len(cells_all)] - 1
         crossed = cells_all[starts]
@@ -396,29 +379,22 @@ class CellGrid:
         # Every other cell is wholly inside or outside each feature, and so is every cell it
         # connects to without crossing a boundary cell: label the connected regions of clean
         # cells and test one centre per region (a centre is half a cell from any boundary, so
-        # the pieces answer for it exactly as the original features do).
+        # the pieces answer for it exactly as the original features do; a centre in two
+        # features, where they overlap, leaves its region to the exact test).
         labels, n_regions = (None, 0) if lines else ndimage.label(~mixed)
         if n_regions:
             flat = labels.ravel()
             first_cell = np.full(n_regions + 1, -1, dtype=np.int64)
             cells = np.flatnonzero(flat)
             first_cell[flat[cells[::-1]]] = cells[::-1]
-            rep = first_cell[1:]
-            iy, ix = np.divmod(rep, nx)
-            cxs = x0 + (ix + 0.5) * size
-            cys = y0 + (iy + 0.5) * size
-            tree = shapely.STRtree(pieces)
-            pi, gi = tree.query(shapely.points(cxs, cys), predicate="intersects")
-            feats = owner[gi]
-            first = np.full(n_regions, -1, dtype=np.int64)
-            first[pi] = feats
-            # Centres in two distinct features (overlaps) go to the exact test.
-            multi = np.zeros(n_regions, dtype=bool)
-            if len(pi):
-                pairs = np.unique(np.stack([pi, feats], axis=1), axis=0)
-                multi = np.bincount(pairs[:, 0], minlength=n_regions) > 1
-            value = np.r_[-2, np.where(multi, -2, first)].astype(np.int32)
-            code = value[labels]
+            iy, ix = np.divmod(first_cell[1:], nx)
+            value = features_at(
+                shapely.STRtree(pieces),
+                owner,
+                x0 + (ix + 0.5) * size,
+                y0 + (iy + 0.5) * size,
+            )
+            code = np.r_[-2, value].astype(np.int32)[labels]
             del labels
         code[mixed] = -2
         near_iy, near_ix = ndimage.distance_transform_edt(
@@ -641,15 +617,17 @@ class LayerIndex:
 
     # ---------------------------------------------------------------- queries
 
-    def _exact_pairs(self, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _exact_pairs(self, geoms: np.ndarray, *, touching: bool = False) -> tuple[np.ndarray, ...]:
         """(geometry index, feature index) of every pair that intersects, exactly.
 
         The pieces decide, except for pairs within :data:`NEAR_BOUNDARY_M` of the feature's
         boundary: those intersect when they touch the boundary (an original chunk), and
-        otherwise as the original feature says.
+        otherwise as the original feature says.  With ``touching``, a third array flags the
+        pairs whose geometry touches the feature's boundary (found on the way).
         """
         if not len(geoms) or not self.n:
-            return _empty_pairs()
+            e = _empty_pairs()
+            return (*e, np.zeros(0, dtype=bool)) if touching else e
         m = np.int64(self.n)
         qi, pi = self.piece_tree.query(geoms, predicate="intersects")
         k_piece = np.unique(qi.astype(np.int64) * m + self.piece_owner[pi])
@@ -657,6 +635,7 @@ class LayerIndex:
             qj, cj = self.chunk_tree.query(geoms, predicate="dwithin", distance=NEAR_BOUNDARY_M)
         else:
             qj = cj = np.empty(0, dtype=np.int64)
+        k_touch = np.empty(0, dtype=np.int64)
         if len(qj):
             key = qj.astype(np.int64) * m + self.chunk_owner[cj]
             k_near = np.unique(key)
@@ -672,6 +651,8 @@ class LayerIndex:
         else:
             keys = k_piece
         s, f = np.divmod(keys, m)
+        if touching:
+            return s.astype(np.int64), f.astype(np.int64), _in_sorted(keys, k_touch)
         return s.astype(np.int64), f.astype(np.int64)
 
     def contains_points(
@@ -916,13 +897,36 @@ def _check_sites(sites: object, site_ids: object, notes: list[str]) -> _SiteSet:
     if geoms.ndim != 1:
         geoms = np.asarray(list(sites), dtype=object)  # type: ignore[call-overload]
     n = len(geoms)
-    ids = np.asarray(list(site_ids), dtype=object)  # type: ignore[call-overload]
+    if isinstance(site_ids, np.ndarray) and site_ids.dtype == object and site_ids.ndim == 1:
+        ids = site_ids.copy()
+    else:
+        ids = np.asarray(list(site_ids), dtype=object)  # type: ignore[call-overload]
     if len(ids) != n:
         raise ValueError(f"{len(ids)} site ids for {n} sites")
     bad_type = ~shapely.is_valid_input(geoms)
     if bad_type.any():
         i = int(np.flatnonzero(bad_type)[0])
         raise SitesError(f"site {ids[i]}: {type(geoms[i]).__name__} is not a shapely geometry")
+    if n and (shapely.get_type_id(geoms) == 0).all():
+        # Single 2-D points with finite coordinates (the bulk case): their own members, with
+        # coordinates from their bounds.  Anything else takes the checks below.
+        xy = shapely.bounds(geoms)[:, :2]
+        if np.isfinite(xy).all() and not shapely.has_z(geoms).any():
+            x, y = xy[:, 0].copy(), xy[:, 1].copy()
+            return _SiteSet(
+                geoms=geoms,
+                ids=ids,
+                fam=np.full(n, _POINT, dtype=np.int8),
+                measure=np.ones(n),
+                member=geoms,
+                member_site=np.arange(n, dtype=np.int64),
+                mx=x,
+                my=y,
+                single=np.ones(n, dtype=bool),
+                edges=geoms,
+                px=x,
+                py=y,
+            )
 
     def named(mask: np.ndarray) -> str:
         pos = np.flatnonzero(mask)
@@ -1101,6 +1105,7 @@ def overlay(
     cov_failed: list[str] = []
     beyond: list[str] = []
 
+    placed = _place_points(S, layers, radius)
     for L in layers:
         if progress is not None:
             progress(L.layer_id)
@@ -1109,14 +1114,17 @@ def overlay(
             if L.kind in coverage:
                 cov_failed.append(L.layer_id)
             continue
-        res = _layer_pass(
-            S,
-            L,
-            radius=radius,
-            unc=unc,
-            want_pieces=pieces,
-            want_geometry=pieces,
-        )
+        if id(L) in placed:
+            res = _point_pass(S, L, *placed[id(L)], unc=unc)
+        else:
+            res = _layer_pass(
+                S,
+                L,
+                radius=radius,
+                unc=unc,
+                want_pieces=pieces,
+                want_geometry=pieces,
+            )
         entries.append(res)
         if res.pieces is not None:
             piece_frames.append(res.pieces)
@@ -1213,6 +1221,131 @@ class _LayerPass:
     @property
     def layer_id(self) -> str:
         return self.layer.layer_id
+
+
+def _point_grid(indexes: list[LayerIndex]) -> PointGrid:
+    """The :class:`~zoning.grid.PointGrid` of these layer indexes, built once.
+
+    Kept on the first index (with the indexes it was built from, so a new set of layers gets
+    its own); at most one grid per first index.
+    """
+    cache = indexes[0].__dict__.setdefault("_point_grids", {})
+    key = tuple(id(ix) for ix in indexes)
+    grid = cache.get(key)
+    if grid is None or any(a is not b for a, b in zip(grid.indexes, indexes, strict=True)):
+        cache.clear()
+        grid = cache[key] = PointGrid(indexes)
+    return grid
+
+
+def _place_points(S: _SiteSet, layers: Sequence[LayerInput], radius: float) -> dict:
+    """Point sites placed by the combined grid: ``{id(layer): (code, sens, samples)}``.
+
+    Only for containment screenings (radius 0) of single points, and only when there are at
+    least :data:`POINT_GRID_MIN_POINTS` of them or the grid of these layers is built already:
+    building it costs seconds, which a few thousand points do not repay.  Polygon and line
+    layers with features take part; point layers go through :func:`_layer_pass`.
+    """
+    use = [
+        L
+        for L in layers
+        if L.status == "ok" and L.index is not None and L.index.n
+        and L.index.family in (_POLY, _LINE)
+    ]  # fmt: skip
+    if radius != 0 or not use or not len(S) or not S.single.all():
+        return {}
+    indexes = [L.index for L in use]
+    cache = indexes[0].__dict__.get("_point_grids", {})
+    if len(S) < POINT_GRID_MIN_POINTS and tuple(id(ix) for ix in indexes) not in cache:
+        return {}
+    grid = _point_grid(indexes)
+    code, sens = grid.classify(S.px, S.py)
+    return {id(L): (code[:, j], sens[:, j], grid.layers[j].samples) for j, L in enumerate(use)}
+
+
+def _point_pass(
+    S: _SiteSet,
+    L: LayerInput,
+    code: np.ndarray,
+    sens: np.ndarray,
+    samples,
+    *,
+    unc: np.ndarray,
+) -> _LayerPass:
+    """One layer's results for single-point sites placed by the combined grid (radius 0).
+
+    ``code`` and ``sens`` are the grid's answers per site (:meth:`PointGrid.classify`):
+    the feature the point lies in (-2: undecided) and whether a boundary lies within the
+    layer's tolerance (2: undecided; the grid's answer is for the tolerance alone, so a site
+    with its own uncertainty that the grid puts beyond it is undecided too).  Undecided
+    sensitivities are settled by the distance to the layer's boundary samples, and what those
+    cannot settle, like every undecided containment, by the exact tests of
+    :class:`LayerIndex` -- so the results are those of :func:`_layer_pass`.
+    """
+    ix = L.index
+    n = len(S)
+    m = np.int64(ix.n)
+    thresh = ix.tolerance_m + unc
+    # 1. Containment: the grid's feature, or the exact test (which also tells which pairs
+    #    touch a boundary).
+    ex = np.flatnonzero(code == -2)
+    pe, fe, te = ix._exact_pairs(S.geoms[ex], touching=True)
+    sure = np.flatnonzero(code >= 0)
+    hs = np.concatenate([sure, ex[pe]])
+    hf = np.concatenate([code[sure].astype(np.int64), fe])
+    touch = np.concatenate([np.zeros(len(sure), dtype=bool), te])
+    if len(pe):
+        order = np.lexsort((hf, hs))
+        hs, hf, touch = hs[order], hf[order], touch[order]
+    # 2. Sensitivity.  ``state`` is the site's (for a site in one feature: also the pair's).
+    state = sens.astype(np.int8)
+    state[(state == 0) & (unc > 0)] = 2
+    state[ex] = 2  # measured below with the pairs they belong to
+    und = np.flatnonzero((state == 2) & (code != -2))
+    if len(und) and samples is not None:
+        state[und] = samples.decide(S.px[und], S.py[und], code[und], thresh[und])
+    measure = np.flatnonzero(state == 2)
+    bs, bf, _ = ix.within(S.geoms[measure], thresh[measure] + 1e-9)
+    bs = measure[bs]
+    site_sens = state == 1
+    site_sens[bs] = True
+    psens = site_sens[hs]  # sites decided without a measurement: the site's answer
+    measured = np.zeros(n, dtype=bool)
+    measured[measure] = True
+    on_pair = measured[hs]
+    psens[on_pair] = _in_sorted(hs[on_pair] * m + hf[on_pair], np.sort(bs * m + bf))
+    # 3. Per site.
+    hit = np.zeros(n, dtype=bool)
+    hit[hs] = True
+    nearest = np.full(n, -1, dtype=np.int64)
+    if len(hs):
+        first = np.r_[True, hs[1:] != hs[:-1]]
+        nearest[hs[first]] = hf[first]
+    nan_pairs = np.broadcast_to(np.float64(np.nan), (len(hs),))
+    nan_sites = np.broadcast_to(np.float64(np.nan), (n,))
+    return _LayerPass(
+        layer=L,
+        ps=hs,
+        pf=hf,
+        rel=np.zeros(len(hs), dtype=np.int8),
+        overlap_m2=nan_pairs,
+        share_site=np.ones(len(hs)),
+        share_feat=nan_pairs,
+        overlap_len=nan_pairs,
+        dist=np.zeros(len(hs)),
+        bdist=np.where(touch, 0.0, np.nan),
+        psens=psens,
+        hit=hit,
+        ov=nan_sites,
+        share=hit.astype(float),
+        ln=nan_sites,
+        sdist=np.where(hit, 0.0, np.nan),
+        nearest=nearest,
+        sens=site_sens,
+        pieces=None,
+        site_overlap=None,
+        member_in=hit,
+    )
 
 
 def _layer_pass(

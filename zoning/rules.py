@@ -1019,6 +1019,7 @@ class _Evaluation:
             summary["site"].to_numpy(dtype=np.int64) if self.s_n else np.zeros(0, np.int64)
         )
         self.s_kind = _object_column(summary, "kind", self.s_n)
+        self._summary_rows: dict[str, np.ndarray] = {}
         self.s_status = _object_column(summary, "status", self.s_n)
         self.s_layer = _object_column(summary, "layer_id", self.s_n)
         self.s_hit = (
@@ -1041,7 +1042,10 @@ class _Evaluation:
             self.blocks.append(_Block(n, len(self.blocks), **fields))
 
     def summary_rows(self, kind: str) -> np.ndarray:
-        return np.flatnonzero(self.s_kind == kind)
+        rows = self._summary_rows.get(kind)
+        if rows is None:
+            rows = self._summary_rows[kind] = np.flatnonzero(self.s_kind == kind)
+        return rows
 
     def cond(self, alts: list[Conditions]) -> tuple[np.ndarray, np.ndarray]:
         """Per site: (holds, fails) of a list of alternatives; neither = undecided."""
@@ -1619,15 +1623,19 @@ class _Evaluation:
             return _empty_reasons()
         docs = self.rs.documents
 
+        bounds = np.cumsum([0] + [b.n for b in blocks])
+
         def col(getter: Callable[[_Block], Any], dtype: Any = object) -> np.ndarray:
-            parts = []
-            for b in blocks:
+            out = np.empty(total, dtype=dtype)
+            for b, start, end in zip(blocks, bounds[:-1], bounds[1:], strict=True):
                 v = getter(b)
                 if isinstance(v, np.ndarray) and v.ndim == 1 and len(v) == b.n:
-                    parts.append(v.astype(dtype, copy=False))
+                    out[start:end] = v
+                elif dtype is object:
+                    out[start:end] = [v] * b.n if isinstance(v, tuple | list) else v
                 else:
-                    parts.append(np.full(b.n, v, dtype=dtype))
-            return np.concatenate(parts)
+                    out[start:end] = v
+            return out
 
         def from_hit(b: _Block, arr: np.ndarray, key: str) -> Any:
             if key in b.fields and b.fields[key] is not None:

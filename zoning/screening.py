@@ -684,12 +684,13 @@ def screen(
     return result
 
 
-def _text(values: pd.Series) -> pd.Series:
-    """Strings, with missing values (None, NaN, pd.NA) as ``""``; object dtype."""
-    arr = values.to_numpy(dtype=object)
-    return pd.Series(
-        ["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in arr],
-        index=values.index,
+def _texts(values: pd.Series) -> np.ndarray:
+    """Strings, with missing values (None, NaN, pd.NA) as ``""``; an object array."""
+    return np.array(
+        [
+            "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+            for v in values.to_numpy(dtype=object)
+        ],
         dtype=object,
     )
 
@@ -698,7 +699,9 @@ def _attach_top_reasons(out: pd.DataFrame, reasons: pd.DataFrame) -> None:
     """``n_reasons`` and the (at most three) most severe reasons of each site, as text.
 
     A reason without a rule (a layer missing, a site outside the coverage, a control unit
-    without an access list) is labelled by its layer kind and status instead.
+    without an access list) is labelled by its layer kind and status instead.  A label counts
+    once per site (its first row); the reasons are ranked by severity, in table order among
+    equals, and joined with ``" | "``.
     """
     n = len(out)
     out["n_reasons"] = 0
@@ -706,25 +709,30 @@ def _attach_top_reasons(out: pd.DataFrame, reasons: pd.DataFrame) -> None:
     out["reasons_zh"] = ""
     if not len(reasons):
         return
-    rule = _text(reasons["rule_id"])
-    fallback = _text(reasons["kind"]) + ":" + _text(reasons["status"])
-    label = rule.where(rule != "", fallback)
-    r = reasons.assign(_sev=reasons["verdict"].map(SEVERITY), _label=label)
-    r = r.drop_duplicates(["site", "_label"]).sort_values(
-        ["site", "_sev"], ascending=[True, False], kind="stable"
-    )
-    site = r["site"].to_numpy(dtype=np.int64)
-    counts = np.bincount(site, minlength=n)
+    rule = _texts(reasons["rule_id"])
+    fallback = _texts(reasons["kind"]) + ":" + _texts(reasons["status"])
+    label = np.where(rule != "", rule, fallback)
+    site = reasons["site"].to_numpy(dtype=np.int64)
+    verdict = reasons["verdict"].to_numpy(dtype=object)
+    sev = pd.Series(verdict).map(SEVERITY).to_numpy(dtype=np.int64)
+    # The first row of each (site, label), then by site and severity (stable).
+    code = pd.factorize(label)[0].astype(np.int64)
+    key = site * (int(code.max()) + 1) + code
+    _, first = np.unique(key, return_index=True)
+    keep = np.sort(first)
+    order = keep[np.lexsort((-sev[keep], site[keep]))]
+    site_o = site[order]
+    counts = np.bincount(site_o, minlength=n)
     out["n_reasons"] = counts
-    # The first three rows of each site (r is sorted by site), joined with " | ".
+    # The first three rows of each site, joined with " | ".
     starts = np.cumsum(counts) - counts
-    rank = np.arange(len(site)) - starts[site]
-    top = r[rank < 3]
-    top_site = site[rank < 3]
+    rank = np.arange(len(order)) - starts[site_o]
+    top = order[rank < 3]
+    top_site = site[top]
     bounds = np.flatnonzero(np.r_[True, top_site[1:] != top_site[:-1], True])
+    head = label[top] + " (" + _texts(reasons["verdict"].iloc[top]) + "): "
     for lang in ("en", "zh"):
-        text = top["_label"] + " (" + _text(top["verdict"]) + "): " + _text(top[f"message_{lang}"])
-        parts = text.tolist()
+        parts = (head + _texts(reasons[f"message_{lang}"].iloc[top])).tolist()
         joined = np.full(n, "", dtype=object)
         joined[top_site[bounds[:-1]]] = [
             " | ".join(parts[a:b]) for a, b in itertools.pairwise(bounds)

@@ -1,0 +1,525 @@
+"""Cell grids that place points with respect to layers without a geometry operation.
+
+Two structures, both exact (a cell the grid cannot decide says so, and its points get the exact
+test):
+
+* :class:`~zoning.overlay.CellGrid` (one layer, in :mod:`zoning.overlay`) is built from the
+  helpers here: which cells a feature boundary crosses (:func:`crossed_cells`) and, for the
+  others, which feature each connected region of clean cells lies in (:func:`features_at`).
+* :class:`PointGrid` places points with respect to *every* layer of a screening at once, for
+  containment screenings of many points (``search_radius_m=0``).  One look-up gives, per
+  layer, the feature a point lies in and whether it is boundary-sensitive (a feature boundary
+  within the layer's positional tolerance); cells a boundary crosses are refined into
+  :data:`BLOCK` x :data:`BLOCK` sub-cells, and sensitivity near the tolerance is settled by the
+  distance to boundary samples (:class:`BoundarySamples`) before any GEOS call.
+
+All coordinates are in :data:`zoning.crs.WORKING_CRS` (metres).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+__all__ = ["BLOCK", "BoundarySamples", "PointGrid", "crossed_cells", "features_at"]
+
+log = logging.getLogger(__name__)
+
+#: Sub-cells per side of a refined cell of a :class:`PointGrid`.
+BLOCK = 8
+#: Largest number of first-level cells of a :class:`PointGrid` (the cell size grows to fit).
+POINT_GRID_CELLS = 4_000_000
+#: Smallest first-level cell of a :class:`PointGrid` (m).
+POINT_GRID_MIN_CELL_M = 25.0
+#: Boundary samples for the distance test lie at most this fraction of a first-level cell apart.
+SAMPLE_FRACTION = 0.25
+#: Slack (m) on every distance bound: rounding of coordinates (~1e-10 m here) is far smaller.
+_SLACK_M = 1e-6
+#: Relative widening of the cell boxes a boundary is marked in (rounding in cell indices).
+_EPS = 1e-6
+
+# Per-layer state of a cell or sub-cell: the feature code (-1 none, k >= 0 feature k alone,
+# -2 undecided: a boundary crosses it, or features overlap there) and the sensitivity
+# (0 no boundary within the tolerance, 1 one within it, 2 undecided), packed as
+# (code + 2) * 3 + sens >= 0.  -1 in a first-level cell: look in the layer's sub-cells.
+_REFINED = -1
+
+
+def _pack(code: np.ndarray, sens: np.ndarray) -> np.ndarray:
+    return (code.astype(np.int64) + 2) * 3 + sens
+
+
+def crossed_cells(
+    chunks: np.ndarray,
+    x0: float,
+    y0: float,
+    size: float,
+    owner: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cells (column, row; unbounded) that the boundary chunks cross, with the chunk owners.
+
+    Every boundary is sampled at half a cell; a sub-segment that short lies within the cells
+    its bounding box spans (at most 2 x 2), and the box is widened by a millionth of a cell so
+    that rounding in the sampling or in a point's cell index cannot leave a boundary point in an
+    unmarked cell (then at most 3 x 3 cells).  Cell ``(cx, cy)`` covers
+    ``x0 + cx*size <= x < x0 + (cx+1)*size`` and the same in y.
+
+    Returns
+    -------
+    cx, cy : arrays of int64
+        One entry per (sub-segment, cell) mark; a cell may appear many times.
+    by : array of int64
+        The ``owner`` of the chunk each mark comes from (-1 when ``owner`` is None).
+
+    Notes
+    -----
+    Cost: one ``segmentize`` of the chunks and a few numpy passes over the samples.
+    """
+    if not len(chunks):
+        e = np.empty(0, dtype=np.int64)
+        return e, e.copy(), e.copy()
+    seg = shapely.segmentize(chunks, size / 2)
+    xy, idx = shapely.get_coordinates(seg, return_index=True)
+    same = np.flatnonzero(idx[1:] == idx[:-1])
+    by = (
+        np.full(len(same), -1, dtype=np.int64)
+        if owner is None
+        else np.asarray(owner, dtype=np.int64)[idx[same]]
+    )
+    lo, span = [], []
+    for k, origin in ((0, x0), (1, y0)):
+        u = (xy[:, k] - origin) / size
+        a, c = u[same], u[same + 1]
+        first = np.floor(np.minimum(a, c) - _EPS).astype(np.int64)
+        last = np.floor(np.maximum(a, c) + _EPS).astype(np.int64)
+        lo.append(first)
+        span.append(last - first)
+    del xy, idx
+    out_x, out_y, out_o = [lo[0]], [lo[1]], [by]
+    # Sub-segments whose (widened) box reaches into a second column or row: the other cells.
+    wide = np.flatnonzero((span[0] > 0) | (span[1] > 0))
+    if len(wide):
+        lx, ly, sx, sy, bw = lo[0][wide], lo[1][wide], span[0][wide], span[1][wide], by[wide]
+        for dx in range(int(sx.max()) + 1):
+            for dy in range(int(sy.max()) + 1):
+                if dx == dy == 0:
+                    continue
+                m = (sx >= dx) & (sy >= dy)
+                out_x.append(lx[m] + dx)
+                out_y.append(ly[m] + dy)
+                out_o.append(bw[m])
+    return np.concatenate(out_x), np.concatenate(out_y), np.concatenate(out_o)
+
+
+def features_at(tree: shapely.STRtree, owner: np.ndarray, x: np.ndarray, y: np.ndarray):
+    """The feature each point lies in: -1 none, ``k`` feature ``k`` only, -2 several.
+
+    ``tree`` indexes the features' pieces, ``owner`` maps a piece to its feature.  Meant for
+    points at least a millionth of a metre from every boundary (cell centres), where the
+    pieces answer exactly as the original features do.
+    """
+    n = len(x)
+    out = np.full(n, -1, dtype=np.int64)
+    if not n:
+        return out
+    pi, gi = tree.query(shapely.points(x, y), predicate="intersects")
+    if not len(pi):
+        return out
+    feats = np.asarray(owner, dtype=np.int64)[gi]
+    out[pi] = feats
+    pairs = np.unique(np.stack([pi, feats], axis=1), axis=0)
+    multi = np.bincount(pairs[:, 0], minlength=n) > 1
+    out[multi] = -2
+    return out
+
+
+class BoundarySamples:
+    """Points along a layer's boundaries at most ``spacing`` apart, in a k-d tree.
+
+    The distance ``d`` from a point to a boundary and the distance ``d_s`` to the nearest
+    sample of it satisfy ``d_s - spacing / 2 <= d <= d_s``: the samples lie on the boundary
+    (the vertices and the points ``segmentize`` adds on the segments), and the boundary point
+    nearest to the point has a sample within half a spacing along its segment.  Each sample
+    keeps the feature it belongs to (a shared edge has samples of both features), so the same
+    holds for the boundary of one feature among the nearest samples.
+
+    Notes
+    -----
+    Cost: one ``segmentize`` and a k-d tree build (scipy); a query is a few microseconds per
+    point and runs on up to two threads.  Memory: about 50 bytes per sample.
+    """
+
+    #: Nearest samples looked at when the boundary of one feature is wanted (features that
+    #: share an edge have coincident samples).
+    K = 6
+
+    def __init__(self, chunks: np.ndarray, owner: np.ndarray, spacing: float):
+        from scipy.spatial import cKDTree
+
+        self.spacing = float(spacing)
+        xy, idx = shapely.get_coordinates(
+            shapely.segmentize(chunks, self.spacing), return_index=True
+        )
+        self.owner = np.asarray(owner, dtype=np.int32)[idx]
+        self.tree = cKDTree(xy, balanced_tree=False, compact_nodes=False)
+
+    def nearest(
+        self, x: np.ndarray, y: np.ndarray, feature: np.ndarray, within: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Distance (m) from each point to the nearest sample, and to the nearest sample of
+        its ``feature`` (per point; -1 for none) among the :attr:`K` nearest; inf beyond
+        ``within`` (the search stops there) or when no such sample is found."""
+        n = len(x)
+        if not n:
+            return np.empty(0), np.empty(0)
+        workers = min(2, os.cpu_count() or 1)
+        xy = np.column_stack([x, y])
+        feature = np.asarray(feature)
+        if not (feature >= 0).any():
+            d, _ = self.tree.query(xy, k=1, distance_upper_bound=within, workers=workers)
+            return d, np.full(n, np.inf)
+        k = min(self.K, self.tree.n)
+        d, i = self.tree.query(xy, k=k, distance_upper_bound=within, workers=workers)
+        if d.ndim == 1:
+            d, i = d[:, None], i[:, None]
+        found = i < self.tree.n
+        mine = found & (self.owner[np.where(found, i, 0)] == feature[:, None])
+        d_own = np.where(mine, d, np.inf).min(axis=1)
+        return d[:, 0], d_own
+
+    def decide(
+        self, x: np.ndarray, y: np.ndarray, feature: np.ndarray, thresh: np.ndarray
+    ) -> np.ndarray:
+        """Per point: 1 when the boundary of ``feature`` (any boundary for -1) lies within
+        ``thresh``, 0 when no boundary does, 2 undecided (the exact test decides).
+
+        "Within" is the exact test's ``distance <= thresh + 1e-9``.  A point inside a feature
+        is decided 1 only on that feature's boundary, which also puts it within the
+        tolerance of the layer.
+        """
+        if not len(x):
+            return np.zeros(0, dtype=np.int8)
+        reach = float(np.max(thresh)) + self.spacing / 2 + 2 * _SLACK_M
+        d_any, d_own = self.nearest(x, y, feature, reach)
+        out = np.full(len(d_any), 2, dtype=np.int8)
+        mine = np.where(np.asarray(feature) >= 0, d_own, d_any)
+        out[mine + _SLACK_M <= thresh] = 1
+        out[d_any - self.spacing / 2 - _SLACK_M > thresh] = 0
+        return out
+
+
+@dataclass
+class _LayerCells:
+    """One layer's part of a :class:`PointGrid`."""
+
+    #: Flat indices (ascending) of the first-level cells whose sub-cells are stored.
+    refined: np.ndarray
+    #: Packed states of their sub-cells, shape (len(refined), BLOCK, BLOCK).
+    sub: np.ndarray
+    samples: BoundarySamples | None
+    tolerance_m: float
+
+
+class PointGrid:
+    """Places points with respect to several layers at once (containment screenings).
+
+    Parameters
+    ----------
+    indexes : sequence of :class:`zoning.overlay.LayerIndex`
+        Polygon or line layers with features; each layer's ``tolerance_m`` is the distance
+        within which a boundary makes a point boundary-sensitive.
+
+    Notes
+    -----
+    A first-level cell holds a *combination*: per layer, the feature its points lie in (or
+    none) and whether every point of it lies within the layer's tolerance of a boundary, beyond
+    it, or either.  Cells a layer's boundary crosses (or where its features overlap) are cut
+    into :data:`BLOCK` x :data:`BLOCK` sub-cells for that layer; sub-cells no boundary crosses
+    take the feature of the clean neighbouring cell they touch, or one exact point-in-polygon
+    test per connected region.  Sensitivity: cells are proven within or beyond the tolerance by
+    the distance to the nearest crossed cell (a distance transform), or else by the distance of
+    the cell centre to the layer's :class:`BoundarySamples`; points of the cells left
+    undecided are measured against the samples when screened, and only those whose distance
+    the samples cannot settle (within half a sample spacing of the tolerance) need GEOS.
+
+    A point the grid places is placed exactly as ``shapely.intersects`` and
+    ``shapely.dwithin(point, boundary, tolerance + 1e-9)`` on the original features would
+    place it: every bound carries a slack far above the rounding of the coordinates.  In
+    layers whose features overlap, a point inside a feature is left to the exact test for
+    sensitivity (the boundary near it may belong to another feature).
+
+    Cost: per layer one boundary sampling at half a cell and at half a sub-cell, a distance
+    transform and a connected-component labelling of the first-level cells, a k-d tree of
+    boundary samples, and point-in-polygon tests for a few regions; a few seconds per dense
+    layer, once (the grid is cached with the layers' indexes).  Memory: one int32 per
+    first-level cell, two bytes per stored sub-cell and the k-d trees.
+    """
+
+    def __init__(self, indexes: Sequence[Any]):
+        from scipy import ndimage
+
+        self.indexes = tuple(indexes)
+        if not self.indexes:
+            raise ValueError("a PointGrid needs at least one layer")
+        bounds = np.array([shapely.total_bounds(ix.chunks) for ix in self.indexes])
+        tol = max(float(ix.tolerance_m) for ix in self.indexes)
+        w = bounds[:, 2].max() - bounds[:, 0].min()
+        h = bounds[:, 3].max() - bounds[:, 1].min()
+        size = max(POINT_GRID_MIN_CELL_M, float(np.sqrt(max(w * h, 1.0) / POINT_GRID_CELLS)))
+        # Every boundary, and everything within the largest tolerance of one, is on the grid.
+        margin = tol + 2 * size
+        self.x0 = float(bounds[:, 0].min() - margin)
+        self.y0 = float(bounds[:, 1].min() - margin)
+        self.size = size
+        self.nx = int(np.ceil((w + 2 * margin) / size)) + 1
+        self.ny = int(np.ceil((h + 2 * margin) / size)) + 1
+        self.sub_size = size / BLOCK
+        self.layers: list[_LayerCells] = []
+        states = np.empty((len(self.indexes), self.ny * self.nx), dtype=np.int32)
+        for j, ix in enumerate(self.indexes):
+            states[j], cells = self._layer(ix, ndimage)
+            self.layers.append(cells)
+        # Combinations: factorise the per-layer states cell by cell, one layer at a time.
+        key = np.zeros(self.ny * self.nx, dtype=np.int64)
+        for j in range(len(self.indexes)):
+            radix = int(states[j].max()) + 2
+            key = pd.factorize(key * radix + (states[j].astype(np.int64) + 1))[0]
+        n_combo = int(key.max()) + 1
+        first = np.empty(n_combo, dtype=np.int64)
+        first[key[::-1]] = np.arange(len(key) - 1, -1, -1)
+        self.combo = key.astype(np.int32).reshape(self.ny, self.nx)
+        self.table = states[:, first].T.copy()  # (n combinations, n layers)
+        del states
+        # Off the grid: no feature, no boundary within any tolerance.
+        outside = _pack(np.full(len(self.indexes), -1), np.zeros(len(self.indexes), np.int64))
+        self.table = np.vstack([self.table, outside.astype(np.int32)[None, :]])
+        self.n_combinations = len(self.table)
+        log.info(
+            "point grid: %d x %d cells of %.1f m, %d combinations, %d refined cells",
+            self.nx,
+            self.ny,
+            size,
+            self.n_combinations,
+            sum(len(c.refined) for c in self.layers),
+        )
+
+    # ------------------------------------------------------------------ building
+
+    def _layer(self, ix: Any, ndimage: Any) -> tuple[np.ndarray, _LayerCells]:
+        """The first-level states of one layer and its refined cells."""
+        nx, ny, size = self.nx, self.ny, self.size
+        ncell = nx * ny
+        lines = ix.family == 1
+        tol = float(ix.tolerance_m)
+        # Crossed cells, and two of the features whose boundaries cross each (the smallest
+        # and the largest position: all of them when at most two do).
+        cx, cy, by = crossed_cells(ix.chunks, self.x0, self.y0, size, ix.chunk_owner)
+        ok = (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < ny)
+        flat = cy[ok] * nx + cx[ok]
+        by = by[ok]
+        del cx, cy, ok
+        mixed = np.zeros(ncell, dtype=bool)
+        mixed[flat] = True
+        own_lo = np.full(ncell, np.iinfo(np.int32).max, dtype=np.int32)
+        own_hi = np.full(ncell, -1, dtype=np.int32)
+        np.minimum.at(own_lo, flat, by.astype(np.int32))
+        np.maximum.at(own_hi, flat, by.astype(np.int32))
+        del flat, by
+        mixed = mixed.reshape(ny, nx)
+        code = np.full((ny, nx), -1, dtype=np.int32)
+        if not lines:
+            labels, n_regions = ndimage.label(~mixed)
+            if n_regions:
+                lab = labels.ravel()
+                first_cell = np.full(n_regions + 1, -1, dtype=np.int64)
+                cells = np.flatnonzero(lab)
+                first_cell[lab[cells[::-1]]] = cells[::-1]
+                iy, jx = np.divmod(first_cell[1:], nx)
+                value = features_at(
+                    ix.piece_tree,
+                    ix.piece_owner,
+                    self.x0 + (jx + 0.5) * size,
+                    self.y0 + (iy + 0.5) * size,
+                )
+                code = np.r_[-2, value].astype(np.int32)[labels]
+            del labels
+        code[mixed] = -2
+        code_f = code.ravel()
+        samples = None
+        diag = size * np.sqrt(2.0)
+        if tol > 0:
+            # Bounds from the nearest crossed cell (see CellGrid.bounds): every point of a
+            # cell lies within ``upper`` of a boundary crossing that cell, so of the boundary
+            # of a feature crossing it, and no nearer than ``lower`` to any boundary.
+            e, near = ndimage.distance_transform_edt(~mixed, return_indices=True)
+            near = (near[0].astype(np.int64) * nx + near[1]).ravel()
+            e = e.ravel() * size
+            lower = e - diag * (1 + 1e-5) - _SLACK_M
+            upper = e + 1.5 * diag * (1 + 1e-5) + _SLACK_M
+            del e
+            own = (own_lo[near] == code_f) | (own_hi[near] == code_f)
+            within = upper <= tol
+            del upper
+            sens = np.full(ncell, 2, dtype=np.int8)
+            sens[lower > tol] = 0
+            del lower
+            # Outside every feature the layer's boundaries count; inside a feature, its own.
+            sens[within & ((code_f == -1) | own)] = 1
+            # A refined cell keeps its own bound and the features its nearest crossed cell
+            # records (its sub-cells are decided with them below).
+            parent_site = np.where(within, 1, sens)
+            parent_own = np.stack([own_lo[near], own_hi[near]], axis=1)
+            del own, within, near
+            samples = BoundarySamples(ix.chunks, ix.chunk_owner, size * SAMPLE_FRACTION)
+            und = np.flatnonzero((sens == 2) & (code_f != -2))
+            iy, jx = np.divmod(und, nx)
+            half = diag / 2
+            d_any, d_own = samples.nearest(
+                self.x0 + (jx + 0.5) * size,
+                self.y0 + (iy + 0.5) * size,
+                code_f[und],
+                tol + half + samples.spacing / 2 + 2 * _SLACK_M,
+            )
+            mine = np.where(code_f[und] >= 0, d_own, d_any)
+            s_und = np.full(len(und), 2, dtype=np.int8)
+            s_und[mine + half + _SLACK_M <= tol] = 1
+            s_und[d_any - samples.spacing / 2 - half - _SLACK_M > tol] = 0
+            sens[und] = s_und
+        else:
+            sens = np.where(mixed.ravel(), 2, 0).astype(np.int8)
+            parent_site = sens
+            parent_own = np.full((ncell, 2), -1, dtype=np.int32)
+        states = _pack(code_f, sens).astype(np.int32)
+        refined = np.flatnonzero(code_f == -2)
+        states[refined] = _REFINED
+        sub = self._refine(
+            ix, refined, code, lines, tol, parent_site[refined], parent_own[refined], ndimage
+        )
+        return states, _LayerCells(refined, sub, samples, tol)
+
+    def _refine(self, ix, refined, code, lines, tol, site, own, ndimage) -> np.ndarray:
+        """Packed sub-cell states of the ``refined`` cells (code -2) of one layer.
+
+        ``site``: per refined cell, its points' sensitivity to any boundary (0, 1, 2, as
+        proven by the cell's bounds); ``own``: shape (k, 2), two features whose boundaries
+        cross the cell's nearest crossed cell (the bound holds for their boundaries too).
+        """
+        nx, ny, k = self.nx, self.ny, len(refined)
+        dtype = np.int16 if (ix.n + 2) * 3 < np.iinfo(np.int16).max else np.int32
+        if not k:
+            return np.empty((0, BLOCK, BLOCK), dtype=dtype)
+        # Sub-cells a boundary crosses (marks outside the refined cells are dropped: those
+        # cells hold no boundary point, so the first level is right about them).
+        fx, fy, _ = crossed_cells(ix.chunks, self.x0, self.y0, self.sub_size)
+        cell = (fy // BLOCK) * nx + (fx // BLOCK)
+        ok = (fx >= 0) & (fy >= 0) & (fx < nx * BLOCK) & (fy < ny * BLOCK)
+        pos = np.minimum(np.searchsorted(refined, cell), k - 1)
+        ok &= refined[pos] == cell
+        crossed = np.zeros((k, BLOCK, BLOCK), dtype=bool)
+        crossed[pos[ok], fy[ok] % BLOCK, fx[ok] % BLOCK] = True
+        del fx, fy, cell, pos, ok
+        ry, rx = np.divmod(refined, nx)
+        if lines:
+            sub_code = np.where(crossed, -2, -1).astype(np.int64)
+        else:
+            structure = np.zeros((3, 3, 3), dtype=bool)
+            structure[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
+            labels, n_lab = ndimage.label(~crossed, structure=structure)
+            # A region touching a clean first-level neighbour lies in what that cell lies in
+            # (the sub-cell and the cell share an edge and no boundary point); the others
+            # get one exact test at a sub-cell centre.
+            lo_v = np.full(n_lab + 1, np.iinfo(np.int64).max)
+            hi_v = np.full(n_lab + 1, np.iinfo(np.int64).min)
+            for dy, dx, lab in (
+                (0, -1, labels[:, :, 0]),
+                (0, 1, labels[:, :, -1]),
+                (-1, 0, labels[:, 0, :]),
+                (1, 0, labels[:, -1, :]),
+            ):
+                nyy, nxx = ry + dy, rx + dx
+                inside = (nyy >= 0) & (nyy < ny) & (nxx >= 0) & (nxx < nx)
+                nb = np.full(k, -2, dtype=np.int64)
+                nb[inside] = code[nyy[inside], nxx[inside]]
+                use = (lab > 0) & (nb != -2)[:, None]
+                nb_u = np.broadcast_to(nb[:, None], lab.shape)[use]
+                np.minimum.at(lo_v, lab[use], nb_u)
+                np.maximum.at(hi_v, lab[use], nb_u)
+            value = np.where(lo_v == hi_v, lo_v, -3)
+            value[0] = -2
+            todo = np.flatnonzero(value == -3)
+            if len(todo):
+                flat = labels.ravel()
+                cells = np.flatnonzero(flat)
+                first = np.full(n_lab + 1, -1, dtype=np.int64)
+                first[flat[cells[::-1]]] = cells[::-1]
+                b, rem = np.divmod(first[todo], BLOCK * BLOCK)
+                sy, sx = np.divmod(rem, BLOCK)
+                px = self.x0 + rx[b] * self.size + (sx + 0.5) * self.sub_size
+                py = self.y0 + ry[b] * self.size + (sy + 0.5) * self.sub_size
+                value[todo] = features_at(ix.piece_tree, ix.piece_owner, px, py)
+            sub_code = value[labels]
+            del labels
+        # Sensitivity: tolerance 0 means on a boundary, so only crossed sub-cells are
+        # undecided.  Otherwise the cell's bound holds for every sub-cell outside every
+        # feature, and inside a feature when the bound is on that feature's boundary.
+        if tol == 0:
+            sub_sens = np.where(crossed, 2, 0)
+        else:
+            site_b = site[:, None, None]
+            mine = (sub_code == own[:, 0, None, None]) | (sub_code == own[:, 1, None, None])
+            sub_sens = np.where(site_b == 0, 0, 2) + np.zeros(crossed.shape, dtype=np.int64)
+            sub_sens[(site_b == 1) & ((sub_code == -1) | ((sub_code >= 0) & mine))] = 1
+        sub_sens[sub_code == -2] = 2  # the exact test measures these anyway
+        return _pack(sub_code, sub_sens).astype(dtype)
+
+    # ------------------------------------------------------------------ queries
+
+    def classify(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per point and layer: the feature code and the sensitivity state.
+
+        Returns
+        -------
+        code : array of int32, shape (n points, n layers)
+            -1 in no feature, ``k`` in feature ``k`` only, -2 undecided (exact test).
+        sens : array of int8, shape (n points, n layers)
+            1 a boundary lies within the layer's tolerance, 0 none does, 2 undecided.
+
+        Notes
+        -----
+        Cost: one cell look-up per point, and a sub-cell look-up per point and layer whose
+        cell that layer's boundary crosses; no geometry.  The sensitivity is for the layer's
+        own tolerance (a site's own uncertainty is added by the caller).
+        """
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        with np.errstate(invalid="ignore"):
+            fx = np.floor((x - self.x0) / self.size)
+            fy = np.floor((y - self.y0) / self.size)
+        on = np.isfinite(fx) & np.isfinite(fy) & (fx >= 0) & (fx < self.nx)
+        on &= (fy >= 0) & (fy < self.ny)
+        cell = np.where(on, fy * self.nx + fx, 0).astype(np.int64)
+        combo = np.where(on, self.combo.ravel()[cell], self.n_combinations - 1)
+        st = self.table[combo]  # (n, layers) packed states or _REFINED
+        for j, lay in enumerate(self.layers):
+            col = st[:, j]
+            ref = np.flatnonzero(col == _REFINED)
+            if not len(ref):
+                continue
+            c = cell[ref]
+            b = np.searchsorted(lay.refined, c)
+            iy, ix = np.divmod(c, self.nx)
+            sx = np.floor((x[ref] - self.x0) / self.sub_size) - ix * BLOCK
+            sy = np.floor((y[ref] - self.y0) / self.sub_size) - iy * BLOCK
+            sx = np.clip(sx, 0, BLOCK - 1).astype(np.int64)
+            sy = np.clip(sy, 0, BLOCK - 1).astype(np.int64)
+            col[ref] = lay.sub[b, sy, sx]
+        code = (st // 3 - 2).astype(np.int32)
+        sens = (st % 3).astype(np.int8)
+        return code, sens
