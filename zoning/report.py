@@ -914,8 +914,10 @@ def _swap_into_place(tmp: Path, target: Path) -> None:
 
 
 #: The largest screening drawn on the report's map (and the default of ``zoning map
-#: --screening --max-sites``): 5,000 point sites on the demonstration layers make a page of
-#: about 2.9 MB that loads in about 2 s (``benchmarks/map_size.py --screening``).
+#: --screening --max-sites``).  Measured with ``benchmarks/map_size.py --screening 5000,8000
+#: --polygons`` (offline pages, headless Chromium, 2 CPUs, median of 7 loads): 5,000 random
+#: points on the demonstration layers 3.26 MB, 1.58 s; 5,000 squares of ~100 m 4.19 MB,
+#: 2.35 s; 8,000 squares 5.24 MB, 2.82 s (max 3.55 s) — past the 5 MB / 3 s budget.
 MAX_MAP_SITES = 5000
 
 
