@@ -580,6 +580,21 @@ class LayerIndex:
         return copies
 
     @cached_property
+    def dissolved(self) -> tuple[np.ndarray, shapely.STRtree]:
+        """The union of the features, cut into pieces like the features, and their STRtree.
+
+        Overlapping features count once in it: a site's overlap with the layer is the sum of
+        its intersections with these pieces (see :func:`_site_measures`).
+        """
+        try:
+            union = shapely.union_all(self.geoms)
+        except GEOSException:  # robustness failure on near-coincident edges: snap-round
+            union = shapely.union_all(self.geoms, grid_size=LINE_GRID_M)
+        pieces, _ = subdivide(np.array([union], dtype=object))
+        shapely.prepare(pieces)
+        return pieces, shapely.STRtree(pieces)
+
+    @cached_property
     def _chunks(self) -> tuple[np.ndarray, np.ndarray]:
         return boundary_chunks(self.geoms)
 
@@ -592,6 +607,11 @@ class LayerIndex:
     def chunk_owner(self) -> np.ndarray:
         """The feature index of every chunk."""
         return self._chunks[1]
+
+    @cached_property
+    def chunk_bounds(self) -> np.ndarray:
+        """The bounding box of every chunk, shape (n, 4)."""
+        return shapely.bounds(self.chunks)
 
     @cached_property
     def chunk_tree(self) -> shapely.STRtree:
@@ -687,33 +707,66 @@ class LayerIndex:
         return self._exact_pairs(np.asarray(geoms, dtype=object))
 
     def near(
-        self, geoms: np.ndarray, distance: float, boxes: np.ndarray | None = None
+        self,
+        geoms: np.ndarray,
+        distance: float,
+        boxes: np.ndarray | None = None,
+        parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(geometry, feature, distance) for feature boundaries within ``distance`` (min per pair).
 
         For a geometry outside a feature this is the distance to the feature; for one that
         intersects a polygon feature, the distance to its boundary.  Line and point features are
         their own "boundary".  ``distance`` 0 finds the pairs that touch a boundary.  ``boxes``:
-        the geometries' bounding boxes widened by ``distance``, if built already.
+        the geometries' bounding boxes widened by ``distance``; ``parts``: the boxes of their
+        parts (:func:`_part_boxes`, and the row of each geometry in them), if built already.
+
+        Notes
+        -----
+        Cost: one STRtree query by widened box; then, per (geometry, feature) pair, the exact
+        distance to the chunk whose box is nearest to the geometry's part boxes, and to the
+        other chunks only where the boxes leave room for a shorter distance (the box distance
+        is a lower bound), so a long line near a dense boundary measures a few chunks, not
+        every one within reach.
         """
         geoms = np.asarray(geoms, dtype=object)
         if distance < 0 or not len(geoms) or not len(self.chunks):
             return _min_per_pair(*_empty_pairs(), np.empty(0))
         if distance == 0:
             si, ci = self.chunk_tree.query(geoms, predicate="intersects")
-            d = np.zeros(len(si))
+            return _min_per_pair(si, self.chunk_owner[ci], np.zeros(len(si)))
+        if boxes is None:
+            b = shapely.bounds(geoms)
+            boxes = shapely.box(b[:, 0] - distance, b[:, 1] - distance, b[:, 2] + distance,
+                                b[:, 3] + distance)  # fmt: skip
+        if parts is None:
+            pb, off = _part_boxes(geoms)
+            rows = np.arange(len(geoms))
         else:
-            # Candidates by bounding box (each geometry's box widened by the distance), then
-            # one distance per candidate: a "dwithin" query would measure each twice.
-            if boxes is None:
-                b = shapely.bounds(geoms)
-                boxes = shapely.box(b[:, 0] - distance, b[:, 1] - distance, b[:, 2] + distance,
-                                    b[:, 3] + distance)  # fmt: skip
-            si, ci = self.chunk_tree.query(boxes)
-            d = shapely.distance(geoms[si], self.chunks[ci])
-            ok = d <= distance
-            si, ci, d = si[ok], ci[ok], d[ok]
-        return _min_per_pair(si, self.chunk_owner[ci], d)
+            pb, off, rows = parts
+        si, ci = self.chunk_tree.query(boxes)
+        lower = _box_lower_bound(pb, off, rows[si], self.chunk_bounds[ci])
+        keep = lower <= distance
+        si, ci, lower = si[keep], ci[keep], lower[keep]
+        if not len(si):
+            return _min_per_pair(*_empty_pairs(), np.empty(0))
+        fi = self.chunk_owner[ci]
+        # Per pair: the chunk with the nearest box first; the others only if they might be
+        # nearer than it (and within the distance).
+        key = si.astype(np.int64) * np.int64(self.n) + fi
+        order = np.lexsort((lower, key))
+        key_o = key[order]
+        first = np.r_[True, key_o[1:] != key_o[:-1]]
+        lead = order[first]
+        d_lead = shapely.distance(geoms[si[lead]], self.chunks[ci[lead]])
+        bound = np.repeat(np.minimum(d_lead, distance), np.diff(np.r_[np.flatnonzero(first),
+                                                                      len(order)]))  # fmt: skip
+        rest = order[~first & (lower[order] < bound)]
+        d_rest = shapely.distance(geoms[si[rest]], self.chunks[ci[rest]])
+        pick = np.r_[lead, rest]
+        d = np.r_[d_lead, d_rest]
+        ok = d <= distance
+        return _min_per_pair(si[pick][ok], fi[pick][ok], d[ok])
 
     def within(
         self, geoms: np.ndarray, distance: np.ndarray
@@ -761,6 +814,69 @@ class LayerIndex:
         si, gi = self.piece_tree.query(geoms, predicate="dwithin", distance=distance)
         d = shapely.distance(geoms[si], self.pieces[gi])
         return _min_per_pair(si, self.piece_owner[gi], d)
+
+
+#: Part boxes per geometry for the distance lower bound (:func:`_part_boxes`).
+_PART_BOXES = 16
+
+
+def _part_boxes(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes covering each geometry in at most :data:`_PART_BOXES` pieces: consecutive runs of
+    its segments (a geometry without segments -- points -- has its own box).
+
+    Returns ``(boxes, off)``: the boxes (shape (k, 4)) of geometry ``i`` are
+    ``boxes[off[i]:off[i + 1]]``.
+    """
+    n = len(geoms)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    xy, idx = shapely.get_coordinates(parts, return_index=True)
+    seg = np.flatnonzero(idx[1:] == idx[:-1])
+    site = owner[idx[seg]]
+    a, b = xy[seg], xy[seg + 1]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    count = np.bincount(site, minlength=n)
+    bare = np.flatnonzero(count == 0)  # points: their own box
+    if len(bare):
+        bb = shapely.bounds(geoms[bare])
+        site = np.r_[site, bare]
+        lo = np.r_[lo, bb[:, :2]]
+        hi = np.r_[hi, bb[:, 2:]]
+        count[bare] = 1
+        order = np.argsort(site, kind="stable")
+        site, lo, hi = site[order], lo[order], hi[order]
+    start = np.cumsum(count) - count
+    rank = np.arange(len(site)) - start[site]
+    per = np.maximum(1, -(-count // _PART_BOXES))  # segments per box
+    group = site * _PART_BOXES + rank // per[site]
+    cut = np.r_[0, np.flatnonzero(np.diff(group)) + 1]
+    boxes = np.column_stack(
+        [
+            np.minimum.reduceat(lo[:, 0], cut),
+            np.minimum.reduceat(lo[:, 1], cut),
+            np.maximum.reduceat(hi[:, 0], cut),
+            np.maximum.reduceat(hi[:, 1], cut),
+        ]
+    ) if len(cut) and len(site) else np.empty((0, 4))  # fmt: skip
+    off = np.searchsorted(group[cut] // _PART_BOXES if len(site) else group, np.arange(n + 1))
+    return boxes, off
+
+
+def _box_lower_bound(
+    boxes: np.ndarray, off: np.ndarray, rows: np.ndarray, other: np.ndarray
+) -> np.ndarray:
+    """Per candidate: a lower bound on the distance between geometry ``rows[i]`` (its part
+    boxes, see :func:`_part_boxes`) and the box ``other[i]``: the nearest pair of boxes."""
+    k = off[rows + 1] - off[rows]
+    cand = np.repeat(np.arange(len(rows)), k)
+    part = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k) + np.repeat(off[rows], k)
+    pb, ob = boxes[part], other[cand]
+    dx = np.maximum(0.0, np.maximum(pb[:, 0] - ob[:, 2], ob[:, 0] - pb[:, 2]))
+    dy = np.maximum(0.0, np.maximum(pb[:, 1] - ob[:, 3], ob[:, 1] - pb[:, 3]))
+    lower = np.full(len(rows), np.inf)
+    np.minimum.at(lower, cand, np.hypot(dx, dy))
+    # Boxes hold their geometry's coordinates exactly; the slack covers the rounding of the
+    # subtraction (far below a micrometre here).
+    return lower * (1 - 1e-12) - 1e-9
 
 
 def _min_per_pair(si: np.ndarray, fi: np.ndarray, d: np.ndarray):
@@ -880,6 +996,39 @@ class _SiteSet:
 
     def __len__(self) -> int:
         return len(self.geoms)
+
+    def additive(self, sites: np.ndarray, family: int) -> np.ndarray:
+        """Per site: its intersections with pieces can be summed without a union.
+
+        True for polygon sites, and for line sites that do not overlap themselves and, in
+        polygon layers, have no segment within a billionth of a radian of an axis: cuts
+        between polygon pieces are axis-parallel, so only such a segment could run along a
+        cut and be counted in both pieces.  (Line layers' pieces share no stretch.)
+        """
+        flags = self.__dict__.get("_additive")
+        if flags is None:
+            simple = np.ones(len(self), dtype=bool)
+            oblique = np.ones(len(self), dtype=bool)
+            lines = np.flatnonzero(self.fam == _LINE)
+            if len(lines):
+                simple[lines] = shapely.is_simple(self.geoms[lines])
+                parts, owner = shapely.get_parts(self.geoms[lines], return_index=True)
+                xy, idx = shapely.get_coordinates(parts, return_index=True)
+                seg = idx[1:] == idx[:-1]
+                dx = np.abs(np.diff(xy[:, 0]))[seg]
+                dy = np.abs(np.diff(xy[:, 1]))[seg]
+                axis = (dx <= 1e-9 * dy) | (dy <= 1e-9 * dx)
+                bad = np.unique(owner[idx[:-1][seg][axis]])
+                oblique[lines[bad]] = False
+            flags = self.__dict__["_additive"] = (simple, simple & oblique)
+        simple, oblique = flags
+        return (simple if family == _LINE else oblique)[sites]
+
+    def parts(self) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`_part_boxes` of every site's edges (built once)."""
+        if "_parts" not in self.__dict__:
+            self.__dict__["_parts"] = _part_boxes(self.edges)
+        return self.__dict__["_parts"]
 
     def boxes(self, distance: float) -> np.ndarray:
         """Every site's bounding box widened by ``distance`` (built once per distance)."""
@@ -1404,11 +1553,10 @@ def _layer_pass(
     share_site[is_pt] = cnt[is_pt] / S.measure[hs[is_pt]]
     g = np.flatnonzero(~is_pt)
     if len(g):
-        # Overlap geometries are built for the pieces table, the coverage test, and sites that
-        # meet several features of the layer (their overlaps are unioned, see step 5).
-        want = np.bincount(hs[g], minlength=n)[hs[g]] > 1
-        want |= want_geometry
-        measure, pair_geom[g] = _clip_pairs(S.geoms, hs[g], hf[g], ix, dim[g], want)
+        # Overlap geometries are built for the pieces table (and where a line overlap must be
+        # unioned to be measured, see _clip_pairs); the measures never need them.
+        want = np.full(len(g), bool(want_geometry))
+        measure, pair_geom[g] = _clip_pairs(S, hs[g], hf[g], ix, dim[g], want)
         area = dim == 2
         lin = dim == 1
         overlap_m2[g[dim[g] == 2]] = measure[dim[g] == 2]
@@ -1488,7 +1636,7 @@ def _layer_pass(
         miss_sens = bs[~_in_sorted(bs * m + bf, hit_keys)]
     else:
         if ix.n:
-            bs, bf, bd = ix.near(S.edges[q], cap, boxes=S.boxes(cap)[q])
+            bs, bf, bd = ix.near(S.edges[q], cap, boxes=S.boxes(cap)[q], parts=(*S.parts(), q))
         else:
             bs, bf, bd = (*_empty_pairs(), np.empty(0))
         bs = q[bs]
@@ -1516,15 +1664,11 @@ def _layer_pass(
         np.full(len(ns) - len(ts), 2, dtype=np.int8),
     ]
 
-    # 5. Per-site summary: overlaps unioned over features (no double counting).
-    site_overlap = np.full(n, None, dtype=object)
-    if len(g):
-        site_overlap = _group_union(hs[g], pair_geom[g], dim[g], n)
-    # Sites that meet one feature and whose overlap was not built: its area is the pair's.
-    lone = g[(dim[g] == 2) & np.equal(pair_geom[g], None)]
+    # 5. Per-site summary: overlaps of one layer counted once.
+    pair_measure = np.where(dim[g] == 2, overlap_m2[g], overlap_len[g])
+    known = _site_measures(S, ix, hs[g], dim[g], pair_measure, pair_geom[g])
     summary = _summarise(
-        S, ix, hs, hf, site_overlap, member_in, bsens, ns, nf, nd, n_sens,
-        (hs[lone], overlap_m2[lone]),
+        S, ix, hs, hf, known, member_in, bsens, ns, nf, nd, n_sens,
     )  # fmt: skip
     summary["sens"][miss_sens] = True
     summary["sens"][sure] = True
@@ -1561,7 +1705,7 @@ def _layer_pass(
         bdist=np.r_[bdist, nd],
         psens=np.r_[bsens, n_sens].astype(bool),
         pieces=piece_frame,
-        site_overlap=site_overlap,
+        site_overlap=None,
         member_in=member_in,
         **summary,
     )
@@ -1653,7 +1797,7 @@ def _group_union(keys: np.ndarray, geoms: np.ndarray, dims: np.ndarray, size: in
 
 
 def _clip_pairs(
-    sites, si, fi, ix: LayerIndex, dim: np.ndarray, want: np.ndarray
+    S: _SiteSet, si, fi, ix: LayerIndex, dim: np.ndarray, want: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Overlap of each (site, feature) pair, via the feature's pieces, of dimension ``dim``.
 
@@ -1662,17 +1806,21 @@ def _clip_pairs(
     measure : array of float
         The overlap area (``dim`` 2) or length (``dim`` 1) of every pair.
     geom : array of shapely geometries
-        The overlap of the pairs in ``want`` and of every pair of dimension 1; None elsewhere.
+        The overlap of the pairs in ``want`` (and of the line pairs that must be unioned to be
+        measured, see below); None elsewhere.
 
     Notes
     -----
-    The pieces of a polygon feature share no area, so an overlap area is the sum of the areas
-    of the site's intersections with the pieces: no union is needed unless the geometry is.
-    A site that a piece covers is its own intersection with it (a prepared ``covers`` test
-    instead of an overlay operation: most small sites lie inside one piece).
-    A line can run along a cut between two pieces, so line overlaps are always unioned (with
-    snap rounding, see :func:`_union`) before they are measured.
+    The pieces of a feature share no area (polygons) and no stretch (lines), so an overlap is
+    the sum of the site's intersections with the pieces: no union is needed unless the
+    geometry is.  A site that a piece covers is its own intersection with it (a prepared
+    ``covers`` test instead of an overlay operation: most small sites lie inside one piece).
+    The one exception is a line site running along a cut between two pieces of a polygon
+    feature, which both pieces hold: cuts are axis-parallel, so a line with an (almost)
+    axis-parallel segment, or one that overlaps itself, has its overlaps unioned (with snap
+    rounding, see :func:`_union`) before they are measured (see :meth:`_SiteSet.additive`).
     """
+    sites = S.geoms
     ps, pg = ix.piece_tree.query(sites[si], predicate="intersects")
     own = ix.piece_owner[pg] == fi[ps]
     ps, pg = ps[own], pg[own]
@@ -1682,9 +1830,10 @@ def _clip_pairs(
     raw = pair_sites.copy()
     raw[~covered] = shapely.intersection(pair_sites[~covered], pair_pieces[~covered])
     d = dim[ps]
-    a2 = d == 2
-    measure = np.bincount(ps[a2], weights=shapely.area(raw[a2]), minlength=len(si)).astype(float)
-    build = want | (dim == 1)
+    size = np.where(d == 2, shapely.area(raw), shapely.length(raw))
+    measure = np.bincount(ps, weights=np.where(d == 0, 0.0, size), minlength=len(si))
+    union = (dim == 1) & ~S.additive(si, ix.family)
+    build = want | union
     sel = build[ps]
     built = _group_union(ps[sel], _extract(raw[sel], d[sel]), d[sel], len(si))
     geom = np.full(len(si), None, dtype=object)
@@ -1693,9 +1842,65 @@ def _clip_pairs(
     # no piece: its overlap is empty.
     for j in np.flatnonzero(build & np.equal(geom, None)):
         geom[j] = _EMPTY_BY_DIM[int(dim[j])]
-    lin = dim == 1
-    measure[lin] = shapely.length(geom[lin])
+    measure[union] = shapely.length(geom[union])
     return measure, geom
+
+
+def _site_measures(
+    S: _SiteSet, ix: LayerIndex, hs: np.ndarray, dim: np.ndarray, measure, geom
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per site with an overlap: its overlap with the layer, overlapping features counted once.
+
+    ``hs``, ``dim``, ``measure`` and ``geom`` describe the site's intersecting pairs (polygon
+    and line sites).  A site meeting one feature has that pair's measure; one meeting several
+    is clipped by the layer's dissolved pieces (:attr:`LayerIndex.dissolved`: the union of
+    the features, cut into pieces that share no area or stretch) and the parts are summed --
+    or, for the line sites whose overlaps are not additive, their pairs' overlaps are unioned.
+
+    Returns
+    -------
+    sites, values : arrays
+        The sites and their overlap area (polygon x polygon) or length (where a line is
+        involved).
+    """
+    n = len(S)
+    measured = dim > 0  # a polygon site's overlap with points has no measure
+    hs, dim, measure, geom = hs[measured], dim[measured], measure[measured], geom[measured]
+    if not len(hs):
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    count = np.bincount(hs, minlength=n)
+    lone = count[hs] == 1
+    sites, values = [hs[lone]], [measure[lone]]
+    multi = np.unique(hs[~lone])
+    if len(multi):
+        fam_dim = _OVERLAP_DIM[S.fam[multi], ix.family]
+        add = (fam_dim == 2) | S.additive(multi, ix.family)
+        sites.append(multi[add])
+        values.append(_dissolved_measure(S, multi[add], ix))
+        rest = multi[~add]
+        if len(rest):
+            rows = np.isin(hs, rest)
+            union = _group_union(hs[rows], geom[rows], dim[rows], n)[rest]
+            sites.append(rest)
+            values.append(shapely.length(union))
+    return np.concatenate(sites), np.concatenate(values)
+
+
+def _dissolved_measure(S: _SiteSet, sites: np.ndarray, ix: LayerIndex) -> np.ndarray:
+    """Area (polygon sites in polygon layers) or length of each site's overlap with the union
+    of the layer's features: the sum of its intersections with the dissolved pieces."""
+    if not len(sites):
+        return np.empty(0)
+    pieces, tree = ix.dissolved
+    geoms = S.geoms[sites]
+    qs, qp = tree.query(geoms, predicate="intersects")
+    pair_sites, pair_pieces = geoms[qs], pieces[qp]
+    covered = shapely.covers(pair_pieces, pair_sites)
+    raw = pair_sites.copy()
+    raw[~covered] = shapely.intersection(pair_sites[~covered], pair_pieces[~covered])
+    area = _OVERLAP_DIM[S.fam[sites], ix.family] == 2
+    size = np.where(area[qs], shapely.area(raw), shapely.length(raw))
+    return np.bincount(qs, weights=size, minlength=len(sites)).astype(float)
 
 
 def _status_rows(n, site_ids, layer_id, kind, status) -> pd.DataFrame:
@@ -1718,27 +1923,22 @@ def _status_rows(n, site_ids, layer_id, kind, status) -> pd.DataFrame:
     )
 
 
-def _measure_overlap(S: _SiteSet, family: int, site_overlap: np.ndarray, known_area=None):
-    """Per site: overlap area, overlap length and share of site from the unioned overlaps
-    (or, for the sites in ``known_area``, from the area given)."""
+def _measure_overlap(S: _SiteSet, family: int, known: tuple[np.ndarray, np.ndarray]):
+    """Per site: overlap area, overlap length and share of site, from the measures of the
+    sites that have an overlap (``known``: sites and their area or length)."""
     n = len(S)
     ov = np.full(n, np.nan)
     ln = np.full(n, np.nan)
     share = np.full(n, np.nan)
-    has = np.zeros(n, dtype=bool)
-    gen = np.flatnonzero(S.fam != _POINT)  # point sites have no overlap geometry
-    has[gen] = np.not_equal(site_overlap[gen], None)
-    dim = _OVERLAP_DIM[S.fam, family]
-    area = has & (dim == 2)
-    lin = has & (dim == 1)
-    ov[area] = shapely.area(site_overlap[area])
-    if known_area is not None and len(known_area[0]):
-        ov[known_area[0]] = known_area[1]
-        area[known_area[0]] = True
-    ln[lin] = shapely.length(site_overlap[lin])
+    sites, values = known
+    dim = _OVERLAP_DIM[S.fam[sites], family]
+    area = sites[dim == 2]
+    lin = sites[dim == 1]
+    ov[area] = values[dim == 2]
+    ln[lin] = values[dim == 1]
     with np.errstate(invalid="ignore", divide="ignore"):
         share[area] = ov[area] / S.measure[area]
-        line_site = lin & (S.fam == _LINE)
+        line_site = lin[S.fam[lin] == _LINE]
         share[line_site] = ln[line_site] / S.measure[line_site]
     return ov, ln, np.clip(share, 0.0, 1.0)
 
@@ -1748,23 +1948,23 @@ def _summarise(
     ix: LayerIndex,
     hs,
     hf,
-    site_overlap,
+    known: tuple[np.ndarray, np.ndarray],
     member_in,
     bsens,
     ns,
     nf,
     nd,
     n_sens,
-    known_area: tuple[np.ndarray, np.ndarray],
 ) -> dict[str, np.ndarray]:
     """The per-site arrays of a layer pass (see :class:`_LayerPass`).
 
-    ``known_area`` gives the overlap area of sites whose overlap geometry was not built.
+    ``known`` gives the overlap measure of the polygon and line sites with an overlap
+    (:func:`_site_measures`).
     """
     n = len(S)
     hit = np.zeros(n, dtype=bool)
     hit[hs] = True
-    ov, ln, share = _measure_overlap(S, ix.family, site_overlap, known_area)
+    ov, ln, share = _measure_overlap(S, ix.family, known)
     # Point sites: the share of their points inside or on any feature (each point once).
     pts = S.fam == _POINT
     inside = np.bincount(S.member_site[member_in], minlength=n)
@@ -2013,14 +2213,14 @@ def _covered_share(S: _SiteSet, passes: list[_LayerPass]) -> np.ndarray:
 def _site_overlaps(S: _SiteSet, p: _LayerPass, sites: np.ndarray) -> dict:
     """{site: its overlap with the features of pass ``p`` it intersects} for ``sites`` (which
     intersect some), built in one batch where the pass did not keep them."""
-    assert p.site_overlap is not None
-    out = {int(s): p.site_overlap[s] for s in sites if p.site_overlap[s] is not None}
+    kept = p.site_overlap
+    out = {} if kept is None else {int(s): kept[s] for s in sites if kept[s] is not None}
     build = np.array([s for s in sites if int(s) not in out], dtype=np.int64)
     if len(build):
         rows = np.flatnonzero(np.isin(p.ps, build) & (p.rel == 0))
         ps, pf = p.ps[rows], p.pf[rows]
         dim = _OVERLAP_DIM[S.fam[ps], p.layer.index.family].astype(np.int8)
-        _, geoms = _clip_pairs(S.geoms, ps, pf, p.layer.index, dim, np.ones(len(ps), bool))
+        _, geoms = _clip_pairs(S, ps, pf, p.layer.index, dim, np.ones(len(ps), bool))
         union = _group_union(ps, geoms, dim, len(S))
         out.update({int(s): union[s] for s in build})
     return out
