@@ -430,6 +430,7 @@ def written(result, tmp_path_factory):
 def test_to_file_writes_every_output(written):
     out, paths = written
     assert sorted(p.name for p in out.iterdir()) == [
+        ".zoning-screen.json",
         "hits.csv",
         "report",
         "screening.gpkg",
@@ -647,22 +648,20 @@ def test_failed_write_leaves_no_folder_behind(result, tmp_path, monkeypatch):
 
 def test_failed_write_keeps_older_outputs(result, tmp_path, monkeypatch):
     out = tmp_path / "OUT"
-    out.mkdir()
-    (out / "sites.csv").write_text("older run")
+    result.to_file(out, "csv")
     (out / "mine.txt").write_text("the user's own file")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
     _failing_report(monkeypatch)
     with pytest.raises(OSError):
         result.to_file(out)
-    assert sorted(p.name for p in out.iterdir()) == ["mine.txt", "sites.csv"]
-    assert (out / "sites.csv").read_text() == "older run"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_failed_move_restores_older_outputs(result, tmp_path, monkeypatch):
     """If moving the finished files into place fails half-way, the older run comes back."""
     out = tmp_path / "OUT"
-    out.mkdir()
-    for name in ("sites.csv", "hits.csv", "screening.json"):
-        (out / name).write_text(f"older {name}")
+    result.to_file(out, ["csv", "json"])
+    (out / "sites.csv").write_text("older sites.csv")  # ours (listed), content changed
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     real = screening.os.replace
@@ -675,9 +674,9 @@ def test_failed_move_restores_older_outputs(result, tmp_path, monkeypatch):
         @staticmethod
         def replace(src, dst):
             calls["n"] += 1
-            # moves 1-3 set the older sites.csv, hits.csv and screening.json aside, move 4
-            # puts the new sites.csv in place, move 5 (the new hits.csv) fails
-            if calls["n"] == 5:
+            # moves 1-4 set the older sites.csv, hits.csv, screening.json and the marker
+            # aside, move 5 puts the new sites.csv in place, move 6 (the new hits.csv) fails
+            if calls["n"] == 6:
                 raise OSError(errno.EIO, "I/O error", str(dst))
             return real(src, dst)
 
@@ -685,17 +684,117 @@ def test_failed_move_restores_older_outputs(result, tmp_path, monkeypatch):
     with pytest.raises(OSError, match="I/O error"):
         result.to_file(out, ["csv", "json"])
     monkeypatch.undo()
-    assert calls["n"] > 5  # the rollback moved things back
+    assert calls["n"] > 6  # the rollback moved things back
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def _marker(out):
+    return json.loads((out / ".zoning-screen.json").read_text("utf-8"))["files"]
 
 
 def test_new_run_replaces_stale_outputs_only(result, tmp_path):
     out = tmp_path / "OUT"
     result.to_file(out)
+    listed = _marker(out)
+    assert "report/index.html" in listed and "screening.gpkg" in listed
+    assert len([f for f in listed if f.startswith("report/sites/")]) == 5
     (out / "mine.txt").write_text("keep me")
     paths = result.to_file(out, "csv")
-    assert sorted(p.name for p in out.iterdir()) == ["hits.csv", "mine.txt", "sites.csv"]
+    # our own report, GeoPackage and JSON of the earlier run are gone (stale next to the new
+    # CSV); the user's file stays
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".zoning-screen.json",
+        "hits.csv",
+        "mine.txt",
+        "sites.csv",
+    ]
+    assert (out / "mine.txt").read_text() == "keep me"
     assert set(paths) == {"csv", "hits"}
+    assert _marker(out) == ["hits.csv", "sites.csv"]
+
+
+def test_user_file_inside_report_is_never_deleted(result, tmp_path):
+    """Review item 4: mkdir P/report; echo x > P/report/mine.docx; screen --format csv."""
+    out = tmp_path / "P"
+    (out / "report").mkdir(parents=True)
+    (out / "report" / "mine.docx").write_text("x")
+    result.to_file(out, "csv")  # the report is not written: the user's folder stays
+    assert (out / "report" / "mine.docx").read_text() == "x"
+    assert sorted(p.name for p in (out / "report").iterdir()) == ["mine.docx"]
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    stamp = (out / "sites.csv").read_bytes()
+    with pytest.raises(zoning.ZoningError) as err:
+        result.to_file(out, ["csv", "html"])  # the report would replace it: refused
+    msg = str(err.value)
+    assert "\n" not in msg and str(out / "report" / "mine.docx") in msg
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before  # nothing written
+    assert (out / "sites.csv").read_bytes() == stamp
+
+
+def test_user_file_added_to_our_report_is_kept_or_refused(result, tmp_path):
+    out = tmp_path / "OUT"
+    result.to_file(out, ["csv", "html"])
+    (out / "report" / "notes.txt").write_text("mine")
+    for formats in (["csv", "html"], ["csv"]):  # replaced, or removed as stale: both refused
+        with pytest.raises(zoning.ZoningError, match=r"notes\.txt"):
+            result.to_file(out, formats)
+        assert (out / "report" / "notes.txt").read_text() == "mine"
+        assert (out / "report" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("name", ["sites.csv", "screening.json", "report"])
+def test_user_output_named_like_ours_is_refused(result, tmp_path, name):
+    out = tmp_path / "OUT"
+    out.mkdir()
+    (out / "unrelated.txt").write_text("u")
+    target = out / name
+    if name == "report":
+        target.mkdir()
+        (target / "index.html").write_text("my own page")
+        check = target / "index.html"
+    else:
+        target.write_text("my own table")
+        check = target
+    content = check.read_text()
+    with pytest.raises(zoning.ZoningError, match="not written by an earlier screening"):
+        result.to_file(out, ["csv", "json", "html"])
+    assert check.read_text() == content
+    assert sorted(p.name for p in out.iterdir()) == sorted(["unrelated.txt", name])
+    # a format that does not write that name leaves the user's file alone
+    result.to_file(out, "gpkg")
+    assert check.read_text() == content and (out / "unrelated.txt").read_text() == "u"
+    assert _marker(out) == ["screening.gpkg"]
+
+
+def test_symlink_named_like_an_output_is_refused(result, tmp_path):
+    out = tmp_path / "OUT"
+    result.to_file(out, "csv")
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_text("keep")
+    (out / "sites.csv").unlink()
+    (out / "sites.csv").symlink_to(elsewhere)
+    with pytest.raises(zoning.ZoningError, match=r"sites\.csv"):
+        result.to_file(out, "csv")
+    assert elsewhere.read_text() == "keep" and (out / "sites.csv").is_symlink()
+
+
+def test_unreadable_marker_is_refused(result, tmp_path):
+    out = tmp_path / "OUT"
+    result.to_file(out, "csv")
+    (out / ".zoning-screen.json").write_text("{not json")
+    with pytest.raises(zoning.ZoningError, match=r"zoning-screen\.json: cannot read"):
+        result.to_file(out, "csv")
+    assert (out / "sites.csv").is_file()
+
+
+def test_rerun_replaces_our_outputs(result, tmp_path):
+    out = tmp_path / "OUT"
+    result.to_file(out)
+    (out / "sites.csv").write_text("edited")
+    (out / "report" / "index.html").write_text("edited")
+    result.to_file(out)
+    assert (out / "sites.csv").read_text().startswith("site_id,")
+    assert "edited" not in (out / "report" / "index.html").read_text("utf-8")
 
 
 def test_out_under_a_file_is_an_error(result, tmp_path):

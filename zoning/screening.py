@@ -49,7 +49,7 @@ from .rules import (
 )
 from .sites import Sites, load_sites
 
-__all__ = ["CONTEXT_KINDS", "FORMATS", "ScreeningResult", "screen"]
+__all__ = ["CONTEXT_KINDS", "FORMATS", "OUTPUT_MARKER", "ScreeningResult", "screen"]
 
 log = logging.getLogger(__name__)
 
@@ -225,15 +225,32 @@ class ScreeningResult:
             -> ``ranking.csv`` (a comparison), ``gpkg`` -> ``screening.gpkg``, ``json`` ->
             ``screening.json``, ``html`` -> ``report/index.html``.
 
+        Raises
+        ------
+        ZoningError
+            An unknown format; or ``out_dir`` holds, under a name this call writes
+            (``sites.csv``, ``hits.csv``, ``ranking.csv``, ``screening.gpkg``,
+            ``screening.json``, ``report/``), a file or folder that no earlier call wrote
+            (not listed in :data:`OUTPUT_MARKER`), or a file the user added inside an earlier
+            ``report/``: one line naming it, raised before anything is written.
+
         Notes
         -----
+        Only what an earlier screening wrote is ever replaced or removed.  Each call writes
+        :data:`OUTPUT_MARKER` (``.zoning-screen.json``) into ``out_dir``, listing every file it
+        wrote (those inside ``report/`` included); a later call replaces or removes a path
+        only when that list holds it and everything in it.  Files of the user in ``out_dir``
+        under other names are never touched.  Outputs of an earlier call that this call does
+        not write (another format, the ``ranking.csv`` of a comparison) are removed, so the
+        folder never mixes two runs (a stale ``sites.csv`` next to a fresh report would
+        mislead); a file under one of those names that no earlier call wrote is left alone.
+        Outputs written before the marker existed are not recognised: move them away.
+
         All-or-nothing.  Every file is first written into a hidden temporary folder inside
         ``out_dir``; only when all of them succeeded are they moved into place, older outputs
         being moved aside first and restored if a move fails.  On failure nothing is left
         behind: no temporary folder, no half-written file, and no ``out_dir`` (nor parent)
-        that this call created.  Outputs of an earlier run that this run does not write
-        (another format, the ``ranking.csv`` of a comparison) are removed on success, so the
-        folder never mixes two runs.
+        that this call created.
         """
         if isinstance(formats, str):
             formats = formats.split(",")
@@ -246,12 +263,16 @@ class ScreeningResult:
         if not formats:
             raise ZoningError(f"no output format given (known: {', '.join(FORMATS)})")
         out = Path(out_dir)
+        planned = _planned_names(formats, comparison=self.ranking is not None)
+        stale = _check_outputs(out, planned)  # refuses before anything is written
         created = _make_dirs(out)
         try:
             tmp = Path(tempfile.mkdtemp(prefix=".zoning-screen-", dir=out))
             try:
                 names = self._write_all(tmp, formats, lang, dict(map_options or {}))
-                _commit(tmp, out, [n for files in names.values() for n in files], _OUTPUTS)
+                top = [n for files in names.values() for n in files]
+                _write_marker(tmp, top, self.provenance)
+                _commit(tmp, out, [*top, OUTPUT_MARKER], stale)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
         except BaseException:
@@ -373,6 +394,119 @@ class ScreeningResult:
 
 #: Every name :meth:`ScreeningResult.to_file` may write into its folder.
 _OUTPUTS = ("sites.csv", "hits.csv", "ranking.csv", "screening.gpkg", "screening.json", "report")
+#: The file :meth:`ScreeningResult.to_file` writes into its folder, listing the files it wrote
+#: (POSIX paths relative to the folder): only these are ever replaced or removed by a later call.
+OUTPUT_MARKER = ".zoning-screen.json"
+
+
+def _planned_names(formats: Sequence[str], *, comparison: bool) -> list[str]:
+    """The top-level names :meth:`ScreeningResult.to_file` writes for ``formats``."""
+    names: list[str] = []
+    if "csv" in formats:
+        names += ["sites.csv", "hits.csv"] + (["ranking.csv"] if comparison else [])
+    if "gpkg" in formats:
+        names.append("screening.gpkg")
+    if "json" in formats:
+        names.append("screening.json")
+    if "html" in formats:
+        names.append("report")
+    return names
+
+
+def _read_marker(out: Path) -> set[str] | None:
+    """The files an earlier :meth:`ScreeningResult.to_file` wrote into ``out``, or None."""
+    path = out / OUTPUT_MARKER
+    if not path.exists() and not path.is_symlink():
+        return None
+    try:
+        if path.is_symlink() or not path.is_file():
+            raise ValueError("not a regular file")
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        files = doc.get("files") if isinstance(doc, dict) else None
+        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            raise ValueError("no list of files")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ZoningError(
+            f"{path}: cannot read the list of earlier outputs ({exc}); "
+            "move it away or choose another output folder"
+        ) from None
+    return set(files)
+
+
+def _entries(path: Path, rel: str) -> list[str]:
+    """The files (and symbolic links) at or under ``path``, as POSIX paths starting with
+    ``rel``; symbolic links are not followed."""
+    if path.is_symlink() or not path.is_dir():
+        return [rel]
+    files: list[str] = []
+    for root, subdirs, names in os.walk(path):
+        base = Path(rel) / Path(root).relative_to(path)
+        files += [(base / d).as_posix() for d in subdirs if (Path(root) / d).is_symlink()]
+        files += [(base / n).as_posix() for n in names]
+    return sorted(files)
+
+
+def _foreign(out: Path, name: str, ours: set[str]) -> tuple[str | None, bool]:
+    """For the output ``out/name``: its first path not listed in ``ours`` (None if it is all
+    ours), and whether any of it is listed."""
+    target = out / name
+    if target.is_symlink():  # never written by us: we write files and folders only
+        return name, False
+    files = _entries(target, name)
+    # Empty folders hold nothing to lose: only files and links count.
+    listed = [f for f in files if f in ours]
+    foreign = [f for f in files if f not in ours]
+    return (min(foreign) if foreign else None), bool(listed)
+
+
+def _check_outputs(out: Path, planned: Sequence[str]) -> list[str]:
+    """Check that ``to_file`` may write ``planned`` into ``out``; return the earlier outputs
+    (top-level names) it must remove as stale.
+
+    Raises
+    ------
+    ZoningError
+        A planned name (or a stale output partly ours) holds something no earlier call wrote.
+    """
+    if not out.is_dir():
+        return []
+    ours = _read_marker(out) or set()
+    stale: list[str] = []
+    for name in _OUTPUTS:
+        target = out / name
+        if not target.exists() and not target.is_symlink():
+            continue
+        first, any_ours = _foreign(out, name, ours)
+        if name not in planned and not any_ours:
+            continue  # the user's own file, under a name this call does not write
+        if first is not None:
+            what = "would be replaced" if name in planned else "is inside an earlier output"
+            raise ZoningError(
+                f"{out / first}: not written by an earlier screening in this folder (not "
+                f"listed in {OUTPUT_MARKER}) and {what}; move it away or choose another "
+                "output folder"
+            )
+        if name not in planned:
+            stale.append(name)
+    return stale
+
+
+def _write_marker(tmp: Path, names: Sequence[str], provenance: Mapping[str, Any]) -> None:
+    """Write :data:`OUTPUT_MARKER` into ``tmp`` listing every file under ``names``."""
+    files: list[str] = []
+    for name in names:
+        files += _entries(tmp / name, name)
+    doc = {
+        "written_by": "zoning",
+        "tool_version": provenance.get("tool_version"),
+        "created": provenance.get("created"),
+        "note": "the files a zoning screening wrote here; only these are replaced or removed "
+        "by a later run",
+        "files": sorted(files),
+    }
+    (tmp / OUTPUT_MARKER).write_text(
+        json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
 
 
 def _make_dirs(out: Path) -> list[Path]:
@@ -413,9 +547,10 @@ def _remove(path: Path) -> None:
 def _commit(tmp: Path, out: Path, names: list[str], managed: Sequence[str]) -> None:
     """Move ``tmp/<name>`` to ``out/<name>`` for every name, all or nothing.
 
-    Existing outputs (``names`` and the other ``managed`` names) are first moved aside into
-    ``tmp``; if any move fails, the new files are taken out and the old ones put back.
-    The caller deletes ``tmp`` (and with it the old outputs) afterwards.
+    Existing outputs (``names`` and the stale outputs named in ``managed``, both checked by
+    :func:`_check_outputs` to be ours) are first moved aside into ``tmp``; if any move fails,
+    the new files are taken out and the old ones put back.  The caller deletes ``tmp`` (and
+    with it the old outputs) afterwards.
     """
     aside: list[tuple[Path, Path]] = []
     placed: list[Path] = []
