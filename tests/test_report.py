@@ -731,7 +731,10 @@ def test_site_page_content(report):
     assert "Development and production construction is prohibited" in reasons
     steps = doc.element_text("next-steps")
     assert "Move the project out of the red line." in steps
-    assert "Re-site the project" in steps
+    # a prohibited site gets no permit steps: the conditional 环环评 clause is not a step
+    assert "环环评" not in steps and "Meet the requirements" not in steps
+    assert "The other 1 reason (restricted, conditional or undecided rules)" in steps
+    assert "cannot lift the prohibition" in steps
     attrs = doc.element_text("attributes")
     assert "C2614" in attrs and "新建" in attrs and "not declared" in attrs
     assert "derived from the industry code" in attrs
@@ -740,8 +743,9 @@ def test_site_page_content(report):
 def test_restricted_next_steps(report):
     doc = parse(page_for(report, SCRIPT))
     steps = doc.element_text("next-steps")
-    assert "不可避让论证" in steps and "土地管理法" in steps
+    # the rule's own step, once; no generic "unavoidability demonstration" for every restriction
     assert steps.count("Obtain State Council approval.") == 1  # deduplicated
+    assert "不可避让" not in steps and "unavoidability" not in steps
     assert "overlap length" in doc.element_text("constraint-table")
     assert "1,250 m" in doc.element_text("constraint-table")
 
@@ -752,8 +756,14 @@ def test_unknown_site_explains_status(report):
     assert "layer_missing" in reasons and "missing data is not the same as no constraint" in reasons
     assert "needs_attribute" in reasons and "not declared" in reasons
     steps = doc.element_text("next-steps")
-    assert "Supply the missing layer or project attribute" in steps
-    assert "Yangtze shoreline" in steps and "wastewater not declared" in steps
+    # the layer: missing (the summary says so), with the rule it leaves unchecked
+    assert "The Yangtze shoreline layer is missing from the catalog: rule YZ-26 cannot be " in steps
+    # the attribute: one "declare" line naming the rule it decides, not the rule's own step
+    assert (
+        "Declare whether it discharges waste water (--wastewater / --no-wastewater, or a "
+        "wastewater column in the sites file) to decide rule WS-2 (水污染防治法, 第六十六条)."
+    ) in steps
+    assert "Declare whether the project discharges waste water." not in steps
     assert "layer missing" in doc.element_text("constraint-table")
 
 
@@ -834,8 +844,8 @@ def test_languages(tmp_path):
     write_report(make_result(), tmp_path / "zh", lang="zh")
     en = parse(page_for(tmp_path / "en" / "report", "CHEM-1"))
     zh = parse(page_for(tmp_path / "zh" / "report", "CHEM-1"))
-    assert "Re-site the project" in en.all_text and "重新选址" not in en.all_text
-    assert "重新选址" in zh.all_text and "Re-site the project" not in zh.all_text
+    assert "Move the project out" in en.all_text and "将项目移出" not in en.all_text
+    assert "将项目移出" in zh.all_text and "Move the project out" not in zh.all_text
     assert ("html", {"lang": "en"}) in en.tags
     with pytest.raises(ValueError, match="lang"):
         write_report(make_result(), tmp_path / "x", lang="fr")

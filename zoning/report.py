@@ -35,6 +35,7 @@ from . import __version__
 from ._optional import require
 from .catalog import KINDS
 from .errors import CatalogError
+from .rules import DIMENSIONS as _DIMENSIONS
 from .rules import SEVERITY as _SEVERITY
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -102,31 +103,79 @@ _LAYER_STATUS = {
     "outside_coverage": ("超出覆盖范围", "site outside the layer's coverage"),
 }
 
-_GENERIC_STEPS = {
+#: What to do about a rule that carries no next step of its own, by its verdict; ``{cite}``
+#: is the clause (short document name and article), ``{dim_zh}`` / ``{dim_en}`` its dimension.
+_FALLBACK_STEPS = {
     "prohibited": (
-        "重新选址：场址触及禁止性要求，原址不能通过准入。",
-        "Re-site the project: the site meets a prohibition and cannot pass the access review "
-        "where it is.",
+        "重新选址：{cite}（{dim_zh}）禁止本项目在此建设。",
+        "Re-site the project: {cite} ({dim_en}) prohibits it here.",
     ),
     "restricted": (
-        "开展不可避让论证，并取得下列原因中指明的审批：{docs}。",
-        "Prepare an unavoidability demonstration (不可避让论证) and obtain the approval named "
-        "in the reasons: {docs}.",
+        "{cite}（{dim_zh}）限制本项目：只有取得该条款要求的审批或论证后方可建设，"
+        "请向主管部门确认具体程序。",
+        "{cite} ({dim_en}) restricts this project: it may proceed only with the approval or "
+        "demonstration that clause requires; confirm the procedure with the competent authority.",
     ),
     "conditional": (
-        "满足下列原因中列出的要求后方可建设：{docs}。",
-        "Meet the requirements listed in the reasons before construction: {docs}.",
-    ),
-    "unknown": (
-        "补充缺失的图层或项目属性后重新筛查：{missing}。",
-        "Supply the missing layer or project attribute and screen again: {missing}.",
+        "满足{cite}（{dim_zh}）的要求后方可建设，并在环评中说明落实情况。",
+        "Meet the requirements of {cite} ({dim_en}) before construction and show how in the EIA.",
     ),
     "permitted": (
-        "已筛查图层中未发现约束；仍需按常规程序办理环评与准入审查。",
-        "No constraint found in the screened layers; the usual EIA and access-review "
-        "procedures still apply.",
+        "{cite}（{dim_zh}）：按该条款执行。",
+        "{cite} ({dim_en}): follow that clause.",
     ),
 }
+
+_PROHIBITED_GENERIC = (
+    "重新选址：场址触及禁止性要求，原址不能通过准入。",
+    "Re-site the project: the site meets a prohibition and cannot pass the access review "
+    "where it is.",
+)
+_PERMITTED_GENERIC = (
+    "已筛查图层中未发现约束；仍需按常规程序办理环评与准入审查。",
+    "No constraint found in the screened layers; the usual EIA and access-review "
+    "procedures still apply.",
+)
+
+#: Project attributes a rule may test: label (zh, en) and how to declare them.
+_ATTRIBUTES = {
+    "industry": (
+        "行业代码（GB/T 4754-2017）",
+        "the industry code (GB/T 4754-2017)",
+        "--industry CODE",
+    ),
+    "nature": (
+        "建设性质（新建、扩建、改建、迁建）",
+        "the nature of the project (new, expansion, rebuild, relocation)",
+        "--nature new|expansion|rebuild|relocation",
+    ),
+    "linear": (
+        "是否为线性基础设施",
+        "whether it is linear infrastructure",
+        "--linear / --no-linear",
+    ),
+    "wastewater": (
+        "是否排放废水",
+        "whether it discharges waste water",
+        "--wastewater / --no-wastewater",
+    ),
+    "air": ("是否排放大气污染物", "whether it emits air pollutants", "--air / --no-air"),
+    "hazardous": (
+        "是否涉及危险化学品",
+        "whether it handles hazardous chemicals",
+        "--hazardous / --no-hazardous",
+    ),
+    "two_high": (
+        "是否为“两高”项目",
+        'whether it is a "两高" (high energy use, high emission) project',
+        "--two-high / --no-two-high",
+    ),
+}
+_UNDECLARED_RE = re.compile(r"\b([a-z_]+(?:, [a-z_]+)*) not declared")
+
+#: Layer kinds whose union is the territory the layers cover (zoning.overlay.screen_layers'
+#: default ``coverage``).
+_COVERAGE_KINDS = ("district", "sea_area")
 
 _LANGS = ("both", "zh", "en")
 
@@ -337,6 +386,55 @@ class _Catalog:
         return None if entry is None else entry.positional_tolerance_m
 
 
+class _Rules:
+    """Documents and rules of the screening's rule set, looked up by id.
+
+    A rule set without ``documents`` or ``rule()`` (a result read back from JSON, a
+    hand-made one) gives None everywhere: citations then fall back to the reason's own
+    ``citation`` text.
+    """
+
+    def __init__(self, rule_set: Any):
+        docs = getattr(rule_set, "documents", None)
+        self.documents: dict = docs if isinstance(docs, dict) else {}
+        self._rule = getattr(rule_set, "rule", None)
+        self._rules: dict[str, Any] = {}
+
+    def document(self, doc_id: Any) -> Any:
+        key = _str(doc_id)
+        return None if key is None else self.documents.get(key)
+
+    def rule(self, rule_id: Any) -> Any:
+        key = _str(rule_id)
+        if key is None or not callable(self._rule):
+            return None
+        if key not in self._rules:
+            try:
+                self._rules[key] = self._rule(key)
+            except (KeyError, LookupError):
+                self._rules[key] = None
+        return self._rules[key]
+
+    def cite(self, rec: dict) -> tuple[str | None, str | None]:
+        """``(citation, full title)`` of a reason: the document's short name and the article.
+
+        The rule set's document gives the short name (``长江保护法``) and the full title;
+        without it the reason's ``citation`` text is used, then the bare document and article.
+        """
+        doc_id, art = _str(rec.get("document")), _str(rec.get("article"))
+        doc = self.document(doc_id)
+        if doc is not None:
+            label = _str(getattr(doc, "label", None)) or doc_id
+            title = _str(getattr(doc, "title", None))
+            title_en = _str(getattr(doc, "title_en", None))
+            full = " / ".join(x for x in (title, title_en) if x and x != label) or None
+            return ", ".join(x for x in (label, art) if x), full
+        cite = _str(rec.get("citation"))
+        if cite:
+            return cite, None
+        return ", ".join(x for x in (doc_id, art) if x) or None, None
+
+
 def _rule_set_info(result: Any) -> dict[str, str | None]:
     rs = result.rule_set
     prov_rs = (result.provenance or {}).get("rule_set")
@@ -378,6 +476,7 @@ def _layer_rows(result: Any, cat: _Catalog) -> list[dict]:
         rows.append(
             {
                 "id": layer_id,
+                "kind": _str(p.get("kind")) or _str(getattr(entry, "kind", None)),
                 "title_zh": zh,
                 "title_en": en,
                 "data_status": data_status or "—",
@@ -391,6 +490,49 @@ def _layer_rows(result: Any, cat: _Catalog) -> list[dict]:
             }
         )
     return rows
+
+
+def _coverage_checked(result: Any) -> bool:
+    """Whether the screening tested the sites against the layers' coverage.
+
+    It did when a layer of a coverage kind (districts, sea area) loaded: from the
+    provenance's per-layer load status, else from the layer summary's statuses.
+    """
+    prov = _prov_layers(result.provenance or {})
+    loads = [(_str(p.get("kind")), _str(p.get("load"))) for p in prov.values()]
+    if any(load is not None for _, load in loads):
+        return any(k in _COVERAGE_KINDS and load == "ok" for k, load in loads)
+    summary = getattr(result, "layer_summary", None)
+    if summary is not None and len(summary) and {"kind", "status"} <= set(summary.columns):
+        sel = summary.loc[summary["kind"].isin(_COVERAGE_KINDS), "status"]
+        return bool(sel.isin(["ok", "outside_coverage"]).any())
+    return False
+
+
+_COVERAGE_NOT_CHECKED = (
+    "未检查覆盖范围：本次筛查没有成功加载行政区或海域图层，无法判断场址是否位于图层覆盖范围内。"
+    "覆盖范围以外的场址会被当作该处没有约束来筛查——“允许”不代表已经核查。",
+    "Coverage NOT checked: no district or sea-area layer loaded, so whether each site lies "
+    "inside the area the layers cover was not tested. A site outside that area is screened "
+    "as if nothing constrained it there: a permitted verdict does not mean it was checked.",
+)
+
+
+def _limits(result: Any, sites: pd.DataFrame, layer_rows: list[dict]) -> dict:
+    """The facts the "what this result does not tell you" section states for a screening."""
+    undeclared = []
+    for attr, (zh, en, _how) in _ATTRIBUTES.items():
+        n = len(sites) if attr not in sites.columns else int(sites[attr].isna().sum())
+        if n:
+            undeclared.append({"zh": zh, "en": en, "count": f"{n:,}"})
+    return {
+        "coverage_checked": _coverage_checked(result),
+        "coverage_text": _COVERAGE_NOT_CHECKED,
+        "shoreline_demo": any(r["kind"] == "shoreline" and r["demonstration"] for r in layer_rows),
+        "no_vintage": [r["id"] for r in layer_rows if r["vintage"] == "not stated"],
+        "undeclared": undeclared,
+        "n_sites": f"{len(sites):,}",
+    }
 
 
 _PROV_FIELDS = (
@@ -422,6 +564,12 @@ def _crs_label(crs: dict) -> str | None:
             return pyproj.CRS.from_wkt(wkt).to_proj4() or name
     except Exception:  # an unreadable WKT is shown by name only
         return name
+
+
+def _radius_text(value: Any) -> str | None:
+    """The search radius as the report prints it (``"1,000 m"``); unreadable text as is."""
+    v = _float(value)
+    return fmt_m(v) if v is not None else _str(value)
 
 
 def _footer(result: Any) -> dict:
@@ -516,7 +664,11 @@ def _verdict_model(verdict: Any) -> dict:
     return {"key": v, "zh": zh, "en": en}
 
 
-def _site_row(pos: int, rec: dict, page: str | None, top: dict | None) -> dict:
+def _site_row(
+    pos: int, rec: dict, page: str | None, top: dict | None, unknown: tuple | None = None
+) -> dict:
+    if unknown is not None:  # why the site is unknown says more than one rule's message
+        top = {"message_zh": unknown[0], "message_en": unknown[1], "citation": None}
     return {
         "pos": pos,
         "site_id": _str(rec.get("site_id")) or f"#{pos}",
@@ -611,6 +763,8 @@ def _constraint_group(rec: dict, feats: list[dict], cat: _Catalog) -> dict:
                 "verdict": _verdict_model(f["verdict"]) if _str(f.get("verdict")) else None,
             }
         )
+    if status != "ok":  # not screened: no number was measured for this layer
+        rec = {k: v for k, v in rec.items() if k in ("layer_id", "kind", "status")}
     return {
         "layer_id": _str(rec.get("layer_id")),
         "title_zh": zh,
@@ -641,7 +795,7 @@ def _ring(value: Any) -> str:
     return "—" if v is None else f"≤ {v:,.0f} m"
 
 
-def _reason_rows(reasons: list[dict] | None, cat: _Catalog) -> list[dict]:
+def _reason_rows(reasons: list[dict] | None, cat: _Catalog, rules: _Rules) -> list[dict]:
     if not reasons:
         return []
     ordered = sorted(reasons, key=lambda r: -_SEVERITY[_verdict(r.get("verdict"))])  # stable
@@ -650,7 +804,7 @@ def _reason_rows(reasons: list[dict] | None, cat: _Catalog) -> list[dict]:
         status = _str(rec.get("status")) or "applies"
         st_zh, st_en = _REASON_STATUS.get(status, (status, status))
         lzh, len_ = cat.title(rec.get("layer_id"), rec.get("kind"))
-        doc, art = _str(rec.get("document")), _str(rec.get("article"))
+        cite, doc_title = rules.cite(rec)
         rows.append(
             {
                 "verdict": _verdict_model(rec.get("verdict")),
@@ -660,9 +814,8 @@ def _reason_rows(reasons: list[dict] | None, cat: _Catalog) -> list[dict]:
                 "layer_en": len_,
                 "feature": _str(rec.get("feature_name")) or _str(rec.get("feature_id")),
                 "dimension": _str(rec.get("dimension")) or "—",
-                "document": doc,
-                "article": art,
-                "citation": None if (doc or art) else _str(rec.get("citation")),
+                "cite": cite,
+                "doc_title": doc_title,
                 "message_zh": _str(rec.get("message_zh")),
                 "message_en": _str(rec.get("message_en")),
                 "status": status,
@@ -678,52 +831,302 @@ def _reason_rows(reasons: list[dict] | None, cat: _Catalog) -> list[dict]:
     return rows
 
 
-def _next_steps(reasons: list[dict], verdict: str) -> list[dict]:
+def _undeclared(rec: dict) -> list[str]:
+    """The project attributes of a site that were not declared, in a fixed order."""
+    return [a for a in _ATTRIBUTES if _missing(rec.get(a))]
+
+
+def _rule_attributes(r: dict, rec: dict, rules: _Rules) -> tuple[list[str], list[str]]:
+    """Undeclared attributes a reason's rule tests: (in its conditions, in its exception).
+
+    From the rule set's rule when there is one; otherwise read from the reason's
+    assumptions (``"wastewater not declared ..."``).
+    """
+    missing = set(_undeclared(rec))
+    rule = rules.rule(r["rule_id"])
+    if rule is not None:
+        when = [a for c in getattr(rule, "when", []) for a in c.keys()]
+        unless = [a for c in getattr(rule, "unless", []) for a in c.keys()]
+        return (
+            list(dict.fromkeys(a for a in when if a in missing)),
+            list(dict.fromkeys(a for a in unless if a in missing)),
+        )
+    found: list[str] = []
+    for m in _UNDECLARED_RE.finditer(r["assumptions"] or ""):
+        found += [a for a in m.group(1).split(", ") if a in _ATTRIBUTES and a not in found]
+    return (found, []) if r["status"] == "needs_attribute" else ([], found)
+
+
+def _rule_label(r: dict) -> str:
+    return f"{r['rule_id']} ({r['cite']})" if r["cite"] else r["rule_id"]
+
+
+def _declare_steps(rows: list[dict], rec: dict, rules: _Rules) -> list[tuple[str, str]]:
+    """One "declare X to decide rule Y" line per undeclared attribute some rule needs."""
+    decide: dict[str, list[str]] = {}
+    exception: dict[str, list[str]] = {}
+    other: list[tuple[str, str]] = []
+    for r in rows:
+        if r["status"] not in ("needs_attribute", "applies"):
+            continue
+        when, unless = _rule_attributes(r, rec, rules)
+        label = _rule_label(r)
+        if r["status"] == "needs_attribute":
+            for a in when:
+                if label not in decide.setdefault(a, []):
+                    decide[a].append(label)
+            if not when and not unless:
+                why = r["assumptions"] or r["message_en"] or ""
+                other.append(
+                    (
+                        f"规则 {label} 无法判定（见原因表中的“假设”）：{why}",
+                        f"Rule {label} cannot be decided: {why}",
+                    )
+                )
+        for a in unless:
+            if label not in exception.setdefault(a, []):
+                exception[a].append(label)
+    out = []
+    for a, (lzh, len_, how) in _ATTRIBUTES.items():
+        if a not in decide and a not in exception:
+            continue
+        zh = f"申报{lzh}（{how}，或在场址文件中填写 {a} 列）"
+        en = f"Declare {len_} ({how}, or a {a} column in the sites file)"
+        if a in decide:
+            zh += f"，以判定规则 {'、'.join(decide[a])}"
+            en += f" to decide rule {', '.join(decide[a])}"
+        if a in exception:
+            zh += f"；规则 {'、'.join(exception[a])} 因此项未申报而未考虑其例外情形"
+            en += (
+                f"{';' if a in decide else ':'} rule {', '.join(exception[a])} was applied "
+                "without its exception, which depends on it"
+            )
+        out.append((zh + "。", en + "."))
+    return out + other
+
+
+def _layer_steps(rows: list[dict], layer_status: dict) -> list[tuple[str, str]]:
+    """What to do about layers that are missing, failed, or do not cover the site."""
+    outside: list[tuple[str, str]] = []
+    broken: dict[tuple, list[str]] = {}
+    out: list[tuple[str, str]] = []
+    for r in rows:
+        status = r["status"]
+        title = (r["layer_zh"], r["layer_en"])
+        if status == "outside_coverage":
+            if title not in outside:
+                outside.append(title)
+        elif status == "layer_missing":
+            load = "missing" if r["layer_id"] is None else layer_status.get(r["layer_id"])
+            if load in ("missing", "failed"):
+                ids = broken.setdefault((*title, load), [])
+                if r["rule_id"] not in ids:
+                    ids.append(r["rule_id"])
+            else:  # the layer loaded: a feature value or the search radius is the problem
+                out.append(
+                    (
+                        f"规则 {_rule_label(r)} 无法检查：{r['message_zh'] or r['message_en']}",
+                        f"Rule {_rule_label(r)} cannot be checked: "
+                        f"{r['message_en'] or r['message_zh']}",
+                    )
+                )
+        elif status == "no_access_list":
+            unit = r["feature"] or "—"
+            out.append(
+                (
+                    f"规则集中没有管控单元 {unit} 的准入清单：请查阅该单元的官方生态环境准入清单。",
+                    f"The rule set holds no access list for control unit {unit}: consult the "
+                    "unit's official access list (生态环境准入清单).",
+                )
+            )
+    for (zh, en, load), ids in broken.items():
+        what_zh = "缺失" if load == "missing" else "加载失败"
+        what_en = "is missing from the catalog" if load == "missing" else "failed to load"
+        out.insert(
+            0,
+            (
+                f"{zh}图层{what_zh}：规则 {'、'.join(ids)} 无法检查。补充或修复该图层后重新筛查。",
+                f"The {en} layer {what_en}: rule {', '.join(ids)} cannot be checked. Add or "
+                "repair the layer and screen again.",
+            ),
+        )
+    if outside:
+        zh = "、".join(t[0] for t in outside)
+        en = "; ".join(t[1] for t in outside)
+        out.insert(
+            0,
+            (
+                f"场址全部或部分位于以下图层的覆盖范围之外：{zh}。范围外的部分没有经过筛查；"
+                "请用覆盖该处的权威数据重新筛查（上海市以外的场址须使用所在地的数据）。",
+                f"The site lies wholly or partly outside the area these layers cover: {en}. "
+                "The part outside was not screened; screen it again with authoritative data "
+                "that cover it (for a site outside Shanghai, that place's own data).",
+            ),
+        )
+    return out
+
+
+def _unknown_text(rows: list[dict], rec: dict, rules: _Rules, layer_status: dict):
+    """Why a site is unknown, in one line: what was not declared, which layer is missing or
+    failed to load, which layers do not cover it.  ``(zh, en)``, or None without such reasons.
+    """
+    undeclared: dict[str, list[str]] = {}
+    broken: dict[tuple[str, str], list[str]] = {}
+    outside: list[str] = []
+    other_zh: list[str] = []
+    other_en: list[str] = []
+    for r in rows:
+        if r["verdict"]["key"] != "unknown":
+            continue
+        status = r["status"]
+        layer = r["layer_id"] or r["kind"] or "?"
+        if status == "needs_attribute":
+            when, unless = _rule_attributes(r, rec, rules)
+            for a in when or unless:
+                if r["rule_id"] not in undeclared.setdefault(a, []):
+                    undeclared[a].append(r["rule_id"])
+            if not when and not unless:
+                other_zh.append(f"规则 {r['rule_id']} 无法判定")
+                other_en.append(f"rule {r['rule_id']} undecided ({r['assumptions'] or '—'})")
+        elif status == "outside_coverage":
+            if layer not in outside:
+                outside.append(layer)
+        elif status == "layer_missing":
+            load = "missing" if r["layer_id"] is None else layer_status.get(r["layer_id"])
+            if load in ("missing", "failed"):
+                ids = broken.setdefault((layer, load), [])
+                if r["rule_id"] not in ids:
+                    ids.append(r["rule_id"])
+            else:
+                other_zh.append(r["message_zh"] or r["message_en"] or r["rule_id"])
+                other_en.append(r["message_en"] or r["message_zh"] or r["rule_id"])
+        else:
+            other_zh.append(r["message_zh"] or r["status_zh"])
+            other_en.append(r["message_en"] or r["status_en"])
+    zh: list[str] = []
+    en: list[str] = []
+    if undeclared:
+        zh.append(
+            "未申报 " + "、".join(f"{a}（规则 {', '.join(ids)}）" for a, ids in undeclared.items())
+        )
+        en.append(
+            "not declared: "
+            + "; ".join(f"{a} (rule {', '.join(ids)})" for a, ids in undeclared.items())
+        )
+    for (layer, load), ids in broken.items():
+        what = "缺失" if load == "missing" else "加载失败"
+        zh.append(f"图层 {layer} {what}（规则 {', '.join(ids)}）")
+        en.append(
+            f"layer {layer} {'missing' if load == 'missing' else 'failed to load'} "
+            f"(rule {', '.join(ids)})"
+        )
+    if outside:
+        zh.append(f"位于图层 {', '.join(outside)} 的覆盖范围之外（范围外未筛查）")
+        en.append(f"outside the coverage of {', '.join(outside)} (not screened there)")
+    zh += other_zh
+    en += other_en
+    if not en:
+        return None
+    return "无法判定：" + "；".join(zh), "undecided: " + "; ".join(en)
+
+
+def _unknown_texts(result: Any, positions: Iterable[int], cat: _Catalog, rules: _Rules):
+    """``_unknown_text`` for each listed site whose verdict is unknown, keyed by position."""
+    sites = result.sites
+    pos = [p for p in positions if _verdict(sites["verdict"].iat[p]) == "unknown"]
+    if not pos:
+        return {}
+    reasons = _group(result.reasons, set(pos))
+    summaries = _group(getattr(result, "layer_summary", None), set(pos))
+    out = {}
+    for p in pos:
+        rec = sites.iloc[p].to_dict()
+        status = {
+            lid: _str(r.get("status")) or "ok"
+            for r in summaries.get(p, [])
+            if (lid := _str(r.get("layer_id"))) is not None
+        }
+        text = _unknown_text(_reason_rows(reasons.get(p), cat, rules), rec, rules, status)
+        if text is not None:
+            out[p] = text
+    return out
+
+
+def _rule_steps(rows: list[dict]) -> list[tuple[str, str]]:
+    """Each applying rule's own next step; a clause-specific line for rules without one."""
+    out = []
+    for r in rows:
+        if r["next_zh"] or r["next_en"]:
+            out.append((r["next_zh"], r["next_en"]))
+            continue
+        level = r["verdict"]["key"]
+        if level not in _FALLBACK_STEPS:
+            continue
+        dim_zh = r["dimension"] if r["dimension"] != "—" else "约束"
+        dim_en = _DIMENSIONS.get(r["dimension"], "constraint")
+        cite = r["cite"] or r["rule_id"]
+        zh, en = _FALLBACK_STEPS[level]
+        fill = {"cite": cite, "dim_zh": dim_zh, "dim_en": dim_en}
+        out.append((zh.format(**fill), en.format(**fill)))
+    return out
+
+
+def _next_steps(
+    rows: list[dict], verdict: str, rec: dict, rules: _Rules, layer_status: dict
+) -> tuple[list[dict], tuple[str, str] | None]:
+    """The next steps of a site, from the reasons that decide its verdict; and a note.
+
+    A prohibited site gets the steps of its prohibitions only (and the declarations that
+    could grant an exception to them): permits and conditions do not matter where the
+    project cannot be built.  Otherwise what is undecided comes first (one line per
+    undeclared attribute, per broken layer, for the coverage), then every applying rule's
+    step, most severe first.  Undecided rules never contribute their own next steps.
+    """
     steps: list[dict] = []
     seen: set[tuple] = set()
-    for r in reasons:  # most severe first
-        key = (r["next_zh"], r["next_en"])
-        if key == (None, None) or key in seen:
-            continue
-        seen.add(key)
-        steps.append({"zh": r["next_zh"], "en": r["next_en"], "generic": False})
 
-    def docs(level: str) -> str:
-        names: list[str] = []
-        for r in reasons:
-            if r["verdict"]["key"] == level and r["status"] == "applies":
-                text = r["document"] or r["citation"]
-                if text and text not in names:
-                    names.append(text)
-        return "; ".join(names) or "—"
+    def add(lines: Iterable[tuple[str | None, str | None]]) -> None:
+        for zh, en in lines:
+            if (zh, en) in seen or (zh is None and en is None):
+                continue
+            seen.add((zh, en))
+            steps.append({"zh": zh, "en": en})
 
-    missing: list[str] = []
-    for r in reasons:
-        if r["status"] in ("layer_missing", "outside_coverage"):
-            text = f"{r['layer_zh']} / {r['layer_en']}"
-        elif r["status"] != "applies":
-            # assumptions are "; "-joined; name the undeclared attributes, not the conditions
-            parts = [x.strip() for x in re.split(r";\s*", r["assumptions"] or "") if x.strip()]
-            named = [x for x in parts if "not declared" in x or "未申报" in x]
-            text = "; ".join(named) if named else r["message_en"] or r["message_zh"]
-            text = text or r["rule_id"]
+    applies = [r for r in rows if r["status"] == "applies"]
+    if verdict == "prohibited":
+        decisive = [r for r in applies if r["verdict"]["key"] == "prohibited"]
+        add(_rule_steps(decisive))
+        if not steps:
+            add([_PROHIBITED_GENERIC])
+        add(_declare_steps(decisive, rec, rules))
+        others = len(rows) - len(decisive)
+        note = None
+        if others:
+            note = (
+                f"其余 {others} 条原因（限制、有条件或无法判定的规则）只有在项目可以在此建设时"
+                "才有意义，不能解除上述禁止；如另行选址，请对新场址重新筛查。",
+                f"The other {others} reason{'s' if others != 1 else ''} (restricted, "
+                "conditional or undecided rules) would matter only if the project could be built "
+                "here; they cannot lift the prohibition. If you re-site it, screen the new site.",
+            )
+        return steps, note
+    add(_declare_steps(rows, rec, rules))
+    add(_layer_steps(rows, layer_status))
+    add(_rule_steps(applies))
+    if not steps:
+        if verdict == "unknown":
+            add(
+                [
+                    (
+                        "结论未知：请按原因表消除未知项后重新筛查。",
+                        "The verdict is unknown: resolve the reasons listed above and screen "
+                        "again.",
+                    )
+                ]
+            )
         else:
-            continue
-        for piece in re.split(r";\s*", text) if text else ():
-            if piece and piece not in missing:
-                missing.append(piece)
-    levels = {r["verdict"]["key"] for r in reasons if r["status"] == "applies"}
-    if missing or verdict == "unknown":
-        levels.add("unknown")
-    if not reasons:
-        levels.add(verdict)
-    for level in _ORDER:
-        if level not in levels:
-            continue
-        zh, en = _GENERIC_STEPS[level]
-        fill = {"docs": docs(level), "missing": "; ".join(missing) or "—"}
-        steps.append({"zh": zh.format(**fill), "en": en.format(**fill), "generic": True})
-    return steps
+            add([_PERMITTED_GENERIC])
+    return steps, None
 
 
 def _attributes(rec: dict) -> list[dict]:
@@ -768,10 +1171,20 @@ def _site_context(
     reasons: list[dict] | None,
     cat: _Catalog,
     common: dict,
+    rules: _Rules,
 ) -> dict:
     verdict = _verdict_model(rec.get("verdict"))
     groups = _constraint_groups(summary, hits, cat)
-    reason_rows = _reason_rows(reasons, cat)
+    reason_rows = _reason_rows(reasons, cat, rules)
+    layer_status = {
+        lid: _str(r.get("status")) or "ok"
+        for r in summary or []
+        if (lid := _str(r.get("layer_id"))) is not None
+    }
+    outside = "outside_coverage" in layer_status.values() or any(
+        r["status"] == "outside_coverage" for r in reason_rows
+    )
+    next_steps, steps_note = _next_steps(reason_rows, verdict["key"], rec, rules, layer_status)
     input_crs = _str(rec.get("input_crs"))
     shift = _float(rec.get("datum_shift_m")) or 0.0
     unc = _float(rec.get("uncertainty_m")) or 0.0
@@ -811,7 +1224,10 @@ def _site_context(
         "constraints": groups,
         "reasons": reason_rows,
         "warnings": warnings,
-        "next_steps": _next_steps(reason_rows, verdict["key"]),
+        "outside_coverage": outside,
+        "next_steps": next_steps,
+        "steps_note": steps_note,
+        "site_undeclared": [_ATTRIBUTES[a][:2] for a in _undeclared(rec)],
     }
 
 
@@ -1018,6 +1434,7 @@ def write_report(
     ranking = getattr(result, "ranking", None)
     notes = [n for n in (getattr(result, "notes", None) or []) if _str(n)]
     cat = _Catalog(result.layers)
+    rules = _Rules(result.rule_set)
     rule_set = _rule_set_info(result)
     demonstration = _is_demonstration(result)
     layer_rows = _layer_rows(result, cat)
@@ -1029,8 +1446,11 @@ def write_report(
         "rule_set": rule_set,
         "layers": layer_rows,
         "footer": footer,
-        "search_radius": footer["search_radius_m"],
+        "search_radius": _radius_text(footer["search_radius_m"]),
         "labels": VERDICT_LABELS,
+        "limits": _limits(result, sites, layer_rows),
+        "site_undeclared": None,
+        "outside_coverage": False,
     }
 
     # Site pages link back to the map when the report has one.
@@ -1049,12 +1469,13 @@ def write_report(
             pos = int(pos)
             rec = sites.iloc[pos].to_dict()
             ctx = _site_context(
-                pos, rec, summaries.get(pos), hits.get(pos), reasons.get(pos), cat, common
+                pos, rec, summaries.get(pos), hits.get(pos), reasons.get(pos), cat, common, rules
             )
             html = _render(env, "site.html", ctx)
             (tmp / "sites" / pages[pos]).write_text(html, encoding="utf-8")
+        unknown = _unknown_texts(result, [int(p) for p in listed], cat, rules)
         rows = [
-            _site_row(int(p), rec, pages.get(int(p)), tops.get(int(p)))
+            _site_row(int(p), rec, pages.get(int(p)), tops.get(int(p)), unknown.get(int(p)))
             for p, rec in zip(listed, listed_records, strict=True)
         ]
         map_href, map_note = None, None
@@ -1184,6 +1605,9 @@ def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int 
             "WARNING: DEMONSTRATION DATA — not the official ecological protection red line "
             "or control units (演示数据，非官方生态保护红线与管控单元)."
         )
+    if not _coverage_checked(result):
+        lines.append(f"WARNING: {_COVERAGE_NOT_CHECKED[1]} ({_COVERAGE_NOT_CHECKED[0]})")
+    rules = _Rules(result.rule_set)
     rs = _rule_set_info(result)
     rs_text = " ".join(x for x in (rs["id"], rs["version"]) if x) or "rules"
     if rs["hash_short"]:
@@ -1208,6 +1632,7 @@ def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int 
         return "\n".join(lines + _ranking_lines(result, label) + _note_lines(result)) + "\n"
     shown = severe[:max_rows]
     tops = _top_reasons(result.reasons, [int(p) for p in shown])
+    unknown = _unknown_texts(result, [int(p) for p in shown], _Catalog(result.layers), rules)
     lines.append(
         f"Most severe sites ({len(shown):,} of {len(severe):,} not permitted):"
         if len(shown)
@@ -1220,7 +1645,10 @@ def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int 
         v = verdicts[p]
         top = tops.get(p)
         msg = ""
-        if top is not None:
+        if p in unknown:
+            zh, en = unknown[p]
+            msg = _plain({"zh": zh, "en": en}.get(lang) or f"{zh} / {en}", 200)
+        elif top is not None:
             zh, en = _str(top.get("message_zh")), _str(top.get("message_en"))
             msg = {"zh": zh or en, "en": en or zh}.get(lang) or " / ".join(x for x in (zh, en) if x)
             msg = _plain(msg, 110)
