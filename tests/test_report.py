@@ -1141,3 +1141,247 @@ def _display_col(line: str, word: str) -> int:
 
     prefix = line[: line.index(word)]
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in prefix)
+
+
+# --------------------------------------------------------------------------------------------
+# Real screenings of the demonstration catalog: the text a reviewer reads.
+
+RULES_YML = Path(zoning.__file__).resolve().parent.parent / "layers" / "rules" / "shanghai_demo.yml"
+CATALOG_YML = Path(zoning.__file__).resolve().parent.parent / "layers" / "catalog.yml"
+ALL_FLAGS = {"linear": False, "wastewater": False, "air": False, "hazardous": False}
+
+
+@pytest.fixture(scope="module")
+def rules_yml() -> dict:
+    """The shipped rule set read with plain YAML (the oracle for names and next steps)."""
+    import yaml
+
+    data = yaml.safe_load(RULES_YML.read_text(encoding="utf-8"))
+    steps = {}
+    for r in data["rules"] + [r for lst in data.get("lists", []) for r in lst.get("rules", [])]:
+        if r.get("next_step"):
+            steps[r["id"]] = " ".join(r["next_step"]["en"].split())
+    return {"documents": data["documents"], "steps": steps}
+
+
+@pytest.fixture(scope="module")
+def demo_layers():
+    return zoning.load_catalog()
+
+
+@pytest.fixture(scope="module")
+def demo_report(demo_layers, tmp_path_factory) -> tuple:
+    from zoning.examples import PROJECTS
+
+    res = zoning.screen(PROJECTS, demo_layers, id_field="id")
+    out = tmp_path_factory.mktemp("demo")
+    write_report(res, out)
+    return res, out / "report"
+
+
+def _steps(doc: Page) -> str:
+    return " ".join(doc.element_text("next-steps").split())
+
+
+def test_real_citations_name_documents_not_ids(demo_report, rules_yml):
+    _, report = demo_report
+    docs = rules_yml["documents"]
+    doc = parse(page_for(report, "yangtze-chemical"))
+    reasons = doc.element_text("reason-table")
+    assert f"{docs['ycpl_2020']['short']}, 第二十六条" in reasons
+    assert docs["ycpl_2020"]["title"] in reasons and docs["ycpl_2020"]["title_en"] in reasons
+    for page in [report / "index.html", *site_pages(report)]:
+        text = parse(page).all_text
+        for doc_id in docs:
+            assert doc_id not in text, (page.name, doc_id)
+
+
+def test_real_prohibited_site_lists_no_permit_steps(demo_report, rules_yml):
+    _, report = demo_report
+    steps = _steps(parse(page_for(report, "yangtze-chemical")))
+    assert rules_yml["steps"]["yangtze.chemical"] in steps
+    # the conditional clauses of its control unit (discharge permit, risk plan, park plan EIA)
+    for rule_id in ("key.emissions", "key.risk", "park.in_park"):
+        assert rules_yml["steps"][rule_id] not in steps, rule_id
+    assert "The other 3 reasons" in steps and "cannot lift the prohibition" in steps
+
+
+def test_real_restricted_steps_come_from_the_deciding_rules(demo_report, rules_yml):
+    _, report = demo_report
+    cases = {
+        "outside-boundary-parts-plant": "development_boundary.outside",
+        "two-high-cement-grinding": "city.two_high_outside_park",
+        "qcs-raw-water-pipeline": "red_line.linear",
+    }
+    for site_id, rule_id in cases.items():
+        steps = _steps(parse(page_for(report, site_id)))
+        assert rules_yml["steps"][rule_id] in steps, site_id
+    # neither the development boundary nor 两高 calls for an unavoidability demonstration
+    for site_id in ("outside-boundary-parts-plant", "two-high-cement-grinding"):
+        steps = _steps(parse(page_for(report, site_id)))
+        assert "unavoidability" not in steps and "不可避让" not in steps, site_id
+
+
+def test_real_restaurant_page(demo_report, rules_yml):
+    res, report = demo_report
+    doc = parse(page_for(report, "huangpu-restaurant"))
+    assert "上海市“三线一单”实施意见, 重点管控单元管控要求" in doc.element_text("reason-table")
+    # exactly the one applying rule's step (in both languages), nothing generic
+    assert _steps(doc) == (
+        "下一步 Next steps 取得重点污染物排放总量指标，申领排污许可证。 "
+        + rules_yml["steps"]["key.emissions"]
+    )
+    limits = doc.element_text("limits")
+    assert "Every attribute was declared for this site." in limits
+    assert "EIA category" in limits and "sensitive receptors" in limits
+    assert "River-crossing and flood-control permits are not assessed" in limits
+    assert "without tributaries such as the 黄浦江" in limits
+    assert "coverage-not-checked" not in doc.by_id  # districts and sea area loaded
+    assert "Data vintage" in limits and "2023 totals" in limits
+    radius = fmt_m(res.provenance["search_radius_m"])
+    assert f"search radius: {radius}." in " ".join(limits.split())
+
+
+def test_real_kunshan_page_lists_every_layer_as_outside_coverage(demo_report):
+    import yaml
+
+    res, report = demo_report
+    layer_ids = [x["id"] for x in yaml.safe_load(CATALOG_YML.read_text("utf-8"))["layers"]]
+    doc = parse(page_for(report, "outside-coverage-kunshan"))
+    table = doc.element_text("constraint-table")
+    for lid in layer_ids:
+        assert lid in table, lid
+    assert table.count("site outside the layer's coverage") == len(layer_ids)
+    cov = " ".join(doc.element_text("coverage").split())
+    assert "wholly or partly outside the area the layers cover" in cov
+    assert "this verdict is incomplete" in cov and "cannot make the verdict" not in cov
+    steps = _steps(doc)
+    assert steps.count("outside the area these layers cover") == 1  # one line, not one per layer
+    # the index and the console say why it is unknown, not one rule's message
+    row = parse(report / "index.html").element_text("site-table")
+    assert "undecided: outside the coverage of basic_farmland" in row
+    line = next(ln for ln in console_summary(res).splitlines() if "kunshan" in ln)
+    assert "undecided: outside the coverage of basic_farmland, control_units" in line
+
+
+def test_real_undeclared_attributes_one_line_each(demo_layers, tmp_path, rules_yml):
+    """A site in the level-2 zone of 陈行/罗泾 with waste water and air not declared."""
+    from zoning.examples import PROJECTS
+
+    g = gpd.read_file(PROJECTS)
+    site = g.loc[g["id"] == "source-level2-food-plant", ["id", "geometry"]]
+    attrs = {"industry": "H6210", "nature": "new", "linear": False, "hazardous": False}
+    res = zoning.screen(site, demo_layers, attributes=attrs, id_field="id")
+    assert res.sites["verdict"].tolist() == ["unknown"]
+    write_report(res, tmp_path)
+    doc = parse(page_for(tmp_path / "report", "source-level2-food-plant"))
+    steps = _steps(doc)
+    assert steps.count("Declare ") == 2
+    assert (
+        "Declare whether it discharges waste water (--wastewater / --no-wastewater, or a "
+        "wastewater column in the sites file) to decide rule water_source.outfall "
+        "(水污染防治法, 第六十四条), water_source.level2 (水污染防治法, 第六十六条)."
+    ) in steps
+    assert (
+        "Declare whether it emits air pollutants (--air / --no-air, or a air column in the "
+        "sites file) to decide rule water_source.level2 (水污染防治法, 第六十六条)."
+    ) in steps
+    # the undecided rules' own steps are not offered as if they applied
+    for rule_id in ("water_source.outfall", "water_source.level2"):
+        assert rules_yml["steps"][rule_id] not in steps, rule_id
+    # the rules that do apply keep theirs
+    assert rules_yml["steps"]["development_boundary.outside"] in steps
+    limits = re.sub(r"\s+([:;.,])", r"\1", " ".join(doc.element_text("limits").split()))
+    assert (
+        "本场址未申报 Not declared for this site: 是否排放废水 whether it discharges waste water; "
+        "是否排放大气污染物 whether it emits air pollutants." in limits
+    )
+    line = next(ln for ln in console_summary(res).splitlines() if "food-plant" in ln)
+    assert (
+        "undecided: not declared: wastewater (rule water_source.outfall, water_source.level2); "
+        "air (rule water_source.level2)" in line
+    )
+
+
+def test_real_prohibited_site_partly_outside_coverage(demo_layers, tmp_path):
+    """A square across the Shanghai-Jiangsu border in 淀山湖 (red line on the Shanghai side)."""
+    x, y = 120.97019894336547, 31.13579452875606  # on the coverage edge, inside RL015
+    site = gpd.GeoDataFrame(
+        {"site_id": ["dianshan-edge"]},
+        geometry=[box(x - 0.002, y - 0.002, x + 0.002, y + 0.002)],
+        crs="EPSG:4326",
+    )
+    res = zoning.screen(site, demo_layers, attributes={"industry": "C3973", "nature": "new"})
+    assert res.sites["verdict"].tolist() == ["prohibited"]
+    write_report(res, tmp_path)
+    doc = parse(page_for(tmp_path / "report", "dianshan-edge"))
+    cov = " ".join(doc.element_text("coverage").split())
+    assert "The part outside was not screened" in cov
+    assert "cannot make the verdict less severe" in cov and "incomplete" not in cov
+    table = doc.element_text("constraint-table")
+    assert "overlaps (site partly outside the coverage)" in table
+    # the measured half is shown, not blanked
+    share = res.layer_summary.set_index("layer_id").loc["red_line", "share_of_site"]
+    assert fmt_share(share) in table and 0.3 < share < 0.7
+
+
+def _catalog_without(tmp_path: Path, *, drop: set[str], broken: set[str]) -> Path:
+    import yaml
+
+    data = yaml.safe_load(CATALOG_YML.read_text("utf-8"))
+    layers = []
+    for entry in data["layers"]:
+        if entry["id"] in drop:
+            continue
+        src = CATALOG_YML.parent / entry["source"]
+        entry["source"] = str(tmp_path / "gone.gpkg") if entry["id"] in broken else str(src)
+        layers.append(entry)
+    data["layers"] = layers
+    path = tmp_path / "catalog.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_real_no_coverage_layer_and_a_failed_layer(tmp_path):
+    cat = _catalog_without(tmp_path, drop={"districts", "sea_area"}, broken={"nature_reserves"})
+    site = gpd.GeoDataFrame(
+        {"site_id": ["jiading-plant"]},
+        geometry=[box(121.25, 31.35, 121.252, 31.352)],
+        crs="EPSG:4326",
+    )
+    attrs = {"industry": "C3489", "nature": "new", **ALL_FLAGS, "wastewater": True}
+    res = zoning.screen(site, cat, attributes=attrs, on_layer_error="unknown")
+    write_report(res, tmp_path / "out")
+    report = tmp_path / "out" / "report"
+    for page in (report / "index.html", page_for(report, "jiading-plant")):
+        warn = " ".join(parse(page).element_text("coverage-not-checked").split())
+        assert "Coverage NOT checked" in warn and "does not mean it was checked" in warn
+    text = console_summary(res)
+    assert "WARNING: Coverage NOT checked" in text
+    assert res.sites["verdict"].tolist() == ["unknown"]
+    steps = _steps(parse(page_for(report, "jiading-plant")))
+    assert "The Nature reserves (demonstration) layer failed to load: rule " in steps
+    assert "nature_reserve.core_buffer" in steps
+    line = next(ln for ln in text.splitlines() if "jiading-plant" in ln)
+    assert "layer nature_reserves failed to load (rule nature_reserve.core_buffer" in line
+
+
+def test_touches_is_labelled(tmp_path):
+    res = make_result()
+    touch = {c: None for c in HITS_COLUMNS}
+    touch.update(
+        site=0,
+        site_id="CHEM-1",
+        layer_id="basic_farmland",
+        kind="basic_farmland",
+        feature_id="BF-9",
+        relation="touches",
+        overlap_m2=0.0,
+        distance_m=0.0,
+        boundary_sensitive=True,
+        name="奉贤基本农田",
+    )
+    res.hits = pd.concat([res.hits, pd.DataFrame([touch])], ignore_index=True)
+    write_report(res, tmp_path)
+    table = parse(page_for(tmp_path / "report", "CHEM-1")).element_text("constraint-table")
+    assert "相接（未占用） touches (not occupied)" in " ".join(table.split())

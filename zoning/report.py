@@ -727,7 +727,7 @@ def _constraint_group(rec: dict, feats: list[dict], cat: _Catalog) -> dict:
     status = _str(rec.get("status")) or "ok"
     hit = bool(_bool(rec.get("hit")))
     dist = _float(rec.get("distance_m"))
-    if status != "ok":
+    if status not in ("ok", "outside_coverage"):
         res_zh, res_en = _LAYER_STATUS.get(status, (status, status))
     elif hit:
         res_zh, res_en = "相交", "overlaps"
@@ -735,8 +735,14 @@ def _constraint_group(rec: dict, feats: list[dict], cat: _Catalog) -> dict:
         res_zh, res_en = "相接（未占用）", "touches (not occupied)"
     elif dist is not None:
         res_zh, res_en = "邻近", "nearby"
+    elif status == "outside_coverage":
+        res_zh, res_en = _LAYER_STATUS[status]
     else:
         res_zh, res_en = "未涉及", "clear"
+    if status == "outside_coverage" and (hit or dist is not None):
+        # measured on the part inside the coverage; the part outside was not screened
+        res_zh += "（场址部分位于覆盖范围外）"
+        res_en += " (site partly outside the coverage)"
     nearest = _str(rec.get("nearest_feature_id"))
     if nearest and feats:
         for f in feats:
@@ -763,8 +769,6 @@ def _constraint_group(rec: dict, feats: list[dict], cat: _Catalog) -> dict:
                 "verdict": _verdict_model(f["verdict"]) if _str(f.get("verdict")) else None,
             }
         )
-    if status != "ok":  # not screened: no number was measured for this layer
-        rec = {k: v for k, v in rec.items() if k in ("layer_id", "kind", "status")}
     return {
         "layer_id": _str(rec.get("layer_id")),
         "title_zh": zh,
