@@ -87,8 +87,11 @@ _REASON_STATUS = {
         "is not the same as no constraint.",
     ),
     "outside_coverage": (
-        "场址位于该图层覆盖范围之外，图层对此处没有任何结论。",
-        "The site lies outside the area the layer covers, so the layer says nothing about it.",
+        "场址全部或部分位于该图层覆盖范围之外：范围外的部分没有数据，这些规则在那里无法检查"
+        "（在范围内部分发现的禁止性要求仍然有效）。",
+        "The site lies wholly or partly outside the area this layer covers: the part outside "
+        "has no data, so these rules cannot be checked there (a prohibition found on the part "
+        "inside still stands).",
     ),
     "no_access_list": (
         "该管控单元在规则集中没有准入清单，需查阅官方清单。",
