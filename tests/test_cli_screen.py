@@ -100,7 +100,14 @@ def test_screen_writes_every_output(world, tmp_path):
     assert res.exit_code == 0, res.output
     assert res.stderr == ""
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["hits.csv", "report", "screening.gpkg", "screening.json", "sites.csv"]
+    assert files == [
+        ".zoning-screen.json",  # the list of what this run wrote (so a rerun replaces only that)
+        "hits.csv",
+        "report",
+        "screening.gpkg",
+        "screening.json",
+        "sites.csv",
+    ]
     sites = pd.read_csv(out / "sites.csv", dtype={"site_id": str}).set_index("site_id")
     assert sites["verdict"].to_dict() == EXPECTED
     assert sites["n_constraints"].to_dict() == {"P": 1, "R": 1, "C": 0, "U": 1, "OK": 0}
@@ -127,7 +134,11 @@ def test_format_subset_and_lang(world, tmp_path):
         "--format", "json, html", "--lang", "zh",
     )  # fmt: skip
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == ["report", "screening.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".zoning-screen.json",
+        "report",
+        "screening.json",
+    ]
     assert "禁止" in res.stdout and "prohibited" not in res.stdout
     page = next((out / "report" / "sites").glob("*.html")).read_text("utf-8")
     assert "红线内禁止建设" in page and "No construction in the red line" not in page
@@ -135,8 +146,8 @@ def test_format_subset_and_lang(world, tmp_path):
 
 def test_without_out_nothing_is_written(world, tmp_path):
     res = run(
-        "screen", "--point", "121.03,31.03", "--catalog", world.catalog, "--rules", world.rules,
-        cwd=tmp_path,
+        "screen", "--point", "121.03,31.03", "--crs", "EPSG:4326", "--catalog", world.catalog,
+        "--rules", world.rules, cwd=tmp_path,
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "No files written (give --out DIR" in res.stdout
@@ -144,7 +155,7 @@ def test_without_out_nothing_is_written(world, tmp_path):
 
 
 def test_demonstration_data_is_said_on_the_console(demo_world):
-    res = screen(demo_world, "--point", "121.03,31.03")
+    res = screen(demo_world, "--point", "121.03,31.03", "--crs", "EPSG:4326")
     assert res.exit_code == 0
     assert res.stdout.startswith("WARNING: DEMONSTRATION DATA")
 
@@ -153,8 +164,8 @@ def test_bundled_demo_catalog_says_demonstration(tmp_path):
     """The default catalog and rules: the summary and the report say DEMONSTRATION."""
     out = tmp_path / "OUT"
     res = run(
-        "screen", "--point", "121.4737,31.2304", "--industry", "H6210", "--nature", "new",
-        "--out", out, "--format", "csv,html",
+        "screen", "--point", "121.4737,31.2304", "--crs", "EPSG:4326", "--industry", "H6210",
+        "--nature", "new", "--out", out, "--format", "csv,html",
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "DEMONSTRATION DATA" in res.stdout
@@ -255,9 +266,11 @@ def test_web_map_points_are_converted(world, tmp_path, crs, convert):
     assert prov["input"]["conversion"] == f"{crs} -> WGS84 (zoning.crs)"
     assert prov["options"]["crs"] == crs
     assert f"converted from {crs} to WGS84" in res.stdout  # the note
-    # the same coordinates taken as WGS84: outside the red line
-    raw = screen(world, "--point", point)
+    # the same coordinates declared WGS84: outside the red line
+    raw = screen(world, "--point", point, "--crs", "EPSG:4326")
     assert raw.exit_code == 0 and "prohibited    1" not in raw.stdout
+    # and not declared at all: no guess, an error naming the choices
+    assert_input_error(screen(world, "--point", point), "points", "--crs", "gcj02", "bd09")
 
 
 def test_gbk_csv_with_lon_lat_columns(world, tmp_path):
@@ -265,7 +278,8 @@ def test_gbk_csv_with_lon_lat_columns(world, tmp_path):
     table = "编号,项目名称,经度,纬度,行业代码,建设性质\n甲,化工新材料,121.03,31.03,C2614,新建\n乙,农田泵站,121.09,31.03,4610,扩建\n丙,物流仓库,121.115,31.085,5920,新建\n"  # noqa: E501
     path.write_bytes(table.encode("gbk"))
     out = tmp_path / "OUT"
-    res = screen(world, path, "--out", out, "--format", "csv")
+    assert_input_error(screen(world, path), "项目.csv", "'经度'/'纬度'", "no CRS", "EPSG:4326")
+    res = screen(world, path, "--crs", "EPSG:4326", "--out", out, "--format", "csv")
     assert res.exit_code == 0, res.output
     s = pd.read_csv(out / "sites.csv", dtype={"industry": str}).set_index("site_id")
     assert s["name"].to_dict() == {"甲": "化工新材料", "乙": "农田泵站", "丙": "物流仓库"}
@@ -391,8 +405,8 @@ def test_attribute_options_decide(world, site, options, verdict, tmp_path):
 def test_attribute_options_are_recorded(world, tmp_path):
     out = tmp_path / "OUT"
     res = screen(
-        world, "--point", "121.115,31.085", "--industry", "2614", "--nature", "扩建", "--air",
-        "--no-hazardous", "--out", out, "--format", "csv,json",
+        world, "--point", "121.115,31.085", "--crs", "EPSG:4326", "--industry", "2614",
+        "--nature", "扩建", "--air", "--no-hazardous", "--out", out, "--format", "csv,json",
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     s = pd.read_csv(out / "sites.csv", dtype={"industry": str}).iloc[0]
@@ -437,16 +451,18 @@ def test_search_radius_and_no_pieces_no_rings(world, tmp_path):
 
 
 def test_progress_on_request(world):
-    quiet = screen(world, "--point", "121.03,31.03")
+    quiet = screen(world, "--point", "121.03,31.03", "--crs", "EPSG:4326")
     assert quiet.stderr == ""  # not a terminal, few sites: no progress
-    loud = screen(world, "--point", "121.03,31.03", "--progress")
+    loud = screen(world, "--point", "121.03,31.03", "--crs", "EPSG:4326", "--progress")
     lines = loud.stderr.strip().splitlines()
     assert lines[0] == "zoning: load districts (1/11)" and lines[-1] == "zoning: rules (11/11)"
     assert loud.exit_code == 0 and loud.stdout == quiet.stdout
 
 
 def test_offline_is_accepted(world):
-    assert screen(world, "--point", "121.03,31.03", "--offline").exit_code == 0
+    assert (
+        screen(world, "--point", "121.03,31.03", "--crs", "EPSG:4326", "--offline").exit_code == 0
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,7 +472,10 @@ def test_offline_is_accepted(world):
 def _bad_catalog(world, tmp):
     path = tmp / "bad_catalog.yml"
     path.write_text(yaml.safe_dump({"layers": [{"id": "r", "kind": "red_line", "sorce": "x"}]}))
-    return ["--point", "121.03,31.03", "--catalog", path], ["bad_catalog.yml", "layer 'r'"]
+    return ["--point", "121.03,31.03", "--crs", "EPSG:4326", "--catalog", path], [
+        "bad_catalog.yml",
+        "layer 'r'",
+    ]
 
 
 def _missing_layer(world, tmp):
@@ -466,11 +485,22 @@ def _missing_layer(world, tmp):
     data["layers"][2]["source"] = str(tmp / "gone.gpkg")
     path = tmp / "catalog.yml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
-    return ["--point", "121.03,31.03", "--catalog", path], ["farm", "gone.gpkg", "not found"]
+    return ["--point", "121.03,31.03", "--crs", "EPSG:4326", "--catalog", path], [
+        "farm",
+        "gone.gpkg",
+        "not found",
+    ]
 
 
 def _missing_layer_option(world, tmp):
-    return ["--point", "121.03,31.03", "--layer", f"red_line={tmp / 'nope.shp'}"], ["nope.shp"]
+    return [
+        "--point",
+        "121.03,31.03",
+        "--crs",
+        "EPSG:4326",
+        "--layer",
+        f"red_line={tmp / 'nope.shp'}",
+    ], ["nope.shp"]
 
 
 def _bad_rules(world, tmp):
@@ -478,11 +508,17 @@ def _bad_rules(world, tmp):
     rules = yaml.safe_load(world.rules.read_text("utf-8"))
     rules["rules"][2]["when"] = {"industry": [2614]}  # a code written as a number
     path.write_text(yaml.safe_dump(rules, allow_unicode=True), "utf-8")
-    return ["--point", "121.03,31.03", "--rules", path], ["bad_rules.yml", "farm.occupy"]
+    return ["--point", "121.03,31.03", "--crs", "EPSG:4326", "--rules", path], [
+        "bad_rules.yml",
+        "farm.occupy",
+    ]
 
 
 def _missing_rules(world, tmp):
-    return ["--point", "121.03,31.03", "--rules", tmp / "none.yml"], ["none.yml", "not found"]
+    return ["--point", "121.03,31.03", "--crs", "EPSG:4326", "--rules", tmp / "none.yml"], [
+        "none.yml",
+        "not found",
+    ]
 
 
 def _missing_sites(world, tmp):
@@ -505,54 +541,108 @@ def _wkt_without_crs(world, tmp):
     return ["--wkt", "POINT (121.03 31.03)"], ["crs"]
 
 
+def _point_without_crs(world, tmp):
+    words = ["points", "no CRS and none declared", "--crs", "EPSG:4326 for GPS/WGS84"]
+    return ["--point", "121.03,31.03"], [*words, "gcj02", "Amap", "bd09", "Baidu"]
+
+
+def _lonlat_csv_without_crs(world, tmp):
+    path = tmp / "ll.csv"
+    path.write_text("id,lon,lat\nA,121.03,31.03\n")
+    return [path], ["ll.csv", "columns 'lon'/'lat'", "--crs", "EPSG:4326", "gcj02", "bd09"]
+
+
+def _point_with_projected_crs(world, tmp):
+    # --point takes longitude,latitude; the hint is --wkt, not CSV columns
+    return ["--point", "350000,3430000", "--crs", "EPSG:4549"], ["projected", "--wkt 'POINT"]
+
+
+def _industry_option_contradicts_column(world, tmp):
+    path = tmp / "sites.csv"
+    path.write_text("id,lon,lat,industry\nA,121.03,31.03,C2614\n")
+    return [path, "--crs", "EPSG:4326", "--industry", "H6210"], [
+        "row 2",
+        "column 'industry'",
+        "--industry 'H6210'",
+    ]
+
+
+def _linear_option_contradicts_column(world, tmp):
+    path = tmp / "sites.csv"
+    path.write_text("id,lon,lat,linear\nA,121.03,31.03,yes\n")
+    return [path, "--crs", "EPSG:4326", "--no-linear"], ["column 'linear'", "and by --no-linear"]
+
+
+def _bad_on_layer_error(world, tmp):
+    return ["--point", "121.03,31.03", "--crs", "EPSG:4326", "--on-layer-error", "skip"], [
+        "--on-layer-error",
+        "skip",
+    ]
+
+
 def _bad_crs(world, tmp):
     return ["--point", "121.03,31.03", "--crs", "EPSG:999999"], ["EPSG:999999"]
 
 
 def _bad_point(world, tmp):
-    return ["--point", "121.03;31.03"], ["point 1", "121.03;31.03"]
+    return ["--point", "121.03;31.03", "--crs", "EPSG:4326"], ["point 1", "121.03;31.03"]
 
 
 def _bad_industry_option(world, tmp):
-    return ["--point", "121.03,31.03", "--industry", "X2614"], ["industry", "X2614"]
+    return ["--point", "121.03,31.03", "--crs", "EPSG:4326", "--industry", "X2614"], [
+        "industry",
+        "X2614",
+    ]
 
 
 def _bad_nature_option(world, tmp):
-    return ["--point", "121.03,31.03", "--nature", "demolition"], ["nature", "demolition"]
+    return ["--point", "121.03,31.03", "--crs", "EPSG:4326", "--nature", "demolition"], [
+        "nature",
+        "demolition",
+    ]
 
 
 def _bad_industry_cell(world, tmp):
     path = tmp / "sites.csv"
     path.write_text("id,lon,lat,industry\nA,121.03,31.03,C2614\nB,121.09,31.03,C9999\n")
-    return [path], ["sites.csv", "row 3", "column 'industry'", "C9999"]
+    return [path, "--crs", "EPSG:4326"], ["sites.csv", "row 3", "column 'industry'", "C9999"]
 
 
 def _bad_flag_cell(world, tmp):
     path = tmp / "sites.csv"
     path.write_text("id,lon,lat,wastewater\nA,121.03,31.03,maybe\n")
-    return [path], ["row 2", "column 'wastewater'", "maybe"]
+    return [path, "--crs", "EPSG:4326"], ["row 2", "column 'wastewater'", "maybe"]
 
 
 def _unwritable_out(world, tmp):
     blocker = tmp / "a_file"
     blocker.write_text("not a folder")
-    return ["--point", "121.03,31.03", "--out", blocker / "OUT"], ["--out", "a_file"]
+    return ["--point", "121.03,31.03", "--crs", "EPSG:4326", "--out", blocker / "OUT"], [
+        "--out",
+        "a_file",
+    ]
 
 
 def _bad_format(world, tmp):
-    return ["--point", "121.03,31.03", "--format", "csv,pdf"], ["--format", "pdf"]
+    return ["--point", "121.03,31.03", "--crs", "EPSG:4326", "--format", "csv,pdf"], [
+        "--format",
+        "pdf",
+    ]
 
 
 def _bad_fail_on(world, tmp):
-    return ["--point", "121.03,31.03", "--fail-on", "bad"], ["--fail-on", "bad"]
+    return ["--point", "121.03,31.03", "--crs", "EPSG:4326", "--fail-on", "bad"], [
+        "--fail-on",
+        "bad",
+    ]
 
 
 def _unknown_option(world, tmp):
-    return ["--point", "121.03,31.03", "--colour"], ["--colour"]
+    return ["--point", "121.03,31.03", "--crs", "EPSG:4326", "--colour"], ["--colour"]
 
 
 def _two_inputs(world, tmp):
-    return [world.catalog, "--point", "121.03,31.03"], ["SITES and --point"]
+    return [world.catalog, "--point", "121.03,31.03", "--crs", "EPSG:4326"], ["SITES and --point"]
 
 
 def _no_input(world, tmp):
@@ -569,6 +659,12 @@ ERRORS = [
     _garbage_sites,
     _csv_without_crs,
     _wkt_without_crs,
+    _point_without_crs,
+    _lonlat_csv_without_crs,
+    _point_with_projected_crs,
+    _industry_option_contradicts_column,
+    _linear_option_contradicts_column,
+    _bad_on_layer_error,
     _bad_crs,
     _bad_point,
     _bad_industry_option,
@@ -608,13 +704,73 @@ def test_failed_run_keeps_an_existing_out(world, tmp_path, case):
     assert (out / "sites.csv").read_text() == "from an older run"
 
 
+def test_conflict_messages_name_options_not_keywords(world, tmp_path):
+    """The library says ``option industry=``; the command line says ``--industry``."""
+    args, _ = _industry_option_contradicts_column(world, tmp_path)
+    line = screen(world, *args).stderr
+    assert "option industry" not in line and "industry=" not in line
+
+
+def test_on_layer_error_unknown_goes_on_without_the_layer(world, tmp_path):
+    """--on-layer-error unknown: the farmland file is gone, so the site on the farmland is
+    unknown (not permitted, not a crash), the other layers still decide, and it is said."""
+    args, _ = _missing_layer(world, tmp_path)
+    catalog = args[args.index("--catalog") + 1]
+    out = tmp_path / "OUT"
+    res = run(
+        "screen", "--wkt", SITES["R"].wkt, "--wkt", SITES["P"].wkt, "--crs", "EPSG:4326",
+        "--catalog", catalog, "--rules", world.rules, "--on-layer-error", "unknown",
+        "--out", out, "--format", "csv,json",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    s = pd.read_csv(out / "sites.csv")
+    # R lies half on the farmland (restricted with the layer), P half in the red line
+    assert s["verdict"].tolist() == ["unknown", "prohibited"]
+    assert "farm failed to load" in res.stdout and "gone.gpkg" in res.stdout
+    prov = json.loads((out / "screening.json").read_text("utf-8"))["provenance"]
+    farm = next(p for p in prov["layers"] if p["id"] == "farm")
+    assert farm["load"] == "failed" and "gone.gpkg" in farm["error"]
+    assert prov["options"]["on_layer_error"] == "unknown"
+    # the default (and --on-layer-error fail) stops with the layer's error, exit 2
+    again = run(
+        "screen", "--wkt", SITES["R"].wkt, "--crs", "EPSG:4326", "--catalog", catalog,
+        "--rules", world.rules, "--on-layer-error", "fail",
+    )  # fmt: skip
+    assert_input_error(again, "farm", "gone.gpkg")
+
+
+def test_drawn_line_in_the_red_line_is_linear_without_declaring_it(world, tmp_path):
+    """A route drawn on the map (no properties) crossing the red line is linear infrastructure:
+    restricted (red.linear), not prohibited for want of --linear; --no-linear still decides."""
+    line = LineString([(121.01, 31.03), (121.05, 31.03)])  # across the red line, west to east
+    fc = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {}, "geometry": mapping(line)}],
+    }
+    path = tmp_path / "route.geojson"
+    path.write_text(json.dumps(fc), "utf-8")
+    out = tmp_path / "OUT"
+    res = screen(world, path, "--out", out, "--format", "csv,json")
+    assert res.exit_code == 0, res.output
+    s = pd.read_csv(out / "sites.csv").iloc[0]
+    assert s.verdict == "restricted" and bool(s.linear) is True
+    assert "linear derived from the geometry" in res.stdout
+    data = json.loads((out / "screening.json").read_text("utf-8"))
+    rules = {r["rule_id"] for r in data["reasons"] if r["site_id"] == "1"}
+    assert "red.linear" in rules
+    declared = screen(world, path, "--no-linear", "--out", tmp_path / "O2", "--format", "csv")
+    assert pd.read_csv(tmp_path / "O2" / "sites.csv")["verdict"].tolist() == ["prohibited"]
+    assert declared.exit_code == 0
+
+
 def test_real_entry_point_error_is_one_line(world, tmp_path):
     """As a user sees it: python -m zoning, a bad industry code in a CSV."""
     path = tmp_path / "s.csv"
     path.write_text("id,lon,lat,industry\nA,121.03,31.03,Z12\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "zoning", "screen", str(path), "--catalog", str(world.catalog),
-         "--rules", str(world.rules), "--out", str(tmp_path / "OUT")],
+        [sys.executable, "-m", "zoning", "screen", str(path), "--crs", "EPSG:4326",
+         "--catalog", str(world.catalog), "--rules", str(world.rules),
+         "--out", str(tmp_path / "OUT")],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 2, proc.stderr
@@ -630,7 +786,7 @@ def test_help_lists_the_options():
         "--format", "--fail-on", "--wkt", "--point", "--name-field", "--layer-name", "--nature",
         "--linear / --no-linear", "--wastewater / --no-wastewater", "--air / --no-air",
         "--hazardous / --no-hazardous", "--two-high / --no-two-high", "--search-radius",
-        "--lang", "--offline", "--no-pieces", "--no-rings",
+        "--lang", "--offline", "--no-pieces", "--no-rings", "--on-layer-error",
     ):  # fmt: skip
         assert opt in text, opt
     assert "screen" in run("--help").output and "compare" in run("--help").output

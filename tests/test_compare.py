@@ -190,6 +190,7 @@ def test_cli_compare_ranking_csv_report_and_console(world, tmp_path):
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in out.iterdir()) == [
+        ".zoning-screen.json",
         "hits.csv",
         "ranking.csv",
         "report",
@@ -264,13 +265,24 @@ def test_cli_compare_routes_with_linear(world, tmp_path):
     ranking = pd.read_csv(out / "ranking.csv", keep_default_na=False, dtype={"site_id": str})
     assert ranking["site_id"].tolist() == ["2", "1"]
     assert ranking["decided_by"].tolist() == ["", "length"]
+    # routes are lines: linear without --linear (derived from the geometry), same ranking
+    derived = run(
+        "compare", "--wkt", ROUTE_LONG.wkt, "--wkt", ROUTE_SHORT.wkt, "--crs", "EPSG:4326",
+        "--catalog", world.catalog, "--rules", world.rules, "--out", out / "derived",
+        "--format", "csv",
+    )  # fmt: skip
+    assert derived.exit_code == 0, derived.output
+    again = pd.read_csv(out / "derived" / "ranking.csv", keep_default_na=False, dtype=str)
+    assert again["site_id"].tolist() == ["2", "1"]
+    assert again["verdict"].tolist() == ranking["verdict"].tolist()
+    assert "linear derived from the geometry for 2 line site(s)" in derived.stdout
 
 
 def test_cli_compare_needs_two_alternatives(world, tmp_path):
     out = tmp_path / "OUT"
     res = run(
-        "compare", "--point", "121.1,31.05", "--catalog", world.catalog, "--rules",
-        world.rules, "--out", out,
+        "compare", "--point", "121.1,31.05", "--crs", "EPSG:4326", "--catalog", world.catalog,
+        "--rules", world.rules, "--out", out,
     )  # fmt: skip
     assert res.exit_code == 2
     assert res.stderr.strip().splitlines() == [

@@ -29,6 +29,7 @@ from click.testing import CliRunner
 import zoning
 from conftest import REPO
 from zoning.cli import main
+from zoning.errors import SitesError
 from zoning.examples import (
     AMAP_GCJ02,
     EXAMPLES_DIR,
@@ -341,7 +342,10 @@ def test_amap_site_read_as_gcj02(layers, amap):
 
 
 def test_amap_site_misread_as_wgs84(layers, amap):
-    res = zoning.screen(AMAP_GCJ02, layers)  # no --crs: the numbers taken as WGS84
+    # Undeclared, the numbers are not guessed at: an error naming the choices.
+    with pytest.raises(SitesError, match=r"amap_gcj02\.csv.*no CRS and none declared.*gcj02"):
+        zoning.screen(AMAP_GCJ02, layers)
+    res = zoning.screen(AMAP_GCJ02, layers, crs="EPSG:4326")  # the numbers declared WGS84
     site = res.sites.iloc[0]
     assert site["verdict"] == amap.as_wgs84.expected_verdict
     assert set(amap.as_wgs84.expected_rules) <= set(res.reasons["rule_id"].dropna())
@@ -439,8 +443,10 @@ def test_demo_writes_everything(tmp_path):
         assert "DEMONSTRATION" in page or "演示" in page
     assert (out / "compare" / "ranking.csv").is_file()
     assert (out / "compare" / "report" / "index.html").is_file()
-    # No temporary folders left behind.
-    assert not [p for p in out.rglob(".*")], list(out.rglob(".*"))
+    # No temporary folders left behind (only each screening's list of the files it wrote).
+    hidden = [p for p in out.rglob(".*") if p.name != ".zoning-screen.json"]
+    assert not hidden, hidden
+    assert all((out / d / ".zoning-screen.json").is_file() for d in ("screening", "compare"))
     # The written tables hold the documented outcomes.
     with open(out / "screening" / "sites.csv", encoding="utf-8") as fh:
         rows = {r["site_id"]: r["verdict"] for r in csv.DictReader(fh)}

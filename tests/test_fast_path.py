@@ -512,7 +512,12 @@ def test_containment_flag_counts_features_beyond_the_radius(hand, rules):
     lon, lat, _ = geod.fwd(121.40, 31.21, 270, 30.0)  # 30 m west of A's western edge
     for radius in (0.0, 10.0):
         res = zoning.screen(
-            points=[(lon, lat)], layers=hand, rules=rules, search_radius_m=radius, rings=False
+            points=[(lon, lat)],
+            crs="EPSG:4326",
+            layers=hand,
+            rules=rules,
+            search_radius_m=radius,
+            rings=False,
         )
         s = res.layer_summary
         assert bool(s.loc[s["layer_id"] == "red", "boundary_sensitive"].iloc[0])

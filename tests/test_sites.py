@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -37,6 +38,7 @@ DATA = Path(__file__).parent / "data" / "sites"
 TO_WGS = pyproj.Transformer.from_crs(WORKING_CRS, 4326, always_xy=True)
 TO_WORK = pyproj.Transformer.from_crs(4326, WORKING_CRS, always_xy=True)
 GEOD = pyproj.Geod(ellps="WGS84")
+W84 = "EPSG:4326"  # longitude/latitude need a declared CRS (GPS/WGS84 here)
 
 
 def write(tmp_path: Path, text: str, name: str = "sites.csv", encoding: str = "utf-8") -> Path:
@@ -80,6 +82,10 @@ def test_leaflet_draw_export_works_unchanged():
     assert sites.input_crs == "EPSG:4326" and sites.pseudo is None
     assert (gdf["datum_shift_m"] == 0).all() and (gdf["uncertainty_m"] == 0).all()
     assert gdf["name"].isna().all() and gdf["industry"].isna().all()
+    # nobody typed --linear: the drawn line is linear (derived), the polygon and point undeclared
+    assert list(gdf["linear"]) == [None, None, True]
+    assert list(gdf["linear_source"]) == [None, None, "derived"]
+    assert any("linear derived from the geometry for 1 line site(s)" in n for n in sites.notes)
     raw = json.loads((DATA / "leaflet_draw.geojson").read_text())["features"]
     # the point lands where pyproj puts it
     x, y = TO_WORK.transform(*raw[1]["geometry"]["coordinates"])
@@ -181,7 +187,7 @@ def test_kml_from_google_earth(tmp_path):
 
 
 def test_csv_with_chinese_headers_and_bom():
-    sites = load_sites(DATA / "sites_zh.csv")
+    sites = load_sites(DATA / "sites_zh.csv", crs="EPSG:4326")
     gdf = sites.gdf
     assert list(gdf["site_id"]) == ["S1", "S2", "S3", "S4"]
     assert gdf["name"][0] == "金山化工新材料项目"
@@ -199,23 +205,26 @@ def test_csv_with_chinese_headers_and_bom():
 
 def test_csv_saved_by_excel_in_gbk(tmp_path):
     text = "项目名称,经度,纬度\n青草沙管线,121.56,31.44\n"
-    sites = load_sites(write(tmp_path, text, encoding="gbk"))
+    sites = load_sites(write(tmp_path, text, encoding="gbk"), crs="EPSG:4326")
     assert sites.gdf["name"][0] == "青草沙管线"
     assert any("GB18030" in n for n in sites.notes)
     # a declared encoding is used as given
-    assert load_sites(tmp_path / "sites.csv", encoding="gbk").gdf["name"][0] == "青草沙管线"
+    again = load_sites(tmp_path / "sites.csv", encoding="gbk", crs="EPSG:4326")
+    assert again.gdf["name"][0] == "青草沙管线"
 
 
 @pytest.mark.parametrize(
     ("lon", "lat"), [("lng", "lat"), ("Longitude", "Latitude"), ("LON", "LAT")]
 )
 def test_csv_coordinate_column_names(tmp_path, lon, lat):
-    sites = load_sites(write(tmp_path, f"{lon},{lat}\n121.5,31.2\n"))
+    sites = load_sites(write(tmp_path, f"{lon},{lat}\n121.5,31.2\n"), crs="EPSG:4326")
     assert np.allclose(lonlat(sites.gdf.geometry[0]), [[121.5, 31.2]], atol=1e-9)
 
 
 def test_csv_tab_separated(tmp_path):
-    sites = load_sites(write(tmp_path, "id\tlon\tlat\nA\t121.5\t31.2\n", "sites.tsv"))
+    sites = load_sites(
+        write(tmp_path, "id\tlon\tlat\nA\t121.5\t31.2\n", "sites.tsv"), crs="EPSG:4326"
+    )
     assert list(sites.gdf["site_id"]) == ["A"]
 
 
@@ -226,7 +235,7 @@ def test_csv_xy_in_epsg4549_matches_lonlat(tmp_path):
     rows = "\n".join(f"{a:.4f},{b:.4f}" for a, b in zip(x, y, strict=True))
     xy = load_sites(write(tmp_path, f"X,Y\n{rows}\n", "xy.csv"), crs="4549")
     rows = "\n".join(f"{float(a)!r},{float(b)!r}" for a, b in zip(lon, lat, strict=True))
-    ll = load_sites(write(tmp_path, f"lon,lat\n{rows}\n", "ll.csv"))
+    ll = load_sites(write(tmp_path, f"lon,lat\n{rows}\n", "ll.csv"), crs="EPSG:4326")
     assert xy.input_crs == "EPSG:4549"
     d = shapely.distance(xy.gdf.geometry.to_numpy(), ll.gdf.geometry.to_numpy())
     assert (d < 0.01).all()  # 0.1 mm rounding of the eastings/northings, far below 1 cm
@@ -250,12 +259,60 @@ def test_csv_wkt_column(tmp_path):
 
 
 def test_points_option():
-    sites = load_sites(points=[(121.47, 31.23), "121.5,31.2", " 121.6 , 31.3 "])
+    sites = load_sites(points=[(121.47, 31.23), "121.5,31.2", " 121.6 , 31.3 "], crs="4326")
     assert sites.input_crs == "EPSG:4326" and sites.source == "points"
     got = np.vstack([lonlat(g) for g in sites.gdf.geometry])
     assert np.allclose(got, [[121.47, 31.23], [121.5, 31.2], [121.6, 31.3]], atol=1e-9)
-    assert len(load_sites(points="121.47,31.23")) == 1
-    assert len(load_sites(points=(121.47, 31.23))) == 1
+    assert len(load_sites(points="121.47,31.23", crs="EPSG:4326")) == 1
+    assert len(load_sites(points=(121.47, 31.23), crs="EPSG:4326")) == 1
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (
+            lambda p: load_sites(write(p, "id,lon,lat\nA,121.5,31.2\n")),
+            r"sites\.csv \(columns 'lon'/'lat'\)",
+        ),
+        (
+            lambda p: load_sites(write(p, "编号,经度,纬度\nA,121.5,31.2\n")),
+            r"columns '经度'/'纬度'",
+        ),
+        (lambda p: load_sites(pd.DataFrame({"lng": [121.5], "lat": [31.2]})), r"DataFrame"),
+        (lambda p: load_sites(points=["121.5,31.2"]), r"^points"),
+        (lambda p: load_sites(points=[(121.5, 31.2)]), r"^points"),
+        (lambda p: load_sites(points=np.array([[121.5, 31.2]])), r"^points"),
+    ],
+)
+def test_lonlat_without_a_crs_is_an_error(tmp_path, make, name):
+    """The same numbers are WGS84 from a GPS, GCJ-02 from Amap, BD-09 from Baidu (hundreds of
+    metres apart): none is assumed, and the one-line message names the input and the choices."""
+    with pytest.raises(SitesError) as info:
+        make(tmp_path)
+    message = str(info.value)
+    assert re.search(name, message), message
+    assert "no CRS and none declared" in message and "\n" not in message
+    for choice in ("EPSG:4326 for GPS/WGS84", "gcj02 for coordinates copied from Amap or Tencent"):
+        assert choice in message
+    assert "bd09 for Baidu" in message and "--crs" in message
+
+
+def test_lonlat_declared_reads_as_declared(tmp_path):
+    """Declared WGS84 lands where pyproj puts it; declared GCJ-02 where prcoords does."""
+    path = write(tmp_path, "id,lon,lat\nA,121.475,31.2335\n")
+    wgs = load_sites(path, crs="EPSG:4326")
+    x, y = TO_WORK.transform(121.475, 31.2335)
+    assert wgs.input_crs == "EPSG:4326" and wgs.gdf.geometry[0].distance(Point(x, y)) < 1e-6
+    gcj = load_sites(path, crs="gcj02")
+    ref = prcoords.gcj_wgs_bored((31.2335, 121.475))
+    got = lonlat(gcj.gdf.geometry[0])[0]
+    assert GEOD.inv(got[0], got[1], ref.lon, ref.lat)[2] < 0.01
+
+
+def test_points_with_a_projected_crs_name_wkt_not_columns():
+    with pytest.raises(SitesError, match="declared crs EPSG:4549 is projected") as info:
+        load_sites(points=["500000,3450000"], crs="EPSG:4549")
+    assert "--wkt 'POINT (x y)'" in str(info.value) and "columns" not in str(info.value)
 
 
 def test_wkt_option():
@@ -295,11 +352,11 @@ def test_python_objects():
     with pytest.raises(SitesError, match="no CRS and none declared"):
         load_sites(gdf.set_crs(None, allow_override=True))
     table = pd.DataFrame({"经度": [121.47], "纬度": [31.23], "行业代码": ["2614"]})
-    assert load_sites(table).gdf["industry"][0] == "C2614"
+    assert load_sites(table, crs="EPSG:4326").gdf["industry"][0] == "C2614"
 
 
 def test_sites_is_frozen():
-    sites = load_sites(points=["121.47,31.23"])
+    sites = load_sites(points=["121.47,31.23"], crs="EPSG:4326")
     with pytest.raises(dataclasses.FrozenInstanceError):
         sites.source = "x"  # type: ignore[misc]
     assert "n=1" in repr(sites)
@@ -432,7 +489,7 @@ def test_two_high_divisions(tmp_path):
     text = "id,lon,lat,industry,two_high\n" + "".join(
         f"{d},121.5,31.2,{d}10,\n" for d in ("25", "26", "30", "31", "32", "44", "27", "45")
     )
-    sites = load_sites(write(tmp_path, text))
+    sites = load_sites(write(tmp_path, text), crs="EPSG:4326")
     assert list(sites.gdf["two_high"]) == [True] * 6 + [False] * 2
     assert set(sites.gdf["two_high_source"]) == {"derived"}
 
@@ -444,13 +501,14 @@ def test_two_high_not_for_clean_power_or_the_grid(tmp_path):
     codes = ["D4411", "4412", "4430", "44", "441", "4413", "4414", "4415", "4416", "4417"]
     codes += ["4419", "D4420"]
     text = "id,lon,lat,industry\n" + "".join(f"{i},121.5,31.2,{c}\n" for i, c in enumerate(codes))
-    sites = load_sites(write(tmp_path, text))
+    sites = load_sites(write(tmp_path, text), crs="EPSG:4326")
     assert list(sites.gdf["two_high"]) == [True] * 5 + [False] * 7
     assert "4420" in " ".join(sites.notes)
 
 
 def test_no_code_no_two_high(tmp_path):
-    sites = load_sites(write(tmp_path, "lon,lat,industry,两高\n121.5,31.2,,\n121.5,31.2,,yes\n"))
+    text = "lon,lat,industry,两高\n121.5,31.2,,\n121.5,31.2,,yes\n"
+    sites = load_sites(write(tmp_path, text), crs="EPSG:4326")
     assert list(sites.gdf["two_high"]) == [None, True]
     assert list(sites.gdf["two_high_source"]) == [None, "declared"]
 
@@ -460,7 +518,9 @@ def test_no_code_no_two_high(tmp_path):
 
 def test_attributes_option_applies_to_every_site(tmp_path):
     path = write(tmp_path, "id,lon,lat\nA,121.5,31.2\nB,121.6,31.3\n")
-    sites = load_sites(path, attributes={"industry": "C2614", "hazardous": True, "name": "厂"})
+    sites = load_sites(
+        path, crs=W84, attributes={"industry": "C2614", "hazardous": True, "name": "厂"}
+    )
     assert list(sites.gdf["industry"]) == ["C2614"] * 2
     assert list(sites.gdf["hazardous"]) == [True, True]
     assert list(sites.gdf["name"]) == ["厂", "厂"]
@@ -471,18 +531,19 @@ def test_attributes_option_and_column_must_agree(tmp_path):
     with pytest.raises(
         SitesError, match=r"sites\.csv, row 3: industry is given by column 'industry'.*option"
     ):
-        load_sites(path, attributes={"industry": "C2614"})
+        load_sites(path, crs=W84, attributes={"industry": "C2614"})
     ok = write(tmp_path, "id,lon,lat,industry\nA,121.5,31.2,2614\nB,121.6,31.3,c2614\n", "ok.csv")
-    assert list(load_sites(ok, attributes={"industry": "C2614"}).gdf["industry"]) == ["C2614"] * 2
+    got = load_sites(ok, crs=W84, attributes={"industry": "C2614"}).gdf["industry"]
+    assert list(got) == ["C2614"] * 2
 
 
 def test_attributes_option_errors():
     with pytest.raises(SitesError, match=r"unknown key.*'colour'"):
-        load_sites(points=["121.5,31.2"], attributes={"colour": "red"})
+        load_sites(points=["121.5,31.2"], crs=W84, attributes={"colour": "red"})
     with pytest.raises(SitesError, match="option wastewater: 'maybe' is not yes/no"):
-        load_sites(points=["121.5,31.2"], attributes={"wastewater": "maybe"})
+        load_sites(points=["121.5,31.2"], crs=W84, attributes={"wastewater": "maybe"})
     with pytest.raises(SitesError, match="option industry: 2614 is a number"):
-        load_sites(points=["121.5,31.2"], attributes={"industry": 2614})
+        load_sites(points=["121.5,31.2"], crs=W84, attributes={"industry": 2614})
 
 
 @pytest.mark.parametrize(
@@ -503,19 +564,53 @@ def test_attributes_option_errors():
     ],
 )
 def test_flag_values(tmp_path, cell, value):
-    sites = load_sites(write(tmp_path, f"lon,lat,air\n121.5,31.2,{cell}\n"))
+    sites = load_sites(write(tmp_path, f"lon,lat,air\n121.5,31.2,{cell}\n"), crs=W84)
     assert sites.gdf["air"][0] is value
 
 
 def test_id_and_name_fields(tmp_path):
     path = write(tmp_path, "code,title,lon,lat\nK1,一号,121.5,31.2\nK2,二号,121.6,31.3\n")
-    sites = load_sites(path, id_field="code", name_field="TITLE")
+    sites = load_sites(path, crs=W84, id_field="code", name_field="TITLE")
     assert list(sites.gdf["site_id"]) == ["K1", "K2"] and list(sites.gdf["name"]) == [
         "一号",
         "二号",
     ]
     with pytest.raises(SitesError, match=r"id_field 'ref' is not a column \(columns: 'code'"):
-        load_sites(path, id_field="ref")
+        load_sites(path, crs=W84, id_field="ref")
+
+
+def test_linear_derived_for_line_sites_only(tmp_path):
+    """Undeclared lines are linear (derived); a declared value always wins, on lines too;
+    points and polygons stay undeclared."""
+    line = LineString([(121.40, 31.20), (121.42, 31.21)])
+    multi = shapely.MultiLineString(
+        [[(121.5, 31.2), (121.51, 31.2)], [(121.6, 31.3), (121.61, 31.3)]]
+    )
+    fc = collection(
+        feature(line, id="l-blank"),
+        feature(multi, id="m-blank", linear=None),
+        feature(line, id="l-no", linear="no"),
+        feature(line, id="l-yes", linear=True),
+        feature(box(121.4, 31.2, 121.41, 31.21), id="poly"),
+        feature(Point(121.5, 31.2), id="pt"),
+    )
+    path = write(tmp_path, json.dumps(fc), "lines.geojson")
+    gdf = load_sites(path).gdf
+    assert list(gdf["linear"]) == [True, True, False, True, None, None]
+    assert list(gdf["linear_source"]) == ["derived", "derived", "declared", "declared", None, None]
+    # an option declares it for every site: nothing derived
+    bare = collection(feature(line), feature(multi), feature(Point(121.5, 31.2)))
+    path = write(tmp_path, json.dumps(bare), "bare.geojson")
+    assert list(load_sites(path).gdf["linear"]) == [True, True, None]
+    opt = load_sites(path, attributes={"linear": "no"})
+    assert list(opt.gdf["linear"]) == [False] * 3
+    assert set(opt.gdf["linear_source"]) == {"declared"}
+    assert not any("linear derived" in n for n in opt.notes)
+    # a closed ring (LinearRing) is a line too; WKT and bare geometries behave the same
+    ring = shapely.LinearRing([(121.4, 31.2), (121.41, 31.2), (121.41, 31.21)])
+    got = load_sites([ring, box(121.4, 31.2, 121.41, 31.21)], crs="EPSG:4326").gdf
+    assert list(got["linear"]) == [True, None] and got.geom_type[0] == "LineString"
+    assert list(load_sites(wkt="POINT (121.4 31.2)", crs="EPSG:4326").gdf["linear"]) == [None]
 
 
 def test_numeric_ids_from_a_geopackage(tmp_path):
@@ -564,13 +659,13 @@ def test_multi_geometries_are_fine():
 def test_csv_errors_name_file_row_and_column(tmp_path, cells, message):
     text = f"id,lon,lat,industry,wastewater,nature\nS1,121.4,31.2,C2614,yes,new\n{cells}\n"
     with pytest.raises(SitesError, match=message):
-        load_sites(write(tmp_path, text))
+        load_sites(write(tmp_path, text), crs=W84)
 
 
 def test_error_messages_are_one_line(tmp_path):
     text = "id,lon,lat,nature\nS1,121.4,31.2,whatever\n"
-    with pytest.raises(SitesError) as info:
-        load_sites(write(tmp_path, text))
+    with pytest.raises(SitesError, match="whatever") as info:
+        load_sites(write(tmp_path, text), crs=W84)
     assert "\n" not in str(info.value)
 
 
@@ -698,7 +793,7 @@ def test_multi_layer_file_needs_layer(tmp_path):
 def test_two_columns_for_one_attribute(tmp_path):
     path = write(tmp_path, "lon,lat,industry,行业代码\n121.5,31.2,2614,2614\n")
     with pytest.raises(SitesError, match=r"columns 'industry', '行业代码' all give industry"):
-        load_sites(path)
+        load_sites(path, crs=W84)
 
 
 def test_points_as_an_array():
@@ -714,7 +809,7 @@ def test_dataframe_rows_are_named_by_index_label():
     table = pd.DataFrame({"lon": [121.5, 121.6], "lat": [31.2, 31.3], "air": ["y", "perhaps"]})
     table.index = ["site-a", "site-b"]
     with pytest.raises(SitesError, match=r"DataFrame, row site-b, column 'air': 'perhaps'"):
-        load_sites(table)
+        load_sites(table, crs=W84)
 
 
 def test_spreadsheet_without_geometry(tmp_path):
@@ -727,7 +822,7 @@ def test_spreadsheet_without_geometry(tmp_path):
         {"项目名称": ["甲"], "经度": [121.5], "纬度": [31.2], "行业代码": ["2614"]}
     )
     pyogrio.write_dataframe(table, path, driver="XLSX")
-    sites = load_sites(path)
+    sites = load_sites(path, crs=W84)
     assert sites.gdf["industry"][0] == "C2614" and sites.gdf["name"][0] == "甲"
     assert np.allclose(lonlat(sites.gdf.geometry[0]), [[121.5, 31.2]], atol=1e-9)
 
@@ -767,12 +862,12 @@ def test_empty_id_column_from_kml_style_files_is_not_an_error(tmp_path):
 def test_empty_column_and_option(tmp_path):
     # An empty template column gives nothing, so the option applies; a partly filled one must agree.
     path = write(tmp_path, "lon,lat,industry\n121.5,31.2,\n121.6,31.3,\n")
-    sites = load_sites(path, attributes={"industry": "2614"})
+    sites = load_sites(path, crs=W84, attributes={"industry": "2614"})
     assert list(sites.gdf["industry"]) == ["C2614", "C2614"]
     assert any("column 'industry' is empty" in n for n in sites.notes)
     path = write(tmp_path, "lon,lat,industry\n121.5,31.2,C2614\n121.6,31.3,\n", "partly.csv")
     with pytest.raises(SitesError, match=r"partly\.csv, row 3: industry is given by column"):
-        load_sites(path, attributes={"industry": "2614"})
+        load_sites(path, crs=W84, attributes={"industry": "2614"})
 
 
 def test_sites_already_in_the_working_crs_are_taken_as_they_are(tmp_path):

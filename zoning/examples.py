@@ -8,7 +8,7 @@ inputs, each carrying its expected outcome:
   the site's reasons), ``absent_rules`` (rule ids that must not), ``expected_status`` (reason
   statuses that must appear, e.g. ``outside_coverage``) and ``why_zh`` / ``why_en``;
 * ``amap_gcj02.csv``: a site copied from Amap in GCJ-02, with the outcome of the right reading
-  (``crs="gcj02"``) and of the wrong one (the same numbers taken as WGS84);
+  (``crs="gcj02"``) and of the wrong one (the same numbers declared ``crs="EPSG:4326"``);
 * ``route_alternatives.geojson``: four alignments of one pipeline with ``expected_rank``.
 
 :func:`run_examples` screens all three against a layer set (the demonstration catalog by
@@ -459,7 +459,9 @@ def run_examples(
 
     projects = screen(projects_path, layers, rules=rule_set)
     amap_result = screen(amap_path, layers, rules=rule_set, crs="gcj02")
-    amap_wrong = screen(amap_path, layers, rules=rule_set)
+    # The mistake the example warns about: GCJ-02 numbers declared as WGS84 (a declaration is
+    # needed either way -- longitude/latitude without a CRS is an error).
+    amap_wrong = screen(amap_path, layers, rules=rule_set, crs="EPSG:4326")
     route_result = compare_alternatives(routes_path, layers, rules=rule_set)
 
     mismatches = [

@@ -16,7 +16,7 @@ It returns :class:`Sites`: a GeoDataFrame in :data:`zoning.WORKING_CRS` with one
 row per site and the columns of the shared contract (``site_id``, ``name``,
 ``industry``, ``industry_division``, ``nature``, the flags ``linear``,
 ``wastewater``, ``air``, ``hazardous``, ``two_high``, ``two_high_source``,
-``input_crs``, ``datum_shift_m``, ``uncertainty_m``, ``geometry``).
+``linear_source``, ``input_crs``, ``datum_shift_m``, ``uncertainty_m``, ``geometry``).
 
 Sites are the user's own input, so nothing is dropped: a missing or empty
 geometry, a GeometryCollection, a bad coordinate, a bad industry code or flag,
@@ -40,8 +40,18 @@ None (not declared).  Natures accept new/expansion/rebuild/relocation and
 新建/扩建/改建/迁建; 改扩建 counts as an expansion (it adds capacity).  Industry
 codes are GB/T 4754-2017 (:func:`parse_industry_code`); "两高" is derived from the
 major division (:data:`TWO_HIGH_DIVISIONS`, less :data:`TWO_HIGH_EXCEPTIONS`) unless
-declared.  Sites without an id column are numbered ``1..n`` (GeoPackage and GeoJSON
-feature ids are used when the file has them).
+declared; ``linear`` is derived (True) for LineString/MultiLineString sites unless
+declared -- points and polygons stay undeclared.  ``two_high_source`` and
+``linear_source`` say ``declared`` or ``derived`` (None: neither).  Sites without
+an id column are numbered ``1..n`` (GeoPackage and GeoJSON feature ids are used
+when the file has them).
+
+Coordinates without a CRS of their own -- longitude/latitude columns, ``points=``,
+x/y and WKT columns, ``wkt=``, bare geometries -- need a declared ``crs``; none
+declared is an error, never a guess: the same longitude/latitude read as WGS84
+(GPS, ``EPSG:4326``), GCJ-02 (Amap, Tencent: ``gcj02``) or BD-09 (Baidu:
+``bd09``) are 300-600 m apart in Shanghai.  GeoJSON is WGS84 by definition
+(RFC 7946), so a draw tool's export needs no declaration.
 
 Coordinates copied from Chinese web maps (Amap/Tencent: GCJ-02, Baidu: BD-09)
 are declared with ``crs="gcj02"`` / ``crs="bd09"`` and converted vertex by
@@ -71,7 +81,6 @@ import pyproj
 import shapely
 
 from .crs import (
-    WGS84,
     WORKING_CRS,
     ParsedCRS,
     bd09_to_wgs84,
@@ -142,6 +151,7 @@ SITE_COLUMNS = (
     "nature",
     *FLAGS,
     "two_high_source",
+    "linear_source",
     "input_crs",
     "datum_shift_m",
     "uncertainty_m",
@@ -213,7 +223,7 @@ _ATTR_ALIASES: dict[str, tuple[str, ...]] = {
     "hazardous": ("hazardous", "危险化学品", "危化品", "涉及危险化学品"),
     "two_high": ("two_high", "两高", "是否两高"),
 }
-_ATTRIBUTE_COLUMNS = SITE_COLUMNS[1 : SITE_COLUMNS.index("two_high_source") + 1]
+_ATTRIBUTE_COLUMNS = SITE_COLUMNS[1 : SITE_COLUMNS.index("linear_source") + 1]
 _OPTION_KEYS = ("id", "name", "industry", "nature", *FLAGS)
 # Geometry columns of a table.
 _LON = ("lon", "lng", "long", "longitude", "经度")
@@ -235,6 +245,11 @@ _TYPE_NAMES = (
     "GeometryCollection",
 )
 _MAX_LISTED = 10
+#: The CRS choices named when longitude/latitude come without one.
+_LONLAT_CHOICES = (
+    "crs= / --crs: EPSG:4326 for GPS/WGS84 coordinates, gcj02 for coordinates copied from "
+    "Amap or Tencent maps, bd09 for Baidu maps (EPSG:4490 for CGCS2000)"
+)
 #: Broad box around Shanghai (lon/lat); sites outside it are noted, not refused.
 _SHANGHAI_REGION = (119.0, 29.5, 124.5, 33.0)
 _GEOD = pyproj.Geod(ellps="WGS84")
@@ -507,8 +522,7 @@ class _Raw:
     own_crs: pyproj.CRS | None = None
     own_label: str | None = None
     own_unusable: str | None = None  # "a local (engineering) CRS" when the file has one
-    default_wgs84: bool = False  # lon/lat columns and --point: EPSG:4326 unless declared
-    lonlat: bool = False  # the coordinates are named longitude/latitude
+    lonlat: bool = False  # the coordinates are named longitude/latitude (columns or points=)
     crs_subject: str = ""  # what has no CRS, for the message: "columns x/y"
     geometry_columns: tuple[str, ...] = ()
     file_ids: np.ndarray | None = None
@@ -586,7 +600,8 @@ def _from_table(df: pd.DataFrame, where: _Where) -> _Raw:
         ignored = [c for c in (lon, lat, x, y) if c]
     elif lon is not None:
         raw.xy = (_numbers(df[lon], where, lon), _numbers(df[lat], where, lat))
-        raw.default_wgs84 = raw.lonlat = True
+        raw.lonlat = True
+        raw.crs_subject = f"columns {lon!r}/{lat!r}"
         raw.geometry_columns = (lon, lat)
         ignored = [c for c in (x, y) if c]
     elif x is not None:
@@ -794,7 +809,6 @@ def _from_points(points: object) -> _Raw:
                 where=where,
                 n=len(items),
                 xy=(arr[:, 0].copy(), arr[:, 1].copy()),
-                default_wgs84=True,
                 lonlat=True,
             )
     x = np.empty(len(items))
@@ -814,7 +828,7 @@ def _from_points(points: object) -> _Raw:
             ) from None
         if not (np.isfinite(x[i]) and np.isfinite(y[i])):
             raise SitesError(f"{where.row(i)}: {_short(item)} is not a finite coordinate")
-    return _Raw(where=where, n=len(items), xy=(x, y), default_wgs84=True, lonlat=True)
+    return _Raw(where=where, n=len(items), xy=(x, y), lonlat=True)
 
 
 def _from_wkt(wkt: str | Iterable[str]) -> _Raw:
@@ -889,15 +903,27 @@ def _resolve_crs(raw: _Raw, declared: ParsedCRS | None) -> tuple[pyproj.CRS, str
         elif raw.own_unusable:
             raw.notes.append(f"its own CRS is {raw.own_unusable}; declared {declared.label} used")
         if raw.lonlat and not declared.crs.is_geographic:
+            how = (
+                "name the columns x/y for projected coordinates"
+                if raw.table is not None
+                else "points are longitude,latitude; give projected coordinates as WKT "
+                "(wkt= / --wkt 'POINT (x y)')"
+            )
             raise SitesError(
                 f"{name}: longitude/latitude given, but the declared crs {declared.label} is "
-                "projected; name the columns x/y for projected coordinates"
+                f"projected; {how}"
             )
         return declared.crs, declared.pseudo, declared.label
     if raw.own_crs is not None:
         return raw.own_crs, None, raw.own_label or raw.own_crs.to_string()
-    if raw.default_wgs84:
-        return WGS84, None, "EPSG:4326"
+    if raw.lonlat:
+        # Longitude/latitude without a datum: the same numbers are WGS84 from a GPS, GCJ-02
+        # from Amap or Tencent, BD-09 from Baidu -- 300-600 m apart in Shanghai, so no guess.
+        subject = f" ({raw.crs_subject})" if raw.crs_subject else ""
+        raise SitesError(
+            f"{name}{subject}: longitude/latitude with no CRS and none declared; declare "
+            f"which with {_LONLAT_CHOICES}"
+        )
     subject = f" ({raw.crs_subject})" if raw.crs_subject and raw.crs_subject != name else ""
     what = f"only {raw.own_unusable}, no usable CRS," if raw.own_unusable else "no CRS"
     raise SitesError(
@@ -1287,6 +1313,9 @@ def _attributes(
     source[use_derived] = "derived"
     out["two_high"] = two_high
     out["two_high_source"] = source
+    linear_source = np.full(n, None, dtype=object)
+    linear_source[known["linear"]] = "declared"
+    out["linear_source"] = linear_source  # "derived" is set from the geometry (_derive_linear)
     if use_derived.any():
         notes.append(
             f"two_high derived from the industry code for {int(use_derived.sum())} site(s) "
@@ -1294,6 +1323,31 @@ def _attributes(
             "generation and power supply: 4413-4417, 4419, 4420)"
         )
     return out
+
+
+def _derive_linear(attrs: dict[str, np.ndarray], geoms: np.ndarray, notes: list[str]) -> None:
+    """``linear`` from the geometry where it is not declared: a line site is linear.
+
+    A LineString or MultiLineString site (a route drawn on a map, a draw tool's export) is a
+    linear project; leaving it undeclared would judge a pipeline as if it were a building.
+    Points and polygons stay undeclared.  A declared value always wins; ``linear_source``
+    says which it was (``declared``, ``derived`` or None), as ``two_high_source`` does.
+    """
+    linear = attrs["linear"]
+    undeclared = np.array([v is None for v in linear], dtype=bool)
+    lines = np.isin(shapely.get_type_id(geoms), (1, 5))
+    use = undeclared & lines
+    if use.any():
+        linear = linear.copy()
+        linear[use] = True
+        attrs["linear"] = linear
+        attrs["linear_source"] = attrs["linear_source"].copy()
+        attrs["linear_source"][use] = "derived"
+        notes.append(
+            f"linear derived from the geometry for {int(use.sum())} line site(s): a "
+            "LineString/MultiLineString counts as linear infrastructure unless declared "
+            "otherwise (linear=no / --no-linear)"
+        )
 
 
 # --------------------------------------------------------------------------- public
@@ -1322,10 +1376,12 @@ def load_sites(
     wkt : str or list of str
         Sites as WKT; needs ``crs``.
     points : list of (lon, lat) or "LON,LAT" strings
-        Point sites; EPSG:4326 unless ``crs`` says otherwise.
+        Point sites; need ``crs`` (``"EPSG:4326"``, ``"gcj02"``, ``"bd09"``, ...).
     crs : str or pyproj.CRS
-        The CRS of the coordinates: ``"EPSG:4490"``, ``"4549"``, ``"gcj02"``, ``"bd09"``.
-        Required when the input has none (x/y columns, WKT, geometries without a CRS).
+        The CRS of the coordinates: ``"EPSG:4326"`` (GPS, WGS84), ``"EPSG:4490"``,
+        ``"4549"``, ``"gcj02"`` (Amap, Tencent), ``"bd09"`` (Baidu).  Required when the
+        input has none: longitude/latitude or x/y columns, ``points=``, WKT, geometries
+        without a CRS (GeoJSON files are WGS84 by RFC 7946 and need none).
         Contradicting a file's own CRS is an error, except ``gcj02``/``bd09`` over a
         geographic label (web-map coordinates mislabelled as WGS84).
     layer : str
@@ -1388,6 +1444,7 @@ def load_sites(
         geoms, shift = _point_sites(raw, in_crs, pseudo, label, notes)
     else:
         geoms, shift = _geometry_sites(raw, in_crs, pseudo, label, notes)
+        _derive_linear(attrs, geoms, notes)
     if pseudo is not None:
         notes.append(
             f"converted from {pseudo} to WGS84 vertex by vertex (zoning.crs); shift "

@@ -7,7 +7,7 @@ Writes three files, each a realistic screening input with its expected outcome w
   ``why_zh`` / ``why_en``;
 * ``amap_gcj02.csv``: a site whose coordinates were copied from Amap (GCJ-02), about 300 m
   outside a red-line boundary, with the expected outcome of the right reading (``--crs gcj02``)
-  and of the wrong one (the same numbers taken as WGS84);
+  and of the wrong one (the same numbers declared WGS84, ``--crs EPSG:4326``);
 * ``route_alternatives.geojson``: four alignments of one gas pipeline from 崇明岛 to 长兴岛,
   with their expected rank.
 
@@ -1237,7 +1237,7 @@ def build_gcj(L: Layers) -> tuple[str, list[str]]:
     depth, p, (glon, glat), _ = best
     # Check on the rounded GCJ-02 numbers, converted back exactly as screening will.
     back = load_sites(points=[(glon, glat)], crs="gcj02").gdf.geometry.iloc[0]
-    misread = load_sites(points=[(glon, glat)]).gdf.geometry.iloc[0]
+    misread = load_sites(points=[(glon, glat)], crs="EPSG:4326").gdf.geometry.iloc[0]
     d_true = float(F.distance(back))
     d_in = float(F.exterior.distance(misread))
     if not (GCJ_OFFSET_M - 10 <= d_true <= GCJ_OFFSET_M + 10) or not F.contains(misread):
@@ -1618,7 +1618,7 @@ def readme_tables(projects: str, gcj: str, routes: str) -> str:
         f"{_rules(row['expected_rules_gcj02'].split(';'))} | {_cell(row['why_en'])} |"
     )
     lines.append(
-        f"| `{row['id']}` | {_cell(row['name'])} | taken as WGS84 (wrong) | "
+        f"| `{row['id']}` | {_cell(row['name'])} | `--crs EPSG:4326` (wrong) | "
         f"**{row['expected_verdict_as_wgs84']}** | "
         f"{_rules(row['expected_rules_as_wgs84'].split(';'))} | (see above) |"
     )

@@ -141,7 +141,11 @@ FAIL_ON_LEVELS = ("conditional", "restricted", "unknown", "prohibited")
 PROGRESS_MIN_SITES = 1000
 _UNDECLARED = "from the input's columns, else undeclared"
 _FLAG_OPTIONS = (
-    ("linear", "linear infrastructure (pipeline, road, power line ...)", _UNDECLARED),
+    (
+        "linear",
+        "linear infrastructure (pipeline, road, power line ...)",
+        "from the input's columns, else yes for line sites and undeclared for points and polygons",
+    ),
     ("wastewater", "discharges waste water", _UNDECLARED),
     ("air", "emits air pollutants", _UNDECLARED),
     ("hazardous", "stores or uses hazardous chemicals", _UNDECLARED),
@@ -168,14 +172,17 @@ def screening_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "points",
             multiple=True,
             metavar="LON,LAT",
-            help="A point site (repeatable); EPSG:4326 unless --crs says otherwise.",
+            help="A point site (repeatable); needs --crs: EPSG:4326 for GPS/WGS84, gcj02 for "
+            "Amap/Tencent, bd09 for Baidu.",
         ),
         click.option(
             "--crs",
             default=None,
             metavar="CRS",
-            help="CRS of the sites when the input has none, e.g. EPSG:4490, 4549, gcj02 "
-            "(Amap/Tencent), bd09 (Baidu).",
+            help="CRS of the sites' coordinates, required when the input has none (lon/lat or "
+            "x/y columns, --point, --wkt): EPSG:4326 for GPS/WGS84, gcj02 for coordinates "
+            "copied from Amap/Tencent, bd09 for Baidu; also e.g. EPSG:4490, 4549. No CRS and "
+            "none declared is an error. GeoJSON is WGS84 (RFC 7946) and needs none.",
         ),
         click.option("--layer-name", default=None, help="Layer inside a multi-layer sites file."),
         click.option("--id-field", default=None, metavar="F", help="Column holding the site id."),
@@ -267,7 +274,9 @@ def screening_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--tianditu-key",
             default=None,
             metavar="KEY",
-            help="Your Tianditu key (for --basemap tianditu).",
+            help="Your Tianditu key (for --basemap tianditu; default: $TIANDITU_KEY). It is "
+            "written into the report's map page, readable by anyone who opens it: use a browser "
+            "key restricted to where the report is served.",
         ),
         click.option(
             "--no-pieces",
@@ -276,6 +285,15 @@ def screening_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--no-rings", is_flag=True, help="Do not build buffer-ring geometries (huge runs)."
+        ),
+        click.option(
+            "--on-layer-error",
+            type=click.Choice(["fail", "unknown"]),
+            default="fail",
+            show_default=True,
+            help="A catalog layer that fails to load (missing or unreadable file, bad CRS): fail "
+            "stops with its error (exit 2); unknown goes on without it, the rules that need it "
+            "give unknown, and the failure is in the notes, the report and the provenance.",
         ),
         click.option(
             "--progress/--no-progress",
@@ -383,6 +401,7 @@ def run_screening(
     no_pieces: bool,
     no_rings: bool,
     progress: bool | None,
+    on_layer_error: str = "fail",
     min_sites: int = 1,
     compare: bool = False,
 ):
@@ -449,8 +468,7 @@ def run_screening(
             encoding=encoding,
         )
     except SitesError as exc:
-        # The library names options as Python keywords; on the command line they are options.
-        fail(re.sub(r"^option (\w+):", lambda m: f"--{m[1].replace('_', '-')}:", str(exc)))
+        fail(_cli_words(str(exc)))
     if len(loaded) < min_sites:
         fail(
             f"{loaded.source}: {len(loaded)} site(s); compare needs at least {min_sites} "
@@ -467,6 +485,7 @@ def run_screening(
             search_radius_m=search_radius,
             pieces=not no_pieces,
             rings=not no_rings,
+            on_layer_error="unknown" if on_layer_error == "unknown" else "raise",
             progress=bar,
         )
     finally:
@@ -489,6 +508,26 @@ def run_screening(
         else {}
     )
     return result, written
+
+
+def _cli_words(message: str) -> str:
+    """A sites error as the command line says it: options are ``--industry``, not keywords.
+
+    ``option industry: ...`` -> ``--industry: ...``; ``the option industry='C2614'`` ->
+    ``--industry 'C2614'``; ``the option linear=False`` -> ``--no-linear``; ``crs= / --crs`` ->
+    ``--crs``.
+    """
+
+    def option(m: re.Match) -> str:
+        name = m[1].replace("_", "-")
+        value = m[2]
+        if value in ("True", "False"):
+            return f"--{'' if value == 'True' else 'no-'}{name}"
+        return f"--{name} {value}"
+
+    message = re.sub(r"^option (\w+):", lambda m: f"--{m[1].replace('_', '-')}:", message)
+    message = re.sub(r"\bthe option (\w+)=('[^']*'|True|False)", option, message)
+    return message.replace("crs= / --crs", "--crs").replace("wkt= / --wkt", "--wkt")
 
 
 def report_written(out_dir: str | None, written: dict) -> None:

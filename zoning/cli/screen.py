@@ -33,9 +33,12 @@ def screen_cmd(sites: str | None, fail_on: str | None, **options) -> None:
 
     SITES is a file: GeoJSON (also as exported by a web map's draw tool), GeoPackage,
     Shapefile (or .zip), KML, or CSV with lon/lat, x/y or WKT columns. Or give --wkt / --point.
+    Coordinates without a CRS of their own (CSV columns, --point, --wkt) need --crs:
+    EPSG:4326 for GPS/WGS84, gcj02 for Amap/Tencent, bd09 for Baidu; GeoJSON is WGS84.
     Project attributes come from the file's columns (id, name, industry, nature, linear,
     wastewater, air, hazardous, two_high, or 编号, 项目名称, 行业代码, 建设性质 ...) or from the
-    options, which apply to every site.
+    options, which apply to every site. Line sites are linear unless declared otherwise;
+    两高 is derived from the industry code unless declared.
 
     Prints a summary. With --out DIR writes sites.csv, hits.csv, screening.gpkg,
     screening.json, report/index.html (a page per site) and report/map.html (the
