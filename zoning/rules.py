@@ -39,7 +39,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -940,16 +940,24 @@ class _Evaluation:
         hits: pd.DataFrame,
         summary: pd.DataFrame,
         search_radius_m: float | None,
+        tolerance_m: Mapping[str, float] | None = None,
     ) -> None:
         self.rs = rs
         self.n = n = len(sites)
         self.search_radius_m = search_radius_m
+        self.tolerance_m = dict(tolerance_m or {})
         self.blocks: list[_Block] = []
         self._cond_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
         # Sites: project attributes, tri-state.
         ids = _object_column(sites, "site_id", n)
         self.site_ids = np.where(_notna(ids), ids, np.arange(n).astype(str).astype(object))
+        unc = (
+            pd.to_numeric(sites["uncertainty_m"], errors="coerce").to_numpy(dtype=float)
+            if "uncertainty_m" in sites.columns
+            else np.zeros(n)
+        )
+        self.uncertainty_m = np.where(np.isfinite(unc), unc, 0.0)
         ind = _object_column(sites, "industry", n)
         self.ind_codes, self.ind_uniques = pd.factorize(pd.Series(ind, dtype=object))
         for j, u in enumerate(self.ind_uniques):
@@ -1403,6 +1411,7 @@ class _Evaluation:
             rows = rows[order]
             first = np.r_[True, self.h_site[rows][1:] != self.h_site[rows][:-1]]
             rows = rows[first]
+        note = self.threshold_notes(rule, rows) if at.relation == "within" else None
         if at.relation == "within" and self.search_radius_m is not None:
             if self.search_radius_m < at.distance_m:
                 found = np.zeros(self.n, dtype=bool)
@@ -1423,7 +1432,29 @@ class _Evaluation:
                     message_en=f"the distance search ({self.search_radius_m:g} m) is shorter "
                     f"than rule {rule.id} needs ({at.distance_m:g} m): it cannot be checked",
                 )
-        self.rule_rows(rule, self.h_site[rows], hit=rows)
+        self.rule_rows(rule, self.h_site[rows], hit=rows, note=note)
+
+    def threshold_notes(self, rule: Rule, rows: np.ndarray) -> np.ndarray | None:
+        """Per fired row of a ``within`` rule: a note when the distance lies within the layer's
+        positional tolerance (plus the site's conversion uncertainty) of the rule distance."""
+        if not len(rows):
+            return None
+        dist_m = float(rule.applies_to.distance_m)  # type: ignore[union-attr, arg-type]
+        layer = self.h_layer[rows]
+        tol = np.array([float(self.tolerance_m.get(x, 0.0) or 0.0) for x in layer])
+        unc = self.uncertainty_m[self.h_site[rows]]
+        near = dist_m - self.h_distance[rows] <= tol + unc
+        if not near.any():
+            return None
+        out = np.full(len(rows), None, dtype=object)
+        for i in np.flatnonzero(near):
+            extra = " plus the coordinate conversion's uncertainty" if unc[i] > 0 else ""
+            out[i] = (
+                f"the distance to the {layer[i]} feature is within the layer's positional "
+                f"tolerance ({tol[i]:g} m{extra}) of the rule's {dist_m:g} m threshold: the "
+                "rule may not apply; check the distance on authoritative data"
+            )
+        return out
 
     def outside_rule(self, rule: Rule) -> None:
         kind = rule.applies_to.kind  # type: ignore[union-attr]
@@ -1721,6 +1752,7 @@ def evaluate(
     layer_summary: pd.DataFrame,
     *,
     search_radius_m: float | None = None,
+    tolerance_m: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Apply a rule set to screened sites: the reasons behind every verdict.
 
@@ -1740,6 +1772,13 @@ def evaluate(
         The distance search the overlay ran.  When given and shorter than a ``within`` rule's
         distance, sites without a feature found within it get ``unknown`` for that rule
         instead of a silent pass.
+    tolerance_m : mapping, optional, keyword-only
+        Positional tolerance (m) per layer id.  A ``within`` rule that fires on a feature whose
+        distance lies within that tolerance (plus the site's ``uncertainty_m``, when the sites
+        frame has that column) of the rule distance says so in its ``assumptions``: a small
+        error in the layer or the coordinates could move the site out of the band.  (A site
+        just beyond the distance has no reason row; :func:`zoning.screen` marks it
+        boundary-sensitive.)
 
     Returns
     -------
@@ -1774,7 +1813,7 @@ def evaluate(
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise ValueError(f"{name} lacks column(s) {', '.join(missing)}")
-    return _Evaluation(rule_set, sites, hits, layer_summary, search_radius_m).run()
+    return _Evaluation(rule_set, sites, hits, layer_summary, search_radius_m, tolerance_m).run()
 
 
 def site_verdicts(reasons: pd.DataFrame, n_sites: int) -> pd.Series:

@@ -690,8 +690,10 @@ def screen(
         layers = load_catalog(layers)
     rule_set = rules if isinstance(rules, RuleSet) else load_rules(rules)
     needed_radius = float(rule_set.search_radius_m)
+    unc_max = float(sites.gdf["uncertainty_m"].max()) if len(sites.gdf) else 0.0
+    reach = _rule_reach(rule_set, layers.catalog.layers, unc_max if np.isfinite(unc_max) else 0.0)
     radius = (
-        max(DEFAULT_SEARCH_RADIUS_M, needed_radius)
+        max(DEFAULT_SEARCH_RADIUS_M, needed_radius, reach)
         if search_radius_m is None
         else float(search_radius_m)
     )
@@ -776,7 +778,7 @@ def screen(
     rules_out = _apply_rules(rule_set, gdf, ov, radius)
     out = gdf.copy()
     out["verdict"] = rules_out.verdict
-    for col, values in _site_totals(ov, n).items():
+    for col, values in _site_totals(ov, n, rule_set, gdf["uncertainty_m"].to_numpy(float)).items():
         out[col] = values
     fam = shapely.get_dimensions(geoms)
     out["area_m2"] = np.where(fam == 2, shapely.area(geoms), np.nan)
@@ -908,13 +910,17 @@ def _apply_rules(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult, radius
     n = len(gdf)
     rep, group = _situations(rule_set, gdf, ov)
     ids = gdf["site_id"].to_numpy(dtype=object)
+    tol = {p.layer_id: p.layer.index.tolerance_m for p in ov.passes}
+    unc = gdf["uncertainty_m"].to_numpy(dtype=float)
     if len(rep) == n:  # every site is its own situation: the plain path
-        reasons = evaluate(rule_set, gdf, ov.hits, ov.layer_summary, search_radius_m=radius)
+        reasons = evaluate(
+            rule_set, gdf, ov.hits, ov.layer_summary, search_radius_m=radius, tolerance_m=tol
+        )
         top = pd.DataFrame(index=range(n))
         _attach_top_reasons(top, reasons)
 
         def hits_all() -> gpd.GeoDataFrame:
-            return _hits_with_verdicts(ov, reasons, None)
+            return _hits_with_verdicts(ov, reasons, None, rule_set, unc)
 
         return _RulesOutcome(
             verdict=site_verdicts(reasons, n).to_numpy(),
@@ -927,10 +933,12 @@ def _apply_rules(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult, radius
     rep_sites = gdf.iloc[rep].reset_index(drop=True)
     rep_hits, rep_summary = ov.tables_for(rep)
     try:
-        rep_reasons = evaluate(rule_set, rep_sites, rep_hits, rep_summary, search_radius_m=radius)
+        rep_reasons = evaluate(
+            rule_set, rep_sites, rep_hits, rep_summary, search_radius_m=radius, tolerance_m=tol
+        )
     except ValueError:
         # A project attribute evaluate cannot read: let the full evaluation name the row.
-        evaluate(rule_set, gdf, ov.hits, ov.layer_summary, search_radius_m=radius)
+        evaluate(rule_set, gdf, ov.hits, ov.layer_summary, search_radius_m=radius, tolerance_m=tol)
         raise
     top = pd.DataFrame(index=range(len(rep)))
     _attach_top_reasons(top, rep_reasons)
@@ -940,7 +948,7 @@ def _apply_rules(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult, radius
         return _expand_reasons(rep_reasons, len(rep), group, ids)
 
     def hits_all() -> gpd.GeoDataFrame:
-        return _hits_with_verdicts(ov, rep_reasons, group)
+        return _hits_with_verdicts(ov, rep_reasons, group, rule_set, unc)
 
     return _RulesOutcome(
         verdict=verdict,
@@ -973,14 +981,34 @@ def _expand_reasons(
 
 
 def _hits_with_verdicts(
-    ov: OverlayResult, reasons: pd.DataFrame, group: np.ndarray | None
+    ov: OverlayResult,
+    reasons: pd.DataFrame,
+    group: np.ndarray | None,
+    rule_set: RuleSet,
+    unc: np.ndarray,
 ) -> gpd.GeoDataFrame:
     """The hits table with ``rule_ids`` and ``verdict`` of the rules each hit triggers.
 
     With ``group``, ``reasons`` are those of the representatives: each hit is matched on its
-    site's representative.
+    site's representative.  ``boundary_sensitive`` is also set on a feature of a kind with a
+    ``within`` rule whose distance lies within the layer's tolerance plus the site's
+    uncertainty of a rule distance (see :func:`_band_sensitive`).
     """
     hits = ov.hits.copy()
+    within = _within_distances(rule_set)
+    if len(hits) and within:
+        tol = {p.layer_id: p.layer.index.tolerance_m for p in ov.passes}
+        kinds = hits["kind"].to_numpy(dtype=object)
+        sel = np.flatnonzero(np.isin(kinds, list(within)))
+        if len(sel):
+            band = np.zeros(len(hits), dtype=bool)
+            site = hits["site"].to_numpy(dtype=np.int64)[sel]
+            dist = hits["distance_m"].to_numpy(dtype=float)[sel]
+            t = hits["layer_id"].iloc[sel].map(tol).to_numpy(dtype=float) + unc[site]
+            for k in within:
+                m = kinds[sel] == k
+                band[sel[m]] = _band_sensitive(dist[m], t[m], within[k])
+            hits["boundary_sensitive"] = hits["boundary_sensitive"].to_numpy(dtype=bool) | band
     if len(hits):
         keys = hits[["site", "layer_id", "feature_id"]]
         if group is not None:
@@ -1025,14 +1053,20 @@ def _situations(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult):
         if col in gdf.columns:
             c, u = pd.factorize(gdf[col].astype(object), use_na_sentinel=True)
             codes.append((c.astype(np.int64) + 1, len(u) + 1))
+    unc = gdf["uncertainty_m"].to_numpy(dtype=float) if "uncertainty_m" in gdf.columns else None
     for p in ov.passes:
         m = p.layer.index.n
         if p.layer.kind in within:
             rows = np.arange(len(p.ps))
             bands = np.unique(within[p.layer.kind])
             band = np.searchsorted(bands, p.dist, side="left")  # d <= D_i  <=>  band <= i
-            value = (p.pf * 3 + p.rel) * (len(bands) + 1) + band
-            radix = m * 3 * (len(bands) + 1)
+            # within the tolerance (plus uncertainty) of a rule distance: a note in the reason,
+            # whose text says whether the site has a conversion uncertainty
+            u = unc[p.ps] if unc is not None else np.zeros(len(p.ps))
+            near = _band_sensitive(p.dist, p.layer.index.tolerance_m + u, bands)
+            near_code = np.where(near, np.where(u > 0, 2, 1), 0)
+            value = ((p.pf * 3 + p.rel) * (len(bands) + 1) + band) * 3 + near_code
+            radix = m * 3 * (len(bands) + 1) * 3
         else:
             rows = np.flatnonzero(p.rel == 0)
             value = p.pf
@@ -1062,12 +1096,57 @@ def _situations(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult):
     return rep, group
 
 
-def _site_totals(ov: OverlayResult, n: int) -> dict[str, np.ndarray]:
+def _within_distances(rule_set: RuleSet) -> dict[str, tuple[float, ...]]:
+    """The distances of the ``within`` rules, per layer kind (ascending)."""
+    out: dict[str, set[float]] = {}
+    for rule in rule_set.rules:
+        at = rule.applies_to
+        if at is not None and at.relation == "within" and at.distance_m is not None:
+            out.setdefault(at.kind, set()).add(float(at.distance_m))
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+def _rule_reach(rule_set: RuleSet, entries: Iterable[Any], uncertainty_m: float) -> float:
+    """How far the distance search must reach: every ``within`` rule's distance plus the
+    positional tolerance of its layers plus the sites' largest conversion uncertainty, so a
+    site just beyond a rule distance still sees the feature (and is flagged)."""
+    within = _within_distances(rule_set)
+    reach = 0.0
+    for entry in entries:
+        if entry.kind in within:
+            tol = float(entry.positional_tolerance_m or 0.0)
+            reach = max(reach, within[entry.kind][-1] + tol + uncertainty_m)
+    return reach
+
+
+def _band_sensitive(
+    dist: np.ndarray, tolerance: np.ndarray | float, distances: Sequence[float]
+) -> np.ndarray:
+    """Whether each distance lies within ``tolerance`` of one of the rule ``distances``:
+    ``|d - D| <= tolerance`` (False for NaN distances)."""
+    dist = np.asarray(dist, dtype=float)
+    out = np.zeros(dist.shape, dtype=bool)
+    for d in distances:
+        with np.errstate(invalid="ignore"):
+            out |= np.abs(dist - d) <= tolerance
+    return out
+
+
+def _site_totals(
+    ov: OverlayResult, n: int, rule_set: RuleSet, unc: np.ndarray
+) -> dict[str, np.ndarray]:
     """Per site: constraint layers and features touched, flags, overlap totals, nearest.
 
-    Over the layers that are not :data:`CONTEXT_KINDS`; counts, totals and the nearest
-    distance over layers with status ``ok`` (a site outside the coverage has none).
+    ``boundary_sensitive``: a layer of a kind some rule reads (:attr:`RuleSet.kinds`: the
+    development boundary and the control units included; layers no rule reads, such as
+    ``water``, left out) has a feature boundary within its positional tolerance plus the
+    site's uncertainty, or — for a kind with a ``within`` rule — a feature whose distance lies
+    within that of a rule distance.  Counts, totals and the nearest distance over the layers
+    that are not :data:`CONTEXT_KINDS`, with status ``ok`` (a site outside the coverage has
+    none).
     """
+    read = set(rule_set.kinds)
+    within = _within_distances(rule_set)
     ok = ~ov.outside
     n_constraints = np.zeros(n, dtype=int)
     n_hits = np.zeros(n, dtype=int)
@@ -1078,11 +1157,16 @@ def _site_totals(ov: OverlayResult, n: int) -> dict[str, np.ndarray]:
     length_n = np.zeros(n, dtype=int)
     nearest = np.full(n, np.inf)
     for p in ov.passes:
-        if p.layer.kind in CONTEXT_KINDS:
+        kind = p.layer.kind
+        if kind in read:
+            sens |= p.sens
+            if kind in within:
+                band = _band_sensitive(p.dist, p.layer.index.tolerance_m + unc[p.ps], within[kind])
+                sens[p.ps[band]] = True
+        if kind in CONTEXT_KINDS:
             continue
         n_constraints += p.hit & ok
         n_hits += np.bincount(p.ps[p.rel == 0], minlength=n)
-        sens |= p.sens
         for total, count, values in ((area, area_n, p.ov), (length, length_n, p.ln)):
             has = ok & ~np.isnan(values)
             total[has] += values[has]
