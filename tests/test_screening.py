@@ -208,7 +208,8 @@ def row(frame, **eq):
 def test_verdicts_one_per_level(result):
     s = result.sites.set_index("site_id")
     assert s["verdict"].to_dict() == EXPECTED
-    assert s["n_constraints"].to_dict() == {"P": 1, "R": 1, "C": 0, "U": 1, "OK": 0}
+    # C lies ~286 m from the water source zone, within its 500 m rule distance: a constraint
+    assert s["n_constraints"].to_dict() == {"P": 1, "R": 1, "C": 1, "U": 1, "OK": 0}
     assert result.worst() == "prohibited"
     assert result.verdict_counts() == {
         "prohibited": 1,

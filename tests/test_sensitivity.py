@@ -13,7 +13,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyproj
 import pytest
 import shapely
@@ -240,6 +239,55 @@ def test_band_sensitivity_is_the_same_on_the_fast_path(world):
     assert got == [abs(d - 1000.0) <= 200.0 for d in ds]
     r = res.reasons[res.reasons.rule_id == "shore.chemical"].set_index("site_id")
     noted = {sid: "tolerance" in str(t) for sid, t in r["assumptions"].items()}
-    assert noted == {
-        f"s{i}": abs(d - 1000.0) <= 200.0 for i, d in enumerate(ds) if d <= 1000.0
-    }
+    assert noted == {f"s{i}": abs(d - 1000.0) <= 200.0 for i, d in enumerate(ds) if d <= 1000.0}
+
+
+# ----------------------------------------------------------------------- items 10, 11 (review)
+
+
+def geod_area(geom) -> float:
+    return abs(GEOD.geometry_area_perimeter(shapely.segmentize(geom, 0.0005))[0])
+
+
+@pytest.mark.parametrize("pieces", [True, False])
+def test_overlap_totals_count_shared_ground_once(world, pieces):
+    """A square over the red line and the farmland, which overlap: the total is the union,
+    not the sum; a line across both likewise."""
+    layers, rules = world
+    square = box(121.025, 31.025, 121.045, 31.035)
+    line = LineString([(121.025, 31.03), (121.045, 31.03)])
+    one = box(121.021, 31.025, 121.029, 31.035)  # in the red line only
+    res = zoning.screen(
+        gpd.GeoDataFrame({"id": ["sq", "ln", "one"]}, geometry=[square, line, one], crs=4326),
+        layers, rules=rules, pieces=pieces,
+    )  # fmt: skip
+    s = res.sites.set_index("site_id")
+    # every point of the square lies in one layer or both
+    assert s.loc["sq", "overlap_m2_total"] == pytest.approx(geod_area(square), rel=REL)
+    summary = res.layer_summary.set_index(["site_id", "layer_id"])
+    per_layer = summary.loc[("sq", "red"), "overlap_m2"] + summary.loc[("sq", "farm"), "overlap_m2"]
+    assert per_layer > 1.4 * geod_area(square)  # the old sum: shared ground twice
+    want = GEOD.inv(121.025, 31.03, 121.045, 31.03)[2]
+    assert s.loc["ln", "overlap_length_m_total"] == pytest.approx(want, rel=REL)
+    red = box(121.021, 31.025, 121.029, 31.035)
+    assert s.loc["one", "overlap_m2_total"] == pytest.approx(geod_area(red), rel=REL)
+    assert s.loc["sq", "n_constraints"] == 2 and s.loc["one", "n_constraints"] == 1
+
+
+def test_shoreline_counts_as_a_constraint_within_its_rule_distance(world):
+    """The shoreline is a constraint "hit" within the 1 km rule distance and the nearest
+    constraint; the water layer, which no rule reads, is neither."""
+    near = east_of(121.30, 31.15, 600.0)
+    beyond = east_of(121.30, 31.15, 1100.0)
+    by_water = east_of(121.10, 31.21, -50.0)
+    res = run(world, [near, beyond, by_water], industry="C2614", nature="expansion")
+    s = res.sites.set_index("site_id")
+    assert s.loc["s0", "verdict"] == "prohibited"
+    assert s["n_constraints"].to_dict() == {"s0": 1, "s1": 0, "s2": 0}
+    assert s.loc["s0", "nearest_m"] == pytest.approx(
+        GEOD.inv(near.x, near.y, 121.30, 31.15)[2], rel=REL
+    )
+    assert s.loc["s1", "nearest_m"] == pytest.approx(
+        GEOD.inv(beyond.x, beyond.y, 121.30, 31.15)[2], rel=REL
+    )
+    assert np.isnan(s.loc["s2", "nearest_m"])  # water (50 m away) is not a constraint

@@ -778,7 +778,8 @@ def screen(
     rules_out = _apply_rules(rule_set, gdf, ov, radius)
     out = gdf.copy()
     out["verdict"] = rules_out.verdict
-    for col, values in _site_totals(ov, n, rule_set, gdf["uncertainty_m"].to_numpy(float)).items():
+    unc = gdf["uncertainty_m"].to_numpy(dtype=float)
+    for col, values in _site_totals(ov, n, rule_set, unc, geoms).items():
         out[col] = values
     fam = shapely.get_dimensions(geoms)
     out["area_m2"] = np.where(fam == 2, shapely.area(geoms), np.nan)
@@ -1133,7 +1134,7 @@ def _band_sensitive(
 
 
 def _site_totals(
-    ov: OverlayResult, n: int, rule_set: RuleSet, unc: np.ndarray
+    ov: OverlayResult, n: int, rule_set: RuleSet, unc: np.ndarray, geoms: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Per site: constraint layers and features touched, flags, overlap totals, nearest.
 
@@ -1142,8 +1143,20 @@ def _site_totals(
     ``water``, left out) has a feature boundary within its positional tolerance plus the
     site's uncertainty, or — for a kind with a ``within`` rule — a feature whose distance lies
     within that of a rule distance.  Counts, totals and the nearest distance over the layers
-    that are not :data:`CONTEXT_KINDS`, with status ``ok`` (a site outside the coverage has
-    none).
+    that are not :data:`CONTEXT_KINDS` and that some rule reads (*constraint layers*), with
+    status ``ok`` (a site outside the coverage has none):
+
+    * ``n_constraints``: constraint layers the site touches, or — for a kind with a ``within``
+      rule (the shoreline) — lies within the largest rule distance of;
+    * ``n_hits``: features of constraint layers the site intersects;
+    * ``overlap_m2_total`` / ``overlap_length_m_total``: the area / length of the union of the
+      site's overlaps with the constraint layers, so ground two layers share counts once (NaN
+      when no constraint layer measures one);
+    * ``nearest_m``: the distance to the nearest feature of a constraint layer.
+
+    Layers no rule reads (``water``) feed none of these: they are in ``hits`` and
+    ``layer_summary`` only.  ``geoms`` (working CRS) serve the union when overlap pieces were
+    not built.
     """
     read = set(rule_set.kinds)
     within = _within_distances(rule_set)
@@ -1156,6 +1169,9 @@ def _site_totals(
     length = np.zeros(n)
     length_n = np.zeros(n, dtype=int)
     nearest = np.full(n, np.inf)
+    positive_area = np.zeros(n, dtype=int)
+    positive_length = np.zeros(n, dtype=int)
+    constraint: list = []
     for p in ov.passes:
         kind = p.layer.kind
         if kind in read:
@@ -1163,16 +1179,34 @@ def _site_totals(
             if kind in within:
                 band = _band_sensitive(p.dist, p.layer.index.tolerance_m + unc[p.ps], within[kind])
                 sens[p.ps[band]] = True
-        if kind in CONTEXT_KINDS:
+        if kind in CONTEXT_KINDS or kind not in read:
             continue
-        n_constraints += p.hit & ok
+        constraint.append(p)
+        counted = p.hit.copy()
+        if kind in within:
+            with np.errstate(invalid="ignore"):
+                counted |= p.sdist <= within[kind][-1]
+        n_constraints += counted & ok
         n_hits += np.bincount(p.ps[p.rel == 0], minlength=n)
-        for total, count, values in ((area, area_n, p.ov), (length, length_n, p.ln)):
+        for total, count, pos, values in (
+            (area, area_n, positive_area, p.ov),
+            (length, length_n, positive_length, p.ln),
+        ):
             has = ok & ~np.isnan(values)
             total[has] += values[has]
             count += has
+            pos += has & (values > 0)
         has = ok & ~np.isnan(p.sdist)
         nearest[has] = np.minimum(nearest[has], p.sdist[has])
+    # Where two or more constraint layers overlap a site, the sum may count shared ground
+    # twice: measure the union of the overlap pieces instead.
+    multi = np.flatnonzero((positive_area > 1) | (positive_length > 1))
+    if len(multi):
+        u_area, u_length = _union_overlaps(ov, constraint, multi, geoms)
+        sel = positive_area[multi] > 1
+        area[multi[sel]] = u_area[sel]
+        sel = positive_length[multi] > 1
+        length[multi[sel]] = u_length[sel]
     return {
         "n_constraints": n_constraints,
         "n_hits": n_hits,
@@ -1181,6 +1215,52 @@ def _site_totals(
         "overlap_length_m_total": np.where(length_n > 0, length, np.nan),
         "nearest_m": np.where(np.isfinite(nearest), nearest, np.nan),
     }
+
+
+def _union_overlaps(
+    ov: OverlayResult, passes: list, sites: np.ndarray, geoms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Area and length of the union of the overlap pieces of ``sites`` (positions) with the
+    layers of ``passes``: polygon pieces for the area, line pieces for the length (snapped to
+    :data:`zoning.overlay.LINE_GRID_M`, so collinear pieces of two layers merge).
+
+    The pieces come from ``ov.pieces``; when they were not built (``pieces=False``) the
+    engine builds them for these sites only.
+    """
+    from .overlay import LINE_GRID_M
+
+    layer_ids = {p.layer_id for p in passes}
+    pieces = ov.pieces
+    if len(pieces):
+        pieces = pieces[pieces["layer_id"].isin(layer_ids) & pieces["site"].isin(sites)]
+        site = pieces["site"].to_numpy(dtype=np.int64)
+    else:
+        sub = overlay(
+            geoms[sites],
+            np.asarray(sites, dtype=object),
+            [p.layer for p in passes],
+            search_radius_m=0.0,
+            pieces=True,
+            rings=False,
+        )
+        pieces = sub.pieces
+        site = np.asarray(sites)[pieces["site"].to_numpy(dtype=np.int64)]
+    g = pieces.geometry.to_numpy()
+    out_area = np.zeros(len(sites))
+    out_length = np.zeros(len(sites))
+    pos = np.searchsorted(sites, site)
+    for dim, out in ((2, out_area), (1, out_length)):
+        sel = shapely.get_dimensions(g) == dim
+        if not sel.any():
+            continue
+        frame = pd.DataFrame({"pos": pos[sel], "g": g[sel]})
+        for k, part in frame.groupby("pos", sort=False)["g"]:
+            parts = part.to_numpy()
+            if dim == 2:
+                out[int(k)] = shapely.area(shapely.union_all(parts))
+            else:
+                out[int(k)] = shapely.length(shapely.union_all(parts, grid_size=LINE_GRID_M))
+    return out_area, out_length
 
 
 #: How :func:`load_sites` labels sources that are not files.
