@@ -105,9 +105,12 @@ class ScreeningResult:
     ----------
     sites : GeoDataFrame
         One row per site (working CRS): ``site_id``, ``name``, the project attributes,
-        ``verdict``, ``n_constraints`` (constraint layers touched), ``n_hits`` (features
-        touched), ``boundary_sensitive``, ``overlap_m2_total``, ``nearest_m``, ``area_m2``,
-        ``length_m``, ``n_reasons``, ``reasons_en`` / ``reasons_zh`` (the most severe reasons).
+        ``verdict``, ``n_constraints`` (constraint layers touched, or within a ``within``
+        rule's distance), ``n_hits`` (constraint features touched), ``boundary_sensitive``,
+        ``overlap_m2_total`` / ``overlap_length_m_total`` (the union of the overlaps with the
+        constraint layers), ``nearest_m``, ``area_m2``, ``length_m``, ``n_reasons``,
+        ``reasons_en`` / ``reasons_zh`` (the most severe reasons).  Constraint layers are those
+        of a kind some rule reads, other than :data:`CONTEXT_KINDS`; see :func:`_site_totals`.
     hits : GeoDataFrame
         One row per site x feature touched or within the search radius, with ``rule_ids`` and
         ``verdict`` of the rules that fired on it.  The geometry (working CRS) is the overlap
