@@ -1303,7 +1303,9 @@ def overlay(
         if outside.any():
             notes.append(
                 f"{int(outside.sum())} site(s) lie wholly or partly outside the layers' coverage "
-                f"({', '.join(p.layer_id for p in cov_passes)}): their result is unknown"
+                f"({', '.join(p.layer_id for p in cov_passes)}): the part outside was not "
+                "screened (their result is unknown unless a screened constraint already "
+                "prohibits them)"
             )
     else:
         notes.append(
