@@ -36,11 +36,17 @@ from zoning.rules import (
     load_rules,
     site_verdicts,
 )
-from zoning.screening import screen
+from zoning.screening import screen as _screen
 
 GEOD = pyproj.Geod(ellps="WGS84")
 SHIPPED = DEFAULT_RULES
 README = REPO / "layers" / "rules" / "README.md"
+
+
+def screen(*args, **kw):
+    """``zoning.screen`` on WGS84 lon/lat sites (every site in these tests is GPS lon/lat)."""
+    kw.setdefault("crs", "EPSG:4326")
+    return _screen(*args, **kw)
 
 
 # =============================================================================================

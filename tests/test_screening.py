@@ -367,7 +367,10 @@ def test_kind_missing_from_catalog_gives_unknown(tmp_path):
 def test_site_outside_coverage_is_unknown_with_a_reason(world):
     """East of the only district: the layers say nothing there (reasons without a rule id)."""
     res = zoning.screen(
-        points=["121.25,31.05", "121.115,31.085"], layers=world.catalog, rules=world.rules
+        points=["121.25,31.05", "121.115,31.085"],
+        crs="EPSG:4326",
+        layers=world.catalog,
+        rules=world.rules,
     )
     assert list(res.sites["verdict"]) == ["unknown", "permitted"]
     assert res.sites.loc[0, "n_reasons"] >= 1
@@ -567,7 +570,9 @@ def test_json_file_is_to_dict_in_chunks(result, tmp_path):
     """The streamed file holds exactly to_dict(), whatever the chunk size (2 rows here)."""
     result._write_json(tmp_path / "a.json", chunk=2)
     assert json.loads((tmp_path / "a.json").read_text("utf-8")) == result.to_dict()
-    empty = zoning.screen(points=["121.115,31.085"], layers=result.layers, rules=result.rule_set)
+    empty = zoning.screen(
+        points=["121.115,31.085"], crs="EPSG:4326", layers=result.layers, rules=result.rule_set
+    )
     empty._write_json(tmp_path / "b.json", chunk=2)
     data = json.loads((tmp_path / "b.json").read_text("utf-8"))
     assert data["reasons"] == [] and data == empty.to_dict()
