@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import write_catalog
+from conftest import REPO, write_catalog
 from zoning.cli import main
+from zoning.cli.compare import compare_cmd
+from zoning.cli.screen import screen_cmd
 
 
 def run(*args):
@@ -142,3 +145,46 @@ def test_broken_pipe_is_quiet(capsys):
         talk()
     assert exc.value.code == 141
     assert "error" not in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- README commands
+
+
+def _fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """(info string, body) of every fenced code block of a Markdown text."""
+    return re.findall(r"^```(\w*)\n(.*?)^```$", text, flags=re.M | re.S)
+
+
+def _screen_commands(text: str) -> list[list[str]]:
+    """The concrete ``zoning screen`` / ``zoning compare`` commands of the code blocks (not the
+    synopsis lines, which hold ``[...]``), split as a shell would, comments dropped."""
+    import shlex
+
+    out = []
+    for _, body in _fenced_blocks(text):
+        for line in body.splitlines():
+            if re.match(r"^zoning (screen|compare)\b", line) and "[" not in line:
+                out.append(shlex.split(line, comments=True))
+    return out
+
+
+def test_readme_has_two_setup_commands_and_text_blocks():
+    """The README's only shell block is the Quick start's two set-up commands; command
+    examples are ``text`` blocks (a reader copies the two set-up lines, nothing else)."""
+    blocks = _fenced_blocks((REPO / "README.md").read_text(encoding="utf-8"))
+    shells = [body for lang, body in blocks if lang in ("sh", "bash", "shell", "console")]
+    assert shells == ["make demo\nmake test\n"]
+    assert all(lang in ("sh", "text", "python", "yaml") for lang, _ in blocks), blocks
+
+
+@pytest.mark.parametrize("readme", ["README.md", "layers/examples/README.md"])
+def test_readme_screen_commands_parse_and_declare_their_crs(readme):
+    """Every documented screen/compare command parses, and gives --crs wherever its sites have
+    no CRS of their own (CSV, --point, --wkt): without it the command is an input error."""
+    commands = _screen_commands((REPO / readme).read_text(encoding="utf-8"))
+    assert commands, readme
+    for args in commands:
+        cmd = screen_cmd if args[1] == "screen" else compare_cmd
+        cmd.make_context(args[1], args[2:])  # unknown options or bad values raise
+        needs_crs = any(a in ("--point", "--wkt") or a.endswith(".csv") for a in args)
+        assert not needs_crs or "--crs" in args, " ".join(args)

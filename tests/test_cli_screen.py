@@ -110,7 +110,8 @@ def test_screen_writes_every_output(world, tmp_path):
     ]
     sites = pd.read_csv(out / "sites.csv", dtype={"site_id": str}).set_index("site_id")
     assert sites["verdict"].to_dict() == EXPECTED
-    assert sites["n_constraints"].to_dict() == {"P": 1, "R": 1, "C": 0, "U": 1, "OK": 0}
+    # C touches nothing but lies within the water zone's rule distance: a constraint it meets
+    assert sites["n_constraints"].to_dict() == {"P": 1, "R": 1, "C": 1, "U": 1, "OK": 0}
     hits = pd.read_csv(out / "hits.csv", dtype={"site_id": str})
     farm = hits[(hits.site_id == "R") & (hits.layer_id == "farm")].iloc[0]
     assert farm.overlap_m2 == pytest.approx(geod_area(SITES["R"].intersection(FARM)), rel=REL)

@@ -1384,18 +1384,24 @@ def build_routes(L: Layers) -> tuple[str, list[str]]:
             {"id": [r[0] for r in routes]}, geometry=[to_ll(r[3]) for r in routes], crs=WGS84
         )
     ).gdf.geometry.to_numpy()
-    constraint = ("red_line", "water_source_zones", "basic_farmland", "nature_reserves", "water")
+    # The constraint layers of the ranking (layers some rule reads, not context layers; the
+    # rule-less water is measured for the why text only): the constrained length is the
+    # length inside their union, shared ground once, as zoning.compare ranks by.
+    constraint = ("red_line", "water_source_zones", "basic_farmland", "nature_reserves")
     features, report = [], []
     for (rid, name, name_en, line, rank, verdict, rules), geom in zip(routes, loaded, strict=True):
         problems = robustness(L, geom, yangtze=False)
         if problems:
             raise BuildError(f"{rid}: not robust: " + "; ".join(problems[:4]))
+        near = geom.buffer(10)
         over = {
-            lid: float(geom.intersection(L.clip(lid, geom.buffer(10))).length) for lid in constraint
+            lid: float(geom.intersection(L.clip(lid, near)).length)
+            for lid in (*constraint, "water")
         }
+        union = shapely.union_all([L.clip(lid, near) for lid in constraint])
         facts = {
             "length": float(geom.length),
-            "constrained": sum(over.values()),
+            "constrained": float(geom.intersection(union).length),
             "level1": float(geom.intersection(level1).length),
             **over,
         }

@@ -108,7 +108,7 @@ def _examples_summary(run) -> str:
         f"Amap site {amap['site_id']}: {amap['verdict']} read as GCJ-02 "
         f"(shifted {amap['datum_shift_m']:.0f} m, boundary-sensitive: "
         f"{'yes' if amap['boundary_sensitive'] else 'no'}); {wrong['verdict']} if the same "
-        "numbers are taken as WGS84"
+        "numbers are declared WGS84 (--crs EPSG:4326)"
     )
     rk = run.routes.ranking
     lines.append("route alternatives:")
