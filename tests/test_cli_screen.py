@@ -271,7 +271,7 @@ def test_web_map_points_are_converted(world, tmp_path, crs, convert):
     raw = screen(world, "--point", point, "--crs", "EPSG:4326")
     assert raw.exit_code == 0 and "prohibited    1" not in raw.stdout
     # and not declared at all: no guess, an error naming the choices
-    assert_input_error(screen(world, "--point", point), "points", "--crs", "gcj02", "bd09")
+    assert_input_error(screen(world, "--point", point), "--point:", "--crs", "gcj02", "bd09")
 
 
 def test_gbk_csv_with_lon_lat_columns(world, tmp_path):
@@ -539,11 +539,11 @@ def _csv_without_crs(world, tmp):
 
 
 def _wkt_without_crs(world, tmp):
-    return ["--wkt", "POINT (121.03 31.03)"], ["crs"]
+    return ["--wkt", "POINT (121.03 31.03)"], ["error: --wkt:", "no CRS", "--crs"]
 
 
 def _point_without_crs(world, tmp):
-    words = ["points", "no CRS and none declared", "--crs", "EPSG:4326 for GPS/WGS84"]
+    words = ["error: --point:", "no CRS and none declared", "--crs", "EPSG:4326 for GPS/WGS84"]
     return ["--point", "121.03,31.03"], [*words, "gcj02", "Amap", "bd09", "Baidu"]
 
 
@@ -586,7 +586,7 @@ def _bad_crs(world, tmp):
 
 
 def _bad_point(world, tmp):
-    return ["--point", "121.03;31.03", "--crs", "EPSG:4326"], ["point 1", "121.03;31.03"]
+    return ["--point", "121.03;31.03", "--crs", "EPSG:4326"], ["--point 1:", "121.03;31.03"]
 
 
 def _bad_industry_option(world, tmp):

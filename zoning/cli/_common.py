@@ -515,7 +515,8 @@ def _cli_words(message: str) -> str:
 
     ``option industry: ...`` -> ``--industry: ...``; ``the option industry='C2614'`` ->
     ``--industry 'C2614'``; ``the option linear=False`` -> ``--no-linear``; ``crs= / --crs`` ->
-    ``--crs``.
+    ``--crs``; inline sites ``points: ...`` / ``point 2: ...`` -> ``--point: ...`` /
+    ``--point 2: ...`` (and ``--wkt``).
     """
 
     def option(m: re.Match) -> str:
@@ -526,6 +527,7 @@ def _cli_words(message: str) -> str:
         return f"--{name} {value}"
 
     message = re.sub(r"^option (\w+):", lambda m: f"--{m[1].replace('_', '-')}:", message)
+    message = re.sub(r"^(point|wkt)s?(:| \d)", r"--\1\2", message)  # inline sites
     message = re.sub(r"\bthe option (\w+)=('[^']*'|True|False)", option, message)
     return message.replace("crs= / --crs", "--crs").replace("wkt= / --wkt", "--wkt")
 
