@@ -414,6 +414,29 @@ def test_point_layer(hand):
     assert near["distance_m"] == pytest.approx(600.0, rel=REL)
 
 
+def test_layer_searched_to_its_outermost_ring(hand):
+    # Rings (1000, 3000) with a 1200 m search radius: a feature 2.4 km away is reported in the
+    # 3000 m ring (the layer is searched to its outermost ring), one 3.3 km away is not; other
+    # layers keep the radius.  No note about rings beyond the radius.
+    origin = (121.515, 31.115)
+    near, far = fwd(*origin, 90.0, 2400.0), fwd(*origin, 0.0, 3300.0)
+    pop = hand["pop"]
+    ix = LayerIndex(np.array([to_work(Point(near)), to_work(Point(far))]), rings_m=(1000, 3000))
+    layer = LayerInput("pop3", "population", ix, pop.attributes)
+    ix2 = LayerIndex(np.array([to_work(Point(near))]), rings_m=(100, 500, 1000))
+    layer2 = LayerInput("pop4", "population", ix2, pop.attributes)
+    sites = load_sites([Point(origin)], crs=4326).gdf
+    res = overlay(sites.geometry.to_numpy(), ["s"], [layer, layer2], search_radius_m=1200.0)
+    got = res.hits[res.hits["layer_id"] == "pop3"]
+    assert len(got) == 1 and got.iloc[0]["ring_m"] == 3000
+    assert got.iloc[0]["distance_m"] == pytest.approx(2400.0, rel=REL)
+    assert res.hits[res.hits["layer_id"] == "pop4"].empty  # 2.4 km > 1200 m for this layer
+    assert not any("ring" in note for note in res.notes)
+    # Containment only (radius 0): no distance search at all, for any layer.
+    res0 = overlay(sites.geometry.to_numpy(), ["s"], [layer], search_radius_m=0.0)
+    assert res0.hits.empty or (res0.hits["relation"] != "nearby").all()
+
+
 # ----------------------------------------------------------------------------- distances
 
 
@@ -469,11 +492,14 @@ def test_ring_membership_uses_the_layer_rings(hand):
     assert a["distance_m"] == pytest.approx(600.0, rel=REL) and a["ring_m"] == 1000
     assert b["distance_m"] == pytest.approx(1500.0, rel=REL) and b["ring_m"] == 3000
     assert list(res.layer_summary["ring_m"]) == [1000, 3000]
-    # With the default 1000 m search the far point finds nothing, and a note says why.
+    # With the default 1000 m search the layer is still searched to its 3000 m ring.
     res = run(hand, [Point(near), Point(far)], layers={"shore"})
-    assert list(res.hits["site"]) == [0]
-    assert any("shore (3000 m)" in note for note in res.notes)
-    assert math.isnan(summary(res, 1, "shore")["ring_m"])
+    assert list(res.hits["site"]) == [0, 1]
+    assert row(res.hits, 1, "shore", "S1")["ring_m"] == 3000
+    # Beyond the outermost ring nothing is found.
+    beyond = fwd(121.50, 31.30, 225.0, 3200.0)
+    res = run(hand, [Point(beyond)], layers={"shore"})
+    assert res.hits.empty and math.isnan(summary(res, 0, "shore")["ring_m"])
 
 
 # ----------------------------------------------------------------------------- sensitivity

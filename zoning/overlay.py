@@ -1193,9 +1193,11 @@ def overlay(
         One id per site (reported beside the site's position).
     layers : sequence of LayerInput
     search_radius_m : float, keyword-only
-        Features within this distance are reported as ``nearby`` with their distance; 0 skips
-        the distance search (containment only: boundary distances are reported only where they
-        are 0; the boundary-sensitive flags are still exact).
+        Features within this distance are reported as ``nearby`` with their distance; a layer
+        whose outermost buffer ring reaches farther is searched to that ring (the Yangtze
+        shoreline's 3 km ring, for example).  0 skips the distance search (containment only:
+        boundary distances are reported only where they are 0; the boundary-sensitive flags are
+        still exact).
     uncertainty_m : array of float, optional
         Per-site positional uncertainty from the input CRS (GCJ-02/BD-09 conversion), added to
         each layer's positional tolerance for the boundary-sensitive flag.
@@ -1252,7 +1254,6 @@ def overlay(
     piece_frames: list[gpd.GeoDataFrame] = []
     cov_passes: list[_LayerPass] = []
     cov_failed: list[str] = []
-    beyond: list[str] = []
 
     placed = _place_points(S, layers, radius)
     for L in layers:
@@ -1266,10 +1267,12 @@ def overlay(
         if id(L) in placed:
             res = _point_pass(S, L, *placed[id(L)], unc=unc)
         else:
+            # A layer is searched to its outermost buffer ring when that reaches farther than
+            # the search radius, so every ring it declares can be reported (radius 0: none).
             res = _layer_pass(
                 S,
                 L,
-                radius=radius,
+                radius=max(radius, L.index.rings_m[-1]) if radius > 0 else 0.0,
                 unc=unc,
                 want_pieces=pieces,
                 want_geometry=pieces,
@@ -1279,14 +1282,7 @@ def overlay(
             piece_frames.append(res.pieces)
         if L.kind in coverage:
             cov_passes.append(res)
-        if L.index.rings_m[-1] > radius:
-            beyond.append(f"{L.layer_id} ({L.index.rings_m[-1]:g} m)")
 
-    if beyond:
-        notes.append(
-            f"the buffer rings of {', '.join(beyond)} reach beyond the {radius:g} m search "
-            f"radius: features farther than {radius:g} m are not reported"
-        )
     for kind in missing_kinds:
         entries.append((None, kind, "missing"))
 
@@ -2091,7 +2087,7 @@ class OverlayResult:
     rings : GeoDataFrame
         The distance bands around each site, per set of ring distances; working CRS.
     notes : list of str
-        What the caller should know (coverage, rings beyond the search radius, Z ignored).
+        What the caller should know (coverage, Z ignored).
     passes : list
         The per-layer results as arrays, in layer order (layers that loaded).
     outside : array of bool
