@@ -226,22 +226,69 @@ def _engine_hits(res) -> pd.DataFrame:
     return pd.DataFrame(res.hits.drop(columns=["rule_ids", "verdict", "geometry"]))
 
 
-def _old_site_totals(summary: pd.DataFrame, hits: pd.DataFrame, n: int) -> pd.DataFrame:
-    """The per-site totals as the code before the fast path computed them (pandas)."""
-    constraint = summary[~summary["kind"].isin(screening.CONTEXT_KINDS)]
+def _tolerances(res) -> dict[str, float]:
+    """Each layer's positional tolerance (m), as its index applies it (an input, not a result)."""
+    return {e.id: float(res.layers[e.id].index.tolerance_m) for e in res.layers.catalog.layers}
+
+
+def _old_site_totals(res, rules, summary: pd.DataFrame, hits: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The per-site totals by their definitions (``ScreeningResult.sites``), with pandas over
+    the full tables and plain shapely over the layers' features:
+
+    * constraint layers: kinds some rule reads, less :data:`screening.CONTEXT_KINDS`;
+    * ``boundary_sensitive``: a layer of a kind some rule reads flags the site, or a feature
+      of a kind with ``within`` rules lies at ``|d - D| <= tolerance + uncertainty``;
+    * ``n_constraints``: ok constraint layers hit, or within the largest ``within`` distance;
+    * overlap totals: the site intersected with the union of the features of its ok
+      constraint layers that measure one (shared ground once), NaN when none does.
+    """
+    read = set(rules.kinds)
+    within: dict[str, list[float]] = {}
+    for rule in rules.rules:
+        at = rule.applies_to
+        if at is not None and at.relation == "within" and at.distance_m is not None:
+            within.setdefault(at.kind, []).append(float(at.distance_m))
+    tol = _tolerances(res)
+    unc = res.sites["uncertainty_m"].to_numpy(dtype=float)
+    idx = range(n)
+    ruled = summary[summary["kind"].isin(read)]
+    sens = ruled.groupby("site")["boundary_sensitive"].any().reindex(idx, fill_value=False)
+    sens = sens.to_numpy(dtype=bool).copy()
+    for row in hits[hits["kind"].isin(list(within))].itertuples():
+        band = tol[row.layer_id] + unc[row.site]
+        if any(abs(row.distance_m - d) <= band for d in within[row.kind]):
+            sens[row.site] = True
+    constraint = summary[
+        ~summary["kind"].isin(screening.CONTEXT_KINDS) & summary["kind"].isin(read)
+    ]
     ok = constraint[constraint["status"] == "ok"]
-    out = pd.DataFrame(index=range(n))
-    out["n_constraints"] = ok.groupby("site")["hit"].sum().reindex(range(n), fill_value=0)
-    chits = hits[~hits["kind"].isin(screening.CONTEXT_KINDS) & (hits["relation"] == "intersects")]
-    out["n_hits"] = chits.groupby("site").size().reindex(range(n), fill_value=0)
-    out["boundary_sensitive"] = (
-        constraint.groupby("site")["boundary_sensitive"].any().reindex(range(n), fill_value=False)
-    )
-    out["overlap_m2_total"] = ok.groupby("site")["overlap_m2"].sum(min_count=1).reindex(range(n))
-    out["overlap_length_m_total"] = (
-        ok.groupby("site")["overlap_length_m"].sum(min_count=1).reindex(range(n))
-    )
-    out["nearest_m"] = ok.groupby("site")["distance_m"].min().reindex(range(n))
+    reach = ok["kind"].map(lambda k: max(within.get(k, [-np.inf])))
+    counted = ok["hit"].astype(bool) | (ok["distance_m"] <= reach)
+    out = pd.DataFrame(index=idx)
+    out["n_constraints"] = counted.groupby(ok["site"]).sum().reindex(idx, fill_value=0)
+    chits = hits[
+        hits["layer_id"].isin(set(constraint["layer_id"])) & (hits["relation"] == "intersects")
+    ]
+    out["n_hits"] = chits.groupby("site").size().reindex(idx, fill_value=0)
+    out["boundary_sensitive"] = sens
+    sites = res.sites.geometry.to_numpy()
+    for col, measure in (
+        ("overlap_m2_total", "overlap_m2"),
+        ("overlap_length_m_total", "overlap_length_m"),
+    ):
+        values = np.full(n, np.nan)
+        rows = ok[ok[measure].notna()]
+        for site, layer_ids in rows.groupby("site")["layer_id"]:
+            geom = sites[site]
+            parts = []
+            for lid in layer_ids:
+                feats = res.layers[lid].gdf.geometry.to_numpy()
+                near = feats[shapely.STRtree(feats).query(geom, predicate="intersects")]
+                parts.extend(shapely.intersection(near, geom))
+            union = shapely.union_all(parts) if parts else Polygon()
+            values[site] = union.area if measure == "overlap_m2" else union.length
+        out[col] = values
+    out["nearest_m"] = ok.groupby("site")["distance_m"].min().reindex(idx)
     return out
 
 
@@ -263,7 +310,8 @@ def _check_against_general_path(res, rules, radius):
     n = len(res.sites)
     hits = _engine_hits(res)
     summary = res.layer_summary
-    want = evaluate(rules, res.sites, hits, summary, search_radius_m=radius)
+    tol = _tolerances(res)
+    want = evaluate(rules, res.sites, hits, summary, search_radius_m=radius, tolerance_m=tol)
     pd.testing.assert_frame_equal(res.reasons.reset_index(drop=True), want)
     assert list(res.sites["verdict"]) == list(site_verdicts(want, n))
     rule_ids, verdict = hit_verdicts(want, hits)
@@ -273,11 +321,13 @@ def _check_against_general_path(res, rules, radius):
     screening._attach_top_reasons(top, want)
     for col in ("n_reasons", "reasons_en", "reasons_zh"):
         assert list(res.sites[col]) == list(top[col]), col
-    old = _old_site_totals(summary, hits, n)
+    old = _old_site_totals(res, rules, summary, hits, n)
     for col in old.columns:
         got = res.sites[col].to_numpy()
         exp = old[col].to_numpy()
-        if got.dtype.kind == "f":
+        if col.startswith("overlap_"):  # unions by plain shapely: to rounding, < 1 mm
+            np.testing.assert_allclose(got, exp.astype(float), rtol=1e-6, atol=1e-3, equal_nan=True)
+        elif got.dtype.kind == "f":
             np.testing.assert_allclose(got, exp.astype(float), rtol=1e-12, equal_nan=True)
         else:
             assert (got == exp.astype(got.dtype)).all(), col
