@@ -140,6 +140,22 @@ SCHEMA_CASES = [
         "    applies_to: {kind: red_line, buffer: 10}\n",
         ["rule 'r.one'", "key 'applies_to.buffer'", "unknown key"],
     ),
+    # except_inside: outside rules only, a known kind, another kind than the rule's
+    (
+        "    applies_to: {kind: red_line}\n",
+        "    applies_to: {kind: red_line, except_inside: sea_area}\n",
+        ["rule 'r.one'", "key 'applies_to'", "except_inside is only for relation 'outside'"],
+    ),
+    (
+        "    applies_to: {kind: red_line}\n",
+        "    applies_to: {kind: red_line, relation: outside, except_inside: red_line}\n",
+        ["rule 'r.one'", "key 'applies_to'", "another kind"],
+    ),
+    (
+        "    applies_to: {kind: red_line}\n",
+        "    applies_to: {kind: red_line, relation: outside, except_inside: sea}\n",
+        ["rule 'r.one'", "key 'applies_to.except_inside'", "unknown kind 'sea'"],
+    ),
     (
         '    date: "2020-01-01"\n',
         '    date: "2020-01-01"\n    pages: "12"\n',
@@ -467,6 +483,23 @@ def test_hash_ignores_key_order_whitespace_comments_and_spelled_out_defaults(tmp
     assert load_rules(again).hash == load_rules().hash
 
 
+def test_hash_of_a_rule_set_not_using_except_inside_is_unchanged(tmp_path):
+    # except_inside was added to the schema in 2026.5: spelling it out unset keeps the hash,
+    # using it changes it
+    base = load_rules(write_rules(tmp_path, MINIMAL, "a.yml")).hash
+    spelled = mutate(
+        MINIMAL, "applies_to: {kind: red_line}", "applies_to: {kind: red_line, except_inside: null}"
+    )
+    assert load_rules(write_rules(tmp_path, spelled, "b.yml")).hash == base
+    outside = mutate(MINIMAL, "{kind: red_line}", "{kind: red_line, relation: outside}")
+    sea = mutate(
+        MINIMAL, "{kind: red_line}", "{kind: red_line, relation: outside, except_inside: sea_area}"
+    )
+    h_outside = load_rules(write_rules(tmp_path, outside, "c.yml")).hash
+    h_sea = load_rules(write_rules(tmp_path, sea, "d.yml")).hash
+    assert len({base, h_outside, h_sea}) == 3
+
+
 def test_hash_changes_with_content(tmp_path):
     base = load_rules(write_rules(tmp_path, MINIMAL, "a.yml")).hash
     for old, new in [
@@ -679,6 +712,108 @@ def test_overall_verdict_is_the_most_severe_and_every_reason_is_listed(tmp_path)
         "unknown",
         "prohibited",
     ]
+
+
+ORDER_RULES = """\
+id: order
+version: "1"
+title: reason order
+status: draft
+documents:
+  law: {title: A law, issuer: Someone, date: "2020-01-01"}
+rules:
+  - {id: o.out, applies_to: {kind: development_boundary, relation: outside}, ...}
+  - {id: f.line, applies_to: {kind: red_line}, ...}
+lists:
+  - id: city
+    title_zh: 全市
+    title_en: city
+    rules:
+      - {id: c.root, ...}
+      - {id: c.ban, when: {air: true}, verdict: prohibited, ...}
+  - id: city/key
+    title_zh: 重点
+    title_en: key
+    rules: [{id: c.key, ...}]
+  - id: city/key/park
+    title_zh: 园区
+    title_en: park
+    rules: [{id: c.park, ...}]
+  - id: unit/U1
+    parent: city/key/park
+    title_zh: 单元
+    title_en: unit
+    rules:
+      - {id: u.maybe, when: {hazardous: true}, ...}
+      - {id: u.one, ...}
+"""
+
+
+def test_reasons_of_equal_severity_are_ordered_by_specificity(tmp_path):
+    # written in the YAML in an order the result must not follow
+    common = (
+        "dimension: 空间布局约束, citation: {document: law, article: x}, message: {zh: 测试, en: t}"
+    )
+    text = ORDER_RULES.replace("...", "verdict: conditional, " + common)
+    text = text.replace("verdict: prohibited, verdict: conditional", "verdict: prohibited")
+    rs = load_rules(write_rules(tmp_path, text))
+    s = pd.DataFrame([dict(site_id="s0", industry="H6210", nature="new", air=True)])
+    h = pd.DataFrame(
+        {
+            "site": [0, 0],
+            "site_id": "s0",
+            "layer_id": ["RL", "CU"],
+            "kind": ["red_line", "control_unit"],
+            "feature_id": ["F1", "U1"],
+            "relation": "intersects",
+            "distance_m": 0.0,
+            "unit_code": [None, "U1"],
+            "category": [None, "key"],
+        }
+    )
+    summ = pd.DataFrame(
+        {
+            "site": [0, 0, 0],
+            "site_id": "s0",
+            "layer_id": ["RL", "CU", "UDB"],
+            "kind": ["red_line", "control_unit", "development_boundary"],
+            "status": "ok",
+            "hit": [True, True, False],
+            "share_of_site": [1.0, 1.0, 0.0],
+        }
+    )
+    reasons = evaluate(rs, s, h, summ)
+    # by hand: most severe first; then decided before undecided; then the rule on the feature
+    # the site lies in, the unit's own clause, the lists from the deepest to the root, and the
+    # rule on lying outside a layer
+    assert list(reasons["rule_id"]) == [
+        "c.ban",
+        "f.line",
+        "u.one",
+        "c.park",
+        "c.key",
+        "c.root",
+        "o.out",
+        "u.maybe",
+    ]
+    assert list(reasons["status"]) == ["applies"] * 7 + ["needs_attribute"]
+    assert list(reasons["verdict"]) == ["prohibited"] + ["conditional"] * 7
+
+
+def test_demo_unit_clause_is_the_main_reason_of_park_projects(demo):
+    # review: the 化工区 and 宝武 projects were summed up by the generic key.emissions rule
+    units = demo["control_units"].gdf
+    heavy = dict(wastewater=True, air=True, hazardous=True)
+    for code, attrs, rule_id in (
+        ("ZH31011620002", {**C26, **heavy}, "scip.chemical"),
+        ("ZH31011320002", {**STEEL, **heavy, "nature": "expansion"}, "baowu.steel"),
+    ):
+        geom = units.loc[units["unit_code"] == code, "geometry"].item()
+        pt = gpd.GeoSeries([geom.representative_point()], crs=units.crs).to_crs(4326).item()
+        res = screen(points=[(pt.x, pt.y)], layers=demo, attributes={**BASE, **attrs})
+        assert res.reasons["rule_id"].iloc[0] == rule_id
+        assert {"key.emissions", "key.risk"} <= set(res.reasons["rule_id"])
+        assert res.sites["reasons_en"].item().startswith(f"{rule_id} (conditional)")
 
 
 def test_feature_where_filters_with_aliases_and_unrecognised_values(tmp_path):
@@ -1420,7 +1555,8 @@ def test_layer_that_failed_to_load_gives_unknown(world, tmp_path):
         "nature_reserve.experimental",
     }, "experimental_polluting cannot apply to a restaurant; the other two can"
     assert set(r["status"]) == {"layer_missing"} and set(r["verdict"]) == {"unknown"}
-    assert all("the nature_reserve layer is failed" in m for m in r["message_en"])
+    assert all("the nature_reserve layer failed to load" in m for m in r["message_en"])
+    assert all("自然保护区图层加载失败" in m for m in r["message_zh"])
     assert res.sites["verdict"].item() == "unknown"
     assert any("layer reserves failed to load" in n for n in res.notes)
 
@@ -1488,6 +1624,108 @@ def test_outside_relation_with_a_polygon_partly_outside(world):
     assert r["layer_id"].item() == "udb" and r["verdict"].item() == "restricted"
 
 
+# The sea east of the district (x = 121.45): the development boundary does not govern it.
+SEA = box(121.45, 30.95, 121.60, 31.25)
+
+
+def sea_world_layers(folder: Path) -> list[dict]:
+    sea = {
+        "id": "sea",
+        "kind": "sea_area",
+        "source": layer_file(folder, "sea", [SEA]),
+        "fields": {"id": "fid_"},
+    }
+    return [*world_layers(folder), sea]
+
+
+def coast_square(side_m: float, land_share: float) -> Polygon:
+    """A square of ``side_m`` (geodesic) across the coast x = 121.45 at y = 31.15, with
+    ``land_share`` of its width west of the coast."""
+    y = 31.15
+    west, _, _ = GEOD.fwd(121.45, y, 270.0, side_m * land_share)
+    east, _, _ = GEOD.fwd(121.45, y, 90.0, side_m * (1 - land_share))
+    _, north, _ = GEOD.fwd(121.45, y, 0.0, side_m)
+    return box(west, y, east, north)
+
+
+def test_development_boundary_rule_does_not_apply_at_sea(tmp_path):
+    cat = load_catalog(write_catalog(tmp_path / "catalog.yml", sea_world_layers(tmp_path)))
+    sea_pt = (121.52, 31.10)
+    square = coast_square(1000.0, 0.5)
+    # independent of the engine: shapely on lon/lat
+    assert SEA.contains(shapely.Point(sea_pt)) and not DISTRICT.contains(shapely.Point(sea_pt))
+    assert not UDB.intersects(shapely.Point(sea_pt)) and not UDB.intersects(square)
+    assert square.intersection(DISTRICT).area == pytest.approx(square.area / 2, rel=1e-3)
+    assert square.intersection(SEA).area == pytest.approx(square.area / 2, rel=1e-3)
+    attrs = {k: v for k, v in BASE.items()}
+    pts = screen(site_frame([("land", "udb_out", {}), ("inside", "udb_in", {})]), cat)
+    sea = screen(points=[sea_pt], layers=cat, attributes=attrs)
+    half = screen(wkt=[square.wkt], layers=cat, crs="EPSG:4326", attributes=attrs)
+    rid = "development_boundary.outside"
+    # on land outside the boundary: restricted, no note
+    r = pts.reasons[pts.reasons["rule_id"] == rid]
+    assert list(r["site_id"]) == ["land"] and list(r["verdict"]) == ["restricted"]
+    assert r["assumptions"].isna().all()
+    # wholly at sea: the rule is silent (the sea-use rules are not in the rule set)
+    assert rid not in set(sea.reasons["rule_id"].dropna())
+    # half on land outside the boundary, half at sea: screened as land, with a note
+    r = half.reasons[half.reasons["rule_id"] == rid]
+    assert list(r["verdict"]) == ["restricted"] and list(r["status"]) == ["applies"]
+    assert "partly in the sea_area layer" in r["assumptions"].item()
+
+
+def test_development_boundary_rule_without_a_usable_sea_layer(world, tmp_path):
+    # no sea_area layer at all: the site is taken to lie on land, and the reason says so
+    r = screen(site_frame([("land", "udb_out", {})]), world).reasons
+    r = r[r["rule_id"] == "development_boundary.outside"]
+    assert list(r["verdict"]) == ["restricted"]
+    assert "no sea_area layer was screened" in r["assumptions"].item()
+    # a sea_area layer that failed to load: land or sea cannot be told apart -> unknown
+    layers = sea_world_layers(tmp_path)
+    (tmp_path / "broken.gpkg").write_bytes(b"this is not a GeoPackage")
+    for e in layers:
+        if e["kind"] == "sea_area":
+            e["source"] = "broken.gpkg"
+    cat = load_catalog(write_catalog(tmp_path / "catalog.yml", layers))
+    res = screen(
+        site_frame(
+            [
+                ("land", "udb_out", {}),
+                ("inside", "udb_in", {}),
+                ("rebuild", "udb_out", {"nature": "rebuild"}),
+            ]
+        ),
+        cat,
+        on_layer_error="unknown",
+    )
+    r = res.reasons[res.reasons["rule_id"] == "development_boundary.outside"]
+    assert list(r["site_id"]) == ["land"], "inside the boundary, or a rebuild: decided"
+    assert r["status"].item() == "layer_missing" and r["verdict"].item() == "unknown"
+    assert r["kind"].item() == "sea_area" and r["layer_id"].item() == "sea"
+    assert "the sea_area layer failed to load" in r["message_en"].item()
+    assert "海域图层加载失败" in r["message_zh"].item()
+
+
+def test_offshore_wind_farm_on_the_demo_layers_is_not_outside_the_boundary():
+    # review item 6: an offshore wind farm (D4415) east of Nanhui
+    lon, lat = 122.17658, 30.79279
+    gpkg = REPO / "layers" / "shanghai_demo.gpkg"
+    pt = shapely.Point(lon, lat)
+    # independent of the engine: the GeoPackage read directly, in lon/lat
+    sea = gpd.read_file(gpkg, layer="sea_area").to_crs(4326)
+    districts = gpd.read_file(gpkg, layer="districts").to_crs(4326)
+    udb = gpd.read_file(gpkg, layer="development_boundary").to_crs(4326)
+    assert sea.contains(pt).sum() == 1 and not districts.intersects(pt).any()
+    assert not udb.intersects(pt).any()
+    attrs = dict(
+        industry="D4415", nature="new", linear=False, wastewater=False, air=False, hazardous=False
+    )
+    res = screen(points=[(lon, lat)], attributes=attrs)
+    assert "development_boundary.outside" not in set(res.reasons["rule_id"].dropna())
+    assert res.sites["verdict"].item() == "permitted"
+    assert res.provenance["rule_set"]["version"] == "2026.5"
+
+
 def test_within_relation_uses_the_distance(world):
     res = screen(site_frame([("near", "shore_500", C26), ("far", "shore_1500", C26)]), world)
     h = res.hits[res.hits["kind"] == "shoreline"]
@@ -1501,11 +1739,24 @@ def test_within_relation_uses_the_distance(world):
     assert near["verdict"].item() == "prohibited"
 
 
-def test_short_search_radius_in_screen_gives_unknown(world):
+def test_short_search_radius_in_screen_gives_unknown(world, tmp_path):
     lon, lat = GEOD.fwd(SHORE_X, SHORE_Y, 0.0, 700.0)[:2]
-    res = screen(points=[(lon, lat)], layers=world, search_radius_m=500, attributes={**BASE, **C26})
+    attrs = {**BASE, **C26}
+    # the overlay searches a layer at least to its outermost buffer ring (default 1000 m): the
+    # shoreline 700 m away is found although the search radius asked for is 500 m
+    res = screen(points=[(lon, lat)], layers=world, search_radius_m=500, attributes=attrs)
     r = res.reasons[res.reasons["rule_id"] == "yangtze.chemical"]
-    assert list(r["verdict"]) == ["unknown"]
+    assert list(r["verdict"]) == ["prohibited"]
+    # with rings that end at 200 m the search really stops at 500 m: unknown, never a pass
+    layers = world_layers(tmp_path)
+    for e in layers:
+        if e["kind"] == "shoreline":
+            e["buffer_rings_m"] = [100, 200]
+    cat = load_catalog(write_catalog(tmp_path / "catalog.yml", layers))
+    res = screen(points=[(lon, lat)], layers=cat, search_radius_m=500, attributes=attrs)
+    assert res.hits[res.hits["kind"] == "shoreline"].empty
+    r = res.reasons[res.reasons["rule_id"] == "yangtze.chemical"]
+    assert list(r["verdict"]) == ["unknown"] and list(r["status"]) == ["layer_missing"]
 
 
 def test_feature_values_spelled_in_chinese(world, tmp_path):

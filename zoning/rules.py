@@ -139,6 +139,11 @@ FLAGS = ("linear", "wastewater", "air", "hazardous", "two_high")
 NATURES = ("new", "expansion", "rebuild", "relocation")
 #: ``share_of_site`` below ``1 - OUTSIDE_TOLERANCE`` means "not entirely inside".
 OUTSIDE_TOLERANCE = 1e-9
+#: Specificity tiers of reasons of equal severity, most specific first: city-wide rules keyed
+#: on a feature the site touches or lies near; access-list clauses (a unit's own list first,
+#: then a list before its parent); rules keyed on the site lying outside a layer, and reasons
+#: without a rule.
+TIER_FEATURE, TIER_LIST, TIER_GENERAL = 0, 1, 2
 
 # GB/T 4754-2017 sections (门类) and their major divisions (大类), inclusive.
 _SECTIONS = {
@@ -301,18 +306,22 @@ class AppliesTo(_Strict):
 
     ``relation`` is ``intersects`` (the site touches a feature), ``within`` (the nearest
     feature is at most ``distance_m`` away) or ``outside`` (the site is not entirely inside
-    the layer).  ``where`` filters features on their standard attributes.
+    the layer).  ``where`` filters features on their standard attributes.  ``except_inside``
+    (``outside`` rules only) names a layer kind where the rule does not govern: a site lying
+    entirely inside a layer of that kind is left alone (the development boundary governs land,
+    not the ``sea_area``).
     """
 
     kind: NonEmpty
     where: dict[str, list[NonEmpty]] | None = None
     relation: Literal["intersects", "within", "outside"] = "intersects"
     distance_m: float | None = Field(default=None, gt=0)
+    except_inside: NonEmpty | None = None
 
-    @field_validator("kind")
+    @field_validator("kind", "except_inside")
     @classmethod
-    def _check_kind(cls, value: str) -> str:
-        if value not in KINDS:
+    def _check_kind(cls, value: str | None) -> str | None:
+        if value is not None and value not in KINDS:
             raise ValueError(f"unknown kind {value!r} (known: {', '.join(KINDS)})")
         return value
 
@@ -341,6 +350,13 @@ class AppliesTo(_Strict):
             raise ValueError(f"distance_m is only for relation 'within', not {self.relation!r}")
         if self.relation == "outside" and self.where is not None:
             raise ValueError("relation 'outside' tests the whole layer: where is not allowed")
+        if self.except_inside is not None:
+            if self.relation != "outside":
+                raise ValueError(
+                    f"except_inside is only for relation 'outside', not {self.relation!r}"
+                )
+            if self.except_inside == self.kind:
+                raise ValueError("except_inside must name another kind than the rule's own")
         return self
 
 
@@ -573,6 +589,9 @@ class _Compiled:
         self.park_lists: frozenset[str] = frozenset()
         #: (kind, attribute) -> {normalised spelled value: code}
         self.vocab: dict[tuple[str, str], dict[str, str]] = {}
+        #: rule id -> (tier, unit list, ancestors): how reasons of equal severity are ordered
+        #: (see :func:`reason_rank`).
+        self.rank: dict[str, tuple[int, int, int]] = {}
 
 
 RuleSet.model_rebuild()
@@ -599,7 +618,7 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
     --------
     >>> rs = load_rules()
     >>> rs.id, rs.version
-    ('shanghai_demo', '2026.2')
+    ('shanghai_demo', '2026.5')
     >>> rs.rule("yangtze.chemical").citation.article
     '第二十六条'
     """
@@ -678,8 +697,19 @@ def _describe(exc: ValidationError, raw: dict, name: str) -> str:
     return f"{': '.join(where)}: key {key!r}: {text}{more}"
 
 
+#: Keys added to the schema after rule sets were published: left out of the hash while unset,
+#: so a rule set that does not use them keeps the hash it had.
+_LATER_KEYS = {"applies_to": ("except_inside",)}
+
+
 def _canonical_hash(rs: RuleSet) -> str:
     data = rs.model_dump(mode="json")
+    for rule in data["rules"]:
+        at = rule.get("applies_to")
+        if isinstance(at, dict):
+            for key in _LATER_KEYS["applies_to"]:
+                if at.get(key) is None:
+                    at.pop(key, None)
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -813,6 +843,17 @@ def _compile(rs: RuleSet, name: str) -> _Compiled:
                 break
             p = c.parent[p]
     c.park_lists = frozenset(parks)
+    for rule in rs.rules:
+        feature = rule.applies_to is not None and rule.applies_to.relation != "outside"
+        c.rank[rule.id] = (TIER_FEATURE if feature else TIER_GENERAL, 0, 0)
+    for lst in rs.lists:
+        ancestors = 0
+        p = c.parent[lst.id]
+        while p is not None:
+            ancestors += 1
+            p = c.parent[p]
+        for rule in lst.rules:
+            c.rank[rule.id] = (TIER_LIST, int(lst.id.startswith("unit/")), ancestors)
     c.hash = _canonical_hash(rs)
     return c
 
@@ -842,6 +883,10 @@ _DECLARE = {
     "two_high": "--two-high / --no-two-high, or a two_high column",
     "industrial_park_unit": "a loaded control-unit layer",
 }
+
+
+#: How a layer that is not usable is described, per load status.
+_LOAD_TEXT = {"missing": "is missing", "failed": "failed to load"}
 
 
 def _undeclared(attr: str) -> str:
@@ -1288,7 +1333,7 @@ class _Evaluation:
                     status="layer_missing",
                     message_zh=f"{info.title_zh}图层{'缺失' if st == 'missing' else '加载失败'}，"
                     f"无法检查规则 {rule.id}（{label}）",
-                    message_en=f"the {kind} layer is {st}: rule {rule.id} ({label}) "
+                    message_en=f"the {kind} layer {_LOAD_TEXT[st]}: rule {rule.id} ({label}) "
                     "cannot be checked",
                 )
         absent = ~present & poss
@@ -1456,21 +1501,91 @@ class _Evaluation:
             )
         return out
 
-    def outside_rule(self, rule: Rule) -> None:
-        kind = rule.applies_to.kind  # type: ignore[union-attr]
+    def inside_layer(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per site: (wholly inside, touching) a layer of ``kind`` that loaded and covers it."""
         rows = self.summary_rows(kind)
         rows = rows[self.s_status[rows] == "ok"]
-        inside = self.s_hit[rows] & (self.s_share[rows] >= 1.0 - OUTSIDE_TOLERANCE)
+        hit = self.s_hit[rows]
+        whole = hit & (self.s_share[rows] >= 1.0 - OUTSIDE_TOLERANCE)
         site = self.s_site[rows]
-        ins = np.zeros(self.n, dtype=bool)
-        ins[site[inside]] = True
+        inside = np.zeros(self.n, dtype=bool)
+        inside[site[whole]] = True
+        touch = np.zeros(self.n, dtype=bool)
+        touch[site[hit]] = True
+        return inside, touch
+
+    def outside_rule(self, rule: Rule) -> None:
+        at = rule.applies_to
+        assert at is not None
+        kind = at.kind
+        rows = self.summary_rows(kind)
+        rows = rows[self.s_status[rows] == "ok"]
+        ins, _ = self.inside_layer(kind)
+        site = self.s_site[rows]
         # One row per site: the first ok layer of the kind names it.
         order = np.argsort(site, kind="stable")
         site, rows = site[order], rows[order]
         first = np.r_[True, site[1:] != site[:-1]] if len(site) else np.zeros(0, dtype=bool)
         site, rows = site[first], rows[first]
         sel = ~ins[site]
-        self.rule_rows(rule, site[sel], hit=None, layer_id=self.s_layer[rows][sel], kind=kind)
+        site, layer = site[sel], self.s_layer[rows][sel]
+        note = None
+        if at.except_inside is not None:
+            site, layer, note = self.except_inside(rule, at.except_inside, site, layer)
+        self.rule_rows(rule, site, hit=None, layer_id=layer, kind=kind, note=note)
+
+    def except_inside(
+        self, rule: Rule, other: str, site: np.ndarray, layer: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Drop the candidate sites of an ``outside`` rule that lie wholly inside ``other``.
+
+        A site partly inside ``other`` stays, with a note: the shares the overlay reports do
+        not tell whether the part outside the rule's layer is the part inside ``other``.  A
+        layer of ``other`` that failed to load gives ``unknown`` (``layer_missing``) where the
+        rule could apply; with no such layer at all the site is taken to lie outside it (a
+        note says so).
+        """
+        inside, touch = self.inside_layer(other)
+        rows = self.summary_rows(other)
+        status, o_site = self.s_status[rows], self.s_site[rows]
+        failed = np.zeros(self.n, dtype=bool)
+        failed[o_site[status == "failed"]] = True
+        present = np.zeros(self.n, dtype=bool)
+        present[o_site[status != "missing"]] = True
+        failed &= ~inside  # another layer of the kind holds the site: decided
+        info = KINDS[other]
+        bad = failed[site] & self.possible(rule)[site]
+        if bad.any():
+            f_rows = rows[(status == "failed") & np.isin(o_site, site[bad])]
+            self.add(
+                len(f_rows),
+                site=self.s_site[f_rows],
+                rule=rule,
+                layer_id=self.s_layer[f_rows],
+                kind=other,
+                verdict="unknown",
+                status="layer_missing",
+                message_zh=f"{info.title_zh}图层加载失败：无法判断项目是否位于{info.title_zh}"
+                f"（规则 {rule.id} 不适用于{info.title_zh}），无法检查规则 {rule.id}",
+                message_en=f"the {other} layer failed to load: whether the site lies in the "
+                f"{other} (where rule {rule.id} does not apply) is not known, so rule "
+                f"{rule.id} cannot be checked",
+            )
+        keep = ~inside[site] & ~failed[site]
+        site, layer = site[keep], layer[keep]
+        note = np.full(len(site), None, dtype=object)
+        part = touch[site]
+        note[part] = (
+            f"the site lies partly in the {other} layer, where this rule does not apply: the "
+            f"part outside the {rule.applies_to.kind} layer may be that part; "  # type: ignore[union-attr]
+            "check the rest of the site on the map"
+        )
+        absent = ~present[site]
+        note[absent] = (
+            f"no {other} layer was screened: the site is taken to lie outside the {other}, "
+            "where this rule applies"
+        )
+        return site, layer, note if (part | absent).any() else None
 
     def coverage(self) -> None:
         """One outside_coverage reason per (site, layer) a rule needs."""
@@ -1530,7 +1645,8 @@ class _Evaluation:
                 message_zh="生态环境管控单元图层"
                 + ("缺失" if st == "missing" else "加载失败")
                 + "，无法检查准入清单",
-                message_en=f"the control-unit layer is {st}: the access lists cannot be checked",
+                message_en=f"the control-unit layer {_LOAD_TEXT[st]}: the access lists cannot "
+                "be checked",
             )
         absent = np.flatnonzero(~present)
         self.add(
@@ -1713,10 +1829,20 @@ class _Evaluation:
             ),
             "assumptions": col(lambda b: b.fields.get("assumptions")),
         }
-        # Order: by site, most severe first, then rule-set order.
+        # Order: by site, most severe first, decided before undecided, most specific first
+        # (reason_rank), then rule-set order.
         sev = pd.Series(verdict).map(SEVERITY).to_numpy(dtype=np.int64)
         seq = col(lambda b: b.order, np.int64)
-        order = np.lexsort((seq, -sev, site))
+        undecided = col(lambda b: b.fields["status"] != "applies", np.int64)
+        ranks = [
+            self.rs._c.rank.get(b.fields["rule"].id) if b.fields.get("rule") else None
+            for b in blocks
+        ]
+        ranks = [r if r is not None else (TIER_GENERAL, 0, 0) for r in ranks]
+        tier = np.repeat([r[0] for r in ranks], [b.n for b in blocks])
+        unit = np.repeat([r[1] for r in ranks], [b.n for b in blocks])
+        depth = np.repeat([r[2] for r in ranks], [b.n for b in blocks])
+        order = np.lexsort((seq, -depth, -unit, tier, undecided, -sev, site))
         frame = pd.DataFrame({k: v[order] for k, v in out.items()})
         return frame
 
@@ -1785,7 +1911,11 @@ def evaluate(
     DataFrame
         Columns :data:`REASON_COLUMNS`; one row per (site, rule, hit) that fires (status
         ``applies``) or cannot be decided (``needs_attribute``, ``layer_missing``,
-        ``outside_coverage``, ``no_access_list``), sorted by site, most severe first.
+        ``outside_coverage``, ``no_access_list``), sorted by site, then most severe first,
+        decided (``applies``) before undecided, most specific first (rules on a feature the
+        site touches or lies near; access-list clauses from a unit's own list to the root list;
+        rules on lying outside a layer and reasons without a rule), then rule-set order.  The
+        first row of a site is its main reason.
 
     Raises
     ------
