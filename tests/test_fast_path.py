@@ -242,7 +242,11 @@ def _old_site_totals(res, rules, summary: pd.DataFrame, hits: pd.DataFrame, n: i
     * overlap totals: the site intersected with the union of the features of its ok
       constraint layers that measure one (shared ground once), NaN when none does.
     """
-    read = set(rules.kinds)
+    read = set(rules.kinds) | {
+        r.applies_to.except_inside
+        for r in rules.rules
+        if r.applies_to is not None and r.applies_to.except_inside is not None
+    }
     within: dict[str, list[float]] = {}
     for rule in rules.rules:
         at = rule.applies_to
@@ -280,11 +284,17 @@ def _old_site_totals(res, rules, summary: pd.DataFrame, hits: pd.DataFrame, n: i
         rows = ok[ok[measure].notna()]
         for site, layer_ids in rows.groupby("site")["layer_id"]:
             geom = sites[site]
-            parts = []
+            polys, parts = [], []
             for lid in layer_ids:
                 feats = res.layers[lid].gdf.geometry.to_numpy()
                 near = feats[shapely.STRtree(feats).query(geom, predicate="intersects")]
-                parts.extend(shapely.intersection(near, geom))
+                if (shapely.get_dimensions(near) == 2).all():
+                    polys.extend(near)
+                else:
+                    parts.extend(shapely.intersection(near, geom))
+            # The site intersected once with the union of the polygon features.
+            if polys:
+                parts.append(shapely.intersection(geom, shapely.union_all(polys)))
             union = shapely.union_all(parts) if parts else Polygon()
             values[site] = union.area if measure == "overlap_m2" else union.length
         out[col] = values
@@ -311,7 +321,12 @@ def _check_against_general_path(res, rules, radius):
     hits = _engine_hits(res)
     summary = res.layer_summary
     tol = _tolerances(res)
-    want = evaluate(rules, res.sites, hits, summary, search_radius_m=radius, tolerance_m=tol)
+    # How far each kind was searched: the radius, or a layer's declared outermost ring.
+    searched: dict[str, float] = {}
+    for e in res.layers.catalog.layers:
+        reach = max(radius, max(e.buffer_rings_m)) if radius > 0 and e.buffer_rings_m else radius
+        searched[e.kind] = min(searched.get(e.kind, np.inf), reach)
+    want = evaluate(rules, res.sites, hits, summary, search_radius_m=searched, tolerance_m=tol)
     pd.testing.assert_frame_equal(res.reasons.reset_index(drop=True), want)
     assert list(res.sites["verdict"]) == list(site_verdicts(want, n))
     rule_ids, verdict = hit_verdicts(want, hits)
@@ -372,7 +387,9 @@ def _check_against_shapely(res, layers, radius):
             np.testing.assert_allclose(poly_pairs["overlap_m2"], area, rtol=1e-9, atol=1e-6)
         # Distances within the radius: every feature within it, nearby rows at their distance.
         if radius > 0:
-            qs, qf = shapely.STRtree(feats).query(sites, predicate="dwithin", distance=radius)
+            # A layer with declared buffer rings is searched to its outermost ring.
+            reach = max(radius, max(lay.entry.buffer_rings_m or [0.0]))
+            qs, qf = shapely.STRtree(feats).query(sites, predicate="dwithin", distance=reach)
             d = shapely.distance(sites[qs], feats[qf])
             oracle_d = {(int(a), fids[b]): v for a, b, v in zip(qs, qf, d, strict=True)}
             got_d = dict(zip(key, h["distance_m"], strict=True))

@@ -1742,12 +1742,23 @@ def test_within_relation_uses_the_distance(world):
 def test_short_search_radius_in_screen_gives_unknown(world, tmp_path):
     lon, lat = GEOD.fwd(SHORE_X, SHORE_Y, 0.0, 700.0)[:2]
     attrs = {**BASE, **C26}
-    # the overlay searches a layer at least to its outermost buffer ring (default 1000 m): the
-    # shoreline 700 m away is found although the search radius asked for is 500 m
+    # default rings: the search stops at 500 m, so the 1000 m rule is unknown, never a pass
     res = screen(points=[(lon, lat)], layers=world, search_radius_m=500, attributes=attrs)
     r = res.reasons[res.reasons["rule_id"] == "yangtze.chemical"]
+    assert list(r["verdict"]) == ["unknown"] and list(r["status"]) == ["layer_missing"]
+    assert any("searched to 500 m, below the 1000 m" in n for n in res.notes)
+    # declared rings reaching 3000 m: the layer is searched to its outermost ring, and the
+    # shoreline 700 m away is found although the search radius asked for is 500 m
+    layers = world_layers(tmp_path)
+    for e in layers:
+        if e["kind"] == "shoreline":
+            e["buffer_rings_m"] = [1000, 3000]
+    cat = load_catalog(write_catalog(tmp_path / "catalog.yml", layers))
+    res = screen(points=[(lon, lat)], layers=cat, search_radius_m=500, attributes=attrs)
+    r = res.reasons[res.reasons["rule_id"] == "yangtze.chemical"]
     assert list(r["verdict"]) == ["prohibited"]
-    # with rings that end at 200 m the search really stops at 500 m: unknown, never a pass
+    assert not any("searched to" in n for n in res.notes)
+    # declared rings that end at 200 m: the search stops at 500 m: unknown, never a pass
     layers = world_layers(tmp_path)
     for e in layers:
         if e["kind"] == "shoreline":

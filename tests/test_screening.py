@@ -389,7 +389,7 @@ def test_search_radius_below_a_rule_distance_is_not_a_pass(world):
         search_radius_m=100,
     )
     assert res.sites.loc[0, "verdict"] != "permitted"
-    assert any("search radius 100 m is below the 500 m" in n for n in res.notes)
+    assert any("searched to 100 m, below the 500 m" in n for n in res.notes)
     full = zoning.screen(wkt=wkt_of("C"), crs="EPSG:4326", layers=world.catalog, rules=world.rules)
     assert full.sites.loc[0, "verdict"] == "conditional"
 

@@ -7,7 +7,7 @@ not the official ecological protection red line.
 >>> layers = zoning.load_catalog()          # the demonstration catalog
 >>> result = zoning.check_layers(layers)    # what `zoning layers check` prints
 >>> table = zoning.indicators(layers)        # policy targets measured, per city and district
->>> result = zoning.screen(points=["121.4737,31.2304"], layers=layers)   # screen a site
+>>> result = zoning.screen(points=["121.4737,31.2304"], crs="EPSG:4326", layers=layers)
 >>> result.sites[["site_id", "verdict"]]                                  # doctest: +SKIP
 """
 

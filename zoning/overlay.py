@@ -503,7 +503,9 @@ class LayerIndex:
     tolerance_m : float, keyword-only
         The layer's positional tolerance (m, >= 0).
     rings_m : sequence of float, keyword-only
-        The layer's distance bands: distinct positive distances in ascending order.
+        The layer's distance bands: distinct positive distances in ascending order (default
+        :data:`DEFAULT_RINGS_M`).  Declared rings (the catalog's ``buffer_rings_m``) are
+        searched to the outermost even beyond the search radius (:func:`overlay`).
 
     Notes
     -----
@@ -517,7 +519,7 @@ class LayerIndex:
         geoms: np.ndarray,
         *,
         tolerance_m: float = 0.0,
-        rings_m: Sequence[float] | None = DEFAULT_RINGS_M,
+        rings_m: Sequence[float] | None = None,
     ):
         self.geoms = np.asarray(geoms, dtype=object)
         self.n = len(self.geoms)
@@ -531,6 +533,7 @@ class LayerIndex:
                 f"rings_m must be distinct positive distances in ascending order, not {rings_m!r}"
             )
         self.rings_m = rings
+        self.rings_declared = bool(rings_m)
         if self.n:
             bad = shapely.is_missing(self.geoms) | shapely.is_empty(self.geoms)
             if bad.any():
@@ -1194,7 +1197,7 @@ def overlay(
     layers : sequence of LayerInput
     search_radius_m : float, keyword-only
         Features within this distance are reported as ``nearby`` with their distance; a layer
-        whose outermost buffer ring reaches farther is searched to that ring (the Yangtze
+        whose declared buffer rings reach farther is searched to its outermost ring (the Yangtze
         shoreline's 3 km ring, for example).  0 skips the distance search (containment only:
         boundary distances are reported only where they are 0; the boundary-sensitive flags are
         still exact).
@@ -1267,12 +1270,14 @@ def overlay(
         if id(L) in placed:
             res = _point_pass(S, L, *placed[id(L)], unc=unc)
         else:
-            # A layer is searched to its outermost buffer ring when that reaches farther than
-            # the search radius, so every ring it declares can be reported (radius 0: none).
+            # A layer with declared buffer rings is searched to its outermost ring when that
+            # reaches farther than the search radius, so every ring it declares can be reported
+            # (radius 0: no distance search).
+            reach = L.index.rings_m[-1] if L.index.rings_declared and radius > 0 else 0.0
             res = _layer_pass(
                 S,
                 L,
-                radius=max(radius, L.index.rings_m[-1]) if radius > 0 else 0.0,
+                radius=max(radius, reach),
                 unc=unc,
                 want_pieces=pieces,
                 want_geometry=pieces,

@@ -1160,12 +1160,14 @@ def _attributes(rec: dict) -> list[dict]:
     for col, zh, en in _FLAGS:
         val = _bool(rec.get(col))
         note = None
-        if col == "two_high" and val is not None:
-            src = _str(rec.get("two_high_source"))
-            note = {
-                "derived": "derived from the industry code",
-                "declared": "declared",
-            }.get(src or "", src)
+        if col in ("two_high", "linear") and val is not None:
+            src = _str(rec.get(f"{col}_source"))
+            derived = (
+                "derived from the industry code"
+                if col == "two_high"
+                else "derived from the geometry (a line site)"
+            )
+            note = {"derived": derived, "declared": "declared"}.get(src or "", src)
         add(zh, en, None if val is None else (("是", "yes") if val else ("否", "no")), note)
     return rows
 

@@ -984,7 +984,7 @@ class _Evaluation:
         sites: pd.DataFrame,
         hits: pd.DataFrame,
         summary: pd.DataFrame,
-        search_radius_m: float | None,
+        search_radius_m: float | Mapping[str, float] | None,
         tolerance_m: Mapping[str, float] | None = None,
     ) -> None:
         self.rs = rs
@@ -1457,8 +1457,9 @@ class _Evaluation:
             first = np.r_[True, self.h_site[rows][1:] != self.h_site[rows][:-1]]
             rows = rows[first]
         note = self.threshold_notes(rule, rows) if at.relation == "within" else None
-        if at.relation == "within" and self.search_radius_m is not None:
-            if self.search_radius_m < at.distance_m:
+        searched = self.searched(kind)
+        if at.relation == "within" and searched is not None:
+            if searched < at.distance_m:
                 found = np.zeros(self.n, dtype=bool)
                 found[self.h_site[rows]] = True
                 srows = self.summary_rows(kind)
@@ -1472,12 +1473,19 @@ class _Evaluation:
                     kind=kind,
                     verdict="unknown",
                     status="layer_missing",
-                    message_zh=f"距离检索半径 {self.search_radius_m:g} 米小于规则 {rule.id} "
+                    message_zh=f"距离检索半径 {searched:g} 米小于规则 {rule.id} "
                     f"所需的 {at.distance_m:g} 米，无法检查",
-                    message_en=f"the distance search ({self.search_radius_m:g} m) is shorter "
+                    message_en=f"the distance search ({searched:g} m) is shorter "
                     f"than rule {rule.id} needs ({at.distance_m:g} m): it cannot be checked",
                 )
         self.rule_rows(rule, self.h_site[rows], hit=rows, note=note)
+
+    def searched(self, kind: str) -> float | None:
+        """How far the overlay searched the layers of ``kind`` (None: not given)."""
+        r = self.search_radius_m
+        if r is None or not isinstance(r, Mapping):
+            return r
+        return r.get(kind)
 
     def threshold_notes(self, rule: Rule, rows: np.ndarray) -> np.ndarray | None:
         """Per fired row of a ``within`` rule: a note when the distance lies within the layer's
@@ -1877,7 +1885,7 @@ def evaluate(
     hits: pd.DataFrame,
     layer_summary: pd.DataFrame,
     *,
-    search_radius_m: float | None = None,
+    search_radius_m: float | Mapping[str, float] | None = None,
     tolerance_m: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Apply a rule set to screened sites: the reasons behind every verdict.
@@ -1894,10 +1902,11 @@ def evaluate(
         gives them).  Geometry is ignored.
     hits, layer_summary : DataFrame
         The overlay engine's frames.
-    search_radius_m : float, optional, keyword-only
-        The distance search the overlay ran.  When given and shorter than a ``within`` rule's
-        distance, sites without a feature found within it get ``unknown`` for that rule
-        instead of a silent pass.
+    search_radius_m : float or mapping, optional, keyword-only
+        The distance search the overlay ran: one distance, or one per layer kind (a layer with
+        declared buffer rings is searched to its outermost ring).  When given and shorter than
+        a ``within`` rule's distance, sites without a feature found within it get ``unknown``
+        for that rule instead of a silent pass.
     tolerance_m : mapping, optional, keyword-only
         Positional tolerance (m) per layer id.  A ``within`` rule that fires on a feature whose
         distance lies within that tolerance (plus the site's ``uncertainty_m``, when the sites

@@ -1,7 +1,7 @@
 """Screen project sites: load them, overlay the layers, apply the access-list rules.
 
 >>> import zoning
->>> result = zoning.screen(points=[(121.47, 31.23)])            # doctest: +SKIP
+>>> result = zoning.screen(points=[(121.47, 31.23)], crs="EPSG:4326")  # doctest: +SKIP
 >>> result.sites[["site_id", "verdict"]]                          # doctest: +SKIP
 
 The result keeps the geometry work (:mod:`zoning.overlay`), the rules (:mod:`zoning.rules`) and
@@ -656,7 +656,9 @@ def screen(
     Examples
     --------
     >>> import zoning
-    >>> result = zoning.screen(points=["121.4737,31.2304"], attributes={"industry": "H6210"})
+    >>> result = zoning.screen(
+    ...     points=["121.4737,31.2304"], crs="EPSG:4326", attributes={"industry": "H6210"}
+    ... )
     >>> result.sites.loc[0, "verdict"] in zoning.screening.SEVERITY
     True
     """
@@ -770,15 +772,25 @@ def screen(
         progress=lambda layer_id: tick(f"overlay {layer_id}"),
     )
     notes.extend(ov.notes)
-    if radius < needed_radius:
+    searched = _searched_by_kind(ov, radius)
+    short = sorted(
+        {
+            (r.applies_to.kind, r.applies_to.distance_m)
+            for r in rule_set.rules
+            if r.applies_to is not None
+            and r.applies_to.distance_m is not None
+            and searched.get(r.applies_to.kind, radius) < r.applies_to.distance_m
+        }
+    )
+    for kind, need in short:
         notes.append(
-            f"search radius {radius:g} m is below the {needed_radius:g} m some rules need: "
-            "those rules give unknown"
+            f"the {kind} layers were searched to {searched.get(kind, radius):g} m, below the "
+            f"{need:g} m a rule needs: that rule gives unknown where nothing was found"
         )
 
     tick("rules")
     n = len(gdf)
-    rules_out = _apply_rules(rule_set, gdf, ov, radius)
+    rules_out = _apply_rules(rule_set, gdf, ov, searched)
     out = gdf.copy()
     out["verdict"] = rules_out.verdict
     unc = gdf["uncertainty_m"].to_numpy(dtype=float)
@@ -893,7 +905,21 @@ class _RulesOutcome:
     hits: Any
 
 
-def _apply_rules(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult, radius: float):
+def _searched_by_kind(ov: OverlayResult, radius: float) -> dict[str, float]:
+    """How far the overlay searched each layer kind: the search radius, or a layer's
+    outermost declared buffer ring where that reaches farther (the smallest over the layers of
+    one kind; radius 0: no search)."""
+    out: dict[str, float] = {}
+    for p in ov.passes:
+        ix = p.layer.index
+        reach = radius
+        if radius > 0 and ix is not None and ix.rings_declared:
+            reach = max(radius, ix.rings_m[-1])
+        out[p.layer.kind] = min(out.get(p.layer.kind, np.inf), reach)
+    return out
+
+
+def _apply_rules(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult, radius: dict[str, float]):
     """Evaluate the rules once per *situation* and give every site its situation's answer.
 
     Rules never touch geometry: a site's reasons depend only on its project attributes, its
@@ -1161,7 +1187,11 @@ def _site_totals(
     ``layer_summary`` only.  ``geoms`` (working CRS) serve the union when overlap pieces were
     not built.
     """
-    read = set(rule_set.kinds)
+    read = set(rule_set.kinds) | {
+        r.applies_to.except_inside
+        for r in rule_set.rules
+        if r.applies_to is not None and r.applies_to.except_inside is not None
+    }
     within = _within_distances(rule_set)
     ok = ~ov.outside
     n_constraints = np.zeros(n, dtype=int)
@@ -1230,7 +1260,7 @@ def _union_overlaps(
     The pieces come from ``ov.pieces``; when they were not built (``pieces=False``) the
     engine builds them for these sites only.
     """
-    from .overlay import LINE_GRID_M
+    from .overlay import _POLY, LINE_GRID_M
 
     layer_ids = {p.layer_id for p in passes}
     pieces = ov.pieces
@@ -1249,6 +1279,8 @@ def _union_overlaps(
         pieces = sub.pieces
         site = np.asarray(sites)[pieces["site"].to_numpy(dtype=np.int64)]
     g = pieces.geometry.to_numpy()
+    layer_of = pieces["layer_id"].to_numpy()
+    polygonal = {p.layer_id: p.layer.index for p in passes if p.layer.index.family == _POLY}
     out_area = np.zeros(len(sites))
     out_length = np.zeros(len(sites))
     pos = np.searchsorted(sites, site)
@@ -1256,14 +1288,38 @@ def _union_overlaps(
         sel = shapely.get_dimensions(g) == dim
         if not sel.any():
             continue
-        frame = pd.DataFrame({"pos": pos[sel], "g": g[sel]})
-        for k, part in frame.groupby("pos", sort=False)["g"]:
-            parts = part.to_numpy()
+        frame = pd.DataFrame({"pos": pos[sel], "g": g[sel], "layer": layer_of[sel]})
+        for k, part in frame.groupby("pos", sort=False):
+            parts = part["g"].to_numpy()
             if dim == 2:
                 out[int(k)] = shapely.area(shapely.union_all(parts))
+                continue
+            site_geom = geoms[sites[int(k)]]
+            layers_here = set(part["layer"])
+            if shapely.get_dimensions(site_geom) == 1 and layers_here <= set(polygonal):
+                out[int(k)] = _line_in_polygons(site_geom, [polygonal[x] for x in layers_here])
             else:
                 out[int(k)] = shapely.length(shapely.union_all(parts, grid_size=LINE_GRID_M))
     return out_area, out_length
+
+
+def _line_in_polygons(line, indexes: list) -> float:
+    """Length of ``line`` inside the union of the features of polygon layers ``indexes``.
+
+    One intersection with the union of the feature pieces that meet the line: pieces of the
+    line clipped by different layers hold the same stretch with vertices nanometres apart,
+    which a union of the pieces (even snap-rounded) can count twice.
+    """
+    from .overlay import LINE_GRID_M
+
+    near = []
+    for ix in indexes:
+        near.append(ix.pieces[ix.piece_tree.query(line, predicate="intersects")])
+    try:
+        area = shapely.union_all(np.concatenate(near))
+    except shapely.errors.GEOSException:  # near-coincident edges of two layers: snap-round
+        area = shapely.union_all(np.concatenate(near), grid_size=LINE_GRID_M)
+    return float(shapely.length(shapely.intersection(line, area)))
 
 
 #: How :func:`load_sites` labels sources that are not files.
@@ -1349,6 +1405,7 @@ _SITE_COLUMNS = [
     "industry",
     "nature",
     "linear",
+    "linear_source",
     "wastewater",
     "air",
     "hazardous",
