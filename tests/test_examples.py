@@ -478,6 +478,25 @@ def test_demo_with_broken_examples_writes_nothing(tmp_path, monkeypatch):
     assert not out.exists()
 
 
+def test_demo_refuses_user_files_before_writing_anything(tmp_path):
+    # A file of the user inside the folder the demo's screening report goes to: one line,
+    # exit 2, before any work -- no other file of the demo written.
+    out = tmp_path / "demo"
+    (out / "screening" / "report").mkdir(parents=True)
+    mine = out / "screening" / "report" / "mine.docx"
+    mine.write_bytes(b"x")
+    res = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    lines = [ln for ln in res.output.strip().splitlines() if ln]
+    assert len(lines) == 1 and "mine.docx" in lines[0], res.output
+    assert mine.read_bytes() == b"x"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        "screening",
+        "screening/report",
+        "screening/report/mine.docx",
+    ]
+
+
 def test_build_is_deterministic_and_matches_the_committed_files(tmp_path):
     build = _build_module()
     shutil.copy(HERE / "README.md", tmp_path / "README.md")

@@ -231,7 +231,9 @@ def _tolerances(res) -> dict[str, float]:
     return {e.id: float(res.layers[e.id].index.tolerance_m) for e in res.layers.catalog.layers}
 
 
-def _old_site_totals(res, rules, summary: pd.DataFrame, hits: pd.DataFrame, n: int) -> pd.DataFrame:
+def _old_site_totals(
+    res, rules, summary: pd.DataFrame, hits: pd.DataFrame, n: int, searched: dict
+) -> pd.DataFrame:
     """The per-site totals by their definitions (``ScreeningResult.sites``), with pandas over
     the full tables and plain shapely over the layers' features:
 
@@ -298,7 +300,10 @@ def _old_site_totals(res, rules, summary: pd.DataFrame, hits: pd.DataFrame, n: i
             union = shapely.union_all(parts) if parts else Polygon()
             values[site] = union.area if measure == "overlap_m2" else union.length
         out[col] = values
-    out["nearest_m"] = ok.groupby("site")["distance_m"].min().reindex(idx)
+    # nearest: up to the shortest distance every constraint layer was searched to
+    cap = min((searched.get(k, np.inf) for k in set(constraint["kind"])), default=np.inf)
+    near = ok[ok["distance_m"] <= cap]
+    out["nearest_m"] = near.groupby("site")["distance_m"].min().reindex(idx)
     return out
 
 
@@ -336,7 +341,7 @@ def _check_against_general_path(res, rules, radius):
     screening._attach_top_reasons(top, want)
     for col in ("n_reasons", "reasons_en", "reasons_zh"):
         assert list(res.sites[col]) == list(top[col]), col
-    old = _old_site_totals(res, rules, summary, hits, n)
+    old = _old_site_totals(res, rules, summary, hits, n, searched)
     for col in old.columns:
         got = res.sites[col].to_numpy()
         exp = old[col].to_numpy()

@@ -835,3 +835,22 @@ def test_public_api():
     for name in ("screen", "ScreeningResult", "load_sites", "load_rules", "rank_alternatives"):
         assert name in zoning.__all__ and hasattr(zoning, name)
     assert sorted(zoning.__all__) == sorted(set(zoning.__all__))
+
+
+def test_nearest_is_not_taken_from_a_layer_searched_farther():
+    """The shoreline is searched to its 3 km ring, the other constraint layers to 1,200 m: a
+    site 1.9 km from the shoreline and 1.6 km from a water-source zone must not report the
+    shoreline as its nearest constraint (the zone was never searched that far)."""
+    res = zoning.screen(
+        points=["121.6885066,31.3956815"],
+        crs="EPSG:4326",
+        attributes={"industry": "C1391", "nature": "new"},
+    )
+    shore = res.hits[res.hits["kind"] == "shoreline"]
+    assert len(shore) == 1 and 1200 < shore["distance_m"].iloc[0] <= 3000  # found, in hits
+    assert np.isnan(res.sites.loc[0, "nearest_m"])
+    # An oracle for the claim: plain shapely finds a water-source zone nearer than the shore.
+    lay = res.layers["water_source_zones"]
+    site = res.sites.geometry.iloc[0]
+    d = lay.gdf.geometry.distance(site).min()
+    assert 1200 < d < shore["distance_m"].iloc[0]

@@ -56,9 +56,10 @@ def rank_alternatives(result: ScreeningResult) -> pd.DataFrame:
     DataFrame
         One row per alternative, best first, columns :data:`RANKING_COLUMNS`: ``rank``
         (1 = best; ties share a rank), ``site_id``, ``name``, ``verdict``, ``constrained_m2``
-        (overlap with constraint layers, overlapping features counted once per layer),
-        ``constrained_length_m`` (for lines), ``nearest_m`` (nearest constraint within the
-        search radius, 0 when touching one; NaN: none within it), ``decided_by`` (what put the
+        (the site's overlap with the union of the constraint layers: ground two layers or two
+        features share counts once), ``constrained_length_m`` (for lines, likewise),
+        ``nearest_m`` (nearest constraint within the distance every constraint layer was
+        searched to, 0 when touching one; NaN: none within it), ``decided_by`` (what put the
         alternative below the one ranked above it: ``verdict``, ``area``, ``length``,
         ``distance``, or ``tie``; empty for the first), ``n_constraints``,
         ``boundary_sensitive``, ``reasons_en``, ``reasons_zh``.
@@ -73,10 +74,11 @@ def rank_alternatives(result: ScreeningResult) -> pd.DataFrame:
     area, a polygon no length, so in a mixed set a line beats a polygon of the same verdict
     that overlaps anything).
 
-    Constraint layers are every layer except those in
+    Constraint layers are the layers of kinds some rule reads, except those in
     :data:`zoning.screening.CONTEXT_KINDS` (districts, sea area, control units, development
     boundary ...): being inside a control unit or the development boundary is not an
-    encroachment.  The verdict still reflects every rule.  Cost: one sort of the sites.
+    encroachment, and layers no rule reads (rivers and lakes) do not rank.  The verdict still
+    reflects every rule.  Cost: one sort of the sites.
     """
     s = result.sites
     n = len(s)

@@ -112,7 +112,8 @@ class ScreeningResult:
         ``reasons_en`` / ``reasons_zh`` (the most severe reasons).  Constraint layers are those
         of a kind some rule reads, other than :data:`CONTEXT_KINDS`; see :func:`_site_totals`.
     hits : GeoDataFrame
-        One row per site x feature touched or within the search radius, with ``rule_ids`` and
+        One row per site x feature touched or within the distance searched (the search
+        radius, or a layer's outermost declared buffer ring), with ``rule_ids`` and
         ``verdict`` of the rules that fired on it.  The geometry (working CRS) is the overlap
         piece of a site and a feature it touches; None for ``nearby`` features, for point
         sites (a point has no overlap piece) and when ``pieces=False``.
@@ -616,10 +617,12 @@ def screen(
         a multi-layer file, the text encoding of a CSV or a Shapefile without ``.cpg``).
     search_radius_m : float
         How far to look for the nearest feature of each layer; default the larger of 1000 m
-        and the largest distance any rule needs.  ``0`` skips the distance search
-        (containment only) — rules that need a distance then give ``unknown``, and
-        ``boundary_distance_m`` is reported only where it is 0 (the boundary-sensitive flags
-        are still decided exactly).
+        and, per ``within`` rule, its distance plus its layer's positional tolerance and the
+        sites' largest conversion uncertainty.  A layer with declared buffer rings is searched
+        to its outermost ring even beyond it.  ``0`` skips the distance search (containment
+        only) — rules that need a distance then give ``unknown`` (and their distance band is
+        not flagged), and ``boundary_distance_m`` is reported only where it is 0 (the flags of
+        the layers' boundaries are still decided exactly).
     pieces, rings : bool
         Build the overlap-piece and buffer-ring geometries (skip for very large runs).
     on_layer_error : {"raise", "unknown"}
@@ -794,7 +797,7 @@ def screen(
     out = gdf.copy()
     out["verdict"] = rules_out.verdict
     unc = gdf["uncertainty_m"].to_numpy(dtype=float)
-    for col, values in _site_totals(ov, n, rule_set, unc, geoms).items():
+    for col, values in _site_totals(ov, n, rule_set, unc, geoms, searched).items():
         out[col] = values
     fam = shapely.get_dimensions(geoms)
     out["area_m2"] = np.where(fam == 2, shapely.area(geoms), np.nan)
@@ -1163,7 +1166,12 @@ def _band_sensitive(
 
 
 def _site_totals(
-    ov: OverlayResult, n: int, rule_set: RuleSet, unc: np.ndarray, geoms: np.ndarray
+    ov: OverlayResult,
+    n: int,
+    rule_set: RuleSet,
+    unc: np.ndarray,
+    geoms: np.ndarray,
+    searched: Mapping[str, float] | None = None,
 ) -> dict[str, np.ndarray]:
     """Per site: constraint layers and features touched, flags, overlap totals, nearest.
 
@@ -1181,7 +1189,10 @@ def _site_totals(
     * ``overlap_m2_total`` / ``overlap_length_m_total``: the area / length of the union of the
       site's overlaps with the constraint layers, so ground two layers share counts once (NaN
       when no constraint layer measures one);
-    * ``nearest_m``: the distance to the nearest feature of a constraint layer.
+    * ``nearest_m``: the distance to the nearest feature of a constraint layer, up to the
+      shortest distance every constraint layer was searched to (``searched``, per kind: a layer
+      searched farther, such as the shoreline to its 3 km ring, must not stand in for layers
+      not searched that far); NaN when none lies within it.
 
     Layers no rule reads (``water``) feed none of these: they are in ``hits`` and
     ``layer_summary`` only.  ``geoms`` (working CRS) serve the union when overlap pieces were
@@ -1231,6 +1242,9 @@ def _site_totals(
             pos += has & (values > 0)
         has = ok & ~np.isnan(p.sdist)
         nearest[has] = np.minimum(nearest[has], p.sdist[has])
+    if searched is not None and constraint:
+        cap = min(searched.get(p.layer.kind, np.inf) for p in constraint)
+        nearest[nearest > cap] = np.inf
     # Where two or more constraint layers overlap a site, the sum may count shared ground
     # twice: measure the union of the overlap pieces instead.
     multi = np.flatnonzero((positive_area > 1) | (positive_length > 1))

@@ -228,10 +228,11 @@ def screening_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.FloatRange(min=0),
             default=None,
             metavar="M",
-            help="How far to look for nearby features, metres (default: 1000 m or the largest "
-            "distance a rule needs). 0: containment only — no nearby features or distances "
-            "(boundary-sensitive flags are still decided), and rules that need a distance give "
-            "unknown.",
+            help="How far to look for nearby features, metres (default: 1000 m or, if larger, "
+            "the farthest rule distance plus its layer's tolerance: 1,200 m on the demo "
+            "catalog; layers with declared buffer rings are searched to their outermost ring). "
+            "0: containment only — no nearby features or distances (the layers' boundary "
+            "flags are still decided), and rules that need a distance give unknown.",
         ),
         click.option(
             "--out",

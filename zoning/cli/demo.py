@@ -12,7 +12,7 @@ from ..checks import check_layers
 from ..dashboard import render_dashboard
 from ..indicators import indicators
 from ..io import atomic_path
-from ..screening import FORMATS
+from ..screening import FORMATS, _check_outputs, _planned_names
 from ._common import DEMO_BANNER, check_out_dir, format_table, handle_errors, load_layers
 from .layers import render_check
 
@@ -47,11 +47,19 @@ def demo(out_dir: str) -> None:
 
     started = time.perf_counter()
     check_out_dir(out_dir)  # fail on an unwritable folder before any work, creating nothing
+    out = Path(out_dir)
+    # Files of the user where the screenings write: refused now, not after the work and the
+    # first files (each to_file below checks again, atomically, before it writes).
+    for sub, formats, comparison in (
+        (SCREENING_DIR, FORMATS, False),
+        (AMAP_DIR, FORMATS, False),
+        (COMPARE_DIR, ("csv", "html"), True),
+    ):
+        _check_outputs(out / sub, _planned_names(formats, comparison=comparison))
     # The example files and their expectations are read first: a broken one fails in a second.
     load_examples()
     load_amap_example()
     load_route_examples()
-    out = Path(out_dir)
     ls = load_layers(None, ())
     result = check_layers(ls)
     text = render_check(result)
