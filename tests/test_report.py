@@ -1386,3 +1386,136 @@ def test_touches_is_labelled(tmp_path):
     write_report(res, tmp_path)
     table = parse(page_for(tmp_path / "report", "CHEM-1")).element_text("constraint-table")
     assert "相接（未占用） touches (not occupied)" in " ".join(table.split())
+
+
+# --------------------------------------------------------------------------------------------
+# Sites at set distances from the demonstration Yangtze shoreline (a reviewer's repro): a short
+# distance search, the rule-distance band, layers no rule reads, the radius-0 limits line.
+
+SHORE_SITES = {  # placed by their distance to the shoreline (d1010: 1,010 m)
+    "d800": (121.46826811930917, 31.425562422307824),
+    "d990": (121.46709977015949, 31.424172198890204),
+    "d1010": (121.4669767880438, 31.424025858945917),
+    "d1190": (121.46586996619011, 31.422708793986004),
+    "d1210": (121.46574698789382, 31.422562452828114),
+    "d3010": (121.45468050483233, 31.40939125180357),
+}
+
+
+def _shore_sites() -> gpd.GeoDataFrame:
+    from shapely.geometry import Point
+
+    return gpd.GeoDataFrame(
+        {"site_id": list(SHORE_SITES)},
+        geometry=[Point(xy) for xy in SHORE_SITES.values()],
+        crs="EPSG:4326",
+    )
+
+
+def _shoreline_entry() -> dict:
+    import yaml
+
+    layers = yaml.safe_load(CATALOG_YML.read_text("utf-8"))["layers"]
+    return next(x for x in layers if x["kind"] == "shoreline")
+
+
+def _metres_to_shoreline(lon: float, lat: float) -> float:
+    """Oracle: the shoreline file read by geopandas, projected to an azimuthal equidistant CRS
+    centred on the point (distances from the centre are true), plain shapely distance."""
+    from shapely.geometry import Point
+
+    entry = _shoreline_entry()
+    line = gpd.read_file(CATALOG_YML.parent / entry["source"], layer=entry.get("layer"))
+    aeqd = f"+proj=aeqd +lat_0={lat} +lon_0={lon} +ellps=WGS84 +units=m"
+    return float(line.to_crs(aeqd).distance(Point(0, 0)).min())
+
+
+@pytest.fixture(scope="module")
+def shore_reports(demo_layers, tmp_path_factory) -> dict:
+    attrs = {"industry": "C2614", "nature": "new"}
+    out = {}
+    for radius in (0, None):
+        res = zoning.screen(_shore_sites(), demo_layers, attributes=attrs, search_radius_m=radius)
+        path = tmp_path_factory.mktemp(f"shore{radius}")
+        write_report(res, path)
+        out[radius] = (res, path / "report")
+    return out
+
+
+def test_real_short_search_is_not_a_missing_layer(shore_reports):
+    res, report = shore_reports[0]
+    assert set(res.sites["verdict"]) == {"unknown"}
+    expect = (
+        "layer shoreline searched only to 0 m (rule yangtze.chemical); re-run without "
+        "--search-radius or with at least 1,000 m"
+    )
+    row = " ".join(parse(report / "index.html").element_text("site-table").split())
+    console = console_summary(res, max_rows=50)
+    for sid in ("d990", "d1010", "d3010"):
+        line = next(ln for ln in console.splitlines() if ln.split()[:1] == [sid])
+        assert "searched only to 0 m (rule yangtze.chemical)" in line, line
+        assert "missing" not in line, line
+        doc = parse(page_for(report, sid))
+        steps = _steps(doc)
+        assert (
+            "The Yangtze shoreline layer was searched only to 0 m "
+            "(rule yangtze.chemical), which cannot be checked: re-run without --search-radius "
+            "or with at least 1,000 m." in steps
+        ), steps
+        assert "missing from the catalog" not in steps and "repair the layer" not in steps
+        reasons = " ".join(doc.element_text("reason-table").split())
+        assert "distance search stopped short" in reasons
+        assert "missing from the catalog" not in reasons
+    assert row.count(expect) == len(SHORE_SITES)
+    assert "layer shoreline missing" not in row
+
+
+def test_real_radius_zero_limits_say_no_distance_search(shore_reports):
+    for radius, text in ((0, "No distance search was run"), (None, "outermost ring")):
+        _, report = shore_reports[radius]
+        for page in (report / "index.html", page_for(report, "d1010")):
+            limits = " ".join(parse(page).element_text("limits").split())
+            assert text in limits, (radius, page.name)
+        if radius == 0:
+            assert "outermost ring" not in limits
+            assert "within-distance rules" in limits and "are undecided" in limits
+
+
+def test_real_shoreline_band_warning_names_the_rule_distance(shore_reports):
+    res, report = shore_reports[None]
+    tol = _shoreline_entry()["positional_tolerance_m"]
+    assert tol == 200
+    flags = dict(zip(res.sites["site_id"], res.sites["boundary_sensitive"], strict=True))
+    verdicts = dict(zip(res.sites["site_id"], res.sites["verdict"], strict=True))
+    for sid, (lon, lat) in SHORE_SITES.items():
+        d = _metres_to_shoreline(lon, lat)
+        doc = parse(page_for(report, sid))
+        text = " ".join(doc.element_text("boundary").split()) if "boundary" in doc.by_id else ""
+        band = (
+            f"{d:,.0f} m from the Yangtze main-stream shoreline (schematic): within the layer's "
+            f"200 m tolerance of rule yangtze.chemical's 1,000 m threshold — the rule may apply "
+            "(or not) with the authoritative line"
+        )
+        if abs(abs(d - 1000) - tol) < 1:  # d800: on the band's edge, either answer is right
+            continue
+        in_band = abs(d - 1000) <= tol
+        assert (band in text) == in_band, (sid, d, text)
+        if in_band:  # the near miss (1,010 m, 1,190 m: not prohibited) is shown too
+            assert flags[sid], sid
+        # the shoreline is not "within tolerance of its boundary" 1 km away
+        assert "boundary of: Yangtze" not in text, sid
+    assert verdicts["d1010"] != "prohibited" and verdicts["d990"] == "prohibited"
+
+
+def test_real_boundary_warnings_only_for_layers_a_rule_reads(shore_reports):
+    res, report = shore_reports[None]
+    flags = dict(zip(res.sites["site_id"], res.sites["boundary_sensitive"], strict=True))
+    water = res.hits[(res.hits["kind"] == "water") & res.hits["boundary_sensitive"].astype(bool)]
+    # the water layer (read by no rule) is flagged near d800 and under d3010
+    assert {"d800", "d3010"} <= set(water["site_id"])
+    assert not flags["d3010"] and flags["d800"]
+    doc = parse(page_for(report, "d3010"))
+    assert "boundary" not in doc.by_id  # no warning where sites.csv says not sensitive
+    text = " ".join(parse(page_for(report, "d800")).element_text("boundary").split())
+    assert "Environmental control units" in text
+    assert "Rivers and lakes" not in text

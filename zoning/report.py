@@ -402,6 +402,25 @@ class _Rules:
         self.documents: dict = docs if isinstance(docs, dict) else {}
         self._rule = getattr(rule_set, "rule", None)
         self._rules: dict[str, Any] = {}
+        rule_list = getattr(rule_set, "rules", None)
+        kinds = getattr(rule_set, "kinds", None)
+        #: Layer kinds some rule reads (``RuleSet.kinds`` plus the kinds named by
+        #: ``applies_to.except_inside``), as the screening's ``boundary_sensitive`` uses them;
+        #: None for a rule set that does not say (a hand-made one): every layer then counts.
+        self.read: set[str] | None = None
+        #: ``within`` rules per layer kind: ``[(distance_m, rule), ...]``.
+        self.within: dict[str, list[tuple[float, Any]]] = {}
+        if isinstance(rule_list, (list, tuple)) and kinds is not None:
+            self.read = {str(k) for k in kinds}
+            for r in rule_list:
+                at = getattr(r, "applies_to", None)
+                if at is None:
+                    continue
+                if getattr(at, "except_inside", None) is not None:
+                    self.read.add(str(at.except_inside))
+                dist = _float(getattr(at, "distance_m", None))
+                if getattr(at, "relation", None) == "within" and dist is not None:
+                    self.within.setdefault(str(at.kind), []).append((dist, r))
 
     def document(self, doc_id: Any) -> Any:
         key = _str(doc_id)
@@ -417,6 +436,16 @@ class _Rules:
             except (KeyError, LookupError):
                 self._rules[key] = None
         return self._rules[key]
+
+    def reads(self, kind: Any) -> bool:
+        """Whether some rule reads layers of ``kind`` (True when the rule set does not say)."""
+        k = _str(kind)
+        return self.read is None or k is None or k in self.read
+
+    def distance(self, rule_id: Any) -> float | None:
+        """The distance of a ``within`` rule (None for other rules or an unknown rule)."""
+        at = getattr(self.rule(rule_id), "applies_to", None)
+        return _float(getattr(at, "distance_m", None)) if at is not None else None
 
     def cite(self, rec: dict) -> tuple[str | None, str | None]:
         """``(citation, full title)`` of a reason: the document's short name and the article.
@@ -436,6 +465,63 @@ class _Rules:
         if cite:
             return cite, None
         return ", ".join(x for x in (doc_id, art) if x) or None, None
+
+
+class _LayerState:
+    """How the layers fared for one site: each layer's status, the kinds with a loaded layer,
+    and the screening's search radius (to tell a short distance search from a missing layer).
+    """
+
+    def __init__(self, summary: list[dict] | None, radius: Any = None):
+        self.status: dict[str, str] = {}
+        self.loaded_kinds: set[str] = set()
+        for r in summary or []:
+            status = _str(r.get("status")) or "ok"
+            lid = _str(r.get("layer_id"))
+            if lid is not None:
+                self.status[lid] = status
+            kind = _str(r.get("kind"))
+            if kind is not None and status in ("ok", "outside_coverage"):
+                self.loaded_kinds.add(kind)
+        self.radius = _float(radius)
+
+    def load(self, r: dict) -> str | None:
+        """``missing``/``failed`` for a reason whose layer is missing or failed to load,
+        ``short`` for one whose kind has a loaded layer that the distance search did not
+        reach far enough, else the layer's status."""
+        if r["layer_id"] is None:
+            return "short" if r["kind"] in self.loaded_kinds else "missing"
+        return self.status.get(r["layer_id"])
+
+
+#: The status text of a ``layer_missing`` reason whose layer loaded but was not searched as
+#: far as the rule needs (an explicit short ``--search-radius``).
+_SHORT_SEARCH = (
+    "图层已加载，但距离检索未达到该规则所需的距离：未找到要素不等于没有约束。",
+    "The layer loaded, but the distance search stopped short of the distance this rule needs: "
+    "nothing found is not the same as no constraint.",
+)
+
+
+def _short_search_texts(
+    ids: list[str], state: _LayerState, rules: _Rules
+) -> tuple[str, str, str, str]:
+    """``(searched zh, searched en, re-run zh, re-run en)`` for rules left undecided because
+    the distance search stopped short of their distance."""
+    need = max((d for i in ids if (d := rules.distance(i)) is not None), default=None)
+    rule = ", ".join(ids)
+    if state.radius is not None:
+        got_zh = f"只检索到 {fmt_m(state.radius)}（规则 {rule}）"
+        got_en = f"searched only to {fmt_m(state.radius)} (rule {rule})"
+    else:
+        got_zh, got_en = f"检索距离不足（规则 {rule}）", f"not searched far enough (rule {rule})"
+    at_least = fmt_m(need) if need is not None else None
+    return (
+        got_zh,
+        got_en,
+        f"请不带 --search-radius 或以至少 {at_least or '规则所需距离'} 的搜索半径重新筛查",
+        f"re-run without --search-radius or with at least {at_least or 'the rule distance'}",
+    )
 
 
 def _rule_set_info(result: Any) -> dict[str, str | None]:
@@ -567,6 +653,11 @@ def _crs_label(crs: dict) -> str | None:
             return pyproj.CRS.from_wkt(wkt).to_proj4() or name
     except Exception:  # an unreadable WKT is shown by name only
         return name
+
+
+def _search_radius(result: Any) -> float | None:
+    """The screening's search radius in metres, from its provenance (None if not recorded)."""
+    return _float(_pick(dict(result.provenance or {}), "search_radius_m", "search_radius"))
 
 
 def _radius_text(value: Any) -> str | None:
@@ -770,10 +861,13 @@ def _constraint_group(rec: dict, feats: list[dict], cat: _Catalog) -> dict:
                 "ring": _ring(f.get("ring_m")),
                 "boundary_sensitive": bool(_bool(f.get("boundary_sensitive"))),
                 "verdict": _verdict_model(f["verdict"]) if _str(f.get("verdict")) else None,
+                "_distance": _float(f.get("distance_m")),
             }
         )
     return {
         "layer_id": _str(rec.get("layer_id")),
+        "kind": _str(rec.get("kind"))
+        or next((k for f in feats if (k := _str(f.get("kind"))) is not None), None),
         "title_zh": zh,
         "title_en": en,
         "status_key": status,
@@ -912,10 +1006,12 @@ def _declare_steps(rows: list[dict], rec: dict, rules: _Rules) -> list[tuple[str
     return out + other
 
 
-def _layer_steps(rows: list[dict], layer_status: dict) -> list[tuple[str, str]]:
-    """What to do about layers that are missing, failed, or do not cover the site."""
+def _layer_steps(rows: list[dict], state: _LayerState, rules: _Rules) -> list[tuple[str, str]]:
+    """What to do about layers that are missing, failed, do not cover the site, or were not
+    searched as far as a rule needs."""
     outside: list[tuple[str, str]] = []
     broken: dict[tuple, list[str]] = {}
+    short: dict[tuple[str, str], list[str]] = {}
     out: list[tuple[str, str]] = []
     for r in rows:
         status = r["status"]
@@ -924,8 +1020,12 @@ def _layer_steps(rows: list[dict], layer_status: dict) -> list[tuple[str, str]]:
             if title not in outside:
                 outside.append(title)
         elif status == "layer_missing":
-            load = "missing" if r["layer_id"] is None else layer_status.get(r["layer_id"])
-            if load in ("missing", "failed"):
+            load = state.load(r)
+            if load == "short":
+                ids = short.setdefault(title, [])
+                if r["rule_id"] not in ids:
+                    ids.append(r["rule_id"])
+            elif load in ("missing", "failed"):
                 ids = broken.setdefault((*title, load), [])
                 if r["rule_id"] not in ids:
                     ids.append(r["rule_id"])
@@ -946,6 +1046,15 @@ def _layer_steps(rows: list[dict], layer_status: dict) -> list[tuple[str, str]]:
                     "unit's official access list (生态环境准入清单).",
                 )
             )
+    for (zh, en), ids in reversed(short.items()):
+        got_zh, got_en, rerun_zh, rerun_en = _short_search_texts(ids, state, rules)
+        out.insert(
+            0,
+            (
+                f"{zh}图层{got_zh}，无法检查：{rerun_zh}。",
+                f"The {en} layer was {got_en}, which cannot be checked: {rerun_en}.",
+            ),
+        )
     for (zh, en, load), ids in broken.items():
         what_zh = "缺失" if load == "missing" else "加载失败"
         what_en = "is missing from the catalog" if load == "missing" else "failed to load"
@@ -973,12 +1082,13 @@ def _layer_steps(rows: list[dict], layer_status: dict) -> list[tuple[str, str]]:
     return out
 
 
-def _unknown_text(rows: list[dict], rec: dict, rules: _Rules, layer_status: dict):
+def _unknown_text(rows: list[dict], rec: dict, rules: _Rules, state: _LayerState):
     """Why a site is unknown, in one line: what was not declared, which layer is missing or
     failed to load, which layers do not cover it.  ``(zh, en)``, or None without such reasons.
     """
     undeclared: dict[str, list[str]] = {}
     broken: dict[tuple[str, str], list[str]] = {}
+    short: dict[str, list[str]] = {}
     outside: list[str] = []
     other_zh: list[str] = []
     other_en: list[str] = []
@@ -999,8 +1109,11 @@ def _unknown_text(rows: list[dict], rec: dict, rules: _Rules, layer_status: dict
             if layer not in outside:
                 outside.append(layer)
         elif status == "layer_missing":
-            load = "missing" if r["layer_id"] is None else layer_status.get(r["layer_id"])
-            if load in ("missing", "failed"):
+            load = state.load(r)
+            if load == "short":
+                if r["rule_id"] not in short.setdefault(layer, []):
+                    short[layer].append(r["rule_id"])
+            elif load in ("missing", "failed"):
                 ids = broken.setdefault((layer, load), [])
                 if r["rule_id"] not in ids:
                     ids.append(r["rule_id"])
@@ -1027,6 +1140,10 @@ def _unknown_text(rows: list[dict], rec: dict, rules: _Rules, layer_status: dict
             f"layer {layer} {'missing' if load == 'missing' else 'failed to load'} "
             f"(rule {', '.join(ids)})"
         )
+    for layer, ids in short.items():
+        got_zh, got_en, rerun_zh, rerun_en = _short_search_texts(ids, state, rules)
+        zh.append(f"图层 {layer} {got_zh}；{rerun_zh}")
+        en.append(f"layer {layer} {got_en}; {rerun_en}")
     if outside:
         zh.append(f"位于图层 {', '.join(outside)} 的覆盖范围之外（范围外未筛查）")
         en.append(f"outside the coverage of {', '.join(outside)} (not screened there)")
@@ -1045,15 +1162,12 @@ def _unknown_texts(result: Any, positions: Iterable[int], cat: _Catalog, rules: 
         return {}
     reasons = _group(result.reasons, set(pos))
     summaries = _group(getattr(result, "layer_summary", None), set(pos))
+    radius = _search_radius(result)
     out = {}
     for p in pos:
         rec = sites.iloc[p].to_dict()
-        status = {
-            lid: _str(r.get("status")) or "ok"
-            for r in summaries.get(p, [])
-            if (lid := _str(r.get("layer_id"))) is not None
-        }
-        text = _unknown_text(_reason_rows(reasons.get(p), cat, rules), rec, rules, status)
+        state = _LayerState(summaries.get(p), radius)
+        text = _unknown_text(_reason_rows(reasons.get(p), cat, rules), rec, rules, state)
         if text is not None:
             out[p] = text
     return out
@@ -1079,7 +1193,7 @@ def _rule_steps(rows: list[dict]) -> list[tuple[str, str]]:
 
 
 def _next_steps(
-    rows: list[dict], verdict: str, rec: dict, rules: _Rules, layer_status: dict
+    rows: list[dict], verdict: str, rec: dict, rules: _Rules, state: _LayerState
 ) -> tuple[list[dict], tuple[str, str] | None]:
     """The next steps of a site, from the reasons that decide its verdict; and a note.
 
@@ -1118,7 +1232,7 @@ def _next_steps(
             )
         return steps, note
     add(_declare_steps(rows, rec, rules))
-    add(_layer_steps(rows, layer_status))
+    add(_layer_steps(rows, state, rules))
     add(_rule_steps(applies))
     if not steps:
         if verdict == "unknown":
@@ -1172,6 +1286,83 @@ def _attributes(rec: dict) -> list[dict]:
     return rows
 
 
+def _rules_for(rules: list[Any], rec: dict) -> list[Any]:
+    """The rules whose ``when`` can hold for the site's declared nature (all of them when
+    none can, or the nature is not declared)."""
+    nature = _str(rec.get("nature"))
+    if nature is None:
+        return rules
+    out = [
+        r
+        for r in rules
+        if not getattr(r, "when", None)
+        or any(getattr(c, "nature", None) is None or nature in c.nature for c in r.when)
+    ]
+    return out or rules
+
+
+def _boundary_warnings(
+    groups: list[dict], cat: _Catalog, rules: _Rules, rec: dict, unc: float
+) -> tuple[list[dict], list[dict]]:
+    """The site page's boundary-sensitive warnings: ``(near a layer boundary, near a rule
+    distance)``.
+
+    Only layers of kinds some rule reads are listed (as the site's ``boundary_sensitive``
+    flag counts them): a layer no rule reads, such as ``water``, cannot change the verdict.
+    For a kind some ``within`` rule reads (the shoreline), a distance within the layer's
+    tolerance plus the site's conversion uncertainty of a rule distance is a band warning —
+    whether or not the rule fired — and a feature flagged for that reason alone gives no
+    warning of lying near the layer's boundary.
+    """
+    warnings: list[dict] = []
+    bands: list[dict] = []
+    for g in groups:
+        if not rules.reads(g["kind"]):
+            continue
+        tol = cat.tolerance(g["layer_id"])
+        flagged = [f for f in g["features"] if f["boundary_sensitive"]]
+        near_boundary = bool(g["boundary_sensitive"])
+        within = rules.within.get(g["kind"] or "", []) if tol is not None else []
+        if within:
+            reach = tol + unc
+            thresholds: dict[float, list[Any]] = {}
+            for dist, rule in within:
+                thresholds.setdefault(dist, []).append(rule)
+            found = (g["_distance"], *(f["_distance"] for f in g["features"]))
+            dists = sorted(d for d in found if d is not None)
+            for limit, limit_rules in sorted(thresholds.items()):
+                d = next((d for d in dists if abs(d - limit) <= reach), None)
+                if d is None:
+                    continue
+                ids = [str(r.id) for r in _rules_for(limit_rules, rec)]
+                bands.append(
+                    {
+                        "title_zh": g["title_zh"],
+                        "title_en": g["title_en"],
+                        "distance": fmt_m(d),
+                        "tolerance": fmt_m(tol),
+                        "rules": ", ".join(ids),
+                        "threshold": fmt_m(limit),
+                    }
+                )
+            near_boundary |= any(
+                (d := f["_distance"]) is None or all(abs(d - lim) > reach for lim in thresholds)
+                for f in flagged
+            )
+        else:
+            near_boundary |= bool(flagged)
+        if near_boundary:
+            warnings.append(
+                {
+                    "title_zh": g["title_zh"],
+                    "title_en": g["title_en"],
+                    "tolerance": fmt_m(tol) if tol is not None else "not stated",
+                    "boundary_distance": fmt_m(g["_boundary_distance"]),
+                }
+            )
+    return warnings, bands
+
+
 def _site_context(
     pos: int,
     rec: dict,
@@ -1185,31 +1376,18 @@ def _site_context(
     verdict = _verdict_model(rec.get("verdict"))
     groups = _constraint_groups(summary, hits, cat)
     reason_rows = _reason_rows(reasons, cat, rules)
-    layer_status = {
-        lid: _str(r.get("status")) or "ok"
-        for r in summary or []
-        if (lid := _str(r.get("layer_id"))) is not None
-    }
-    outside = "outside_coverage" in layer_status.values() or any(
+    state = _LayerState(summary, common.get("search_radius_m"))
+    for r in reason_rows:
+        if r["status"] == "layer_missing" and state.load(r) == "short":
+            r["status_zh"], r["status_en"] = _SHORT_SEARCH
+    outside = "outside_coverage" in state.status.values() or any(
         r["status"] == "outside_coverage" for r in reason_rows
     )
-    next_steps, steps_note = _next_steps(reason_rows, verdict["key"], rec, rules, layer_status)
+    next_steps, steps_note = _next_steps(reason_rows, verdict["key"], rec, rules, state)
     input_crs = _str(rec.get("input_crs"))
     shift = _float(rec.get("datum_shift_m")) or 0.0
     unc = _float(rec.get("uncertainty_m")) or 0.0
-    warnings = []
-    for g in groups:
-        if not g["boundary_sensitive"] and not any(f["boundary_sensitive"] for f in g["features"]):
-            continue
-        tol = cat.tolerance(g["layer_id"])
-        warnings.append(
-            {
-                "title_zh": g["title_zh"],
-                "title_en": g["title_en"],
-                "tolerance": fmt_m(tol) if tol is not None else "not stated",
-                "boundary_distance": fmt_m(g["_boundary_distance"]),
-            }
-        )
+    warnings, bands = _boundary_warnings(groups, cat, rules, rec, unc)
     return {
         **common,
         "root": "../",
@@ -1233,6 +1411,7 @@ def _site_context(
         "constraints": groups,
         "reasons": reason_rows,
         "warnings": warnings,
+        "bands": bands,
         "outside_coverage": outside,
         "next_steps": next_steps,
         "steps_note": steps_note,
@@ -1456,6 +1635,7 @@ def write_report(
         "layers": layer_rows,
         "footer": footer,
         "search_radius": _radius_text(footer["search_radius_m"]),
+        "search_radius_m": _search_radius(result),
         "labels": VERDICT_LABELS,
         "limits": _limits(result, sites, layer_rows),
         "site_undeclared": None,
