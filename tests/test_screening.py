@@ -854,3 +854,24 @@ def test_nearest_is_not_taken_from_a_layer_searched_farther():
     site = res.sites.geometry.iloc[0]
     d = lay.gdf.geometry.distance(site).min()
     assert 1200 < d < shore["distance_m"].iloc[0]
+
+
+def test_prepare_point_grid_serves_small_screenings():
+    """A grid built with prepare_point_grid is used by a screening of a few hundred points
+    (which would not build it), with the same answers as the per-layer path."""
+    layers = zoning.load_catalog()
+    rng = np.random.default_rng(11)
+    pts = list(zip(rng.uniform(121.0, 122.0, 400), rng.uniform(30.8, 31.8, 400), strict=True))
+    kw = {"crs": "EPSG:4326", "layers": layers, "search_radius_m": 0, "rings": False}
+    before = zoning.screen(points=pts, **kw)
+    assert not any("_point_grids" in lay.index.__dict__ for lay in layers)
+    zoning.screening.prepare_point_grid(layers)
+    assert any("_point_grids" in lay.index.__dict__ for lay in layers)
+    after = zoning.screen(points=pts, **kw)
+    cols = ["site_id", "verdict", "n_constraints", "boundary_sensitive", "reasons_en"]
+    pd.testing.assert_frame_equal(pd.DataFrame(before.sites[cols]), pd.DataFrame(after.sites[cols]))
+    key = ["site", "layer_id", "feature_id", "relation", "boundary_sensitive"]
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(before.hits[key]).reset_index(drop=True),
+        pd.DataFrame(after.hits[key]).reset_index(drop=True),
+    )

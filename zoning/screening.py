@@ -49,7 +49,14 @@ from .rules import (
 )
 from .sites import Sites, load_sites
 
-__all__ = ["CONTEXT_KINDS", "FORMATS", "OUTPUT_MARKER", "ScreeningResult", "screen"]
+__all__ = [
+    "CONTEXT_KINDS",
+    "FORMATS",
+    "OUTPUT_MARKER",
+    "ScreeningResult",
+    "prepare_point_grid",
+    "screen",
+]
 
 log = logging.getLogger(__name__)
 
@@ -906,6 +913,30 @@ class _RulesOutcome:
     reasons_zh: np.ndarray
     reasons: Any
     hits: Any
+
+
+def prepare_point_grid(layers: LayerSet | str | Path | None = None) -> None:
+    """Build the combined point grid of a catalog's layers once, so that every later
+    ``screen(..., search_radius_m=0)`` of point sites with these layers uses it.
+
+    A single screening builds it only for :data:`zoning.overlay.POINT_GRID_MIN_POINTS` points
+    or more (it takes seconds to build, then saves about 4.5 s per million points); a process
+    that screens many batches of points calls this first.  ``layers``: a loaded catalog (the
+    same object passed to :func:`screen`), a catalog path, or None for the demonstration
+    catalog.  Layers that fail to load are left out, as :func:`screen` would.
+    """
+    from .overlay import prepare_point_grid as _prepare
+
+    if layers is None or isinstance(layers, str | Path):
+        layers = load_catalog(layers)
+    inputs = []
+    for entry in layers.catalog.layers:
+        try:
+            lay = layers[entry.id]
+            inputs.append(LayerInput(entry.id, entry.kind, lay.index, lay.attributes))
+        except (LayerReadError, LayerDataError, CRSError, CatalogError):
+            continue
+    _prepare(inputs)
 
 
 def _searched_by_kind(ov: OverlayResult, radius: float) -> dict[str, float]:
