@@ -28,7 +28,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["BLOCK", "BoundarySamples", "PointGrid", "crossed_cells", "features_at"]
+__all__ = [
+    "BLOCK",
+    "BoundarySamples",
+    "PointGrid",
+    "crossed_cells",
+    "features_at",
+    "region_codes",
+]
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +145,34 @@ def features_at(tree: shapely.STRtree, owner: np.ndarray, x: np.ndarray, y: np.n
     multi = np.bincount(pairs[:, 0], minlength=n) > 1
     out[multi] = -2
     return out
+
+
+def region_codes(
+    mixed: np.ndarray, tree: shapely.STRtree, owner: np.ndarray, x0: float, y0: float, size: float
+) -> np.ndarray:
+    """Per cell of a grid whose crossed cells are ``mixed`` (shape (ny, nx)): ``-2`` crossed
+    (or in several features), ``-1`` outside every feature, ``k`` inside feature ``k`` only.
+
+    A cell no boundary crosses is wholly inside or outside each feature, and so is every cell
+    it connects to without crossing a boundary cell: the connected regions of clean cells are
+    labelled and one centre per region is tested (:func:`features_at`; a centre is half a cell
+    from any boundary, so the pieces in ``tree`` answer for it exactly as the features do).
+    """
+    from scipy import ndimage
+
+    ny, nx = mixed.shape
+    code = np.full((ny, nx), -1, dtype=np.int32)
+    labels, n_regions = ndimage.label(~mixed)
+    if n_regions:
+        flat = labels.ravel()
+        first_cell = np.full(n_regions + 1, -1, dtype=np.int64)
+        cells = np.flatnonzero(flat)
+        first_cell[flat[cells[::-1]]] = cells[::-1]
+        iy, jx = np.divmod(first_cell[1:], nx)
+        value = features_at(tree, owner, x0 + (jx + 0.5) * size, y0 + (iy + 0.5) * size)
+        code = np.r_[-2, value].astype(np.int32)[labels]
+    code[mixed] = -2
+    return code
 
 
 class BoundarySamples:
@@ -333,24 +368,10 @@ class PointGrid:
         np.maximum.at(own_hi, flat, by.astype(np.int32))
         del flat, by
         mixed = mixed.reshape(ny, nx)
-        code = np.full((ny, nx), -1, dtype=np.int32)
-        if not lines:
-            labels, n_regions = ndimage.label(~mixed)
-            if n_regions:
-                lab = labels.ravel()
-                first_cell = np.full(n_regions + 1, -1, dtype=np.int64)
-                cells = np.flatnonzero(lab)
-                first_cell[lab[cells[::-1]]] = cells[::-1]
-                iy, jx = np.divmod(first_cell[1:], nx)
-                value = features_at(
-                    ix.piece_tree,
-                    ix.piece_owner,
-                    self.x0 + (jx + 0.5) * size,
-                    self.y0 + (iy + 0.5) * size,
-                )
-                code = np.r_[-2, value].astype(np.int32)[labels]
-            del labels
-        code[mixed] = -2
+        if lines:  # every cell a boundary does not cross is outside the lines
+            code = np.where(mixed, -2, -1).astype(np.int32)
+        else:
+            code = region_codes(mixed, ix.piece_tree, ix.piece_owner, self.x0, self.y0, size)
         code_f = code.ravel()
         samples = None
         diag = size * np.sqrt(2.0)

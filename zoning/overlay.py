@@ -80,7 +80,7 @@ from shapely.errors import GEOSException
 
 from .crs import WORKING_CRS
 from .errors import SitesError
-from .grid import PointGrid, crossed_cells, features_at
+from .grid import PointGrid, crossed_cells, region_codes
 
 __all__ = [
     "DEFAULT_RINGS_M",
@@ -367,7 +367,6 @@ class CellGrid:
         x0, y0 = b[0] - size, b[1] - size
         nx = int(np.ceil((b[2] + size - x0) / size)) + 1
         ny = int(np.ceil((b[3] + size - y0) / size)) + 1
-        code = np.full((ny, nx), -1, dtype=np.int32)
         # Cells a boundary crosses (see zoning.grid.crossed_cells), and the features whose
         # boundaries cross each.
         cx, cy, seg_owner = crossed_cells(chunks, x0, y0, size, chunk_owner)
@@ -380,27 +379,12 @@ class CellGrid:
         ends = np.r_[starts[1:], len(cells_all)] - 1
         crossed = cells_all[starts]
         crossed_by = np.stack([owners_all[starts], owners_all[ends]], axis=1).astype(np.int32)
-        # Every other cell is wholly inside or outside each feature, and so is every cell it
-        # connects to without crossing a boundary cell: label the connected regions of clean
-        # cells and test one centre per region (a centre is half a cell from any boundary, so
-        # the pieces answer for it exactly as the original features do; a centre in two
-        # features, where they overlap, leaves its region to the exact test).
-        labels, n_regions = (None, 0) if lines else ndimage.label(~mixed)
-        if n_regions:
-            flat = labels.ravel()
-            first_cell = np.full(n_regions + 1, -1, dtype=np.int64)
-            cells = np.flatnonzero(flat)
-            first_cell[flat[cells[::-1]]] = cells[::-1]
-            iy, ix = np.divmod(first_cell[1:], nx)
-            value = features_at(
-                shapely.STRtree(pieces),
-                owner,
-                x0 + (ix + 0.5) * size,
-                y0 + (iy + 0.5) * size,
-            )
-            code = np.r_[-2, value].astype(np.int32)[labels]
-            del labels
-        code[mixed] = -2
+        # Every other cell is wholly inside or outside each feature (zoning.grid.region_codes;
+        # a centre in two features, where they overlap, leaves its region to the exact test).
+        if lines:
+            code = np.where(mixed, -2, -1).astype(np.int32)
+        else:
+            code = region_codes(mixed, shapely.STRtree(pieces), owner, x0, y0, size)
         near_iy, near_ix = ndimage.distance_transform_edt(
             ~mixed, return_distances=False, return_indices=True
         )
