@@ -1302,47 +1302,52 @@ def _union_overlaps(
     layers of ``passes``: polygon pieces for the area, line pieces for the length (snapped to
     :data:`zoning.overlay.LINE_GRID_M`, so collinear pieces of two layers merge).
 
-    The pieces come from ``ov.pieces``; when they were not built (``pieces=False``) the
-    engine builds them for these sites only.
+    A line site overlapped by polygon layers only is measured without pieces: the line
+    inside the union of those layers' features (:func:`_line_in_polygons`).  The other pieces
+    come from ``ov.pieces``; when they were not built (``pieces=False``) the engine builds them
+    for the remaining sites only.
     """
     from .overlay import _POLY, LINE_GRID_M
 
+    out_area = np.zeros(len(sites))
+    out_length = np.zeros(len(sites))
+    direct = np.zeros(len(sites), dtype=bool)
+    for j in np.flatnonzero(shapely.get_dimensions(geoms[sites]) == 1):
+        with np.errstate(invalid="ignore"):
+            here = [p for p in passes if p.ln[sites[j]] > 0]
+        if here and all(p.layer.index.family == _POLY for p in here):
+            out_length[j] = _line_in_polygons(geoms[sites[j]], [p.layer.index for p in here])
+            direct[j] = True
+    rest = sites[~direct]
+    if not len(rest):
+        return out_area, out_length
     layer_ids = {p.layer_id for p in passes}
     pieces = ov.pieces
     if len(pieces):
-        pieces = pieces[pieces["layer_id"].isin(layer_ids) & pieces["site"].isin(sites)]
+        pieces = pieces[pieces["layer_id"].isin(layer_ids) & pieces["site"].isin(rest)]
         site = pieces["site"].to_numpy(dtype=np.int64)
     else:
         sub = overlay(
-            geoms[sites],
-            np.asarray(sites, dtype=object),
+            geoms[rest],
+            np.asarray(rest, dtype=object),
             [p.layer for p in passes],
             search_radius_m=0.0,
             pieces=True,
             rings=False,
         )
         pieces = sub.pieces
-        site = np.asarray(sites)[pieces["site"].to_numpy(dtype=np.int64)]
+        site = np.asarray(rest)[pieces["site"].to_numpy(dtype=np.int64)]
     g = pieces.geometry.to_numpy()
-    layer_of = pieces["layer_id"].to_numpy()
-    polygonal = {p.layer_id: p.layer.index for p in passes if p.layer.index.family == _POLY}
-    out_area = np.zeros(len(sites))
-    out_length = np.zeros(len(sites))
     pos = np.searchsorted(sites, site)
     for dim, out in ((2, out_area), (1, out_length)):
         sel = shapely.get_dimensions(g) == dim
         if not sel.any():
             continue
-        frame = pd.DataFrame({"pos": pos[sel], "g": g[sel], "layer": layer_of[sel]})
-        for k, part in frame.groupby("pos", sort=False):
-            parts = part["g"].to_numpy()
+        frame = pd.DataFrame({"pos": pos[sel], "g": g[sel]})
+        for k, part in frame.groupby("pos", sort=False)["g"]:
+            parts = part.to_numpy()
             if dim == 2:
                 out[int(k)] = shapely.area(shapely.union_all(parts))
-                continue
-            site_geom = geoms[sites[int(k)]]
-            layers_here = set(part["layer"])
-            if shapely.get_dimensions(site_geom) == 1 and layers_here <= set(polygonal):
-                out[int(k)] = _line_in_polygons(site_geom, [polygonal[x] for x in layers_here])
             else:
                 out[int(k)] = shapely.length(shapely.union_all(parts, grid_size=LINE_GRID_M))
     return out_area, out_length
