@@ -411,13 +411,12 @@ class _Rules:
         #: ``within`` rules per layer kind: ``[(distance_m, rule), ...]``.
         self.within: dict[str, list[tuple[float, Any]]] = {}
         if isinstance(rule_list, (list, tuple)) and kinds is not None:
-            self.read = {str(k) for k in kinds}
+            read = getattr(rule_set, "read_kinds", None)
+            self.read = {str(k) for k in (read if read is not None else kinds)}
             for r in rule_list:
                 at = getattr(r, "applies_to", None)
                 if at is None:
                     continue
-                if getattr(at, "except_inside", None) is not None:
-                    self.read.add(str(at.except_inside))
                 dist = _float(getattr(at, "distance_m", None))
                 if getattr(at, "relation", None) == "within" and dist is not None:
                     self.within.setdefault(str(at.kind), []).append((dist, r))

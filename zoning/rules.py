@@ -555,6 +555,16 @@ class RuleSet(_Strict):
         return sorted(kinds)
 
     @property
+    def read_kinds(self) -> set[str]:
+        """Layer kinds some rule reads: :attr:`kinds` plus the kinds rules name in
+        ``applies_to.except_inside`` (where a site lies decides whether they apply)."""
+        return set(self.kinds) | {
+            r.applies_to.except_inside
+            for r in self.rules
+            if r.applies_to is not None and r.applies_to.except_inside is not None
+        }
+
+    @property
     def search_radius_m(self) -> float:
         """The distance search the overlay must run for every ``within`` rule to be decidable."""
         return max(

@@ -1229,11 +1229,7 @@ def _site_totals(
     ``layer_summary`` only.  ``geoms`` (working CRS) serve the union when overlap pieces were
     not built.
     """
-    read = set(rule_set.kinds) | {
-        r.applies_to.except_inside
-        for r in rule_set.rules
-        if r.applies_to is not None and r.applies_to.except_inside is not None
-    }
+    read = rule_set.read_kinds
     within = _within_distances(rule_set)
     ok = ~ov.outside
     n_constraints = np.zeros(n, dtype=int)
