@@ -13,8 +13,7 @@ not the official ecological protection red line.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .catalog import KINDS, Catalog, LayerEntry, read_catalog
 from .checks import CheckResult, check_layers
 from .compare import compare_alternatives, rank_alternatives

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
 from ._optional import require
+from ._version import __version__
 from .io import atomic_path
 from .layerset import LayerSet
 

@@ -50,8 +50,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import __version__
 from ._optional import require
+from ._version import __version__
 from .crs import WGS84, WORKING_CRS
 from .errors import PublishError
 from .io import file_sha256

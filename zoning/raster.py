@@ -36,8 +36,8 @@ import pandas as pd
 import pyproj
 import shapely
 
-from . import __version__
 from ._optional import require
+from ._version import __version__
 from .catalog import KINDS, UNIT_CATEGORY_ALIASES, _data_dir
 from .crs import WORKING_CRS, parse_crs
 from .errors import CatalogError, CRSError, LayerDataError, LayerReadError, RasterError

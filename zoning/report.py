@@ -31,8 +31,8 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from . import __version__
 from ._optional import require
+from ._version import __version__
 from .catalog import KINDS
 from .errors import CatalogError
 from .rules import DIMENSIONS as _DIMENSIONS

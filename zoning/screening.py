@@ -1401,7 +1401,7 @@ def _hits_with_pieces(hits: pd.DataFrame, pieces: gpd.GeoDataFrame) -> gpd.GeoDa
 
 
 def _provenance(layers, layer_prov, rule_set, sites, radius, started, options, input_path) -> dict:
-    from . import __version__
+    from ._version import __version__
 
     cat = layers.catalog
     cat_path = getattr(cat, "path", None)
