@@ -1,0 +1,139 @@
+"""Stage contracts: the names every stage, writer, page, map and test agrees on.
+
+One home for the vocabulary of the data that flows between the stages (see the package
+docstring): verdict levels and their severity, reason statuses, the four dimensions of an
+access list, the relations the overlay engine reports, the standard feature attributes, the
+project attributes, and the columns (with their dtypes) of the tables a screening produces.
+
+This is a leaf module: it imports nothing from the package, so every stage may import it.
+Words shown to people (Chinese and English labels) live in :mod:`zoning.labels`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "COVERAGE_KINDS",
+    "DIMENSIONS",
+    "FLAGS",
+    "HITS_CSV_COLUMNS",
+    "HIT_COLUMNS",
+    "HIT_DTYPES",
+    "LAYER_STATUSES",
+    "NATURES",
+    "RELATIONS",
+    "RULE_RELATIONS",
+    "SEVERITY",
+    "STANDARD_ATTRIBUTES",
+    "STATUSES",
+    "VERDICTS",
+    "VERDICT_ORDER",
+]
+
+# --------------------------------------------------------------------------------------------
+# Verdicts and reasons.
+
+#: Verdict levels, least severe first.
+VERDICTS = ("permitted", "conditional", "restricted", "unknown", "prohibited")
+#: Severity rank of each verdict (higher is more severe).
+SEVERITY = {v: i for i, v in enumerate(VERDICTS)}
+#: Most severe first: the order of every list and count shown to people.
+VERDICT_ORDER = tuple(reversed(VERDICTS))
+#: Why a reason row exists.
+STATUSES = ("applies", "needs_attribute", "layer_missing", "outside_coverage", "no_access_list")
+#: The four dimensions of a 生态环境准入清单, with their English names.
+DIMENSIONS = {
+    "空间布局约束": "spatial layout constraints",
+    "污染物排放管控": "pollutant discharge control",
+    "环境风险防控": "environmental risk prevention",
+    "资源开发效率要求": "resource-use efficiency",
+}
+
+# --------------------------------------------------------------------------------------------
+# Layers, features and the overlay engine's hits.
+
+#: Status of a layer in a screening: screened, missing from the catalog, failed to load, or
+#: not covering the site.
+LAYER_STATUSES = ("ok", "missing", "failed", "outside_coverage")
+#: Layer kinds whose union is the territory the layers cover (the overlay's default coverage).
+COVERAGE_KINDS = ("district", "sea_area")
+#: Relation of a site to a feature in the hits table: the interiors overlap, they share only
+#: boundary, or the feature lies within the search radius.
+RELATIONS = ("intersects", "touches", "nearby")
+#: Relations a rule may require of a site and a layer.
+RULE_RELATIONS = ("intersects", "within", "outside")
+#: Feature attributes copied into the hits table (None where a layer lacks them); a rule's
+#: ``where`` may test exactly these.
+STANDARD_ATTRIBUTES = (
+    "name",
+    "name_en",
+    "category",
+    "unit_code",
+    "level",
+    "realm",
+    "district",
+    "access_list",
+)
+#: Columns of the overlay engine's hits table, in order (``OverlayResult.hits``).
+HIT_COLUMNS = (
+    "site",
+    "site_id",
+    "layer_id",
+    "kind",
+    "feature_id",
+    "relation",
+    "overlap_m2",
+    "overlap_ha",
+    "share_of_site",
+    "share_of_feature",
+    "overlap_length_m",
+    "distance_m",
+    "ring_m",
+    "boundary_distance_m",
+    "boundary_sensitive",
+    *STANDARD_ATTRIBUTES,
+)
+#: dtype of each numeric or flag column of the hits table (the others are ``object``).
+HIT_DTYPES = {
+    "site": "int64",
+    "overlap_m2": "float64",
+    "overlap_ha": "float64",
+    "share_of_site": "float64",
+    "share_of_feature": "float64",
+    "overlap_length_m": "float64",
+    "distance_m": "float64",
+    "ring_m": "float64",
+    "boundary_distance_m": "float64",
+    "boundary_sensitive": "bool",
+}
+#: Columns of ``hits.csv``, in order (a layer's data status is appended by the writer).
+HITS_CSV_COLUMNS = (
+    "site_id",
+    "layer_id",
+    "kind",
+    "feature_id",
+    "name",
+    "relation",
+    "overlap_m2",
+    "overlap_ha",
+    "share_of_site",
+    "share_of_feature",
+    "overlap_length_m",
+    "distance_m",
+    "ring_m",
+    "boundary_distance_m",
+    "boundary_sensitive",
+    "rule_ids",
+    "verdict",
+    "category",
+    "unit_code",
+    "level",
+    "access_list",
+)
+
+# --------------------------------------------------------------------------------------------
+# Project attributes.
+
+#: Yes/no project attributes.
+FLAGS = ("linear", "wastewater", "air", "hazardous", "two_high")
+#: Project natures (建设性质).
+NATURES = ("new", "expansion", "rebuild", "relocation")
