@@ -48,5 +48,12 @@ class PublishError(ZoningError, OSError):
     """A public site cannot be written there (a file, not writable, or someone else's folder)."""
 
 
+class UnknownDistrictError(ZoningError, KeyError):
+    """A district name, English name or code that no district layer of the catalog holds."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 class ZoningWarning(UserWarning):
     """Base class of the toolkit's warnings."""

@@ -1,20 +1,32 @@
-"""A catalog's layers, loaded on demand into the working CRS with their load reports."""
+"""A catalog's layers, loaded on demand into the working CRS with their load reports.
+
+Also the one district lookup of the toolkit (:meth:`LayerSet.districts`,
+:meth:`LayerSet.district`): indicators, public pages, maps and rasters name districts the same
+way (Chinese name with or without 区, English name with or without "District", feature id or
+adcode).
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
 
 from .catalog import Catalog, LayerEntry, parse_layer_spec, read_catalog
 from .crs import WORKING_CRS
+from .errors import LayerDataError, UnknownDistrictError
 from .io import LoadReport, read_layer, resolve_source
+from .schema import STANDARD_ATTRIBUTES
 
-__all__ = ["Layer", "LayerSet", "load_catalog"]
+__all__ = ["District", "Layer", "LayerSet", "district_key", "load_catalog"]
 
 
 @dataclass(frozen=True)
@@ -53,17 +65,13 @@ class Layer:
         )
 
     @cached_property
-    def attributes(self):
+    def attributes(self) -> pd.DataFrame:
         """``feature_id`` and the standard attribute columns (None where the layer lacks one)."""
-        from .overlay import STANDARD_ATTRIBUTES
-
         out = {"feature_id": self.gdf["feature_id"].astype(str).to_numpy(dtype=object)}
         for col in STANDARD_ATTRIBUTES:
             if col in self.gdf.columns:
                 vals = self.gdf[col]
                 out[col] = vals.astype(object).where(vals.notna(), None).to_numpy(dtype=object)
-        import pandas as pd
-
         return pd.DataFrame(out)
 
     def area_km2(self) -> float:
@@ -83,6 +91,7 @@ class LayerSet:
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
         self._cache: dict[str, Layer] = {}
+        self._districts: list[District] | None = None
 
     def __repr__(self) -> str:
         where = self.catalog.path or "catalog"
@@ -119,8 +128,150 @@ class LayerSet:
         return [self[e.id] for e in self.catalog.of_kind(kind)]
 
     def source_of(self, layer_id: str) -> str:
+        """The resolved source (path or URL) of a layer, as the catalog names it."""
         entry = self.catalog.by_id(layer_id)
         return resolve_source(entry, self.catalog.base_dir)
+
+    def districts(self) -> list[District]:
+        """The districts of the catalog's ``district`` layers, in catalog order.
+
+        Rows that share a ``name`` form one district; a row without a name is named by its
+        ``feature_id``.  Computed once per LayerSet.
+
+        Returns
+        -------
+        list of District
+            Empty when the catalog has no district layer.
+
+        Raises
+        ------
+        LayerDataError
+            A district layer's population field holds a value that is not a number.
+        """
+        if self._districts is None:
+            self._districts = _group_districts(self.of_kind("district"))
+        return list(self._districts)
+
+    def district(self, name: str) -> District:
+        """The district a name, English name or code denotes.
+
+        Parameters
+        ----------
+        name : str
+            The Chinese name with or without its 区 / 新区 suffix (``"金山区"``, ``"金山"``),
+            the English name with or without "District" in any case (``"Jinshan"``,
+            ``"Jinshan District"``), a feature id, or an adcode (``"310116"``).
+
+        Returns
+        -------
+        District
+
+        Raises
+        ------
+        UnknownDistrictError
+            No district answers to ``name``; the message lists the known districts.
+        """
+        wanted = district_key(name)
+        for d in self.districts():
+            if wanted in d.keys:
+                return d
+        known = ", ".join(d.name for d in self.districts())
+        known = known or "none: the catalog has no district layer"
+        raise UnknownDistrictError(f"unknown district {name!r} (known: {known})")
+
+
+@dataclass(frozen=True)
+class District:
+    """One district of a catalog: the rows of its district layers that share a name.
+
+    Attributes
+    ----------
+    name : str
+        The Chinese name (``name`` column), else the first row's feature id.
+    name_en : str or None
+        The English name of the first row that has one.
+    codes : tuple of str
+        Feature ids and adcodes of its rows.
+    geometry : shapely geometry
+        The union of its rows, in the working CRS.
+    population : float or None
+        The sum of the rows' population field, or None when the layer declares none.
+    """
+
+    name: str
+    name_en: str | None
+    codes: tuple[str, ...]
+    geometry: Any
+    population: float | None
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Every normalised name this district answers to (see :func:`district_key`)."""
+        names = [self.name, *self.codes]
+        if self.name_en:
+            names.append(self.name_en)
+        keys = {district_key(n) for n in names}
+        for suffix in ("新区", "区"):
+            if self.name.endswith(suffix) and len(self.name) > len(suffix) + 1:
+                keys.add(district_key(self.name[: -len(suffix)]))
+        return frozenset(keys)
+
+
+def district_key(name: Any) -> str:
+    """A district name normalised for matching.
+
+    Unicode compatibility forms folded (NFKC), case folded, spaces removed, and an English
+    "district" suffix dropped: ``"Jinshan District"``, ``" jinshan "`` and ``"JINSHAN"`` give
+    the same key.
+    """
+    text = "".join(unicodedata.normalize("NFKC", str(name)).casefold().split())
+    stripped = text.removesuffix("district")
+    return stripped or text
+
+
+def _group_districts(layers: list[Layer]) -> list[District]:
+    """Rows of the district layers grouped by name, in catalog order."""
+    groups: dict[str, dict] = {}
+    for layer in layers:
+        gdf = layer.gdf
+        fids = gdf["feature_id"].astype(str).to_numpy(dtype=object)
+        names = gdf["name"] if "name" in gdf.columns else pd.Series([None] * len(gdf))
+        en = gdf["name_en"] if "name_en" in gdf.columns else pd.Series([None] * len(gdf))
+        codes = gdf["adcode"] if "adcode" in gdf.columns else pd.Series([None] * len(gdf))
+        pops = _population(layer)
+        for i in range(len(gdf)):
+            name = str(names.iloc[i]) if pd.notna(names.iloc[i]) else fids[i]
+            g = groups.setdefault(name, {"geoms": [], "en": None, "codes": [], "pops": []})
+            g["geoms"].append(gdf.geometry.iloc[i])
+            g["codes"].append(fids[i])
+            if pd.notna(codes.iloc[i]):
+                g["codes"].append(str(codes.iloc[i]))
+            if g["en"] is None and pd.notna(en.iloc[i]) and str(en.iloc[i]).strip():
+                g["en"] = str(en.iloc[i]).strip()
+            g["pops"].append(None if pops is None else pops[i])
+    return [
+        District(
+            name=name,
+            name_en=g["en"],
+            codes=tuple(dict.fromkeys(g["codes"])),
+            geometry=shapely.union_all(np.asarray(g["geoms"], dtype=object)),
+            population=None if None in g["pops"] else float(sum(g["pops"])),
+        )
+        for name, g in groups.items()
+    ]
+
+
+def _population(layer: Layer) -> np.ndarray | None:
+    """The layer's declared population field as numbers (missing values as 0), or None."""
+    field = layer.entry.fields.population
+    if not field:
+        return None
+    values = layer.gdf[field]
+    out = pd.to_numeric(values, errors="coerce")
+    bad = values[out.isna() & values.notna()]
+    if len(bad):
+        raise LayerDataError(f"layer {layer.id!r} field {field!r}: {bad.iloc[0]!r} is not a number")
+    return out.fillna(0).to_numpy(dtype=float)
 
 
 def load_catalog(
