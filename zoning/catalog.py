@@ -345,6 +345,16 @@ def _describe(exc: ValidationError, raw: dict, name: str) -> str:
 def read_catalog(path: str | Path | None = None) -> Catalog:
     """Read and validate a catalog file (the bundled demonstration catalog by default).
 
+    Parameters
+    ----------
+    path : str or Path, optional
+        A catalog YAML file; ``None`` selects the demonstration catalog.
+
+    Returns
+    -------
+    Catalog
+        The validated entries; layers are not read (see :func:`zoning.load_catalog`).
+
     Raises
     ------
     CatalogError
@@ -376,6 +386,21 @@ def parse_layer_spec(spec: str) -> LayerEntry:
 
     The path is taken relative to the current directory.  A CRS may follow
     the path after ``@`` (``red_line=mine.shp@EPSG:4549``) for files without one.
+
+    Parameters
+    ----------
+    spec : str
+        ``KIND=PATH`` or ``KIND=PATH@CRS``.
+
+    Returns
+    -------
+    LayerEntry
+        An entry of unknown data status whose id is its kind.
+
+    Raises
+    ------
+    CatalogError
+        For a malformed spec or an unknown kind.
     """
     kind, sep, rest = spec.partition("=")
     kind = kind.strip()

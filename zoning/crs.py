@@ -79,10 +79,28 @@ class ParsedCRS:
 def parse_crs(value: object, *, what: str = "crs") -> ParsedCRS:
     """Parse a user-supplied CRS: ``EPSG:4490``, ``4490``, a WKT/PROJ string, ``gcj02``, ``bd09``.
 
+    Parameters
+    ----------
+    value : str, int or pyproj.CRS
+        What the user declared.  ``gcj02`` / ``bd09`` (any case, with or without ``-`` or
+        ``_``) name the Chinese web-map pseudo-CRSs: WGS84 geographic plus a shift.
+    what : str
+        How the value is named in an error message (``"--crs"``, a file name).
+
+    Returns
+    -------
+    ParsedCRS
+
     Raises
     ------
     CRSError
         When the value is not a CRS PROJ understands, naming ``what``.
+
+    Notes
+    -----
+    A bare number of 4 to 6 digits is read as an EPSG code.  Axis order is not decided here:
+    every transformation in the toolkit uses ``always_xy=True`` (longitude, easting first),
+    so a latitude-first CRS such as EPSG:4490 is handled as longitude/latitude.
     """
     if isinstance(value, pyproj.CRS):
         return ParsedCRS(value, None, value.to_string())
@@ -139,7 +157,22 @@ def _arrays(lon, lat) -> tuple[np.ndarray, np.ndarray]:
 
 
 def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """Shift WGS84 longitude/latitude (degrees, arrays or scalars) to GCJ-02."""
+    """Shift WGS84 longitude/latitude to GCJ-02 (the datum of Amap, Tencent and Gaode tiles).
+
+    Parameters
+    ----------
+    lon, lat : float or array_like
+        WGS84 longitude and latitude, degrees.
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        GCJ-02 longitude and latitude, degrees; points outside China are returned unshifted.
+
+    Notes
+    -----
+    Vectorised; about 300-700 m of shift in Shanghai.
+    """
     lon, lat = _arrays(lon, lat)
     dlon, dlat = _gcj_delta(lon, lat)
     return lon + dlon, lat + dlat
@@ -159,7 +192,23 @@ def _invert(forward, lon, lat, start) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """Convert GCJ-02 longitude/latitude to WGS84 (exact iterative inverse of the forward shift)."""
+    """Convert GCJ-02 longitude/latitude to WGS84.
+
+    Parameters
+    ----------
+    lon, lat : float or array_like
+        GCJ-02 longitude and latitude, degrees (as copied from Amap or Tencent maps).
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        WGS84 longitude and latitude, degrees.
+
+    Notes
+    -----
+    The exact iterative inverse of :func:`wgs84_to_gcj02` (a fixed-point iteration that
+    converges to about 1e-12 degrees in a few steps), not the one-step approximation.
+    """
     lon, lat = _arrays(lon, lat)
     dlon, dlat = _gcj_delta(lon, lat)
     return _invert(wgs84_to_gcj02, lon, lat, (lon - dlon, lat - dlat))
