@@ -12,12 +12,12 @@ with a one-line message naming the entry and the key.
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ._paths import data_dir
 from ._yaml import load_yaml
 from .errors import CatalogError
 
@@ -34,14 +34,8 @@ __all__ = [
 ]
 
 
-def _data_dir(name: str) -> Path:
-    """A top-level data folder: the source tree's, else the copy a wheel installs in share/."""
-    here = Path(__file__).resolve().parent.parent / name
-    if here.is_dir():
-        return here
-    installed = Path(sys.prefix) / "share" / "zoning" / name
-    return installed if installed.is_dir() else here
-
+#: Re-exported for old import paths; the home is :func:`zoning._paths.data_dir`.
+_data_dir = data_dir
 
 #: The bundled Shanghai demonstration catalog.
 DEFAULT_CATALOG = _data_dir("layers") / "catalog.yml"
