@@ -80,7 +80,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from .crs import (
+from ..crs import (
     WORKING_CRS,
     ParsedCRS,
     bd09_to_wgs84,
@@ -88,8 +88,8 @@ from .crs import (
     parse_crs,
     to_wgs84_geometries,
 )
-from .errors import LayerReadError, SitesError
-from .io import (
+from ..errors import LayerReadError, SitesError
+from ..io import (
     _SEGMENT_DEG,
     _SEGMENT_M,
     _first_line,
