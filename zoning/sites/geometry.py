@@ -9,6 +9,7 @@ densified, and everything projected to the working CRS.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 import pyproj
@@ -53,8 +54,8 @@ _SHANGHAI_REGION = (119.0, 29.5, 124.5, 33.0)
 _GEOD = pyproj.Geod(ellps="WGS84")
 
 
-def _resolve_crs(raw: _Raw, declared: ParsedCRS | None) -> tuple[pyproj.CRS, str | None, str]:
-    """(CRS of the given coordinates, pseudo-CRS or None, label)."""
+def _resolve_crs(raw: _Raw, declared: ParsedCRS | None) -> _InputCRS:
+    """The CRS of the given coordinates: declared, or the source's own; never a guess."""
     name = raw.where.name
     if declared is not None:
         if raw.own_crs is not None:
@@ -85,9 +86,9 @@ def _resolve_crs(raw: _Raw, declared: ParsedCRS | None) -> tuple[pyproj.CRS, str
                 f"{name}: longitude/latitude given, but the declared crs {declared.label} is "
                 f"projected; {how}"
             )
-        return declared.crs, declared.pseudo, declared.label
+        return _InputCRS(declared.crs, declared.pseudo, declared.label)
     if raw.own_crs is not None:
-        return raw.own_crs, None, raw.own_label or raw.own_crs.to_string()
+        return _InputCRS(raw.own_crs, None, raw.own_label or raw.own_crs.to_string())
     if raw.lonlat:
         # Longitude/latitude without a datum: the same numbers are WGS84 from a GPS, GCJ-02
         # from Amap or Tencent, BD-09 from Baidu -- 300-600 m apart in Shanghai, so no guess.
@@ -190,13 +191,26 @@ def _transformer(crs: pyproj.CRS) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(crs, WORKING_CRS, always_xy=True)
 
 
-def _point_sites(
-    raw: _Raw, crs: pyproj.CRS, pseudo: str | None, label: str, notes: list[str]
-) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class _InputCRS:
+    """The CRS the given coordinates are in: the CRS, the pseudo-CRS converted, the label."""
+
+    crs: pyproj.CRS
+    pseudo: str | None  # "gcj02" / "bd09" (converted to WGS84 first), or None
+    label: str
+
+    @property
+    def is_working(self) -> bool:
+        """The coordinates are already in the working CRS (nothing to convert or project)."""
+        return _is_working_crs(self.crs, self.pseudo)
+
+
+def _point_sites(raw: _Raw, given: _InputCRS, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Point sites from coordinate arrays, without a Python loop: (geometries, datum shift)."""
     assert raw.xy is not None
     x, y = raw.xy
-    _check_extent(np.column_stack([x, y, x, y]), crs, label, raw.where)
+    crs, pseudo = given.crs, given.pseudo
+    _check_extent(np.column_stack([x, y, x, y]), crs, given.label, raw.where)
     shift = np.zeros(len(x))
     if pseudo is not None:
         lon, lat = _TO_WGS84[pseudo](x, y)
@@ -204,25 +218,42 @@ def _point_sites(
         x, y = lon, lat
     if crs.is_geographic:
         _region_note(x, y, notes)
-    if _is_working_crs(crs, pseudo):
+    if given.is_working:
         return shapely.points(x, y), shift
     X, Y = _transformer(crs).transform(x, y)
     bad = ~(np.isfinite(X) & np.isfinite(Y))
     if bad.any():
-        raise SitesError(
-            f"{raw.where.row(int(np.flatnonzero(bad)[0]))}: cannot be transformed from "
-            f"{_crs_label(crs)} to the working CRS"
-        )
+        _cannot_transform(raw.where, int(np.flatnonzero(bad)[0]), crs)
     return shapely.points(X, Y), shift
 
 
-def _geometry_sites(
-    raw: _Raw, crs: pyproj.CRS, pseudo: str | None, label: str, notes: list[str]
-) -> tuple[np.ndarray, np.ndarray]:
+def _geometry_sites(raw: _Raw, given: _InputCRS, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Sites from shapely geometries: checks, repairs, conversion, densify, project."""
     assert raw.geoms is not None
-    where = raw.where
-    geoms = np.asarray(raw.geoms, dtype=object)
+    geoms, types = _checked_geometries(raw.geoms, raw.where, notes)
+    _check_extent(shapely.bounds(geoms), given.crs, given.label, raw.where)
+    others = ~np.isin(types, (0, 4))  # not points
+    geoms = _repair_polygons(geoms, types, others, raw.where, notes)
+    geoms, shift = _from_pseudo(geoms, given.pseudo)
+    if given.crs.is_geographic:
+        rep = shapely.point_on_surface(geoms) if others.any() else geoms
+        _region_note(shapely.get_x(rep), shapely.get_y(rep), notes)
+    if given.is_working:
+        # Already in the working CRS: nothing to densify or project (the geometries are
+        # immutable, so the caller's objects are shared, not copied).
+        return geoms, shift
+    return _projected(geoms, others, given.crs, raw.where), shift
+
+
+def _checked_geometries(
+    values: np.ndarray, where: _Where, notes: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every site has one geometry, not a collection: (2-D geometries, their type ids).
+
+    Empty parts are removed, rings become lines and Z is dropped (each noted); the type ids
+    are those given (a ring is still 2).
+    """
+    geoms = np.asarray(values, dtype=object)
     # Empty members of Multi* geometries are dropped first (GEOS crashes on them), and named.
     geoms, emptied = drop_empty_parts(geoms)
     if emptied.any():
@@ -248,47 +279,54 @@ def _geometry_sites(
     if shapely.has_z(geoms).any():
         geoms = shapely.force_2d(geoms)
         notes.append("Z coordinates dropped")
-    _check_extent(shapely.bounds(geoms), crs, label, where)
+    return geoms, types
 
-    points = np.isin(types, (0, 4))
+
+def _repair_polygons(
+    geoms: np.ndarray, types: np.ndarray, others: np.ndarray, where: _Where, notes: list[str]
+) -> np.ndarray:
+    """Invalid polygons repaired with ``make_valid`` (and noted); an invalid line is an error."""
+    if not others.any():
+        return geoms
     polygonal = np.isin(types, (3, 6))
-    others = ~points
-    if others.any():
-        invalid = np.zeros(len(geoms), dtype=bool)
-        invalid[others] = ~shapely.is_valid(geoms[others])
-        lines = invalid & ~polygonal
-        if lines.any():
-            i = int(np.flatnonzero(lines)[0])
-            reason = shapely.is_valid_reason(geoms[i])
-            raise SitesError(f"{where.row(i)}: invalid {_TYPE_NAMES[types[i]]} ({reason})")
-        if invalid.any():
-            pos = np.flatnonzero(invalid)
-            geoms = geoms.copy()
-            fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
-            fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
-            gone = shapely.is_missing(fixed)
-            if gone.any():
-                i = int(pos[np.flatnonzero(gone)[0]])
-                raise SitesError(
-                    f"{where.row(i)}: the polygon has no area left after repair (degenerate)"
-                )
-            geoms[invalid] = fixed
-            notes.append(f"invalid polygons repaired (make_valid): {where.rows(pos)}")
+    invalid = np.zeros(len(geoms), dtype=bool)
+    invalid[others] = ~shapely.is_valid(geoms[others])
+    lines = invalid & ~polygonal
+    if lines.any():
+        i = int(np.flatnonzero(lines)[0])
+        reason = shapely.is_valid_reason(geoms[i])
+        raise SitesError(f"{where.row(i)}: invalid {_TYPE_NAMES[types[i]]} ({reason})")
+    if invalid.any():
+        pos = np.flatnonzero(invalid)
+        geoms = geoms.copy()
+        fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+        fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
+        gone = shapely.is_missing(fixed)
+        if gone.any():
+            i = int(pos[np.flatnonzero(gone)[0]])
+            raise SitesError(
+                f"{where.row(i)}: the polygon has no area left after repair (degenerate)"
+            )
+        geoms[invalid] = fixed
+        notes.append(f"invalid polygons repaired (make_valid): {where.rows(pos)}")
+    return geoms
 
+
+def _from_pseudo(geoms: np.ndarray, pseudo: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02/BD-09 geometries converted to WGS84, and each site's shift (m) measured at its
+    representative point; other geometries unchanged, shift 0."""
     shift = np.zeros(len(geoms))
-    if pseudo is not None:
-        rep = shapely.point_on_surface(geoms)
-        lon0, lat0 = shapely.get_x(rep), shapely.get_y(rep)
-        lon1, lat1 = _TO_WGS84[pseudo](lon0, lat0)
-        shift = np.asarray(_GEOD.inv(lon0, lat0, lon1, lat1)[2], dtype="float64")
-        geoms = to_wgs84_geometries(geoms, pseudo)
-    if crs.is_geographic:
-        rep = shapely.point_on_surface(geoms) if others.any() else geoms
-        _region_note(shapely.get_x(rep), shapely.get_y(rep), notes)
-    if _is_working_crs(crs, pseudo):
-        # Already in the working CRS: nothing to densify or project (the geometries are
-        # immutable, so the caller's objects are shared, not copied).
+    if pseudo is None:
         return geoms, shift
+    rep = shapely.point_on_surface(geoms)
+    lon0, lat0 = shapely.get_x(rep), shapely.get_y(rep)
+    lon1, lat1 = _TO_WGS84[pseudo](lon0, lat0)
+    shift = np.asarray(_GEOD.inv(lon0, lat0, lon1, lat1)[2], dtype="float64")
+    return to_wgs84_geometries(geoms, pseudo), shift
+
+
+def _projected(geoms: np.ndarray, others: np.ndarray, crs: pyproj.CRS, where: _Where) -> np.ndarray:
+    """Geometries densified (all but points) and projected from ``crs`` to the working CRS."""
     if others.any():
         # Densify long edges before projecting: a straight edge in the source CRS is curved in
         # the working CRS (as zoning.io does for layers).
@@ -300,8 +338,11 @@ def _geometry_sites(
     projected = shapely.transform(geoms, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
     finite = np.isfinite(shapely.bounds(projected)).all(axis=1)
     if not finite.all():
-        i = int(np.flatnonzero(~finite)[0])
-        raise SitesError(
-            f"{where.row(i)}: cannot be transformed from {_crs_label(crs)} to the working CRS"
-        )
-    return projected, shift
+        _cannot_transform(where, int(np.flatnonzero(~finite)[0]), crs)
+    return projected
+
+
+def _cannot_transform(where: _Where, i: int, crs: pyproj.CRS) -> None:
+    raise SitesError(
+        f"{where.row(i)}: cannot be transformed from {_crs_label(crs)} to the working CRS"
+    )

@@ -80,7 +80,8 @@ from .attributes import (
     _derive_linear,
     _site_ids,
 )
-from .geometry import _UNCERTAINTY, _geometry_sites, _point_sites, _resolve_crs
+from .geometry import _UNCERTAINTY, _geometry_sites, _InputCRS, _point_sites, _resolve_crs
+from .raw import _Raw
 from .sources import _gather
 
 __all__ = ["Sites", "load_sites"]
@@ -193,49 +194,85 @@ def load_sites(
     0.001° before projecting.  GCJ-02/BD-09 are converted vertex by vertex; the
     conversion's shift is measured at each site's representative point.
     """
-    given = [k for k, v in (("source", source), ("wkt", wkt), ("points", points)) if v is not None]
+    _check_one_input(source=source, wkt=wkt, points=points)
+    declared = parse_crs(crs, what="crs") if crs is not None else None
+    options = _check_options(attributes)
+    raw = _read_input(source, wkt, points, layer, encoding)
+    given = _resolve_crs(raw, declared)
+    ids, attrs = _read_attributes(raw, id_field, name_field, options)
+    geoms, shift = _site_geometries(raw, given, attrs)
+    gdf = _site_frame(ids, attrs, geoms, shift, given)
+    log.info("loaded %d sites from %s (%s)", raw.n, raw.where.name, given.label)
+    return Sites(
+        gdf=gdf, source=raw.where.name, input_crs=given.label, pseudo=given.pseudo, notes=raw.notes
+    )
+
+
+def _check_one_input(**inputs: object) -> None:
+    """Exactly one of the inputs (source, wkt=, points=) is given."""
+    given = [k for k, v in inputs.items() if v is not None]
     if len(given) != 1:
         raise SitesError(
             "give exactly one of source, wkt= and points= "
             f"({'none' if not given else ', '.join(given)} given)"
         )
-    declared = parse_crs(crs, what="crs") if crs is not None else None
-    options = _check_options(attributes)
+
+
+def _read_input(source, wkt, points, layer: str | None, encoding: str | None) -> _Raw:
+    """The raw input, at least one site; its notes become the notes of the result."""
     raw = _gather(source, wkt, points, layer, encoding)
     if raw.n == 0:
         raise SitesError(f"{raw.where.name}: no sites")
-    notes = list(raw.notes)
-    raw.notes = notes
-    in_crs, pseudo, label = _resolve_crs(raw, declared)
+    raw.notes = list(raw.notes)
+    return raw
 
+
+def _read_attributes(
+    raw: _Raw, id_field: str | None, name_field: str | None, options: dict[str, object]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(site ids, attribute columns) from the attribute columns and the options."""
     columns = _attribute_columns(raw, id_field, name_field)
     ids = _site_ids(
-        raw, columns.get("id"), options.get("id"), explicit=id_field is not None, notes=notes
+        raw, columns.get("id"), options.get("id"), explicit=id_field is not None, notes=raw.notes
     )
-    attrs = _attributes(raw, columns, options, notes)
+    return ids, _attributes(raw, columns, options, raw.notes)
 
+
+def _site_geometries(
+    raw: _Raw, given: _InputCRS, attrs: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(geometries in the working CRS, datum shift in m); ``linear`` derived for line sites."""
     if raw.xy is not None:
-        geoms, shift = _point_sites(raw, in_crs, pseudo, label, notes)
+        geoms, shift = _point_sites(raw, given, raw.notes)
     else:
-        geoms, shift = _geometry_sites(raw, in_crs, pseudo, label, notes)
-        _derive_linear(attrs, geoms, notes)
-    if pseudo is not None:
-        notes.append(
-            f"converted from {pseudo} to WGS84 vertex by vertex (zoning.crs); shift "
+        geoms, shift = _geometry_sites(raw, given, raw.notes)
+        _derive_linear(attrs, geoms, raw.notes)
+    if given.pseudo is not None:
+        raw.notes.append(
+            f"converted from {given.pseudo} to WGS84 vertex by vertex (zoning.crs); shift "
             f"{shift.min():.0f}-{shift.max():.0f} m; assumed uncertainty "
-            f"{_UNCERTAINTY[pseudo]:.0f} m"
+            f"{_UNCERTAINTY[given.pseudo]:.0f} m"
         )
-    n = raw.n
+    return geoms, shift
+
+
+def _site_frame(
+    ids: np.ndarray,
+    attrs: dict[str, np.ndarray],
+    geoms: np.ndarray,
+    shift: np.ndarray,
+    given: _InputCRS,
+) -> gpd.GeoDataFrame:
+    """The sites' GeoDataFrame: the columns :data:`SITE_COLUMNS`, index ``0..n-1``."""
+    n = len(ids)
     # Object columns keep None as None (pandas would turn a str column's None into NaN).
     data = {
         "site_id": pd.Series(ids, dtype=object),
         **{k: pd.Series(attrs[k], dtype=object) for k in _ATTRIBUTE_COLUMNS},
-        "input_crs": pd.Series(np.full(n, label, dtype=object), dtype=object),
+        "input_crs": pd.Series(np.full(n, given.label, dtype=object), dtype=object),
         "datum_shift_m": shift,
-        "uncertainty_m": np.full(n, _UNCERTAINTY.get(pseudo or "", 0.0)),
+        "uncertainty_m": np.full(n, _UNCERTAINTY.get(given.pseudo or "", 0.0)),
     }
     gdf = gpd.GeoDataFrame(data, geometry=geoms, crs=WORKING_CRS)
     gdf.index = pd.RangeIndex(n)
-    source_label = raw.where.name
-    log.info("loaded %d sites from %s (%s)", n, source_label, label)
-    return Sites(gdf=gdf, source=source_label, input_crs=label, pseudo=pseudo, notes=notes)
+    return gdf
