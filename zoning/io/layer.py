@@ -55,18 +55,15 @@ _MAX_LISTED = 10
 #: Longest edge kept when reprojecting: 0.001 degree (about 100 m) or 100 m.
 _SEGMENT_DEG, _SEGMENT_M = 0.001, 100.0
 #: Geometry type names by shapely type id (0-7).
-_TYPE_NAMES = np.array(
-    [
-        "Point",
-        "LineString",
-        "LinearRing",
-        "Polygon",
-        "MultiPoint",
-        "MultiLineString",
-        "MultiPolygon",
-        "GeometryCollection",
-    ],
-    dtype=object,
+_TYPE_NAMES = (
+    "Point",
+    "LineString",
+    "LinearRing",
+    "Polygon",
+    "MultiPoint",
+    "MultiLineString",
+    "MultiPolygon",
+    "GeometryCollection",
 )
 
 
@@ -302,7 +299,8 @@ def _check_family(
 ) -> None:
     """Every geometry must be of the kind's family (polygon, line, point); the wrong are named."""
     types = shapely.get_type_id(geoms)
-    type_names = np.where(types >= 0, _TYPE_NAMES[np.clip(types, 0, 7)], "None")
+    names = np.array(_TYPE_NAMES, dtype=object)
+    type_names = np.where(types >= 0, names[np.clip(types, 0, 7)], "None")
     wrong = ~missing & np.array([_GEOM_FAMILY.get(t) != family for t in type_names], dtype=bool)
     if wrong.any():
         bad = [
@@ -403,8 +401,18 @@ def drop_empty_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     GeoJSON allows ``"MultiPolygon", "coordinates": [[], [...]]``; GEOS 3.14 crashes the whole
     process (a segmentation fault, no exception) when such a geometry is densified or noded.
-    Returns the cleaned array (a copy only when something changed) and a boolean mask of the
-    geometries that lost an empty member.  A geometry whose members are all empty becomes empty.
+    A geometry whose members are all empty becomes empty.
+
+    Parameters
+    ----------
+    geoms : array of shapely geometries
+        Any geometries (None allowed).
+
+    Returns
+    -------
+    (ndarray, ndarray of bool)
+        The cleaned array (a copy only when something changed) and a mask of the
+        geometries that lost an empty member.
     """
     geoms = np.asarray(geoms, dtype=object)
     changed = np.zeros(len(geoms), dtype=bool)

@@ -35,7 +35,21 @@ _SINGLE_FILE_FORMATS = {".gpkg", ".geojson", ".json", ".fgb", ".kml", ".gml", ".
 
 
 def resolve_source(entry: LayerEntry, base_dir: Path) -> str:
-    """The path or URI GDAL opens for ``entry``; relative paths resolve against the catalog."""
+    """The path or URI GDAL opens for ``entry``; relative paths resolve against the catalog.
+
+    Parameters
+    ----------
+    entry : LayerEntry
+        The catalog entry (its ``source``).
+    base_dir : Path
+        The catalog's folder.
+
+    Returns
+    -------
+    str
+        A URI (``https://...``, ``/vsi...``) as given, else the path with ``~`` expanded and
+        made absolute against ``base_dir``.
+    """
     src = entry.source
     if "://" in src or src.startswith("/vsi"):
         return src
@@ -46,7 +60,23 @@ def resolve_source(entry: LayerEntry, base_dir: Path) -> str:
 
 
 def file_sha256(path: str | Path) -> str | None:
-    """SHA-256 of a local file (or of all files of a Shapefile set), None for URIs."""
+    """SHA-256 of a local file (or of all files of a Shapefile set), None for URIs.
+
+    Parameters
+    ----------
+    path : path
+        A file, a ``.shp`` (hashed with every file of its set: same folder, same stem, in
+        name order) or a folder (every file under it, in path order).
+
+    Returns
+    -------
+    str or None
+        The hex digest; None when ``path`` does not exist (a URI) or holds no file.
+
+    Notes
+    -----
+    Cost: one read of every byte, in 1 MiB chunks.
+    """
     p = Path(path)
     if not p.exists():
         return None
@@ -111,9 +141,22 @@ def _decodes(chunks: list[tuple[bytes, bool]], encoding: str) -> bool:
 def detect_dbf_encoding(dbf: bytes) -> str | None:
     """Guess the encoding of a dBase (.dbf) file's text: ``UTF-8``, ``GB18030`` or None.
 
-    Pure ASCII and valid UTF-8 give ``UTF-8``; text that is not UTF-8 but
-    decodes as GB18030 (a superset of GBK and GB2312) gives ``GB18030``;
-    anything else gives None (the caller must ask for a declared encoding).
+    Parameters
+    ----------
+    dbf : bytes
+        The whole ``.dbf`` file.
+
+    Returns
+    -------
+    str or None
+        ``UTF-8`` for pure ASCII and valid UTF-8; ``GB18030`` (a superset of GBK and
+        GB2312) for text that is not UTF-8 but decodes as GB18030; None for anything else
+        (the caller must ask for a declared encoding) or a file too broken to parse.
+
+    Notes
+    -----
+    Field names and character fields are checked; a multi-byte character cut by a field's
+    width is not taken as proof of another encoding.
     """
     try:
         chunks = [c for c in _dbf_text_chunks(dbf) if c[0]]
@@ -130,7 +173,19 @@ def detect_dbf_encoding(dbf: bytes) -> str | None:
 
 
 def split_zip(path: str) -> tuple[str | None, str]:
-    """(zip file, member inside it) for ``x.zip`` or ``/vsizip/x.zip/inner``; else (None, path)."""
+    """Split a path into (zip file, member inside it).
+
+    Parameters
+    ----------
+    path : str
+        ``x.zip``, ``x.zip/inner``, ``/vsizip/x.zip/inner`` or any other path.
+
+    Returns
+    -------
+    (str or None, str)
+        ``("x.zip", "inner")`` (member ``""`` for the zip itself); ``(None, path)`` when the
+        path names no zip.
+    """
     local = path[len("/vsizip/") :] if path.startswith("/vsizip/") else path
     low = local.lower()
     cut = low.find(".zip/")

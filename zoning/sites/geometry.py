@@ -17,7 +17,7 @@ import shapely
 
 from ..crs import WORKING_CRS, ParsedCRS, bd09_to_wgs84, gcj02_to_wgs84, to_wgs84_geometries
 from ..errors import SitesError
-from ..io.layer import _SEGMENT_DEG, _SEGMENT_M, _polygonal, drop_empty_parts
+from ..io.layer import _SEGMENT_DEG, _SEGMENT_M, _TYPE_NAMES, _polygonal, drop_empty_parts
 from ..io.vector import _gk_zone, _is_gk_cm
 from .raw import _Raw, _Where
 
@@ -34,16 +34,6 @@ GCJ02_UNCERTAINTY_M = 10.0
 BD09_UNCERTAINTY_M = 20.0
 _UNCERTAINTY = {"gcj02": GCJ02_UNCERTAINTY_M, "bd09": BD09_UNCERTAINTY_M}
 _TO_WGS84 = {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
-_TYPE_NAMES = (
-    "Point",
-    "LineString",
-    "LinearRing",
-    "Polygon",
-    "MultiPoint",
-    "MultiLineString",
-    "MultiPolygon",
-    "GeometryCollection",
-)
 #: The CRS choices named when longitude/latitude come without one.
 _LONLAT_CHOICES = (
     "crs= / --crs: EPSG:4326 for GPS/WGS84 coordinates, gcj02 for coordinates copied from "
