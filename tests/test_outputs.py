@@ -70,7 +70,7 @@ def test_first_run_writes_outputs_and_marker(tmp_path):
         + "\n",
     }
     assert folder.files == ["a.csv", "report/index.html", "report/pages/1.html"]
-    assert [p.name for p in out.iterdir() if p.name.startswith(".test")] == [MARKER]
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [MARKER]  # no temporary
 
 
 def test_second_run_replaces_its_outputs_and_keeps_user_files(tmp_path):
