@@ -1,0 +1,105 @@
+"""Sites' raw input and how its rows are named: the record every source fills in.
+
+:class:`_Raw` is what a source gives before CRS, geometry and attribute handling;
+:class:`_Where` names rows the way the user sees them in messages (``sites.csv, row 3``,
+``feature 2``, ``wkt 1``); the small value helpers here are shared by the sources and the
+attribute parsers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyproj
+
+_MAX_LISTED = 10
+
+
+@dataclass
+class _Where:
+    """How rows are named in messages: ``sites.csv, row 3`` or ``feature 2`` or ``wkt 1``."""
+
+    source: str | None
+    word: str
+    start: int = 1
+    labels: Any = None  # an Index of labels instead of numbers (DataFrames)
+    title: str | None = None  # what to call inline input in messages: "wkt", "points"
+
+    def row(self, i: int) -> str:
+        label = self.labels[i] if self.labels is not None else i + self.start
+        prefix = f"{self.source}, " if self.source else ""
+        return f"{prefix}{self.word} {label}"
+
+    def rows(self, positions: np.ndarray) -> str:
+        """``row 3, row 7 and 2 more`` for the first few positions."""
+        pos = [int(p) for p in positions[:_MAX_LISTED]]
+        words = [
+            f"{self.word} {self.labels[p] if self.labels is not None else p + self.start}"
+            for p in pos
+        ]
+        more = len(positions) - len(pos)
+        return ", ".join(words) + (f" and {more} more" if more else "")
+
+    def located(self, positions: np.ndarray) -> str:
+        """``sites.csv: row 3, row 7`` (or ``wkt 2`` for inline input)."""
+        return f"{self.source}: {self.rows(positions)}" if self.source else self.rows(positions)
+
+    @property
+    def name(self) -> str:
+        return self.source or self.title or "sites"
+
+
+@dataclass
+class _Raw:
+    """Input gathered from any source, before CRS, geometry and attribute handling."""
+
+    where: _Where
+    n: int
+    table: pd.DataFrame | None = None  # attribute columns (may include geometry columns)
+    geoms: np.ndarray | None = None  # shapely geometries, or
+    xy: tuple[np.ndarray, np.ndarray] | None = None  # coordinates of point sites
+    own_crs: pyproj.CRS | None = None
+    own_label: str | None = None
+    own_unusable: str | None = None  # "a local (engineering) CRS" when the file has one
+    lonlat: bool = False  # the coordinates are named longitude/latitude (columns or points=)
+    crs_subject: str = ""  # what has no CRS, for the message: "columns x/y"
+    geometry_columns: tuple[str, ...] = ()
+    file_ids: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class _Bad(ValueError):
+    """A cell value that does not parse (the caller adds file, row and column)."""
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…'"
+
+
+def _is_blank(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def _id_text(value: object) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _norm(name: object) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())

@@ -1,0 +1,384 @@
+"""Where sites come from: files, CSV and other tables, Python objects, inline WKT and points.
+
+Vector files GDAL reads (GeoJSON, GeoPackage, Shapefile, zipped Shapefile, KML, DXF ...; a
+spreadsheet such as XLSX that GDAL reads without geometry is treated like a CSV), CSV read
+here (UTF-8 or GB18030, the separator sniffed), GeoDataFrames, GeoSeries, DataFrames, shapely
+geometries, ``wkt=`` and ``points=``: each becomes a :class:`~.raw._Raw` record, with the
+source's own CRS where it has one.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from types import SimpleNamespace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import shapely
+
+from ..errors import LayerReadError, SitesError
+from ..io.vector import _first_line, _shapefile_encoding, _zip_source, split_zip
+from .geometry import _crs_label
+from .raw import _is_blank, _is_number, _norm, _Raw, _short, _Where
+
+# Geometry columns of a table.
+_LON = ("lon", "lng", "long", "longitude", "经度")
+_LAT = ("lat", "latitude", "纬度")
+_X = ("x", "easting", "x坐标")
+_Y = ("y", "northing", "y坐标")
+_WKT = ("wkt", "geometry", "geom", "the_geom")
+_COORD_NAMES = frozenset(n.lower() for n in (*_LON, *_LAT, *_X, *_Y))
+_TABLE_SUFFIXES = {".csv", ".tsv", ".txt"}
+_WKT_WORDS = ("POINT", "LINESTRING", "POLYGON", "MULTI", "GEOMETRYCOLLECTION")
+
+
+def _find(columns: Iterable[str], names: tuple[str, ...], where: _Where, what: str) -> str | None:
+    wanted = {n.lower() for n in names}
+    hits = [c for c in columns if _norm(c) in wanted]
+    if len(hits) > 1:
+        raise SitesError(
+            f"{where.name}: columns {', '.join(repr(h) for h in hits)} all look like the {what}; "
+            "keep one"
+        )
+    return hits[0] if hits else None
+
+
+def _numbers(series: pd.Series, where: _Where, column: str) -> np.ndarray:
+    """A coordinate column as float64; a blank or non-numeric cell is an error naming it."""
+    try:
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+    except (ValueError, TypeError):
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raw = series.iloc[i]
+        what = "is empty" if _is_blank(raw) else f"holds {_short(raw)}, not a number"
+        raise SitesError(f"{where.row(i)}, column {column!r} {what}: every site needs coordinates")
+    return values
+
+
+def _from_wkt_values(values: np.ndarray, where: _Where, column: str | None) -> np.ndarray:
+    col = f", column {column!r}" if column else ""
+    texts = np.array([v if isinstance(v, str) else "" for v in values], dtype=object)
+    blank = (
+        np.array([not t.strip() for t in texts], dtype=bool) if len(texts) else np.zeros(0, bool)
+    )
+    if blank.any():
+        i = int(np.flatnonzero(blank)[0])
+        raise SitesError(f"{where.row(i)}{col}: no geometry (empty WKT); every site needs one")
+    geoms = shapely.from_wkt(texts, on_invalid="ignore")
+    bad = shapely.is_missing(geoms)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise SitesError(f"{where.row(i)}{col}: {_short(texts[i])} is not valid WKT")
+    return geoms
+
+
+def _from_table(df: pd.DataFrame, where: _Where) -> _Raw:
+    """Sites from a table: a WKT column, lon/lat columns or x/y columns."""
+    cols = [str(c) for c in df.columns]
+    df = df.set_axis(cols, axis=1)
+    wkt = _find(cols, _WKT, where, "WKT geometry column")
+    lon = _find(cols, _LON, where, "longitude")
+    lat = _find(cols, _LAT, where, "latitude")
+    x = _find(cols, _X, where, "x coordinate")
+    y = _find(cols, _Y, where, "y coordinate")
+    for a, b, na, nb in ((lon, lat, "longitude", "latitude"), (x, y, "x", "y")):
+        if (a is None) != (b is None):
+            have = a or b
+            raise SitesError(
+                f"{where.name}: column {have!r} has no matching {nb if a else na} column"
+            )
+    raw = _Raw(where=where, n=len(df), table=df)
+    ignored: list[str] = []
+    if wkt is not None:
+        raw.geoms = _from_wkt_values(df[wkt].to_numpy(dtype=object), where, wkt)
+        raw.crs_subject = f"WKT column {wkt!r}"
+        raw.geometry_columns = (wkt,)
+        ignored = [c for c in (lon, lat, x, y) if c]
+    elif lon is not None:
+        raw.xy = (_numbers(df[lon], where, lon), _numbers(df[lat], where, lat))
+        raw.lonlat = True
+        raw.crs_subject = f"columns {lon!r}/{lat!r}"
+        raw.geometry_columns = (lon, lat)
+        ignored = [c for c in (x, y) if c]
+    elif x is not None:
+        raw.xy = (_numbers(df[x], where, x), _numbers(df[y], where, y))
+        raw.crs_subject = f"columns {x!r}/{y!r}"
+        raw.geometry_columns = (x, y)
+    else:
+        shown = ", ".join(repr(c) for c in cols[:12]) or "none"
+        raise SitesError(
+            f"{where.name}: no coordinate columns (looked for lon/lat, lng, longitude/latitude, "
+            f"经度/纬度, x/y or a WKT column wkt/geometry/geom; columns: {shown})"
+        )
+    if ignored:
+        used = ", ".join(repr(c) for c in raw.geometry_columns)
+        raw.notes.append(
+            f"geometry taken from {used}; columns {', '.join(repr(c) for c in ignored)} ignored"
+        )
+    return raw
+
+
+def _sniff_encoding(path: Path, encoding: str | None) -> tuple[str, str | None]:
+    """(encoding, note) for a text table: UTF-8 (BOM or not), else GB18030 (Excel in Chinese)."""
+    if encoding is not None:
+        return encoding, None
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+        return "utf-8-sig", None
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise SitesError(
+            f"{path}: text is neither UTF-8 nor GB18030; declare its encoding (encoding=, e.g. "
+            "Big5 or ISO-8859-1)"
+        ) from None
+    return "gb18030", f"{path.name} is not UTF-8: read as GB18030 (detected)"
+
+
+def _read_csv(path: Path, label: str, encoding: str | None) -> _Raw:
+    enc, note = _sniff_encoding(path, encoding)
+    with path.open(encoding=enc, errors="replace", newline="") as fh:
+        header = fh.readline()
+    if not header.strip():
+        raise SitesError(f"{label}: empty file (no header row)")
+    sep = max([",", "\t", ";", "|"], key=header.count)
+    if header.count(sep) == 0:
+        sep = ","
+    # Every cell is read as text (industry codes keep their leading zeros); coordinate columns
+    # are parsed as numbers by the C parser when every cell is one -- otherwise everything is
+    # read as text and the offending cell is named.
+    names = [c.strip().strip('"').strip() for c in header.rstrip("\r\n").split(sep)]
+    coords = {c for c in names if _norm(c) in _COORD_NAMES}
+    df = None
+    for dtypes in ({c: "float64" for c in coords}, {}) if coords else ({},):
+        try:
+            df = pd.read_csv(
+                path,
+                dtype=defaultdict(lambda: object, dtypes),
+                na_filter=False,
+                keep_default_na=False,
+                encoding=enc,
+                sep=sep,
+                skipinitialspace=True,
+            )
+            break
+        except ValueError as exc:
+            if isinstance(exc, pd.errors.ParserError | pd.errors.EmptyDataError) or not dtypes:
+                raise SitesError(f"{label}: cannot read as CSV: {_first_line(exc)}") from None
+        except UnicodeDecodeError as exc:
+            raise SitesError(f"{label}: cannot read as CSV: {_first_line(exc)}") from None
+    assert df is not None
+    df = df.rename(columns=lambda c: str(c).strip())
+    raw = _from_table(df, _Where(label, "row", start=2))
+    if note:
+        raw.notes.insert(0, note)
+    return raw
+
+
+def _open_vector(source: str, label: str, layer: str | None, encoding: str | None) -> _Raw:
+    zip_path, _ = split_zip(source)
+    if zip_path is not None:
+        try:
+            source = _zip_source(source, SimpleNamespace(id="sites"))  # type: ignore[arg-type]
+        except LayerReadError as exc:
+            raise LayerReadError(str(exc).replace("layer 'sites': ", f"{label}: ", 1)) from None
+    try:
+        names = [str(n) for n in pyogrio.list_layers(source)[:, 0]]
+    except Exception as exc:
+        raise LayerReadError(f"{label}: cannot open: {_first_line(exc)}") from None
+    if layer is None and len(names) > 1:
+        raise SitesError(
+            f"{label} holds {len(names)} layers ({', '.join(names[:8])}); choose one with layer="
+        )
+    if layer is not None and layer not in names:
+        raise SitesError(f"{label} has no layer {layer!r} (it has: {', '.join(names[:8])})")
+    notes: list[str] = []
+    try:
+        info = pyogrio.read_info(source, layer=layer, encoding=encoding)
+    except Exception as exc:
+        raise LayerReadError(f"{label}: cannot read: {_first_line(exc)}") from None
+    driver = info.get("driver")
+    if encoding is None and driver == "ESRI Shapefile":
+        detected, how = _shapefile_encoding(source, layer)
+        if how == "detected":
+            if detected is None:
+                raise SitesError(
+                    f"{label} has no .cpg and its text is neither UTF-8 nor GB18030; declare "
+                    "its encoding (encoding=, e.g. GBK, Big5)"
+                )
+            encoding = detected
+            if detected != "UTF-8":
+                notes.append(f"no .cpg: text decoded as {detected} (detected)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            df = pyogrio.read_dataframe(source, layer=layer, encoding=encoding, fid_as_index=True)
+    except Exception as exc:
+        raise LayerReadError(f"{label}: cannot read: {_first_line(exc)}") from None
+
+    if not isinstance(df, gpd.GeoDataFrame) or info.get("geometry_type") is None:
+        # A spreadsheet (XLSX, ODS) or a CSV GDAL read: a table, rows numbered as a spreadsheet.
+        raw = _from_table(pd.DataFrame(df).reset_index(drop=True), _Where(label, "row", start=2))
+        raw.notes[:0] = notes
+        return raw
+
+    fids = df.index.to_numpy()
+    attrs = pd.DataFrame(df.drop(columns=df.geometry.name)).reset_index(drop=True)
+    raw = _Raw(
+        where=_Where(label, "feature"),
+        n=len(df),
+        table=attrs,
+        geoms=df.geometry.to_numpy(),
+        crs_subject=label,
+        notes=notes,
+    )
+    if info.get("fid_column") or (
+        driver == "GeoJSON" and len(fids) and not np.array_equal(fids, np.arange(len(fids)))
+    ):
+        # Stored feature ids (GeoPackage primary keys; GeoJSON integer "id" members, which
+        # GDAL cannot tell from its own 0..n-1 numbering when they are exactly that).
+        raw.file_ids = np.array([str(f) for f in fids], dtype=object)
+    _own_crs(raw, info.get("crs"))
+    return raw
+
+
+def _own_crs(raw: _Raw, value: object) -> None:
+    if value is None:
+        return
+    try:
+        crs = pyproj.CRS.from_user_input(value)
+    except pyproj.exceptions.CRSError:
+        raw.own_unusable = "a CRS PROJ does not understand"
+        return
+    if not (crs.is_geographic or crs.is_projected):
+        raw.own_unusable = "a local (engineering) CRS"
+        return
+    raw.own_crs = crs
+    raw.own_label = _crs_label(crs)
+
+
+def _read_path(source: str | Path, layer: str | None, encoding: str | None) -> _Raw:
+    label = str(source)
+    zip_path, _ = split_zip(label)
+    local = Path(zip_path or label).expanduser()
+    if not local.exists():
+        hint = ""
+        if label.strip().upper().startswith(_WKT_WORDS):
+            hint = " (to give WKT inline, use wkt= / --wkt)"
+        raise LayerReadError(f"sites file not found: {label}{hint}")
+    if local.is_file() and zip_path is None and local.suffix.lower() in _TABLE_SUFFIXES:
+        return _read_csv(local, label, encoding)
+    path = str(local) if zip_path is None else label
+    return _open_vector(path, label, layer, encoding)
+
+
+def _from_geometries(values: Iterable[object], where: _Where) -> _Raw:
+    items = list(values)
+    bad = [i for i, g in enumerate(items) if g is not None and not isinstance(g, shapely.Geometry)]
+    if bad:
+        raise SitesError(
+            f"{where.row(bad[0])}: {type(items[bad[0]]).__name__} is not a shapely geometry"
+        )
+    geoms = np.empty(len(items), dtype=object)
+    geoms[:] = items
+    return _Raw(where=where, n=len(items), geoms=geoms)
+
+
+def _from_points(points: object) -> _Raw:
+    where = _Where(None, "point", title="points")
+    if isinstance(points, str) or (
+        isinstance(points, tuple | list) and len(points) == 2 and all(_is_number(v) for v in points)
+    ):
+        points = [points]
+    items = list(points)  # type: ignore[call-overload]
+    if items and not any(isinstance(item, str) for item in items):
+        try:
+            arr = np.asarray(items, dtype="float64")
+        except (TypeError, ValueError):
+            arr = None
+        if arr is not None and arr.ndim == 2 and arr.shape[1] == 2 and np.isfinite(arr).all():
+            return _Raw(
+                where=where,
+                n=len(items),
+                xy=(arr[:, 0].copy(), arr[:, 1].copy()),
+                lonlat=True,
+            )
+    x = np.empty(len(items))
+    y = np.empty(len(items))
+    for i, item in enumerate(items):
+        try:
+            if isinstance(item, str):
+                parts = [p for p in re.split(r"[,\s]+", item.strip()) if p]
+            else:
+                parts = list(item)
+            if len(parts) != 2:
+                raise ValueError
+            x[i], y[i] = float(parts[0]), float(parts[1])
+        except (TypeError, ValueError):
+            raise SitesError(
+                f"{where.row(i)}: {_short(item)} is not LON,LAT (e.g. 121.4737,31.2304)"
+            ) from None
+        if not (np.isfinite(x[i]) and np.isfinite(y[i])):
+            raise SitesError(f"{where.row(i)}: {_short(item)} is not a finite coordinate")
+    return _Raw(where=where, n=len(items), xy=(x, y), lonlat=True)
+
+
+def _from_wkt(wkt: str | Iterable[str]) -> _Raw:
+    where = _Where(None, "wkt", title="wkt")
+    texts = [wkt] if isinstance(wkt, str) else list(wkt)
+    values = np.empty(len(texts), dtype=object)
+    values[:] = texts
+    geoms = _from_wkt_values(values, where, None)
+    return _Raw(where=where, n=len(texts), geoms=geoms)
+
+
+def _gather(source: object, wkt: object, points: object, layer, encoding) -> _Raw:
+    if wkt is not None:
+        return _from_wkt(wkt)  # type: ignore[arg-type]
+    if points is not None:
+        return _from_points(points)
+    if isinstance(source, str | Path):
+        return _read_path(source, layer, encoding)
+    if isinstance(source, gpd.GeoDataFrame):
+        where = _Where("GeoDataFrame", "row", labels=source.index)
+        if source.geometry.name not in source.columns:
+            raise SitesError("GeoDataFrame: no active geometry column")
+        attrs = pd.DataFrame(source.drop(columns=source.geometry.name))
+        raw = _Raw(
+            where=where,
+            n=len(source),
+            table=attrs.reset_index(drop=True),
+            geoms=source.geometry.to_numpy(),
+        )
+        _own_crs(raw, source.crs)
+        return raw
+    if isinstance(source, gpd.GeoSeries):
+        raw = _from_geometries(source.to_numpy(), _Where("GeoSeries", "row", labels=source.index))
+        _own_crs(raw, source.crs)
+        return raw
+    if isinstance(source, pd.DataFrame):
+        return _from_table(
+            source.reset_index(drop=True), _Where("DataFrame", "row", labels=source.index)
+        )
+    if isinstance(source, shapely.Geometry):
+        return _from_geometries([source], _Where(None, "geometry", title="geometries"))
+    if isinstance(source, Iterable):
+        return _from_geometries(source, _Where(None, "geometry", title="geometries"))
+    raise SitesError(
+        f"cannot read sites from a {type(source).__name__}; give a path, a GeoDataFrame, "
+        "shapely geometries, wkt= or points="
+    )
