@@ -17,8 +17,13 @@ import shapely
 
 from .crs import WGS84, WORKING_CRS
 from .layerset import Layer, LayerSet, load_catalog
+from .measure import TOTAL_TOLERANCE_KM2, area_m2, union_of, union_of_layers
+
+# TOTAL_TOLERANCE_KM2 lives in zoning.measure; re-exported for old import paths.
 
 __all__ = [
+    "SLIVER_M2",
+    "TOTAL_TOLERANCE_KM2",
     "Check",
     "CheckResult",
     "LayerSummary",
@@ -30,8 +35,6 @@ __all__ = [
 
 Status = Literal["pass", "fail", "skip"]
 
-#: Tolerance on official totals, km².
-TOTAL_TOLERANCE_KM2 = 0.05
 #: Gap/overlap pieces smaller than this (m²) are floating-point slivers and ignored.
 SLIVER_M2 = 10.0
 _TO_WGS84 = pyproj.Transformer.from_crs(WORKING_CRS, WGS84, always_xy=True)
@@ -244,7 +247,7 @@ def _total_checks(layer: Layer, tol: float) -> list[Check]:
         col = _column(layer, by)
         for value, expected in e.official_subtotals_km2.values.items():
             sel = layer.gdf.geometry[layer.gdf[col].astype(str) == value].to_numpy()
-            measured = float(shapely.area(shapely.union_all(sel))) / 1e6 if len(sel) else 0.0
+            measured = area_m2(union_of(sel)) / 1e6
             out.append(
                 _compare(
                     "official_subtotal",
@@ -311,15 +314,6 @@ def _count_check(layer_id, what, n, expected, source) -> Check:
     )
 
 
-def _union_of(layers: list[Layer]):
-    """Union of all features of some layers; None when they hold no features."""
-    parts = [layer.union() for layer in layers if len(layer.gdf)]
-    if not parts:
-        return None
-    union = parts[0] if len(parts) == 1 else shapely.union_all(np.array(parts, dtype=object))
-    return None if union.is_empty else union
-
-
 def _area_check(check, layer, pieces: Pieces, message: str, places_labels=False) -> Check:
     km2 = round(pieces.area_m2 / 1e6, 6)
     return Check(
@@ -339,7 +333,7 @@ def _coverage_checks(ls: LayerSet, sliver_m2: float) -> list[Check]:
     out: list[Check] = []
     territory_layers = ls.of_kind("district") + ls.of_kind("sea_area")
     names = "+".join(t.id for t in territory_layers)
-    territory = _union_of(territory_layers)
+    territory = union_of_layers(territory_layers)
     for units in ls.of_kind("control_unit"):
         if territory is None:
             why = "is empty" if territory_layers else "is missing (no district or sea_area layer)"
@@ -371,7 +365,7 @@ def _three_line_checks(ls: LayerSet, sliver_m2: float) -> list[Check]:
     unions: dict[str, tuple[object, str] | None] = {}
     for kind in THREE_LINES:
         layers = ls.of_kind(kind)
-        union = _union_of(layers)
+        union = union_of_layers(layers)
         unions[kind] = (union, "+".join(x.id for x in layers)) if union is not None else None
     for a, b in combinations(THREE_LINES, 2):
         if unions[a] is None or unions[b] is None:

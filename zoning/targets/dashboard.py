@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._optional import require
-from ._version import __version__
-from .io import atomic_path
-from .layerset import LayerSet
+from .._optional import require
+from .._version import __version__
+from ..io import atomic_path
+from ..layerset import LayerSet
 
 __all__ = ["render_dashboard", "write_dashboard"]
 

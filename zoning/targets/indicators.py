@@ -15,14 +15,17 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .catalog import REALM_ALIASES, UNIT_CATEGORY_ALIASES, normalize_values
-from .checks import TOTAL_TOLERANCE_KM2
-from .errors import LayerDataError, ZoningError
-from .layerset import LayerSet, load_catalog
-from .seeds import Target, TargetSet, load_targets
+from ..catalog import REALM_ALIASES, UNIT_CATEGORY_ALIASES, normalize_values
+from ..errors import LayerDataError, ZoningError
+from ..layerset import LayerSet, load_catalog
+from ..measure import MEASUREMENT_TOLERANCE, MU_M2, KindUnions, area_m2, length_m
+
+# MEASUREMENT_TOLERANCE and MU_M2 live in zoning.measure; re-exported for old import paths.
+from .model import Target, TargetSet, load_targets
 
 __all__ = [
     "APPROX_TOLERANCE",
+    "MEASUREMENT_TOLERANCE",
     "MU_M2",
     "WALK_DISTANCE_M",
     "UnknownDistrictError",
@@ -32,8 +35,6 @@ __all__ = [
 #: Shanghai's land area, the denominator of land shares at city level when the red line has realms.
 OFFICIAL_LAND_KM2 = 6340.5
 OFFICIAL_LAND_SOURCE = "shanghai_facts.md §0, [V] multiple sources"
-#: 1 亩 in m² (10000 / 15).
-MU_M2 = 10000.0 / 15.0
 #: Straight-line distance used for "a 5-minute walk" (an approximation of network distance).
 WALK_DISTANCE_M = 400.0
 #: A target written "about X" (左右/约) counts as met within ±5 % of X.
@@ -76,38 +77,7 @@ class _Zone:
     population: float | None
 
 
-class _Context:
-    """Unions per kind, computed once; intersections with a zone on demand."""
-
-    def __init__(self, ls: LayerSet):
-        self.ls = ls
-        self._unions: dict[str, object] = {}
-        self.kinds = {e.kind for e in ls.catalog.layers}
-
-    def layers(self, kind: str):
-        return self.ls.of_kind(kind)
-
-    def union(self, kind: str, where: Callable[[pd.DataFrame], np.ndarray] | None = None, key=""):
-        cache = f"{kind}|{key}"
-        layers = self.layers(kind)
-        if cache not in self._unions and where is None and len(layers) == 1:
-            self._unions[cache] = layers[0].union()  # shared with the layer checks
-        if cache not in self._unions:
-            geoms = []
-            for layer in self.layers(kind):
-                gdf = layer.gdf
-                sel = gdf if where is None else gdf[where(gdf)]
-                geoms.extend(sel.geometry.to_numpy())
-            self._unions[cache] = (
-                shapely.union_all(np.array(geoms, dtype=object)) if geoms else shapely.Polygon()
-            )
-        return self._unions[cache]
-
-    def area_in(self, kind: str, zone: _Zone | None, **kw) -> float:
-        geom = self.union(kind, **kw)
-        if zone is not None and zone.geom is not None:
-            geom = shapely.intersection(geom, zone.geom)
-        return float(shapely.area(geom))
+_Context = KindUnions  # unions per kind, computed once; intersections with a zone on demand
 
 
 def _km2(m2: float) -> float:
@@ -151,7 +121,7 @@ def _red_line_area(ctx, zone, realm=None):
         if where is None:
             return Measure(None, "km2", reason="the red_line layer maps no 'realm' field")
         note = f"features with realm = {realm}"
-    inside = zone if zone.scope == "district" else None
+    inside = zone.geom if zone.scope == "district" else None
     value = _km2(ctx.area_in("red_line", inside, where=where, key=realm or ""))
     if zone.scope == "district":
         note = (note + "; " if note else "") + "the part inside the district polygon"
@@ -165,10 +135,10 @@ def _red_line_share_of_land(ctx, zone):
     where = _realm_filter(ctx, "land")
     land, label = _land_label(ctx, zone)
     if where is None:
-        inside = ctx.area_in("red_line", zone)
+        inside = ctx.area_in("red_line", zone.geom)
         note = "numerator: all red line inside the polygons (no realm field to pick the land part)"
     else:
-        inside = ctx.area_in("red_line", zone, where=where, key="land")
+        inside = ctx.area_in("red_line", zone.geom, where=where, key="land")
         note = "numerator: red-line features with realm = land, inside the polygons"
     return Measure(100 * inside / land, "percent", denominator=label, note=note)
 
@@ -196,17 +166,14 @@ def _red_line_share_of_sea(ctx, zone):
     if why := _needs(ctx, "red_line", "sea_area"):
         return Measure(None, "percent", reason=why)
     sea = ctx.union("sea_area")
-    sea_m2 = float(shapely.area(sea))
-    red = ctx.union("red_line")
-    inside = float(shapely.area(shapely.intersection(red, sea)))
+    sea_m2 = area_m2(sea)
+    inside = ctx.area_in("red_line", sea)
     ids = "+".join(x.id for x in ctx.layers("sea_area"))
     note = "numerator: red line inside the sea-area layer"
     where = _realm_filter(ctx, "sea")
     if where is not None:
-        sea_part = float(shapely.area(ctx.union("red_line", where=where, key="sea")))
-        outside = sea_part - float(
-            shapely.area(shapely.intersection(ctx.union("red_line", where=where, key="sea"), sea))
-        )
+        sea_part = ctx.area_in("red_line", None, where=where, key="sea")
+        outside = sea_part - ctx.area_in("red_line", sea, where=where, key="sea")
         note += (
             f"; {_km2(outside):.2f} km² of the sea part (realm = sea) lie in estuary "
             "waters inside the district polygons and are not in this share"
@@ -223,7 +190,7 @@ def _area_of(kind: str, unit: str = "km2", note: str | None = None):
     def measure(ctx, zone):
         if why := _needs(ctx, kind):
             return Measure(None, unit, reason=why)
-        m2 = ctx.area_in(kind, zone if zone.scope == "district" else None)
+        m2 = ctx.area_in(kind, zone.geom if zone.scope == "district" else None)
         value = _km2(m2) if unit == "km2" else m2 / MU_M2
         extra = f"= {_km2(m2):.2f} km²" if unit == "mu" else None
         text = "; ".join(t for t in (note, extra) if t)
@@ -237,7 +204,7 @@ def _ratio_of_land(kind: str):
         if why := _needs(ctx, kind, "district"):
             return Measure(None, "percent", reason=why)
         land, label = _land_label(ctx, zone)
-        return Measure(100 * ctx.area_in(kind, zone) / land, "percent", denominator=label)
+        return Measure(100 * ctx.area_in(kind, zone.geom) / land, "percent", denominator=label)
 
     return measure
 
@@ -247,7 +214,7 @@ def _park_per_capita(ctx, zone):
         return Measure(None, "m2_per_person", reason=why)
     if not zone.population:
         return Measure(None, "m2_per_person", reason="the district layer maps no population field")
-    m2 = ctx.area_in("park", zone)
+    m2 = ctx.area_in("park", zone.geom)
     return Measure(
         m2 / zone.population,
         "m2_per_person",
@@ -306,10 +273,8 @@ def _line_length(kind: str):
     def measure(ctx, zone):
         if why := _needs(ctx, kind):
             return Measure(None, "km", reason=why)
-        geom = ctx.union(kind)
-        if zone.scope == "district":
-            geom = shapely.intersection(geom, zone.geom)
-        return Measure(float(shapely.length(geom)) / 1000, "km")
+        inside = zone.geom if zone.scope == "district" else None
+        return Measure(ctx.length_in(kind, inside) / 1000, "km")
 
     return measure
 
@@ -325,13 +290,12 @@ def _natural_coastline(ctx, zone):
     nat = ctx.union(
         "coastline", where=lambda g: g["category"].isin(natural).to_numpy(), key="natural"
     )
-    if zone.scope == "district":
-        total, nat = shapely.intersection(total, zone.geom), shapely.intersection(nat, zone.geom)
-    length = float(shapely.length(total))
+    inside = zone.geom if zone.scope == "district" else None
+    length, natural_m = length_m(total, inside), length_m(nat, inside)
     if length == 0:
         return Measure(None, "percent", reason="no coastline in the zone")
     return Measure(
-        100 * float(shapely.length(nat)) / length,
+        100 * natural_m / length,
         "percent",
         denominator=f"coastline length {length / 1000:.1f} km",
     )
@@ -514,18 +478,6 @@ def _row(
         "document": target.document if target else None,
         "clause": target.clause if target else None,
     }
-
-
-#: Measurement tolerance per unit, the same the layer checks allow on official totals
-#: (0.05 km²): a calibrated 999.997 km² meets "150万亩".
-MEASUREMENT_TOLERANCE = {
-    "km2": TOTAL_TOLERANCE_KM2,
-    "ha": TOTAL_TOLERANCE_KM2 * 100,
-    "mu": TOTAL_TOLERANCE_KM2 * 1e6 / MU_M2,
-    "m2": TOTAL_TOLERANCE_KM2 * 1e6,
-    "percent": 0.005,
-    "km": 0.05,
-}
 
 
 def compare(value: float, comparator: str, target: float, unit: str = "") -> bool:

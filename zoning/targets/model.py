@@ -34,9 +34,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ._yaml import load_yaml
-from .catalog import _data_dir
-from .errors import SeedsError
+from .._yaml import load_yaml
+from ..catalog import _data_dir
+from ..errors import SeedsError
 
 if TYPE_CHECKING:
     import pandas as pd
