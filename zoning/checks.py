@@ -45,7 +45,17 @@ THREE_LINES = ("red_line", "development_boundary", "basic_farmland")
 
 @dataclass
 class Place:
-    """Where a problem is: a representative point (lon/lat) and the area of the piece."""
+    """Where a problem is: a representative point (lon/lat) and the area of the piece.
+
+    Attributes
+    ----------
+    lon, lat : float
+        A point on the piece's surface, WGS 84 degrees (6 decimals).
+    area_m2 : float
+        Area of the piece, m² (2 decimals).
+    features : list of str
+        Feature ids involved (the two units of an overlap), else empty.
+    """
 
     lon: float
     lat: float
@@ -55,7 +65,28 @@ class Place:
 
 @dataclass
 class Check:
-    """The outcome of one check."""
+    """The outcome of one check.
+
+    Attributes
+    ----------
+    check : str
+        ``official_total``, ``official_subtotal``, ``official_count``, ``coverage_gaps``,
+        ``coverage_overlaps``, ``coverage_outside``, ``coverage`` or ``three_lines``.
+    status : {'pass', 'fail', 'skip'}
+        A skipped check (a layer it needs is missing) never counts as a pass.
+    message : str
+        One line for people.
+    layer : str or None
+        The layer(s) checked.
+    measured, expected, difference : float or None
+        In ``unit``.
+    unit : str or None
+        ``km2`` or ``features``.
+    source : str or None
+        Where the official value comes from.
+    places : list of Place
+        The largest problem pieces (at most 10).
+    """
 
     check: str
     status: Status
@@ -71,7 +102,25 @@ class Check:
 
 @dataclass
 class LayerSummary:
-    """Per-layer facts shown by ``zoning layers check``."""
+    """Per-layer facts shown by ``zoning layers check``.
+
+    Attributes
+    ----------
+    id, kind, title_en, title_zh, status : str
+        From the catalog entry (``status``: its provenance status).
+    features : int
+        Features read.
+    area_km2 : float or None
+        Area of the union of the features (polygon layers), km².
+    repaired, dropped : int
+        Features repaired and dropped while reading.
+    input_crs, encoding : str or None
+        As read.
+    bounds_wgs84 : (float, float, float, float) or None
+        Extent in WGS 84 degrees.
+    load_report : dict
+        The full load report.
+    """
 
     id: str
     kind: str
@@ -90,7 +139,21 @@ class LayerSummary:
 
 @dataclass
 class CheckResult:
-    """All layer summaries and checks of one run."""
+    """All layer summaries and checks of one run.
+
+    Attributes
+    ----------
+    layers : list of LayerSummary
+    checks : list of Check
+    catalog : str
+        The catalog file.
+    demonstration : bool
+        True when any layer is demonstration data.
+    tolerance_km2 : float
+        Tolerance used on official totals.
+    sliver_m2 : float
+        Pieces smaller than this were ignored.
+    """
 
     layers: list[LayerSummary]
     checks: list[Check]
@@ -106,9 +169,11 @@ class CheckResult:
 
     @property
     def failed(self) -> list[Check]:
+        """The checks that failed."""
         return [c for c in self.checks if c.status == "fail"]
 
     def to_dict(self) -> dict:
+        """The result as JSON-ready data (``zoning layers check --json``)."""
         return {
             "catalog": self.catalog,
             "demonstration_data": self.demonstration,
@@ -140,7 +205,19 @@ def _places(pieces: np.ndarray, labels: list[list[str]] | None = None) -> list[P
 
 @dataclass
 class Pieces:
-    """Polygon pieces at or above the sliver size, and what was ignored below it."""
+    """Polygon pieces at or above the sliver size, and what was ignored below it.
+
+    Attributes
+    ----------
+    kept : numpy.ndarray of shapely polygons
+        The pieces of at least the sliver size.
+    labels : list of list of str
+        Feature ids per kept piece (overlaps), else empty.
+    ignored : int
+        Pieces under the sliver size.
+    ignored_m2 : float
+        Their total area, m².
+    """
 
     kept: np.ndarray
     labels: list[list[str]]
@@ -153,6 +230,7 @@ class Pieces:
         return float(shapely.area(shapely.union_all(self.kept))) if len(self.kept) else 0.0
 
     def describe(self, label: str, sliver_m2: float) -> str:
+        """One phrase: ``"2 gap piece(s), 0.0123 km²; 1 piece(s) under 10 m² ignored, ..."``."""
         ignored = (
             f"; {self.ignored} piece(s) under {sliver_m2:g} m² ignored, "
             f"{self.ignored_m2:.1f} m² in all"
@@ -183,6 +261,22 @@ def _pieces(geoms, sliver_m2: float, labels: list[list[str]] | None = None) -> P
 def overlap_pieces(geoms: np.ndarray, ids: np.ndarray, sliver_m2: float = SLIVER_M2) -> Pieces:
     """Pairwise overlaps inside one layer, labelled with both feature ids; slivers set apart.
 
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely geometries
+        The layer's features, in the equal-area working CRS.
+    ids : numpy.ndarray
+        Their feature ids, in the same order.
+    sliver_m2 : float
+        Pieces smaller than this (m²) are set apart as slivers.
+
+    Returns
+    -------
+    Pieces
+        One piece per polygonal part of each overlapping pair, labelled ``[id_a, id_b]``.
+
+    Notes
+    -----
     Uses an STRtree, so the cost grows with the number of touching pairs, not n².
     """
     tree = shapely.STRtree(geoms)
@@ -195,7 +289,28 @@ def overlap_pieces(geoms: np.ndarray, ids: np.ndarray, sliver_m2: float = SLIVER
 
 
 def coverage_problems(units: Layer, territory, sliver_m2: float = SLIVER_M2) -> dict[str, Pieces]:
-    """Gaps, overlaps and spill-over of a unit layer against its territory (polygon)."""
+    """Gaps, overlaps and spill-over of a unit layer against its territory (polygon).
+
+    Parameters
+    ----------
+    units : Layer
+        The control units, in the equal-area working CRS.
+    territory : shapely.Geometry
+        The polygon they must tile (districts ∪ sea area), same CRS.
+    sliver_m2 : float
+        Pieces smaller than this (m²) are set apart as slivers.
+
+    Returns
+    -------
+    dict of str to Pieces
+        ``gaps`` (territory not covered), ``overlaps`` (units overlapping each other) and
+        ``outside`` (units beyond the territory).
+
+    Notes
+    -----
+    One union of the units (cached on the layer), two differences with the territory and
+    the pairwise overlaps of :func:`overlap_pieces`.
+    """
     geoms = units.gdf.geometry.to_numpy()
     ids = units.gdf["feature_id"].to_numpy()
     covered = units.union()

@@ -114,6 +114,7 @@ class RasterInfo:
 
     @property
     def res(self) -> float:
+        """Cell size in grid CRS units (metres)."""
         return float(self.transform.a)
 
 

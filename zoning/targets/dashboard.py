@@ -194,7 +194,32 @@ def _choropleth(df: pd.DataFrame, layers: LayerSet, plt) -> list[dict]:
 
 
 def render_dashboard(df: pd.DataFrame, layers: LayerSet) -> str:
-    """The dashboard HTML for an :func:`zoning.indicators.indicators` table."""
+    """The dashboard HTML for an :func:`zoning.indicators` table.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table :func:`zoning.indicators` returned (its ``attrs`` included); not modified.
+    layers : LayerSet
+        The catalog the table was measured from: its district layer names the districts
+        (English names) and draws the choropleth.
+
+    Returns
+    -------
+    str
+        One self-contained HTML page: table per zone, bar charts and a district choropleth
+        as PNG data URIs, every data string escaped.
+
+    Raises
+    ------
+    ImportError
+        When the optional ``jinja2`` or ``matplotlib`` is not installed.
+
+    Notes
+    -----
+    Cost: one matplotlib figure (Agg backend) per chart, rendered to PNG in memory; the
+    district polygons are drawn in the equal-area working CRS.
+    """
     jinja2 = require("jinja2")
     require("matplotlib")
     import matplotlib
@@ -243,7 +268,26 @@ def render_dashboard(df: pd.DataFrame, layers: LayerSet) -> str:
 
 
 def write_dashboard(df: pd.DataFrame, layers: LayerSet, path: str | Path) -> Path:
-    """Write the dashboard atomically (no half-written page on error)."""
+    """Write the dashboard page to ``path`` atomically (no half-written page on error).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table :func:`zoning.indicators` returned.
+    layers : LayerSet
+        The catalog the table was measured from.
+    path : str or path-like
+        The HTML file to write (replaced atomically).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    See Also
+    --------
+    render_dashboard : the page as a string.
+    """
     html = render_dashboard(df, layers)
     path = Path(path)
     with atomic_path(path) as tmp:

@@ -50,7 +50,11 @@ CATEGORIES = {"priority": "优先保护", "key": "重点管控", "general": "一
 
 
 class UnknownDistrictError(ZoningError, KeyError):
-    """A district name that is not in the district layer."""
+    """A district name that is not in the district layer.
+
+    Both a :class:`~zoning.errors.ZoningError` and a :class:`KeyError`; ``str()`` gives the
+    message unquoted, with the known district names.
+    """
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
@@ -58,7 +62,21 @@ class UnknownDistrictError(ZoningError, KeyError):
 
 @dataclass(frozen=True)
 class Measure:
-    """One measured value."""
+    """One measured value.
+
+    Attributes
+    ----------
+    value : float or None
+        The value in ``unit``; None when it cannot be measured with these layers.
+    unit : str
+        ``km2``, ``mu``, ``percent``, ``m2_per_person``, ``count`` or ``km``.
+    denominator : str or None
+        Which area (or quantity), from which layer, a share is of.
+    note : str or None
+        How the value was measured.
+    reason : str or None
+        Why it could not be measured (``value`` is None).
+    """
 
     value: float | None
     unit: str
@@ -483,7 +501,22 @@ def _row(
 def compare(value: float, comparator: str, target: float, unit: str = "") -> bool:
     """Whether ``value`` meets ``comparator target``, within the unit's measurement tolerance.
 
-    ``~`` (about) means within ±5 % of the target.
+    Parameters
+    ----------
+    value : float
+        The measured value.
+    comparator : {'>=', '<=', '>', '<', '=', '~'}
+        As in the target file; ``~`` (about) means within ±5 % of the target
+        (:data:`APPROX_TOLERANCE`).
+    target : float
+        The target value.
+    unit : str
+        The unit of both; selects the tolerance of :data:`MEASUREMENT_TOLERANCE`
+        (none for units it does not list).
+
+    Returns
+    -------
+    bool
     """
     tol = MEASUREMENT_TOLERANCE.get(unit, 0.0)
     if comparator in (">=", ">"):

@@ -325,7 +325,18 @@ class TargetSet(BaseModel):
 
 
 def format_value(value: float) -> str:
-    """Format a target value without float noise: ``3200``, ``2527.3``, ``9.75``."""
+    """Format a target value without float noise: ``3200``, ``2527.3``, ``9.75``.
+
+    Parameters
+    ----------
+    value : float
+        A target value.
+
+    Returns
+    -------
+    str
+        An integral value without decimals, any other as its ``repr``.
+    """
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
