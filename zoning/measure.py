@@ -26,6 +26,7 @@ __all__ = [
     "KindUnions",
     "area_m2",
     "length_m",
+    "points_inside",
     "union_of",
     "union_of_layers",
 ]
@@ -129,6 +130,28 @@ def length_m(geom: shapely.Geometry, zone: shapely.Geometry | None = None) -> fl
     return float(shapely.length(_clip(geom, zone)))
 
 
+def points_inside(zone: shapely.Geometry, points: np.ndarray) -> np.ndarray:
+    """Which points lie inside ``zone``.
+
+    Parameters
+    ----------
+    zone : shapely.Geometry
+        A polygon in the working CRS.
+    points : numpy.ndarray of shapely points
+        Same CRS.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for a point inside the zone (not on its boundary).
+
+    Notes
+    -----
+    ``shapely.contains_xy`` on the coordinates: O(points) after the zone is prepared.
+    """
+    return shapely.contains_xy(zone, shapely.get_x(points), shapely.get_y(points))
+
+
 class KindUnions:
     """Unions per layer kind of one catalog, computed once; measured inside zones on demand.
 
@@ -214,19 +237,5 @@ class KindUnions:
         return area_m2(self.union(kind, **kw), zone)
 
     def length_in(self, kind: str, zone: shapely.Geometry | None, **kw: Any) -> float:
-        """Length (m) of the union of ``kind`` inside ``zone`` (all of it when None).
-
-        Parameters
-        ----------
-        kind : str
-            A layer kind.
-        zone : shapely.Geometry or None
-            A polygon in the working CRS.
-        **kw
-            ``where`` and ``key``, as for :meth:`union`.
-
-        Returns
-        -------
-        float
-        """
+        """Length (m) of the union of ``kind`` inside ``zone``; arguments as :meth:`area_in`."""
         return length_m(self.union(kind, **kw), zone)

@@ -352,38 +352,20 @@ def rasterize(
     dtype = _band_dtype(len(unit_codes))
     nodata = int(np.iinfo(dtype).max)
 
-    def geoms_of(kinds: Iterable[str]) -> np.ndarray:
-        arrays = [frames[lyr.id].geometry.to_numpy() for lyr in polygonal if lyr.kind in kinds]
-        return np.concatenate(arrays) if arrays else np.array([], dtype=object)
-
-    territory = _Burner(geoms_of(TERRITORY_KINDS), 1)
-    masks = [_Burner(geoms_of([k]), 1) for k in mask_kinds]
-    unit_burner = _Burner(unit_geoms, np.arange(1, len(unit_codes) + 1)) if units else None
-    lut = np.concatenate([[nodata], unit_cats]).astype(dtype)
-
-    def render(window: Window) -> np.ndarray:
-        shape = (int(window.height), int(window.width))
-        wt = _window_transform(grid.transform, window)
-        bands = []
-        if unit_burner is not None:
-            idx = unit_burner.burn(wt, shape, fill=0, dtype="int32")
-            idx = np.zeros(shape, "int32") if idx is None else idx
-            bands.append(np.where(idx > 0, lut[idx], nodata).astype(dtype))
-            bands.append(np.where(idx > 0, idx, nodata).astype(dtype))
-        outside = _outside(territory, wt, shape) if masks else None
-        for burner in masks:
-            mask = burner.burn(wt, shape, fill=0, dtype="uint8")
-            band = np.zeros(shape, dtype) if mask is None else mask.astype(dtype)
-            if outside is not None:
-                band[outside] = nodata
-            bands.append(band)
-        return np.stack(bands)
-
+    bands = _Bands(
+        transform=grid.transform,
+        dtype=dtype,
+        nodata=nodata,
+        units=_Burner(unit_geoms, np.arange(1, len(unit_codes) + 1)) if units else None,
+        lut=np.concatenate([[nodata], unit_cats]).astype(dtype),
+        territory=_Burner(_geoms_of(polygonal, frames, TERRITORY_KINDS), 1),
+        masks=[_Burner(_geoms_of(polygonal, frames, [k]), 1) for k in mask_kinds],
+    )
     band_names = (["control_unit_category", "control_unit_index"] if units else []) + mask_kinds
     tags, band_tags, units_file = _rasterize_tags(
         ls, loaded, polygonal, skipped, grid, unit_codes, mask_kinds, nodata, out
     )
-    blocks = ((w, render(w)) for w in _windows(grid.rows, grid.cols, _WRITE_WINDOW))
+    blocks = ((w, bands.render(w)) for w in _windows(grid.rows, grid.cols, _WRITE_WINDOW))
     _write_cog(
         out,
         shape=(grid.rows, grid.cols),
@@ -411,6 +393,47 @@ def rasterize(
         units_file=units_file,
         aux_file=_aux_path(out) if units else None,
     )
+
+
+def _geoms_of(
+    polygonal: list[Layer], frames: dict[str, gpd.GeoDataFrame], kinds: Iterable[str]
+) -> np.ndarray:
+    """The geometries of the polygon layers of some kinds (grid CRS), in catalog order."""
+    arrays = [frames[lyr.id].geometry.to_numpy() for lyr in polygonal if lyr.kind in kinds]
+    return np.concatenate(arrays) if arrays else np.array([], dtype=object)
+
+
+@dataclass(frozen=True)
+class _Bands:
+    """The bands of one :func:`rasterize` run, burnt onto any window of the grid."""
+
+    transform: Affine
+    dtype: str
+    nodata: int
+    units: _Burner | None  # unit index 1..n; None without a control-unit layer
+    lut: np.ndarray  # unit index -> category value (index 0: nodata)
+    territory: _Burner
+    masks: list[_Burner]
+
+    def render(self, window: Window) -> np.ndarray:
+        """The (bands, rows, cols) block of ``window``: unit category and index, then masks."""
+        shape = (int(window.height), int(window.width))
+        wt = _window_transform(self.transform, window)
+        dtype, nodata = self.dtype, self.nodata
+        bands = []
+        if self.units is not None:
+            idx = self.units.burn(wt, shape, fill=0, dtype="int32")
+            idx = np.zeros(shape, "int32") if idx is None else idx
+            bands.append(np.where(idx > 0, self.lut[idx], nodata).astype(dtype))
+            bands.append(np.where(idx > 0, idx, nodata).astype(dtype))
+        outside = _outside(self.territory, wt, shape) if self.masks else None
+        for burner in self.masks:
+            mask = burner.burn(wt, shape, fill=0, dtype="uint8")
+            band = np.zeros(shape, dtype) if mask is None else mask.astype(dtype)
+            if outside is not None:
+                band[outside] = nodata
+            bands.append(band)
+        return np.stack(bands)
 
 
 def _outside(territory: _Burner, transform: Affine, shape: tuple[int, int]) -> np.ndarray | None:

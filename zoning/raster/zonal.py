@@ -399,19 +399,8 @@ def zonal_stats(
     >>> df = zonal_stats(DEMO_RASTER, by="districts")   # doctest: +SKIP
     >>> df[["zone_name", "sum"]].head(2)               # doctest: +SKIP
     """
-    import geopandas as gpd
-
-    if isinstance(band, bool) or not isinstance(band, int | np.integer):
-        raise RasterError(f"band: {band!r} is not a band number")
-    if isinstance(window_size, bool) or not isinstance(window_size, int) or window_size < 1:
-        raise RasterError(f"window_size: {window_size!r} must be a positive integer")
-    if zones is not None:
-        if not isinstance(zones, gpd.GeoDataFrame):
-            raise TypeError("zones must be a GeoDataFrame")
-        zone_gdf, zone_layer, zones_demo = zones, "(GeoDataFrame)", False
-        _check_polygons(zone_gdf)
-    else:
-        zone_gdf, zone_layer, zones_demo = _zones_from_catalog(by, layers)
+    _check_args(band, window_size)
+    zone_gdf, zone_layer, zones_demo = _zone_source(zones, by, layers)
     path = str(raster)
     with _open_raster(path) as ds:
         crs = _raster_crs(ds, path)
@@ -462,6 +451,28 @@ def zonal_stats(
         }
     )
     return df
+
+
+def _check_args(band: object, window_size: object) -> None:
+    """Refuse a band or window size that is not a positive integer (bools included)."""
+    if isinstance(band, bool) or not isinstance(band, int | np.integer):
+        raise RasterError(f"band: {band!r} is not a band number")
+    if isinstance(window_size, bool) or not isinstance(window_size, int) or window_size < 1:
+        raise RasterError(f"window_size: {window_size!r} must be a positive integer")
+
+
+def _zone_source(
+    zones: gpd.GeoDataFrame | None, by: str, layers: LayerSet | None
+) -> tuple[gpd.GeoDataFrame, str, bool]:
+    """The zones, their layer name and whether they are demonstration data."""
+    import geopandas as gpd
+
+    if zones is None:
+        return _zones_from_catalog(by, layers)
+    if not isinstance(zones, gpd.GeoDataFrame):
+        raise TypeError("zones must be a GeoDataFrame")
+    _check_polygons(zones)
+    return zones, "(GeoDataFrame)", False
 
 
 def _check_polygons(zones: gpd.GeoDataFrame) -> None:

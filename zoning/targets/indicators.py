@@ -18,7 +18,14 @@ import shapely
 from ..catalog import REALM_ALIASES, UNIT_CATEGORY_ALIASES, normalize_values
 from ..errors import LayerDataError, ZoningError
 from ..layerset import LayerSet, load_catalog
-from ..measure import MEASUREMENT_TOLERANCE, MU_M2, KindUnions, area_m2, length_m
+from ..measure import (
+    MEASUREMENT_TOLERANCE,
+    MU_M2,
+    KindUnions,
+    area_m2,
+    length_m,
+    points_inside,
+)
 
 # MEASUREMENT_TOLERANCE and MU_M2 live in zoning.measure; re-exported for old import paths.
 from .model import Target, TargetSet, load_targets
@@ -252,7 +259,7 @@ def _walk_coverage(ctx, zone):
         gdf = layer.gdf
         pts = gdf.geometry.to_numpy()
         if zone.scope == "district":
-            keep = shapely.contains_xy(zone.geom, shapely.get_x(pts), shapely.get_y(pts))
+            keep = points_inside(zone.geom, pts)
             gdf, pts = gdf[keep], pts[keep]
         weight = _numeric(gdf[col], f"layer {layer.id!r} field {col!r}")
         near = shapely.dwithin(pts, parks, WALK_DISTANCE_M)
@@ -277,9 +284,7 @@ def _feature_count(kind: str):
         for layer in ctx.layers(kind):
             pts = layer.gdf.geometry.representative_point().to_numpy()
             if zone.scope == "district":
-                n += int(
-                    shapely.contains_xy(zone.geom, shapely.get_x(pts), shapely.get_y(pts)).sum()
-                )
+                n += int(points_inside(zone.geom, pts).sum())
             else:
                 n += len(pts)
         return Measure(float(n), "count")
@@ -424,7 +429,7 @@ def _unit_rows(ctx: _Context, zone: _Zone) -> list[dict]:
         geoms = gdf.geometry.to_numpy()
         if zone.scope == "district":
             pts = shapely.point_on_surface(geoms)
-            sel = shapely.contains_xy(zone.geom, shapely.get_x(pts), shapely.get_y(pts))
+            sel = points_inside(zone.geom, pts)
         else:
             sel = np.ones(len(gdf), dtype=bool)
         cats = np.array(

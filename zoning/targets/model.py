@@ -228,28 +228,25 @@ class TargetSet(BaseModel):
     def get(self, target_id: str) -> Target:
         """Return the target with id ``target_id``.
 
+        Parameters
+        ----------
+        target_id : str
+            A target id.
+
+        Returns
+        -------
+        Target
+
         Raises
         ------
         KeyError
             If there is no such target.
         """
-        for t in self.targets:
-            if t.id == target_id:
-                return t
-        raise KeyError(target_id)
+        return _by_id(self.targets, target_id)
 
     def document(self, document_id: str) -> Document:
-        """Return the document with id ``document_id``.
-
-        Raises
-        ------
-        KeyError
-            If there is no such document.
-        """
-        for d in self.documents:
-            if d.id == document_id:
-                return d
-        raise KeyError(document_id)
+        """Return the document with id ``document_id``; see :meth:`get`."""
+        return _by_id(self.documents, document_id)
 
     @property
     def districts(self) -> list[str]:
@@ -322,6 +319,14 @@ class TargetSet(BaseModel):
 
         columns = [*Target.model_fields, "document_file", "document_title_zh", "document_title_en"]
         return pd.DataFrame(self.records(targets), columns=columns)
+
+
+def _by_id(items: list[Any], ident: str) -> Any:
+    """The first item whose ``id`` is ``ident``; KeyError when there is none."""
+    for item in items:
+        if item.id == ident:
+            return item
+    raise KeyError(ident)
 
 
 def format_value(value: float) -> str:
