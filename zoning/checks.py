@@ -1,8 +1,10 @@
 """Layer checks: official totals, control-unit tiling, and the three control lines.
 
 Every check is measured in the equal-area working CRS, so areas agree with
-geodesic areas.  A check passes, fails, or is skipped (with the reason) when
-the catalog lacks a layer it needs; a skipped check never counts as a pass.
+geodesic areas; unions of layers, areas and the tolerance on official totals come from
+:mod:`zoning.measure`, shared with the indicators.  A check passes, fails, or is skipped
+(with the reason) when the catalog lacks a layer it needs; a skipped check never counts as
+a pass.
 """
 
 from __future__ import annotations

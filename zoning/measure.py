@@ -112,20 +112,11 @@ def area_m2(geom: shapely.Geometry, zone: shapely.Geometry | None = None) -> flo
 
 
 def length_m(geom: shapely.Geometry, zone: shapely.Geometry | None = None) -> float:
-    """Length of ``geom`` (the part inside ``zone`` when given), m.
+    """Length of ``geom`` (the part inside ``zone`` when given), m; arguments as :func:`area_m2`.
 
-    Parameters
-    ----------
-    geom : shapely.Geometry
-        A geometry in the working CRS.
-    zone : shapely.Geometry, optional
-        A polygon in the working CRS; None measures all of ``geom``.
-
-    Returns
-    -------
-    float
-        Planar length in the working CRS (an equal-area projection: lengths are exact at its
-        centre and within 0.1 % across Shanghai).
+    Notes
+    -----
+    Planar length in the working CRS, an equal-area (not equidistant) projection.
     """
     return float(shapely.length(_clip(geom, zone)))
 

@@ -3,7 +3,8 @@
 Every measured value names its denominator (which area, from which layer) and is matched to
 the targets of ``seeds/targets.yml``: status ``met``, ``not met``, ``not measurable with these
 layers`` (with the reason) or ``no target``.  All areas are measured in the equal-area working
-CRS, so they agree with geodesic areas.
+CRS, so they agree with geodesic areas; unions per kind, areas and lengths inside zones and
+the measurement tolerance come from :mod:`zoning.measure`, shared with the layer checks.
 """
 
 from __future__ import annotations
@@ -620,7 +621,7 @@ def indicators(
     layers : LayerSet, optional
         From :func:`zoning.load_catalog`; the demonstration catalog by default.
     targets : TargetSet, optional
-        From :func:`zoning.seeds.load_targets`; the bundled ``seeds/targets.yml`` by default.
+        From :func:`zoning.targets.load_targets`; the bundled ``seeds/targets.yml`` by default.
     district : str, optional
         Only this district (Chinese or English name, or its id/adcode).
 
