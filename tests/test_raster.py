@@ -272,7 +272,7 @@ def test_rasterize_writes_atomically(demo, tmp_path, monkeypatch):
 
 
 def test_rasterize_long_unit_table_goes_to_a_sidecar(demo, tmp_path, monkeypatch):
-    monkeypatch.setattr(zr, "MAX_TAG_CHARS", 100)
+    monkeypatch.setattr(zr.burn, "MAX_TAG_CHARS", 100)
     info = zr.rasterize(demo, res=5000, out=tmp_path / "s.tif")
     assert info.units_file == tmp_path / "s.tif.units.csv"
     with rasterio.open(info.path) as ds:
@@ -658,9 +658,9 @@ def test_zonal_default_kind_by_data_type(tmp_path):
 
 def test_zonal_categorical_classes_are_capped(tmp_path, classes_tif, monkeypatch):
     # 4 classes: fine with a cap of 4, refused with 3, also when they come in different windows
-    monkeypatch.setattr(zr, "MAX_CLASSES", 4)
+    monkeypatch.setattr(zr.zonal, "MAX_CLASSES", 4)
     assert len(zr.zonal_stats(classes_tif, zones_gdf(ZONES), window_size=2)) == 6
-    monkeypatch.setattr(zr, "MAX_CLASSES", 3)
+    monkeypatch.setattr(zr.zonal, "MAX_CLASSES", 3)
     for window_size in (1024, 2):
         with pytest.raises(zr.RasterError, match=r"more than 3 distinct values.*--continuous"):
             zr.zonal_stats(classes_tif, zones_gdf(ZONES), window_size=window_size)

@@ -1,8 +1,10 @@
 """Layer checks: official totals, control-unit tiling, and the three control lines.
 
 Every check is measured in the equal-area working CRS, so areas agree with
-geodesic areas.  A check passes, fails, or is skipped (with the reason) when
-the catalog lacks a layer it needs; a skipped check never counts as a pass.
+geodesic areas; unions of layers, areas and the tolerance on official totals come from
+:mod:`zoning.measure`, shared with the indicators.  A check passes, fails, or is skipped
+(with the reason) when the catalog lacks a layer it needs; a skipped check never counts as
+a pass.
 """
 
 from __future__ import annotations
@@ -17,8 +19,13 @@ import shapely
 
 from .crs import WGS84, WORKING_CRS
 from .layerset import Layer, LayerSet, load_catalog
+from .measure import TOTAL_TOLERANCE_KM2, area_m2, union_of, union_of_layers
+
+# TOTAL_TOLERANCE_KM2 lives in zoning.measure; re-exported for old import paths.
 
 __all__ = [
+    "SLIVER_M2",
+    "TOTAL_TOLERANCE_KM2",
     "Check",
     "CheckResult",
     "LayerSummary",
@@ -30,8 +37,6 @@ __all__ = [
 
 Status = Literal["pass", "fail", "skip"]
 
-#: Tolerance on official totals, km².
-TOTAL_TOLERANCE_KM2 = 0.05
 #: Gap/overlap pieces smaller than this (m²) are floating-point slivers and ignored.
 SLIVER_M2 = 10.0
 _TO_WGS84 = pyproj.Transformer.from_crs(WORKING_CRS, WGS84, always_xy=True)
@@ -42,7 +47,17 @@ THREE_LINES = ("red_line", "development_boundary", "basic_farmland")
 
 @dataclass
 class Place:
-    """Where a problem is: a representative point (lon/lat) and the area of the piece."""
+    """Where a problem is: a representative point (lon/lat) and the area of the piece.
+
+    Attributes
+    ----------
+    lon, lat : float
+        A point on the piece's surface, WGS 84 degrees (6 decimals).
+    area_m2 : float
+        Area of the piece, m² (2 decimals).
+    features : list of str
+        Feature ids involved (the two units of an overlap), else empty.
+    """
 
     lon: float
     lat: float
@@ -52,7 +67,28 @@ class Place:
 
 @dataclass
 class Check:
-    """The outcome of one check."""
+    """The outcome of one check.
+
+    Attributes
+    ----------
+    check : str
+        ``official_total``, ``official_subtotal``, ``official_count``, ``coverage_gaps``,
+        ``coverage_overlaps``, ``coverage_outside``, ``coverage`` or ``three_lines``.
+    status : {'pass', 'fail', 'skip'}
+        A skipped check (a layer it needs is missing) never counts as a pass.
+    message : str
+        One line for people.
+    layer : str or None
+        The layer(s) checked.
+    measured, expected, difference : float or None
+        In ``unit``.
+    unit : str or None
+        ``km2`` or ``features``.
+    source : str or None
+        Where the official value comes from.
+    places : list of Place
+        The largest problem pieces (at most 10).
+    """
 
     check: str
     status: Status
@@ -68,7 +104,25 @@ class Check:
 
 @dataclass
 class LayerSummary:
-    """Per-layer facts shown by ``zoning layers check``."""
+    """Per-layer facts shown by ``zoning layers check``.
+
+    Attributes
+    ----------
+    id, kind, title_en, title_zh, status : str
+        From the catalog entry (``status``: its provenance status).
+    features : int
+        Features read.
+    area_km2 : float or None
+        Area of the union of the features (polygon layers), km².
+    repaired, dropped : int
+        Features repaired and dropped while reading.
+    input_crs, encoding : str or None
+        As read.
+    bounds_wgs84 : (float, float, float, float) or None
+        Extent in WGS 84 degrees.
+    load_report : dict
+        The full load report.
+    """
 
     id: str
     kind: str
@@ -87,7 +141,21 @@ class LayerSummary:
 
 @dataclass
 class CheckResult:
-    """All layer summaries and checks of one run."""
+    """All layer summaries and checks of one run.
+
+    Attributes
+    ----------
+    layers : list of LayerSummary
+    checks : list of Check
+    catalog : str
+        The catalog file.
+    demonstration : bool
+        True when any layer is demonstration data.
+    tolerance_km2 : float
+        Tolerance used on official totals.
+    sliver_m2 : float
+        Pieces smaller than this were ignored.
+    """
 
     layers: list[LayerSummary]
     checks: list[Check]
@@ -103,9 +171,11 @@ class CheckResult:
 
     @property
     def failed(self) -> list[Check]:
+        """The checks that failed."""
         return [c for c in self.checks if c.status == "fail"]
 
     def to_dict(self) -> dict:
+        """The result as JSON-ready data (``zoning layers check --json``)."""
         return {
             "catalog": self.catalog,
             "demonstration_data": self.demonstration,
@@ -137,7 +207,19 @@ def _places(pieces: np.ndarray, labels: list[list[str]] | None = None) -> list[P
 
 @dataclass
 class Pieces:
-    """Polygon pieces at or above the sliver size, and what was ignored below it."""
+    """Polygon pieces at or above the sliver size, and what was ignored below it.
+
+    Attributes
+    ----------
+    kept : numpy.ndarray of shapely polygons
+        The pieces of at least the sliver size.
+    labels : list of list of str
+        Feature ids per kept piece (overlaps), else empty.
+    ignored : int
+        Pieces under the sliver size.
+    ignored_m2 : float
+        Their total area, m².
+    """
 
     kept: np.ndarray
     labels: list[list[str]]
@@ -150,6 +232,7 @@ class Pieces:
         return float(shapely.area(shapely.union_all(self.kept))) if len(self.kept) else 0.0
 
     def describe(self, label: str, sliver_m2: float) -> str:
+        """One phrase: ``"2 gap piece(s), 0.0123 km²; 1 piece(s) under 10 m² ignored, ..."``."""
         ignored = (
             f"; {self.ignored} piece(s) under {sliver_m2:g} m² ignored, "
             f"{self.ignored_m2:.1f} m² in all"
@@ -180,6 +263,22 @@ def _pieces(geoms, sliver_m2: float, labels: list[list[str]] | None = None) -> P
 def overlap_pieces(geoms: np.ndarray, ids: np.ndarray, sliver_m2: float = SLIVER_M2) -> Pieces:
     """Pairwise overlaps inside one layer, labelled with both feature ids; slivers set apart.
 
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely geometries
+        The layer's features, in the equal-area working CRS.
+    ids : numpy.ndarray
+        Their feature ids, in the same order.
+    sliver_m2 : float
+        Pieces smaller than this (m²) are set apart as slivers.
+
+    Returns
+    -------
+    Pieces
+        One piece per polygonal part of each overlapping pair, labelled ``[id_a, id_b]``.
+
+    Notes
+    -----
     Uses an STRtree, so the cost grows with the number of touching pairs, not n².
     """
     tree = shapely.STRtree(geoms)
@@ -192,7 +291,28 @@ def overlap_pieces(geoms: np.ndarray, ids: np.ndarray, sliver_m2: float = SLIVER
 
 
 def coverage_problems(units: Layer, territory, sliver_m2: float = SLIVER_M2) -> dict[str, Pieces]:
-    """Gaps, overlaps and spill-over of a unit layer against its territory (polygon)."""
+    """Gaps, overlaps and spill-over of a unit layer against its territory (polygon).
+
+    Parameters
+    ----------
+    units : Layer
+        The control units, in the equal-area working CRS.
+    territory : shapely.Geometry
+        The polygon they must tile (districts ∪ sea area), same CRS.
+    sliver_m2 : float
+        Pieces smaller than this (m²) are set apart as slivers.
+
+    Returns
+    -------
+    dict of str to Pieces
+        ``gaps`` (territory not covered), ``overlaps`` (units overlapping each other) and
+        ``outside`` (units beyond the territory).
+
+    Notes
+    -----
+    One union of the units (cached on the layer), two differences with the territory and
+    the pairwise overlaps of :func:`overlap_pieces`.
+    """
     geoms = units.gdf.geometry.to_numpy()
     ids = units.gdf["feature_id"].to_numpy()
     covered = units.union()
@@ -244,7 +364,7 @@ def _total_checks(layer: Layer, tol: float) -> list[Check]:
         col = _column(layer, by)
         for value, expected in e.official_subtotals_km2.values.items():
             sel = layer.gdf.geometry[layer.gdf[col].astype(str) == value].to_numpy()
-            measured = float(shapely.area(shapely.union_all(sel))) / 1e6 if len(sel) else 0.0
+            measured = area_m2(union_of(sel)) / 1e6
             out.append(
                 _compare(
                     "official_subtotal",
@@ -311,15 +431,6 @@ def _count_check(layer_id, what, n, expected, source) -> Check:
     )
 
 
-def _union_of(layers: list[Layer]):
-    """Union of all features of some layers; None when they hold no features."""
-    parts = [layer.union() for layer in layers if len(layer.gdf)]
-    if not parts:
-        return None
-    union = parts[0] if len(parts) == 1 else shapely.union_all(np.array(parts, dtype=object))
-    return None if union.is_empty else union
-
-
 def _area_check(check, layer, pieces: Pieces, message: str, places_labels=False) -> Check:
     km2 = round(pieces.area_m2 / 1e6, 6)
     return Check(
@@ -339,7 +450,7 @@ def _coverage_checks(ls: LayerSet, sliver_m2: float) -> list[Check]:
     out: list[Check] = []
     territory_layers = ls.of_kind("district") + ls.of_kind("sea_area")
     names = "+".join(t.id for t in territory_layers)
-    territory = _union_of(territory_layers)
+    territory = union_of_layers(territory_layers)
     for units in ls.of_kind("control_unit"):
         if territory is None:
             why = "is empty" if territory_layers else "is missing (no district or sea_area layer)"
@@ -371,7 +482,7 @@ def _three_line_checks(ls: LayerSet, sliver_m2: float) -> list[Check]:
     unions: dict[str, tuple[object, str] | None] = {}
     for kind in THREE_LINES:
         layers = ls.of_kind(kind)
-        union = _union_of(layers)
+        union = union_of_layers(layers)
         unions[kind] = (union, "+".join(x.id for x in layers)) if union is not None else None
     for a, b in combinations(THREE_LINES, 2):
         if unions[a] is None or unions[b] is None:
