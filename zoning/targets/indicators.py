@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from ..catalog import REALM_ALIASES, UNIT_CATEGORY_ALIASES, normalize_values
-from ..errors import LayerDataError, ZoningError
+from ..errors import LayerDataError, UnknownDistrictError, ZoningError
 from ..layerset import LayerSet, load_catalog
 from ..measure import (
     MEASUREMENT_TOLERANCE,
@@ -55,17 +55,6 @@ MET, NOT_MET, NOT_MEASURABLE, NO_TARGET = (
     "no target",
 )
 CATEGORIES = {"priority": "优先保护", "key": "重点管控", "general": "一般管控"}
-
-
-class UnknownDistrictError(ZoningError, KeyError):
-    """A district name that is not in the district layer.
-
-    Both a :class:`~zoning.errors.ZoningError` and a :class:`KeyError`; ``str()`` gives the
-    message unquoted, with the known district names.
-    """
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -566,46 +555,15 @@ def _numeric(values: pd.Series, what: str) -> np.ndarray:
 
 
 def _zones(ctx: _Context, district: str | None) -> list[_Zone]:
-    """The city and its districts; rows that share a district name form one district."""
-    d_layers = ctx.layers("district")
-    city_geom = ctx.union("district") if d_layers else None
-    groups: dict[str, dict] = {}
-    for layer in d_layers:
-        gdf = layer.gdf
-        names = gdf["name"] if "name" in gdf.columns else gdf["feature_id"]
-        pop_col = layer.entry.fields.population
-        pops = _numeric(gdf[pop_col], f"layer {layer.id!r} field {pop_col!r}") if pop_col else None
-        for i in range(len(gdf)):
-            name = str(names.iloc[i] if pd.notna(names.iloc[i]) else gdf["feature_id"].iloc[i])
-            g = groups.setdefault(
-                name, {"geoms": [], "pop": 0.0, "has_pop": True, "aliases": {name}}
-            )
-            g["geoms"].append(gdf.geometry.iloc[i])
-            g["aliases"].add(str(gdf["feature_id"].iloc[i]))
-            if "name_en" in gdf.columns and pd.notna(gdf["name_en"].iloc[i]):
-                g["aliases"].add(str(gdf["name_en"].iloc[i]))
-            if pops is None:
-                g["has_pop"] = False
-            else:
-                g["pop"] += pops[i]
-    districts = [
-        (
-            g["aliases"],
-            _Zone(
-                "district", name, shapely.union_all(g["geoms"]), g["pop"] if g["has_pop"] else None
-            ),
-        )
-        for name, g in groups.items()
-    ]
-    has_pop = bool(districts) and all(z.population is not None for _, z in districts)
-    city_pop = sum(z.population for _, z in districts) if has_pop else None
+    """The city and its districts (:meth:`zoning.LayerSet.districts`), or the one district named."""
+    found = ctx.ls.districts()
+    zones = [_Zone("district", d.name, d.geometry, d.population) for d in found]
     if district is not None:
-        for aliases, zone in districts:
-            if district in aliases:
-                return [zone]
-        known = ", ".join(z.name for _, z in districts) or "none: the catalog has no district layer"
-        raise UnknownDistrictError(f"unknown district {district!r} (known: {known})")
-    return [_Zone("city", None, city_geom, city_pop)] + [z for _, z in districts]
+        return [zones[found.index(ctx.ls.district(district))]]
+    has_pop = bool(zones) and all(z.population is not None for z in zones)
+    city_pop = sum(z.population for z in zones) if has_pop else None
+    city_geom = ctx.union("district") if ctx.layers("district") else None
+    return [_Zone("city", None, city_geom, city_pop), *zones]
 
 
 def indicators(
