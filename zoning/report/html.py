@@ -31,21 +31,21 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from ._optional import require
-from ._version import __version__
-from .catalog import KINDS
-from .errors import CatalogError
-from .rules import DIMENSIONS as _DIMENSIONS
-from .rules import SEVERITY as _SEVERITY
+from .._optional import require
+from .._version import __version__
+from ..catalog import KINDS
+from ..errors import CatalogError
+from ..rules import DIMENSIONS as _DIMENSIONS
+from ..rules import SEVERITY as _SEVERITY
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .screening import ScreeningResult
+    from ..screening import ScreeningResult
 
 __all__ = ["console_summary", "write_report"]
 
 log = logging.getLogger(__name__)
 
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "report"
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "report"
 
 #: Most severe first: the order of every list and count in the report.
 _ORDER = sorted(_SEVERITY, key=_SEVERITY.__getitem__, reverse=True)
@@ -1680,7 +1680,7 @@ def write_report(
             )
         elif map:
             require("folium")
-            from .webmap import screening_map
+            from ..webmap import screening_map
 
             page = screening_map(
                 result,
