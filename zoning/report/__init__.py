@@ -1,24 +1,31 @@
-"""Screening reports: the static HTML report (an index page plus one page per site)."""
+"""Screening reports: the static HTML report (an index page plus one page per site, and its
+map).
 
-from .html import (
+Modules, lowest first: :mod:`~zoning.report.format` (formatting of values, verdict labels,
+page names), :mod:`~zoning.report.context` (catalog and rule-set lookups, report-wide facts,
+selection of sites), :mod:`~zoning.report.advice` (next steps, why a site is unknown,
+boundary warnings), :mod:`~zoning.report.pages` (the page models) and
+:mod:`~zoning.report.html` (:func:`write_report`: render and write the pages).  The terminal
+summary lives in :mod:`zoning.cli.render`.
+"""
+
+from .format import (
     DECIDED_BY,
-    MAX_MAP_SITES,
     VERDICT_LABELS,
-    console_summary,
     fmt_area,
     fmt_ha,
     fmt_m,
     fmt_number,
     fmt_share,
     page_name,
-    write_report,
 )
+from .html import MAX_MAP_SITES, TEMPLATE_DIR, write_report
 
 __all__ = [
     "DECIDED_BY",
     "MAX_MAP_SITES",
+    "TEMPLATE_DIR",
     "VERDICT_LABELS",
-    "console_summary",
     "fmt_area",
     "fmt_ha",
     "fmt_m",
