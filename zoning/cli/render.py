@@ -9,20 +9,17 @@ site is unknown) from :mod:`zoning.report`.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from ..report.advice import unknown_texts
 from ..report.context import (
     COVERAGE_NOT_CHECKED,
     coverage_checked,
     is_demonstration,
-    n_boundary_sensitive,
     rule_set_info,
-    site_order,
-    site_table,
-    top_reasons,
-    verdict_counts,
-    verdict_keys,
 )
 from ..report.format import (
     DECIDED_BY,
@@ -36,6 +33,14 @@ from ..report.format import (
     fmt_number,
     plain_text,
     verdict_key,
+)
+from ..report.selection import (
+    n_boundary_sensitive,
+    site_order,
+    site_table,
+    top_reasons,
+    verdict_counts,
+    verdict_keys,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,9 +78,14 @@ def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int 
         return {"zh": zh, "en": en}.get(lang, f"{zh} {en}")
 
     sites = site_table(result)
-    n = len(sites)
-    counts = verdict_counts(sites)
-    lines: list[str] = []
+    lines = _warning_lines(result) + _count_lines(result, sites, label)
+    lines += _severe_lines(result, sites, label, lang, max_rows)
+    return "\n".join(lines + _ranking_lines(result, label) + _note_lines(result)) + "\n"
+
+
+def _warning_lines(result: Any) -> list[str]:
+    """The demonstration-data and coverage warnings a screening calls for."""
+    lines = []
     if is_demonstration(result):
         lines.append(
             "WARNING: DEMONSTRATION DATA — not the official ecological protection red line "
@@ -83,14 +93,26 @@ def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int 
         )
     if not coverage_checked(result):
         lines.append(f"WARNING: {COVERAGE_NOT_CHECKED[1]} ({COVERAGE_NOT_CHECKED[0]})")
+    return lines
+
+
+def _label_width(label: Callable[[str], str]) -> int:
+    """Terminal columns of the widest verdict label."""
+    return max(_width(label(v)) for v in VERDICT_ORDER)
+
+
+def _count_lines(result: Any, sites: pd.DataFrame, label: Callable[[str], str]) -> list[str]:
+    """The rule set, the verdict counts and the number of boundary-sensitive sites."""
+    n = len(sites)
+    counts = verdict_counts(sites)
     rs = rule_set_info(result)
     rs_text = " ".join(x for x in (rs["id"], rs["version"]) if x) or "rules"
     if rs["hash_short"]:
         rs_text += f" ({rs['hash_short']})"
     if rs["status"]:
         rs_text += f", {rs['status']}"
-    lines.append(f"Screened {n:,} site{'s' if n != 1 else ''} · rule set {plain_text(rs_text)}")
-    width = max(_width(label(v)) for v in VERDICT_ORDER)
+    lines = [f"Screened {n:,} site{'s' if n != 1 else ''} · rule set {plain_text(rs_text)}"]
+    width = _label_width(label)
     for v in VERDICT_ORDER:
         lines.append(f"  {_pad(label(v), width)}  {counts[v]:>{len(f'{n:,}')},}")
     nb = n_boundary_sensitive(sites)
@@ -99,46 +121,59 @@ def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int 
             f"  {nb:,} site{'s' if nb != 1 else ''} near a layer boundary "
             "(boundary-sensitive): check against authoritative data."
         )
+    return lines
+
+
+def _severe_lines(
+    result: Any, sites: pd.DataFrame, label: Callable[[str], str], lang: str, max_rows: int
+) -> list[str]:
+    """The most severe (non-permitted) sites, up to ``max_rows``, each with why."""
     order = site_order(sites)
     verdicts = verdict_keys(sites["verdict"]).to_numpy()
     severe = order[verdicts[order] != "permitted"]
     if not len(severe):
-        lines.append("No site hits a constraint in the screened layers.")
-        return "\n".join(lines + _ranking_lines(result, label) + _note_lines(result)) + "\n"
+        return ["No site hits a constraint in the screened layers."]
     shown = severe[:max_rows]
     tops = top_reasons(result.reasons, [int(p) for p in shown])
     unknown = unknown_texts(result, [int(p) for p in shown])
-    lines.append(
+    lines = [
         f"Most severe sites ({len(shown):,} of {len(severe):,} not permitted):"
         if len(shown)
         else f"{len(severe):,} sites not permitted."
-    )
+    ]
     ids = [plain_text(sites["site_id"].iat[int(p)], 32) for p in shown]
     id_w = max((_width(s) for s in ids), default=0)
+    width = _label_width(label)
     for p, sid in zip(shown, ids, strict=True):
         p = int(p)
-        v = verdicts[p]
-        top = tops.get(p)
-        msg = ""
-        if p in unknown:
-            zh, en = unknown[p]
-            msg = plain_text({"zh": zh, "en": en}.get(lang) or f"{zh} / {en}", 200)
-        elif top is not None:
-            zh, en = as_str(top.get("message_zh")), as_str(top.get("message_en"))
-            msg = {"zh": zh or en, "en": en or zh}.get(lang) or " / ".join(x for x in (zh, en) if x)
-            msg = plain_text(msg, 110)
-            cite = as_str(top.get("citation")) or " ".join(
-                x for x in (as_str(top.get("document")), as_str(top.get("article"))) if x
-            )
-            if cite:
-                msg += f" [{plain_text(cite, 80)}]"
+        msg = _site_message(tops.get(p), unknown.get(p), lang)
         flag = ""
         if "boundary_sensitive" in sites.columns and as_bool(sites["boundary_sensitive"].iat[p]):
             flag = " ⚠ boundary-sensitive"
-        lines.append(f"  {_pad(sid, id_w)}  {_pad(label(v), width)}  {msg}{flag}".rstrip())
+        lines.append(
+            f"  {_pad(sid, id_w)}  {_pad(label(verdicts[p]), width)}  {msg}{flag}".rstrip()
+        )
     if len(severe) > len(shown):
         lines.append(f"  … and {len(severe) - len(shown):,} more not permitted")
-    return "\n".join(lines + _ranking_lines(result, label) + _note_lines(result)) + "\n"
+    return lines
+
+
+def _site_message(top: dict | None, unknown: tuple[str, str] | None, lang: str) -> str:
+    """Why a site has its verdict: why it is unknown, else its top reason and citation."""
+    if unknown is not None:
+        zh, en = unknown
+        return plain_text({"zh": zh, "en": en}.get(lang) or f"{zh} / {en}", 200)
+    if top is None:
+        return ""
+    zh, en = as_str(top.get("message_zh")), as_str(top.get("message_en"))
+    msg = {"zh": zh or en, "en": en or zh}.get(lang) or " / ".join(x for x in (zh, en) if x)
+    msg = plain_text(msg, 110)
+    cite = as_str(top.get("citation")) or " ".join(
+        x for x in (as_str(top.get("document")), as_str(top.get("article"))) if x
+    )
+    if cite:
+        msg += f" [{plain_text(cite, 80)}]"
+    return msg
 
 
 def _width(text: str) -> int:
@@ -147,6 +182,7 @@ def _width(text: str) -> int:
 
 
 def _pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns."""
     return text + " " * max(0, width - _width(text))
 
 
@@ -183,6 +219,7 @@ def _ranking_lines(result: Any, label: Any, max_rows: int = 50) -> list[str]:
 
 
 def _note_lines(result: Any, max_notes: int = 10) -> list[str]:
+    """The screening's notes, at most ``max_notes`` of them."""
     notes = [n for n in (getattr(result, "notes", None) or []) if as_str(n)]
     if not notes:
         return []

@@ -2,11 +2,12 @@
 map).
 
 Modules, lowest first: :mod:`~zoning.report.format` (formatting of values, verdict labels,
-page names), :mod:`~zoning.report.context` (catalog and rule-set lookups, report-wide facts,
-selection of sites), :mod:`~zoning.report.advice` (next steps, why a site is unknown,
-boundary warnings), :mod:`~zoning.report.pages` (the page models) and
-:mod:`~zoning.report.html` (:func:`write_report`: render and write the pages).  The terminal
-summary lives in :mod:`zoning.cli.render`.
+page names), :mod:`~zoning.report.selection` (which sites, in what order, verdict counts, top
+reasons), :mod:`~zoning.report.context` (catalog and rule-set lookups, report-wide facts,
+reason rows), :mod:`~zoning.report.advice` (next steps, why a site is unknown, boundary
+warnings), :mod:`~zoning.report.pages` (the page models) and :mod:`~zoning.report.html`
+(:func:`write_report`: render and write the pages).  The terminal summary lives in
+:mod:`zoning.cli.render`.
 """
 
 from .format import (

@@ -15,13 +15,15 @@ from ..rules import DIMENSIONS as _DIMENSIONS
 from .context import (
     _ATTRIBUTES,
     _Catalog,
-    _group,
     _LayerState,
     _reason_rows,
     _Rules,
     _search_radius,
 )
 from .format import as_str, fmt_m, is_missing, verdict_key
+from .selection import (
+    _group,
+)
 
 #: What to do about a rule that carries no next step of its own, by its verdict; ``{cite}``
 #: is the clause (short document name and article), ``{dim_zh}`` / ``{dim_en}`` its dimension.
@@ -121,6 +123,7 @@ def _rule_attributes(r: dict, rec: dict, rules: _Rules) -> tuple[list[str], list
 
 
 def _rule_label(r: dict) -> str:
+    """A rule as the advice names it: ``"R12 (长江保护法, 第二十六条)"``."""
     return f"{r['rule_id']} ({r['cite']})" if r["cite"] else r["rule_id"]
 
 

@@ -28,19 +28,12 @@ from .advice import _unknown_texts
 from .context import (
     _Catalog,
     _footer,
-    _group,
     _layer_rows,
     _limits,
     _Rules,
     _search_radius,
     is_demonstration,
-    n_boundary_sensitive,
     rule_set_info,
-    site_order,
-    site_table,
-    top_reasons,
-    verdict_counts,
-    verdict_keys,
 )
 from .format import (
     VERDICT_LABELS,
@@ -53,6 +46,15 @@ from .format import (
     plain_text,
 )
 from .pages import _ranking_rows, _site_context, _site_row
+from .selection import (
+    _group,
+    n_boundary_sensitive,
+    site_order,
+    site_table,
+    top_reasons,
+    verdict_counts,
+    verdict_keys,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..screening import ScreeningResult
@@ -66,6 +68,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "report"
 
 
 def _environment(jinja2: Any) -> Any:
+    """The jinja2 environment of the report templates: autoescaping on, undefined names fail."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=True,
@@ -78,6 +81,7 @@ def _environment(jinja2: Any) -> Any:
 
 
 def _render(env: Any, name: str, context: dict) -> str:
+    """Render one template with ``context``."""
     return env.get_template(name).render(**context)
 
 

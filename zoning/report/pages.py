@@ -19,7 +19,6 @@ from .context import (
     _LayerState,
     _reason_rows,
     _Rules,
-    top_reasons,
 )
 from .format import (
     DECIDED_BY,
@@ -33,6 +32,9 @@ from .format import (
     fmt_m,
     fmt_number,
     fmt_share,
+)
+from .selection import (
+    top_reasons,
 )
 
 _NATURE = {
@@ -63,6 +65,7 @@ _LAYER_STATUS = {
 def _site_row(
     pos: int, rec: dict, page: str | None, top: dict | None, unknown: tuple | None = None
 ) -> dict:
+    """A site's row in the index table; an unknown site shows why it is unknown."""
     if unknown is not None:  # why the site is unknown says more than one rule's message
         top = {"message_zh": unknown[0], "message_en": unknown[1], "citation": None}
     return {
@@ -82,6 +85,7 @@ def _site_row(
 
 
 def _feature_name(rec: dict) -> tuple[str | None, str | None]:
+    """``(name, English name)`` of a hit's feature (its id when it has no name)."""
     name = as_str(rec.get("name"))
     name_en = as_str(rec.get("name_en"))
     fid = as_str(rec.get("feature_id"))
@@ -119,6 +123,7 @@ def _constraint_groups(summary: list[dict] | None, hits: list[dict] | None, cat:
 
 
 def _constraint_group(rec: dict, feats: list[dict], cat: _Catalog) -> dict:
+    """One layer's group in the constraint table: what the layer gave, its measures and features."""
     zh, en = cat.title(rec.get("layer_id"), rec.get("kind"))
     status = as_str(rec.get("status")) or "ok"
     hit = bool(as_bool(rec.get("hit")))
@@ -200,6 +205,7 @@ def _measures(rec: dict) -> dict[str, Any]:
 
 
 def _attributes(rec: dict) -> list[dict]:
+    """The project attributes of a site as its page lists them (declared, derived or not)."""
     nd = ("未申报", "not declared")
     rows = []
 
@@ -245,6 +251,7 @@ def _site_context(
     common: dict,
     rules: _Rules,
 ) -> dict:
+    """The context of a site's page: the common context plus the site's own sections."""
     verdict = _verdict_model(rec.get("verdict"))
     groups = _constraint_groups(summary, hits, cat)
     reason_rows = _reason_rows(reasons, cat, rules)
