@@ -55,6 +55,8 @@ def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int 
     Parameters
     ----------
     result : ScreeningResult
+        A screening or a comparison (the output of :func:`zoning.screen` or
+        :func:`zoning.compare.compare_alternatives`).
     lang : {"en", "zh", "both"}
         Language of verdict labels and reason messages.
     max_rows : int
@@ -68,6 +70,16 @@ def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int 
         of a comparison (``result.ranking``) and the notes (``result.notes``).  Data
         strings are flattened to one line and control characters replaced; columns are
         aligned in terminal cells (CJK characters take two).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``lang`` or a negative ``max_rows``.
+
+    Notes
+    -----
+    Cost: one pass over ``sites`` (sorting by severity); reasons are read for the listed
+    sites only.
     """
     check_lang(lang)
     if max_rows < 0:
