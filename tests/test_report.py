@@ -23,13 +23,8 @@ import pytest
 from shapely.geometry import LineString, box
 
 import zoning
-from zoning.report import (
-    console_summary,
-    fmt_area,
-    fmt_m,
-    fmt_share,
-    page_name,
-)
+from zoning.cli.render import console_summary
+from zoning.report import fmt_area, fmt_m, fmt_share, page_name
 from zoning.report import write_report as _write_report
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..report import console_summary
 from ._common import (
     FAIL_ON_LEVELS,
     OneLineCommand,
@@ -14,6 +13,7 @@ from ._common import (
     run_screening,
     screening_options,
 )
+from .render import console_summary
 
 
 @click.command("compare", cls=OneLineCommand)

@@ -1,0 +1,242 @@
+"""Terminal rendering: the plain-text summary of a screening that ``zoning screen`` and
+``zoning compare`` print.
+
+The library never prints; this module turns a :class:`~zoning.screening.ScreeningResult` into
+aligned lines for a terminal, with the report's own logic (verdict counts, top reasons, why a
+site is unknown) from :mod:`zoning.report`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..report.advice import unknown_texts
+from ..report.context import (
+    COVERAGE_NOT_CHECKED,
+    coverage_checked,
+    is_demonstration,
+    rule_set_info,
+)
+from ..report.format import (
+    DECIDED_BY,
+    VERDICT_LABELS,
+    VERDICT_ORDER,
+    as_bool,
+    as_str,
+    check_lang,
+    fmt_area,
+    fmt_m,
+    fmt_number,
+    plain_text,
+    verdict_key,
+)
+from ..report.selection import (
+    n_boundary_sensitive,
+    site_order,
+    site_table,
+    top_reasons,
+    verdict_counts,
+    verdict_keys,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..screening import ScreeningResult
+
+__all__ = ["console_summary"]
+
+
+def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int = 20) -> str:
+    """A plain-text summary of a screening for the terminal.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+        A screening or a comparison (the output of :func:`zoning.screen` or
+        :func:`zoning.compare.compare_alternatives`).
+    lang : {"en", "zh", "both"}
+        Language of verdict labels and reason messages.
+    max_rows : int
+        How many of the most severe (non-permitted) sites to list.
+
+    Returns
+    -------
+    str
+        Lines: the demonstration warning (when the data are demonstration data), verdict
+        counts, the most severe sites with their top reason and its citation, the ranking
+        of a comparison (``result.ranking``) and the notes (``result.notes``).  Data
+        strings are flattened to one line and control characters replaced; columns are
+        aligned in terminal cells (CJK characters take two).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``lang`` or a negative ``max_rows``.
+
+    Notes
+    -----
+    Cost: one pass over ``sites`` (sorting by severity); reasons are read for the listed
+    sites only.
+    """
+    check_lang(lang)
+    if max_rows < 0:
+        raise ValueError(f"max_rows must be >= 0, not {max_rows}")
+
+    def label(v: str) -> str:
+        zh, en = VERDICT_LABELS[v]
+        return {"zh": zh, "en": en}.get(lang, f"{zh} {en}")
+
+    sites = site_table(result)
+    lines = _warning_lines(result) + _count_lines(result, sites, label)
+    lines += _severe_lines(result, sites, label, lang, max_rows)
+    return "\n".join(lines + _ranking_lines(result, label) + _note_lines(result)) + "\n"
+
+
+def _warning_lines(result: Any) -> list[str]:
+    """The demonstration-data and coverage warnings a screening calls for."""
+    lines = []
+    if is_demonstration(result):
+        lines.append(
+            "WARNING: DEMONSTRATION DATA — not the official ecological protection red line "
+            "or control units (演示数据，非官方生态保护红线与管控单元)."
+        )
+    if not coverage_checked(result):
+        lines.append(f"WARNING: {COVERAGE_NOT_CHECKED[1]} ({COVERAGE_NOT_CHECKED[0]})")
+    return lines
+
+
+def _label_width(label: Callable[[str], str]) -> int:
+    """Terminal columns of the widest verdict label."""
+    return max(_width(label(v)) for v in VERDICT_ORDER)
+
+
+def _count_lines(result: Any, sites: pd.DataFrame, label: Callable[[str], str]) -> list[str]:
+    """The rule set, the verdict counts and the number of boundary-sensitive sites."""
+    n = len(sites)
+    counts = verdict_counts(sites)
+    rs = rule_set_info(result)
+    rs_text = " ".join(x for x in (rs["id"], rs["version"]) if x) or "rules"
+    if rs["hash_short"]:
+        rs_text += f" ({rs['hash_short']})"
+    if rs["status"]:
+        rs_text += f", {rs['status']}"
+    lines = [f"Screened {n:,} site{'s' if n != 1 else ''} · rule set {plain_text(rs_text)}"]
+    width = _label_width(label)
+    for v in VERDICT_ORDER:
+        lines.append(f"  {_pad(label(v), width)}  {counts[v]:>{len(f'{n:,}')},}")
+    nb = n_boundary_sensitive(sites)
+    if nb:
+        lines.append(
+            f"  {nb:,} site{'s' if nb != 1 else ''} near a layer boundary "
+            "(boundary-sensitive): check against authoritative data."
+        )
+    return lines
+
+
+def _severe_lines(
+    result: Any, sites: pd.DataFrame, label: Callable[[str], str], lang: str, max_rows: int
+) -> list[str]:
+    """The most severe (non-permitted) sites, up to ``max_rows``, each with why."""
+    order = site_order(sites)
+    verdicts = verdict_keys(sites["verdict"]).to_numpy()
+    severe = order[verdicts[order] != "permitted"]
+    if not len(severe):
+        return ["No site hits a constraint in the screened layers."]
+    shown = severe[:max_rows]
+    tops = top_reasons(result.reasons, [int(p) for p in shown])
+    unknown = unknown_texts(result, [int(p) for p in shown])
+    lines = [
+        f"Most severe sites ({len(shown):,} of {len(severe):,} not permitted):"
+        if len(shown)
+        else f"{len(severe):,} sites not permitted."
+    ]
+    ids = [plain_text(sites["site_id"].iat[int(p)], 32) for p in shown]
+    id_w = max((_width(s) for s in ids), default=0)
+    width = _label_width(label)
+    for p, sid in zip(shown, ids, strict=True):
+        p = int(p)
+        msg = _site_message(tops.get(p), unknown.get(p), lang)
+        flag = ""
+        if "boundary_sensitive" in sites.columns and as_bool(sites["boundary_sensitive"].iat[p]):
+            flag = " ⚠ boundary-sensitive"
+        lines.append(
+            f"  {_pad(sid, id_w)}  {_pad(label(verdicts[p]), width)}  {msg}{flag}".rstrip()
+        )
+    if len(severe) > len(shown):
+        lines.append(f"  … and {len(severe) - len(shown):,} more not permitted")
+    return lines
+
+
+def _site_message(top: dict | None, unknown: tuple[str, str] | None, lang: str) -> str:
+    """Why a site has its verdict: why it is unknown, else its top reason and citation."""
+    if unknown is not None:
+        zh, en = unknown
+        return plain_text({"zh": zh, "en": en}.get(lang) or f"{zh} / {en}", 200)
+    if top is None:
+        return ""
+    zh, en = as_str(top.get("message_zh")), as_str(top.get("message_en"))
+    msg = {"zh": zh or en, "en": en or zh}.get(lang) or " / ".join(x for x in (zh, en) if x)
+    msg = plain_text(msg, 110)
+    cite = as_str(top.get("citation")) or " ".join(
+        x for x in (as_str(top.get("document")), as_str(top.get("article"))) if x
+    )
+    if cite:
+        msg += f" [{plain_text(cite, 80)}]"
+    return msg
+
+
+def _width(text: str) -> int:
+    """Terminal columns of ``text`` (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns."""
+    return text + " " * max(0, width - _width(text))
+
+
+def _ranking_lines(result: Any, label: Any, max_rows: int = 50) -> list[str]:
+    """The ranking of a comparison as an aligned table (empty for a plain screening)."""
+    ranking = getattr(result, "ranking", None)
+    if ranking is None or not len(ranking):
+        return []
+    head = ["rank", "alternative", "verdict", "area", "length", "nearest", "decided by"]
+    rows = [
+        [
+            fmt_number(r.get("rank")),
+            plain_text(r.get("site_id"), 32),
+            label(verdict_key(r.get("verdict"))),
+            fmt_area(r.get("constrained_m2")),
+            fmt_m(r.get("constrained_length_m")),
+            fmt_m(r.get("nearest_m")),
+            DECIDED_BY.get(as_str(r.get("decided_by")) or "", ("", ""))[1]
+            or plain_text(r.get("decided_by")),
+        ]
+        for r in ranking.head(max_rows).to_dict("records")
+    ]
+    widths = [max(_width(x) for x in col) for col in zip(head, *rows, strict=True)]
+    out = [
+        "",
+        "Ranking of alternatives (verdict, then constrained area or length, then distance to "
+        "the nearest constraint; — = none within the search radius):",
+    ]
+    for row in [head, *rows]:
+        out.append("  " + "  ".join(_pad(x, w) for x, w in zip(row, widths, strict=True)).rstrip())
+    if len(ranking) > max_rows:
+        out.append(f"  … and {len(ranking) - max_rows:,} more (ranking.csv)")
+    return out
+
+
+def _note_lines(result: Any, max_notes: int = 10) -> list[str]:
+    """The screening's notes, at most ``max_notes`` of them."""
+    notes = [n for n in (getattr(result, "notes", None) or []) if as_str(n)]
+    if not notes:
+        return []
+    out = ["", "Notes:"]
+    out += [f"  - {plain_text(n, 300)}" for n in notes[:max_notes]]
+    if len(notes) > max_notes:
+        out.append(f"  … and {len(notes) - max_notes:,} more (screening.json)")
+    return out

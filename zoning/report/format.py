@@ -1,0 +1,393 @@
+"""Value formatting for the report pages and the terminal: numbers, areas, shares, distances,
+verdict labels, safe page names and one-line text.
+
+Every number a page shows goes through one of these helpers, so the report, the map popups
+and the terminal summary print the same value the same way.  Nothing here computes a result:
+a missing value (None, NaN, empty text) prints as ``"—"``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..rules import SEVERITY as _SEVERITY
+
+#: The label of each verdict, ``(zh, en)``: the words every page and the terminal use.
+VERDICT_LABELS = {
+    "prohibited": ("禁止", "prohibited"),
+    "restricted": ("限制", "restricted"),
+    "conditional": ("有条件", "conditional"),
+    "permitted": ("允许", "permitted"),
+    "unknown": ("未知", "unknown"),
+}
+
+
+#: Most severe first: the order of every list and count in the report.
+VERDICT_ORDER = sorted(_SEVERITY, key=_SEVERITY.__getitem__, reverse=True)
+
+
+#: What put an alternative below the one ranked above it (``decided_by`` of the ranking).
+DECIDED_BY = {
+    "": ("最优", "best"),
+    "verdict": ("结论", "verdict"),
+    "area": ("重叠约束面积", "constrained area"),
+    "length": ("重叠约束长度", "constrained length"),
+    "distance": ("与最近约束的距离", "distance to the nearest constraint"),
+    "tie": ("并列", "tie"),
+}
+
+
+#: The languages of the report and the terminal summary.
+LANGS = ("both", "zh", "en")
+
+
+def check_lang(lang: str) -> None:
+    """Check a report language.
+
+    Parameters
+    ----------
+    lang : str
+        One of :data:`LANGS`: ``"both"``, ``"zh"`` or ``"en"``.
+
+    Raises
+    ------
+    ValueError
+        For any other value.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Values read from result tables (None, NaN and pandas' NA are all "missing").
+
+
+def is_missing(value: Any) -> bool:
+    """Whether a table value is missing.
+
+    Parameters
+    ----------
+    value : object
+        Any cell of a result table.
+
+    Returns
+    -------
+    bool
+        True for None, NaN, ``pd.NA`` and ``pd.NaT``; False for anything else, including
+        containers (for which ``pd.isna`` does not give one answer).
+    """
+    if value is None:
+        return True
+    try:
+        res = pd.isna(value)
+    except (TypeError, ValueError):
+        return False
+    return bool(res) if isinstance(res, bool | np.bool_) else False
+
+
+def as_str(value: Any) -> str | None:
+    """A table value as a non-empty, stripped string.
+
+    Parameters
+    ----------
+    value : object
+        Any cell of a result table.
+
+    Returns
+    -------
+    str or None
+        ``str(value).strip()``, or None for a missing value or an empty string.
+    """
+    if is_missing(value):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def as_float(value: Any) -> float | None:
+    """A table value as a float.
+
+    Parameters
+    ----------
+    value : object
+        Any cell of a result table.
+
+    Returns
+    -------
+    float or None
+        The number, or None for a missing value, NaN or text that is not a number.
+    """
+    if is_missing(value):
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(out) else out
+
+
+def as_bool(value: Any) -> bool | None:
+    """A table value as a boolean.
+
+    Parameters
+    ----------
+    value : object
+        Any cell of a result table (a flag column may hold None or NaN).
+
+    Returns
+    -------
+    bool or None
+        ``bool(value)``, or None for a missing value.
+    """
+    if is_missing(value):
+        return None
+    return bool(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting: every number a page shows goes through one of these.
+
+
+def fmt_number(value: Any, digits: int = 0) -> str:
+    """A number with thousands separators: ``1234.5 -> "1,235"``; NaN/None -> ``"—"``.
+
+    Parameters
+    ----------
+    value : object
+        A number (or a table cell holding one).
+    digits : int
+        Decimal places.
+
+    Returns
+    -------
+    str
+    """
+    v = as_float(value)
+    return "—" if v is None else f"{v:,.{digits}f}"
+
+
+def fmt_area(m2: Any) -> str:
+    """An area in square metres; hectares too from 10,000 m² up.  NaN -> ``"—"``.
+
+    Parameters
+    ----------
+    m2 : object
+        An area in square metres (working-CRS areas, as the screening measured them).
+
+    Returns
+    -------
+    str
+        ``"850 m²"``, ``"2.5 m²"`` below 10 m², ``"12,345 m² (1.23 ha)"`` from 10,000 m².
+    """
+    v = as_float(m2)
+    if v is None:
+        return "—"
+    if v < 10_000:
+        return f"{v:,.1f} m²" if 0 < v < 10 else f"{v:,.0f} m²"
+    return f"{v:,.0f} m² ({v / 1e4:,.2f} ha)"
+
+
+def fmt_ha(m2: Any) -> str:
+    """Square metres as hectares, two decimals: ``12345 -> "1.23"``.  NaN -> ``"—"``.
+
+    Parameters
+    ----------
+    m2 : object
+        An area in square metres.
+
+    Returns
+    -------
+    str
+    """
+    v = as_float(m2)
+    return "—" if v is None else f"{v / 1e4:,.2f}"
+
+
+def fmt_share(share: Any) -> str:
+    """A fraction as a percentage: ``0.1234 -> "12.3 %"``; tiny non-zero shares stay visible.
+
+    Parameters
+    ----------
+    share : object
+        A fraction (0 to 1).
+
+    Returns
+    -------
+    str
+        ``"0 %"``, ``"< 0.1 %"`` and ``"> 99.9 %"`` at the ends, else one decimal; NaN -> ``"—"``.
+    """
+    v = as_float(share)
+    if v is None:
+        return "—"
+    if v == 0:
+        return "0 %"
+    if 0 < v < 0.001:
+        return "< 0.1 %"
+    if 0.999 < v < 1:
+        return "> 99.9 %"
+    return f"{100 * v:,.1f} %"
+
+
+def fmt_m(value: Any) -> str:
+    """A distance or length in metres: ``1234.4 -> "1,234 m"``.
+
+    Parameters
+    ----------
+    value : object
+        Metres.
+
+    Returns
+    -------
+    str
+        One decimal below 10 m (``"2.5 m"``), none above; NaN -> ``"—"``.
+    """
+    v = as_float(value)
+    if v is None:
+        return "—"
+    return f"{v:,.1f} m" if 0 < abs(v) < 10 else f"{v:,.0f} m"
+
+
+def _ring(value: Any) -> str:
+    """A buffer ring's outer distance: ``"≤ 500 m"``."""
+    v = as_float(value)
+    return "—" if v is None else f"≤ {v:,.0f} m"
+
+
+def _radius_text(value: Any) -> str | None:
+    """The search radius as the report prints it (``"1,000 m"``); unreadable text as is."""
+    v = as_float(value)
+    return fmt_m(v) if v is not None else as_str(value)
+
+
+def _short_hash(value: Any, n: int = 12) -> str | None:
+    """The first ``n`` hex digits of a hash (a ``sha256:`` prefix dropped)."""
+    text = as_str(value)
+    if text is None:
+        return None
+    return text.split(":", 1)[1][:n] if text.startswith("sha256:") else text[:n]
+
+
+def _as_text(value: Any) -> str:
+    """A provenance value as one line: lists joined by commas, mappings as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple) and all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in value
+    ):
+        return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, default=str, sort_keys=False)
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Verdicts.
+
+
+def verdict_key(value: Any) -> str:
+    """A verdict value as a verdict key, anything unrecognised read as ``"unknown"``.
+
+    Parameters
+    ----------
+    value : object
+        A ``verdict`` cell.
+
+    Returns
+    -------
+    str
+        One of the keys of :data:`VERDICT_LABELS`; never a pass for a value that is not one.
+    """
+    text = as_str(value)
+    return text if text in _SEVERITY else "unknown"
+
+
+def _verdict_model(verdict: Any) -> dict:
+    """A verdict as the templates show it: ``{"key", "zh", "en"}``."""
+    v = verdict_key(verdict)
+    zh, en = VERDICT_LABELS[v]
+    return {"key": v, "zh": zh, "en": en}
+
+
+# --------------------------------------------------------------------------------------------
+# Safe, unique page names.
+
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def page_name(site_id: Any) -> str:
+    """A file name for a site's page: ASCII slug of the id plus a short hash of the exact id.
+
+    The slug keeps names readable (``"Plant A/2" -> "plant-a-2-…"``); the hash keeps ids that
+    slug alike apart (``"a/b"`` and ``"a-b"``) and gives ids with no ASCII letters (Chinese
+    names, ``"../"``) a name.  Only ``[a-z0-9-]`` appear, so no path traversal, no case
+    collisions and no URL quoting issues.
+
+    Parameters
+    ----------
+    site_id : object
+        The site id as the user gave it (None gives the name of an empty id).
+
+    Returns
+    -------
+    str
+        ``"<slug>-<10 hex digits>"``, without the ``.html`` suffix.
+    """
+    text = "" if site_id is None else str(site_id)
+    slug = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = _SLUG_RE.sub("-", slug.lower()).strip("-")[:40].strip("-") or "site"
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{slug}-{digest}"
+
+
+def _page_names(ids: Iterable[tuple[int, Any]]) -> dict[int, str]:
+    """Page file names of the sites ``(position, site_id)``, numbered apart when ids repeat."""
+    out: dict[int, str] = {}
+    used: set[str] = set()
+    for pos, site_id in ids:
+        base = page_name(site_id)
+        name, k = base, 1
+        while name in used:  # duplicate ids (the contract says unique; do not rely on it)
+            k += 1
+            name = f"{base}-{k}"
+        used.add(name)
+        out[pos] = f"{name}.html"
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# One-line text (the index's notes and the terminal).
+
+#: Control, line-separator and bidirectional-override characters: never printed as they are.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def plain_text(value: Any, limit: int | None = None) -> str:
+    """A one-line, control-free rendering of a data string (for a terminal or a page note).
+
+    Parameters
+    ----------
+    value : object
+        A data string (a missing value gives ``""``).
+    limit : int, optional
+        At most this many characters; a longer text is cut and ends with ``"…"``.
+
+    Returns
+    -------
+    str
+        The text with runs of whitespace joined into single spaces and control characters
+        (including bidirectional overrides) replaced by ``"?"``.
+    """
+    text = "" if is_missing(value) else str(value)
+    text = _CONTROL.sub("?", " ".join(text.split()))
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
