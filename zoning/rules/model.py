@@ -485,12 +485,41 @@ class RuleSet(_Strict):
             raise KeyError(f"no access list {list_id!r} in rule set {self.id!r}") from None
 
     def parent_of(self, list_id: str) -> str | None:
-        """The parent list (explicit, or the id's path prefix)."""
+        """The parent list (explicit, or the id's path prefix).
+
+        Parameters
+        ----------
+        list_id : str
+
+        Returns
+        -------
+        str or None
+            None for a root list.
+
+        Raises
+        ------
+        KeyError
+            The rule set has no such list.
+        """
         self.access_list(list_id)
         return self._c.parent[list_id]
 
     def rules_for_list(self, list_id: str) -> list[Rule]:
-        """The effective rules of a list: inherited (minus overridden) then its own."""
+        """The effective rules of a list: inherited (minus overridden) then its own.
+
+        Parameters
+        ----------
+        list_id : str
+
+        Returns
+        -------
+        list of Rule
+
+        Raises
+        ------
+        KeyError
+            The rule set has no such list.
+        """
         self.access_list(list_id)
         return list(self._c.effective[list_id])
 
@@ -516,7 +545,17 @@ class RuleSet(_Strict):
             raise KeyError(f"no rule {rule_id!r} in rule set {self.id!r}") from None
 
     def is_industrial_park_list(self, list_id: str) -> bool:
-        """Whether units using ``list_id`` are industrial parks."""
+        """Whether units using ``list_id`` are industrial parks.
+
+        Parameters
+        ----------
+        list_id : str
+
+        Returns
+        -------
+        bool
+            True for :attr:`industrial_park_list` and the lists descending from it.
+        """
         return list_id in self._c.park_lists
 
     @property
@@ -550,7 +589,14 @@ class RuleSet(_Strict):
         )
 
     def provenance(self) -> dict[str, Any]:
-        """id, version, hash, status and file of the rule set, for result metadata."""
+        """id, version, hash, status and file of the rule set, for result metadata.
+
+        Returns
+        -------
+        dict
+            Keys ``id``, ``version``, ``hash``, ``status`` and ``path`` (None when the rule set
+            was not read from a file).
+        """
         return {
             "id": self.id,
             "version": self.version,
