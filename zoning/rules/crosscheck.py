@@ -61,7 +61,7 @@ class _Compiled:
         #: (kind, attribute) -> {normalised spelled value: code}
         self.vocab: dict[tuple[str, str], dict[str, str]] = {}
         #: rule id -> (tier, unit list, ancestors): how reasons of equal severity are ordered
-        #: (see :func:`reason_rank`).
+        #: (see :func:`zoning.rules.reasons.assemble_reasons`).
         self.rank: dict[str, tuple[int, int, int]] = {}
 
 
