@@ -1,0 +1,273 @@
+"""Access lists of environmental control units (``lists:`` of a rule set).
+
+Each control unit a site intersects uses one access list: ``unit/<code>`` when the rule set
+has the unit's own list, else the list the unit names (``access_list``), else its category's
+list ``city/<category>``.  :func:`resolve_units` resolves them once per distinct (unit, list,
+category) and derives the ``industrial_park_unit`` project attribute;
+:func:`apply_access_lists` emits the reasons: an unusable control-unit layer, sites no unit
+covers, units without a usable list, units whose own list is absent, then the effective rules
+of every list, one mask per distinct rule over the unit hits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..catalog import UNIT_CATEGORY_ALIASES
+from .inputs import EvaluationState, notna, object_column
+from .messages import LOAD_TEXT
+from .model import Rule, RuleSet
+from .reasons import emit_rule_reasons
+
+__all__ = ["apply_access_lists", "resolve_list", "resolve_units"]
+
+
+def resolve_list(
+    rs: RuleSet, unit: str | None, acc: str | None, cat: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """The list a unit uses: ``unit/<code>``, else its ``access_list``, else its category.
+
+    Parameters
+    ----------
+    rs : RuleSet
+    unit, acc, cat : str or None
+        The unit's code, the access list it names and its category (stripped; None if blank).
+
+    Returns
+    -------
+    (list_id, note, absent) : tuple of str or None
+        ``absent`` is the access list the unit names but the rule set does not hold (its
+        category list is then used, and the unit-specific clauses cannot be checked);
+        ``note`` says how the list was chosen when it is a category list.
+    """
+    lists = set(rs.list_ids)
+    if unit:
+        lid = f"unit/{unit}"
+        if lid in lists:
+            return lid, None, None
+    if acc and acc in lists:
+        return acc, None, None
+    absent = acc or None
+    category = UNIT_CATEGORY_ALIASES.get(cat) if cat else None
+    if category:
+        lid = f"city/{category}"
+        if lid in lists:
+            note = (
+                f"access list {absent!r} is not in the rule set; used {lid!r} (the unit's category)"
+                if absent
+                else f"the unit names no access list; used {lid!r} (its category)"
+            )
+            return lid, note, absent
+    return None, None, absent
+
+
+def _unit_codes(state: EvaluationState, rows: np.ndarray) -> np.ndarray:
+    """The unit code of control-unit hits (the feature id where the code is absent)."""
+    unit = object_column(state.hits, "unit_code", state.hits_n)[rows]
+    return np.where(notna(unit), unit, state.hits_feature[rows])
+
+
+def resolve_units(state: EvaluationState) -> None:
+    """Resolve each control-unit hit's access list; derive the industrial-park attribute.
+
+    Sets the ``units_*`` fields and ``list_names`` of ``state``, and ``industrial_park_unit``
+    in ``sites_known`` (a control-unit layer covers the site) and ``sites_flag`` (every unit
+    the site touches uses an industrial-park list).
+
+    Parameters
+    ----------
+    state : EvaluationState
+
+    Notes
+    -----
+    The list is resolved once per distinct (unit code, access list, category), not per hit.
+    """
+    rs = state.rule_set
+    rows = state.hit_rows("control_unit")
+    rows = rows[state.hits_relation[rows] == "intersects"]
+    state.units_rows = rows
+    state.list_names = np.array([*rs.list_ids, None], dtype=object)
+    list_index = {lid: i for i, lid in enumerate(rs.list_ids)}
+    unit = _unit_codes(state, rows)
+    acc = object_column(state.hits, "access_list", state.hits_n)[rows]
+    cat = object_column(state.hits, "category", state.hits_n)[rows]
+    combo = pd.DataFrame({"u": unit, "a": acc, "c": cat}).astype(object)
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(combo.fillna("\0")))
+    res_idx = np.full(len(uniques), -1, dtype=np.int64)
+    res_note = np.full(len(uniques), None, dtype=object)
+    res_absent = np.full(len(uniques), None, dtype=object)
+    for j, (u, a, c) in enumerate(uniques):
+        u, a, c = (None if v == "\0" or not str(v).strip() else str(v).strip() for v in (u, a, c))
+        lid, note, absent = resolve_list(rs, u, a, c)
+        res_idx[j] = list_index[lid] if lid is not None else -1
+        res_note[j] = note
+        res_absent[j] = absent
+    state.units_list = res_idx[codes] if len(rows) else np.zeros(0, dtype=np.int64)
+    state.units_note = res_note[codes] if len(rows) else np.zeros(0, dtype=object)
+    state.units_absent_list = res_absent[codes] if len(rows) else np.zeros(0, dtype=object)
+
+    # Industrial-park units: every unit the site touches uses a park list.
+    n = state.n_sites
+    park_list = np.array([rs.is_industrial_park_list(lid) for lid in rs.list_ids] + [False])
+    is_park = park_list[state.units_list]
+    has_cu = state.sites_with(state.hits_site[rows])
+    all_park = np.ones(n, dtype=bool)
+    all_park[state.hits_site[rows][~is_park]] = False
+    state.sites_known["industrial_park_unit"] = state.layer_ok("control_unit")
+    state.sites_flag["industrial_park_unit"] = has_cu & all_park
+
+
+def apply_access_lists(state: EvaluationState) -> None:
+    """Emit the reasons of the access lists (nothing when the rule set has none).
+
+    Parameters
+    ----------
+    state : EvaluationState
+        With the units resolved (:func:`resolve_units`).
+    """
+    if not state.rule_set.lists:
+        return
+    _control_unit_layer(state)
+    _unresolved_units(state)
+    _fallback_units(state)
+    _list_rules(state)
+
+
+def _control_unit_layer(state: EvaluationState) -> None:
+    """``layer_missing`` where the control-unit layer is missing, failed or absent;
+    ``no_access_list`` where it covers the site but no unit does."""
+    rows = state.summary_rows("control_unit")
+    status, site = state.summary_status[rows], state.summary_site[rows]
+    present = state.sites_with(site)
+    ok = state.sites_with(site[status == "ok"])
+    for st in ("missing", "failed"):
+        sel = status == st
+        state.add(
+            int(sel.sum()),
+            site=site[sel],
+            layer_id=state.summary_layer[rows][sel],
+            kind="control_unit",
+            verdict="unknown",
+            status="layer_missing",
+            message_zh="生态环境管控单元图层"
+            + ("缺失" if st == "missing" else "加载失败")
+            + "，无法检查准入清单",
+            message_en=f"the control-unit layer {LOAD_TEXT[st]}: the access lists cannot "
+            "be checked",
+        )
+    absent = np.flatnonzero(~present)
+    state.add(
+        len(absent),
+        site=absent,
+        kind="control_unit",
+        verdict="unknown",
+        status="layer_missing",
+        message_zh="没有生态环境管控单元图层，无法检查准入清单",
+        message_en="no control-unit layer was screened: the access lists cannot be checked",
+    )
+    # Sites the layer covers but no unit does.
+    covered = state.sites_with(state.hits_site[state.units_rows])
+    srows = rows[status == "ok"]
+    first_ok = pd.Series(state.summary_layer[srows]).groupby(site[status == "ok"]).first()
+    gap = np.flatnonzero(ok & ~covered)
+    state.add(
+        len(gap),
+        site=gap,
+        layer_id=first_ok.reindex(gap).to_numpy(dtype=object),
+        kind="control_unit",
+        verdict="unknown",
+        status="no_access_list",
+        message_zh="没有管控单元覆盖该项目，无法确定适用的准入清单",
+        message_en="no control unit covers the site: no access list applies",
+    )
+
+
+def _unresolved_units(state: EvaluationState) -> None:
+    """``no_access_list`` for units whose list cannot be resolved."""
+    un = state.units_list < 0
+    if not un.any():
+        return
+    r = state.units_rows[un]
+    unit = _unit_codes(state, r)
+    acc = object_column(state.hits, "access_list", state.hits_n)[r]
+    rs_id = state.rule_set.id
+    msg_en = np.array(
+        [
+            f"no access list for control unit {u} (access_list {a!r}, not in rule set {rs_id})"
+            for u, a in zip(unit, acc, strict=True)
+        ],
+        dtype=object,
+    )
+    msg_zh = np.array([f"管控单元 {u} 没有可用的准入清单" for u in unit], dtype=object)
+    state.add(
+        len(r),
+        site=state.hits_site[r],
+        hit=r,
+        verdict="unknown",
+        status="no_access_list",
+        message_zh=msg_zh,
+        message_en=msg_en,
+    )
+
+
+def _fallback_units(state: EvaluationState) -> None:
+    """``no_access_list`` for units naming a list the rule set lacks, resolved to their
+    category list: the unit-specific clauses cannot be checked."""
+    fb = (state.units_list >= 0) & notna(state.units_absent_list)
+    if not fb.any():
+        return
+    r = state.units_rows[fb]
+    unit = _unit_codes(state, r)
+    used = state.list_names[state.units_list[fb]]
+    absent = state.units_absent_list[fb]
+    rs_id = state.rule_set.id
+    state.add(
+        len(r),
+        site=state.hits_site[r],
+        hit=r,
+        list_id=used,
+        verdict="unknown",
+        status="no_access_list",
+        message_zh=np.array(
+            [
+                f"管控单元 {u} 的准入清单 {a} 不在规则集中，其单元条款无法检查"
+                f"（已按类别清单 {lid} 检查）"
+                for u, a, lid in zip(unit, absent, used, strict=True)
+            ],
+            dtype=object,
+        ),
+        message_en=np.array(
+            [
+                f"control unit {u} names access list {a!r}, which rule set {rs_id} "
+                f"does not hold: its unit-specific clauses cannot be checked (its "
+                f"category list {lid!r} was applied)"
+                for u, a, lid in zip(unit, absent, used, strict=True)
+            ],
+            dtype=object,
+        ),
+    )
+
+
+def _list_rules(state: EvaluationState) -> None:
+    """The rules of each list, one mask per distinct rule over the unit hits."""
+    rs = state.rule_set
+    holders: dict[str, list[int]] = {}
+    rules: dict[str, Rule] = {}
+    for i, lid in enumerate(rs.list_ids):
+        for rule in rs.rules_for_list(lid):
+            holders.setdefault(rule.id, []).append(i)
+            rules[rule.id] = rule
+    for rid, idxs in holders.items():
+        sel = np.isin(state.units_list, idxs)
+        if not sel.any():
+            continue
+        r = state.units_rows[sel]
+        emit_rule_reasons(
+            state,
+            rules[rid],
+            state.hits_site[r],
+            hit=r,
+            list_id=state.list_names[state.units_list[sel]],
+            note=state.units_note[sel],
+        )

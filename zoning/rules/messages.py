@@ -1,0 +1,196 @@
+"""The texts of reasons: conditions in words, undeclared attributes, unusable layers.
+
+Every reason a rule emits carries the rule's own message and citation (assembled in
+:mod:`zoning.rules.reasons`); the texts here say why a rule could not be decided, or what to
+watch for (Chinese and English, as the reasons frame carries them).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..catalog import KINDS
+
+if TYPE_CHECKING:
+    from .model import Conditions
+
+__all__ = [
+    "LOAD_TEXT",
+    "describe_alternatives",
+    "describe_condition",
+    "layer_missing_texts",
+    "threshold_note",
+    "undeclared",
+    "unless_missing_text",
+    "when_missing_text",
+]
+
+_FLAG_TEXT = {
+    "linear": ("is linear infrastructure", "is not linear infrastructure"),
+    "wastewater": ("discharges waste water", "does not discharge waste water"),
+    "air": ("emits air pollutants", "does not emit air pollutants"),
+    "hazardous": ("handles hazardous chemicals", "does not handle hazardous chemicals"),
+    "two_high": ("is a 两高 (high energy use, high emission) project", "is not a 两高 project"),
+    "industrial_park_unit": (
+        "lies only in industrial-park control units",
+        "lies outside industrial-park control units",
+    ),
+}
+_DECLARE = {
+    "industry": "--industry CODE, or an industry column",
+    "nature": "--nature new|expansion|rebuild|relocation, or a nature column",
+    "linear": "--linear / --no-linear, or a linear column",
+    "wastewater": "--wastewater / --no-wastewater, or a wastewater column",
+    "air": "--air / --no-air, or an air column",
+    "hazardous": "--hazardous / --no-hazardous, or a hazardous column",
+    "two_high": "--two-high / --no-two-high, or a two_high column",
+    "industrial_park_unit": "a loaded control-unit layer",
+}
+
+#: How a layer that is not usable is described, per load status.
+LOAD_TEXT = {"missing": "is missing", "failed": "failed to load"}
+
+
+def undeclared(attr: str) -> str:
+    """Why a project attribute is unknown, and how to declare it.
+
+    Parameters
+    ----------
+    attr : str
+        A condition key.
+
+    Returns
+    -------
+    str
+    """
+    if attr == "industrial_park_unit":
+        return "the control-unit layer is not available"
+    return f"{attr} not declared (declare {_DECLARE[attr]})"
+
+
+def describe_condition(c: Conditions) -> str:
+    """One condition in words ("has an industry code starting with C26 and ...").
+
+    Parameters
+    ----------
+    c : Conditions
+
+    Returns
+    -------
+    str
+    """
+    parts = []
+    for k in c.keys():
+        v = getattr(c, k)
+        if k == "industry":
+            parts.append("has an industry code starting with " + " or ".join(v))
+        elif k == "nature":
+            parts.append("is a " + " or ".join(v) + " project")
+        else:
+            parts.append(_FLAG_TEXT[k][0 if v else 1])
+    return " and ".join(parts)
+
+
+def describe_alternatives(alts: list[Conditions]) -> str:
+    """Alternatives in words, joined with "or" (parenthesised when they hold an "and").
+
+    Parameters
+    ----------
+    alts : list of Conditions
+
+    Returns
+    -------
+    str
+    """
+    texts = [describe_condition(c) for c in alts]
+    return " or ".join(f"({t})" if len(alts) > 1 and " and " in t else t for t in texts)
+
+
+def when_missing_text(when_desc: str, verdict: str, missing: list[str]) -> str:
+    """The assumption of a rule that may apply but whose ``when`` tests undeclared attributes.
+
+    Parameters
+    ----------
+    when_desc : str
+        The rule's ``when`` in words (:func:`describe_alternatives`).
+    verdict : str
+        The rule's verdict.
+    missing : list of str
+        The undeclared attributes.
+
+    Returns
+    -------
+    str
+    """
+    return f"applies if the project {when_desc} ({verdict}); " + "; ".join(
+        undeclared(a) for a in missing
+    )
+
+
+def unless_missing_text(unless_desc: str, missing: list[str]) -> str:
+    """The assumption of a rule whose exception could not be granted for lack of attributes.
+
+    Parameters
+    ----------
+    unless_desc : str
+        The rule's ``unless`` in words.
+    missing : list of str
+        The undeclared attributes.
+
+    Returns
+    -------
+    str
+    """
+    return (
+        f"{', '.join(missing)} not declared: exception not granted "
+        f"(it applies when the project {unless_desc})"
+    )
+
+
+def layer_missing_texts(kind: str, status: str, rule_id: str, label: str) -> tuple[str, str]:
+    """(zh, en) message of a rule that cannot be checked: its layer is missing or failed.
+
+    Parameters
+    ----------
+    kind : str
+        The layer kind.
+    status : {'missing', 'failed'}
+    rule_id, label : str
+        The rule and how its layer is named in Chinese messages.
+
+    Returns
+    -------
+    (message_zh, message_en) : tuple of str
+    """
+    info = KINDS[kind]
+    return (
+        f"{info.title_zh}图层{'缺失' if status == 'missing' else '加载失败'}，"
+        f"无法检查规则 {rule_id}（{label}）",
+        f"the {kind} layer {LOAD_TEXT[status]}: rule {rule_id} ({label}) cannot be checked",
+    )
+
+
+def threshold_note(layer: str, tolerance: float, uncertain: bool, distance_m: float) -> str:
+    """The note of a ``within`` reason whose distance lies within tolerance of the threshold.
+
+    Parameters
+    ----------
+    layer : str
+        The layer id of the feature.
+    tolerance : float
+        The layer's positional tolerance (m).
+    uncertain : bool
+        The site's coordinates carry a conversion uncertainty too.
+    distance_m : float
+        The rule's distance.
+
+    Returns
+    -------
+    str
+    """
+    extra = " plus the coordinate conversion's uncertainty" if uncertain else ""
+    return (
+        f"the distance to the {layer} feature is within the layer's positional "
+        f"tolerance ({tolerance:g} m{extra}) of the rule's {distance_m:g} m threshold: the "
+        "rule may not apply; check the distance on authoritative data"
+    )

@@ -1,0 +1,609 @@
+"""The rule-set model: the schema of a rule-set YAML file as pydantic models.
+
+A rule set (:class:`RuleSet`) has city-wide rules keyed on layer kinds (``rules:``: the red
+line, drinking-water source zones, ...) and access lists for environmental control units
+(``lists:``: ``city`` -> ``city/key`` -> ``city/key/industrial_park`` -> ``unit/<code>``), where a
+child list inherits its parent's rules and may override them (the "亚单元+清单" of the city
+plan).  Every model is strict and frozen: unknown keys, codes written as numbers and unknown
+verdicts, dimensions or kinds are validation errors.  What spans several entries (ids,
+documents, parents, overrides) is checked by :mod:`zoning.rules.crosscheck` when a rule set is
+built with :meth:`RuleSet.from_mapping`; reading a file is :func:`zoning.rules.load_rules`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ..catalog import KINDS
+from ..errors import RulesError
+from .crosscheck import _Compiled, compile_rule_set, describe_validation_error, norm_value
+
+__all__ = [
+    "DIMENSIONS",
+    "FEATURE_ATTRIBUTES",
+    "FLAGS",
+    "NATURES",
+    "AccessList",
+    "AppliesTo",
+    "Citation",
+    "Conditions",
+    "Document",
+    "Rule",
+    "RuleSet",
+    "Text",
+]
+
+#: The four dimensions of a 生态环境准入清单 and their English names.
+DIMENSIONS = {
+    "空间布局约束": "spatial layout constraints",
+    "污染物排放管控": "pollutant discharge control",
+    "环境风险防控": "environmental risk prevention",
+    "资源开发效率要求": "resource-use efficiency",
+}
+#: Feature attributes a rule's ``where`` may test (the hits frame's standard columns).
+FEATURE_ATTRIBUTES = (
+    "name",
+    "name_en",
+    "category",
+    "unit_code",
+    "level",
+    "realm",
+    "district",
+    "access_list",
+)
+#: Yes/no project attributes.
+FLAGS = ("linear", "wastewater", "air", "hazardous", "two_high")
+#: Project natures.
+NATURES = ("new", "expansion", "rebuild", "relocation")
+
+# GB/T 4754-2017 sections (门类) and their major divisions (大类), inclusive.
+_SECTIONS = {
+    "A": (1, 5),
+    "B": (6, 12),
+    "C": (13, 43),
+    "D": (44, 46),
+    "E": (47, 50),
+    "F": (51, 52),
+    "G": (53, 60),
+    "H": (61, 62),
+    "I": (63, 65),
+    "J": (66, 69),
+    "K": (70, 70),
+    "L": (71, 72),
+    "M": (73, 75),
+    "N": (76, 79),
+    "O": (80, 82),
+    "P": (83, 83),
+    "Q": (84, 85),
+    "R": (86, 90),
+    "S": (91, 96),
+    "T": (97, 97),
+}
+_SECTION_OF = {d: s for s, (lo, hi) in _SECTIONS.items() for d in range(lo, hi + 1)}
+_PREFIX_RE = re.compile(r"^([A-T]?)(\d{2,4})?$")
+
+_ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"
+_LIST_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$"
+RuleId = Annotated[str, StringConstraints(pattern=_ID_PATTERN)]
+ListId = Annotated[str, StringConstraints(pattern=_LIST_PATTERN)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+Dimension = Literal["空间布局约束", "污染物排放管控", "环境风险防控", "资源开发效率要求"]
+RuleVerdict = Literal["permitted", "conditional", "restricted", "prohibited"]
+Nature = Literal["new", "expansion", "rebuild", "relocation"]
+
+
+class _Strict(BaseModel):
+    """Base of the schema models: unknown keys forbidden, no coercion, frozen."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Schema
+# --------------------------------------------------------------------------------------------
+
+
+def _check_prefix(value: str) -> str:
+    """Validate a GB/T 4754-2017 code prefix: 'C', '26', '2511', 'C26', 'C2614'."""
+    m = _PREFIX_RE.match(value)
+    if not value or m is None:
+        raise ValueError(
+            f"industry prefix {value!r} is not a GB/T 4754-2017 code prefix "
+            "(a section letter A-T and/or 2-4 digits, e.g. 'C', '26', '2511', 'C26')"
+        )
+    letter, digits = m.group(1), m.group(2)
+    if digits:
+        division = int(digits[:2])
+        section = _SECTION_OF.get(division)
+        if section is None:
+            raise ValueError(f"industry prefix {value!r}: no major division {digits[:2]}")
+        if letter and letter != section:
+            raise ValueError(
+                f"industry prefix {value!r}: division {digits[:2]} belongs to section {section}"
+            )
+    return value
+
+
+IndustryPrefix = Annotated[str, StringConstraints(min_length=1)]
+
+
+class Document(_Strict):
+    """A cited document: a law, regulation, notice or plan."""
+
+    title: NonEmpty
+    title_en: NonEmpty | None = None
+    #: Short name used in citations, e.g. '水污染防治法' or '自然资发〔2022〕142号'.
+    short: NonEmpty | None = None
+    number: NonEmpty | None = None
+    issuer: NonEmpty
+    date: NonEmpty
+    url: NonEmpty | None = None
+    note: NonEmpty | None = None
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date_text(cls, value: object) -> object:
+        # YAML reads an unquoted 2017-06-27 as a date: keep it, as ISO text.
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        return value
+
+    @property
+    def label(self) -> str:
+        """How citations name the document."""
+        return self.short or self.number or self.title
+
+
+class Citation(_Strict):
+    """Where a rule comes from: a document id and an article."""
+
+    document: NonEmpty
+    article: NonEmpty
+
+
+class Text(_Strict):
+    """A text in Chinese and English."""
+
+    zh: NonEmpty
+    en: NonEmpty
+
+
+class Conditions(_Strict):
+    """Conditions on project attributes; all keys given must hold (AND).
+
+    ``industry`` holds GB/T 4754-2017 code prefixes (any may match), ``nature`` project
+    natures (any may match); each flag must equal the value given.  ``industrial_park_unit``
+    is derived from the hits: every control unit the site touches uses the rule set's
+    industrial-park list (or a list descending from it).
+    """
+
+    industry: list[IndustryPrefix] | None = None
+    nature: list[Nature] | None = None
+    linear: bool | None = None
+    wastewater: bool | None = None
+    air: bool | None = None
+    hazardous: bool | None = None
+    two_high: bool | None = None
+    industrial_park_unit: bool | None = None
+
+    @field_validator("industry")
+    @classmethod
+    def _check_industry(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("an empty list never matches; remove the key instead")
+            for v in value:
+                _check_prefix(v)
+        return value
+
+    @field_validator("nature")
+    @classmethod
+    def _check_nature(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not value:
+            raise ValueError("an empty list never matches; remove the key instead")
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Conditions:
+        if not self.keys():
+            raise ValueError("a condition needs at least one key")
+        return self
+
+    def keys(self) -> list[str]:
+        """The attribute names this condition tests, in schema order."""
+        return [k for k in type(self).model_fields if getattr(self, k) is not None]
+
+
+class AppliesTo(_Strict):
+    """Which layer features a city-wide rule applies to and how the site must relate to them.
+
+    ``relation`` is ``intersects`` (the site touches a feature), ``within`` (the nearest
+    feature is at most ``distance_m`` away) or ``outside`` (the site is not entirely inside
+    the layer).  ``where`` filters features on their standard attributes.  ``except_inside``
+    (``outside`` rules only) names a layer kind where the rule does not govern: a site lying
+    entirely inside a layer of that kind is left alone (the development boundary governs land,
+    not the ``sea_area``).
+    """
+
+    kind: NonEmpty
+    where: dict[str, list[NonEmpty]] | None = None
+    relation: Literal["intersects", "within", "outside"] = "intersects"
+    distance_m: float | None = Field(default=None, gt=0)
+    except_inside: NonEmpty | None = None
+
+    @field_validator("kind", "except_inside")
+    @classmethod
+    def _check_kind(cls, value: str | None) -> str | None:
+        if value is not None and value not in KINDS:
+            raise ValueError(f"unknown kind {value!r} (known: {', '.join(KINDS)})")
+        return value
+
+    @field_validator("where")
+    @classmethod
+    def _check_where(cls, value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        if value is None:
+            return value
+        for key, values in value.items():
+            if key not in FEATURE_ATTRIBUTES:
+                raise ValueError(
+                    f"unknown feature attribute {key!r} in where "
+                    f"(known: {', '.join(FEATURE_ATTRIBUTES)})"
+                )
+            if not values:
+                raise ValueError(f"where.{key}: an empty list never matches")
+        if not value:
+            raise ValueError("an empty where matches nothing; remove the key instead")
+        return value
+
+    @model_validator(mode="after")
+    def _check_relation(self) -> AppliesTo:
+        if self.relation == "within" and self.distance_m is None:
+            raise ValueError("relation 'within' needs distance_m")
+        if self.relation != "within" and self.distance_m is not None:
+            raise ValueError(f"distance_m is only for relation 'within', not {self.relation!r}")
+        if self.relation == "outside" and self.where is not None:
+            raise ValueError("relation 'outside' tests the whole layer: where is not allowed")
+        if self.except_inside is not None:
+            if self.relation != "outside":
+                raise ValueError(
+                    f"except_inside is only for relation 'outside', not {self.relation!r}"
+                )
+            if self.except_inside == self.kind:
+                raise ValueError("except_inside must name another kind than the rule's own")
+        return self
+
+
+def _as_alternatives(value: object) -> object:
+    """A mapping is one alternative; a list holds alternatives (any may hold)."""
+    if isinstance(value, dict):
+        return [value]
+    return value
+
+
+class Rule(_Strict):
+    """One rule of a rule set or of an access list.
+
+    ``when`` and ``unless`` are lists of alternatives (a single mapping is one alternative):
+    the rule fires when any ``when`` alternative holds and no ``unless`` alternative holds.
+    """
+
+    id: RuleId
+    applies_to: AppliesTo | None = None
+    when: list[Conditions] = Field(default_factory=list)
+    unless: list[Conditions] = Field(default_factory=list)
+    dimension: Dimension
+    verdict: RuleVerdict
+    citation: Citation
+    message: Text
+    next_step: Text | None = None
+    overrides: list[RuleId] = Field(default_factory=list)
+    note: NonEmpty | None = None
+
+    @field_validator("when", "unless", mode="before")
+    @classmethod
+    def _alternatives(cls, value: object) -> object:
+        return _as_alternatives(value)
+
+    def attributes(self) -> list[str]:
+        """Every project attribute the rule's conditions test."""
+        seen: dict[str, None] = {}
+        for c in (*self.when, *self.unless):
+            for k in c.keys():
+                seen[k] = None
+        return list(seen)
+
+
+class AccessList(_Strict):
+    """An access list (生态环境准入清单) for control units: its rules and its parent."""
+
+    id: ListId
+    parent: ListId | None = None
+    title_zh: NonEmpty
+    title_en: NonEmpty
+    note: NonEmpty | None = None
+    rules: list[Rule] = Field(default_factory=list)
+
+
+class RuleSet(_Strict):
+    """A validated rule set (see :func:`load_rules`).
+
+    Attributes
+    ----------
+    id, version, title : str
+    status : {'authoritative', 'demonstration', 'draft', 'unknown'}
+    documents : dict of str to Document
+    rules : list of Rule
+        City-wide rules keyed on layer kinds.
+    lists : list of AccessList
+        Access lists for control units.
+    industrial_park_list : str
+        The list whose units (and the units of lists descending from it) are industrial parks.
+    """
+
+    id: RuleId
+    version: NonEmpty
+    title: NonEmpty
+    status: Literal["authoritative", "demonstration", "draft", "unknown"]
+    note: NonEmpty | None = None
+    industrial_park_list: ListId = "city/key/industrial_park"
+    documents: dict[Annotated[str, StringConstraints(pattern=_ID_PATTERN)], Document]
+    feature_values: dict[NonEmpty, dict[NonEmpty, dict[RuleId, list[NonEmpty]]]] = Field(
+        default_factory=dict
+    )
+    rules: list[Rule] = Field(default_factory=list)
+    lists: list[AccessList] = Field(default_factory=list)
+
+    @field_validator("feature_values")
+    @classmethod
+    def _check_feature_values(
+        cls, value: dict[str, dict[str, dict[str, list[str]]]]
+    ) -> dict[str, dict[str, dict[str, list[str]]]]:
+        for kind, attrs in value.items():
+            if kind not in KINDS:
+                raise ValueError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
+            for attr, codes in attrs.items():
+                if attr not in FEATURE_ATTRIBUTES:
+                    raise ValueError(
+                        f"{kind}.{attr}: unknown feature attribute "
+                        f"(known: {', '.join(FEATURE_ATTRIBUTES)})"
+                    )
+                if not codes:
+                    raise ValueError(f"{kind}.{attr}: an empty vocabulary; remove the key")
+                seen: dict[str, str] = {}
+                for code, aliases in codes.items():
+                    for spelled in (code, *aliases):
+                        norm = norm_value(spelled)
+                        if norm in seen and seen[norm] != code:
+                            raise ValueError(
+                                f"{kind}.{attr}: {spelled!r} names both {seen[norm]!r} and {code!r}"
+                            )
+                        seen[norm] = code
+        return value
+
+    _source: str = PrivateAttr(default="rules")
+    _path: Path | None = PrivateAttr(default=None)
+    _compiled: _Compiled | None = PrivateAttr(default=None)
+
+    # -- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def from_mapping(cls, data: object, *, source: str = "rules") -> RuleSet:
+        """Validate plain data (as read from YAML); errors name ``source``, rule and key.
+
+        Parameters
+        ----------
+        data : object
+            The rule set as plain data (a mapping).
+        source : str, keyword-only
+            How error lines name the data (the file).
+
+        Returns
+        -------
+        RuleSet
+
+        Raises
+        ------
+        RulesError
+            One line for a schema error (:func:`~zoning.rules.crosscheck.describe_validation_error`)
+            or a failed cross-check (:func:`~zoning.rules.crosscheck.compile_rule_set`).
+        """
+        if not isinstance(data, dict):
+            raise RulesError(f"{source}: expected a mapping with id, version, documents, rules")
+        try:
+            rs = cls.model_validate(data)
+        except ValidationError as exc:
+            raise RulesError(describe_validation_error(exc, data, source)) from None
+        rs._source = source
+        rs._compiled = compile_rule_set(rs, source)
+        return rs
+
+    @property
+    def path(self) -> Path | None:
+        """The file the rule set was read from."""
+        return self._path
+
+    @property
+    def is_demonstration(self) -> bool:
+        """Whether the rule set's status is ``demonstration``."""
+        return self.status == "demonstration"
+
+    @property
+    def hash(self) -> str:
+        """sha256 of the canonical JSON of the validated content.
+
+        Formatting, comments, key order and spelled-out defaults do not change it.
+        """
+        return self._c.hash
+
+    @property
+    def _c(self) -> _Compiled:
+        """The cross-checked, precomputed view (compiled on first use)."""
+        if self._compiled is None:
+            self._compiled = compile_rule_set(self, self._source)
+        return self._compiled
+
+    # -- queries ------------------------------------------------------------------------------
+
+    @property
+    def list_ids(self) -> list[str]:
+        """The ids of the access lists, in rule-set order."""
+        return [lst.id for lst in self.lists]
+
+    def access_list(self, list_id: str) -> AccessList:
+        """The access list ``list_id``.
+
+        Parameters
+        ----------
+        list_id : str
+
+        Returns
+        -------
+        AccessList
+
+        Raises
+        ------
+        KeyError
+            The rule set has no such list.
+        """
+        try:
+            return self._c.lists[list_id]
+        except KeyError:
+            raise KeyError(f"no access list {list_id!r} in rule set {self.id!r}") from None
+
+    def parent_of(self, list_id: str) -> str | None:
+        """The parent list (explicit, or the id's path prefix).
+
+        Parameters
+        ----------
+        list_id : str
+
+        Returns
+        -------
+        str or None
+            None for a root list.
+
+        Raises
+        ------
+        KeyError
+            The rule set has no such list.
+        """
+        self.access_list(list_id)
+        return self._c.parent[list_id]
+
+    def rules_for_list(self, list_id: str) -> list[Rule]:
+        """The effective rules of a list: inherited (minus overridden) then its own.
+
+        Parameters
+        ----------
+        list_id : str
+
+        Returns
+        -------
+        list of Rule
+
+        Raises
+        ------
+        KeyError
+            The rule set has no such list.
+        """
+        self.access_list(list_id)
+        return list(self._c.effective[list_id])
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule ``rule_id`` (city-wide or of any list).
+
+        Parameters
+        ----------
+        rule_id : str
+
+        Returns
+        -------
+        Rule
+
+        Raises
+        ------
+        KeyError
+            The rule set has no such rule.
+        """
+        try:
+            return self._c.by_id[rule_id]
+        except KeyError:
+            raise KeyError(f"no rule {rule_id!r} in rule set {self.id!r}") from None
+
+    def is_industrial_park_list(self, list_id: str) -> bool:
+        """Whether units using ``list_id`` are industrial parks.
+
+        Parameters
+        ----------
+        list_id : str
+
+        Returns
+        -------
+        bool
+            True for :attr:`industrial_park_list` and the lists descending from it.
+        """
+        return list_id in self._c.park_lists
+
+    @property
+    def kinds(self) -> list[str]:
+        """Layer kinds the rules need (``control_unit`` when there are access lists)."""
+        kinds = {r.applies_to.kind for r in self.rules if r.applies_to is not None}
+        if self.lists:
+            kinds.add("control_unit")
+        return sorted(kinds)
+
+    @property
+    def read_kinds(self) -> set[str]:
+        """Layer kinds some rule reads: :attr:`kinds` plus the kinds rules name in
+        ``applies_to.except_inside`` (where a site lies decides whether they apply)."""
+        return set(self.kinds) | {
+            r.applies_to.except_inside
+            for r in self.rules
+            if r.applies_to is not None and r.applies_to.except_inside is not None
+        }
+
+    @property
+    def search_radius_m(self) -> float:
+        """The distance search the overlay must run for every ``within`` rule to be decidable."""
+        return max(
+            (
+                r.applies_to.distance_m
+                for r in self.rules
+                if r.applies_to is not None and r.applies_to.distance_m is not None
+            ),
+            default=0.0,
+        )
+
+    def provenance(self) -> dict[str, Any]:
+        """id, version, hash, status and file of the rule set, for result metadata.
+
+        Returns
+        -------
+        dict
+            Keys ``id``, ``version``, ``hash``, ``status`` and ``path`` (None when the rule set
+            was not read from a file).
+        """
+        return {
+            "id": self.id,
+            "version": self.version,
+            "hash": self.hash,
+            "status": self.status,
+            "path": str(self.path) if self.path else None,
+        }
+
+
+RuleSet.model_rebuild()
