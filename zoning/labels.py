@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "ATTRIBUTE_LABELS",
+    "DECIDED_BY",
     "FLAG_LABELS",
     "LAYER_STATUS_LABELS",
     "NATURE_LABELS",
@@ -75,6 +76,16 @@ LAYER_STATUS_LABELS = {
     "missing": ("图层缺失", "layer missing"),
     "failed": ("加载失败", "failed to load"),
     "outside_coverage": ("超出覆盖范围", "site outside the layer's coverage"),
+}
+
+#: What put an alternative below the one ranked above it (``decided_by`` of the ranking).
+DECIDED_BY = {
+    "": ("最优", "best"),
+    "verdict": ("结论", "verdict"),
+    "area": ("重叠约束面积", "constrained area"),
+    "length": ("重叠约束长度", "constrained length"),
+    "distance": ("与最近约束的距离", "distance to the nearest constraint"),
+    "tie": ("并列", "tie"),
 }
 
 #: Project attributes a rule may test: (zh, en, how to declare it on the command line).

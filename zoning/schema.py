@@ -20,9 +20,11 @@ __all__ = [
     "HIT_DTYPES",
     "LAYER_STATUSES",
     "NATURES",
+    "REASON_COLUMNS",
     "RELATIONS",
     "RULE_RELATIONS",
     "SEVERITY",
+    "SITE_COLUMNS",
     "STANDARD_ATTRIBUTES",
     "STATUSES",
     "VERDICTS",
@@ -32,7 +34,9 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # Verdicts and reasons.
 
-#: Verdict levels, least severe first.
+#: Verdict levels in ascending severity.  ``unknown`` (something needed is missing, so the site
+#: cannot be cleared) ranks just below ``prohibited`` (a certain prohibition is still the
+#: stronger statement).
 VERDICTS = ("permitted", "conditional", "restricted", "unknown", "prohibited")
 #: Severity rank of each verdict (higher is more severe).
 SEVERITY = {v: i for i, v in enumerate(VERDICTS)}
@@ -40,6 +44,29 @@ SEVERITY = {v: i for i, v in enumerate(VERDICTS)}
 VERDICT_ORDER = tuple(reversed(VERDICTS))
 #: Why a reason row exists.
 STATUSES = ("applies", "needs_attribute", "layer_missing", "outside_coverage", "no_access_list")
+#: Columns of the reasons frame (one row per rule that applies to a site, or cannot be
+#: decided), in order.
+REASON_COLUMNS = (
+    "site",
+    "site_id",
+    "rule_id",
+    "list_id",
+    "layer_id",
+    "kind",
+    "feature_id",
+    "feature_name",
+    "verdict",
+    "status",
+    "dimension",
+    "citation",
+    "document",
+    "article",
+    "message_zh",
+    "message_en",
+    "next_step_zh",
+    "next_step_en",
+    "assumptions",
+)
 #: The four dimensions of a 生态环境准入清单, with their English names.
 DIMENSIONS = {
     "空间布局约束": "spatial layout constraints",
@@ -137,3 +164,18 @@ HITS_CSV_COLUMNS = (
 FLAGS = ("linear", "wastewater", "air", "hazardous", "two_high")
 #: Project natures (建设性质).
 NATURES = ("new", "expansion", "rebuild", "relocation")
+#: Columns of :attr:`zoning.Sites.gdf` (the sites a screening reads), in order.
+SITE_COLUMNS = (
+    "site_id",
+    "name",
+    "industry",
+    "industry_division",
+    "nature",
+    *FLAGS,
+    "two_high_source",
+    "linear_source",
+    "input_crs",
+    "datum_shift_m",
+    "uncertainty_m",
+    "geometry",
+)

@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from ..labels import ATTRIBUTE_LABELS
 from ..rules import DIMENSIONS as _DIMENSIONS
 from .context import (
-    _ATTRIBUTES,
     _Catalog,
     _LayerState,
     _reason_rows,
@@ -98,7 +98,7 @@ def _short_search_texts(
 
 def _undeclared(rec: dict) -> list[str]:
     """The project attributes of a site that were not declared, in a fixed order."""
-    return [a for a in _ATTRIBUTES if is_missing(rec.get(a))]
+    return [a for a in ATTRIBUTE_LABELS if is_missing(rec.get(a))]
 
 
 def _rule_attributes(r: dict, rec: dict, rules: _Rules) -> tuple[list[str], list[str]]:
@@ -118,7 +118,7 @@ def _rule_attributes(r: dict, rec: dict, rules: _Rules) -> tuple[list[str], list
         )
     found: list[str] = []
     for m in _UNDECLARED_RE.finditer(r["assumptions"] or ""):
-        found += [a for a in m.group(1).split(", ") if a in _ATTRIBUTES and a not in found]
+        found += [a for a in m.group(1).split(", ") if a in ATTRIBUTE_LABELS and a not in found]
     return (found, []) if r["status"] == "needs_attribute" else ([], found)
 
 
@@ -153,7 +153,7 @@ def _declare_steps(rows: list[dict], rec: dict, rules: _Rules) -> list[tuple[str
             if label not in exception.setdefault(a, []):
                 exception[a].append(label)
     out = []
-    for a, (lzh, len_, how) in _ATTRIBUTES.items():
+    for a, (lzh, len_, how) in ATTRIBUTE_LABELS.items():
         if a not in decide and a not in exception:
             continue
         zh = f"申报{lzh}（{how}，或在场址文件中填写 {a} 列）"

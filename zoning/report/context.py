@@ -17,7 +17,9 @@ import pandas as pd
 from .._version import __version__
 from ..catalog import KINDS
 from ..errors import CatalogError
+from ..labels import ATTRIBUTE_LABELS, REASON_STATUS_LABELS
 from ..rules import SEVERITY as _SEVERITY
+from ..schema import COVERAGE_KINDS
 from .format import (
     _as_text,
     _short_hash,
@@ -29,71 +31,14 @@ from .format import (
 )
 
 #: Plain-words explanation of each reason status.
-_REASON_STATUS = {
-    "applies": ("规则适用于本场址。", "The rule applies to this site."),
-    "needs_attribute": (
-        "规则取决于未申报的项目属性；申报该属性后才能判定，在此之前不能视为通过。",
-        "The rule depends on a project attribute that was not declared; it cannot be settled "
-        "(and the site cannot be cleared) until the attribute is declared.",
-    ),
-    "layer_missing": (
-        "规则所需的图层缺失或加载失败，缺少数据不等于没有约束。",
-        "A layer this rule needs is missing from the catalog or failed to load: missing data "
-        "is not the same as no constraint.",
-    ),
-    "outside_coverage": (
-        "场址全部或部分位于该图层覆盖范围之外：范围外的部分没有数据，这些规则在那里无法检查"
-        "（在范围内部分发现的禁止性要求仍然有效）。",
-        "The site lies wholly or partly outside the area this layer covers: the part outside "
-        "has no data, so these rules cannot be checked there (a prohibition found on the part "
-        "inside still stands).",
-    ),
-    "no_access_list": (
-        "该管控单元在规则集中没有准入清单，需查阅官方清单。",
-        "The rule set holds no access list for this control unit; consult the official list.",
-    ),
-}
 
 
 #: Project attributes a rule may test: label (zh, en) and how to declare them.
-_ATTRIBUTES = {
-    "industry": (
-        "行业代码（GB/T 4754-2017）",
-        "the industry code (GB/T 4754-2017)",
-        "--industry CODE",
-    ),
-    "nature": (
-        "建设性质（新建、扩建、改建、迁建）",
-        "the nature of the project (new, expansion, rebuild, relocation)",
-        "--nature new|expansion|rebuild|relocation",
-    ),
-    "linear": (
-        "是否为线性基础设施",
-        "whether it is linear infrastructure",
-        "--linear / --no-linear",
-    ),
-    "wastewater": (
-        "是否排放废水",
-        "whether it discharges waste water",
-        "--wastewater / --no-wastewater",
-    ),
-    "air": ("是否排放大气污染物", "whether it emits air pollutants", "--air / --no-air"),
-    "hazardous": (
-        "是否涉及危险化学品",
-        "whether it handles hazardous chemicals",
-        "--hazardous / --no-hazardous",
-    ),
-    "two_high": (
-        "是否为“两高”项目",
-        'whether it is a "两高" (high energy use, high emission) project',
-        "--two-high / --no-two-high",
-    ),
-}
 
 
 #: Layer kinds whose union is the territory the layers cover (zoning.overlay.screen_layers'
 #: default ``coverage``).
-_COVERAGE_KINDS = ("district", "sea_area")
+_COVERAGE_KINDS = COVERAGE_KINDS
 
 
 # --------------------------------------------------------------------------------------------
@@ -393,7 +338,7 @@ COVERAGE_NOT_CHECKED = (
 def _limits(result: Any, sites: pd.DataFrame, layer_rows: list[dict]) -> dict:
     """The facts the "what this result does not tell you" section states for a screening."""
     undeclared = []
-    for attr, (zh, en, _how) in _ATTRIBUTES.items():
+    for attr, (zh, en, _how) in ATTRIBUTE_LABELS.items():
         n = len(sites) if attr not in sites.columns else int(sites[attr].isna().sum())
         if n:
             undeclared.append({"zh": zh, "en": en, "count": f"{n:,}"})
@@ -484,7 +429,7 @@ def _reason_rows(reasons: list[dict] | None, cat: _Catalog, rules: _Rules) -> li
     rows = []
     for rec in ordered:
         status = as_str(rec.get("status")) or "applies"
-        st_zh, st_en = _REASON_STATUS.get(status, (status, status))
+        st_zh, st_en = REASON_STATUS_LABELS.get(status, (status, status))
         lzh, len_ = cat.title(rec.get("layer_id"), rec.get("kind"))
         cite, doc_title = rules.cite(rec)
         rows.append(

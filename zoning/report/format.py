@@ -8,42 +8,24 @@ a missing value (None, NaN, empty text) prints as ``"—"``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..rules import SEVERITY as _SEVERITY
-
-#: The label of each verdict, ``(zh, en)``: the words every page and the terminal use.
-VERDICT_LABELS = {
-    "prohibited": ("禁止", "prohibited"),
-    "restricted": ("限制", "restricted"),
-    "conditional": ("有条件", "conditional"),
-    "permitted": ("允许", "permitted"),
-    "unknown": ("未知", "unknown"),
-}
-
+# Vocabulary and page names have their own homes; re-exported here for the report's modules.
+from .._paths import page_name as page_name
+from ..labels import DECIDED_BY as DECIDED_BY
+from ..labels import VERDICT_LABELS as VERDICT_LABELS
+from ..schema import SEVERITY as _SEVERITY
+from ..schema import VERDICT_ORDER as _VERDICT_ORDER
 
 #: Most severe first: the order of every list and count in the report.
-VERDICT_ORDER = sorted(_SEVERITY, key=_SEVERITY.__getitem__, reverse=True)
-
-
-#: What put an alternative below the one ranked above it (``decided_by`` of the ranking).
-DECIDED_BY = {
-    "": ("最优", "best"),
-    "verdict": ("结论", "verdict"),
-    "area": ("重叠约束面积", "constrained area"),
-    "length": ("重叠约束长度", "constrained length"),
-    "distance": ("与最近约束的距离", "distance to the nearest constraint"),
-    "tie": ("并列", "tie"),
-}
+VERDICT_ORDER = list(_VERDICT_ORDER)
 
 
 #: The languages of the report and the terminal summary.
@@ -319,33 +301,6 @@ def _verdict_model(verdict: Any) -> dict:
 
 # --------------------------------------------------------------------------------------------
 # Safe, unique page names.
-
-_SLUG_RE = re.compile(r"[^a-z0-9]+")
-
-
-def page_name(site_id: Any) -> str:
-    """A file name for a site's page: ASCII slug of the id plus a short hash of the exact id.
-
-    The slug keeps names readable (``"Plant A/2" -> "plant-a-2-…"``); the hash keeps ids that
-    slug alike apart (``"a/b"`` and ``"a-b"``) and gives ids with no ASCII letters (Chinese
-    names, ``"../"``) a name.  Only ``[a-z0-9-]`` appear, so no path traversal, no case
-    collisions and no URL quoting issues.
-
-    Parameters
-    ----------
-    site_id : object
-        The site id as the user gave it (None gives the name of an empty id).
-
-    Returns
-    -------
-    str
-        ``"<slug>-<10 hex digits>"``, without the ``.html`` suffix.
-    """
-    text = "" if site_id is None else str(site_id)
-    slug = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = _SLUG_RE.sub("-", slug.lower()).strip("-")[:40].strip("-") or "site"
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    return f"{slug}-{digest}"
 
 
 def _page_names(ids: Iterable[tuple[int, Any]]) -> dict[int, str]:

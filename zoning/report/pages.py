@@ -12,9 +12,9 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from ..labels import ATTRIBUTE_LABELS, FLAG_LABELS, LAYER_STATUS_LABELS, NATURE_LABELS
 from .advice import _SHORT_SEARCH, _boundary_warnings, _next_steps, _undeclared
 from .context import (
-    _ATTRIBUTES,
     _Catalog,
     _LayerState,
     _reason_rows,
@@ -36,30 +36,6 @@ from .format import (
 from .selection import (
     top_reasons,
 )
-
-_NATURE = {
-    "new": ("新建", "new"),
-    "expansion": ("扩建", "expansion"),
-    "rebuild": ("改建", "rebuild"),
-    "relocation": ("迁建", "relocation"),
-}
-
-
-_FLAGS = (
-    ("linear", "线性基础设施", "linear infrastructure"),
-    ("wastewater", "排放废水", "discharges waste water"),
-    ("air", "排放大气污染物", "emits air pollutants"),
-    ("hazardous", "涉及危险化学品", "hazardous chemicals"),
-    ("two_high", "“两高”项目", '"two-high" (两高) project'),
-)
-
-
-_LAYER_STATUS = {
-    "ok": ("已筛查", "screened"),
-    "missing": ("图层缺失", "layer missing"),
-    "failed": ("加载失败", "failed to load"),
-    "outside_coverage": ("超出覆盖范围", "site outside the layer's coverage"),
-}
 
 
 def _site_row(
@@ -129,7 +105,7 @@ def _constraint_group(rec: dict, feats: list[dict], cat: _Catalog) -> dict:
     hit = bool(as_bool(rec.get("hit")))
     dist = as_float(rec.get("distance_m"))
     if status not in ("ok", "outside_coverage"):
-        res_zh, res_en = _LAYER_STATUS.get(status, (status, status))
+        res_zh, res_en = LAYER_STATUS_LABELS.get(status, (status, status))
     elif hit:
         res_zh, res_en = "相交", "overlaps"
     elif dist == 0:
@@ -137,7 +113,7 @@ def _constraint_group(rec: dict, feats: list[dict], cat: _Catalog) -> dict:
     elif dist is not None:
         res_zh, res_en = "邻近", "nearby"
     elif status == "outside_coverage":
-        res_zh, res_en = _LAYER_STATUS[status]
+        res_zh, res_en = LAYER_STATUS_LABELS[status]
     else:
         res_zh, res_en = "未涉及", "clear"
     if status == "outside_coverage" and (hit or dist is not None):
@@ -225,8 +201,8 @@ def _attributes(rec: dict) -> list[dict]:
         f"major division {division}" if industry and division else None,
     )
     nature = as_str(rec.get("nature"))
-    add("建设性质", "nature", _NATURE.get(nature, nature) if nature else None)
-    for col, zh, en in _FLAGS:
+    add("建设性质", "nature", NATURE_LABELS.get(nature, nature) if nature else None)
+    for col, zh, en in FLAG_LABELS:
         val = as_bool(rec.get(col))
         note = None
         if col in ("two_high", "linear") and val is not None:
@@ -294,7 +270,7 @@ def _site_context(
         "outside_coverage": outside,
         "next_steps": next_steps,
         "steps_note": steps_note,
-        "site_undeclared": [_ATTRIBUTES[a][:2] for a in _undeclared(rec)],
+        "site_undeclared": [ATTRIBUTE_LABELS[a][:2] for a in _undeclared(rec)],
     }
 
 

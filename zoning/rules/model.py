@@ -30,6 +30,7 @@ from pydantic import (
 
 from ..catalog import KINDS
 from ..errors import RulesError
+from ..schema import DIMENSIONS, FLAGS, NATURES, STANDARD_ATTRIBUTES
 from .crosscheck import _Compiled, compile_rule_set, describe_validation_error, norm_value
 
 __all__ = [
@@ -47,28 +48,8 @@ __all__ = [
     "Text",
 ]
 
-#: The four dimensions of a 生态环境准入清单 and their English names.
-DIMENSIONS = {
-    "空间布局约束": "spatial layout constraints",
-    "污染物排放管控": "pollutant discharge control",
-    "环境风险防控": "environmental risk prevention",
-    "资源开发效率要求": "resource-use efficiency",
-}
 #: Feature attributes a rule's ``where`` may test (the hits frame's standard columns).
-FEATURE_ATTRIBUTES = (
-    "name",
-    "name_en",
-    "category",
-    "unit_code",
-    "level",
-    "realm",
-    "district",
-    "access_list",
-)
-#: Yes/no project attributes.
-FLAGS = ("linear", "wastewater", "air", "hazardous", "two_high")
-#: Project natures.
-NATURES = ("new", "expansion", "rebuild", "relocation")
+FEATURE_ATTRIBUTES = STANDARD_ATTRIBUTES
 
 # GB/T 4754-2017 sections (门类) and their major divisions (大类), inclusive.
 _SECTIONS = {

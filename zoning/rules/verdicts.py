@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..schema import REASON_COLUMNS, SEVERITY, STATUSES, VERDICTS
+
 __all__ = [
     "REASON_COLUMNS",
     "SEVERITY",
@@ -27,36 +29,6 @@ __all__ = [
     "undecided_verdict",
 ]
 
-#: Verdict levels in ascending severity.  ``unknown`` (something needed is missing, so the site
-#: cannot be cleared) ranks just below ``prohibited`` (a certain prohibition is still the
-#: stronger statement).
-VERDICTS = ("permitted", "conditional", "restricted", "unknown", "prohibited")
-#: Severity rank of each verdict.
-SEVERITY = {v: i for i, v in enumerate(VERDICTS)}
-#: Why a reason row exists.
-STATUSES = ("applies", "needs_attribute", "layer_missing", "outside_coverage", "no_access_list")
-#: Columns of the reasons frame, in order.
-REASON_COLUMNS = (
-    "site",
-    "site_id",
-    "rule_id",
-    "list_id",
-    "layer_id",
-    "kind",
-    "feature_id",
-    "feature_name",
-    "verdict",
-    "status",
-    "dimension",
-    "citation",
-    "document",
-    "article",
-    "message_zh",
-    "message_en",
-    "next_step_zh",
-    "next_step_en",
-    "assumptions",
-)
 #: Specificity tiers of reasons of equal severity, most specific first: city-wide rules keyed
 #: on a feature the site touches or lies near; access-list clauses (a unit's own list first,
 #: then a list before its parent); rules keyed on the site lying outside a layer, and reasons

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from ..errors import SitesError
+from ..schema import FLAGS, NATURES, SITE_COLUMNS
 from .raw import _MAX_LISTED, _Bad, _id_text, _is_blank, _is_number, _norm, _Raw, _short, _Where
 
 __all__ = [
@@ -37,25 +38,6 @@ TWO_HIGH_DIVISIONS = frozenset({"25", "26", "30", "31", "32", "44"})
 #: name 煤电, coal power, not the whole power sector).  A code given only to the division
 #: (``44``) or group (``441``) still counts as 两高.
 TWO_HIGH_EXCEPTIONS = frozenset({"4413", "4414", "4415", "4416", "4417", "4419", "4420"})
-#: Project natures, in the contract's spelling.
-NATURES = ("new", "expansion", "rebuild", "relocation")
-#: Yes/no project attributes.
-FLAGS = ("linear", "wastewater", "air", "hazardous", "two_high")
-#: Columns of :attr:`Sites.gdf`, in order.
-SITE_COLUMNS = (
-    "site_id",
-    "name",
-    "industry",
-    "industry_division",
-    "nature",
-    *FLAGS,
-    "two_high_source",
-    "linear_source",
-    "input_crs",
-    "datum_shift_m",
-    "uncertainty_m",
-    "geometry",
-)
 
 # GB/T 4754-2017 sections (门类) and their major divisions (大类), inclusive ranges.
 _SECTIONS = (
