@@ -1,17 +1,11 @@
-"""Cell grids that place points with respect to layers without a geometry operation.
+"""PointGrid: places points with respect to every layer of a screening at once.
 
-Two structures, both exact (a cell the grid cannot decide says so, and its points get the exact
-test):
-
-* :class:`~zoning.overlay.CellGrid` (one layer, in :mod:`zoning.overlay`) is built from the
-  helpers here: which cells a feature boundary crosses (:func:`crossed_cells`) and, for the
-  others, which feature each connected region of clean cells lies in (:func:`features_at`).
-* :class:`PointGrid` places points with respect to *every* layer of a screening at once, for
-  containment screenings of many points (``search_radius_m=0``).  One look-up gives, per
-  layer, the feature a point lies in and whether it is boundary-sensitive (a feature boundary
-  within the layer's positional tolerance); cells a boundary crosses are refined into
-  :data:`BLOCK` x :data:`BLOCK` sub-cells, and sensitivity near the tolerance is settled by the
-  distance to boundary samples (:class:`BoundarySamples`) before any GEOS call.
+For containment screenings of many points (``search_radius_m=0``).  One look-up gives, per
+layer, the feature a point lies in and whether it is boundary-sensitive (a feature boundary
+within the layer's positional tolerance); cells a boundary crosses are refined into
+:data:`BLOCK` x :data:`BLOCK` sub-cells, and sensitivity near the tolerance is settled by the
+distance to boundary samples (:class:`~zoning.overlay.samples.BoundarySamples`) before any GEOS
+call.  The grid is exact: a cell it cannot decide says so, and its points get the exact test.
 
 All coordinates are in :data:`zoning.crs.WORKING_CRS` (metres).
 """
@@ -19,7 +13,6 @@ All coordinates are in :data:`zoning.crs.WORKING_CRS` (metres).
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,14 +21,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = [
-    "BLOCK",
-    "BoundarySamples",
-    "PointGrid",
-    "crossed_cells",
-    "features_at",
-    "region_codes",
-]
+from .cellgrid import crossed_cells, features_at, region_codes
+from .samples import _SLACK_M, BoundarySamples
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +34,6 @@ POINT_GRID_CELLS = 4_000_000
 POINT_GRID_MIN_CELL_M = 25.0
 #: Boundary samples for the distance test lie at most this fraction of a first-level cell apart.
 SAMPLE_FRACTION = 0.25
-#: Slack (m) on every distance bound: rounding of coordinates (~1e-10 m here) is far smaller.
-_SLACK_M = 1e-6
-#: Relative widening of the cell boxes a boundary is marked in (rounding in cell indices).
-_EPS = 1e-6
 
 # Per-layer state of a cell or sub-cell: the feature code (-1 none, k >= 0 feature k alone,
 # -2 undecided: a boundary crosses it, or features overlap there) and the sensitivity
@@ -61,193 +44,6 @@ _REFINED = -1
 
 def _pack(code: np.ndarray, sens: np.ndarray) -> np.ndarray:
     return (code.astype(np.int64) + 2) * 3 + sens
-
-
-def crossed_cells(
-    chunks: np.ndarray,
-    x0: float,
-    y0: float,
-    size: float,
-    owner: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cells (column, row; unbounded) that the boundary chunks cross, with the chunk owners.
-
-    Every boundary is sampled at half a cell; a sub-segment that short lies within the cells
-    its bounding box spans (at most 2 x 2), and the box is widened by a millionth of a cell so
-    that rounding in the sampling or in a point's cell index cannot leave a boundary point in an
-    unmarked cell (then at most 3 x 3 cells).  Cell ``(cx, cy)`` covers
-    ``x0 + cx*size <= x < x0 + (cx+1)*size`` and the same in y.
-
-    Returns
-    -------
-    cx, cy : arrays of int64
-        One entry per (sub-segment, cell) mark; a cell may appear many times.
-    by : array of int64
-        The ``owner`` of the chunk each mark comes from (-1 when ``owner`` is None).
-
-    Notes
-    -----
-    Cost: one ``segmentize`` of the chunks and a few numpy passes over the samples.
-    """
-    if not len(chunks):
-        e = np.empty(0, dtype=np.int64)
-        return e, e.copy(), e.copy()
-    seg = shapely.segmentize(chunks, size / 2)
-    xy, idx = shapely.get_coordinates(seg, return_index=True)
-    same = np.flatnonzero(idx[1:] == idx[:-1])
-    by = (
-        np.full(len(same), -1, dtype=np.int64)
-        if owner is None
-        else np.asarray(owner, dtype=np.int64)[idx[same]]
-    )
-    lo, span = [], []
-    for k, origin in ((0, x0), (1, y0)):
-        u = (xy[:, k] - origin) / size
-        a, c = u[same], u[same + 1]
-        first = np.floor(np.minimum(a, c) - _EPS).astype(np.int64)
-        last = np.floor(np.maximum(a, c) + _EPS).astype(np.int64)
-        lo.append(first)
-        span.append(last - first)
-    del xy, idx
-    out_x, out_y, out_o = [lo[0]], [lo[1]], [by]
-    # Sub-segments whose (widened) box reaches into a second column or row: the other cells.
-    wide = np.flatnonzero((span[0] > 0) | (span[1] > 0))
-    if len(wide):
-        lx, ly, sx, sy, bw = lo[0][wide], lo[1][wide], span[0][wide], span[1][wide], by[wide]
-        for dx in range(int(sx.max()) + 1):
-            for dy in range(int(sy.max()) + 1):
-                if dx == dy == 0:
-                    continue
-                m = (sx >= dx) & (sy >= dy)
-                out_x.append(lx[m] + dx)
-                out_y.append(ly[m] + dy)
-                out_o.append(bw[m])
-    return np.concatenate(out_x), np.concatenate(out_y), np.concatenate(out_o)
-
-
-def features_at(tree: shapely.STRtree, owner: np.ndarray, x: np.ndarray, y: np.ndarray):
-    """The feature each point lies in: -1 none, ``k`` feature ``k`` only, -2 several.
-
-    ``tree`` indexes the features' pieces, ``owner`` maps a piece to its feature.  Meant for
-    points at least a millionth of a metre from every boundary (cell centres), where the
-    pieces answer exactly as the original features do.
-    """
-    n = len(x)
-    out = np.full(n, -1, dtype=np.int64)
-    if not n:
-        return out
-    pi, gi = tree.query(shapely.points(x, y), predicate="intersects")
-    if not len(pi):
-        return out
-    feats = np.asarray(owner, dtype=np.int64)[gi]
-    out[pi] = feats
-    pairs = np.unique(np.stack([pi, feats], axis=1), axis=0)
-    multi = np.bincount(pairs[:, 0], minlength=n) > 1
-    out[multi] = -2
-    return out
-
-
-def region_codes(
-    mixed: np.ndarray, tree: shapely.STRtree, owner: np.ndarray, x0: float, y0: float, size: float
-) -> np.ndarray:
-    """Per cell of a grid whose crossed cells are ``mixed`` (shape (ny, nx)): ``-2`` crossed
-    (or in several features), ``-1`` outside every feature, ``k`` inside feature ``k`` only.
-
-    A cell no boundary crosses is wholly inside or outside each feature, and so is every cell
-    it connects to without crossing a boundary cell: the connected regions of clean cells are
-    labelled and one centre per region is tested (:func:`features_at`; a centre is half a cell
-    from any boundary, so the pieces in ``tree`` answer for it exactly as the features do).
-    """
-    from scipy import ndimage
-
-    ny, nx = mixed.shape
-    code = np.full((ny, nx), -1, dtype=np.int32)
-    labels, n_regions = ndimage.label(~mixed)
-    if n_regions:
-        flat = labels.ravel()
-        first_cell = np.full(n_regions + 1, -1, dtype=np.int64)
-        cells = np.flatnonzero(flat)
-        first_cell[flat[cells[::-1]]] = cells[::-1]
-        iy, jx = np.divmod(first_cell[1:], nx)
-        value = features_at(tree, owner, x0 + (jx + 0.5) * size, y0 + (iy + 0.5) * size)
-        code = np.r_[-2, value].astype(np.int32)[labels]
-    code[mixed] = -2
-    return code
-
-
-class BoundarySamples:
-    """Points along a layer's boundaries at most ``spacing`` apart, in a k-d tree.
-
-    The distance ``d`` from a point to a boundary and the distance ``d_s`` to the nearest
-    sample of it satisfy ``d_s - spacing / 2 <= d <= d_s``: the samples lie on the boundary
-    (the vertices and the points ``segmentize`` adds on the segments), and the boundary point
-    nearest to the point has a sample within half a spacing along its segment.  Each sample
-    keeps the feature it belongs to (a shared edge has samples of both features), so the same
-    holds for the boundary of one feature among the nearest samples.
-
-    Notes
-    -----
-    Cost: one ``segmentize`` and a k-d tree build (scipy); a query is a few microseconds per
-    point and runs on up to two threads.  Memory: about 50 bytes per sample.
-    """
-
-    #: Nearest samples looked at when the boundary of one feature is wanted (features that
-    #: share an edge have coincident samples).
-    K = 6
-
-    def __init__(self, chunks: np.ndarray, owner: np.ndarray, spacing: float):
-        from scipy.spatial import cKDTree
-
-        self.spacing = float(spacing)
-        xy, idx = shapely.get_coordinates(
-            shapely.segmentize(chunks, self.spacing), return_index=True
-        )
-        self.owner = np.asarray(owner, dtype=np.int32)[idx]
-        self.tree = cKDTree(xy, balanced_tree=False, compact_nodes=False)
-
-    def nearest(
-        self, x: np.ndarray, y: np.ndarray, feature: np.ndarray, within: float
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Distance (m) from each point to the nearest sample, and to the nearest sample of
-        its ``feature`` (per point; -1 for none) among the :attr:`K` nearest; inf beyond
-        ``within`` (the search stops there) or when no such sample is found."""
-        n = len(x)
-        if not n:
-            return np.empty(0), np.empty(0)
-        workers = min(2, os.cpu_count() or 1)
-        xy = np.column_stack([x, y])
-        feature = np.asarray(feature)
-        if not (feature >= 0).any():
-            d, _ = self.tree.query(xy, k=1, distance_upper_bound=within, workers=workers)
-            return d, np.full(n, np.inf)
-        k = min(self.K, self.tree.n)
-        d, i = self.tree.query(xy, k=k, distance_upper_bound=within, workers=workers)
-        if d.ndim == 1:
-            d, i = d[:, None], i[:, None]
-        found = i < self.tree.n
-        mine = found & (self.owner[np.where(found, i, 0)] == feature[:, None])
-        d_own = np.where(mine, d, np.inf).min(axis=1)
-        return d[:, 0], d_own
-
-    def decide(
-        self, x: np.ndarray, y: np.ndarray, feature: np.ndarray, thresh: np.ndarray
-    ) -> np.ndarray:
-        """Per point: 1 when the boundary of ``feature`` (any boundary for -1) lies within
-        ``thresh``, 0 when no boundary does, 2 undecided (the exact test decides).
-
-        "Within" is the exact test's ``distance <= thresh + 1e-9``.  A point inside a feature
-        is decided 1 only on that feature's boundary, which also puts it within the
-        tolerance of the layer.
-        """
-        if not len(x):
-            return np.zeros(0, dtype=np.int8)
-        reach = float(np.max(thresh)) + self.spacing / 2 + 2 * _SLACK_M
-        d_any, d_own = self.nearest(x, y, feature, reach)
-        out = np.full(len(d_any), 2, dtype=np.int8)
-        mine = np.where(np.asarray(feature) >= 0, d_own, d_any)
-        out[mine + _SLACK_M <= thresh] = 1
-        out[d_any - self.spacing / 2 - _SLACK_M > thresh] = 0
-        return out
 
 
 @dataclass
