@@ -84,9 +84,25 @@ def crossed_cells(
 def features_at(tree: shapely.STRtree, owner: np.ndarray, x: np.ndarray, y: np.ndarray):
     """The feature each point lies in: -1 none, ``k`` feature ``k`` only, -2 several.
 
-    ``tree`` indexes the features' pieces, ``owner`` maps a piece to its feature.  Meant for
-    points at least a millionth of a metre from every boundary (cell centres), where the
-    pieces answer exactly as the original features do.
+    Parameters
+    ----------
+    tree : shapely.STRtree
+        Indexes the features' pieces.
+    owner : array of int
+        The feature of every piece.
+    x, y : arrays of float
+        The points (working CRS).
+
+    Returns
+    -------
+    array of int64
+        One code per point.
+
+    Notes
+    -----
+    Meant for points at least a millionth of a metre from every boundary (cell centres),
+    where the pieces answer exactly as the original features do.  Cost: one STRtree
+    ``intersects`` query of the points.
     """
     n = len(x)
     out = np.full(n, -1, dtype=np.int64)
@@ -106,9 +122,25 @@ def features_at(tree: shapely.STRtree, owner: np.ndarray, x: np.ndarray, y: np.n
 def region_codes(
     mixed: np.ndarray, tree: shapely.STRtree, owner: np.ndarray, x0: float, y0: float, size: float
 ) -> np.ndarray:
-    """Per cell of a grid whose crossed cells are ``mixed`` (shape (ny, nx)): ``-2`` crossed
-    (or in several features), ``-1`` outside every feature, ``k`` inside feature ``k`` only.
+    """Per cell of a grid: the feature its points lie in.
 
+    Parameters
+    ----------
+    mixed : array of bool, shape (ny, nx)
+        The cells a boundary crosses.
+    tree, owner : shapely.STRtree, array of int
+        The features' pieces and the feature of every piece (see :func:`features_at`).
+    x0, y0, size : float
+        The grid's lower-left corner and cell size (m).
+
+    Returns
+    -------
+    array of int32, shape (ny, nx)
+        ``-2`` crossed (or in several features), ``-1`` outside every feature, ``k`` inside
+        feature ``k`` only.
+
+    Notes
+    -----
     A cell no boundary crosses is wholly inside or outside each feature, and so is every cell
     it connects to without crossing a boundary cell: the connected regions of clean cells are
     labelled and one centre per region is tested (:func:`features_at`; a centre is half a cell
@@ -133,7 +165,9 @@ def region_codes(
 
 @dataclass
 class CellGrid:
-    """A grid over a polygon layer: each cell is empty, inside one feature, or "mixed".
+    """A grid over a polygon or line layer: each cell is empty, inside one feature, or "mixed".
+
+    Built with :meth:`build`; the fields are described below and in the attribute comments.
 
     ``code[iy, ix]`` is ``-1`` when the cell touches no feature, ``k >= 0`` when it lies wholly
     inside feature ``k`` and no other, and ``-2`` when a boundary crosses it (or passes within a
@@ -235,7 +269,18 @@ class CellGrid:
         return np.hypot(ix - nix, iy - niy) * self.size, near
 
     def lookup(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """The cell code of every point (-1 outside the grid)."""
+        """The cell code of every point.
+
+        Parameters
+        ----------
+        x, y : arrays of float
+            The points (working CRS).
+
+        Returns
+        -------
+        array of int32
+            ``code`` of each point's cell (-1 outside the grid).
+        """
         ix, iy, inside = self._cells(x, y)
         out = np.full(len(ix), -1, dtype=np.int32)
         out[inside] = self.code[iy[inside], ix[inside]]
@@ -244,8 +289,17 @@ class CellGrid:
     def edge_lower_bound(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """A lower bound (m) on each point's distance to any feature boundary.
 
-        A boundary lies only in crossed cells, within half a diagonal of their centre, and the
-        point within half a diagonal of its own cell's centre.
+        Parameters
+        ----------
+        x, y : arrays of float
+            The points (working CRS).
+
+        Returns
+        -------
+        array of float
+            The ``lower`` of :meth:`bounds`: a boundary lies only in crossed cells, within half
+            a diagonal of their centre, and the point within half a diagonal of its own cell's
+            centre.
         """
         return self.bounds(x, y)[1]
 
@@ -296,8 +350,19 @@ class CellGrid:
         return code, lower, upper, near
 
     def crossing(self, near: np.ndarray) -> np.ndarray:
-        """Two features (positions, shape (n, 2)) whose boundaries cross each crossed cell
-        ``near`` (flat indices from :meth:`bounds`; -1 for -1)."""
+        """Two features whose boundaries cross each crossed cell.
+
+        Parameters
+        ----------
+        near : array of int
+            Flat indices of crossed cells (the ``near`` of :meth:`bounds`; -1 for none).
+
+        Returns
+        -------
+        array of int32, shape (n, 2)
+            Two feature positions per cell (the same twice when one feature crosses it; -1
+            for -1).
+        """
         near = np.asarray(near, dtype=np.int64)
         out = np.full((len(near), 2), -1, dtype=np.int32)
         ok = near >= 0

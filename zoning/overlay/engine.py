@@ -135,7 +135,8 @@ class _RunOptions:
 class _Run:
     """The layer passes of one :func:`overlay` call, in layer order."""
 
-    #: A :class:`_LayerPass`, or ``(layer_id, kind, status)`` for a layer that failed.
+    #: A :class:`~zoning.overlay.result._LayerPass`, or ``(layer_id, kind, status)`` for a
+    #: layer that failed.
     entries: list = field(default_factory=list)
     piece_frames: list[gpd.GeoDataFrame] = field(default_factory=list)
     #: The passes of the coverage layers, and the ids of the coverage layers that failed.

@@ -31,8 +31,9 @@ class LayerIndex:
         The layer's positional tolerance (m, >= 0).
     rings_m : sequence of float, keyword-only
         The layer's distance bands: distinct positive distances in ascending order (default
-        :data:`DEFAULT_RINGS_M`).  Declared rings (the catalog's ``buffer_rings_m``) are
-        searched to the outermost even beyond the search radius (:func:`overlay`).
+        :data:`~zoning.overlay.constants.DEFAULT_RINGS_M`).  Declared rings (the catalog's
+        ``buffer_rings_m``) are searched to the outermost even beyond the search radius
+        (:func:`~zoning.overlay.overlay`).
 
     Notes
     -----
@@ -88,7 +89,8 @@ class LayerIndex:
 
     @property
     def pieces(self) -> np.ndarray:
-        """The features cut into pieces of at most :data:`MAX_PIECE_VERTICES` vertices."""
+        """The features cut into pieces of at most
+        :data:`~zoning.overlay.constants.MAX_PIECE_VERTICES` vertices."""
         return self._pieces[0]
 
     @property
@@ -98,6 +100,7 @@ class LayerIndex:
 
     @cached_property
     def piece_tree(self) -> shapely.STRtree:
+        """An STRtree over the (prepared) pieces."""
         shapely.prepare(self.pieces)
         return shapely.STRtree(self.pieces)
 
@@ -114,7 +117,7 @@ class LayerIndex:
         """The union of the features, cut into pieces like the features, and their STRtree.
 
         Overlapping features count once in it: a site's overlap with the layer is the sum of
-        its intersections with these pieces (see :func:`_site_measures`).
+        its intersections with these pieces (see :func:`~zoning.overlay.overlaps._site_measures`).
         """
         try:
             union = shapely.union_all(self.geoms)
@@ -145,6 +148,7 @@ class LayerIndex:
 
     @cached_property
     def chunk_tree(self) -> shapely.STRtree:
+        """An STRtree over the boundary chunks."""
         return shapely.STRtree(self.chunks)
 
     @cached_property
@@ -170,9 +174,9 @@ class LayerIndex:
     def _exact_pairs(self, geoms: np.ndarray, *, touching: bool = False) -> tuple[np.ndarray, ...]:
         """(geometry index, feature index) of every pair that intersects, exactly.
 
-        The pieces decide, except for pairs within :data:`NEAR_BOUNDARY_M` of the feature's
-        boundary: those intersect when they touch the boundary (an original chunk), and
-        otherwise as the original feature says.  With ``touching``, a third array flags the
+        The pieces decide, except for pairs within :data:`~zoning.overlay.constants.NEAR_BOUNDARY_M`
+        of the feature's boundary: those intersect when they touch the boundary (an original chunk),
+        and otherwise as the original feature says.  With ``touching``, a third array flags the
         pairs whose geometry touches the feature's boundary (found on the way).
         """
         if not len(geoms) or not self.n:
@@ -210,10 +214,23 @@ class LayerIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(point index, feature index) for every point inside or on a polygon or line feature.
 
-        The grid answers for points in clean cells; the others get the exact test.  Identical to
-        ``shapely.intersects(point, feature)`` on the original features.  Empty for point
-        layers (use :meth:`intersecting`).  ``code``: the points' grid codes, if looked up
-        already.
+        Parameters
+        ----------
+        x, y : arrays of float
+            The points' coordinates (working CRS).
+        code : array of int32, optional
+            The points' grid codes (:meth:`CellGrid.lookup`), if looked up already.
+
+        Returns
+        -------
+        points, features : arrays of int64
+            One entry per (point, feature) pair, sorted by point, then feature.  Empty for
+            point layers (use :meth:`intersecting`).
+
+        Notes
+        -----
+        The grid answers for points in clean cells; the others get the exact test.  Identical
+        to ``shapely.intersects(point, feature)`` on the original features.
         """
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
@@ -233,7 +250,24 @@ class LayerIndex:
         return p[order], f[order]
 
     def intersecting(self, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(geometry index, feature index) pairs that intersect, deduplicated and exact."""
+        """(geometry index, feature index) pairs that intersect, deduplicated and exact.
+
+        Parameters
+        ----------
+        geoms : array of shapely geometries
+            Any geometries in the working CRS.
+
+        Returns
+        -------
+        geometries, features : arrays of int64
+            One entry per intersecting pair, sorted by geometry, then feature.
+
+        Notes
+        -----
+        Cost: one STRtree query against the pieces and one against the boundary chunks; pairs within
+        :data:`~zoning.overlay.constants.NEAR_BOUNDARY_M` of a boundary are decided on the original
+        feature.
+        """
         return self._exact_pairs(np.asarray(geoms, dtype=object))
 
     def near(
@@ -247,9 +281,26 @@ class LayerIndex:
 
         For a geometry outside a feature this is the distance to the feature; for one that
         intersects a polygon feature, the distance to its boundary.  Line and point features are
-        their own "boundary".  ``distance`` 0 finds the pairs that touch a boundary.  ``boxes``:
-        the geometries' bounding boxes widened by ``distance``; ``parts``: the boxes of their
-        parts (:func:`_part_boxes`, and the row of each geometry in them), if built already.
+        their own "boundary".  ``distance`` 0 finds the pairs that touch a boundary.
+
+        Parameters
+        ----------
+        geoms : array of shapely geometries
+            What distances are measured from (for a polygon site: its outline).
+        distance : float
+            How far to search (m).
+        boxes : array of shapely polygons, optional
+            The geometries' bounding boxes widened by ``distance``, if built already.
+        parts : tuple of arrays, optional
+            The boxes of their parts (:func:`~zoning.overlay.distance._part_boxes`) and the row
+            of each geometry in them, if built already.
+
+        Returns
+        -------
+        geometries, features : arrays of int64
+        distances : array of float
+            The smallest distance of every pair within ``distance``, sorted by (geometry,
+            feature).
 
         Notes
         -----
@@ -304,9 +355,23 @@ class LayerIndex:
         """(geometry, feature, touches) for every feature boundary within ``distance`` of each
         geometry (one distance per geometry), without measuring any distance.
 
-        ``touches``: the geometry intersects the feature's boundary.  Line and point features
-        are their own boundary.  Sorted by (geometry, feature).  Cost: one STRtree predicate
-        query and one ``intersects`` per (geometry, boundary chunk) pair found.
+        Parameters
+        ----------
+        geoms : array of shapely geometries
+        distance : array of float
+            One distance (m) per geometry.
+
+        Returns
+        -------
+        geometries, features : arrays of int64
+        touches : array of bool
+            The geometry intersects the feature's boundary.  Line and point features are
+            their own boundary.  Sorted by (geometry, feature).
+
+        Notes
+        -----
+        Cost: one STRtree predicate query and one ``intersects`` per (geometry, boundary
+        chunk) pair found.
         """
         geoms = np.asarray(geoms, dtype=object)
         distance = np.asarray(distance, dtype=float)
@@ -336,7 +401,22 @@ class LayerIndex:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(geometry, feature, distance to the feature) for features within ``distance``.
 
-        Uses the feature pieces, so a geometry inside a feature gets 0.
+        Parameters
+        ----------
+        geoms : array of shapely geometries
+        distance : float
+            How far to search (m).
+
+        Returns
+        -------
+        geometries, features : arrays of int64
+        distances : array of float
+            The distance to the feature (not its boundary: a geometry inside a feature gets
+            0), smallest per pair, sorted by (geometry, feature).
+
+        Notes
+        -----
+        Cost: one STRtree ``dwithin`` query against the pieces and one distance per pair.
         """
         geoms = np.asarray(geoms, dtype=object)
         if distance < 0 or not len(geoms) or not self.n:
@@ -350,9 +430,19 @@ class LayerIndex:
 class LayerInput:
     """One layer as the engine sees it.
 
-    ``attributes`` holds ``feature_id`` and any of :data:`STANDARD_ATTRIBUTES`, one row per
-    feature in the order of ``index.geoms``.  A layer that failed to load has ``status``
-    ``"failed"``, ``index`` and ``attributes`` None and the reason in ``error``.
+    Attributes
+    ----------
+    layer_id, kind : str
+        The catalog's layer id and kind.
+    index : LayerIndex
+        The layer's features, indexed (None when the layer failed to load).
+    attributes : DataFrame
+        ``feature_id`` and any of :data:`~zoning.overlay.STANDARD_ATTRIBUTES`, one row per
+        feature in the order of ``index.geoms`` (None when the layer failed to load).
+    status : str
+        ``"ok"`` or ``"failed"``.
+    error : str or None
+        Why the layer failed to load.
     """
 
     layer_id: str

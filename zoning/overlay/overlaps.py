@@ -80,14 +80,14 @@ def _clip_pairs(
 
     Notes
     -----
-    The pieces of a feature share no area (polygons) and no stretch (lines), so an overlap is
-    the sum of the site's intersections with the pieces: no union is needed unless the
-    geometry is.  A site that a piece covers is its own intersection with it (a prepared
-    ``covers`` test instead of an overlay operation: most small sites lie inside one piece).
-    The one exception is a line site running along a cut between two pieces of a polygon
-    feature, which both pieces hold: cuts are axis-parallel, so a line with an (almost)
-    axis-parallel segment, or one that overlaps itself, has its overlaps unioned (with snap
-    rounding, see :func:`_union`) before they are measured (see :meth:`_SiteSet.additive`).
+    The pieces of a feature share no area (polygons) and no stretch (lines), so an overlap is the
+    sum of the site's intersections with the pieces: no union is needed unless the geometry is.  A
+    site that a piece covers is its own intersection with it (a prepared ``covers`` test instead of
+    an overlay operation: most small sites lie inside one piece).  The one exception is a line site
+    running along a cut between two pieces of a polygon feature, which both pieces hold: cuts are
+    axis-parallel, so a line with an (almost) axis-parallel segment, or one that overlaps itself,
+    has its overlaps unioned (with snap rounding, see :func:`_union`) before they are measured (see
+    :meth:`~zoning.overlay.sitepack._SiteSet.additive`).
     """
     sites = S.geoms
     ps, pg = ix.piece_tree.query(sites[si], predicate="intersects")
@@ -120,11 +120,11 @@ def _site_measures(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per site with an overlap: its overlap with the layer, overlapping features counted once.
 
-    ``hs``, ``dim``, ``measure`` and ``geom`` describe the site's intersecting pairs (polygon
-    and line sites).  A site meeting one feature has that pair's measure; one meeting several
-    is clipped by the layer's dissolved pieces (:attr:`LayerIndex.dissolved`: the union of
-    the features, cut into pieces that share no area or stretch) and the parts are summed --
-    or, for the line sites whose overlaps are not additive, their pairs' overlaps are unioned.
+    ``hs``, ``dim``, ``measure`` and ``geom`` describe the site's intersecting pairs (polygon and
+    line sites).  A site meeting one feature has that pair's measure; one meeting several is clipped
+    by the layer's dissolved pieces (:attr:`~zoning.overlay.LayerIndex.dissolved`: the union of the
+    features, cut into pieces that share no area or stretch) and the parts are summed -- or, for the
+    line sites whose overlaps are not additive, their pairs' overlaps are unioned.
 
     Returns
     -------

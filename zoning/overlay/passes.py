@@ -10,7 +10,8 @@
    points far from every boundary, or within the tolerance of the right one);
 5. :func:`_containment_boundaries` (search radius 0) or :func:`_measured_boundaries`: boundary
    distances, nearby features and the boundary-sensitive flags;
-6. :func:`_summarise` (per site) and :func:`_piece_frame` (the overlap pieces);
+6. :func:`~zoning.overlay.summary._summarise` (per site) and :func:`_piece_frame` (the overlap
+   pieces);
 7. :func:`_assemble`: the :class:`~zoning.overlay.result._LayerPass`.
 """
 
@@ -109,7 +110,8 @@ def _layer_pass(
 
 
 def _point_bounds(S: _SiteSet, ix: LayerIndex):
-    """:meth:`CellGrid.bounds` of the sites when they are all single points (else None)."""
+    """:meth:`~zoning.overlay.CellGrid.bounds` of the sites when they are all single points
+    (else None)."""
     grid = ix.grid
     if grid is not None and S.single.any() and len(S.member) == int(S.single.sum()):
         return grid.bounds(S.mx, S.my)  # the members are the single points, in site order

@@ -73,12 +73,12 @@ class PointGrid:
     none) and whether every point of it lies within the layer's tolerance of a boundary, beyond
     it, or either.  Cells a layer's boundary crosses (or where its features overlap) are cut
     into :data:`BLOCK` x :data:`BLOCK` sub-cells for that layer; sub-cells no boundary crosses
-    take the feature of the clean neighbouring cell they touch, or one exact point-in-polygon
-    test per connected region.  Sensitivity: cells are proven within or beyond the tolerance by
-    the distance to the nearest crossed cell (a distance transform), or else by the distance of
-    the cell centre to the layer's :class:`BoundarySamples`; points of the cells left
-    undecided are measured against the samples when screened, and only those whose distance
-    the samples cannot settle (within half a sample spacing of the tolerance) need GEOS.
+    take the feature of the clean neighbouring cell they touch, or one exact point-in-polygon test
+    per connected region.  Sensitivity: cells are proven within or beyond the tolerance by the
+    distance to the nearest crossed cell (a distance transform), or else by the distance of the cell
+    centre to the layer's :class:`~zoning.overlay.samples.BoundarySamples`; points of the cells left
+    undecided are measured against the samples when screened, and only those whose distance the
+    samples cannot settle (within half a sample spacing of the tolerance) need GEOS.
 
     A point the grid places is placed exactly as ``shapely.intersects`` and
     ``shapely.dwithin(point, boundary, tolerance + 1e-9)`` on the original features would

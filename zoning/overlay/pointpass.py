@@ -52,9 +52,22 @@ def prepare_point_grid(layers: Sequence[LayerInput]) -> PointGrid | None:
     """Build (once) the combined point grid of ``layers``, so that every later containment
     screening of point sites with the same layers uses it, however few the points.
 
+    Parameters
+    ----------
+    layers : sequence of LayerInput
+        The layers of the screenings to come; loaded polygon and line layers with features take
+        part.
+
+    Returns
+    -------
+    PointGrid or None
+        The grid (cached on the first layer's index), or None when no layer takes part.
+
+    Notes
+    -----
     For processes that screen many batches (a service, a benchmark's warm indexes): a single
-    screening builds it only from :data:`POINT_GRID_MIN_POINTS` points.  Returns the grid, or
-    None when no layer takes part.
+    screening builds it only from :data:`POINT_GRID_MIN_POINTS` points.  Cost: a few seconds per
+    dense layer (see :class:`~zoning.overlay.pointgrid.PointGrid`).
     """
     use = _grid_layers(layers)
     return _point_grid([L.index for L in use]) if use else None
@@ -92,13 +105,14 @@ def _point_pass(
 ) -> _LayerPass:
     """One layer's results for single-point sites placed by the combined grid (radius 0).
 
-    ``code`` and ``sens`` are the grid's answers per site (:meth:`PointGrid.classify`):
-    the feature the point lies in (-2: undecided) and whether a boundary lies within the
-    layer's tolerance (2: undecided; the grid's answer is for the tolerance alone, so a site
-    with its own uncertainty that the grid puts beyond it is undecided too).  Undecided
-    sensitivities are settled by the distance to the layer's boundary samples, and what those
-    cannot settle, like every undecided containment, by the exact tests of
-    :class:`LayerIndex` -- so the results are those of :func:`~zoning.overlay.passes._layer_pass`.
+    ``code`` and ``sens`` are the grid's answers per site
+    (:meth:`~zoning.overlay.pointgrid.PointGrid.classify`): the feature the point lies in (-2:
+    undecided) and whether a boundary lies within the layer's tolerance (2: undecided; the grid's
+    answer is for the tolerance alone, so a site with its own uncertainty that the grid puts beyond
+    it is undecided too).  Undecided sensitivities are settled by the distance to the layer's
+    boundary samples, and what those cannot settle, like every undecided containment, by the exact
+    tests of :class:`~zoning.overlay.LayerIndex` -- so the results are those of
+    :func:`~zoning.overlay.passes._layer_pass`.
     """
     ix = L.index
     n = len(S)

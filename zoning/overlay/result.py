@@ -190,7 +190,7 @@ def _summary_frame(
 
 
 class OverlayResult:
-    """What the engine found (see :func:`overlay`).
+    """What the engine found (see :func:`~zoning.overlay.overlay`).
 
     Attributes
     ----------
@@ -244,19 +244,34 @@ class OverlayResult:
 
     @property
     def passes(self) -> list[_LayerPass]:
+        """The per-layer results as arrays, in layer order (layers that loaded)."""
         return [e for e in self.entries if isinstance(e, _LayerPass)]
 
     @cached_property
     def hits(self) -> pd.DataFrame:
+        """One row per site x feature that intersects, touches or lies nearby (cached)."""
         return self._hits(None)
 
     @cached_property
     def layer_summary(self) -> pd.DataFrame:
+        """One row per site x layer (and per missing kind) (cached)."""
         return self._summary(None)
 
     def tables_for(self, sites: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """``(hits, layer_summary)`` restricted to ``sites`` (ascending positions).
+        """``(hits, layer_summary)`` restricted to some sites.
 
+        Parameters
+        ----------
+        sites : array of int
+            Site positions, ascending.
+
+        Returns
+        -------
+        hits, layer_summary : DataFrame
+            As :attr:`hits` and :attr:`layer_summary`, for these sites only.
+
+        Notes
+        -----
         ``site`` is renumbered to the position in ``sites``; rows keep their relative order, so
         the rules see the same rows, in the same order, for each of these sites.
         """

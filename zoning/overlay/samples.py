@@ -21,6 +21,15 @@ class BoundarySamples:
     keeps the feature it belongs to (a shared edge has samples of both features), so the same
     holds for the boundary of one feature among the nearest samples.
 
+    Parameters
+    ----------
+    chunks : array of shapely geometries
+        The layer's boundary chunks (:attr:`~zoning.overlay.LayerIndex.chunks`).
+    owner : array of int
+        The feature of every chunk.
+    spacing : float
+        The largest distance (m) between neighbouring samples.
+
     Notes
     -----
     Cost: one ``segmentize`` and a k-d tree build (scipy); a query is a few microseconds per
@@ -44,9 +53,23 @@ class BoundarySamples:
     def nearest(
         self, x: np.ndarray, y: np.ndarray, feature: np.ndarray, within: float
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Distance (m) from each point to the nearest sample, and to the nearest sample of
-        its ``feature`` (per point; -1 for none) among the :attr:`K` nearest; inf beyond
-        ``within`` (the search stops there) or when no such sample is found."""
+        """Distance (m) from each point to the nearest sample, and to its feature's.
+
+        Parameters
+        ----------
+        x, y : arrays of float
+            The points (working CRS).
+        feature : array of int
+            Per point: the feature whose nearest sample is wanted (-1 for none).
+        within : float
+            The search stops at this distance (m).
+
+        Returns
+        -------
+        d_any, d_own : arrays of float
+            The distance to the nearest sample, and to the nearest sample of ``feature``
+            among the :attr:`K` nearest; inf beyond ``within`` or when no such sample is found.
+        """
         n = len(x)
         if not n:
             return np.empty(0), np.empty(0)
@@ -68,9 +91,25 @@ class BoundarySamples:
     def decide(
         self, x: np.ndarray, y: np.ndarray, feature: np.ndarray, thresh: np.ndarray
     ) -> np.ndarray:
-        """Per point: 1 when the boundary of ``feature`` (any boundary for -1) lies within
-        ``thresh``, 0 when no boundary does, 2 undecided (the exact test decides).
+        """Per point: is a boundary within the threshold?
 
+        Parameters
+        ----------
+        x, y : arrays of float
+            The points (working CRS).
+        feature : array of int
+            Per point: the feature it lies in (-1 for none).
+        thresh : array of float
+            Per point: the distance (m).
+
+        Returns
+        -------
+        array of int8
+            1 when the boundary of ``feature`` (any boundary for -1) lies within ``thresh``,
+            0 when no boundary does, 2 undecided (the exact test decides).
+
+        Notes
+        -----
         "Within" is the exact test's ``distance <= thresh + 1e-9``.  A point inside a feature
         is decided 1 only on that feature's boundary, which also puts it within the
         tolerance of the layer.

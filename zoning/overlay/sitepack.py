@@ -65,7 +65,7 @@ class _SiteSet:
         return (simple if family == _LINE else oblique)[sites]
 
     def parts(self) -> tuple[np.ndarray, np.ndarray]:
-        """:func:`_part_boxes` of every site's edges (built once)."""
+        """:func:`~zoning.overlay.distance._part_boxes` of every site's edges (built once)."""
         if "_parts" not in self.__dict__:
             self.__dict__["_parts"] = _part_boxes(self.edges)
         return self.__dict__["_parts"]

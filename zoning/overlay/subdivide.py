@@ -32,10 +32,10 @@ def subdivide(
     -----
     Halves are cut along the longer side of the bounding box, like PostGIS ``ST_Subdivide``.
     Polygon pieces of one geometry share only cut edges, and a line is split so that each of its
-    points goes to exactly one side (a stretch lying on a cut line goes to the first half), so
-    areas and lengths of the pieces add up to the whole (to rounding).  A cut moves the vertices
-    it creates by floating-point rounding (~1e-12 m), which :class:`LayerIndex` corrects for near
-    boundaries.
+    points goes to exactly one side (a stretch lying on a cut line goes to the first half), so areas
+    and lengths of the pieces add up to the whole (to rounding).  A cut moves the vertices it
+    creates by floating-point rounding (~1e-12 m), which :class:`~zoning.overlay.LayerIndex`
+    corrects for near boundaries.
     """
     geoms = np.asarray(geoms, dtype=object)
     if not len(geoms):
