@@ -287,17 +287,13 @@ class CellGrid:
         return out
 
     def edge_lower_bound(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """A lower bound (m) on each point's distance to any feature boundary.
-
-        Parameters
-        ----------
-        x, y : arrays of float
-            The points (working CRS).
+        """A lower bound (m) on each point's distance to any feature boundary: the ``lower``
+        of :meth:`bounds` for points ``x``, ``y`` (working CRS).
 
         Returns
         -------
         array of float
-            The ``lower`` of :meth:`bounds`: a boundary lies only in crossed cells, within half
+            One bound per point: a boundary lies only in crossed cells, within half
             a diagonal of their centre, and the point within half a diagonal of its own cell's
             centre.
         """

@@ -33,6 +33,9 @@ from .result import _LayerPass
 from .sitepack import _SiteSet
 from .summary import _Boundaries, _summarise
 
+#: The pairs that only touch a polygon feature: their sites and features.
+_Touching = tuple[np.ndarray, np.ndarray]
+
 
 @dataclass
 class _Pairs:
@@ -191,7 +194,7 @@ def _measure_pairs(
     return p
 
 
-def _split_touching(ix: LayerIndex, p: _Pairs) -> tuple[_Pairs, tuple[np.ndarray, np.ndarray]]:
+def _split_touching(ix: LayerIndex, p: _Pairs) -> tuple[_Pairs, _Touching]:
     """The pairs that occupy the feature, and ``(ts, tf)``: those that only touch it.
 
     A polygon or line site that only touches a polygon feature (a shared edge or corner: no
@@ -248,18 +251,14 @@ def _query_plan(S: _SiteSet, ix: LayerIndex, pre, *, radius: float, unc: np.ndar
     return _QueryPlan(thresh=thresh, cap=cap, radius=radius, q=q, sure=sure)
 
 
-def _hit_keys(p: _Pairs, touching: tuple[np.ndarray, np.ndarray], m: np.int64) -> np.ndarray:
+def _hit_keys(p: _Pairs, touching: _Touching, m: np.int64) -> np.ndarray:
     """The sorted keys (``site * m + feature``) of the pairs that intersect or touch."""
     ts, tf = touching
     return np.sort(np.r_[p.hs * m + p.hf, ts * m + tf])
 
 
 def _containment_boundaries(
-    S: _SiteSet,
-    ix: LayerIndex,
-    p: _Pairs,
-    touching: tuple[np.ndarray, np.ndarray],
-    plan: _QueryPlan,
+    S: _SiteSet, ix: LayerIndex, p: _Pairs, touching: _Touching, plan: _QueryPlan
 ) -> _Boundaries:
     """Boundary-sensitive flags without measuring any distance (search radius 0).
 
@@ -289,11 +288,7 @@ def _containment_boundaries(
 
 
 def _measured_boundaries(
-    S: _SiteSet,
-    ix: LayerIndex,
-    p: _Pairs,
-    touching: tuple[np.ndarray, np.ndarray],
-    plan: _QueryPlan,
+    S: _SiteSet, ix: LayerIndex, p: _Pairs, touching: _Touching, plan: _QueryPlan
 ) -> _Boundaries:
     """Distances between boundaries and to features, in one query (search radius > 0).
 
