@@ -67,11 +67,14 @@ geodesic areas to far better than 0.01 %, and lengths and distances within 0.01 
 The package holds one module per responsibility: :mod:`~zoning.overlay.engine` (the
 :func:`overlay` entry point), :mod:`~zoning.overlay.sitepack` (checking and packing the sites),
 :mod:`~zoning.overlay.index` (:class:`LayerIndex`), :mod:`~zoning.overlay.subdivide` (pieces and
-boundary chunks), :mod:`~zoning.overlay.cellgrid` and :mod:`~zoning.overlay.pointgrid` (the cell
-grids), :mod:`~zoning.overlay.passes` and :mod:`~zoning.overlay.pointpass` (one layer's pass),
-:mod:`~zoning.overlay.overlaps` (clipping and unions), :mod:`~zoning.overlay.summary`,
-:mod:`~zoning.overlay.coverage`, :mod:`~zoning.overlay.rings` and :mod:`~zoning.overlay.result`
-(:class:`OverlayResult`).
+boundary chunks), :mod:`~zoning.overlay.distance` (distance queries),
+:mod:`~zoning.overlay.cellgrid`, :mod:`~zoning.overlay.pointgrid` and
+:mod:`~zoning.overlay.samples` (the cell grids), :mod:`~zoning.overlay.passes` and
+:mod:`~zoning.overlay.pointpass` (one layer's pass), :mod:`~zoning.overlay.overlaps` (clipping
+and unions), :mod:`~zoning.overlay.summary`, :mod:`~zoning.overlay.coverage`,
+:mod:`~zoning.overlay.rings` and :mod:`~zoning.overlay.result` (:class:`OverlayResult`); the
+small helpers :mod:`~zoning.overlay.constants`, :mod:`~zoning.overlay.families` and
+:mod:`~zoning.overlay.pairs`.
 """
 
 from __future__ import annotations

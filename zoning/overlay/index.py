@@ -13,9 +13,9 @@ from shapely.errors import GEOSException
 
 from .cellgrid import CellGrid
 from .constants import DEFAULT_RINGS_M, LINE_GRID_M, NEAR_BOUNDARY_M
-from .distance import _box_lower_bound, _part_boxes
+from .distance import boundaries_near, boundaries_within, features_near
 from .families import _LINE, _POINT, _POLY, _family
-from .pairs import _empty_pairs, _in_sorted, _min_per_pair
+from .pairs import _empty_pairs, _in_sorted
 from .subdivide import boundary_chunks, subdivide
 
 
@@ -277,153 +277,23 @@ class LayerIndex:
         boxes: np.ndarray | None = None,
         parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(geometry, feature, distance) for feature boundaries within ``distance`` (min per pair).
-
-        For a geometry outside a feature this is the distance to the feature; for one that
-        intersects a polygon feature, the distance to its boundary.  Line and point features are
-        their own "boundary".  ``distance`` 0 finds the pairs that touch a boundary.
-
-        Parameters
-        ----------
-        geoms : array of shapely geometries
-            What distances are measured from (for a polygon site: its outline).
-        distance : float
-            How far to search (m).
-        boxes : array of shapely polygons, optional
-            The geometries' bounding boxes widened by ``distance``, if built already.
-        parts : tuple of arrays, optional
-            The boxes of their parts (:func:`~zoning.overlay.distance._part_boxes`) and the row
-            of each geometry in them, if built already.
-
-        Returns
-        -------
-        geometries, features : arrays of int64
-        distances : array of float
-            The smallest distance of every pair within ``distance``, sorted by (geometry,
-            feature).
-
-        Notes
-        -----
-        Cost: one STRtree query by widened box; then, per (geometry, feature) pair, the exact
-        distance to the chunk whose box is nearest to the geometry's part boxes, and to the
-        other chunks only where the boxes leave room for a shorter distance (the box distance
-        is a lower bound), so a long line near a dense boundary measures a few chunks, not
-        every one within reach.
-        """
-        geoms = np.asarray(geoms, dtype=object)
-        if distance < 0 or not len(geoms) or not len(self.chunks):
-            return _min_per_pair(*_empty_pairs(), np.empty(0))
-        if distance == 0:
-            si, ci = self.chunk_tree.query(geoms, predicate="intersects")
-            return _min_per_pair(si, self.chunk_owner[ci], np.zeros(len(si)))
-        if boxes is None:
-            b = shapely.bounds(geoms)
-            boxes = shapely.box(b[:, 0] - distance, b[:, 1] - distance, b[:, 2] + distance,
-                                b[:, 3] + distance)  # fmt: skip
-        if parts is None:
-            pb, off = _part_boxes(geoms)
-            rows = np.arange(len(geoms))
-        else:
-            pb, off, rows = parts
-        si, ci = self.chunk_tree.query(boxes)
-        lower = _box_lower_bound(pb, off, rows[si], self.chunk_bounds[ci])
-        keep = lower <= distance
-        si, ci, lower = si[keep], ci[keep], lower[keep]
-        if not len(si):
-            return _min_per_pair(*_empty_pairs(), np.empty(0))
-        fi = self.chunk_owner[ci]
-        # Per pair: the chunk with the nearest box first; the others only if they might be
-        # nearer than it (and within the distance).
-        key = si.astype(np.int64) * np.int64(self.n) + fi
-        order = np.lexsort((lower, key))
-        key_o = key[order]
-        first = np.r_[True, key_o[1:] != key_o[:-1]]
-        lead = order[first]
-        d_lead = shapely.distance(geoms[si[lead]], self.chunks[ci[lead]])
-        bound = np.repeat(np.minimum(d_lead, distance), np.diff(np.r_[np.flatnonzero(first),
-                                                                      len(order)]))  # fmt: skip
-        rest = order[~first & (lower[order] < bound)]
-        d_rest = shapely.distance(geoms[si[rest]], self.chunks[ci[rest]])
-        pick = np.r_[lead, rest]
-        d = np.r_[d_lead, d_rest]
-        ok = d <= distance
-        return _min_per_pair(si[pick][ok], fi[pick][ok], d[ok])
+        """(geometry, feature, distance) for feature boundaries within ``distance``: see
+        :func:`~zoning.overlay.distance.boundaries_near`."""
+        return boundaries_near(self, geoms, distance, boxes, parts)
 
     def within(
         self, geoms: np.ndarray, distance: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(geometry, feature, touches) for every feature boundary within ``distance`` of each
-        geometry (one distance per geometry), without measuring any distance.
-
-        Parameters
-        ----------
-        geoms : array of shapely geometries
-        distance : array of float
-            One distance (m) per geometry.
-
-        Returns
-        -------
-        geometries, features : arrays of int64
-        touches : array of bool
-            The geometry intersects the feature's boundary.  Line and point features are
-            their own boundary.  Sorted by (geometry, feature).
-
-        Notes
-        -----
-        Cost: one STRtree predicate query and one ``intersects`` per (geometry, boundary
-        chunk) pair found.
-        """
-        geoms = np.asarray(geoms, dtype=object)
-        distance = np.asarray(distance, dtype=float)
-        if not len(geoms) or not len(self.chunks):
-            e = np.empty(0, dtype=np.int64)
-            return e, e.copy(), np.zeros(0, dtype=bool)
-        if (distance == 0).all():
-            si, ci = self.chunk_tree.query(geoms, predicate="intersects")
-            touch = np.ones(len(si), dtype=bool)
-        else:
-            si, ci = self.chunk_tree.query(geoms, predicate="dwithin", distance=distance)
-            touch = shapely.intersects(geoms[si], self.chunks[ci])
-        if not len(si):
-            e = np.empty(0, dtype=np.int64)
-            return e, e.copy(), np.zeros(0, dtype=bool)
-        si = si.astype(np.int64)
-        fi = self.chunk_owner[ci]
-        key = si * (int(fi.max()) + 1) + fi
-        order = np.argsort(key, kind="stable")
-        key = key[order]
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        touches = np.maximum.reduceat(touch[order], starts).astype(bool)
-        return si[order][starts], fi[order][starts], touches
+        """(geometry, feature, touches) for feature boundaries within ``distance`` of each
+        geometry: see :func:`~zoning.overlay.distance.boundaries_within`."""
+        return boundaries_within(self, geoms, distance)
 
     def outside_distance(
         self, geoms: np.ndarray, distance: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(geometry, feature, distance to the feature) for features within ``distance``.
-
-        Parameters
-        ----------
-        geoms : array of shapely geometries
-        distance : float
-            How far to search (m).
-
-        Returns
-        -------
-        geometries, features : arrays of int64
-        distances : array of float
-            The distance to the feature (not its boundary: a geometry inside a feature gets
-            0), smallest per pair, sorted by (geometry, feature).
-
-        Notes
-        -----
-        Cost: one STRtree ``dwithin`` query against the pieces and one distance per pair.
-        """
-        geoms = np.asarray(geoms, dtype=object)
-        if distance < 0 or not len(geoms) or not self.n:
-            return _min_per_pair(*_empty_pairs(), np.empty(0))
-        si, gi = self.piece_tree.query(geoms, predicate="dwithin", distance=distance)
-        d = shapely.distance(geoms[si], self.pieces[gi])
-        return _min_per_pair(si, self.piece_owner[gi], d)
+        """(geometry, feature, distance to the feature) for features within ``distance``: see
+        :func:`~zoning.overlay.distance.features_near`."""
+        return features_near(self, geoms, distance)
 
 
 @dataclass
