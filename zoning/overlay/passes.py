@@ -10,8 +10,8 @@
    points far from every boundary, or within the tolerance of the right one);
 5. :func:`_containment_boundaries` (search radius 0) or :func:`_measured_boundaries`: boundary
    distances, nearby features and the boundary-sensitive flags;
-6. :func:`~zoning.overlay.summary._summarise` (per site) and :func:`_piece_frame` (the overlap
-   pieces);
+6. :func:`_overlap_per_site` and :func:`~zoning.overlay.summary._summarise` (per site), and
+   :func:`_piece_frame` (the overlap pieces);
 7. :func:`_assemble`: the :class:`~zoning.overlay.result._LayerPass`.
 """
 
@@ -104,9 +104,7 @@ def _layer_pass(
         bounds = _containment_boundaries(S, ix, pairs, touching, plan)
     else:
         bounds = _measured_boundaries(S, ix, pairs, touching, plan)
-    g = pairs.g
-    pair_measure = np.where(pairs.dim[g] == 2, pairs.overlap_m2[g], pairs.overlap_len[g])
-    known = _site_measures(S, ix, pairs.hs[g], pairs.dim[g], pair_measure, pairs.geom[g])
+    known = _overlap_per_site(S, ix, pairs)
     summary = _summarise(S, ix, pairs.hs, pairs.hf, known, member_in, bounds)
     pieces = _piece_frame(S, L, pairs) if want_pieces else None
     return _assemble(L, pairs, bounds, summary, pieces, member_in)
@@ -322,6 +320,14 @@ def _measured_boundaries(
         sure=plan.sure,
         n_touch=len(ts),
     )
+
+
+def _overlap_per_site(S: _SiteSet, ix: LayerIndex, p: _Pairs) -> tuple[np.ndarray, np.ndarray]:
+    """The overlap measure of every polygon and line site with an overlap, overlapping features
+    counted once (:func:`~zoning.overlay.overlaps._site_measures`)."""
+    g = p.g
+    pair_measure = np.where(p.dim[g] == 2, p.overlap_m2[g], p.overlap_len[g])
+    return _site_measures(S, ix, p.hs[g], p.dim[g], pair_measure, p.geom[g])
 
 
 def _piece_frame(S: _SiteSet, L: LayerInput, p: _Pairs) -> gpd.GeoDataFrame | None:
