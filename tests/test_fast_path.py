@@ -487,7 +487,7 @@ def test_point_grid_path_equals_general_path_and_shapely(request, rules, monkeyp
     for lay in layers:
         lay.index.__dict__.pop("_point_grids", None)
     general = zoning.screen(sites, layers, **kw)
-    monkeypatch.setattr(zoning.overlay, "POINT_GRID_MIN_POINTS", 1)
+    monkeypatch.setattr(zoning.overlay.pointpass, "POINT_GRID_MIN_POINTS", 1)
     res, seen = _screen_counting(monkeypatch, sites, layers, **kw)
     assert any("_point_grids" in lay.index.__dict__ for lay in layers)  # the grid was used
     for lay in layers:

@@ -1,0 +1,323 @@
+"""LayerIndex, everything the engine needs about one layer, and LayerInput."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.errors import GEOSException
+
+from .cellgrid import CellGrid
+from .constants import DEFAULT_RINGS_M, LINE_GRID_M, NEAR_BOUNDARY_M
+from .distance import boundaries_near, boundaries_within, features_near
+from .families import _LINE, _POINT, _POLY, _family
+from .pairs import _empty_pairs, _in_sorted
+from .subdivide import boundary_chunks, subdivide
+
+
+class LayerIndex:
+    """Everything the engine needs about one layer, built once and reused.
+
+    Parameters
+    ----------
+    geoms : array of shapely geometries
+        The layer's features in the working CRS, all of one family (polygonal, lineal or
+        puntal), none empty.
+    tolerance_m : float, keyword-only
+        The layer's positional tolerance (m, >= 0).
+    rings_m : sequence of float, keyword-only
+        The layer's distance bands: distinct positive distances in ascending order (default
+        :data:`~zoning.overlay.constants.DEFAULT_RINGS_M`).  Declared rings (the catalog's
+        ``buffer_rings_m``) are searched to the outermost even beyond the search radius
+        (:func:`~zoning.overlay.overlay`).
+
+    Notes
+    -----
+    Cost: one subdivision pass (a few intersections per vertex), one boundary split, and STRtrees
+    over both, each built on first use; the point grid (polygon layers) is built on first use.
+    Do not share one index between threads: prepared GEOS geometries are not thread-safe.
+    """
+
+    def __init__(
+        self,
+        geoms: np.ndarray,
+        *,
+        tolerance_m: float = 0.0,
+        rings_m: Sequence[float] | None = None,
+    ):
+        self.geoms = np.asarray(geoms, dtype=object)
+        self.n = len(self.geoms)
+        tol = float(tolerance_m or 0.0)
+        if not np.isfinite(tol) or tol < 0:
+            raise ValueError(f"tolerance_m must be a distance >= 0 m, not {tolerance_m!r}")
+        self.tolerance_m = tol
+        rings = tuple(float(r) for r in (rings_m or DEFAULT_RINGS_M))
+        if any(not np.isfinite(r) or r <= 0 for r in rings) or sorted(set(rings)) != list(rings):
+            raise ValueError(
+                f"rings_m must be distinct positive distances in ascending order, not {rings_m!r}"
+            )
+        self.rings_m = rings
+        self.rings_declared = bool(rings_m)
+        if self.n:
+            bad = shapely.is_missing(self.geoms) | shapely.is_empty(self.geoms)
+            if bad.any():
+                raise ValueError(
+                    f"layer features {np.flatnonzero(bad)[:5].tolist()} have no geometry"
+                )
+            fam = np.unique(_family(self.geoms))
+            if len(fam) != 1:
+                raise ValueError(
+                    "a layer must hold one geometry family (polygons, lines or points)"
+                )
+            self.family = int(fam[0])
+        else:
+            self.family = _POLY
+        self.measure = (
+            shapely.area(self.geoms) if self.family == _POLY else shapely.length(self.geoms)
+        )
+
+    @cached_property
+    def _pieces(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.family == _POINT:
+            parts, owner = shapely.get_parts(self.geoms, return_index=True)
+            return parts, owner.astype(np.int64)
+        return subdivide(self.geoms)
+
+    @property
+    def pieces(self) -> np.ndarray:
+        """The features cut into pieces of at most
+        :data:`~zoning.overlay.constants.MAX_PIECE_VERTICES` vertices."""
+        return self._pieces[0]
+
+    @property
+    def piece_owner(self) -> np.ndarray:
+        """The feature index of every piece."""
+        return self._pieces[1]
+
+    @cached_property
+    def piece_tree(self) -> shapely.STRtree:
+        """An STRtree over the (prepared) pieces."""
+        shapely.prepare(self.pieces)
+        return shapely.STRtree(self.pieces)
+
+    @cached_property
+    def _prepared_geoms(self) -> np.ndarray:
+        # Copies, prepared for the exact tests near boundaries (the caller's geometries are
+        # left as they are).
+        copies = shapely.from_wkb(shapely.to_wkb(self.geoms))
+        shapely.prepare(copies)
+        return copies
+
+    @cached_property
+    def dissolved(self) -> tuple[np.ndarray, shapely.STRtree]:
+        """The union of the features, cut into pieces like the features, and their STRtree.
+
+        Overlapping features count once in it: a site's overlap with the layer is the sum of
+        its intersections with these pieces (see :func:`~zoning.overlay.overlaps._site_measures`).
+        """
+        try:
+            union = shapely.union_all(self.geoms)
+        except GEOSException:  # robustness failure on near-coincident edges: snap-round
+            union = shapely.union_all(self.geoms, grid_size=LINE_GRID_M)
+        pieces, _ = subdivide(np.array([union], dtype=object))
+        shapely.prepare(pieces)
+        return pieces, shapely.STRtree(pieces)
+
+    @cached_property
+    def _chunks(self) -> tuple[np.ndarray, np.ndarray]:
+        return boundary_chunks(self.geoms)
+
+    @property
+    def chunks(self) -> np.ndarray:
+        """The feature boundaries (lines and points: the features) in short original chunks."""
+        return self._chunks[0]
+
+    @property
+    def chunk_owner(self) -> np.ndarray:
+        """The feature index of every chunk."""
+        return self._chunks[1]
+
+    @cached_property
+    def chunk_bounds(self) -> np.ndarray:
+        """The bounding box of every chunk, shape (n, 4)."""
+        return shapely.bounds(self.chunks)
+
+    @cached_property
+    def chunk_tree(self) -> shapely.STRtree:
+        """An STRtree over the boundary chunks."""
+        return shapely.STRtree(self.chunks)
+
+    @cached_property
+    def grid(self) -> CellGrid | None:
+        """The point pre-screen grid (polygon and line layers with features)."""
+        if self.family == _POINT or not self.n:
+            return None
+        b = shapely.total_bounds(self.pieces)
+        extent = max(b[2] - b[0], b[3] - b[1])
+        # ~2000 cells across the layer's extent, at least 25 m.
+        size = max(25.0, extent / 2000.0)
+        return CellGrid.build(
+            self.pieces,
+            self.piece_owner,
+            self.chunks,
+            size,
+            chunk_owner=self.chunk_owner,
+            lines=self.family == _LINE,
+        )
+
+    # ---------------------------------------------------------------- queries
+
+    def _exact_pairs(self, geoms: np.ndarray, *, touching: bool = False) -> tuple[np.ndarray, ...]:
+        """(geometry index, feature index) of every pair that intersects, exactly.
+
+        The pieces decide, except for pairs within :data:`~zoning.overlay.constants.NEAR_BOUNDARY_M`
+        of the feature's boundary: those intersect when they touch the boundary (an original chunk),
+        and otherwise as the original feature says.  With ``touching``, a third array flags the
+        pairs whose geometry touches the feature's boundary (found on the way).
+        """
+        if not len(geoms) or not self.n:
+            e = _empty_pairs()
+            return (*e, np.zeros(0, dtype=bool)) if touching else e
+        m = np.int64(self.n)
+        qi, pi = self.piece_tree.query(geoms, predicate="intersects")
+        k_piece = np.unique(qi.astype(np.int64) * m + self.piece_owner[pi])
+        if len(self.chunks):
+            qj, cj = self.chunk_tree.query(geoms, predicate="dwithin", distance=NEAR_BOUNDARY_M)
+        else:
+            qj = cj = np.empty(0, dtype=np.int64)
+        k_touch = np.empty(0, dtype=np.int64)
+        if len(qj):
+            key = qj.astype(np.int64) * m + self.chunk_owner[cj]
+            k_near = np.unique(key)
+            touch = shapely.intersects(geoms[qj], self.chunks[cj])
+            k_touch = np.unique(key[touch])
+            k_doubt = np.setdiff1d(k_near, k_touch, assume_unique=True)
+            if len(k_doubt):
+                s, f = np.divmod(k_doubt, m)
+                k_doubt = k_doubt[shapely.intersects(self._prepared_geoms[f], geoms[s])]
+            keys = np.union1d(
+                np.setdiff1d(k_piece, k_near, assume_unique=True), np.union1d(k_touch, k_doubt)
+            )
+        else:
+            keys = k_piece
+        s, f = np.divmod(keys, m)
+        if touching:
+            return s.astype(np.int64), f.astype(np.int64), _in_sorted(keys, k_touch)
+        return s.astype(np.int64), f.astype(np.int64)
+
+    def contains_points(
+        self, x: np.ndarray, y: np.ndarray, code: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(point index, feature index) for every point inside or on a polygon or line feature.
+
+        Parameters
+        ----------
+        x, y : arrays of float
+            The points' coordinates (working CRS).
+        code : array of int32, optional
+            The points' grid codes (:meth:`CellGrid.lookup`), if looked up already.
+
+        Returns
+        -------
+        points, features : arrays of int64
+            One entry per (point, feature) pair, sorted by point, then feature.  Empty for
+            point layers (use :meth:`intersecting`).
+
+        Notes
+        -----
+        The grid answers for points in clean cells; the others get the exact test.  Identical
+        to ``shapely.intersects(point, feature)`` on the original features.
+        """
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        grid = self.grid
+        if grid is None or not len(x):
+            return _empty_pairs()
+        if code is None:
+            code = grid.lookup(x, y)
+        sure = code >= 0
+        p_sure = np.flatnonzero(sure).astype(np.int64)
+        f_sure = code[sure].astype(np.int64)
+        check = np.flatnonzero(code == -2)
+        p_ex, f_ex = self._exact_pairs(shapely.points(x[check], y[check]))
+        p = np.concatenate([p_sure, check[p_ex]])
+        f = np.concatenate([f_sure, f_ex])
+        order = np.lexsort((f, p))
+        return p[order], f[order]
+
+    def intersecting(self, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(geometry index, feature index) pairs that intersect, deduplicated and exact.
+
+        Parameters
+        ----------
+        geoms : array of shapely geometries
+            Any geometries in the working CRS.
+
+        Returns
+        -------
+        geometries, features : arrays of int64
+            One entry per intersecting pair, sorted by geometry, then feature.
+
+        Notes
+        -----
+        Cost: one STRtree query against the pieces and one against the boundary chunks; pairs within
+        :data:`~zoning.overlay.constants.NEAR_BOUNDARY_M` of a boundary are decided on the original
+        feature.
+        """
+        return self._exact_pairs(np.asarray(geoms, dtype=object))
+
+    def near(
+        self,
+        geoms: np.ndarray,
+        distance: float,
+        boxes: np.ndarray | None = None,
+        parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(geometry, feature, distance) for feature boundaries within ``distance``: see
+        :func:`~zoning.overlay.distance.boundaries_near`."""
+        return boundaries_near(self, geoms, distance, boxes, parts)
+
+    def within(
+        self, geoms: np.ndarray, distance: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(geometry, feature, touches) for feature boundaries within ``distance`` of each
+        geometry: see :func:`~zoning.overlay.distance.boundaries_within`."""
+        return boundaries_within(self, geoms, distance)
+
+    def outside_distance(
+        self, geoms: np.ndarray, distance: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(geometry, feature, distance to the feature) for features within ``distance``: see
+        :func:`~zoning.overlay.distance.features_near`."""
+        return features_near(self, geoms, distance)
+
+
+@dataclass
+class LayerInput:
+    """One layer as the engine sees it.
+
+    Attributes
+    ----------
+    layer_id, kind : str
+        The catalog's layer id and kind.
+    index : LayerIndex
+        The layer's features, indexed (None when the layer failed to load).
+    attributes : DataFrame
+        ``feature_id`` and any of :data:`~zoning.overlay.STANDARD_ATTRIBUTES`, one row per
+        feature in the order of ``index.geoms`` (None when the layer failed to load).
+    status : str
+        ``"ok"`` or ``"failed"``.
+    error : str or None
+        Why the layer failed to load.
+    """
+
+    layer_id: str
+    kind: str
+    index: LayerIndex
+    attributes: pd.DataFrame  # feature_id + STANDARD_ATTRIBUTES, positional
+    status: str = "ok"  # ok | failed
+    error: str | None = None

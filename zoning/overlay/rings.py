@@ -1,0 +1,68 @@
+"""Distance bands (rings): the ring each distance falls in, and the ring geometries."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..crs import WORKING_CRS
+from .constants import RING_QUAD_SEGS
+from .sitepack import _SiteSet
+
+
+def _ring_of(d: np.ndarray, rings: tuple[float, ...]) -> np.ndarray:
+    """The smallest ring (m) that reaches each distance; NaN beyond the last or for NaN."""
+    r = np.asarray(rings, dtype=float)
+    d = np.asarray(d, dtype=float)
+    out = np.full(len(d), np.nan)
+    fin = np.isfinite(d)
+    idx = np.searchsorted(r, d[fin], side="left")
+    ok = idx < len(r)
+    vals = np.full(len(idx), np.nan)
+    vals[ok] = r[idx[ok]]
+    out[fin] = vals
+    return out
+
+
+def _rings(S: _SiteSet, layers, *, enabled: bool, max_sites: int, notes: list[str]):
+    cols = {"site": [], "site_id": [], "layer_ids": [], "inner_m": [], "outer_m": []}
+    empty = gpd.GeoDataFrame(cols, geometry=[], crs=WORKING_CRS)
+    n = len(S)
+    if not enabled or not n:
+        return empty
+    if n > max_sites:
+        notes.append(
+            f"buffer-ring geometries are drawn for at most {max_sites:,} sites; "
+            f"{n:,} given, none drawn (ring membership is still in hits and summary)"
+        )
+        return empty
+    sets: dict[tuple[float, ...], list[str]] = {}
+    for L in layers:
+        if L.status == "ok":
+            sets.setdefault(L.index.rings_m, []).append(L.layer_id)
+    frames = []
+    for rings_m, ids in sets.items():
+        prev = None
+        inner = 0.0
+        for r in rings_m:
+            buf = shapely.buffer(S.geoms, r, quad_segs=RING_QUAD_SEGS)
+            ring = buf if prev is None else shapely.difference(buf, prev)
+            frames.append(
+                gpd.GeoDataFrame(
+                    {
+                        "site": np.arange(n),
+                        "site_id": S.ids,
+                        "layer_ids": ", ".join(ids),
+                        "inner_m": inner,
+                        "outer_m": r,
+                    },
+                    geometry=ring,
+                    crs=WORKING_CRS,
+                )
+            )
+            prev, inner = buf, r
+    if not frames:
+        return empty
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WORKING_CRS)
