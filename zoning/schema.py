@@ -27,6 +27,7 @@ __all__ = [
     "SITE_COLUMNS",
     "STANDARD_ATTRIBUTES",
     "STATUSES",
+    "SUMMARY_COLUMNS",
     "VERDICTS",
     "VERDICT_ORDER",
 ]
@@ -118,6 +119,22 @@ HIT_COLUMNS = (
     "boundary_distance_m",
     "boundary_sensitive",
     *STANDARD_ATTRIBUTES,
+)
+#: Columns of the overlay engine's per-site, per-layer summary (``OverlayResult.summary``).
+SUMMARY_COLUMNS = (
+    "site",
+    "site_id",
+    "layer_id",
+    "kind",
+    "status",
+    "hit",
+    "overlap_m2",
+    "share_of_site",
+    "overlap_length_m",
+    "distance_m",
+    "nearest_feature_id",
+    "ring_m",
+    "boundary_sensitive",
 )
 #: dtype of each numeric or flag column of the hits table (the others are ``object``).
 HIT_DTYPES = {

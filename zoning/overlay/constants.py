@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..schema import STANDARD_ATTRIBUTES as _STANDARD_ATTRIBUTES
+
 #: Distance bands reported when a layer's catalog entry sets none (m).
 DEFAULT_RINGS_M: tuple[float, ...] = (100.0, 500.0, 1000.0)
 #: How far the engine looks for the nearest feature of each layer by default (m).
@@ -26,13 +28,4 @@ COVERAGE_TOLERANCE = 1e-6
 #: in the true one: its area is 0.16 % short and its edge at most 0.12 % of the radius inside).
 RING_QUAD_SEGS = 16
 #: Feature attributes copied into the hits table (None where a layer lacks them).
-STANDARD_ATTRIBUTES = (
-    "name",
-    "name_en",
-    "category",
-    "unit_code",
-    "level",
-    "realm",
-    "district",
-    "access_list",
-)
+STANDARD_ATTRIBUTES = _STANDARD_ATTRIBUTES

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..crs import WORKING_CRS
+from ..schema import COVERAGE_KINDS
 from .constants import DEFAULT_SEARCH_RADIUS_M
 from .coverage import _outside_coverage
 from .index import LayerInput
@@ -27,7 +28,7 @@ def overlay(
     *,
     search_radius_m: float = DEFAULT_SEARCH_RADIUS_M,
     uncertainty_m: np.ndarray | None = None,
-    coverage: Sequence[str] = ("district", "sea_area"),
+    coverage: Sequence[str] = COVERAGE_KINDS,
     missing_kinds: Sequence[str] = (),
     pieces: bool = True,
     rings: bool = True,

@@ -9,43 +9,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .constants import STANDARD_ATTRIBUTES
+from ..schema import HIT_COLUMNS, RELATIONS, STANDARD_ATTRIBUTES, SUMMARY_COLUMNS
 from .index import LayerInput
 from .rings import _ring_of
 
-_HIT_COLUMNS = [
-    "site",
-    "site_id",
-    "layer_id",
-    "kind",
-    "feature_id",
-    "relation",
-    "overlap_m2",
-    "overlap_ha",
-    "share_of_site",
-    "share_of_feature",
-    "overlap_length_m",
-    "distance_m",
-    "ring_m",
-    "boundary_distance_m",
-    "boundary_sensitive",
-    *STANDARD_ATTRIBUTES,
-]
-_SUMMARY_COLUMNS = [
-    "site",
-    "site_id",
-    "layer_id",
-    "kind",
-    "status",
-    "hit",
-    "overlap_m2",
-    "share_of_site",
-    "overlap_length_m",
-    "distance_m",
-    "nearest_feature_id",
-    "ring_m",
-    "boundary_sensitive",
-]
+_HIT_COLUMNS = list(HIT_COLUMNS)
+_SUMMARY_COLUMNS = list(SUMMARY_COLUMNS)
 _PIECE_COLUMNS = [
     "site",
     "site_id",
@@ -118,7 +87,7 @@ def _status_rows(n, site_ids, layer_id, kind, status) -> pd.DataFrame:
     )
 
 
-_RELATIONS = np.array(["intersects", "touches", "nearby"], dtype=object)
+_RELATIONS = np.array(RELATIONS, dtype=object)
 
 
 def _pair_frame(p: _LayerPass, ids: np.ndarray, rows: np.ndarray | None, site_col) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from .._version import __version__
 from ..catalog import KINDS, UNIT_CATEGORY_ALIASES
 from ..crs import WORKING_CRS, parse_crs
 from ..errors import CRSError, LayerDataError, RasterError
+from ..schema import COVERAGE_KINDS
 from .cog import _aux_path, _units_path, _write_cog
 from .windows import _Burner, _crs_label, _window_transform, _windows
 
@@ -56,7 +57,7 @@ _MASK_LEGEND = {
 }
 
 #: Kinds whose union is the territory; mask cells outside it are nodata.
-TERRITORY_KINDS = ("district", "sea_area")
+TERRITORY_KINDS = COVERAGE_KINDS
 _NOT_MASKED = {"control_unit", *TERRITORY_KINDS}
 
 #: Largest grid :func:`rasterize` accepts (cells); finer grids are refused, not attempted.
