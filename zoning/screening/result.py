@@ -1,0 +1,245 @@
+"""The outcome of a screening: :class:`ScreeningResult`, its tables and its writers' entry.
+
+The result holds the tables a screening produced (some built on first access, see
+:class:`_Lazy`); writing them is delegated: :meth:`ScreeningResult.to_file` to
+:mod:`zoning.screening.outputs` (the folder, all-or-nothing) and :mod:`zoning.tables` (the
+CSV, GeoPackage and JSON files), :meth:`ScreeningResult.to_html` to :mod:`zoning.report`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from ..layerset import LayerSet
+from ..rules import SEVERITY, RuleSet
+from .outputs import FORMATS
+
+__all__ = ["ScreeningResult"]
+
+
+class _Lazy:
+    """A dataclass field that may be given as a zero-argument callable, called on first access.
+
+    The big tables of a large screening (millions of rows) are built only when something reads
+    them; reading gives the same frame the eager path would have built.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_lazy_{name}"
+
+    def __get__(self, obj: object, objtype: type | None = None) -> Any:
+        if obj is None:
+            raise AttributeError(self.slot)  # dataclasses: the field has no default
+        value = obj.__dict__[self.slot]
+        if callable(value) and not isinstance(value, pd.DataFrame):
+            value = value()
+            obj.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, obj: object, value: Any) -> None:
+        obj.__dict__[self.slot] = value
+
+
+@dataclass
+class ScreeningResult:
+    """The outcome of :func:`~zoning.screening.screen` (and of
+    :func:`zoning.compare.compare_alternatives`).
+
+    Attributes
+    ----------
+    sites : GeoDataFrame
+        One row per site (working CRS): ``site_id``, ``name``, the project attributes,
+        ``verdict``, ``n_constraints`` (constraint layers touched, or within a ``within``
+        rule's distance), ``n_hits`` (constraint features touched), ``boundary_sensitive``,
+        ``overlap_m2_total`` / ``overlap_length_m_total`` (the union of the overlaps with the
+        constraint layers), ``nearest_m``, ``area_m2``, ``length_m``, ``n_reasons``,
+        ``reasons_en`` / ``reasons_zh`` (the most severe reasons).  Constraint layers are those
+        of a kind some rule reads, other than :data:`~zoning.screening.CONTEXT_KINDS`; see
+        :func:`zoning.screening.totals._site_totals`.
+    hits : GeoDataFrame
+        One row per site x feature touched or within the distance searched (the search
+        radius, or a layer's outermost declared buffer ring), with ``rule_ids`` and
+        ``verdict`` of the rules that fired on it.  The geometry (working CRS) is the overlap
+        piece of a site and a feature it touches; None for ``nearby`` features, for point
+        sites (a point has no overlap piece) and when ``pieces=False``.
+    layer_summary : DataFrame
+        One row per site x layer (and per kind the rules need but the catalog lacks).
+    reasons : DataFrame
+        One row per site x rule that fired or could not be decided.
+    pieces : GeoDataFrame
+        The overlap pieces (working CRS).
+    rings : GeoDataFrame
+        The buffer rings around each site (working CRS).
+    provenance : dict
+        Tool version, catalog and layer hashes and vintages, rule set id/version/hash, working
+        and input CRS, conversions, options, time.
+    layers : LayerSet
+    rule_set : RuleSet
+    notes : list of str
+        What the user should know: conversions, repairs, layers skipped, coverage.
+    ranking : DataFrame or None
+        For a comparison of alternatives: :func:`zoning.compare.rank_alternatives` of this
+        result (written as ``ranking.csv`` and a section of the report).
+
+    Notes
+    -----
+    ``hits``, ``layer_summary`` and ``reasons`` may be passed as zero-argument callables: they
+    are then built on first access (and cached).  :func:`~zoning.screening.screen` does so,
+    so a screening of a million points that only needs ``sites`` never builds the several
+    million rows of the other tables.
+    """
+
+    sites: gpd.GeoDataFrame
+    hits: gpd.GeoDataFrame = _Lazy()  # type: ignore[assignment]
+    layer_summary: pd.DataFrame = _Lazy()  # type: ignore[assignment]
+    reasons: pd.DataFrame = _Lazy()  # type: ignore[assignment]
+    pieces: gpd.GeoDataFrame
+    rings: gpd.GeoDataFrame
+    provenance: dict
+    layers: LayerSet
+    rule_set: RuleSet
+    notes: list[str] = field(default_factory=list)
+    ranking: pd.DataFrame | None = None
+
+    def __len__(self) -> int:
+        return len(self.sites)
+
+    def __repr__(self) -> str:
+        counts = self.verdict_counts()
+        text = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+        return f"<ScreeningResult {len(self.sites)} site(s): {text}>"
+
+    @property
+    def is_demonstration(self) -> bool:
+        """True when any layer or the rule set is demonstration data."""
+        return bool(self.provenance.get("demonstration"))
+
+    def verdict_counts(self) -> dict[str, int]:
+        """Number of sites per verdict, most severe first."""
+        vc = self.sites["verdict"].value_counts()
+        order = sorted(SEVERITY, key=SEVERITY.get, reverse=True)
+        return {v: int(vc.get(v, 0)) for v in order}
+
+    def worst(self) -> str:
+        """The most severe verdict of any site (``permitted`` for no sites)."""
+        if not len(self.sites):
+            return "permitted"
+        return max(self.sites["verdict"], key=SEVERITY.get)
+
+    # ------------------------------------------------------------------ writers
+
+    def to_html(self, out_dir: str | Path, *, lang: str = "both", **map_options: Any) -> Path:
+        """Write the HTML report (with its map) under ``out_dir/report/``; returns the index.
+
+        See :func:`zoning.report.write_report` (``map_options``: ``offline``, ``basemap``,
+        ``tianditu_key``, ``map``); an older report is replaced only when the new one is
+        complete.
+        """
+        from ..report import write_report
+
+        return write_report(self, out_dir, lang=lang, **map_options)
+
+    def to_file(
+        self,
+        out_dir: str | Path,
+        formats: Iterable[str] = FORMATS,
+        *,
+        lang: str = "both",
+        map_options: Mapping[str, Any] | None = None,
+    ) -> dict[str, Path]:
+        """Write the result into ``out_dir``.
+
+        Parameters
+        ----------
+        out_dir : path
+            The output folder (created, with its parents, if needed).
+        formats : iterable of {"csv", "gpkg", "json", "html"}
+            ``csv``: ``sites.csv`` and ``hits.csv`` (and ``ranking.csv`` for a comparison);
+            ``gpkg``: ``screening.gpkg`` with the layers ``sites``, ``pieces`` and ``rings``
+            (EPSG:4326); ``json``: ``screening.json`` with every table and the provenance
+            (above :data:`zoning.tables.JSON_FULL_TABLES_MAX_SITES` sites without the
+            ``layer_summary`` and ``reasons`` rows, which would take gigabytes; a note says
+            so);
+            ``html``: the report in ``report/`` (``report/index.html``).
+        lang : {"both", "zh", "en"}, keyword-only
+            Language of the HTML report.
+        map_options : dict, keyword-only
+            Options of the report's map ``report/map.html`` (``offline``, ``basemap``,
+            ``tianditu_key``, ``map=False`` to skip it), passed to
+            :func:`zoning.report.write_report`.
+
+        Returns
+        -------
+        dict
+            What was written: ``csv`` -> ``sites.csv``, ``hits`` -> ``hits.csv``, ``ranking``
+            -> ``ranking.csv`` (a comparison), ``gpkg`` -> ``screening.gpkg``, ``json`` ->
+            ``screening.json``, ``html`` -> ``report/index.html``.
+
+        Raises
+        ------
+        ZoningError
+            An unknown format; or ``out_dir`` holds, under a name this call writes
+            (``sites.csv``, ``hits.csv``, ``ranking.csv``, ``screening.gpkg``,
+            ``screening.json``, ``report/``), a file or folder that no earlier call wrote
+            (not listed in :data:`~zoning.screening.OUTPUT_MARKER`), or a file the user added
+            inside an earlier ``report/``: one line naming it, raised before anything is
+            written.
+
+        Notes
+        -----
+        Only what an earlier screening wrote is ever replaced or removed.  Each call writes
+        :data:`~zoning.screening.OUTPUT_MARKER` (``.zoning-screen.json``) into ``out_dir``,
+        listing every file it wrote (those inside ``report/`` included); a later call
+        replaces or removes a path only when that list holds it and everything in it.  Files
+        of the user in ``out_dir`` under other names are never touched.  Outputs of an earlier
+        call that this call does not write (another format, the ``ranking.csv`` of a
+        comparison) are removed, so the folder never mixes two runs (a stale ``sites.csv``
+        next to a fresh report would mislead); a file under one of those names that no
+        earlier call wrote is left alone.  Outputs written before the marker existed are not
+        recognised: move them away.
+
+        All-or-nothing.  Every file is first written into a hidden temporary folder inside
+        ``out_dir``; only when all of them succeeded are they moved into place, older outputs
+        being moved aside first and restored if a move fails.  On failure nothing is left
+        behind: no temporary folder, no half-written file, and no ``out_dir`` (nor parent)
+        that this call created.
+        """
+        from .outputs import write_outputs
+
+        return write_outputs(self, out_dir, formats, lang, map_options)
+
+    def _write_gpkg(self, path: Path) -> None:
+        """``screening.gpkg`` (:func:`zoning.tables.write_gpkg`)."""
+        from ..tables import write_gpkg
+
+        write_gpkg(self, path)
+
+    def _tables(self, empty: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
+        """The tables of :meth:`to_dict` and of ``screening.json``
+        (:func:`zoning.tables.result_tables`)."""
+        from ..tables import result_tables
+
+        return result_tables(self, empty)
+
+    def _write_json(self, path: Path, chunk: int = 50_000) -> None:
+        """``screening.json`` (:func:`zoning.tables.write_json`)."""
+        from ..tables import write_json
+
+        write_json(self, path, chunk)
+
+    def to_dict(self) -> dict:
+        """Every table and the provenance, as plain JSON-ready data.
+
+        Keys: ``provenance``, ``notes``, ``sites`` (the columns of ``sites.csv`` plus ``wkt``,
+        the geometry in WGS84), ``hits`` (the columns of ``hits.csv``), ``layer_summary``,
+        ``reasons`` and, for a comparison, ``ranking``.  Missing values are ``null``.
+        """
+        from ..tables import to_dict
+
+        return to_dict(self)
