@@ -165,13 +165,18 @@ def _make_dirs(out: Path) -> list[Path]:
             d.mkdir()
             created.append(d)
     except BaseException:
-        for d in reversed(created):
-            try:
-                d.rmdir()
-            except OSError:
-                pass
+        _remove_created(created)
         raise
     return created
+
+
+def _remove_created(created: list[Path]) -> None:
+    """Remove the folders :func:`_make_dirs` created, innermost first (those still empty)."""
+    for d in reversed(created):
+        try:
+            d.rmdir()
+        except OSError:
+            pass
 
 
 def _remove(path: Path) -> None:
@@ -247,11 +252,7 @@ def write_outputs(
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
-        for d in reversed(created):
-            try:
-                d.rmdir()
-            except OSError:
-                pass
+        _remove_created(created)
         raise
     written: dict[str, Path] = {}
     for fmt, files in names.items():
