@@ -209,6 +209,24 @@ class ScreeningResult:
         being moved aside first and restored if a move fails.  On failure nothing is left
         behind: no temporary folder, no half-written file, and no ``out_dir`` (nor parent)
         that this call created.
+
+        Cost: the files are written once, into ``out_dir`` itself (a move, never a copy, puts
+        them in place), so ``out_dir`` needs room for the new files and the old ones at once.
+        Writing builds ``hits`` (and, for ``json``, ``layer_summary`` and ``reasons``) if no
+        one read them yet.  Measured on a shared 2-core machine with the demonstration catalog
+        and rules (wall time, after the screening): for the 20 example projects ``csv`` takes
+        0.1 s, ``gpkg`` 0.6 s, ``json`` 0.04 s and ``html`` (the report and its map) 6.4 s,
+        3.8 MB in all, peak memory 0.6 GB, as for the screening; for 100,000 random points in
+        Shanghai's bounding box (394,000 hits) ``csv`` takes 18 s (225 MB), ``gpkg`` 5 s
+        (197 MB) and ``json`` 38 s (1.3 GB, every table), mostly waiting on the disk, the peak
+        memory going from 1.05 GB after the screening to 1.5 GB while the JSON is written.
+        The HTML report of so many sites was not measured.
+
+        CRS: the result's geometries are in :data:`zoning.WORKING_CRS`; ``screening.gpkg``
+        (every layer), the ``wkt`` column of ``screening.json`` and the ``lon`` / ``lat``
+        columns of ``sites.csv`` are in EPSG:4326 (longitude first); areas, lengths and
+        distances are those of the screening, in metres (working CRS).  A file written in a
+        GCJ-02 or BD-09 run holds WGS84 coordinates, never shifted ones.
         """
         from .outputs import write_outputs
 
