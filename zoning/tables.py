@@ -193,7 +193,7 @@ def write_gpkg(result: ScreeningResult, path: Path) -> None:
         result.rings.to_crs(WGS84).to_file(path, layer="rings", driver="GPKG")
 
 
-def result_tables(result: ScreeningResult, empty: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
+def _result_tables(result: ScreeningResult, empty: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
     """The tables of :func:`to_dict` and of ``screening.json``, in order (those named in
     ``empty`` without rows, and not built)."""
     sites = _sites_table(result)
@@ -250,7 +250,7 @@ def write_json(result: ScreeningResult, path: Path, chunk: int = 50_000) -> None
         if skip:
             fh.write(',\n"omitted": ')
             json.dump(list(skip), fh)
-        for key, table in result_tables(result, skip).items():
+        for key, table in _result_tables(result, skip).items():
             fh.write(f',\n"{key}": [')
             for start in range(0, len(table), chunk):
                 text = _records_json(table.iloc[start : start + chunk])
@@ -274,7 +274,7 @@ def to_dict(result: ScreeningResult) -> dict:
         ``reasons`` and, for a comparison, ``ranking``.  Missing values are ``None``.
     """
     out: dict[str, Any] = {"provenance": result.provenance, "notes": result.notes}
-    for key, table in result_tables(result).items():
+    for key, table in _result_tables(result).items():
         out[key] = _records(table)
     return out
 

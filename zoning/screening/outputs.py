@@ -236,7 +236,35 @@ def write_outputs(
     lang: str,
     map_options: Mapping[str, Any] | None,
 ) -> dict[str, Path]:
-    """The body of :meth:`ScreeningResult.to_file` (see there): check, write, swap."""
+    """Write ``result`` into ``out_dir``, all-or-nothing: what :meth:`ScreeningResult.to_file`
+    does (see there for the files, the marker and the rules of replacement).
+
+    Parameters
+    ----------
+    result : ScreeningResult
+        What to write.
+    out_dir : path
+        The output folder (created, with its parents, if needed).
+    formats : iterable of str or str
+        Some of :data:`FORMATS` (a comma-separated string is split).
+    lang : {"both", "zh", "en"}
+        Language of the HTML report.
+    map_options : mapping or None
+        Options of the report's map, passed to :func:`zoning.report.write_report`.
+
+    Returns
+    -------
+    dict
+        What was written, by format (as :meth:`ScreeningResult.to_file` returns it).
+
+    Raises
+    ------
+    ZoningError
+        An unknown or no format, or a file in the way that no earlier screening wrote;
+        raised before anything is written.
+    OSError
+        Writing or moving failed; the folder is as it was.
+    """
     formats = _formats(formats)
     out = Path(out_dir)
     planned = _planned_names(formats, comparison=result.ranking is not None)

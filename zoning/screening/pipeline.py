@@ -148,10 +148,21 @@ def screen(
     >>> result.sites.loc[0, "verdict"] in zoning.screening.SEVERITY
     True
     """
-    options = ScreenOptions(search_radius_m, pieces, rings, on_layer_error)
+    options = ScreenOptions(
+        search_radius_m=search_radius_m, pieces=pieces, rings=rings, on_layer_error=on_layer_error
+    )
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    reading = SiteReading(crs, wkt, points, attributes, id_field, name_field, layer, encoding)
+    reading = SiteReading(
+        crs=crs,
+        wkt=wkt,
+        points=points,
+        attributes=attributes,
+        id_field=id_field,
+        name_field=name_field,
+        layer=layer,
+        encoding=encoding,
+    )
     input_path = _input_file(sites)
     from_sites = isinstance(sites, Sites)
     sites = reading.read(sites)
@@ -348,11 +359,24 @@ def prepare_point_grid(layers: LayerSet | str | Path | None = None) -> None:
     """Build the combined point grid of a catalog's layers once, so that every later
     ``screen(..., search_radius_m=0)`` of point sites with these layers uses it.
 
-    A single screening builds it only for :data:`zoning.overlay.POINT_GRID_MIN_POINTS` points
-    or more (it takes seconds to build, then saves about 4.5 s per million points); a process
-    that screens many batches of points calls this first.  ``layers``: a loaded catalog (the
-    same object passed to :func:`screen`), a catalog path, or None for the demonstration
-    catalog.  Layers that fail to load are left out, as :func:`screen` would.
+    Parameters
+    ----------
+    layers : LayerSet or catalog path, optional
+        A loaded catalog (the same object passed to :func:`screen`), a catalog path, or None
+        for the demonstration catalog.
+
+    Raises
+    ------
+    CatalogError
+        A catalog that does not validate.  Layers that fail to load are left out, as
+        :func:`screen` would.
+
+    Notes
+    -----
+    A single screening builds the grid only for :data:`zoning.overlay.POINT_GRID_MIN_POINTS`
+    points or more (it takes seconds to build, then saves about 4.5 s per million points); a
+    process that screens many batches of points calls this first.  The grid is kept with the
+    layers' indexes (working CRS), so it serves only screenings with the same LayerSet.
     """
     from ..overlay import prepare_point_grid as _prepare
 

@@ -117,17 +117,35 @@ class ScreeningResult:
 
     @property
     def is_demonstration(self) -> bool:
-        """True when any layer or the rule set is demonstration data."""
+        """True when any layer or the rule set is demonstration data.
+
+        Returns
+        -------
+        bool
+        """
         return bool(self.provenance.get("demonstration"))
 
     def verdict_counts(self) -> dict[str, int]:
-        """Number of sites per verdict, most severe first."""
+        """Number of sites per verdict, most severe first.
+
+        Returns
+        -------
+        dict
+            Every verdict of :data:`zoning.rules.SEVERITY` (most severe first) -> its count
+            (0 included).
+        """
         vc = self.sites["verdict"].value_counts()
         order = sorted(SEVERITY, key=SEVERITY.get, reverse=True)
         return {v: int(vc.get(v, 0)) for v in order}
 
     def worst(self) -> str:
-        """The most severe verdict of any site (``permitted`` for no sites)."""
+        """The most severe verdict of any site.
+
+        Returns
+        -------
+        str
+            A verdict of :data:`zoning.rules.SEVERITY`; ``permitted`` for no sites.
+        """
         if not len(self.sites):
             return "permitted"
         return max(self.sites["verdict"], key=SEVERITY.get)
@@ -135,11 +153,27 @@ class ScreeningResult:
     # ------------------------------------------------------------------ writers
 
     def to_html(self, out_dir: str | Path, *, lang: str = "both", **map_options: Any) -> Path:
-        """Write the HTML report (with its map) under ``out_dir/report/``; returns the index.
+        """Write the HTML report (with its map) under ``out_dir/report/``.
 
-        See :func:`zoning.report.write_report` (``map_options``: ``offline``, ``basemap``,
-        ``tianditu_key``, ``map``); an older report is replaced only when the new one is
-        complete.
+        Parameters
+        ----------
+        out_dir : path
+            The folder that receives ``report/``.
+        lang : {"both", "zh", "en"}, keyword-only
+            Language of the report.
+        **map_options
+            ``offline``, ``basemap``, ``tianditu_key``, ``map``: see
+            :func:`zoning.report.write_report`.
+
+        Returns
+        -------
+        Path
+            ``out_dir/report/index.html``.
+
+        Notes
+        -----
+        An older report is replaced only when the new one is complete.  Unlike
+        :meth:`to_file`, no marker is written or read.
         """
         from ..report import write_report
 
@@ -240,10 +274,10 @@ class ScreeningResult:
 
     def _tables(self, empty: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
         """The tables of :meth:`to_dict` and of ``screening.json``
-        (:func:`zoning.tables.result_tables`)."""
-        from ..tables import result_tables
+        (:func:`zoning.tables._result_tables`)."""
+        from ..tables import _result_tables
 
-        return result_tables(self, empty)
+        return _result_tables(self, empty)
 
     def _write_json(self, path: Path, chunk: int = 50_000) -> None:
         """``screening.json`` (:func:`zoning.tables.write_json`)."""
@@ -254,9 +288,18 @@ class ScreeningResult:
     def to_dict(self) -> dict:
         """Every table and the provenance, as plain JSON-ready data.
 
-        Keys: ``provenance``, ``notes``, ``sites`` (the columns of ``sites.csv`` plus ``wkt``,
-        the geometry in WGS84), ``hits`` (the columns of ``hits.csv``), ``layer_summary``,
-        ``reasons`` and, for a comparison, ``ranking``.  Missing values are ``null``.
+        Returns
+        -------
+        dict
+            ``provenance``, ``notes``, ``sites`` (the columns of ``sites.csv`` plus ``wkt``,
+            the geometry in WGS84), ``hits`` (the columns of ``hits.csv``), ``layer_summary``,
+            ``reasons`` and, for a comparison, ``ranking``.  Missing values are ``None``
+            (``null`` in JSON).
+
+        Notes
+        -----
+        Builds every lazy table and holds all of them as Python objects: for large runs
+        write ``screening.json`` with :meth:`to_file` instead (streamed).
         """
         from ..tables import to_dict
 
