@@ -315,7 +315,7 @@ def _screen_counting(monkeypatch, *args, **kw):
         seen.append(len(sites))
         return evaluate(rule_set, sites, *a, **k)
 
-    monkeypatch.setattr(screening, "evaluate", counting)
+    monkeypatch.setattr("zoning.screening.apply.evaluate", counting)
     res = zoning.screen(*args, **kw)
     monkeypatch.undo()
     return res, seen

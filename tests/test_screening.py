@@ -581,7 +581,7 @@ def test_json_file_is_to_dict_in_chunks(result, tmp_path):
 def test_json_of_a_huge_run_leaves_out_the_per_layer_and_reason_rows(result, tmp_path, monkeypatch):
     """Above JSON_FULL_TABLES_MAX_SITES sites (5 here instead of 100,000) screening.json keeps
     the sites and hits but not the layer_summary and reasons rows, and says so."""
-    monkeypatch.setattr(screening, "JSON_FULL_TABLES_MAX_SITES", 4)
+    monkeypatch.setattr("zoning.tables.JSON_FULL_TABLES_MAX_SITES", 4)
     result._write_json(tmp_path / "big.json", chunk=2)
     data = json.loads((tmp_path / "big.json").read_text("utf-8"))
     full = result.to_dict()
@@ -591,7 +591,7 @@ def test_json_of_a_huge_run_leaves_out_the_per_layer_and_reason_rows(result, tmp
     assert len(full["reasons"]) == 5 and len(full["layer_summary"]) > 0
     assert data["notes"][:-1] == full["notes"]
     assert "leaves out the layer_summary and reasons rows for 5 sites" in data["notes"][-1]
-    monkeypatch.setattr(screening, "JSON_FULL_TABLES_MAX_SITES", 5)
+    monkeypatch.setattr("zoning.tables.JSON_FULL_TABLES_MAX_SITES", 5)
     result._write_json(tmp_path / "small.json")
     assert json.loads((tmp_path / "small.json").read_text("utf-8")) == full
 
@@ -670,12 +670,12 @@ def test_failed_move_restores_older_outputs(result, tmp_path, monkeypatch):
     (out / "sites.csv").write_text("older sites.csv")  # ours (listed), content changed
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
-    real = screening.os.replace
+    real = screening.outputs.os.replace
     calls = {"n": 0}
 
     class FailingOs:
         def __getattr__(self, name):
-            return getattr(screening.os, name)
+            return getattr(screening.outputs.os, name)
 
         @staticmethod
         def replace(src, dst):
@@ -686,7 +686,7 @@ def test_failed_move_restores_older_outputs(result, tmp_path, monkeypatch):
                 raise OSError(errno.EIO, "I/O error", str(dst))
             return real(src, dst)
 
-    monkeypatch.setattr(screening, "os", FailingOs())
+    monkeypatch.setattr(screening.outputs, "os", FailingOs())
     with pytest.raises(OSError, match="I/O error"):
         result.to_file(out, ["csv", "json"])
     monkeypatch.undo()

@@ -64,6 +64,11 @@ def rank_alternatives(result: ScreeningResult) -> pd.DataFrame:
         ``distance``, or ``tie``; empty for the first), ``n_constraints``,
         ``boundary_sensitive``, ``reasons_en``, ``reasons_zh``.
 
+    Raises
+    ------
+    ValueError
+        A site whose verdict is not one of :data:`zoning.rules.SEVERITY`.
+
     Notes
     -----
     The keys, in order: verdict severity (``permitted`` < ``conditional`` < ``restricted`` <
@@ -151,6 +156,17 @@ def compare_alternatives(sites: object = None, layers=None, **options) -> Screen
         The screening with ``ranking`` set to :func:`rank_alternatives` of it; its writers
         add ``ranking.csv``, a ``ranking`` table in the JSON and a ranking section in the
         HTML report.
+
+    Raises
+    ------
+    ZoningError, SitesError, CRSError, CatalogError, RulesError, LayerReadError
+        As :func:`zoning.screen` raises them.
+
+    Notes
+    -----
+    Cost: that of :func:`zoning.screen` for these sites, plus one sort; every table of the
+    result (``hits``, ``layer_summary``, ``reasons``) is built at once, since the result is
+    copied with its ranking.
     """
     result = screen(sites, layers, **options)
     return dataclasses.replace(result, ranking=rank_alternatives(result))

@@ -1,0 +1,139 @@
+"""The option groups of :func:`~zoning.screening.screen`, as small frozen dataclasses.
+
+:func:`screen` keeps its flat keyword signature; inside, the keywords travel as two groups:
+how to read the sites (:class:`SiteReading`, passed on to :func:`zoning.sites.load_sites`) and
+how to screen them (:class:`ScreenOptions`).  Both are also what the provenance records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ..errors import ZoningError
+from ..sites import Sites, load_sites
+
+__all__ = ["ScreenOptions", "SiteReading"]
+
+#: The values :class:`ScreenOptions` accepts for ``on_layer_error``.
+ON_LAYER_ERROR = ("raise", "unknown")
+
+
+@dataclass(frozen=True)
+class SiteReading:
+    """How to read the sites: the keywords :func:`~zoning.screening.screen` passes to
+    :func:`~zoning.sites.load_sites`.
+
+    Parameters
+    ----------
+    crs : object, optional
+        CRS of the sites when they carry none, or ``gcj02`` / ``bd09``.
+    wkt, points : optional
+        Inline sites (see :func:`~zoning.sites.load_sites`).
+    attributes : mapping, optional
+        Project attributes for every site (``industry``, ``nature``, ``linear``, ...).
+    id_field, name_field, layer, encoding : str, optional
+        Columns holding id and name, the layer of a multi-layer file, the text encoding of a
+        CSV or a Shapefile without ``.cpg``.
+
+    Notes
+    -----
+    All default to "not given"; the dataclass is frozen but ``attributes`` is held as given
+    (not copied).
+    """
+
+    crs: object = None
+    wkt: str | Sequence[str] | None = None
+    points: Sequence[object] | None = None
+    attributes: Mapping[str, object] | None = None
+    id_field: str | None = None
+    name_field: str | None = None
+    layer: str | None = None
+    encoding: str | None = None
+
+    def given(self) -> bool:
+        """Whether any reading option is set (``attributes`` counts when not empty).
+
+        Returns
+        -------
+        bool
+        """
+        return bool(
+            self.crs is not None
+            or self.attributes
+            or self.wkt is not None
+            or self.points is not None
+            or any(
+                v is not None for v in (self.id_field, self.name_field, self.layer, self.encoding)
+            )
+        )
+
+    def read(self, sites: object) -> Sites:
+        """The sites, loaded with these options; a :class:`~zoning.sites.Sites` as it is.
+
+        Parameters
+        ----------
+        sites : path, GeoDataFrame, geometries, Sites or None
+            What :func:`~zoning.sites.load_sites` accepts.
+
+        Returns
+        -------
+        Sites
+
+        Raises
+        ------
+        ZoningError
+            A :class:`~zoning.sites.Sites` object given together with a reading option (those
+            apply when loading).
+        SitesError, CRSError, LayerReadError
+            From :func:`~zoning.sites.load_sites`.
+        """
+        if not isinstance(sites, Sites):
+            return load_sites(
+                sites,
+                wkt=self.wkt,
+                points=self.points,
+                crs=self.crs,
+                layer=self.layer,
+                id_field=self.id_field,
+                name_field=self.name_field,
+                attributes=self.attributes,
+                encoding=self.encoding,
+            )
+        if self.given():
+            raise ZoningError(
+                "crs=, attributes=, wkt=, points=, id_field=, name_field=, layer= and encoding= "
+                "apply when loading sites, not to a Sites object"
+            )
+        return sites
+
+
+@dataclass(frozen=True)
+class ScreenOptions:
+    """How to screen the sites once read (see :func:`~zoning.screening.screen`).
+
+    Parameters
+    ----------
+    search_radius_m : float or None
+        How far to look for the nearest feature of each layer; None: derived from the rules.
+    pieces, rings : bool
+        Build the overlap-piece and buffer-ring geometries.
+    on_layer_error : {"raise", "unknown"}
+        What a layer that fails to load does.
+
+    Raises
+    ------
+    ValueError
+        ``on_layer_error`` not one of ``"raise"``, ``"unknown"``.
+    """
+
+    search_radius_m: float | None = None
+    pieces: bool = True
+    rings: bool = True
+    on_layer_error: str = "raise"
+
+    def __post_init__(self) -> None:
+        if self.on_layer_error not in ON_LAYER_ERROR:
+            raise ValueError(
+                f"on_layer_error must be 'raise' or 'unknown', not {self.on_layer_error!r}"
+            )

@@ -1,0 +1,124 @@
+"""The provenance of a screening: tool, catalog and layers, rule set, CRS, input, options.
+
+Assembles the ``provenance`` dict of a :class:`~zoning.screening.ScreeningResult` (written into
+``screening.json`` and shown by the report): the catalog's hash, each layer's load record, the
+rule set's identity, the working CRS, the input file's hash and conversion, and the options
+the screening ran with.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .._version import __version__
+from ..crs import WORKING_CRS
+from ..io import file_sha256
+from ..layerset import LayerSet
+from ..rules import RuleSet
+from ..sites import Sites
+from .options import ScreenOptions, SiteReading
+
+#: How :func:`load_sites` labels sources that are not files.
+_INLINE_SOURCES = frozenset(
+    {"points", "wkt", "geometries", "GeoDataFrame", "GeoSeries", "DataFrame", "sites"}
+)
+
+
+def _input_file(sites: object) -> Path | None:
+    """The local file the sites come from (for its hash), if any."""
+    if isinstance(sites, Sites):
+        if sites.source in _INLINE_SOURCES:
+            return None
+        sites = sites.source
+    if isinstance(sites, str | Path) and Path(sites).is_file():
+        return Path(sites)
+    return None
+
+
+def _layer_provenance(entry: Any) -> dict[str, Any]:
+    """What the catalog says of one layer (its load record is added by the caller)."""
+    return {
+        "id": entry.id,
+        "kind": entry.kind,
+        "title_en": entry.title("en"),
+        "title_zh": entry.title("zh"),
+        "status": entry.provenance.status if entry.provenance else "unknown",
+        "vintage": entry.provenance.vintage if entry.provenance else None,
+        "source": entry.source,
+        "positional_tolerance_m": entry.positional_tolerance_m,
+    }
+
+
+def _layer_loaded(prov: dict[str, Any], report: Any) -> None:
+    """Add a loaded layer's :class:`~zoning.layerset.Layer` report to its provenance."""
+    prov.update(
+        sha256=report.sha256,
+        features=report.features,
+        input_crs=report.input_crs,
+        conversion=report.conversion,
+        encoding=report.encoding,
+        load_notes=report.notes,
+        load="ok",
+    )
+
+
+def _options(
+    reading: SiteReading, options: ScreenOptions, radius: float, *, from_sites: bool
+) -> dict[str, Any]:
+    """The ``options`` entry of the provenance (``attributes`` None for a Sites object)."""
+    return {
+        # None: the sites came as a Sites object, whose attributes were set when loading.
+        "attributes": None
+        if from_sites
+        else {k: v for k, v in (reading.attributes or {}).items() if v is not None},
+        "id_field": reading.id_field,
+        "name_field": reading.name_field,
+        "layer": reading.layer,
+        "encoding": reading.encoding,
+        "search_radius_m": radius,
+        "pieces": bool(options.pieces),
+        "rings": bool(options.rings),
+        "on_layer_error": options.on_layer_error,
+    }
+
+
+def _provenance(
+    layers: LayerSet,
+    layer_prov: list[dict],
+    rule_set: RuleSet,
+    sites: Sites,
+    radius: float,
+    started: datetime,
+    options: dict[str, Any],
+    input_path: Path | None,
+) -> dict:
+    """The provenance dict of a screening (without its duration, notes and verdicts)."""
+    cat = layers.catalog
+    cat_path = getattr(cat, "path", None)
+    input_sha256 = file_sha256(input_path) if input_path is not None else None
+    return {
+        "tool": "zoning",
+        "tool_version": __version__,
+        "created": started.isoformat(timespec="seconds"),
+        "demonstration": bool(layers.is_demonstration or rule_set.is_demonstration),
+        "catalog": {
+            "path": str(cat_path) if cat_path else None,
+            "sha256": file_sha256(cat_path) if cat_path else None,
+            "title": getattr(cat, "title", None),
+            "version": getattr(cat, "version", None),
+        },
+        "layers": layer_prov,
+        "rule_set": rule_set.provenance(),
+        "working_crs": {"name": WORKING_CRS.name, "wkt": WORKING_CRS.to_wkt()},
+        "input": {
+            "source": sites.source,
+            "sha256": input_sha256,
+            "crs": sites.input_crs,
+            "conversion": (f"{sites.pseudo} -> WGS84 (zoning.crs)" if sites.pseudo else None),
+            "sites": len(sites),
+        },
+        "search_radius_m": radius,
+        "options": options,
+    }

@@ -1,0 +1,205 @@
+"""Site totals of a screening: constraint layers and features touched, overlap totals, nearest.
+
+Per site, from the overlay passes: ``n_constraints``, ``n_hits``, ``boundary_sensitive``,
+``overlap_m2_total`` / ``overlap_length_m_total`` (the union of the overlaps, so shared ground
+counts once) and ``nearest_m``.  Geometry only (working CRS, metres); the rules decide nothing
+here, they only say which kinds are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..overlay import OverlayResult, overlay
+from ..rules import RuleSet
+from .reach import _band_sensitive, _within_distances
+
+#: Layer kinds that frame the screening (territory, population, zoning units, the development
+#: boundary) rather than protect something: they are not counted as constraints hit, and their
+#: overlap is not added to a site's constrained area (rules still apply to them).
+CONTEXT_KINDS = frozenset(
+    {
+        "district",
+        "sea_area",
+        "population",
+        "control_unit",
+        "development_boundary",
+        "industrial_park",
+    }
+)
+
+
+def _site_totals(
+    ov: OverlayResult,
+    n: int,
+    rule_set: RuleSet,
+    unc: np.ndarray,
+    geoms: np.ndarray,
+    searched: Mapping[str, float] | None = None,
+) -> dict[str, np.ndarray]:
+    """Per site: constraint layers and features touched, flags, overlap totals, nearest.
+
+    ``boundary_sensitive``: a layer of a kind some rule reads (:attr:`RuleSet.kinds`: the
+    development boundary and the control units included; layers no rule reads, such as
+    ``water``, left out) has a feature boundary within its positional tolerance plus the
+    site's uncertainty, or — for a kind with a ``within`` rule — a feature whose distance lies
+    within that of a rule distance.  Counts, totals and the nearest distance over the layers
+    that are not :data:`CONTEXT_KINDS` and that some rule reads (*constraint layers*), with
+    status ``ok`` (a site outside the coverage has none):
+
+    * ``n_constraints``: constraint layers the site touches, or — for a kind with a ``within``
+      rule (the shoreline) — lies within the largest rule distance of;
+    * ``n_hits``: features of constraint layers the site intersects;
+    * ``overlap_m2_total`` / ``overlap_length_m_total``: the area / length of the union of the
+      site's overlaps with the constraint layers, so ground two layers share counts once (NaN
+      when no constraint layer measures one);
+    * ``nearest_m``: the distance to the nearest feature of a constraint layer, up to the
+      shortest distance every constraint layer was searched to (``searched``, per kind: a layer
+      searched farther, such as the shoreline to its 3 km ring, must not stand in for layers
+      not searched that far); NaN when none lies within it.
+
+    Layers no rule reads (``water``) feed none of these: they are in ``hits`` and
+    ``layer_summary`` only.  ``geoms`` (working CRS) serve the union when overlap pieces were
+    not built.
+    """
+    read = rule_set.read_kinds
+    within = _within_distances(rule_set)
+    ok = ~ov.outside
+    n_constraints = np.zeros(n, dtype=int)
+    n_hits = np.zeros(n, dtype=int)
+    sens = np.zeros(n, dtype=bool)
+    area = np.zeros(n)
+    area_n = np.zeros(n, dtype=int)
+    length = np.zeros(n)
+    length_n = np.zeros(n, dtype=int)
+    nearest = np.full(n, np.inf)
+    positive_area = np.zeros(n, dtype=int)
+    positive_length = np.zeros(n, dtype=int)
+    constraint: list = []
+    for p in ov.passes:
+        kind = p.layer.kind
+        if kind in read:
+            sens |= p.sens
+            if kind in within:
+                band = _band_sensitive(p.dist, p.layer.index.tolerance_m + unc[p.ps], within[kind])
+                sens[p.ps[band]] = True
+        if kind in CONTEXT_KINDS or kind not in read:
+            continue
+        constraint.append(p)
+        counted = p.hit.copy()
+        if kind in within:
+            with np.errstate(invalid="ignore"):
+                counted |= p.sdist <= within[kind][-1]
+        n_constraints += counted & ok
+        n_hits += np.bincount(p.ps[p.rel == 0], minlength=n)
+        for total, count, pos, values in (
+            (area, area_n, positive_area, p.ov),
+            (length, length_n, positive_length, p.ln),
+        ):
+            has = ok & ~np.isnan(values)
+            total[has] += values[has]
+            count += has
+            pos += has & (values > 0)
+        has = ok & ~np.isnan(p.sdist)
+        nearest[has] = np.minimum(nearest[has], p.sdist[has])
+    if searched is not None and constraint:
+        cap = min(searched.get(p.layer.kind, np.inf) for p in constraint)
+        nearest[nearest > cap] = np.inf
+    # Where two or more constraint layers overlap a site, the sum may count shared ground
+    # twice: measure the union of the overlap pieces instead.
+    multi = np.flatnonzero((positive_area > 1) | (positive_length > 1))
+    if len(multi):
+        u_area, u_length = _union_overlaps(ov, constraint, multi, geoms)
+        sel = positive_area[multi] > 1
+        area[multi[sel]] = u_area[sel]
+        sel = positive_length[multi] > 1
+        length[multi[sel]] = u_length[sel]
+    return {
+        "n_constraints": n_constraints,
+        "n_hits": n_hits,
+        "boundary_sensitive": sens,
+        "overlap_m2_total": np.where(area_n > 0, area, np.nan),
+        "overlap_length_m_total": np.where(length_n > 0, length, np.nan),
+        "nearest_m": np.where(np.isfinite(nearest), nearest, np.nan),
+    }
+
+
+def _union_overlaps(
+    ov: OverlayResult, passes: list, sites: np.ndarray, geoms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Area and length of the union of the overlap pieces of ``sites`` (positions) with the
+    layers of ``passes``: polygon pieces for the area, line pieces for the length (snapped to
+    :data:`zoning.overlay.LINE_GRID_M`, so collinear pieces of two layers merge).
+
+    A line site overlapped by polygon layers only is measured without pieces: the line
+    inside the union of those layers' features (:func:`_line_in_polygons`).  The other pieces
+    come from ``ov.pieces``; when they were not built (``pieces=False``) the engine builds them
+    for the remaining sites only.
+    """
+    from ..overlay import _POLY, LINE_GRID_M
+
+    out_area = np.zeros(len(sites))
+    out_length = np.zeros(len(sites))
+    direct = np.zeros(len(sites), dtype=bool)
+    for j in np.flatnonzero(shapely.get_dimensions(geoms[sites]) == 1):
+        with np.errstate(invalid="ignore"):
+            here = [p for p in passes if p.ln[sites[j]] > 0]
+        if here and all(p.layer.index.family == _POLY for p in here):
+            out_length[j] = _line_in_polygons(geoms[sites[j]], [p.layer.index for p in here])
+            direct[j] = True
+    rest = sites[~direct]
+    if not len(rest):
+        return out_area, out_length
+    layer_ids = {p.layer_id for p in passes}
+    pieces = ov.pieces
+    if len(pieces):
+        pieces = pieces[pieces["layer_id"].isin(layer_ids) & pieces["site"].isin(rest)]
+        site = pieces["site"].to_numpy(dtype=np.int64)
+    else:
+        sub = overlay(
+            geoms[rest],
+            np.asarray(rest, dtype=object),
+            [p.layer for p in passes],
+            search_radius_m=0.0,
+            pieces=True,
+            rings=False,
+        )
+        pieces = sub.pieces
+        site = np.asarray(rest)[pieces["site"].to_numpy(dtype=np.int64)]
+    g = pieces.geometry.to_numpy()
+    pos = np.searchsorted(sites, site)
+    for dim, out in ((2, out_area), (1, out_length)):
+        sel = shapely.get_dimensions(g) == dim
+        if not sel.any():
+            continue
+        frame = pd.DataFrame({"pos": pos[sel], "g": g[sel]})
+        for k, part in frame.groupby("pos", sort=False)["g"]:
+            parts = part.to_numpy()
+            if dim == 2:
+                out[int(k)] = shapely.area(shapely.union_all(parts))
+            else:
+                out[int(k)] = shapely.length(shapely.union_all(parts, grid_size=LINE_GRID_M))
+    return out_area, out_length
+
+
+def _line_in_polygons(line, indexes: list) -> float:
+    """Length of ``line`` inside the union of the features of polygon layers ``indexes``.
+
+    One intersection with the union of the feature pieces that meet the line: pieces of the
+    line clipped by different layers hold the same stretch with vertices nanometres apart,
+    which a union of the pieces (even snap-rounded) can count twice.
+    """
+    from ..overlay import LINE_GRID_M
+
+    near = []
+    for ix in indexes:
+        near.append(ix.pieces[ix.piece_tree.query(line, predicate="intersects")])
+    try:
+        area = shapely.union_all(np.concatenate(near))
+    except shapely.errors.GEOSException:  # near-coincident edges of two layers: snap-round
+        area = shapely.union_all(np.concatenate(near), grid_size=LINE_GRID_M)
+    return float(shapely.length(shapely.intersection(line, area)))

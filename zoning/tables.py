@@ -1,0 +1,298 @@
+"""The tables of a screening and their writers: CSV, GeoPackage, JSON.
+
+What :meth:`zoning.screening.ScreeningResult.to_file` writes: ``sites.csv``, ``hits.csv`` and
+``ranking.csv`` (:func:`write_csv`), ``screening.gpkg`` (:func:`write_gpkg`) and
+``screening.json`` (:func:`write_json`), and the plain data of
+:meth:`~zoning.screening.ScreeningResult.to_dict` (:func:`to_dict`).  The writers compute
+nothing new: they select, order and convert the result's tables (geometries to EPSG:4326).
+Where the files go, and how a folder is replaced all-or-nothing, is
+:mod:`zoning.screening.outputs`'s business.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .crs import WGS84, WORKING_CRS
+
+if TYPE_CHECKING:
+    from .screening import ScreeningResult
+
+__all__ = ["JSON_FULL_TABLES_MAX_SITES", "to_dict", "write_csv", "write_gpkg", "write_json"]
+
+#: Above this many sites ``screening.json`` leaves out the ``layer_summary`` and ``reasons``
+#: rows (a row per site and layer, several per site and rule: some 12 kB per site, 12 GB for a
+#: million points); ``sites.csv`` and ``hits.csv`` still hold every site and every hit.
+JSON_FULL_TABLES_MAX_SITES = 100_000
+
+
+_SITE_COLUMNS = [
+    "site_id",
+    "name",
+    "verdict",
+    "n_constraints",
+    "n_hits",
+    "n_reasons",
+    "boundary_sensitive",
+    "overlap_m2_total",
+    "overlap_length_m_total",
+    "nearest_m",
+    "area_m2",
+    "length_m",
+    "industry",
+    "nature",
+    "linear",
+    "linear_source",
+    "wastewater",
+    "air",
+    "hazardous",
+    "two_high",
+    "two_high_source",
+    "input_crs",
+    "datum_shift_m",
+    "uncertainty_m",
+    "reasons_en",
+    "reasons_zh",
+]
+_HITS_COLUMNS = [
+    "site_id",
+    "layer_id",
+    "kind",
+    "feature_id",
+    "name",
+    "relation",
+    "overlap_m2",
+    "overlap_ha",
+    "share_of_site",
+    "share_of_feature",
+    "overlap_length_m",
+    "distance_m",
+    "ring_m",
+    "boundary_distance_m",
+    "boundary_sensitive",
+    "rule_ids",
+    "verdict",
+    "category",
+    "unit_code",
+    "level",
+    "access_list",
+]
+
+
+def _data_status(result: ScreeningResult) -> str:
+    """``demonstration`` when any layer or the rule set is, else the layers' statuses."""
+    if result.is_demonstration:
+        return "demonstration"
+    statuses = {
+        str(p.get("status") or "unknown")
+        for p in result.provenance.get("layers", [])
+        if isinstance(p, dict) and p.get("load", "ok") == "ok"
+    }
+    return "; ".join(sorted(statuses)) or "unknown"
+
+
+def _sites_table(result: ScreeningResult, *, geometry: bool = False) -> pd.DataFrame:
+    """``sites.csv``: the columns of :data:`_SITE_COLUMNS`, lon/lat of a point on each site
+    (WGS84) and ``data_status`` (``demonstration`` when the data are)."""
+    s = result.sites
+    cols = [c for c in _SITE_COLUMNS if c in s.columns]
+    table = pd.DataFrame(s[cols])
+    rep = shapely.point_on_surface(s.geometry.to_crs(WGS84).to_numpy())
+    table.insert(3, "lon", np.round(shapely.get_x(rep), 7))
+    table.insert(4, "lat", np.round(shapely.get_y(rep), 7))
+    table["data_status"] = _data_status(result)
+    if geometry:
+        return gpd.GeoDataFrame(table, geometry=s.geometry.to_numpy(), crs=WORKING_CRS)
+    return table
+
+
+def _hits_table(result: ScreeningResult) -> pd.DataFrame:
+    """``hits.csv``: the columns of :data:`_HITS_COLUMNS` and each layer's data status."""
+    h = result.hits
+    table = pd.DataFrame(h[[c for c in _HITS_COLUMNS if c in h.columns]])
+    status = {
+        p.get("id"): p.get("status")
+        for p in result.provenance.get("layers", [])
+        if isinstance(p, dict)
+    }
+    table["layer_status"] = table["layer_id"].map(status).astype(object)
+    return table
+
+
+def _ranking_table(result: ScreeningResult) -> pd.DataFrame:
+    """``ranking.csv``: the ranking of a comparison as computed, plus the data status."""
+    table = pd.DataFrame(result.ranking).copy()
+    table["data_status"] = _data_status(result)
+    return table
+
+
+def write_csv(result: ScreeningResult, folder: Path) -> dict[str, list[str]]:
+    """Write ``sites.csv`` and ``hits.csv`` (and ``ranking.csv`` for a comparison).
+
+    Parameters
+    ----------
+    result : ScreeningResult
+        What to write.
+    folder : Path
+        An existing folder; the files are written directly into it.
+
+    Returns
+    -------
+    dict
+        The names written, by output: ``csv`` -> ``["sites.csv", "hits.csv"]`` and, for a
+        comparison, ``ranking`` -> ``["ranking.csv"]``.
+
+    Notes
+    -----
+    ``sites.csv`` gives the longitude and latitude (EPSG:4326, 7 decimals) of a point on each
+    site; areas and distances are those of the result (working CRS, metres).  Reading
+    ``result.hits`` builds that table if it was not built yet.
+    """
+    _sites_table(result).to_csv(folder / "sites.csv", index=False)
+    _hits_table(result).to_csv(folder / "hits.csv", index=False)
+    names = {"csv": ["sites.csv", "hits.csv"]}
+    if result.ranking is not None:
+        _ranking_table(result).to_csv(folder / "ranking.csv", index=False)
+        names["ranking"] = ["ranking.csv"]
+    return names
+
+
+def write_gpkg(result: ScreeningResult, path: Path) -> None:
+    """Write ``screening.gpkg``: the layers ``sites``, ``pieces`` and ``rings`` in EPSG:4326.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+        What to write; its geometries are in the working CRS.
+    path : Path
+        The GeoPackage to write (a new file).
+
+    Notes
+    -----
+    Every layer is reprojected from :data:`zoning.WORKING_CRS` to EPSG:4326 (an empty
+    ``pieces`` table without a CRS is taken as in the working CRS).  The ``sites`` layer holds
+    the columns of ``sites.csv``.
+    """
+    sites = _sites_table(result, geometry=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sites.to_crs(WGS84).to_file(path, layer="sites", driver="GPKG")
+        pieces = result.pieces
+        if not len(pieces):
+            pieces = pieces.set_crs(WORKING_CRS, allow_override=True)
+        pieces.to_crs(WGS84).to_file(path, layer="pieces", driver="GPKG")
+        result.rings.to_crs(WGS84).to_file(path, layer="rings", driver="GPKG")
+
+
+def _result_tables(result: ScreeningResult, empty: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
+    """The tables of :func:`to_dict` and of ``screening.json``, in order (those named in
+    ``empty`` without rows, and not built)."""
+    sites = _sites_table(result)
+    geoms = result.sites.geometry.to_crs(WGS84).to_numpy()
+    sites["wkt"] = shapely.to_wkt(geoms, rounding_precision=7, trim=True)
+    tables = {
+        "sites": sites,
+        "hits": _hits_table(result),
+        "layer_summary": pd.DataFrame()
+        if "layer_summary" in empty
+        else pd.DataFrame(result.layer_summary),
+        "reasons": pd.DataFrame() if "reasons" in empty else pd.DataFrame(result.reasons),
+    }
+    if result.ranking is not None:
+        tables["ranking"] = _ranking_table(result)
+    return tables
+
+
+def write_json(result: ScreeningResult, path: Path, chunk: int = 50_000) -> None:
+    """Write ``screening.json``: :func:`to_dict` streamed table by table.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+        What to write.
+    path : Path
+        The JSON file to write (UTF-8).
+    chunk : int
+        Rows converted at a time (pandas writes the rows, so a million-row table never
+        becomes Python objects).
+
+    Notes
+    -----
+    For more than :data:`JSON_FULL_TABLES_MAX_SITES` sites the ``layer_summary`` and
+    ``reasons`` lists are empty, ``omitted`` names them and a note says so.  Geometries are
+    WKT in EPSG:4326 (7 decimals); NaN and infinities are ``null``, floats keep 6 decimals.
+    """
+    big = len(result.sites) > JSON_FULL_TABLES_MAX_SITES
+    skip = ("layer_summary", "reasons") if big else ()
+    notes = list(result.notes)
+    if big:
+        notes.append(
+            f"screening.json leaves out the layer_summary and reasons rows for "
+            f"{len(result.sites):,} sites (more than {JSON_FULL_TABLES_MAX_SITES:,}); "
+            "sites.csv holds every verdict and its main reasons, hits.csv every hit"
+        )
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write('{"provenance": ')
+        json.dump(
+            result.provenance, fh, ensure_ascii=False, indent=1, default=_json, allow_nan=False
+        )
+        fh.write(',\n"notes": ')
+        json.dump(notes, fh, ensure_ascii=False, indent=1, default=_json)
+        if skip:
+            fh.write(',\n"omitted": ')
+            json.dump(list(skip), fh)
+        for key, table in _result_tables(result, skip).items():
+            fh.write(f',\n"{key}": [')
+            for start in range(0, len(table), chunk):
+                text = _records_json(table.iloc[start : start + chunk])
+                fh.write(("," if start else "") + "\n" + text[1:-1])
+            fh.write("\n]")
+        fh.write("\n}\n")
+
+
+def to_dict(result: ScreeningResult) -> dict:
+    """Every table and the provenance of ``result``, as plain JSON-ready data.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+
+    Returns
+    -------
+    dict
+        ``provenance``, ``notes``, ``sites`` (the columns of ``sites.csv`` plus ``wkt``, the
+        geometry in WGS84), ``hits`` (the columns of ``hits.csv``), ``layer_summary``,
+        ``reasons`` and, for a comparison, ``ranking``.  Missing values are ``None``.
+    """
+    out: dict[str, Any] = {"provenance": result.provenance, "notes": result.notes}
+    for key, table in _result_tables(result).items():
+        out[key] = _records(table)
+    return out
+
+
+def _records_json(df: pd.DataFrame) -> str:
+    """Rows as a JSON array; NaN and infinities are ``null``, floats keep 6 decimals."""
+    return df.to_json(orient="records", force_ascii=False, double_precision=6, default_handler=str)
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return json.loads(_records_json(df))
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
