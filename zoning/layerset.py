@@ -9,8 +9,8 @@ adcode).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,25 @@ from .errors import LayerDataError, UnknownDistrictError
 from .io import LoadReport, read_layer, resolve_source
 from .schema import STANDARD_ATTRIBUTES
 
-__all__ = ["District", "Layer", "LayerSet", "district_key", "load_catalog"]
+__all__ = ["District", "Layer", "LayerSet", "district_key", "load_catalog", "register_derived"]
+
+#: How later stages build what they derive from a layer (:meth:`Layer.derived`), by name.
+#: Filled when those stages are imported (the overlay engine registers ``"index"``), so that
+#: this module, below them, never imports them.
+_BUILDERS: dict[str, Callable[[Layer], Any]] = {}
+
+
+def register_derived(name: str, build: Callable[[Layer], Any]) -> None:
+    """Register how a later stage builds a structure it derives from a layer.
+
+    Parameters
+    ----------
+    name : str
+        The name :meth:`Layer.derived` is asked for.
+    build : callable
+        ``build(layer)`` returns the structure; called once per layer, on first use.
+    """
+    _BUILDERS[name] = build
 
 
 @dataclass(frozen=True)
@@ -36,6 +54,7 @@ class Layer:
     entry: LayerEntry
     gdf: gpd.GeoDataFrame
     report: LoadReport
+    _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -53,16 +72,40 @@ class Layer:
         """The union of all features (overlaps inside the layer counted once); computed once."""
         return self._union
 
-    @cached_property
-    def index(self):
-        """The overlay engine's index of this layer (:class:`zoning.overlay.LayerIndex`)."""
-        from .overlay import LayerIndex
+    def derived(self, name: str) -> Any:
+        """A structure a later stage derives from this layer, built once and kept with it.
 
-        return LayerIndex(
-            self.gdf.geometry.to_numpy(),
-            tolerance_m=self.entry.positional_tolerance_m or 0.0,
-            rings_m=self.entry.buffer_rings_m,
-        )
+        Parameters
+        ----------
+        name : str
+            A name registered with :func:`register_derived` (the overlay engine registers
+            ``"index"``).
+
+        Returns
+        -------
+        object
+            What the registered builder returns for this layer; built on first use.
+
+        Raises
+        ------
+        KeyError
+            When nothing is registered under ``name``.
+        """
+        if name not in self._derived:
+            if name not in _BUILDERS:
+                known = ", ".join(sorted(_BUILDERS)) or "none (import zoning.overlay)"
+                raise KeyError(f"nothing derives {name!r} from a layer (registered: {known})")
+            self._derived[name] = _BUILDERS[name](self)
+        return self._derived[name]
+
+    @property
+    def index(self) -> Any:
+        """The overlay engine's index of this layer (:class:`zoning.overlay.LayerIndex`).
+
+        Built on first use and kept with the layer (``derived("index")``); the engine
+        registers how to build it, so this module never imports the engine.
+        """
+        return self.derived("index")
 
     @cached_property
     def attributes(self) -> pd.DataFrame:

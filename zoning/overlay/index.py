@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 from shapely.errors import GEOSException
 
+from ..layerset import Layer, register_derived
 from .cellgrid import CellGrid
 from .constants import DEFAULT_RINGS_M, LINE_GRID_M, NEAR_BOUNDARY_M
 from .distance import boundaries_near, boundaries_within, features_near
@@ -321,3 +322,31 @@ class LayerInput:
     attributes: pd.DataFrame  # feature_id + STANDARD_ATTRIBUTES, positional
     status: str = "ok"  # ok | failed
     error: str | None = None
+
+
+def layer_index(layer: Layer) -> LayerIndex:
+    """Build the engine's index of a loaded catalog layer.
+
+    Parameters
+    ----------
+    layer : zoning.Layer
+        A loaded layer (working CRS); its catalog entry gives the positional tolerance and
+        the buffer rings.
+
+    Returns
+    -------
+    LayerIndex
+
+    Notes
+    -----
+    Registered with :func:`zoning.layerset.register_derived` as ``"index"``, so
+    ``layer.index`` builds it once and keeps it with the layer.
+    """
+    return LayerIndex(
+        layer.gdf.geometry.to_numpy(),
+        tolerance_m=layer.entry.positional_tolerance_m or 0.0,
+        rings_m=layer.entry.buffer_rings_m,
+    )
+
+
+register_derived("index", layer_index)
