@@ -12,6 +12,7 @@ Words shown to people (Chinese and English labels) live in :mod:`zoning.labels`.
 from __future__ import annotations
 
 __all__ = [
+    "CONTEXT_KINDS",
     "COVERAGE_KINDS",
     "DIMENSIONS",
     "FLAGS",
@@ -84,6 +85,19 @@ DIMENSIONS = {
 LAYER_STATUSES = ("ok", "missing", "failed", "outside_coverage")
 #: Layer kinds whose union is the territory the layers cover (the overlay's default coverage).
 COVERAGE_KINDS = ("district", "sea_area")
+#: Layer kinds that frame the screening (territory, population, zoning units, the development
+#: boundary) rather than protect something: they are not counted as constraints hit, and their
+#: overlap is not added to a site's constrained area (rules still apply to them).
+CONTEXT_KINDS = frozenset(
+    {
+        "district",
+        "sea_area",
+        "population",
+        "control_unit",
+        "development_boundary",
+        "industrial_park",
+    }
+)
 #: Relation of a site to a feature in the hits table: the interiors overlap, they share only
 #: boundary, or the feature lies within the search radius.
 RELATIONS = ("intersects", "touches", "nearby")

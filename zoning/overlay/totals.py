@@ -2,48 +2,82 @@
 
 Per site, from the overlay passes: ``n_constraints``, ``n_hits``, ``boundary_sensitive``,
 ``overlap_m2_total`` / ``overlap_length_m_total`` (the union of the overlaps, so shared ground
-counts once) and ``nearest_m``.  Geometry only (working CRS, metres); the rules decide nothing
-here, they only say which kinds are read.
+counts once) and ``nearest_m``.  Geometry only (working CRS, metres): the caller says which
+kinds some rule reads and at which distances ``within`` rules decide (:class:`RuleReach`);
+nothing here knows the rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from ..overlay import OverlayResult, overlay
-from ..rules import RuleSet
-from .reach import _band_sensitive, _within_distances
-
-#: Layer kinds that frame the screening (territory, population, zoning units, the development
-#: boundary) rather than protect something: they are not counted as constraints hit, and their
-#: overlap is not added to a site's constrained area (rules still apply to them).
-CONTEXT_KINDS = frozenset(
-    {
-        "district",
-        "sea_area",
-        "population",
-        "control_unit",
-        "development_boundary",
-        "industrial_park",
-    }
-)
+from ..schema import CONTEXT_KINDS
+from .constants import LINE_GRID_M
+from .engine import overlay
+from .families import _POLY
+from .result import OverlayResult
 
 
-def _site_totals(
+@dataclass(frozen=True)
+class RuleReach:
+    """What the site totals need to know of a rule set, as plain data.
+
+    Attributes
+    ----------
+    read_kinds : frozenset of str
+        Layer kinds some rule reads (the development boundary and control units included;
+        kinds no rule reads, such as ``water``, feed no total).
+    within : mapping of str to tuple of float
+        Per kind with a ``within`` rule, the rule distances in ascending order (m).
+    """
+
+    read_kinds: frozenset[str]
+    within: Mapping[str, tuple[float, ...]]
+
+
+def band_sensitive(
+    dist: np.ndarray, tolerance: np.ndarray | float, distances: Sequence[float]
+) -> np.ndarray:
+    """Whether each distance lies within ``tolerance`` of one of the rule ``distances``.
+
+    Parameters
+    ----------
+    dist : numpy.ndarray
+        Distances, m (NaN where none was measured).
+    tolerance : float or numpy.ndarray
+        The layer's positional tolerance plus the sites' uncertainty, m.
+    distances : sequence of float
+        Rule distances, m.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        ``|d - D| <= tolerance`` for some ``D`` (False for NaN distances).
+    """
+    dist = np.asarray(dist, dtype=float)
+    out = np.zeros(dist.shape, dtype=bool)
+    for d in distances:
+        with np.errstate(invalid="ignore"):
+            out |= np.abs(dist - d) <= tolerance
+    return out
+
+
+def site_totals(
     ov: OverlayResult,
     n: int,
-    rule_set: RuleSet,
+    reach: RuleReach,
     unc: np.ndarray,
     geoms: np.ndarray,
     searched: Mapping[str, float] | None = None,
 ) -> dict[str, np.ndarray]:
     """Per site: constraint layers and features touched, flags, overlap totals, nearest.
 
-    ``boundary_sensitive``: a layer of a kind some rule reads (:attr:`RuleSet.kinds`: the
+    ``boundary_sensitive``: a layer of a kind some rule reads (``reach.read_kinds``: the
     development boundary and the control units included; layers no rule reads, such as
     ``water``, left out) has a feature boundary within its positional tolerance plus the
     site's uncertainty, or — for a kind with a ``within`` rule — a feature whose distance lies
@@ -66,8 +100,8 @@ def _site_totals(
     ``layer_summary`` only.  ``geoms`` (working CRS) serve the union when overlap pieces were
     not built.
     """
-    read = rule_set.read_kinds
-    within = _within_distances(rule_set)
+    read = reach.read_kinds
+    within = reach.within
     ok = ~ov.outside
     n_constraints = np.zeros(n, dtype=int)
     n_hits = np.zeros(n, dtype=int)
@@ -85,7 +119,7 @@ def _site_totals(
         if kind in read:
             sens |= p.sens
             if kind in within:
-                band = _band_sensitive(p.dist, p.layer.index.tolerance_m + unc[p.ps], within[kind])
+                band = band_sensitive(p.dist, p.layer.index.tolerance_m + unc[p.ps], within[kind])
                 sens[p.ps[band]] = True
         if kind in CONTEXT_KINDS or kind not in read:
             continue
@@ -140,8 +174,6 @@ def _union_overlaps(
     come from ``ov.pieces``; when they were not built (``pieces=False``) the engine builds them
     for the remaining sites only.
     """
-    from ..overlay import _POLY, LINE_GRID_M
-
     out_area = np.zeros(len(sites))
     out_length = np.zeros(len(sites))
     direct = np.zeros(len(sites), dtype=bool)
@@ -193,8 +225,6 @@ def _line_in_polygons(line, indexes: list) -> float:
     line clipped by different layers hold the same stretch with vertices nanometres apart,
     which a union of the pieces (even snap-rounded) can count twice.
     """
-    from ..overlay import LINE_GRID_M
-
     near = []
     for ix in indexes:
         near.append(ix.pieces[ix.piece_tree.query(line, predicate="intersects")])

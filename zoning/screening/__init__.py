@@ -6,7 +6,7 @@
 
 The package keeps the steps apart: :mod:`~zoning.screening.pipeline` (:func:`screen` as named
 steps), :mod:`~zoning.screening.options` (its option groups), :mod:`~zoning.screening.apply`
-(the rules, once per situation), :mod:`~zoning.screening.totals` (the site totals),
+(the rules, once per situation), :mod:`~zoning.overlay.totals` (the site totals),
 :mod:`~zoning.screening.reach` (how far the search reaches), :mod:`~zoning.screening.provenance`,
 :mod:`~zoning.screening.result` (:class:`ScreeningResult`) and :mod:`~zoning.screening.outputs`
 (the all-or-nothing output folder; the files themselves are :mod:`zoning.tables`'s).  The
@@ -14,12 +14,12 @@ geometry work stays in :mod:`zoning.overlay`, the rules in :mod:`zoning.rules`.
 """
 
 from ..rules import SEVERITY  # noqa: F401
+from ..schema import CONTEXT_KINDS
 from .apply import _attach_top_reasons, _situations  # noqa: F401
 from .options import ScreenOptions, SiteReading
 from .outputs import FORMATS, OUTPUT_MARKER, _check_outputs, _planned_names  # noqa: F401
 from .pipeline import prepare_point_grid, screen
 from .result import ScreeningResult
-from .totals import CONTEXT_KINDS
 
 # Re-exported for old import paths (``zoning.screening`` was one module):
 # FORMATS, _check_outputs, _planned_names (zoning.cli.demo), _attach_top_reasons and

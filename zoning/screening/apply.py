@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..crs import WORKING_CRS
 from ..overlay import OverlayResult
+from ..overlay.totals import band_sensitive
 from ..rules import (
     FLAGS,
     OUTSIDE_TOLERANCE,
@@ -27,7 +28,7 @@ from ..rules import (
     hit_verdicts,
     site_verdicts,
 )
-from .reach import _band_sensitive, _within_distances
+from .reach import _within_distances
 
 
 def _apply_rules(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult, radius: dict[str, float]):
@@ -133,7 +134,7 @@ def _hits_with_verdicts(
     With ``group``, ``reasons`` are those of the representatives: each hit is matched on its
     site's representative.  ``boundary_sensitive`` is also set on a feature of a kind with a
     ``within`` rule whose distance lies within the layer's tolerance plus the site's
-    uncertainty of a rule distance (see :func:`_band_sensitive`).
+    uncertainty of a rule distance (see :func:`zoning.overlay.totals.band_sensitive`).
     """
     hits = ov.hits.copy()
     within = _within_distances(rule_set)
@@ -148,7 +149,7 @@ def _hits_with_verdicts(
             t = hits["layer_id"].iloc[sel].map(tol).to_numpy(dtype=float) + unc[site]
             for k in within:
                 m = kinds[sel] == k
-                band[sel[m]] = _band_sensitive(dist[m], t[m], within[k])
+                band[sel[m]] = band_sensitive(dist[m], t[m], within[k])
             hits["boundary_sensitive"] = hits["boundary_sensitive"].to_numpy(dtype=bool) | band
     if len(hits):
         keys = hits[["site", "layer_id", "feature_id"]]
@@ -204,7 +205,7 @@ def _situations(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult):
             # within the tolerance (plus uncertainty) of a rule distance: a note in the reason,
             # whose text says whether the site has a conversion uncertainty
             u = unc[p.ps] if unc is not None else np.zeros(len(p.ps))
-            near = _band_sensitive(p.dist, p.layer.index.tolerance_m + u, bands)
+            near = band_sensitive(p.dist, p.layer.index.tolerance_m + u, bands)
             near_code = np.where(near, np.where(u > 0, 2, 1), 0)
             value = ((p.pf * 3 + p.rel) * (len(bands) + 1) + band) * 3 + near_code
             radix = m * 3 * (len(bands) + 1) * 3

@@ -6,7 +6,7 @@
 
 :func:`screen` is a short orchestrator of named steps: read the sites, load the catalog and
 the rules, choose the search radius, load the layers, overlay, apply the rules
-(:mod:`zoning.screening.apply`), total each site (:mod:`zoning.screening.totals`) and record
+(:mod:`zoning.screening.apply`), total each site (:mod:`zoning.overlay.totals`) and record
 the provenance (:mod:`zoning.screening.provenance`).  The geometry work stays in
 :mod:`zoning.overlay`, the rules in :mod:`zoning.rules`, the writers in :mod:`zoning.tables`.
 """
@@ -29,14 +29,14 @@ from ..crs import WORKING_CRS
 from ..errors import CatalogError, CRSError, LayerDataError, LayerReadError, ZoningError
 from ..layerset import Layer, LayerSet, load_catalog
 from ..overlay import DEFAULT_SEARCH_RADIUS_M, LayerInput, OverlayResult, overlay
+from ..overlay.totals import RuleReach, site_totals
 from ..rules import RuleSet, load_rules
 from ..sites import Sites
 from .apply import _apply_rules, _RulesOutcome
 from .options import ScreenOptions, SiteReading
 from .provenance import _input_file, _layer_loaded, _layer_provenance, _options, _provenance
-from .reach import _rule_reach, _searched_by_kind
+from .reach import _rule_reach, _searched_by_kind, _within_distances
 from .result import ScreeningResult
-from .totals import _site_totals
 
 __all__ = ["prepare_point_grid", "screen"]
 
@@ -344,7 +344,8 @@ def _site_table(
     out = gdf.copy()
     out["verdict"] = rules_out.verdict
     unc = gdf["uncertainty_m"].to_numpy(dtype=float)
-    for col, values in _site_totals(ov, n, rule_set, unc, geoms, searched).items():
+    reach = RuleReach(frozenset(rule_set.read_kinds), _within_distances(rule_set))
+    for col, values in site_totals(ov, n, reach, unc, geoms, searched).items():
         out[col] = values
     fam = shapely.get_dimensions(geoms)
     out["area_m2"] = np.where(fam == 2, shapely.area(geoms), np.nan)

@@ -1,7 +1,7 @@
 """How far a screening searches: the distances of the ``within`` rules, per layer kind.
 
 Shared by the search radius of :func:`~zoning.screening.screen`, the situations of
-:mod:`zoning.screening.apply` and the site totals of :mod:`zoning.screening.totals`: which
+:mod:`zoning.screening.apply` and the site totals of :mod:`zoning.overlay.totals`: which
 distances the rules test, how far the overlay must look (rule distance + positional tolerance +
 conversion uncertainty), how far it did look per kind, and which distances lie within the
 tolerance of a rule distance.
@@ -9,7 +9,7 @@ tolerance of a rule distance.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -53,16 +53,3 @@ def _rule_reach(rule_set: RuleSet, entries: Iterable[Any], uncertainty_m: float)
             tol = float(entry.positional_tolerance_m or 0.0)
             reach = max(reach, within[entry.kind][-1] + tol + uncertainty_m)
     return reach
-
-
-def _band_sensitive(
-    dist: np.ndarray, tolerance: np.ndarray | float, distances: Sequence[float]
-) -> np.ndarray:
-    """Whether each distance lies within ``tolerance`` of one of the rule ``distances``:
-    ``|d - D| <= tolerance`` (False for NaN distances)."""
-    dist = np.asarray(dist, dtype=float)
-    out = np.zeros(dist.shape, dtype=bool)
-    for d in distances:
-        with np.errstate(invalid="ignore"):
-            out |= np.abs(dist - d) <= tolerance
-    return out

@@ -61,7 +61,7 @@ class ScreeningResult:
         constraint layers), ``nearest_m``, ``area_m2``, ``length_m``, ``n_reasons``,
         ``reasons_en`` / ``reasons_zh`` (the most severe reasons).  Constraint layers are those
         of a kind some rule reads, other than :data:`~zoning.screening.CONTEXT_KINDS`; see
-        :func:`zoning.screening.totals._site_totals`.
+        :func:`zoning.overlay.totals.site_totals`.
     hits : GeoDataFrame
         One row per site x feature touched or within the distance searched (the search
         radius, or a layer's outermost declared buffer ring), with ``rule_ids`` and
