@@ -1,107 +1,54 @@
-"""Shared pieces of the command line: error handling, catalog options, logging."""
+"""What the commands run: loading the layers, and the screening of ``zoning screen`` / ``compare``.
+
+The screening options travel as small frozen dataclasses built from the click options
+(:class:`ScreeningRequest`: :class:`SitesInput`, :class:`ProjectAttributes`,
+:class:`EngineOptions`, :class:`OutputOptions`); :func:`run_screening` checks every input,
+then screens, then writes, as named steps.
+"""
 
 from __future__ import annotations
 
-import functools
-import logging
 import re
 import sys
-from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import click
 
-from ..errors import ZoningError
+from .errors import EXIT_CHECK_FAILED, fail
+from .options import PROGRESS_MIN_SITES
 
-#: Exit codes used by every command.
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_INPUT_ERROR = 0, 1, 2
-
-
-def fail(message: str) -> None:
-    """Print a one-line error to stderr and exit with code 2."""
-    click.echo(f"zoning: error: {' '.join(str(message).split())}", err=True)
-    sys.exit(EXIT_INPUT_ERROR)
-
-
-def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn every ZoningError (and OS errors on user paths) into one line and exit code 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ZoningError as exc:
-            fail(str(exc))
-        except BrokenPipeError:
-            # The reader went away (``zoning ... | head``): no message, the shell's SIGPIPE code.
-            import os
-
-            try:  # Python would complain again when it flushes stdout at exit
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            except (OSError, ValueError):
-                pass
-            sys.exit(141)
-        except OSError as exc:
-            fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
-        except click.exceptions.ClickException:
-            raise
-        except Exception as exc:
-            # A bug must not look like a failed check (exit 1) nor spill a traceback on users.
-            logging.getLogger("zoning").debug("internal error", exc_info=True)
-            fail(
-                f"internal error: {type(exc).__name__}: {exc} (please report it; -vv shows details)"
-            )
-
-    return wrapper
-
-
-def configure_logging(verbose: int, quiet: int) -> None:
-    level = logging.WARNING - 10 * verbose + 10 * quiet
-    logging.basicConfig(
-        level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
-    )
-
-
-def catalog_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--catalog PATH`` and repeatable ``--layer KIND=PATH``."""
-    func = click.option(
-        "--layer",
-        "layer_specs",
-        multiple=True,
-        metavar="KIND=PATH",
-        help="Add a layer file ad hoc (repeatable); it replaces the catalog's layers of that kind.",
-    )(func)
-    func = click.option(
-        "--catalog",
-        "catalog_path",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Layer catalog (YAML). Default: the bundled Shanghai demonstration catalog.",
-    )(func)
-    return func
-
-
-def _width(text: str) -> int:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def format_table(headers: list[str], rows: list[list[object]]) -> str:
-    """Align rows under headers (CJK characters count double), for terminal output."""
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
-    widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headers)]
-
-    def line(values: list[str]) -> str:
-        return "  ".join(
-            v + " " * (w - _width(v)) for v, w in zip(values, widths, strict=True)
-        ).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+__all__ = [
+    "DEMO_BANNER",
+    "EngineOptions",
+    "OutputOptions",
+    "Progress",
+    "ProjectAttributes",
+    "ScreeningRequest",
+    "SitesInput",
+    "check_out_dir",
+    "exit_for",
+    "load_layers",
+    "parse_formats",
+    "report_written",
+    "run_screening",
+]
 
 
 def load_layers(catalog_path: str | None, layer_specs: tuple[str, ...]):
-    """Load the catalog named by ``--catalog`` plus ``--layer`` files."""
+    """Load the catalog named by ``--catalog`` plus ``--layer`` files.
+
+    Parameters
+    ----------
+    catalog_path : str, optional
+        Default: the bundled demonstration catalog.
+    layer_specs : tuple of str
+        ``KIND=PATH`` specs; each replaces the catalog's layers of that kind.
+
+    Returns
+    -------
+    LayerSet
+    """
     from ..layerset import load_catalog
 
     return load_catalog(catalog_path, layers=list(layer_specs))
@@ -116,199 +63,24 @@ DEMO_BANNER = (
 # --------------------------------------------------------------------------- screen / compare
 
 
-class InputError(click.ClickException):
-    """A usage or input error shown as one line on stderr, exit code 2."""
-
-    exit_code = EXIT_INPUT_ERROR
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"zoning: error: {' '.join(self.format_message().split())}", err=True)
-
-
-class OneLineCommand(click.Command):
-    """A command whose usage errors (bad option value, unknown option) are one line, exit 2."""
-
-    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            raise InputError(exc.format_message()) from None
-
-
-#: Verdict levels ``--fail-on`` accepts, least severe first.
-FAIL_ON_LEVELS = ("conditional", "restricted", "unknown", "prohibited")
-#: ``--progress`` is on by default (on a terminal) from this many sites.
-PROGRESS_MIN_SITES = 1000
-_UNDECLARED = "from the input's columns, else undeclared"
-_FLAG_OPTIONS = (
-    (
-        "linear",
-        "linear infrastructure (pipeline, road, power line ...)",
-        "from the input's columns, else yes for line sites and undeclared for points and polygons",
-    ),
-    ("wastewater", "discharges waste water", _UNDECLARED),
-    ("air", "emits air pollutants", _UNDECLARED),
-    ("hazardous", "stores or uses hazardous chemicals", _UNDECLARED),
-    (
-        "two-high",
-        '"两高" (high energy use, high emission)',
-        "from the input's columns, else derived from the industry code",
-    ),
-)
-
-
-def screening_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The options ``zoning screen`` and ``zoning compare`` share (after ``SITES``)."""
-    opts = [
-        click.option(
-            "--wkt",
-            "wkt",
-            multiple=True,
-            metavar="WKT",
-            help="A site as WKT (repeatable; needs --crs).",
-        ),
-        click.option(
-            "--point",
-            "points",
-            multiple=True,
-            metavar="LON,LAT",
-            help="A point site (repeatable); needs --crs: EPSG:4326 for GPS/WGS84, gcj02 for "
-            "Amap/Tencent, bd09 for Baidu.",
-        ),
-        click.option(
-            "--crs",
-            default=None,
-            metavar="CRS",
-            help="CRS of the sites' coordinates, required when the input has none (lon/lat or "
-            "x/y columns, --point, --wkt): EPSG:4326 for GPS/WGS84, gcj02 for coordinates "
-            "copied from Amap/Tencent, bd09 for Baidu; also e.g. EPSG:4490, 4549. No CRS and "
-            "none declared is an error. GeoJSON is WGS84 (RFC 7946) and needs none.",
-        ),
-        click.option("--layer-name", default=None, help="Layer inside a multi-layer sites file."),
-        click.option("--id-field", default=None, metavar="F", help="Column holding the site id."),
-        click.option(
-            "--name-field", default=None, metavar="F", help="Column holding the site name."
-        ),
-        click.option(
-            "--encoding",
-            default=None,
-            help="Text encoding of a CSV or a Shapefile without .cpg (default: UTF-8 or "
-            "GB18030, detected).",
-        ),
-        click.option(
-            "--industry",
-            default=None,
-            metavar="CODE",
-            help="GB/T 4754-2017 industry code of every site, e.g. C2614 or 2614.",
-        ),
-        click.option(
-            "--nature",
-            default=None,
-            metavar="new|expansion|rebuild|relocation",
-            help="Project nature of every site (also 新建/扩建/改建/迁建).",
-        ),
-        *(
-            click.option(
-                f"--{name}/--no-{name}",
-                name.replace("-", "_"),
-                default=None,
-                help=f"Every site: {text} (default: {default}).",
-            )
-            for name, text, default in _FLAG_OPTIONS
-        ),
-        click.option(
-            "--rules",
-            "rules_path",
-            type=click.Path(dir_okay=False),
-            default=None,
-            help="Rule set (YAML). Default: the bundled demonstration rule set.",
-        ),
-        click.option(
-            "--search-radius",
-            type=click.FloatRange(min=0),
-            default=None,
-            metavar="M",
-            help="How far to look for nearby features, metres (default: 1000 m or, if larger, "
-            "the farthest rule distance plus its layer's tolerance: 1,200 m on the demo "
-            "catalog; layers with declared buffer rings are searched to their outermost ring). "
-            "0: containment only — no nearby features or distances (the layers' boundary "
-            "flags are still decided), and rules that need a distance give unknown.",
-        ),
-        click.option(
-            "--out",
-            "out_dir",
-            type=click.Path(file_okay=False),
-            default=None,
-            metavar="DIR",
-            help="Write the results into DIR. Without it only the console summary is printed.",
-        ),
-        click.option(
-            "--format",
-            "formats",
-            default="csv,gpkg,json,html",
-            show_default=True,
-            metavar="LIST",
-            help="Comma-separated outputs to write with --out: csv, gpkg, json, html.",
-        ),
-        click.option(
-            "--lang",
-            type=click.Choice(["zh", "en", "both"]),
-            default="both",
-            show_default=True,
-            help="Language of the report and the console summary.",
-        ),
-        click.option(
-            "--offline",
-            is_flag=True,
-            help="The report's map (report/map.html) opens on its built-in vector basemap and "
-            "requests no tiles: the pages load nothing from the network (archived evidence).",
-        ),
-        click.option(
-            "--basemap",
-            type=click.Choice(["osm", "carto", "gaode", "tianditu", "none"]),
-            default="osm",
-            show_default=True,
-            help="Tile basemap of the report's map; gaode shifts the overlays to GCJ-02 to match "
-            "its tiles (the map says so); tianditu needs --tianditu-key or $TIANDITU_KEY.",
-        ),
-        click.option(
-            "--tianditu-key",
-            default=None,
-            metavar="KEY",
-            help="Your Tianditu key (for --basemap tianditu; default: $TIANDITU_KEY). It is "
-            "written into the report's map page, readable by anyone who opens it: use a browser "
-            "key restricted to where the report is served.",
-        ),
-        click.option(
-            "--no-pieces",
-            is_flag=True,
-            help="Do not build overlap-piece geometries (huge runs).",
-        ),
-        click.option(
-            "--no-rings", is_flag=True, help="Do not build buffer-ring geometries (huge runs)."
-        ),
-        click.option(
-            "--on-layer-error",
-            type=click.Choice(["fail", "unknown"]),
-            default="fail",
-            show_default=True,
-            help="A catalog layer that fails to load (missing or unreadable file, bad CRS): fail "
-            "stops with its error (exit 2); unknown goes on without it, the rules that need it "
-            "give unknown, and the failure is in the notes, the report and the provenance.",
-        ),
-        click.option(
-            "--progress/--no-progress",
-            default=None,
-            help=f"Progress on stderr (default: on a terminal, from {PROGRESS_MIN_SITES:,} sites).",
-        ),
-    ]
-    for opt in reversed(opts):
-        func = opt(func)
-    return catalog_options(func)
-
-
 def parse_formats(text: str) -> list[str]:
-    """``"csv, json"`` -> ``["csv", "json"]``; unknown or no formats are an input error."""
+    """``"csv, json"`` -> ``["csv", "json"]``; unknown or no formats are an input error.
+
+    Parameters
+    ----------
+    text : str
+        The ``--format`` value.
+
+    Returns
+    -------
+    list of str
+        Lower-case, each once, in the given order.
+
+    Raises
+    ------
+    SystemExit
+        Exit 2 with one line (:func:`~zoning.cli.errors.fail`).
+    """
     from ..screening import FORMATS
 
     formats = list(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
@@ -320,7 +92,18 @@ def parse_formats(text: str) -> list[str]:
 
 
 def check_out_dir(out_dir: str) -> None:
-    """Fail early (before any work) when ``--out`` cannot be a folder we can write in."""
+    """Fail early (before any work) when ``--out`` cannot be a folder we can write in.
+
+    Parameters
+    ----------
+    out_dir : str
+        The ``--out`` folder; it need not exist (nothing is created here).
+
+    Raises
+    ------
+    SystemExit
+        Exit 2 with one line: a file, a file on the way, or no permission.
+    """
     import os
     from pathlib import Path
 
@@ -372,101 +155,250 @@ class Progress:
             self.bar = None
 
 
+@dataclass(frozen=True)
+class SitesInput:
+    """Where the sites come from (``SITES``, ``--wkt``, ``--point``) and how to read them.
+
+    Attributes
+    ----------
+    sites : str, optional
+        The sites file (``SITES``).
+    wkt, points : tuple of str
+        Inline sites (``--wkt``, ``--point``).
+    crs, layer_name, id_field, name_field, encoding : str, optional
+        As the options of the same names.
+    """
+
+    sites: str | None = None
+    wkt: tuple[str, ...] = ()
+    points: tuple[str, ...] = ()
+    crs: str | None = None
+    layer_name: str | None = None
+    id_field: str | None = None
+    name_field: str | None = None
+    encoding: str | None = None
+
+
+@dataclass(frozen=True)
+class ProjectAttributes:
+    """The project's attributes given as options; they apply to every site.
+
+    Attributes
+    ----------
+    industry, nature : str, optional
+    linear, wastewater, air, hazardous, two_high : bool, optional
+        None: from the input's columns (or derived), as the options' help says.
+    """
+
+    industry: str | None = None
+    nature: str | None = None
+    linear: bool | None = None
+    wastewater: bool | None = None
+    air: bool | None = None
+    hazardous: bool | None = None
+    two_high: bool | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The attributes the user gave (None left out), in option order."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """What is screened against and how: layers, rules, search radius, geometry, progress.
+
+    Attributes
+    ----------
+    catalog_path : str, optional
+    layer_specs : tuple of str
+        ``--layer KIND=PATH`` options.
+    rules_path : str, optional
+    search_radius : float, optional
+    no_pieces, no_rings : bool
+    on_layer_error : {"fail", "unknown"}
+    progress : bool, optional
+        None: on a terminal, from :data:`~zoning.cli.options.PROGRESS_MIN_SITES` sites.
+    """
+
+    catalog_path: str | None = None
+    layer_specs: tuple[str, ...] = ()
+    rules_path: str | None = None
+    search_radius: float | None = None
+    no_pieces: bool = False
+    no_rings: bool = False
+    on_layer_error: str = "fail"
+    progress: bool | None = None
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """What is written: the folder, the formats, the language and the report's map.
+
+    Attributes
+    ----------
+    out_dir : str, optional
+        None: only the console summary is printed.
+    formats : str
+        Comma-separated (``--format``).
+    lang : {"zh", "en", "both"}
+    offline : bool
+    basemap : str
+    tianditu_key : str, optional
+    """
+
+    out_dir: str | None = None
+    formats: str = "csv,gpkg,json,html"
+    lang: str = "both"
+    offline: bool = False
+    basemap: str = "osm"
+    tianditu_key: str | None = None
+
+    def map_options(self) -> dict[str, Any]:
+        """The options of the report's map (:meth:`zoning.ScreeningResult.to_file`)."""
+        return {"offline": self.offline, "basemap": self.basemap, "tianditu_key": self.tianditu_key}
+
+
+_GROUPS = {
+    "sites": SitesInput,
+    "attributes": ProjectAttributes,
+    "engine": EngineOptions,
+    "output": OutputOptions,
+}
+
+
+@dataclass(frozen=True)
+class ScreeningRequest:
+    """Everything ``zoning screen`` / ``zoning compare`` were asked to do.
+
+    Attributes
+    ----------
+    sites : SitesInput
+    attributes : ProjectAttributes
+    engine : EngineOptions
+    output : OutputOptions
+    """
+
+    sites: SitesInput
+    attributes: ProjectAttributes
+    engine: EngineOptions
+    output: OutputOptions
+
+    @classmethod
+    def from_options(cls, **options: Any) -> ScreeningRequest:
+        """Build the request from the click options (keyword names as the options' names).
+
+        Raises
+        ------
+        TypeError
+            An unknown option name.
+        """
+        parts: dict[str, dict[str, Any]] = {name: {} for name in _GROUPS}
+        fields = {f: name for name, kind in _GROUPS.items() for f in kind.__dataclass_fields__}
+        for key, value in options.items():
+            if key not in fields:
+                raise TypeError(f"run_screening() got an unexpected keyword argument {key!r}")
+            parts[fields[key]][key] = value
+        return cls(**{name: kind(**parts[name]) for name, kind in _GROUPS.items()})
+
+
 def run_screening(
+    request: ScreeningRequest | None = None,
+    /,
     *,
-    sites: str | None,
-    catalog_path: str | None,
-    layer_specs: tuple[str, ...],
-    wkt: tuple[str, ...],
-    points: tuple[str, ...],
-    crs: str | None,
-    layer_name: str | None,
-    id_field: str | None,
-    name_field: str | None,
-    encoding: str | None,
-    industry: str | None,
-    nature: str | None,
-    linear: bool | None,
-    wastewater: bool | None,
-    air: bool | None,
-    hazardous: bool | None,
-    two_high: bool | None,
-    rules_path: str | None,
-    search_radius: float | None,
-    out_dir: str | None,
-    formats: str,
-    lang: str,
-    offline: bool = False,
-    basemap: str = "osm",
-    tianditu_key: str | None = None,
-    no_pieces: bool,
-    no_rings: bool,
-    progress: bool | None,
-    on_layer_error: str = "fail",
     min_sites: int = 1,
     compare: bool = False,
+    **options: Any,
 ):
     """Everything ``zoning screen`` and ``zoning compare`` do before printing.
 
     Every input is read and checked before any work, and nothing is written unless the whole
     screening succeeded (:meth:`zoning.ScreeningResult.to_file` is all-or-nothing).
 
+    Parameters
+    ----------
+    request : ScreeningRequest, optional
+        What to do.  Without it, the click options as keywords (``sites=...``,
+        ``catalog_path=...``, ...) build it (:meth:`ScreeningRequest.from_options`).
+    min_sites : int
+        Fewer sites than this is an input error (``compare`` needs two).
+    compare : bool
+        Rank the sites as alternatives (:func:`zoning.compare.compare_alternatives`).
+    **options
+        The click options, when ``request`` is not given.
+
     Returns
     -------
     (ScreeningResult, dict of written paths)
     """
-    from ..compare import compare_alternatives
-    from ..crs import parse_crs
-    from ..errors import SitesError
+    if request is None:
+        request = ScreeningRequest.from_options(**options)
+    elif options:
+        raise TypeError("run_screening() takes a request or the options, not both")
+    fmts = _check_request(request)
+    layers = load_layers(request.engine.catalog_path, request.engine.layer_specs)
     from ..rules import load_rules
-    from ..screening import screen
-    from ..sites import load_sites
 
+    rule_set = load_rules(request.engine.rules_path)
+    loaded = _load_sites(request.sites, request.attributes, min_sites)
+    result = _screen(loaded, layers, rule_set, request.engine, compare)
+    _record_options(result, request)
+    out = request.output
+    written = (
+        result.to_file(out.out_dir, fmts, lang=out.lang, map_options=out.map_options())
+        if out.out_dir is not None
+        else {}
+    )
+    return result, written
+
+
+def _check_request(request: ScreeningRequest) -> list[str]:
+    """Check what can be checked before reading anything; returns the formats to write."""
+    from ..crs import parse_crs
+
+    s, out = request.sites, request.output
     given = [
-        name for name, value in (("SITES", sites), ("--wkt", wkt), ("--point", points)) if value
+        name
+        for name, value in (("SITES", s.sites), ("--wkt", s.wkt), ("--point", s.points))
+        if value
     ]
     if len(given) != 1:
         fail(
             "give the sites as a file (SITES), --wkt or --point"
             + (f", not {' and '.join(given)} together" if given else "")
         )
-    fmts = parse_formats(formats)
-    if out_dir is not None:
-        check_out_dir(out_dir)
-    map_options = {"offline": offline, "basemap": basemap, "tianditu_key": tianditu_key}
-    if out_dir is not None and "html" in fmts:
+    fmts = parse_formats(out.formats)
+    if out.out_dir is not None:
+        check_out_dir(out.out_dir)
+    if out.out_dir is not None and "html" in fmts:
         # The report's map: a missing extra or a Tianditu key problem fails before any work.
         from .._optional import require
 
         require("folium")
         from ..webmap.basemaps import resolve_basemap
 
-        resolve_basemap(basemap, tianditu_key=tianditu_key)
-    if crs is not None:
-        parse_crs(crs, what="--crs")
-    layers = load_layers(catalog_path, layer_specs)
-    rule_set = load_rules(rules_path)
-    attributes = {
-        "industry": industry,
-        "nature": nature,
-        "linear": linear,
-        "wastewater": wastewater,
-        "air": air,
-        "hazardous": hazardous,
-        "two_high": two_high,
-    }
-    attributes = {k: v for k, v in attributes.items() if v is not None}
+        resolve_basemap(out.basemap, tianditu_key=out.tianditu_key)
+    if s.crs is not None:
+        parse_crs(s.crs, what="--crs")
+    return fmts
+
+
+def _load_sites(sites: SitesInput, attributes: ProjectAttributes, min_sites: int):
+    """Read the sites (an error in the words of the command line); at least ``min_sites``."""
+    from ..errors import SitesError
+    from ..sites import load_sites
+
+    given = attributes.given()
     try:
         loaded = load_sites(
-            sites or None,
-            wkt=list(wkt) or None,
-            points=list(points) or None,
-            crs=crs,
-            layer=layer_name,
-            id_field=id_field,
-            name_field=name_field,
-            attributes=attributes or None,
-            encoding=encoding,
+            sites.sites or None,
+            wkt=list(sites.wkt) or None,
+            points=list(sites.points) or None,
+            crs=sites.crs,
+            layer=sites.layer_name,
+            id_field=sites.id_field,
+            name_field=sites.name_field,
+            attributes=given or None,
+            encoding=sites.encoding,
         )
     except SitesError as exc:
         fail(_cli_words(str(exc)))
@@ -475,40 +407,47 @@ def run_screening(
             f"{loaded.source}: {len(loaded)} site(s); compare needs at least {min_sites} "
             "alternatives (use zoning screen for one site)"
         )
+    return loaded
+
+
+def _screen(loaded, layers, rule_set, engine: EngineOptions, compare: bool):
+    """Screen (or compare) the sites, with a progress display when asked or on a terminal."""
+    from ..compare import compare_alternatives
+    from ..screening import screen
+
+    progress = engine.progress
     show = progress if progress is not None else (len(loaded) >= PROGRESS_MIN_SITES)
     bar = Progress() if show and (progress or sys.stderr.isatty()) else None
     run = compare_alternatives if compare else screen
     try:
-        result = run(
+        return run(
             loaded,
             layers,
             rules=rule_set,
-            search_radius_m=search_radius,
-            pieces=not no_pieces,
-            rings=not no_rings,
-            on_layer_error="unknown" if on_layer_error == "unknown" else "raise",
+            search_radius_m=engine.search_radius,
+            pieces=not engine.no_pieces,
+            rings=not engine.no_rings,
+            on_layer_error="unknown" if engine.on_layer_error == "unknown" else "raise",
             progress=bar,
         )
     finally:
         if bar is not None:
             bar.close()
-    # The options recorded in the provenance are what the user gave, not the loaded object.
+
+
+def _record_options(result, request: ScreeningRequest) -> None:
+    """Record in the provenance the options the user gave (not the loaded object's)."""
+    s = request.sites
     result.provenance["options"].update(
         {
-            "attributes": attributes,
-            "id_field": id_field,
-            "name_field": name_field,
-            "layer": layer_name,
-            "encoding": encoding,
-            "crs": crs,
+            "attributes": request.attributes.given(),
+            "id_field": s.id_field,
+            "name_field": s.name_field,
+            "layer": s.layer_name,
+            "encoding": s.encoding,
+            "crs": s.crs,
         }
     )
-    written = (
-        result.to_file(out_dir, fmts, lang=lang, map_options=map_options)
-        if out_dir is not None
-        else {}
-    )
-    return result, written
 
 
 def _cli_words(message: str) -> str:
@@ -534,7 +473,15 @@ def _cli_words(message: str) -> str:
 
 
 def report_written(out_dir: str | None, written: dict) -> None:
-    """Say what was written, or that nothing was."""
+    """Say what was written, or that nothing was.
+
+    Parameters
+    ----------
+    out_dir : str, optional
+        The ``--out`` folder (None: nothing was written).
+    written : dict
+        Format -> path, as :meth:`zoning.ScreeningResult.to_file` returns.
+    """
     from pathlib import Path
 
     if out_dir is None:
@@ -551,7 +498,21 @@ def report_written(out_dir: str | None, written: dict) -> None:
 
 
 def exit_for(result, fail_on: str | None, *, best: bool = False) -> None:
-    """Exit 1 when ``--fail-on LEVEL`` is met: by any site, or (``best``) by the best one."""
+    """Exit 1 when ``--fail-on LEVEL`` is met: by any site, or (``best``) by the best one.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+    fail_on : str, optional
+        The ``--fail-on`` level (None: never exit here).
+    best : bool
+        ``zoning compare``: only the best alternative counts.
+
+    Raises
+    ------
+    SystemExit
+        Exit 1 with one line on stderr when the level is met.
+    """
     from ..rules import SEVERITY
 
     if fail_on is None or not len(result.sites):
