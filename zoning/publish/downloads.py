@@ -38,6 +38,15 @@ def download_columns(layer) -> list[str]:
     ``feature_id`` (the catalog's id column), the kind's whitelisted fields present in the
     layer (:func:`zoning.webmap.simplify.fields_for`), then :data:`PROVENANCE_COLUMNS` from
     the catalog.  No other column of the source is ever published.
+
+    Parameters
+    ----------
+    layer : Layer
+        A loaded layer of the catalog.
+
+    Returns
+    -------
+    list of str
     """
     from ..webmap.simplify import fields_for
 

@@ -112,6 +112,15 @@ class PublishedSite:
 def check_out_dir(out_dir: str | Path) -> Path:
     """The site folder as an absolute path, after checking that it may be (re)placed.
 
+    Parameters
+    ----------
+    out_dir : path
+        The site folder; ``~`` is expanded and symbolic links resolved.  Nothing is created.
+
+    Returns
+    -------
+    Path
+
     Raises
     ------
     PublishError
@@ -331,7 +340,8 @@ def publish_site(
     Cost, measured on the demonstration catalog (16 districts; ``offline=True``): 36 pages,
     15.2 MB, about 20 s of CPU time in one thread and a peak resident memory of about
     240 MB for the whole process (imports included).  The two overview maps and the 32
-    district maps dominate; wall-clock time is the CPU time on an idle machine.
+    district maps dominate; the build runs in one thread, so on an idle machine the
+    wall-clock time is about the CPU time.
     """
     from ..webmap.basemaps import resolve_basemap
     from ..webmap.page import check_lang

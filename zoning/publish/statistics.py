@@ -70,6 +70,11 @@ def districts_of(layers: LayerSet) -> list[District]:
     without a name is named by its ``feature_id``.  The slug (the page's file name) comes from
     the English name, else the feature id, else the position; it holds only ``a-z0-9-``.
 
+    Parameters
+    ----------
+    layers : LayerSet
+        Its layers of kind ``district`` (working CRS).
+
     Returns
     -------
     list of District
@@ -152,6 +157,17 @@ def layer_statistics(layers: LayerSet) -> pd.DataFrame:
     Areas are those of ``zoning layers check``: the union of the layer's features (overlaps
     counted once) in the equal-area working CRS, km².  Lengths are of the union of the lines,
     km.  Reads every layer.
+
+    Parameters
+    ----------
+    layers : LayerSet
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per layer: ``id``, ``kind``, ``geometry`` (polygon/line/point), the titles,
+        the provenance (``status``, ``source``, ``vintage``, ``licence``, ``url``, ``note``),
+        ``features``, ``area_km2``, ``length_km``, ``file`` and ``sha256``.
     """
     rows = []
     for lay in layers:

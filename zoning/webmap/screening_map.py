@@ -77,7 +77,18 @@ def _fmt_m2(v: Any) -> str:
 
 
 def severity_order(verdicts) -> np.ndarray:
-    """Positions of the sites, most severe first, input order within a verdict."""
+    """Positions of the sites, most severe first, input order within a verdict.
+
+    Parameters
+    ----------
+    verdicts : iterable of str
+        One verdict per site; anything not a verdict counts as ``unknown``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer positions into ``verdicts``.
+    """
     sev = np.array([SEVERITY.get(_verdict(v), 0) for v in verdicts], dtype=np.int64)
     return np.argsort(-sev, kind="stable")
 

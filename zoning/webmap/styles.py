@@ -117,7 +117,19 @@ def kind_style(kind: str) -> dict[str, Any]:
 
 
 def category_styles(kind: str, categories: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """A style per category value: the kind's palette, else shades of the kind's colour (<= 8)."""
+    """A style per category value: the kind's palette, else shades of the kind's colour (<= 8).
+
+    Parameters
+    ----------
+    kind : str
+    categories : iterable of str
+        The layer's category values (None and "" are left out).
+
+    Returns
+    -------
+    dict
+        Category -> Leaflet path options.
+    """
     base = kind_style(kind)
     cats = sorted({str(c) for c in categories if c is not None and str(c) != ""})
     palette = CATEGORY_COLORS.get(kind, {})
@@ -162,6 +174,17 @@ def swatch_html(style: dict[str, Any], shape: str = "box") -> str:
     the stroke colour at its ``opacity`` (default 1), dashed when the style has a
     ``dashArray``; ``fill: False`` leaves the inside empty.  Points are drawn as dots, lines as
     a stroke.
+
+    Parameters
+    ----------
+    style : dict
+        Leaflet path options.
+    shape : {"box", "dot", "line"}
+
+    Returns
+    -------
+    str
+        Escaped HTML.
     """
     stroke = _rgba(style.get("color", "#3388ff"), style.get("opacity", 1.0))
     border = "dashed" if style.get("dashArray") else "solid"
@@ -179,7 +202,19 @@ def swatch_html(style: dict[str, Any], shape: str = "box") -> str:
 
 
 def multi_swatch_html(colours: Sequence[str], shape: str = "dot") -> str:
-    """A swatch split into the given colours (a layer drawn in several colours)."""
+    """A swatch split into the given colours (a layer drawn in several colours).
+
+    Parameters
+    ----------
+    colours : sequence of str
+        CSS colours, in the order the swatch shows them.
+    shape : {"dot", "box"}
+
+    Returns
+    -------
+    str
+        Escaped HTML.
+    """
     n = max(len(colours), 1)
     stops = ",".join(
         f"{c} {100 * i / n:.0f}% {100 * (i + 1) / n:.0f}%" for i, c in enumerate(colours)
