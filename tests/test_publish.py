@@ -790,7 +790,7 @@ def test_a_failure_mid_build_leaves_the_older_site_intact(tmp_path, monkeypatch,
     before = _snapshot(site)
     assert SITE_MARKER in before and len(first.pages) == 8
 
-    import zoning.publish as pub
+    import zoning.publish.site as pub
 
     real = pub._write_downloads
 

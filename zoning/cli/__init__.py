@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .._version import __version__
-from ._common import configure_logging
+from .options import configure_logging
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -13,8 +13,10 @@ from ..dashboard import render_dashboard
 from ..indicators import indicators
 from ..io import atomic_path
 from ..screening import FORMATS, _check_outputs, _planned_names
-from ._common import DEMO_BANNER, check_out_dir, format_table, handle_errors, load_layers
+from ._common import format_table
+from .errors import handle_errors
 from .layers import render_check
+from .run import DEMO_BANNER, check_out_dir, load_layers
 
 #: Subfolders of OUT that ``zoning demo`` writes its screenings into.
 SCREENING_DIR, AMAP_DIR, COMPARE_DIR = "screening", "screening_gcj02", "compare"

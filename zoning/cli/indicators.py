@@ -10,7 +10,10 @@ import pandas as pd
 
 from ..indicators import indicators as measure
 from ..io import atomic_path
-from ._common import DEMO_BANNER, catalog_options, fail, format_table, handle_errors, load_layers
+from ._common import format_table
+from .errors import fail, handle_errors
+from .options import catalog_options
+from .run import DEMO_BANNER, load_layers
 
 _COLUMNS = [
     "scope",

@@ -7,7 +7,10 @@ import json
 import click
 
 from ..checks import SLIVER_M2, TOTAL_TOLERANCE_KM2, CheckResult, check_layers
-from ._common import DEMO_BANNER, catalog_options, format_table, handle_errors, load_layers
+from ._common import format_table
+from .errors import handle_errors
+from .options import catalog_options
+from .run import DEMO_BANNER, load_layers
 
 
 @click.group("layers")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from ._common import DEMO_BANNER, catalog_options, fail, handle_errors, load_layers
-
-_BASEMAPS = ("osm", "carto", "gaode", "tianditu", "none")
+from .errors import fail, handle_errors
+from .options import basemap_option, catalog_options, offline_option, tianditu_key_option
+from .run import DEMO_BANNER, load_layers
 
 
 def _check_out(out: Path) -> list[Path]:
@@ -78,27 +78,18 @@ def _save(page, out: Path, missing: list[Path], assets: str) -> None:
     "whose page stays under about 5 MB and loads in under 3 s]",
 )
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option(
-    "--basemap",
-    type=click.Choice(_BASEMAPS),
-    default="osm",
-    show_default=True,
-    help="Tiles (osm and carto are both offered); gaode shifts overlays to GCJ-02; "
-    "none: only the built-in vector basemap.",
+@basemap_option(
+    "Tiles (osm and carto are both offered); gaode shifts overlays to GCJ-02; "
+    "none: only the built-in vector basemap."
 )
-@click.option(
-    "--tianditu-key",
-    default=None,
-    metavar="KEY",
-    help="Key for --basemap tianditu (default: the TIANDITU_KEY environment variable).  The "
+@tianditu_key_option(
+    "Key for --basemap tianditu (default: the TIANDITU_KEY environment variable).  The "
     "key is written into the page's tile URLs, readable by anyone who gets the page: use a "
-    "browser key restricted to the domain that serves the page.",
+    "browser key restricted to the domain that serves the page."
 )
-@click.option(
-    "--offline",
-    is_flag=True,
-    help="The built-in vector basemap only, no tiles offered: the page makes no network "
-    "request at all (its Content-Security-Policy forbids them).",
+@offline_option(
+    "The built-in vector basemap only, no tiles offered: the page makes no network "
+    "request at all (its Content-Security-Policy forbids them)."
 )
 @click.option(
     "--district",

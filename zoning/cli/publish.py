@@ -4,50 +4,15 @@ from __future__ import annotations
 
 import click
 
-from ._common import DEMO_BANNER, OneLineCommand, catalog_options, fail, handle_errors, load_layers
-
-_BASEMAPS = ("osm", "carto", "gaode", "tianditu", "none")
+from .errors import OneLineCommand, fail, handle_errors
+from .options import catalog_options, site_options
+from .run import DEMO_BANNER, load_layers
 
 
 @click.command("publish", cls=OneLineCommand)
 @click.argument("out_dir", required=False, type=click.Path(), metavar="OUT_DIR")
 @catalog_options
-@click.option(
-    "--lang",
-    type=click.Choice(["zh", "en"]),
-    default="zh",
-    show_default=True,
-    help="Language of the pages at the top of the site; the other one is under en/ (or zh/).",
-)
-@click.option(
-    "--basemap",
-    type=click.Choice(_BASEMAPS),
-    default="osm",
-    show_default=True,
-    help="Map tiles; gaode shifts the overlays to GCJ-02; none: only the vector basemap.",
-)
-@click.option(
-    "--tianditu-key",
-    default=None,
-    metavar="KEY",
-    help="Key for --basemap tianditu (default: the TIANDITU_KEY environment variable).  The "
-    "key is written into every map page's tile URLs, readable by anyone who visits the site: "
-    "use a browser key restricted to the site's domain.",
-)
-@click.option(
-    "--offline",
-    is_flag=True,
-    help="Maps show only the built-in vector basemap (no tiles offered): no page makes any "
-    "network request (each page's Content-Security-Policy forbids them).",
-)
-@click.option(
-    "--out",
-    "out_option",
-    type=click.Path(),
-    default=None,
-    metavar="OUT_DIR",
-    help="The site folder (the same as the OUT_DIR argument).",
-)
+@site_options
 @handle_errors
 def publish(
     out_dir, catalog_path, layer_specs, lang, basemap, tianditu_key, offline, out_option

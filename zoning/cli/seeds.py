@@ -8,7 +8,7 @@ import unicodedata
 import click
 
 from ..seeds import Target, format_value, load_targets
-from ._common import fail, handle_errors
+from .errors import fail, handle_errors
 
 #: Column headers of the table output, in order.
 TABLE_COLUMNS = ("id", "scope", "indicator", "target", "year", "document", "clause")

@@ -15,18 +15,15 @@ from ..errors import ZoningError
 from ..layerset import LayerSet, load_catalog
 from .assets import TOOLS
 from .basemaps import resolve_basemap
+from .clip import clip_geometries
 from .escape import html_text
 from .page import (
     WebMap,
     build_page,
-    category_styles,
     check_lang,
-    clip_geometries,
     feature_collection,
     field_label,
-    kind_style,
     layer_spec,
-    swatch_html,
     tooltip_html,
     value_label,
     vector_basemap,
@@ -39,6 +36,7 @@ from .simplify import (
     simplify_coverage,
     simplify_features,
 )
+from .styles import category_styles, kind_style, swatch_html
 
 __all__ = ["GROUPS", "attach_legends", "overview_map", "resolve_clip"]
 

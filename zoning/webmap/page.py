@@ -11,12 +11,11 @@ layers from it and puts data strings into the DOM as text (see ``zoning-map.js``
 
 from __future__ import annotations
 
-import colorsys
 import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,22 @@ import shapely
 from ..errors import ZoningError
 from .assets import ASSET_MODES, TOOLS, asset_tags, assets_for, copy_assets
 from .basemaps import Basemap
+from .clip import (  # re-exported for old import paths
+    CLIP_SLIVER_M,
+    CLIP_SLIVER_M2,
+    CLIP_SLIVER_WIDTH_M,
+    clip_geometries,
+)
 from .escape import html_attr, html_text, script_json
 from .simplify import BASEMAP_TOLERANCE_M, display_geometries, simplify_coverage
+from .styles import (  # noqa: F401 (re-exported for old import paths)
+    CATEGORY_COLORS,
+    KIND_STYLES,
+    category_styles,
+    kind_style,
+    multi_swatch_html,
+    swatch_html,
+)
 
 __all__ = [
     "CLIP_SLIVER_M",
@@ -93,117 +106,20 @@ VALUE_LABELS = {
     "海岸生态稳定": ("海岸生态稳定", "coastal ecological stability"),
 }
 
-# ------------------------------------------------------------------------------------ styles
-
-#: Base style of each kind (Leaflet path options).
-KIND_STYLES: dict[str, dict[str, Any]] = {
-    "red_line": {"color": "#b2182b", "fillColor": "#d6604d", "fillOpacity": 0.45, "weight": 1.2},
-    "development_boundary": {
-        "color": "#542788",
-        "fillColor": "#8073ac",
-        "fillOpacity": 0.12,
-        "weight": 1.5,
-        "dashArray": "5 3",
-    },
-    "basic_farmland": {
-        "color": "#4d9221",
-        "fillColor": "#b8e186",
-        "fillOpacity": 0.55,
-        "weight": 0.6,
-    },
-    "water": {"color": "#2171b5", "fillColor": "#6baed6", "fillOpacity": 0.65, "weight": 0.5},
-    "water_source_zone": {
-        "color": "#08519c",
-        "fillColor": "#3182bd",
-        "fillOpacity": 0.3,
-        "weight": 1.2,
-    },
-    "nature_reserve": {
-        "color": "#006d2c",
-        "fillColor": "#31a354",
-        "fillOpacity": 0.4,
-        "weight": 1.2,
-    },
-    "control_unit": {"color": "#666666", "fillColor": "#cccccc", "fillOpacity": 0.3, "weight": 0.6},
-    "district": {"color": "#444444", "fillOpacity": 0.0, "weight": 1.6, "fill": False},
-    "sea_area": {"color": "#6baed6", "fillColor": "#c6dbef", "fillOpacity": 0.35, "weight": 0.8},
-    "forest": {"color": "#1b7837", "fillColor": "#5aae61", "fillOpacity": 0.45, "weight": 0.6},
-    "park": {"color": "#1a9850", "fillColor": "#91cf60", "fillOpacity": 0.45, "weight": 0.6},
-    "industrial_park": {
-        "color": "#8c510a",
-        "fillColor": "#d8b365",
-        "fillOpacity": 0.35,
-        "weight": 1,
-    },
-    "wetland": {"color": "#01665e", "fillColor": "#80cdc1", "fillOpacity": 0.45, "weight": 0.6},
-    "cultivated_land": {
-        "color": "#a6d96a",
-        "fillColor": "#d9ef8b",
-        "fillOpacity": 0.45,
-        "weight": 0.5,
-    },
-    "greenway": {"color": "#1a9850", "weight": 2.5, "opacity": 0.9},
-    "coastline": {"color": "#08306b", "weight": 2.5, "opacity": 0.9},
-    "shoreline": {"color": "#08306b", "weight": 3, "opacity": 0.9},
-    "population": {"color": "#7f2704", "fillColor": "#fd8d3c", "fillOpacity": 0.7, "weight": 1},
-}
-_FALLBACK_STYLE = {"color": "#525252", "fillColor": "#969696", "fillOpacity": 0.3, "weight": 1}
-
-#: Fill colours of known categories, per kind.
-CATEGORY_COLORS: dict[str, dict[str, str]] = {
-    "control_unit": {"priority": "#1a9850", "key": "#f46d43", "general": "#fee08b"},
-    "water_source_zone": {"level1": "#08519c", "level2": "#4292c6", "quasi": "#9ecae1"},
-    "nature_reserve": {"core": "#00441b", "buffer": "#238b45", "experimental": "#a1d99b"},
-    "development_boundary": {
-        "central_city": "#542788",
-        "new_town": "#8073ac",
-        "district_centre": "#b2abd2",
-        "industrial": "#e08214",
-    },
-    "water": {"river": "#2171b5", "canal": "#6baed6", "lake": "#08519c", "reservoir": "#08306b"},
-}
-
-
-def _shades(base: str, n: int) -> list[str]:
-    """n shades of a colour (lightness from dark to light), for categories without a palette."""
-    r, g, b = (int(base[i : i + 2], 16) / 255 for i in (1, 3, 5))
-    h, _light, s = colorsys.rgb_to_hls(r, g, b)
-    out = []
-    for i in range(n):
-        li = 0.28 + 0.5 * (i / max(n - 1, 1))
-        rr, gg, bb = colorsys.hls_to_rgb(h, li, s)
-        out.append(f"#{round(rr * 255):02x}{round(gg * 255):02x}{round(bb * 255):02x}")
-    return out
-
-
-def kind_style(kind: str) -> dict[str, Any]:
-    return dict(KIND_STYLES.get(kind, _FALLBACK_STYLE))
-
-
-def category_styles(kind: str, categories: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """A style per category value: the kind's palette, else shades of the kind's colour (<= 8)."""
-    base = kind_style(kind)
-    cats = sorted({str(c) for c in categories if c is not None and str(c) != ""})
-    palette = CATEGORY_COLORS.get(kind, {})
-    if not cats or len(cats) > 8 or base.get("fill") is False:
-        return {}
-    unknown = [c for c in cats if c not in palette]
-    shades = dict(
-        zip(unknown, _shades(base.get("fillColor", base["color"]), len(unknown)), strict=True)
-    )
-    out = {}
-    for c in cats:
-        colour = palette.get(c) or shades[c]
-        st = dict(base)
-        if "fillColor" in st or st.get("fill", True):
-            st["fillColor"] = colour
-        else:
-            st["color"] = colour
-        out[c] = st
-    return out
-
 
 def value_label(value: Any, lang: str) -> str:
+    """The display name of a coded value in ``lang`` (:data:`VALUE_LABELS`), else the value.
+
+    Parameters
+    ----------
+    value : any
+        None gives "".
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    str
+    """
     text = "" if value is None else str(value)
     pair = VALUE_LABELS.get(text)
     if pair is None:
@@ -212,11 +128,37 @@ def value_label(value: Any, lang: str) -> str:
 
 
 def field_label(name: str, lang: str) -> str:
+    """The display name of a standard field in ``lang`` (:data:`FIELD_LABELS`), else ``name``.
+
+    Parameters
+    ----------
+    name : str
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    str
+    """
     pair = FIELD_LABELS.get(name, (name, name))
     return pair[0] if lang == "zh" else pair[1]
 
 
 def check_lang(lang: str) -> str:
+    """``lang`` when it is one of :data:`LANGS`.
+
+    Parameters
+    ----------
+    lang : str
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ZoningError
+        Another language.
+    """
     if lang not in LANGS:
         raise ZoningError(f"unknown language {lang!r} (use zh or en)")
     return lang
@@ -239,56 +181,6 @@ def tooltip_html(title: str, rows: Sequence[tuple[str, Any]]) -> str:
                 f'<div><span class="zt-k">{html_text(label)}:</span> {html_text(value)}</div>'
             )
     return "".join(parts)
-
-
-def _rgba(colour: str, alpha: float) -> str:
-    """A CSS colour with ``alpha`` applied (``#rgb``/``#rrggbb``; others are returned as is)."""
-    c = str(colour).strip()
-    if c.startswith("#") and len(c) in (4, 7):
-        h = c[1:]
-        if len(h) == 3:
-            h = "".join(ch * 2 for ch in h)
-        try:
-            r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
-        except ValueError:
-            return c
-        a = min(max(float(alpha), 0.0), 1.0)
-        return f"rgba({r},{g},{b},{a:g})"
-    return c
-
-
-def swatch_html(style: dict[str, Any], shape: str = "box") -> str:
-    """A legend swatch drawn as the map draws ``style`` (Leaflet path options).
-
-    The fill is the fill colour at its ``fillOpacity`` (Leaflet's default 0.2), the outline
-    the stroke colour at its ``opacity`` (default 1), dashed when the style has a
-    ``dashArray``; ``fill: False`` leaves the inside empty.  Points are drawn as dots, lines as
-    a stroke.
-    """
-    stroke = _rgba(style.get("color", "#3388ff"), style.get("opacity", 1.0))
-    border = "dashed" if style.get("dashArray") else "solid"
-    if style.get("fill", True) is False or shape == "line":
-        fill = "transparent"
-    else:
-        fill = _rgba(
-            style.get("fillColor", style.get("color", "#3388ff")), style.get("fillOpacity", 0.2)
-        )
-    css = f"border-color:{stroke};border-style:{border};background:{fill}"
-    if shape == "line":
-        css = f"border-color:{stroke};border-style:{border}"
-    cls = {"box": "sw", "line": "sw line", "dot": "sw dot"}[shape]
-    return f'<span class="{cls}" style="{html_attr(css)}"></span>'
-
-
-def multi_swatch_html(colours: Sequence[str], shape: str = "dot") -> str:
-    """A swatch split into the given colours (a layer drawn in several colours)."""
-    n = max(len(colours), 1)
-    stops = ",".join(
-        f"{c} {100 * i / n:.0f}% {100 * (i + 1) / n:.0f}%" for i, c in enumerate(colours)
-    )
-    css = f"border-color:#222222;background:conic-gradient({stops})"
-    cls = {"box": "sw", "dot": "sw dot"}[shape]
-    return f'<span class="{cls}" style="{html_attr(css)}"></span>'
 
 
 # ------------------------------------------------------------------------------------ features
@@ -407,81 +299,6 @@ def vector_basemap(
         return None
     title = "矢量底图（离线可用）" if lang == "zh" else "Vector basemap (works offline)"
     return {"name_html": html_text(title), "active": bool(active), "parts": parts}
-
-
-#: A clipped polygon part smaller than this (m²) is a sliver of the clip edge, not a feature
-#: (the same threshold as the layer checks' ``SLIVER_M2``).
-CLIP_SLIVER_M2 = 10.0
-#: A clipped polygon part whose mean width (2 x area / perimeter) is under this (m) is a sliver
-#: along the clip edge, however long: two boundaries that agree to a few millimetres.
-CLIP_SLIVER_WIDTH_M = 1.0
-#: A clipped line part shorter than this (m) is where the line crosses or grazes the clip edge.
-CLIP_SLIVER_M = 1.0
-
-
-def _flat_parts(geom) -> list:
-    """The single geometries in ``geom`` (multi-parts and collections opened, recursively)."""
-    out = []
-    for part in shapely.get_parts(geom):
-        if shapely.get_type_id(part) in (4, 5, 6, 7):  # multi-parts and collections
-            out.extend(_flat_parts(part))
-        elif not part.is_empty:
-            out.append(part)
-    return out
-
-
-def _keep_parts(geom, dim: int, min_area_m2: float, min_width_m: float, min_length_m: float):
-    """The parts of a clipped piece worth drawing: the feature's own dimension, no slivers."""
-    keep = []
-    for part in _flat_parts(geom):
-        if shapely.get_dimensions(part) != dim:
-            continue
-        if dim == 2:
-            area = part.area
-            if area < min_area_m2 or 2.0 * area < min_width_m * part.length:
-                continue
-        elif dim == 1 and part.length < min_length_m:
-            continue
-        keep.append(part)
-    if not keep:
-        return shapely.Polygon()
-    if len(keep) == 1:
-        return keep[0]
-    make = {0: shapely.multipoints, 1: shapely.multilinestrings, 2: shapely.multipolygons}[dim]
-    return make(np.asarray(keep, dtype=object))
-
-
-def clip_geometries(
-    geoms: np.ndarray,
-    clip,
-    *,
-    min_area_m2: float = CLIP_SLIVER_M2,
-    min_width_m: float = CLIP_SLIVER_WIDTH_M,
-    min_length_m: float = CLIP_SLIVER_M,
-) -> np.ndarray:
-    """Intersect with the clip area (working CRS); features outside become empty.
-
-    Only the parts of a feature's own dimension are kept: a polygon that merely shares an edge
-    with the clip area (a neighbouring district, a control unit next door) gives a line, which
-    is dropped, not drawn.  Slivers of the clip edge are dropped too: polygon parts under
-    ``min_area_m2`` or thinner on average than ``min_width_m`` (neighbours whose boundaries
-    agree to a few millimetres leave such slivers, whatever their length), and line parts
-    under ``min_length_m``.  A piece is a single geometry when one part is left, else a
-    multi-part geometry.  The input is not modified.
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    if not len(geoms):
-        return geoms
-    hit = shapely.intersects(geoms, clip)
-    out = np.full(len(geoms), shapely.Polygon(), dtype=object)
-    if hit.any():
-        src = geoms[hit]
-        cut = np.asarray(shapely.intersection(src, clip), dtype=object)
-        dims = shapely.get_dimensions(src)
-        for i in range(len(cut)):
-            cut[i] = _keep_parts(cut[i], int(dims[i]), min_area_m2, min_width_m, min_length_m)
-        out[hit] = cut
-    return out
 
 
 # ------------------------------------------------------------------------------------ the page
@@ -752,35 +569,24 @@ def build_page(
     (:func:`content_security_policy`) allowing only the offered tile hosts.
     """
     folium = _folium()
-    from branca.element import MacroElement
     from folium.template import Template
 
-    bad = set(tools) - set(TOOLS)
-    if bad:
-        raise ZoningError(
-            f"unknown map tool(s) {', '.join(sorted(bad))} (known: {', '.join(TOOLS)})"
-        )
-    tools = tuple(t for t in TOOLS if t in set(tools))
+    tools = _check_tools(tools)
     # An offline page offers no tiles at all: its CSP forbids every network request.
     sources = () if offline else basemap.tiles
-    tiles = [t.to_config(lang, active=(i == 0)) for i, t in enumerate(sources)]
-    if vector is not None:
-        vector = dict(vector, active=offline or not tiles)
-    config = {
-        "lang": lang,
-        "ui": UI[lang],
-        "tiles": tiles,
-        "vector": vector,
-        "layers": layers,
-        "legend_html": legend_html,
-        "tools": list(tools),
-        "shift": basemap.shift,
-        "bounds": bounds,
-        "collapsed": bool(collapsed),
-        "zoom_snap": ZOOM_SNAP,
-    }
-    if sites is not None:
-        config["sites"] = sites
+    config = _page_config(
+        lang=lang,
+        basemap=basemap,
+        offline=offline,
+        sources=sources,
+        layers=layers,
+        vector=vector,
+        legend_html=legend_html,
+        tools=tools,
+        bounds=bounds,
+        collapsed=collapsed,
+        sites=sites,
+    )
     center = [31.2, 121.45]
     if bounds:
         center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
@@ -805,23 +611,8 @@ def build_page(
         name="zoning_csp",
     )
     fig.header.add_child(_raw_element(""), name="zoning_assets")
-
-    all_notices = [(title, title)]
-    if demonstration:
-        all_notices.append(DEMO_NOTICE)
-    all_notices += notices
-    items = []
-    for i, (zh, en) in enumerate(all_notices):
-        cls = "zoning-notice zoning-title" if i == 0 else "zoning-notice"
-        if (zh, en) == DEMO_NOTICE:
-            cls = "zoning-notice zoning-demo"
-            text = f"{zh} / {en}"
-        else:
-            text = zh if lang == "zh" else en
-        items.append(f'<div class="{cls}">{html_text(text)}</div>')
     fig.html.add_child(
-        _raw_element(f'<div class="zoning-notices" role="note">{"".join(items)}</div>'),
-        name="zoning_notices",
+        _raw_element(_notices_html(title, lang, demonstration, notices)), name="zoning_notices"
     )
     fig.html.add_child(
         _raw_element(
@@ -829,18 +620,7 @@ def build_page(
         ),
         name="zoning_data",
     )
-
-    class _Build(MacroElement):
-        _template = Template(
-            "{% macro script(this, kwargs) %}"
-            "zoningBuild({{ this._parent.get_name() }}, "
-            'JSON.parse(document.getElementById("zoning-data").textContent));'
-            "{% endmacro %}"
-        )
-
-    builder = _Build()
-    builder._id = "zoning"
-    m.add_child(builder, name="zoning_build")
+    _add_builder(m)
     html_lang = "zh-CN" if lang == "zh" else "en"
     # branca's page template has a bare <html>: say the language (fonts, screen readers).
     fig._template = Template(_FIGURE_TEMPLATE.replace("@LANG@", html_attr(html_lang)))
@@ -859,3 +639,87 @@ def build_page(
         notices=list(notices),
         summary=summary or {},
     )
+
+
+def _check_tools(tools: Sequence[str]) -> tuple[str, ...]:
+    """The known tools among ``tools``, in :data:`TOOLS` order; unknown ones raise."""
+    bad = set(tools) - set(TOOLS)
+    if bad:
+        raise ZoningError(
+            f"unknown map tool(s) {', '.join(sorted(bad))} (known: {', '.join(TOOLS)})"
+        )
+    return tuple(t for t in TOOLS if t in set(tools))
+
+
+def _page_config(
+    *,
+    lang: str,
+    basemap: Basemap,
+    offline: bool,
+    sources: Sequence,
+    layers: list[dict],
+    vector: dict | None,
+    legend_html: str,
+    tools: tuple[str, ...],
+    bounds: list[list[float]] | None,
+    collapsed: bool,
+    sites: dict | None,
+) -> dict:
+    """The JSON document the page's script builds the map from."""
+    tiles = [t.to_config(lang, active=(i == 0)) for i, t in enumerate(sources)]
+    if vector is not None:
+        vector = dict(vector, active=offline or not tiles)
+    config = {
+        "lang": lang,
+        "ui": UI[lang],
+        "tiles": tiles,
+        "vector": vector,
+        "layers": layers,
+        "legend_html": legend_html,
+        "tools": list(tools),
+        "shift": basemap.shift,
+        "bounds": bounds,
+        "collapsed": bool(collapsed),
+        "zoom_snap": ZOOM_SNAP,
+    }
+    if sites is not None:
+        config["sites"] = sites
+    return config
+
+
+def _notices_html(
+    title: str, lang: str, demonstration: bool, notices: list[tuple[str, str]]
+) -> str:
+    """The page's notices (escaped): its title, the demonstration notice, then the others."""
+    all_notices = [(title, title)]
+    if demonstration:
+        all_notices.append(DEMO_NOTICE)
+    all_notices += notices
+    items = []
+    for i, (zh, en) in enumerate(all_notices):
+        cls = "zoning-notice zoning-title" if i == 0 else "zoning-notice"
+        if (zh, en) == DEMO_NOTICE:
+            cls = "zoning-notice zoning-demo"
+            text = f"{zh} / {en}"
+        else:
+            text = zh if lang == "zh" else en
+        items.append(f'<div class="{cls}">{html_text(text)}</div>')
+    return f'<div class="zoning-notices" role="note">{"".join(items)}</div>'
+
+
+def _add_builder(m) -> None:
+    """Add the script that builds the map from the page's JSON document."""
+    from branca.element import MacroElement
+    from folium.template import Template
+
+    class _Build(MacroElement):
+        _template = Template(
+            "{% macro script(this, kwargs) %}"
+            "zoningBuild({{ this._parent.get_name() }}, "
+            'JSON.parse(document.getElementById("zoning-data").textContent));'
+            "{% endmacro %}"
+        )
+
+    builder = _Build()
+    builder._id = "zoning"
+    m.add_child(builder, name="zoning_build")

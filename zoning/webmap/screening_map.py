@@ -12,38 +12,43 @@ from __future__ import annotations
 import json
 import logging
 import math
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from ..crs import WORKING_CRS
 from ..errors import ZoningError
-from ..layerset import LayerSet, load_catalog
+from ..layerset import LayerSet
 from ..rules import SEVERITY, VERDICTS
 from .assets import TOOLS
-from .basemaps import resolve_basemap
-from .escape import html_attr, html_text, safe_url
+from .basemaps import Basemap, resolve_basemap
+from .data import ScreeningData, load_screening  # load_screening: re-exported for old paths
+from .escape import html_text, safe_url
 from .overview import attach_legends, bounds_of, catalog_layer_specs
 from .page import (
     WebMap,
     build_page,
     check_lang,
     feature_collection,
-    kind_style,
     layer_spec,
-    multi_swatch_html,
-    swatch_html,
     tooltip_html,
     vector_basemap,
 )
+from .popups import (  # VERDICT_COLORS: re-exported for old import paths
+    VERDICT_COLORS,
+    VERDICT_TEXT,
+    _popup_data,
+    _PopupTable,
+    _reasons_of_sites,
+    _str,
+    _verdict,
+)
 from .simplify import TOLERANCE_M, display_geometries
+from .styles import kind_style, multi_swatch_html, swatch_html
 
 __all__ = [
     "MAX_DATA_BYTES",
@@ -55,176 +60,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Colour of each verdict (most severe darkest).
-VERDICT_COLORS = {
-    "prohibited": "#b2182b",
-    "unknown": "#7b4fa8",
-    "restricted": "#f46d43",
-    "conditional": "#e6b400",
-    "permitted": "#1a9850",
-}
-#: Verdict labels (zh, en); the same words as the HTML report.
-VERDICT_TEXT = {
-    "prohibited": ("禁止", "prohibited"),
-    "restricted": ("限制", "restricted"),
-    "conditional": ("有条件", "conditional"),
-    "permitted": ("允许", "permitted"),
-    "unknown": ("未知", "unknown"),
-}
-#: Reasons listed in a popup (the report page has all of them).
-MAX_POPUP_REASONS = 5
 #: The overlap pieces and then the buffer rings are left out (and the map says so) when they
 #: would bring the page's data over this many bytes: with the 0.4 MB of inline scripts, the
 #: page stays under about 5 MB (see benchmarks/map_size.py).
 MAX_DATA_BYTES = 4_500_000
-#: A reason without a rule id is listed by its status, in words.
-STATUS_TEXT = {
-    "outside_coverage": ("超出图层覆盖范围", "outside the layer's coverage"),
-    "layer_missing": ("图层缺失", "layer missing"),
-    "needs_attribute": ("缺少项目属性", "project attribute not declared"),
-    "no_access_list": ("无准入清单", "no access list"),
-    "applies": ("适用", "applies"),
-}
-#: Words of the popups (assembled in the page).
-POPUP_LABELS = {
-    "zh": {
-        "site_id": "场址编号",
-        "feature": "要素",
-        "more_before": "另有 ",
-        "more_after": " 条理由见报告",
-        "open_report": "打开场址报告",
-    },
-    "en": {
-        "site_id": "Site id",
-        "feature": "Feature",
-        "more_before": "",
-        "more_after": " more reasons in the report",
-        "open_report": "Open the site report",
-    },
-}
-
-
-@dataclass
-class ScreeningData:
-    """What a screening map needs, from a result or an output folder (geometries: working CRS)."""
-
-    sites: gpd.GeoDataFrame
-    reasons: pd.DataFrame
-    pieces: gpd.GeoDataFrame
-    rings: gpd.GeoDataFrame
-    provenance: dict
-    layers: LayerSet | None
-    source: str
-    report_dir: Path | None = None
-
-
-def _read_gpkg_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
-    import pyogrio
-
-    names = [n for n, _ in pyogrio.list_layers(path)]
-    if layer not in names:
-        return gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=WORKING_CRS)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        gdf = gpd.read_file(path, layer=layer)
-    if gdf.crs is None:
-        raise ZoningError(f"{path}: layer {layer!r} has no CRS")
-    return gdf.to_crs(WORKING_CRS)
-
-
-def load_screening(source, *, layers: LayerSet | str | Path | None = None) -> ScreeningData:
-    """Normalise a ScreeningResult or a screening output folder for :func:`screening_map`.
-
-    Raises
-    ------
-    ZoningError
-        A folder without ``screening.gpkg`` and ``screening.json``, or whose files do not
-        parse; the message names the folder and the file.
-    """
-    from ..screening import ScreeningResult
-
-    if isinstance(source, ScreeningResult):
-        lay = (
-            layers
-            if isinstance(layers, LayerSet)
-            else (load_catalog(layers) if layers is not None else source.layers)
-        )
-        return ScreeningData(
-            sites=source.sites,
-            reasons=source.reasons,
-            pieces=source.pieces,
-            rings=source.rings,
-            provenance=source.provenance,
-            layers=lay,
-            source="result",
-        )
-    folder = Path(source)
-    if not folder.is_dir():
-        raise ZoningError(f"{folder}: not a folder (expected a screening output folder)")
-    # Absolute paths for GDAL: a relative folder named like a URL ("http:x", "/vsicurl/...")
-    # must not be read as one.
-    base = folder.resolve()
-    gpkg, js = base / "screening.gpkg", base / "screening.json"
-    missing = [p.name for p in (gpkg, js) if not p.is_file()]
-    if missing:
-        raise ZoningError(
-            f"{folder}: not a screening output folder: {' and '.join(missing)} missing "
-            "(write it with zoning screen ... --out DIR --format gpkg,json)"
-        )
-    try:
-        doc = json.loads(js.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ZoningError(f"{js}: cannot read the screening JSON ({exc})") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("sites"), list):
-        raise ZoningError(f"{js}: not a screening JSON (no 'sites' table)")
-    try:
-        sites = _read_gpkg_layer(gpkg, "sites")
-        pieces = _read_gpkg_layer(gpkg, "pieces")
-        rings = _read_gpkg_layer(gpkg, "rings")
-    except ZoningError:
-        raise
-    except Exception as exc:
-        raise ZoningError(f"{gpkg}: cannot read the screening GeoPackage ({exc})") from None
-    if "site_id" not in sites.columns or "verdict" not in sites.columns:
-        raise ZoningError(f"{gpkg}: layer 'sites' lacks the site_id and verdict columns")
-    reasons = pd.DataFrame(doc.get("reasons") or [])
-    prov = doc.get("provenance") or {}
-    if layers is None:
-        cat_path = (prov.get("catalog") or {}).get("path")
-        if cat_path and Path(cat_path).is_file():
-            layers = cat_path
-        elif cat_path:
-            raise ZoningError(
-                f"{js}: the catalog screened against ({cat_path}) is not here; "
-                "pass --catalog to draw the constraint layers"
-            )
-    lay = (
-        layers
-        if isinstance(layers, LayerSet)
-        else (load_catalog(layers) if layers is not None else load_catalog())
-    )
-    report = base / "report"
-    return ScreeningData(
-        sites=sites,
-        reasons=reasons,
-        pieces=pieces,
-        rings=rings,
-        provenance=prov,
-        layers=lay,
-        source=str(folder),
-        report_dir=report if report.is_dir() else None,
-    )
-
-
-def _str(v: Any) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    return str(v)
-
-
-def _verdict(v: Any) -> str:
-    v = _str(v)
-    return v if v in SEVERITY else "unknown"
 
 
 def _fmt_m2(v: Any) -> str:
@@ -237,103 +76,19 @@ def _fmt_m2(v: Any) -> str:
     return f"{x / 1e4:,.2f} ha" if x >= 1e4 else f"{x:,.0f} m²"
 
 
-def _verdict_badge(v: str) -> str:
-    zh, en = VERDICT_TEXT[v]
-    return (
-        f'<span class="zp-verdict" style="{html_attr("background:" + VERDICT_COLORS[v])}">'
-        f"{html_text(zh)} {html_text(en)}</span>"
-    )
-
-
-class _PopupTable:
-    """The reason texts of the popups, each written once; sites refer to them by index.
-
-    A reason item is its rule (or, without a rule id, its status in words), verdict, message
-    and citation, as escaped HTML; the feature a reason is about is a separate plain-text
-    table.  Popups are assembled in the page from these when opened.
-    """
-
-    def __init__(self, lang: str):
-        self.lang = lang
-        self.items: list[str] = []
-        self.features: list[str] = []
-        self._item_index: dict[tuple, int] = {}
-        self._feature_index: dict[str, int] = {}
-
-    def item(self, rec: dict) -> int:
-        msg_key = "message_zh" if self.lang == "zh" else "message_en"
-        v = _verdict(rec.get("verdict"))
-        rule = _str(rec.get("rule_id"))
-        if not rule:
-            status = _str(rec.get("status"))
-            pair = STATUS_TEXT.get(status)
-            rule = (pair[0] if self.lang == "zh" else pair[1]) if pair else (status or "—")
-        key = (rule, v, _str(rec.get(msg_key)), _str(rec.get("citation")))
-        idx = self._item_index.get(key)
-        if idx is None:
-            vz, ve = VERDICT_TEXT[v]
-            cite = key[3]
-            self.items.append(
-                f"<b>{html_text(rule)}</b> ({html_text(vz if self.lang == 'zh' else ve)}): "
-                f"{html_text(key[2])}"
-                + (f'<br><span class="zp-cite">{html_text(cite)}</span>' if cite else "")
-            )
-            idx = self._item_index[key] = len(self.items) - 1
-        return idx
-
-    def feature(self, rec: dict) -> int | None:
-        name = _str(rec.get("feature_name")) or _str(rec.get("feature_id"))
-        if not name:
-            return None
-        idx = self._feature_index.get(name)
-        if idx is None:
-            self.features.append(name)
-            idx = self._feature_index[name] = len(self.features) - 1
-        return idx
-
-
-def _reasons_of_sites(
-    reasons: pd.DataFrame, keys: list, by_position: bool, table: _PopupTable
-) -> dict[Any, tuple[list[list[int]], int]]:
-    """Per site key: the popup's reason references (most severe first) and how many are left.
-
-    Every reason row of the site counts, as in the report: rows without a rule id (the site
-    outside a layer's coverage, a missing layer) are listed by their status.
-    """
-    if reasons is None or not len(reasons):
-        return {}
-    col = "site" if by_position else "site_id"
-    if col not in reasons.columns:
-        return {}
-    wanted = set(keys)
-    r = reasons
-    site_key = r[col].map(lambda v: int(v) if by_position else _str(v))
-    r = r[site_key.isin(wanted)].assign(_key=site_key)
-    if not len(r):
-        return {}
-    r = r.assign(_sev=r["verdict"].map(lambda v: SEVERITY.get(_verdict(v), 0)))
-    r = r.sort_values(["_sev"], ascending=False, kind="stable")
-    wanted_cols = ("_key", "rule_id", "status", "verdict", "message_zh", "message_en")
-    wanted_cols += ("citation", "feature_name", "feature_id")
-    cols = [c for c in wanted_cols if c in r.columns]
-    refs: dict[Any, list[list[int]]] = {}
-    total: dict[Any, int] = {}
-    for rec in r[cols].to_dict("records"):
-        key = rec["_key"]
-        total[key] = total.get(key, 0) + 1
-        mine = refs.setdefault(key, [])
-        if len(mine) >= MAX_POPUP_REASONS:
-            continue
-        ref = [table.item(rec)]
-        f = table.feature(rec)
-        if f is not None:
-            ref.append(f)
-        mine.append(ref)
-    return {k: (v, total[k] - len(v)) for k, v in refs.items()}
-
-
 def severity_order(verdicts) -> np.ndarray:
-    """Positions of the sites, most severe first, input order within a verdict."""
+    """Positions of the sites, most severe first, input order within a verdict.
+
+    Parameters
+    ----------
+    verdicts : iterable of str
+        One verdict per site; anything not a verdict counts as ``unknown``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer positions into ``verdicts``.
+    """
     sev = np.array([SEVERITY.get(_verdict(v), 0) for v in verdicts], dtype=np.int64)
     return np.argsort(-sev, kind="stable")
 
@@ -448,6 +203,66 @@ def screening_map(
         raise ZoningError(f"max_sites must be at least 1, not {max_sites!r}")
     bm = resolve_basemap(basemap, lang=lang, tianditu_key=tianditu_key)
     data = load_screening(result_or_dir, layers=layers)
+    links = _report_links(data, report_dir, report_href)
+    shown = _select_sites(data.sites, max_sites)
+    notices = list(bm.notes()) + _shown_notice(shown)
+    area, n_outside = _sites_area(shown, data.layers, margin_m)
+    notices += _outside_notice(n_outside)
+    specs, summary, demo = _constraint_layers(data, lang, bm, area, tolerance_m, notices)
+    table = _PopupTable(lang)
+    site_fc, verdicts, ids = _site_features(data, shown, table, bm, links, page_name)
+    group = "筛选结果" if lang == "zh" else "Screening"
+    vector = (
+        vector_basemap(data.layers, shift=bm.shift, clip=area, lang=lang)
+        if data.layers is not None
+        else None
+    )
+    screening_specs = _pieces_and_rings(
+        data,
+        set(ids),
+        bm,
+        lang,
+        group,
+        budget=_Budget(max_data_bytes, _data_bytes(specs, site_fc, vector, table)),
+        notices=notices,
+        summary=summary,
+    )
+    screening_specs.insert(0, _sites_spec(site_fc, verdicts, lang, group))
+    for i, s in enumerate(screening_specs):
+        s["z"] = 1000 + i
+    summary["sites"] = {"features": len(site_fc["features"]), "of": shown.n_total}
+    bounds = _map_bounds(specs, area, n_outside, bm, shown)
+    for s in specs:
+        s.pop("_bounds", None)
+    return build_page(
+        title=title if title is not None else _default_title(lang, shown.n, shown.n_total),
+        lang=lang,
+        basemap=bm,
+        offline=offline,
+        layers=screening_specs + specs,
+        vector=vector,
+        legend_html="",
+        bounds=bounds,
+        demonstration=demo,
+        notices=notices,
+        tools=tools,
+        summary={"layers": summary, "basemap": bm.name, "shift": bm.shift, "source": data.source},
+        sites=_popup_data(table, lang, links.prefix),
+    )
+
+
+@dataclass(frozen=True)
+class _ReportLinks:
+    """Where the sites' report pages are: the folder to check (or None) and the URL prefix."""
+
+    folder: Path | None
+    prefix: str | None
+
+
+def _report_links(
+    data: ScreeningData, report_dir: str | Path | None, report_href: str | None
+) -> _ReportLinks:
+    """The report folder and the escaped URL prefix of the site pages (see screening_map)."""
     if report_dir is not None:
         rdir = Path(report_dir)
         if not rdir.is_dir():
@@ -462,36 +277,68 @@ def screening_map(
             report_prefix = safe_url(f"{report_href.rstrip('/')}/sites/")
         except ValueError as exc:
             raise ZoningError(f"report_href: {exc}") from None
+    return _ReportLinks(rdir, report_prefix)
 
-    all_sites = data.sites.reset_index(drop=True)
-    n_total = len(all_sites)
-    verdicts_all = [_verdict(v) for v in all_sites["verdict"]]
-    order = severity_order(verdicts_all)
+
+@dataclass(frozen=True)
+class _ShownSites:
+    """The sites drawn: least severe first (the most severe on top), and their positions."""
+
+    sites: Any  # GeoDataFrame, working CRS
+    positions: list[int]  # in the result's sites table
+    n_total: int
+
+    @property
+    def n(self) -> int:
+        return len(self.sites)
+
+    @property
+    def geoms(self) -> np.ndarray:
+        return self.sites.geometry.to_numpy()
+
+
+def _select_sites(all_sites, max_sites: int | None) -> _ShownSites:
+    """The ``max_sites`` most severe sites (every site by default), in drawing order."""
+    all_sites = all_sites.reset_index(drop=True)
+    order = severity_order([_verdict(v) for v in all_sites["verdict"]])
     keep = order if max_sites is None else order[: int(max_sites)]
     # Drawn least severe first, so that the most severe sites lie on top.
     draw = keep[::-1]
-    sites = all_sites.iloc[draw].reset_index(drop=True)
-    positions = [int(p) for p in draw]
-    n = len(sites)
-    notices = list(bm.notes())
-    if n < n_total:
-        notices.append(
-            (
-                f"显示 {n_total:,} 个场址中最严重的 {n:,} 个（按结论排序）；"
-                "全部结论见 sites.csv 与报告。",
-                f"Showing {n:,} of {n_total:,} sites, the most severe first; every verdict is "
-                "in sites.csv and the report.",
-            )
+    return _ShownSites(
+        sites=all_sites.iloc[draw].reset_index(drop=True),
+        positions=[int(p) for p in draw],
+        n_total=len(all_sites),
+    )
+
+
+def _shown_notice(shown: _ShownSites) -> list[tuple[str, str]]:
+    """The notice "showing N of M sites" when not every site is drawn."""
+    n, n_total = shown.n, shown.n_total
+    if n >= n_total:
+        return []
+    return [
+        (
+            f"显示 {n_total:,} 个场址中最严重的 {n:,} 个（按结论排序）；"
+            "全部结论见 sites.csv 与报告。",
+            f"Showing {n:,} of {n_total:,} sites, the most severe first; every verdict is "
+            "in sites.csv and the report.",
         )
-    site_geoms_w = sites.geometry.to_numpy()
-    # The area around the sites (working CRS): constraint layers are clipped to it.  Sites
-    # beyond the layers' own area (outside Shanghai) widen it to include that area, so the map
-    # shows where they are relative to the layers.
+    ]
+
+
+def _sites_area(shown: _ShownSites, layers: LayerSet | None, margin_m: float):
+    """The area around the sites (working CRS) and the number of sites beyond the layers.
+
+    Constraint layers are clipped to the area.  Sites beyond the layers' own area (outside
+    Shanghai) widen it to include that area, so the map shows where they are relative to the
+    layers.  The area is None without a site geometry.
+    """
     area = None
-    extent = _layers_extent(data.layers)
+    extent = _layers_extent(layers)
     n_outside = 0
-    if n:
-        present = site_geoms_w[~shapely.is_empty(site_geoms_w)]
+    if shown.n:
+        geoms = shown.geoms
+        present = geoms[~shapely.is_empty(geoms)]
         x0, y0, x1, y1 = shapely.total_bounds(present) if len(present) else (0, 0, 0, 0)
         if extent is not None and len(present):
             n_outside = int((~shapely.intersects(present, extent)).sum())
@@ -501,15 +348,35 @@ def screening_map(
                 x1, y1 = max(x1, ex[2]), max(y1, ex[3])
         if len(present):
             area = shapely.box(x0 - margin_m, y0 - margin_m, x1 + margin_m, y1 + margin_m)
-    if n_outside:
-        notices.append(
-            (
-                f"{n_outside:,} 个场址位于图层覆盖范围之外：地图已缩放到同时显示场址与图层范围。",
-                f"{n_outside:,} {'site lies' if n_outside == 1 else 'sites lie'} outside the "
-                "area the layers cover: the map is zoomed "
-                "out to show both.",
-            )
+    return area, n_outside
+
+
+def _outside_notice(n_outside: int) -> list[tuple[str, str]]:
+    """The notice that some sites lie beyond the layers (the map is zoomed out)."""
+    if not n_outside:
+        return []
+    return [
+        (
+            f"{n_outside:,} 个场址位于图层覆盖范围之外：地图已缩放到同时显示场址与图层范围。",
+            f"{n_outside:,} {'site lies' if n_outside == 1 else 'sites lie'} outside the "
+            "area the layers cover: the map is zoomed "
+            "out to show both.",
         )
+    ]
+
+
+def _constraint_layers(
+    data: ScreeningData,
+    lang: str,
+    bm: Basemap,
+    area,
+    tolerance_m: float,
+    notices: list[tuple[str, str]],
+) -> tuple[list[dict], dict, bool]:
+    """The catalog's layers clipped to ``area``: (specs, summary, demonstration).
+
+    Appends the notices of layers whose file differs from the one screened.
+    """
     specs: list[dict] = []
     summary: dict = {}
     demo = bool(data.provenance.get("demonstration"))
@@ -525,9 +392,34 @@ def screening_map(
         demo = demo or layer_demo
         notices += _hash_notes(data)
         attach_legends(specs, lang)
+    return specs, summary, demo
 
-    # ----- sites, coloured by verdict
-    table = _PopupTable(lang)
+
+def _site_styles() -> dict[str, dict]:
+    """The style of the sites of each verdict; lines are drawn in the verdict colour itself."""
+    styles = {
+        v: {"color": "#222222", "weight": 1.5, "fillColor": c, "fillOpacity": 0.85, "opacity": 1}
+        for v, c in VERDICT_COLORS.items()
+    }
+    for v, c in VERDICT_COLORS.items():
+        styles[v + ":line"] = {"color": c, "weight": 5, "opacity": 0.95}
+    return styles
+
+
+def _site_features(
+    data: ScreeningData,
+    shown: _ShownSites,
+    table: _PopupTable,
+    bm: Basemap,
+    links: _ReportLinks,
+    page_name,
+) -> tuple[dict, list[str], list[str]]:
+    """The sites as a FeatureCollection (display coordinates) with their popup references.
+
+    Returns the collection, the sites' verdicts and their ids.  The reasons' texts go into
+    ``table`` once each; a site's properties refer to them by index.
+    """
+    sites, n = shown.sites, shown.n
     ids = [_str(v) for v in sites["site_id"]] if "site_id" in sites.columns else [""] * n
     names = [_str(v) for v in sites["name"]] if "name" in sites.columns else [""] * n
     verdicts = [_verdict(v) for v in sites["verdict"]]
@@ -536,10 +428,11 @@ def screening_map(
         reasons is not None
         and len(reasons) > 0
         and "site" in reasons.columns
-        and pd.to_numeric(reasons["site"], errors="coerce").between(0, n_total - 1).all()
+        and pd.to_numeric(reasons["site"], errors="coerce").between(0, shown.n_total - 1).all()
     )
-    keys = positions if by_position else ids
+    keys = shown.positions if by_position else ids
     by_site = _reasons_of_sites(reasons, keys, by_position, table)
+    site_geoms_w = shown.geoms
     rep = _representative_points(site_geoms_w, bm.shift)
     props = []
     for i, (sid, name, v) in enumerate(zip(ids, names, verdicts, strict=True)):
@@ -551,49 +444,63 @@ def screening_map(
             p["r"] = refs
         if more:
             p["m"] = more
-        if report_prefix is not None:
+        if links.prefix is not None:
             page = f"{page_name(sid)}.html"
-            if rdir is None or (rdir / "sites" / page).is_file():
+            if links.folder is None or (links.folder / "sites" / page).is_file():
                 p["h"] = page
         if rep[i] is not None:
             p["rp"] = rep[i]
         props.append(p)
     site_geoms = display_geometries(site_geoms_w, shift=bm.shift, precision=6)
     site_fc, _ = feature_collection(site_geoms, props)
-    site_styles = {
-        v: {"color": "#222222", "weight": 1.5, "fillColor": c, "fillOpacity": 0.85, "opacity": 1}
-        for v, c in VERDICT_COLORS.items()
-    }
-    # Lines are drawn in the verdict colour itself.
-    for v, c in VERDICT_COLORS.items():
-        site_styles[v + ":line"] = {"color": c, "weight": 5, "opacity": 0.95}
     fam = shapely.get_dimensions(site_geoms_w)
     for feat, dim in zip(site_fc["features"], fam[~shapely.is_empty(site_geoms)], strict=True):
         if dim == 1:
             feat["properties"]["c"] = feat["properties"]["c"] + ":line"
-    group = "筛选结果" if lang == "zh" else "Screening"
-    t_sites = "场址（按结论着色）" if lang == "zh" else "Sites (by verdict)"
-    screening_specs = []
-    shown_ids = set(ids)
+    return site_fc, verdicts, ids
 
-    # ----- overlap pieces, then buffer rings: drawn when the page's data stay within budget
-    vector = (
-        vector_basemap(data.layers, shift=bm.shift, clip=area, lang=lang)
-        if data.layers is not None
-        else None
-    )
+
+def _data_bytes(specs: list[dict], site_fc: dict, vector, table: _PopupTable) -> int:
+    """The bytes of the page's data so far: layers, sites, basemap and popup texts."""
     public = [{k: v for k, v in sp.items() if not k.startswith("_")} for sp in specs]
     used = _json_bytes(public) + _json_bytes(site_fc) + _json_bytes(vector)
-    used += _json_bytes([table.items, table.features])
+    return used + _json_bytes([table.items, table.features])
+
+
+@dataclass
+class _Budget:
+    """The page's data budget (bytes) and what is used of it."""
+
+    limit: int
+    used: int
+
+
+def _pieces_and_rings(
+    data: ScreeningData,
+    shown_ids: set,
+    bm: Basemap,
+    lang: str,
+    group: str,
+    *,
+    budget: _Budget,
+    notices: list[tuple[str, str]],
+    summary: dict,
+) -> list[dict]:
+    """The overlap pieces, then the buffer rings, while the page's data stay within budget.
+
+    What does not fit is left out: a notice says so and ``summary`` counts it.
+    """
+    out = []
+    max_data_bytes = budget.limit
     for make in (_pieces_layer, _rings_layer):
-        built = make(data, shown_ids, bm.shift, lang, group, room=max_data_bytes - used)
+        built = make(data, shown_ids, bm.shift, lang, group, room=max_data_bytes - budget.used)
         if built is None:
             continue
         spec, n_feats, what = built
         size = _json_bytes(spec["data"]) if spec is not None else None
-        if size is not None and used + size <= max_data_bytes:
-            screening_specs.append(spec)
-            used += size
+        if size is not None and budget.used + size <= max_data_bytes:
+            out.append(spec)
+            budget.used += size
             continue
         zh, en = what
         notices.append(
@@ -606,7 +513,13 @@ def screening_map(
             )
         )
         summary[en.replace(" ", "_")] = {"features": 0, "omitted": n_feats, "bytes": size}
-    # ----- the sites layer and its legend block: verdicts in both languages
+    return out
+
+
+def _sites_spec(site_fc: dict, verdicts: list[str], lang: str, group: str) -> dict:
+    """The sites layer and its legend block: the verdicts in both languages, with counts."""
+    site_styles = _site_styles()
+    t_sites = "场址（按结论着色）" if lang == "zh" else "Sites (by verdict)"
     counts = pd.Series(verdicts, dtype=object).value_counts()
     vitems = [f'<div class="lg-h">{html_text("结论 Verdict")}</div>']
     for v in sorted(VERDICTS, key=SEVERITY.get, reverse=True):
@@ -615,72 +528,45 @@ def screening_map(
             f'<div class="lg-i">{swatch_html(site_styles[v], "dot")}'
             f"{html_text(f'{zh} {en} ({int(counts.get(v, 0)):,})')}</div>"
         )
-    sstyle = dict(site_styles["unknown"])
-    screening_specs.insert(
-        0,
-        layer_spec(
-            id="sites",
-            ns="screening",
-            name_html=multi_swatch_html(
-                [VERDICT_COLORS[v] for v in sorted(VERDICTS, key=SEVERITY.get, reverse=True)]
-            )
-            + html_text(t_sites),
-            group=group,
-            kind="sites",
-            data=site_fc,
-            show=True,
-            style=sstyle,
-            styles=site_styles,
-            pane="zoningSites",
-            legend_html="".join(vitems),
-        ),
+    return layer_spec(
+        id="sites",
+        ns="screening",
+        name_html=multi_swatch_html(
+            [VERDICT_COLORS[v] for v in sorted(VERDICTS, key=SEVERITY.get, reverse=True)]
+        )
+        + html_text(t_sites),
+        group=group,
+        kind="sites",
+        data=site_fc,
+        show=True,
+        style=dict(site_styles["unknown"]),
+        styles=site_styles,
+        pane="zoningSites",
+        legend_html="".join(vitems),
     )
-    for i, s in enumerate(screening_specs):
-        s["z"] = 1000 + i
-    summary["sites"] = {"features": len(site_fc["features"]), "of": n_total}
-    if area is None:
-        bounds = bounds_of(specs)
-    else:
-        if n_outside:  # the sites and the layers' area
-            b = shapely.total_bounds(display_geometries(np.asarray([area]), shift=bm.shift))
-        else:  # the sites
-            b = shapely.total_bounds(site_geoms[~shapely.is_empty(site_geoms)])
-            b = (b[0] - 0.01, b[1] - 0.01, b[2] + 0.01, b[3] + 0.01)
-        bounds = [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]]
-    for s in specs:
-        s.pop("_bounds", None)
 
-    popup = {
-        "reasons_html": table.items,
-        "features": table.features,
-        "labels": POPUP_LABELS[lang],
-        "verdicts": {v: f"{zh} {en}" for v, (zh, en) in VERDICT_TEXT.items()},
-        "colors": VERDICT_COLORS,
-        "report_prefix": report_prefix,
-    }
-    if title is None:
-        base = "场址筛选图" if lang == "zh" else "Screening map"
-        unit = "个场址" if lang == "zh" else ("site" if n_total == 1 else "sites")
-        if n < n_total:
-            of = f"{n:,} / {n_total:,}" if lang == "zh" else f"{n:,} of {n_total:,}"
-            title = f"{base} — {of} {unit}"
-        else:
-            title = f"{base} — {n:,} {unit}"
-    return build_page(
-        title=title,
-        lang=lang,
-        basemap=bm,
-        offline=offline,
-        layers=screening_specs + specs,
-        vector=vector,
-        legend_html="",
-        bounds=bounds,
-        demonstration=demo,
-        notices=notices,
-        tools=tools,
-        summary={"layers": summary, "basemap": bm.name, "shift": bm.shift, "source": data.source},
-        sites=popup,
-    )
+
+def _map_bounds(specs: list[dict], area, n_outside: int, bm: Basemap, shown: _ShownSites):
+    """The map's initial view: the sites (and the layers' area when sites lie beyond it)."""
+    if area is None:
+        return bounds_of(specs)
+    if n_outside:  # the sites and the layers' area
+        b = shapely.total_bounds(display_geometries(np.asarray([area]), shift=bm.shift))
+    else:  # the sites
+        site_geoms = display_geometries(shown.geoms, shift=bm.shift, precision=6)
+        b = shapely.total_bounds(site_geoms[~shapely.is_empty(site_geoms)])
+        b = (b[0] - 0.01, b[1] - 0.01, b[2] + 0.01, b[3] + 0.01)
+    return [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]]
+
+
+def _default_title(lang: str, n: int, n_total: int) -> str:
+    """The map's title: "Screening map — N sites" (or "N of M sites")."""
+    base = "场址筛选图" if lang == "zh" else "Screening map"
+    unit = "个场址" if lang == "zh" else ("site" if n_total == 1 else "sites")
+    if n < n_total:
+        of = f"{n:,} / {n_total:,}" if lang == "zh" else f"{n:,} of {n_total:,}"
+        return f"{base} — {of} {unit}"
+    return f"{base} — {n:,} {unit}"
 
 
 #: No feature takes fewer bytes of a page than this (properties, type, a few coordinates):

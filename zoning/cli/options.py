@@ -1,0 +1,401 @@
+"""The named options the commands share (the ``rio`` way): each a click decorator.
+
+A command stacks the groups it takes; each group keeps its options in the order ``--help``
+lists them.  Option names, defaults, metavars and help texts are part of the command line's
+interface: change them here, once.
+
+- :func:`catalog_options`: ``--catalog`` and ``--layer`` (every command that reads layers);
+- :func:`screening_options`: what ``zoning screen`` and ``zoning compare`` share, made of
+  :func:`sites_options`, :func:`project_options`, :func:`rules_options`,
+  :func:`output_options` and :func:`run_options`;
+- :func:`site_options`: the public site of ``zoning publish`` (language, basemap, offline);
+- :func:`basemap_option`, :func:`tianditu_key_option`, :func:`offline_option`: the map options,
+  each command with its own help text;
+- :func:`configure_logging`: ``-v`` / ``-q`` mapped to the log level.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+__all__ = [
+    "BASEMAP_CHOICES",
+    "FAIL_ON_LEVELS",
+    "PROGRESS_MIN_SITES",
+    "basemap_option",
+    "catalog_options",
+    "configure_logging",
+    "offline_option",
+    "output_options",
+    "project_options",
+    "rules_options",
+    "run_options",
+    "screening_options",
+    "site_options",
+    "sites_options",
+    "tianditu_key_option",
+]
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+#: The basemaps a command offers (see :data:`zoning.webmap.BASEMAPS`).
+BASEMAP_CHOICES = ("osm", "carto", "gaode", "tianditu", "none")
+#: Verdict levels ``--fail-on`` accepts, least severe first.
+FAIL_ON_LEVELS = ("conditional", "restricted", "unknown", "prohibited")
+#: ``--progress`` is on by default (on a terminal) from this many sites.
+PROGRESS_MIN_SITES = 1000
+_UNDECLARED = "from the input's columns, else undeclared"
+_FLAG_OPTIONS = (
+    (
+        "linear",
+        "linear infrastructure (pipeline, road, power line ...)",
+        "from the input's columns, else yes for line sites and undeclared for points and polygons",
+    ),
+    ("wastewater", "discharges waste water", _UNDECLARED),
+    ("air", "emits air pollutants", _UNDECLARED),
+    ("hazardous", "stores or uses hazardous chemicals", _UNDECLARED),
+    (
+        "two-high",
+        '"两高" (high energy use, high emission)',
+        "from the input's columns, else derived from the industry code",
+    ),
+)
+
+
+def configure_logging(verbose: int, quiet: int) -> None:
+    """Set the log level from ``-v`` / ``-q`` counts (WARNING by default, DEBUG at most).
+
+    Parameters
+    ----------
+    verbose, quiet : int
+        How often ``-v`` and ``-q`` were given; each moves the level by one step.
+    """
+    level = logging.WARNING - 10 * verbose + 10 * quiet
+    logging.basicConfig(
+        level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _stack(options: list[Decorator]) -> Decorator:
+    """One decorator applying ``options`` so that ``--help`` lists them in the given order."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for opt in reversed(options):
+            func = opt(func)
+        return func
+
+    return decorate
+
+
+def catalog_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--catalog PATH`` and repeatable ``--layer KIND=PATH``.
+
+    Parameters
+    ----------
+    func : callable
+        The command; it receives ``catalog_path`` and ``layer_specs``.
+
+    Returns
+    -------
+    callable
+    """
+    func = click.option(
+        "--layer",
+        "layer_specs",
+        multiple=True,
+        metavar="KIND=PATH",
+        help="Add a layer file ad hoc (repeatable); it replaces the catalog's layers of that kind.",
+    )(func)
+    func = click.option(
+        "--catalog",
+        "catalog_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Layer catalog (YAML). Default: the bundled Shanghai demonstration catalog.",
+    )(func)
+    return func
+
+
+def basemap_option(help: str) -> Decorator:
+    """``--basemap`` (one of :data:`BASEMAP_CHOICES`, default ``osm``) with the given help.
+
+    Parameters
+    ----------
+    help : str
+        The option's help text (each command says what the option does to its pages).
+
+    Returns
+    -------
+    callable
+        A click option decorator.
+    """
+    return click.option(
+        "--basemap",
+        type=click.Choice(BASEMAP_CHOICES),
+        default="osm",
+        show_default=True,
+        help=help,
+    )
+
+
+def tianditu_key_option(help: str) -> Decorator:
+    """``--tianditu-key KEY`` with the given help (where the key ends up differs per command).
+
+    Parameters
+    ----------
+    help : str
+        The option's help text (each command says what the option does to its pages).
+
+    Returns
+    -------
+    callable
+        A click option decorator.
+    """
+    return click.option("--tianditu-key", default=None, metavar="KEY", help=help)
+
+
+def offline_option(help: str) -> Decorator:
+    """The ``--offline`` flag with the given help.
+
+    Parameters
+    ----------
+    help : str
+        The option's help text (each command says what the option does to its pages).
+
+    Returns
+    -------
+    callable
+        A click option decorator.
+    """
+    return click.option("--offline", is_flag=True, help=help)
+
+
+#: The project sites and how to read them (``sites_options``).
+sites_options: Decorator = _stack(
+    [
+        click.option(
+            "--wkt",
+            "wkt",
+            multiple=True,
+            metavar="WKT",
+            help="A site as WKT (repeatable; needs --crs).",
+        ),
+        click.option(
+            "--point",
+            "points",
+            multiple=True,
+            metavar="LON,LAT",
+            help="A point site (repeatable); needs --crs: EPSG:4326 for GPS/WGS84, gcj02 for "
+            "Amap/Tencent, bd09 for Baidu.",
+        ),
+        click.option(
+            "--crs",
+            default=None,
+            metavar="CRS",
+            help="CRS of the sites' coordinates, required when the input has none (lon/lat or "
+            "x/y columns, --point, --wkt): EPSG:4326 for GPS/WGS84, gcj02 for coordinates "
+            "copied from Amap/Tencent, bd09 for Baidu; also e.g. EPSG:4490, 4549. No CRS and "
+            "none declared is an error. GeoJSON is WGS84 (RFC 7946) and needs none.",
+        ),
+        click.option("--layer-name", default=None, help="Layer inside a multi-layer sites file."),
+        click.option("--id-field", default=None, metavar="F", help="Column holding the site id."),
+        click.option(
+            "--name-field", default=None, metavar="F", help="Column holding the site name."
+        ),
+        click.option(
+            "--encoding",
+            default=None,
+            help="Text encoding of a CSV or a Shapefile without .cpg (default: UTF-8 or "
+            "GB18030, detected).",
+        ),
+    ]
+)
+
+#: The project's attributes, applied to every site (``project_options``).
+project_options: Decorator = _stack(
+    [
+        click.option(
+            "--industry",
+            default=None,
+            metavar="CODE",
+            help="GB/T 4754-2017 industry code of every site, e.g. C2614 or 2614.",
+        ),
+        click.option(
+            "--nature",
+            default=None,
+            metavar="new|expansion|rebuild|relocation",
+            help="Project nature of every site (also 新建/扩建/改建/迁建).",
+        ),
+        *(
+            click.option(
+                f"--{name}/--no-{name}",
+                name.replace("-", "_"),
+                default=None,
+                help=f"Every site: {text} (default: {default}).",
+            )
+            for name, text, default in _FLAG_OPTIONS
+        ),
+    ]
+)
+
+#: The rule set and how far to look (``rules_options``).
+rules_options: Decorator = _stack(
+    [
+        click.option(
+            "--rules",
+            "rules_path",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Rule set (YAML). Default: the bundled demonstration rule set.",
+        ),
+        click.option(
+            "--search-radius",
+            type=click.FloatRange(min=0),
+            default=None,
+            metavar="M",
+            help="How far to look for nearby features, metres (default: 1000 m or, if larger, "
+            "the farthest rule distance plus its layer's tolerance: 1,200 m on the demo "
+            "catalog; layers with declared buffer rings are searched to their outermost ring). "
+            "0: containment only — no nearby features or distances (the layers' boundary "
+            "flags are still decided), and rules that need a distance give unknown.",
+        ),
+    ]
+)
+
+#: What a screening writes: folder, formats, language and the report's map
+#: (``output_options``).
+output_options: Decorator = _stack(
+    [
+        click.option(
+            "--out",
+            "out_dir",
+            type=click.Path(file_okay=False),
+            default=None,
+            metavar="DIR",
+            help="Write the results into DIR. Without it only the console summary is printed.",
+        ),
+        click.option(
+            "--format",
+            "formats",
+            default="csv,gpkg,json,html",
+            show_default=True,
+            metavar="LIST",
+            help="Comma-separated outputs to write with --out: csv, gpkg, json, html.",
+        ),
+        click.option(
+            "--lang",
+            type=click.Choice(["zh", "en", "both"]),
+            default="both",
+            show_default=True,
+            help="Language of the report and the console summary.",
+        ),
+        offline_option(
+            "The report's map (report/map.html) opens on its built-in vector basemap and "
+            "requests no tiles: the pages load nothing from the network (archived evidence)."
+        ),
+        basemap_option(
+            "Tile basemap of the report's map; gaode shifts the overlays to GCJ-02 to match "
+            "its tiles (the map says so); tianditu needs --tianditu-key or $TIANDITU_KEY."
+        ),
+        tianditu_key_option(
+            "Your Tianditu key (for --basemap tianditu; default: $TIANDITU_KEY). It is "
+            "written into the report's map page, readable by anyone who opens it: use a browser "
+            "key restricted to where the report is served."
+        ),
+    ]
+)
+
+#: How a screening runs: geometry it builds, layer failures, progress (``run_options``).
+run_options: Decorator = _stack(
+    [
+        click.option(
+            "--no-pieces",
+            is_flag=True,
+            help="Do not build overlap-piece geometries (huge runs).",
+        ),
+        click.option(
+            "--no-rings", is_flag=True, help="Do not build buffer-ring geometries (huge runs)."
+        ),
+        click.option(
+            "--on-layer-error",
+            type=click.Choice(["fail", "unknown"]),
+            default="fail",
+            show_default=True,
+            help="A catalog layer that fails to load (missing or unreadable file, bad CRS): fail "
+            "stops with its error (exit 2); unknown goes on without it, the rules that need it "
+            "give unknown, and the failure is in the notes, the report and the provenance.",
+        ),
+        click.option(
+            "--progress/--no-progress",
+            default=None,
+            help=f"Progress on stderr (default: on a terminal, from {PROGRESS_MIN_SITES:,} sites).",
+        ),
+    ]
+)
+
+
+def screening_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options ``zoning screen`` and ``zoning compare`` share (after ``SITES``).
+
+    :func:`catalog_options`, :func:`sites_options`, :func:`project_options`,
+    :func:`rules_options`, :func:`output_options` and :func:`run_options`, in that order;
+    :meth:`zoning.cli.run.ScreeningRequest.from_options` turns them into the request.
+
+    Parameters
+    ----------
+    func : callable
+        The command.
+
+    Returns
+    -------
+    callable
+    """
+    return _stack(
+        [
+            catalog_options,
+            sites_options,
+            project_options,
+            rules_options,
+            output_options,
+            run_options,
+        ]
+    )(func)
+
+
+#: The public site of ``zoning publish``: its language, maps and folder (``site_options``).
+site_options: Decorator = _stack(
+    [
+        click.option(
+            "--lang",
+            type=click.Choice(["zh", "en"]),
+            default="zh",
+            show_default=True,
+            help="Language of the pages at the top of the site; the other one is under en/ "
+            "(or zh/).",
+        ),
+        basemap_option(
+            "Map tiles; gaode shifts the overlays to GCJ-02; none: only the vector basemap."
+        ),
+        tianditu_key_option(
+            "Key for --basemap tianditu (default: the TIANDITU_KEY environment variable).  The "
+            "key is written into every map page's tile URLs, readable by anyone who visits the "
+            "site: use a browser key restricted to the site's domain."
+        ),
+        offline_option(
+            "Maps show only the built-in vector basemap (no tiles offered): no page makes any "
+            "network request (each page's Content-Security-Policy forbids them)."
+        ),
+        click.option(
+            "--out",
+            "out_option",
+            type=click.Path(),
+            default=None,
+            metavar="OUT_DIR",
+            help="The site folder (the same as the OUT_DIR argument).",
+        ),
+    ]
+)

@@ -1,0 +1,535 @@
+"""What the commands run: loading the layers, and the screening of ``zoning screen`` / ``compare``.
+
+The screening options travel as small frozen dataclasses built from the click options
+(:class:`ScreeningRequest`: :class:`SitesInput`, :class:`ProjectAttributes`,
+:class:`EngineOptions`, :class:`OutputOptions`); :func:`run_screening` checks every input,
+then screens, then writes, as named steps.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import click
+
+from .errors import EXIT_CHECK_FAILED, fail
+from .options import PROGRESS_MIN_SITES
+
+__all__ = [
+    "DEMO_BANNER",
+    "EngineOptions",
+    "OutputOptions",
+    "Progress",
+    "ProjectAttributes",
+    "ScreeningRequest",
+    "SitesInput",
+    "check_out_dir",
+    "exit_for",
+    "load_layers",
+    "parse_formats",
+    "report_written",
+    "run_screening",
+]
+
+
+def load_layers(catalog_path: str | None, layer_specs: tuple[str, ...]):
+    """Load the catalog named by ``--catalog`` plus ``--layer`` files.
+
+    Parameters
+    ----------
+    catalog_path : str, optional
+        Default: the bundled demonstration catalog.
+    layer_specs : tuple of str
+        ``KIND=PATH`` specs; each replaces the catalog's layers of that kind.
+
+    Returns
+    -------
+    LayerSet
+    """
+    from ..layerset import load_catalog
+
+    return load_catalog(catalog_path, layers=list(layer_specs))
+
+
+DEMO_BANNER = (
+    "DEMONSTRATION DATA — not the official ecological protection red line or control units "
+    "(演示数据，非官方生态保护红线)"
+)
+
+
+# --------------------------------------------------------------------------- screen / compare
+
+
+def parse_formats(text: str) -> list[str]:
+    """``"csv, json"`` -> ``["csv", "json"]``; unknown or no formats are an input error.
+
+    Parameters
+    ----------
+    text : str
+        The ``--format`` value.
+
+    Returns
+    -------
+    list of str
+        Lower-case, each once, in the given order.
+
+    Raises
+    ------
+    SystemExit
+        Exit 2 with one line (:func:`~zoning.cli.errors.fail`).
+    """
+    from ..screening import FORMATS
+
+    formats = list(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        what = f"unknown format(s) {', '.join(bad)}" if bad else "no format given"
+        fail(f"--format {text!r}: {what} (choose from {', '.join(FORMATS)})")
+    return formats
+
+
+def check_out_dir(out_dir: str) -> None:
+    """Fail early (before any work) when ``--out`` cannot be a folder we can write in.
+
+    Parameters
+    ----------
+    out_dir : str
+        The ``--out`` folder; it need not exist (nothing is created here).
+
+    Raises
+    ------
+    SystemExit
+        Exit 2 with one line: a file, a file on the way, or no permission.
+    """
+    import os
+    from pathlib import Path
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out_dir}: exists and is not a folder")
+    p = out
+    while not p.exists():
+        if p.parent == p:
+            break
+        p = p.parent
+    if not p.is_dir():
+        fail(f"--out {out_dir}: {p} is not a folder")
+    if not os.access(p, os.W_OK | os.X_OK):
+        fail(f"--out {out_dir}: cannot write in {p} (permission denied)")
+
+
+class Progress:
+    """The ``progress(stage, step, total)`` callback of :func:`zoning.screen`, on stderr.
+
+    A bar on a terminal, one line per stage otherwise.  Call :meth:`close` before printing
+    anything else.
+    """
+
+    def __init__(self) -> None:
+        self.stream = sys.stderr
+        self.tty = self.stream.isatty()
+        self.bar: Any = None
+
+    def __call__(self, stage: str, step: int, total: int) -> None:
+        if not self.tty:
+            click.echo(f"zoning: {stage} ({step + 1}/{total})", err=True)
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(
+                length=total,
+                label="screening",
+                file=self.stream,
+                show_pos=True,
+                item_show_func=lambda item: item,
+            )
+            self.bar.__enter__()
+        self.bar.update(step - self.bar.pos, current_item=stage)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.bar.length - self.bar.pos)
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@dataclass(frozen=True)
+class SitesInput:
+    """Where the sites come from (``SITES``, ``--wkt``, ``--point``) and how to read them.
+
+    Attributes
+    ----------
+    sites : str, optional
+        The sites file (``SITES``).
+    wkt, points : tuple of str
+        Inline sites (``--wkt``, ``--point``).
+    crs, layer_name, id_field, name_field, encoding : str, optional
+        As the options of the same names.
+    """
+
+    sites: str | None = None
+    wkt: tuple[str, ...] = ()
+    points: tuple[str, ...] = ()
+    crs: str | None = None
+    layer_name: str | None = None
+    id_field: str | None = None
+    name_field: str | None = None
+    encoding: str | None = None
+
+
+@dataclass(frozen=True)
+class ProjectAttributes:
+    """The project's attributes given as options; they apply to every site.
+
+    Attributes
+    ----------
+    industry, nature : str, optional
+    linear, wastewater, air, hazardous, two_high : bool, optional
+        None: from the input's columns (or derived), as the options' help says.
+    """
+
+    industry: str | None = None
+    nature: str | None = None
+    linear: bool | None = None
+    wastewater: bool | None = None
+    air: bool | None = None
+    hazardous: bool | None = None
+    two_high: bool | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The attributes the user gave (None left out), in option order."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """What is screened against and how: layers, rules, search radius, geometry, progress.
+
+    Attributes
+    ----------
+    catalog_path : str, optional
+    layer_specs : tuple of str
+        ``--layer KIND=PATH`` options.
+    rules_path : str, optional
+    search_radius : float, optional
+    no_pieces, no_rings : bool
+    on_layer_error : {"fail", "unknown"}
+    progress : bool, optional
+        None: on a terminal, from :data:`~zoning.cli.options.PROGRESS_MIN_SITES` sites.
+    """
+
+    catalog_path: str | None = None
+    layer_specs: tuple[str, ...] = ()
+    rules_path: str | None = None
+    search_radius: float | None = None
+    no_pieces: bool = False
+    no_rings: bool = False
+    on_layer_error: str = "fail"
+    progress: bool | None = None
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """What is written: the folder, the formats, the language and the report's map.
+
+    Attributes
+    ----------
+    out_dir : str, optional
+        None: only the console summary is printed.
+    formats : str
+        Comma-separated (``--format``).
+    lang : {"zh", "en", "both"}
+    offline : bool
+    basemap : str
+    tianditu_key : str, optional
+    """
+
+    out_dir: str | None = None
+    formats: str = "csv,gpkg,json,html"
+    lang: str = "both"
+    offline: bool = False
+    basemap: str = "osm"
+    tianditu_key: str | None = None
+
+    def map_options(self) -> dict[str, Any]:
+        """The options of the report's map (:meth:`zoning.ScreeningResult.to_file`)."""
+        return {"offline": self.offline, "basemap": self.basemap, "tianditu_key": self.tianditu_key}
+
+
+_GROUPS = {
+    "sites": SitesInput,
+    "attributes": ProjectAttributes,
+    "engine": EngineOptions,
+    "output": OutputOptions,
+}
+
+
+@dataclass(frozen=True)
+class ScreeningRequest:
+    """Everything ``zoning screen`` / ``zoning compare`` were asked to do.
+
+    Attributes
+    ----------
+    sites : SitesInput
+    attributes : ProjectAttributes
+    engine : EngineOptions
+    output : OutputOptions
+    """
+
+    sites: SitesInput
+    attributes: ProjectAttributes
+    engine: EngineOptions
+    output: OutputOptions
+
+    @classmethod
+    def from_options(cls, **options: Any) -> ScreeningRequest:
+        """Build the request from the click options (keyword names as the options' names).
+
+        Raises
+        ------
+        TypeError
+            An unknown option name.
+        """
+        parts: dict[str, dict[str, Any]] = {name: {} for name in _GROUPS}
+        fields = {f: name for name, kind in _GROUPS.items() for f in kind.__dataclass_fields__}
+        for key, value in options.items():
+            if key not in fields:
+                raise TypeError(f"run_screening() got an unexpected keyword argument {key!r}")
+            parts[fields[key]][key] = value
+        return cls(**{name: kind(**parts[name]) for name, kind in _GROUPS.items()})
+
+
+def run_screening(
+    request: ScreeningRequest | None = None,
+    /,
+    *,
+    min_sites: int = 1,
+    compare: bool = False,
+    **options: Any,
+):
+    """Everything ``zoning screen`` and ``zoning compare`` do before printing.
+
+    Every input is read and checked before any work, and nothing is written unless the whole
+    screening succeeded (:meth:`zoning.ScreeningResult.to_file` is all-or-nothing).
+
+    Parameters
+    ----------
+    request : ScreeningRequest, optional
+        What to do.  Without it, the click options as keywords (``sites=...``,
+        ``catalog_path=...``, ...) build it (:meth:`ScreeningRequest.from_options`).
+    min_sites : int
+        Fewer sites than this is an input error (``compare`` needs two).
+    compare : bool
+        Rank the sites as alternatives (:func:`zoning.compare.compare_alternatives`).
+    **options
+        The click options, when ``request`` is not given.
+
+    Returns
+    -------
+    (ScreeningResult, dict of written paths)
+    """
+    if request is None:
+        request = ScreeningRequest.from_options(**options)
+    elif options:
+        raise TypeError("run_screening() takes a request or the options, not both")
+    fmts = _check_request(request)
+    layers = load_layers(request.engine.catalog_path, request.engine.layer_specs)
+    from ..rules import load_rules
+
+    rule_set = load_rules(request.engine.rules_path)
+    loaded = _load_sites(request.sites, request.attributes, min_sites)
+    result = _screen(loaded, layers, rule_set, request.engine, compare)
+    _record_options(result, request)
+    out = request.output
+    written = (
+        result.to_file(out.out_dir, fmts, lang=out.lang, map_options=out.map_options())
+        if out.out_dir is not None
+        else {}
+    )
+    return result, written
+
+
+def _check_request(request: ScreeningRequest) -> list[str]:
+    """Check what can be checked before reading anything; returns the formats to write."""
+    from ..crs import parse_crs
+
+    s, out = request.sites, request.output
+    given = [
+        name
+        for name, value in (("SITES", s.sites), ("--wkt", s.wkt), ("--point", s.points))
+        if value
+    ]
+    if len(given) != 1:
+        fail(
+            "give the sites as a file (SITES), --wkt or --point"
+            + (f", not {' and '.join(given)} together" if given else "")
+        )
+    fmts = parse_formats(out.formats)
+    if out.out_dir is not None:
+        check_out_dir(out.out_dir)
+    if out.out_dir is not None and "html" in fmts:
+        # The report's map: a missing extra or a Tianditu key problem fails before any work.
+        from .._optional import require
+
+        require("folium")
+        from ..webmap.basemaps import resolve_basemap
+
+        resolve_basemap(out.basemap, tianditu_key=out.tianditu_key)
+    if s.crs is not None:
+        parse_crs(s.crs, what="--crs")
+    return fmts
+
+
+def _load_sites(sites: SitesInput, attributes: ProjectAttributes, min_sites: int):
+    """Read the sites (an error in the words of the command line); at least ``min_sites``."""
+    from ..errors import SitesError
+    from ..sites import load_sites
+
+    given = attributes.given()
+    try:
+        loaded = load_sites(
+            sites.sites or None,
+            wkt=list(sites.wkt) or None,
+            points=list(sites.points) or None,
+            crs=sites.crs,
+            layer=sites.layer_name,
+            id_field=sites.id_field,
+            name_field=sites.name_field,
+            attributes=given or None,
+            encoding=sites.encoding,
+        )
+    except SitesError as exc:
+        fail(_cli_words(str(exc)))
+    if len(loaded) < min_sites:
+        fail(
+            f"{loaded.source}: {len(loaded)} site(s); compare needs at least {min_sites} "
+            "alternatives (use zoning screen for one site)"
+        )
+    return loaded
+
+
+def _screen(loaded, layers, rule_set, engine: EngineOptions, compare: bool):
+    """Screen (or compare) the sites, with a progress display when asked or on a terminal."""
+    from ..compare import compare_alternatives
+    from ..screening import screen
+
+    progress = engine.progress
+    show = progress if progress is not None else (len(loaded) >= PROGRESS_MIN_SITES)
+    bar = Progress() if show and (progress or sys.stderr.isatty()) else None
+    run = compare_alternatives if compare else screen
+    try:
+        return run(
+            loaded,
+            layers,
+            rules=rule_set,
+            search_radius_m=engine.search_radius,
+            pieces=not engine.no_pieces,
+            rings=not engine.no_rings,
+            on_layer_error="unknown" if engine.on_layer_error == "unknown" else "raise",
+            progress=bar,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _record_options(result, request: ScreeningRequest) -> None:
+    """Record in the provenance the options the user gave (not the loaded object's)."""
+    s = request.sites
+    result.provenance["options"].update(
+        {
+            "attributes": request.attributes.given(),
+            "id_field": s.id_field,
+            "name_field": s.name_field,
+            "layer": s.layer_name,
+            "encoding": s.encoding,
+            "crs": s.crs,
+        }
+    )
+
+
+def _cli_words(message: str) -> str:
+    """A sites error as the command line says it: options are ``--industry``, not keywords.
+
+    ``option industry: ...`` -> ``--industry: ...``; ``the option industry='C2614'`` ->
+    ``--industry 'C2614'``; ``the option linear=False`` -> ``--no-linear``; ``crs= / --crs`` ->
+    ``--crs``; inline sites ``points: ...`` / ``point 2: ...`` -> ``--point: ...`` /
+    ``--point 2: ...`` (and ``--wkt``).
+    """
+
+    def option(m: re.Match) -> str:
+        name = m[1].replace("_", "-")
+        value = m[2]
+        if value in ("True", "False"):
+            return f"--{'' if value == 'True' else 'no-'}{name}"
+        return f"--{name} {value}"
+
+    message = re.sub(r"^option (\w+):", lambda m: f"--{m[1].replace('_', '-')}:", message)
+    message = re.sub(r"^(point|wkt)s?(:| \d)", r"--\1\2", message)  # inline sites
+    message = re.sub(r"\bthe option (\w+)=('[^']*'|True|False)", option, message)
+    return message.replace("crs= / --crs", "--crs").replace("wkt= / --wkt", "--wkt")
+
+
+def report_written(out_dir: str | None, written: dict) -> None:
+    """Say what was written, or that nothing was.
+
+    Parameters
+    ----------
+    out_dir : str, optional
+        The ``--out`` folder (None: nothing was written).
+    written : dict
+        Format -> path, as :meth:`zoning.ScreeningResult.to_file` returns.
+    """
+    from pathlib import Path
+
+    if out_dir is None:
+        click.echo(
+            "No files written (give --out DIR to write sites.csv, hits.csv, screening.gpkg, "
+            "screening.json and the HTML report)."
+        )
+        return
+    names = [Path(p).relative_to(Path(out_dir)).as_posix() for p in written.values()]
+    report_map = Path(out_dir) / "report" / "map.html"
+    if "html" in written and report_map.is_file():
+        names.append("report/map.html")
+    click.echo(f"Wrote into {out_dir}: {', '.join(names)}")
+
+
+def exit_for(result, fail_on: str | None, *, best: bool = False) -> None:
+    """Exit 1 when ``--fail-on LEVEL`` is met: by any site, or (``best``) by the best one.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+    fail_on : str, optional
+        The ``--fail-on`` level (None: never exit here).
+    best : bool
+        ``zoning compare``: only the best alternative counts.
+
+    Raises
+    ------
+    SystemExit
+        Exit 1 with one line on stderr when the level is met.
+    """
+    from ..rules import SEVERITY
+
+    if fail_on is None or not len(result.sites):
+        return
+    level = SEVERITY[fail_on]
+    sev = result.sites["verdict"].map(SEVERITY)
+    if best:
+        if sev.min() >= level:
+            click.echo(
+                f"zoning: --fail-on {fail_on}: every alternative is {fail_on} or worse", err=True
+            )
+            sys.exit(EXIT_CHECK_FAILED)
+        return
+    n = int((sev >= level).sum())
+    if n:
+        click.echo(
+            f"zoning: --fail-on {fail_on}: {n:,} site{'s' if n != 1 else ''} {fail_on} or worse",
+            err=True,
+        )
+        sys.exit(EXIT_CHECK_FAILED)
