@@ -7,40 +7,49 @@
   :class:`OutputFolder` for a folder of outputs).
 
 Re-exported for old import paths (``from zoning.io import ...``; zoning.sites uses them):
-``_SEGMENT_DEG``, ``_SEGMENT_M``, ``_first_line``, ``_gk_zone``, ``_is_gk_cm``,
-``_polygonal``, ``_shapefile_encoding``, ``_zip_source``, ``split_zip``.
+``SEGMENT_DEG``, ``SEGMENT_M``, ``first_line``, ``gk_zone``, ``is_gk_cm``,
+``polygonal``, ``shapefile_encoding``, ``zip_source``, ``split_zip``.
 """
 
 from __future__ import annotations
 
-from .layer import (  # noqa: F401 (re-exported for old import paths)
-    _SEGMENT_DEG,
-    _SEGMENT_M,
+from .layer import (
+    SEGMENT_DEG,
+    SEGMENT_M,
     LoadReport,
-    _polygonal,
     drop_empty_parts,
+    polygonal,
     read_layer,
 )
 from .outputs import OutputFolder, atomic_path
-from .vector import (  # noqa: F401 (re-exported for old import paths)
-    _first_line,
-    _gk_zone,
-    _is_gk_cm,
-    _shapefile_encoding,
-    _zip_source,
+from .vector import (
     detect_dbf_encoding,
     file_sha256,
+    first_line,
+    gk_zone,
+    is_gk_cm,
     resolve_source,
+    shapefile_encoding,
     split_zip,
+    zip_source,
 )
 
 __all__ = [
+    "SEGMENT_DEG",
+    "SEGMENT_M",
     "LoadReport",
     "OutputFolder",
     "atomic_path",
     "detect_dbf_encoding",
     "drop_empty_parts",
     "file_sha256",
+    "first_line",
+    "gk_zone",
+    "is_gk_cm",
+    "polygonal",
     "read_layer",
     "resolve_source",
+    "shapefile_encoding",
+    "split_zip",
+    "zip_source",
 ]

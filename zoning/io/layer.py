@@ -26,17 +26,17 @@ from ..crs import WGS84, WORKING_CRS, to_wgs84_geometries
 from ..errors import CRSError, LayerDataError, LayerReadError
 from .vector import (
     _check_coordinates,
-    _first_line,
     _open_info,
     _resolve_crs,
-    _shapefile_encoding,
-    _zip_source,
     file_sha256,
+    first_line,
     resolve_source,
+    shapefile_encoding,
     split_zip,
+    zip_source,
 )
 
-__all__ = ["LoadReport", "drop_empty_parts", "read_layer"]
+__all__ = ["SEGMENT_DEG", "SEGMENT_M", "LoadReport", "drop_empty_parts", "polygonal", "read_layer"]
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,9 @@ _GEOM_FAMILY = {
 _SHANGHAI_REGION = (119.0, 29.5, 124.5, 33.0)
 _MAX_LISTED = 10
 #: Longest edge kept when reprojecting: 0.001 degree (about 100 m) or 100 m.
-_SEGMENT_DEG, _SEGMENT_M = 0.001, 100.0
+SEGMENT_DEG, SEGMENT_M = 0.001, 100.0
 #: Geometry type names by shapely type id (0-7).
-_TYPE_NAMES = (
+TYPE_NAMES = (
     "Point",
     "LineString",
     "LinearRing",
@@ -185,7 +185,7 @@ def _open_source(entry: LayerEntry, base_dir: Path) -> tuple[str, LoadReport, di
     if not is_remote and not Path(local).exists():
         raise LayerReadError(f"layer {entry.id!r}: source file not found: {local}")
     if zip_path is not None:
-        source = _zip_source(source, entry)
+        source = zip_source(source, entry)
         report.source = source
     info = _open_info(source, entry, entry.encoding)
     report.driver = info.get("driver")
@@ -199,7 +199,7 @@ def _choose_encoding(entry: LayerEntry, source: str, info: dict, report: LoadRep
     if encoding is not None:
         report.encoding = encoding
     elif report.driver == "ESRI Shapefile":
-        detected, how = _shapefile_encoding(source, entry.layer)
+        detected, how = shapefile_encoding(source, entry.layer)
         if how != "detected":
             report.encoding = info.get("encoding")
         elif detected is None:
@@ -226,7 +226,7 @@ def _read_frame(entry: LayerEntry, source: str, encoding: str | None) -> gpd.Geo
             return pyogrio.read_dataframe(source, layer=entry.layer, encoding=encoding)
     except Exception as exc:
         raise LayerReadError(
-            f"layer {entry.id!r}: cannot read {source}: {_first_line(exc)}"
+            f"layer {entry.id!r}: cannot read {source}: {first_line(exc)}"
         ) from None
 
 
@@ -282,7 +282,7 @@ def _clean_geometries(
         invalid = ~missing & ~shapely.is_valid(geoms)
         if invalid.any():
             fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
-            fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
+            fixed = np.array([polygonal(g) for g in fixed], dtype=object)
             geoms = geoms.copy()
             geoms[invalid] = fixed
             report.repaired = int(invalid.sum())
@@ -299,7 +299,7 @@ def _check_family(
 ) -> None:
     """Every geometry must be of the kind's family (polygon, line, point); the wrong are named."""
     types = shapely.get_type_id(geoms)
-    names = np.array(_TYPE_NAMES, dtype=object)
+    names = np.array(TYPE_NAMES, dtype=object)
     type_names = np.where(types >= 0, names[np.clip(types, 0, 7)], "None")
     wrong = ~missing & np.array([_GEOM_FAMILY.get(t) != family for t in type_names], dtype=bool)
     if wrong.any():
@@ -324,7 +324,7 @@ def _densify(
     # Densify long edges before reprojecting: a straight edge in the source CRS is curved in
     # the working CRS, and without this a T-junction between neighbours opens a sliver there.
     geoms = geoms.copy()
-    geoms[keep] = shapely.segmentize(geoms[keep], _SEGMENT_DEG if crs.is_geographic else _SEGMENT_M)
+    geoms[keep] = shapely.segmentize(geoms[keep], SEGMENT_DEG if crs.is_geographic else SEGMENT_M)
     return geoms
 
 
@@ -392,7 +392,7 @@ def _to_crs(data, crs, entry: LayerEntry, report: LoadReport):
         return data.to_crs(crs)
     except pyproj.exceptions.ProjError as exc:
         raise CRSError(
-            f"layer {entry.id!r}: cannot transform from {report.input_crs}: {_first_line(exc)}"
+            f"layer {entry.id!r}: cannot transform from {report.input_crs}: {first_line(exc)}"
         ) from None
 
 
@@ -434,8 +434,20 @@ def drop_empty_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return geoms, changed
 
 
-def _polygonal(geom):
-    """The polygonal part of a repaired geometry (lines and points from the repair are dropped)."""
+def polygonal(geom):
+    """The polygonal part of a repaired geometry (lines and points from the repair are dropped).
+
+    Parameters
+    ----------
+    geom : shapely geometry or None
+        What ``make_valid`` returned for an invalid polygon.
+
+    Returns
+    -------
+    shapely geometry or None
+        The geometry itself when polygonal, the union of its polygonal parts, or None when it
+        has none.
+    """
     if geom is None or geom.is_empty:
         return None
     if geom.geom_type in ("Polygon", "MultiPolygon"):

@@ -29,7 +29,17 @@ from ..errors import CRSError, LayerReadError
 if TYPE_CHECKING:
     from .layer import LoadReport
 
-__all__ = ["detect_dbf_encoding", "file_sha256", "resolve_source", "split_zip"]
+__all__ = [
+    "detect_dbf_encoding",
+    "file_sha256",
+    "first_line",
+    "gk_zone",
+    "is_gk_cm",
+    "resolve_source",
+    "shapefile_encoding",
+    "split_zip",
+    "zip_source",
+]
 
 _SINGLE_FILE_FORMATS = {".gpkg", ".geojson", ".json", ".fgb", ".kml", ".gml", ".sqlite"}
 
@@ -196,8 +206,22 @@ def split_zip(path: str) -> tuple[str | None, str]:
     return None, path
 
 
-def _zip_source(path: str, entry: LayerEntry) -> str:
-    """Point GDAL at the data inside a zip, even when it sits in a folder (the usual case)."""
+def zip_source(path: str, entry: LayerEntry) -> str:
+    """Point GDAL at the data inside a zip, even when it sits in a folder (the usual case).
+
+    Parameters
+    ----------
+    path : str
+        The source path as resolved from the catalog.
+    entry : LayerEntry
+        The catalog entry (its declared layer name, if any).
+
+    Returns
+    -------
+    str
+        A ``/vsizip/`` path to the data set inside the zip, or ``path`` unchanged when it is
+        not a zip or already names a member.
+    """
     zip_path, inner = split_zip(path)
     if zip_path is None or inner or not zipfile.is_zipfile(zip_path):
         return path
@@ -225,8 +249,23 @@ def _siblings(p: Path) -> list[Path]:
     return sorted(q for q in p.parent.iterdir() if q.is_file() and q.stem == p.stem)
 
 
-def _shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
-    """(encoding to use, how it was found) for a Shapefile without a declared encoding."""
+def shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
+    """The text encoding of a Shapefile whose catalog entry declares none.
+
+    Parameters
+    ----------
+    path : str
+        The ``.shp`` path, possibly inside a zip (``archive.zip/folder/name.shp``).
+    layer : str or None
+        The layer name, when the path names a folder or a zip.
+
+    Returns
+    -------
+    encoding : str or None
+        The encoding to read with (None: let GDAL decide).
+    how : str
+        How it was found (``.cpg``, detected from the ``.dbf`` sample, ...), for the report.
+    """
     zip_path, inner = split_zip(path)
     if zip_path is not None:
         with zipfile.ZipFile(zip_path) as zf:
@@ -265,9 +304,7 @@ def _open_info(path: str, entry: LayerEntry, encoding: str | None) -> dict:
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:
-        raise LayerReadError(
-            f"layer {entry.id!r}: cannot open {path}: {_first_line(exc)}"
-        ) from None
+        raise LayerReadError(f"layer {entry.id!r}: cannot open {path}: {first_line(exc)}") from None
     names = [str(n) for n in layers[:, 0]]
     if entry.layer is None and len(names) > 1:
         raise LayerReadError(
@@ -282,12 +319,21 @@ def _open_info(path: str, entry: LayerEntry, encoding: str | None) -> dict:
     try:
         return pyogrio.read_info(path, layer=entry.layer, encoding=encoding)
     except Exception as exc:
-        raise LayerReadError(
-            f"layer {entry.id!r}: cannot read {path}: {_first_line(exc)}"
-        ) from None
+        raise LayerReadError(f"layer {entry.id!r}: cannot read {path}: {first_line(exc)}") from None
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, for a one-line error.
+
+    Parameters
+    ----------
+    exc : BaseException
+
+    Returns
+    -------
+    str
+        The message's first non-empty line, or the exception's class name.
+    """
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 
@@ -349,7 +395,7 @@ def _check_coordinates(geoms: np.ndarray, crs: pyproj.CRS, entry: LayerEntry, so
             f"{source} are not degrees, but the CRS is geographic; declare the projected CRS"
         )
     code = crs.to_epsg()
-    zone = _gk_zone(code)
+    zone = gk_zone(code)
     if zone is not None:
         prefixes = {int(xmin // 1_000_000), int(xmax // 1_000_000)}
         if prefixes != {zone}:
@@ -358,15 +404,27 @@ def _check_coordinates(geoms: np.ndarray, crs: pyproj.CRS, entry: LayerEntry, so
                 f"prefix {zone} that EPSG:{code} expects; check the zone, or use the 'CM' code "
                 "if the eastings have no prefix"
             )
-    elif _is_gk_cm(code) and xmax > 1_000_000:
+    elif is_gk_cm(code) and xmax > 1_000_000:
         raise CRSError(
             f"layer {entry.id!r}: eastings up to {xmax:.0f} m carry a zone prefix, but EPSG:{code} "
             "is a Gauss-Krüger 'CM' CRS without one; use the matching 'zone' code"
         )
 
 
-def _gk_zone(code: int | None) -> int | None:
-    """Zone number of a CGCS2000 Gauss-Krüger 'zone' code (easting prefixed with the zone)."""
+def gk_zone(code: int | None) -> int | None:
+    """Zone number of a CGCS2000 Gauss-Krüger 'zone' code (easting prefixed with the zone).
+
+    Parameters
+    ----------
+    code : int or None
+        An EPSG code.
+
+    Returns
+    -------
+    int or None
+        The zone number for EPSG:4491-4501 (6-degree zones 13-23) and EPSG:4513-4533
+        (3-degree zones 25-45), else None.
+    """
     if code is None:
         return None
     if 4491 <= code <= 4501:  # 6-degree zones 13-23
@@ -376,6 +434,16 @@ def _gk_zone(code: int | None) -> int | None:
     return None
 
 
-def _is_gk_cm(code: int | None) -> bool:
-    """CGCS2000 Gauss-Krüger 'CM' codes: eastings without a zone prefix."""
+def is_gk_cm(code: int | None) -> bool:
+    """Whether an EPSG code is a CGCS2000 Gauss-Krüger 'CM' code (eastings without a zone prefix).
+
+    Parameters
+    ----------
+    code : int or None
+
+    Returns
+    -------
+    bool
+        True for EPSG:4502-4512 and EPSG:4534-4554.
+    """
     return code is not None and (4502 <= code <= 4512 or 4534 <= code <= 4554)

@@ -17,8 +17,9 @@ import shapely
 
 from ..crs import WORKING_CRS, ParsedCRS, bd09_to_wgs84, gcj02_to_wgs84, to_wgs84_geometries
 from ..errors import SitesError
-from ..io.layer import _SEGMENT_DEG, _SEGMENT_M, _TYPE_NAMES, _polygonal, drop_empty_parts
-from ..io.vector import _gk_zone, _is_gk_cm
+from ..io.layer import SEGMENT_DEG, SEGMENT_M, TYPE_NAMES, drop_empty_parts
+from ..io.layer import polygonal as polygonal_part
+from ..io.vector import gk_zone, is_gk_cm
 from .raw import _Raw, _Where
 
 __all__ = ["BD09_UNCERTAINTY_M", "GCJ02_UNCERTAINTY_M"]
@@ -126,7 +127,7 @@ def _check_extent(bounds: np.ndarray, crs: pyproj.CRS, label: str, where: _Where
             f"but {label} is projected (metres); declare the geographic CRS"
         )
     code = _crs_identity(crs.to_wkt())[1]
-    zone = _gk_zone(code)
+    zone = gk_zone(code)
     if zone is not None:
         bad = ((xmin // 1_000_000) != zone) | ((xmax // 1_000_000) != zone)
         if bad.any():
@@ -136,7 +137,7 @@ def _check_extent(bounds: np.ndarray, crs: pyproj.CRS, label: str, where: _Where
                 f"that {label} expects; check the zone, or use the 'CM' code if the eastings "
                 "have no prefix"
             )
-    elif _is_gk_cm(code):
+    elif is_gk_cm(code):
         bad = xmax > 1_000_000
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
@@ -285,12 +286,12 @@ def _repair_polygons(
     if lines.any():
         i = int(np.flatnonzero(lines)[0])
         reason = shapely.is_valid_reason(geoms[i])
-        raise SitesError(f"{where.row(i)}: invalid {_TYPE_NAMES[types[i]]} ({reason})")
+        raise SitesError(f"{where.row(i)}: invalid {TYPE_NAMES[types[i]]} ({reason})")
     if invalid.any():
         pos = np.flatnonzero(invalid)
         geoms = geoms.copy()
         fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
-        fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
+        fixed = np.array([polygonal_part(g) for g in fixed], dtype=object)
         gone = shapely.is_missing(fixed)
         if gone.any():
             i = int(pos[np.flatnonzero(gone)[0]])
@@ -322,7 +323,7 @@ def _projected(geoms: np.ndarray, others: np.ndarray, crs: pyproj.CRS, where: _W
         # the working CRS (as zoning.io does for layers).
         geoms = geoms.copy()
         geoms[others] = shapely.segmentize(
-            geoms[others], _SEGMENT_DEG if crs.is_geographic else _SEGMENT_M
+            geoms[others], SEGMENT_DEG if crs.is_geographic else SEGMENT_M
         )
     t = _transformer(crs)
     projected = shapely.transform(geoms, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))

@@ -24,7 +24,7 @@ import pyproj
 import shapely
 
 from ..errors import LayerReadError, SitesError
-from ..io.vector import _first_line, _shapefile_encoding, _zip_source, split_zip
+from ..io.vector import first_line, shapefile_encoding, split_zip, zip_source
 from .geometry import _crs_label
 from .raw import _is_blank, _is_number, _norm, _Raw, _short, _Where
 
@@ -177,9 +177,9 @@ def _read_csv(path: Path, label: str, encoding: str | None) -> _Raw:
             break
         except ValueError as exc:
             if isinstance(exc, pd.errors.ParserError | pd.errors.EmptyDataError) or not dtypes:
-                raise SitesError(f"{label}: cannot read as CSV: {_first_line(exc)}") from None
+                raise SitesError(f"{label}: cannot read as CSV: {first_line(exc)}") from None
         except UnicodeDecodeError as exc:
-            raise SitesError(f"{label}: cannot read as CSV: {_first_line(exc)}") from None
+            raise SitesError(f"{label}: cannot read as CSV: {first_line(exc)}") from None
     assert df is not None
     df = df.rename(columns=lambda c: str(c).strip())
     raw = _from_table(df, _Where(label, "row", start=2))
@@ -192,13 +192,13 @@ def _open_vector(source: str, label: str, layer: str | None, encoding: str | Non
     zip_path, _ = split_zip(source)
     if zip_path is not None:
         try:
-            source = _zip_source(source, SimpleNamespace(id="sites"))  # type: ignore[arg-type]
+            source = zip_source(source, SimpleNamespace(id="sites"))  # type: ignore[arg-type]
         except LayerReadError as exc:
             raise LayerReadError(str(exc).replace("layer 'sites': ", f"{label}: ", 1)) from None
     try:
         names = [str(n) for n in pyogrio.list_layers(source)[:, 0]]
     except Exception as exc:
-        raise LayerReadError(f"{label}: cannot open: {_first_line(exc)}") from None
+        raise LayerReadError(f"{label}: cannot open: {first_line(exc)}") from None
     if layer is None and len(names) > 1:
         raise SitesError(
             f"{label} holds {len(names)} layers ({', '.join(names[:8])}); choose one with layer="
@@ -209,10 +209,10 @@ def _open_vector(source: str, label: str, layer: str | None, encoding: str | Non
     try:
         info = pyogrio.read_info(source, layer=layer, encoding=encoding)
     except Exception as exc:
-        raise LayerReadError(f"{label}: cannot read: {_first_line(exc)}") from None
+        raise LayerReadError(f"{label}: cannot read: {first_line(exc)}") from None
     driver = info.get("driver")
     if encoding is None and driver == "ESRI Shapefile":
-        detected, how = _shapefile_encoding(source, layer)
+        detected, how = shapefile_encoding(source, layer)
         if how == "detected":
             if detected is None:
                 raise SitesError(
@@ -228,7 +228,7 @@ def _open_vector(source: str, label: str, layer: str | None, encoding: str | Non
             warnings.simplefilter("ignore", UserWarning)
             df = pyogrio.read_dataframe(source, layer=layer, encoding=encoding, fid_as_index=True)
     except Exception as exc:
-        raise LayerReadError(f"{label}: cannot read: {_first_line(exc)}") from None
+        raise LayerReadError(f"{label}: cannot read: {first_line(exc)}") from None
 
     if not isinstance(df, gpd.GeoDataFrame) or info.get("geometry_type") is None:
         # A spreadsheet (XLSX, ODS) or a CSV GDAL read: a table, rows numbered as a spreadsheet.
