@@ -34,11 +34,8 @@ __all__ = [
 ]
 
 
-#: Re-exported for old import paths; the home is :func:`zoning._paths.data_dir`.
-_data_dir = data_dir
-
 #: The bundled Shanghai demonstration catalog.
-DEFAULT_CATALOG = _data_dir("layers") / "catalog.yml"
+DEFAULT_CATALOG = data_dir("layers") / "catalog.yml"
 
 
 class KindInfo(BaseModel):

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .catalog import _data_dir
+from ._paths import data_dir
 from .errors import ZoningError
 from .rules import STATUSES, VERDICTS
 
@@ -68,7 +68,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The folder of the bundled examples (the source tree's, else the installed copy).
-EXAMPLES_DIR = _data_dir("layers") / "examples"
+EXAMPLES_DIR = data_dir("layers") / "examples"
 #: The example projects.
 PROJECTS = EXAMPLES_DIR / "projects.geojson"
 #: The site copied from Amap (GCJ-02).

@@ -16,7 +16,8 @@ import pandas as pd
 import pyproj
 
 from .._optional import require
-from ..catalog import KINDS, _data_dir
+from .._paths import data_dir
+from ..catalog import KINDS
 from ..errors import CatalogError, CRSError, LayerDataError, LayerReadError, RasterError
 from .cellarea import _CellAreas
 from .windows import _Burner, _crs_label, _window_transform, _windows
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from ..layerset import LayerSet
 
 #: The bundled modelled population grid (DEMONSTRATION data; ``layers/build_demo_raster.py``).
-DEMO_RASTER = _data_dir("layers") / "demo_population.tif"
+DEMO_RASTER = data_dir("layers") / "demo_population.tif"
 
 MAX_CLASSES = 1000
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from .._paths import data_dir
 from .._yaml import load_yaml
-from ..catalog import _data_dir
 from ..errors import RulesError
 from .model import RuleSet
 
@@ -24,7 +24,7 @@ __all__ = ["DEFAULT_RULES", "load_rules"]
 log = logging.getLogger("zoning.rules")
 
 #: The bundled Shanghai demonstration rule set.
-DEFAULT_RULES = _data_dir("layers") / "rules" / "shanghai_demo.yml"
+DEFAULT_RULES = data_dir("layers") / "rules" / "shanghai_demo.yml"
 
 
 def load_rules(path: str | Path | None = None) -> RuleSet:

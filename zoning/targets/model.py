@@ -34,8 +34,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .._paths import data_dir
 from .._yaml import load_yaml
-from ..catalog import _data_dir
 from ..errors import SeedsError
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 #: The bundled target file, at the repository root next to the source documents.
-DEFAULT_TARGETS_PATH = _data_dir("seeds") / "targets.yml"
+DEFAULT_TARGETS_PATH = data_dir("seeds") / "targets.yml"
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
