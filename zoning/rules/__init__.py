@@ -22,7 +22,7 @@ Modules, from the bottom up:
 - :mod:`~zoning.rules.reasons`: emitting a rule's reasons, assembling the reasons frame;
 - :mod:`~zoning.rules.city`: city-wide rules; :mod:`~zoning.rules.access_lists`: control-unit
   access lists;
-- :mod:`~zoning.rules.evaluate`: :func:`evaluate`, the sequence of steps.
+- :mod:`~zoning.rules.evaluation`: :func:`evaluate`, the sequence of steps.
 
 Examples
 --------
@@ -40,7 +40,7 @@ from __future__ import annotations
 # OUTSIDE_TOLERANCE, FLAGS (both imported by zoning.screening), FEATURE_ATTRIBUTES, NATURES, Text,
 # TIER_FEATURE, TIER_LIST, TIER_GENERAL, undecided_verdict.
 from .city import OUTSIDE_TOLERANCE  # noqa: F401
-from .evaluate import evaluate
+from .evaluation import evaluate
 from .load import DEFAULT_RULES, load_rules
 from .model import (  # noqa: F401
     DIMENSIONS,
