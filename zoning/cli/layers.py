@@ -7,9 +7,9 @@ import json
 import click
 
 from ..checks import SLIVER_M2, TOTAL_TOLERANCE_KM2, CheckResult, check_layers
-from ._common import format_table
 from .errors import handle_errors
 from .options import catalog_options
+from .render import format_table
 from .run import DEMO_BANNER, load_layers
 
 

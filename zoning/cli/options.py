@@ -29,6 +29,7 @@ __all__ = [
     "basemap_option",
     "catalog_options",
     "configure_logging",
+    "fail_on_option",
     "offline_option",
     "output_options",
     "project_options",
@@ -138,6 +139,28 @@ def basemap_option(help: str) -> Decorator:
         type=click.Choice(BASEMAP_CHOICES),
         default="osm",
         show_default=True,
+        help=help,
+    )
+
+
+def fail_on_option(help: str) -> Decorator:
+    """``--fail-on LEVEL`` (one of :data:`FAIL_ON_LEVELS`, no default) with the given help.
+
+    Parameters
+    ----------
+    help : str
+        What exit code 1 means for the command.
+
+    Returns
+    -------
+    callable
+        A click option decorator.
+    """
+    return click.option(
+        "--fail-on",
+        type=click.Choice(FAIL_ON_LEVELS),
+        default=None,
+        metavar="LEVEL",
         help=help,
     )
 

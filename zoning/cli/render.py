@@ -9,7 +9,7 @@ site is unknown) from :mod:`zoning.report`.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -110,7 +110,7 @@ def _warning_lines(result: Any) -> list[str]:
 
 def _label_width(label: Callable[[str], str]) -> int:
     """Terminal columns of the widest verdict label."""
-    return max(_width(label(v)) for v in VERDICT_ORDER)
+    return max(text_width(label(v)) for v in VERDICT_ORDER)
 
 
 def _count_lines(result: Any, sites: pd.DataFrame, label: Callable[[str], str]) -> list[str]:
@@ -126,7 +126,7 @@ def _count_lines(result: Any, sites: pd.DataFrame, label: Callable[[str], str]) 
     lines = [f"Screened {n:,} site{'s' if n != 1 else ''} · rule set {plain_text(rs_text)}"]
     width = _label_width(label)
     for v in VERDICT_ORDER:
-        lines.append(f"  {_pad(label(v), width)}  {counts[v]:>{len(f'{n:,}')},}")
+        lines.append(f"  {pad(label(v), width)}  {counts[v]:>{len(f'{n:,}')},}")
     nb = n_boundary_sensitive(sites)
     if nb:
         lines.append(
@@ -154,7 +154,7 @@ def _severe_lines(
         else f"{len(severe):,} sites not permitted."
     ]
     ids = [plain_text(sites["site_id"].iat[int(p)], 32) for p in shown]
-    id_w = max((_width(s) for s in ids), default=0)
+    id_w = max((text_width(s) for s in ids), default=0)
     width = _label_width(label)
     for p, sid in zip(shown, ids, strict=True):
         p = int(p)
@@ -162,9 +162,7 @@ def _severe_lines(
         flag = ""
         if "boundary_sensitive" in sites.columns and as_bool(sites["boundary_sensitive"].iat[p]):
             flag = " ⚠ boundary-sensitive"
-        lines.append(
-            f"  {_pad(sid, id_w)}  {_pad(label(verdicts[p]), width)}  {msg}{flag}".rstrip()
-        )
+        lines.append(f"  {pad(sid, id_w)}  {pad(label(verdicts[p]), width)}  {msg}{flag}".rstrip())
     if len(severe) > len(shown):
         lines.append(f"  … and {len(severe) - len(shown):,} more not permitted")
     return lines
@@ -188,14 +186,59 @@ def _site_message(top: dict | None, unknown: tuple[str, str] | None, lang: str) 
     return msg
 
 
-def _width(text: str) -> int:
-    """Terminal columns of ``text`` (CJK characters take two)."""
+def text_width(text: str) -> int:
+    """Terminal columns of ``text``: East Asian wide and full-width characters take two.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    int
+    """
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _pad(text: str, width: int) -> str:
-    """``text`` padded with spaces to ``width`` terminal columns."""
-    return text + " " * max(0, width - _width(text))
+def pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns.
+
+    Parameters
+    ----------
+    text : str
+    width : int
+        Terminal columns (see :func:`text_width`).
+
+    Returns
+    -------
+    str
+    """
+    return text + " " * max(0, width - text_width(text))
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Align rows under headers (CJK characters count double), for terminal output.
+
+    Parameters
+    ----------
+    headers : sequence of str
+    rows : sequence of sequences
+        Cells; None prints as nothing.
+
+    Returns
+    -------
+    str
+        The header, a rule and the rows, columns two spaces apart, no trailing spaces.
+    """
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [
+        max([text_width(h)] + [text_width(r[i]) for r in cells]) for i, h in enumerate(headers)
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(pad(v, w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
 
 
 def _ranking_lines(result: Any, label: Any, max_rows: int = 50) -> list[str]:
@@ -217,14 +260,14 @@ def _ranking_lines(result: Any, label: Any, max_rows: int = 50) -> list[str]:
         ]
         for r in ranking.head(max_rows).to_dict("records")
     ]
-    widths = [max(_width(x) for x in col) for col in zip(head, *rows, strict=True)]
+    widths = [max(text_width(x) for x in col) for col in zip(head, *rows, strict=True)]
     out = [
         "",
         "Ranking of alternatives (verdict, then constrained area or length, then distance to "
         "the nearest constraint; — = none within the search radius):",
     ]
     for row in [head, *rows]:
-        out.append("  " + "  ".join(_pad(x, w) for x, w in zip(row, widths, strict=True)).rstrip())
+        out.append("  " + "  ".join(pad(x, w) for x, w in zip(row, widths, strict=True)).rstrip())
     if len(ranking) > max_rows:
         out.append(f"  … and {len(ranking) - max_rows:,} more (ranking.csv)")
     return out

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import click
 
-from ._common import (
-    FAIL_ON_LEVELS,
-    OneLineCommand,
-    exit_for,
-    handle_errors,
-    report_written,
-    run_screening,
-    screening_options,
-)
+from .errors import OneLineCommand, handle_errors
+from .options import fail_on_option, screening_options
 from .render import console_summary
+from .run import exit_for, report_written, run_screening
 
 
 @click.command("screen", cls=OneLineCommand)
 @click.argument("sites", required=False, metavar="[SITES]")
 @screening_options
-@click.option(
-    "--fail-on",
-    type=click.Choice(FAIL_ON_LEVELS),
-    default=None,
-    metavar="LEVEL",
-    help="Exit 1 when any site is LEVEL or worse (conditional, restricted, unknown, "
-    "prohibited; in that order of severity).",
+@fail_on_option(
+    "Exit 1 when any site is LEVEL or worse (conditional, restricted, unknown, "
+    "prohibited; in that order of severity)."
 )
 @handle_errors
 def screen_cmd(sites: str | None, fail_on: str | None, **options) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 
 import click
 
 from ..seeds import Target, format_value, load_targets
 from .errors import fail, handle_errors
+from .render import format_table, text_width
 
 #: Column headers of the table output, in order.
 TABLE_COLUMNS = ("id", "scope", "indicator", "target", "year", "document", "clause")
@@ -104,10 +104,7 @@ def render_table(targets: list[Target]) -> str:
         )
         for t in targets
     ]
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(TABLE_COLUMNS))]
-    lines = [_join(row, widths) for row in rows]
-    lines.insert(1, _join(tuple("-" * w for w in widths), widths))
-    return "\n".join(lines)
+    return format_table(rows[0], rows[1:])
 
 
 def _requirement(target: Target) -> str:
@@ -118,18 +115,8 @@ def _requirement(target: Target) -> str:
 
 def _truncate(text: str, width: int) -> str:
     """Cut ``text`` to ``width`` display columns, marking the cut with an ellipsis."""
-    if _width(text) <= width:
+    if text_width(text) <= width:
         return text
-    while _width(text) > width - 1:
+    while text_width(text) > width - 1:
         text = text[:-1]
     return text.rstrip() + "…"
-
-
-def _width(text: str) -> int:
-    """Terminal width of ``text``: East Asian wide and full-width characters count 2."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _join(cells: tuple[str, ...], widths: list[int]) -> str:
-    padded = [cell + " " * (w - _width(cell)) for cell, w in zip(cells, widths, strict=True)]
-    return "  ".join(padded).rstrip()
