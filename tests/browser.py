@@ -40,6 +40,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 
+#: Hosts of the basemap tiles an online page asks for (cut off when the network is).
+TILE_HOSTS = ("tile.openstreetmap.org", "basemaps.cartocdn.com", "autonavi.com", "tianditu.gov.cn")
+
 #: Where screenshots for review go when ``ZONING_SCREENSHOTS`` names no folder.
 DEFAULT_SHOTS = Path(__file__).resolve().parent.parent / "maps" / "test-screenshots"
 
@@ -177,6 +180,16 @@ class Browser:
         self._browser.close()
         self._pw.stop()
         shutil.rmtree(self._profile, ignore_errors=True)
+
+
+def only_tile_failures(visit) -> None:
+    """Online pages with the network cut: the only failures are tile requests."""
+    assert visit.page_errors == [] and visit.dialogs == []
+    assert all(any(h in r for h in TILE_HOSTS) for r in visit.failed_requests), (
+        visit.failed_requests
+    )
+    assert all(any(h in r for h in TILE_HOSTS) for r in visit.external_requests)
+    assert all("ERR_INTERNET_DISCONNECTED" in e for e in visit.console_errors), visit.console_errors
 
 
 def screenshot_dir() -> Path:

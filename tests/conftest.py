@@ -1,4 +1,17 @@
-"""Shared fixtures: small hand-made layers written to real files."""
+"""Shared fixtures: the demonstration data loaded once per session, and small hand-made layers
+written to real files.
+
+Session-scoped (built once, shared by every module; treat them as read-only):
+
+* ``demo_layers``: the demonstration catalog (``zoning.load_catalog()``), every layer read;
+* ``demo_rules``: the demonstration rule set (``zoning.load_rules()``);
+* ``demo_screening``: the bundled example projects screened against ``demo_layers``;
+* ``demo_site``: the demonstration site published with ``zoning publish --offline``;
+* ``world``: the hand-made screening world of ``tests/worlds.py`` (``make_world``);
+* ``browser``: one headless Chromium (see ``tests/browser.py``).
+
+Tests that use ``browser`` are marked ``browser`` here, whatever their module says.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +21,9 @@ import geopandas as gpd
 import pytest
 import yaml
 from shapely.geometry import box
+
+# The helper modules hold assertions too: rewrite them for readable failures.
+pytest.register_assert_rewrite("browser", "geometries", "oracles", "worlds")
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -31,12 +47,77 @@ def square_gpkg(tmp_path: Path) -> Path:
     return path
 
 
+# ------------------------------------------------------------------------------ demonstration
+
+
+@pytest.fixture(scope="session")
+def demo_layers():
+    """The demonstration catalog, every layer read now (read-only: shared by the session)."""
+    import zoning
+
+    layers = zoning.load_catalog()
+    list(layers)  # read every layer now
+    return layers
+
+
+@pytest.fixture(scope="session")
+def demo_rules():
+    """The demonstration rule set (read-only: shared by the session)."""
+    import zoning
+
+    return zoning.load_rules()
+
+
+@pytest.fixture(scope="session")
+def demo_screening(demo_layers):
+    """The bundled example projects (``zoning.examples.PROJECTS``) screened on the demo layers."""
+    import zoning
+    from zoning.examples import PROJECTS
+
+    return zoning.screen(PROJECTS, demo_layers)
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory) -> Path:
+    """The demonstration site (offline maps), built once per session with ``zoning publish``."""
+    from click.testing import CliRunner
+
+    from zoning.cli.publish import publish
+
+    out = tmp_path_factory.mktemp("publish-demo") / "site"
+    result = CliRunner().invoke(publish, [str(out), "--offline"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+# ------------------------------------------------------------------------------ hand-made worlds
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory):
+    """The hand-made screening world (``worlds.make_world``): paths of its catalog and rules."""
+    from worlds import make_world
+
+    return make_world(tmp_path_factory.mktemp("world"))
+
+
+# ------------------------------------------------------------------------------ browser
+
+
 @pytest.fixture(scope="session")
 def browser():
     """A real headless Chromium (Playwright over the system's browser); see tests/browser.py."""
     from browser import start_browser
 
     yield from start_browser()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark ``browser`` every test that drives Chromium through the ``browser`` fixture."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 
 def pytest_report_header(config):

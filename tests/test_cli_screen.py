@@ -1,6 +1,6 @@
 """``zoning screen``: real files in, every output checked, exit codes 0/1/2, no partial output.
 
-The hand-made world (layers, catalog, rule set, site boxes) is test_screening.py's; expected
+The hand-made world (layers, catalog, rule set, site boxes) is tests/worlds.py's; expected
 verdicts come from reading its rule set, distances and areas from pyproj.Geod.
 """
 
@@ -21,7 +21,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from shapely.geometry import LineString, Point, mapping
-from test_screening import (
+from worlds import (
     EXPECTED,
     FARM,
     RED,
@@ -34,11 +34,6 @@ from test_screening import (
 )
 
 from zoning.cli import main
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    return make_world(tmp_path_factory.mktemp("cli_world"))
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +156,7 @@ def test_demonstration_data_is_said_on_the_console(demo_world):
     assert res.stdout.startswith("WARNING: DEMONSTRATION DATA")
 
 
+@pytest.mark.slow
 def test_bundled_demo_catalog_says_demonstration(tmp_path):
     """The default catalog and rules: the summary and the report say DEMONSTRATION."""
     out = tmp_path / "OUT"

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from shapely.geometry import LineString, Point, box
-from test_screening import FARM, RED, REL, SITES, geod_area, geod_dist, make_world
+from worlds import FARM, RED, REL, SITES, geod_area, geod_dist
 
 import zoning
 from zoning.cli import main
@@ -36,11 +36,6 @@ NEAR = Point(121.077, 31.03)  # 0.003 deg west of the farmland
 FAR = Point(121.073, 31.03)  # 0.007 deg west
 CLEAR_A = Point(121.11, 31.085)
 CLEAR_B = Point(121.115, 31.09)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    return make_world(tmp_path_factory.mktemp("compare_world"))
 
 
 def compare(world, geoms: dict, **options):

@@ -234,6 +234,7 @@ def test_nature_reserves(layers):
     assert km2(outside) < 0.01
 
 
+@pytest.mark.slow
 def test_build_is_deterministic(tmp_path):
     """Rebuild into tmp_path and compare WKB per layer with the committed file."""
     out = tmp_path / "demo.gpkg"

@@ -12,7 +12,7 @@ from zoning.cli import main
 
 
 @pytest.fixture(scope="module")
-def result():
+def demo_checks():
     return check_layers()
 
 
@@ -24,30 +24,31 @@ def measured(result, check, layer, contains=""):
     return hits[0]
 
 
-def test_all_checks_pass(result):
-    assert result.ok, [c.message for c in result.failed]
-    assert result.demonstration
-    assert not [c for c in result.checks if c.status == "skip"]
+def test_all_checks_pass(demo_checks):
+    assert demo_checks.ok, [c.message for c in demo_checks.failed]
+    assert demo_checks.demonstration
+    assert not [c for c in demo_checks.checks if c.status == "skip"]
 
 
-def test_red_line_totals(result):
-    total = measured(result, "official_total", "red_line")
+def test_red_line_totals(demo_checks):
+    total = measured(demo_checks, "official_total", "red_line")
     assert total.measured == pytest.approx(2527.30, abs=0.05)
-    land = measured(result, "official_subtotal", "red_line", "realm=land")
-    sea = measured(result, "official_subtotal", "red_line", "realm=sea")
+    land = measured(demo_checks, "official_subtotal", "red_line", "realm=land")
+    sea = measured(demo_checks, "official_subtotal", "red_line", "realm=sea")
     assert land.measured == pytest.approx(130.05, abs=0.05)
     assert sea.measured == pytest.approx(2397.25, abs=0.05)
 
 
-def test_control_unit_counts(result):
-    assert measured(result, "official_count", "control_units", "count:").measured == 293
-    assert measured(result, "official_count", "control_units", "priority").measured == 44
+def test_control_unit_counts(demo_checks):
+    assert measured(demo_checks, "official_count", "control_units", "count:").measured == 293
+    assert measured(demo_checks, "official_count", "control_units", "priority").measured == 44
 
 
-def test_every_layer_is_labelled_demonstration(result):
-    assert {s.status for s in result.layers} == {"demonstration"}
+def test_every_layer_is_labelled_demonstration(demo_checks):
+    assert {s.status for s in demo_checks.layers} == {"demonstration"}
 
 
+@pytest.mark.slow
 def test_cli_table_and_json():
     res = CliRunner().invoke(main, ["layers", "check"])
     assert res.exit_code == 0, res.output
@@ -61,6 +62,7 @@ def test_cli_table_and_json():
     assert data["ok"] and data["demonstration_data"]
 
 
+@pytest.mark.slow
 def test_demo_command_writes_outputs(tmp_path):
     res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output

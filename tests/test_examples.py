@@ -69,16 +69,6 @@ def _params(check: str):
 
 
 @pytest.fixture(scope="module")
-def layers():
-    return zoning.load_catalog()
-
-
-@pytest.fixture(scope="module")
-def projects(layers):
-    return zoning.screen(PROJECTS, layers)
-
-
-@pytest.fixture(scope="module")
 def utm_layers():
     """The demonstration layers read straight from the GeoPackage, in UTM 51N."""
     out = {}
@@ -220,14 +210,14 @@ def test_readme_tables_match_the_files():
 
 
 @pytest.mark.parametrize("example", _params("verdict"))
-def test_example_gets_its_verdict(projects, example):
-    site = projects.sites.set_index("site_id").loc[example.id]
+def test_example_gets_its_verdict(demo_screening, example):
+    site = demo_screening.sites.set_index("site_id").loc[example.id]
     assert site["verdict"] == example.expected_verdict, site["reasons_en"]
 
 
 @pytest.mark.parametrize("example", _params("expected_rules"))
-def test_example_gives_its_deciding_rules(projects, example):
-    mine = projects.reasons[projects.reasons["site_id"] == example.id]
+def test_example_gives_its_deciding_rules(demo_screening, example):
+    mine = demo_screening.reasons[demo_screening.reasons["site_id"] == example.id]
     fired = set(mine["rule_id"].dropna())
     assert set(example.expected_rules) <= fired, sorted(fired)
     assert set(example.expected_status) <= set(mine["status"]), sorted(set(mine["status"]))
@@ -238,8 +228,8 @@ def test_example_gives_its_deciding_rules(projects, example):
 
 
 @pytest.mark.parametrize("example", _params("absent_rules"))
-def test_example_does_not_give_rules_its_why_rules_out(projects, example):
-    mine = projects.reasons[projects.reasons["site_id"] == example.id]
+def test_example_does_not_give_rules_its_why_rules_out(demo_screening, example):
+    mine = demo_screening.reasons[demo_screening.reasons["site_id"] == example.id]
     assert not set(example.absent_rules) & set(mine["rule_id"].dropna())
 
 
@@ -283,7 +273,7 @@ def test_verdicts_are_not_accidents_of_a_boundary(utm_layers):
     assert checked > 30
 
 
-def test_yangtze_band_by_independent_distance(projects, utm_layers):
+def test_yangtze_band_by_independent_distance(demo_screening, utm_layers):
     shore = utm_layers["shoreline"].union_all()
     by_id = {f["properties"]["id"]: f for f in _raw_features(PROJECTS)}
     near = _utm([shapely.geometry.shape(by_id["yangtze-chemical"]["geometry"])])[0]
@@ -291,7 +281,7 @@ def test_yangtze_band_by_independent_distance(projects, utm_layers):
     assert 200 < shore.distance(near) < 800  # inside 1 km, not by an accident of 200 m
     assert shore.distance(far) > 5000
     # The engine reports the same distance (its own working CRS) within a metre.
-    h = projects.hits
+    h = demo_screening.hits
     d = h[(h.site_id == "yangtze-chemical") & (h.layer_id == "yangtze_shoreline")]["distance_m"]
     assert abs(float(d.min()) - shore.distance(near)) < 1.0
 
@@ -313,8 +303,8 @@ def test_amap_file_validates(amap):
     assert "red_line.construction" in amap.as_wgs84.expected_rules
 
 
-def test_amap_site_read_as_gcj02(layers, amap):
-    res = zoning.screen(AMAP_GCJ02, layers, crs="gcj02")
+def test_amap_site_read_as_gcj02(demo_layers, amap):
+    res = zoning.screen(AMAP_GCJ02, demo_layers, crs="gcj02")
     site = res.sites.iloc[0]
     fired = set(res.reasons["rule_id"].dropna())
     assert site["verdict"] == amap.gcj02.expected_verdict
@@ -341,11 +331,11 @@ def test_amap_site_read_as_gcj02(layers, amap):
     assert h.loc[h["distance_m"].idxmin(), "boundary_sensitive"]
 
 
-def test_amap_site_misread_as_wgs84(layers, amap):
+def test_amap_site_misread_as_wgs84(demo_layers, amap):
     # Undeclared, the numbers are not guessed at: an error naming the choices.
     with pytest.raises(SitesError, match=r"amap_gcj02\.csv.*no CRS and none declared.*gcj02"):
-        zoning.screen(AMAP_GCJ02, layers)
-    res = zoning.screen(AMAP_GCJ02, layers, crs="EPSG:4326")  # the numbers declared WGS84
+        zoning.screen(AMAP_GCJ02, demo_layers)
+    res = zoning.screen(AMAP_GCJ02, demo_layers, crs="EPSG:4326")  # the numbers declared WGS84
     site = res.sites.iloc[0]
     assert site["verdict"] == amap.as_wgs84.expected_verdict
     assert set(amap.as_wgs84.expected_rules) <= set(res.reasons["rule_id"].dropna())
@@ -361,8 +351,8 @@ def test_amap_site_misread_as_wgs84(layers, amap):
 
 
 @pytest.fixture(scope="module")
-def routes(layers):
-    return zoning.compare_alternatives(ROUTES, layers)
+def routes(demo_layers):
+    return zoning.compare_alternatives(ROUTES, demo_layers)
 
 
 def test_route_file_validates():
@@ -412,7 +402,7 @@ def test_alternatives_constrained_length_by_independent_measure(routes, utm_laye
 # --------------------------------------------------------------------------- run_examples / demo
 
 
-def test_run_examples_reports_a_departure(tmp_path, layers):
+def test_run_examples_reports_a_departure(tmp_path, demo_layers):
     folder = tmp_path / "examples"
     shutil.copytree(HERE, folder)
     data = json.loads((folder / "projects.geojson").read_text(encoding="utf-8"))
@@ -420,7 +410,7 @@ def test_run_examples_reports_a_departure(tmp_path, layers):
         if f["properties"]["id"] == "huangpu-restaurant":
             f["properties"]["expected_verdict"] = "permitted"
     (folder / "projects.geojson").write_text(json.dumps(data, ensure_ascii=False), "utf-8")
-    run = run_examples(layers, folder=folder)
+    run = run_examples(demo_layers, folder=folder)
     assert not run.ok
     [m] = run.outcome_mismatches
     assert (m.id, m.what, m.expected, m.got) == (
@@ -431,6 +421,7 @@ def test_run_examples_reports_a_departure(tmp_path, layers):
     )
 
 
+@pytest.mark.slow
 def test_demo_writes_everything(tmp_path):
     out = tmp_path / "demo"
     res = CliRunner().invoke(main, ["demo", "--out", str(out)])
@@ -497,6 +488,7 @@ def test_demo_refuses_user_files_before_writing_anything(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_build_is_deterministic_and_matches_the_committed_files(tmp_path):
     build = _build_module()
     shutil.copy(HERE / "README.md", tmp_path / "README.md")

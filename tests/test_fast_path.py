@@ -36,7 +36,10 @@ import zoning
 from conftest import REPO, write_catalog
 from zoning import screening
 from zoning.crs import WORKING_CRS
-from zoning.rules import evaluate, hit_verdicts, load_rules, site_verdicts
+from zoning.rules import evaluate, hit_verdicts, site_verdicts
+
+# Thousands of random sites on the demonstration layers: tens of seconds per test.
+pytestmark = pytest.mark.slow
 
 INDUSTRIES = [None, "C2614", "2614", "C3011", "H6210", "461", "D4411", "C2511"]
 NATURES = [None, "new", "expansion", "rebuild", "relocation"]
@@ -70,7 +73,7 @@ def _gpkg(path: Path, geoms, **cols) -> str:
 
 
 @pytest.fixture(scope="module")
-def hand(tmp_path_factory):
+def fast_hand(tmp_path_factory):
     d = tmp_path_factory.mktemp("fast_hand")
     layers = [
         {
@@ -131,16 +134,6 @@ def hand(tmp_path_factory):
         },
     ]
     return zoning.load_catalog(write_catalog(d / "catalog.yml", layers))
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return zoning.load_catalog()
-
-
-@pytest.fixture(scope="module")
-def rules():
-    return load_rules()
 
 
 # ----------------------------------------------------------------------------- sites
@@ -442,32 +435,52 @@ def _check_against_shapely(res, layers, radius):
 
 
 @pytest.mark.parametrize("radius", [0.0, 1000.0, 3000.0])
-def test_hand_layers_fast_path_equals_general_path_and_shapely(hand, rules, monkeypatch, radius):
+def test_hand_layers_fast_path_equals_general_path_and_shapely(
+    fast_hand, demo_rules, monkeypatch, radius
+):
     rng = np.random.default_rng(5)
     sites = _hand_sites(rng)
     res, seen = _screen_counting(
-        monkeypatch, sites, hand, rules=rules, search_radius_m=radius, pieces=False, rings=False
+        monkeypatch,
+        sites,
+        fast_hand,
+        rules=demo_rules,
+        search_radius_m=radius,
+        pieces=False,
+        rings=False,
     )
     assert seen[0] < len(sites)  # the rules ran on representatives only
-    _check_against_general_path(res, rules, radius)
-    _check_against_shapely(res, list(hand), radius)
+    _check_against_general_path(res, demo_rules, radius)
+    _check_against_shapely(res, list(fast_hand), radius)
     assert (res.layer_summary["status"] == "outside_coverage").any()
 
 
 @pytest.mark.parametrize("radius", [0.0, 1000.0])
-def test_demo_layers_fast_path_equals_general_path_and_shapely(demo, rules, monkeypatch, radius):
+def test_demo_layers_fast_path_equals_general_path_and_shapely(
+    demo_layers, demo_rules, monkeypatch, radius
+):
     rng = np.random.default_rng(7)
-    sites = _demo_sites(demo, rng)
+    sites = _demo_sites(demo_layers, rng)
     res, seen = _screen_counting(
-        monkeypatch, sites, demo, rules=rules, search_radius_m=radius, pieces=False, rings=False
+        monkeypatch,
+        sites,
+        demo_layers,
+        rules=demo_rules,
+        search_radius_m=radius,
+        pieces=False,
+        rings=False,
     )
     assert seen[0] < len(sites)
-    _check_against_general_path(res, rules, radius)
-    _check_against_shapely(res, list(demo), radius)
+    _check_against_general_path(res, demo_rules, radius)
+    _check_against_shapely(res, list(demo_layers), radius)
 
 
-@pytest.mark.parametrize(("catalog", "crs"), [("hand", None), ("hand", "gcj02"), ("demo", None)])
-def test_point_grid_path_equals_general_path_and_shapely(request, rules, monkeypatch, catalog, crs):
+@pytest.mark.parametrize(
+    ("catalog", "crs"), [("fast_hand", None), ("fast_hand", "gcj02"), ("demo_layers", None)]
+)
+def test_point_grid_path_equals_general_path_and_shapely(
+    request, demo_rules, monkeypatch, catalog, crs
+):
     """Point sites placed by the combined grid (containment screenings of many points; forced
     here for a few thousand): the same hits, summary and verdicts as the per-layer path, and
     plain shapely's pairs and boundary flags.  GCJ-02 input adds the conversion's uncertainty
@@ -475,7 +488,7 @@ def test_point_grid_path_equals_general_path_and_shapely(request, rules, monkeyp
     samples and the exact test."""
     layers = request.getfixturevalue(catalog)
     rng = np.random.default_rng(19)
-    if catalog == "hand":
+    if catalog == "fast_hand":
         special = [g for g in _hand_sites(rng).geometry if g.geom_type == "Point"]
         geoms = _random_sites(rng, HAND_BOX, 3000, 0, 0, special)
     else:
@@ -483,7 +496,7 @@ def test_point_grid_path_equals_general_path_and_shapely(request, rules, monkeyp
         extra += _boundary_points(layers["control_units"], rng, 20, 10)
         geoms = _random_sites(rng, (120.85, 30.66, 122.2, 31.9), 4000, 0, 0, extra)
     sites = _with_attributes(geoms, rng)
-    kw = {"rules": rules, "search_radius_m": 0, "pieces": False, "rings": False, "crs": crs}
+    kw = {"rules": demo_rules, "search_radius_m": 0, "pieces": False, "rings": False, "crs": crs}
     for lay in layers:
         lay.index.__dict__.pop("_point_grids", None)
     general = zoning.screen(sites, layers, **kw)
@@ -498,40 +511,52 @@ def test_point_grid_path_equals_general_path_and_shapely(request, rules, monkeyp
         res.sites.drop(columns="geometry"), general.sites.drop(columns="geometry")
     )
     assert seen[0] < len(sites)
-    _check_against_general_path(res, rules, 0.0)
+    _check_against_general_path(res, demo_rules, 0.0)
     _check_against_shapely(res, list(layers), 0.0)
     if crs == "gcj02":
         assert (res.sites["uncertainty_m"] > 0).all()
 
 
-def test_same_attributes_few_situations(demo, rules, monkeypatch):
+def test_same_attributes_few_situations(demo_layers, demo_rules, monkeypatch):
     """One set of project attributes (the CLI's case): far fewer situations than sites."""
     rng = np.random.default_rng(11)
     pts = shapely.points(rng.uniform(121.0, 122.0, 5000), rng.uniform(30.8, 31.8, 5000))
     sites = _with_attributes(list(pts), rng, same=True)
     res, seen = _screen_counting(
-        monkeypatch, sites, demo, rules=rules, search_radius_m=0, pieces=False, rings=False
+        monkeypatch,
+        sites,
+        demo_layers,
+        rules=demo_rules,
+        search_radius_m=0,
+        pieces=False,
+        rings=False,
     )
     assert seen[0] < len(sites) / 5
-    _check_against_general_path(res, rules, 0.0)
+    _check_against_general_path(res, demo_rules, 0.0)
 
 
-def test_partly_inside_is_a_situation_of_its_own(hand, rules, monkeypatch):
+def test_partly_inside_is_a_situation_of_its_own(fast_hand, demo_rules, monkeypatch):
     """Two sites touching the same features, one wholly inside the development boundary and
     one partly outside it, with the same attributes: the "outside" rule fires for one only."""
     rng = np.random.default_rng(1)
     sites = _with_attributes([INSIDE_DB, ACROSS_DB, INSIDE_DB], rng, same=True)
     sites["linear"] = pd.Series([False] * 3, dtype=object)  # no exception to the rule
     res, seen = _screen_counting(
-        monkeypatch, sites, hand, rules=rules, search_radius_m=0, pieces=False, rings=False
+        monkeypatch,
+        sites,
+        fast_hand,
+        rules=demo_rules,
+        search_radius_m=0,
+        pieces=False,
+        rings=False,
     )
     assert seen == [2]  # the two copies of INSIDE_DB share a situation
-    _check_against_general_path(res, rules, 0.0)
+    _check_against_general_path(res, demo_rules, 0.0)
     fired = res.reasons[res.reasons["kind"] == "development_boundary"]
     assert set(fired["site"]) == {1}
 
 
-def test_rule_distance_bands_are_part_of_the_situation(hand, rules, monkeypatch):
+def test_rule_distance_bands_are_part_of_the_situation(fast_hand, demo_rules, monkeypatch):
     """Chemical projects 500 m and 2 km from the shoreline, searched to 3 km, otherwise alike:
     the 1 km rule prohibits one only."""
     import pyproj
@@ -542,15 +567,21 @@ def test_rule_distance_bands_are_part_of_the_situation(hand, rules, monkeypatch)
     sites["industry"] = "C2614"
     sites["nature"] = "new"
     res, seen = _screen_counting(
-        monkeypatch, sites, hand, rules=rules, search_radius_m=3000, pieces=False, rings=False
+        monkeypatch,
+        sites,
+        fast_hand,
+        rules=demo_rules,
+        search_radius_m=3000,
+        pieces=False,
+        rings=False,
     )
     assert seen == [2]
-    _check_against_general_path(res, rules, 3000.0)
+    _check_against_general_path(res, demo_rules, 3000.0)
     fired = res.reasons[res.reasons["rule_id"] == "yangtze.chemical"]
     assert set(fired["site"]) == {0, 2}
 
 
-def test_bad_attribute_names_the_real_row(demo, rules):
+def test_bad_attribute_names_the_real_row(demo_layers, demo_rules):
     """An attribute evaluate cannot read is reported for the row it is in, not its situation's."""
     rng = np.random.default_rng(2)
     pts = list(shapely.points(rng.uniform(121.3, 121.5, 40), rng.uniform(31.1, 31.3, 40)))
@@ -559,23 +590,25 @@ def test_bad_attribute_names_the_real_row(demo, rules):
     gdf.loc[37, "air"] = "maybe"  # bypasses load_sites' own check
     broken = dataclasses.replace(sites, gdf=gdf)
     with pytest.raises(ValueError, match=r"sites row 37 \(site s37\): air 'maybe'"):
-        zoning.screen(broken, demo, rules=rules, search_radius_m=0, pieces=False, rings=False)
+        zoning.screen(
+            broken, demo_layers, rules=demo_rules, search_radius_m=0, pieces=False, rings=False
+        )
 
 
-def test_tables_are_built_on_first_access(demo, rules):
+def test_tables_are_built_on_first_access(demo_layers, demo_rules):
     rng = np.random.default_rng(3)
     pts = list(shapely.points(rng.uniform(121.0, 122.0, 300), rng.uniform(30.8, 31.8, 300)))
     res = zoning.screen(
-        _with_attributes(pts, rng), demo, rules=rules, search_radius_m=0, rings=False
+        _with_attributes(pts, rng), demo_layers, rules=demo_rules, search_radius_m=0, rings=False
     )
     assert callable(res.__dict__["_lazy_reasons"]) and callable(res.__dict__["_lazy_hits"])
     reasons = res.reasons
     assert res.reasons is reasons  # built once, then cached
     assert isinstance(res.hits, gpd.GeoDataFrame) and res.hits.crs == WORKING_CRS
-    assert len(res.layer_summary) == len(pts) * len(demo.ids)
+    assert len(res.layer_summary) == len(pts) * len(demo_layers.ids)
 
 
-def test_containment_flag_counts_features_beyond_the_radius(hand, rules):
+def test_containment_flag_counts_features_beyond_the_radius(fast_hand, demo_rules):
     """A point 30 m outside red-line feature A (tolerance 50 m) is boundary-sensitive at radius 0
     and at 10 m, though A is not reported as nearby."""
     import pyproj
@@ -586,8 +619,8 @@ def test_containment_flag_counts_features_beyond_the_radius(hand, rules):
         res = zoning.screen(
             points=[(lon, lat)],
             crs="EPSG:4326",
-            layers=hand,
-            rules=rules,
+            layers=fast_hand,
+            rules=demo_rules,
             search_radius_m=radius,
             rings=False,
         )
@@ -597,12 +630,12 @@ def test_containment_flag_counts_features_beyond_the_radius(hand, rules):
         assert bool(res.sites["boundary_sensitive"].iloc[0])
 
 
-def test_grid_bounds_hold(demo):
+def test_grid_bounds_hold(demo_layers):
     """The grid's lower and upper bounds enclose the distance to the nearest boundary, and its
     code is the feature a point in a clean cell lies in (plain shapely as the oracle)."""
     rng = np.random.default_rng(13)
     for layer_id in ("red_line", "water", "control_units", "districts", "yangtze_shoreline"):
-        layer = demo[layer_id]
+        layer = demo_layers[layer_id]
         grid = layer.index.grid
         feats = layer.gdf.geometry.to_numpy()
         b = shapely.total_bounds(feats)

@@ -27,7 +27,7 @@ def geodesic_km2(geom) -> float:
 
 
 @pytest.fixture(scope="module")
-def demo():
+def demo_indicators():
     return indicators()
 
 
@@ -40,65 +40,67 @@ def value(df, indicator, district=None, target_id=None):
     return sel.iloc[0]
 
 
-def test_red_line_land_and_sea(demo):
-    assert value(demo, "red_line_area_land")["value"] == pytest.approx(130.05, abs=0.05)
-    assert value(demo, "red_line_area_sea")["value"] == pytest.approx(2397.25, abs=0.05)
-    row = value(demo, "red_line_area")
+def test_red_line_land_and_sea(demo_indicators):
+    assert value(demo_indicators, "red_line_area_land")["value"] == pytest.approx(130.05, abs=0.05)
+    assert value(demo_indicators, "red_line_area_sea")["value"] == pytest.approx(2397.25, abs=0.05)
+    row = value(demo_indicators, "red_line_area")
     assert row["value"] == pytest.approx(2527.30, abs=0.05) and row["status"] == "met"
     # independent: geodesic areas of the stored lon/lat features, per realm
     raw = gpd.read_file(GPKG, layer="red_line")
     land = sum(geodesic_km2(g) for g in raw[raw.realm == "land"].geometry)
-    assert value(demo, "red_line_area_land")["value"] == pytest.approx(land, rel=1e-4)
+    assert value(demo_indicators, "red_line_area_land")["value"] == pytest.approx(land, rel=1e-4)
 
 
-def test_district_water_ratio_matches_geodesic(demo):
+def test_district_water_ratio_matches_geodesic(demo_indicators):
     raw_d = gpd.read_file(GPKG, layer="districts")
     water = shapely.union_all(gpd.read_file(GPKG, layer="water").geometry.to_numpy())
     for name in ("金山区", "青浦区", "黄浦区"):
         d = raw_d[raw_d.name_zh == name].geometry.iloc[0]
         expected = 100 * geodesic_km2(shapely.intersection(water, d)) / geodesic_km2(d)
-        assert value(demo, "water_surface_ratio", name)["value"] == pytest.approx(
+        assert value(demo_indicators, "water_surface_ratio", name)["value"] == pytest.approx(
             expected, rel=1e-3
         )
 
 
-def test_farmland_in_mu(demo):
-    row = value(demo, "permanent_basic_farmland_area")
+def test_farmland_in_mu(demo_indicators):
+    row = value(demo_indicators, "permanent_basic_farmland_area")
     km2 = sum(geodesic_km2(g) for g in gpd.read_file(GPKG, layer="basic_farmland").geometry)
     assert row["unit"] == "mu" and row["value"] == pytest.approx(km2 * 1500, rel=1e-4)
     assert row["status"] == "met"  # 150万亩 within the 0.05 km² measurement tolerance
 
 
-def test_every_target_appears_with_a_status(demo):
+def test_every_target_appears_with_a_status(demo_indicators):
     targets = load_targets()
     for t in targets.targets:
-        rows = demo[demo.target_id == t.id]
+        rows = demo_indicators[demo_indicators.target_id == t.id]
         assert len(rows) == 1, t.id
         r = rows.iloc[0]
         assert r["status"] in ("met", "not met", "not measurable with these layers")
         assert (r["district"] == t.district) if t.scope == "district" else r["scope"] == "city"
 
 
-def test_every_share_names_its_denominator(demo):
-    shares = demo[(demo.unit == "percent") & demo.value.notna()]
+def test_every_share_names_its_denominator(demo_indicators):
+    shares = demo_indicators[(demo_indicators.unit == "percent") & demo_indicators.value.notna()]
     assert len(shares) > 20
     assert shares["denominator"].notna().all()
 
 
-def test_unit_composition(demo):
-    assert value(demo, "control_units_count_priority")["value"] == 44
+def test_unit_composition(demo_indicators):
+    assert value(demo_indicators, "control_units_count_priority")["value"] == 44
     total = sum(
-        value(demo, f"control_units_count_{c}")["value"] for c in ("priority", "key", "general")
+        value(demo_indicators, f"control_units_count_{c}")["value"]
+        for c in ("priority", "key", "general")
     )
     assert total == 293
     units = gpd.read_file(GPKG, layer="control_units")
     areas = units.geometry.map(geodesic_km2)
     expected = 100 * areas[units.category == "priority"].sum() / areas.sum()
-    assert value(demo, "control_units_area_share_priority")["value"] == pytest.approx(
+    assert value(demo_indicators, "control_units_area_share_priority")["value"] == pytest.approx(
         expected, rel=1e-3
     )
 
 
+@pytest.mark.slow
 def test_unknown_district():
     with pytest.raises(UnknownDistrictError, match="unknown district 'Atlantis'"):
         indicators(district="Atlantis")
@@ -192,6 +194,7 @@ def test_green_indicators_against_hand_values(green_catalog):
     assert not df.attrs["demonstration"]
 
 
+@pytest.mark.slow
 def test_dashboard_escapes_and_labels(green_catalog, tmp_path):
     from zoning.dashboard import render_dashboard
 
@@ -202,6 +205,7 @@ def test_dashboard_escapes_and_labels(green_catalog, tmp_path):
     assert "DEMONSTRATION DATA" in demo_html and "data:image/png;base64," in demo_html
 
 
+@pytest.mark.slow
 def test_cli_formats_and_errors(tmp_path):
     def run(*args):
         return subprocess.run(
@@ -226,22 +230,25 @@ def test_cli_formats_and_errors(tmp_path):
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp leftovers
 
 
-def test_indicator_frame_is_tidy(demo):
+def test_indicator_frame_is_tidy(demo_indicators):
     assert np.isin(
-        demo["status"], ["met", "not met", "not measurable with these layers", "no target"]
+        demo_indicators["status"],
+        ["met", "not met", "not measurable with these layers", "no target"],
     ).all()
 
 
-def test_red_line_shares_name_their_basis(demo):
-    official = value(demo, "red_line_share_of_official_land_area")
+def test_red_line_shares_name_their_basis(demo_indicators):
+    official = value(demo_indicators, "red_line_share_of_official_land_area")
     assert official["value"] == pytest.approx(100 * 130.05 / 6340.5, abs=0.01)  # ≈ 2.05 %
     assert "6340.5" in official["denominator"]
-    land = value(demo, "red_line_share_of_land")
+    land = value(demo_indicators, "red_line_share_of_land")
     districts_km2 = sum(geodesic_km2(g) for g in gpd.read_file(GPKG, layer="districts").geometry)
     assert land["value"] == pytest.approx(100 * 130.05 / districts_km2, rel=1e-3)
     # Pudong's red line is all estuary (realm = sea): none of it counts as land
-    assert value(demo, "red_line_share_of_land", "浦东新区")["value"] == pytest.approx(0, abs=1e-6)
-    sea = value(demo, "red_line_share_of_sea")
+    assert value(demo_indicators, "red_line_share_of_land", "浦东新区")["value"] == pytest.approx(
+        0, abs=1e-6
+    )
+    sea = value(demo_indicators, "red_line_share_of_sea")
     assert "not in this share" in sea["note"]
 
 

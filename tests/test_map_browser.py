@@ -18,18 +18,20 @@ import pyproj
 import pytest
 import yaml
 from shapely.geometry import LineString, Point, Polygon
-from test_webmap import HOSTILE, hostile_catalog
+from worlds import HOSTILE, hostile_catalog
 
 import zoning
-from browser import screenshot_dir
+from browser import only_tile_failures, screenshot_dir
 from conftest import REPO
 from zoning.sites import load_sites
 from zoning.webmap import overview_map, screening_map
 from zoning.webmap.escape import html_attr, html_text, js_string, js_template, script_json
 
+# A real Chromium (tests/browser.py), seconds per page.
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 GEOD = pyproj.Geod(ellps="WGS84")
 READY = "window.zoningMap && window.zoningMap.ready === true"
-TILE_HOSTS = ("tile.openstreetmap.org", "basemaps.cartocdn.com", "autonavi.com", "tianditu.gov.cn")
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -95,22 +97,7 @@ SITE_POPUPS = """() => {
 }"""
 
 
-def only_tile_failures(visit) -> None:
-    """Online pages with the network cut: the only failures are tile requests."""
-    assert visit.page_errors == [] and visit.dialogs == []
-    assert all(any(h in r for h in TILE_HOSTS) for r in visit.failed_requests), (
-        visit.failed_requests
-    )
-    assert all(any(h in r for h in TILE_HOSTS) for r in visit.external_requests)
-    assert all("ERR_INTERNET_DISCONNECTED" in e for e in visit.console_errors), visit.console_errors
-
-
 # ------------------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="module")
-def demo_layers():
-    return zoning.load_catalog()
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ import prcoords
 import pyproj
 import pytest
 import shapely
+from geometries import COVER, GEOMETRIES
 from shapely.geometry import (
     LineString,
     MultiLineString,
@@ -778,6 +779,26 @@ def test_bad_sites_are_named(geom, message):
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("name", list(GEOMETRIES))
+def test_every_geometry_type_reaches_the_engine_or_is_named(name):
+    # Each geometry of tests/geometries.py in the working CRS, inside one layer feature that
+    # covers them all: collections and empty geometries are refused, every other type (3-D
+    # too) lies wholly in the feature.
+    def working(geom):
+        return gpd.GeoSeries([geom], crs=4326).to_crs(WORKING_CRS).iloc[0]
+
+    layer = LayerIndex(np.array([working(COVER)]))
+    lay = [LayerInput("l", "red_line", layer, pd.DataFrame({"feature_id": ["F"]}))]
+    sites = np.array([working(GEOMETRIES[name])], dtype=object)
+    if "empty" in name or "collection" in name:
+        message = "no geometry" if "empty" in name else "a GeometryCollection is not a site"
+        with pytest.raises(SitesError, match=f"site x: {message}"):
+            overlay(sites, ["x"], lay)
+        return
+    s = overlay(sites, ["x"], lay).layer_summary.iloc[0]
+    assert s["hit"] and s["share_of_site"] == pytest.approx(1.0, rel=1e-12)
+
+
 def test_bad_arguments():
     layer = LayerIndex(np.array([box(0, 0, 1, 1)]))
     lay = [LayerInput("l", "red_line", layer, pd.DataFrame({"feature_id": ["F"]}))]
@@ -856,11 +877,6 @@ def test_layer_index_and_attributes_from_the_catalog(hand):
     assert red.index.measure == pytest.approx([g_area(A), g_area(B), g_area(C), h_area], rel=REL)
 
 
-@pytest.fixture(scope="module")
-def demo():
-    return zoning.load_catalog()
-
-
 DEMO_LAYERS = ["red_line", "water", "control_units"]
 
 
@@ -873,9 +889,10 @@ def oracle_pairs(feats: np.ndarray, points: np.ndarray) -> set[tuple[int, int]]:
     return set(zip(qp.tolist(), qf.tolist(), strict=True))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layer_id", DEMO_LAYERS)
-def test_cell_grid_matches_shapely_on_random_points(demo, layer_id):
-    layer = demo[layer_id]
+def test_cell_grid_matches_shapely_on_random_points(demo_layers, layer_id):
+    layer = demo_layers[layer_id]
     ix = layer.index
     feats = layer.gdf.geometry.to_numpy()
     b = shapely.total_bounds(feats)
@@ -891,11 +908,12 @@ def test_cell_grid_matches_shapely_on_random_points(demo, layer_id):
     assert (ix.grid.lookup(x, y) != -2).mean() > 0.9
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layer_id", DEMO_LAYERS)
-def test_cell_grid_matches_shapely_on_boundaries(demo, layer_id):
+def test_cell_grid_matches_shapely_on_boundaries(demo_layers, layer_id):
     # Points on every boundary vertex, a nanometre either side, along the segments and a
     # micrometre off them: where subdividing and the grid could go wrong.
-    layer = demo[layer_id]
+    layer = demo_layers[layer_id]
     feats = layer.gdf.geometry.to_numpy()
     xy = shapely.get_coordinates(shapely.boundary(feats))
     rng = np.random.default_rng(7)
@@ -910,8 +928,8 @@ def test_cell_grid_matches_shapely_on_boundaries(demo, layer_id):
     assert got == oracle_pairs(feats, shapely.points(pts))
 
 
-def test_point_sites_through_the_engine_match_shapely(demo):
-    layer = demo["control_units"]
+def test_point_sites_through_the_engine_match_shapely(demo_layers):
+    layer = demo_layers["control_units"]
     feats = layer.gdf.geometry.to_numpy()
     b = shapely.total_bounds(feats)
     rng = np.random.default_rng(3)
@@ -925,9 +943,9 @@ def test_point_sites_through_the_engine_match_shapely(demo):
 
 
 @pytest.fixture(scope="module")
-def point_grid(demo):
+def point_grid(demo_layers):
     """The combined point grid of every demonstration layer (built once for the module)."""
-    return PointGrid([lay.index for lay in demo])
+    return PointGrid([lay.index for lay in demo_layers])
 
 
 def _grid_oracle(layer, pts: np.ndarray):
@@ -981,24 +999,26 @@ def _check_grid(layer, grid, j, x, y):
     return (code == -2).mean(), (sens == 2).mean()
 
 
-def test_point_grid_matches_shapely_on_random_points(demo, point_grid):
+@pytest.mark.slow
+def test_point_grid_matches_shapely_on_random_points(demo_layers, point_grid):
     """100,000 random points over the grid's extent and beyond, every layer: where the grid
     (or, after it, the boundary samples) decides, it agrees with plain shapely."""
     g = point_grid
     rng = np.random.default_rng(20261201)
     x = rng.uniform(g.x0 - 3000, g.x0 + g.nx * g.size + 3000, 100_000)
     y = rng.uniform(g.y0 - 3000, g.y0 + g.ny * g.size + 3000, 100_000)
-    undecided = [_check_grid(lay, g, j, x, y) for j, lay in enumerate(demo)]
+    undecided = [_check_grid(lay, g, j, x, y) for j, lay in enumerate(demo_layers)]
     code_u, sens_u = np.array(undecided).sum(axis=0)
     # And it decides most: one look-up places a point in every layer.
     assert code_u < 0.03 and sens_u < 0.2, undecided
 
 
-def test_point_grid_matches_shapely_on_boundaries_and_at_the_tolerance(demo, point_grid):
+@pytest.mark.slow
+def test_point_grid_matches_shapely_on_boundaries_and_at_the_tolerance(demo_layers, point_grid):
     """Points on boundary vertices, a nanometre beside them, along segments and a micrometre
     off, and points a micrometre either side of a layer's tolerance from a boundary."""
     rng = np.random.default_rng(9)
-    for j, lay in enumerate(demo):
+    for j, lay in enumerate(demo_layers):
         feats = lay.gdf.geometry.to_numpy()
         bnd = feats.copy()
         poly = shapely.get_dimensions(feats) == 2
@@ -1020,8 +1040,8 @@ def test_point_grid_matches_shapely_on_boundaries_and_at_the_tolerance(demo, poi
         _check_grid(lay, point_grid, j, pts[:, 0], pts[:, 1])
 
 
-def test_edge_lower_bound_is_a_lower_bound(demo):
-    layer = demo["red_line"]
+def test_edge_lower_bound_is_a_lower_bound(demo_layers):
+    layer = demo_layers["red_line"]
     grid = layer.index.grid
     feats = layer.gdf.geometry.to_numpy()
     b = shapely.total_bounds(feats)
@@ -1034,8 +1054,8 @@ def test_edge_lower_bound_is_a_lower_bound(demo):
     assert (lb > 0).mean() > 0.5  # and it is useful
 
 
-def test_subdivide_conserves_area_and_bounds_vertices(demo):
-    feats = demo["water"].gdf.geometry.to_numpy()
+def test_subdivide_conserves_area_and_bounds_vertices(demo_layers):
+    feats = demo_layers["water"].gdf.geometry.to_numpy()
     pieces, owner = subdivide(feats)
     assert shapely.get_num_coordinates(pieces).max() <= MAX_PIECE_VERTICES
     assert len(pieces) > 5 * len(feats)
@@ -1071,8 +1091,8 @@ def test_subdivide_keeps_holes():
     assert subdivide(np.array([], dtype=object))[0].size == 0
 
 
-def test_boundary_chunks_give_boundary_distances(demo):
-    feats = demo["red_line"].gdf.geometry.to_numpy()
+def test_boundary_chunks_give_boundary_distances(demo_layers):
+    feats = demo_layers["red_line"].gdf.geometry.to_numpy()
     chunks, owner = boundary_chunks(feats)
     assert (shapely.get_num_coordinates(chunks) <= CHUNK_SEGMENTS + 1).all()
     np.testing.assert_allclose(

@@ -6,8 +6,9 @@ Oracles are independent of the code under test: the demonstration GeoPackage and
 read again with geopandas/yaml, areas come from ``pyproj.Geod``, clips are redone with geopandas
 in UTM zone 51N, links are resolved with the standard library's HTML parser.
 
-The demonstration site is built once per session (:func:`demo_site`, shared with
-``tests/test_publish_browser.py``).
+The demonstration site is built once per session (the ``demo_site`` fixture of
+``tests/conftest.py``, shared with ``tests/test_publish_browser.py``); the oracles that read the
+demonstration data again are in ``tests/oracles.py``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -33,139 +33,34 @@ import pytest
 import shapely
 import yaml
 from click.testing import CliRunner
-from shapely.geometry import LineString, box
+from oracles import (
+    DEMO_CATALOG,
+    DEMO_GPKG,
+    demo_catalog,
+    demo_districts,
+    demo_source,
+    district_slug,
+    expected_district_counts,
+)
+from shapely.geometry import box
 from shapely.geometry.polygon import orient
-from test_webmap import HOSTILE, SECRET
+from worlds import SECRET, hostile_site_catalog
 
 import zoning
-from conftest import REPO, write_catalog
+from conftest import write_catalog
 from zoning.cli.publish import publish
 from zoning.publish import SITE_MARKER, publish_site
 from zoning.webmap import DEMO_NOTICE
 from zoning.webmap.simplify import FIELDS
 
+# Publishing the demonstration site and its variants takes tens of seconds.
+pytestmark = pytest.mark.slow
+
 GEOD = pyproj.Geod(ellps="WGS84")
-DEMO_GPKG = REPO / "layers" / "shanghai_demo.gpkg"
-DEMO_CATALOG = REPO / "layers" / "catalog.yml"
-UTM51N = "EPSG:32651"
 PROVENANCE = {"status", "source", "vintage", "licence"}
 
 
 # ------------------------------------------------------------------------------ site builds
-
-
-@cache
-def build_demo_site(basetemp: Path) -> Path:
-    """The demonstration site (offline maps), built once per test session.
-
-    Cached here rather than in a fixture so that ``tests/test_publish_browser.py`` shares it.
-    """
-    folder = basetemp / "publish-demo"
-    folder.mkdir()
-    out = folder / "site"
-    result = CliRunner().invoke(publish, [str(out), "--offline"])
-    assert result.exit_code == 0, result.output
-    return out
-
-
-@pytest.fixture(scope="session")
-def demo_site(tmp_path_factory) -> Path:
-    return build_demo_site(tmp_path_factory.getbasetemp())
-
-
-def hostile_site_catalog(tmp: Path, *, status: str = "demonstration") -> Path:
-    """A catalog whose titles, names, categories, provenance and file name carry payloads.
-
-    Two districts (both names hostile; one English name hostile), a red line of eight hostile
-    features, a water layer and a shoreline; every layer holds a ``secret`` column.
-    """
-    fname = "<img src=x onerror=alert(1)> ${alert(1)} `x` \"q'.gpkg"
-    gpkg = tmp / fname
-    gpd.GeoDataFrame(
-        {
-            "did": ["D1", "D2"],
-            "name": ["<b>区</b>" + HOSTILE[0], HOSTILE[5]],
-            "name_en": [None, "${alert(1)} `x`"],
-            "secret": [SECRET] * 2,
-        },
-        geometry=[box(121.30, 31.10, 121.45, 31.30), box(121.45, 31.10, 121.60, 31.30)],
-        crs=4326,
-    ).to_file(gpkg, layer="district")
-    gpd.GeoDataFrame(
-        {
-            "rid": [f"R{i}" for i in range(len(HOSTILE))],
-            "name": HOSTILE,
-            "cat": HOSTILE[:4] + HOSTILE[:4],
-            "secret": [SECRET] * len(HOSTILE),
-        },
-        geometry=[
-            box(121.31 + 0.035 * i, 31.15, 121.33 + 0.035 * i, 31.17) for i in range(len(HOSTILE))
-        ],
-        crs=4326,
-    ).to_file(gpkg, layer="red")
-    gpd.GeoDataFrame(
-        {"wid": ["W1"], "name": [HOSTILE[7]], "secret": [SECRET]},
-        geometry=[box(121.40, 31.22, 121.50, 31.24)],
-        crs=4326,
-    ).to_file(gpkg, layer="water")
-    gpd.GeoDataFrame(
-        {"sid": ["S1"], "name": [HOSTILE[3]], "secret": [SECRET]},
-        geometry=[LineString([(121.35, 31.28), (121.58, 31.28)])],
-        crs=4326,
-    ).to_file(gpkg, layer="shore")
-    prov = {
-        "status": status,
-        "source": "fixture " + HOSTILE[1],
-        "vintage": HOSTILE[2],
-        "licence": HOSTILE[4],
-        "note": HOSTILE[7],
-        "url": "javascript:alert(1)",
-    }
-    return write_catalog(
-        tmp / "hostile.yml",
-        [
-            {
-                "id": "district",
-                "kind": "district",
-                "source": fname,
-                "layer": "district",
-                "title_zh": "区" + HOSTILE[4],
-                "title_en": "Districts " + HOSTILE[3],
-                "fields": {"id": "did", "name": "name", "name_en": "name_en"},
-                "provenance": prov,
-            },
-            {
-                "id": "red",
-                "kind": "red_line",
-                "source": fname,
-                "layer": "red",
-                "title_zh": "红线" + HOSTILE[5],
-                "title_en": "Red line " + HOSTILE[2],
-                "fields": {"id": "rid", "name": "name", "category": "cat"},
-                "provenance": prov,
-            },
-            {
-                "id": "water",
-                "kind": "water",
-                "source": fname,
-                "layer": "water",
-                "title_zh": "水" + HOSTILE[7],
-                "title_en": "Water " + HOSTILE[0],
-                "fields": {"id": "wid", "name": "name"},
-                "provenance": prov,
-            },
-            {
-                "id": "shore",
-                "kind": "shoreline",
-                "source": fname,
-                "layer": "shore",
-                "fields": {"id": "sid", "name": "name"},
-                "provenance": prov,
-            },
-        ],
-        title="catalog " + HOSTILE[3],
-        note="note " + HOSTILE[0],
-    )
 
 
 @pytest.fixture(scope="module")
@@ -243,24 +138,6 @@ def zoning_data(page: Path) -> dict:
     m = re.search(r'<script type="application/json" id="zoning-data">(.*?)</script>', text, re.S)
     assert m, page
     return json.loads(m.group(1))
-
-
-def demo_catalog() -> dict:
-    return yaml.safe_load(DEMO_CATALOG.read_text(encoding="utf-8"))
-
-
-def demo_source(entry: dict) -> gpd.GeoDataFrame:
-    """A demonstration layer read straight from the GeoPackage (WGS84)."""
-    return gpd.read_file(DEMO_GPKG, layer=entry["layer"])
-
-
-def demo_districts() -> gpd.GeoDataFrame:
-    entry = next(e for e in demo_catalog()["layers"] if e["kind"] == "district")
-    return demo_source(entry)
-
-
-def district_slug(name_en: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name_en.lower()).strip("-")
 
 
 def geod_area_km2(geom) -> float:
@@ -403,43 +280,6 @@ def test_district_statistics_against_geodesic_areas(demo_site, name_en):
         assert number(row[2]) == pytest.approx(100 * expected / d_area, abs=0.006), entry["id"]
         checked += expected > 1
     assert checked >= (1 if name_en == "Huangpu" else 4)
-
-
-def _utm(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """To UTM 51N after densifying to 0.001°: the files' edges are straight in lon/lat.
-
-    Without it a long straight edge and its neighbour's vertices along it part by up to metres
-    in UTM and leave slivers of neighbours inside a district.
-    """
-    return gdf.set_geometry(shapely.segmentize(gdf.geometry.to_numpy(), 0.001)).to_crs(UTM51N)
-
-
-@cache
-def _utm_sources() -> tuple[dict, gpd.GeoDataFrame]:
-    entries = demo_catalog()["layers"]
-    return {e["id"]: _utm(demo_source(e)) for e in entries}, _utm(demo_districts())
-
-
-def _counts(piece, kind: str) -> bool:
-    """Whether a clipped piece is drawn: a polygon part of 10 m² or more and at least 1 m wide
-    on average (2 x area / perimeter), or a line part of 1 m or more; the rest only touches
-    the boundary."""
-    parts = gpd.GeoSeries([piece]).explode(index_parts=False)
-    if kind == "shoreline":
-        return bool((parts[parts.geom_type == "LineString"].length >= 1.0).any())
-    polys = parts[parts.geom_type == "Polygon"]
-    return bool(((polys.area >= 10.0) & (2 * polys.area >= polys.length)).any())
-
-
-def expected_district_counts(name_en: str) -> dict[str, int]:
-    """Features per layer that a district's map must draw, clipped with geopandas in UTM 51N."""
-    sources, districts = _utm_sources()
-    area = shapely.union_all(districts.loc[districts["name_en"] == name_en].geometry.to_numpy())
-    out = {}
-    for entry in demo_catalog()["layers"]:
-        pieces = sources[entry["id"]].geometry.intersection(area)
-        out[entry["id"]] = sum(_counts(g, entry["kind"]) for g in pieces if not g.is_empty)
-    return out
 
 
 def test_district_maps_draw_the_features_inside(demo_site):

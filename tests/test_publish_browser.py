@@ -4,7 +4,7 @@ the links work when clicked, hostile input runs no payload and shows as text, an
 loads in under 3 s.
 
 Screenshots for review go to ``tests/browser.screenshot_dir()`` (``maps/test-screenshots``).
-The demonstration site is built once per session (shared with ``tests/test_publish.py``).
+The demonstration site is built once per session (``demo_site``, tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -16,21 +16,21 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from test_map_browser import only_tile_failures
-from test_publish import (
-    build_demo_site,
+from oracles import (
     demo_catalog,
     demo_districts,
     demo_source,
     district_slug,
     expected_district_counts,
-    hostile_site_catalog,
 )
-from test_webmap import HOSTILE
+from worlds import HOSTILE, hostile_site_catalog
 
-from browser import screenshot_dir
+from browser import only_tile_failures, screenshot_dir
 from zoning.publish import publish_site
 from zoning.webmap import DEMO_NOTICE
+
+# A real Chromium (tests/browser.py), seconds per page.
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 READY = "window.zoningMap && window.zoningMap.ready === true"
 
@@ -55,19 +55,16 @@ DRAWN = """() => {
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    return build_demo_site(tmp_path_factory.getbasetemp())
-
-
-@pytest.fixture(scope="module")
-def server(site):
+def server(demo_site):
     """A plain static web server (the standard library's) serving the site, in a thread."""
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    httpd = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(demo_site))
+    )
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
@@ -121,30 +118,30 @@ def close(visit) -> None:
 # ------------------------------------------------------------------------------ clean loads
 
 
-def test_every_page_loads_clean_from_file_with_the_network_cut(browser, site):
-    pages = all_pages(site)
+def test_every_page_loads_clean_from_file_with_the_network_cut(browser, demo_site):
+    pages = all_pages(demo_site)
     assert len(pages) == 36
     for rel in pages:
-        visit = visit_page(browser, site / rel, offline=True)
+        visit = visit_page(browser, demo_site / rel, offline=True)
         visit.assert_clean()
         assert notice_visible(visit.page), rel
         assert visit.page.evaluate(INJECTED)["img"] == 0, rel  # no tile requested
         close(visit)
 
 
-def test_every_page_loads_clean_from_a_static_web_server(browser, site, server):
-    for rel in all_pages(site):
+def test_every_page_loads_clean_from_a_static_web_server(browser, demo_site, server):
+    for rel in all_pages(demo_site):
         visit = visit_page(browser, server + rel, offline=False, allowed_hosts=(server,))
         visit.assert_clean()
         assert visit.external_requests == [], rel
         close(visit)
 
 
-def test_pages_still_work_after_moving_the_site(browser, site, tmp_path):
+def test_pages_still_work_after_moving_the_site(browser, demo_site, tmp_path):
     import shutil
 
     moved = tmp_path / "moved here" / "网站"
-    shutil.copytree(site, moved)
+    shutil.copytree(demo_site, moved)
     for rel in ("index.html", "map.html", "en/districts/jinshan.html"):
         visit = visit_page(browser, moved / rel, offline=True)
         visit.assert_clean()
@@ -154,8 +151,8 @@ def test_pages_still_work_after_moving_the_site(browser, site, tmp_path):
 # ------------------------------------------------------------------------------ what is drawn
 
 
-def test_overview_draws_every_layer_and_feature(browser, site):
-    visit = visit_page(browser, site / "map.html", offline=True, shot="publish_map_zh.png")
+def test_overview_draws_every_layer_and_feature(browser, demo_site):
+    visit = visit_page(browser, demo_site / "map.html", offline=True, shot="publish_map_zh.png")
     page = visit.page
     catalog = demo_catalog()["layers"]
     assert page.locator(".leaflet-control-layers-overlays label").count() == len(catalog)
@@ -170,10 +167,13 @@ def test_overview_draws_every_layer_and_feature(browser, site):
 
 
 @pytest.mark.parametrize("name_en", ["Jinshan", "Huangpu", "Chongming"])
-def test_district_map_draws_the_features_inside(browser, site, name_en):
+def test_district_map_draws_the_features_inside(browser, demo_site, name_en):
     slug = district_slug(name_en)
     visit = visit_page(
-        browser, site / "districts" / f"{slug}.html", offline=True, shot=f"publish_{slug}_zh.png"
+        browser,
+        demo_site / "districts" / f"{slug}.html",
+        offline=True,
+        shot=f"publish_{slug}_zh.png",
     )
     page = visit.page
     expected = expected_district_counts(name_en)
@@ -200,8 +200,8 @@ def test_district_map_draws_the_features_inside(browser, site, name_en):
 # ------------------------------------------------------------------------------ navigation
 
 
-def test_clicking_through_the_site(browser, site):
-    visit = visit_page(browser, site / "index.html", offline=True)
+def test_clicking_through_the_site(browser, demo_site):
+    visit = visit_page(browser, demo_site / "index.html", offline=True)
     page = visit.page
     page.click(".zp-nav .zp-lang")
     page.wait_for_load_state()
@@ -224,13 +224,13 @@ def test_clicking_through_the_site(browser, site):
     close(visit)
 
 
-def test_screenshots_for_review(browser, site):
+def test_screenshots_for_review(browser, demo_site):
     for rel, shot, full in (
         ("index.html", "publish_index_zh.png", False),
         ("en/index.html", "publish_index_en_full.png", True),
         ("en/districts/pudong-new-area.html", "publish_pudong_en.png", False),
     ):
-        visit = visit_page(browser, site / rel, offline=True)
+        visit = visit_page(browser, demo_site / rel, offline=True)
         visit.page.screenshot(path=str(screenshot_dir() / shot), full_page=full)
         visit.assert_clean()
         close(visit)
@@ -300,13 +300,13 @@ def test_hostile_online_pages_with_the_network_cut(browser, hostile_sites):
 # ------------------------------------------------------------------------------ load time
 
 
-def test_overview_and_district_pages_load_fast(browser, site):
+def test_overview_and_district_pages_load_fast(browser, demo_site):
     """Median of 5 loads (goto -> layers drawn), file:// with the network cut; at most 3 s."""
     times = {}
     for rel in ("map.html", "districts/pudong-new-area.html"):
         runs = []
         for _ in range(5):
-            visit = browser.open(site / rel, offline=True, wait_until="commit")
+            visit = browser.open(demo_site / rel, offline=True, wait_until="commit")
             visit.page.wait_for_function(READY, timeout=30_000)
             runs.append(visit.page.evaluate("performance.now()") / 1000.0)
             close(visit)

@@ -46,17 +46,9 @@ X0, Y0 = 400_000.0, 3_500_000.0  # top-left corner of the hand-made rasters (UTM
 
 
 @pytest.fixture(scope="module")
-def demo():
-    """The demonstration catalog, loaded once for the module."""
-    ls = zoning.load_catalog()
-    list(ls)  # read every layer now
-    return ls
-
-
-@pytest.fixture(scope="module")
-def demo_cog(demo, tmp_path_factory):
+def demo_cog(demo_layers, tmp_path_factory):
     out = tmp_path_factory.mktemp("cog") / "shanghai_1000m.tif"
-    return zr.rasterize(demo, res=1000, out=out)
+    return zr.rasterize(demo_layers, res=1000, out=out)
 
 
 def write_raster(path, array, *, nodata=None, crs=UTM, res=10.0, **extra):
@@ -114,11 +106,11 @@ CELL_M2 = geodesic_area(box(X0, Y0 - 60, X0 + 60, Y0), UTM) / 36
 # --------------------------------------------------------------------------- rasterize
 
 
-def test_rasterize_grid_crs_nodata_and_tags(demo, demo_cog):
-    bounds = np.array([lyr.gdf.total_bounds for lyr in demo])
+def test_rasterize_grid_crs_nodata_and_tags(demo_layers, demo_cog):
+    bounds = np.array([lyr.gdf.total_bounds for lyr in demo_layers])
     xmin, ymin = bounds[:, 0].min(), bounds[:, 1].min()
     xmax, ymax = bounds[:, 2].max(), bounds[:, 3].max()
-    units = demo["control_units"].gdf
+    units = demo_layers["control_units"].gdf
     with rasterio.open(demo_cog.path) as ds:
         assert pyproj.CRS.from_wkt(ds.crs.to_wkt()) == zoning.WORKING_CRS
         assert ds.res == (1000.0, 1000.0)
@@ -146,7 +138,7 @@ def test_rasterize_grid_crs_nodata_and_tags(demo, demo_cog):
         assert json.loads(ds.tags(1)["legend"]) == legend
         assert tags["demonstration"] == "true" and "DEMONSTRATION DATA" in tags["note"]
         assert tags["zoning_version"] == zoning.__version__
-        assert [entry["id"] for entry in json.loads(tags["layers"])] == demo.ids
+        assert [entry["id"] for entry in json.loads(tags["layers"])] == demo_layers.ids
         assert tags["catalog"].endswith("catalog.yml")
         codes = json.loads(tags["unit_codes"])
         assert len(codes) == len(units) == 293 and set(codes) == set(units["unit_code"])
@@ -164,14 +156,14 @@ def test_rasterize_is_a_cloud_optimized_geotiff(demo_cog):
         assert ds.compression.name.upper() == "DEFLATE"
 
 
-def test_rasterize_agrees_with_point_in_polygon_at_cell_centres(demo, demo_cog):
+def test_rasterize_agrees_with_point_in_polygon_at_cell_centres(demo_layers, demo_cog):
     """Sampled cells against shapely: the unit (category and code) and the red line containing
     each cell centre, and nodata outside the territory."""
-    units = demo["control_units"].gdf
+    units = demo_layers["control_units"].gdf
     expected_cat = units["category"].map({"priority": 1, "key": 2, "general": 3}).to_numpy()
-    red = shapely.union_all(demo["red_line"].gdf.geometry.to_numpy())
+    red = shapely.union_all(demo_layers["red_line"].gdf.geometry.to_numpy())
     territory = shapely.union_all(
-        np.concatenate([demo[i].gdf.geometry.to_numpy() for i in ("districts", "sea_area")])
+        np.concatenate([demo_layers[i].gdf.geometry.to_numpy() for i in ("districts", "sea_area")])
     )
     shapely.prepare(red)
     shapely.prepare(territory)
@@ -207,9 +199,9 @@ def test_rasterize_agrees_with_point_in_polygon_at_cell_centres(demo, demo_cog):
         assert ok / len(points) >= 0.995, (cat_ok, code_ok, red_ok)
 
 
-def test_rasterize_category_of_representative_points(demo, demo_cog):
+def test_rasterize_category_of_representative_points(demo_layers, demo_cog):
     """Large units of each category: the cell under the unit's representative point."""
-    units = demo["control_units"].gdf
+    units = demo_layers["control_units"].gdf
     big = units[units.area > 40e6]
     with rasterio.open(demo_cog.path) as ds:
         band = ds.read(1)
@@ -227,8 +219,8 @@ def test_rasterize_category_of_representative_points(demo, demo_cog):
     assert checked >= 9
 
 
-def test_rasterize_in_another_crs(demo, tmp_path):
-    info = zr.rasterize(demo, res=4000, out=tmp_path / "utm.tif", crs=UTM)
+def test_rasterize_in_another_crs(demo_layers, tmp_path):
+    info = zr.rasterize(demo_layers, res=4000, out=tmp_path / "utm.tif", crs=UTM)
     with rasterio.open(info.path) as ds:
         assert ds.crs.to_epsg() == 32651 and ds.res == (4000.0, 4000.0)
         assert "EPSG:32651" in ds.tags()["grid_crs"] and "reprojected" in ds.tags()["grid_crs"]
@@ -241,22 +233,24 @@ def test_rasterize_in_another_crs(demo, tmp_path):
         assert ds.read(1)[row, col] == 2
 
 
-def test_rasterize_bounds_and_argument_errors(demo, tmp_path):
-    info = zr.rasterize(demo, res=2000, out=tmp_path / "b.tif", bounds=(-10_000, -6_000, 9_000, 0))
+def test_rasterize_bounds_and_argument_errors(demo_layers, tmp_path):
+    info = zr.rasterize(
+        demo_layers, res=2000, out=tmp_path / "b.tif", bounds=(-10_000, -6_000, 9_000, 0)
+    )
     assert info.shape == (3, 10) and (info.transform.c, info.transform.f) == (-10_000, 0)
     for bad in (0, -5, "abc", float("nan")):
         with pytest.raises(zr.RasterError, match="res"):
-            zr.rasterize(demo, res=bad, out=tmp_path / "x.tif")
+            zr.rasterize(demo_layers, res=bad, out=tmp_path / "x.tif")
     with pytest.raises(zoning.CRSError, match="not projected"):
-        zr.rasterize(demo, res=1000, out=tmp_path / "x.tif", crs="EPSG:4326")
+        zr.rasterize(demo_layers, res=1000, out=tmp_path / "x.tif", crs="EPSG:4326")
     with pytest.raises(zr.RasterError, match="limit"):
-        zr.rasterize(demo, res=0.5, out=tmp_path / "x.tif")
+        zr.rasterize(demo_layers, res=0.5, out=tmp_path / "x.tif")
     with pytest.raises(zr.RasterError, match="bounds"):
-        zr.rasterize(demo, res=1000, out=tmp_path / "x.tif", bounds=(5, 5, 0, 0))
+        zr.rasterize(demo_layers, res=1000, out=tmp_path / "x.tif", bounds=(5, 5, 0, 0))
     assert not (tmp_path / "x.tif").exists()
 
 
-def test_rasterize_writes_atomically(demo, tmp_path, monkeypatch):
+def test_rasterize_writes_atomically(demo_layers, tmp_path, monkeypatch):
     out = tmp_path / "keep.tif"
     out.write_bytes(b"previous file")
 
@@ -266,14 +260,14 @@ def test_rasterize_writes_atomically(demo, tmp_path, monkeypatch):
 
     monkeypatch.setattr(rasterio.shutil, "copy", broken_copy)
     with pytest.raises(RuntimeError, match="disk full"):
-        zr.rasterize(demo, res=5000, out=out)
+        zr.rasterize(demo_layers, res=5000, out=out)
     assert out.read_bytes() == b"previous file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.tif"]  # no temporary leftovers
 
 
-def test_rasterize_long_unit_table_goes_to_a_sidecar(demo, tmp_path, monkeypatch):
+def test_rasterize_long_unit_table_goes_to_a_sidecar(demo_layers, tmp_path, monkeypatch):
     monkeypatch.setattr(zr.burn, "MAX_TAG_CHARS", 100)
-    info = zr.rasterize(demo, res=5000, out=tmp_path / "s.tif")
+    info = zr.rasterize(demo_layers, res=5000, out=tmp_path / "s.tif")
     assert info.units_file == tmp_path / "s.tif.units.csv"
     with rasterio.open(info.path) as ds:
         assert "unit_codes" not in ds.tags()
@@ -281,7 +275,7 @@ def test_rasterize_long_unit_table_goes_to_a_sidecar(demo, tmp_path, monkeypatch
     with info.units_file.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 293 and rows[0]["index"] == "1"
-    assert [r["unit_code"] for r in rows] == demo["control_units"].gdf["unit_code"].tolist()
+    assert [r["unit_code"] for r in rows] == demo_layers["control_units"].gdf["unit_code"].tolist()
 
 
 def test_rasterize_without_units_or_territory(tmp_path, square_gpkg):
@@ -582,10 +576,10 @@ def test_zonal_area_is_the_true_area_in_any_crs(tmp_path, crs, res, method, nomi
         assert cont[(zone,)]["area_m2"] == pytest.approx(want, rel=2e-5)
 
 
-def test_zonal_area_of_huangpu_in_web_mercator(demo, tmp_path):
+def test_zonal_area_of_huangpu_in_web_mercator(demo_layers, tmp_path):
     """The reviewer's case: Huangpu district on a 25 m Web Mercator grid came out 28 km²
     (count x nominal cell area) instead of its 20.45 km²; now within 0.5 % (rasterization)."""
-    districts = demo["districts"].gdf
+    districts = demo_layers["districts"].gdf
     huangpu = districts[districts["name"] == "黄浦区"]
     truth = abs(GEOD.geometry_area_perimeter(huangpu.to_crs(4326).geometry.iloc[0])[0])
     assert truth == pytest.approx(20.45e6, rel=0.001)
@@ -597,7 +591,7 @@ def test_zonal_area_of_huangpu_in_web_mercator(demo, tmp_path):
         tmp_path / "merc.tif", np.ones(shape, "uint8"), nodata=0, crs="EPSG:3857",
         transform=Affine(res, 0, left, 0, -res, top),
     )  # fmt: skip
-    df = zr.zonal_stats(path, by="districts", layers=demo)
+    df = zr.zonal_stats(path, by="districts", layers=demo_layers)
     got = df.set_index("zone_id").loc[huangpu["feature_id"].iloc[0]]
     nominal = got["count"] * res * res
     print(f"Huangpu, EPSG:3857 at 25 m: {got['area_m2'] / 1e6:.3f} km² (nominal "
@@ -744,6 +738,7 @@ def big_tif(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_zonal_by_windows_on_a_large_raster_with_bounded_memory(big_tif):
     spans = {  # zone -> rows [r0, r1) x columns [c0, c1); "edge" sticks out of the raster
         "west": (0, 8000, 0, 3000),
@@ -770,9 +765,9 @@ def test_zonal_by_windows_on_a_large_raster_with_bounded_memory(big_tif):
 # --------------------------------------------------------------------------- demo raster
 
 
-def test_demo_raster_reproduces_census_totals(demo):
-    census = demo["districts"].gdf.set_index("feature_id")["pop_2020"]
-    df = zr.zonal_stats(zr.DEMO_RASTER, by="districts", layers=demo)
+def test_demo_raster_reproduces_census_totals(demo_layers):
+    census = demo_layers["districts"].gdf.set_index("feature_id")["pop_2020"]
+    df = zr.zonal_stats(zr.DEMO_RASTER, by="districts", layers=demo_layers)
     assert (
         df.attrs["reprojection"].startswith("zones reprojected")
         and "32651" in (df.attrs["reprojection"])
@@ -785,7 +780,7 @@ def test_demo_raster_reproduces_census_totals(demo):
     assert df.attrs["demonstration"] and "MODELLED" in df.attrs["note"]
 
 
-def test_demo_raster_file(demo):
+def test_demo_raster_file(demo_layers):
     assert zr.DEMO_RASTER == REPO / "layers" / "demo_population.tif"
     assert zr.DEMO_RASTER.stat().st_size <= 1024 * 1024
     with rasterio.open(zr.DEMO_RASTER) as ds:
@@ -839,6 +834,7 @@ def test_cli_rasterize_bad_res(tmp_path, res, words):
     assert not (tmp_path / "x.tif").exists()
 
 
+@pytest.mark.slow
 def test_cli_zonal_errors(tmp_path):
     no_crs = write_raster(tmp_path / "nocrs.tif", CLASSES, nodata=0, crs=None)
     assert_one_line_error(run_process("zonal", str(no_crs)), "nocrs.tif", "CRS")

@@ -563,14 +563,14 @@ def page_for(report: Path, site_id: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def result():
+def fake_result():
     return make_result()
 
 
 @pytest.fixture(scope="module")
-def report(result, tmp_path_factory) -> Path:
+def report(fake_result, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("out")
-    index = write_report(result, out)
+    index = write_report(fake_result, out)
     assert index == out / "report" / "index.html"
     return out / "report"
 
@@ -579,10 +579,10 @@ def report(result, tmp_path_factory) -> Path:
 # Structure and links.
 
 
-def test_pages_written(report, result):
+def test_pages_written(report, fake_result):
     assert (report / "index.html").is_file()
     pages = site_pages(report)
-    assert len(pages) == len(result.sites)
+    assert len(pages) == len(fake_result.sites)
     for p in pages:
         assert re.fullmatch(r"[a-z0-9-]+\.html", p.name), p.name
     # nothing escaped the report directory
@@ -610,11 +610,11 @@ def test_links_resolve_and_nothing_external(report):
     assert n_links >= 2 * 8  # index -> each site, each site -> index
 
 
-def test_index_links_every_site_once(report, result):
+def test_index_links_every_site_once(report, fake_result):
     index = parse(report / "index.html")
     hrefs = [a["href"] for t, a in index.tags if t == "a"]
-    assert len(hrefs) == len(set(hrefs)) == len(result.sites)
-    for sid in result.sites["site_id"]:
+    assert len(hrefs) == len(set(hrefs)) == len(fake_result.sites)
+    for sid in fake_result.sites["site_id"]:
         page_for(report, sid)  # each id reaches its own page
 
 
@@ -675,9 +675,9 @@ def test_duplicate_site_ids_get_distinct_pages(tmp_path):
 # Content.
 
 
-def test_verdict_counts(report, result):
+def test_verdict_counts(report, fake_result):
     index = parse(report / "index.html")
-    expected = result.sites["verdict"].value_counts()
+    expected = fake_result.sites["verdict"].value_counts()
     for v in ("prohibited", "unknown", "restricted", "conditional", "permitted"):
         text = index.element_text(f"count-{v}")
         assert text.split()[-1] == str(int(expected.get(v, 0))), (v, text)
@@ -952,8 +952,8 @@ def test_success_replaces_older_report(tmp_path):
 # Console summary.
 
 
-def test_console_summary(result):
-    text = console_summary(result)
+def test_console_summary(fake_result):
+    text = console_summary(fake_result)
     lines = text.splitlines()
     assert lines[0].startswith("WARNING: DEMONSTRATION DATA")
     assert "Screened 8 sites" in text and "demo-shanghai 2026.1" in text
@@ -1007,6 +1007,7 @@ CHROMIUM = shutil.which("chromium") or (
 )
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (/usr/bin/chromium)")
 def test_browser_renders_without_injection(report, tmp_path):
     def dump(page: Path) -> str:
@@ -1160,11 +1161,6 @@ def rules_yml() -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo_layers():
-    return zoning.load_catalog()
-
-
-@pytest.fixture(scope="module")
 def demo_report(demo_layers, tmp_path_factory) -> tuple:
     from zoning.examples import PROJECTS
 
@@ -1178,6 +1174,7 @@ def _steps(doc: Page) -> str:
     return " ".join(doc.element_text("next-steps").split())
 
 
+@pytest.mark.slow
 def test_real_citations_name_documents_not_ids(demo_report, rules_yml):
     _, report = demo_report
     docs = rules_yml["documents"]
@@ -1191,6 +1188,7 @@ def test_real_citations_name_documents_not_ids(demo_report, rules_yml):
             assert doc_id not in text, (page.name, doc_id)
 
 
+@pytest.mark.slow
 def test_real_prohibited_site_lists_no_permit_steps(demo_report, rules_yml):
     _, report = demo_report
     steps = _steps(parse(page_for(report, "yangtze-chemical")))
@@ -1201,6 +1199,7 @@ def test_real_prohibited_site_lists_no_permit_steps(demo_report, rules_yml):
     assert "The other 3 reasons" in steps and "cannot lift the prohibition" in steps
 
 
+@pytest.mark.slow
 def test_real_restricted_steps_come_from_the_deciding_rules(demo_report, rules_yml):
     _, report = demo_report
     cases = {
@@ -1217,6 +1216,7 @@ def test_real_restricted_steps_come_from_the_deciding_rules(demo_report, rules_y
         assert "unavoidability" not in steps and "不可避让" not in steps, site_id
 
 
+@pytest.mark.slow
 def test_real_restaurant_page(demo_report, rules_yml):
     res, report = demo_report
     doc = parse(page_for(report, "huangpu-restaurant"))
@@ -1238,6 +1238,7 @@ def test_real_restaurant_page(demo_report, rules_yml):
     assert f"search radius: {radius}." in " ".join(limits.split())
 
 
+@pytest.mark.slow
 def test_real_kunshan_page_lists_every_layer_as_outside_coverage(demo_report):
     import yaml
 
@@ -1338,6 +1339,7 @@ def _catalog_without(tmp_path: Path, *, drop: set[str], broken: set[str]) -> Pat
     return path
 
 
+@pytest.mark.slow
 def test_real_no_coverage_layer_and_a_failed_layer(tmp_path):
     cat = _catalog_without(tmp_path, drop={"districts", "sea_area"}, broken={"nature_reserves"})
     site = gpd.GeoDataFrame(
@@ -1437,6 +1439,7 @@ def shore_reports(demo_layers, tmp_path_factory) -> dict:
     return out
 
 
+@pytest.mark.slow
 def test_real_short_search_is_not_a_missing_layer(shore_reports):
     res, report = shore_reports[0]
     assert set(res.sites["verdict"]) == {"unknown"}
@@ -1465,6 +1468,7 @@ def test_real_short_search_is_not_a_missing_layer(shore_reports):
     assert "layer shoreline missing" not in row
 
 
+@pytest.mark.slow
 def test_real_radius_zero_limits_say_no_distance_search(shore_reports):
     for radius, text in ((0, "No distance search was run"), (None, "outermost ring")):
         _, report = shore_reports[radius]
@@ -1476,6 +1480,7 @@ def test_real_radius_zero_limits_say_no_distance_search(shore_reports):
             assert "within-distance rules" in limits and "are undecided" in limits
 
 
+@pytest.mark.slow
 def test_real_shoreline_band_warning_names_the_rule_distance(shore_reports):
     res, report = shore_reports[None]
     tol = _shoreline_entry()["positional_tolerance_m"]
@@ -1502,6 +1507,7 @@ def test_real_shoreline_band_warning_names_the_rule_distance(shore_reports):
     assert verdicts["d1010"] != "prohibited" and verdicts["d990"] == "prohibited"
 
 
+@pytest.mark.slow
 def test_real_boundary_warnings_only_for_layers_a_rule_reads(shore_reports):
     res, report = shore_reports[None]
     flags = dict(zip(res.sites["site_id"], res.sites["boundary_sensitive"], strict=True))

@@ -16,6 +16,9 @@ from browser import screenshot_dir
 from zoning.cli import main
 from zoning.report import page_name
 
+# Every test here screens or renders the demonstration layers (seconds each).
+pytestmark = pytest.mark.slow
+
 # Three sites in different situations on the demonstration layers: central Huangpu, the
 # Chongming Dongtan reserve, a pipeline crossing the Huangpu river in Minhang.
 POINTS = [(121.4737, 31.2304), (121.95, 31.52)]
@@ -23,12 +26,7 @@ PIPE = "LINESTRING (121.45 31.02, 121.50 31.04)"
 
 
 @pytest.fixture(scope="module")
-def demo_layers():
-    return zoning.load_catalog()
-
-
-@pytest.fixture(scope="module")
-def result(demo_layers):
+def map_result(demo_layers):
     return zoning.screen(
         wkt=[f"POINT ({x} {y})" for x, y in POINTS] + [PIPE],
         layers=demo_layers,
@@ -54,8 +52,8 @@ def links(path: Path) -> list[str]:
     return p.hrefs
 
 
-def test_report_writes_and_links_the_map(result, tmp_path):
-    written = result.to_file(tmp_path, ["html"], map_options={"offline": True})
+def test_report_writes_and_links_the_map(map_result, tmp_path):
+    written = map_result.to_file(tmp_path, ["html"], map_options={"offline": True})
     report = written["html"].parent
     assert (report / "map.html").is_file()
     assert "map.html" in links(report / "index.html")
@@ -69,7 +67,7 @@ def test_report_writes_and_links_the_map(result, tmp_path):
     prefix = data["sites"]["report_prefix"]
     sites = next(s for s in data["layers"] if s["ns"] == "screening" and s["id"] == "sites")
     targets = {prefix + f["properties"]["h"] for f in sites["data"]["features"]}
-    expected = {f"./sites/{page_name(s)}.html" for s in result.sites["site_id"]}
+    expected = {f"./sites/{page_name(s)}.html" for s in map_result.sites["site_id"]}
     assert targets == expected
     for t in targets:
         assert (report / t).is_file()
@@ -80,8 +78,8 @@ def test_report_writes_and_links_the_map(result, tmp_path):
     assert "DEMONSTRATION" in html
 
 
-def test_map_skipped_above_the_limit(result, tmp_path):
-    index = result.to_html(tmp_path, max_map_sites=2)
+def test_map_skipped_above_the_limit(map_result, tmp_path):
+    index = map_result.to_html(tmp_path, max_map_sites=2)
     assert not (index.parent / "map.html").exists()
     text = index.read_text(encoding="utf-8")
     assert 'id="map-note"' in text and "map limit of 2" in text
@@ -89,7 +87,7 @@ def test_map_skipped_above_the_limit(result, tmp_path):
     assert "zoning map --screening DIR --max-sites 2" in text
     site_page = next((index.parent / "sites").glob("*.html"))
     assert "map.html" not in links(site_page)  # ... and site pages link to no missing map
-    result.to_file(tmp_path, ["gpkg", "json"])
+    map_result.to_file(tmp_path, ["gpkg", "json"])
     out = tmp_path / "capped.html"
     r = CliRunner().invoke(
         main, ["map", "--screening", str(tmp_path), "--max-sites", "2", "--out", str(out)]
@@ -99,12 +97,13 @@ def test_map_skipped_above_the_limit(result, tmp_path):
     assert "Showing 2 of 3 sites" in html or "显示 3 个场址中最严重的 2 个" in html
 
 
-def test_report_without_map(result, tmp_path):
-    index = result.to_html(tmp_path, map=False)
+def test_report_without_map(map_result, tmp_path):
+    index = map_result.to_html(tmp_path, map=False)
     assert not (index.parent / "map.html").exists()
     assert "map.html" not in links(index)
 
 
+@pytest.mark.browser
 def test_cli_offline_report_map_loads_clean_without_network(browser, tmp_path):
     out = tmp_path / "out"
     r = CliRunner().invoke(

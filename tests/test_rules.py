@@ -21,6 +21,7 @@ import pytest
 import shapely
 import yaml
 from shapely.geometry import LineString, Polygon, box
+from worlds import layer_file
 
 from conftest import REPO, write_catalog
 from zoning.errors import RulesError
@@ -800,9 +801,10 @@ def test_reasons_of_equal_severity_are_ordered_by_specificity(tmp_path):
     assert list(reasons["verdict"]) == ["prohibited"] + ["conditional"] * 7
 
 
-def test_demo_unit_clause_is_the_main_reason_of_park_projects(demo):
+@pytest.mark.slow
+def test_demo_unit_clause_is_the_main_reason_of_park_projects(demo_layers):
     # review: the 化工区 and 宝武 projects were summed up by the generic key.emissions rule
-    units = demo["control_units"].gdf
+    units = demo_layers["control_units"].gdf
     heavy = dict(wastewater=True, air=True, hazardous=True)
     for code, attrs, rule_id in (
         ("ZH31011620002", {**C26, **heavy}, "scip.chemical"),
@@ -810,7 +812,7 @@ def test_demo_unit_clause_is_the_main_reason_of_park_projects(demo):
     ):
         geom = units.loc[units["unit_code"] == code, "geometry"].item()
         pt = gpd.GeoSeries([geom.representative_point()], crs=units.crs).to_crs(4326).item()
-        res = screen(points=[(pt.x, pt.y)], layers=demo, attributes={**BASE, **attrs})
+        res = screen(points=[(pt.x, pt.y)], layers=demo_layers, attributes={**BASE, **attrs})
         assert res.reasons["rule_id"].iloc[0] == rule_id
         assert {"key.emissions", "key.risk"} <= set(res.reasons["rule_id"])
         assert res.sites["reasons_en"].item().startswith(f"{rule_id} (conditional)")
@@ -1070,13 +1072,6 @@ PLACES: dict[str, tuple[float, float]] = {
 }
 
 
-def layer_file(folder: Path, stem: str, geoms, **cols) -> str:
-    path = folder / f"{stem}.gpkg"
-    data = {"fid_": [f"{stem}{i + 1}" for i in range(len(geoms))], **cols}
-    gpd.GeoDataFrame(data, geometry=list(geoms), crs=4326).to_file(path)
-    return path.name
-
-
 def world_layers(folder: Path, *, wsz_levels=("level1", "level2", "quasi")) -> list[dict]:
     """Catalog entries of the hand-made world (files written into ``folder``)."""
     units = {**UNITS, **ODD_UNITS, "background": BACKGROUND}
@@ -1152,7 +1147,7 @@ def world_layers(folder: Path, *, wsz_levels=("level1", "level2", "quasi")) -> l
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def rules_world(tmp_path_factory):
     folder = tmp_path_factory.mktemp("world")
     return load_catalog(write_catalog(folder / "catalog.yml", world_layers(folder)))
 
@@ -1446,12 +1441,12 @@ def test_every_shipped_rule_has_a_case():
 
 
 @pytest.fixture(scope="module")
-def case_result(world):
+def case_result(rules_world):
     sites = []
     for rid, (*_, fires, quiet) in CASES.items():
         sites += [(f"{rid}|fire|{k}", place, a) for k, (place, a) in enumerate(fires)]
         sites += [(f"{rid}|quiet|{k}", place, a) for k, (place, a) in enumerate(quiet)]
-    return screen(site_frame(sites), world)
+    return screen(site_frame(sites), rules_world)
 
 
 @pytest.mark.parametrize("rule_id", sorted(CASES))
@@ -1495,7 +1490,7 @@ def test_documents_cited_by_shipped_rules_are_described():
 # --------------------------------------------------------------------------------- world semantics
 
 
-def test_a_clean_site_is_permitted_and_a_mixed_one_lists_every_reason(world):
+def test_a_clean_site_is_permitted_and_a_mixed_one_lists_every_reason(rules_world):
     res = screen(
         site_frame(
             [
@@ -1503,7 +1498,7 @@ def test_a_clean_site_is_permitted_and_a_mixed_one_lists_every_reason(world):
                 ("mixed", "unit_key", {"wastewater": True, "hazardous": True}),
             ]
         ),
-        world,
+        rules_world,
     )
     v = res.sites.set_index("site_id")["verdict"]
     assert v["clean"] == "permitted" and v["mixed"] == "conditional"
@@ -1512,7 +1507,7 @@ def test_a_clean_site_is_permitted_and_a_mixed_one_lists_every_reason(world):
     assert res.reasons[res.reasons["site_id"] == "clean"].empty
 
 
-def test_missing_layer_kind_gives_unknown_never_a_pass(world, tmp_path):
+def test_missing_layer_kind_gives_unknown_never_a_pass(rules_world, tmp_path):
     layers = [e for e in world_layers(tmp_path) if e["kind"] != "water_source_zone"]
     cat = load_catalog(write_catalog(tmp_path / "catalog.yml", layers))
     res = screen(
@@ -1541,7 +1536,7 @@ def test_missing_layer_kind_gives_unknown_never_a_pass(world, tmp_path):
     assert any("no water_source_zone layer" in n for n in res.notes)
 
 
-def test_layer_that_failed_to_load_gives_unknown(world, tmp_path):
+def test_layer_that_failed_to_load_gives_unknown(rules_world, tmp_path):
     layers = world_layers(tmp_path)
     (tmp_path / "broken.gpkg").write_bytes(b"this is not a GeoPackage")
     for e in layers:
@@ -1561,8 +1556,8 @@ def test_layer_that_failed_to_load_gives_unknown(world, tmp_path):
     assert any("layer reserves failed to load" in n for n in res.notes)
 
 
-def test_site_outside_coverage_is_unknown(world):
-    res = screen(site_frame([("out", "nowhere", {}), ("in", "unit_key", {})]), world)
+def test_site_outside_coverage_is_unknown(rules_world):
+    res = screen(site_frame([("out", "nowhere", {}), ("in", "unit_key", {})]), rules_world)
     reasons = res.reasons
     assert list(res.sites["verdict"]) == ["unknown", "permitted"]
     r = reasons[reasons["site_id"] == "out"]
@@ -1571,7 +1566,7 @@ def test_site_outside_coverage_is_unknown(world):
     assert all("outside the coverage" in m for m in r["message_en"])
 
 
-def test_units_whose_lists_are_missing(world):
+def test_units_whose_lists_are_missing(rules_world):
     reasons = screen(
         site_frame(
             [
@@ -1580,7 +1575,7 @@ def test_units_whose_lists_are_missing(world):
                 ("none", "odd_none", {}),
             ]
         ),
-        world,
+        rules_world,
     ).reasons
     r = reasons
     named = r[r["site_id"] == "named"]
@@ -1608,14 +1603,14 @@ def test_no_unit_covering_the_site_is_unknown():
     assert "no control unit covers the site" in r["message_en"].item()
 
 
-def test_outside_relation_with_a_polygon_partly_outside(world):
+def test_outside_relation_with_a_polygon_partly_outside(rules_world):
     # a square straddling the development boundary's north edge (31.085) vs one wholly inside
     straddle = box(121.36, 31.08, 121.365, 31.09)
     inside = box(121.355, 31.02, 121.365, 31.04)
     assert straddle.difference(UDB).area > 0 and inside.within(UDB)
     res = screen(
         wkt=[straddle.wkt, inside.wkt],
-        layers=world,
+        layers=rules_world,
         crs="EPSG:4326",
         attributes={k: v for k, v in BASE.items()},
     )
@@ -1674,9 +1669,9 @@ def test_development_boundary_rule_does_not_apply_at_sea(tmp_path):
     assert "partly in the sea_area layer" in r["assumptions"].item()
 
 
-def test_development_boundary_rule_without_a_usable_sea_layer(world, tmp_path):
+def test_development_boundary_rule_without_a_usable_sea_layer(rules_world, tmp_path):
     # no sea_area layer at all: the site is taken to lie on land, and the reason says so
-    r = screen(site_frame([("land", "udb_out", {})]), world).reasons
+    r = screen(site_frame([("land", "udb_out", {})]), rules_world).reasons
     r = r[r["rule_id"] == "development_boundary.outside"]
     assert list(r["verdict"]) == ["restricted"]
     assert "no sea_area layer was screened" in r["assumptions"].item()
@@ -1706,6 +1701,7 @@ def test_development_boundary_rule_without_a_usable_sea_layer(world, tmp_path):
     assert "海域图层加载失败" in r["message_zh"].item()
 
 
+@pytest.mark.slow
 def test_offshore_wind_farm_on_the_demo_layers_is_not_outside_the_boundary():
     # review item 6: an offshore wind farm (D4415) east of Nanhui
     lon, lat = 122.17658, 30.79279
@@ -1726,8 +1722,8 @@ def test_offshore_wind_farm_on_the_demo_layers_is_not_outside_the_boundary():
     assert res.provenance["rule_set"]["version"] == "2026.5"
 
 
-def test_within_relation_uses_the_distance(world):
-    res = screen(site_frame([("near", "shore_500", C26), ("far", "shore_1500", C26)]), world)
+def test_within_relation_uses_the_distance(rules_world):
+    res = screen(site_frame([("near", "shore_500", C26), ("far", "shore_1500", C26)]), rules_world)
     h = res.hits[res.hits["kind"] == "shoreline"]
     near = h[h["site_id"] == "near"]
     assert near["distance_m"].item() == pytest.approx(500.0, abs=1.0)  # geodesic oracle
@@ -1739,11 +1735,12 @@ def test_within_relation_uses_the_distance(world):
     assert near["verdict"].item() == "prohibited"
 
 
-def test_short_search_radius_in_screen_gives_unknown(world, tmp_path):
+@pytest.mark.slow
+def test_short_search_radius_in_screen_gives_unknown(rules_world, tmp_path):
     lon, lat = GEOD.fwd(SHORE_X, SHORE_Y, 0.0, 700.0)[:2]
     attrs = {**BASE, **C26}
     # default rings: the search stops at 500 m, so the 1000 m rule is unknown, never a pass
-    res = screen(points=[(lon, lat)], layers=world, search_radius_m=500, attributes=attrs)
+    res = screen(points=[(lon, lat)], layers=rules_world, search_radius_m=500, attributes=attrs)
     r = res.reasons[res.reasons["rule_id"] == "yangtze.chemical"]
     assert list(r["verdict"]) == ["unknown"] and list(r["status"]) == ["layer_missing"]
     assert any("searched to 500 m, below the 1000 m" in n for n in res.notes)
@@ -1770,7 +1767,7 @@ def test_short_search_radius_in_screen_gives_unknown(world, tmp_path):
     assert list(r["verdict"]) == ["unknown"] and list(r["status"]) == ["layer_missing"]
 
 
-def test_feature_values_spelled_in_chinese(world, tmp_path):
+def test_feature_values_spelled_in_chinese(rules_world, tmp_path):
     layers = world_layers(tmp_path, wsz_levels=("一级保护区", "二级保护区", "三级保护区"))
     cat = load_catalog(write_catalog(tmp_path / "catalog.yml", layers))
     res = screen(
@@ -1810,18 +1807,13 @@ DEMO_UNITS = {
 }
 
 
-@pytest.fixture(scope="module")
-def demo():
-    return load_catalog()
-
-
 @pytest.mark.parametrize("code", sorted(DEMO_UNITS))
-def test_demo_unit_specific_clause(demo, code):
+def test_demo_unit_specific_clause(demo_layers, code):
     attrs, rule_id = DEMO_UNITS[code]
-    units = demo["control_units"].gdf
+    units = demo_layers["control_units"].gdf
     geom = units.loc[units["unit_code"] == code, "geometry"].item()
     pt = gpd.GeoSeries([geom.representative_point()], crs=units.crs).to_crs(4326).item()
-    res = screen(points=[(pt.x, pt.y)], layers=demo, attributes={**BASE, **attrs})
+    res = screen(points=[(pt.x, pt.y)], layers=demo_layers, attributes={**BASE, **attrs})
     r = res.reasons
     cu = r[r["kind"] == "control_unit"]
     hit = r[(r["rule_id"] == rule_id) & (r["status"] == "applies")]

@@ -2,8 +2,8 @@
 
 Expected areas and distances come from pyproj.Geod on the lon/lat boxes (independent of the
 engine's equal-area projection); expected verdicts from reading the hand-written rule set.
-The helpers at the top (``make_world``, the site boxes) are shared by test_cli_screen.py and
-test_compare.py.
+The world itself (``make_world``, the site boxes, the geodesic oracles) is in tests/worlds.py;
+the ``world`` fixture in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import errno
 import hashlib
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
@@ -22,151 +21,29 @@ import pyproj
 import pytest
 import shapely
 import yaml
-from shapely.geometry import Point, box
+from shapely.geometry import Point
+from worlds import (
+    EXPECTED,
+    FARM,
+    GEOD,
+    RED,
+    REL,
+    RULES,
+    SITE_OK,
+    SITE_P,
+    SITE_R,
+    SITES,
+    geod_area,
+    geod_dist,
+    make_world,
+)
 
 import zoning
-from conftest import write_catalog
 from zoning import screening
-
-GEOD = pyproj.Geod(ellps="WGS84")
-#: The engine agrees with geodesic values within 0.01 % (README, tests/test_geodesic.py).
-REL = 1e-4
-
-# ---------------------------------------------------------------------------------------------
-# The world: one district, one feature per constraint layer (EPSG:4326 boxes).
-DISTRICT = box(121.00, 31.00, 121.20, 31.10)
-RED = box(121.02, 31.02, 121.04, 31.04)
-FARM = box(121.08, 31.02, 121.10, 31.04)
-WATER = box(121.14, 31.02, 121.16, 31.04)
-RESERVE = box(121.02, 31.06, 121.04, 31.08)
-
-# Five sites, one per verdict of the test rule set (RULES below):
-SITE_P = box(121.035, 31.025, 121.045, 31.035)  # half in the red line -> prohibited
-SITE_R = box(121.095, 31.025, 121.105, 31.035)  # half in farmland -> restricted
-SITE_C = box(121.163, 31.025, 121.173, 31.035)  # 0.003 deg east of the water zone -> conditional
-SITE_U = box(121.035, 31.065, 121.045, 31.075)  # in the reserve, wastewater undeclared -> unknown
-SITE_OK = box(121.11, 31.08, 121.12, 31.09)  # nothing within 1 km -> permitted
-SITES = {"P": SITE_P, "R": SITE_R, "C": SITE_C, "U": SITE_U, "OK": SITE_OK}
-EXPECTED = {
-    "P": "prohibited",
-    "R": "restricted",
-    "C": "conditional",
-    "U": "unknown",
-    "OK": "permitted",
-}
-
-RULES = {
-    "id": "test_rules",
-    "version": "1.0",
-    "title": "Hand-made rules for the tests",
-    "status": "authoritative",
-    "documents": {"law": {"title": "测试法", "issuer": "测试机关", "date": "2020-01-01"}},
-    "rules": [
-        {
-            "id": "red.construction",
-            "applies_to": {"kind": "red_line"},
-            "unless": {"linear": True},
-            "dimension": "空间布局约束",
-            "verdict": "prohibited",
-            "citation": {"document": "law", "article": "第一条"},
-            "message": {"zh": "红线内禁止建设", "en": "No construction in the red line"},
-            "next_step": {"zh": "另行选址", "en": "Re-site the project"},
-        },
-        {
-            "id": "red.linear",
-            "applies_to": {"kind": "red_line"},
-            "when": {"linear": True},
-            "dimension": "空间布局约束",
-            "verdict": "restricted",
-            "citation": {"document": "law", "article": "第二条"},
-            "message": {"zh": "线性工程须论证不可避让", "en": "Linear works: prove unavoidable"},
-        },
-        {
-            "id": "farm.occupy",
-            "applies_to": {"kind": "basic_farmland"},
-            "dimension": "空间布局约束",
-            "verdict": "restricted",
-            "citation": {"document": "law", "article": "第三条"},
-            "message": {"zh": "占用基本农田须审批", "en": "Occupying farmland needs approval"},
-        },
-        {
-            "id": "water.near",
-            "applies_to": {"kind": "water_source_zone", "relation": "within", "distance_m": 500},
-            "dimension": "污染物排放管控",
-            "verdict": "conditional",
-            "citation": {"document": "law", "article": "第四条"},
-            "message": {"zh": "水源地附近须防渗", "en": "Near a water source: seal the ground"},
-        },
-        {
-            "id": "reserve.polluting",
-            "applies_to": {"kind": "nature_reserve"},
-            "when": {"wastewater": True},
-            "dimension": "空间布局约束",
-            "verdict": "prohibited",
-            "citation": {"document": "law", "article": "第五条"},
-            "message": {"zh": "保护区内禁止排污", "en": "No discharge in a reserve"},
-        },
-    ],
-}
-
-
-def layer_file(folder: Path, stem: str, geoms, **cols) -> str:
-    path = folder / f"{stem}.gpkg"
-    data = {"fid_": [f"{stem}{i + 1}" for i in range(len(geoms))], **cols}
-    gpd.GeoDataFrame(data, geometry=list(geoms), crs=4326).to_file(path)
-    return path.name
-
-
-def make_world(folder: Path, *, status: str | None = None, drop: tuple[str, ...] = ()):
-    """Write the layers, a catalog and the rule set into ``folder``; return their paths.
-
-    ``status`` sets every layer's provenance status (e.g. ``demonstration``); ``drop`` leaves
-    layer ids out of the catalog.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    prov = {"status": status} if status else None
-    layers = [
-        {"id": "districts", "kind": "district", "source": layer_file(folder, "D", [DISTRICT])},
-        {
-            "id": "red",
-            "kind": "red_line",
-            "source": layer_file(folder, "R", [RED], nm=["红线一号"]),
-            "fields": {"id": "fid_", "name": "nm"},
-            "positional_tolerance_m": 50,
-        },
-        {"id": "farm", "kind": "basic_farmland", "source": layer_file(folder, "F", [FARM])},
-        {
-            "id": "wsz",
-            "kind": "water_source_zone",
-            "source": layer_file(folder, "W", [WATER], lvl=["level2"]),
-            "fields": {"level": "lvl"},
-        },
-        {
-            "id": "reserve",
-            "kind": "nature_reserve",
-            "source": layer_file(folder, "N", [RESERVE]),
-        },
-    ]
-    for entry in layers:
-        entry["provenance"] = {
-            **(prov or {"status": "authoritative"}),
-            "source": f"hand-made test layer {entry['source']}",
-            "vintage": "2024",
-        }
-    layers = [e for e in layers if e["id"] not in drop]
-    catalog = write_catalog(folder / "catalog.yml", layers, version="t1", title="test world")
-    rules = folder / "rules.yml"
-    rules.write_text(yaml.safe_dump(RULES, allow_unicode=True, sort_keys=False), "utf-8")
-    return SimpleNamespace(folder=folder, catalog=catalog, rules=rules)
 
 
 def wkt_of(*names: str) -> list[str]:
     return [SITES[n].wkt for n in names]
-
-
-def geod_area(geom) -> float:
-    """Geodesic area (m²) of a lon/lat polygon whose edges are straight in lon/lat."""
-    return abs(GEOD.geometry_area_perimeter(shapely.segmentize(geom, 0.0005))[0])
 
 
 def same_shape(a, b) -> bool:
@@ -175,15 +52,6 @@ def same_shape(a, b) -> bool:
     Projecting to the working CRS and back bends densified edges by well under a millimetre.
     """
     return a.symmetric_difference(b).area < b.length * 1e-7
-
-
-def geod_dist(lon1, lat1, lon2, lat2) -> float:
-    return GEOD.inv(lon1, lat1, lon2, lat2)[2]
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    return make_world(tmp_path_factory.mktemp("world"))
 
 
 @pytest.fixture(scope="module")
@@ -571,7 +439,10 @@ def test_json_file_is_to_dict_in_chunks(result, tmp_path):
     result._write_json(tmp_path / "a.json", chunk=2)
     assert json.loads((tmp_path / "a.json").read_text("utf-8")) == result.to_dict()
     empty = zoning.screen(
-        points=["121.115,31.085"], crs="EPSG:4326", layers=result.layers, rules=result.rule_set
+        points=["121.115,31.085"],
+        crs="EPSG:4326",
+        layers=result.layers,
+        rules=result.rule_set,
     )
     empty._write_json(tmp_path / "b.json", chunk=2)
     data = json.loads((tmp_path / "b.json").read_text("utf-8"))
@@ -837,6 +708,7 @@ def test_public_api():
     assert sorted(zoning.__all__) == sorted(set(zoning.__all__))
 
 
+@pytest.mark.slow
 def test_nearest_is_not_taken_from_a_layer_searched_farther():
     """The shoreline is searched to its 3 km ring, the other constraint layers to 1,200 m: a
     site 1.9 km from the shoreline and 1.6 km from a water-source zone must not report the
@@ -856,6 +728,7 @@ def test_nearest_is_not_taken_from_a_layer_searched_farther():
     assert 1200 < d < shore["distance_m"].iloc[0]
 
 
+@pytest.mark.slow
 def test_prepare_point_grid_serves_small_screenings():
     """A grid built with prepare_point_grid is used by a screening of a few hundred points
     (which would not build it), with the same answers as the per-layer path."""

@@ -89,7 +89,7 @@ def _layer(folder: Path, stem: str, geom) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def sens_world(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sens")
     prov = {"status": "authoritative", "source": "hand-made", "vintage": "2024"}
     layers = [
@@ -141,13 +141,13 @@ def run(world, geoms, **attrs):
 # ---------------------------------------------------------------------------- item 1 (review)
 
 
-def test_development_boundary_within_its_tolerance_makes_the_site_sensitive(world):
+def test_development_boundary_within_its_tolerance_makes_the_site_sensitive(sens_world):
     """100 m inside the development boundary (tolerance 500 m): boundary-sensitive, although
     the boundary is a context layer; 300 m from a water body no rule reads: not."""
     inside_dev = east_of(121.20, 31.15, -100.0)  # 100 m west of the boundary, inside it
     near_water = east_of(121.10, 31.21, -50.0)  # 50 m west of the water body, 10 km inside dev
     far = east_of(121.20, 31.15, -5000.0)
-    res = run(world, [inside_dev, near_water, far], industry="H6210", nature="new")
+    res = run(sens_world, [inside_dev, near_water, far], industry="H6210", nature="new")
     s = res.sites.set_index("site_id")
     assert s["verdict"].to_dict() == {"s0": "permitted", "s1": "permitted", "s2": "permitted"}
     assert s["boundary_sensitive"].to_dict() == {"s0": True, "s1": False, "s2": False}
@@ -173,9 +173,9 @@ def test_development_boundary_within_its_tolerance_makes_the_site_sensitive(worl
         (1260.0, "permitted", False),
     ],
 )
-def test_rule_distance_band_respects_the_layer_tolerance(world, d, verdict, sensitive):
+def test_rule_distance_band_respects_the_layer_tolerance(sens_world, d, verdict, sensitive):
     site = east_of(121.30, 31.15, d)
-    res = run(world, [site], industry="C2614", nature="expansion")
+    res = run(sens_world, [site], industry="C2614", nature="expansion")
     row = res.sites.iloc[0]
     assert row["verdict"] == verdict
     assert bool(row["boundary_sensitive"]) is sensitive
@@ -197,8 +197,8 @@ def test_rule_distance_band_respects_the_layer_tolerance(world, d, verdict, sens
         assert reasons.empty
 
 
-def test_default_search_radius_reaches_rule_distance_plus_tolerance(world):
-    layers, rules = world
+def test_default_search_radius_reaches_rule_distance_plus_tolerance(sens_world):
+    layers, rules = sens_world
     res = zoning.screen(
         gpd.GeoDataFrame(geometry=[east_of(121.30, 31.15, 1100.0)], crs=4326),
         layers,
@@ -207,9 +207,9 @@ def test_default_search_radius_reaches_rule_distance_plus_tolerance(world):
     assert res.provenance["search_radius_m"] >= 1200.0
 
 
-def test_band_tolerance_adds_the_conversion_uncertainty(world):
+def test_band_tolerance_adds_the_conversion_uncertainty(sens_world):
     """A GCJ-02 point: its conversion uncertainty widens the band."""
-    layers, rules = world
+    layers, rules = sens_world
     wgs = east_of(121.30, 31.15, 1205.0)  # 5 m beyond the tolerance for WGS84 input
     plain = zoning.screen(
         points=[(wgs.x, wgs.y)], crs="EPSG:4326", layers=layers, rules=rules,
@@ -229,12 +229,12 @@ def test_band_tolerance_adds_the_conversion_uncertainty(world):
     assert row["verdict"] == "permitted"
 
 
-def test_band_sensitivity_is_the_same_on_the_fast_path(world):
+def test_band_sensitivity_is_the_same_on_the_fast_path(sens_world):
     """Many sites with one set of attributes (rules run once per situation): each gets the
     note and the flag of its own distance."""
     ds = [700.0, 900.0, 950.0, 1100.0, 1300.0, 600.0, 905.0]
     sites = [east_of(121.30, 31.10 + 0.01 * i, d) for i, d in enumerate(ds)]
-    res = run(world, sites, industry="C2614", nature="expansion")
+    res = run(sens_world, sites, industry="C2614", nature="expansion")
     got = res.sites["boundary_sensitive"].tolist()
     assert got == [abs(d - 1000.0) <= 200.0 for d in ds]
     r = res.reasons[res.reasons.rule_id == "shore.chemical"].set_index("site_id")
@@ -250,10 +250,10 @@ def geod_area(geom) -> float:
 
 
 @pytest.mark.parametrize("pieces", [True, False])
-def test_overlap_totals_count_shared_ground_once(world, pieces):
+def test_overlap_totals_count_shared_ground_once(sens_world, pieces):
     """A square over the red line and the farmland, which overlap: the total is the union,
     not the sum; a line across both likewise."""
-    layers, rules = world
+    layers, rules = sens_world
     square = box(121.025, 31.025, 121.045, 31.035)
     line = LineString([(121.025, 31.03), (121.045, 31.03)])
     one = box(121.021, 31.025, 121.029, 31.035)  # in the red line only
@@ -274,13 +274,13 @@ def test_overlap_totals_count_shared_ground_once(world, pieces):
     assert s.loc["sq", "n_constraints"] == 2 and s.loc["one", "n_constraints"] == 1
 
 
-def test_shoreline_counts_as_a_constraint_within_its_rule_distance(world):
+def test_shoreline_counts_as_a_constraint_within_its_rule_distance(sens_world):
     """The shoreline is a constraint "hit" within the 1 km rule distance and the nearest
     constraint; the water layer, which no rule reads, is neither."""
     near = east_of(121.30, 31.15, 600.0)
     beyond = east_of(121.30, 31.15, 1100.0)
     by_water = east_of(121.10, 31.21, -50.0)
-    res = run(world, [near, beyond, by_water], industry="C2614", nature="expansion")
+    res = run(sens_world, [near, beyond, by_water], industry="C2614", nature="expansion")
     s = res.sites.set_index("site_id")
     assert s.loc["s0", "verdict"] == "prohibited"
     assert s["n_constraints"].to_dict() == {"s0": 1, "s1": 0, "s2": 0}

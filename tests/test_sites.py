@@ -20,6 +20,7 @@ import prcoords
 import pyproj
 import pytest
 import shapely
+from geometries import GEOMETRIES
 from shapely.geometry import GeometryCollection, LineString, Point, Polygon, box
 
 from zoning.crs import WORKING_CRS
@@ -708,6 +709,47 @@ def test_geometry_collection_is_an_error(tmp_path):
     path = write(tmp_path, json.dumps(fc), "gc.geojson")
     with pytest.raises(SitesError, match=r"gc\.geojson: feature 2: a GeometryCollection"):
         load_sites(path)
+
+
+#: What load_sites makes today of each geometry of tests/geometries.py: (geometry type, linear,
+#: "Z coordinates dropped" noted) or the error it raises.  Lines count as linear, a ring is a
+#: line, Z is dropped; a LinearRing Z loses its Z without the note.
+LOADED = {
+    "point": ("Point", None, False),
+    "line_string": ("LineString", True, False),
+    "linear_ring": ("LineString", True, False),
+    "polygon": ("Polygon", None, False),
+    "polygon_with_hole": ("Polygon", None, False),
+    "multi_point": ("MultiPoint", None, False),
+    "multi_line_string": ("MultiLineString", True, False),
+    "multi_polygon": ("MultiPolygon", None, False),
+    "geometry_collection": r"geometry 1: a GeometryCollection is not a site",
+    "point_z": ("Point", None, True),
+    "line_string_z": ("LineString", True, True),
+    "linear_ring_z": ("LineString", True, False),
+    "polygon_z": ("Polygon", None, True),
+    "multi_point_z": ("MultiPoint", None, True),
+    "multi_line_string_z": ("MultiLineString", True, True),
+    "multi_polygon_z": ("MultiPolygon", None, True),
+    "geometry_collection_z": r"geometry 1: a GeometryCollection is not a site",
+    **dict.fromkeys([n for n in GEOMETRIES if "empty" in n], r"geometry 1: no geometry \(null"),
+}
+
+
+@pytest.mark.parametrize("name", list(GEOMETRIES))
+def test_every_geometry_type_is_loaded_or_refused(name):
+    geom, expected = GEOMETRIES[name], LOADED[name]
+    if isinstance(expected, str):
+        with pytest.raises(SitesError, match=expected) as err:
+            load_sites([geom], crs=W84)
+        assert "\n" not in str(err.value)
+        return
+    geom_type, linear, z_noted = expected
+    sites = load_sites([geom], crs=W84)
+    assert list(sites.gdf.geom_type) == [geom_type]
+    assert not sites.gdf.geometry.has_z.any()
+    assert sites.gdf["linear"][0] == linear
+    assert ("Z coordinates dropped" in sites.notes) == z_noted
 
 
 def test_degenerate_line_is_an_error():

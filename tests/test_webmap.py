@@ -9,7 +9,6 @@ import hashlib
 import json
 import re
 from html import unescape
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -19,9 +18,10 @@ import shapely
 import yaml
 from click.testing import CliRunner
 from shapely.geometry import LineString, Point, Polygon, box
+from worlds import HOSTILE, SECRET, hostile_catalog
 
 import zoning
-from conftest import REPO, write_catalog
+from conftest import REPO
 from zoning.errors import ZoningError
 from zoning.webmap import overview_map, screening_map
 from zoning.webmap.assets import VENDOR, assets_for
@@ -34,76 +34,10 @@ from zoning.webmap.simplify import (
     simplify_features,
 )
 
-#: Strings that break out of each context if escaping is wrong.
-HOSTILE = [
-    "<img src=x onerror=alert(1)>",
-    "<script>alert(1)</script>",
-    "${alert(1)}",
-    "`${alert(1)}` back`tick",
-    '"double\' single"><svg onload=alert(1)>',
-    "</script><script>alert(1)</script>",
-    "line\u2028sep\u2029para",
-    "{{ 7*7 }}{% if 1 %}jinja{% endif %}",
-]
-SECRET = "SECRET-COLUMN-VALUE-8d1f"
 GEOD = pyproj.Geod(ellps="WGS84")
 
 
 # ------------------------------------------------------------------------------ fixtures
-
-
-def hostile_catalog(tmp_path: Path, *, status: str = "demonstration") -> Path:
-    """A catalog whose titles, names and categories are hostile strings, with a secret column."""
-    polys = [box(121.40 + 0.02 * i, 31.20, 121.41 + 0.02 * i, 31.21) for i in range(len(HOSTILE))]
-    red = gpd.GeoDataFrame(
-        {
-            "rid": [f"R{i}" for i in range(len(HOSTILE))],
-            "name": HOSTILE,
-            "cat": HOSTILE[:4] + HOSTILE[:4],
-            "secret": [SECRET] * len(HOSTILE),
-        },
-        geometry=polys,
-        crs=4326,
-    )
-    district = gpd.GeoDataFrame(
-        {"did": ["D1"], "name": ["<b>区</b>" + HOSTILE[0]], "secret": [SECRET]},
-        geometry=[box(121.35, 31.15, 121.60, 31.30)],
-        crs=4326,
-    )
-    gpkg = tmp_path / "hostile.gpkg"
-    red.to_file(gpkg, layer="red")
-    district.to_file(gpkg, layer="district")
-    prov = {"status": status, "source": "test fixture " + HOSTILE[1]}
-    return write_catalog(
-        tmp_path / "hostile.yml",
-        [
-            {
-                "id": "red",
-                "kind": "red_line",
-                "source": "hostile.gpkg",
-                "layer": "red",
-                "title_zh": "红线" + HOSTILE[5],
-                "title_en": "Red line " + HOSTILE[2],
-                "fields": {"id": "rid", "name": "name", "category": "cat"},
-                "provenance": prov,
-            },
-            {
-                "id": "district",
-                "kind": "district",
-                "source": "hostile.gpkg",
-                "layer": "district",
-                "title_zh": "区" + HOSTILE[4],
-                "fields": {"id": "did", "name": "name"},
-                "provenance": prov,
-            },
-        ],
-        title="catalog " + HOSTILE[3],
-    )
-
-
-@pytest.fixture(scope="module")
-def demo_layers():
-    return zoning.load_catalog()
 
 
 @pytest.fixture(scope="module")
@@ -229,6 +163,7 @@ def test_overview_has_every_layer_and_feature(demo_layers, overview_html):
     assert data["vector"]["active"] and not any(t["active"] for t in data["tiles"])
 
 
+@pytest.mark.slow
 def test_overview_size_budget(demo_layers, overview_html):
     online = overview_map(demo_layers, lang="zh", offline=False, show="all").to_html()
     for html in (online, overview_html):
@@ -351,6 +286,7 @@ def test_area_change_within_bound(demo_layers, layer_id):
     assert np.max(np.abs(a1 - a0) / a0) < 0.02
 
 
+@pytest.mark.slow
 def test_maps_do_not_touch_the_layers():
     layers = zoning.load_catalog()
     before = {lay.id: shapely.to_wkb(lay.gdf.geometry.to_numpy()) for lay in layers}
@@ -467,6 +403,7 @@ def legend_text(page) -> str:
     return cfg["legend_html"] + "".join(s.get("legend_html", "") for s in cfg["layers"])
 
 
+@pytest.mark.slow
 def test_legend_shows_what_the_page_draws(demo_layers):
     page = overview_map(demo_layers, clip="黄浦区", offline=True, lang="en")
     legend = legend_text(page)
@@ -543,6 +480,7 @@ def site_props(page) -> dict[str, dict]:
     return {f["properties"]["s"]: f["properties"] for f in feats}
 
 
+@pytest.mark.slow
 def test_screening_map_from_folder(screened):
     result, out = screened
     page = screening_map(out, lang="zh", offline=True)
@@ -573,6 +511,7 @@ def test_screening_map_from_folder(screened):
     assert page.demonstration
 
 
+@pytest.mark.slow
 def test_screening_map_from_result_equals_folder(screened):
     result, out = screened
     a = screening_map(result, offline=True)
@@ -603,6 +542,7 @@ def _run(args):
     return CliRunner().invoke(cli, ["map", *args])
 
 
+@pytest.mark.slow
 def test_cli_overview_and_screening(tmp_path, screened):
     _, out = screened
     res = _run(
@@ -726,6 +666,7 @@ def test_swatches_are_drawn_as_the_map_draws():
     assert "rgba(8,48,107,0.9)" in shore
 
 
+@pytest.mark.slow
 def test_legend_gives_each_layer_its_own_block(demo_layers):
     page = overview_map(demo_layers, lang="en", offline=True)
     blocks = {s["id"]: s.get("legend_html") for s in page.config["layers"]}
@@ -740,6 +681,7 @@ def test_legend_gives_each_layer_its_own_block(demo_layers):
     assert blocks["control_units"] and shown["control_units"] is False
 
 
+@pytest.mark.slow
 def test_every_page_carries_a_content_security_policy(demo_layers):
     head = overview_map(demo_layers, offline=True).to_html().split("</head>")[0]
     meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', head)
@@ -759,6 +701,7 @@ def test_every_page_carries_a_content_security_policy(demo_layers):
 # ------------------------------------------------------------------------------ screening
 
 
+@pytest.mark.slow
 def test_catalog_ids_cannot_replace_the_screening_layers(tmp_path, screened):
     """Catalog layers named 'sites' and 'rings' stay catalog layers: the namespaces differ."""
     _, out = screened
@@ -808,6 +751,7 @@ def test_popups_list_every_reason_even_without_a_rule_id(demo_layers):
     assert sum("outside the layer&#x27;s coverage" in t for t in labels) == min(len(nulls), 5)
 
 
+@pytest.mark.slow
 def test_max_sites_draws_the_most_severe(screened):
     result, out = screened
     rank = {"prohibited": 4, "unknown": 3, "restricted": 2, "conditional": 1, "permitted": 0}
@@ -822,6 +766,7 @@ def test_max_sites_draws_the_most_severe(screened):
         screening_map(out, max_sites=0)
 
 
+@pytest.mark.slow
 def test_rings_are_simplified_within_one_percent(screened):
     result, out = screened
     page = screening_map(out, offline=True)
@@ -841,6 +786,7 @@ def test_rings_are_simplified_within_one_percent(screened):
     assert n_in < 0.5 * n_out  # and the page holds far fewer vertices
 
 
+@pytest.mark.slow
 def test_rings_and_pieces_left_out_when_they_do_not_fit(screened):
     _, out = screened
     page = screening_map(out, lang="en", offline=True, max_data_bytes=1)
@@ -850,6 +796,7 @@ def test_rings_and_pieces_left_out_when_they_do_not_fit(screened):
     assert "Buffer rings not drawn" in notes and "Overlap pieces not drawn" in notes
 
 
+@pytest.mark.slow
 def test_sites_beyond_the_layers_zoom_out_to_show_both(demo_layers):
     result = zoning.screen(
         wkt=["POINT (116.40 39.90)"], layers=demo_layers, crs="EPSG:4326"
@@ -884,6 +831,7 @@ def test_small_sites_carry_a_representative_point(demo_layers):
     assert "rp" not in props[ids[2]]  # points are dots already
 
 
+@pytest.mark.slow
 def test_cli_screening_max_sites(tmp_path, screened):
     _, out = screened
     res = _run(
@@ -906,6 +854,7 @@ def test_cli_screening_max_sites(tmp_path, screened):
     assert not (tmp_path / "o.html").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("folder", ["javascript:alert(1)", "http:x"])
 def test_cli_screening_folders_named_like_urls(tmp_path, monkeypatch, screened, folder):
     """A relative folder named like a URL is a folder: links get './', GDAL gets a path."""
