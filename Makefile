@@ -19,8 +19,9 @@ demo: $(STAMP)
 	$(BIN)/zoning demo --out maps/demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check zoning tests layers
-	$(BIN)/ruff format --check zoning tests layers
+	$(BIN)/ruff check zoning tests layers benchmarks
+	$(BIN)/ruff format --check zoning tests layers benchmarks
+	$(BIN)/lint-imports --no-cache
 
 test: lint
 	$(BIN)/python -m pytest

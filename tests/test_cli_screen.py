@@ -21,6 +21,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from shapely.geometry import LineString, Point, mapping
+
 from worlds import (
     EXPECTED,
     FARM,
@@ -32,7 +33,6 @@ from worlds import (
     geod_dist,
     make_world,
 )
-
 from zoning.cli import main
 
 

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from shapely.geometry import LineString, Point, box
-from worlds import FARM, RED, REL, SITES, geod_area, geod_dist
 
 import zoning
+from worlds import FARM, RED, REL, SITES, geod_area, geod_dist
 from zoning.cli import main
 from zoning.compare import RANKING_COLUMNS, rank_alternatives
 

@@ -18,11 +18,11 @@ import pyproj
 import pytest
 import yaml
 from shapely.geometry import LineString, Point, Polygon
-from worlds import HOSTILE, hostile_catalog
 
 import zoning
 from browser import only_tile_failures, screenshot_dir
 from conftest import REPO
+from worlds import HOSTILE, hostile_catalog
 from zoning.sites import load_sites
 from zoning.webmap import overview_map, screening_map
 from zoning.webmap.escape import html_attr, html_text, js_string, js_template, script_json

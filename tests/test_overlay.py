@@ -22,7 +22,6 @@ import prcoords
 import pyproj
 import pytest
 import shapely
-from geometries import COVER, GEOMETRIES
 from shapely.geometry import (
     LineString,
     MultiLineString,
@@ -35,6 +34,7 @@ from shapely.geometry import (
 
 import zoning
 from conftest import write_catalog
+from geometries import COVER, GEOMETRIES
 from zoning.crs import WORKING_CRS
 from zoning.errors import SitesError
 from zoning.grid import PointGrid

@@ -33,6 +33,11 @@ import pytest
 import shapely
 import yaml
 from click.testing import CliRunner
+from shapely.geometry import box
+from shapely.geometry.polygon import orient
+
+import zoning
+from conftest import write_catalog
 from oracles import (
     DEMO_CATALOG,
     DEMO_GPKG,
@@ -42,12 +47,7 @@ from oracles import (
     district_slug,
     expected_district_counts,
 )
-from shapely.geometry import box
-from shapely.geometry.polygon import orient
 from worlds import SECRET, hostile_site_catalog
-
-import zoning
-from conftest import write_catalog
 from zoning.cli.publish import publish
 from zoning.publish import SITE_MARKER, publish_site
 from zoning.webmap import DEMO_NOTICE

@@ -16,6 +16,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from browser import only_tile_failures, screenshot_dir
 from oracles import (
     demo_catalog,
     demo_districts,
@@ -24,8 +26,6 @@ from oracles import (
     expected_district_counts,
 )
 from worlds import HOSTILE, hostile_site_catalog
-
-from browser import only_tile_failures, screenshot_dir
 from zoning.publish import publish_site
 from zoning.webmap import DEMO_NOTICE
 

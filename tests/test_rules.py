@@ -21,9 +21,9 @@ import pytest
 import shapely
 import yaml
 from shapely.geometry import LineString, Polygon, box
-from worlds import layer_file
 
 from conftest import REPO, write_catalog
+from worlds import layer_file
 from zoning.errors import RulesError
 from zoning.layerset import load_catalog
 from zoning.rules import (

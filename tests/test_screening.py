@@ -22,6 +22,8 @@ import pytest
 import shapely
 import yaml
 from shapely.geometry import Point
+
+import zoning
 from worlds import (
     EXPECTED,
     FARM,
@@ -37,8 +39,6 @@ from worlds import (
     geod_dist,
     make_world,
 )
-
-import zoning
 from zoning import screening
 
 

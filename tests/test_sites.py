@@ -20,9 +20,9 @@ import prcoords
 import pyproj
 import pytest
 import shapely
-from geometries import GEOMETRIES
 from shapely.geometry import GeometryCollection, LineString, Point, Polygon, box
 
+from geometries import GEOMETRIES
 from zoning.crs import WORKING_CRS
 from zoning.errors import CRSError, LayerReadError, SitesError
 from zoning.sites import (

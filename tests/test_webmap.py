@@ -18,10 +18,10 @@ import shapely
 import yaml
 from click.testing import CliRunner
 from shapely.geometry import LineString, Point, Polygon, box
-from worlds import HOSTILE, SECRET, hostile_catalog
 
 import zoning
 from conftest import REPO
+from worlds import HOSTILE, SECRET, hostile_catalog
 from zoning.errors import ZoningError
 from zoning.webmap import overview_map, screening_map
 from zoning.webmap.assets import VENDOR, assets_for
