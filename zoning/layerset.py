@@ -126,7 +126,30 @@ class LayerSet:
     """The layers of a catalog.  Layers are read on first access and then cached.
 
     Iterate for :class:`Layer` objects in catalog order; index by layer id;
-    :meth:`of_kind` selects by kind.  Every layer is in :data:`WORKING_CRS`.
+    :meth:`of_kind` selects by kind; :meth:`districts` and :meth:`district` name districts.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        A validated catalog (:func:`zoning.read_catalog`); usually made by
+        :func:`load_catalog`.
+
+    Attributes
+    ----------
+    catalog : Catalog
+    crs : pyproj.CRS
+        :data:`zoning.WORKING_CRS`: every layer is reprojected into it when read.
+
+    Notes
+    -----
+    Building a LayerSet reads nothing.  The first access of a layer reads its file,
+    repairs and reprojects it (:func:`zoning.read_layer`); the layer then stays in memory
+    with the LayerSet.  Measured on a 2-core machine, in a fresh process: reading all ten
+    demonstration layers (599 features, a 4 MB GeoPackage) took 0.36 s, and the whole
+    process peaked at 165 MB of resident memory, imports included.  The overlay engine's
+    index of each layer (:attr:`Layer.index`) is built on the first screening and kept too:
+    that first screening takes about 5 s on the demonstration catalog, later ones in the same
+    process reuse it (see :func:`zoning.screen`).  Keep one LayerSet for many screenings.
     """
 
     crs = WORKING_CRS
