@@ -58,8 +58,9 @@ class SiteReading:
         -------
         bool
         """
-        return bool(self.attributes) or any(
-            value is not None for name, value in self._keywords().items() if name != "attributes"
+        return any(
+            bool(value) if name == "attributes" else value is not None
+            for name, value in self._keywords().items()
         )
 
     def _keywords(self) -> dict[str, object]:
