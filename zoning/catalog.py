@@ -47,44 +47,32 @@ class KindInfo(BaseModel):
     title_en: str
 
 
-#: Layer kinds the toolkit knows.  Extend this mapping to add a kind.
+#: The layer kinds as rows ``(kind, geometry, title_zh, title_en)``, from which :data:`KINDS`
+#: is made.
+_KIND_TABLE = (
+    ("red_line", "polygon", "生态保护红线", "Ecological protection red line"),
+    ("development_boundary", "polygon", "城镇开发边界", "Urban development boundary"),
+    ("basic_farmland", "polygon", "永久基本农田", "Permanent basic farmland"),
+    ("water", "polygon", "河湖水面", "Rivers and lakes"),
+    ("water_source_zone", "polygon", "饮用水水源保护区", "Drinking-water source protection zones"),
+    ("nature_reserve", "polygon", "自然保护区", "Nature reserves"),
+    ("control_unit", "polygon", "生态环境管控单元", "Environmental control units"),
+    ("district", "polygon", "行政区", "Districts"),
+    ("sea_area", "polygon", "海域", "Sea area"),
+    ("forest", "polygon", "森林", "Forest"),
+    ("park", "polygon", "公园绿地", "Parks and public open space"),
+    ("industrial_park", "polygon", "产业园区", "Industrial parks"),
+    ("wetland", "polygon", "湿地", "Wetlands"),
+    ("cultivated_land", "polygon", "耕地", "Cultivated land"),
+    ("greenway", "line", "绿道", "Greenways"),
+    ("coastline", "line", "岸线", "Coastline"),
+    ("shoreline", "line", "长江岸线", "Yangtze shoreline"),
+    ("population", "point", "人口点", "Population points"),
+)
+#: Layer kinds the toolkit knows.  Extend this mapping (or the table above) to add a kind.
 KINDS: dict[str, KindInfo] = {
-    "red_line": KindInfo(
-        geometry="polygon", title_zh="生态保护红线", title_en="Ecological protection red line"
-    ),
-    "development_boundary": KindInfo(
-        geometry="polygon", title_zh="城镇开发边界", title_en="Urban development boundary"
-    ),
-    "basic_farmland": KindInfo(
-        geometry="polygon", title_zh="永久基本农田", title_en="Permanent basic farmland"
-    ),
-    "water": KindInfo(geometry="polygon", title_zh="河湖水面", title_en="Rivers and lakes"),
-    "water_source_zone": KindInfo(
-        geometry="polygon",
-        title_zh="饮用水水源保护区",
-        title_en="Drinking-water source protection zones",
-    ),
-    "nature_reserve": KindInfo(
-        geometry="polygon", title_zh="自然保护区", title_en="Nature reserves"
-    ),
-    "control_unit": KindInfo(
-        geometry="polygon", title_zh="生态环境管控单元", title_en="Environmental control units"
-    ),
-    "district": KindInfo(geometry="polygon", title_zh="行政区", title_en="Districts"),
-    "sea_area": KindInfo(geometry="polygon", title_zh="海域", title_en="Sea area"),
-    "forest": KindInfo(geometry="polygon", title_zh="森林", title_en="Forest"),
-    "park": KindInfo(
-        geometry="polygon", title_zh="公园绿地", title_en="Parks and public open space"
-    ),
-    "industrial_park": KindInfo(
-        geometry="polygon", title_zh="产业园区", title_en="Industrial parks"
-    ),
-    "wetland": KindInfo(geometry="polygon", title_zh="湿地", title_en="Wetlands"),
-    "cultivated_land": KindInfo(geometry="polygon", title_zh="耕地", title_en="Cultivated land"),
-    "greenway": KindInfo(geometry="line", title_zh="绿道", title_en="Greenways"),
-    "coastline": KindInfo(geometry="line", title_zh="岸线", title_en="Coastline"),
-    "shoreline": KindInfo(geometry="line", title_zh="长江岸线", title_en="Yangtze shoreline"),
-    "population": KindInfo(geometry="point", title_zh="人口点", title_en="Population points"),
+    kind: KindInfo(geometry=geometry, title_zh=title_zh, title_en=title_en)
+    for kind, geometry, title_zh, title_en in _KIND_TABLE
 }
 
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")

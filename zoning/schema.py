@@ -115,13 +115,9 @@ STANDARD_ATTRIBUTES = (
     "district",
     "access_list",
 )
-#: Columns of the overlay engine's hits table, in order (``OverlayResult.hits``).
-HIT_COLUMNS = (
-    "site",
-    "site_id",
-    "layer_id",
-    "kind",
-    "feature_id",
+#: What the overlay engine measures of a site and a feature: the hits table's columns between
+#: the feature and its attributes (``hits.csv`` has them in the same order).
+_HIT_MEASURES = (
     "relation",
     "overlap_m2",
     "overlap_ha",
@@ -132,6 +128,15 @@ HIT_COLUMNS = (
     "ring_m",
     "boundary_distance_m",
     "boundary_sensitive",
+)
+#: Columns of the overlay engine's hits table, in order (``OverlayResult.hits``).
+HIT_COLUMNS = (
+    "site",
+    "site_id",
+    "layer_id",
+    "kind",
+    "feature_id",
+    *_HIT_MEASURES,
     *STANDARD_ATTRIBUTES,
 )
 #: Columns of the overlay engine's per-site, per-layer summary (``OverlayResult.summary``).
@@ -170,16 +175,7 @@ HITS_CSV_COLUMNS = (
     "kind",
     "feature_id",
     "name",
-    "relation",
-    "overlap_m2",
-    "overlap_ha",
-    "share_of_site",
-    "share_of_feature",
-    "overlap_length_m",
-    "distance_m",
-    "ring_m",
-    "boundary_distance_m",
-    "boundary_sensitive",
+    *_HIT_MEASURES,
     "rule_ids",
     "verdict",
     "category",

@@ -8,9 +8,21 @@ import click
 
 from ..checks import SLIVER_M2, TOTAL_TOLERANCE_KM2, CheckResult, check_layers
 from .errors import handle_errors
-from .options import catalog_options
+from .options import Decorator, catalog_options
 from .render import format_table
 from .run import DEMO_BANNER, load_layers
+
+#: ``--format table|json``: how both commands print.
+_format_option = click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+
+
+def _non_negative_option(name: str, default: float, help: str) -> Decorator:
+    """A number option (>= 0) whose ``--help`` shows its default."""
+    return click.option(
+        name, type=click.FloatRange(min=0), default=default, show_default=True, help=help
+    )
 
 
 @click.group("layers")
@@ -20,9 +32,7 @@ def layers() -> None:
 
 @layers.command("list")
 @catalog_options
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@_format_option
 @handle_errors
 def list_layers(catalog_path: str | None, layer_specs: tuple[str, ...], fmt: str) -> None:
     """List the catalog's layers (without reading them)."""
@@ -63,23 +73,11 @@ def list_layers(catalog_path: str | None, layer_specs: tuple[str, ...], fmt: str
 
 @layers.command("check")
 @catalog_options
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+@_format_option
+@_non_negative_option(
+    "--tolerance-km2", TOTAL_TOLERANCE_KM2, "Allowed difference from an official total."
 )
-@click.option(
-    "--tolerance-km2",
-    type=click.FloatRange(min=0),
-    default=TOTAL_TOLERANCE_KM2,
-    show_default=True,
-    help="Allowed difference from an official total.",
-)
-@click.option(
-    "--sliver-m2",
-    type=click.FloatRange(min=0),
-    default=SLIVER_M2,
-    show_default=True,
-    help="Ignore gap/overlap pieces smaller than this.",
-)
+@_non_negative_option("--sliver-m2", SLIVER_M2, "Ignore gap/overlap pieces smaller than this.")
 @handle_errors
 def check(
     catalog_path: str | None,

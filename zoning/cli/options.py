@@ -121,80 +121,70 @@ def catalog_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def basemap_option(help: str) -> Decorator:
-    """``--basemap`` (one of :data:`BASEMAP_CHOICES`, default ``osm``) with the given help.
+#: The docstring of an option factory made by :func:`_help_option`.
+_HELP_OPTION_DOC = """{summary}
 
     Parameters
     ----------
     help : str
-        The option's help text (each command says what the option does to its pages).
+        {help}
 
     Returns
     -------
     callable
         A click option decorator.
     """
-    return click.option(
-        "--basemap",
-        type=click.Choice(BASEMAP_CHOICES),
-        default="osm",
-        show_default=True,
-        help=help,
-    )
+#: What ``help`` is for the map options.
+_PAGES_HELP = "The option's help text (each command says what the option does to its pages)."
 
 
-def fail_on_option(help: str) -> Decorator:
-    """``--fail-on LEVEL`` (one of :data:`FAIL_ON_LEVELS`, no default) with the given help.
+def _help_option(
+    name: str, summary: str, help_doc: str, *decls: str, **attrs: Any
+) -> Callable[[str], Decorator]:
+    """An option factory ``name(help)``: the option ``decls`` / ``attrs`` with each command's
+    help text, documented by ``summary`` and ``help_doc`` (what ``help`` says)."""
 
-    Parameters
-    ----------
-    help : str
-        What exit code 1 means for the command.
+    def option(help: str) -> Decorator:
+        return click.option(*decls, help=help, **attrs)
 
-    Returns
-    -------
-    callable
-        A click option decorator.
-    """
-    return click.option(
-        "--fail-on",
-        type=click.Choice(FAIL_ON_LEVELS),
-        default=None,
-        metavar="LEVEL",
-        help=help,
-    )
+    option.__name__ = option.__qualname__ = name
+    option.__doc__ = _HELP_OPTION_DOC.format(summary=summary, help=help_doc)
+    return option
 
 
-def tianditu_key_option(help: str) -> Decorator:
-    """``--tianditu-key KEY`` with the given help (where the key ends up differs per command).
-
-    Parameters
-    ----------
-    help : str
-        The option's help text (each command says what the option does to its pages).
-
-    Returns
-    -------
-    callable
-        A click option decorator.
-    """
-    return click.option("--tianditu-key", default=None, metavar="KEY", help=help)
-
-
-def offline_option(help: str) -> Decorator:
-    """The ``--offline`` flag with the given help.
-
-    Parameters
-    ----------
-    help : str
-        The option's help text (each command says what the option does to its pages).
-
-    Returns
-    -------
-    callable
-        A click option decorator.
-    """
-    return click.option("--offline", is_flag=True, help=help)
+basemap_option = _help_option(
+    "basemap_option",
+    "``--basemap`` (one of :data:`BASEMAP_CHOICES`, default ``osm``) with the given help.",
+    _PAGES_HELP,
+    "--basemap",
+    type=click.Choice(BASEMAP_CHOICES),
+    default="osm",
+    show_default=True,
+)
+fail_on_option = _help_option(
+    "fail_on_option",
+    "``--fail-on LEVEL`` (one of :data:`FAIL_ON_LEVELS`, no default) with the given help.",
+    "What exit code 1 means for the command.",
+    "--fail-on",
+    type=click.Choice(FAIL_ON_LEVELS),
+    default=None,
+    metavar="LEVEL",
+)
+tianditu_key_option = _help_option(
+    "tianditu_key_option",
+    "``--tianditu-key KEY`` with the given help (where the key ends up differs per command).",
+    _PAGES_HELP,
+    "--tianditu-key",
+    default=None,
+    metavar="KEY",
+)
+offline_option = _help_option(
+    "offline_option",
+    "The ``--offline`` flag with the given help.",
+    _PAGES_HELP,
+    "--offline",
+    is_flag=True,
+)
 
 
 #: The project sites and how to read them (``sites_options``).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..labels import ATTRIBUTE_LABELS
@@ -139,8 +140,7 @@ def _declare_steps(rows: list[dict], rec: dict, rules: _Rules) -> list[tuple[str
         label = _rule_label(r)
         if r["status"] == "needs_attribute":
             for a in when:
-                if label not in decide.setdefault(a, []):
-                    decide[a].append(label)
+                _append_new(decide.setdefault(a, []), label)
             if not when and not unless:
                 why = r["assumptions"] or r["message_en"] or ""
                 other.append(
@@ -150,8 +150,7 @@ def _declare_steps(rows: list[dict], rec: dict, rules: _Rules) -> list[tuple[str
                     )
                 )
         for a in unless:
-            if label not in exception.setdefault(a, []):
-                exception[a].append(label)
+            _append_new(exception.setdefault(a, []), label)
     out = []
     for a, (lzh, len_, how) in ATTRIBUTE_LABELS.items():
         if a not in decide and a not in exception:
@@ -171,30 +170,53 @@ def _declare_steps(rows: list[dict], rec: dict, rules: _Rules) -> list[tuple[str
     return out + other
 
 
+def _append_new(items: list, item: Any) -> None:
+    """Append ``item`` unless ``items`` holds it already (the lists keep first-seen order)."""
+    if item not in items:
+        items.append(item)
+
+
+@dataclass
+class _LayerTrouble:
+    """The reasons a site's layers left undecided, grouped by layer in first-seen order.
+
+    ``outside``: layers that do not cover the site; ``short``: layer -> rules its search was
+    too short for; ``broken``: ``(layer, "missing" | "failed")`` -> rules it left unchecked.
+    A layer is whatever key the caller groups by (an id, or a ``(zh, en)`` title).
+    """
+
+    outside: list = field(default_factory=list)
+    short: dict = field(default_factory=dict)
+    broken: dict = field(default_factory=dict)
+
+    def add(self, layer: Any, r: dict, state: _LayerState) -> bool:
+        """Record an ``outside_coverage`` or ``layer_missing`` reason row under ``layer``.
+
+        False (nothing recorded) for a ``layer_missing`` row whose layer loaded: a feature
+        value or the search radius is the problem, which the caller words itself.
+        """
+        if r["status"] == "outside_coverage":
+            _append_new(self.outside, layer)
+            return True
+        load = state.load(r)
+        if load == "short":
+            _append_new(self.short.setdefault(layer, []), r["rule_id"])
+        elif load in ("missing", "failed"):
+            _append_new(self.broken.setdefault((layer, load), []), r["rule_id"])
+        else:
+            return False
+        return True
+
+
 def _layer_steps(rows: list[dict], state: _LayerState, rules: _Rules) -> list[tuple[str, str]]:
     """What to do about layers that are missing, failed, do not cover the site, or were not
     searched as far as a rule needs."""
-    outside: list[tuple[str, str]] = []
-    broken: dict[tuple, list[str]] = {}
-    short: dict[tuple[str, str], list[str]] = {}
+    trouble = _LayerTrouble()
     out: list[tuple[str, str]] = []
     for r in rows:
         status = r["status"]
-        title = (r["layer_zh"], r["layer_en"])
-        if status == "outside_coverage":
-            if title not in outside:
-                outside.append(title)
-        elif status == "layer_missing":
-            load = state.load(r)
-            if load == "short":
-                ids = short.setdefault(title, [])
-                if r["rule_id"] not in ids:
-                    ids.append(r["rule_id"])
-            elif load in ("missing", "failed"):
-                ids = broken.setdefault((*title, load), [])
-                if r["rule_id"] not in ids:
-                    ids.append(r["rule_id"])
-            else:  # the layer loaded: a feature value or the search radius is the problem
+        if status in ("outside_coverage", "layer_missing"):
+            if not trouble.add((r["layer_zh"], r["layer_en"]), r, state):
                 out.append(
                     (
                         f"规则 {_rule_label(r)} 无法检查：{r['message_zh'] or r['message_en']}",
@@ -211,7 +233,7 @@ def _layer_steps(rows: list[dict], state: _LayerState, rules: _Rules) -> list[tu
                     "unit's official access list (生态环境准入清单).",
                 )
             )
-    for (zh, en), ids in reversed(short.items()):
+    for (zh, en), ids in reversed(trouble.short.items()):
         got_zh, got_en, rerun_zh, rerun_en = _short_search_texts(ids, state, rules)
         out.insert(
             0,
@@ -220,7 +242,7 @@ def _layer_steps(rows: list[dict], state: _LayerState, rules: _Rules) -> list[tu
                 f"The {en} layer was {got_en}, which cannot be checked: {rerun_en}.",
             ),
         )
-    for (zh, en, load), ids in broken.items():
+    for ((zh, en), load), ids in trouble.broken.items():
         what_zh = "缺失" if load == "missing" else "加载失败"
         what_en = "is missing from the catalog" if load == "missing" else "failed to load"
         out.insert(
@@ -231,9 +253,9 @@ def _layer_steps(rows: list[dict], state: _LayerState, rules: _Rules) -> list[tu
                 "repair the layer and screen again.",
             ),
         )
-    if outside:
-        zh = "、".join(t[0] for t in outside)
-        en = "; ".join(t[1] for t in outside)
+    if trouble.outside:
+        zh = "、".join(t[0] for t in trouble.outside)
+        en = "; ".join(t[1] for t in trouble.outside)
         out.insert(
             0,
             (
@@ -252,9 +274,7 @@ def _unknown_text(rows: list[dict], rec: dict, rules: _Rules, state: _LayerState
     failed to load, which layers do not cover it.  ``(zh, en)``, or None without such reasons.
     """
     undeclared: dict[str, list[str]] = {}
-    broken: dict[tuple[str, str], list[str]] = {}
-    short: dict[str, list[str]] = {}
-    outside: list[str] = []
+    trouble = _LayerTrouble()
     other_zh: list[str] = []
     other_en: list[str] = []
     for r in rows:
@@ -265,24 +285,12 @@ def _unknown_text(rows: list[dict], rec: dict, rules: _Rules, state: _LayerState
         if status == "needs_attribute":
             when, unless = _rule_attributes(r, rec, rules)
             for a in when or unless:
-                if r["rule_id"] not in undeclared.setdefault(a, []):
-                    undeclared[a].append(r["rule_id"])
+                _append_new(undeclared.setdefault(a, []), r["rule_id"])
             if not when and not unless:
                 other_zh.append(f"规则 {r['rule_id']} 无法判定")
                 other_en.append(f"rule {r['rule_id']} undecided ({r['assumptions'] or '—'})")
-        elif status == "outside_coverage":
-            if layer not in outside:
-                outside.append(layer)
-        elif status == "layer_missing":
-            load = state.load(r)
-            if load == "short":
-                if r["rule_id"] not in short.setdefault(layer, []):
-                    short[layer].append(r["rule_id"])
-            elif load in ("missing", "failed"):
-                ids = broken.setdefault((layer, load), [])
-                if r["rule_id"] not in ids:
-                    ids.append(r["rule_id"])
-            else:
+        elif status in ("outside_coverage", "layer_missing"):
+            if not trouble.add(layer, r, state):
                 other_zh.append(r["message_zh"] or r["message_en"] or r["rule_id"])
                 other_en.append(r["message_en"] or r["message_zh"] or r["rule_id"])
         else:
@@ -298,20 +306,20 @@ def _unknown_text(rows: list[dict], rec: dict, rules: _Rules, state: _LayerState
             "not declared: "
             + "; ".join(f"{a} (rule {', '.join(ids)})" for a, ids in undeclared.items())
         )
-    for (layer, load), ids in broken.items():
+    for (layer, load), ids in trouble.broken.items():
         what = "缺失" if load == "missing" else "加载失败"
         zh.append(f"图层 {layer} {what}（规则 {', '.join(ids)}）")
         en.append(
             f"layer {layer} {'missing' if load == 'missing' else 'failed to load'} "
             f"(rule {', '.join(ids)})"
         )
-    for layer, ids in short.items():
+    for layer, ids in trouble.short.items():
         got_zh, got_en, rerun_zh, rerun_en = _short_search_texts(ids, state, rules)
         zh.append(f"图层 {layer} {got_zh}；{rerun_zh}")
         en.append(f"layer {layer} {got_en}; {rerun_en}")
-    if outside:
-        zh.append(f"位于图层 {', '.join(outside)} 的覆盖范围之外（范围外未筛查）")
-        en.append(f"outside the coverage of {', '.join(outside)} (not screened there)")
+    if trouble.outside:
+        zh.append(f"位于图层 {', '.join(trouble.outside)} 的覆盖范围之外（范围外未筛查）")
+        en.append(f"outside the coverage of {', '.join(trouble.outside)} (not screened there)")
     zh += other_zh
     en += other_en
     if not en:

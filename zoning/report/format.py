@@ -8,10 +8,11 @@ a missing value (None, NaN, empty text) prints as ``"—"``.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -139,6 +140,22 @@ def as_bool(value: Any) -> bool | None:
 # Formatting: every number a page shows goes through one of these.
 
 
+def _numeric(fmt: Callable[..., str]) -> Callable[..., str]:
+    """A float formatter made a table-value formatter: missing or not a number -> ``"—"``.
+
+    The value is read with :func:`as_float`; ``fmt`` is called on the float (with any further
+    arguments) only when there is one.
+    """
+
+    @functools.wraps(fmt)
+    def formatted(value: Any, *args: Any, **kwargs: Any) -> str:
+        v = as_float(value)
+        return "—" if v is None else fmt(v, *args, **kwargs)
+
+    return formatted
+
+
+@_numeric
 def fmt_number(value: Any, digits: int = 0) -> str:
     """A number with thousands separators: ``1234.5 -> "1,235"``; NaN/None -> ``"—"``.
 
@@ -153,10 +170,10 @@ def fmt_number(value: Any, digits: int = 0) -> str:
     -------
     str
     """
-    v = as_float(value)
-    return "—" if v is None else f"{v:,.{digits}f}"
+    return f"{value:,.{digits}f}"
 
 
+@_numeric
 def fmt_area(m2: Any) -> str:
     """An area in square metres; hectares too from 10,000 m² up.  NaN -> ``"—"``.
 
@@ -170,14 +187,12 @@ def fmt_area(m2: Any) -> str:
     str
         ``"850 m²"``, ``"2.5 m²"`` below 10 m², ``"12,345 m² (1.23 ha)"`` from 10,000 m².
     """
-    v = as_float(m2)
-    if v is None:
-        return "—"
-    if v < 10_000:
-        return f"{v:,.1f} m²" if 0 < v < 10 else f"{v:,.0f} m²"
-    return f"{v:,.0f} m² ({v / 1e4:,.2f} ha)"
+    if m2 < 10_000:
+        return f"{m2:,.1f} m²" if 0 < m2 < 10 else f"{m2:,.0f} m²"
+    return f"{m2:,.0f} m² ({m2 / 1e4:,.2f} ha)"
 
 
+@_numeric
 def fmt_ha(m2: Any) -> str:
     """Square metres as hectares, two decimals: ``12345 -> "1.23"``.  NaN -> ``"—"``.
 
@@ -190,10 +205,10 @@ def fmt_ha(m2: Any) -> str:
     -------
     str
     """
-    v = as_float(m2)
-    return "—" if v is None else f"{v / 1e4:,.2f}"
+    return f"{m2 / 1e4:,.2f}"
 
 
+@_numeric
 def fmt_share(share: Any) -> str:
     """A fraction as a percentage: ``0.1234 -> "12.3 %"``; tiny non-zero shares stay visible.
 
@@ -207,18 +222,16 @@ def fmt_share(share: Any) -> str:
     str
         ``"0 %"``, ``"< 0.1 %"`` and ``"> 99.9 %"`` at the ends, else one decimal; NaN -> ``"—"``.
     """
-    v = as_float(share)
-    if v is None:
-        return "—"
-    if v == 0:
+    if share == 0:
         return "0 %"
-    if 0 < v < 0.001:
+    if 0 < share < 0.001:
         return "< 0.1 %"
-    if 0.999 < v < 1:
+    if 0.999 < share < 1:
         return "> 99.9 %"
-    return f"{100 * v:,.1f} %"
+    return f"{100 * share:,.1f} %"
 
 
+@_numeric
 def fmt_m(value: Any) -> str:
     """A distance or length in metres: ``1234.4 -> "1,234 m"``.
 
@@ -232,16 +245,13 @@ def fmt_m(value: Any) -> str:
     str
         One decimal below 10 m (``"2.5 m"``), none above; NaN -> ``"—"``.
     """
-    v = as_float(value)
-    if v is None:
-        return "—"
-    return f"{v:,.1f} m" if 0 < abs(v) < 10 else f"{v:,.0f} m"
+    return f"{value:,.1f} m" if 0 < abs(value) < 10 else f"{value:,.0f} m"
 
 
+@_numeric
 def _ring(value: Any) -> str:
     """A buffer ring's outer distance: ``"≤ 500 m"``."""
-    v = as_float(value)
-    return "—" if v is None else f"≤ {v:,.0f} m"
+    return f"≤ {value:,.0f} m"
 
 
 def _radius_text(value: Any) -> str | None:

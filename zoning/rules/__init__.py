@@ -39,6 +39,7 @@ from __future__ import annotations
 # Re-exported for old import paths (``zoning.rules`` was one module), besides ``__all__``:
 # OUTSIDE_TOLERANCE, FLAGS (both imported by zoning.screening), FEATURE_ATTRIBUTES, NATURES, Text,
 # TIER_FEATURE, TIER_LIST, TIER_GENERAL, undecided_verdict.
+from . import model
 from .city import OUTSIDE_TOLERANCE  # noqa: F401
 from .evaluation import evaluate
 from .load import DEFAULT_RULES, load_rules
@@ -69,20 +70,17 @@ from .verdicts import (  # noqa: F401
     undecided_verdict,
 )
 
+#: Names of ``model.__all__`` this package imports for old import paths only, not exports.
+_MODEL_OLD_PATHS_ONLY = frozenset({"FEATURE_ATTRIBUTES", "FLAGS", "NATURES", "Text"})
+
+
 __all__ = [
     "DEFAULT_RULES",
-    "DIMENSIONS",
     "REASON_COLUMNS",
     "SEVERITY",
     "STATUSES",
     "VERDICTS",
-    "AccessList",
-    "AppliesTo",
-    "Citation",
-    "Conditions",
-    "Document",
-    "Rule",
-    "RuleSet",
+    *(name for name in model.__all__ if name not in _MODEL_OLD_PATHS_ONLY),
     "evaluate",
     "hit_verdicts",
     "load_rules",

@@ -143,13 +143,12 @@ def _control_unit_layer(state: EvaluationState) -> None:
     ok = state.sites_with(site[status == "ok"])
     for st in ("missing", "failed"):
         sel = status == st
-        state.add(
+        state.unknown(
             int(sel.sum()),
+            "layer_missing",
             site=site[sel],
             layer_id=state.summary_layer[rows][sel],
             kind="control_unit",
-            verdict="unknown",
-            status="layer_missing",
             message_zh="生态环境管控单元图层"
             + ("缺失" if st == "missing" else "加载失败")
             + "，无法检查准入清单",
@@ -157,12 +156,11 @@ def _control_unit_layer(state: EvaluationState) -> None:
             "be checked",
         )
     absent = np.flatnonzero(~present)
-    state.add(
+    state.unknown(
         len(absent),
+        "layer_missing",
         site=absent,
         kind="control_unit",
-        verdict="unknown",
-        status="layer_missing",
         message_zh="没有生态环境管控单元图层，无法检查准入清单",
         message_en="no control-unit layer was screened: the access lists cannot be checked",
     )
@@ -171,13 +169,12 @@ def _control_unit_layer(state: EvaluationState) -> None:
     srows = rows[status == "ok"]
     first_ok = pd.Series(state.summary_layer[srows]).groupby(site[status == "ok"]).first()
     gap = np.flatnonzero(ok & ~covered)
-    state.add(
+    state.unknown(
         len(gap),
+        "no_access_list",
         site=gap,
         layer_id=first_ok.reindex(gap).to_numpy(dtype=object),
         kind="control_unit",
-        verdict="unknown",
-        status="no_access_list",
         message_zh="没有管控单元覆盖该项目，无法确定适用的准入清单",
         message_en="no control unit covers the site: no access list applies",
     )
@@ -200,12 +197,9 @@ def _unresolved_units(state: EvaluationState) -> None:
         dtype=object,
     )
     msg_zh = np.array([f"管控单元 {u} 没有可用的准入清单" for u in unit], dtype=object)
-    state.add(
-        len(r),
-        site=state.hits_site[r],
-        hit=r,
-        verdict="unknown",
-        status="no_access_list",
+    state.unknown_hits(
+        r,
+        "no_access_list",
         message_zh=msg_zh,
         message_en=msg_en,
     )
@@ -222,13 +216,10 @@ def _fallback_units(state: EvaluationState) -> None:
     used = state.list_names[state.units_list[fb]]
     absent = state.units_absent_list[fb]
     rs_id = state.rule_set.id
-    state.add(
-        len(r),
-        site=state.hits_site[r],
-        hit=r,
+    state.unknown_hits(
+        r,
+        "no_access_list",
         list_id=used,
-        verdict="unknown",
-        status="no_access_list",
         message_zh=np.array(
             [
                 f"管控单元 {u} 的准入清单 {a} 不在规则集中，其单元条款无法检查"

@@ -86,28 +86,26 @@ def _layer_status(state: EvaluationState, rule: Rule, kind: str, label: str) -> 
         if sel.any():
             layer = state.summary_layer[rows][sel]
             message_zh, message_en = layer_missing_texts(kind, st, rule.id, label)
-            state.add(
+            state.unknown(
                 int(sel.sum()),
+                "layer_missing",
                 site=site[sel],
                 rule=rule,
                 layer_id=layer,
                 kind=kind,
-                verdict="unknown",
-                status="layer_missing",
                 message_zh=message_zh,
                 message_en=message_en,
             )
     absent = ~present & poss
     if absent.any():
         s = np.flatnonzero(absent)
-        state.add(
+        state.unknown(
             len(s),
+            "layer_missing",
             site=s,
             rule=rule,
             layer_id=None,
             kind=kind,
-            verdict="unknown",
-            status="layer_missing",
             message_zh=f"没有{info.title_zh}图层，无法检查规则 {rule.id}",
             message_en=f"no {kind} layer was screened: rule {rule.id} cannot be checked",
         )
@@ -170,13 +168,10 @@ def _where_filter(state: EvaluationState, rule: Rule, rows: np.ndarray) -> np.nd
             g,
             [(key, absent[gap], unrec[gap]) for key, absent, unrec in problems],
         )
-        state.add(
-            len(g),
-            site=state.hits_site[g],
-            hit=g,
+        state.unknown_hits(
+            g,
+            "layer_missing",
             rule=rule,
-            verdict="unknown",
-            status="layer_missing",
             message_zh=msg_zh,
             message_en=msg_en,
         )
@@ -241,13 +236,12 @@ def _short_search(state: EvaluationState, rule: Rule, rows: np.ndarray) -> None:
     found = state.sites_with(state.hits_site[rows])
     ok = state.layer_ok(kind)
     s = np.flatnonzero(ok & ~found & possible(state, rule))
-    state.add(
+    state.unknown(
         len(s),
+        "layer_missing",
         site=s,
         rule=rule,
         kind=kind,
-        verdict="unknown",
-        status="layer_missing",
         message_zh=f"距离检索半径 {searched:g} 米小于规则 {rule.id} "
         f"所需的 {at.distance_m:g} 米，无法检查",
         message_en=f"the distance search ({searched:g} m) is shorter "
@@ -326,14 +320,13 @@ def _except_inside(
     bad = failed[site] & possible(state, rule)[site]
     if bad.any():
         f_rows = rows[(status == "failed") & np.isin(o_site, site[bad])]
-        state.add(
+        state.unknown(
             len(f_rows),
+            "layer_missing",
             site=state.summary_site[f_rows],
             rule=rule,
             layer_id=state.summary_layer[f_rows],
             kind=other,
-            verdict="unknown",
-            status="layer_missing",
             message_zh=f"{info.title_zh}图层加载失败：无法判断项目是否位于{info.title_zh}"
             f"（规则 {rule.id} 不适用于{info.title_zh}），无法检查规则 {rule.id}",
             message_en=f"the {other} layer failed to load: whether the site lies in the "

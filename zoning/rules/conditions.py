@@ -117,6 +117,7 @@ def exception_masks(state: EvaluationState, rule: Rule) -> tuple[np.ndarray, np.
     ----------
     state : EvaluationState
     rule : Rule
+        The rule whose ``unless`` is tested (none: never granted).
 
     Returns
     -------
@@ -134,6 +135,7 @@ def possible(state: EvaluationState, rule: Rule) -> np.ndarray:
     ----------
     state : EvaluationState
     rule : Rule
+        The rule whose ``when`` must not fail and whose ``unless`` must not be granted.
 
     Returns
     -------

@@ -71,13 +71,12 @@ def coverage_reasons(state: EvaluationState) -> None:
             what_en, what_zh = f"rules {ids}", f"规则 {ids}"
         rows = rows[poss[state.summary_site[rows]]]
         info = KINDS[kind]
-        state.add(
+        state.unknown(
             len(rows),
+            "outside_coverage",
             site=state.summary_site[rows],
             layer_id=state.summary_layer[rows],
             kind=kind,
-            verdict="unknown",
-            status="outside_coverage",
             message_zh=f"项目位于{info.title_zh}图层覆盖范围之外，无法检查{what_zh}",
             message_en=f"the site lies outside the coverage of the {kind} layer: "
             f"{what_en} cannot be checked",

@@ -200,6 +200,15 @@ class EvaluationState:
         if n:
             self.blocks.append(ReasonBlock(n, len(self.blocks), **fields))
 
+    def unknown(self, n: int, status: str, **fields: Any) -> None:
+        """Emit ``n`` reason rows of verdict ``unknown`` for ``status`` (see :meth:`add`)."""
+        self.add(n, verdict="unknown", status=status, **fields)
+
+    def unknown_hits(self, rows: np.ndarray, status: str, **fields: Any) -> None:
+        """Emit an ``unknown`` reason row for ``status`` per hit row in ``rows`` (its site and
+        hit set)."""
+        self.unknown(len(rows), status, site=self.hits_site[rows], hit=rows, **fields)
+
     def summary_rows(self, kind: str) -> np.ndarray:
         """The layer-summary rows of layers of ``kind`` (cached)."""
         rows = self.summary_of_kind.get(kind)

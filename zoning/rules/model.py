@@ -460,10 +460,7 @@ class RuleSet(_Strict):
         KeyError
             The rule set has no such list.
         """
-        try:
-            return self._c.lists[list_id]
-        except KeyError:
-            raise KeyError(f"no access list {list_id!r} in rule set {self.id!r}") from None
+        return self._lookup(self._c.lists, list_id, "access list")
 
     def parent_of(self, list_id: str) -> str | None:
         """The parent list (explicit, or the id's path prefix).
@@ -520,10 +517,14 @@ class RuleSet(_Strict):
         KeyError
             The rule set has no such rule.
         """
+        return self._lookup(self._c.by_id, rule_id, "rule")
+
+    def _lookup(self, table: dict[str, Any], key: str, what: str) -> Any:
+        """``table[key]``; a KeyError naming ``what`` and the rule set when there is none."""
         try:
-            return self._c.by_id[rule_id]
+            return table[key]
         except KeyError:
-            raise KeyError(f"no rule {rule_id!r} in rule set {self.id!r}") from None
+            raise KeyError(f"no {what} {key!r} in rule set {self.id!r}") from None
 
     def is_industrial_park_list(self, list_id: str) -> bool:
         """Whether units using ``list_id`` are industrial parks.

@@ -8,7 +8,7 @@ how to screen them (:class:`ScreenOptions`).  Both are also what the provenance 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from ..errors import ZoningError
 from ..sites import Sites, load_sites
@@ -58,15 +58,14 @@ class SiteReading:
         -------
         bool
         """
-        return bool(
-            self.crs is not None
-            or self.attributes
-            or self.wkt is not None
-            or self.points is not None
-            or any(
-                v is not None for v in (self.id_field, self.name_field, self.layer, self.encoding)
-            )
+        return any(
+            bool(value) if name == "attributes" else value is not None
+            for name, value in self._keywords().items()
         )
+
+    def _keywords(self) -> dict[str, object]:
+        """The options as :func:`~zoning.sites.load_sites` keywords (its names are the fields')."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def read(self, sites: object) -> Sites:
         """The sites, loaded with these options; a :class:`~zoning.sites.Sites` as it is.
@@ -89,17 +88,7 @@ class SiteReading:
             From :func:`~zoning.sites.load_sites`.
         """
         if not isinstance(sites, Sites):
-            return load_sites(
-                sites,
-                wkt=self.wkt,
-                points=self.points,
-                crs=self.crs,
-                layer=self.layer,
-                id_field=self.id_field,
-                name_field=self.name_field,
-                attributes=self.attributes,
-                encoding=self.encoding,
-            )
+            return load_sites(sites, **self._keywords())
         if self.given():
             raise ZoningError(
                 "crs=, attributes=, wkt=, points=, id_field=, name_field=, layer= and encoding= "

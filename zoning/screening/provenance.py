@@ -51,17 +51,14 @@ def _layer_provenance(entry: Any) -> dict[str, Any]:
     }
 
 
+#: What a layer's load report adds to its provenance, under the report's own names.
+_LOAD_RECORD = ("sha256", "features", "input_crs", "conversion", "encoding")
+
+
 def _layer_loaded(prov: dict[str, Any], report: Any) -> None:
     """Add a loaded layer's :class:`~zoning.layerset.Layer` report to its provenance."""
-    prov.update(
-        sha256=report.sha256,
-        features=report.features,
-        input_crs=report.input_crs,
-        conversion=report.conversion,
-        encoding=report.encoding,
-        load_notes=report.notes,
-        load="ok",
-    )
+    prov.update({name: getattr(report, name) for name in _LOAD_RECORD})
+    prov.update(load_notes=report.notes, load="ok")
 
 
 def _options(

@@ -9,6 +9,7 @@ the measurement tolerance come from :mod:`zoning.measure`, shared with the layer
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -104,6 +105,34 @@ def _needs(ctx: _Context, *kinds: str) -> str | None:
     return f"needs a {' and a '.join(missing)} layer" if missing else None
 
 
+def _needing(unit: str, *kinds: str) -> Callable[[Callable], Callable]:
+    """Decorate a measure function: without a layer of each of ``kinds`` the measure is not
+    measurable (a :class:`Measure` in ``unit`` saying which layers are missing)."""
+
+    def decorate(measure: Callable) -> Callable:
+        @functools.wraps(measure)
+        def checked(ctx: _Context, zone: _Zone, *args: object) -> Measure:
+            if why := _needs(ctx, *kinds):
+                return Measure(None, unit, reason=why)
+            return measure(ctx, zone, *args)
+
+        return checked
+
+    return decorate
+
+
+def _inside(zone: _Zone) -> object | None:
+    """The polygon measures are clipped to: the district's, None (no clipping) for the city."""
+    return zone.geom if zone.scope == "district" else None
+
+
+def _percent(part: float, whole: float, empty: str, **texts: str) -> Measure:
+    """``part`` as a percentage of ``whole``; not measurable (``empty``) when ``whole`` is 0."""
+    if whole == 0:
+        return Measure(None, "percent", reason=empty)
+    return Measure(100 * part / whole, "percent", **texts)
+
+
 def _land_label(ctx: _Context, zone: _Zone) -> tuple[float, str]:
     area = float(shapely.area(zone.geom))
     where = "district polygon" if zone.scope == "district" else "union of the district polygons"
@@ -127,26 +156,23 @@ def _realm_filter(ctx: _Context, realm: str):
     return where
 
 
+@_needing("km2", "red_line")
 def _red_line_area(ctx, zone, realm=None):
-    if why := _needs(ctx, "red_line"):
-        return Measure(None, "km2", reason=why)
     where, note = None, None
     if realm is not None:
         where = _realm_filter(ctx, realm)
         if where is None:
             return Measure(None, "km2", reason="the red_line layer maps no 'realm' field")
         note = f"features with realm = {realm}"
-    inside = zone.geom if zone.scope == "district" else None
-    value = _km2(ctx.area_in("red_line", inside, where=where, key=realm or ""))
+    value = _km2(ctx.area_in("red_line", _inside(zone), where=where, key=realm or ""))
     if zone.scope == "district":
         note = (note + "; " if note else "") + "the part inside the district polygon"
     return Measure(value, "km2", note=note)
 
 
+@_needing("percent", "red_line", "district")
 def _red_line_share_of_land(ctx, zone):
     """Land part of the red line over the district polygon(s), one basis for city and districts."""
-    if why := _needs(ctx, "red_line", "district"):
-        return Measure(None, "percent", reason=why)
     where = _realm_filter(ctx, "land")
     land, label = _land_label(ctx, zone)
     if where is None:
@@ -202,10 +228,9 @@ def _red_line_share_of_sea(ctx, zone):
 
 
 def _area_of(kind: str, unit: str = "km2", note: str | None = None):
+    @_needing(unit, kind)
     def measure(ctx, zone):
-        if why := _needs(ctx, kind):
-            return Measure(None, unit, reason=why)
-        m2 = ctx.area_in(kind, zone.geom if zone.scope == "district" else None)
+        m2 = ctx.area_in(kind, _inside(zone))
         value = _km2(m2) if unit == "km2" else m2 / MU_M2
         extra = f"= {_km2(m2):.2f} km²" if unit == "mu" else None
         text = "; ".join(t for t in (note, extra) if t)
@@ -215,18 +240,16 @@ def _area_of(kind: str, unit: str = "km2", note: str | None = None):
 
 
 def _ratio_of_land(kind: str):
+    @_needing("percent", kind, "district")
     def measure(ctx, zone):
-        if why := _needs(ctx, kind, "district"):
-            return Measure(None, "percent", reason=why)
         land, label = _land_label(ctx, zone)
         return Measure(100 * ctx.area_in(kind, zone.geom) / land, "percent", denominator=label)
 
     return measure
 
 
+@_needing("m2_per_person", "park", "district")
 def _park_per_capita(ctx, zone):
-    if why := _needs(ctx, "park", "district"):
-        return Measure(None, "m2_per_person", reason=why)
     if not zone.population:
         return Measure(None, "m2_per_person", reason="the district layer maps no population field")
     m2 = ctx.area_in("park", zone.geom)
@@ -237,9 +260,8 @@ def _park_per_capita(ctx, zone):
     )
 
 
+@_needing("percent", "park", "population")
 def _walk_coverage(ctx, zone):
-    if why := _needs(ctx, "park", "population"):
-        return Measure(None, "percent", reason=why)
     parks = ctx.union("park")
     total = covered = 0.0
     for layer in ctx.layers("population"):
@@ -255,11 +277,10 @@ def _walk_coverage(ctx, zone):
         near = shapely.dwithin(pts, parks, WALK_DISTANCE_M)
         total += weight.sum()
         covered += weight[near].sum()
-    if total == 0:
-        return Measure(None, "percent", reason="no population inside the zone")
-    return Measure(
-        100 * covered / total,
-        "percent",
+    return _percent(
+        covered,
+        total,
+        "no population inside the zone",
         denominator=f"population of the population layer(s), {total:,.0f}",
         note=f"within {WALK_DISTANCE_M:.0f} m straight-line of a park — an "
         "approximation of a 5-minute walk on the street network",
@@ -267,9 +288,8 @@ def _walk_coverage(ctx, zone):
 
 
 def _feature_count(kind: str):
+    @_needing("count", kind)
     def measure(ctx, zone):
-        if why := _needs(ctx, kind):
-            return Measure(None, "count", reason=why)
         n = 0
         for layer in ctx.layers(kind):
             pts = layer.gdf.geometry.representative_point().to_numpy()
@@ -283,18 +303,15 @@ def _feature_count(kind: str):
 
 
 def _line_length(kind: str):
+    @_needing("km", kind)
     def measure(ctx, zone):
-        if why := _needs(ctx, kind):
-            return Measure(None, "km", reason=why)
-        inside = zone.geom if zone.scope == "district" else None
-        return Measure(ctx.length_in(kind, inside) / 1000, "km")
+        return Measure(ctx.length_in(kind, _inside(zone)) / 1000, "km")
 
     return measure
 
 
+@_needing("percent", "coastline")
 def _natural_coastline(ctx, zone):
-    if why := _needs(ctx, "coastline"):
-        return Measure(None, "percent", reason=why)
     lines = [x for x in ctx.layers("coastline")]
     if not all("category" in x.gdf.columns for x in lines):
         return Measure(None, "percent", reason="the coastline layer maps no 'category' field")
@@ -303,13 +320,12 @@ def _natural_coastline(ctx, zone):
     nat = ctx.union(
         "coastline", where=lambda g: g["category"].isin(natural).to_numpy(), key="natural"
     )
-    inside = zone.geom if zone.scope == "district" else None
+    inside = _inside(zone)
     length, natural_m = length_m(total, inside), length_m(nat, inside)
-    if length == 0:
-        return Measure(None, "percent", reason="no coastline in the zone")
-    return Measure(
-        100 * natural_m / length,
-        "percent",
+    return _percent(
+        natural_m,
+        length,
+        "no coastline in the zone",
         denominator=f"coastline length {length / 1000:.1f} km",
     )
 

@@ -307,7 +307,7 @@ class TargetSet(BaseModel):
         Parameters
         ----------
         targets : list of Target, optional
-            Subset to export (e.g. from :meth:`select`); all targets by default.
+            As for :meth:`records`.
 
         Returns
         -------
