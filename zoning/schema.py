@@ -19,6 +19,8 @@ __all__ = [
     "HITS_CSV_COLUMNS",
     "HIT_COLUMNS",
     "HIT_DTYPES",
+    "INDUSTRY_SECTIONS",
+    "INDUSTRY_SECTION_OF",
     "LAYER_STATUSES",
     "NATURES",
     "REASON_COLUMNS",
@@ -206,3 +208,29 @@ SITE_COLUMNS = (
     "uncertainty_m",
     "geometry",
 )
+
+#: GB/T 4754-2017 sections (门类) and the range of their major divisions (大类), inclusive.
+INDUSTRY_SECTIONS = {
+    "A": (1, 5),
+    "B": (6, 12),
+    "C": (13, 43),
+    "D": (44, 46),
+    "E": (47, 50),
+    "F": (51, 52),
+    "G": (53, 60),
+    "H": (61, 62),
+    "I": (63, 65),
+    "J": (66, 69),
+    "K": (70, 70),
+    "L": (71, 72),
+    "M": (73, 75),
+    "N": (76, 79),
+    "O": (80, 82),
+    "P": (83, 83),
+    "Q": (84, 85),
+    "R": (86, 90),
+    "S": (91, 96),
+    "T": (97, 97),
+}
+#: The section letter of each major division (two-digit code as a number).
+INDUSTRY_SECTION_OF = {d: s for s, (lo, hi) in INDUSTRY_SECTIONS.items() for d in range(lo, hi + 1)}

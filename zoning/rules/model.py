@@ -30,7 +30,7 @@ from pydantic import (
 
 from ..catalog import KINDS
 from ..errors import RulesError
-from ..schema import DIMENSIONS, FLAGS, NATURES, STANDARD_ATTRIBUTES
+from ..schema import DIMENSIONS, FLAGS, INDUSTRY_SECTION_OF, NATURES, STANDARD_ATTRIBUTES
 from .crosscheck import _Compiled, compile_rule_set, describe_validation_error, norm_value
 
 __all__ = [
@@ -51,30 +51,7 @@ __all__ = [
 #: Feature attributes a rule's ``where`` may test (the hits frame's standard columns).
 FEATURE_ATTRIBUTES = STANDARD_ATTRIBUTES
 
-# GB/T 4754-2017 sections (门类) and their major divisions (大类), inclusive.
-_SECTIONS = {
-    "A": (1, 5),
-    "B": (6, 12),
-    "C": (13, 43),
-    "D": (44, 46),
-    "E": (47, 50),
-    "F": (51, 52),
-    "G": (53, 60),
-    "H": (61, 62),
-    "I": (63, 65),
-    "J": (66, 69),
-    "K": (70, 70),
-    "L": (71, 72),
-    "M": (73, 75),
-    "N": (76, 79),
-    "O": (80, 82),
-    "P": (83, 83),
-    "Q": (84, 85),
-    "R": (86, 90),
-    "S": (91, 96),
-    "T": (97, 97),
-}
-_SECTION_OF = {d: s for s, (lo, hi) in _SECTIONS.items() for d in range(lo, hi + 1)}
+_SECTION_OF = INDUSTRY_SECTION_OF
 _PREFIX_RE = re.compile(r"^([A-T]?)(\d{2,4})?$")
 
 _ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"

@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from ..errors import SitesError
-from ..schema import FLAGS, NATURES, SITE_COLUMNS
+from ..schema import FLAGS, INDUSTRY_SECTION_OF, INDUSTRY_SECTIONS, NATURES, SITE_COLUMNS
 from .raw import _MAX_LISTED, _Bad, _id_text, _is_blank, _is_number, _norm, _Raw, _short, _Where
 
 __all__ = [
@@ -39,31 +39,8 @@ TWO_HIGH_DIVISIONS = frozenset({"25", "26", "30", "31", "32", "44"})
 #: (``44``) or group (``441``) still counts as 两高.
 TWO_HIGH_EXCEPTIONS = frozenset({"4413", "4414", "4415", "4416", "4417", "4419", "4420"})
 
-# GB/T 4754-2017 sections (门类) and their major divisions (大类), inclusive ranges.
-_SECTIONS = (
-    ("A", 1, 5),
-    ("B", 6, 12),
-    ("C", 13, 43),
-    ("D", 44, 46),
-    ("E", 47, 50),
-    ("F", 51, 52),
-    ("G", 53, 60),
-    ("H", 61, 62),
-    ("I", 63, 65),
-    ("J", 66, 69),
-    ("K", 70, 70),
-    ("L", 71, 72),
-    ("M", 73, 75),
-    ("N", 76, 79),
-    ("O", 80, 82),
-    ("P", 83, 83),
-    ("Q", 84, 85),
-    ("R", 86, 90),
-    ("S", 91, 96),
-    ("T", 97, 97),
-)
-_SECTION_OF = {d: letter for letter, lo, hi in _SECTIONS for d in range(lo, hi + 1)}
-_SECTION_RANGE = {letter: (lo, hi) for letter, lo, hi in _SECTIONS}
+_SECTION_OF = INDUSTRY_SECTION_OF
+_SECTION_RANGE = INDUSTRY_SECTIONS
 _CODE_RE = re.compile(r"([A-Za-z]?)(\d{2,4})")
 
 _NATURE_WORDS = {
