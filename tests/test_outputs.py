@@ -237,7 +237,7 @@ def test_whole_folder_user_file_clashing_with_new_output_is_refused(tmp_path):
     out = tmp_path / "site"
     write_site(out, {"index.html": "one"})
     (out / "about.html").write_text("mine", encoding="utf-8")
-    with pytest.raises(PublishError, match=r"about\.html: not written by an earlier publish"):
+    with pytest.raises(PublishError, match=r"overwritten by the new output: about\.html; move"):
         write_site(out, {"index.html": "two", "about.html": "ours"}, error=PublishError)
     assert tree(out)["about.html"] == "mine" and tree(out)["index.html"] == "one"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]

@@ -12,7 +12,8 @@ from ..checks import check_layers
 from ..dashboard import render_dashboard
 from ..indicators import indicators
 from ..io import atomic_path
-from ..screening import FORMATS, _check_outputs, _planned_names
+from ..screening import FORMATS
+from ..screening.outputs import check_outputs
 from ._common import format_table
 from .errors import handle_errors
 from .layers import render_check
@@ -57,7 +58,7 @@ def demo(out_dir: str) -> None:
         (AMAP_DIR, FORMATS, False),
         (COMPARE_DIR, ("csv", "html"), True),
     ):
-        _check_outputs(out / sub, _planned_names(formats, comparison=comparison))
+        check_outputs(out / sub, formats, comparison=comparison)
     # The example files and their expectations are read first: a broken one fails in a second.
     load_examples()
     load_amap_example()
