@@ -11,7 +11,7 @@ import click
 from ..checks import check_layers
 from ..dashboard import render_dashboard
 from ..indicators import indicators
-from ..io import atomic_path
+from ..io.outputs import write_atomic
 from ..screening import FORMATS
 from ..screening.outputs import check_outputs
 from ._common import format_table
@@ -78,8 +78,7 @@ def demo(out_dir: str) -> None:
     }
     out.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
-        with atomic_path(out / name) as tmp:
-            tmp.write_text(content, encoding="utf-8")
+        write_atomic(out / name, content)
     run.projects.to_file(out / SCREENING_DIR, FORMATS)
     run.amap.to_file(out / AMAP_DIR, FORMATS)
     run.routes.to_file(out / COMPARE_DIR, ("csv", "html"))

@@ -4,7 +4,8 @@ Two tools cover every command that writes (screen, compare, map, publish, indica
 rasterize, zonal, demo):
 
 - :func:`atomic_path` for one file: the file is written under a temporary name beside the
-  target and renamed over it only when the block succeeds;
+  target and renamed over it only when the block succeeds (:func:`write_atomic` for a text or
+  bytes already in memory);
 - :class:`OutputFolder` for a folder of outputs, in one of two modes:
 
   ``planned=[names]`` (a folder shared with the user)
@@ -23,7 +24,8 @@ first written into the temporary folder; on success the new outputs are swapped 
 the older ones being moved aside first and put back if a move fails; on failure the temporary
 folder and any folder the run created are removed, and the older outputs stay intact.
 Temporary folders left by an earlier run that was killed (its process no longer exists) are
-removed by the next run.
+removed by the next run.  :func:`make_folders` and :func:`remove_folders` create an output's
+missing folders and take them away again after a failure (for writers of a single page).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ __all__ = [
     "make_folders",
     "remove_folders",
     "remove_stale_temporaries",
+    "write_atomic",
 ]
 
 log = logging.getLogger(__name__)
@@ -98,6 +101,31 @@ def atomic_path(
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def write_atomic(target: str | Path, data: str | bytes, *, mode: int | None = None) -> Path:
+    """Write ``data`` to ``target`` through :func:`atomic_path` (whole, or not at all).
+
+    Parameters
+    ----------
+    target : path
+        The file (its folder and parents are created if needed).
+    data : str or bytes
+        Text (written as UTF-8, as :meth:`pathlib.Path.write_text` does) or bytes.
+    mode : int, optional
+        Permission bits (default: ``0o666`` less the umask).
+
+    Returns
+    -------
+    Path
+        ``target``.
+    """
+    with atomic_path(target, mode=mode) as tmp:
+        if isinstance(data, str):
+            tmp.write_text(data, encoding="utf-8")
+        else:
+            tmp.write_bytes(data)
+    return Path(target)
 
 
 @dataclass(frozen=True)
@@ -183,7 +211,7 @@ class OutputFolder:
         The output folder.
     marker : Marker, str or None
         The marker listing what each run wrote (a bare name is ``Marker(name)``).  None (only
-        with ``planned=None``): no marker, the folder is replaced whatever it holds.
+        with ``planned=None``): no marker, the target is replaced whatever it holds (or is).
     planned : sequence of str or None
         Top-level names this run writes into ``target`` (the folder is shared with the
         user); None: the whole folder is the output.
