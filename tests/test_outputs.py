@@ -18,7 +18,13 @@ import pytest
 
 from zoning.errors import PublishError, ZoningError
 from zoning.io import OutputFolder, atomic_path
-from zoning.io.outputs import Marker, remove_stale_temporaries
+from zoning.io.outputs import (
+    Marker,
+    make_folders,
+    remove_folders,
+    remove_stale_temporaries,
+    write_atomic,
+)
 
 MARKER = ".test-marker.json"
 NAMES = ["a.csv", "report"]
@@ -237,7 +243,7 @@ def test_whole_folder_user_file_clashing_with_new_output_is_refused(tmp_path):
     out = tmp_path / "site"
     write_site(out, {"index.html": "one"})
     (out / "about.html").write_text("mine", encoding="utf-8")
-    with pytest.raises(PublishError, match=r"about\.html: not written by an earlier publish"):
+    with pytest.raises(PublishError, match=r"overwritten by the new output: about\.html; move"):
         write_site(out, {"index.html": "two", "about.html": "ours"}, error=PublishError)
     assert tree(out)["about.html"] == "mine" and tree(out)["index.html"] == "one"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
@@ -297,3 +303,75 @@ def test_atomic_path_replaces_only_on_success(tmp_path):
             raise RuntimeError("boom")
     assert target.read_text(encoding="utf-8") == "one"
     assert [p.name for p in target.parent.iterdir()] == ["table.csv"]
+
+
+def test_atomic_path_mode(tmp_path):
+    with atomic_path(tmp_path / "a.js", mode=0o640) as tmp:
+        tmp.write_text("x", encoding="utf-8")
+    assert (tmp_path / "a.js").stat().st_mode & 0o777 == 0o640
+
+
+# --------------------------------------------------------------------------- more whole folder
+
+
+def test_whole_folder_gives_usual_modes_but_keeps_the_users(tmp_path):
+    out = tmp_path / "site"
+    write_site(out, {"index.html": "one"})
+    (out / "run.sh").write_text("#!/bin/sh\n", encoding="utf-8")
+    (out / "run.sh").chmod(0o700)
+
+    def private(tmp: Path) -> None:
+        (tmp / "sub").mkdir(mode=0o700)
+        fd = os.open(tmp / "sub" / "page.html", os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+
+    with OutputFolder(out, Marker(".site.json", lists_itself=True), tag="publish") as tmp:
+        private(tmp)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (out / "sub").stat().st_mode & 0o777 == 0o777 & ~umask
+    assert (out / "sub" / "page.html").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert (out / "run.sh").stat().st_mode & 0o777 == 0o700
+
+
+def test_legacy_marker_owns_its_layout(tmp_path):
+    out = tmp_path / "site"
+    (out / "pages").mkdir(parents=True)
+    (out / "pages" / "old.html").write_text("old", encoding="utf-8")
+    (out / "CNAME").write_text("mine", encoding="utf-8")
+    (out / ".site.json").write_text("{}", encoding="utf-8")  # no list of files
+    marker = Marker(".site.json", lists_itself=True, legacy=frozenset({".site.json", "pages"}))
+    with OutputFolder(out, marker, tag="publish") as tmp:
+        (tmp / "index.html").write_text("new", encoding="utf-8")
+    assert sorted(tree(out)) == [".site.json", "CNAME", "index.html"]
+    (out / ".site.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ZoningError, match="no list of files"):  # no legacy layout: refused
+        OutputFolder(out, Marker(".site.json"), tag="publish").check()
+
+
+def test_whole_folder_without_marker_replaces_a_file(tmp_path):
+    (tmp_path / "report").write_text("a file", encoding="utf-8")
+    with OutputFolder(tmp_path / "report", None, tag="partial") as tmp:
+        (tmp / "index.html").write_text("new", encoding="utf-8")
+    assert tree(tmp_path) == {"report/index.html": "new"}
+
+
+def test_make_folders_and_remove_folders(tmp_path):
+    made = make_folders(tmp_path / "a" / "b")
+    assert made == [tmp_path / "a", tmp_path / "a" / "b"]
+    (tmp_path / "a" / "b" / "f.txt").write_text("x", encoding="utf-8")
+    remove_folders(made)  # not empty: left
+    assert (tmp_path / "a" / "b" / "f.txt").exists()
+    remove_folders(made, contents=True)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(NotADirectoryError):
+        make_folders(tmp_path / "file" / "sub")
+
+
+def test_write_atomic_text_and_bytes(tmp_path):
+    assert write_atomic(tmp_path / "a" / "t.txt", "中文\n") == tmp_path / "a" / "t.txt"
+    assert (tmp_path / "a" / "t.txt").read_bytes() == "中文\n".encode()
+    write_atomic(tmp_path / "b.bin", b"\x00\x01", mode=0o600)
+    assert (tmp_path / "b.bin").read_bytes() == b"\x00\x01"
+    assert (tmp_path / "b.bin").stat().st_mode & 0o777 == 0o600

@@ -39,7 +39,6 @@ from worlds import (
     geod_dist,
     make_world,
 )
-from zoning import screening
 
 
 def wkt_of(*names: str) -> list[str]:
@@ -541,12 +540,12 @@ def test_failed_move_restores_older_outputs(result, tmp_path, monkeypatch):
     (out / "sites.csv").write_text("older sites.csv")  # ours (listed), content changed
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
-    real = screening.outputs.os.replace
+    real = zoning.io.outputs.os.replace
     calls = {"n": 0}
 
     class FailingOs:
         def __getattr__(self, name):
-            return getattr(screening.outputs.os, name)
+            return getattr(__import__("os"), name)  # the real os module
 
         @staticmethod
         def replace(src, dst):
@@ -557,7 +556,7 @@ def test_failed_move_restores_older_outputs(result, tmp_path, monkeypatch):
                 raise OSError(errno.EIO, "I/O error", str(dst))
             return real(src, dst)
 
-    monkeypatch.setattr(screening.outputs, "os", FailingOs())
+    monkeypatch.setattr(zoning.io.outputs, "os", FailingOs())
     with pytest.raises(OSError, match="I/O error"):
         result.to_file(out, ["csv", "json"])
     monkeypatch.undo()

@@ -11,8 +11,9 @@ import click
 from ..checks import check_layers
 from ..dashboard import render_dashboard
 from ..indicators import indicators
-from ..io import atomic_path
-from ..screening import FORMATS, _check_outputs, _planned_names
+from ..io.outputs import write_atomic
+from ..screening import FORMATS
+from ..screening.outputs import check_outputs
 from ._common import format_table
 from .errors import handle_errors
 from .layers import render_check
@@ -57,7 +58,7 @@ def demo(out_dir: str) -> None:
         (AMAP_DIR, FORMATS, False),
         (COMPARE_DIR, ("csv", "html"), True),
     ):
-        _check_outputs(out / sub, _planned_names(formats, comparison=comparison))
+        check_outputs(out / sub, formats, comparison=comparison)
     # The example files and their expectations are read first: a broken one fails in a second.
     load_examples()
     load_amap_example()
@@ -77,8 +78,7 @@ def demo(out_dir: str) -> None:
     }
     out.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
-        with atomic_path(out / name) as tmp:
-            tmp.write_text(content, encoding="utf-8")
+        write_atomic(out / name, content)
     run.projects.to_file(out / SCREENING_DIR, FORMATS)
     run.amap.to_file(out / AMAP_DIR, FORMATS)
     run.routes.to_file(out / COMPARE_DIR, ("csv", "html"))

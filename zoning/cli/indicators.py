@@ -9,7 +9,7 @@ import click
 import pandas as pd
 
 from ..indicators import indicators as measure
-from ..io import atomic_path
+from ..io.outputs import write_atomic
 from ._common import format_table
 from .errors import fail, handle_errors
 from .options import catalog_options
@@ -101,8 +101,7 @@ def indicators(catalog_path, layer_specs, district, fmt, out_path) -> None:
             ["zone", "indicator", "measured", "unit", "target", "year", "status"], rows
         )
     if out_path:
-        with atomic_path(out_path) as tmp:
-            tmp.write_text(text + ("\n" if not text.endswith("\n") else ""), encoding="utf-8")
+        write_atomic(out_path, text + ("\n" if not text.endswith("\n") else ""))
         click.echo(f"wrote {out_path}")
     else:
         click.echo(text)

@@ -7,24 +7,25 @@ from pathlib import Path
 
 import click
 
+from ..io.outputs import make_folders, remove_folders
 from .errors import fail, handle_errors
 from .options import basemap_option, catalog_options, offline_option, tianditu_key_option
 from .run import DEMO_BANNER, load_layers
 
 
-def _check_out(out: Path) -> list[Path]:
+def _check_out(out: Path) -> None:
     """Refuse early (one line, exit 2) an output the page cannot be written to.
 
-    Nothing is created here: returns the missing folders the page's folder needs, outermost
-    first, which :func:`_save` creates once the page is built.
+    Nothing is created here: :func:`_save` creates the page's missing folders once the page is
+    built.
     """
     if out.is_dir():
         fail(f"{out}: is a folder; give the page's file name (e.g. {out / 'map.html'})")
     parent = out.parent if str(out.parent) else Path(".")
-    missing: list[Path] = []
+    missing = False
     ancestor = parent
     while not ancestor.exists():
-        missing.append(ancestor)
+        missing = True
         if ancestor.parent == ancestor:
             break
         ancestor = ancestor.parent
@@ -34,28 +35,19 @@ def _check_out(out: Path) -> list[Path]:
         if missing:
             fail(f"cannot create the output folder {parent}: {ancestor} is not writable")
         fail(f"the output folder {parent} is not writable")
-    return missing[::-1]
 
 
-def _save(page, out: Path, missing: list[Path], assets: str) -> None:
-    """Create the missing folders and write the page; on failure remove what was created."""
-    made: list[Path] = []
+def _save(page, out: Path, assets: str) -> None:
+    """Create the missing folders and write the page; on failure remove what was created
+    (with everything in it: an assets/ folder too)."""
     try:
-        for folder in missing:
-            try:
-                folder.mkdir()
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                fail(f"cannot create the output folder {folder}: {exc.strerror or exc}")
-            made.append(folder)
+        made = make_folders(out.parent if str(out.parent) else Path("."))
+    except OSError as exc:
+        fail(f"cannot create the output folder {exc.filename}: {exc.strerror or exc}")
+    try:
         page.save(out, assets=assets)
     except BaseException:
-        if made:
-            # Everything in the outermost folder made here is ours (an assets/ folder too).
-            import shutil
-
-            shutil.rmtree(made[0], ignore_errors=True)
+        remove_folders(made, contents=True)
         raise
 
 
@@ -140,7 +132,7 @@ def map_cmd(
         if not folder.is_dir():
             fail(f"{folder}: no such folder (expected a screening output folder)")
         out = Path(out_path) if out_path else folder / "map.html"
-        missing = _check_out(out)
+        _check_out(out)
         layers = load_layers(catalog_path, layer_specs) if (catalog_path or layer_specs) else None
         report = folder / "report"
         href = None
@@ -165,7 +157,7 @@ def map_cmd(
         if max_sites is not None:
             fail("--max-sites applies to --screening maps")
         out = Path(out_path) if out_path else Path("overview.html")
-        missing = _check_out(out)
+        _check_out(out)
         layers = load_layers(catalog_path, layer_specs)
         page = overview_map(
             layers,
@@ -175,7 +167,7 @@ def map_cmd(
             tianditu_key=tianditu_key,
             clip=district,
         )
-    _save(page, out, missing, assets)
+    _save(page, out, assets)
     size = out.stat().st_size / 1e6
     click.echo(f"wrote {out} ({size:.2f} MB{', offline' if offline else ''})")
     if page.demonstration:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import click
 import pandas as pd
 
-from ..io import atomic_path
+from ..io.outputs import write_atomic
 from ._common import format_table
 from .errors import fail, handle_errors
 from .options import catalog_options
@@ -159,8 +158,7 @@ def zonal_cmd(
     )
     text = render_zonal(df, fmt)
     if out_path:
-        with atomic_path(out_path) as tmp:
-            Path(tmp).write_text(text, encoding="utf-8")
+        write_atomic(out_path, text)
         click.echo(f"wrote {out_path} ({len(df)} rows)")
         if df.attrs["demonstration"]:
             click.echo(DEMO_BANNER)

@@ -4,7 +4,8 @@ Two tools cover every command that writes (screen, compare, map, publish, indica
 rasterize, zonal, demo):
 
 - :func:`atomic_path` for one file: the file is written under a temporary name beside the
-  target and renamed over it only when the block succeeds;
+  target and renamed over it only when the block succeeds (:func:`write_atomic` for a text or
+  bytes already in memory);
 - :class:`OutputFolder` for a folder of outputs, in one of two modes:
 
   ``planned=[names]`` (a folder shared with the user)
@@ -23,13 +24,15 @@ first written into the temporary folder; on success the new outputs are swapped 
 the older ones being moved aside first and put back if a move fails; on failure the temporary
 folder and any folder the run created are removed, and the older outputs stay intact.
 Temporary folders left by an earlier run that was killed (its process no longer exists) are
-removed by the next run.
+removed by the next run.  :func:`make_folders` and :func:`remove_folders` create an output's
+missing folders and take them away again after a failure (for writers of a single page).
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import re
 import shutil
@@ -43,11 +46,23 @@ from typing import Any
 
 from ..errors import ZoningError
 
-__all__ = ["Marker", "OutputFolder", "atomic_path", "remove_stale_temporaries"]
+__all__ = [
+    "Marker",
+    "OutputFolder",
+    "atomic_path",
+    "make_folders",
+    "remove_folders",
+    "remove_stale_temporaries",
+    "write_atomic",
+]
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
-def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(
+    target: str | Path, *, suffix: str | None = None, mode: int | None = None
+) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; move it into place only if the block succeeds.
 
     Parameters
@@ -57,6 +72,8 @@ def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Pa
     suffix : str, optional
         Suffix of the temporary file (default: the target's), for writers that choose the
         format from the name.
+    mode : int, optional
+        The file's permission bits (default: ``0o666`` less the umask, as for any new file).
 
     Yields
     ------
@@ -66,9 +83,8 @@ def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Pa
 
     Notes
     -----
-    The file gets the usual mode (``0o666`` less the umask) before it is renamed over
-    ``target``; on failure (an exception in the block) it is deleted and ``target`` is left
-    as it was.
+    The file gets its mode before it is renamed over ``target``; on failure (an exception in
+    the block) it is deleted and ``target`` is left as it was.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -79,13 +95,37 @@ def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Pa
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
+        # mkstemp creates 0600; give the usual mode
+        os.chmod(tmp_path, 0o666 & ~_umask() if mode is None else mode)
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def write_atomic(target: str | Path, data: str | bytes, *, mode: int | None = None) -> Path:
+    """Write ``data`` to ``target`` through :func:`atomic_path` (whole, or not at all).
+
+    Parameters
+    ----------
+    target : path
+        The file (its folder and parents are created if needed).
+    data : str or bytes
+        Text (written as UTF-8, as :meth:`pathlib.Path.write_text` does) or bytes.
+    mode : int, optional
+        Permission bits (default: ``0o666`` less the umask).
+
+    Returns
+    -------
+    Path
+        ``target``.
+    """
+    with atomic_path(target, mode=mode) as tmp:
+        if isinstance(data, str):
+            tmp.write_text(data, encoding="utf-8")
+        else:
+            tmp.write_bytes(data)
+    return Path(target)
 
 
 @dataclass(frozen=True)
@@ -105,6 +145,12 @@ class Marker:
         JSON indentation.
     lists_itself : bool
         Whether ``files`` ends with the marker's own name.
+    noun : str
+        What the output is called in messages (``"the new <noun> has a file named ..."``).
+    legacy : frozenset of str
+        Top-level names of the layout written before markers listed their files: a marker
+        without a list of files (but JSON) holds whatever lies under these names.  Empty: such
+        a marker is refused as unreadable.
 
     Notes
     -----
@@ -117,6 +163,8 @@ class Marker:
     info: Mapping[str, Any] = field(default_factory=dict)
     indent: int = 1
     lists_itself: bool = False
+    noun: str = "output"
+    legacy: frozenset[str] = frozenset()
 
     def read(self, folder: Path, error: type[Exception] = ZoningError) -> set[str] | None:
         """The files listed by the marker in ``folder``, or None when it has none.
@@ -134,13 +182,16 @@ class Marker:
                 raise ValueError("not a regular file")
             doc = json.loads(path.read_text(encoding="utf-8"))
             files = doc.get("files") if isinstance(doc, dict) else None
-            if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            listed = isinstance(files, list) and all(isinstance(f, str) for f in files)
+            if not listed and not self.legacy:
                 raise ValueError("no list of files")
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise error(
                 f"{path}: cannot read the list of earlier outputs ({exc}); "
                 "move it away or choose another output folder"
             ) from None
+        if not listed:  # written before markers listed files: its layout is ours
+            return {f for f in _entries(folder, "") if f.split("/", 1)[0] in self.legacy}
         return set(files)
 
     def write(self, folder: Path, files: Sequence[str]) -> None:
@@ -160,7 +211,7 @@ class OutputFolder:
         The output folder.
     marker : Marker, str or None
         The marker listing what each run wrote (a bare name is ``Marker(name)``).  None (only
-        with ``planned=None``): no marker, the folder is replaced whatever it holds.
+        with ``planned=None``): no marker, the target is replaced whatever it holds (or is).
     planned : sequence of str or None
         Top-level names this run writes into ``target`` (the folder is shared with the
         user); None: the whole folder is the output.
@@ -280,9 +331,11 @@ class OutputFolder:
 
     def _check_whole(self) -> None:
         out = self.target
+        if self.marker is None:
+            return  # replaced whatever it is
         if out.exists() and not out.is_dir():
             raise self.error(f"{out}: exists and is not a folder")
-        if self.marker is None or not out.is_dir():
+        if not out.is_dir():
             return
         if self.marker.read(out, self.error) is None:
             present = _entries(out, "")
@@ -298,14 +351,14 @@ class OutputFolder:
     def __enter__(self) -> Path:
         self._stale = self.check()  # refuses before anything is written
         home = self._temp_home
-        self._created = _make_dirs(home)
+        self._created = make_folders(home)
         try:
             remove_stale_temporaries(home, self._temp_prefix)
             self._tmp = Path(
                 tempfile.mkdtemp(prefix=f"{self._temp_prefix}{os.getpid()}-", dir=home)
             )
         except BaseException:
-            _remove_created(self._created)
+            remove_folders(self._created)
             raise
         return self._tmp
 
@@ -325,11 +378,11 @@ class OutputFolder:
                     self._commit_names(tmp)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
-            _remove_created(self._created)
+            remove_folders(self._created)
             raise
         shutil.rmtree(tmp, ignore_errors=True)
         if exc_type is not None:
-            _remove_created(self._created)
+            remove_folders(self._created)
 
     def _commit_names(self, tmp: Path) -> None:
         """Write the marker, then move each new output into place (old ones aside first)."""
@@ -349,8 +402,9 @@ class OutputFolder:
         self.files = _entries(tmp, "")
         if self.marker is not None:
             self.marker.write(tmp, self.files)
+        _fix_modes(tmp)  # before the user's files join: their modes stay theirs
+        if self.marker is not None:
             self.kept = self._carry_user_files(tmp)
-        _fix_modes(tmp)
         _swap_folder(tmp, self.target, f".{self.target.name}.{self.tag}-old.{os.getpid()}-")
 
     def _carry_user_files(self, tmp: Path) -> list[str]:
@@ -360,16 +414,24 @@ class OutputFolder:
         ours = self.marker.read(out, self.error) if out.is_dir() else None
         if ours is None:
             return []
-        new = {*self.files, self.marker.name}
-        extra = [f for f in _entries(out, "") if f not in ours and f != self.marker.name]
+        marker = self.marker
+        new = {*self.files, marker.name}
+        extra = [f for f in _entries(out, "") if f not in ours and f != marker.name]
+        clash = [f for f in extra if f in new or any(n.startswith(f + "/") for n in new)]
+        if clash:
+            names = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more" if len(clash) > 5 else "")
+            raise self.error(
+                f"{out}: files you added would be overwritten by the new {marker.noun}: "
+                f"{names}; move them away and {marker.writer} again"
+            )
         for rel in extra:
-            if rel in new or any(n.startswith(rel + "/") for n in new) or (tmp / rel).exists():
+            dest = tmp / rel
+            if dest.parent.exists() and not dest.parent.is_dir():
                 raise self.error(
-                    f"{out / rel}: not written by an earlier {self.marker.writer} (not listed "
-                    f"in {self.marker.name}) and would be replaced; move it away"
+                    f"{out}: {rel} cannot be kept: the new {marker.noun} has a file named "
+                    f"{dest.parent.relative_to(tmp).as_posix()}"
                 )
-        for rel in extra:
-            _link_or_copy(out / rel, tmp / rel, self.error)
+            _link_or_copy(out / rel, dest)
         return extra
 
 
@@ -402,10 +464,26 @@ def _foreign(out: Path, name: str, ours: set[str]) -> tuple[str | None, bool]:
     return (min(foreign) if foreign else None), bool(listed)
 
 
-def _make_dirs(out: Path) -> list[Path]:
-    """Create ``out`` and its missing parents; return the folders created, outermost first."""
+def make_folders(folder: str | Path) -> list[Path]:
+    """Create ``folder`` and its missing parents.
+
+    Parameters
+    ----------
+    folder : path
+
+    Returns
+    -------
+    list of Path
+        The folders created, outermost first (for :func:`remove_folders`).
+
+    Raises
+    ------
+    OSError
+        A folder cannot be created (its ``filename`` names it); those created before are
+        removed again.
+    """
     missing: list[Path] = []
-    p = out
+    p = Path(folder)
     while not p.exists():
         if p.is_symlink():  # a dangling link: mkdir would fail with a confusing message
             raise FileNotFoundError(errno.ENOENT, "dangling symbolic link", str(p))
@@ -418,16 +496,33 @@ def _make_dirs(out: Path) -> list[Path]:
     created: list[Path] = []
     try:
         for d in reversed(missing):
-            d.mkdir()
+            try:
+                d.mkdir()
+            except FileExistsError:
+                if not d.is_dir():
+                    raise
+                continue  # made by someone else meanwhile: not ours to remove
             created.append(d)
     except BaseException:
-        _remove_created(created)
+        remove_folders(created)
         raise
     return created
 
 
-def _remove_created(created: Sequence[Path]) -> None:
-    """Remove the (empty) folders a run created, innermost first; non-empty ones stay."""
+def remove_folders(created: Sequence[Path], *, contents: bool = False) -> None:
+    """Remove the folders :func:`make_folders` created, after a failure.
+
+    Parameters
+    ----------
+    created : sequence of Path
+        As :func:`make_folders` returned them.
+    contents : bool
+        False: remove them innermost first while they are empty (what is in them stays).
+        True: remove the outermost with everything in it (all written by the failed run).
+    """
+    if contents and created:
+        shutil.rmtree(created[0], ignore_errors=True)
+        return
     for d in reversed(created):
         try:
             d.rmdir()
@@ -482,20 +577,35 @@ def _swap_folder(tmp: Path, out: Path, old_prefix: str) -> None:
     except BaseException:
         os.rename(old, out)
         raise
-    _remove(old)
+    try:  # the new folder is in place: a leftover old one is only a warning
+        _remove(old)
+    except OSError as exc:
+        log.warning("could not remove the previous %s at %s (%s)", out.name, old, exc)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then restoring it)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def _fix_modes(folder: Path) -> None:
-    """Give the new folder the usual modes (temporary folders are private by default)."""
-    umask = os.umask(0)
-    os.umask(umask)
+    """Give the new folder and everything in it the usual modes (temporary folders and files
+    are private by default); symbolic links are not followed."""
+    umask = _umask()
+    for root, dirs, files in os.walk(folder):
+        for d in dirs:
+            if not os.path.islink(os.path.join(root, d)):
+                os.chmod(os.path.join(root, d), 0o777 & ~umask)
+        for f in files:
+            if not os.path.islink(os.path.join(root, f)):
+                os.chmod(os.path.join(root, f), 0o666 & ~umask)
     os.chmod(folder, 0o777 & ~umask)
 
 
-def _link_or_copy(src: Path, dest: Path, error: type[Exception]) -> None:
+def _link_or_copy(src: Path, dest: Path) -> None:
     """Put the user's file ``src`` at ``dest``: a link as a link, else a hard link or copy."""
-    if dest.parent.exists() and not dest.parent.is_dir():
-        raise error(f"{src}: cannot be kept: the new output has a file {dest.parent.name}")
     dest.parent.mkdir(parents=True, exist_ok=True)
     if src.is_symlink():
         os.symlink(os.readlink(src), dest)

@@ -31,11 +31,8 @@ on any failure ``OUT_DIR`` is left as it was.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,8 +43,9 @@ from .._version import __version__
 from ..crs import WORKING_CRS
 from ..errors import PublishError
 from ..io import file_sha256
+from ..io.outputs import Marker, OutputFolder
 from ..layerset import LayerSet, load_catalog
-from .downloads import _write, _write_downloads
+from .downloads import _write_downloads
 from .pages import (
     MapOptions,
     SiteContent,
@@ -168,114 +166,23 @@ def _catalog_info(layers: LayerSet, layer_specs: Iterable[str]) -> dict:
     }
 
 
-def _fix_modes(folder: Path) -> None:
-    """Give the site the usual modes (temporary folders and files are private by default)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    for root, dirs, files in os.walk(folder):
-        for d in dirs:
-            os.chmod(os.path.join(root, d), 0o777 & ~umask)
-        for f in files:
-            os.chmod(os.path.join(root, f), 0o666 & ~umask)
-    os.chmod(folder, 0o777 & ~umask)
-
-
 #: What a site made before the marker listed its files consists of (top-level names).
 _LEGACY_LAYOUT = frozenset(
     {SITE_MARKER, "index.html", "map.html", "districts", "downloads", "assets", "en", "zh"}
 )
 
 
-def _site_manifest(out: Path) -> set[str] | None:
-    """The files the site in ``out`` was made of (its marker's list), or None (no marker)."""
-    try:
-        doc = json.loads((out / SITE_MARKER).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PublishError(f"{out / SITE_MARKER}: cannot read the site's marker ({exc})") from None
-    files = doc.get("files") if isinstance(doc, dict) else None
-    if isinstance(files, list) and all(isinstance(f, str) for f in files):
-        return set(files)
-    return set()  # a site made before markers listed files: see _LEGACY_LAYOUT
-
-
-def _folder_files(folder: Path) -> list[str]:
-    """Every file and symbolic link under ``folder`` (POSIX paths), symlinks not followed."""
-    out = []
-    for root, dirs, names in os.walk(folder):
-        rel = Path(root).relative_to(folder)
-        for d in dirs:
-            if (Path(root) / d).is_symlink():
-                out.append((rel / d).as_posix())
-        out += [(rel / n).as_posix() for n in names]
-    return sorted(out)
-
-
-def _carry_user_files(out: Path, tmp: Path, new_files: set[str]) -> list[str]:
-    """Put the files of ``out`` that the previous publish did not write into ``tmp``.
-
-    A ``CNAME``, a ``.nojekyll`` or any page the user added to the site folder survives
-    republishing.  Files are hard-linked (copied where links are not possible), so ``out``
-    is untouched until the swap.  Returns their paths.
-
-    Raises
-    ------
-    PublishError
-        A file the user added sits where the new site writes one of its own; nothing is
-        replaced (one line naming the files).
-    """
-    if not out.is_dir():
-        return []
-    manifest = _site_manifest(out)
-    if manifest is None:  # empty folder (check_out_dir allows nothing else without a marker)
-        return []
-    present = _folder_files(out)
-    if manifest:
-        extra = [f for f in present if f not in manifest and f != SITE_MARKER]
-    else:
-        extra = [f for f in present if f.split("/", 1)[0] not in _LEGACY_LAYOUT]
-    clash = [f for f in extra if f in new_files or any(n.startswith(f + "/") for n in new_files)]
-    if clash:
-        names = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more" if len(clash) > 5 else "")
-        raise PublishError(
-            f"{out}: files you added would be overwritten by the new site: {names}; "
-            "move them away and publish again"
-        )
-    for rel in extra:
-        src, dest = out / rel, tmp / rel
-        if dest.parent.exists() and not dest.parent.is_dir():
-            raise PublishError(
-                f"{out}: {rel} cannot be kept: the new site has a file named "
-                f"{dest.parent.relative_to(tmp).as_posix()}"
-            )
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_symlink():
-            os.symlink(os.readlink(src), dest)
-            continue
-        try:
-            os.link(src, dest)
-        except OSError:
-            shutil.copy2(src, dest)
-    return extra
-
-
-def _swap_in(tmp: Path, out: Path) -> None:
-    """Replace ``out`` (absent, empty or an older site) by ``tmp``; restore ``out`` on failure."""
-    if not out.exists():
-        os.rename(tmp, out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    os.rmdir(old)
-    os.rename(out, old)
-    try:
-        os.rename(tmp, out)
-    except BaseException:
-        os.rename(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-    if old.exists():
-        log.warning("could not remove the previous site at %s", old)
+def _site_marker(provenance: dict) -> Marker:
+    """The marker of a site: its provenance, then every file (itself last)."""
+    return Marker(
+        SITE_MARKER,
+        writer="publish",
+        info=provenance,
+        indent=2,
+        lists_itself=True,
+        noun="site",
+        legacy=_LEGACY_LAYOUT,
+    )
 
 
 def publish_site(
@@ -334,8 +241,8 @@ def publish_site(
     removed and ``out_dir`` is left as it was).  The steps: read and measure
     (:func:`layer_statistics`, :func:`districts_of`, :func:`district_statistics`, the
     indicators), write the assets and downloads, write the pages
-    (:func:`zoning.publish.pages.write_pages`), seal (marker and file modes), carry over the
-    user's files, swap in.
+    (:func:`zoning.publish.pages.write_pages`); then :class:`zoning.io.outputs.OutputFolder`
+    seals the site (marker, file modes), carries over the user's files and swaps it in.
 
     Cost, measured on the demonstration catalog (16 districts; ``offline=True``): 36 pages,
     15.2 MB, about 20 s of CPU time in one thread and a peak resident memory of about
@@ -354,17 +261,12 @@ def publish_site(
     maps = MapOptions(basemap=basemap, offline=offline, tianditu_key=tianditu_key)
     resolve_basemap(basemap, lang=lang, tianditu_key=tianditu_key)  # a bad key fails first
     content = _read_and_measure(layers, lang, maps, layer_specs, now)
-    created = _create_parents(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.publish-", dir=out.parent))
-    try:
+    site = OutputFolder(out, _site_marker(content.provenance), tag="publish", error=PublishError)
+    with site as tmp:
         pages = _write_site(content, maps, tmp)
-        files, sizes = _seal(tmp, content.provenance)
-        kept = _carry_user_files(out, tmp, set(files))
-        _swap_in(tmp, out)
-    except BaseException:
-        _discard(tmp, created)
-        raise
-    return _summary(out, content, pages, files, sizes, kept, time.perf_counter() - t0)
+    files = sorted([*site.files, SITE_MARKER])
+    sizes = {f: (out / f).stat().st_size for f in files}
+    return _summary(out, content, pages, files, sizes, site.kept, time.perf_counter() - t0)
 
 
 def _read_and_measure(
@@ -413,18 +315,6 @@ def _read_and_measure(
     )
 
 
-def _create_parents(out: Path) -> list[Path]:
-    """Create the missing folders above ``out``; returns them, deepest first."""
-    created: list[Path] = []
-    parent = out.parent
-    while not parent.exists():
-        created.append(parent)
-        parent = parent.parent
-    for p in reversed(created):
-        p.mkdir()
-    return created
-
-
 def _write_site(content: SiteContent, maps: MapOptions, tmp: Path) -> list[str]:
     """Write the assets, the downloads and every page into ``tmp``; returns the pages."""
     from ..webmap.assets import assets_for, copy_assets
@@ -436,30 +326,6 @@ def _write_site(content: SiteContent, maps: MapOptions, tmp: Path) -> list[str]:
     downloads = _write_downloads(content.layers, tmp / "downloads")
     write_download_notes(content, tmp / "downloads", downloads)
     return write_pages(content, maps, downloads, tmp)
-
-
-def _seal(tmp: Path, provenance: dict) -> tuple[list[str], dict[str, int]]:
-    """Write the site's marker (provenance and files) and give the files their usual modes.
-
-    Returns the site's files (relative POSIX paths, sorted) and their sizes.
-    """
-    ours = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
-    marker = dict(provenance, files=[*ours, SITE_MARKER])
-    _write(tmp / SITE_MARKER, json.dumps(marker, ensure_ascii=False, indent=2) + "\n")
-    files = sorted([*ours, SITE_MARKER])
-    sizes = {f: (tmp / f).stat().st_size for f in files}
-    _fix_modes(tmp)
-    return files, sizes
-
-
-def _discard(tmp: Path, created: list[Path]) -> None:
-    """Remove the temporary folder and the folders created for the site (after a failure)."""
-    shutil.rmtree(tmp, ignore_errors=True)
-    for p in created:
-        try:
-            p.rmdir()
-        except OSError:
-            break
 
 
 def _summary(

@@ -12,10 +12,6 @@ Writers never compute: verdicts, areas and distances come from the
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._optional import require
+from ..io.outputs import OutputFolder
 from .advice import _unknown_texts
 from .context import (
     _Catalog,
@@ -83,24 +80,6 @@ def _environment(jinja2: Any) -> Any:
 def _render(env: Any, name: str, context: dict) -> str:
     """Render one template with ``context``."""
     return env.get_template(name).render(**context)
-
-
-def _swap_into_place(tmp: Path, target: Path) -> None:
-    """Rename ``tmp`` to ``target``; an existing ``target`` is replaced only on success."""
-    if not target.exists() and not target.is_symlink():
-        os.replace(tmp, target)
-        return
-    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:12]}")
-    os.replace(target, old)
-    try:
-        os.replace(tmp, target)
-    except BaseException:
-        os.replace(old, target)
-        raise
-    if old.is_dir() and not old.is_symlink():
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        old.unlink(missing_ok=True)
 
 
 #: The largest screening drawn on the report's map (and the default of ``zoning map
@@ -165,7 +144,8 @@ def write_report(
 
     The report is built in a temporary directory beside ``out_dir/report`` and renamed into
     place only when every page has been written; an existing report is replaced only then.
-    A failure leaves no partial report and any older report intact.
+    A failure leaves no partial report, any older report intact, and no ``out_dir`` (nor
+    parent) that this call created (:class:`zoning.io.outputs.OutputFolder`).
 
     Cost: one pass over ``sites`` (sorting by severity) plus rendering of at most
     ``max_site_pages + 1`` pages; hits and reasons are filtered to the paged sites first,
@@ -189,19 +169,14 @@ def write_report(
     common = _common_context(result, sites, lang, cat, maps)
     data = _site_data(result, sites, sel)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".report.", suffix=".partial", dir=out_dir))
-    try:
+    # The whole report/ folder is the output, replaced only once every page is written.
+    with OutputFolder(target, None, tag="partial") as tmp:
         _write_site_pages(tmp, env, sites, sel, data, common, cat, rules)
         rows = _index_rows(result, sites, sel, data, cat, rules)
         map_href, map_note = _write_map(tmp, result, lang, maps, sel.n)
         ctx = _index_context(result, sites, sel, common, rows, max_site_pages)
         ctx.update(map_href=map_href, map_note=map_note, offline=offline)
         (tmp / "index.html").write_text(_render(env, "index.html", ctx), encoding="utf-8")
-        _publish(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.info("wrote %s (%d site pages of %d sites)", target, len(sel.pages), sel.n)
     return target / "index.html"
 
@@ -434,11 +409,3 @@ def _capped_texts(sel: _Selection, n_rows: int, max_site_pages: int) -> dict[str
             "sites.csv and the JSON output."
         ),
     }
-
-
-def _publish(tmp: Path, target: Path) -> None:
-    """Give the finished report folder the usual mode and rename it into place."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp creates 0700; give the usual mode
-    _swap_into_place(tmp, target)

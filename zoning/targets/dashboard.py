@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._optional import require
 from .._version import __version__
-from ..io import atomic_path
+from ..io.outputs import write_atomic
 from ..layerset import LayerSet
 
 __all__ = ["render_dashboard", "write_dashboard"]
@@ -290,6 +290,4 @@ def write_dashboard(df: pd.DataFrame, layers: LayerSet, path: str | Path) -> Pat
     """
     html = render_dashboard(df, layers)
     path = Path(path)
-    with atomic_path(path) as tmp:
-        tmp.write_text(html, encoding="utf-8")
-    return path
+    return write_atomic(path, html)

@@ -24,13 +24,13 @@ import hashlib
 import mimetypes
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from ..errors import ZoningError
+from ..io.outputs import write_atomic
 from .escape import html_attr
 
 __all__ = ["ASSET_MODES", "Asset", "asset_tags", "assets_for", "copy_assets"]
@@ -213,14 +213,5 @@ def copy_assets(assets: list[Asset], folder: str | Path) -> Path:
             and hashlib.sha256(dest.read_bytes()).digest() == hashlib.sha256(data).digest()
         ):
             continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".partial", dir=dest.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(dest, data, mode=0o644)
     return folder

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ import numpy as np
 import shapely
 
 from ..errors import ZoningError
+from ..io.outputs import write_atomic
 from .assets import ASSET_MODES, TOOLS, asset_tags, assets_for, copy_assets
 from .basemaps import Basemap
 from .clip import (  # re-exported for old import paths
@@ -491,17 +490,7 @@ class WebMap:
         text = self.to_html(assets=assets, assets_url=assets_dir)
         if assets == "folder":
             copy_assets(assets_for(self.tools), parent / assets_dir)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, text)
         log.info("wrote %s (%.1f kB)", path, len(text.encode("utf-8")) / 1024)
         return path
 
