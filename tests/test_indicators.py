@@ -14,9 +14,9 @@ from shapely.geometry import LineString, Point, box
 
 from conftest import write_catalog
 from zoning.catalog import DEFAULT_CATALOG
-from zoning.indicators import UnknownDistrictError, compare, indicators
 from zoning.layerset import load_catalog
 from zoning.seeds import load_targets
+from zoning.targets.indicators import UnknownDistrictError, compare, indicators
 
 GEOD = pyproj.Geod(ellps="WGS84")
 GPKG = DEFAULT_CATALOG.parent / "shanghai_demo.gpkg"

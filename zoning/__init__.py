@@ -1,7 +1,23 @@
 """zoning: screen project sites against Shanghai's ecological zoning.
 
 The bundled layer set is DEMONSTRATION data calibrated to official totals; it is
-not the official ecological protection red line.
+not the official ecological protection red line, and the bundled rule set is not
+Shanghai's official access list.
+
+The public API, in the order data flows through it:
+
+- layers: :func:`read_catalog` (the catalog), :func:`load_catalog` (a :class:`LayerSet` of
+  :class:`Layer` objects in :data:`WORKING_CRS`), :func:`read_layer`, :func:`check_layers`;
+- sites: :func:`load_sites` (:class:`Sites`), :func:`parse_crs`, :func:`gcj02_to_wgs84`,
+  :func:`wgs84_to_gcj02`;
+- rules: :func:`load_rules` (:class:`RuleSet`);
+- screening: :func:`screen` (:class:`ScreeningResult`: tables, ``to_file``),
+  :func:`compare_alternatives`, :func:`rank_alternatives`;
+- products: :func:`indicators`, :func:`rasterize`, :func:`zonal_stats`, :func:`publish_site`;
+- errors: :class:`ZoningError` and its subclasses, :class:`ZoningWarning`.
+
+Each stage is a sub-package or module (``zoning.overlay``, ``zoning.rules``,
+``zoning.screening``, ``zoning.report``, ``zoning.webmap``, ...); see the README's Layout.
 
 >>> import zoning
 >>> layers = zoning.load_catalog()          # the demonstration catalog
@@ -24,13 +40,13 @@ from .errors import (
     LayerDataError,
     LayerReadError,
     PublishError,
+    RasterError,
     RulesError,
     SeedsError,
     SitesError,
     ZoningError,
     ZoningWarning,
 )
-from .indicators import indicators
 from .io import LoadReport, read_layer
 from .layerset import Layer, LayerSet, load_catalog
 from .publish import publish_site
@@ -38,6 +54,7 @@ from .raster import rasterize, zonal_stats
 from .rules import RuleSet, load_rules
 from .screening import ScreeningResult, screen
 from .sites import Sites, load_sites
+from .targets.indicators import indicators
 
 __all__ = [
     "KINDS",
@@ -53,6 +70,7 @@ __all__ = [
     "LayerSet",
     "LoadReport",
     "PublishError",
+    "RasterError",
     "RuleSet",
     "RulesError",
     "ScreeningResult",

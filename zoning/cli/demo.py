@@ -9,11 +9,11 @@ from pathlib import Path
 import click
 
 from ..checks import check_layers
-from ..dashboard import render_dashboard
-from ..indicators import indicators
 from ..io.outputs import write_atomic
 from ..screening import FORMATS
 from ..screening.outputs import check_outputs
+from ..targets.dashboard import render_dashboard
+from ..targets.indicators import indicators
 from ._common import format_table
 from .errors import handle_errors
 from .layers import render_check

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from ..indicators import indicators as measure
 from ..io.outputs import write_atomic
+from ..targets.indicators import indicators as measure
 from ._common import format_table
 from .errors import fail, handle_errors
 from .options import catalog_options
@@ -63,7 +63,7 @@ def indicators(catalog_path, layer_specs, district, fmt, out_path) -> None:
     df = measure(ls, district=district)
     demo = df.attrs["demonstration"]
     if fmt == "html":
-        from ..dashboard import write_dashboard
+        from ..targets.dashboard import write_dashboard
 
         write_dashboard(df, ls, out_path)
         click.echo(f"wrote {out_path}")

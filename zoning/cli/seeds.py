@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..seeds import Target, format_value, load_targets
+from ..targets.model import Target, format_value, load_targets
 from .errors import fail, handle_errors
 from .render import format_table, text_width
 

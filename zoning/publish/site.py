@@ -277,8 +277,8 @@ def _read_and_measure(
     now: datetime | None,
 ) -> SiteContent:
     """Read every input and compute every number (errors here leave no trace on disk)."""
-    from ..indicators import indicators
-    from ..seeds import load_targets
+    from ..targets.indicators import indicators
+    from ..targets.model import load_targets
 
     env = _templates()
     stats = layer_statistics(layers)  # reads every layer: a missing file fails here
