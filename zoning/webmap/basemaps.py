@@ -48,7 +48,17 @@ class TileSource:
     max_zoom: int = 19
 
     def title(self, lang: str) -> str:
-        """The layer's name: Chinese for ``lang == "zh"``, English otherwise."""
+        """The layer's name in one language.
+
+        Parameters
+        ----------
+        lang : str
+            ``"zh"`` for the Chinese name; any other value gives the English one.
+
+        Returns
+        -------
+        str
+        """
         return self.title_zh if lang == "zh" else self.title_en
 
     def to_config(self, lang: str, *, active: bool) -> dict:
