@@ -22,7 +22,25 @@ class MissingDependencyError(ZoningError, ImportError):
 
 
 def require(module: str) -> ModuleType:
-    """Import ``module`` or raise a one-line error naming the extra that provides it."""
+    """Import ``module`` or raise a one-line error naming the extra that provides it.
+
+    Parameters
+    ----------
+    module : str
+        Dotted module name, e.g. ``"rasterio"`` or ``"matplotlib.pyplot"``; its top-level
+        package is looked up in :data:`EXTRAS` (unknown packages name the ``all`` extra).
+
+    Returns
+    -------
+    ModuleType
+        The imported module.
+
+    Raises
+    ------
+    MissingDependencyError
+        The import fails with any ``ImportError``; the message reads
+        ``this feature needs <package>: pip install 'zoning[<extra>]'``.
+    """
     try:
         return importlib.import_module(module)
     except ImportError:

@@ -43,7 +43,29 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 
 def load_yaml(path: Path, error: type[ZoningError], label: str) -> object:
-    """Safe-load ``path`` (a key written twice is an error); failures raise ``error``."""
+    """Safe-load ``path`` (a key written twice is an error); failures raise ``error``.
+
+    Parameters
+    ----------
+    path : Path
+        The YAML file, read as UTF-8.
+    error : type of ZoningError
+        The exception class raised on every failure (e.g. ``CatalogError``).
+    label : str
+        What the file is, for the messages (``"catalog"``, ``"rules file"``, ...).
+
+    Returns
+    -------
+    object
+        The loaded data as plain Python objects (``None`` for an empty file).
+
+    Raises
+    ------
+    ZoningError
+        An instance of ``error``, with one line: the file is missing, cannot be read or
+        decoded, is not valid YAML (with the line number when PyYAML gives one), or writes a
+        key twice in one mapping.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

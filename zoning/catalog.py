@@ -106,7 +106,29 @@ REALM_ALIASES = {
 
 
 def normalize_values(values, aliases: dict[str, str], what: str) -> list[str]:
-    """Map spelled values to their codes; unknown values raise a one-line LayerDataError."""
+    """Map spelled values to their codes; unknown values raise a one-line LayerDataError.
+
+    Parameters
+    ----------
+    values : iterable
+        The values as read from a column; each is turned into ``str`` and stripped before
+        lookup.  ``None`` counts as unknown.
+    aliases : dict of str to str
+        Spelling -> code, e.g. :data:`REALM_ALIASES`.
+    what : str
+        What the values are, to start the error message (e.g. a layer and column).
+
+    Returns
+    -------
+    list of str
+        The code of each value, in order.
+
+    Raises
+    ------
+    LayerDataError
+        Some value is not in ``aliases``; the message names up to five of them and the known
+        codes.
+    """
     from .errors import LayerDataError
 
     out, unknown = [], set()
@@ -223,13 +245,26 @@ class LayerEntry(_Strict):
 
     @property
     def kind_info(self) -> KindInfo:
+        """The :data:`KINDS` entry of this layer's ``kind``."""
         return KINDS[self.kind]
 
     @property
     def is_demonstration(self) -> bool:
+        """Whether the provenance says ``status: demonstration`` (False without provenance)."""
         return self.provenance is not None and self.provenance.status == "demonstration"
 
     def title(self, lang: str = "en") -> str:
+        """The layer's title, falling back to its kind's title.
+
+        Parameters
+        ----------
+        lang : str, default "en"
+            ``"zh"`` for the Chinese title; any other value gives the English one.
+
+        Returns
+        -------
+        str
+        """
         if lang == "zh":
             return self.title_zh or self.kind_info.title_zh
         return self.title_en or self.kind_info.title_en
@@ -246,22 +281,62 @@ class Catalog(_Strict):
 
     @property
     def base_dir(self) -> Path:
+        """The folder relative sources resolve against: the catalog file's, else the cwd."""
         return self.path.parent if self.path is not None else Path.cwd()
 
     def by_id(self, layer_id: str) -> LayerEntry:
+        """The entry whose ``id`` is ``layer_id``.
+
+        Parameters
+        ----------
+        layer_id : str
+
+        Returns
+        -------
+        LayerEntry
+
+        Raises
+        ------
+        CatalogError
+            No layer has that id.
+        """
         for entry in self.layers:
             if entry.id == layer_id:
                 return entry
         raise CatalogError(f"{self._name()}: no layer with id {layer_id!r}")
 
     def of_kind(self, kind: str) -> list[LayerEntry]:
+        """The entries of one kind, in catalog order.
+
+        Parameters
+        ----------
+        kind : str
+            A key of :data:`KINDS`; an unknown kind gives an empty list.
+
+        Returns
+        -------
+        list of LayerEntry
+        """
         return [e for e in self.layers if e.kind == kind]
 
     def _name(self) -> str:
         return self.path.name if self.path else "catalog"
 
     def with_layers(self, extra: list[LayerEntry]) -> Catalog:
-        """A new catalog where ``extra`` entries replace the catalog's layers of their kinds."""
+        """A new catalog where ``extra`` entries replace the catalog's layers of their kinds.
+
+        Parameters
+        ----------
+        extra : list of LayerEntry
+            Entries to swap in.  The official total and count figures (and their sources) set
+            on the first replaced layer of the same kind override the entry's own; subtotals
+            stay the entry's.  An id already taken gets a suffix ``_2``, ``_3``, ...
+
+        Returns
+        -------
+        Catalog
+            A copy; ``self`` is unchanged.  Kept layers come first, then the new ones.
+        """
         kinds = {e.kind for e in extra}
         kept = [e for e in self.layers if e.kind not in kinds]
         # The official figures belong to the kind, not the file: a swapped-in red line is still

@@ -215,7 +215,23 @@ def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """Convert GCJ-02 longitude/latitude to Baidu BD-09."""
+    """Convert GCJ-02 longitude/latitude to Baidu BD-09.
+
+    Parameters
+    ----------
+    lon, lat : float or array_like
+        GCJ-02 longitude and latitude, degrees.
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        BD-09 longitude and latitude, degrees.
+
+    Notes
+    -----
+    The published closed-form formula, vectorised.  Unlike the GCJ-02 shift it applies
+    everywhere, inside China or not.
+    """
     x, y = _arrays(lon, lat)
     z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
@@ -223,7 +239,24 @@ def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
 
 
 def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """Convert Baidu BD-09 longitude/latitude to GCJ-02 (iterative exact inverse)."""
+    """Convert Baidu BD-09 longitude/latitude to GCJ-02 (iterative exact inverse).
+
+    Parameters
+    ----------
+    lon, lat : float or array_like
+        BD-09 longitude and latitude, degrees (as copied from Baidu maps).
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        GCJ-02 longitude and latitude, degrees.
+
+    Notes
+    -----
+    Starts from the usual one-step approximate inverse and refines it by fixed-point
+    iteration against :func:`gcj02_to_bd09` until every point is within 1e-12 degrees (at
+    most 30 rounds; each round evaluates the forward formula on the whole array).
+    """
     lon, lat = _arrays(lon, lat)
     x, y = lon - 0.0065, lat - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
@@ -232,12 +265,38 @@ def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
 
 
 def wgs84_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """Convert WGS84 longitude/latitude to BD-09 (via GCJ-02)."""
+    """Convert WGS84 longitude/latitude to BD-09 (via GCJ-02).
+
+    Parameters
+    ----------
+    lon, lat : float or array_like
+        WGS84 longitude and latitude, degrees.
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        BD-09 longitude and latitude, degrees.
+    """
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
 
 
 def bd09_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """Convert BD-09 longitude/latitude to WGS84 (via GCJ-02)."""
+    """Convert BD-09 longitude/latitude to WGS84 (via GCJ-02).
+
+    Parameters
+    ----------
+    lon, lat : float or array_like
+        BD-09 longitude and latitude, degrees.
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        WGS84 longitude and latitude, degrees.
+
+    Notes
+    -----
+    Two iterative inverses in a row (:func:`bd09_to_gcj02`, then :func:`gcj02_to_wgs84`).
+    """
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
@@ -256,12 +315,42 @@ def _apply(geoms, func):
 def to_wgs84_geometries(geoms, pseudo: str):
     """Convert an array of shapely geometries from a pseudo-CRS (``gcj02``/``bd09``) to WGS84.
 
+    Parameters
+    ----------
+    geoms : array_like of shapely.Geometry
+        Geometries in ``pseudo`` coordinates (longitude, latitude).
+    pseudo : {"gcj02", "bd09"}
+        The pseudo-CRS, as in :data:`PSEUDO_CRS`.
+
+    Returns
+    -------
+    numpy.ndarray of shapely.Geometry
+        The same geometries in WGS84 (EPSG:4326 longitude/latitude), same order.
+
+    Notes
+    -----
     Vertices shared by neighbouring polygons map to identical points, so a
-    coverage stays a coverage.  2-D only (call after dropping Z).
+    coverage stays a coverage.  2-D only (call after dropping Z).  All vertices go through
+    the vectorised iterative inverse as one array; measured at about 1 s per million
+    vertices (either pseudo-CRS) on a shared 2-core machine, against about 0.2 s for the
+    forward :func:`from_wgs84_geometries`.
     """
     return _apply(geoms, _TO_WGS84[pseudo])
 
 
 def from_wgs84_geometries(geoms, pseudo: str):
-    """Convert an array of WGS84 shapely geometries to a pseudo-CRS (``gcj02``/``bd09``)."""
+    """Convert an array of WGS84 shapely geometries to a pseudo-CRS (``gcj02``/``bd09``).
+
+    Parameters
+    ----------
+    geoms : array_like of shapely.Geometry
+        Geometries in WGS84 longitude/latitude.
+    pseudo : {"gcj02", "bd09"}
+        The target pseudo-CRS.
+
+    Returns
+    -------
+    numpy.ndarray of shapely.Geometry
+        The same geometries in ``pseudo`` coordinates, same order (2-D).
+    """
     return _apply(geoms, _FROM_WGS84[pseudo])

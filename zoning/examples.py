@@ -136,6 +136,7 @@ class RouteExample:
 
     @property
     def id(self) -> str:
+        """The id of the alternative (that of its :class:`Example`)."""
         return self.example.id
 
 
@@ -160,6 +161,7 @@ class Mismatch:
 
     @property
     def changes_outcome(self) -> bool:
+        """Whether ``what`` is one of :data:`OUTCOME_MISMATCHES` (verdict, rank, missing site)."""
         return self.what in OUTCOME_MISMATCHES
 
     def __str__(self) -> str:
@@ -282,6 +284,17 @@ def _unique(items: Sequence[Example], path: Path) -> None:
 def load_examples(path: str | Path | None = None) -> list[Example]:
     """The example projects of ``projects.geojson`` with their expectations.
 
+    Parameters
+    ----------
+    path : str or Path, optional
+        A GeoJSON FeatureCollection whose features carry the example fields; default the
+        bundled :data:`PROJECTS`.  Geometries are not read here.
+
+    Returns
+    -------
+    list of Example
+        One per feature, in file order.
+
     Raises
     ------
     ExamplesError
@@ -302,7 +315,24 @@ def load_examples(path: str | Path | None = None) -> list[Example]:
 
 
 def load_route_examples(path: str | Path | None = None) -> list[RouteExample]:
-    """The alternatives of ``route_alternatives.geojson`` with their expected ranks."""
+    """The alternatives of ``route_alternatives.geojson`` with their expected ranks.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A GeoJSON FeatureCollection; default the bundled :data:`ROUTES`.  Geometries are not
+        read here.
+
+    Returns
+    -------
+    list of RouteExample
+        One per feature, in file order.
+
+    Raises
+    ------
+    ExamplesError
+        As :func:`load_examples`, and an ``expected_rank`` that is not an integer >= 1.
+    """
     path = Path(path) if path is not None else ROUTES
     data = _read_json(path)
     out = []
@@ -320,7 +350,25 @@ def load_route_examples(path: str | Path | None = None) -> list[RouteExample]:
 
 
 def load_amap_example(path: str | Path | None = None) -> AmapExample:
-    """The GCJ-02 site of ``amap_gcj02.csv`` and the outcomes of both readings."""
+    """The GCJ-02 site of ``amap_gcj02.csv`` and the outcomes of both readings.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A UTF-8 CSV with a header and exactly one site row (``id``, ``lon``, ``lat`` and the
+        expectation fields suffixed ``_gcj02`` and ``_as_wgs84``); default the bundled
+        :data:`AMAP_GCJ02`.  Rule-id fields hold ids separated by ``;``.
+
+    Returns
+    -------
+    AmapExample
+
+    Raises
+    ------
+    ExamplesError
+        A missing or unreadable file, not exactly one row, a ``lon`` or ``lat`` that is not a
+        number, or an expectation field missing or invalid (as in :func:`load_examples`).
+    """
     path = Path(path) if path is not None else AMAP_GCJ02
     try:
         with open(path, encoding="utf-8", newline="") as fh:
@@ -398,7 +446,23 @@ def check_result(
 def check_ranking(
     ranking: pd.DataFrame, routes: Iterable[RouteExample], *, file: str = ""
 ) -> list[Mismatch]:
-    """Compare a ranking (:func:`zoning.compare.rank_alternatives`) with the documented ranks."""
+    """Compare a ranking (:func:`zoning.compare.rank_alternatives`) with the documented ranks.
+
+    Parameters
+    ----------
+    ranking : pandas.DataFrame
+        With columns ``site_id`` and ``rank`` (integers).
+    routes : iterable of RouteExample
+        Matched to the ranking's rows by id.
+    file : str
+        Named in the mismatches.
+
+    Returns
+    -------
+    list of Mismatch
+        An alternative missing from the ranking (``missing site``) or ranked otherwise than
+        documented (``rank``), in the order of ``routes``.
+    """
     got = dict(zip(ranking["site_id"].astype(str), ranking["rank"].astype(int), strict=True))
     out = []
     for r in routes:

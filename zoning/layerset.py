@@ -58,10 +58,12 @@ class Layer:
 
     @property
     def id(self) -> str:
+        """The catalog id of the layer."""
         return self.entry.id
 
     @property
     def kind(self) -> str:
+        """The layer kind (a key of :data:`zoning.catalog.KINDS`)."""
         return self.entry.kind
 
     @cached_property
@@ -165,6 +167,7 @@ class LayerSet:
 
     @property
     def ids(self) -> list[str]:
+        """The layer ids in catalog order (nothing is loaded)."""
         return [e.id for e in self.catalog.layers]
 
     @property
@@ -190,11 +193,46 @@ class LayerSet:
             yield self[layer_id]
 
     def of_kind(self, kind: str) -> list[Layer]:
-        """The loaded layers of one kind (possibly none)."""
+        """The loaded layers of one kind (possibly none).
+
+        Parameters
+        ----------
+        kind : str
+            A layer kind; an unknown kind gives an empty list.
+
+        Returns
+        -------
+        list of Layer
+            In catalog order.
+
+        Raises
+        ------
+        LayerReadError, CRSError, LayerDataError
+            From :func:`~zoning.io.read_layer`, for a layer read here for the first time.
+
+        Notes
+        -----
+        Reads (and keeps) every layer of the kind not read yet; later calls reuse them.
+        """
         return [self[e.id] for e in self.catalog.of_kind(kind)]
 
     def source_of(self, layer_id: str) -> str:
-        """The resolved source (path or URL) of a layer, as the catalog names it."""
+        """The resolved source (path or URL) of a layer, as the catalog names it.
+
+        Parameters
+        ----------
+        layer_id : str
+
+        Returns
+        -------
+        str
+            As :func:`~zoning.io.resolve_source`; the layer is not read.
+
+        Raises
+        ------
+        CatalogError
+            No layer has that id.
+        """
         entry = self.catalog.by_id(layer_id)
         return resolve_source(entry, self.catalog.base_dir)
 
@@ -289,6 +327,16 @@ def district_key(name: Any) -> str:
     Unicode compatibility forms folded (NFKC), case folded, spaces removed, and an English
     "district" suffix dropped: ``"Jinshan District"``, ``" jinshan "`` and ``"JINSHAN"`` give
     the same key.
+
+    Parameters
+    ----------
+    name : object
+        Any value; it is turned into ``str`` first.
+
+    Returns
+    -------
+    str
+        The key; when the text is exactly ``"district"`` it is kept rather than emptied.
     """
     text = "".join(unicodedata.normalize("NFKC", str(name)).casefold().split())
     stripped = text.removesuffix("district")

@@ -101,7 +101,17 @@ class InputError(click.ClickException):
     exit_code = EXIT_INPUT_ERROR
 
     def show(self, file: Any = None) -> None:
-        """Print the one-line message on stderr (``file`` is ignored)."""
+        """Print the one-line message on stderr (``file`` is ignored).
+
+        Parameters
+        ----------
+        file : object, optional
+            Accepted for :meth:`click.ClickException.show`'s signature; unused.
+
+        Notes
+        -----
+        Runs of whitespace in the message, newlines included, become single spaces.
+        """
         click.echo(f"zoning: error: {' '.join(self.format_message().split())}", err=True)
 
 
@@ -109,7 +119,22 @@ class OneLineCommand(click.Command):
     """A command whose usage errors (bad option value, unknown option) are one line, exit 2."""
 
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
-        """As :meth:`click.Command.make_context`, a usage error raising :class:`InputError`."""
+        """As :meth:`click.Command.make_context`, a usage error raising :class:`InputError`.
+
+        Parameters
+        ----------
+        info_name, args, parent, **extra
+            As :meth:`click.Command.make_context`.
+
+        Returns
+        -------
+        click.Context
+
+        Raises
+        ------
+        InputError
+            Instead of any :class:`click.UsageError` (exit code 2, one line).
+        """
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except click.UsageError as exc:

@@ -100,7 +100,20 @@ def check(
 
 
 def render_check(result: CheckResult) -> str:
-    """The human-readable report of ``zoning layers check``."""
+    """The human-readable report of ``zoning layers check``.
+
+    Parameters
+    ----------
+    result : CheckResult
+        What :func:`~zoning.checks.check_layers` returned.
+
+    Returns
+    -------
+    str
+        The demonstration banner when needed, a table of the layers, the repaired and dropped
+        feature ids (ten at most per layer) and load notes, one line per check (with source and
+        places), and a last line counting passes, failures and skips; no final newline.
+    """
     out = []
     if result.demonstration:
         out.append(DEMO_BANNER)

@@ -149,6 +149,7 @@ class Progress:
         self.bar.update(step - self.bar.pos, current_item=stage)
 
     def close(self) -> None:
+        """Fill the bar to its end and close it; nothing to do without a bar."""
         if self.bar is not None:
             self.bar.update(self.bar.length - self.bar.pos)
             self.bar.__exit__(None, None, None)

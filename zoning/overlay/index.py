@@ -278,22 +278,81 @@ class LayerIndex:
         boxes: np.ndarray | None = None,
         parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(geometry, feature, distance) for feature boundaries within ``distance``: see
-        :func:`~zoning.overlay.distance.boundaries_near`."""
+        """(geometry, feature, distance) for feature boundaries within ``distance``.
+
+        Parameters
+        ----------
+        geoms : array of shapely geometries
+            What distances are measured from (working CRS).
+        distance : float
+            How far to search (m).
+        boxes, parts : optional
+            Boxes built already, as in :func:`~zoning.overlay.distance.boundaries_near`.
+
+        Returns
+        -------
+        geometries, features : arrays of int64
+        distances : array of float
+            The smallest distance of every pair within ``distance``, sorted by (geometry,
+            feature).
+
+        Notes
+        -----
+        Delegates to :func:`~zoning.overlay.distance.boundaries_near` (its Notes give the
+        cost).
+        """
         return boundaries_near(self, geoms, distance, boxes, parts)
 
     def within(
         self, geoms: np.ndarray, distance: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(geometry, feature, touches) for feature boundaries within ``distance`` of each
-        geometry: see :func:`~zoning.overlay.distance.boundaries_within`."""
+        """(geometry, feature, touches) for feature boundaries within ``distance`` of each geometry.
+
+        Parameters
+        ----------
+        geoms : array of shapely geometries
+            Working CRS.
+        distance : array of float
+            One distance (m) per geometry.
+
+        Returns
+        -------
+        geometries, features : arrays of int64
+        touches : array of bool
+            Whether the geometry intersects the feature's boundary; sorted by (geometry,
+            feature).
+
+        Notes
+        -----
+        Delegates to :func:`~zoning.overlay.distance.boundaries_within`; no distance is
+        measured.
+        """
         return boundaries_within(self, geoms, distance)
 
     def outside_distance(
         self, geoms: np.ndarray, distance: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(geometry, feature, distance to the feature) for features within ``distance``: see
-        :func:`~zoning.overlay.distance.features_near`."""
+        """(geometry, feature, distance to the feature) for features within ``distance``.
+
+        Parameters
+        ----------
+        geoms : array of shapely geometries
+            Working CRS.
+        distance : float
+            How far to search (m).
+
+        Returns
+        -------
+        geometries, features : arrays of int64
+        distances : array of float
+            The distance to the feature (0 for a geometry inside it), smallest per pair,
+            sorted by (geometry, feature).
+
+        Notes
+        -----
+        Delegates to :func:`~zoning.overlay.distance.features_near`: one STRtree query and
+        one distance per pair.
+        """
         return features_near(self, geoms, distance)
 
 

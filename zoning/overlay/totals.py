@@ -99,6 +99,35 @@ def site_totals(
     Layers no rule reads (``water``) feed none of these: they are in ``hits`` and
     ``layer_summary`` only.  ``geoms`` (working CRS) serve the union when overlap pieces were
     not built.
+
+    Parameters
+    ----------
+    ov : OverlayResult
+        The overlay of the sites with the layers (its ``passes``, ``outside`` and ``pieces``).
+    n : int
+        The number of sites.
+    reach : RuleReach
+        The kinds the rules read and their ``within`` distances.
+    unc : numpy.ndarray of float
+        Each site's positional uncertainty, m.
+    geoms : numpy.ndarray of shapely geometries
+        The sites, working CRS, in the order of the overlay's site positions.
+    searched : mapping of str to float, optional
+        Per kind, how far its layers were searched (m); None: ``nearest_m`` is not capped.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The six columns above, each of length ``n``: ``n_constraints``, ``n_hits`` (int),
+        ``boundary_sensitive`` (bool), ``overlap_m2_total``, ``overlap_length_m_total`` and
+        ``nearest_m`` (float, NaN for none).
+
+    Notes
+    -----
+    Linear in the overlay passes, except for sites that two or more constraint layers overlap
+    with positive area (or length): their overlaps are unioned, from ``ov.pieces`` or, when
+    the pieces were not built, from an extra overlay run for those sites alone.  A line site
+    overlapped by polygon layers only is measured as one intersection, without pieces.
     """
     read = reach.read_kinds
     within = reach.within

@@ -196,38 +196,116 @@ class EvaluationState:
     condition_cache: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def add(self, n: int, **fields: Any) -> None:
-        """Emit ``n`` reason rows (nothing when ``n`` is 0); see :class:`ReasonBlock`."""
+        """Emit ``n`` reason rows (nothing when ``n`` is 0); see :class:`ReasonBlock`.
+
+        Parameters
+        ----------
+        n : int
+            The number of rows.
+        **fields
+            Reason fields, arrays of length ``n`` or one value for every row.
+
+        Notes
+        -----
+        Appends one block to :attr:`blocks`, holding the arrays as given (not copied); its
+        emission order is the number of blocks before it.
+        """
         if n:
             self.blocks.append(ReasonBlock(n, len(self.blocks), **fields))
 
     def unknown(self, n: int, status: str, **fields: Any) -> None:
-        """Emit ``n`` reason rows of verdict ``unknown`` for ``status`` (see :meth:`add`)."""
+        """Emit ``n`` reason rows of verdict ``unknown`` for ``status`` (see :meth:`add`).
+
+        Parameters
+        ----------
+        n : int
+            The number of rows.
+        status : str
+            The reason status of every row.
+        **fields
+            Further reason fields, as for :meth:`add`.
+        """
         self.add(n, verdict="unknown", status=status, **fields)
 
     def unknown_hits(self, rows: np.ndarray, status: str, **fields: Any) -> None:
-        """Emit an ``unknown`` reason row for ``status`` per hit row in ``rows`` (its site and
-        hit set)."""
+        """Emit an ``unknown`` reason row for ``status`` per hit row in ``rows``.
+
+        Parameters
+        ----------
+        rows : numpy.ndarray of int
+            Hit rows; each emitted row gets that hit's site and the hit row itself.
+        status : str
+            The reason status of every row.
+        **fields
+            Further reason fields, as for :meth:`add`.
+        """
         self.unknown(len(rows), status, site=self.hits_site[rows], hit=rows, **fields)
 
     def summary_rows(self, kind: str) -> np.ndarray:
-        """The layer-summary rows of layers of ``kind`` (cached)."""
+        """The layer-summary rows of layers of ``kind`` (cached).
+
+        Parameters
+        ----------
+        kind : str
+            A layer kind.
+
+        Returns
+        -------
+        numpy.ndarray of int64
+            Row positions in the layer summary, ascending (empty for a kind without layers).
+            The cached array itself: do not modify it.
+        """
         rows = self.summary_of_kind.get(kind)
         if rows is None:
             rows = self.summary_of_kind[kind] = np.flatnonzero(self.summary_kind == kind)
         return rows
 
     def hit_rows(self, kind: str) -> np.ndarray:
-        """The hit rows of layers of ``kind`` (empty when there are none)."""
+        """The hit rows of layers of ``kind`` (empty when there are none).
+
+        Parameters
+        ----------
+        kind : str
+            A layer kind.
+
+        Returns
+        -------
+        numpy.ndarray of int64
+            Row positions in the hits frame, as held in :attr:`hits_of_kind`.
+        """
         return self.hits_of_kind.get(kind, np.zeros(0, dtype=np.int64))
 
     def sites_with(self, site: np.ndarray) -> np.ndarray:
-        """Per site: whether it is one of ``site`` (positions)."""
+        """Per site: whether it is one of ``site`` (positions).
+
+        Parameters
+        ----------
+        site : numpy.ndarray of int
+            Site positions, repeats allowed.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            Of length :attr:`n_sites`.
+        """
         out = np.zeros(self.n_sites, dtype=bool)
         out[site] = True
         return out
 
     def layer_ok(self, kind: str) -> np.ndarray:
-        """Per site: a layer of ``kind`` loaded and covers the site (status ``ok``)."""
+        """Per site: a layer of ``kind`` loaded and covers the site (status ``ok``).
+
+        Parameters
+        ----------
+        kind : str
+            A layer kind.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            Of length :attr:`n_sites`; True where some layer of ``kind`` has a summary row
+            with status ``ok`` for the site.
+        """
         rows = self.summary_rows(kind)
         return self.sites_with(self.summary_site[rows][self.summary_status[rows] == "ok"])
 

@@ -245,7 +245,22 @@ class TargetSet(BaseModel):
         return _by_id(self.targets, target_id)
 
     def document(self, document_id: str) -> Document:
-        """Return the document with id ``document_id``; see :meth:`get`."""
+        """Return the document with id ``document_id``.
+
+        Parameters
+        ----------
+        document_id : str
+            A document id.
+
+        Returns
+        -------
+        Document
+
+        Raises
+        ------
+        KeyError
+            If there is no such document.
+        """
         return _by_id(self.documents, document_id)
 
     @property

@@ -48,9 +48,35 @@ class TileSource:
     max_zoom: int = 19
 
     def title(self, lang: str) -> str:
+        """The layer's name in one language.
+
+        Parameters
+        ----------
+        lang : str
+            ``"zh"`` for the Chinese name; any other value gives the English one.
+
+        Returns
+        -------
+        str
+        """
         return self.title_zh if lang == "zh" else self.title_en
 
     def to_config(self, lang: str, *, active: bool) -> dict:
+        """The tile layer as the page's script reads it (plain JSON-ready data).
+
+        Parameters
+        ----------
+        lang : str
+            Language of the name (``"zh"`` or another value for English).
+        active : bool
+            Whether the page shows this layer first.
+
+        Returns
+        -------
+        dict
+            ``id``, ``name_html`` (the title, HTML-escaped), ``urls``, ``options``
+            (``attribution`` HTML, ``maxZoom``, and ``subdomains`` when set) and ``active``.
+        """
         from .escape import html_text
 
         options = {"attribution": self.attribution_html, "maxZoom": self.max_zoom}
@@ -147,6 +173,24 @@ def resolve_basemap(
     name: str | None = "osm", *, lang: str = "zh", tianditu_key: str | None = None
 ) -> Basemap:
     """Resolve a ``--basemap`` choice.
+
+    Parameters
+    ----------
+    name : str or None, default "osm"
+        One of :data:`BASEMAPS`, in any case and with surrounding spaces; None or empty means
+        ``osm``.
+    lang : str, default "zh"
+        Language of the Gaode and Tianditu tile labels (``"zh"``, else English).
+    tianditu_key : str, optional
+        The Tianditu key; default the ``TIANDITU_KEY`` environment variable.  Read only for
+        ``tianditu``.
+
+    Returns
+    -------
+    Basemap
+        ``osm``: OSM then CARTO; ``carto``: CARTO then OSM; ``gaode``: Gaode tiles only, with
+        the overlays shifted to GCJ-02; ``tianditu``: Tianditu, then OSM and CARTO; ``none``:
+        no tiles.
 
     Raises
     ------

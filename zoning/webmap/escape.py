@@ -68,8 +68,17 @@ def _text(value: Any) -> str:
 def html_text(value: Any) -> str:
     """Escape a value for HTML element content (``<``, ``>``, ``&``, both quotes).
 
-    ``None`` and NaN give an empty string.
+    Parameters
+    ----------
+    value : object
+        Any value; ``None`` and float NaN give an empty string, others go through ``str``.
 
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> html_text('<img src=x onerror=alert(1)>')
     '&lt;img src=x onerror=alert(1)&gt;'
     """
@@ -81,6 +90,15 @@ def html_attr(value: Any) -> str:
 
     The same escaping as :func:`html_text`: both quote characters become entities, so the value
     cannot end the attribute whichever quote the page uses.
+
+    Parameters
+    ----------
+    value : object
+        Any value; ``None`` and float NaN give an empty string, others go through ``str``.
+
+    Returns
+    -------
+    str
     """
     return html.escape(_text(value), quote=True)
 
@@ -93,6 +111,23 @@ def safe_url(url: Any) -> str:
     ``data:``, ...) raises ``ValueError``.  A relative path whose first segment holds a colon
     (a folder named ``javascript:x``) reads as a scheme: write it as ``./javascript:x`` (see
     :func:`relative_url`).
+
+    Parameters
+    ----------
+    url : object
+        A URL or relative path (``None`` and NaN read as an empty path); surrounding
+        whitespace is stripped and backslashes in a relative path become ``/``.
+
+    Returns
+    -------
+    str
+        The absolute URL unchanged, or the relative path percent-encoded (``/``, ``-``, ``.``,
+        ``_``, ``~`` and ``#`` kept).  A one-letter scheme (``C:``) counts as a path.
+
+    Raises
+    ------
+    ValueError
+        An absolute URL whose scheme is not ``http``, ``https`` or ``file``.
     """
     text = _text(url).strip()
     parts = urlsplit(text)
@@ -109,6 +144,16 @@ def relative_url(path: str) -> str:
     ``javascript:alert(1)/report`` (a folder of that name) becomes
     ``./javascript:alert(1)/report``; paths starting with ``.`` or ``/`` are unchanged.
     Separators become ``/``.
+
+    Parameters
+    ----------
+    path : str
+        A relative file path (any value is turned into ``str``).
+
+    Returns
+    -------
+    str
+        Not percent-encoded: pass it on to :func:`safe_url` or :func:`href`.
     """
     text = str(path).replace("\\", "/")
     if text.startswith((".", "/")):
@@ -119,7 +164,20 @@ def relative_url(path: str) -> str:
 def href(url: Any) -> str:
     """A URL made safe for an ``href`` attribute (:func:`safe_url`, escaped for an attribute).
 
-    Raises ``ValueError`` for any scheme but ``http``, ``https`` and ``file``.
+    Parameters
+    ----------
+    url : object
+        As for :func:`safe_url`.
+
+    Returns
+    -------
+    str
+        The URL from :func:`safe_url`, escaped by :func:`html_attr`; put it between quotes.
+
+    Raises
+    ------
+    ValueError
+        For any scheme but ``http``, ``https`` and ``file``.
     """
     return html_attr(safe_url(url))
 
@@ -136,6 +194,18 @@ def js_string(value: Any) -> str:
     data cannot close the element.  Backticks and ``${`` are inert inside a double-quoted
     string.
 
+    Parameters
+    ----------
+    value : object
+        Any value; ``None`` and float NaN give ``""``, others go through ``str``.
+
+    Returns
+    -------
+    str
+        The literal, double quotes included; non-ASCII characters are kept as they are.
+
+    Examples
+    --------
     >>> js_string('</script><script>alert(1)</script>')
     '"\\\\u003c/script\\\\u003e\\\\u003cscript\\\\u003ealert(1)\\\\u003c/script\\\\u003e"'
     """
@@ -147,6 +217,22 @@ def script_json(obj: Any) -> str:
 
     Usable both as a JavaScript expression (``var data = ...;``) and as the content of
     ``<script type="application/json">``.  NaN and infinities are refused (they are not JSON).
+
+    Parameters
+    ----------
+    obj : object
+        Anything :func:`json.dumps` serializes (dicts, lists, strings, numbers, ...).
+
+    Returns
+    -------
+    str
+        Compact JSON (no spaces after separators, non-ASCII kept) with ``<``, ``>``, ``&``
+        and U+2028/U+2029 written as ``\\uXXXX`` escapes.
+
+    Raises
+    ------
+    ValueError
+        ``obj`` holds NaN or an infinity.
     """
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return _script_safe(text)
@@ -159,6 +245,17 @@ def js_template(value: Any) -> str:
     ``${...}`` substitution can be formed; ``<``, ``>``, ``&`` and U+2028/U+2029 are written as
     ``\\uXXXX`` escapes for the enclosing ``<script>`` element.  The maps of this package put no
     data into template literals; this exists for code that must (and is tested like the rest).
+
+    Parameters
+    ----------
+    value : object
+        Any value; ``None`` and float NaN give an empty string, others go through ``str``.
+
+    Returns
+    -------
+    str
+        The escaped text, without backticks around it; a carriage return is written as
+        ``\\r``.
     """
     text = _text(value).replace("\\", "\\\\").replace("`", "\\`").replace("$", "\\$")
     # A raw CR (or CRLF) inside a template literal is normalised to LF; keep it exact.

@@ -80,7 +80,18 @@ DEFAULT_FIELDS: tuple[str, ...] = ("name", "name_en", "category", "level", "dist
 
 
 def fields_for(kind: str) -> tuple[str, ...]:
-    """The whitelisted properties of a kind."""
+    """The whitelisted properties of a kind.
+
+    Parameters
+    ----------
+    kind : str
+        A layer kind.
+
+    Returns
+    -------
+    tuple of str
+        The kind's entry of :data:`FIELDS`, else :data:`DEFAULT_FIELDS`.
+    """
     return FIELDS.get(kind, DEFAULT_FIELDS)
 
 
@@ -124,7 +135,21 @@ def simplify_coverage(geoms: Sequence, tolerance_m: float) -> np.ndarray:
 
 
 def simplify_features(geoms: Sequence, tolerance_m: float) -> np.ndarray:
-    """Simplify each geometry on its own, keeping it valid (``preserve_topology=True``)."""
+    """Simplify each geometry on its own, keeping it valid (``preserve_topology=True``).
+
+    Parameters
+    ----------
+    geoms : array of shapely geometries in a metric CRS
+        The features; neighbours may part or overlap after simplification (use
+        :func:`simplify_coverage` for layers that tile an area).
+    tolerance_m : float
+        Simplification tolerance in the CRS units; 0 or less returns a copy unsimplified.
+
+    Returns
+    -------
+    numpy.ndarray
+        New geometries, same order; the input is not modified.
+    """
     arr = np.asarray(geoms, dtype=object)
     if tolerance_m <= 0 or not len(arr):
         return arr.copy()
@@ -203,6 +228,20 @@ def repair_geometries(geoms: Sequence) -> np.ndarray:
     as its polygonal part (``make_valid`` may add the lines or points where rings touched;
     they are dropped).  Valid geometries are returned as they are; the input is not modified.
     The number repaired is logged.
+
+    Parameters
+    ----------
+    geoms : array of shapely geometries
+        Any CRS; missing geometries (None) are allowed and kept.
+
+    Returns
+    -------
+    numpy.ndarray
+        A copy of the array, same order, with the invalid geometries replaced.
+
+    Notes
+    -----
+    One validity test per geometry; ``make_valid`` runs on the invalid ones only.
     """
     arr = np.asarray(geoms, dtype=object).copy()
     if not len(arr):
