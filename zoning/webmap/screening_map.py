@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._paths import page_name
 from ..errors import ZoningError
 from ..layerset import LayerSet
-from ..rules import SEVERITY, VERDICTS
+from ..schema import SEVERITY, VERDICTS
 from .assets import TOOLS
 from .basemaps import Basemap, resolve_basemap
 from .data import ScreeningData, load_screening  # load_screening: re-exported for old paths
@@ -196,8 +197,6 @@ def screening_map(
     demonstration catalog).  ``benchmarks/map_size.py --screening`` measures pages of
     thousands of sites.
     """
-    from ..report import page_name
-
     lang = check_lang(lang)
     if max_sites is not None and (isinstance(max_sites, bool) or int(max_sites) < 1):
         raise ZoningError(f"max_sites must be at least 1, not {max_sites!r}")
