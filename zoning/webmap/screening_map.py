@@ -573,13 +573,18 @@ def _default_title(lang: str, n: int, n_total: int) -> str:
 MIN_FEATURE_BYTES = 100
 
 
+def _of_shown_sites(frame: pd.DataFrame, shown_ids: set) -> pd.DataFrame:
+    """The rows of ``frame`` (rings or pieces) that belong to a shown site."""
+    if len(frame) and "site_id" in frame.columns:
+        frame = frame[frame["site_id"].map(_str).isin(shown_ids)]
+    return frame
+
+
 def _rings_layer(data: ScreeningData, shown_ids: set, shift, lang: str, group: str, *, room: float):
     """The buffer rings of the shown sites: (spec, rings, names), spec None when they cannot
     fit in ``room`` bytes; None without rings.  Rings are simplified within 1 % of their
     radius."""
-    rings = data.rings
-    if len(rings) and "site_id" in rings.columns:
-        rings = rings[rings["site_id"].map(_str).isin(shown_ids)]
+    rings = _of_shown_sites(data.rings, shown_ids)
     if not len(rings):
         return None
     if len(rings) * MIN_FEATURE_BYTES > room:
@@ -626,9 +631,7 @@ def _pieces_layer(
     data: ScreeningData, shown_ids: set, shift, lang: str, group: str, *, room: float
 ):
     """The overlap pieces of the shown sites (unsimplified), as :func:`_rings_layer`."""
-    pieces = data.pieces
-    if len(pieces) and "site_id" in pieces.columns:
-        pieces = pieces[pieces["site_id"].map(_str).isin(shown_ids)]
+    pieces = _of_shown_sites(data.pieces, shown_ids)
     if not len(pieces):
         return None
     if len(pieces) * MIN_FEATURE_BYTES > room:
