@@ -45,7 +45,22 @@ __all__ = [
 
 @dataclass(frozen=True)
 class District:
-    """One district of the catalog (rows of the district layers that share a name)."""
+    """One district of the public site: a district of :meth:`zoning.LayerSet.districts`
+    with its page slug, its area and its neighbours.
+
+    Attributes
+    ----------
+    name, name_en : str, str or None
+        As :class:`zoning.layerset.District`.
+    slug : str
+        The page's file name (``a-z0-9-``), unique among the districts.
+    geometry : shapely geometry
+        The district's polygon, in the working CRS.
+    area_km2 : float
+        Its area (:func:`zoning.measure.area_m2`), km².
+    neighbours : tuple of str
+        Slugs of the districts next to it, in catalog order.
+    """
 
     name: str
     name_en: str | None
