@@ -62,3 +62,48 @@ def test_indicators_accept_every_name_the_map_accepts(layers):
         other = zoning.indicators(layers, district=name)
         pd.testing.assert_frame_equal(by_zh, other)
     assert set(by_zh["district"].dropna()) == {"金山区"}
+
+
+AGREE = ["Jinshan District", "金山", "310116"]
+
+
+@pytest.mark.parametrize("name", AGREE)
+def test_map_clip_is_the_district_of_the_lookup(layers, name):
+    from zoning.webmap.overview import resolve_clip
+
+    area = resolve_clip(layers, name)
+    assert shapely.equals(area, layers.district(name).geometry)
+    assert shapely.equals(area, resolve_clip(layers, "金山区"))
+
+
+def test_map_clip_of_an_unknown_district_keeps_its_message(layers):
+    from zoning.webmap.overview import resolve_clip
+
+    with pytest.raises(UnknownDistrictError, match="no district named 'Atlantis'"):
+        resolve_clip(layers, "Atlantis")
+
+
+@pytest.mark.parametrize("name", AGREE)
+def test_publish_district_list_agrees_with_the_lookup(layers, name):
+    from zoning.publish import districts_of
+
+    listed = districts_of(layers)
+    assert [d.name for d in listed] == [d.name for d in layers.districts()]
+    wanted = layers.district(name)
+    (page,) = [d for d in listed if d.name == wanted.name]
+    assert page.name_en == wanted.name_en == "Jinshan"
+    assert page.slug == "jinshan"
+    assert shapely.equals(page.geometry, wanted.geometry)
+    assert page.area_km2 == pytest.approx(wanted.geometry.area / 1e6)
+
+
+def test_raster_zones_by_district_agree_with_the_lookup(layers):
+    pytest.importorskip("rasterio")
+    from zoning.raster.zonal import DEMO_RASTER, zonal_stats
+
+    df = zonal_stats(DEMO_RASTER, by="districts", layers=layers)
+    assert df["zone_name"].tolist() == [d.name for d in layers.districts()]
+    for name in AGREE:
+        d = layers.district(name)
+        (row,) = df[df["zone_name"] == d.name].to_dict("records")
+        assert row["zone_id"] in d.codes

@@ -19,9 +19,9 @@ import shapely
 
 from .crs import WGS84, WORKING_CRS
 from .layerset import Layer, LayerSet, load_catalog
-from .measure import TOTAL_TOLERANCE_KM2, area_m2, union_of, union_of_layers
+from .measure import SLIVER_M2, TOTAL_TOLERANCE_KM2, area_m2, union_of, union_of_layers
 
-# TOTAL_TOLERANCE_KM2 lives in zoning.measure; re-exported for old import paths.
+# SLIVER_M2 and TOTAL_TOLERANCE_KM2 live in zoning.measure; re-exported for old import paths.
 
 __all__ = [
     "SLIVER_M2",
@@ -37,8 +37,6 @@ __all__ = [
 
 Status = Literal["pass", "fail", "skip"]
 
-#: Gap/overlap pieces smaller than this (m²) are floating-point slivers and ignored.
-SLIVER_M2 = 10.0
 _TO_WGS84 = pyproj.Transformer.from_crs(WORKING_CRS, WGS84, always_xy=True)
 _MAX_PLACES = 10
 #: The three control lines of 三区三线, pairwise.
@@ -229,7 +227,7 @@ class Pieces:
     @property
     def area_m2(self) -> float:
         """Area of the union of the kept pieces (a place covered three times counts once)."""
-        return float(shapely.area(shapely.union_all(self.kept))) if len(self.kept) else 0.0
+        return area_m2(union_of(self.kept))
 
     def describe(self, label: str, sliver_m2: float) -> str:
         """One phrase: ``"2 gap piece(s), 0.0123 km²; 1 piece(s) under 10 m² ignored, ..."``."""

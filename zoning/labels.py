@@ -9,11 +9,15 @@ from __future__ import annotations
 
 __all__ = [
     "ATTRIBUTE_LABELS",
+    "DATA_STATUS_LABELS",
     "DECIDED_BY",
     "FLAG_LABELS",
+    "INDICATOR_STATUS_LABELS",
     "LAYER_STATUS_LABELS",
     "NATURE_LABELS",
     "REASON_STATUS_LABELS",
+    "REASON_STATUS_WORDS",
+    "UNIT_LABELS",
     "VERDICT_LABELS",
     "label",
 ]
@@ -70,6 +74,15 @@ REASON_STATUS_LABELS = {
     ),
 }
 
+#: A reason status in a few words (zh, en): how a map popup lists a reason without a rule id.
+REASON_STATUS_WORDS = {
+    "outside_coverage": ("超出图层覆盖范围", "outside the layer's coverage"),
+    "layer_missing": ("图层缺失", "layer missing"),
+    "needs_attribute": ("缺少项目属性", "project attribute not declared"),
+    "no_access_list": ("无准入清单", "no access list"),
+    "applies": ("适用", "applies"),
+}
+
 #: Status of a layer for a site (zh, en).
 LAYER_STATUS_LABELS = {
     "ok": ("已筛查", "screened"),
@@ -86,6 +99,36 @@ DECIDED_BY = {
     "length": ("重叠约束长度", "constrained length"),
     "distance": ("与最近约束的距离", "distance to the nearest constraint"),
     "tie": ("并列", "tie"),
+}
+
+#: Status of a layer's data, from its provenance (zh, en).
+DATA_STATUS_LABELS = {
+    "demonstration": ("演示数据", "demonstration"),
+    "authoritative": ("权威数据", "authoritative"),
+    "unknown": ("未声明", "unknown"),
+}
+
+#: Status of a measured indicator against its target (zh, en), by the status the indicators
+#: table gives (:func:`zoning.indicators`).
+INDICATOR_STATUS_LABELS = {
+    "met": ("达标", "met"),
+    "not met": ("未达标", "not met"),
+    "not measurable with these layers": ("现有图层无法测算", "not measurable with these layers"),
+    "no target": ("无目标（仅测算）", "no target (measured only)"),
+}
+
+#: Units of measured values and targets (zh, en).
+UNIT_LABELS = {
+    "km2": ("km²", "km²"),
+    "km": ("km", "km"),
+    "m2": ("m²", "m²"),
+    "ha": ("公顷", "ha"),
+    "mu": ("亩", "mu"),
+    "percent": ("%", "%"),
+    "count": ("个", ""),
+    "m2_per_person": ("m²/人", "m²/person"),
+    "ug_m3": ("µg/m³", "µg/m³"),
+    "t": ("吨", "t"),
 }
 
 #: Project attributes a rule may test: (zh, en, how to declare it on the command line).

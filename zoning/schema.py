@@ -27,6 +27,7 @@ __all__ = [
     "RELATIONS",
     "RULE_RELATIONS",
     "SEVERITY",
+    "SITES_CSV_COLUMNS",
     "SITE_COLUMNS",
     "STANDARD_ATTRIBUTES",
     "STATUSES",
@@ -170,11 +171,11 @@ HIT_DTYPES = {
     "boundary_distance_m": "float64",
     "boundary_sensitive": "bool",
 }
-#: Columns of ``hits.csv``, in order (a layer's data status is appended by the writer).
+#: Columns of ``hits.csv``, in order (a layer's data status is appended by the writer): the
+#: hits table's, the feature's name after its id, then the rules and verdict of each hit.
 HITS_CSV_COLUMNS = (
     "site_id",
-    "layer_id",
-    "kind",
+    *HIT_COLUMNS[2:4],  # layer_id, kind
     "feature_id",
     "name",
     *_HIT_MEASURES,
@@ -234,3 +235,33 @@ INDUSTRY_SECTIONS = {
 }
 #: The section letter of each major division (two-digit code as a number).
 INDUSTRY_SECTION_OF = {d: s for s, (lo, hi) in INDUSTRY_SECTIONS.items() for d in range(lo, hi + 1)}
+#: Columns of ``sites.csv``, in order, where the sites table has them (the writer adds ``lon``
+#: and ``lat`` after ``verdict`` and the data status at the end).
+SITES_CSV_COLUMNS = (
+    "site_id",
+    "name",
+    "verdict",
+    "n_constraints",
+    "n_hits",
+    "n_reasons",
+    "boundary_sensitive",
+    "overlap_m2_total",
+    "overlap_length_m_total",
+    "nearest_m",
+    "area_m2",
+    "length_m",
+    "industry",
+    "nature",
+    "linear",
+    "linear_source",
+    "wastewater",
+    "air",
+    "hazardous",
+    "two_high",
+    "two_high_source",
+    "input_crs",
+    "datum_shift_m",
+    "uncertainty_m",
+    "reasons_en",
+    "reasons_zh",
+)

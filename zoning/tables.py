@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from .crs import WGS84, WORKING_CRS
+from .schema import HITS_CSV_COLUMNS, SITES_CSV_COLUMNS
 
 if TYPE_CHECKING:
     from .screening import ScreeningResult
@@ -35,57 +36,9 @@ __all__ = ["JSON_FULL_TABLES_MAX_SITES", "to_dict", "write_csv", "write_gpkg", "
 JSON_FULL_TABLES_MAX_SITES = 100_000
 
 
-_SITE_COLUMNS = [
-    "site_id",
-    "name",
-    "verdict",
-    "n_constraints",
-    "n_hits",
-    "n_reasons",
-    "boundary_sensitive",
-    "overlap_m2_total",
-    "overlap_length_m_total",
-    "nearest_m",
-    "area_m2",
-    "length_m",
-    "industry",
-    "nature",
-    "linear",
-    "linear_source",
-    "wastewater",
-    "air",
-    "hazardous",
-    "two_high",
-    "two_high_source",
-    "input_crs",
-    "datum_shift_m",
-    "uncertainty_m",
-    "reasons_en",
-    "reasons_zh",
-]
-_HITS_COLUMNS = [
-    "site_id",
-    "layer_id",
-    "kind",
-    "feature_id",
-    "name",
-    "relation",
-    "overlap_m2",
-    "overlap_ha",
-    "share_of_site",
-    "share_of_feature",
-    "overlap_length_m",
-    "distance_m",
-    "ring_m",
-    "boundary_distance_m",
-    "boundary_sensitive",
-    "rule_ids",
-    "verdict",
-    "category",
-    "unit_code",
-    "level",
-    "access_list",
-]
+# The column lists live in zoning.schema; _SITE_COLUMNS and _HITS_COLUMNS keep their old names.
+_SITE_COLUMNS = SITES_CSV_COLUMNS
+_HITS_COLUMNS = HITS_CSV_COLUMNS
 
 
 def _data_status(result: ScreeningResult) -> str:
@@ -101,8 +54,8 @@ def _data_status(result: ScreeningResult) -> str:
 
 
 def _sites_table(result: ScreeningResult, *, geometry: bool = False) -> pd.DataFrame:
-    """``sites.csv``: the columns of :data:`_SITE_COLUMNS`, lon/lat of a point on each site
-    (WGS84) and ``data_status`` (``demonstration`` when the data are)."""
+    """``sites.csv``: the columns of :data:`zoning.schema.SITES_CSV_COLUMNS`, lon/lat of a
+    point on each site (WGS84) and ``data_status`` (``demonstration`` when the data are)."""
     s = result.sites
     cols = [c for c in _SITE_COLUMNS if c in s.columns]
     table = pd.DataFrame(s[cols])
@@ -116,7 +69,8 @@ def _sites_table(result: ScreeningResult, *, geometry: bool = False) -> pd.DataF
 
 
 def _hits_table(result: ScreeningResult) -> pd.DataFrame:
-    """``hits.csv``: the columns of :data:`_HITS_COLUMNS` and each layer's data status."""
+    """``hits.csv``: the columns of :data:`zoning.schema.HITS_CSV_COLUMNS` and each layer's
+    data status."""
     h = result.hits
     table = pd.DataFrame(h[[c for c in _HITS_COLUMNS if c in h.columns]])
     status = {

@@ -1,9 +1,9 @@
 """The districts of a catalog and what each layer holds, city-wide and per district.
 
-:func:`districts_of` groups the catalog's district rows by name (with their neighbours);
+:func:`districts_of` gives the public site's districts: those of the one district lookup
+(:meth:`zoning.LayerSet.districts`) with a page slug, an area and their neighbours;
 :func:`layer_statistics` and :func:`district_statistics` measure every layer city-wide and
-inside each district, in the equal-area working CRS.  The district lookup lives here until it
-is unified with the one of :mod:`zoning.layerset`.
+inside each district with :mod:`zoning.measure`, in the equal-area working CRS.
 """
 
 from __future__ import annotations
@@ -15,11 +15,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import shapely
 
 from ..layerset import LayerSet
+from ..measure import (
+    NEIGHBOUR_MIN_SHARED_M,
+    area_m2,
+    layer_union,
+    length_m,
+    neighbours,
+    pieces_inside,
+    union_of,
+)
+
+# NEIGHBOUR_MIN_SHARED_M lives in zoning.measure; re-exported for old import paths.
 
 __all__ = [
     "NEIGHBOUR_MIN_SHARED_M",
@@ -29,17 +39,28 @@ __all__ = [
     "layer_statistics",
 ]
 
-#: Districts whose boundaries run side by side for at least this long are neighbours (m).
-NEIGHBOUR_MIN_SHARED_M = 200.0
-_NEIGHBOUR_SNAP_M = 30.0
-
 
 # ------------------------------------------------------------------------------ districts
 
 
 @dataclass(frozen=True)
 class District:
-    """One district of the catalog (rows of the district layers that share a name)."""
+    """One district of the public site: a district of :meth:`zoning.LayerSet.districts`
+    with its page slug, its area and its neighbours.
+
+    Attributes
+    ----------
+    name, name_en : str, str or None
+        As :class:`zoning.layerset.District`.
+    slug : str
+        The page's file name (``a-z0-9-``), unique among the districts.
+    geometry : shapely geometry
+        The district's polygon, in the working CRS.
+    area_km2 : float
+        Its area (:func:`zoning.measure.area_m2`), km².
+    neighbours : tuple of str
+        Slugs of the districts next to it, in catalog order.
+    """
 
     name: str
     name_en: str | None
@@ -66,9 +87,11 @@ def _slug(text: str | None) -> str:
 def districts_of(layers: LayerSet) -> list[District]:
     """The districts of the catalog's district layers, in catalog order.
 
-    Rows that share a ``name`` form one district (as in :func:`zoning.indicators`); a row
-    without a name is named by its ``feature_id``.  The slug (the page's file name) comes from
-    the English name, else the feature id, else the position; it holds only ``a-z0-9-``.
+    The districts are those of :meth:`zoning.LayerSet.districts` (rows that share a ``name``
+    form one district; a row without a name is named by its ``feature_id``), so a page, a
+    map clip and the indicators find the same district for a name.  The slug (the page's file
+    name) comes from the English name, else the first row's feature id, else the position; it
+    holds only ``a-z0-9-``.
 
     Parameters
     ----------
@@ -79,69 +102,43 @@ def districts_of(layers: LayerSet) -> list[District]:
     -------
     list of District
         With their neighbours: districts whose boundaries run side by side for at least
-        :data:`NEIGHBOUR_MIN_SHARED_M` metres.
+        :data:`NEIGHBOUR_MIN_SHARED_M` metres (:func:`zoning.measure.neighbours`).
+
+    Raises
+    ------
+    LayerDataError
+        A district layer's population field holds a value that is not a number (as
+        :meth:`zoning.LayerSet.districts`).
     """
-    groups: dict[str, dict] = {}
-    for layer in layers.of_kind("district"):
-        gdf = layer.gdf
-        names = gdf["name"] if "name" in gdf.columns else pd.Series([None] * len(gdf))
-        en = gdf["name_en"] if "name_en" in gdf.columns else pd.Series([None] * len(gdf))
-        for i in range(len(gdf)):
-            fid = str(gdf["feature_id"].iloc[i])
-            name = str(names.iloc[i]) if pd.notna(names.iloc[i]) else fid
-            g = groups.setdefault(name, {"geoms": [], "en": None, "fid": fid})
-            g["geoms"].append(gdf.geometry.iloc[i])
-            if g["en"] is None and pd.notna(en.iloc[i]) and str(en.iloc[i]).strip():
-                g["en"] = str(en.iloc[i]).strip()
-    out: list[District] = []
+    found = layers.districts()
+    slugs = _slugs(found)
+    near = neighbours([d.geometry for d in found])
+    return [
+        District(
+            name=d.name,
+            name_en=d.name_en,
+            slug=slug,
+            geometry=d.geometry,
+            area_km2=area_m2(d.geometry) / 1e6,
+            neighbours=tuple(slugs[j] for j in near[i]),
+        )
+        for i, (d, slug) in enumerate(zip(found, slugs, strict=True))
+    ]
+
+
+def _slugs(districts: list) -> list[str]:
+    """A unique slug per district: English name, else first feature id, else position."""
+    out: list[str] = []
     taken: set[str] = set()
-    for n, (name, g) in enumerate(groups.items(), 1):
-        base = _slug(g["en"]) or _slug(g["fid"]) or f"district-{n}"
+    for n, d in enumerate(districts, 1):
+        base = _slug(d.name_en) or _slug(d.codes[0] if d.codes else None) or f"district-{n}"
         slug, k = base, 1
         while slug in taken:
             k += 1
             slug = f"{base}-{k}"
         taken.add(slug)
-        geom = shapely.union_all(np.asarray(g["geoms"], dtype=object))
-        out.append(
-            District(
-                name=name,
-                name_en=g["en"],
-                slug=slug,
-                geometry=geom,
-                area_km2=float(shapely.area(geom)) / 1e6,
-            )
-        )
-    return _with_neighbours(out)
-
-
-def _with_neighbours(districts: list[District]) -> list[District]:
-    if len(districts) < 2:
-        return districts
-    geoms = np.asarray([d.geometry for d in districts], dtype=object)
-    boundaries = shapely.boundary(geoms)
-    tree = shapely.STRtree(geoms)
-    pairs = tree.query(geoms, predicate="dwithin", distance=_NEIGHBOUR_SNAP_M)
-    near: dict[int, set[int]] = {i: set() for i in range(len(districts))}
-    for a, b in zip(*pairs, strict=True):
-        if a >= b:
-            continue
-        zone = shapely.buffer(geoms[b], _NEIGHBOUR_SNAP_M)
-        shared = float(shapely.length(shapely.intersection(boundaries[a], zone)))
-        if shared >= NEIGHBOUR_MIN_SHARED_M:
-            near[a].add(b)
-            near[b].add(a)
-    return [
-        District(
-            name=d.name,
-            name_en=d.name_en,
-            slug=d.slug,
-            geometry=d.geometry,
-            area_km2=d.area_km2,
-            neighbours=tuple(districts[j].slug for j in sorted(near[i])),
-        )
-        for i, d in enumerate(districts)
-    ]
+        out.append(slug)
+    return out
 
 
 # ------------------------------------------------------------------------------ statistics
@@ -174,7 +171,7 @@ def layer_statistics(layers: LayerSet) -> pd.DataFrame:
         e = lay.entry
         prov = e.provenance
         family = _family(lay)
-        union = lay.union() if len(lay.gdf) else shapely.Polygon()
+        union = layer_union(lay)
         rows.append(
             {
                 "id": e.id,
@@ -189,8 +186,8 @@ def layer_statistics(layers: LayerSet) -> pd.DataFrame:
                 "url": prov.url if prov else None,
                 "note": prov.note if prov else None,
                 "features": len(lay.gdf),
-                "area_km2": float(shapely.area(union)) / 1e6 if family == "polygon" else None,
-                "length_km": float(shapely.length(union)) / 1e3 if family == "line" else None,
+                "area_km2": area_m2(union) / 1e6 if family == "polygon" else None,
+                "length_km": length_m(union) / 1e3 if family == "line" else None,
                 "file": Path(lay.report.source).name if lay.report.source else None,
                 "sha256": lay.report.sha256,
             }
@@ -221,14 +218,12 @@ def district_statistics(
     Notes
     -----
     A feature counts when its piece inside the district is more than a sliver of the
-    boundary (:func:`zoning.webmap.page.clip_geometries`: polygon parts of at least 10 m² and
-    1 m mean width, line parts of at least 1 m) — the rule the district maps use, so a
+    boundary (:func:`zoning.measure.pieces_inside`: polygon parts of at least 10 m² and 1 m
+    mean width, line parts of at least 1 m) — the rule the district maps use, so a
     neighbour that only shares the boundary is not counted, and slivers add no area.
     Measured in the equal-area working CRS (geodesic within 0.01 %).  Cost: one clip of every
     layer per district.
     """
-    from ..webmap.clip import clip_geometries
-
     districts = list(districts) if districts is not None else districts_of(layers)
     columns = [
         "district",
@@ -249,10 +244,10 @@ def district_statistics(
         family = _family(lay)
         geoms = lay.gdf.geometry.to_numpy()
         for d in districts:
-            pieces = clip_geometries(geoms, d.geometry)
+            pieces = pieces_inside(geoms, d.geometry)
             pieces = pieces[~shapely.is_empty(pieces)]
-            inside = shapely.union_all(pieces) if len(pieces) else shapely.Polygon()
-            area = float(shapely.area(inside)) / 1e6 if family == "polygon" else None
+            inside = union_of(pieces)
+            area = area_m2(inside) / 1e6 if family == "polygon" else None
             rows.append(
                 {
                     "district": d.name,
@@ -265,9 +260,7 @@ def district_statistics(
                     "share_pct": (
                         100.0 * area / d.area_km2 if area is not None and d.area_km2 else None
                     ),
-                    "length_km": (
-                        float(shapely.length(inside)) / 1e3 if family == "line" else None
-                    ),
+                    "length_km": (length_m(inside) / 1e3 if family == "line" else None),
                     "district_area_km2": d.area_km2,
                 }
             )

@@ -11,6 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..labels import DATA_STATUS_LABELS, INDICATOR_STATUS_LABELS, UNIT_LABELS
+
+# UNIT_LABELS lives in zoning.labels; re-exported for old import paths.
+
 UI: dict[str, dict[str, str]] = {
     "zh": {
         "lang_name": "中文",
@@ -153,32 +157,19 @@ UI: dict[str, dict[str, str]] = {
     },
 }
 
-STATUS_LABELS = {
-    "demonstration": ("演示数据", "demonstration"),
-    "authoritative": ("权威数据", "authoritative"),
-    "unknown": ("未声明", "unknown"),
+#: Status of a layer's data (zh, en): the shared words of :mod:`zoning.labels`.
+STATUS_LABELS = DATA_STATUS_LABELS
+#: CSS class of each indicator status on the district pages.
+_INDICATOR_STATUS_CLASS = {
+    "met": "met",
+    "not met": "notmet",
+    "not measurable with these layers": "na",
+    "no target": "info",
 }
+#: Indicator status: (zh, en, CSS class).
 INDICATOR_STATUS = {
-    "met": ("达标", "met", "met"),
-    "not met": ("未达标", "not met", "notmet"),
-    "not measurable with these layers": (
-        "现有图层无法测算",
-        "not measurable with these layers",
-        "na",
-    ),
-    "no target": ("无目标（仅测算）", "no target (measured only)", "info"),
-}
-UNIT_LABELS = {
-    "km2": ("km²", "km²"),
-    "km": ("km", "km"),
-    "m2": ("m²", "m²"),
-    "ha": ("公顷", "ha"),
-    "mu": ("亩", "mu"),
-    "percent": ("%", "%"),
-    "count": ("个", ""),
-    "m2_per_person": ("m²/人", "m²/person"),
-    "ug_m3": ("µg/m³", "µg/m³"),
-    "t": ("吨", "t"),
+    status: (*words, _INDICATOR_STATUS_CLASS[status])
+    for status, words in INDICATOR_STATUS_LABELS.items()
 }
 COMPARATORS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "=", "==": "=", "~": "≈"}
 

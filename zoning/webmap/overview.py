@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 
 from ..crs import WGS84, WORKING_CRS
-from ..errors import ZoningError
+from ..errors import UnknownDistrictError, ZoningError
 from ..layerset import LayerSet, load_catalog
 from .assets import TOOLS
 from .basemaps import resolve_basemap
@@ -96,10 +96,14 @@ def _as_layerset(layers) -> LayerSet:
     raise TypeError(f"layers must be a LayerSet or a catalog path, not {type(layers).__name__}")
 
 
-def _district_key(name: str) -> str:
-    """A district name for matching: case, spacing and a " District" suffix ignored."""
-    text = " ".join(str(name).split()).lower()
-    return text.removesuffix(" district")
+def _district_area(layers: LayerSet, name: str) -> shapely.Geometry:
+    """The polygon of the district ``name`` denotes (:meth:`zoning.LayerSet.district`)."""
+    try:
+        return layers.district(name).geometry
+    except UnknownDistrictError:
+        raise UnknownDistrictError(
+            f"no district named {name!r} in the catalog's district layers"
+        ) from None
 
 
 def resolve_clip(layers: LayerSet, clip=None, bbox: Sequence[float] | None = None):
@@ -107,11 +111,27 @@ def resolve_clip(layers: LayerSet, clip=None, bbox: Sequence[float] | None = Non
 
     Parameters
     ----------
+    layers : LayerSet
+        The catalog whose district layers name the districts.
     clip : shapely geometry (WGS84 lon/lat), GeoSeries or GeoDataFrame (any CRS), or str
         An area (a GeoSeries is unioned after reprojection to the working CRS; one already in
-        the working CRS is used as it is), or the name of a district (``name`` or ``name_en``
-        of a district layer, e.g. ``"金山区"`` or ``"Jinshan"``).
+        the working CRS is used as it is), or a district, by any name
+        :meth:`zoning.LayerSet.district` knows (``"金山区"``, ``"金山"``, ``"Jinshan"``,
+        ``"Jinshan District"``, ``"310116"``).
     bbox : (min_lon, min_lat, max_lon, max_lat), WGS84
+        Intersected with the clip area when both are given.
+
+    Returns
+    -------
+    shapely.Geometry or None
+        None when neither ``clip`` nor ``bbox`` is given.
+
+    Raises
+    ------
+    UnknownDistrictError
+        No district answers to the name (a :class:`~zoning.errors.ZoningError`).
+    ZoningError
+        A GeoSeries without CRS, or a malformed ``bbox``.
     """
     area = None
     if isinstance(clip, gpd.GeoDataFrame):
@@ -122,19 +142,7 @@ def resolve_clip(layers: LayerSet, clip=None, bbox: Sequence[float] | None = Non
         series = clip if clip.crs == WORKING_CRS else clip.to_crs(WORKING_CRS)
         area = shapely.union_all(series.to_numpy())
     elif isinstance(clip, str):
-        wanted = _district_key(clip)
-        for lay in layers.of_kind("district"):
-            g = lay.gdf
-            hit = np.zeros(len(g), dtype=bool)
-            for col in ("name", "name_en"):
-                if col in g.columns:
-                    vals = g[col].map(lambda v: _district_key(v) if isinstance(v, str) else None)
-                    hit |= (vals == wanted).to_numpy()
-            if hit.any():
-                area = shapely.union_all(g.geometry.to_numpy()[hit])
-                break
-        if area is None:
-            raise ZoningError(f"no district named {clip!r} in the catalog's district layers")
+        area = _district_area(layers, clip)
     elif clip is not None:
         if not isinstance(clip, shapely.Geometry):
             raise TypeError("clip must be a shapely geometry in WGS84 or a district name")

@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..rules import SEVERITY
+from ..labels import REASON_STATUS_WORDS, VERDICT_LABELS
+from ..schema import SEVERITY
 from .escape import html_attr, html_text
 
 __all__ = ["MAX_POPUP_REASONS", "POPUP_LABELS", "STATUS_TEXT", "VERDICT_COLORS", "VERDICT_TEXT"]
@@ -25,24 +26,12 @@ VERDICT_COLORS = {
     "conditional": "#e6b400",
     "permitted": "#1a9850",
 }
-#: Verdict labels (zh, en); the same words as the HTML report.
-VERDICT_TEXT = {
-    "prohibited": ("禁止", "prohibited"),
-    "restricted": ("限制", "restricted"),
-    "conditional": ("有条件", "conditional"),
-    "permitted": ("允许", "permitted"),
-    "unknown": ("未知", "unknown"),
-}
+#: Verdict labels (zh, en): the shared words of :mod:`zoning.labels`, as in the HTML report.
+VERDICT_TEXT = VERDICT_LABELS
 #: Reasons listed in a popup (the report page has all of them).
 MAX_POPUP_REASONS = 5
-#: A reason without a rule id is listed by its status, in words.
-STATUS_TEXT = {
-    "outside_coverage": ("超出图层覆盖范围", "outside the layer's coverage"),
-    "layer_missing": ("图层缺失", "layer missing"),
-    "needs_attribute": ("缺少项目属性", "project attribute not declared"),
-    "no_access_list": ("无准入清单", "no access list"),
-    "applies": ("适用", "applies"),
-}
+#: A reason without a rule id is listed by its status, in words (:mod:`zoning.labels`).
+STATUS_TEXT = REASON_STATUS_WORDS
 #: Words of the popups (assembled in the page).
 POPUP_LABELS = {
     "zh": {

@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._paths import page_name
 from ..errors import ZoningError
 from ..layerset import LayerSet
-from ..rules import SEVERITY, VERDICTS
+from ..schema import SEVERITY, VERDICTS
 from .assets import TOOLS
 from .basemaps import Basemap, resolve_basemap
 from .data import ScreeningData, load_screening  # load_screening: re-exported for old paths
@@ -196,8 +197,6 @@ def screening_map(
     demonstration catalog).  ``benchmarks/map_size.py --screening`` measures pages of
     thousands of sites.
     """
-    from ..report import page_name
-
     lang = check_lang(lang)
     if max_sites is not None and (isinstance(max_sites, bool) or int(max_sites) < 1):
         raise ZoningError(f"max_sites must be at least 1, not {max_sites!r}")
@@ -574,13 +573,18 @@ def _default_title(lang: str, n: int, n_total: int) -> str:
 MIN_FEATURE_BYTES = 100
 
 
+def _of_shown_sites(frame: pd.DataFrame, shown_ids: set) -> pd.DataFrame:
+    """The rows of ``frame`` (rings or pieces) that belong to a shown site."""
+    if len(frame) and "site_id" in frame.columns:
+        frame = frame[frame["site_id"].map(_str).isin(shown_ids)]
+    return frame
+
+
 def _rings_layer(data: ScreeningData, shown_ids: set, shift, lang: str, group: str, *, room: float):
     """The buffer rings of the shown sites: (spec, rings, names), spec None when they cannot
     fit in ``room`` bytes; None without rings.  Rings are simplified within 1 % of their
     radius."""
-    rings = data.rings
-    if len(rings) and "site_id" in rings.columns:
-        rings = rings[rings["site_id"].map(_str).isin(shown_ids)]
+    rings = _of_shown_sites(data.rings, shown_ids)
     if not len(rings):
         return None
     if len(rings) * MIN_FEATURE_BYTES > room:
@@ -627,9 +631,7 @@ def _pieces_layer(
     data: ScreeningData, shown_ids: set, shift, lang: str, group: str, *, room: float
 ):
     """The overlap pieces of the shown sites (unsimplified), as :func:`_rings_layer`."""
-    pieces = data.pieces
-    if len(pieces) and "site_id" in pieces.columns:
-        pieces = pieces[pieces["site_id"].map(_str).isin(shown_ids)]
+    pieces = _of_shown_sites(data.pieces, shown_ids)
     if not len(pieces):
         return None
     if len(pieces) * MIN_FEATURE_BYTES > room:
