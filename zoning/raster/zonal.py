@@ -48,7 +48,12 @@ def _open_raster(path: str | Path) -> DatasetReader:
 
 
 def _zones_from_catalog(by: str, layers: LayerSet | None) -> tuple[gpd.GeoDataFrame, str, bool]:
-    """The zones named by ``by``: ``units``, ``districts``, a layer id or a kind."""
+    """The zones named by ``by``: ``units``, ``districts``, a layer id or a kind.
+
+    ``districts`` are the districts of :meth:`zoning.LayerSet.districts` (rows of the district
+    layers that share a name form one zone, named by its first feature id); the other choices
+    give one zone per feature.
+    """
     import geopandas as gpd
 
     from ..layerset import load_catalog
@@ -74,10 +79,23 @@ def _zones_from_catalog(by: str, layers: LayerSet | None) -> tuple[gpd.GeoDataFr
                 f"zones {by!r}: layer {lyr.id} ({lyr.kind}) holds {geometry}s, not polygons; "
                 "zonal statistics need polygon zones (units, districts or a polygon layer)"
             )
+    ids = ",".join(lyr.id for lyr in chosen)
+    demo = any(lyr.entry.is_demonstration for lyr in chosen)
+    if by == "districts":  # districts as the one lookup names them: rows sharing a name
+        found = ls.districts()
+        gdf = gpd.GeoDataFrame(
+            {
+                "feature_id": [d.codes[0] for d in found],
+                "name": [d.name for d in found],
+                "layer": ids,
+            },
+            geometry=[d.geometry for d in found],
+            crs=ls.crs,
+        )
+        return gdf, ids, demo
     frames = [lyr.gdf.assign(layer=lyr.id) for lyr in chosen]
     gdf = frames[0] if len(frames) == 1 else gpd.GeoDataFrame(pd.concat(frames, ignore_index=True))
-    demo = any(lyr.entry.is_demonstration for lyr in chosen)
-    return gdf, ",".join(lyr.id for lyr in chosen), demo
+    return gdf, ids, demo
 
 
 def _raster_crs(ds: DatasetReader, path: str) -> pyproj.CRS:
