@@ -230,7 +230,19 @@ class Pieces:
         return area_m2(union_of(self.kept))
 
     def describe(self, label: str, sliver_m2: float) -> str:
-        """One phrase: ``"2 gap piece(s), 0.0123 km²; 1 piece(s) under 10 m² ignored, ..."``."""
+        """One phrase: ``"2 gap piece(s), 0.0123 km²; 1 piece(s) under 10 m² ignored, ..."``.
+
+        Parameters
+        ----------
+        label : str
+            What the pieces are (``"gap"``, ``"overlap"``, ``"outside"``).
+        sliver_m2 : float
+            The size below which pieces were ignored, m², as named in the phrase.
+
+        Returns
+        -------
+        str
+        """
         ignored = (
             f"; {self.ignored} piece(s) under {sliver_m2:g} m² ignored, "
             f"{self.ignored_m2:.1f} m² in all"

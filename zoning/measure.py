@@ -154,7 +154,18 @@ def area_m2(geom: shapely.Geometry, zone: shapely.Geometry | None = None) -> flo
 
 
 def length_m(geom: shapely.Geometry, zone: shapely.Geometry | None = None) -> float:
-    """Length of ``geom`` (the part inside ``zone`` when given), m; arguments as :func:`area_m2`.
+    """Length of ``geom`` (the part inside ``zone`` when given), m.
+
+    Parameters
+    ----------
+    geom : shapely.Geometry
+        In the working CRS.
+    zone : shapely.Geometry, optional
+        Only the part of ``geom`` inside it is measured.
+
+    Returns
+    -------
+    float
 
     Notes
     -----
@@ -343,7 +354,17 @@ class KindUnions:
         self.kinds = {e.kind for e in ls.catalog.layers}
 
     def layers(self, kind: str) -> list[Layer]:
-        """The layers of ``kind``, in catalog order."""
+        """The layers of ``kind``, in catalog order.
+
+        Parameters
+        ----------
+        kind : str
+
+        Returns
+        -------
+        list of Layer
+            Read on first access (:meth:`zoning.LayerSet.of_kind`).
+        """
         return self.ls.of_kind(kind)
 
     def union(
@@ -400,5 +421,18 @@ class KindUnions:
         return area_m2(self.union(kind, **kw), zone)
 
     def length_in(self, kind: str, zone: shapely.Geometry | None, **kw: Any) -> float:
-        """Length (m) of the union of ``kind`` inside ``zone``; arguments as :meth:`area_in`."""
+        """Length (m) of the union of ``kind`` inside ``zone``.
+
+        Parameters
+        ----------
+        kind : str
+        zone : shapely.Geometry or None
+            None measures the whole union.
+        **kw
+            ``where`` and ``key`` of :meth:`union`.
+
+        Returns
+        -------
+        float
+        """
         return length_m(self.union(kind, **kw), zone)

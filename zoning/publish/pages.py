@@ -137,7 +137,19 @@ class SiteContent:
     env: Any
 
     def context(self, lang: str, rel: str) -> dict:
-        """The template variables every page of ``lang`` at ``rel`` shares."""
+        """The template variables every page of ``lang`` at ``rel`` shares.
+
+        Parameters
+        ----------
+        lang : {"zh", "en"}
+            The page language.
+        rel : str
+            The page's path relative to the site root (POSIX), for relative links.
+
+        Returns
+        -------
+        dict
+        """
         return _page_context(
             lang=lang,
             rel=rel,

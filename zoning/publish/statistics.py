@@ -70,7 +70,17 @@ class District:
     neighbours: tuple[str, ...] = ()  # slugs of the districts next to it, in catalog order
 
     def label(self, lang: str) -> str:
-        """The name in ``lang`` (the English name when there is one)."""
+        """The district's name in a page language.
+
+        Parameters
+        ----------
+        lang : str
+            ``"en"`` gives the English name when there is one; any other the Chinese name.
+
+        Returns
+        -------
+        str
+        """
         if lang == "en" and self.name_en:
             return self.name_en
         return self.name

@@ -168,9 +168,36 @@ def catalog_layer_specs(
 ) -> tuple[list[dict], dict, bool]:
     """Layer specs for every catalog layer (simplified, clipped, whitelisted properties).
 
-    Returns the specs (in layer-control order), a summary (features per layer id) and whether
-    any layer is demonstration data.  Layer files are read here; a missing or unreadable file
-    raises (:class:`~zoning.errors.LayerReadError`).
+    Parameters
+    ----------
+    layers : LayerSet
+        The catalog's layers; files not yet read are read here.
+    lang : {"zh", "en", "both"}
+        Language of titles and tooltips.
+    shift : {"gcj02", None}
+        Shift the drawn coordinates for a basemap in GCJ-02 (Gaode tiles).
+    clip : shapely.Geometry, optional
+        Clip area in the working CRS (clipped on the full-resolution geometry first).
+    tolerance_m : float
+        Display simplification tolerance, m (coverages are simplified together).
+    show : iterable of str, "all" or None
+        Layer ids shown when the page loads; None shows all but the hidden-at-load kinds.
+    z_offset : int
+        Added to each layer's drawing order.
+
+    Returns
+    -------
+    specs : list of dict
+        In layer-control order.
+    summary : dict
+        Features drawn per layer id.
+    demonstration : bool
+        Whether any layer is demonstration data.
+
+    Raises
+    ------
+    LayerReadError
+        A missing or unreadable layer file.
     """
     entries = list(layers.catalog.layers)
     loaded = {e.id: layers[e.id] for e in entries}
@@ -265,6 +292,13 @@ def attach_legends(specs: list[dict], lang: str) -> None:
     read as a category of the layer above.  Layers with no feature on the page get no block
     (they stay in the layer control), and categories no feature on the page has are left out.
     The page shows a block only while its layer is on the map.
+
+    Parameters
+    ----------
+    specs : list of dict
+        Layer specs of :func:`catalog_layer_specs`; modified in place (their private legend
+        entry is replaced by ``legend_html``).
+    lang : {"zh", "en", "both"}
     """
     for spec in specs:
         title, style, styles, shape, _kind, n_features = spec.pop("_legend")
@@ -282,7 +316,18 @@ def attach_legends(specs: list[dict], lang: str) -> None:
 
 
 def bounds_of(specs: list[dict]) -> list[list[float]] | None:
-    """[[south, west], [north, east]] of the features in the specs (display coordinates)."""
+    """[[south, west], [north, east]] of the features in the specs (display coordinates).
+
+    Parameters
+    ----------
+    specs : list of dict
+        Layer specs; their private bounds entries are removed.
+
+    Returns
+    -------
+    list or None
+        None when no spec has features.
+    """
     boxes = [s["_bounds"] for s in specs if s.get("_bounds") is not None]
     for s in specs:
         s.pop("_bounds", None)
