@@ -566,6 +566,16 @@ class WebMap:
             element; ``"head"``: in ``<head>``, after the assets (style sheets, meta tags).
         name : str, optional
             Element name; adding again under the same name replaces the element.
+
+        Returns
+        -------
+        WebMap
+            This page, for chaining.
+
+        Raises
+        ------
+        ZoningError
+            ``where`` is not one of the three places.
         """
         if where not in ("top", "bottom", "head"):
             raise ZoningError(f"where must be 'top', 'bottom' or 'head', not {where!r}")
@@ -596,6 +606,17 @@ class WebMap:
             fills.
         assets_url : str
             URL of the assets folder relative to the page (``"folder"`` mode).
+
+        Returns
+        -------
+        str
+            The whole page.
+
+        Raises
+        ------
+        ZoningError
+            An unknown ``assets`` mode, or an asset that cannot be inlined
+            (:func:`~zoning.webmap.assets.asset_tags`).
         """
         if assets not in ASSET_MODES:
             raise ZoningError(f"unknown assets mode {assets!r} (known: {', '.join(ASSET_MODES)})")
