@@ -200,3 +200,49 @@ def test_module_class_and_function_sizes():
                 if _code_lines(node) > MAX_FUNCTION_LINES:
                     too_big.append(f"{rel}:{node.lineno} {node.name}: {_code_lines(node)}")
     assert not too_big, "\n".join(too_big)
+
+
+# --------------------------------------------------------------------------------------------
+# Docstrings of every public function and class.
+
+_COMMAND_DECORATORS = ("click", "command", "group")
+_PROPERTY_DECORATORS = ("property", "cached_property", "functools.cached_property")
+
+
+def _public_definitions(tree: ast.Module):
+    """(qualified name, node) of every public function, method and class of a module."""
+
+    def walk(body, prefix):
+        for node in body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                yield prefix + node.name, node
+                yield from walk(node.body, f"{prefix}{node.name}.")
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                if not node.name.startswith("_"):
+                    yield prefix + node.name, node
+
+    yield from walk(tree.body, "")
+
+
+def test_every_public_function_and_class_has_a_numpydoc_docstring():
+    missing = []
+    for path in _modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        rel = path.relative_to(PACKAGE.parent)
+        for name, node in _public_definitions(tree):
+            doc = ast.get_docstring(node) or ""
+            if not doc.strip():
+                missing.append(f"{rel}:{node.lineno} {name}: no docstring")
+                continue
+            if isinstance(node, ast.ClassDef):
+                continue
+            decorators = [ast.unparse(d) for d in node.decorator_list]
+            if any(w in d for d in decorators for w in _COMMAND_DECORATORS):
+                continue  # a click command's docstring is its --help text
+            if any(d in _PROPERTY_DECORATORS or d.endswith(".setter") for d in decorators):
+                continue
+            args = [a.arg for a in node.args.args + node.args.kwonlyargs]
+            args = [a for a in args if a not in ("self", "cls")]
+            if args and "Parameters\n---" not in doc and "Returns\n---" not in doc:
+                missing.append(f"{rel}:{node.lineno} {name}: no Parameters/Returns section")
+    assert not missing, "\n".join(missing)
