@@ -80,7 +80,7 @@ def test_ctrl_c_during_demo_exits_130_and_writes_nothing(tmp_path):
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(2.0)
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=120)
+        _, stderr = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -186,7 +186,7 @@ def test_load_screening_deep_json_is_a_zoning_error(tmp_path):
 
     (tmp_path / "screening.gpkg").write_bytes(b"")
     (tmp_path / "screening.json").write_text('{"a":' * 50_000 + "1" + "}" * 50_000)
-    with pytest.raises(zoning.ZoningError, match="screening.json"):
+    with pytest.raises(zoning.ZoningError, match=r"screening\.json"):
         load_screening(tmp_path)
 
 
@@ -217,7 +217,8 @@ def test_nul_in_csv_id_or_name_is_reported(tmp_path, field, row):
     (ids if field == "id" else names)[row - 1] += "\x00cut"
     src = tmp_path / "sites.csv"
     src.write_text(
-        "id,name,lon,lat\n" + "".join(f"{i},{n},121.4,31.2\n" for i, n in zip(ids, names)),
+        "id,name,lon,lat\n"
+        + "".join(f"{i},{n},121.4,31.2\n" for i, n in zip(ids, names, strict=True)),
         encoding="utf-8",
     )
     with pytest.raises(SitesError, match=rf"row {row + 1}.*'{field}'.*NUL"):
@@ -230,7 +231,10 @@ def test_nul_in_csv_id_or_name_is_reported(tmp_path, field, row):
 def test_nul_in_geojson_property_is_reported(tmp_path, field):
     props = {"id": "a", "name": "one"}
     props[field] = props[field][0] + "\x00cut"
-    src = _geojson(tmp_path / "sites.geojson", [_point_feature({"id": "z", "name": "ok"}), _point_feature(props)])
+    src = _geojson(
+        tmp_path / "sites.geojson",
+        [_point_feature({"id": "z", "name": "ok"}), _point_feature(props)],
+    )
     with pytest.raises(SitesError, match=rf"feature 2.*'{field}'.*NUL"):
         zoning.load_sites(src)
     line = assert_one_line(run("screen", src), "sites.geojson", "feature 2", field)
@@ -286,8 +290,7 @@ def test_huge_coordinate_names_the_bad_vertex(tmp_path, vertex, value):
 @pytest.mark.parametrize("crs", ["EPSG:32651", "EPSG:3857"])
 def test_huge_projected_coordinate_is_one_line_naming_the_vertex(crs):
     wkt = (
-        "POLYGON ((350000 3450000, 351000 3450000, 1e308 3451000, 350000 3451000, "
-        "350000 3450000))"
+        "POLYGON ((350000 3450000, 351000 3450000, 1e308 3451000, 350000 3451000, 350000 3450000))"
     )
     with pytest.raises(SitesError, match=r"wkt 1.*vertex 3.*1e\+308"):
         zoning.load_sites(wkt=wkt, crs=crs)
@@ -338,3 +341,15 @@ def test_every_command_bad_input_is_one_line(tmp_path, args):
     assert line.startswith("zoning: error: "), line
     assert "internal error" not in line, line
     assert res.stdout == ""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="zoning/_yaml.py load_yaml: catch RecursionError and raise error(f'{path}: ...') "
+    "(owned elsewhere; the CLI already gives one generic line, without the file)",
+)
+def test_deeply_nested_catalog_yaml_names_the_file(tmp_path):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    line = assert_one_line(run("layers", "check", "--catalog", deep), "nested too deeply")
+    assert "deep.yaml" in line, line

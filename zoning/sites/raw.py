@@ -149,7 +149,7 @@ def _check_geojson_nul(path: Path, where: _Where) -> None:
         if "\x00" in str(feature.get("id", "")):
             raise _nul_field(where, i, "the feature id")
         props = feature.get("properties")
-        for key, value in (props.items() if isinstance(props, dict) else ()):
+        for key, value in props.items() if isinstance(props, dict) else ():
             if "\x00" in str(key) or (isinstance(value, str) and "\x00" in value):
                 raise _nul_field(where, i, f"field {str(key)!r}")
 
