@@ -9,6 +9,7 @@ densified, and everything projected to the working CRS.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,28 +97,90 @@ def _resolve_crs(raw: _Raw, declared: ParsedCRS | None) -> _InputCRS:
     )
 
 
-def _check_extent(bounds: np.ndarray, crs: pyproj.CRS, label: str, where: _Where) -> None:
-    """Coordinates must fit the CRS (labelled ``label``); the first row that does not is named."""
+#: Projected coordinates beyond this many metres are no place on Earth (false eastings with
+#: zone prefixes stay below 1e8).
+_MAX_PROJECTED_M = 1e9
+
+
+def _vertex(geoms: np.ndarray | None, i: int, bad: Callable[[np.ndarray, np.ndarray], np.ndarray]):
+    """``(" vertex K", x, y)``: the first vertex of site ``i`` for which ``bad(x, y)`` holds.
+
+    ``K`` counts from 1 along the geometry's coordinates; for a point (one vertex) the word
+    is left out.  Without geometries (point sites), None.
+    """
+    if geoms is None:
+        return None
+    xy = shapely.get_coordinates(geoms[i])
+    hits = np.flatnonzero(bad(xy[:, 0], xy[:, 1]))
+    if not len(hits):
+        return None
+    k = int(hits[0])
+    return ("" if len(xy) == 1 else f" vertex {k + 1}"), float(xy[k, 0]), float(xy[k, 1])
+
+
+def _first_bad(
+    bounds: np.ndarray,
+    geoms: np.ndarray | None,
+    rows: np.ndarray,
+    bad: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> tuple[int, str, float, float]:
+    """``(row, " vertex K", x, y)`` of the first row flagged in ``rows``, naming its bad vertex.
+
+    Without geometries (or if no single vertex is bad), the row's lower-left bounds.
+    """
+    i = int(np.flatnonzero(rows)[0])
+    found = _vertex(geoms, i, bad)
+    if found is None:
+        return i, "", float(bounds[i, 0]), float(bounds[i, 1])
+    return (i, *found)
+
+
+def _check_extent(
+    bounds: np.ndarray, crs: pyproj.CRS, label: str, where: _Where, geoms: np.ndarray | None = None
+) -> None:
+    """Coordinates must fit the CRS (labelled ``label``); the first row that does not is named,
+    with its first bad vertex (index and value) when ``geoms`` are given."""
     xmin, ymin, xmax, ymax = bounds.T
     finite = np.isfinite(bounds).all(axis=1)
     if not finite.all():
-        i = int(np.flatnonzero(~finite)[0])
-        raise SitesError(f"{where.row(i)}: coordinates are not finite numbers")
+        i, vertex, x, y = _first_bad(
+            bounds, geoms, ~finite, lambda x, y: ~(np.isfinite(x) & np.isfinite(y))
+        )
+        raise SitesError(
+            f"{where.row(i)}:{vertex} ({x:.6g}, {y:.6g}): coordinates are not finite numbers"
+        )
     if crs.is_geographic:
         bad_lat = (ymin < -90) | (ymax > 90)
         bad_lon = (xmin < -180) | (xmax > 180)
         if (bad_lat | bad_lon).any():
-            i = int(np.flatnonzero(bad_lat | bad_lon)[0])
+            i, vertex, x, y = _first_bad(
+                bounds,
+                geoms,
+                bad_lat | bad_lon,
+                lambda x, y: (np.abs(x) > 180) | (np.abs(y) > 90),
+            )
             hint = ""
-            if bad_lat[i] and -90 <= xmin[i] and xmax[i] <= 90 and not bad_lon[i]:
+            if abs(y) > 90 and abs(x) <= 90:
                 hint = " (longitude and latitude swapped?)"
-            elif abs(xmax[i]) > 1000 or abs(ymax[i]) > 1000:
+            elif abs(x) > 1000 or abs(y) > 1000:
                 hint = " (projected coordinates? declare their CRS, e.g. EPSG:4549)"
             raise SitesError(
-                f"{where.row(i)}: ({xmin[i]:.6g}, {ymin[i]:.6g}) is not a longitude/latitude "
+                f"{where.row(i)}:{vertex} ({x:.6g}, {y:.6g}) is not a longitude/latitude "
                 f"in {label}{hint}"
             )
         return
+    huge = (np.abs(bounds) > _MAX_PROJECTED_M).any(axis=1)
+    if huge.any():
+        i, vertex, x, y = _first_bad(
+            bounds,
+            geoms,
+            huge,
+            lambda x, y: (np.abs(x) > _MAX_PROJECTED_M) | (np.abs(y) > _MAX_PROJECTED_M),
+        )
+        raise SitesError(
+            f"{where.row(i)}:{vertex} ({x:.6g}, {y:.6g}) is beyond any place on Earth in "
+            f"{label} (metres)"
+        )
     looks_degrees = (np.abs(bounds[:, [0, 2]]) <= 180).all() and (
         np.abs(bounds[:, [1, 3]]) <= 90
     ).all()
@@ -131,19 +194,19 @@ def _check_extent(bounds: np.ndarray, crs: pyproj.CRS, label: str, where: _Where
     if zone is not None:
         bad = ((xmin // 1_000_000) != zone) | ((xmax // 1_000_000) != zone)
         if bad.any():
-            i = int(np.flatnonzero(bad)[0])
+            i, vertex, x, _ = _first_bad(bounds, geoms, bad, lambda x, y: (x // 1_000_000) != zone)
             raise SitesError(
-                f"{where.row(i)}: easting {xmin[i]:.0f} m does not carry the zone prefix {zone} "
-                f"that {label} expects; check the zone, or use the 'CM' code if the eastings "
-                "have no prefix"
+                f"{where.row(i)}:{vertex} easting {x:.0f} m does not carry the zone prefix "
+                f"{zone} that {label} expects; check the zone, or use the 'CM' code if the "
+                "eastings have no prefix"
             )
     elif is_gk_cm(code):
         bad = xmax > 1_000_000
         if bad.any():
-            i = int(np.flatnonzero(bad)[0])
+            i, vertex, x, _ = _first_bad(bounds, geoms, bad, lambda x, y: x > 1_000_000)
             raise SitesError(
-                f"{where.row(i)}: easting {xmax[i]:.0f} m carries a zone prefix, but {label} is "
-                "a Gauss-Krüger 'CM' CRS without one; use the matching 'zone' code"
+                f"{where.row(i)}:{vertex} easting {x:.0f} m carries a zone prefix, but {label} "
+                "is a Gauss-Krüger 'CM' CRS without one; use the matching 'zone' code"
             )
 
 
@@ -222,7 +285,7 @@ def _geometry_sites(raw: _Raw, given: _InputCRS, notes: list[str]) -> tuple[np.n
     """Sites from shapely geometries: checks, repairs, conversion, densify, project."""
     assert raw.geoms is not None
     geoms, types = _checked_geometries(raw.geoms, raw.where, notes)
-    _check_extent(shapely.bounds(geoms), given.crs, given.label, raw.where)
+    _check_extent(shapely.bounds(geoms), given.crs, given.label, raw.where, geoms)
     others = ~np.isin(types, (0, 4))  # not points
     geoms = _repair_polygons(geoms, types, others, raw.where, notes)
     geoms, shift = _from_pseudo(geoms, given.pseudo)

@@ -63,8 +63,10 @@ adds (``uncertainty_m``, see :data:`GCJ02_UNCERTAINTY_M`).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -81,7 +83,7 @@ from .attributes import (
     _site_ids,
 )
 from .geometry import _UNCERTAINTY, _geometry_sites, _InputCRS, _point_sites, _resolve_crs
-from .raw import _Raw
+from .raw import _GEOJSON_SUFFIXES, _check_geojson_nul, _check_text_nul, _Raw
 from .sources import _gather
 
 __all__ = ["Sites", "load_sites"]
@@ -180,8 +182,10 @@ def load_sites(
     LayerReadError
         The file does not exist or cannot be opened.
     SitesError
-        Anything wrong with the sites: no CRS, bad coordinates, missing geometry,
-        bad attribute values, duplicate ids -- one line naming file, row and column.
+        Anything wrong with the sites: no CRS, bad coordinates (the bad vertex is named),
+        missing geometry, bad attribute values, duplicate ids, a NUL character in an id,
+        a name or a GeoJSON property (never cut silently) -- one line naming file, row
+        and column.
     CRSError
         ``crs`` is not a CRS.
 
@@ -221,6 +225,11 @@ def _check_one_input(**inputs: object) -> None:
 def _read_input(source, wkt, points, layer: str | None, encoding: str | None) -> _Raw:
     """The raw input, at least one site; its notes become the notes of the result."""
     raw = _gather(source, wkt, points, layer, encoding)
+    if isinstance(source, str | os.PathLike):
+        path = Path(source).expanduser()
+        if path.suffix.lower() in _GEOJSON_SUFFIXES and path.is_file():
+            # GDAL has cut any text at a NUL already: the file itself is checked.
+            _check_geojson_nul(path, raw.where)
     if raw.n == 0:
         raise SitesError(f"{raw.where.name}: no sites")
     raw.notes = list(raw.notes)
@@ -232,6 +241,13 @@ def _read_attributes(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(site ids, attribute columns) from the attribute columns and the options."""
     columns = _attribute_columns(raw, id_field, name_field)
+    for key in ("id", "name"):
+        if key in columns:
+            _check_text_nul(
+                raw.table[columns[key]].to_numpy(), raw.where, f"field {columns[key]!r}"
+            )
+        if isinstance(options.get(key), str) and "\x00" in options[key]:  # type: ignore[operator]
+            raise SitesError(f"option {key}: holds a NUL character (\\x00); remove it")
     ids = _site_ids(
         raw, columns.get("id"), options.get("id"), explicit=id_field is not None, notes=raw.notes
     )

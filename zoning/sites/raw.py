@@ -8,13 +8,18 @@ attribute parsers.
 
 from __future__ import annotations
 
+import json
+import mmap
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyproj
+
+from ..errors import SitesError
 
 _MAX_LISTED = 10
 
@@ -103,3 +108,54 @@ def _id_text(value: object) -> str:
 
 def _norm(name: object) -> str:
     return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
+#: Suffixes of the files GDAL reads as GeoJSON, whose text values it cuts at a NUL.
+_GEOJSON_SUFFIXES = (".geojson", ".json")
+_NUL_HINTS = (b"\\u0000", b"\x00")
+
+
+def _nul_field(where: _Where, i: int, field: str) -> SitesError:
+    """The error for a NUL character in ``field`` of row ``i``."""
+    return SitesError(
+        f"{where.row(i)}: {field} holds a NUL character (\\x00), which would cut the text "
+        "there; remove it"
+    )
+
+
+def _check_geojson_nul(path: Path, where: _Where) -> None:
+    """A GeoJSON feature whose id or a property holds a NUL character is an error.
+
+    GDAL reads text as C strings and silently cuts it at a NUL, so the file is checked itself:
+    a scan of the bytes for an escaped (or raw) NUL, and only when there is one the JSON is
+    parsed to name the feature and the field.
+    """
+    try:
+        if path.stat().st_size == 0:
+            return
+        with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            if all(mm.find(hint) < 0 for hint in _NUL_HINTS):
+                return
+            data = bytes(mm)
+        doc = json.loads(data.decode("utf-8", errors="replace"))
+    except (OSError, ValueError, RecursionError):
+        return  # the reader itself reports what it cannot read
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(features, list):
+        return
+    for i, feature in enumerate(features):
+        if not isinstance(feature, dict):
+            continue
+        if "\x00" in str(feature.get("id", "")):
+            raise _nul_field(where, i, "the feature id")
+        props = feature.get("properties")
+        for key, value in props.items() if isinstance(props, dict) else ():
+            if "\x00" in str(key) or (isinstance(value, str) and "\x00" in value):
+                raise _nul_field(where, i, f"field {str(key)!r}")
+
+
+def _check_text_nul(values: np.ndarray, where: _Where, field: str) -> None:
+    """A NUL character in a text value (a site id, a name) is an error naming the row."""
+    for i, value in enumerate(values):
+        if isinstance(value, str) and "\x00" in value:
+            raise _nul_field(where, i, field)

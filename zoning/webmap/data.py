@@ -92,7 +92,7 @@ def load_screening(source, *, layers: LayerSet | str | Path | None = None) -> Sc
     ------
     ZoningError
         A folder without ``screening.gpkg`` and ``screening.json``, or whose files do not
-        parse; the message names the folder and the file.
+        parse (a JSON nested too deeply too); the message names the folder and the file.
     """
 
     if _is_result(source):
@@ -127,6 +127,11 @@ def load_screening(source, *, layers: LayerSet | str | Path | None = None) -> Sc
         doc = json.loads(js.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ZoningError(f"{js}: cannot read the screening JSON ({exc})") from None
+    except RecursionError:
+        # Hostile nesting ("[[[[..." 100,000 deep) exhausts the parser's stack.
+        raise ZoningError(
+            f"{js}: cannot read the screening JSON (nested too deeply; not a screening JSON)"
+        ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("sites"), list):
         raise ZoningError(f"{js}: not a screening JSON (no 'sites' table)")
     try:
