@@ -25,6 +25,7 @@ import shapely
 from ..catalog import LayerEntry
 from ..crs import parse_crs
 from ..errors import CRSError, LayerReadError
+from .guard import SNIFF_BYTES, check_zip
 
 if TYPE_CHECKING:
     from .layer import LoadReport
@@ -41,6 +42,8 @@ __all__ = [
     "zip_source",
 ]
 
+#: How much of a ``.dbf`` encoding detection reads: its header and first records.
+_DBF_SAMPLE = 64 * SNIFF_BYTES
 _SINGLE_FILE_FORMATS = {".gpkg", ".geojson", ".json", ".fgb", ".kml", ".gml", ".sqlite"}
 
 
@@ -154,7 +157,8 @@ def detect_dbf_encoding(dbf: bytes) -> str | None:
     Parameters
     ----------
     dbf : bytes
-        The whole ``.dbf`` file.
+        The ``.dbf`` file, or its beginning: a sample cut within a record reads the records
+        before the cut (callers pass at most 4 MiB).
 
     Returns
     -------
@@ -221,9 +225,18 @@ def zip_source(path: str, entry: LayerEntry) -> str:
     str
         A ``/vsizip/`` path to the data set inside the zip, or ``path`` unchanged when it is
         not a zip or already names a member.
+
+    Raises
+    ------
+    LayerReadError
+        A zip :func:`~zoning.io.guard.check_zip` refuses (members with absolute or ``..``
+        paths, too large or too compressed), no data file or several data sets.
     """
     zip_path, inner = split_zip(path)
-    if zip_path is None or inner or not zipfile.is_zipfile(zip_path):
+    if zip_path is None or not zipfile.is_zipfile(zip_path):
+        return path
+    check_zip(zip_path, f"layer {entry.id!r}")
+    if inner:
         return path
     with zipfile.ZipFile(zip_path) as zf:
         names = [n for n in zf.namelist() if not n.endswith("/")]
@@ -265,6 +278,11 @@ def shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
         The encoding to read with (None: let GDAL decide).
     how : str
         How it was found (``.cpg``, detected from the ``.dbf`` sample, ...), for the report.
+
+    Notes
+    -----
+    Detection reads at most the first 4 MiB of the ``.dbf`` (header and first records),
+    never the whole file.
     """
     zip_path, inner = split_zip(path)
     if zip_path is not None:
@@ -279,7 +297,8 @@ def shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
             stem = dbfs[0][:-4]
             if any(n.lower() == (stem + ".cpg").lower() for n in names):
                 return None, ".cpg"
-            return detect_dbf_encoding(zf.read(dbfs[0])), "detected"
+            with zf.open(dbfs[0]) as fh:
+                return detect_dbf_encoding(fh.read(_DBF_SAMPLE)), "detected"
     p = Path(path)
     if p.is_dir():
         dbfs = sorted(q for q in p.iterdir() if q.suffix.lower() == ".dbf")
@@ -294,7 +313,8 @@ def shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
     dbf = [q for q in family if q.suffix.lower() == ".dbf"]
     if not dbf:
         return None, "no .dbf"
-    return detect_dbf_encoding(dbf[0].read_bytes()), "detected"
+    with dbf[0].open("rb") as fh:
+        return detect_dbf_encoding(fh.read(_DBF_SAMPLE)), "detected"
 
 
 # --------------------------------------------------------------------------- opening

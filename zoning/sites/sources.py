@@ -24,6 +24,7 @@ import pyproj
 import shapely
 
 from ..errors import LayerReadError, SitesError
+from ..io.guard import check_local
 from ..io.vector import first_line, shapefile_encoding, split_zip, zip_source
 from .geometry import _crs_label
 from .raw import _is_blank, _is_number, _norm, _Raw, _short, _Where
@@ -195,6 +196,7 @@ def _open_vector(source: str, label: str, layer: str | None, encoding: str | Non
             source = zip_source(source, SimpleNamespace(id="sites"))  # type: ignore[arg-type]
         except LayerReadError as exc:
             raise LayerReadError(str(exc).replace("layer 'sites': ", f"{label}: ", 1)) from None
+    check_local(source, label)
     try:
         names = [str(n) for n in pyogrio.list_layers(source)[:, 0]]
     except Exception as exc:
@@ -211,6 +213,11 @@ def _open_vector(source: str, label: str, layer: str | None, encoding: str | Non
     except Exception as exc:
         raise LayerReadError(f"{label}: cannot read: {first_line(exc)}") from None
     driver = info.get("driver")
+    if driver in ("OGR_VRT", "VRT"):
+        raise LayerReadError(
+            f"{label} is a VRT (it reads other files); refused: input files may not reference "
+            "other files"
+        )
     if encoding is None and driver == "ESRI Shapefile":
         detected, how = shapefile_encoding(source, layer)
         if how == "detected":
