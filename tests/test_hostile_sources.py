@@ -327,3 +327,72 @@ def test_encoding_detection_reads_a_bounded_sample(tmp_path):
     assert _peak(lambda: shapefile_encoding(str(shp), None)) < 16 << 20
     zipped = _zip_with_big_dbf(tmp_path / "big.zip", 64 << 20)
     assert _peak(lambda: shapefile_encoding(f"{zipped}/x.shp", None)) < 16 << 20
+
+
+# --------------------------------------------------------------------------- time budget
+
+
+def _recursive_view_gpkg(path: Path) -> Path:
+    import sqlite3
+
+    import geopandas as gpd
+    import shapely
+
+    gdf = gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(121.4, 31.2)], crs=4326)
+    gdf.to_file(path, layer="base", driver="GPKG")
+    con = sqlite3.connect(path)
+    con.execute(
+        "CREATE VIEW loop AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+        "SELECT b.fid AS fid, b.geom AS geom FROM base b, r"
+    )
+    con.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+        "VALUES ('loop', 'features', 'loop', 4326)"
+    )
+    con.execute("INSERT INTO gpkg_geometry_columns VALUES ('loop', 'geom', 'POINT', 4326, 0, 0)")
+    con.commit()
+    con.close()
+    return path
+
+
+def test_within_budget_gives_one_line(monkeypatch):
+    import time
+
+    from zoning.io.guard import within_budget
+
+    monkeypatch.setenv("ZONING_READ_TIMEOUT_S", "0.2")
+    with pytest.raises(LayerReadError, match=r"^x: reading took longer than 0.2 s"):
+        within_budget(lambda: time.sleep(3), "x")
+    assert within_budget(lambda: 42, "x") == 42
+    with pytest.raises(ZeroDivisionError):
+        within_budget(lambda: 1 / 0, "x")
+
+
+@pytest.mark.slow
+def test_recursive_sql_view_stops_within_the_budget(tmp_path):
+    """The hung read is left behind in a child process, which exits with the one-line error."""
+    import os
+    import subprocess
+    import sys
+
+    gpkg = _recursive_view_gpkg(tmp_path / "loop.gpkg")
+    catalog = tmp_path / "cat.yml"
+    catalog.write_text(
+        "layers:\n  - {id: pop, kind: population, source: loop.gpkg, layer: loop}\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "ZONING_READ_TIMEOUT_S": "2"}
+    for args in (
+        ["screen", str(gpkg), "--layer-name", "loop"],
+        ["layers", "check", "--catalog", str(catalog)],
+    ):
+        res = subprocess.run(
+            [sys.executable, "-m", "zoning", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert res.returncode == 2, res.stderr
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and "longer than 2 s" in lines[0] and "Traceback" not in res.stderr

@@ -7,6 +7,9 @@
 - **Other files.** A file that makes GDAL open other sources (an OGR or GDAL VRT) is refused
   by :func:`check_local`, whatever its extension, unless a trusted catalog says
   ``allow_vrt: true`` for that layer.
+- **Time.** :func:`within_budget` gives each GDAL open or read :data:`READ_BUDGET_S` seconds
+  (``ZONING_READ_TIMEOUT_S``): a GeoPackage layer that is a recursive SQL view fails with one
+  line instead of hanging.
 - **Zips.** :func:`check_zip` refuses members with absolute or ``..`` paths and archives that
   expand beyond :data:`ZIP_MAX_BYTES` or more than :data:`ZIP_MAX_RATIO` times, before
   anything is read (``ZONING_ZIP_MAX_MB`` / ``ZONING_ZIP_MAX_RATIO`` raise the limits).
@@ -16,14 +19,18 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
 
 import pyogrio
 
 from ..errors import LayerReadError
 
 __all__ = [
+    "READ_BUDGET_S",
     "SNIFF_BYTES",
     "ZIP_MAX_BYTES",
     "ZIP_MAX_RATIO",
@@ -32,7 +39,10 @@ __all__ = [
     "is_remote",
     "network_allowed",
     "set_network_allowed",
+    "within_budget",
 ]
+
+T = TypeVar("T")
 
 #: How much of a file is looked at to recognise a VRT (and to guess a ``.dbf``'s encoding).
 SNIFF_BYTES = 1 << 16
@@ -48,6 +58,8 @@ _VRT_TAG = re.compile(rb"<\s*(OGRVRTDataSource|VRTDataset)\b", re.IGNORECASE)
 _REFERENCING = {".vrt": "an OGR/GDAL VRT (it reads other files)"}
 _REMOTE_PREFIXES = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift")
 _REMOTE_PREFIXES += ("/vsiwebhdfs", "/vsihdfs")
+#: Default seconds one GDAL open or read of a source may take.
+READ_BUDGET_S = 600.0
 _state = {"network": False}
 
 
@@ -218,6 +230,54 @@ def check_zip(zip_path: str, label: str) -> None:
             f"and {max_ratio:g}x above {_ZIP_RATIO_FLOOR >> 20} MiB; raise them with "
             "ZONING_ZIP_MAX_MB / ZONING_ZIP_MAX_RATIO)"
         )
+
+
+def within_budget(func: Callable[[], T], label: str) -> T:
+    """Run one GDAL open or read with a time budget (``ZONING_READ_TIMEOUT_S``, 0: none).
+
+    Parameters
+    ----------
+    func : callable
+        The call, without arguments; it runs in a worker thread (GDAL releases the GIL).
+    label : str
+        How the error names the input.
+
+    Returns
+    -------
+    object
+        What ``func`` returned; what it raised is raised here.
+
+    Raises
+    ------
+    LayerReadError
+        ``func`` ran out of time.  The worker cannot be stopped: it is left running as a
+        daemon thread, which ends with the process (the command line exits at once).
+    """
+    try:
+        budget = float(os.environ.get("ZONING_READ_TIMEOUT_S", READ_BUDGET_S))
+    except ValueError:
+        budget = READ_BUDGET_S
+    if budget <= 0:
+        return func()
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            box["value"] = func()
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="zoning-read", daemon=True)
+    worker.start()
+    worker.join(budget)
+    if worker.is_alive():
+        raise LayerReadError(
+            f"{label}: reading took longer than {budget:g} s and was abandoned (a recursive SQL "
+            "view?); raise the budget with ZONING_READ_TIMEOUT_S"
+        )
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 _apply_network(False)

@@ -24,7 +24,7 @@ import shapely
 from ..catalog import LayerEntry
 from ..crs import WGS84, WORKING_CRS, to_wgs84_geometries
 from ..errors import CRSError, LayerDataError, LayerReadError
-from .guard import check_local, is_remote, network_allowed
+from .guard import check_local, is_remote, network_allowed, within_budget
 from .vector import (
     _check_coordinates,
     _open_info,
@@ -234,10 +234,16 @@ def _choose_encoding(entry: LayerEntry, source: str, info: dict, report: LoadRep
 
 def _read_frame(entry: LayerEntry, source: str, encoding: str | None) -> gpd.GeoDataFrame:
     """The features as GDAL reads them (source CRS, source columns)."""
-    try:
+
+    def read() -> gpd.GeoDataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             return pyogrio.read_dataframe(source, layer=entry.layer, encoding=encoding)
+
+    try:
+        return within_budget(read, f"layer {entry.id!r}")
+    except LayerReadError:
+        raise
     except Exception as exc:
         raise LayerReadError(
             f"layer {entry.id!r}: cannot read {source}: {first_line(exc)}"

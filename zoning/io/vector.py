@@ -25,7 +25,7 @@ import shapely
 from ..catalog import LayerEntry
 from ..crs import parse_crs
 from ..errors import CRSError, LayerReadError
-from .guard import SNIFF_BYTES, check_zip
+from .guard import SNIFF_BYTES, check_zip, within_budget
 
 if TYPE_CHECKING:
     from .layer import LoadReport
@@ -322,7 +322,9 @@ def shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
 
 def _open_info(path: str, entry: LayerEntry, encoding: str | None) -> dict:
     try:
-        layers = pyogrio.list_layers(path)
+        layers = within_budget(lambda: pyogrio.list_layers(path), f"layer {entry.id!r}")
+    except LayerReadError:
+        raise
     except Exception as exc:
         raise LayerReadError(f"layer {entry.id!r}: cannot open {path}: {first_line(exc)}") from None
     names = [str(n) for n in layers[:, 0]]
@@ -337,7 +339,12 @@ def _open_info(path: str, entry: LayerEntry, encoding: str | None) -> dict:
             f"(it has: {', '.join(names[:8])})"
         )
     try:
-        return pyogrio.read_info(path, layer=entry.layer, encoding=encoding)
+        return within_budget(
+            lambda: pyogrio.read_info(path, layer=entry.layer, encoding=encoding),
+            f"layer {entry.id!r}",
+        )
+    except LayerReadError:
+        raise
     except Exception as exc:
         raise LayerReadError(f"layer {entry.id!r}: cannot read {path}: {first_line(exc)}") from None
 
