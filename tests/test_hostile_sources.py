@@ -396,3 +396,12 @@ def test_recursive_sql_view_stops_within_the_budget(tmp_path):
         assert res.returncode == 2, res.stderr
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1 and "longer than 2 s" in lines[0] and "Traceback" not in res.stderr
+
+
+def test_no_proxy_does_not_open_the_network(tmp_path, listener, monkeypatch):
+    monkeypatch.setenv("no_proxy", "*")
+    monkeypatch.setenv("NO_PROXY", "*")
+    sites = _network_inputs(tmp_path, listener)["crs.geojson"]
+    res = CliRunner().invoke(main, ["screen", str(sites)])
+    assert "Traceback" not in res.output
+    assert listener.count == 0

@@ -60,7 +60,7 @@ _REMOTE_PREFIXES = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsio
 _REMOTE_PREFIXES += ("/vsiwebhdfs", "/vsihdfs")
 #: Default seconds one GDAL open or read of a source may take.
 READ_BUDGET_S = 600.0
-_state = {"network": False}
+_state: dict[str, object] = {"network": False}
 
 
 def _apply_network(allowed: bool) -> None:
@@ -83,7 +83,9 @@ def set_network_allowed(allowed: bool) -> bool:
     ----------
     allowed : bool
         True lets catalog layers with remote sources (``https://...``, ``/vsicurl/...``) be
-        read; False (the default) makes any request fail before it is sent.
+        read; False (the default) makes any request fail before it is sent, and takes
+        ``no_proxy`` / ``NO_PROXY`` out of the environment until the network is allowed again
+        (they would let requests bypass the closed proxy).
 
     Returns
     -------
@@ -93,6 +95,15 @@ def set_network_allowed(allowed: bool) -> bool:
     previous = _state["network"]
     _state["network"] = bool(allowed)
     _apply_network(bool(allowed))
+    # libcurl lets ``no_proxy`` bypass the closed proxy: while the network is off, it is
+    # taken out of the environment (and put back when the network is allowed again).
+    saved = _state.setdefault("no_proxy", {})
+    assert isinstance(saved, dict)
+    for name in ("no_proxy", "NO_PROXY"):
+        if not allowed and name in os.environ:
+            saved[name] = os.environ.pop(name)
+        elif allowed and name in saved:
+            os.environ[name] = saved.pop(name)
     return previous
 
 
