@@ -324,9 +324,19 @@ def test_encoding_detection_reads_a_bounded_sample(tmp_path):
         fh.write(_dbf_header(size // 21) + b" " + "上海".encode("gb18030").ljust(20, b" "))
         fh.truncate(size)  # sparse zeros: cheap to make, costly to read whole
     assert shapefile_encoding(str(shp), None) == ("GB18030", "detected")
-    assert _peak(lambda: shapefile_encoding(str(shp), None)) < 16 << 20
+    assert _peak(lambda: shapefile_encoding(str(shp), None)) < 40 << 20
+    # Text after the first records is still seen: the sample includes the end of the file.
+    late = tmp_path / "late.shp"
+    late.write_bytes(b"")
+    record = b" " + "上海".encode("gb18030").ljust(20, b" ")
+    with (tmp_path / "late.dbf").open("wb") as fh:
+        fh.write(_dbf_header(size // 21) + b" " + b"ascii".ljust(20, b" "))
+        fh.seek(len(_dbf_header(0)) + (size // 21 - 1) * 21)
+        fh.write(record)
+    assert shapefile_encoding(str(late), None) == ("GB18030", "detected")
+    assert _peak(lambda: shapefile_encoding(str(late), None)) < 40 << 20
     zipped = _zip_with_big_dbf(tmp_path / "big.zip", 64 << 20)
-    assert _peak(lambda: shapefile_encoding(f"{zipped}/x.shp", None)) < 16 << 20
+    assert _peak(lambda: shapefile_encoding(f"{zipped}/x.shp", None)) < 40 << 20
 
 
 # --------------------------------------------------------------------------- time budget

@@ -158,7 +158,7 @@ def detect_dbf_encoding(dbf: bytes) -> str | None:
     ----------
     dbf : bytes
         The ``.dbf`` file, or its beginning: a sample cut within a record reads the records
-        before the cut (callers pass at most 4 MiB).
+        before the cut (callers pass a sample of at most 7 MiB).
 
     Returns
     -------
@@ -281,8 +281,9 @@ def shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
 
     Notes
     -----
-    Detection reads at most the first 4 MiB of the ``.dbf`` (header and first records),
-    never the whole file.
+    Detection reads at most 7 MiB of the ``.dbf``, never the whole file: the header and the
+    first 4 MiB of records, and 1 MiB of records at each of half-way, three quarters and the
+    end (inside a zip, only the first 4 MiB: seeking there would inflate everything before).
     """
     zip_path, inner = split_zip(path)
     if zip_path is not None:
@@ -313,8 +314,32 @@ def shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
     dbf = [q for q in family if q.suffix.lower() == ".dbf"]
     if not dbf:
         return None, "no .dbf"
-    with dbf[0].open("rb") as fh:
-        return detect_dbf_encoding(fh.read(_DBF_SAMPLE)), "detected"
+    return detect_dbf_encoding(_dbf_sample(dbf[0])), "detected"
+
+
+def _dbf_sample(path: Path) -> bytes:
+    """A bounded sample of a ``.dbf``: its header and first records, plus whole records from
+    three windows further on (half-way, three quarters, the end), as one smaller dBase file."""
+    with path.open("rb") as fh:
+        head = fh.read(_DBF_SAMPLE)
+        size = fh.seek(0, 2)
+        if size <= len(head) or len(head) < 32:
+            return head
+        _, header_len, record_len = struct.unpack("<IHH", head[4:12])
+        if record_len == 0 or header_len >= len(head):
+            return head
+        n_head = (len(head) - header_len) // record_len
+        records = [head[header_len : header_len + n_head * record_len]]
+        n_total = (size - header_len) // record_len
+        per_window = max(1, (_DBF_SAMPLE // 4) // record_len)
+        for fraction in (0.5, 0.75, 1.0):
+            first = max(n_head, min(int(n_total * fraction), n_total - per_window))
+            fh.seek(header_len + first * record_len)
+            chunk = fh.read(per_window * record_len)
+            records.append(chunk[: len(chunk) // record_len * record_len])
+    body = b"".join(records)
+    n = len(body) // record_len
+    return head[:4] + struct.pack("<I", n) + head[8:header_len] + body
 
 
 # --------------------------------------------------------------------------- opening
