@@ -90,9 +90,17 @@ def test_layer_option_vrt_is_refused(tmp_path):
         read_layer(spec, tmp_path)
     catalog = tmp_path / "cat.yml"
     catalog.write_text("layers:\n  - {id: parks, kind: park, source: park.vrt}\n", encoding="utf-8")
-    res = CliRunner().invoke(main, ["layers", "check", "--catalog", str(catalog)])
-    assert res.exit_code == 2 and "VRT" in res.output and CANARY not in res.output
-    assert len(res.output.strip().splitlines()) == 1
+    site, page = tmp_path / "site", tmp_path / "map.html"
+    for args in (
+        ["layers", "check", "--catalog", str(catalog)],
+        ["publish", str(site), "--catalog", str(catalog)],
+        ["map", "--catalog", str(catalog), "--out", str(page)],
+        ["map", "--layer", f"park={tmp_path / 'park.vrt'}", "--out", str(page)],
+    ):
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 2 and "VRT" in res.output and CANARY not in res.output, args
+        assert len(res.output.strip().splitlines()) == 1
+    assert CANARY not in _tree_text(tmp_path / "site") and not page.exists()
     assert entry.allow_vrt is False
 
 
