@@ -217,6 +217,8 @@ class LayerEntry(_Strict):
     #: smallest band that reaches the nearest feature.
     buffer_rings_m: list[float] | None = None
     provenance: Provenance | None = None
+    #: Trusted catalogs only: let this layer's source be a VRT (which reads other files).
+    allow_vrt: bool = False
 
     @field_validator("id")
     @classmethod

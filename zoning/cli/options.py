@@ -92,18 +92,49 @@ def _stack(options: list[Decorator]) -> Decorator:
     return decorate
 
 
+def _network_conflict(ctx: click.Context, key: str, value: bool) -> None:
+    """Record ``--offline`` / ``--allow-network``; both together is a usage error."""
+    ctx.meta[key] = value
+    if ctx.meta.get("zoning.offline") and ctx.meta.get("zoning.allow_network"):
+        raise click.UsageError("--offline and --allow-network exclude each other", ctx=ctx)
+
+
+def _network_callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--allow-network``: allow the network for this command only."""
+    from ..io.guard import set_network_allowed
+
+    _network_conflict(ctx, "zoning.allow_network", bool(value))
+    previous = set_network_allowed(bool(value))
+    ctx.call_on_close(lambda: set_network_allowed(previous))
+
+
+def _offline_callback(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """``--offline``: passed on to the command, and checked against ``--allow-network``."""
+    _network_conflict(ctx, "zoning.offline", bool(value))
+    return value
+
+
 def catalog_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--catalog PATH`` and repeatable ``--layer KIND=PATH``.
+    """``--catalog PATH``, repeatable ``--layer KIND=PATH`` and ``--allow-network``.
 
     Parameters
     ----------
     func : callable
-        The command; it receives ``catalog_path`` and ``layer_specs``.
+        The command; it receives ``catalog_path`` and ``layer_specs``
+        (``--allow-network`` switches :func:`zoning.io.set_network_allowed` for the run).
 
     Returns
     -------
     callable
     """
+    func = click.option(
+        "--allow-network",
+        is_flag=True,
+        expose_value=False,
+        callback=_network_callback,
+        help="Let catalog layers with remote sources (https://..., /vsicurl/...) be fetched. "
+        "Without it no command makes any network request; not with --offline.",
+    )(func)
     func = click.option(
         "--layer",
         "layer_specs",
@@ -184,6 +215,7 @@ offline_option = _help_option(
     _PAGES_HELP,
     "--offline",
     is_flag=True,
+    callback=_offline_callback,
 )
 
 

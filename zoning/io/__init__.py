@@ -1,6 +1,8 @@
 """Read any vector source GDAL reads into the working CRS; write outputs all or nothing.
 
 - :mod:`.vector`: paths, zips, text encodings, file hashes and the CRS of a source;
+- :mod:`.guard`: what an input may make us do: no network unless allowed
+  (:func:`set_network_allowed`), no VRT reading other files, no zip bomb;
 - :mod:`.layer`: :func:`read_layer`, one catalog layer into the working CRS, with its
   :class:`LoadReport`;
 - :mod:`.outputs`: the output transaction (:func:`atomic_path` for one file,
@@ -13,6 +15,7 @@ Re-exported for old import paths (``from zoning.io import ...``; zoning.sites us
 
 from __future__ import annotations
 
+from .guard import network_allowed, set_network_allowed
 from .layer import (
     SEGMENT_DEG,
     SEGMENT_M,
@@ -46,9 +49,11 @@ __all__ = [
     "first_line",
     "gk_zone",
     "is_gk_cm",
+    "network_allowed",
     "polygonal",
     "read_layer",
     "resolve_source",
+    "set_network_allowed",
     "shapefile_encoding",
     "split_zip",
     "zip_source",

@@ -24,6 +24,7 @@ import shapely
 from ..catalog import LayerEntry
 from ..crs import WGS84, WORKING_CRS, to_wgs84_geometries
 from ..errors import CRSError, LayerDataError, LayerReadError
+from .guard import check_local, is_remote, network_allowed, within_budget
 from .vector import (
     _check_coordinates,
     _open_info,
@@ -181,15 +182,28 @@ def _open_source(entry: LayerEntry, base_dir: Path) -> tuple[str, LoadReport, di
     report = LoadReport(layer_id=entry.id, source=source, layer=entry.layer)
     zip_path, _ = split_zip(source)
     local = zip_path or source
-    is_remote = "://" in source or (source.startswith("/vsi") and zip_path is None)
-    if not is_remote and not Path(local).exists():
+    remote = is_remote(source)
+    virtual = remote or (source.startswith("/vsi") and zip_path is None)  # e.g. /vsimem/
+    if remote and not network_allowed():
+        raise LayerReadError(
+            f"layer {entry.id!r}: source {source} is remote and the network is off; give "
+            "--allow-network to fetch it (Python: zoning.io.set_network_allowed(True))"
+        )
+    if not virtual and not Path(local).exists():
         raise LayerReadError(f"layer {entry.id!r}: source file not found: {local}")
-    if zip_path is not None:
+    if zip_path is not None and not remote:
         source = zip_source(source, entry)
         report.source = source
+    if not remote:
+        check_local(source, f"layer {entry.id!r}", allow_vrt=entry.allow_vrt)
     info = _open_info(source, entry, entry.encoding)
     report.driver = info.get("driver")
-    report.sha256 = None if is_remote else file_sha256(local)
+    if report.driver in ("OGR_VRT", "VRT") and not entry.allow_vrt:
+        raise LayerReadError(
+            f"layer {entry.id!r}: {source} is a VRT (it reads other files); refused (a trusted "
+            "catalog may set 'allow_vrt: true' on the layer)"
+        )
+    report.sha256 = None if virtual else file_sha256(local)
     return source, report, info
 
 
@@ -220,10 +234,16 @@ def _choose_encoding(entry: LayerEntry, source: str, info: dict, report: LoadRep
 
 def _read_frame(entry: LayerEntry, source: str, encoding: str | None) -> gpd.GeoDataFrame:
     """The features as GDAL reads them (source CRS, source columns)."""
-    try:
+
+    def read() -> gpd.GeoDataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             return pyogrio.read_dataframe(source, layer=entry.layer, encoding=encoding)
+
+    try:
+        return within_budget(read, f"layer {entry.id!r}")
+    except LayerReadError:
+        raise
     except Exception as exc:
         raise LayerReadError(
             f"layer {entry.id!r}: cannot read {source}: {first_line(exc)}"

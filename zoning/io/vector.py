@@ -25,6 +25,7 @@ import shapely
 from ..catalog import LayerEntry
 from ..crs import parse_crs
 from ..errors import CRSError, LayerReadError
+from .guard import SNIFF_BYTES, check_zip, within_budget
 
 if TYPE_CHECKING:
     from .layer import LoadReport
@@ -41,6 +42,8 @@ __all__ = [
     "zip_source",
 ]
 
+#: How much of a ``.dbf`` encoding detection reads: its header and first records.
+_DBF_SAMPLE = 64 * SNIFF_BYTES
 _SINGLE_FILE_FORMATS = {".gpkg", ".geojson", ".json", ".fgb", ".kml", ".gml", ".sqlite"}
 
 
@@ -154,7 +157,8 @@ def detect_dbf_encoding(dbf: bytes) -> str | None:
     Parameters
     ----------
     dbf : bytes
-        The whole ``.dbf`` file.
+        The ``.dbf`` file, or its beginning: a sample cut within a record reads the records
+        before the cut (callers pass a sample of at most 7 MiB).
 
     Returns
     -------
@@ -221,9 +225,18 @@ def zip_source(path: str, entry: LayerEntry) -> str:
     str
         A ``/vsizip/`` path to the data set inside the zip, or ``path`` unchanged when it is
         not a zip or already names a member.
+
+    Raises
+    ------
+    LayerReadError
+        A zip :func:`~zoning.io.guard.check_zip` refuses (members with absolute or ``..``
+        paths, too large or too compressed), no data file or several data sets.
     """
     zip_path, inner = split_zip(path)
-    if zip_path is None or inner or not zipfile.is_zipfile(zip_path):
+    if zip_path is None or not zipfile.is_zipfile(zip_path):
+        return path
+    check_zip(zip_path, f"layer {entry.id!r}")
+    if inner:
         return path
     with zipfile.ZipFile(zip_path) as zf:
         names = [n for n in zf.namelist() if not n.endswith("/")]
@@ -265,6 +278,12 @@ def shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
         The encoding to read with (None: let GDAL decide).
     how : str
         How it was found (``.cpg``, detected from the ``.dbf`` sample, ...), for the report.
+
+    Notes
+    -----
+    Detection reads at most 7 MiB of the ``.dbf``, never the whole file: the header and the
+    first 4 MiB of records, and 1 MiB of records at each of half-way, three quarters and the
+    end (inside a zip, only the first 4 MiB: seeking there would inflate everything before).
     """
     zip_path, inner = split_zip(path)
     if zip_path is not None:
@@ -279,7 +298,8 @@ def shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
             stem = dbfs[0][:-4]
             if any(n.lower() == (stem + ".cpg").lower() for n in names):
                 return None, ".cpg"
-            return detect_dbf_encoding(zf.read(dbfs[0])), "detected"
+            with zf.open(dbfs[0]) as fh:
+                return detect_dbf_encoding(fh.read(_DBF_SAMPLE)), "detected"
     p = Path(path)
     if p.is_dir():
         dbfs = sorted(q for q in p.iterdir() if q.suffix.lower() == ".dbf")
@@ -294,7 +314,32 @@ def shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
     dbf = [q for q in family if q.suffix.lower() == ".dbf"]
     if not dbf:
         return None, "no .dbf"
-    return detect_dbf_encoding(dbf[0].read_bytes()), "detected"
+    return detect_dbf_encoding(_dbf_sample(dbf[0])), "detected"
+
+
+def _dbf_sample(path: Path) -> bytes:
+    """A bounded sample of a ``.dbf``: its header and first records, plus whole records from
+    three windows further on (half-way, three quarters, the end), as one smaller dBase file."""
+    with path.open("rb") as fh:
+        head = fh.read(_DBF_SAMPLE)
+        size = fh.seek(0, 2)
+        if size <= len(head) or len(head) < 32:
+            return head
+        _, header_len, record_len = struct.unpack("<IHH", head[4:12])
+        if record_len == 0 or header_len >= len(head):
+            return head
+        n_head = (len(head) - header_len) // record_len
+        records = [head[header_len : header_len + n_head * record_len]]
+        n_total = (size - header_len) // record_len
+        per_window = max(1, (_DBF_SAMPLE // 4) // record_len)
+        for fraction in (0.5, 0.75, 1.0):
+            first = max(n_head, min(int(n_total * fraction), n_total - per_window))
+            fh.seek(header_len + first * record_len)
+            chunk = fh.read(per_window * record_len)
+            records.append(chunk[: len(chunk) // record_len * record_len])
+    body = b"".join(records)
+    n = len(body) // record_len
+    return head[:4] + struct.pack("<I", n) + head[8:header_len] + body
 
 
 # --------------------------------------------------------------------------- opening
@@ -302,7 +347,9 @@ def shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
 
 def _open_info(path: str, entry: LayerEntry, encoding: str | None) -> dict:
     try:
-        layers = pyogrio.list_layers(path)
+        layers = within_budget(lambda: pyogrio.list_layers(path), f"layer {entry.id!r}")
+    except LayerReadError:
+        raise
     except Exception as exc:
         raise LayerReadError(f"layer {entry.id!r}: cannot open {path}: {first_line(exc)}") from None
     names = [str(n) for n in layers[:, 0]]
@@ -317,7 +364,12 @@ def _open_info(path: str, entry: LayerEntry, encoding: str | None) -> dict:
             f"(it has: {', '.join(names[:8])})"
         )
     try:
-        return pyogrio.read_info(path, layer=entry.layer, encoding=encoding)
+        return within_budget(
+            lambda: pyogrio.read_info(path, layer=entry.layer, encoding=encoding),
+            f"layer {entry.id!r}",
+        )
+    except LayerReadError:
+        raise
     except Exception as exc:
         raise LayerReadError(f"layer {entry.id!r}: cannot read {path}: {first_line(exc)}") from None
 

@@ -24,6 +24,7 @@ import pyproj
 import shapely
 
 from ..errors import LayerReadError, SitesError
+from ..io.guard import check_local, within_budget
 from ..io.vector import first_line, shapefile_encoding, split_zip, zip_source
 from .geometry import _crs_label
 from .raw import _is_blank, _is_number, _norm, _Raw, _short, _Where
@@ -195,8 +196,11 @@ def _open_vector(source: str, label: str, layer: str | None, encoding: str | Non
             source = zip_source(source, SimpleNamespace(id="sites"))  # type: ignore[arg-type]
         except LayerReadError as exc:
             raise LayerReadError(str(exc).replace("layer 'sites': ", f"{label}: ", 1)) from None
+    check_local(source, label)
     try:
-        names = [str(n) for n in pyogrio.list_layers(source)[:, 0]]
+        names = [str(n) for n in within_budget(lambda: pyogrio.list_layers(source), label)[:, 0]]
+    except LayerReadError:
+        raise
     except Exception as exc:
         raise LayerReadError(f"{label}: cannot open: {first_line(exc)}") from None
     if layer is None and len(names) > 1:
@@ -207,10 +211,19 @@ def _open_vector(source: str, label: str, layer: str | None, encoding: str | Non
         raise SitesError(f"{label} has no layer {layer!r} (it has: {', '.join(names[:8])})")
     notes: list[str] = []
     try:
-        info = pyogrio.read_info(source, layer=layer, encoding=encoding)
+        info = within_budget(
+            lambda: pyogrio.read_info(source, layer=layer, encoding=encoding), label
+        )
+    except LayerReadError:
+        raise
     except Exception as exc:
         raise LayerReadError(f"{label}: cannot read: {first_line(exc)}") from None
     driver = info.get("driver")
+    if driver in ("OGR_VRT", "VRT"):
+        raise LayerReadError(
+            f"{label} is a VRT (it reads other files); refused: input files may not reference "
+            "other files"
+        )
     if encoding is None and driver == "ESRI Shapefile":
         detected, how = shapefile_encoding(source, layer)
         if how == "detected":
@@ -222,11 +235,17 @@ def _open_vector(source: str, label: str, layer: str | None, encoding: str | Non
             encoding = detected
             if detected != "UTF-8":
                 notes.append(f"no .cpg: text decoded as {detected} (detected)")
-    try:
+
+    def read():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("ignore", UserWarning)
-            df = pyogrio.read_dataframe(source, layer=layer, encoding=encoding, fid_as_index=True)
+            return pyogrio.read_dataframe(source, layer=layer, encoding=encoding, fid_as_index=True)
+
+    try:
+        df = within_budget(read, label)
+    except LayerReadError:
+        raise
     except Exception as exc:
         raise LayerReadError(f"{label}: cannot read: {first_line(exc)}") from None
 
