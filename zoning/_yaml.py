@@ -6,7 +6,12 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ZoningError
+from .errors import ZoningError, clip, quote
+
+#: Largest YAML file read (bytes): a catalog, rules or targets file is a few hundred kB at most.
+MAX_YAML_BYTES = 5_000_000
+#: Most nodes a YAML document may hold once its aliases are expanded ("billion laughs" guard).
+MAX_YAML_NODES = 1_000_000
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -31,7 +36,7 @@ def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"key {key!r} is written twice in one mapping (first on line {seen + 1}); "
+                f"key {quote(key)} is written twice in one mapping (first on line {seen + 1}); "
                 "YAML would silently keep the last",
                 key_node.start_mark,
             )
@@ -40,6 +45,66 @@ def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+class _AliasBomb(yaml.YAMLError):
+    """A document whose aliases expand beyond :data:`MAX_YAML_NODES` nodes, or refer to
+    themselves."""
+
+
+class _BoundedLoader(_UniqueKeyLoader):
+    """:class:`_UniqueKeyLoader` that refuses a document whose aliases expand too far.
+
+    PyYAML shares the object an alias points to, so loading a "billion laughs" document is
+    cheap, but anything that walks the loaded data (validation, a message quoting it) walks
+    the expanded tree.  The composed node graph is measured before anything is constructed.
+    """
+
+    def get_single_node(self):
+        node = super().get_single_node()
+        if node is not None:
+            _check_expansion(node, MAX_YAML_NODES)
+        return node
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_expansion(root: yaml.Node, limit: int) -> None:
+    """Raise :class:`_AliasBomb` when ``root`` expands to more than ``limit`` nodes.
+
+    Depth-first without recursion; each distinct node is measured once (its expanded size is
+    memoised), so the cost is linear in the composed graph, not in its expansion.
+    """
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            open_.discard(key)
+            sizes[key] = min(1 + sum(sizes[id(c)] for c in _children(node)), limit + 1)
+            if sizes[key] > limit:
+                line = node.start_mark.line + 1
+                raise _AliasBomb(f"its aliases expand to more than {limit:,} nodes (line {line})")
+            continue
+        if key in sizes:
+            continue
+        if key in open_:
+            raise _AliasBomb(f"an alias refers to itself (line {node.start_mark.line + 1})")
+        open_.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in open_:
+                raise _AliasBomb(f"an alias refers to itself (line {child.start_mark.line + 1})")
+            if id(child) not in sizes:
+                stack.append((child, False))
 
 
 def load_yaml(path: Path, error: type[ZoningError], label: str) -> object:
@@ -63,19 +128,32 @@ def load_yaml(path: Path, error: type[ZoningError], label: str) -> object:
     ------
     ZoningError
         An instance of ``error``, with one line: the file is missing, cannot be read or
-        decoded, is not valid YAML (with the line number when PyYAML gives one), or writes a
-        key twice in one mapping.
+        decoded, is larger than :data:`MAX_YAML_BYTES`, is not valid YAML (with the line number
+        when PyYAML gives one), writes a key twice in one mapping, nests too deeply, or has
+        aliases that expand beyond :data:`MAX_YAML_NODES` nodes.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as fh:  # at most one byte past the cap, whatever the file is
+            raw = fh.read(MAX_YAML_BYTES + 1)
+        text = raw.decode("utf-8") if len(raw) <= MAX_YAML_BYTES else None
     except FileNotFoundError:
         raise error(f"{label} not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise error(
             f"cannot read {label} {path}: {getattr(exc, 'strerror', None) or exc}"
         ) from None
+    if text is None:
+        raise error(f"{path}: {label} larger than {MAX_YAML_BYTES:,} bytes (the limit); not read")
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+        return yaml.load(text, Loader=_BoundedLoader)  # a SafeLoader subclass
+    except _AliasBomb as exc:
+        raise error(f"{path}: {label} refused: {exc}") from None
+    except RecursionError:
+        raise error(f"{path}: {label} refused: nested too deeply") from None
+    except ValueError as exc:  # a constructor's own error, e.g. an integer of 5000 digits
+        raise error(
+            f"{path}: not valid YAML: {clip(str(exc).splitlines()[0] if str(exc) else '')}"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""

@@ -25,7 +25,7 @@ import numpy as np
 import pyproj
 import shapely
 
-from .errors import CRSError
+from .errors import CRSError, quote
 
 __all__ = [
     "WGS84",
@@ -33,6 +33,7 @@ __all__ = [
     "ParsedCRS",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
+    "check_earth_crs",
     "from_wgs84_geometries",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
@@ -94,7 +95,8 @@ def parse_crs(value: object, *, what: str = "crs") -> ParsedCRS:
     Raises
     ------
     CRSError
-        When the value is not a CRS PROJ understands, naming ``what``.
+        When the value is not a CRS PROJ understands, or is one the toolkit cannot place on
+        the Earth's surface (see :func:`check_earth_crs`), naming ``what``.
 
     Notes
     -----
@@ -103,6 +105,7 @@ def parse_crs(value: object, *, what: str = "crs") -> ParsedCRS:
     so a latitude-first CRS such as EPSG:4490 is handled as longitude/latitude.
     """
     if isinstance(value, pyproj.CRS):
+        check_earth_crs(value, what=what, shown=quote(value.to_string()))
         return ParsedCRS(value, None, value.to_string())
     if value is None or isinstance(value, bool):
         raise CRSError(f"{what}: no CRS given")
@@ -114,14 +117,68 @@ def parse_crs(value: object, *, what: str = "crs") -> ParsedCRS:
         text = f"EPSG:{text}"
     try:
         crs = pyproj.CRS.from_user_input(text)
-    except pyproj.exceptions.CRSError:
+    except pyproj.exceptions.ProjError:  # CRSError and any other PROJ failure
         raise CRSError(
-            f"{what}: {value!r} is not a CRS PROJ understands "
+            f"{what}: {quote(value)} is not a CRS PROJ understands "
             "(use e.g. EPSG:4490, EPSG:4326, EPSG:4549, gcj02 or bd09)"
         ) from None
+    check_earth_crs(crs, what=what, shown=quote(value))
     auth = crs.to_authority()
     label = f"{auth[0]}:{auth[1]}" if auth else crs.name
     return ParsedCRS(crs, None, label)
+
+
+#: Semi-major axes (m) accepted as the Earth's: every terrestrial ellipsoid and sphere PROJ
+#: knows lies between 6,370 and 6,380 km; Mars is 3,396 km, the Moon 1,737 km.
+EARTH_AXIS_M = (6_300_000.0, 6_450_000.0)
+
+
+def check_earth_crs(crs: pyproj.CRS, *, what: str = "crs", shown: str | None = None) -> None:
+    """Refuse a CRS that does not place coordinates on the Earth's surface.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+        The CRS to check.
+    what : str
+        How the value is named in an error message (``"--crs"``, a file name).
+    shown : str, optional
+        The value as the user wrote it (default: the CRS's name).
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    CRSError
+        One line naming ``what``, the value and the reason: a local or engineering CRS
+        (``LOCAL_CS``, no datum on the Earth), a CRS of another body (an ellipsoid whose
+        semi-major axis is not the Earth's, e.g. ``IAU_2015:49900``, Mars), a geocentric CRS
+        (X/Y/Z from the Earth's centre, e.g. EPSG:4978) or a vertical-only CRS.
+    """
+    shown = shown if shown is not None else quote(crs.name)
+    hz = crs.sub_crs_list[0] if crs.is_compound and crs.sub_crs_list else crs
+    use = "use a geographic or projected CRS such as EPSG:4490, EPSG:4326 or EPSG:4549"
+    if hz.is_engineering or hz.type_name.startswith(("Engineering", "Local")):
+        raise CRSError(
+            f"{what}: {shown} is a local (engineering) CRS, not tied to the Earth; {use}"
+        )
+    if hz.is_vertical:
+        raise CRSError(f"{what}: {shown} is a vertical CRS (heights only); {use}")
+    ellipsoid = hz.ellipsoid
+    if ellipsoid is None:
+        raise CRSError(f"{what}: {shown} has no ellipsoid, so it is not tied to the Earth; {use}")
+    axis = ellipsoid.semi_major_metre
+    if not EARTH_AXIS_M[0] <= axis <= EARTH_AXIS_M[1]:
+        raise CRSError(
+            f"{what}: {shown} is not on the Earth (ellipsoid {quote(ellipsoid.name)}, "
+            f"semi-major axis {axis:,.0f} m); {use}"
+        )
+    if hz.is_geocentric:
+        raise CRSError(
+            f"{what}: {shown} is geocentric (X, Y, Z from the Earth's centre), not a map CRS; {use}"
+        )
 
 
 # --------------------------------------------------------------------------- GCJ-02

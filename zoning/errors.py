@@ -7,6 +7,85 @@ The CLI turns any :class:`ZoningError` into a one-line message and exit code 2.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+#: Longest quoted value a message shows; longer ones are cut and end with an ellipsis.
+QUOTE_LIMIT = 120
+_QUOTE_DEPTH = 8  # containers nested deeper than this are shown as "..."
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)`` for a message, cut to about ``limit`` characters.
+
+    Parameters
+    ----------
+    value : object
+        What the user wrote (a string, number, list, mapping...).
+    limit : int
+        Most characters shown; a longer repr is cut and ends with ``…``.
+
+    Returns
+    -------
+    str
+        The same text as ``repr(value)`` when that is at most ``limit`` characters long.
+
+    Notes
+    -----
+    The repr is built piece by piece and stops as soon as it is long enough, so a value
+    expanded from YAML aliases (a "billion laughs" list of lists sharing one object) or a
+    megabyte-long string costs O(limit), never the size of the expanded value.
+    """
+    out: list[str] = []
+    size = 0
+    for piece in _pieces(value, limit, 0):
+        out.append(piece)
+        size += len(piece)
+        if size > limit:
+            break
+    return clip("".join(out), limit)
+
+
+def clip(text: str, limit: int = 3 * QUOTE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, ending with ``…`` when it was longer.
+
+    Parameters
+    ----------
+    text : str
+        A message part that may embed a user's value (a validator's own message).
+    limit : int
+        Most characters kept.
+
+    Returns
+    -------
+    str
+    """
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def _pieces(value: object, limit: int, depth: int) -> Iterator[str]:
+    """The repr of ``value`` in pieces, lazily (see :func:`quote`)."""
+    if isinstance(value, str):
+        yield repr(value if len(value) <= limit else value[: limit + 1])
+    elif type(value) in (dict, list, tuple):
+        if depth >= _QUOTE_DEPTH:
+            yield "..."
+            return
+        items = value.items() if isinstance(value, dict) else value
+        yield {dict: "{", list: "[", tuple: "("}[type(value)]
+        for i, item in enumerate(items):
+            if i:
+                yield ", "
+            if isinstance(value, dict):
+                yield from _pieces(item[0], limit, depth + 1)
+                yield ": "
+                item = item[1]
+            yield from _pieces(item, limit, depth + 1)
+        if isinstance(value, tuple) and len(value) == 1:
+            yield ","
+        yield {dict: "}", list: "]", tuple: ")"}[type(value)]
+    else:
+        yield repr(value)
+
 
 class ZoningError(Exception):
     """Base class of every error raised on purpose by :mod:`zoning`."""

@@ -81,7 +81,8 @@ class _CellAreas:
         self.det = abs(transform.a * transform.e - transform.b * transform.d)
         self.nominal: float | None = None  # m² per cell of the grid, before any correction
         self.step = 1
-        self._row_cache: np.ndarray | None = None
+        self._geo_rows = False  # geographic north-up: one geodesic area per row
+        self._row_block: tuple[int, np.ndarray] | None = None  # (first row, areas) of a window
         self._func: Any = None
         hz = crs.sub_crs_list[0] if crs.is_compound and crs.sub_crs_list else crs
         unit = hz.axis_info[0].unit_conversion_factor if hz.axis_info else 1.0
@@ -90,7 +91,7 @@ class _CellAreas:
             self.deg = math.degrees(unit)  # degrees per CRS unit
             self.geod = hz.get_geod() or pyproj.Geod(ellps="WGS84")
             if transform.b == 0 and transform.d == 0:
-                self._row_cache = np.full(height, np.nan)
+                self._geo_rows = True
                 self.method = f"geodesic cell area per row (pyproj.Geod, {ellipsoid} ellipsoid)"
             else:
                 self._func = self._area_element
@@ -154,12 +155,13 @@ class _CellAreas:
     def of(self, window: Window) -> np.ndarray:
         """Cell areas (m²) of ``window``, an array broadcast to its shape."""
         shape = (int(window.height), int(window.width))
-        if self._row_cache is not None:
+        if self._geo_rows:  # windows come row band by row band: keep the current band only
             r0 = int(window.row_off)
-            rows = self._row_cache[r0 : r0 + shape[0]]
-            for i in np.flatnonzero(np.isnan(rows)):
-                rows[i] = self._row_area(r0 + int(i))
-            return np.broadcast_to(rows[:, None], shape)
+            block = self._row_block
+            if block is None or block[0] != r0 or len(block[1]) < shape[0]:
+                block = (r0, np.array([self._row_area(r0 + i) for i in range(shape[0])]))
+                self._row_block = block
+            return np.broadcast_to(block[1][: shape[0], None], shape)
         if self._func is None:
             return np.broadcast_to(np.float64(self.nominal), shape)
         grid = self._at_centres(window, self.step)

@@ -18,13 +18,14 @@ import pyproj
 from .._optional import require
 from .._paths import data_dir
 from ..catalog import KINDS
-from ..errors import CatalogError, CRSError, LayerDataError, LayerReadError, RasterError
+from ..errors import CatalogError, CRSError, LayerDataError, LayerReadError, RasterError, quote
 from .cellarea import _CellAreas
 from .windows import _Burner, _crs_label, _window_transform, _windows
 
 if TYPE_CHECKING:
     import geopandas as gpd
     from rasterio.io import DatasetReader
+    from rasterio.windows import Window
 
     from ..layerset import LayerSet
 
@@ -32,6 +33,14 @@ if TYPE_CHECKING:
 DEMO_RASTER = data_dir("layers") / "demo_population.tif"
 
 MAX_CLASSES = 1000
+#: Largest raster :func:`zonal_stats` reads, in bytes as its header declares them (width x
+#: height x bands x bytes per cell), checked before anything is read or allocated.
+MAX_RASTER_BYTES = 64 * 2**30
+#: Largest internal block (tile or strip) accepted, in bytes: GDAL decodes a whole block to
+#: read any window of it, so one absurd block would be allocated whatever the window.
+MAX_BLOCK_BYTES = 256 * 2**20
+#: Largest ``window_size``: memory grows with its square (about 48 bytes per window cell).
+MAX_WINDOW = 8192
 
 
 def _open_raster(path: str | Path) -> DatasetReader:
@@ -45,6 +54,28 @@ def _open_raster(path: str | Path) -> DatasetReader:
     except rasterio.errors.RasterioIOError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LayerReadError(f"cannot open raster {text}: {first}") from None
+
+
+def _check_size(ds: DatasetReader, path: str, max_bytes: int) -> None:
+    """Refuse a raster whose declared size or block size is beyond the limits, before any
+    read: a header of a few bytes can declare 10^12 cells."""
+    cell = [np.dtype(d).itemsize for d in ds.dtypes]
+    declared = ds.width * ds.height * sum(cell)
+    dtypes = ", ".join(dict.fromkeys(ds.dtypes))
+    if declared > max_bytes:
+        raise RasterError(
+            f"{path}: the raster declares {ds.width:,} x {ds.height:,} cells x {ds.count} "
+            f"band{'s' if ds.count != 1 else ''} of {dtypes} = {declared:,} bytes, more than "
+            f"the limit of {max_bytes:,} bytes (zonal_stats max_bytes); not read"
+        )
+    for i, (rows, cols) in enumerate(ds.block_shapes):
+        block = rows * cols * cell[i]
+        if block > MAX_BLOCK_BYTES:
+            raise RasterError(
+                f"{path}: band {i + 1} is stored in blocks of {cols:,} x {rows:,} cells "
+                f"({block:,} bytes each), more than the limit of {MAX_BLOCK_BYTES:,} bytes; "
+                "rewrite it tiled (e.g. gdal_translate -co TILED=YES)"
+            )
 
 
 def _zones_from_catalog(by: str, layers: LayerSet | None) -> tuple[gpd.GeoDataFrame, str, bool]:
@@ -291,7 +322,7 @@ def _accumulate(
         zone = burner.burn(_window_transform(ds.transform, window), shape, fill=0, dtype="int32")
         if zone is None:
             continue  # no zone meets this window: do not even read it
-        data = ds.read(band, window=window, masked=True)
+        data = _read(ds, band, window)
         valid = ~np.ma.getmaskarray(data)
         valid &= zone > 0
         values = np.ma.getdata(data)
@@ -304,6 +335,20 @@ def _accumulate(
         acc.add(zone[valid], values[valid], area)
 
 
+def _read(ds: DatasetReader, band: int, window: Window) -> np.ma.MaskedArray:
+    """One window of ``band``; a read GDAL refuses (a corrupt block) is one line."""
+    rasterio = require("rasterio")
+    try:
+        return ds.read(band, window=window, masked=True)
+    except rasterio.errors.RasterioIOError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LayerReadError(
+            f"cannot read raster {ds.name}: band {band}, rows {window.row_off}-"
+            f"{window.row_off + window.height - 1}, columns {window.col_off}-"
+            f"{window.col_off + window.width - 1}: {first}"
+        ) from None
+
+
 def zonal_stats(
     raster: str | Path,
     zones: gpd.GeoDataFrame | None = None,
@@ -313,6 +358,7 @@ def zonal_stats(
     categorical: bool | None = None,
     window_size: int = 1024,
     layers: LayerSet | None = None,
+    max_bytes: int | None = None,
 ) -> pd.DataFrame:
     """Zonal statistics of one raster band by control unit, district, catalog layer or zones.
 
@@ -333,9 +379,13 @@ def zonal_stats(
         elevation or count band is rarely a set of classes).  At most :data:`MAX_CLASSES`
         distinct values are counted per class.
     window_size : int
-        Side of the square windows read one at a time, in cells.  Memory is bounded by it.
+        Side of the square windows read one at a time, in cells (at most
+        :data:`MAX_WINDOW`).  Memory is bounded by it.
     layers : LayerSet, optional
         The catalog the zones come from (default: the bundled demonstration catalog).
+    max_bytes : int, optional
+        Largest raster accepted, in bytes as its header declares them (width x height x
+        bands x bytes per cell); default :data:`MAX_RASTER_BYTES`.
 
     Returns
     -------
@@ -362,9 +412,10 @@ def zonal_stats(
     LayerDataError
         When ``by`` names a line or point layer: zones must be polygons.
     RasterError
-        When ``band`` or ``window_size`` is out of range, when ``zones`` holds geometries
-        other than polygons, or when a categorical band has more than :data:`MAX_CLASSES`
-        distinct values (summarise it with ``categorical=False``).
+        When ``band`` or ``window_size`` is out of range, when the raster's header declares
+        more than ``max_bytes`` bytes or blocks of more than :data:`MAX_BLOCK_BYTES`, when
+        ``zones`` holds geometries other than polygons, or when a categorical band has more
+        than :data:`MAX_CLASSES` distinct values (summarise it with ``categorical=False``).
 
     Notes
     -----
@@ -419,9 +470,11 @@ def zonal_stats(
     >>> df[["zone_name", "sum"]].head(2)               # doctest: +SKIP
     """
     _check_args(band, window_size)
+    limit = MAX_RASTER_BYTES if max_bytes is None else max_bytes
     zone_gdf, zone_layer, zones_demo = _zone_source(zones, by, layers)
     path = str(raster)
     with _open_raster(path) as ds:
+        _check_size(ds, path, limit)
         crs = _raster_crs(ds, path)
         if not 1 <= band <= ds.count:
             raise RasterError(f"{path}: band {band} does not exist (the raster has {ds.count})")
@@ -477,7 +530,12 @@ def _check_args(band: object, window_size: object) -> None:
     if isinstance(band, bool) or not isinstance(band, int | np.integer):
         raise RasterError(f"band: {band!r} is not a band number")
     if isinstance(window_size, bool) or not isinstance(window_size, int) or window_size < 1:
-        raise RasterError(f"window_size: {window_size!r} must be a positive integer")
+        raise RasterError(f"window_size: {quote(window_size)} must be a positive integer")
+    if window_size > MAX_WINDOW:
+        raise RasterError(
+            f"window_size: {window_size} is more than {MAX_WINDOW} cells a side (memory grows "
+            "with its square, about 48 bytes per cell)"
+        )
 
 
 def _zone_source(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ..errors import RulesError
+from ..errors import RulesError, clip, quote
 from .verdicts import TIER_FEATURE, TIER_GENERAL, TIER_LIST
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def describe_validation_error(exc: ValidationError, raw: dict, name: str) -> str
     key = _key_path(loc[i:], node)
     n_more = len(exc.errors()) - 1
     more = f" (and {n_more} more problem{'s' if n_more > 1 else ''})" if n_more else ""
-    return f"{': '.join(where)}: key {key!r}: {_problem_text(err)}{more}"
+    return f"{': '.join(where)}: key {quote(key)}: {_problem_text(err)}{more}"
 
 
 def _named_containers(loc: list, raw: dict, name: str) -> tuple[list[str], Any, int]:
@@ -102,7 +102,7 @@ def _named_containers(loc: list, raw: dict, name: str) -> tuple[list[str], Any, 
 
     def _ident(entry: Any, index: int, what: str) -> str:
         ident = entry.get("id") if isinstance(entry, dict) else None
-        return f"{what} {ident!r}" if isinstance(ident, str) else f"{what} entry {index + 1}"
+        return f"{what} {quote(ident)}" if isinstance(ident, str) else f"{what} entry {index + 1}"
 
     while i < len(loc):
         part = loc[i]
@@ -115,7 +115,7 @@ def _named_containers(loc: list, raw: dict, name: str) -> tuple[list[str], Any, 
             i += 2
             continue
         if part == "documents" and nxt is not None and isinstance(node, dict):
-            where.append(f"document {nxt!r}")
+            where.append(f"document {quote(nxt)}")
             docs = node.get("documents")
             node = docs.get(nxt) if isinstance(docs, dict) else None
             i += 2
@@ -147,14 +147,14 @@ def _problem_text(err: Any) -> str:
         return "required key is missing"
     if typ == "string_type":
         return (
-            f"must be a string, got {inp!r}; quote codes and ids in YAML "
+            f"must be a string, got {quote(inp)}; quote codes and ids in YAML "
             "(YAML reads 0101 as 65 and NO as false)"
         )
     if typ == "bool_type":
-        return f"must be true or false, got {inp!r}"
+        return f"must be true or false, got {quote(inp)}"
     if typ == "literal_error":
-        return f"must be one of {err.get('ctx', {}).get('expected', '')}; got {inp!r}"
-    return msg.removeprefix("Value error, ")
+        return f"must be one of {err.get('ctx', {}).get('expected', '')}; got {quote(inp)}"
+    return clip(msg.removeprefix("Value error, "))
 
 
 def canonical_hash(rs: RuleSet) -> str:
@@ -188,7 +188,7 @@ class _Failure:
         self.name = name
 
     def __call__(self, where: str, key: str, text: str) -> RulesError:
-        return RulesError(f"{self.name}: {where}: key {key!r}: {text}")
+        return RulesError(f"{self.name}: {where}: key {quote(key)}: {text}")
 
 
 def compile_rule_set(rs: RuleSet, name: str) -> _Compiled:
@@ -215,13 +215,15 @@ def compile_rule_set(rs: RuleSet, name: str) -> _Compiled:
     fail = _Failure(name)
     _build_vocabularies(rs, c)
     for rule in rs.rules:
-        _check_rule(rs, c, fail, rule, f"rule {rule.id!r}", in_list=False)
+        _check_rule(rs, c, fail, rule, f"rule {quote(rule.id)}", in_list=False)
     for lst in rs.lists:
         if lst.id in c.lists:
-            raise fail(f"list {lst.id!r}", "id", "duplicate list id")
+            raise fail(f"list {quote(lst.id)}", "id", "duplicate list id")
         c.lists[lst.id] = lst
         for rule in lst.rules:
-            _check_rule(rs, c, fail, rule, f"list {lst.id!r}: rule {rule.id!r}", in_list=True)
+            _check_rule(
+                rs, c, fail, rule, f"list {quote(lst.id)}: rule {quote(rule.id)}", in_list=True
+            )
     _resolve_parents(rs, c, fail)
     for lst in rs.lists:
         _effective_rules(c, fail, lst.id)
@@ -254,7 +256,7 @@ def _check_rule(
         raise fail(
             where,
             "citation.document",
-            f"unknown document {rule.citation.document!r} (known: {known})",
+            f"unknown document {quote(rule.citation.document)} (known: {known})",
         )
     if in_list and rule.applies_to is not None:
         raise fail(
@@ -285,14 +287,14 @@ def _check_rule(
 def _resolve_parents(rs: RuleSet, c: _Compiled, fail: _Failure) -> None:
     """Parents: explicit, else the id's path prefix; unit lists must name theirs; no cycles."""
     for lst in rs.lists:
-        where = f"list {lst.id!r}"
+        where = f"list {quote(lst.id)}"
         parent = lst.parent
         if parent is None and "/" in lst.id:
             if lst.id.startswith("unit/"):
                 raise fail(where, "parent", "unit lists must name their parent list")
             parent = lst.id.rsplit("/", 1)[0]
         if parent is not None and parent not in c.lists:
-            raise fail(where, "parent", f"parent list {parent!r} does not exist")
+            raise fail(where, "parent", f"parent list {quote(parent)} does not exist")
         if parent == lst.id:
             raise fail(where, "parent", "a list cannot be its own parent")
         c.parent[lst.id] = parent
@@ -302,7 +304,7 @@ def _resolve_parents(rs: RuleSet, c: _Compiled, fail: _Failure) -> None:
         while p is not None:
             if p in seen:
                 cycle = " -> ".join([*seen, p])
-                raise fail(f"list {lst.id!r}", "parent", f"inheritance cycle: {cycle}")
+                raise fail(f"list {quote(lst.id)}", "parent", f"inheritance cycle: {cycle}")
             seen.append(p)
             p = c.parent[p]
 
@@ -320,10 +322,10 @@ def _effective_rules(c: _Compiled, fail: _Failure, list_id: str) -> tuple[Rule, 
         for o in rule.overrides:
             if o not in inherited_ids:
                 raise fail(
-                    f"list {list_id!r}: rule {rule.id!r}",
+                    f"list {quote(list_id)}: rule {quote(rule.id)}",
                     "overrides",
-                    f"rule {o!r} is not inherited by this list"
-                    + (f" (parent {parent!r})" if parent else " (it has no parent)"),
+                    f"rule {quote(o)} is not inherited by this list"
+                    + (f" (parent {quote(parent)})" if parent else " (it has no parent)"),
                 )
             dropped.add(o)
     out = tuple(r for r in inherited if r.id not in dropped) + tuple(lst.rules)
@@ -341,7 +343,9 @@ def _find_park_lists(rs: RuleSet, c: _Compiled, fail: _Failure) -> None:
     park = rs.industrial_park_list
     if park not in c.lists and (uses_park or "industrial_park_list" in rs.model_fields_set):
         raise fail(
-            "rule set", "industrial_park_list", f"list {park!r} does not exist in this rule set"
+            "rule set",
+            "industrial_park_list",
+            f"list {quote(park)} does not exist in this rule set",
         )
     parks = set()
     for lst in rs.lists:

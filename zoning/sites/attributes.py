@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import SitesError
+from ..errors import SitesError, quote
 from ..schema import FLAGS, INDUSTRY_SECTION_OF, INDUSTRY_SECTIONS, NATURES, SITE_COLUMNS
 from .raw import _MAX_LISTED, _Bad, _id_text, _is_blank, _is_number, _norm, _Raw, _short, _Where
 
@@ -125,7 +125,7 @@ def parse_industry_code(text: str) -> tuple[str, str]:
 def _parse_industry(text: object) -> tuple[str, str]:
     if _is_number(text):
         raise _Bad(
-            f"{text!r} is a number; store industry codes as text (leading zeros matter: "
+            f"{quote(text)} is a number; store industry codes as text (leading zeros matter: "
             "0511 stored as a number reads as 511)"
         )
     if not isinstance(text, str):
@@ -221,7 +221,7 @@ def _map_values(
             parsed.append(parse(value))
         except _Bad as exc:
             row = int(np.flatnonzero(codes == k)[0])
-            raise SitesError(f"{where.row(row)}, column {column!r}: {exc}") from None
+            raise SitesError(f"{where.row(row)}, column {quote(column)}: {exc}") from None
     parsed.append(None)
     return codes, parsed
 
@@ -248,9 +248,9 @@ def _attribute_columns(raw: _Raw, id_field: str | None, name_field: str | None) 
             c for c in cols if c.lower() == str(explicit).lower()
         ]
         if not match:
-            shown = ", ".join(repr(c) for c in cols[:12]) or "none"
+            shown = ", ".join(quote(c) for c in cols[:12]) or "none"
             raise SitesError(
-                f"{raw.where.name}: {option} {explicit!r} is not a column (columns: {shown})"
+                f"{raw.where.name}: {option} {quote(explicit)} is not a column (columns: {shown})"
             )
         found[key] = match[0]
     taken = set(found.values())
@@ -261,7 +261,7 @@ def _attribute_columns(raw: _Raw, id_field: str | None, name_field: str | None) 
         hits = [c for c in cols if _norm(c) in wanted and c not in taken]
         if len(hits) > 1:
             raise SitesError(
-                f"{raw.where.name}: columns {', '.join(repr(h) for h in hits)} all give {key}; "
+                f"{raw.where.name}: columns {', '.join(quote(h) for h in hits)} all give {key}; "
                 "keep one"
             )
         if hits:
@@ -277,7 +277,7 @@ def _check_options(attributes: Mapping[str, object] | None) -> dict[str, object]
     unknown = [k for k in attributes if k not in _OPTION_KEYS]
     if unknown:
         raise SitesError(
-            f"attributes: unknown key(s) {', '.join(repr(k) for k in unknown)} "
+            f"attributes: unknown key(s) {', '.join(quote(k) for k in unknown)} "
             f"(allowed: {', '.join(_OPTION_KEYS)})"
         )
     return {k: v for k, v in attributes.items() if v is not None}
@@ -301,7 +301,7 @@ def _site_ids(
         and raw.table[column].map(_is_blank).all()  # type: ignore[index]
     ):
         # KML (LIBKML) always has an 'id' column, usually empty: no ids given is not an error.
-        notes.append(f"column {column!r} is empty: sites numbered instead")
+        notes.append(f"column {quote(column)} is empty: sites numbered instead")
         column = None
     if column is not None:
         series = raw.table[column]  # type: ignore[index]
@@ -316,15 +316,16 @@ def _site_ids(
         blank = ids == ""
         if blank.any():
             i = int(np.flatnonzero(blank)[0])
-            raise SitesError(f"{where.row(i)}, column {column!r}: site id is empty")
+            raise SitesError(f"{where.row(i)}, column {quote(column)}: site id is empty")
         if option is not None:
             wanted = _id_text(option)
             differ = ids != wanted
             if differ.any():
                 i = int(np.flatnonzero(differ)[0])
                 raise SitesError(
-                    f"{where.row(i)}: id is given by column {column!r} ({ids[i]!r}) and by the "
-                    f"option id={wanted!r}, and they differ; give it one way"
+                    f"{where.row(i)}: id is given by column {quote(column)} ({quote(ids[i])}) "
+                    "and by the "
+                    f"option id={quote(wanted)}, and they differ; give it one way"
                 )
     elif option is not None:
         ids = np.full(n, _id_text(option), dtype=object)
@@ -341,8 +342,10 @@ def _site_ids(
         for value, positions in list(pd.Series(np.flatnonzero(dup)).groupby(ids[dup], sort=False))[
             :_MAX_LISTED
         ]:
-            shown.append(f"{value!r} ({where.rows(positions.to_numpy())})")
-        source = f"column {column!r}" if column else ("option id" if option is not None else "ids")
+            shown.append(f"{quote(value)} ({where.rows(positions.to_numpy())})")
+        source = (
+            f"column {quote(column)}" if column else ("option id" if option is not None else "ids")
+        )
         raise SitesError(f"{where.name}: duplicate site ids in {source}: {'; '.join(shown)}")
     return ids
 
@@ -367,7 +370,7 @@ def _attributes(
         codes, parsed = _map_values(raw.table[col].to_numpy(dtype=object), parse, where, col)  # type: ignore[index]
         if key in options and all(p is None for p in parsed):
             # An empty template column gives nothing: the option applies to every site.
-            notes.append(f"column {col!r} is empty: option {key}={options[key]!r} used")
+            notes.append(f"column {quote(col)} is empty: option {key}={quote(options[key])} used")
             return np.zeros(n, dtype=np.intp), [opt, None], None
         if key in options:
             differ = [k for k, v in enumerate(parsed[:-1]) if v != opt]
@@ -375,10 +378,10 @@ def _attributes(
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 got = parsed[codes[i]]
-                shown = "empty" if got is None else repr(got[0] if key == "industry" else got)
+                shown = "empty" if got is None else quote(got[0] if key == "industry" else got)
                 raise SitesError(
-                    f"{where.row(i)}: {key} is given by column {col!r} ({shown}) and by the "
-                    f"option {key}={options[key]!r}, and they differ; give it one way"
+                    f"{where.row(i)}: {key} is given by column {quote(col)} ({shown}) and by the "
+                    f"option {key}={quote(options[key])}, and they differ; give it one way"
                 )
         return codes, parsed, col
 

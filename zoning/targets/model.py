@@ -36,7 +36,7 @@ from pydantic_core import PydanticCustomError
 
 from .._paths import data_dir
 from .._yaml import load_yaml
-from ..errors import SeedsError
+from ..errors import SeedsError, clip, quote
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,7 +72,7 @@ def _check_district(scope: str, district: str | None) -> None:
         raise PydanticCustomError(
             "seeds_district",
             "scope is 'city' but district is {district}",
-            {"key": "district", "district": repr(district)},
+            {"key": "district", "district": quote(district)},
         )
 
 
@@ -207,16 +207,20 @@ class TargetSet(BaseModel):
                 raise PydanticCustomError(
                     "seeds_reference",
                     "unknown document {document}",
-                    {"entry": f"target {t.id!r}", "key": "document", "document": repr(t.document)},
+                    {
+                        "entry": f"target {quote(t.id)}",
+                        "key": "document",
+                        "document": quote(t.document),
+                    },
                 )
             if doc.scope == "district" and (t.scope, t.district) != ("district", doc.district):
                 raise PydanticCustomError(
                     "seeds_reference",
                     "document {document} covers only {district}",
                     {
-                        "entry": f"target {t.id!r}",
+                        "entry": f"target {quote(t.id)}",
                         "key": "district",
-                        "document": repr(doc.id),
+                        "document": quote(doc.id),
                         "district": doc.district,
                     },
                 )
@@ -369,7 +373,7 @@ def _check_unique(section: str, ids: list[str]) -> None:
                 "seeds_duplicate",
                 "duplicate id (also {section}[{first}])",
                 {
-                    "entry": f"{_SECTIONS[section]} {ident!r} at {section}[{i}]",
+                    "entry": f"{_SECTIONS[section]} {quote(ident)} at {section}[{i}]",
                     "key": "id",
                     "section": section,
                     "first": seen[ident],
@@ -429,11 +433,11 @@ def _describe(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
     elif err["type"] == "missing":
         problem = "missing key"
     else:
-        problem = err["msg"]
+        problem = clip(err["msg"])
         value = err.get("input")
         if err["type"].endswith("_type") and isinstance(value, _SCALARS):
-            problem += f" (got {type(value).__name__} {value!r})"
-    where = " ".join(p for p in (entry, f"key {key!r}" if key else None) if p)
+            problem += f" (got {type(value).__name__} {quote(value)})"
+    where = " ".join(p for p in (entry, f"key {quote(key)}" if key else None) if p)
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     message = f"{path}: {where + ': ' if where else ''}{problem}{more}"
     return " ".join(message.split())
@@ -445,4 +449,6 @@ def _entry_name(section: str, items: Any, index: int) -> str:
         ident = items[index].get("id")
     except (AttributeError, IndexError, KeyError, TypeError):
         ident = None
-    return f"{_SECTIONS[section]} {ident!r}" if isinstance(ident, str) else f"{section}[{index}]"
+    return (
+        f"{_SECTIONS[section]} {quote(ident)}" if isinstance(ident, str) else f"{section}[{index}]"
+    )
