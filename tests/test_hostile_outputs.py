@@ -12,6 +12,7 @@ import errno
 import io
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,17 @@ def assert_one_line(res, *words):
     assert len(lines) == 1, res.stderr
     for w in words:
         assert w in lines[0], lines[0]
+
+
+def device(folder: Path) -> Path:
+    """A character device (a copy of /dev/null's node) in ``folder``: the tests never aim at
+    the system's own devices, which a broken writer running as root would replace."""
+    path = folder / "null-device"
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (PermissionError, AttributeError):
+        pytest.skip("creating a device node needs root")
+    return path
 
 
 def dead_pid() -> int:
@@ -141,13 +153,20 @@ def test_check_target_refuses_links_fifos_and_devices(tmp_path):
     link.symlink_to(real)
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    for path, word in [(link, "symbolic link"), (fifo, "FIFO"), (Path("/dev/null"), "device")]:
+    dev = device(tmp_path)
+    for path, word in [(link, "symbolic link"), (fifo, "FIFO"), (dev, "device")]:
         with pytest.raises(OutputError, match=word):
             check_target(path)
         with pytest.raises(OutputError):
             write_atomic(path, "x")
     assert real.read_text(encoding="utf-8") == "mine" and link.is_symlink()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "link.html", "real.html"]
+    assert dev.is_char_device()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "fifo",
+        "link.html",
+        "null-device",
+        "real.html",
+    ]
 
 
 def test_map_refuses_device_fifo_link_and_user_file(tmp_path, world):
@@ -157,9 +176,9 @@ def test_map_refuses_device_fifo_link_and_user_file(tmp_path, world):
     mine.write_text("my notes", encoding="utf-8")
     link = tmp_path / "link.html"
     link.symlink_to(mine)
+    dev = device(tmp_path)
     cases = [
-        ("/dev/null", "device"),
-        ("/dev/full", "device"),
+        (dev, "device"),
         (fifo, "FIFO"),
         (link, "symbolic link"),
         (mine, "--overwrite"),
@@ -168,7 +187,7 @@ def test_map_refuses_device_fifo_link_and_user_file(tmp_path, world):
         res = run("map", "--catalog", world.catalog, "--offline", "--out", target)
         assert_one_line(res, str(target), word)
     assert mine.read_text(encoding="utf-8") == "my notes"
-    assert Path("/dev/null").is_char_device() and Path("/dev/full").is_char_device()
+    assert dev.is_char_device()
     assert fifo.is_fifo() and link.is_symlink()
     # --overwrite replaces the user's regular file, never a device, FIFO or link
     res = run("map", "--catalog", world.catalog, "--offline", "--out", mine, "--overwrite")
@@ -193,6 +212,7 @@ def test_map_replaces_its_own_page_but_not_an_edited_one(tmp_path, world):
 def test_zonal_indicators_rasterize_refuse_user_files(tmp_path, world):
     import zoning.raster as zr
 
+    dev = device(tmp_path)
     for name, cmd in [
         ("z.csv", ["zonal", zr.DEMO_RASTER, "--format", "csv"]),
         ("i.csv", ["indicators", "--catalog", world.catalog, "--format", "csv"]),
@@ -202,8 +222,9 @@ def test_zonal_indicators_rasterize_refuse_user_files(tmp_path, world):
         target.write_text("the user's", encoding="utf-8")
         assert_one_line(run(*cmd, "--out", target), name, "--overwrite")
         assert target.read_text(encoding="utf-8") == "the user's"
-        assert_one_line(run(*cmd, "--out", "/dev/null"), "/dev/null", "device")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["i.csv", "r.tif", "z.csv"]
+        assert_one_line(run(*cmd, "--out", dev), str(dev), "device")
+        assert dev.is_char_device()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["i.csv", "null-device", "r.tif", "z.csv"]
 
 
 def test_zonal_writes_then_replaces_its_own_csv(tmp_path):

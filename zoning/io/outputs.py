@@ -5,7 +5,9 @@ rasterize, zonal, demo):
 
 - :func:`atomic_path` for one file: the file is written under a temporary name beside the
   target and renamed over it only when the block succeeds (:func:`write_atomic` for a text or
-  bytes already in memory);
+  bytes already in memory).  The target itself is never a symbolic link, device, FIFO or
+  socket (:func:`check_target` refuses them, one line): outputs never write through them.
+  Which existing single files a run may replace is :mod:`zoning.io.owned`'s business;
 - :class:`OutputFolder` for a folder of outputs, in one of two modes:
 
   ``planned=[names]`` (a folder shared with the user)
@@ -23,9 +25,11 @@ before writing anything, to replace anything else (one line naming the file).  E
 first written into the temporary folder; on success the new outputs are swapped into place,
 the older ones being moved aside first and put back if a move fails; on failure the temporary
 folder and any folder the run created are removed, and the older outputs stay intact.
-Temporary folders left by an earlier run that was killed (its process no longer exists) are
-removed by the next run.  :func:`make_folders` and :func:`remove_folders` create an output's
-missing folders and take them away again after a failure (for writers of a single page).
+Temporaries (folders, and the files of :func:`atomic_path`) left by an earlier run that was
+killed (its process no longer exists) are removed by the next run into the same place
+(:mod:`zoning.io.temporaries`).  :func:`make_folders` and :func:`remove_folders` create an
+output's missing folders and take them away again after a failure (for writers of a single
+page).
 """
 
 from __future__ import annotations
