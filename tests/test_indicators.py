@@ -227,7 +227,10 @@ def test_cli_formats_and_errors(tmp_path):
     res = run("--format", "html", "--out", str(out))
     assert res.returncode == 0, res.stderr
     assert "DEMONSTRATION DATA" in out.read_text("utf-8")
-    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp leftovers
+    # no temp leftovers; the marker recording the page as zoning's own (--out FILE replaces
+    # only files zoning wrote) is the one hidden file
+    hidden = [p.name for p in out.parent.iterdir() if p.name.startswith(".")]
+    assert hidden == [".zoning-outputs.json"]
 
 
 def test_indicator_frame_is_tidy(demo_indicators):

@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from .crs import WGS84, WORKING_CRS
+from .io.cells import escape_formulas
 from .schema import HITS_CSV_COLUMNS, SITES_CSV_COLUMNS
 
 if TYPE_CHECKING:
@@ -111,11 +112,11 @@ def write_csv(result: ScreeningResult, folder: Path) -> dict[str, list[str]]:
     site; areas and distances are those of the result (working CRS, metres).  Reading
     ``result.hits`` builds that table if it was not built yet.
     """
-    _sites_table(result).to_csv(folder / "sites.csv", index=False)
-    _hits_table(result).to_csv(folder / "hits.csv", index=False)
+    escape_formulas(_sites_table(result)).to_csv(folder / "sites.csv", index=False)
+    escape_formulas(_hits_table(result)).to_csv(folder / "hits.csv", index=False)
     names = {"csv": ["sites.csv", "hits.csv"]}
     if result.ranking is not None:
-        _ranking_table(result).to_csv(folder / "ranking.csv", index=False)
+        escape_formulas(_ranking_table(result)).to_csv(folder / "ranking.csv", index=False)
         names["ranking"] = ["ranking.csv"]
     return names
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 import pandas as pd
 
+from ..io.cells import csv_text
 from ..io.outputs import write_atomic
+from ..io.owned import claim_files, record_files
 from ..targets.indicators import indicators as measure
 from ._common import format_table
 from .errors import fail, handle_errors
@@ -51,14 +52,20 @@ _COLUMNS = [
     default=None,
     help="Write to this file (required for html).",
 )
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace --out even if it exists and was not written by zoning (never a device, "
+    "FIFO, socket or symbolic link).",
+)
 @handle_errors
-def indicators(catalog_path, layer_specs, district, fmt, out_path) -> None:
+def indicators(catalog_path, layer_specs, district, fmt, out_path, overwrite) -> None:
     """Measure red line, development boundary, farmland, water, green space and control-unit
     composition for the city and each district, against the targets in seeds/targets.yml."""
     if fmt == "html" and not out_path:
         fail("--format html writes a page: give --out FILE.html")
     if out_path:
-        Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+        claim_files([out_path], overwrite=overwrite)  # before the work: refuse early
     ls = load_layers(catalog_path, layer_specs)
     df = measure(ls, district=district)
     demo = df.attrs["demonstration"]
@@ -66,13 +73,14 @@ def indicators(catalog_path, layer_specs, district, fmt, out_path) -> None:
         from ..targets.dashboard import write_dashboard
 
         write_dashboard(df, ls, out_path)
+        record_files([out_path])
         click.echo(f"wrote {out_path}")
         if demo:
             click.echo(DEMO_BANNER)
         return
     table = df[_COLUMNS].astype({"year": "Int64"})
     if fmt == "csv":
-        text = ("# " + DEMO_BANNER + "\n" if demo else "") + table.to_csv(index=False)
+        text = ("# " + DEMO_BANNER + "\n" if demo else "") + csv_text(table)
     elif fmt == "json":
         text = json.dumps(
             {
@@ -102,6 +110,7 @@ def indicators(catalog_path, layer_specs, district, fmt, out_path) -> None:
         )
     if out_path:
         write_atomic(out_path, text + ("\n" if not text.endswith("\n") else ""))
+        record_files([out_path])
         click.echo(f"wrote {out_path}")
     else:
         click.echo(text)

@@ -8,19 +8,22 @@ from pathlib import Path
 import click
 
 from ..io.outputs import make_folders, remove_folders
+from ..io.owned import claim_files, record_files
 from .errors import fail, handle_errors
 from .options import basemap_option, catalog_options, offline_option, tianditu_key_option
 from .run import DEMO_BANNER, load_layers
 
 
-def _check_out(out: Path) -> None:
-    """Refuse early (one line, exit 2) an output the page cannot be written to.
+def _check_out(out: Path, overwrite: bool) -> None:
+    """Refuse early (one line, exit 2) an output the page cannot be written to: a folder, a
+    device, FIFO, socket or symbolic link, a file zoning did not write (without --overwrite).
 
     Nothing is created here: :func:`_save` creates the page's missing folders once the page is
     built.
     """
-    if out.is_dir():
+    if out.is_dir() and not out.is_symlink():
         fail(f"{out}: is a folder; give the page's file name (e.g. {out / 'map.html'})")
+    claim_files([out], overwrite=overwrite)
     parent = out.parent if str(out.parent) else Path(".")
     missing = False
     ancestor = parent
@@ -37,18 +40,41 @@ def _check_out(out: Path) -> None:
         fail(f"the output folder {parent} is not writable")
 
 
+def _tree(folder: Path) -> set[Path]:
+    """Every file, link and folder under ``folder`` (links not followed)."""
+    if folder.is_symlink() or not folder.is_dir():
+        return set()
+    found: set[Path] = set()
+    for root, dirs, files in os.walk(folder):
+        found.update(Path(root) / n for n in [*dirs, *files])
+    return found
+
+
 def _save(page, out: Path, assets: str) -> None:
     """Create the missing folders and write the page; on failure remove what was created
-    (with everything in it: an assets/ folder too)."""
+    (with everything in it: what this run added to an assets/ folder too), and record the
+    page as written by zoning on success."""
     try:
         made = make_folders(out.parent if str(out.parent) else Path("."))
     except OSError as exc:
         fail(f"cannot create the output folder {exc.filename}: {exc.strerror or exc}")
+    assets_dir = out.parent / "assets"
+    before = _tree(assets_dir)
+    had_assets = assets_dir.exists() or assets_dir.is_symlink()
     try:
         page.save(out, assets=assets)
     except BaseException:
+        added = sorted(_tree(assets_dir) - before, key=lambda p: len(p.parts), reverse=True)
+        for p in added:  # deepest first: files, then the folders they emptied
+            try:
+                p.rmdir() if p.is_dir() and not p.is_symlink() else p.unlink()
+            except OSError:
+                pass
+        if not had_assets:
+            remove_folders([assets_dir])
         remove_folders(made, contents=True)
         raise
+    record_files([out])
 
 
 @click.command("map")
@@ -102,6 +128,12 @@ def _save(page, out: Path, assets: str) -> None:
     default=None,
     help="The page to write (default: overview.html; with --screening DIR: DIR/map.html).",
 )
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace --out even if it exists and was not written by zoning (never a device, "
+    "FIFO, socket or symbolic link).",
+)
 @handle_errors
 def map_cmd(
     catalog_path,
@@ -115,6 +147,7 @@ def map_cmd(
     district,
     assets,
     out_path,
+    overwrite,
 ) -> None:
     """Write an interactive map page: every catalog layer styled by kind and category, or, with
     --screening DIR, the sites of a screening coloured by verdict with their reasons."""
@@ -132,7 +165,7 @@ def map_cmd(
         if not folder.is_dir():
             fail(f"{folder}: no such folder (expected a screening output folder)")
         out = Path(out_path) if out_path else folder / "map.html"
-        _check_out(out)
+        _check_out(out, overwrite)
         layers = load_layers(catalog_path, layer_specs) if (catalog_path or layer_specs) else None
         report = folder / "report"
         href = None
@@ -157,7 +190,7 @@ def map_cmd(
         if max_sites is not None:
             fail("--max-sites applies to --screening maps")
         out = Path(out_path) if out_path else Path("overview.html")
-        _check_out(out)
+        _check_out(out, overwrite)
         layers = load_layers(catalog_path, layer_specs)
         page = overview_map(
             layers,

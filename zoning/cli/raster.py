@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import click
 import pandas as pd
 
+from ..io.cells import csv_text
 from ..io.outputs import write_atomic
+from ..io.owned import claim_files, owned_files, record_files
 from ._common import format_table
 from .errors import fail, handle_errors
 from .options import catalog_options
@@ -73,12 +76,19 @@ def _size(n_bytes: int) -> str:
     metavar="CRS",
     help="A metric projected grid CRS, e.g. EPSG:32651. Default: the working CRS.",
 )
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace --out even if it exists and was not written by zoning (never a device, "
+    "FIFO, socket or symbolic link).",
+)
 @catalog_options
 @handle_errors
 def rasterize_cmd(
     res_text: str | None,
     out_path: str | None,
     crs_text: str | None,
+    overwrite: bool,
     catalog_path: str | None,
     layer_specs: tuple[str, ...],
 ) -> None:
@@ -94,8 +104,11 @@ def rasterize_cmd(
     res = parse_positive(res_text, "--res")
     if not out_path:
         fail("--out FILE.tif is required")
-    ls = load_layers(catalog_path, layer_specs)
-    info = rasterize(ls, res=res, out=out_path, crs=crs_text)
+    out = Path(out_path)
+    sidecars = [out.with_name(out.name + ext) for ext in (".aux.xml", ".units.csv")]
+    with owned_files(out, *sidecars, overwrite=overwrite):
+        ls = load_layers(catalog_path, layer_specs)
+        info = rasterize(ls, res=res, out=out_path, crs=crs_text)
     if info.demonstration:
         click.echo(DEMO_BANNER)
     rows, cols = info.shape
@@ -137,6 +150,12 @@ _FORMATS = ("table", "csv", "json")
 @click.option("--format", "fmt", type=click.Choice(_FORMATS), default="table", show_default=True)
 @click.option("--out", "out_path", default=None, metavar="FILE", help="Write to this file.")
 @click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace --out even if it exists and was not written by zoning (never a device, "
+    "FIFO, socket or symbolic link).",
+)
+@click.option(
     "--window-size",
     "window_text",
     default="1024",
@@ -152,6 +171,7 @@ def zonal_cmd(
     categorical: bool | None,
     fmt: str,
     out_path: str | None,
+    overwrite: bool,
     window_text: str,
     catalog_path: str | None,
     layer_specs: tuple[str, ...],
@@ -167,6 +187,8 @@ def zonal_cmd(
 
     band = int(parse_positive(band_text, "--band", integer=True))
     window_size = int(parse_positive(window_text, "--window-size", integer=True))
+    if out_path:
+        claim_files([out_path], overwrite=overwrite)  # before the work: refuse early
     ls = load_layers(catalog_path, layer_specs)
     df = zonal_stats(
         raster,
@@ -179,6 +201,7 @@ def zonal_cmd(
     text = render_zonal(df, fmt)
     if out_path:
         write_atomic(out_path, text)
+        record_files([out_path])
         click.echo(f"wrote {out_path} ({len(df)} rows)")
         if df.attrs["demonstration"]:
             click.echo(DEMO_BANNER)
@@ -217,7 +240,7 @@ def render_zonal(df: pd.DataFrame, fmt: str) -> str:
     """
     demo = df.attrs.get("demonstration", False)
     if fmt == "csv":
-        return ("# " + DEMO_BANNER + "\n" if demo else "") + df.to_csv(index=False)
+        return ("# " + DEMO_BANNER + "\n" if demo else "") + csv_text(df)
     if fmt == "json":
         rows = json.loads(df.to_json(orient="records", force_ascii=False))
         payload = {"demonstration_data": demo, "meta": _meta(df), "rows": rows}

@@ -6,7 +6,10 @@
 - :mod:`.layer`: :func:`read_layer`, one catalog layer into the working CRS, with its
   :class:`LoadReport`;
 - :mod:`.outputs`: the output transaction (:func:`atomic_path` for one file,
-  :class:`OutputFolder` for a folder of outputs).
+  :class:`OutputFolder` for a folder of outputs);
+- :mod:`.owned`: which single files zoning wrote (``--out FILE`` replaces only those);
+- :mod:`.temporaries`: temporaries of killed runs, removed by the next run;
+- :mod:`.cells`: CSV cells a spreadsheet would run as formulas, made inert.
 
 Re-exported for old import paths (``from zoning.io import ...``; zoning.sites uses them):
 ``SEGMENT_DEG``, ``SEGMENT_M``, ``first_line``, ``gk_zone``, ``is_gk_cm``,

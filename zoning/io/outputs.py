@@ -5,7 +5,9 @@ rasterize, zonal, demo):
 
 - :func:`atomic_path` for one file: the file is written under a temporary name beside the
   target and renamed over it only when the block succeeds (:func:`write_atomic` for a text or
-  bytes already in memory);
+  bytes already in memory).  The target itself is never a symbolic link, device, FIFO or
+  socket (:func:`check_target` refuses them, one line): outputs never write through them.
+  Which existing single files a run may replace is :mod:`zoning.io.owned`'s business;
 - :class:`OutputFolder` for a folder of outputs, in one of two modes:
 
   ``planned=[names]`` (a folder shared with the user)
@@ -23,9 +25,11 @@ before writing anything, to replace anything else (one line naming the file).  E
 first written into the temporary folder; on success the new outputs are swapped into place,
 the older ones being moved aside first and put back if a move fails; on failure the temporary
 folder and any folder the run created are removed, and the older outputs stay intact.
-Temporary folders left by an earlier run that was killed (its process no longer exists) are
-removed by the next run.  :func:`make_folders` and :func:`remove_folders` create an output's
-missing folders and take them away again after a failure (for writers of a single page).
+Temporaries (folders, and the files of :func:`atomic_path`) left by an earlier run that was
+killed (its process no longer exists) are removed by the next run into the same place
+(:mod:`zoning.io.temporaries`).  :func:`make_folders` and :func:`remove_folders` create an
+output's missing folders and take them away again after a failure (for writers of a single
+page).
 """
 
 from __future__ import annotations
@@ -34,8 +38,8 @@ import errno
 import json
 import logging
 import os
-import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -45,18 +49,67 @@ from types import TracebackType
 from typing import Any
 
 from ..errors import ZoningError
+from .temporaries import remove_stale_temporaries
 
 __all__ = [
     "Marker",
+    "OutputError",
     "OutputFolder",
     "atomic_path",
+    "check_target",
     "make_folders",
     "remove_folders",
     "remove_stale_temporaries",
+    "temporary_folder",
     "write_atomic",
 ]
 
 log = logging.getLogger(__name__)
+
+
+class OutputError(ZoningError, OSError):
+    """An output that may not be written there: a device, FIFO, socket or symbolic link, or an
+    existing file that zoning did not write (without ``overwrite``)."""
+
+
+def check_target(target: str | Path, error: type[Exception] = OutputError) -> None:
+    """Refuse a target that is not a regular file (or absent): outputs never replace nor write
+    through device files, FIFOs, sockets or symbolic links.
+
+    Parameters
+    ----------
+    target : path
+        The file about to be written.
+    error : exception class
+        Raised with a one-line message naming ``target``.
+
+    Raises
+    ------
+    error
+        ``target`` is a symbolic link (even to a regular file), or exists and is not a
+        regular file (folders are left to the caller's own message).
+    """
+    path = Path(target)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError:
+        return  # the write itself will say why
+    if stat.S_ISLNK(st.st_mode):
+        raise error(f"{path}: is a symbolic link; outputs are never written through links")
+    if stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode):
+        return
+    kind = (
+        "a device"
+        if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+        else "a FIFO"
+        if stat.S_ISFIFO(st.st_mode)
+        else "a socket"
+        if stat.S_ISSOCK(st.st_mode)
+        else "not a regular file"
+    )
+    raise error(f"{path}: is {kind}, not a regular file; give the path of a file to write")
 
 
 @contextmanager
@@ -78,18 +131,28 @@ def atomic_path(
     Yields
     ------
     Path
-        An empty file ``.<name>.<random><suffix>`` beside ``target``, to be written by the
-        block.
+        An empty file ``.<name>.zoning.<pid>-<random><suffix>`` beside ``target``, to be
+        written by the block.
+
+    Raises
+    ------
+    OutputError
+        ``target`` is a symbolic link, a device, a FIFO or a socket (:func:`check_target`),
+        checked before and again just before the rename.
 
     Notes
     -----
     The file gets its mode before it is renamed over ``target``; on failure (an exception in
-    the block) it is deleted and ``target`` is left as it was.
+    the block) it is deleted and ``target`` is left as it was.  Temporaries of ``target``
+    left by a killed run are removed first (:func:`remove_stale_temporaries`).
     """
     target = Path(target)
+    check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    prefix = f".{target.name}.zoning."
+    remove_stale_temporaries(target.parent, prefix)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent
+        prefix=f"{prefix}{os.getpid()}-", suffix=suffix or target.suffix, dir=target.parent
     )
     os.close(fd)
     tmp_path = Path(tmp)
@@ -97,10 +160,37 @@ def atomic_path(
         yield tmp_path
         # mkstemp creates 0600; give the usual mode
         os.chmod(tmp_path, 0o666 & ~_umask() if mode is None else mode)
+        check_target(target)
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextmanager
+def temporary_folder(home: str | Path, tag: str = "zoning") -> Iterator[Path]:
+    """Yield a private folder ``.<tag>.<pid>-<random>`` in ``home``, removed afterwards.
+
+    Parameters
+    ----------
+    home : path
+        Where the folder is made (created if needed).
+    tag : str
+        Word in its name; temporaries of the same tag left by a killed run are removed first.
+
+    Yields
+    ------
+    Path
+        The folder (scratch space for a writer, e.g. a GeoTIFF before it becomes a COG).
+    """
+    home = Path(home)
+    home.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(home, f".{tag}.")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{tag}.{os.getpid()}-", dir=home))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_atomic(target: str | Path, data: str | bytes, *, mode: int | None = None) -> Path:
@@ -648,57 +738,3 @@ def _link_or_copy(src: Path, dest: Path) -> None:
         os.link(src, dest)
     except OSError:
         shutil.copy2(src, dest)
-
-
-def _process_exists(pid: int) -> bool:
-    """Whether a process ``pid`` runs on this machine (always True where that is unknown)."""
-    if os.name == "nt" or pid == os.getpid():
-        return True  # os.kill would end the process on Windows; ours is running
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
-
-
-def remove_stale_temporaries(folder: str | Path, prefix: str) -> list[Path]:
-    """Remove the temporaries ``<prefix><pid>-<random>`` in ``folder`` of dead processes.
-
-    Parameters
-    ----------
-    folder : path
-        Where the temporaries were made.
-    prefix : str
-        Their name up to the process id, e.g. ``".zoning."`` or ``".site.publish."``; the
-        asides of a folder swap (``<prefix minus the final dot>-old.<pid>-<random>``) are
-        matched too.
-
-    Returns
-    -------
-    list of Path
-        What was removed.
-
-    Notes
-    -----
-    Only names of this exact shape whose process no longer exists are removed: a run that is
-    still writing (or one on another machine sharing the folder, if its process id happens to
-    be alive here) is left alone.
-    """
-    folder = Path(folder)
-    stem = re.escape(prefix[:-1] if prefix.endswith(".") else prefix)
-    pattern = re.compile(rf"{stem}(?:-old)?\.(\d+)-[A-Za-z0-9_]+")
-    removed: list[Path] = []
-    try:
-        entries = list(folder.iterdir())
-    except OSError:
-        return removed
-    for entry in entries:
-        m = pattern.fullmatch(entry.name)
-        if m is None or _process_exists(int(m.group(1))):
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
-    return removed

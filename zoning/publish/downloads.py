@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 
 from ..crs import WGS84
+from ..errors import PublishError
 from ..io import file_sha256
 from ..layerset import LayerSet
 
@@ -136,6 +137,7 @@ def _write(path: Path, text: str) -> int:
 def _write_downloads(layers: LayerSet, folder: Path) -> list[dict]:
     """Write the GeoJSON files and the GeoPackage; returns one record per file."""
     import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
 
     folder.mkdir(parents=True, exist_ok=True)
     files = []
@@ -145,20 +147,26 @@ def _write_downloads(layers: LayerSet, folder: Path) -> list[dict]:
         frame = _download_frame(lay)
         desc = _layer_description(lay)
         path = folder / f"{lay.id}.geojson"
-        pyogrio.write_dataframe(
-            frame,
-            path,
-            driver="GeoJSON",
-            layer=lay.id,
-            layer_options={"RFC7946": "YES", "WRITE_NAME": "YES", "DESCRIPTION": desc},
-        )
-        pyogrio.write_dataframe(
-            frame,
-            gpkg,
-            driver="GPKG",
-            layer=lay.id,
-            layer_options={"IDENTIFIER": identifiers[lay.id], "DESCRIPTION": desc},
-        )
+        try:
+            pyogrio.write_dataframe(
+                frame,
+                path,
+                driver="GeoJSON",
+                layer=lay.id,
+                layer_options={"RFC7946": "YES", "WRITE_NAME": "YES", "DESCRIPTION": desc},
+            )
+            pyogrio.write_dataframe(
+                frame,
+                gpkg,
+                driver="GPKG",
+                layer=lay.id,
+                layer_options={"IDENTIFIER": identifiers[lay.id], "DESCRIPTION": desc},
+            )
+        except (DataSourceError, DataLayerError) as exc:  # a full disk, say
+            message = " ".join(str(exc).split())
+            raise PublishError(
+                f"cannot write the downloads of layer {lay.id} ({message})"
+            ) from None
         files.append({"layer": lay.id, "file": path.name, "format": "GeoJSON"})
     files.append({"layer": None, "file": gpkg.name, "format": "GeoPackage"})
     for f in files:

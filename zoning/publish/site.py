@@ -262,8 +262,16 @@ def publish_site(
     resolve_basemap(basemap, lang=lang, tianditu_key=tianditu_key)  # a bad key fails first
     content = _read_and_measure(layers, lang, maps, layer_specs, now)
     site = OutputFolder(out, _site_marker(content.provenance), tag="publish", error=PublishError)
-    with site as tmp:
-        pages = _write_site(content, maps, tmp)
+    try:
+        with site as tmp:
+            pages = _write_site(content, maps, tmp)
+    except PublishError:
+        raise
+    except OSError as exc:  # a full disk, say: the older site is intact, no temporary left
+        raise PublishError(
+            f"{out}: cannot write the site ({exc.strerror or exc}); the previous site, if any, "
+            "is unchanged"
+        ) from None
     files = sorted([*site.files, SITE_MARKER])
     sizes = {f: (out / f).stat().st_size for f in files}
     return _summary(out, content, pages, files, sizes, site.kept, time.perf_counter() - t0)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import math
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ import pyproj
 
 from .._optional import require
 from ..io import atomic_path
+from ..io.outputs import temporary_folder
 
 if TYPE_CHECKING:
     from affine import Affine
@@ -73,8 +73,8 @@ def _write_cog(
         "bigtiff": "IF_SAFER",
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".zoning-", dir=out.parent) as tmpdir:
-        work = Path(tmpdir) / "work.tif"
+    with temporary_folder(out.parent, "zoning-rasterize") as tmpdir:
+        work = tmpdir / "work.tif"
         with rasterio.open(work, "w", **profile) as dst:
             for window, data in blocks:
                 dst.write(data, window=window)
