@@ -343,11 +343,6 @@ def test_every_command_bad_input_is_one_line(tmp_path, args):
     assert res.stdout == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="zoning/_yaml.py load_yaml: catch RecursionError and raise error(f'{path}: ...') "
-    "(owned elsewhere; the CLI already gives one generic line, without the file)",
-)
 def test_deeply_nested_catalog_yaml_names_the_file(tmp_path):
     deep = tmp_path / "deep.yaml"
     deep.write_text("[" * 100_000 + "]" * 100_000)

@@ -267,9 +267,6 @@ CATALOG_MUTATIONS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True, reason="zoning/catalog.py _describe and its callers still format values with !r"
-)
 @pytest.mark.parametrize("mutation", CATALOG_MUTATIONS)
 def test_catalog_long_value_is_quoted_short(tmp_path, mutation):
     from zoning.catalog import read_catalog
@@ -407,7 +404,6 @@ def sites_csv(tmp_path):
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="zoning/sites/sources.py opens the CSV with the codec")
 def test_unknown_encoding_library(tmp_path):
     import zoning
     from zoning.errors import SitesError
@@ -417,14 +413,12 @@ def test_unknown_encoding_library(tmp_path):
     assert one_line(info.value) == f"encoding: {UNKNOWN_CODEC}"
 
 
-@pytest.mark.xfail(strict=True, reason="zoning/cli/options.py does not check --encoding")
 def test_unknown_encoding_cli(tmp_path):
     res = run("screen", sites_csv(tmp_path), "--encoding", "nosuchcodec")
     line = assert_cli_error(res)
     assert line == f"zoning: error: --encoding: {UNKNOWN_CODEC}"
 
 
-@pytest.mark.xfail(strict=True, reason="zoning/catalog.py does not check a layer's encoding")
 def test_unknown_encoding_in_catalog(tmp_path):
     from zoning.catalog import read_catalog
 
@@ -435,3 +429,38 @@ def test_unknown_encoding_in_catalog(tmp_path):
         read_catalog(path)
     msg = one_line(info.value)
     assert "key 'encoding'" in msg and UNKNOWN_CODEC in msg
+
+
+# -------------------------------------------------------------------- files whose own CRS is off
+
+
+def _mars_gpkg(path):
+    import geopandas as gpd
+    import pyproj
+    from shapely.geometry import Point
+
+    crs = pyproj.CRS.from_user_input("IAU_2015:49900")
+    gpd.GeoDataFrame({"id": ["a"]}, geometry=[Point(121.4, 31.2)], crs=crs).to_file(path)
+    return path
+
+
+def test_sites_file_whose_own_crs_is_not_on_the_earth_is_refused(tmp_path):
+    import zoning
+    from zoning.errors import CRSError
+
+    path = _mars_gpkg(tmp_path / "mars.gpkg")
+    with pytest.raises(CRSError) as info:
+        zoning.load_sites(path)
+    msg = one_line(info.value)
+    assert ("mars.gpkg" in msg and "Earth" in msg) or "earth" in msg
+
+
+def test_layer_file_whose_own_crs_is_not_on_the_earth_is_refused(tmp_path):
+    import zoning
+    from zoning.errors import CRSError
+
+    path = _mars_gpkg(tmp_path / "mars.gpkg")
+    with pytest.raises(CRSError) as info:
+        zoning.load_catalog(layers=[f"red_line={path}"])["red_line"]
+    msg = one_line(info.value)
+    assert "mars.gpkg" in msg and "red_line" in msg and "not on the Earth" in msg

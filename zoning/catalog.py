@@ -11,6 +11,7 @@ with a one-line message naming the entry and the key.
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 from typing import Literal
@@ -19,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ._paths import data_dir
 from ._yaml import load_yaml
-from .errors import CatalogError
+from .errors import CatalogError, clip, quote
 
 __all__ = [
     "DEFAULT_CATALOG",
@@ -29,6 +30,7 @@ __all__ = [
     "KindInfo",
     "LayerEntry",
     "Provenance",
+    "check_encoding",
     "parse_layer_spec",
     "read_catalog",
 ]
@@ -231,8 +233,13 @@ class LayerEntry(_Strict):
     @classmethod
     def _check_kind(cls, value: str) -> str:
         if value not in KINDS:
-            raise ValueError(f"unknown kind {value!r} (known: {', '.join(KINDS)})")
+            raise ValueError(f"unknown kind {quote(value)} (known: {', '.join(KINDS)})")
         return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _check_encoding(cls, value: str | None) -> str | None:
+        return None if value is None else check_encoding(value)
 
     @field_validator("buffer_rings_m")
     @classmethod
@@ -305,7 +312,7 @@ class Catalog(_Strict):
         for entry in self.layers:
             if entry.id == layer_id:
                 return entry
-        raise CatalogError(f"{self._name()}: no layer with id {layer_id!r}")
+        raise CatalogError(f"{self._name()}: no layer with id {quote(layer_id)}")
 
     def of_kind(self, kind: str) -> list[LayerEntry]:
         """The entries of one kind, in catalog order.
@@ -378,7 +385,7 @@ def _describe(exc: ValidationError, raw: dict, name: str) -> str:
         layers = raw.get("layers") or []
         ident = layers[index].get("id") if isinstance(layers[index], dict) else None
         where = (
-            f"{name}: layer {ident!r} (entry {index + 1})"
+            f"{name}: layer {quote(ident)} (entry {index + 1})"
             if ident
             else f"{name}: entry {index + 1}"
         )
@@ -390,12 +397,41 @@ def _describe(exc: ValidationError, raw: dict, name: str) -> str:
     elif typ == "missing":
         text = "required key is missing"
     elif typ == "string_type":
-        text = f"must be a string, got {err['input']!r}; quote codes and ids in YAML (e.g. '0101')"
+        got = quote(err["input"])
+        text = f"must be a string, got {got}; quote codes and ids in YAML (e.g. '0101')"
     else:
-        text = msg.removeprefix("Value error, ")
+        text = clip(msg.removeprefix("Value error, "))
     n_more = len(exc.errors()) - 1
     more = f" (and {n_more} more problem{'s' if n_more > 1 else ''})" if n_more else ""
-    return f"{where}: key {key!r}: {text}{more}"
+    return f"{where}: key {quote(key)}: {text}{more}"
+
+
+def check_encoding(value: str) -> str:
+    """Check that a declared text encoding is one Python knows.
+
+    Parameters
+    ----------
+    value : str
+        A codec name (``utf-8``, ``gbk``, ``gb18030``, ``big5`` ...).
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        ``'X' is not a text encoding Python knows (e.g. utf-8, gb18030, big5)``; callers
+        prefix the option or key that declared it.
+    """
+    try:
+        codecs.lookup(value)
+    except (LookupError, TypeError, ValueError):
+        raise ValueError(
+            f"{quote(value)} is not a text encoding Python knows (e.g. utf-8, gb18030, big5)"
+        ) from None
+    return value
 
 
 def read_catalog(path: str | Path | None = None) -> Catalog:
@@ -432,7 +468,9 @@ def read_catalog(path: str | Path | None = None) -> Catalog:
     seen: set[str] = set()
     for i, entry in enumerate(catalog.layers, 1):
         if entry.id in seen:
-            raise CatalogError(f"{name}: layer {entry.id!r} (entry {i}): key 'id': duplicate id")
+            raise CatalogError(
+                f"{name}: layer {quote(entry.id)} (entry {i}): key 'id': duplicate id"
+            )
         seen.add(entry.id)
     return catalog.model_copy(update={"path": path.resolve()})
 
@@ -461,9 +499,13 @@ def parse_layer_spec(spec: str) -> LayerEntry:
     kind, sep, rest = spec.partition("=")
     kind = kind.strip()
     if not sep or not kind or not rest.strip():
-        raise CatalogError(f"--layer {spec!r}: expected KIND=PATH (e.g. red_line=redline.gpkg)")
+        raise CatalogError(
+            f"--layer {quote(spec)}: expected KIND=PATH (e.g. red_line=redline.gpkg)"
+        )
     if kind not in KINDS:
-        raise CatalogError(f"--layer {spec!r}: unknown kind {kind!r} (known: {', '.join(KINDS)})")
+        raise CatalogError(
+            f"--layer {quote(spec)}: unknown kind {quote(kind)} (known: {', '.join(KINDS)})"
+        )
     rest = rest.strip()
     source, crs = rest, ""
     if "@" in rest and not Path(rest).exists():

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..checks import check_layers
+from ..io.cells import csv_text
 from ..io.outputs import write_atomic
 from ..screening import FORMATS
 from ..screening.outputs import check_outputs
@@ -73,7 +74,7 @@ def demo(out_dir: str) -> None:
     files = {
         "layers_check.json": json.dumps(result.to_dict(), ensure_ascii=False, indent=2),
         "layers_check.txt": text + "\n",
-        "indicators.csv": f"# {DEMO_BANNER}\n" + table.drop(columns=["group"]).to_csv(index=False),
+        "indicators.csv": f"# {DEMO_BANNER}\n" + csv_text(table.drop(columns=["group"])),
         "indicators.html": html,
     }
     out.mkdir(parents=True, exist_ok=True)

@@ -108,6 +108,18 @@ def _network_callback(ctx: click.Context, param: click.Parameter, value: bool) -
     ctx.call_on_close(lambda: set_network_allowed(previous))
 
 
+def _encoding_callback(ctx: click.Context, param: click.Parameter, value: str | None):
+    """``--encoding``: a codec Python knows, checked before any work."""
+    from ..catalog import check_encoding
+
+    if value is None:
+        return None
+    try:
+        return check_encoding(value)
+    except ValueError as exc:
+        raise click.UsageError(f"--encoding: {exc}", ctx=ctx) from None
+
+
 def _offline_callback(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     """``--offline``: passed on to the command, and checked against ``--allow-network``."""
     _network_conflict(ctx, "zoning.offline", bool(value))
@@ -254,6 +266,7 @@ sites_options: Decorator = _stack(
         click.option(
             "--encoding",
             default=None,
+            callback=_encoding_callback,
             help="Text encoding of a CSV or a Shapefile without .cpg (default: UTF-8 or "
             "GB18030, detected).",
         ),

@@ -23,8 +23,8 @@ import pyproj
 import shapely
 
 from ..catalog import LayerEntry
-from ..crs import parse_crs
-from ..errors import CRSError, LayerReadError
+from ..crs import check_earth_crs, parse_crs
+from ..errors import CRSError, LayerReadError, quote
 from .guard import SNIFF_BYTES, check_zip, within_budget
 
 if TYPE_CHECKING:
@@ -431,6 +431,7 @@ def _resolve_crs(info_crs: str | None, entry: LayerEntry, source: str, report: L
             f"layer {entry.id!r}: {source} has {what} and none is declared; add e.g. "
             "crs: EPSG:4490 (or gcj02 / bd09) to the catalog entry, or --layer KIND=PATH@EPSG:4490"
         )
+    check_earth_crs(file_crs, what=f"layer {entry.id!r}: {source}", shown=quote(info_crs))
     report.input_crs = info_crs
     return file_crs, None
 

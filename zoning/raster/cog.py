@@ -19,6 +19,7 @@ import pyproj
 
 from .._optional import require
 from ..io import atomic_path
+from ..io.cells import escape_cell
 from ..io.outputs import temporary_folder
 
 if TYPE_CHECKING:
@@ -191,7 +192,7 @@ def _write_units_csv(path: Path, units: list[str]) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["index", "unit_code"])
-        writer.writerows((i, code) for i, code in enumerate(units, start=1))
+        writer.writerows((i, escape_cell(code)) for i, code in enumerate(units, start=1))
 
 
 def _rgba(colour: str) -> tuple[int, int, int, int]:

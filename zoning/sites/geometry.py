@@ -16,8 +16,15 @@ import numpy as np
 import pyproj
 import shapely
 
-from ..crs import WORKING_CRS, ParsedCRS, bd09_to_wgs84, gcj02_to_wgs84, to_wgs84_geometries
-from ..errors import SitesError
+from ..crs import (
+    WORKING_CRS,
+    ParsedCRS,
+    bd09_to_wgs84,
+    check_earth_crs,
+    gcj02_to_wgs84,
+    to_wgs84_geometries,
+)
+from ..errors import SitesError, quote
 from ..io.layer import SEGMENT_DEG, SEGMENT_M, TYPE_NAMES, drop_empty_parts
 from ..io.layer import polygonal as polygonal_part
 from ..io.vector import gk_zone, is_gk_cm
@@ -80,7 +87,9 @@ def _resolve_crs(raw: _Raw, declared: ParsedCRS | None) -> _InputCRS:
             )
         return _InputCRS(declared.crs, declared.pseudo, declared.label)
     if raw.own_crs is not None:
-        return _InputCRS(raw.own_crs, None, raw.own_label or raw.own_crs.to_string())
+        label = raw.own_label or raw.own_crs.to_string()
+        check_earth_crs(raw.own_crs, what=name, shown=quote(label))
+        return _InputCRS(raw.own_crs, None, label)
     if raw.lonlat:
         # Longitude/latitude without a datum: the same numbers are WGS84 from a GPS, GCJ-02
         # from Amap or Tencent, BD-09 from Baidu -- 300-600 m apart in Shanghai, so no guess.

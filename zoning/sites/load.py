@@ -72,6 +72,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..catalog import check_encoding
 from ..crs import WORKING_CRS, parse_crs
 from ..errors import SitesError
 from .attributes import (
@@ -201,6 +202,11 @@ def load_sites(
     _check_one_input(source=source, wkt=wkt, points=points)
     declared = parse_crs(crs, what="crs") if crs is not None else None
     options = _check_options(attributes)
+    if encoding is not None:
+        try:
+            check_encoding(encoding)
+        except ValueError as exc:
+            raise SitesError(f"encoding: {exc}") from None
     raw = _read_input(source, wkt, points, layer, encoding)
     given = _resolve_crs(raw, declared)
     ids, attrs = _read_attributes(raw, id_field, name_field, options)
