@@ -18,6 +18,7 @@ import pyproj
 import shapely
 
 from .crs import WGS84, WORKING_CRS
+from .errors import quote
 from .layerset import Layer, LayerSet, load_catalog
 from .measure import SLIVER_M2, TOTAL_TOLERANCE_KM2, area_m2, union_of, union_of_layers
 
@@ -406,7 +407,8 @@ def _column(layer: Layer, name: str) -> str:
     if name in layer.gdf.columns:
         return name
     raise LayerDataError(
-        f"layer {layer.id!r}: official subtotals are by {name!r}, a column the layer does not have"
+        f"layer {quote(layer.id)}: official subtotals are by {quote(name)}, a column the layer "
+        f"does not have"
     )
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._paths import data_dir
-from .errors import ZoningError
+from .errors import ZoningError, quote
 from .rules import STATUSES, VERDICTS
 
 if TYPE_CHECKING:
@@ -227,20 +227,20 @@ def _read_json(path: Path) -> dict:
 def _text(props: dict, key: str, where: str) -> str:
     value = props.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise ExamplesError(f"{where}: field {key!r} must be a non-empty text")
+        raise ExamplesError(f"{where}: field {quote(key)} must be a non-empty text")
     return value
 
 
 def _ids(props: dict, key: str, where: str, *, required: bool) -> tuple[str, ...]:
     if key not in props:
         if required:
-            raise ExamplesError(f"{where}: field {key!r} is missing")
+            raise ExamplesError(f"{where}: field {quote(key)} is missing")
         return ()
     value = props[key]
     if isinstance(value, str):  # CSV cells hold ';'-separated ids
         value = [v.strip() for v in value.split(";") if v.strip()]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ExamplesError(f"{where}: field {key!r} must be a list of rule ids")
+        raise ExamplesError(f"{where}: field {quote(key)} must be a list of rule ids")
     return tuple(value)
 
 
@@ -248,7 +248,7 @@ def _verdict(props: dict, key: str, where: str) -> str:
     value = props.get(key)
     if value not in VERDICTS:
         raise ExamplesError(
-            f"{where}: field {key!r} is {value!r}, not a verdict ({', '.join(VERDICTS)})"
+            f"{where}: field {quote(key)} is {quote(value)}, not a verdict ({', '.join(VERDICTS)})"
         )
     return value
 
@@ -277,7 +277,7 @@ def _unique(items: Sequence[Example], path: Path) -> None:
     seen: set[str] = set()
     for e in items:
         if e.id in seen:
-            raise ExamplesError(f"{path}: duplicate example id {e.id!r}")
+            raise ExamplesError(f"{path}: duplicate example id {quote(e.id)}")
         seen.add(e.id)
 
 

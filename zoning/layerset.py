@@ -22,7 +22,7 @@ import shapely
 
 from .catalog import Catalog, LayerEntry, parse_layer_spec, read_catalog
 from .crs import WORKING_CRS
-from .errors import LayerDataError, UnknownDistrictError
+from .errors import LayerDataError, UnknownDistrictError, quote
 from .io import LoadReport, read_layer, resolve_source
 from .schema import STANDARD_ATTRIBUTES
 
@@ -96,7 +96,7 @@ class Layer:
         if name not in self._derived:
             if name not in _BUILDERS:
                 known = ", ".join(sorted(_BUILDERS)) or "none (import zoning.overlay)"
-                raise KeyError(f"nothing derives {name!r} from a layer (registered: {known})")
+                raise KeyError(f"nothing derives {quote(name)} from a layer (registered: {known})")
             self._derived[name] = _BUILDERS[name](self)
         return self._derived[name]
 
@@ -281,7 +281,7 @@ class LayerSet:
                 return d
         known = ", ".join(d.name for d in self.districts())
         known = known or "none: the catalog has no district layer"
-        raise UnknownDistrictError(f"unknown district {name!r} (known: {known})")
+        raise UnknownDistrictError(f"unknown district {quote(name)} (known: {known})")
 
 
 @dataclass(frozen=True)
@@ -384,7 +384,9 @@ def _population(layer: Layer) -> np.ndarray | None:
     out = pd.to_numeric(values, errors="coerce")
     bad = values[out.isna() & values.notna()]
     if len(bad):
-        raise LayerDataError(f"layer {layer.id!r} field {field!r}: {bad.iloc[0]!r} is not a number")
+        raise LayerDataError(
+            f"layer {quote(layer.id)} field {quote(field)}: {quote(bad.iloc[0])} is not a number"
+        )
     return out.fillna(0).to_numpy(dtype=float)
 
 

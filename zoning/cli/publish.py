@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..errors import quote
 from .errors import OneLineCommand, fail, handle_errors
 from .options import catalog_options, site_options
 from .run import DEMO_BANNER, load_layers
@@ -29,7 +30,7 @@ def publish(
     from ..webmap.basemaps import resolve_basemap
 
     if out_dir and out_option and out_dir != out_option:
-        fail(f"give the site folder once: OUT_DIR {out_dir!r} or --out {out_option!r}")
+        fail(f"give the site folder once: OUT_DIR {quote(out_dir)} or --out {quote(out_option)}")
     target = out_dir or out_option
     if not target:
         fail("give the site folder: zoning publish OUT_DIR")

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from ..errors import quote
 from ..io.cells import csv_text
 from ..io.outputs import write_atomic
 from ..io.owned import claim_files, owned_files, record_files
@@ -50,9 +51,9 @@ def parse_positive(text: str | None, option: str, *, integer: bool = False) -> f
         value = int(text) if integer else float(text)
     except ValueError:
         kind = "a positive integer" if integer else "a positive number"
-        fail(f"{option}: {text!r} is not {kind}")
+        fail(f"{option}: {quote(text)} is not {kind}")
     if not math.isfinite(value) or value <= 0:
-        fail(f"{option}: {text!r} must be positive")
+        fail(f"{option}: {quote(text)} must be positive")
     return value
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from ..errors import quote
 from .errors import EXIT_CHECK_FAILED, fail
 from .options import PROGRESS_MIN_SITES
 
@@ -87,7 +88,7 @@ def parse_formats(text: str) -> list[str]:
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         what = f"unknown format(s) {', '.join(bad)}" if bad else "no format given"
-        fail(f"--format {text!r}: {what} (choose from {', '.join(FORMATS)})")
+        fail(f"--format {quote(text)}: {what} (choose from {', '.join(FORMATS)})")
     return formats
 
 
@@ -297,7 +298,7 @@ class ScreeningRequest:
         fields = {f: name for name, kind in _GROUPS.items() for f in kind.__dataclass_fields__}
         for key, value in options.items():
             if key not in fields:
-                raise TypeError(f"run_screening() got an unexpected keyword argument {key!r}")
+                raise TypeError(f"run_screening() got an unexpected keyword argument {quote(key)}")
             parts[fields[key]][key] = value
         return cls(**{name: kind(**parts[name]) for name, kind in _GROUPS.items()})
 

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from ..errors import quote
 from ..targets.model import Target, format_value, load_targets
 from .errors import fail, handle_errors
 from .render import format_table, text_width
@@ -65,7 +66,7 @@ def seeds(path: str | None, scope: str | None, district: str | None, fmt: str) -
     if district is not None:
         if district not in target_set.districts:
             known = ", ".join(target_set.districts) or "none"
-            fail(f"unknown district {district!r}; the target file covers: {known}")
+            fail(f"unknown district {quote(district)}; the target file covers: {known}")
         if scope == "city":
             fail("--district selects district targets; it cannot be combined with --scope city")
     targets = target_set.select(scope=scope, district=district)

@@ -27,7 +27,7 @@ from typing import TypeVar
 
 import pyogrio
 
-from ..errors import LayerReadError
+from ..errors import LayerReadError, quote
 
 __all__ = [
     "READ_BUDGET_S",
@@ -227,7 +227,7 @@ def check_zip(zip_path: str, label: str) -> None:
     bad = [i.filename for i in infos if _bad_member(i.filename)]
     if bad:
         raise LayerReadError(
-            f"{label}: {zip_path} holds a member with an absolute or '..' path ({bad[0]!r}); "
+            f"{label}: {zip_path} holds a member with an absolute or '..' path ({quote(bad[0])}); "
             "refused: members must be relative paths inside the zip"
         )
     total = sum(i.file_size for i in infos)

@@ -23,7 +23,7 @@ import shapely
 
 from ..catalog import LayerEntry
 from ..crs import WGS84, WORKING_CRS, to_wgs84_geometries
-from ..errors import CRSError, LayerDataError, LayerReadError
+from ..errors import CRSError, LayerDataError, LayerReadError, quote
 from .guard import check_local, is_remote, network_allowed, within_budget
 from .vector import (
     _check_coordinates,
@@ -186,21 +186,22 @@ def _open_source(entry: LayerEntry, base_dir: Path) -> tuple[str, LoadReport, di
     virtual = remote or (source.startswith("/vsi") and zip_path is None)  # e.g. /vsimem/
     if remote and not network_allowed():
         raise LayerReadError(
-            f"layer {entry.id!r}: source {source} is remote and the network is off; give "
+            f"layer {quote(entry.id)}: source {source} is remote and the network is off; give "
             "--allow-network to fetch it (Python: zoning.io.set_network_allowed(True))"
         )
     if not virtual and not Path(local).exists():
-        raise LayerReadError(f"layer {entry.id!r}: source file not found: {local}")
+        raise LayerReadError(f"layer {quote(entry.id)}: source file not found: {local}")
     if zip_path is not None and not remote:
         source = zip_source(source, entry)
         report.source = source
     if not remote:
-        check_local(source, f"layer {entry.id!r}", allow_vrt=entry.allow_vrt)
+        check_local(source, f"layer {quote(entry.id)}", allow_vrt=entry.allow_vrt)
     info = _open_info(source, entry, entry.encoding)
     report.driver = info.get("driver")
     if report.driver in ("OGR_VRT", "VRT") and not entry.allow_vrt:
         raise LayerReadError(
-            f"layer {entry.id!r}: {source} is a VRT (it reads other files); refused (a trusted "
+            f"layer {quote(entry.id)}: {source} is a VRT (it reads other files); refused (a "
+            f"trusted "
             "catalog may set 'allow_vrt: true' on the layer)"
         )
     report.sha256 = None if virtual else file_sha256(local)
@@ -218,7 +219,7 @@ def _choose_encoding(entry: LayerEntry, source: str, info: dict, report: LoadRep
             report.encoding = info.get("encoding")
         elif detected is None:
             raise LayerReadError(
-                f"layer {entry.id!r}: {source} has no .cpg and its text is neither UTF-8 nor "
+                f"layer {quote(entry.id)}: {source} has no .cpg and its text is neither UTF-8 nor "
                 "GB18030; declare 'encoding:' in the catalog (e.g. GBK, Big5, ISO-8859-1)"
             )
         else:
@@ -241,12 +242,12 @@ def _read_frame(entry: LayerEntry, source: str, encoding: str | None) -> gpd.Geo
             return pyogrio.read_dataframe(source, layer=entry.layer, encoding=encoding)
 
     try:
-        return within_budget(read, f"layer {entry.id!r}")
+        return within_budget(read, f"layer {quote(entry.id)}")
     except LayerReadError:
         raise
     except Exception as exc:
         raise LayerReadError(
-            f"layer {entry.id!r}: cannot read {source}: {first_line(exc)}"
+            f"layer {quote(entry.id)}: cannot read {source}: {first_line(exc)}"
         ) from None
 
 
@@ -257,7 +258,7 @@ def _check_fields(gdf: gpd.GeoDataFrame, entry: LayerEntry, source: str) -> dict
         if column not in gdf.columns:
             cols = ", ".join(c for c in gdf.columns if c != "geometry")
             raise LayerDataError(
-                f"layer {entry.id!r}: fields.{key} names column {column!r}, "
+                f"layer {quote(entry.id)}: fields.{key} names column {quote(column)}, "
                 f"which {Path(source).name} "
                 f"does not have (columns: {cols})"
             )
@@ -328,7 +329,8 @@ def _check_family(
             for i, t in zip(ids[wrong][:_MAX_LISTED], type_names[wrong][:_MAX_LISTED], strict=True)
         ]
         raise LayerDataError(
-            f"layer {entry.id!r} (kind {entry.kind}) must hold {family}s, but {int(wrong.sum())} "
+            f"layer {quote(entry.id)} (kind {entry.kind}) must hold {family}s, but "
+            f"{int(wrong.sum())} "
             f"feature(s) are not: {', '.join(bad)}"
         )
 
@@ -379,7 +381,8 @@ def _standard_frame(
         values = out[column]
         if key == "unit_code" and not all(isinstance(v, str) for v in values[values.notna()]):
             raise LayerDataError(
-                f"layer {entry.id!r}: fields.unit_code column {column!r} holds numbers; unit codes "
+                f"layer {quote(entry.id)}: fields.unit_code column {quote(column)} holds "
+                f"numbers; unit codes "
                 "must be text (leading zeros and letters matter)"
             )
         if key != column:
@@ -401,7 +404,7 @@ def _project(out: gpd.GeoDataFrame, entry: LayerEntry, report: LoadReport) -> gp
     out = _to_crs(out, WORKING_CRS, entry, report)
     if not np.isfinite(out.total_bounds).all():
         raise CRSError(
-            f"layer {entry.id!r}: coordinates could not be transformed from {report.input_crs}"
+            f"layer {quote(entry.id)}: coordinates could not be transformed from {report.input_crs}"
         )
     return out
 
@@ -412,7 +415,7 @@ def _to_crs(data, crs, entry: LayerEntry, report: LoadReport):
         return data.to_crs(crs)
     except pyproj.exceptions.ProjError as exc:
         raise CRSError(
-            f"layer {entry.id!r}: cannot transform from {report.input_crs}: {first_line(exc)}"
+            f"layer {quote(entry.id)}: cannot transform from {report.input_crs}: {first_line(exc)}"
         ) from None
 
 

@@ -235,7 +235,7 @@ def zip_source(path: str, entry: LayerEntry) -> str:
     zip_path, inner = split_zip(path)
     if zip_path is None or not zipfile.is_zipfile(zip_path):
         return path
-    check_zip(zip_path, f"layer {entry.id!r}")
+    check_zip(zip_path, f"layer {quote(entry.id)}")
     if inner:
         return path
     with zipfile.ZipFile(zip_path) as zf:
@@ -248,9 +248,9 @@ def zip_source(path: str, entry: LayerEntry) -> str:
     if not shp_dirs and len(others) == 1:
         return f"/vsizip/{zip_path}/{others[0]}"
     if not shp_dirs and not others:
-        raise LayerReadError(f"layer {entry.id!r}: {zip_path} holds no vector data file")
+        raise LayerReadError(f"layer {quote(entry.id)}: {zip_path} holds no vector data file")
     raise LayerReadError(
-        f"layer {entry.id!r}: {zip_path} holds several datasets; name one as "
+        f"layer {quote(entry.id)}: {zip_path} holds several datasets; name one as "
         f"/vsizip/{zip_path}/<path inside the zip>"
     )
 
@@ -347,31 +347,35 @@ def _dbf_sample(path: Path) -> bytes:
 
 def _open_info(path: str, entry: LayerEntry, encoding: str | None) -> dict:
     try:
-        layers = within_budget(lambda: pyogrio.list_layers(path), f"layer {entry.id!r}")
+        layers = within_budget(lambda: pyogrio.list_layers(path), f"layer {quote(entry.id)}")
     except LayerReadError:
         raise
     except Exception as exc:
-        raise LayerReadError(f"layer {entry.id!r}: cannot open {path}: {first_line(exc)}") from None
+        raise LayerReadError(
+            f"layer {quote(entry.id)}: cannot open {path}: {first_line(exc)}"
+        ) from None
     names = [str(n) for n in layers[:, 0]]
     if entry.layer is None and len(names) > 1:
         raise LayerReadError(
-            f"layer {entry.id!r}: {path} holds {len(names)} layers ({', '.join(names[:8])}); "
+            f"layer {quote(entry.id)}: {path} holds {len(names)} layers ({', '.join(names[:8])}); "
             "set 'layer:' in the catalog"
         )
     if entry.layer is not None and entry.layer not in names:
         raise LayerReadError(
-            f"layer {entry.id!r}: {path} has no layer {entry.layer!r} "
+            f"layer {quote(entry.id)}: {path} has no layer {quote(entry.layer)} "
             f"(it has: {', '.join(names[:8])})"
         )
     try:
         return within_budget(
             lambda: pyogrio.read_info(path, layer=entry.layer, encoding=encoding),
-            f"layer {entry.id!r}",
+            f"layer {quote(entry.id)}",
         )
     except LayerReadError:
         raise
     except Exception as exc:
-        raise LayerReadError(f"layer {entry.id!r}: cannot read {path}: {first_line(exc)}") from None
+        raise LayerReadError(
+            f"layer {quote(entry.id)}: cannot read {path}: {first_line(exc)}"
+        ) from None
 
 
 def first_line(exc: BaseException) -> str:
@@ -406,7 +410,7 @@ def _resolve_crs(info_crs: str | None, entry: LayerEntry, source: str, report: L
         if file_crs is None:
             report.notes.append(f"file CRS not usable ({str(info_crs)[:60]}…)")
     if entry.crs is not None:
-        declared = parse_crs(entry.crs, what=f"layer {entry.id!r}: key 'crs'")
+        declared = parse_crs(entry.crs, what=f"layer {quote(entry.id)}: key 'crs'")
         report.crs_declared = True
         if file_crs is not None:
             if declared.pseudo is not None:
@@ -414,13 +418,15 @@ def _resolve_crs(info_crs: str | None, entry: LayerEntry, source: str, report: L
                 # but only over a geographic label.
                 if not file_crs.is_geographic:
                     raise CRSError(
-                        f"layer {entry.id!r}: declared {declared.label} but {source} is in the "
+                        f"layer {quote(entry.id)}: declared {declared.label} but {source} is "
+                        f"in the "
                         f"projected CRS {info_crs}"
                     )
                 report.notes.append(f"file labelled {info_crs}; declared {declared.label} used")
             elif not file_crs.equals(declared.crs, ignore_axis_order=True):
                 raise CRSError(
-                    f"layer {entry.id!r}: declared crs {declared.label} contradicts the file's CRS "
+                    f"layer {quote(entry.id)}: declared crs {declared.label} contradicts the "
+                    f"file's CRS "
                     f"{info_crs} ({source}); remove 'crs:' or fix the file"
                 )
         report.input_crs = declared.label
@@ -428,10 +434,10 @@ def _resolve_crs(info_crs: str | None, entry: LayerEntry, source: str, report: L
     if file_crs is None:
         what = "no CRS" if info_crs is None else "a local (engineering) CRS"
         raise CRSError(
-            f"layer {entry.id!r}: {source} has {what} and none is declared; add e.g. "
+            f"layer {quote(entry.id)}: {source} has {what} and none is declared; add e.g. "
             "crs: EPSG:4490 (or gcj02 / bd09) to the catalog entry, or --layer KIND=PATH@EPSG:4490"
         )
-    check_earth_crs(file_crs, what=f"layer {entry.id!r}: {source}", shown=quote(info_crs))
+    check_earth_crs(file_crs, what=f"layer {quote(entry.id)}: {source}", shown=quote(info_crs))
     report.input_crs = info_crs
     return file_crs, None
 
@@ -443,7 +449,8 @@ def _check_coordinates(geoms: np.ndarray, crs: pyproj.CRS, entry: LayerEntry, so
     xmin, ymin, xmax, ymax = shapely.total_bounds(valid)
     if crs.is_geographic and (xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90):
         raise CRSError(
-            f"layer {entry.id!r}: coordinates ({xmin:.0f}, {ymin:.0f}) .. ({xmax:.0f}, {ymax:.0f}) "
+            f"layer {quote(entry.id)}: coordinates ({xmin:.0f}, {ymin:.0f}) .. ({xmax:.0f}, "
+            f"{ymax:.0f}) "
             "in "
             f"{source} are not degrees, but the CRS is geographic; declare the projected CRS"
         )
@@ -453,13 +460,15 @@ def _check_coordinates(geoms: np.ndarray, crs: pyproj.CRS, entry: LayerEntry, so
         prefixes = {int(xmin // 1_000_000), int(xmax // 1_000_000)}
         if prefixes != {zone}:
             raise CRSError(
-                f"layer {entry.id!r}: eastings {xmin:.0f} .. {xmax:.0f} m do not carry the zone "
+                f"layer {quote(entry.id)}: eastings {xmin:.0f} .. {xmax:.0f} m do not carry "
+                f"the zone "
                 f"prefix {zone} that EPSG:{code} expects; check the zone, or use the 'CM' code "
                 "if the eastings have no prefix"
             )
     elif is_gk_cm(code) and xmax > 1_000_000:
         raise CRSError(
-            f"layer {entry.id!r}: eastings up to {xmax:.0f} m carry a zone prefix, but EPSG:{code} "
+            f"layer {quote(entry.id)}: eastings up to {xmax:.0f} m carry a zone prefix, but "
+            f"EPSG:{code} "
             "is a Gauss-Krüger 'CM' CRS without one; use the matching 'zone' code"
         )
 

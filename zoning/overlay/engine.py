@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..crs import WORKING_CRS
+from ..errors import quote
 from ..schema import COVERAGE_KINDS
 from .constants import DEFAULT_SEARCH_RADIUS_M
 from .coverage import _outside_coverage
@@ -99,7 +100,7 @@ def overlay(
     unc = _check_uncertainty(uncertainty_m, len(S))
     radius = float(search_radius_m)
     if not np.isfinite(radius) or radius < 0:
-        raise ValueError(f"search radius must be a distance >= 0 m, not {search_radius_m!r}")
+        raise ValueError(f"search radius must be a distance >= 0 m, not {quote(search_radius_m)}")
     run = _run_layers(S, layers, _RunOptions(radius, unc, pieces, tuple(coverage), progress))
     run.entries.extend((None, kind, "missing") for kind in missing_kinds)
     outside = _outside_coverage(S, run.cov_passes, run.cov_failed, notes)

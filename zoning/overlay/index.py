@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 from shapely.errors import GEOSException
 
+from ..errors import quote
 from ..layerset import Layer, register_derived
 from .cellgrid import CellGrid
 from .constants import DEFAULT_RINGS_M, LINE_GRID_M, NEAR_BOUNDARY_M
@@ -54,12 +55,13 @@ class LayerIndex:
         self.n = len(self.geoms)
         tol = float(tolerance_m or 0.0)
         if not np.isfinite(tol) or tol < 0:
-            raise ValueError(f"tolerance_m must be a distance >= 0 m, not {tolerance_m!r}")
+            raise ValueError(f"tolerance_m must be a distance >= 0 m, not {quote(tolerance_m)}")
         self.tolerance_m = tol
         rings = tuple(float(r) for r in (rings_m or DEFAULT_RINGS_M))
         if any(not np.isfinite(r) or r <= 0 for r in rings) or sorted(set(rings)) != list(rings):
             raise ValueError(
-                f"rings_m must be distinct positive distances in ascending order, not {rings_m!r}"
+                f"rings_m must be distinct positive distances in ascending order, not "
+                f"{quote(rings_m)}"
             )
         self.rings_m = rings
         self.rings_declared = bool(rings_m)

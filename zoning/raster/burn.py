@@ -23,7 +23,7 @@ from .._optional import require
 from .._version import __version__
 from ..catalog import KINDS, UNIT_CATEGORY_ALIASES
 from ..crs import WORKING_CRS, parse_crs
-from ..errors import CRSError, LayerDataError, RasterError
+from ..errors import CRSError, LayerDataError, RasterError, quote
 from ..schema import COVERAGE_KINDS
 from .cog import _aux_path, _units_path, _write_cog
 from .windows import _Burner, _crs_label, _window_transform, _windows
@@ -131,9 +131,9 @@ def _check_res(res: object) -> float:
     try:
         value = float(res)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise RasterError(f"res: {res!r} is not a number of metres") from None
+        raise RasterError(f"res: {quote(res)} is not a number of metres") from None
     if not math.isfinite(value) or value <= 0:
-        raise RasterError(f"res: {res!r} must be a positive number of metres")
+        raise RasterError(f"res: {quote(res)} must be a positive number of metres")
     return value
 
 
@@ -169,9 +169,9 @@ def _make_grid(
         try:
             xmin, ymin, xmax, ymax = (float(v) for v in bounds)
         except (TypeError, ValueError):
-            raise RasterError(f"bounds: {bounds!r} is not (xmin, ymin, xmax, ymax)") from None
+            raise RasterError(f"bounds: {quote(bounds)} is not (xmin, ymin, xmax, ymax)") from None
         if not (xmin < xmax and ymin < ymax and all(map(math.isfinite, (xmin, ymin, xmax, ymax)))):
-            raise RasterError(f"bounds: {bounds!r} is not (xmin, ymin, xmax, ymax)")
+            raise RasterError(f"bounds: {quote(bounds)} is not (xmin, ymin, xmax, ymax)")
     # Snap the origin to a multiple of res, so grids of one res line up across runs and catalogs.
     left, top = math.floor(xmin / res) * res, math.ceil(ymax / res) * res
     cols, rows = math.ceil((xmax - left) / res), math.ceil((top - ymin) / res)

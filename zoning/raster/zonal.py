@@ -95,19 +95,19 @@ def _zones_from_catalog(by: str, layers: LayerSet | None) -> tuple[gpd.GeoDataFr
         kind = alias.get(by, by)
         chosen = ls.of_kind(kind)
         if not chosen:
-            raise CatalogError(f"zones {by!r}: the catalog has no {kind} layer")
+            raise CatalogError(f"zones {quote(by)}: the catalog has no {kind} layer")
     elif by in ls:
         chosen = [ls[by]]
     else:
         raise CatalogError(
-            f"zones {by!r}: not a layer of the catalog "
+            f"zones {quote(by)}: not a layer of the catalog "
             f"(use units, districts or a layer id: {', '.join(ls.ids)})"
         )
     for lyr in chosen:
         geometry = lyr.entry.kind_info.geometry
         if geometry != "polygon":
             raise LayerDataError(
-                f"zones {by!r}: layer {lyr.id} ({lyr.kind}) holds {geometry}s, not polygons; "
+                f"zones {quote(by)}: layer {lyr.id} ({lyr.kind}) holds {geometry}s, not polygons; "
                 "zonal statistics need polygon zones (units, districts or a polygon layer)"
             )
     ids = ",".join(lyr.id for lyr in chosen)
@@ -528,7 +528,7 @@ def zonal_stats(
 def _check_args(band: object, window_size: object) -> None:
     """Refuse a band or window size that is not a positive integer (bools included)."""
     if isinstance(band, bool) or not isinstance(band, int | np.integer):
-        raise RasterError(f"band: {band!r} is not a band number")
+        raise RasterError(f"band: {quote(band)} is not a band number")
     if isinstance(window_size, bool) or not isinstance(window_size, int) or window_size < 1:
         raise RasterError(f"window_size: {quote(window_size)} must be a positive integer")
     if window_size > MAX_WINDOW:

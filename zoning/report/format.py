@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# Vocabulary and page names have their own homes; re-exported here for the report's modules.
 from .._paths import page_name as page_name
+
+# Vocabulary and page names have their own homes; re-exported here for the report's modules.
+from ..errors import quote
 from ..labels import DECIDED_BY as DECIDED_BY
 from ..labels import VERDICT_LABELS as VERDICT_LABELS
 from ..schema import SEVERITY as _SEVERITY
@@ -47,7 +49,7 @@ def check_lang(lang: str) -> None:
         For any other value.
     """
     if lang not in LANGS:
-        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {quote(lang)}")
 
 
 # --------------------------------------------------------------------------------------------

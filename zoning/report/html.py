@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._optional import require
+from ..errors import quote
 from ..io.outputs import OutputFolder
 from .advice import _unknown_texts
 from .context import (
@@ -210,7 +211,7 @@ def _check_options(lang: str, max_site_pages: Any) -> None:
     """Raise on a language or a page limit :func:`write_report` does not take."""
     check_lang(lang)
     if isinstance(max_site_pages, bool) or not isinstance(max_site_pages, int | np.integer):
-        raise TypeError(f"max_site_pages must be an integer, not {max_site_pages!r}")
+        raise TypeError(f"max_site_pages must be an integer, not {quote(max_site_pages)}")
     if max_site_pages < 0:
         raise ValueError(f"max_site_pages must be >= 0, not {max_site_pages}")
 

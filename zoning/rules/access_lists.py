@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..catalog import UNIT_CATEGORY_ALIASES
+from ..errors import quote
 from .inputs import EvaluationState, notna, object_column
 from .messages import LOAD_TEXT
 from .model import Rule, RuleSet
@@ -54,9 +55,10 @@ def resolve_list(
         lid = f"city/{category}"
         if lid in lists:
             note = (
-                f"access list {absent!r} is not in the rule set; used {lid!r} (the unit's category)"
+                f"access list {quote(absent)} is not in the rule set; used {quote(lid)} (the "
+                f"unit's category)"
                 if absent
-                else f"the unit names no access list; used {lid!r} (its category)"
+                else f"the unit names no access list; used {quote(lid)} (its category)"
             )
             return lid, note, absent
     return None, None, absent
@@ -191,7 +193,7 @@ def _unresolved_units(state: EvaluationState) -> None:
     rs_id = state.rule_set.id
     msg_en = np.array(
         [
-            f"no access list for control unit {u} (access_list {a!r}, not in rule set {rs_id})"
+            f"no access list for control unit {u} (access_list {quote(a)}, not in rule set {rs_id})"
             for u, a in zip(unit, acc, strict=True)
         ],
         dtype=object,
@@ -230,9 +232,9 @@ def _fallback_units(state: EvaluationState) -> None:
         ),
         message_en=np.array(
             [
-                f"control unit {u} names access list {a!r}, which rule set {rs_id} "
+                f"control unit {u} names access list {quote(a)}, which rule set {rs_id} "
                 f"does not hold: its unit-specific clauses cannot be checked (its "
-                f"category list {lid!r} was applied)"
+                f"category list {quote(lid)} was applied)"
                 for u, a, lid in zip(unit, absent, used, strict=True)
             ],
             dtype=object,

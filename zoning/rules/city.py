@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..catalog import KINDS
+from ..errors import quote
 from .conditions import possible
 from .crosscheck import norm_value
 from .inputs import EvaluationState, notna, object_column
@@ -199,10 +200,10 @@ def _where_messages(
                 value = state.hits[key].iloc[r]
                 known = ", ".join(rs.feature_values[kind][key])
                 parts_en.append(
-                    f"has {key} {value!r}, which rule set {rs.id} does not recognise "
+                    f"has {key} {quote(value)}, which rule set {rs.id} does not recognise "
                     f"(known: {known}; add it to feature_values.{kind}.{key})"
                 )
-                parts_zh.append(f"属性 {key} 的值 {value!r} 无法识别")
+                parts_zh.append(f"属性 {key} 的值 {quote(value)} 无法识别")
         en[i] = f"the feature {' and '.join(parts_en)}: rule {rule.id} cannot be checked"
         zh[i] = f"要素{'，'.join(parts_zh)}，无法检查规则 {rule.id}"
     return en, zh

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..errors import quote
 from .model import FLAGS, NATURES
 
 if TYPE_CHECKING:
@@ -354,7 +355,7 @@ def read_inputs(
 def _bad_attribute(site_ids: np.ndarray, rows: np.ndarray, attr: str, value: object, want: str):
     """Raise the one-line error for a project attribute evaluate cannot read."""
     i = int(np.flatnonzero(rows)[0])
-    raise ValueError(f"sites row {i} (site {site_ids[i]}): {attr} {value!r} is not {want}")
+    raise ValueError(f"sites row {i} (site {site_ids[i]}): {attr} {quote(value)} is not {want}")
 
 
 def _read_sites(sites: pd.DataFrame, n: int) -> dict[str, Any]:

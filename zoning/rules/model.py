@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from ..catalog import KINDS
-from ..errors import RulesError
+from ..errors import RulesError, quote
 from ..schema import DIMENSIONS, FLAGS, INDUSTRY_SECTION_OF, NATURES, STANDARD_ATTRIBUTES
 from .crosscheck import _Compiled, compile_rule_set, describe_validation_error, norm_value
 
@@ -80,7 +80,7 @@ def _check_prefix(value: str) -> str:
     m = _PREFIX_RE.match(value)
     if not value or m is None:
         raise ValueError(
-            f"industry prefix {value!r} is not a GB/T 4754-2017 code prefix "
+            f"industry prefix {quote(value)} is not a GB/T 4754-2017 code prefix "
             "(a section letter A-T and/or 2-4 digits, e.g. 'C', '26', '2511', 'C26')"
         )
     letter, digits = m.group(1), m.group(2)
@@ -88,10 +88,11 @@ def _check_prefix(value: str) -> str:
         division = int(digits[:2])
         section = _SECTION_OF.get(division)
         if section is None:
-            raise ValueError(f"industry prefix {value!r}: no major division {digits[:2]}")
+            raise ValueError(f"industry prefix {quote(value)}: no major division {digits[:2]}")
         if letter and letter != section:
             raise ValueError(
-                f"industry prefix {value!r}: division {digits[:2]} belongs to section {section}"
+                f"industry prefix {quote(value)}: division {digits[:2]} belongs to section "
+                f"{section}"
             )
     return value
 
@@ -207,7 +208,7 @@ class AppliesTo(_Strict):
     @classmethod
     def _check_kind(cls, value: str | None) -> str | None:
         if value is not None and value not in KINDS:
-            raise ValueError(f"unknown kind {value!r} (known: {', '.join(KINDS)})")
+            raise ValueError(f"unknown kind {quote(value)} (known: {', '.join(KINDS)})")
         return value
 
     @field_validator("where")
@@ -218,7 +219,7 @@ class AppliesTo(_Strict):
         for key, values in value.items():
             if key not in FEATURE_ATTRIBUTES:
                 raise ValueError(
-                    f"unknown feature attribute {key!r} in where "
+                    f"unknown feature attribute {quote(key)} in where "
                     f"(known: {', '.join(FEATURE_ATTRIBUTES)})"
                 )
             if not values:
@@ -232,13 +233,15 @@ class AppliesTo(_Strict):
         if self.relation == "within" and self.distance_m is None:
             raise ValueError("relation 'within' needs distance_m")
         if self.relation != "within" and self.distance_m is not None:
-            raise ValueError(f"distance_m is only for relation 'within', not {self.relation!r}")
+            raise ValueError(
+                f"distance_m is only for relation 'within', not {quote(self.relation)}"
+            )
         if self.relation == "outside" and self.where is not None:
             raise ValueError("relation 'outside' tests the whole layer: where is not allowed")
         if self.except_inside is not None:
             if self.relation != "outside":
                 raise ValueError(
-                    f"except_inside is only for relation 'outside', not {self.relation!r}"
+                    f"except_inside is only for relation 'outside', not {quote(self.relation)}"
                 )
             if self.except_inside == self.kind:
                 raise ValueError("except_inside must name another kind than the rule's own")
@@ -332,7 +335,7 @@ class RuleSet(_Strict):
     ) -> dict[str, dict[str, dict[str, list[str]]]]:
         for kind, attrs in value.items():
             if kind not in KINDS:
-                raise ValueError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
+                raise ValueError(f"unknown kind {quote(kind)} (known: {', '.join(KINDS)})")
             for attr, codes in attrs.items():
                 if attr not in FEATURE_ATTRIBUTES:
                     raise ValueError(
@@ -347,7 +350,8 @@ class RuleSet(_Strict):
                         norm = norm_value(spelled)
                         if norm in seen and seen[norm] != code:
                             raise ValueError(
-                                f"{kind}.{attr}: {spelled!r} names both {seen[norm]!r} and {code!r}"
+                                f"{kind}.{attr}: {quote(spelled)} names both "
+                                f"{quote(seen[norm])} and {quote(code)}"
                             )
                         seen[norm] = code
         return value
@@ -501,7 +505,7 @@ class RuleSet(_Strict):
         try:
             return table[key]
         except KeyError:
-            raise KeyError(f"no {what} {key!r} in rule set {self.id!r}") from None
+            raise KeyError(f"no {what} {quote(key)} in rule set {quote(self.id)}") from None
 
     def is_industrial_park_list(self, list_id: str) -> bool:
         """Whether units using ``list_id`` are industrial parks.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
-from ..errors import ZoningError
+from ..errors import ZoningError, quote
 from ..sites import Sites, load_sites
 
 __all__ = ["ScreenOptions", "SiteReading"]
@@ -124,5 +124,5 @@ class ScreenOptions:
     def __post_init__(self) -> None:
         if self.on_layer_error not in ON_LAYER_ERROR:
             raise ValueError(
-                f"on_layer_error must be 'raise' or 'unknown', not {self.on_layer_error!r}"
+                f"on_layer_error must be 'raise' or 'unknown', not {quote(self.on_layer_error)}"
             )

@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 
 from ..crs import WORKING_CRS
-from ..errors import CatalogError, CRSError, LayerDataError, LayerReadError, ZoningError
+from ..errors import CatalogError, CRSError, LayerDataError, LayerReadError, ZoningError, quote
 from ..layerset import Layer, LayerSet, load_catalog
 from ..overlay import DEFAULT_SEARCH_RADIUS_M, LayerInput, OverlayResult, overlay
 from ..overlay.totals import RuleReach, site_totals
@@ -239,7 +239,7 @@ def _search_radius(
         else float(search_radius_m)
     )
     if radius < 0 or not math.isfinite(radius):
-        raise ZoningError(f"search radius must be a distance >= 0 m, not {search_radius_m!r}")
+        raise ZoningError(f"search radius must be a distance >= 0 m, not {quote(search_radius_m)}")
     return radius
 
 

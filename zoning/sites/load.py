@@ -74,7 +74,7 @@ import pandas as pd
 
 from ..catalog import check_encoding
 from ..crs import WORKING_CRS, parse_crs
-from ..errors import SitesError
+from ..errors import SitesError, quote
 from .attributes import (
     _ATTRIBUTE_COLUMNS,
     _attribute_columns,
@@ -126,8 +126,9 @@ class Sites:
 
     def __repr__(self) -> str:
         return (
-            f"Sites(n={len(self.gdf)}, source={self.source!r}, input_crs={self.input_crs!r}, "
-            f"pseudo={self.pseudo!r})"
+            f"Sites(n={len(self.gdf)}, source={quote(self.source)}, "
+            f"input_crs={quote(self.input_crs)}, "
+            f"pseudo={quote(self.pseudo)})"
         )
 
 
@@ -250,7 +251,7 @@ def _read_attributes(
     for key in ("id", "name"):
         if key in columns:
             _check_text_nul(
-                raw.table[columns[key]].to_numpy(), raw.where, f"field {columns[key]!r}"
+                raw.table[columns[key]].to_numpy(), raw.where, f"field {quote(columns[key])}"
             )
         if isinstance(options.get(key), str) and "\x00" in options[key]:  # type: ignore[operator]
             raise SitesError(f"option {key}: holds a NUL character (\\x00); remove it")

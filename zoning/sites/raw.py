@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 
-from ..errors import SitesError
+from ..errors import SitesError, quote
 
 _MAX_LISTED = 10
 
@@ -151,7 +151,7 @@ def _check_geojson_nul(path: Path, where: _Where) -> None:
         props = feature.get("properties")
         for key, value in props.items() if isinstance(props, dict) else ():
             if "\x00" in str(key) or (isinstance(value, str) and "\x00" in value):
-                raise _nul_field(where, i, f"field {str(key)!r}")
+                raise _nul_field(where, i, f"field {quote(str(key))}")
 
 
 def _check_text_nul(values: np.ndarray, where: _Where, field: str) -> None:

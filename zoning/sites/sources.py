@@ -23,7 +23,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from ..errors import LayerReadError, SitesError
+from ..errors import LayerReadError, SitesError, quote
 from ..io.guard import check_local, within_budget
 from ..io.vector import first_line, shapefile_encoding, split_zip, zip_source
 from .geometry import _crs_label
@@ -62,12 +62,14 @@ def _numbers(series: pd.Series, where: _Where, column: str) -> np.ndarray:
         i = int(np.flatnonzero(bad)[0])
         raw = series.iloc[i]
         what = "is empty" if _is_blank(raw) else f"holds {_short(raw)}, not a number"
-        raise SitesError(f"{where.row(i)}, column {column!r} {what}: every site needs coordinates")
+        raise SitesError(
+            f"{where.row(i)}, column {quote(column)} {what}: every site needs coordinates"
+        )
     return values
 
 
 def _from_wkt_values(values: np.ndarray, where: _Where, column: str | None) -> np.ndarray:
-    col = f", column {column!r}" if column else ""
+    col = f", column {quote(column)}" if column else ""
     texts = np.array([v if isinstance(v, str) else "" for v in values], dtype=object)
     blank = (
         np.array([not t.strip() for t in texts], dtype=bool) if len(texts) else np.zeros(0, bool)
@@ -96,24 +98,24 @@ def _from_table(df: pd.DataFrame, where: _Where) -> _Raw:
         if (a is None) != (b is None):
             have = a or b
             raise SitesError(
-                f"{where.name}: column {have!r} has no matching {nb if a else na} column"
+                f"{where.name}: column {quote(have)} has no matching {nb if a else na} column"
             )
     raw = _Raw(where=where, n=len(df), table=df)
     ignored: list[str] = []
     if wkt is not None:
         raw.geoms = _from_wkt_values(df[wkt].to_numpy(dtype=object), where, wkt)
-        raw.crs_subject = f"WKT column {wkt!r}"
+        raw.crs_subject = f"WKT column {quote(wkt)}"
         raw.geometry_columns = (wkt,)
         ignored = [c for c in (lon, lat, x, y) if c]
     elif lon is not None:
         raw.xy = (_numbers(df[lon], where, lon), _numbers(df[lat], where, lat))
         raw.lonlat = True
-        raw.crs_subject = f"columns {lon!r}/{lat!r}"
+        raw.crs_subject = f"columns {quote(lon)}/{quote(lat)}"
         raw.geometry_columns = (lon, lat)
         ignored = [c for c in (x, y) if c]
     elif x is not None:
         raw.xy = (_numbers(df[x], where, x), _numbers(df[y], where, y))
-        raw.crs_subject = f"columns {x!r}/{y!r}"
+        raw.crs_subject = f"columns {quote(x)}/{quote(y)}"
         raw.geometry_columns = (x, y)
     else:
         shown = ", ".join(repr(c) for c in cols[:12]) or "none"
@@ -208,7 +210,7 @@ def _open_vector(source: str, label: str, layer: str | None, encoding: str | Non
             f"{label} holds {len(names)} layers ({', '.join(names[:8])}); choose one with layer="
         )
     if layer is not None and layer not in names:
-        raise SitesError(f"{label} has no layer {layer!r} (it has: {', '.join(names[:8])})")
+        raise SitesError(f"{label} has no layer {quote(layer)} (it has: {', '.join(names[:8])})")
     notes: list[str] = []
     try:
         info = within_budget(

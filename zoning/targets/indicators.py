@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from ..catalog import REALM_ALIASES, UNIT_CATEGORY_ALIASES, normalize_values
-from ..errors import LayerDataError, UnknownDistrictError, ZoningError
+from ..errors import LayerDataError, UnknownDistrictError, ZoningError, quote
 from ..layerset import LayerSet, load_catalog
 from ..measure import (
     MEASUREMENT_TOLERANCE,
@@ -273,7 +273,7 @@ def _walk_coverage(ctx, zone):
         if zone.scope == "district":
             keep = points_inside(zone.geom, pts)
             gdf, pts = gdf[keep], pts[keep]
-        weight = _numeric(gdf[col], f"layer {layer.id!r} field {col!r}")
+        weight = _numeric(gdf[col], f"layer {quote(layer.id)} field {quote(col)}")
         near = shapely.dwithin(pts, parks, WALK_DISTANCE_M)
         total += weight.sum()
         covered += weight[near].sum()
@@ -430,7 +430,7 @@ def _unit_rows(ctx: _Context, zone: _Zone) -> list[dict]:
         gdf = layer.gdf
         if "category" not in gdf.columns:
             raise LayerDataError(
-                f"layer {layer.id!r}: control units need a mapped 'category' field"
+                f"layer {quote(layer.id)}: control units need a mapped 'category' field"
             )
         geoms = gdf.geometry.to_numpy()
         if zone.scope == "district":
@@ -440,7 +440,7 @@ def _unit_rows(ctx: _Context, zone: _Zone) -> list[dict]:
             sel = np.ones(len(gdf), dtype=bool)
         cats = np.array(
             normalize_values(
-                gdf["category"], UNIT_CATEGORY_ALIASES, f"layer {layer.id!r} field 'category'"
+                gdf["category"], UNIT_CATEGORY_ALIASES, f"layer {quote(layer.id)} field 'category'"
             ),
             dtype=object,
         )
@@ -566,7 +566,7 @@ def _numeric(values: pd.Series, what: str) -> np.ndarray:
     out = pd.to_numeric(values, errors="coerce")
     bad = values[out.isna() & values.notna()]
     if len(bad):
-        raise LayerDataError(f"{what}: {bad.iloc[0]!r} is not a number")
+        raise LayerDataError(f"{what}: {quote(bad.iloc[0])} is not a number")
     return out.fillna(0).to_numpy(dtype=float)
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from ..errors import ZoningError
+from ..errors import ZoningError, quote
 from ..io.outputs import write_atomic
 from .escape import html_attr
 
@@ -213,7 +213,7 @@ def asset_tags(assets: list[Asset], mode: str, *, folder_url: str = "assets") ->
     with no tool, 0.42 MB with every tool.
     """
     if mode not in ASSET_MODES:
-        raise ZoningError(f"unknown assets mode {mode!r} (known: {', '.join(ASSET_MODES)})")
+        raise ZoningError(f"unknown assets mode {quote(mode)} (known: {', '.join(ASSET_MODES)})")
     parts = []
     for a in assets:
         if mode == "inline":

@@ -25,7 +25,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..errors import ZoningError
+from ..errors import ZoningError, quote
 
 __all__ = ["BASEMAPS", "Basemap", "TileSource", "resolve_basemap"]
 
@@ -200,7 +200,7 @@ def resolve_basemap(
     """
     name = (name or "osm").strip().lower()
     if name not in BASEMAPS:
-        raise ZoningError(f"unknown basemap {name!r} (known: {', '.join(BASEMAPS)})")
+        raise ZoningError(f"unknown basemap {quote(name)} (known: {', '.join(BASEMAPS)})")
     if name == "osm":
         return Basemap(name, (_OSM, _CARTO), None)
     if name == "carto":

@@ -20,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..crs import WORKING_CRS
-from ..errors import ZoningError
+from ..errors import ZoningError, quote
 from ..layerset import LayerSet, load_catalog
 
 __all__ = ["RESULT_ATTRIBUTES", "ScreeningData", "load_screening"]
@@ -54,7 +54,7 @@ def _read_gpkg_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
         warnings.simplefilter("ignore", RuntimeWarning)
         gdf = gpd.read_file(path, layer=layer)
     if gdf.crs is None:
-        raise ZoningError(f"{path}: layer {layer!r} has no CRS")
+        raise ZoningError(f"{path}: layer {quote(layer)} has no CRS")
     return gdf.to_crs(WORKING_CRS)
 
 

@@ -32,6 +32,8 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from ..errors import quote as quote_value
+
 __all__ = [
     "href",
     "html_attr",
@@ -133,7 +135,9 @@ def safe_url(url: Any) -> str:
     parts = urlsplit(text)
     if parts.scheme and len(parts.scheme) > 1:  # "C:" style drive letters are paths
         if parts.scheme.lower() not in ("http", "https", "file"):
-            raise ValueError(f"refusing a link with the scheme {parts.scheme!r}: {text!r}")
+            raise ValueError(
+                f"refusing a link with the scheme {quote_value(parts.scheme)}: {quote_value(text)}"
+            )
         return text
     return quote(text.replace("\\", "/"), safe="/-._~#")
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from ..errors import quote
 from .clip import clip_geometries
 from .escape import html_text
 from .simplify import BASEMAP_TOLERANCE_M, display_geometries, simplify_coverage
@@ -151,7 +152,7 @@ def layer_spec(
         ``ns`` is neither ``"catalog"`` nor ``"screening"``.
     """
     if ns not in ("catalog", "screening"):
-        raise ValueError(f"ns must be 'catalog' or 'screening', not {ns!r}")
+        raise ValueError(f"ns must be 'catalog' or 'screening', not {quote(ns)}")
     spec = {
         "id": id,
         "ns": ns,

@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 
 from ..crs import WGS84, WORKING_CRS
-from ..errors import UnknownDistrictError, ZoningError
+from ..errors import UnknownDistrictError, ZoningError, quote
 from ..layerset import LayerSet, load_catalog
 from .assets import TOOLS
 from .basemaps import resolve_basemap
@@ -102,7 +102,7 @@ def _district_area(layers: LayerSet, name: str) -> shapely.Geometry:
         return layers.district(name).geometry
     except UnknownDistrictError:
         raise UnknownDistrictError(
-            f"no district named {name!r} in the catalog's district layers"
+            f"no district named {quote(name)} in the catalog's district layers"
         ) from None
 
 
@@ -149,7 +149,9 @@ def resolve_clip(layers: LayerSet, clip=None, bbox: Sequence[float] | None = Non
         area = gpd.GeoSeries([clip], crs=WGS84).to_crs(WORKING_CRS).iloc[0]
     if bbox is not None:
         if len(bbox) != 4 or not (bbox[0] < bbox[2] and bbox[1] < bbox[3]):
-            raise ZoningError(f"bbox must be (min_lon, min_lat, max_lon, max_lat), not {bbox!r}")
+            raise ZoningError(
+                f"bbox must be (min_lon, min_lat, max_lon, max_lat), not {quote(bbox)}"
+            )
         box = shapely.segmentize(shapely.box(*bbox), 0.01)
         box = gpd.GeoSeries([box], crs=WGS84).to_crs(WORKING_CRS).iloc[0]
         area = box if area is None else shapely.intersection(area, box)

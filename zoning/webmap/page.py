@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ZoningError
+from ..errors import ZoningError, quote
 from ..io.outputs import write_atomic
 from .assets import ASSET_MODES, TOOLS, asset_tags, assets_for, copy_assets
 from .basemaps import Basemap
@@ -161,7 +161,7 @@ def check_lang(lang: str) -> str:
         Another language.
     """
     if lang not in LANGS:
-        raise ZoningError(f"unknown language {lang!r} (use zh or en)")
+        raise ZoningError(f"unknown language {quote(lang)} (use zh or en)")
     return lang
 
 
@@ -340,7 +340,7 @@ class WebMap:
             ``where`` is not one of the three places.
         """
         if where not in ("top", "bottom", "head"):
-            raise ZoningError(f"where must be 'top', 'bottom' or 'head', not {where!r}")
+            raise ZoningError(f"where must be 'top', 'bottom' or 'head', not {quote(where)}")
         fig = self.map.get_root()
         key = name or f"zoning_extra_{where}_{len(fig.html._children) + len(fig.header._children)}"
         element = _raw_element(html)
@@ -381,7 +381,9 @@ class WebMap:
             (:func:`~zoning.webmap.assets.asset_tags`).
         """
         if assets not in ASSET_MODES:
-            raise ZoningError(f"unknown assets mode {assets!r} (known: {', '.join(ASSET_MODES)})")
+            raise ZoningError(
+                f"unknown assets mode {quote(assets)} (known: {', '.join(ASSET_MODES)})"
+            )
         fig = self.map.get_root()
         fig.header._children["zoning_assets"].raw = asset_tags(
             assets_for(self.tools), assets, folder_url=assets_url

@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from .._paths import page_name
-from ..errors import ZoningError
+from ..errors import ZoningError, quote
 from ..layerset import LayerSet
 from ..schema import SEVERITY, VERDICTS
 from .assets import TOOLS
@@ -199,7 +199,7 @@ def screening_map(
     """
     lang = check_lang(lang)
     if max_sites is not None and (isinstance(max_sites, bool) or int(max_sites) < 1):
-        raise ZoningError(f"max_sites must be at least 1, not {max_sites!r}")
+        raise ZoningError(f"max_sites must be at least 1, not {quote(max_sites)}")
     bm = resolve_basemap(basemap, lang=lang, tianditu_key=tianditu_key)
     data = load_screening(result_or_dir, layers=layers)
     links = _report_links(data, report_dir, report_href)
