@@ -35,15 +35,6 @@ from zoning.cli import main
 POINT = ("--point", "121.4,31.2", "--crs", "EPSG:4326")
 SCREEN = ("screen", "{file}", "--out", "{out}")
 CHECK = ("layers", "check", "--catalog", "{file}")
-CRS_LINK = (
-    "not refused: the crs link is not followed (no connection), the point is read as WGS84 "
-    "(RFC 7946) and screened: exit 0, a complete --out folder"
-)
-KML_LINK = (
-    "not refused: the NetworkLink is not followed (no connection), the local placemark is "
-    "screened: exit 0, a complete --out folder"
-)
-
 #: corpus file -> (command line, a word of the error line, how it is run).
 #: ``in-process``: click's runner; ``subprocess``: ``python -m zoning`` with a timeout (a
 #: hang cannot stall the suite); ``network``: a subprocess with the loopback listener.
@@ -59,11 +50,11 @@ CASES = {
                              "subprocess"),
     "catalog_remote.yml.tmpl": (CHECK, "--allow-network", "network"),
     "vsicurl_source.vrt.tmpl": (SCREEN, "VRT", "network"),
-    "crs_link.geojson.tmpl": (SCREEN, "", "network"),
-    "network_link.kml.tmpl": (SCREEN, "", "network"),
+    "crs_link.geojson.tmpl": (SCREEN, "link", "network"),
+    "network_link.kml.tmpl": (SCREEN, "NetworkLink", "network"),
 }  # fmt: skip
 #: Tricks zoning does not refuse (strict xfail: the day they are refused, this must change).
-XFAIL = {"crs_link.geojson.tmpl": CRS_LINK, "network_link.kml.tmpl": KML_LINK}
+XFAIL: dict[str, str] = {}
 #: Files that are part of a trick but not given to zoning themselves.
 SUPPORT = {"README.md", "canary.txt", "park_reads_canary.vrt"}
 FORMULA_CSV = "formula_names.csv"

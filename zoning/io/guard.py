@@ -56,6 +56,16 @@ _ZIP_RATIO_FLOOR = 64 << 20
 _NO_NETWORK_PROXY = "127.0.0.1:9"
 _VRT_TAG = re.compile(rb"<\s*(OGRVRTDataSource|VRTDataset)\b", re.IGNORECASE)
 _REFERENCING = {".vrt": "an OGR/GDAL VRT (it reads other files)"}
+#: Content that points at another source, which zoning never follows: a GeoJSON ``crs`` member
+#: of type ``link`` (its coordinates would be in a CRS found elsewhere) and a KML
+#: ``NetworkLink`` (features loaded from elsewhere would be silently missing).
+_LINKS = (
+    (
+        re.compile(rb'"crs"\s*:\s*\{\s*"type"\s*:\s*"link"', re.IGNORECASE),
+        "a GeoJSON whose 'crs' is a link to another source",
+    ),
+    (re.compile(rb"<\s*(\w+:)?NetworkLink\b"), "a KML with a NetworkLink to another source"),
+)
 _REMOTE_PREFIXES = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift")
 _REMOTE_PREFIXES += ("/vsiwebhdfs", "/vsihdfs")
 #: Default seconds one GDAL open or read of a source may take.
@@ -157,6 +167,9 @@ def _head(source: str) -> bytes:
 def check_local(source: str, label: str, *, allow_vrt: bool = False) -> None:
     """Refuse a source that would make GDAL read other files: a VRT, by name or by content.
 
+    Also refused, even in a trusted catalog: a GeoJSON whose ``crs`` is a link and a KML with
+    a ``NetworkLink`` (found in the first :data:`SNIFF_BYTES` of the file).
+
     Parameters
     ----------
     source : str
@@ -171,10 +184,17 @@ def check_local(source: str, label: str, *, allow_vrt: bool = False) -> None:
     LayerReadError
         One line naming the file and why it is refused.
     """
+    head = _head(source)[:SNIFF_BYTES]
+    for pattern, what in _LINKS:
+        if pattern.search(head):
+            raise LayerReadError(
+                f"{label}: {source} is {what}; refused: zoning does not follow links in input "
+                "files (remove it; GeoJSON is WGS84, or declare the CRS)"
+            )
     if allow_vrt:
         return
     why = _REFERENCING.get(PurePosixPath(source).suffix.lower())
-    if why is None and _VRT_TAG.search(_head(source)[:SNIFF_BYTES]):
+    if why is None and _VRT_TAG.search(head):
         why = "an OGR/GDAL VRT (it reads other files)"
     if why is not None:
         raise LayerReadError(
