@@ -65,6 +65,10 @@ class Listener:
                 pass
             conn.close()
 
+    def url(self, name: str) -> str:
+        """``http://127.0.0.1:PORT/name``: an address on this listener."""
+        return f"http://127.0.0.1:{self.port}/{name}"
+
     def close(self) -> None:
         """Stop listening.
 

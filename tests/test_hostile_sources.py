@@ -9,9 +9,7 @@ encoding detection reads a bounded sample of a ``.dbf``.
 from __future__ import annotations
 
 import json
-import socket
 import struct
-import threading
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -19,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from hostile import Listener
 from zoning.catalog import LayerEntry, parse_layer_spec
 from zoning.cli import main
 from zoning.errors import LayerReadError, ZoningError
@@ -107,38 +106,9 @@ def test_layer_option_vrt_is_refused(tmp_path):
 # --------------------------------------------------------------------------- network
 
 
-class _Listener:
-    """A loopback HTTP server answering 404, counting accepted connections."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.count = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.count += 1
-            try:
-                conn.recv(4096)
-                conn.sendall(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")
-            except OSError:
-                pass
-            conn.close()
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{name}"
-
-
 @pytest.fixture
 def listener():
-    server = _Listener()
+    server = Listener()
     yield server
     server.sock.close()
 
@@ -152,7 +122,7 @@ def _point_fc(**top) -> str:
     return json.dumps({"type": "FeatureCollection", **top, "features": [feature]})
 
 
-def _network_inputs(tmp_path: Path, listener: _Listener) -> dict[str, Path]:
+def _network_inputs(tmp_path: Path, listener: Listener) -> dict[str, Path]:
     files = {
         "vrt.vrt": _vrt(f"/vsicurl/{listener.url('a.geojson')}", "a"),
         "crs.geojson": _point_fc(

@@ -182,11 +182,11 @@ class Interrupted(click.ClickException):
         click.echo("interrupted", err=True)
 
 
-class OneLineCommand(click.Command):
-    """A command whose usage errors (bad option value, unknown option) are one line, exit 2."""
+class _OneLineContext:
+    """Mixin: making the context of a command or group fails in one line."""
 
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
-        """As :meth:`click.Command.make_context`, a usage error raising :class:`InputError`.
+        """As click's ``make_context``, a usage error raising :class:`InputError`.
 
         Parameters
         ----------
@@ -200,39 +200,8 @@ class OneLineCommand(click.Command):
         Raises
         ------
         InputError
-            Instead of any :class:`click.UsageError` (exit code 2, one line).
-        """
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            raise InputError(exc.format_message()) from None
-
-
-class OneLineGroup(click.Group):
-    """A group whose commands, at any depth, fail in one line.
-
-    A usage error (unknown command or option, bad option value) is one line and exit 2 for
-    every command under the group, whatever its class; Ctrl-C anywhere (also where click
-    itself would print ``Aborted!`` and exit 1, the code of ``--fail-on``) is the one line
-    ``interrupted`` and exit 130; warnings are shown by :func:`one_line_warnings`.
-    """
-
-    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
-        """As :meth:`click.Group.make_context`, a usage error raising :class:`InputError`.
-
-        Parameters
-        ----------
-        info_name, args, parent, **extra
-            As :meth:`click.Group.make_context`.
-
-        Returns
-        -------
-        click.Context
-
-        Raises
-        ------
-        InputError
-            Instead of a :class:`click.UsageError` (but no arguments at all shows the help).
+            Instead of a :class:`click.UsageError` (exit code 2, one line); no arguments at
+            all where the command shows its help still shows the help.
         Interrupted
             On Ctrl-C.
         """
@@ -244,6 +213,20 @@ class OneLineGroup(click.Group):
             raise InputError(exc.format_message()) from None
         except (KeyboardInterrupt, click.Abort):
             raise Interrupted() from None
+
+
+class OneLineCommand(_OneLineContext, click.Command):
+    """A command whose usage errors (bad option value, unknown option) are one line, exit 2."""
+
+
+class OneLineGroup(_OneLineContext, click.Group):
+    """A group whose commands, at any depth, fail in one line.
+
+    A usage error (unknown command or option, bad option value) is one line and exit 2 for
+    every command under the group, whatever its class; Ctrl-C anywhere (also where click
+    itself would print ``Aborted!`` and exit 1, the code of ``--fail-on``) is the one line
+    ``interrupted`` and exit 130; warnings are shown by :func:`one_line_warnings`.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         """As :meth:`click.Group.invoke`, in one line on failure.
