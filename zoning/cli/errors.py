@@ -182,6 +182,20 @@ class Interrupted(click.ClickException):
         click.echo("interrupted", err=True)
 
 
+@contextmanager
+def _one_line_failures() -> Iterator[None]:
+    """Usage errors become :class:`InputError`, Ctrl-C :class:`Interrupted` (no-arguments help
+    passes through)."""
+    try:
+        yield
+    except click.exceptions.NoArgsIsHelpError:
+        raise
+    except click.UsageError as exc:
+        raise InputError(exc.format_message()) from None
+    except (KeyboardInterrupt, click.Abort):
+        raise Interrupted() from None
+
+
 class _OneLineContext:
     """Mixin: making the context of a command or group fails in one line."""
 
@@ -205,14 +219,8 @@ class _OneLineContext:
         Interrupted
             On Ctrl-C.
         """
-        try:
+        with _one_line_failures():
             return super().make_context(info_name, args, parent=parent, **extra)
-        except click.exceptions.NoArgsIsHelpError:
-            raise
-        except click.UsageError as exc:
-            raise InputError(exc.format_message()) from None
-        except (KeyboardInterrupt, click.Abort):
-            raise Interrupted() from None
 
 
 class OneLineCommand(_OneLineContext, click.Command):
@@ -248,12 +256,5 @@ class OneLineGroup(_OneLineContext, click.Group):
         Interrupted
             On Ctrl-C.
         """
-        try:
-            with one_line_warnings():
-                return super().invoke(ctx)
-        except click.exceptions.NoArgsIsHelpError:
-            raise
-        except click.UsageError as exc:
-            raise InputError(exc.format_message()) from None
-        except (KeyboardInterrupt, click.Abort):
-            raise Interrupted() from None
+        with _one_line_failures(), one_line_warnings():
+            return super().invoke(ctx)
