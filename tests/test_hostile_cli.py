@@ -348,3 +348,25 @@ def test_deeply_nested_catalog_yaml_names_the_file(tmp_path):
     deep.write_text("[" * 100_000 + "]" * 100_000)
     line = assert_one_line(run("layers", "check", "--catalog", deep), "nested too deeply")
     assert "deep.yaml" in line, line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("screen", "--point", "121.47,31.23", "--crs", "EPSG:4326", "--out", ""),
+        ("compare", "--point", "121.47,31.23", "--point", "121.48,31.24", "--crs", "EPSG:4326",
+         "--out", ""),
+        ("map", "--out", ""),
+        ("indicators", "--out", ""),
+        ("rasterize", "--res", "1000", "--out", ""),
+        ("demo", "--out", ""),
+        ("publish", "--out", ""),
+    ],
+    ids=lambda a: a[0],
+)  # fmt: skip
+def test_empty_out_is_a_usage_error_not_the_current_folder(tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(main, list(args))
+    assert res.exit_code == 2, res.output
+    assert "--out: empty path" in res.output
+    assert list(tmp_path.iterdir()) == []

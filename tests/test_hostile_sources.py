@@ -393,3 +393,57 @@ def test_no_proxy_does_not_open_the_network(tmp_path, listener, monkeypatch):
     res = CliRunner().invoke(main, ["screen", str(sites)])
     assert "Traceback" not in res.output
     assert listener.count == 0
+
+
+# --------------------------------------------------------------------------- links, any layout
+
+
+def _feature(i: int) -> dict:
+    return {
+        "type": "Feature",
+        "properties": {"name": f"site {i}"},
+        "geometry": {"type": "Point", "coordinates": [121.4, 31.2]},
+    }
+
+
+@pytest.mark.parametrize("layout", ["properties first", "after 64 KiB of features"])
+def test_geojson_crs_link_is_refused_in_any_layout(tmp_path, listener, layout):
+    link = {"type": "link", "properties": {"href": listener.url("crs"), "type": "proj4"}}
+    if layout == "properties first":
+        link = {"properties": link["properties"], "type": "link"}
+        doc = {"type": "FeatureCollection", "crs": link, "features": [_feature(0)]}
+    else:  # the crs member after the features, past the sniffed head of the file
+        doc = {"type": "FeatureCollection", "features": [_feature(i) for i in range(800)]}
+        doc["crs"] = link
+    path = tmp_path / "linked.geojson"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert path.stat().st_size > 64 * 1024 or layout == "properties first"
+    with pytest.raises(ZoningError, match="'crs' is a link"):
+        load_sites(path)
+    assert listener.count == 0
+
+
+def test_no_proxy_in_the_environment_does_not_open_python_api_reads(tmp_path, listener):
+    """``import zoning`` alone (no CLI) closes the network, ``no_proxy`` included."""
+    import subprocess
+    import sys
+
+    vrt = tmp_path / "remote.vrt"
+    vrt.write_text(_vrt(f"/vsicurl/{listener.url('r.geojson')}", "r"), encoding="utf-8")
+    catalog = tmp_path / "c.yml"
+    catalog.write_text(
+        "layers:\n  - {id: red_line, kind: red_line, source: remote.vrt, allow_vrt: true}\n",
+        encoding="utf-8",
+    )
+    code = (
+        "import os, zoning\n"
+        "assert 'NO_PROXY' not in os.environ and 'no_proxy' not in os.environ\n"
+        "try:\n"
+        f"    zoning.load_catalog({str(catalog)!r})['red_line']\n"
+        "except zoning.ZoningError:\n"
+        "    pass\n"
+    )
+    env = {**__import__("os").environ, "NO_PROXY": "*", "no_proxy": "*"}
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert listener.count == 0

@@ -15,9 +15,10 @@ from ..screening import FORMATS
 from ..screening.outputs import check_outputs
 from ..targets.dashboard import render_dashboard
 from ..targets.indicators import indicators
-from ._common import format_table
 from .errors import handle_errors
 from .layers import render_check
+from .options import non_empty_path
+from .render import format_table
 from .run import DEMO_BANNER, check_out_dir, load_layers
 
 #: Subfolders of OUT that ``zoning demo`` writes its screenings into.
@@ -30,6 +31,7 @@ SCREENING_DIR, AMAP_DIR, COMPARE_DIR = "screening", "screening_gcj02", "compare"
     "out_dir",
     type=click.Path(file_okay=False),
     default="maps/demo",
+    callback=non_empty_path,
     show_default=True,
     help="Folder for the outputs.",
 )

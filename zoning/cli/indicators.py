@@ -11,9 +11,9 @@ from ..io.cells import csv_text
 from ..io.outputs import write_atomic
 from ..io.owned import claim_files, record_files
 from ..targets.indicators import indicators as measure
-from ._common import format_table
 from .errors import fail, handle_errors
-from .options import catalog_options
+from .options import catalog_options, non_empty_path
+from .render import format_table
 from .run import DEMO_BANNER, load_layers
 
 _COLUMNS = [
@@ -50,6 +50,7 @@ _COLUMNS = [
     "out_path",
     type=click.Path(dir_okay=False),
     default=None,
+    callback=non_empty_path,
     help="Write to this file (required for html).",
 )
 @click.option(

@@ -10,7 +10,13 @@ import click
 from ..io.outputs import make_folders, remove_folders
 from ..io.owned import claim_files, record_files
 from .errors import fail, handle_errors
-from .options import basemap_option, catalog_options, offline_option, tianditu_key_option
+from .options import (
+    basemap_option,
+    catalog_options,
+    non_empty_path,
+    offline_option,
+    tianditu_key_option,
+)
 from .run import DEMO_BANNER, load_layers
 
 
@@ -126,6 +132,7 @@ def _save(page, out: Path, assets: str) -> None:
     "out_path",
     type=click.Path(dir_okay=True),
     default=None,
+    callback=non_empty_path,
     help="The page to write (default: overview.html; with --screening DIR: DIR/map.html).",
 )
 @click.option(

@@ -30,6 +30,7 @@ __all__ = [
     "catalog_options",
     "configure_logging",
     "fail_on_option",
+    "non_empty_path",
     "offline_option",
     "output_options",
     "project_options",
@@ -118,6 +119,35 @@ def _encoding_callback(ctx: click.Context, param: click.Parameter, value: str | 
         return check_encoding(value)
     except ValueError as exc:
         raise click.UsageError(f"--encoding: {exc}", ctx=ctx) from None
+
+
+def non_empty_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback of every ``--out``: an empty path is a usage error.
+
+    An empty ``--out ''`` would otherwise mean the current folder, a place the user did not
+    name.
+
+    Parameters
+    ----------
+    ctx : click.Context
+    param : click.Parameter
+        The option (its first name is quoted in the error).
+    value : str or None
+        The path given, or None when the option is absent.
+
+    Returns
+    -------
+    str or None
+        ``value`` unchanged.
+
+    Raises
+    ------
+    click.UsageError
+        For a path that is empty or only blanks.
+    """
+    if value is not None and not str(value).strip():
+        raise click.UsageError(f"{param.opts[0]}: empty path; name a file or folder", ctx=ctx)
+    return value
 
 
 def _offline_callback(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
@@ -333,6 +363,7 @@ output_options: Decorator = _stack(
             "out_dir",
             type=click.Path(file_okay=False),
             default=None,
+            callback=non_empty_path,
             metavar="DIR",
             help="Write the results into DIR. Without it only the console summary is printed.",
         ),
@@ -452,6 +483,7 @@ site_options: Decorator = _stack(
             "out_option",
             type=click.Path(),
             default=None,
+            callback=non_empty_path,
             metavar="OUT_DIR",
             help="The site folder (the same as the OUT_DIR argument).",
         ),

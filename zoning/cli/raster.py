@@ -13,9 +13,9 @@ from ..errors import quote
 from ..io.cells import csv_text
 from ..io.outputs import write_atomic
 from ..io.owned import claim_files, owned_files, record_files
-from ._common import format_table
 from .errors import fail, handle_errors
-from .options import catalog_options
+from .options import catalog_options, non_empty_path
+from .render import format_table
 from .run import DEMO_BANNER, load_layers
 
 
@@ -68,7 +68,11 @@ def _size(n_bytes: int) -> str:
 @click.command("rasterize")
 @click.option("--res", "res_text", metavar="METRES", help="Cell size in metres (required).")
 @click.option(
-    "--out", "out_path", metavar="FILE.tif", help="The Cloud-Optimized GeoTIFF to write (required)."
+    "--out",
+    "out_path",
+    metavar="FILE.tif",
+    callback=non_empty_path,
+    help="The Cloud-Optimized GeoTIFF to write (required).",
 )
 @click.option(
     "--crs",
@@ -149,7 +153,14 @@ _FORMATS = ("table", "csv", "json")
     ),
 )
 @click.option("--format", "fmt", type=click.Choice(_FORMATS), default="table", show_default=True)
-@click.option("--out", "out_path", default=None, metavar="FILE", help="Write to this file.")
+@click.option(
+    "--out",
+    "out_path",
+    default=None,
+    metavar="FILE",
+    callback=non_empty_path,
+    help="Write to this file.",
+)
 @click.option(
     "--overwrite",
     is_flag=True,

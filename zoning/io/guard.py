@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 import threading
@@ -61,7 +62,7 @@ _REFERENCING = {".vrt": "an OGR/GDAL VRT (it reads other files)"}
 #: ``NetworkLink`` (features loaded from elsewhere would be silently missing).
 _LINKS = (
     (
-        re.compile(rb'"crs"\s*:\s*\{\s*"type"\s*:\s*"link"', re.IGNORECASE),
+        re.compile(rb'"crs"\s*:\s*\{(?:[^{}]|\{[^{}]*\})*?"type"\s*:\s*"link"', re.IGNORECASE),
         "a GeoJSON whose 'crs' is a link to another source",
     ),
     (re.compile(rb"<\s*(\w+:)?NetworkLink\b"), "a KML with a NetworkLink to another source"),
@@ -164,6 +165,21 @@ def _head(source: str) -> bytes:
     return b""
 
 
+def _search_file(pattern: re.Pattern[bytes], source: str, head: bytes) -> bool:
+    """Whether ``pattern`` occurs in a local file: its head, else the whole file (memory-mapped,
+    one pass; members of zips are searched in their head only)."""
+    if pattern.search(head):
+        return True
+    path = Path(source)
+    if len(head) < SNIFF_BYTES or not path.is_file():
+        return False
+    try:
+        with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            return pattern.search(mm) is not None
+    except (OSError, ValueError):
+        return False
+
+
 def check_local(source: str, label: str, *, allow_vrt: bool = False) -> None:
     """Refuse a source that would make GDAL read other files: a VRT, by name or by content.
 
@@ -186,7 +202,7 @@ def check_local(source: str, label: str, *, allow_vrt: bool = False) -> None:
     """
     head = _head(source)[:SNIFF_BYTES]
     for pattern, what in _LINKS:
-        if pattern.search(head):
+        if _search_file(pattern, source, head):
             raise LayerReadError(
                 f"{label}: {source} is {what}; refused: zoning does not follow links in input "
                 "files (remove it; GeoJSON is WGS84, or declare the CRS)"
@@ -311,4 +327,4 @@ def within_budget(func: Callable[[], T], label: str) -> T:
     return box["value"]
 
 
-_apply_network(False)
+set_network_allowed(False)  # no network by default, no_proxy included

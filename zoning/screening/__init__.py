@@ -13,6 +13,7 @@ steps), :mod:`~zoning.screening.options` (its option groups), :mod:`~zoning.scre
 geometry work stays in :mod:`zoning.overlay`, the rules in :mod:`zoning.rules`.
 """
 
+from ..overlay import DEFAULT_SEARCH_RADIUS_M  # noqa: F401 (re-exported for old import paths)
 from ..rules import SEVERITY  # noqa: F401
 from ..schema import CONTEXT_KINDS
 from .apply import _attach_top_reasons, _situations  # noqa: F401

@@ -112,7 +112,8 @@ def _norm(name: object) -> str:
 
 #: Suffixes of the files GDAL reads as GeoJSON, whose text values it cuts at a NUL.
 _GEOJSON_SUFFIXES = (".geojson", ".json")
-_NUL_HINTS = (b"\\u0000", b"\x00")
+#: A NUL as JSON writes it (escaped) or raw: one pattern, so a file is scanned once.
+_NUL_HINT = re.compile(rb"\\u0000|\x00")
 
 
 def _nul_field(where: _Where, i: int, field: str) -> SitesError:
@@ -134,7 +135,7 @@ def _check_geojson_nul(path: Path, where: _Where) -> None:
         if path.stat().st_size == 0:
             return
         with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            if all(mm.find(hint) < 0 for hint in _NUL_HINTS):
+            if _NUL_HINT.search(mm) is None:
                 return
             data = bytes(mm)
         doc = json.loads(data.decode("utf-8", errors="replace"))

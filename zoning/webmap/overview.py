@@ -17,17 +17,8 @@ from .assets import TOOLS
 from .basemaps import resolve_basemap
 from .clip import clip_geometries
 from .escape import html_text
-from .page import (
-    WebMap,
-    build_page,
-    check_lang,
-    feature_collection,
-    field_label,
-    layer_spec,
-    tooltip_html,
-    value_label,
-    vector_basemap,
-)
+from .features import feature_collection, layer_spec, tooltip_html, vector_basemap
+from .page import WebMap, build_page, check_lang, field_label, value_label
 from .simplify import (
     COVERAGE_GROUPS,
     TOLERANCE_M,

@@ -35,6 +35,11 @@ from .features import (  # noqa: F401 (re-exported for old import paths)
     tooltip_html,
     vector_basemap,
 )
+from .simplify import (  # noqa: F401 (re-exported for old import paths)
+    BASEMAP_TOLERANCE_M,
+    display_geometries,
+    simplify_coverage,
+)
 from .styles import (  # noqa: F401 (re-exported for old import paths)
     CATEGORY_COLORS,
     KIND_STYLES,

@@ -29,16 +29,9 @@ from .assets import TOOLS
 from .basemaps import Basemap, resolve_basemap
 from .data import ScreeningData, load_screening  # load_screening: re-exported for old paths
 from .escape import html_text, safe_url
+from .features import feature_collection, layer_spec, tooltip_html, vector_basemap
 from .overview import attach_legends, bounds_of, catalog_layer_specs
-from .page import (
-    WebMap,
-    build_page,
-    check_lang,
-    feature_collection,
-    layer_spec,
-    tooltip_html,
-    vector_basemap,
-)
+from .page import WebMap, build_page, check_lang
 from .popups import (  # VERDICT_COLORS: re-exported for old import paths
     VERDICT_COLORS,
     VERDICT_TEXT,
