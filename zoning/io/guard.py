@@ -59,13 +59,20 @@ _VRT_TAG = re.compile(rb"<\s*(OGRVRTDataSource|VRTDataset)\b", re.IGNORECASE)
 _REFERENCING = {".vrt": "an OGR/GDAL VRT (it reads other files)"}
 #: Content that points at another source, which zoning never follows: a GeoJSON ``crs`` member
 #: of type ``link`` (its coordinates would be in a CRS found elsewhere) and a KML
-#: ``NetworkLink`` (features loaded from elsewhere would be silently missing).
+#: ``NetworkLink`` (features loaded from elsewhere would be silently missing).  Every file's
+#: head is searched; the whole file only for the suffixes of the format the link belongs to
+#: (a large GeoPackage is not scanned for JSON).
 _LINKS = (
     (
         re.compile(rb'"crs"\s*:\s*\{(?:[^{}]|\{[^{}]*\})*?"type"\s*:\s*"link"', re.IGNORECASE),
         "a GeoJSON whose 'crs' is a link to another source",
+        (".geojson", ".json"),
     ),
-    (re.compile(rb"<\s*(\w+:)?NetworkLink\b"), "a KML with a NetworkLink to another source"),
+    (
+        re.compile(rb"<\s*(\w+:)?NetworkLink\b"),
+        "a KML with a NetworkLink to another source",
+        (".kml",),
+    ),
 )
 _REMOTE_PREFIXES = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift")
 _REMOTE_PREFIXES += ("/vsiwebhdfs", "/vsihdfs")
@@ -165,13 +172,15 @@ def _head(source: str) -> bytes:
     return b""
 
 
-def _search_file(pattern: re.Pattern[bytes], source: str, head: bytes) -> bool:
-    """Whether ``pattern`` occurs in a local file: its head, else the whole file (memory-mapped,
-    one pass; members of zips are searched in their head only)."""
+def _search_file(
+    pattern: re.Pattern[bytes], source: str, head: bytes, suffixes: tuple[str, ...]
+) -> bool:
+    """Whether ``pattern`` occurs in a local file: its head, else, for a file of one of
+    ``suffixes``, the whole file (memory-mapped, one pass; members of zips: the head only)."""
     if pattern.search(head):
         return True
     path = Path(source)
-    if len(head) < SNIFF_BYTES or not path.is_file():
+    if len(head) < SNIFF_BYTES or path.suffix.lower() not in suffixes or not path.is_file():
         return False
     try:
         with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
@@ -201,8 +210,8 @@ def check_local(source: str, label: str, *, allow_vrt: bool = False) -> None:
         One line naming the file and why it is refused.
     """
     head = _head(source)[:SNIFF_BYTES]
-    for pattern, what in _LINKS:
-        if _search_file(pattern, source, head):
+    for pattern, what, suffixes in _LINKS:
+        if _search_file(pattern, source, head, suffixes):
             raise LayerReadError(
                 f"{label}: {source} is {what}; refused: zoning does not follow links in input "
                 "files (remove it; GeoJSON is WGS84, or declare the CRS)"
