@@ -376,7 +376,8 @@ def test_clause_results(base, tmp_path):
     assert not any("no clause table" in n for n in d.notes)
     row = _rows(d, what="clause").iloc[0]
     assert (row["site_id"], row["rule_id"]) == (RESTAURANT, "key.emissions")
-    assert (row["before"], row["after"]) == ("needs_review [city/key/urban]", "complies [city/key/urban]")
+    before, after = "needs_review [city/key/urban]", "complies [city/key/urban]"
+    assert (row["before"], row["after"]) == (before, after)
     assert row["cause_kind"] == "undetermined"
     assert len(d.changes) == 1
 
@@ -426,7 +427,10 @@ def test_a_folder_that_is_not_a_screening_output(base, tmp_path, make, words):
 def test_cli_writes_csv_and_html(base, tmp_path):
     a, b = _pair(base, tmp_path, _as_of("2026-03-01", [RED, OLD], [NEW_RULE]))
     _edit(b, _as_of("2026-04-01", [RED, NEW], [OLD_RULE]))
-    _edit(b, lambda doc: [r.update(rule_id=NEW_RULE) for r in doc["reasons"] if r["rule_id"] == OLD_RULE])
+    for r in _reasons(doc := json.loads((b / "screening.json").read_text("utf-8")), RESERVE):
+        if r["rule_id"] == OLD_RULE:
+            r["rule_id"] = NEW_RULE
+    (b / "screening.json").write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
     out = tmp_path / "out"
     res = CliRunner().invoke(main, ["diff", str(a), str(b), "--out", str(out)])
     assert res.exit_code == 0, res.output
@@ -458,7 +462,8 @@ def test_cli_console_only_and_bad_format(base, tmp_path):
     res = CliRunner().invoke(main, ["diff", str(base), str(base)])
     assert res.exit_code == 0, res.output
     assert "No site changed" in res.output and "No files written" in res.output
-    res = CliRunner().invoke(main, ["diff", str(base), str(base), "--out", str(tmp_path / "o"), "--format", "pdf"])
+    args = ["diff", str(base), str(base), "--out", str(tmp_path / "o"), "--format", "pdf"]
+    res = CliRunner().invoke(main, args)
     assert res.exit_code == 2 and "pdf" in res.output
     assert not (tmp_path / "o").exists()
 
