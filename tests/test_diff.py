@@ -155,7 +155,8 @@ def test_a_run_against_itself_has_no_change(base):
     assert d.demonstration
     # Older outputs (no law, no clause table) are compared, and the diff says what it lacks.
     assert any("no clause table" in n for n in d.notes)
-    assert any("records no law" in n for n in d.notes)
+    assert "both runs: no record of the law in force" in " ".join(d.notes)
+    assert len(d.notes) == 2
 
 
 def test_regulation_change_is_named_as_the_cause(base, tmp_path):
@@ -380,6 +381,23 @@ def test_clause_results(base, tmp_path):
     assert (row["before"], row["after"]) == (before, after)
     assert row["cause_kind"] == "undetermined"
     assert len(d.changes) == 1
+
+
+def test_clause_causes_follow_the_facts_the_clause_reads(base, tmp_path):
+    """The restaurant's attributes changed: the clause reading them is explained by them, the
+    clause reading only the industry code is not."""
+
+    def after(doc):
+        _site(doc, RESTAURANT)["air"] = False
+
+    a, b = _pair(base, tmp_path, None, after)
+    clauses = CLAUSES.replace("jinshan-logistics-park", RESTAURANT).replace(",city,,", ",city,x,")
+    (a / "clauses.csv").write_text(clauses.format(r1="needs_review", r2="complies"), "utf-8")
+    (b / "clauses.csv").write_text(clauses.format(r1="complies", r2="violates"), "utf-8")
+    rows = _rows(diff_runs(a, b), RESTAURANT, "clause").set_index("rule_id")
+    assert rows.loc["key.emissions", "cause_kind"] == "attributes"
+    assert rows.loc["key.emissions", "cause"] == "project attributes: air True→False"
+    assert rows.loc["city.park_only", "cause_kind"] == "undetermined"
 
 
 def test_clauses_in_one_run_only_are_not_compared(base, tmp_path):

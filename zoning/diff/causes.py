@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any, NamedTuple
 
 from .runs import ATTRIBUTES, Run, fmt_date
@@ -270,6 +271,11 @@ def _words(value: Any) -> str:
     return "undeclared" if value is None else str(value)
 
 
+def _names(key: str, reads: str) -> bool:
+    """Whether a clause's ``reads`` text (``attr=value; ...``) names the attribute ``key``."""
+    return re.search(rf"(?<!\w){re.escape(key)}(?!\w)", reads) is not None
+
+
 def attribute_causes(row_a: Any, row_b: Any, reads: str | None = None) -> list[Cause]:
     """The site's project attributes that differ (those ``reads`` names, when given).
 
@@ -290,9 +296,8 @@ def attribute_causes(row_a: Any, row_b: Any, reads: str | None = None) -> list[C
         for key in ATTRIBUTES
         if _value(row_a, key) != _value(row_b, key)
     ]
-    if reads:
-        named = [d for d in diffs if d[0] in reads]
-        diffs = named if any(k in reads for k in ATTRIBUTES) else diffs
+    if reads and any(_names(k, reads) for k in ATTRIBUTES):
+        diffs = [d for d in diffs if _names(d[0], reads)]
     if not diffs:
         return []
     text = ", ".join(f"{k} {_words(x)}→{_words(y)}" for k, x, y in diffs)

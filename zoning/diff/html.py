@@ -101,6 +101,12 @@ class _Page:
         """A before/after cell."""
         if what in ("verdict", "site") and text in labels.VERDICT_LABELS:
             return self.verdict(text)
+        code, _, rest = text.partition(" ")
+        words = getattr(labels, "CLAUSE_RESULT_LABELS", {}) if what == "clause" else {}
+        if what == "reason":
+            words = labels.VERDICT_LABELS
+        if code in words:
+            return self.pair(words[code]) + (f" {html.escape(rest)}" if rest else "")
         return html.escape(text or "—")
 
     def kinds(self, kinds: str) -> str:

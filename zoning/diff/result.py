@@ -306,20 +306,23 @@ def _notes(a: Run, b: Run, sites: pd.DataFrame) -> list[str]:
             f"the runs screened different sites: {removed} only in {a.label}, "
             f"{added} only in {b.label} (matched by site_id)"
         )
-    for run in (a, b):
-        if "reasons" in run.omitted:
-            notes.append(
-                f"{run.label}: screening.json holds no reasons (a very large screening): "
-                "reasons are not compared, only verdicts"
-            )
-        if run.clauses is None:
-            notes.append(f"{run.label} has no clause table: clause results are not compared")
-        if run.law is None:
-            notes.append(
-                f"{run.label} records no law in force (an older output): causes fall back to "
-                "the rule-set hash, the catalog and the layers' sha256"
-            )
-    return list(dict.fromkeys(notes))
+    lacking = {
+        "reasons": [r.label for r in (a, b) if "reasons" in r.omitted],
+        "clauses": [r.label for r in (a, b) if r.clauses is None],
+        "law": [r.label for r in (a, b) if r.law is None],
+    }
+    texts = {
+        "reasons": "screening.json holds no reasons (a very large screening): reasons are not "
+        "compared, only verdicts",
+        "clauses": "no clause table: clause results are not compared",
+        "law": "no record of the law in force (an older output): causes fall back to the "
+        "rule-set hash, the catalog and the layers' sha256",
+    }
+    for what, runs in lacking.items():
+        if runs:
+            which = "both runs" if len(runs) == 2 else runs[0]
+            notes.append(f"{which}: {texts[what]}")
+    return notes
 
 
 def diff_runs(
