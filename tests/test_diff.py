@@ -146,6 +146,18 @@ NEW = _rule(NEW_RULE, "nrr_2026", "2026-03-15")
 # ---------------------------------------------------------------------------------- basics
 
 
+def _older(doc):
+    """What a screening wrote before the law in force was recorded."""
+    prov = doc["provenance"]
+    for key in ("as_of", "law", "layers_not_in_force"):
+        prov.pop(key, None)
+    prov["rule_set"].pop("as_of", None)
+    for layer in prov["layers"]:
+        layer.pop("valid_from", None)
+        layer.pop("valid_to", None)
+    doc.pop("clauses", None)
+
+
 def test_a_run_against_itself_has_no_change(base):
     d = diff_runs(base, base)
     assert list(d.changes.columns) == list(DIFF_COLUMNS)
@@ -153,10 +165,15 @@ def test_a_run_against_itself_has_no_change(base):
     assert set(d.sites["status"]) == {"unchanged"}
     assert len(d.sites) == 3
     assert d.demonstration
-    # Older outputs (no law, no clause table) are compared, and the diff says what it lacks.
-    assert any("no clause table" in n for n in d.notes)
+
+
+def test_older_outputs_are_compared_and_the_diff_says_what_they_lack(base, tmp_path):
+    d = diff_runs(*_pair(base, tmp_path, _older, _older))
+    assert d.changes.empty
     assert "both runs: no record of the law in force" in " ".join(d.notes)
-    assert len(d.notes) == 2
+    a, b = _pair(base, tmp_path / "2", _older, _as_of("2026-04-01", [RED, OLD], []))
+    notes = " ".join(diff_runs(a, b).notes)
+    assert f"{a}: no record of the law in force" in notes and f"{b}:" not in notes
 
 
 def test_regulation_change_is_named_as_the_cause(base, tmp_path):
@@ -188,7 +205,7 @@ def test_regulation_change_is_named_as_the_cause(base, tmp_path):
     # Nothing else changed; the run differences say the date and documents.
     assert set(d.changes["site_id"]) == {RESERVE}
     texts = [c.text for c in d.run_differences]
-    assert "date applied: 2026-03-01 → 2026-04-01" in texts
+    assert "date applied (as of): 2026-03-01 → 2026-04-01" in texts
     assert any("nrr_2017" in t and "only in" in t for t in texts)
 
 
@@ -204,7 +221,7 @@ def test_rule_validity_of_its_own(base, tmp_path):
     row = _rows(diff_runs(a, b), RESERVE, "reason").iloc[0]
     assert row["rule_id"] == "red_line.linear" and row["after"] == "(absent)"
     assert row["cause_kind"] == "rule"
-    assert "valid from ever to 2026-03-31" in row["cause"]
+    assert "valid until 2026-03-31" in row["cause"]
 
 
 def test_rule_missing_from_one_rule_set(base, tmp_path):

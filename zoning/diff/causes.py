@@ -28,6 +28,7 @@ __all__ = [
     "law_causes",
     "layer_causes",
     "run_causes",
+    "span",
 ]
 
 #: Kinds of cause, in the order they are listed.
@@ -65,11 +66,32 @@ def _short(value: Any, n: int = 12) -> str:
     return text[:n] + "…" if len(text) > n + 1 else text
 
 
-def _span(rec: dict, start: str, end: str) -> str:
-    return (
-        f"in force from {fmt_date(rec.get(start), open_end='ever')} "
-        f"to {fmt_date(rec.get(end), open_end='open end')}"
-    )
+def span(
+    rec: dict, start: str = "in_force_from", end: str = "in_force_to", word: str = "in force"
+) -> str:
+    """A validity in words: ``in force from A to B``, ``... until B``, ``... from A``.
+
+    Parameters
+    ----------
+    rec : dict
+        A document's, rule's or layer's record.
+    start, end : str
+        Its keys of the first and the last day (inclusive).
+    word : str
+        ``"in force"`` or ``"valid"``.
+
+    Returns
+    -------
+    str
+    """
+    lo, hi = rec.get(start), rec.get(end)
+    if lo and hi:
+        return f"{word} from {fmt_date(lo, open_end='')} to {fmt_date(hi, open_end='')}"
+    if hi:
+        return f"{word} until {fmt_date(hi, open_end='')}"
+    if lo:
+        return f"{word} from {fmt_date(lo, open_end='')}"
+    return f"{word} without time limit"
 
 
 def _covers(rec: dict, start: str, end: str, day: str | None) -> bool | None:
@@ -158,8 +180,7 @@ def law_causes(rule_id: str | None, a: Run, b: Run) -> list[Cause]:
         causes.append(
             Cause(
                 "document",
-                f"rule {rule_id} (document {_doc_label(doc_id, docs)}, "
-                f"{_span(doc, 'in_force_from', 'in_force_to')}): {where}",
+                f"rule {rule_id} (document {_doc_label(doc_id, docs)}, {span(doc)}): {where}",
             )
         )
         repeal = _repeal(doc_id, docs)
@@ -170,7 +191,7 @@ def law_causes(rule_id: str | None, a: Run, b: Run) -> list[Cause]:
             Cause(
                 "rule",
                 f"rule {rule_id} (document {_doc_label(doc_id, docs) or '—'}, "
-                f"{_span(rec, 'valid_from', 'valid_to').replace('in force', 'valid')}): {where}",
+                f"{span(rec, 'valid_from', 'valid_to', 'valid')}): {where}",
             )
         )
     return causes

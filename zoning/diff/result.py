@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import ZoningError
 from ..io.outputs import Marker, OutputFolder, atomic_path
-from .causes import Cause, layer_causes, run_causes
+from .causes import Cause, layer_causes, run_causes, span
 from .changes import compare_runs
 from .runs import Run, load_run
 
@@ -272,11 +272,7 @@ def _law_differences(a: Run, b: Run) -> list[Cause]:
         which = a if doc in la.documents else b
         label = rec.get("label") or doc
         out.append(
-            Cause(
-                "document",
-                f"{label} [{doc}] (in force {rec.get('in_force_from') or 'ever'} to "
-                f"{rec.get('in_force_to') or 'open end'}) applied only in {which.label}",
-            )
+            Cause("document", f"{label} [{doc}] ({span(rec)}) applied only in {which.label}")
         )
     only_a, only_b = sorted(set(la.rules) - set(lb.rules)), sorted(set(lb.rules) - set(la.rules))
     for rules, run in ((only_a, a), (only_b, b)):
@@ -288,7 +284,7 @@ def _law_differences(a: Run, b: Run) -> list[Cause]:
 def _run_differences(a: Run, b: Run) -> list[Cause]:
     out: list[Cause] = []
     if a.as_of != b.as_of:
-        out.append(Cause("document", f"date applied: {a.as_of or '—'} → {b.as_of or '—'}"))
+        out.append(Cause("input", f"date applied (as of): {a.as_of or '—'} → {b.as_of or '—'}"))
     out += _law_differences(a, b)
     layer_ids = set(a.layers) | set(b.layers)
     out += layer_causes(layer_ids, a, b)
