@@ -526,3 +526,85 @@ def test_api_save_is_all_or_nothing(base, tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(OSError):
         d.save(tmp_path / "f" / "sub")
+
+
+# ---------------------------------------------------------------------------------- screen
+
+
+def _screen_cli(*args):
+    return CliRunner().invoke(main, ["screen", *map(str, args)])
+
+
+def test_screen_diff_as_of_writes_both_screenings_and_their_diff(tmp_path):
+    pytest.importorskip("zoning.dates", reason="as_of not merged yet")
+    sites = _subset(tmp_path / "sites.geojson")
+    out = tmp_path / "out"
+    res = _screen_cli(
+        sites,
+        "--as-of",
+        "2026-03-01",
+        "--diff-as-of",
+        "2026-04-01",
+        "--out",
+        out,
+        "--format",
+        "csv",
+    )
+    assert res.exit_code == 0, res.output
+    assert "== as of 2026-03-01" in res.output and "== as of 2026-04-01" in res.output
+    assert "zoning diff: as_of_2026-03-01 (as of 2026-03-01) → as_of_2026-04-01" in res.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        ".zoning-diff.json",
+        "as_of_2026-03-01",
+        "as_of_2026-04-01",
+        "diff.csv",
+        "diff.html",
+    ]
+    for day in ("2026-03-01", "2026-04-01"):
+        folder = out / f"as_of_{day}"
+        # json is added: the diff reads it
+        assert {"sites.csv", "hits.csv", "screening.json"} <= {p.name for p in folder.iterdir()}
+        prov = json.loads((folder / "screening.json").read_text("utf-8"))["provenance"]
+        assert prov["as_of"] == day
+    table = pd.read_csv(out / "diff.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert list(table.columns) == list(DIFF_COLUMNS)
+    marker = json.loads((out / ".zoning-diff.json").read_text("utf-8"))
+    assert "as_of_2026-03-01/screening.json" in marker["files"]
+    # Again: the earlier run's files are replaced, nothing else is left.
+    res = _screen_cli(
+        sites,
+        "--as-of",
+        "2026-03-01",
+        "--diff-as-of",
+        "2026-04-01",
+        "--out",
+        out,
+        "--format",
+        "csv",
+    )
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == names
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--diff-as-of", "2026-04-01", "--out", "{out}"], "--diff-as-of needs --as-of"),
+        (["--as-of", "2026-03-01", "--diff-as-of", "2026-04-01"], "--diff-as-of needs --out"),
+        (
+            ["--as-of", "2026-03-01", "--diff-as-of", "2026-03-01", "--out", "{out}"],
+            "same date",
+        ),
+        (["--as-of", "2026-03-01", "--diff-as-of", "2026-13-01", "--out", "{out}"], "2026-13-01"),
+    ],
+)
+def test_screen_diff_as_of_errors(tmp_path, args, words):
+    pytest.importorskip("zoning.dates", reason="as_of not merged yet")
+    sites = _subset(tmp_path / "sites.geojson")
+    out = tmp_path / "out"
+    res = _screen_cli(sites, *[a.format(out=out) for a in args])
+    assert res.exit_code == 2, res.output
+    assert words in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+    assert not out.exists()

@@ -94,6 +94,17 @@ def _formats(text: str) -> list[str]:
     return fmts
 
 
+def _day(text: str) -> str:
+    """``--diff-as-of``: a ``YYYY-MM-DD`` day (one-line usage error otherwise)."""
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        fail(f"--diff-as-of {text!r} is not a date of the form YYYY-MM-DD (e.g. 2026-04-01)")
+        raise  # pragma: no cover - fail() exits
+
+
 def _as_of_folder(day: Any) -> str:
     return f"as_of_{day}"
 
@@ -131,7 +142,7 @@ def screen_diff_as_of(sites: str | None, diff_as_of: str, options: dict[str, Any
     from .render import console_summary
     from .run import ScreeningRequest, check_out_dir, parse_formats, run_screening
 
-    d1, d2 = options.get("as_of"), diff_as_of
+    d1, d2 = options.get("as_of"), _day(diff_as_of)
     if d1 is None:
         fail("--diff-as-of needs --as-of (the first date); give --as-of D1 --diff-as-of D2")
     out_dir = options.get("out_dir")
