@@ -608,3 +608,18 @@ def test_screen_diff_as_of_errors(tmp_path, args, words):
     assert words in res.output and "Traceback" not in res.output
     assert len(res.output.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_html_lists_at_most_max_changes(base, tmp_path, monkeypatch):
+    from zoning.diff import html as diff_html
+
+    def after(doc):
+        for r in doc["reasons"]:
+            r["verdict"] = "unknown"
+
+    d = diff_runs(*_pair(base, tmp_path, None, after))
+    assert len(d.changes) > 1
+    monkeypatch.setattr(diff_html, "MAX_HTML_CHANGES", 1)
+    page = d.to_html("en")
+    assert f"{len(d.changes)} changes: the first 1 are listed here" in page
+    assert page.count('<td class="cause">') == 1

@@ -17,7 +17,7 @@ from ..report.format import check_lang
 if TYPE_CHECKING:  # pragma: no cover
     from .result import DiffResult
 
-__all__ = ["CAUSE_LABELS", "WHAT_LABELS", "render_diff", "summary_lines"]
+__all__ = ["CAUSE_LABELS", "MAX_HTML_CHANGES", "WHAT_LABELS", "render_diff", "summary_lines"]
 
 #: Words of each cause kind (zh, en).
 CAUSE_LABELS = {
@@ -56,6 +56,8 @@ _FALLBACK_CSS = (
     ".25rem .5rem;text-align:left;vertical-align:top}.demo{background:#b00020;color:#fff;"
     "padding:.6rem 2rem;font-weight:600}.en{color:#555}"
 )
+#: At most this many changes are listed on ``diff.html`` (``diff.csv`` holds them all).
+MAX_HTML_CHANGES = 2000
 _EXTRA_CSS = ".arrow{color:#666;padding:0 .3rem}td.cause{max-width:40rem}"
 
 
@@ -244,7 +246,18 @@ def _sections(p: _Page, d: DiffResult) -> list[str]:
     out.append(_site_table(p, changed) if len(changed) else f"<p>{p.pair(_NO_CHANGE)}</p>")
     if len(d.changes):
         out.append(f"<h2>{p.tr('变化及其原因', 'Changes and their causes')}</h2>")
-        out.append(_change_table(p, d.changes))
+        if len(d.changes) > MAX_HTML_CHANGES:
+            n = len(d.changes)
+            out.append(
+                '<p class="warn">'
+                + p.tr(
+                    f"共 {n:,} 条变化，此处列出前 {MAX_HTML_CHANGES:,} 条；完整列表见 diff.csv。",
+                    f"{n:,} changes: the first {MAX_HTML_CHANGES:,} are listed here; diff.csv "
+                    "holds them all.",
+                )
+                + "</p>"
+            )
+        out.append(_change_table(p, d.changes.head(MAX_HTML_CHANGES)))
     n_same = int((d.sites["status"] == "unchanged").sum())
     same = p.tr(f"{n_same:,} 个场址无变化。", f"{n_same:,} sites unchanged.")
     out.append(f'<p class="muted">{same}</p>')

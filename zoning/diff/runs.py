@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,7 @@ class Run:
         """Whether the run screened demonstration data or rules."""
         return bool(self.provenance.get("demonstration"))
 
-    @property
+    @cached_property
     def law(self) -> Law | None:
         """The provenance's ``law`` entry, or None for older outputs."""
         law = self.provenance.get("law")
@@ -130,7 +131,7 @@ class Run:
             not_in_force=frozenset(str(r) for r in law.get("not_in_force") or []),
         )
 
-    @property
+    @cached_property
     def layers(self) -> dict[str, dict]:
         """Layer id -> its provenance record (the layers the run screened against)."""
         return {
@@ -139,7 +140,7 @@ class Run:
             if isinstance(entry, dict)
         }
 
-    @property
+    @cached_property
     def layers_not_in_force(self) -> dict[str, dict]:
         """Layer id -> record of the catalog's layers not in force on the run's date."""
         return {
