@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from conftest import REPO
 from zoning.cli import main
 from zoning.diff import CAUSE_KINDS, DIFF_COLUMNS, DiffError, diff_runs
+from zoning.errors import ZoningError
 
 #: The example projects screened here: a reserve's experimental zone (two rules), a
 #: restaurant (one rule that reads its emissions), a warehouse (no rule).
@@ -531,6 +532,10 @@ def test_api_save_is_all_or_nothing(base, tmp_path):
 # ---------------------------------------------------------------------------------- screen
 
 
+def base_of(out: Path) -> Path:
+    return out / "as_of_2026-04-01"
+
+
 def _screen_cli(*args):
     return CliRunner().invoke(main, ["screen", *map(str, args)])
 
@@ -585,6 +590,19 @@ def test_screen_diff_as_of_writes_both_screenings_and_their_diff(tmp_path):
     )
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in out.iterdir()) == names
+    # Other dates: the earlier screenings go, the folder holds one run.
+    args = ["--as-of", "2025-01-01", "--diff-as-of", "2026-04-01", "--out", out, "--format", "csv"]
+    res = _screen_cli(sites, *args)
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("as_of_")) == [
+        "as_of_2025-01-01",
+        "as_of_2026-04-01",
+    ]
+    # A lone diff is not written over them.
+    res = CliRunner().invoke(
+        main, ["diff", str(base_of(out)), str(base_of(out)), "--out", str(out)]
+    )
+    assert res.exit_code == 2 and "holds the screenings of an earlier" in res.output
 
 
 @pytest.mark.parametrize(
@@ -608,6 +626,20 @@ def test_screen_diff_as_of_errors(tmp_path, args, words):
     assert words in res.output and "Traceback" not in res.output
     assert len(res.output.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_a_lone_diff_is_not_written_over_the_screenings_of_an_as_of_diff(base, tmp_path):
+    out = tmp_path / "out"
+    (out / "as_of_2026-03-01").mkdir(parents=True)
+    marker = {"files": ["as_of_2026-03-01/screening.json", "diff.csv"]}
+    (out / ".zoning-diff.json").write_text(json.dumps(marker), "utf-8")
+    res = CliRunner().invoke(main, ["diff", str(base), str(base), "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert "holds the screenings of an earlier zoning screen --diff-as-of" in res.output
+    assert "as_of_2026-03-01" in res.output and len(res.output.strip().splitlines()) == 1
+    assert not (out / "diff.html").exists()
+    with pytest.raises(ZoningError, match="another folder"):
+        diff_runs(base, base).save(out)
 
 
 def test_html_lists_at_most_max_changes(base, tmp_path, monkeypatch):

@@ -66,13 +66,14 @@ def diff_cmd(
     Exit codes: 0 done (changes or not); 2 usage or input error (nothing written).
     """
     from ..diff import DIFF_FORMATS, diff_runs
-    from ..diff.result import diff_output_folder
+    from ..diff.result import check_no_screenings, diff_output_folder
 
     fmts = _formats(formats) if out_dir is not None else []
     if out_dir is not None:
         from .run import check_out_dir
 
         check_out_dir(out_dir)
+        check_no_screenings(out_dir)
         diff_output_folder(out_dir, [DIFF_FORMATS[f] for f in fmts]).check()
     result = diff_runs(before, after)
     click.echo(result.summary(limit), nl=False)
@@ -138,7 +139,7 @@ def screen_diff_as_of(sites: str | None, diff_as_of: str, options: dict[str, Any
         error of the screening.
     """
     from ..diff import diff_runs
-    from ..diff.result import diff_output_folder
+    from ..diff.result import diff_output_folder, earlier_screenings
     from .render import console_summary
     from .run import ScreeningRequest, check_out_dir, parse_formats, run_screening
 
@@ -155,13 +156,20 @@ def screen_diff_as_of(sites: str | None, diff_as_of: str, options: dict[str, Any
         fmts.append("json")
     check_out_dir(out_dir)
     lang = options.get("lang", "both")
+    names = [_as_of_folder(d1), _as_of_folder(d2)]
+    # Screenings of other dates an earlier run wrote here are removed: the folder holds one run.
+    folder = diff_output_folder(
+        Path(out_dir),
+        [*names, "diff.csv", "diff.html"],
+        managed=[*names, *earlier_screenings(out_dir)],
+    )
+    folder.check()  # a file in the way: refused before screening
     results = []
     for day in (d1, d2):
         result, _ = run_screening(sites=sites, **{**options, "as_of": day, "out_dir": None})
         results.append((day, result))
     request = ScreeningRequest.from_options(**options)
-    names = [_as_of_folder(day) for day, _ in results]
-    with diff_output_folder(Path(out_dir), [*names, "diff.csv", "diff.html"], managed=names) as tmp:
+    with folder as tmp:
         for (_, result), name in zip(results, names, strict=True):
             result.to_file(tmp / name, fmts, lang=lang, map_options=request.output.map_options())
         diff = diff_runs(tmp / names[0], tmp / names[1], labels=(names[0], names[1]))

@@ -22,7 +22,17 @@ from .causes import Cause, layer_causes, run_causes, span
 from .changes import compare_runs
 from .runs import Run, load_run
 
-__all__ = ["DIFF_FORMATS", "DIFF_MARKER", "DiffResult", "diff_output_folder", "diff_runs"]
+__all__ = [
+    "DIFF_FORMATS",
+    "DIFF_MARKER",
+    "SCREENING_PREFIX",
+    "DiffResult",
+    "check_formats",
+    "check_no_screenings",
+    "diff_output_folder",
+    "diff_runs",
+    "earlier_screenings",
+]
 
 log = logging.getLogger("zoning.diff")
 
@@ -30,6 +40,49 @@ log = logging.getLogger("zoning.diff")
 DIFF_FORMATS = {"csv": "diff.csv", "html": "diff.html"}
 #: The file a diff writes into its folder, listing the files it wrote.
 DIFF_MARKER = ".zoning-diff.json"
+
+
+#: Top-level names of the screenings ``zoning screen --diff-as-of`` writes beside its diff.
+SCREENING_PREFIX = "as_of_"
+
+
+def _marker() -> Marker:
+    from .._version import __version__
+
+    return Marker(
+        DIFF_MARKER,
+        writer="diff",
+        info={
+            "written_by": "zoning diff",
+            "tool_version": __version__,
+            "note": "the files a zoning diff wrote here; only these are replaced or removed "
+            "by a later run",
+        },
+    )
+
+
+def earlier_screenings(out_dir: str | Path) -> list[str]:
+    """The screening folders (``as_of_*``) an earlier diff wrote into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : path
+        The diff's folder (it need not exist).
+
+    Returns
+    -------
+    list of str
+        Top-level names, sorted.
+
+    Raises
+    ------
+    ZoningError
+        The folder's diff marker is unreadable (one line).
+    """
+    folder = Path(out_dir)
+    files = _marker().read(folder) if folder.is_dir() else None
+    tops = {f.split("/", 1)[0] for f in files or ()}
+    return sorted(t for t in tops if t.startswith(SCREENING_PREFIX))
 
 
 def diff_output_folder(
@@ -51,21 +104,9 @@ def diff_output_folder(
     -------
     OutputFolder
     """
-    from .._version import __version__
-
-    marker = Marker(
-        DIFF_MARKER,
-        writer="diff",
-        info={
-            "written_by": "zoning diff",
-            "tool_version": __version__,
-            "note": "the files a zoning diff wrote here; only these are replaced or removed "
-            "by a later run",
-        },
-    )
     return OutputFolder(
         out_dir,
-        marker,
+        _marker(),
         list(planned),
         managed=[*DIFF_FORMATS.values(), *managed],
         tag="zoning-diff",
@@ -212,6 +253,7 @@ class DiffResult:
 
             check_lang(lang)
         out = Path(out_dir)
+        check_no_screenings(out)
         with diff_output_folder(out, [DIFF_FORMATS[f] for f in fmts]) as tmp:
             self.write_into(tmp, fmts, lang)
         log.info("wrote %s into %s", ", ".join(fmts), out)
@@ -233,6 +275,28 @@ class DiffResult:
         from .html import summary_lines
 
         return "".join(line + "\n" for line in summary_lines(self, limit))
+
+
+def check_no_screenings(out_dir: str | Path) -> None:
+    """Refuse to write a lone diff where an earlier ``zoning screen --diff-as-of`` wrote its
+    screenings beside its diff (they would no longer be listed as ours).
+
+    Parameters
+    ----------
+    out_dir : path
+        The folder a diff is about to be written into.
+
+    Raises
+    ------
+    ZoningError
+        One line naming the folder and the screenings.
+    """
+    found = earlier_screenings(out_dir)
+    if found:
+        raise ZoningError(
+            f"{out_dir}: holds the screenings of an earlier zoning screen --diff-as-of "
+            f"({', '.join(found)}); write this diff into another folder"
+        )
 
 
 def check_formats(formats: Iterable[str] | str) -> list[str]:
