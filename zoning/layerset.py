@@ -8,7 +8,6 @@ adcode).
 
 from __future__ import annotations
 
-import datetime
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -177,7 +176,7 @@ class LayerSet:
     def __init__(self, catalog: Catalog, *, as_of: object = None):
         self.all_catalog = catalog
         self.as_of = as_of_date(as_of)
-        self.catalog = _in_force(catalog, self.as_of)
+        self.catalog = catalog.in_force(self.as_of)
         self._cache: dict[str, Layer] = {}
         self._districts: list[District] | None = None
 
@@ -206,7 +205,7 @@ class LayerSet:
             return self
         other = LayerSet.__new__(LayerSet)
         other.all_catalog, other.as_of = self.all_catalog, day
-        other.catalog = _in_force(self.all_catalog, day)
+        other.catalog = self.all_catalog.in_force(day)
         other._cache, other._districts = self._cache, None
         return other
 
@@ -444,14 +443,6 @@ def _population(layer: Layer) -> np.ndarray | None:
             f"layer {quote(layer.id)} field {quote(field)}: {quote(bad.iloc[0])} is not a number"
         )
     return out.fillna(0).to_numpy(dtype=float)
-
-
-def _in_force(catalog: Catalog, as_of: datetime.date) -> Catalog:
-    """The catalog's layers in force on ``as_of`` (:meth:`Catalog.in_force`)."""
-    in_force = getattr(catalog, "in_force", None)
-    if in_force is None:  # a catalog model without validity dates: every layer is in force
-        return catalog
-    return in_force(as_of)
 
 
 def load_catalog(
