@@ -499,3 +499,27 @@ def test_the_report_footer_says_the_day_and_what_was_in_force(vintages, red_rule
     assert line.startswith("as of 2026-06-01: 2 of 3 rules in force (条例2026 from 2026-03-15)")
     assert "red_2026 (valid from 2026-01-01)" in line
     assert not {"law", "as_of", "layers_not_in_force"} & set(rows)
+
+
+def test_a_catalog_path_is_read_for_the_day_screened_not_today(vintages, red_rules, tmp_path):
+    data = yaml.safe_load(vintages.read_text("utf-8"))
+    only_old = write_catalog(tmp_path / "only_old.yml", data["layers"][:1])
+    with pytest.raises(CatalogError):
+        load_catalog(only_old)  # nothing of it is in force today
+    kw = {"wkt": SITE.wkt, "crs": "EPSG:4326", "rules": red_rules, "as_of": "2025-06-01"}
+    result = screen(None, only_old, **kw)
+    assert [x["id"] for x in result.provenance["layers"]] == ["red_2025"]
+    res = run(
+        "screen",
+        "--wkt",
+        SITE.wkt,
+        "--crs",
+        "EPSG:4326",
+        "--catalog",
+        only_old,
+        "--rules",
+        red_rules,
+        "--as-of",
+        "2025-06-01",
+    )
+    assert res.exit_code == 0, res.output

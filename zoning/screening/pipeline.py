@@ -17,7 +17,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -182,7 +182,7 @@ def screen(
     input_path = _input_file(sites)
     from_sites = isinstance(sites, Sites)
     sites = reading.read(sites)
-    layers = _catalog(layers).at(options.as_of)
+    layers = _catalog(layers, options.as_of)
     rule_set = rules if isinstance(rules, RuleSet) else load_rules(rules)
     rule_set = rule_set.in_force(options.as_of)
     radius = _search_radius(rule_set, layers, sites, search_radius_m)
@@ -234,12 +234,13 @@ class _Progress:
         self.step += 1
 
 
-def _catalog(layers: LayerSet | str | Path | None) -> LayerSet:
-    """A loaded layer set: ``layers`` itself, or the catalog at that path (None: the
-    demonstration catalog)."""
+def _catalog(layers: LayerSet | str | Path | None, as_of: date | None = None) -> LayerSet:
+    """A loaded layer set as of a day (None: today): ``layers`` itself (or its view for that
+    day, sharing its loaded layers), or the catalog at that path (None: the demonstration
+    catalog)."""
     if layers is None or isinstance(layers, str | Path):
-        return load_catalog(layers)
-    return layers
+        return load_catalog(layers, as_of=as_of)
+    return layers if as_of is None else layers.at(as_of)
 
 
 def _search_radius(
