@@ -330,7 +330,20 @@ project_options: Decorator = _stack(
     ]
 )
 
-#: The rule set and how far to look (``rules_options``).
+
+def _as_of_callback(ctx: click.Context, param: click.Parameter, value: str | None):
+    """``--as-of``: a ``YYYY-MM-DD`` day (kept as text; None: today in Asia/Shanghai)."""
+    from ..dates import parse_date
+
+    if value is None:
+        return None
+    try:
+        return parse_date(value).isoformat()
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc} (e.g. 2026-04-01)") from None
+
+
+#: The rule set, the day and how far to look (``rules_options``).
 rules_options: Decorator = _stack(
     [
         click.option(
@@ -339,6 +352,15 @@ rules_options: Decorator = _stack(
             type=click.Path(dir_okay=False),
             default=None,
             help="Rule set (YAML). Default: the bundled demonstration rule set.",
+        ),
+        click.option(
+            "--as-of",
+            "as_of",
+            default=None,
+            callback=_as_of_callback,
+            metavar="YYYY-MM-DD",
+            help="Screen as of this day: only the documents, rules and layer vintages in force "
+            "that day apply (default: today in Asia/Shanghai).",
         ),
         click.option(
             "--search-radius",
