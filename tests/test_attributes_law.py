@@ -451,6 +451,14 @@ def test_attributes_option_for_every_site_and_conflicts(tmp_path):
     # agreeing column and option are fine
     gdf = load_sites(path, crs="EPSG:4326", attributes={"discharge": "直排"}).gdf
     assert list(gdf["discharge"]) == ["direct"]
+    # an empty list of facilities is no option at all (the column decides)
+    path = write(tmp_path, "id,lon,lat,设施\na,121.4,31.2,排污口，畜禽养殖\n")
+    gdf = load_sites(path, crs="EPSG:4326", attributes={"facility": ()}).gdf
+    assert list(gdf["facility"]) == ["livestock;outfall"]
+    with pytest.raises(SitesError, match="facility is given by column"):
+        load_sites(path, crs="EPSG:4326", attributes={"facility": ["outfall"]})
+    gdf = load_sites(path, crs="EPSG:4326", attributes={"facility": ("outfall", "livestock")}).gdf
+    assert list(gdf["facility"]) == ["livestock;outfall"]
 
 
 # ------------------------------------------------------------------------------ screening, CLI
@@ -542,8 +550,6 @@ def test_cli_options_on_a_point(reserve_world, tmp_path):
         "--noise",
         "--out",
         out,
-        "--format",
-        "csv,json,html",
     )
     assert res.exit_code == 0, res.output
     sites = pd.read_csv(out / "sites.csv", dtype=str, keep_default_na=False)
@@ -562,6 +568,11 @@ def test_cli_options_on_a_point(reserve_world, tmp_path):
     s0 = doc["sites"][0]
     assert s0["discharge"] == "sewer" and s0["facility"] == "outfall;waste_storage"
     assert s0["red_line_activity"] == "6" and s0["key_project"] is True
+    import geopandas as gpd
+
+    gpkg = gpd.read_file(out / "screening.gpkg", layer="sites")
+    assert gpkg["facility"].tolist() == ["outfall;waste_storage"]
+    assert gpkg["discharge"].tolist() == ["sewer"] and gpkg["red_line_activity"].tolist() == ["6"]
     page = next((out / "report").glob("sites/*.html")).read_text("utf-8")
     for words in ("纳管", "排污口", "重大建设项目", "工业噪声", "居民楼"):
         assert words in page, words

@@ -244,7 +244,7 @@ ATTRIBUTE_LABELS = {
         "设施（固体废物贮存、畜禽养殖、危险品码头、冶炼渣库、尾矿库、排污口、围填海，或无）",
         "its facilities (waste_storage, livestock, dangerous_goods_wharf, slag_yard, "
         "tailings_pond, outfall, reclamation, or none)",
-        "--facility CODE (repeatable)",
+        "--facility CODE, repeatable",
     ),
     "residential_building": (
         "是否为居民楼或商住综合楼内的餐饮",

@@ -293,7 +293,12 @@ def _check_options(attributes: Mapping[str, object] | None) -> dict[str, object]
             f"attributes: unknown key(s) {', '.join(quote(k) for k in unknown)} "
             f"(allowed: {', '.join(_OPTION_KEYS)})"
         )
-    return {k: v for k, v in attributes.items() if v is not None}
+    # None, and an empty list of facilities, are "not given"
+    return {k: v for k, v in attributes.items() if v is not None and not _empty_list(v)}
+
+
+def _empty_list(value: object) -> bool:
+    return isinstance(value, list | tuple | set | frozenset) and not value
 
 
 def _option_value(key: str, value: object, parse: Callable[[object], Any]) -> Any:

@@ -42,7 +42,10 @@ Chinese aliases: ``id``/``编号``, ``name``/``项目名称``, ``industry``/``�
 ``attributes=`` mapping, which applies to every site (the CLI's ``--industry``
 etc.).  A column and an option for the same attribute must agree on every row.
 Flags accept yes/no, true/false, y/n, 1/0, 是/否 (any case); an empty cell is
-None (not declared).  Natures accept new/expansion/rebuild/relocation and
+None (not declared).  ``discharge`` accepts none/sewer/direct and 无/纳管/直排,
+``red_line_activity`` none/无 or 1-10, ``facility`` none/无 or facility codes (or
+Chinese names such as 尾矿库, 排污口) separated by ``;`` ``,`` or ``、``
+(:mod:`zoning.sites.choices`).  Natures accept new/expansion/rebuild/relocation and
 新建/扩建/改建/迁建; 改扩建 counts as an expansion (it adds capacity).  Industry
 codes are GB/T 4754-2017 (:func:`parse_industry_code`); "两高" is derived from the
 major division (:data:`TWO_HIGH_DIVISIONS`, less :data:`TWO_HIGH_EXCEPTIONS`) unless
@@ -175,8 +178,10 @@ def load_sites(
         Columns holding the site id and name (default: columns named ``id``/``name``
         or an alias such as ``编号``/``项目名称``).
     attributes : dict
-        Attributes for every site (``industry``, ``nature``, flags, ``name``, ``id``); a
-        column giving the same attribute must agree with it on every row.
+        Attributes for every site (``industry``, ``nature``, flags, ``discharge``,
+        ``red_line_activity``, ``facility`` -- a code, or for ``facility`` a list of codes or
+        a text joined with ``;`` --, ``name``, ``id``); a column giving the same attribute must
+        agree with it on every row.
     encoding : str
         Text encoding of a CSV or a Shapefile without ``.cpg`` (default: detected,
         UTF-8 or GB18030).
