@@ -228,6 +228,14 @@ def test_new_keys_hold_fail_and_undecided():
     assert len(u) == 1 and "discharge" in u["assumptions"].iloc[0]
 
 
+def test_activity_numbers_are_codes_in_evaluate():
+    rs = rule_set()
+    s, h, summ = frames([{"red_line_activity": 6}, {"red_line_activity": 3.0}])
+    reasons = evaluate(rs, s, h, summ)
+    assert "a.listed" in rows(reasons, 0) and "a.listed" not in rows(reasons, 1)
+    assert "a.none" not in rows(reasons, 0) | rows(reasons, 1)
+
+
 def test_missing_columns_are_undeclared():
     rs = rule_set()
     s, h, summ = frames([{}, {}])

@@ -435,8 +435,8 @@ def _read_choice(
 ) -> tuple[np.ndarray, list[frozenset[str]]]:
     """Per site: the index of its value (-1: not declared), and the codes of each value.
 
-    ``discharge`` and ``red_line_activity`` hold one code (an integer activity number is read
-    as its code); ``facility`` holds ``"none"`` or facility codes joined with ``;`` (as
+    ``discharge`` and ``red_line_activity`` hold one code (a whole activity number is read as
+    its code); ``facility`` holds ``"none"`` or facility codes joined with ``;`` (as
     :func:`zoning.sites.load_sites` writes them).
     """
     allowed = CHOICE_ATTRIBUTES[attr]
@@ -444,7 +444,11 @@ def _read_choice(
     codes, uniques = pd.factorize(pd.Series(arr, dtype=object))
     values: list[frozenset[str]] = []
     for j, v in enumerate(uniques):
-        if isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_):
+        if (
+            isinstance(v, int | float | np.integer | np.floating)
+            and not isinstance(v, bool | np.bool_)
+            and float(v).is_integer()
+        ):
             v = str(int(v))
         parts = [p.strip() for p in v.split(";")] if isinstance(v, str) else [None]
         if attr != "facility" and len(parts) != 1:
