@@ -22,6 +22,8 @@ from typing import Any
 
 import click
 
+from ..schema import DISCHARGES, FACILITIES, RED_LINE_ACTIVITIES
+
 __all__ = [
     "BASEMAP_CHOICES",
     "FAIL_ON_LEVELS",
@@ -57,7 +59,7 @@ _FLAG_OPTIONS = (
         "linear infrastructure (pipeline, road, power line ...)",
         "from the input's columns, else yes for line sites and undeclared for points and polygons",
     ),
-    ("wastewater", "discharges waste water", _UNDECLARED),
+    ("wastewater", "produces waste water (where it goes: --discharge)", _UNDECLARED),
     ("air", "emits air pollutants", _UNDECLARED),
     ("hazardous", "stores or uses hazardous chemicals", _UNDECLARED),
     (
@@ -65,6 +67,13 @@ _FLAG_OPTIONS = (
         '"两高" (high energy use, high emission)',
         "from the input's columns, else derived from the industry code",
     ),
+    ("key-project", "a key project (重大建设项目 listed in 自然资规〔2018〕3号)", _UNDECLARED),
+    (
+        "residential-building",
+        "catering in a residential or mixed residential building",
+        _UNDECLARED,
+    ),
+    ("noise", "emits industrial noise", _UNDECLARED),
 )
 
 
@@ -326,6 +335,29 @@ project_options: Decorator = _stack(
                 help=f"Every site: {text} (default: {default}).",
             )
             for name, text, default in _FLAG_OPTIONS
+        ),
+        click.option(
+            "--discharge",
+            type=click.Choice(DISCHARGES),
+            default=None,
+            help="Every site: where its waste water goes: none, sewer (to a treatment plant "
+            "outside the zone) or direct (an outfall in or into the zone); also 无/纳管/直排 "
+            f"in a discharge (排放去向) column (default: {_UNDECLARED}).",
+        ),
+        click.option(
+            "--red-line-activity",
+            type=click.Choice(RED_LINE_ACTIVITIES),
+            default=None,
+            help="Every site: the limited human activity of 自然资发〔2022〕142号 (1-10) the "
+            f"project claims in the ecological red line, or none (default: {_UNDECLARED}).",
+        ),
+        click.option(
+            "--facility",
+            type=click.Choice(("none", *FACILITIES)),
+            multiple=True,
+            metavar="CODE",
+            help=f"Every site: a facility it has, repeatable ({', '.join(FACILITIES)}), or "
+            f"none (default: {_UNDECLARED}).",
         ),
     ]
 )

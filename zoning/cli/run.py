@@ -195,6 +195,11 @@ class ProjectAttributes:
     industry, nature : str, optional
     linear, wastewater, air, hazardous, two_high : bool, optional
         None: from the input's columns (or derived), as the options' help says.
+        ``wastewater``: the project produces waste water (``discharge`` says where it goes).
+    key_project, residential_building, noise : bool, optional
+    discharge, red_line_activity : str, optional
+    facility : tuple of str
+        ``--facility`` (repeatable); empty: from the input's columns.
     """
 
     industry: str | None = None
@@ -204,10 +209,16 @@ class ProjectAttributes:
     air: bool | None = None
     hazardous: bool | None = None
     two_high: bool | None = None
+    key_project: bool | None = None
+    residential_building: bool | None = None
+    noise: bool | None = None
+    discharge: str | None = None
+    red_line_activity: str | None = None
+    facility: tuple[str, ...] = ()
 
     def given(self) -> dict[str, Any]:
-        """The attributes the user gave (None left out), in option order."""
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """The attributes the user gave (None and an empty --facility left out), in option order."""
+        return {k: v for k, v in asdict(self).items() if v is not None and v != ()}
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,16 @@ from pydantic import (
 from ..catalog import KINDS
 from ..dates import parse_date
 from ..errors import RulesError, quote
-from ..schema import DIMENSIONS, FLAGS, INDUSTRY_SECTION_OF, NATURES, STANDARD_ATTRIBUTES
+from ..schema import (
+    DIMENSIONS,
+    DISCHARGES,
+    FACILITIES,
+    FLAGS,
+    INDUSTRY_SECTION_OF,
+    NATURES,
+    RED_LINE_ACTIVITIES,
+    STANDARD_ATTRIBUTES,
+)
 from .crosscheck import _Compiled, compile_rule_set, describe_validation_error, norm_value
 from .validity import law_block, rules_in_force
 
@@ -193,19 +202,31 @@ class Conditions(_Strict):
     """Conditions on project attributes; all keys given must hold (AND).
 
     ``industry`` holds GB/T 4754-2017 code prefixes (any may match), ``nature`` project
-    natures (any may match); each flag must equal the value given.  ``industrial_park_unit``
-    is derived from the hits: every control unit the site touches uses the rule set's
-    industrial-park list (or a list descending from it).
+    natures (any may match); each flag must equal the value given.  ``wastewater`` is "the
+    project produces waste water"; ``discharge`` is where it goes.  The lists ``discharge``
+    (``none``, ``sewer``, ``direct``) and ``red_line_activity`` (``none``, ``"1"``..``"10"``:
+    strings) hold when the site's value is one of them; ``facility`` holds when the site
+    declared any of the facilities listed.  ``industrial_park_unit`` is derived from the hits:
+    every control unit the site touches uses the rule set's industrial-park list (or a list
+    descending from it); ``chemical_park_unit``: every control unit the site touches uses an
+    access list marked ``chemical_park: true`` (see :class:`AccessList`).
     """
 
     industry: list[IndustryPrefix] | None = None
     nature: list[Nature] | None = None
     linear: bool | None = None
     wastewater: bool | None = None
+    discharge: list[Literal[DISCHARGES]] | None = None  # type: ignore[valid-type]
     air: bool | None = None
     hazardous: bool | None = None
     two_high: bool | None = None
+    key_project: bool | None = None
+    red_line_activity: list[Literal[RED_LINE_ACTIVITIES]] | None = None  # type: ignore[valid-type]
+    facility: list[Literal[FACILITIES]] | None = None  # type: ignore[valid-type]
+    residential_building: bool | None = None
+    noise: bool | None = None
     industrial_park_unit: bool | None = None
+    chemical_park_unit: bool | None = None
 
     @field_validator("industry")
     @classmethod
@@ -217,7 +238,7 @@ class Conditions(_Strict):
                 _check_prefix(v)
         return value
 
-    @field_validator("nature")
+    @field_validator("nature", "discharge", "red_line_activity", "facility")
     @classmethod
     def _check_nature(cls, value: list[str] | None) -> list[str] | None:
         if value is not None and not value:
@@ -353,13 +374,21 @@ class Rule(_Strict):
 
 
 class AccessList(_Strict):
-    """An access list (生态环境准入清单) for control units: its rules and its parent."""
+    """An access list (生态环境准入清单) for control units: its rules and its parent.
+
+    ``chemical_park: true`` marks the units using this list as a recognised chemical park
+    (化工园区, 认定), distinct from any industrial-park unit; rules test it as the derived
+    ``chemical_park_unit``.  The mark is NOT inherited: a child list (a sub-unit's own list)
+    is a chemical park only when it sets the mark itself, since a sub-unit of a recognised park
+    need not be recognised.
+    """
 
     id: ListId
     parent: ListId | None = None
     title_zh: NonEmpty
     title_en: NonEmpty
     note: NonEmpty | None = None
+    chemical_park: bool = False
     rules: list[Rule] = Field(default_factory=list)
 
 
