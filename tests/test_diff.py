@@ -541,7 +541,6 @@ def _screen_cli(*args):
 
 
 def test_screen_diff_as_of_writes_both_screenings_and_their_diff(tmp_path):
-    pytest.importorskip("zoning.dates", reason="as_of not merged yet")
     sites = _subset(tmp_path / "sites.geojson")
     out = tmp_path / "out"
     res = _screen_cli(
@@ -618,7 +617,6 @@ def test_screen_diff_as_of_writes_both_screenings_and_their_diff(tmp_path):
     ],
 )
 def test_screen_diff_as_of_errors(tmp_path, args, words):
-    pytest.importorskip("zoning.dates", reason="as_of not merged yet")
     sites = _subset(tmp_path / "sites.geojson")
     out = tmp_path / "out"
     res = _screen_cli(sites, *[a.format(out=out) for a in args])

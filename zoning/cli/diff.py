@@ -96,13 +96,13 @@ def _formats(text: str) -> list[str]:
 
 
 def _day(text: str) -> str:
-    """``--diff-as-of``: a ``YYYY-MM-DD`` day (one-line usage error otherwise)."""
-    import datetime as dt
+    """``--diff-as-of``: a ``YYYY-MM-DD`` day (one-line usage error otherwise), as ``--as-of``."""
+    from ..dates import parse_date
 
     try:
-        return dt.date.fromisoformat(text.strip()).isoformat()
-    except ValueError:
-        fail(f"--diff-as-of {text!r} is not a date of the form YYYY-MM-DD (e.g. 2026-04-01)")
+        return parse_date(text).isoformat()
+    except ValueError as exc:
+        fail(f"--diff-as-of: {exc} (e.g. 2026-04-01)")
         raise  # pragma: no cover - fail() exits
 
 
@@ -141,7 +141,13 @@ def screen_diff_as_of(sites: str | None, diff_as_of: str, options: dict[str, Any
     from ..diff import diff_runs
     from ..diff.result import diff_output_folder, earlier_screenings
     from .render import console_summary
-    from .run import ScreeningRequest, check_out_dir, parse_formats, run_screening
+    from .run import (
+        ScreeningRequest,
+        check_out_dir,
+        echo_in_force,
+        parse_formats,
+        run_screening,
+    )
 
     d1, d2 = options.get("as_of"), _day(diff_as_of)
     if d1 is None:
@@ -177,6 +183,7 @@ def screen_diff_as_of(sites: str | None, diff_as_of: str, options: dict[str, Any
     for day, result in results:
         click.echo(f"== as of {day}")
         click.echo(console_summary(result, lang=lang), nl=False)
+        echo_in_force(result)
     click.echo(diff.summary(), nl=False)
     click.echo(f"Wrote into {out_dir}: {'/, '.join(names)}/, diff.csv, diff.html")
     return [result for _, result in results]
