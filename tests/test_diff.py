@@ -8,6 +8,7 @@ diff must name exactly that cause.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from zoning.errors import ZoningError
 #: restaurant (one rule that reads its emissions), a warehouse (no rule).
 SITES = ("reserve-experimental-powerline", "huangpu-restaurant", "jinshan-logistics-park")
 RESERVE, RESTAURANT, WAREHOUSE = SITES
+#: The day the runs are screened as of: the 2017 reserve regulation still in force.
+AS_OF = "2026-03-01"
 
 
 def _subset(path: Path, edit=None) -> Path:
@@ -39,7 +42,7 @@ def _subset(path: Path, edit=None) -> Path:
 def _screen(sites: Path, out: Path, demo_layers) -> Path:
     import zoning
 
-    zoning.screen(sites, demo_layers).to_file(out, ["csv", "json"])
+    zoning.screen(sites, demo_layers, as_of=AS_OF).to_file(out, ["csv", "json"])
     return out
 
 
@@ -78,6 +81,15 @@ def _reasons(doc: dict, site_id: str) -> list[dict]:
 
 def _site(doc: dict, site_id: str) -> dict:
     return next(s for s in doc["sites"] if s["site_id"] == site_id)
+
+
+def _flip(verdict: str) -> str:
+    """Another verdict than ``verdict`` (an edit that is surely a change)."""
+    return "unknown" if verdict != "unknown" else "restricted"
+
+
+def _verdict(folder: Path, site_id: str) -> str:
+    return _site(json.loads((folder / "screening.json").read_text("utf-8")), site_id)["verdict"]
 
 
 def _rows(d, site_id=None, what=None) -> pd.DataFrame:
@@ -185,8 +197,9 @@ def test_regulation_change_is_named_as_the_cause(base, tmp_path):
         _as_of("2026-04-01", [RED, NEW], [OLD_RULE])(doc)
         for r in _reasons(doc, RESERVE):
             if r["rule_id"] == OLD_RULE:
-                r["rule_id"], r["document"], r["verdict"] = NEW_RULE, "nrr_2026", "restricted"
-        _site(doc, RESERVE)["verdict"] = "prohibited"  # an edited verdict: a verdict change
+                r["rule_id"], r["document"], r["verdict"] = NEW_RULE, "nrr_2026", "prohibited"
+        site = _site(doc, RESERVE)
+        site["verdict"] = _flip(site["verdict"])  # an edited verdict: a verdict change
 
     a, b = _pair(base, tmp_path, _as_of("2026-03-01", [RED, OLD], [NEW_RULE]), after)
     d = diff_runs(a, b)
@@ -201,7 +214,8 @@ def test_regulation_change_is_named_as_the_cause(base, tmp_path):
     assert new["cause_kind"] == "document"
     assert "in force as of 2026-04-01, not as of 2026-03-01" in new["cause"]
     verdict = _rows(d, RESERVE, "verdict").iloc[0]
-    assert (verdict["before"], verdict["after"]) == ("restricted", "prohibited")
+    before = _verdict(base, RESERVE)
+    assert (verdict["before"], verdict["after"]) == (before, _flip(before))
     assert verdict["cause_kind"] == "document" and "repealed by" in verdict["cause"]
     # Nothing else changed; the run differences say the date and documents.
     assert set(d.changes["site_id"]) == {RESERVE}
@@ -250,13 +264,16 @@ def test_older_outputs_fall_back_to_the_rule_set_hash(base, tmp_path):
 def test_unexplained_change_is_said_undetermined(base, tmp_path):
     def after(doc):
         for r in _reasons(doc, RESTAURANT):
-            r["verdict"] = "restricted"
+            was[r["rule_id"]] = r["verdict"]
+            r["verdict"] = _flip(r["verdict"])
 
+    was: dict = {}
     d = diff_runs(*_pair(base, tmp_path, None, after))
     row = _rows(d, RESTAURANT, "reason").iloc[0]
     assert row["cause_kind"] == "undetermined"
     assert row["cause"].startswith("cause not determined")
-    assert "conditional" in row["before"] and "restricted" in row["after"]
+    old = was[row["rule_id"]]
+    assert row["before"].startswith(old) and row["after"].startswith(_flip(old))
 
 
 # ---------------------------------------------------------------------------------- layers
@@ -309,7 +326,7 @@ def test_catalog_file_when_no_layer_differs(base, tmp_path):
     def after(doc):
         doc["provenance"]["catalog"]["sha256"] = "c" * 64
         for r in _reasons(doc, RESTAURANT):
-            r["verdict"] = "restricted"
+            r["verdict"] = _flip(r["verdict"])
 
     row = _rows(diff_runs(*_pair(base, tmp_path, None, after)), RESTAURANT).iloc[0]
     assert row["cause_kind"] == "catalog" and "catalog file: sha256" in row["cause"]
@@ -319,22 +336,22 @@ def test_catalog_file_when_no_layer_differs(base, tmp_path):
 
 
 def test_project_attributes_of_a_real_rescreening(base, tmp_path, demo_layers):
-    """The restaurant declared with neither fumes nor waste water: really screened again."""
+    """The warehouse declared as a new basic-chemicals plant: really screened again."""
 
-    def quiet(props):
-        if props["id"] == RESTAURANT:
-            props["air"] = props["wastewater"] = False
+    def chemical(props):
+        if props["id"] == WAREHOUSE:
+            props.update(industry="C2614", air=True, wastewater=True, hazardous=True)
 
-    b = _screen(_subset(tmp_path / "sites.geojson", quiet), tmp_path / "b", demo_layers)
+    b = _screen(_subset(tmp_path / "sites.geojson", chemical), tmp_path / "b", demo_layers)
     d = diff_runs(base, b)
-    assert set(d.changes["site_id"]) == {RESTAURANT}
-    verdict = _rows(d, RESTAURANT, "verdict").iloc[0]
-    assert (verdict["before"], verdict["after"]) == ("conditional", "permitted")
-    for row in _rows(d, RESTAURANT).itertuples():
+    assert set(d.changes["site_id"]) == {WAREHOUSE}
+    verdict = _rows(d, WAREHOUSE, "verdict").iloc[0]
+    assert verdict["before"] == "permitted" and verdict["after"] != "permitted"
+    assert len(_rows(d, WAREHOUSE, "reason"))
+    for row in _rows(d, WAREHOUSE).itertuples():
         assert row.cause_kind == "attributes"
-        assert "wastewater True→False" in row.cause and "air True→False" in row.cause
-    reason = _rows(d, RESTAURANT, "reason").iloc[0]
-    assert reason["rule_id"] == "key.emissions" and reason["after"] == "(absent)"
+        assert row.cause.startswith("project attributes: industry G5920→C2614, ")
+        assert "hazardous False→True" in row.cause
 
 
 def test_site_geometry(base, tmp_path):
@@ -342,7 +359,7 @@ def test_site_geometry(base, tmp_path):
         site = _site(doc, WAREHOUSE)
         site["wkt"] = "POINT (121.3 30.8)"
         site["area_m2"] = None
-        site["verdict"] = "restricted"
+        site["verdict"] = _flip(site["verdict"])
 
     row = _rows(diff_runs(*_pair(base, tmp_path, None, after)), WAREHOUSE).iloc[0]
     assert row["what"] == "verdict"
@@ -356,7 +373,8 @@ def test_sites_only_in_one_run_and_input_file(base, tmp_path):
 
     d = diff_runs(*_pair(base, tmp_path, None, after))
     row = _rows(d, WAREHOUSE).iloc[0]
-    assert (row["what"], row["before"], row["after"]) == ("site", "permitted", "(absent)")
+    before = _verdict(base, WAREHOUSE)
+    assert (row["what"], row["before"], row["after"]) == ("site", before, "(absent)")
     assert row["cause_kind"] == "input" and "sha256" in row["cause"]
     assert d.sites.set_index("site_id").loc[WAREHOUSE, "status"] == "removed"
     assert any("different sites: 1 only in" in n for n in d.notes)
@@ -367,11 +385,11 @@ def test_tool_version_and_options(base, tmp_path):
         doc["provenance"]["tool_version"] = "9.9.9"
         doc["provenance"]["options"]["search_radius_m"] = 50.0
         for r in _reasons(doc, RESTAURANT):
-            r["verdict"] = "restricted"
+            r["verdict"] = _flip(r["verdict"])
 
     row = _rows(diff_runs(*_pair(base, tmp_path, None, after)), RESTAURANT).iloc[0]
     assert row["cause_kind"] == "input;tool"
-    assert "search_radius_m 1200.0 → 50.0" in row["cause"]
+    assert re.search(r"screening options: search_radius_m [\d.]+ → 50\.0", row["cause"])
     assert "zoning version" in row["cause"] and "9.9.9" in row["cause"]
 
 
@@ -506,7 +524,7 @@ def test_cli_console_only_and_bad_format(base, tmp_path):
 
 def test_escaping_and_languages(base, tmp_path):
     def after(doc):
-        _site(doc, WAREHOUSE)["verdict"] = "unknown"
+        _site(doc, WAREHOUSE)["verdict"] = _flip(_site(doc, WAREHOUSE)["verdict"])
         _site(doc, WAREHOUSE)["name"] = "<b>x</b>"
 
     d = diff_runs(*_pair(base, tmp_path, None, after))
@@ -645,7 +663,7 @@ def test_html_lists_at_most_max_changes(base, tmp_path, monkeypatch):
 
     def after(doc):
         for r in doc["reasons"]:
-            r["verdict"] = "unknown"
+            r["verdict"] = _flip(r["verdict"])
 
     d = diff_runs(*_pair(base, tmp_path, None, after))
     assert len(d.changes) > 1
