@@ -671,3 +671,37 @@ def test_html_lists_at_most_max_changes(base, tmp_path, monkeypatch):
     page = d.to_html("en")
     assert f"{len(d.changes)} changes: the first 1 are listed here" in page
     assert page.count('<td class="cause">') == 1
+
+
+def test_a_cut_down_clause_table_lists_only_what_does_not_comply(base, tmp_path):
+    def cut(doc):
+        doc["notes"].append(
+            "clauses.csv holds only the violates, undecided and needs_review rows for 20,000 "
+            "sites (more than 10,000), and screening.json no clauses"
+        )
+        doc["clauses"] = []
+
+    a, b = _pair(base, tmp_path, None, cut)
+    (a / "clauses.csv").write_text(CLAUSES.format(r1="needs_review", r2="complies"), "utf-8")
+    header = CLAUSES.splitlines()[0]
+    (b / "clauses.csv").write_text(header + "\n", "utf-8")
+    d = diff_runs(a, b)
+    rows = _rows(d, what="clause").set_index("rule_id")
+    gone = rows.loc["key.emissions"]
+    assert gone["after"] == "(not listed: complies or not applicable)"
+    # A clause that complied is no change when the cut-down table does not list it.
+    assert "city.park_only" not in rows.index
+    assert any("lists only the clauses a site does not comply with" in n for n in d.notes)
+
+
+def test_diff_csv_cells_are_not_formulas(base, tmp_path):
+    def after(doc):
+        site = _site(doc, WAREHOUSE)
+        site["name"] = '=HYPERLINK("http://x")'
+        site["verdict"] = _flip(site["verdict"])
+
+    d = diff_runs(*_pair(base, tmp_path, None, after))
+    d.save(tmp_path / "o", ["csv"])
+    text = (tmp_path / "o" / "diff.csv").read_text("utf-8-sig")
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
+    assert d.changes.iloc[0]["name"].startswith("=HYPERLINK")  # the frame keeps the text

@@ -59,6 +59,8 @@ UNDETERMINED = Cause(
 )
 #: What an absent value is shown as in ``before`` / ``after``.
 ABSENT = "(absent)"
+#: A clause a cut-down clause table (of a large screening) does not list.
+NOT_LISTED = "(not listed: complies or not applicable)"
 
 
 def _text(value: Any) -> str:
@@ -183,11 +185,27 @@ def _row(sid: str, name: str, what: str, rule: str, before: str, after: str, cau
     }
 
 
+#: Clause results a cut-down clause table leaves out.
+_UNLISTED = ("complies", "not_applicable")
+
+
+def _unlisted_alike(x: _Item | None, y: _Item | None, ctx: _Context) -> bool:
+    """A clause that complies (or does not apply) in one run and is not listed by the other's
+    cut-down table: no change."""
+    if y is None and ctx.b.clauses_partial:
+        return x is not None and x.signature[0] in _UNLISTED
+    if x is None and ctx.a.clauses_partial:
+        return y is not None and y.signature[0] in _UNLISTED
+    return False
+
+
 def _item_rows(sid: str, name: str, what: str, old: dict, new: dict, ctx: _Context) -> list[dict]:
     rows = []
     for key in [*new, *(k for k in old if k not in new)]:
         x, y = old.get(key), new.get(key)
         if x is not None and y is not None and x.signature == y.signature:
+            continue
+        if what == "clause" and _unlisted_alike(x, y, ctx):
             continue
         item = y or x
         assert item is not None
@@ -200,7 +218,11 @@ def _item_rows(sid: str, name: str, what: str, old: dict, new: dict, ctx: _Conte
                     if _text(r.get("rule_id")) == item.rule_id and r.get("layer_id")
                 }
         causes = ctx.causes(sid, item.rule_id, layers, item.reads)
-        before, after = (x.text if x else ABSENT), (y.text if y else ABSENT)
+        absent_a, absent_b = ABSENT, ABSENT
+        if what == "clause":
+            absent_a = NOT_LISTED if ctx.a.clauses_partial else ABSENT
+            absent_b = NOT_LISTED if ctx.b.clauses_partial else ABSENT
+        before, after = (x.text if x else absent_a), (y.text if y else absent_b)
         rows.append(_row(sid, name, what, item.rule_id, before, after, causes))
     return rows
 

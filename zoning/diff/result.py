@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import ZoningError
+from ..io.cells import escape_formulas
 from ..io.outputs import Marker, OutputFolder, atomic_path
 from .causes import Cause, layer_causes, run_causes, span
 from .changes import compare_runs
@@ -167,7 +168,7 @@ class DiffResult:
         }
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write the changes as ``diff.csv`` (UTF-8 with BOM), atomically.
+        """Write the changes as ``diff.csv`` (UTF-8 with BOM, formulas made inert), atomically.
 
         Parameters
         ----------
@@ -179,7 +180,7 @@ class DiffResult:
         Path
         """
         with atomic_path(path) as tmp:
-            self.changes.to_csv(tmp, index=False, encoding="utf-8-sig")
+            escape_formulas(self.changes).to_csv(tmp, index=False, encoding="utf-8-sig")
         return Path(path)
 
     def to_html(self, lang: str = "both") -> str:
@@ -217,7 +218,9 @@ class DiffResult:
         for fmt in formats:
             name = DIFF_FORMATS[fmt]
             if fmt == "csv":
-                self.changes.to_csv(folder / name, index=False, encoding="utf-8-sig")
+                escape_formulas(self.changes).to_csv(
+                    folder / name, index=False, encoding="utf-8-sig"
+                )
             else:
                 (folder / name).write_text(self.to_html(lang), encoding="utf-8")
             names.append(name)
@@ -382,6 +385,12 @@ def _notes(a: Run, b: Run, sites: pd.DataFrame) -> list[str]:
         if runs:
             which = "both runs" if len(runs) == 2 else runs[0]
             notes.append(f"{which}: {texts[what]}")
+    for run in (a, b):
+        if run.clauses_partial:
+            notes.append(
+                f"{run.label}: its clause table lists only the clauses a site does not comply "
+                "with (a large screening); a clause it does not list complies or does not apply"
+            )
     return notes
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -94,6 +95,9 @@ class Run:
         Site id -> ids of the layers the site hit.
     omitted : frozenset of str
         Tables ``screening.json`` left out (``reasons`` for a very large screening).
+    clauses_partial : bool
+        The clause table lists only the clauses a site does not comply with (violates,
+        undecided, needs_review): a large screening's ``clauses.csv``.
     """
 
     path: Path
@@ -104,6 +108,7 @@ class Run:
     clauses: pd.DataFrame | None
     touched: dict[str, set[str]] = field(default_factory=dict)
     omitted: frozenset[str] = frozenset()
+    clauses_partial: bool = False
 
     @property
     def as_of(self) -> str | None:
@@ -192,20 +197,38 @@ def _frame(records: Any, path: Path, what: str) -> pd.DataFrame:
     return frame
 
 
-def _read_clauses(folder: Path, doc: dict) -> pd.DataFrame | None:
-    if doc.get("clauses") is not None:
-        return _frame(doc["clauses"], folder / "screening.json", "clauses")
+#: Words of the notes a large screening writes about its clause table (``zoning.tables``).
+_NO_CLAUSE_TABLE = "no clause table for"
+_CUT_CLAUSE_TABLE = "clauses.csv holds only"
+_FORMULA = re.compile(r"'[\t\r]*[=+\-@]")
+
+
+def _unescape(value: Any) -> Any:
+    """A CSV cell as written before :func:`zoning.io.cells.escape_formulas` made it inert."""
+    return value[1:] if isinstance(value, str) and _FORMULA.match(value) else value
+
+
+def _read_clauses(folder: Path, doc: dict) -> tuple[pd.DataFrame | None, bool]:
+    """The clause table and whether it lists only the rows that keep a site from complying."""
+    notes = " ".join(str(n) for n in doc.get("notes") or [])
+    if _NO_CLAUSE_TABLE in notes:
+        return None, False
+    partial = _CUT_CLAUSE_TABLE in notes
+    if doc.get("clauses") is not None and not partial:
+        return _frame(doc["clauses"], folder / "screening.json", "clauses"), False
     path = folder / "clauses.csv"
     if not path.is_file():
-        return None
+        return None, False
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise _fail(path, f"cannot be read as CSV ({exc})") from None
+    frame.columns = [_unescape(c) for c in frame.columns]
     missing = [c for c in ("site_id", "rule_id", "result") if c not in frame.columns]
     if missing:
         raise _fail(path, f"not a clause table (no column {', '.join(missing)})")
-    return frame.astype(object).where(frame != "", None)
+    frame = frame.astype(object).map(_unescape)
+    return frame.where(frame != "", None), partial
 
 
 def _touched(doc: dict, folder: Path) -> dict[str, set[str]]:
@@ -256,13 +279,15 @@ def load_run(folder: str | Path, label: str | None = None) -> Run:
     if sites["site_id"].isna().any():
         raise _fail(json_path, "a site has no site_id")
     reasons = _frame(doc.get("reasons") or [], json_path, "reasons")
+    clauses, partial = _read_clauses(path, doc)
     return Run(
         path=path,
         label=label if label is not None else str(folder),
         provenance=doc["provenance"],
         sites=sites.set_index("site_id", drop=False),
         reasons=reasons,
-        clauses=_read_clauses(path, doc),
+        clauses=clauses,
+        clauses_partial=partial,
         touched=_touched(doc, path),
         omitted=frozenset(str(t) for t in doc.get("omitted") or []),
     )
