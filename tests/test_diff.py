@@ -172,7 +172,7 @@ def _older(doc):
 
 
 def test_a_run_against_itself_has_no_change(base):
-    d = diff_runs(base, base)
+    d = diff_runs(base, base / "screening.json")  # the folder, or its screening.json
     assert list(d.changes.columns) == list(DIFF_COLUMNS)
     assert d.changes.empty
     assert set(d.sites["status"]) == {"unchanged"}

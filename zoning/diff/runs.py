@@ -251,7 +251,8 @@ def load_run(folder: str | Path, label: str | None = None) -> Run:
     Parameters
     ----------
     folder : path
-        A folder ``zoning screen --out`` wrote with the ``json`` format.
+        A folder ``zoning screen --out`` wrote with the ``json`` format (or its
+        ``screening.json``).
     label : str, optional
         How the diff names the run (default: the folder as given).
 
@@ -266,6 +267,8 @@ def load_run(folder: str | Path, label: str | None = None) -> Run:
         ``site_id`` twice, or an unreadable ``clauses.csv`` (one line naming the file).
     """
     path = Path(folder)
+    if path.name == "screening.json" and path.is_file():
+        path = path.parent  # the folder's own file, given for the folder
     if not path.is_dir():
         raise _fail(path, "no such folder" if not path.exists() else "not a folder")
     doc = _read_json(path)
