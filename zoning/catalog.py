@@ -42,12 +42,14 @@ from .errors import CatalogError, clip, quote
 __all__ = [
     "DEFAULT_CATALOG",
     "KINDS",
+    "STREAM_ALIASES",
     "Catalog",
     "FieldMap",
     "KindInfo",
     "LayerEntry",
     "Provenance",
     "check_encoding",
+    "parse_iso_date",
     "parse_layer_spec",
     "read_catalog",
 ]
@@ -86,6 +88,13 @@ _KIND_TABLE = (
     ("greenway", "line", "绿道", "Greenways"),
     ("coastline", "line", "岸线", "Coastline"),
     ("shoreline", "line", "长江岸线", "Yangtze shoreline"),
+    (
+        "heritage_site",
+        "polygon",
+        "文物保护单位保护范围和建设控制地带",
+        "Protected heritage sites: protection range and construction-control zone",
+    ),
+    ("noise_sensitive_area", "polygon", "噪声敏感建筑物集中区域", "Noise-sensitive building areas"),
     ("population", "point", "人口点", "Population points"),
 )
 #: Layer kinds the toolkit knows.  Extend this mapping (or the table above) to add a kind.
@@ -110,6 +119,16 @@ UNIT_CATEGORY_ALIASES = {
     "一般管控单元": "general",
     "一般管控": "general",
     "3": "general",
+}
+#: Shoreline streams (attribute ``stream`` of a ``shoreline`` layer) and their spellings: the
+#: Yangtze main stream (干流) or a tributary (支流, e.g. 黄浦江).
+STREAM_ALIASES = {
+    "main": "main",
+    "干流": "main",
+    "长江干流": "main",
+    "tributary": "tributary",
+    "支流": "tributary",
+    "长江支流": "tributary",
 }
 #: Red-line realms and the ways catalogs spell them.
 REALM_ALIASES = {
@@ -182,6 +201,7 @@ class FieldMap(_Strict):
     district: str | None = None
     population: str | None = None
     access_list: str | None = None
+    stream: str | None = None
 
     def mapped(self) -> dict[str, str]:
         """The standard attribute -> source column pairs that are set."""
