@@ -1358,7 +1358,7 @@ def test_real_no_coverage_layer_and_a_failed_layer(tmp_path):
     assert "WARNING: Coverage NOT checked" in text
     assert res.sites["verdict"].tolist() == ["unknown"]
     steps = _steps(parse(page_for(report, "jiading-plant")))
-    assert "The Nature reserves (demonstration) layer failed to load: rule " in steps
+    assert "The Nature reserves, 2017 zoning (demonstration) layer failed to load: rule " in steps
     assert "nature_reserve.core_buffer" in steps
     line = next(ln for ln in text.splitlines() if "jiading-plant" in ln)
     assert "layer nature_reserves failed to load (rule nature_reserve.core_buffer" in line
@@ -1492,7 +1492,8 @@ def test_real_shoreline_band_warning_names_the_rule_distance(shore_reports):
         doc = parse(page_for(report, sid))
         text = " ".join(doc.element_text("boundary").split()) if "boundary" in doc.by_id else ""
         band = (
-            f"{d:,.0f} m from the Yangtze main-stream shoreline (schematic): within the layer's "
+            f"{d:,.0f} m from the Yangtze main-stream and tributary shoreline (schematic): "
+            "within the layer's "
             f"200 m tolerance of rule yangtze.chemical's 1,000 m threshold — the rule may apply "
             "(or not) with the authoritative line"
         )
