@@ -839,8 +839,8 @@ def test_geopackage_identifiers_are_unique(tmp_path):
 
     path = _catalog_of(
         tmp_path,
-        ["districts", "water", "red_line", "nature_reserves"],
-        nature_reserves={"title_en": "Protected"},
+        ["districts", "water", "red_line", "nature_reserves_2026"],
+        nature_reserves_2026={"title_en": "Protected"},
         red_line={"title_en": "Protected"},
     )
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -856,11 +856,11 @@ def test_geopackage_identifiers_are_unique(tmp_path):
     with sqlite3.connect(gpkg) as con:
         rows = con.execute("SELECT table_name, identifier FROM gpkg_contents").fetchall()
     tables = {t for t, _ in rows}
-    assert tables == {"districts", "water", "water_b", "red_line", "nature_reserves"}
+    assert tables == {"districts", "water", "water_b", "red_line", "nature_reserves_2026"}
     idents = [i for _, i in rows]
     assert len(set(idents)) == len(idents)
     ident = dict(rows)
     assert ident["red_line"] == "Protected (red_line)"
-    assert ident["nature_reserves"] == "Protected (nature_reserves)"
+    assert ident["nature_reserves_2026"] == "Protected (nature_reserves_2026)"
     assert ident["water"].endswith(" (water)") and ident["water_b"].endswith(" (water_b)")
     assert ident["districts"] == "Shanghai districts (16)"  # unique titles stay as they are
