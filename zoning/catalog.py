@@ -37,6 +37,7 @@ from pydantic import (
 
 from ._paths import data_dir
 from ._yaml import load_yaml
+from .dates import parse_date
 from .errors import CatalogError, clip, quote
 
 __all__ = [
@@ -536,9 +537,6 @@ def _describe(exc: ValidationError, raw: dict, name: str) -> str:
     return f"{where}: key {quote(key)}: {text}{more}"
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
 def parse_iso_date(value: object) -> object:
     """Turn a ``YYYY-MM-DD`` string (or a YAML date) into a :class:`datetime.date`.
 
@@ -555,16 +553,9 @@ def parse_iso_date(value: object) -> object:
     ------
     ValueError
         Anything else (a number, a timestamp, ``2026-3-15``, an impossible date); callers
-        prefix the key that held it.
+        prefix the key that held it.  The parsing is :func:`zoning.dates.parse_date`'s.
     """
-    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
-        return value
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValueError(f"{quote(str(value))} is not a date written YYYY-MM-DD")
+    return None if value is None else parse_date(value)
 
 
 def check_encoding(value: str) -> str:
