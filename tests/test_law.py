@@ -14,9 +14,7 @@ from __future__ import annotations
 import datetime
 import re
 
-import geopandas as gpd
 import pytest
-import shapely
 import yaml
 
 from conftest import REPO
