@@ -328,7 +328,7 @@ def coverage_checked(result: Any) -> bool:
 #: The warning ``(zh, en)`` of a screening whose coverage was not checked.
 COVERAGE_NOT_CHECKED = (
     "未检查覆盖范围：本次筛查没有成功加载行政区或海域图层，无法判断场址是否位于图层覆盖范围内。"
-    "覆盖范围以外的场址会被当作该处没有约束来筛查——“允许”不代表已经核查。",
+    "覆盖范围以外的场址会被当作该处没有约束来筛查——“未发现不符合项”不代表已经核查。",
     "Coverage NOT checked: no district or sea-area layer loaded, so whether each site lies "
     "inside the area the layers cover was not tested. A site outside that area is screened "
     "as if nothing constrained it there: a permitted verdict does not mean it was checked.",
@@ -392,6 +392,7 @@ def _footer(result: Any) -> dict:
     """The provenance footer of every page: tool, time, catalog, CRSs, input, radius, others."""
     prov = dict(result.provenance or {})
     used = {"layers", "demonstration", "rule_set", "tool", "notes"}
+    used |= {"as_of", "law", "layers_not_in_force"}  # said in one line (_in_force_row)
     inp = prov.get("input")
     if isinstance(inp, dict):  # screening's shape: {"source", "crs", "conversion", "sites"}
         used.add("input")
@@ -411,10 +412,18 @@ def _footer(result: Any) -> dict:
             value = _short_hash(value) or out.get("catalog_sha256")
         out[name] = None if value is None else _as_text(value)
     out["tool"] = out["tool"] or __version__
-    out["other"] = [
+    out["other"] = _in_force_row(prov) + [
         (str(k), _as_text(v)) for k, v in prov.items() if k not in used and not is_missing(v)
     ]
     return out
+
+
+def _in_force_row(prov: dict) -> list[tuple[str, str]]:
+    """The footer row saying the day screened as of and the documents and vintages in force."""
+    from ..screening.provenance import in_force_line
+
+    line = in_force_line(prov)
+    return [("适用日期 as of", line)] if line else []
 
 
 # --------------------------------------------------------------------------------------------
