@@ -1277,7 +1277,16 @@ def test_real_undeclared_attributes_one_line_each(demo_layers, tmp_path, rules_y
 
     g = gpd.read_file(PROJECTS)
     site = g.loc[g["id"] == "source-level2-food-plant", ["id", "geometry"]]
-    attrs = {"industry": "H6210", "nature": "new", "linear": False, "hazardous": False}
+    # since rule set 2026.12 the outfall and level-2 rules read where the waste water goes
+    # (discharge), and facility and residential_building decide other rules: declared here
+    attrs = {
+        "industry": "H6210",
+        "nature": "new",
+        "linear": False,
+        "hazardous": False,
+        "facility": "none",
+        "residential_building": False,
+    }
     res = zoning.screen(site, demo_layers, attributes=attrs, id_field="id")
     assert res.sites["verdict"].tolist() == ["unknown"]
     write_report(res, tmp_path)
@@ -1285,13 +1294,14 @@ def test_real_undeclared_attributes_one_line_each(demo_layers, tmp_path, rules_y
     steps = _steps(doc)
     assert steps.count("Declare ") == 2
     assert (
-        "Declare whether it produces waste water (--wastewater / --no-wastewater, or a "
-        "wastewater column in the sites file) to decide rule water_source.outfall "
-        "(水污染防治法, 第六十四条), water_source.level2 (水污染防治法, 第六十六条)."
+        "Declare where its waste water goes (none, sewer, direct) (--discharge "
+        "none|sewer|direct, or a discharge column in the sites file) to decide rule "
+        "water_source.outfall (水污染防治法, 第六十四条), water_source.level2 (水污染防治法, "
+        "第六十六条第一款)."
     ) in steps
     assert (
         "Declare whether it emits air pollutants (--air / --no-air, or a air column in the "
-        "sites file) to decide rule water_source.level2 (水污染防治法, 第六十六条)."
+        "sites file) to decide rule water_source.level2 (水污染防治法, 第六十六条第一款)"
     ) in steps
     # the undecided rules' own steps are not offered as if they applied
     for rule_id in ("water_source.outfall", "water_source.level2"):
@@ -1302,7 +1312,7 @@ def test_real_undeclared_attributes_one_line_each(demo_layers, tmp_path, rules_y
     # waste water and air, and the facts of issue 12 §3 (discharge ... noise), in label order
     from zoning.labels import ATTRIBUTE_LABELS
 
-    later = ("key_project", "red_line_activity", "facility", "residential_building", "noise")
+    later = ("key_project", "red_line_activity", "noise")
     assert (
         "本场址未申报 Not declared for this site: 是否产生废水 whether it produces waste water; "
         f"{' '.join(ATTRIBUTE_LABELS['discharge'][:2])}; "
@@ -1312,7 +1322,7 @@ def test_real_undeclared_attributes_one_line_each(demo_layers, tmp_path, rules_y
     )
     line = next(ln for ln in console_summary(res).splitlines() if "food-plant" in ln)
     assert (
-        "undecided: not declared: wastewater (rule water_source.outfall, water_source.level2); "
+        "undecided: not declared: discharge (rule water_source.outfall, water_source.level2); "
         "air (rule water_source.level2)" in line
     )
 
