@@ -1246,7 +1246,7 @@ def test_real_restaurant_page(demo_report, rules_yml):
     assert "EIA category" in limits and "sensitive receptors" in limits
     assert "River-crossing and flood-control permits are not assessed" in limits
     assert "Sea use is not assessed" in limits and "海域使用管理法" in limits
-    assert "without tributaries such as the 黄浦江" in limits
+    assert "holds the main stream and one tributary, the 黄浦江" in limits
     assert "coverage-not-checked" not in doc.by_id  # districts and sea area loaded
     assert "Data vintage" in limits and "2023 totals" in limits
     radius = fmt_m(res.provenance["search_radius_m"])
