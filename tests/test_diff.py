@@ -705,3 +705,46 @@ def test_diff_csv_cells_are_not_formulas(base, tmp_path):
     text = (tmp_path / "o" / "diff.csv").read_text("utf-8-sig")
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
     assert d.changes.iloc[0]["name"].startswith("=HYPERLINK")  # the frame keeps the text
+
+
+HOTEL = "reserve-general-control-hotel"
+
+
+def _examples(path: Path, ids: tuple[str, ...]) -> Path:
+    doc = json.loads((REPO / "layers" / "examples" / "projects.geojson").read_text("utf-8"))
+    doc["features"] = [f for f in doc["features"] if f["properties"]["id"] in ids]
+    assert len(doc["features"]) == len(ids)
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_the_reserve_regulation_change_on_the_shipped_rules(tmp_path):
+    """Issue 12: a site in a reserve's general control zone screened as of 2026-03-01 and
+    2026-04-01 cites the 2017 and the 2026 regulation, and the diff names the change (and
+    the new vintage of the reserve layer)."""
+    sites = _examples(tmp_path / "sites.geojson", (HOTEL, RESERVE, WAREHOUSE))
+    out = tmp_path / "out"
+    args = ["--as-of", "2026-03-01", "--diff-as-of", "2026-04-01", "--out", out]
+    res = _screen_cli(sites, *args, "--format", "csv,json")
+    assert res.exit_code == 0, res.output
+    for day, doc_id in (("2026-03-01", "nrr_2017"), ("2026-04-01", "nrr_2026")):
+        run = json.loads((out / f"as_of_{day}" / "screening.json").read_text("utf-8"))
+        cited = {r["document"] for r in _reasons(run, HOTEL) if r["layer_id"].startswith("nature")}
+        assert cited and all(d.startswith(doc_id) for d in cited), (day, cited)
+    table = pd.read_csv(out / "diff.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    for site in (HOTEL, RESERVE):
+        reasons = table[(table["site_id"] == site) & (table["what"] == "reason")]
+        gone = reasons[reasons["after"] == "(absent)"]
+        new = reasons[reasons["before"] == "(absent)"]
+        assert len(gone) and len(new), table.to_string()
+        for rows, day in ((gone, "not as of 2026-04-01"), (new, "not as of 2026-03-01")):
+            for row in rows.itertuples():
+                assert row.cause_kind.split(";")[0] == "document", row
+                assert "自然保护区条例" in row.cause and day in row.cause, row.cause
+                assert "layer vintage nature_reserves" in row.cause
+        assert gone["cause"].str.contains("[nrr_2017] repealed by", regex=False).all()
+        assert gone["cause"].str.contains("on 2026-03-15").all()
+    # The warehouse is not touched by the regulation.
+    assert set(table["site_id"]) == {HOTEL, RESERVE}
+    page = (out / "diff.html").read_text("utf-8")
+    assert "repealed by" in page and 'id="demo-banner"' in page
