@@ -8,7 +8,8 @@ Sites are matched by ``site_id``.  For a site in both runs, three things are com
   changes verdict, status or the features it came from (by layer kind and feature id, so a
   new vintage of the same feature is no change; reworded messages are not compared);
 - its clause results (``clauses.csv``), one per scope, access list and rule, when both runs
-  wrote a clause table.
+  wrote a clause table (a clause that does not apply in one run and is absent from the other
+  is no change).
 
 Each change gets its causes (:mod:`zoning.diff.causes`): the rule's law, the layers its
 reasons came from (for a clause without reasons, or a verdict, the layers the site touched),
@@ -190,12 +191,15 @@ _UNLISTED = ("complies", "not_applicable")
 
 
 def _unlisted_alike(x: _Item | None, y: _Item | None, ctx: _Context) -> bool:
-    """A clause that complies (or does not apply) in one run and is not listed by the other's
-    cut-down table: no change."""
-    if y is None and ctx.b.clauses_partial:
-        return x is not None and x.signature[0] in _UNLISTED
-    if x is None and ctx.a.clauses_partial:
-        return y is not None and y.signature[0] in _UNLISTED
+    """No change: a clause that does not apply in one run and is absent from the other (a rule
+    not in force there does not apply either), or one that complies in one run and is not
+    listed by the other's cut-down table."""
+    if y is None:
+        listed = _UNLISTED if ctx.b.clauses_partial else ("not_applicable",)
+        return x is not None and x.signature[0] in listed
+    if x is None:
+        listed = _UNLISTED if ctx.a.clauses_partial else ("not_applicable",)
+        return y.signature[0] in listed
     return False
 
 
