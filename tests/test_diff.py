@@ -759,3 +759,34 @@ def test_the_reserve_regulation_change_on_the_shipped_rules(tmp_path):
     assert set(table["site_id"]) == {HOTEL, RESERVE}
     page = (out / "diff.html").read_text("utf-8")
     assert "repealed by" in page and 'id="demo-banner"' in page
+
+
+def test_a_layer_status_reason_is_matched_by_layer_kind(base, tmp_path):
+    """A site outside a layer's coverage in both runs, the layer in a new vintage: no change;
+    the same site inside its coverage in the other run: a change, put down to the layer."""
+    status = {
+        "site": 2,
+        "site_id": WAREHOUSE,
+        "rule_id": None,
+        "list_id": None,
+        "kind": "nature_reserve",
+        "feature_id": None,
+        "verdict": "unknown",
+        "status": "outside_coverage",
+    }
+
+    def outside(layer_id):
+        def edit(doc):
+            doc["reasons"].append(dict(status, layer_id=layer_id))
+            for x in doc["provenance"]["layers"]:
+                if x["kind"] == "nature_reserve":
+                    x["id"] = layer_id
+
+        return edit
+
+    d = diff_runs(*_pair(base, tmp_path, outside("reserves_a"), outside("reserves_b")))
+    assert d.changes.empty
+    d = diff_runs(*_pair(base, tmp_path / "2", None, outside("reserves_b")))
+    row = _rows(d, WAREHOUSE, "reason").iloc[0]
+    assert row["rule_id"] == "" and row["after"] == "unknown (outside_coverage) at reserves_b"
+    assert row["cause_kind"] == "layer" and "layer vintage" in row["cause"]

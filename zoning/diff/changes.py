@@ -4,7 +4,7 @@ Sites are matched by ``site_id``.  For a site in both runs, three things are com
 
 - its verdict;
 - its reasons, one per rule and access list (a reason without a rule — a layer outside its
-  coverage or missing — one per status and layer): a reason that appears, disappears, or
+  coverage or missing — one per status and layer kind): a reason that appears, disappears, or
   changes verdict, status or the features it came from (by layer kind and feature id, so a
   new vintage of the same feature is no change; reworded messages are not compared);
 - its clause results (``clauses.csv``), one per scope, access list and rule, when both runs
@@ -92,7 +92,8 @@ def _reason_items(records: Iterable[dict]) -> dict[tuple, _Item]:
     groups: dict[tuple, list[dict]] = {}
     for r in records:
         rule, lst = _text(r.get("rule_id")), _text(r.get("list_id"))
-        key = (rule, lst, "" if rule else f"{_text(r.get('status'))}:{_text(r.get('layer_id'))}")
+        layer = _text(r.get("kind")) or _text(r.get("layer_id"))
+        key = (rule, lst, "" if rule else f"{_text(r.get('status'))}:{layer}")
         groups.setdefault(key, []).append(r)
     items = {}
     for key, rows in groups.items():
