@@ -150,6 +150,67 @@ class ScreeningResult:
             return "permitted"
         return max(self.sites["verdict"], key=SEVERITY.get)
 
+    # ------------------------------------------------------------------ clause table
+
+    @property
+    def clauses(self) -> pd.DataFrame:
+        """The four-dimension clause table (符合性分析), built on first access and cached.
+
+        Returns
+        -------
+        DataFrame
+            One row per (site, clause that applies to the site's layers or control units),
+            columns :data:`zoning.schema.CLAUSE_COLUMNS`; see
+            :func:`zoning.rules.clauses.clause_table`.  Reading it builds ``hits``,
+            ``layer_summary`` and ``reasons`` if no one read them yet.
+        """
+        cached = self.__dict__.get("_clauses")
+        if cached is None:
+            cached = self._clauses_of(None)
+            self.__dict__["_clauses"] = cached
+        return cached
+
+    @clauses.setter
+    def clauses(self, value: pd.DataFrame) -> None:
+        self.__dict__["_clauses"] = value
+
+    @property
+    def clause_conclusions(self) -> pd.DataFrame:
+        """Each site's conclusion in the standard wording, from :attr:`clauses`.
+
+        Returns
+        -------
+        DataFrame
+            ``site``, ``conclusion_zh``, ``conclusion_en``, one row per site, in site order
+            (:func:`zoning.rules.clauses.clause_conclusions`).
+        """
+        cached = self.__dict__.get("_clause_conclusions")
+        if cached is None:
+            from ..rules.clauses import clause_conclusions
+
+            cached = clause_conclusions(self.rule_set, self.clauses, self.reasons, len(self.sites))
+            self.__dict__["_clause_conclusions"] = cached
+        return cached
+
+    def _clauses_of(self, positions: Iterable[int] | None) -> pd.DataFrame:
+        """The clause table of the sites at ``positions`` (None: every site), as the full
+        table would give them (the cached table is filtered when there is one)."""
+        cached = self.__dict__.get("_clauses")
+        if cached is not None and positions is not None:
+            return cached[cached["site"].isin(list(positions))].reset_index(drop=True)
+        from ..rules.clauses import clause_table
+
+        only = None if positions is None else list(positions)
+        return clause_table(
+            self.rule_set,
+            self.sites,
+            self.hits,
+            self.layer_summary,
+            self.reasons,
+            search_radius_m=self.provenance.get("search_radius_m"),
+            only=only,
+        )
+
     # ------------------------------------------------------------------ writers
 
     def to_html(self, out_dir: str | Path, *, lang: str = "both", **map_options: Any) -> Path:
