@@ -74,17 +74,56 @@ _CHOICE_WORDS = {
 
 
 def distance_text(d: float) -> str:
-    """A distance in words: metres below 1 km, else km with one decimal."""
+    """A distance in words: metres below 1 km, else km with one decimal.
+
+    Parameters
+    ----------
+    d : float
+        Metres.
+
+    Returns
+    -------
+    str
+        '540 m', '2.5 km'.
+    """
     return f"{d:.0f} m" if d < 1000 else f"{d / 1000:.1f} km"
 
 
 def rule_distance_text(d: float) -> str:
-    """A rule's distance: '1 km', '500 m'."""
+    """A rule's distance in words.
+
+    Parameters
+    ----------
+    d : float
+        Metres.
+
+    Returns
+    -------
+    str
+        '1 km', '500 m', '3 km'.
+    """
     return f"{d / 1000:g} km" if d >= 1000 else f"{d:g} m"
 
 
 def fact(key: str, value: Any, site_value: Any, holds: bool) -> tuple[str, str]:
-    """(zh, en) of what the project is, for one condition key (``holds``: the key holds)."""
+    """What the project is, in words, for one condition key.
+
+    Parameters
+    ----------
+    key : str
+        A condition key (``industry``, ``nature``, a flag, a choice attribute).
+    value : object
+        The condition's value for that key.
+    site_value : object
+        The project's value.
+    holds : bool
+        Whether the key holds for the project (the words of a failing key say what the
+        clause is about).
+
+    Returns
+    -------
+    (zh, en) : tuple of str
+    """
     if key == "industry":
         codes = "、".join(value)
         zh = f"行业代码 {site_value} " + (f"属于 {codes}" if holds else f"不属于 {codes}")
@@ -114,7 +153,18 @@ def fact(key: str, value: Any, site_value: Any, holds: bool) -> tuple[str, str]:
 
 
 def declare(attrs: list[str]) -> tuple[str, str]:
-    """(zh, en) of what to declare to decide a rule."""
+    """What to declare to decide a clause.
+
+    Parameters
+    ----------
+    attrs : list of str
+        The undeclared attributes.
+
+    Returns
+    -------
+    (zh, en) : tuple of str
+        '无法判定：需申报…' and 'cannot be decided: … not declared (declare …)'.
+    """
     zh = "、".join(
         f"{ATTRIBUTE_LABELS[a][0]}（{ATTRIBUTE_LABELS[a][2]}）" if a in ATTRIBUTE_LABELS else a
         for a in attrs

@@ -172,6 +172,8 @@ class ScreeningResult:
 
     @clauses.setter
     def clauses(self, value: pd.DataFrame) -> None:
+        """Set the clause table (a table built elsewhere, e.g. for a subset of the sites)."""
+        self.__dict__.pop("_clause_conclusions", None)
         self.__dict__["_clauses"] = value
 
     @property
@@ -255,13 +257,18 @@ class ScreeningResult:
         out_dir : path
             The output folder (created, with its parents, if needed).
         formats : iterable of {"csv", "gpkg", "json", "html"}
-            ``csv``: ``sites.csv`` and ``hits.csv`` (and ``ranking.csv`` for a comparison);
+            ``csv``: ``sites.csv``, ``hits.csv`` and ``clauses.csv`` (the clause table,
+            :attr:`clauses`: every row up to :data:`zoning.tables.CLAUSES_FULL_MAX_SITES`
+            sites, only the ``violates``, ``undecided`` and ``needs_review`` rows up to
+            :data:`zoning.tables.CLAUSES_MAX_SITES`, its header only above; a note says so)
+            (and ``ranking.csv`` for a comparison);
             ``gpkg``: ``screening.gpkg`` with the layers ``sites``, ``pieces`` and ``rings``
             (EPSG:4326); ``json``: ``screening.json`` with every table and the provenance
             (above :data:`zoning.tables.JSON_FULL_TABLES_MAX_SITES` sites without the
             ``layer_summary`` and ``reasons`` rows, which would take gigabytes; a note says
-            so);
-            ``html``: the report in ``report/`` (``report/index.html``).
+            so; ``clauses`` only up to :data:`zoning.tables.CLAUSES_FULL_MAX_SITES` sites);
+            ``html``: the report in ``report/`` (``report/index.html``), each site page with
+            its clause table and conclusion.
         lang : {"both", "zh", "en"}, keyword-only
             Language of the HTML report.
         map_options : dict, keyword-only
@@ -272,7 +279,8 @@ class ScreeningResult:
         Returns
         -------
         dict
-            What was written: ``csv`` -> ``sites.csv``, ``hits`` -> ``hits.csv``, ``ranking``
+            What was written: ``csv`` -> ``sites.csv``, ``hits`` -> ``hits.csv``, ``clauses``
+            -> ``clauses.csv``, ``ranking``
             -> ``ranking.csv`` (a comparison), ``gpkg`` -> ``screening.gpkg``, ``json`` ->
             ``screening.json``, ``html`` -> ``report/index.html``.
 
@@ -280,7 +288,7 @@ class ScreeningResult:
         ------
         ZoningError
             An unknown format; or ``out_dir`` holds, under a name this call writes
-            (``sites.csv``, ``hits.csv``, ``ranking.csv``, ``screening.gpkg``,
+            (``sites.csv``, ``hits.csv``, ``clauses.csv``, ``ranking.csv``, ``screening.gpkg``,
             ``screening.json``, ``report/``), a file or folder that no earlier call wrote
             (not listed in :data:`~zoning.screening.OUTPUT_MARKER`), or a file the user added
             inside an earlier ``report/``: one line naming it, raised before anything is
