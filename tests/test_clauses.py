@@ -418,3 +418,28 @@ def test_big_tables_stay_fast():
     )
     np.testing.assert_array_equal(t["result"].to_numpy()[:23], small["result"].to_numpy())
     assert took < 10, took
+
+
+def test_large_runs_are_cut_down_with_a_note(demo_screening, tmp_path, monkeypatch):
+    import zoning.tables as tables
+
+    monkeypatch.setattr(tables, "CLAUSES_FULL_MAX_SITES", 5)
+    out = tmp_path / "mid"
+    demo_screening.to_file(out, formats=["csv", "json"])
+    csv = pd.read_csv(out / "clauses.csv", dtype=str, keep_default_na=False)
+    full = demo_screening.clauses
+    decisive = full[full["result"].isin(["violates", "undecided", "needs_review"])]
+    assert 0 < len(csv) == len(decisive) < len(full)
+    data = json.loads((out / "screening.json").read_text(encoding="utf-8"))
+    assert data["clauses"] == []
+    assert any("clauses.csv holds only" in n for n in data["notes"])
+    assert pd.read_csv(out / "sites.csv")["conclusion_zh"].notna().all()
+
+    monkeypatch.setattr(tables, "CLAUSES_MAX_SITES", 10)
+    out = tmp_path / "big"
+    demo_screening.to_file(out, formats=["csv", "json"])
+    csv = pd.read_csv(out / "clauses.csv", dtype=str)
+    assert tuple(csv.columns) == CLAUSE_COLUMNS and len(csv) == 0
+    data = json.loads((out / "screening.json").read_text(encoding="utf-8"))
+    assert any("no clause table" in n for n in data["notes"])
+    assert pd.read_csv(out / "sites.csv")["conclusion_zh"].isna().all()
