@@ -7,16 +7,33 @@ file (relative to the catalog, or any URI GDAL understands) and optionally the
 mapping, official totals and provenance.  The schema rejects unknown keys and
 codes written as numbers (YAML 1.1 reads ``0101`` as 65 and ``NO`` as false),
 with a one-line message naming the entry and the key.
+
+Vintages: an entry may carry ``valid_from`` / ``valid_to`` (ISO dates ``YYYY-MM-DD``, written
+as YAML dates or quoted strings; ``valid_to`` is the LAST day the layer is in force,
+inclusive; either may be absent = open-ended).  A catalog may hold several vintages of one
+kind under distinct ids; :meth:`Catalog.in_force` keeps the layers in force on a date.  Two
+layers of one kind whose periods overlap are allowed (both are in force on the shared days,
+as two undated layers of one kind always are); the catalog author decides whether that is
+meant.
 """
 
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ._paths import data_dir
 from ._yaml import load_yaml
@@ -221,6 +238,24 @@ class LayerEntry(_Strict):
     provenance: Provenance | None = None
     #: Trusted catalogs only: let this layer's source be a VRT (which reads other files).
     allow_vrt: bool = False
+    #: First day this layer (vintage) is in force; ``None``: since ever.
+    valid_from: dt.date | None = None
+    #: LAST day this layer is in force (inclusive); ``None``: still in force.
+    valid_to: dt.date | None = None
+
+    @field_validator("valid_from", "valid_to", mode="before")
+    @classmethod
+    def _parse_date(cls, value: object) -> object:
+        return parse_iso_date(value)
+
+    @model_validator(mode="after")
+    def _check_period(self) -> LayerEntry:
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValueError(
+                f"key 'valid_to': {self.valid_to.isoformat()} is before valid_from "
+                f"{self.valid_from.isoformat()} (valid_to is the last day in force)"
+            )
+        return self
 
     @field_validator("id")
     @classmethod
@@ -251,6 +286,33 @@ class LayerEntry(_Strict):
                 "buffer_rings_m must be distinct positive distances in ascending order"
             )
         return value
+
+    def in_force_on(self, day: dt.date) -> bool:
+        """Whether this layer is in force on ``day`` (both ends of the period inclusive).
+
+        Parameters
+        ----------
+        day : datetime.date
+
+        Returns
+        -------
+        bool
+            ``valid_from <= day <= valid_to``, an absent bound counting as open.
+        """
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        return self.valid_to is None or day <= self.valid_to
+
+    def period(self) -> str:
+        """The validity period as text: ``2017-10-07 to 2026-03-14``, open ends as ``...``.
+
+        Returns
+        -------
+        str
+        """
+        start = self.valid_from.isoformat() if self.valid_from else "..."
+        end = self.valid_to.isoformat() if self.valid_to else "..."
+        return f"{start} to {end}"
 
     @property
     def kind_info(self) -> KindInfo:
@@ -287,6 +349,52 @@ class Catalog(_Strict):
     note: str | None = None
     layers: list[LayerEntry]
     path: Path | None = Field(default=None, exclude=True)
+    _as_of: dt.date | None = PrivateAttr(default=None)
+    _not_in_force: tuple[LayerEntry, ...] = PrivateAttr(default=())
+
+    @property
+    def as_of(self) -> dt.date | None:
+        """The date :meth:`in_force` filtered this catalog for; ``None`` when unfiltered."""
+        return self._as_of
+
+    @property
+    def not_in_force(self) -> list[LayerEntry]:
+        """The entries :meth:`in_force` left out (empty on an unfiltered catalog)."""
+        return list(self._not_in_force)
+
+    def in_force(self, as_of: dt.date) -> Catalog:
+        """The catalog holding only the layers in force on ``as_of``.
+
+        Parameters
+        ----------
+        as_of : datetime.date
+            The day; a layer is kept when ``valid_from <= as_of <= valid_to`` (absent bounds
+            open).  Several layers of one kind may be in force at once.
+
+        Returns
+        -------
+        Catalog
+            A copy with the same path, version, title and note; :attr:`as_of` set and
+            :attr:`not_in_force` holding the entries left out.  ``self`` is unchanged.
+
+        Raises
+        ------
+        CatalogError
+            No layer at all is in force that day; the one-line message names the catalog file,
+            the date and the layers' periods.
+        """
+        kept = [e for e in self.layers if e.in_force_on(as_of)]
+        if not kept:
+            periods = list(dict.fromkeys(e.period() for e in self.layers))
+            shown = "; ".join(periods[:5]) + ("; ..." if len(periods) > 5 else "")
+            raise CatalogError(
+                f"{self._name()}: no layer is in force on {as_of.isoformat()} "
+                f"(layers are valid from {shown})"
+            )
+        out = self.model_copy(update={"layers": kept})
+        out._as_of = as_of
+        out._not_in_force = tuple(e for e in self.layers if not e.in_force_on(as_of))
+        return out
 
     @property
     def base_dir(self) -> Path:
@@ -403,7 +511,40 @@ def _describe(exc: ValidationError, raw: dict, name: str) -> str:
         text = clip(msg.removeprefix("Value error, "))
     n_more = len(exc.errors()) - 1
     more = f" (and {n_more} more problem{'s' if n_more > 1 else ''})" if n_more else ""
+    if key == "(entry)" and text.startswith("key '"):
+        return f"{where}: {text}{more}"  # an entry-level check names its own key
     return f"{where}: key {quote(key)}: {text}{more}"
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_iso_date(value: object) -> object:
+    """Turn a ``YYYY-MM-DD`` string (or a YAML date) into a :class:`datetime.date`.
+
+    Parameters
+    ----------
+    value : object
+        ``None``, a :class:`datetime.date` (not a datetime) or an ISO date string.
+
+    Returns
+    -------
+    datetime.date or None
+
+    Raises
+    ------
+    ValueError
+        Anything else (a number, a timestamp, ``2026-3-15``, an impossible date); callers
+        prefix the key that held it.
+    """
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{quote(str(value))} is not a date written YYYY-MM-DD")
 
 
 def check_encoding(value: str) -> str:

@@ -24,12 +24,14 @@ __all__ = [
     "label",
 ]
 
-#: Verdict words (zh, en), by verdict code.
+#: Verdict words (zh, en), by verdict code.  ``restricted`` is 需专项论证/审批, never 限制: in
+#: the 产业结构调整指导目录 "限制类" means new investment is forbidden, so 限制 would mislead.
+#: ``permitted`` says only that no non-compliance was found, and only in what was encoded.
 VERDICT_LABELS = {
     "prohibited": ("禁止", "prohibited"),
-    "restricted": ("限制", "restricted"),
+    "restricted": ("需专项论证/审批", "restricted"),
     "conditional": ("有条件", "conditional"),
-    "permitted": ("允许", "permitted"),
+    "permitted": ("未发现不符合项（限于已编码的规则与图层）", "permitted"),
     "unknown": ("未知", "unknown"),
 }
 

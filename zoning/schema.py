@@ -238,8 +238,9 @@ INDUSTRY_SECTIONS = {
 }
 #: The section letter of each major division (two-digit code as a number).
 INDUSTRY_SECTION_OF = {d: s for s, (lo, hi) in INDUSTRY_SECTIONS.items() for d in range(lo, hi + 1)}
-#: Columns of ``sites.csv``, in order, where the sites table has them (the writer adds ``lon``
-#: and ``lat`` after ``verdict`` and the data status at the end).
+#: Columns of ``sites.csv``, in order, where the sites table has them (the writer adds
+#: ``verdict_zh``, the Chinese verdict words, then ``lon`` and ``lat`` after ``verdict``, and the
+#: data status at the end).
 SITES_CSV_COLUMNS = (
     "site_id",
     "name",

@@ -25,6 +25,7 @@ import shapely
 
 from .crs import WGS84, WORKING_CRS
 from .io.cells import escape_formulas
+from .labels import VERDICT_LABELS
 from .schema import CLAUSE_COLUMNS, HITS_CSV_COLUMNS, SITES_CSV_COLUMNS
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ _DECISIVE = ("violates", "undecided", "needs_review")
 # The column lists live in zoning.schema; _SITE_COLUMNS and _HITS_COLUMNS keep their old names.
 _SITE_COLUMNS = SITES_CSV_COLUMNS
 _HITS_COLUMNS = HITS_CSV_COLUMNS
+#: The Chinese verdict words of ``sites.csv``'s ``verdict_zh`` column.
+_VERDICT_ZH = {code: zh for code, (zh, _) in VERDICT_LABELS.items()}
 
 
 def _data_status(result: ScreeningResult) -> str:
@@ -85,9 +88,10 @@ def _sites_table(result: ScreeningResult, *, geometry: bool = False) -> pd.DataF
     s = result.sites
     cols = [c for c in _SITE_COLUMNS if c in s.columns]
     table = pd.DataFrame(s[cols])
+    table.insert(cols.index("verdict") + 1, "verdict_zh", s["verdict"].map(_VERDICT_ZH).to_numpy())
     rep = shapely.point_on_surface(s.geometry.to_crs(WGS84).to_numpy())
-    table.insert(3, "lon", np.round(shapely.get_x(rep), 7))
-    table.insert(4, "lat", np.round(shapely.get_y(rep), 7))
+    table.insert(4, "lon", np.round(shapely.get_x(rep), 7))
+    table.insert(5, "lat", np.round(shapely.get_y(rep), 7))
     table["data_status"] = _data_status(result)
     table["conclusion_zh"] = _conclusions(result)
     if geometry:

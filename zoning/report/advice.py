@@ -34,7 +34,7 @@ _FALLBACK_STEPS = {
         "Re-site the project: {cite} ({dim_en}) prohibits it here.",
     ),
     "restricted": (
-        "{cite}（{dim_zh}）限制本项目：只有取得该条款要求的审批或论证后方可建设，"
+        "{cite}（{dim_zh}）要求本项目专项论证或审批：只有取得该条款要求的审批或论证后方可建设，"
         "请向主管部门确认具体程序。",
         "{cite} ({dim_en}) restricts this project: it may proceed only with the approval or "
         "demonstration that clause requires; confirm the procedure with the competent authority.",
@@ -423,8 +423,8 @@ def _next_steps(
         note = None
         if others:
             note = (
-                f"其余 {others} 条原因（限制、有条件或无法判定的规则）只有在项目可以在此建设时"
-                "才有意义，不能解除上述禁止；如另行选址，请对新场址重新筛查。",
+                f"其余 {others} 条原因（需专项论证/审批、有条件或无法判定的规则）"
+                "只有在项目可以在此建设时才有意义，不能解除上述禁止；如另行选址，请对新场址重新筛查。",
                 f"The other {others} reason{'s' if others != 1 else ''} (restricted, "
                 "conditional or undecided rules) would matter only if the project could be built "
                 "here; they cannot lift the prohibition. If you re-site it, screen the new site.",

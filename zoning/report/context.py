@@ -328,7 +328,7 @@ def coverage_checked(result: Any) -> bool:
 #: The warning ``(zh, en)`` of a screening whose coverage was not checked.
 COVERAGE_NOT_CHECKED = (
     "未检查覆盖范围：本次筛查没有成功加载行政区或海域图层，无法判断场址是否位于图层覆盖范围内。"
-    "覆盖范围以外的场址会被当作该处没有约束来筛查——“允许”不代表已经核查。",
+    "覆盖范围以外的场址会被当作该处没有约束来筛查——“未发现不符合项”不代表已经核查。",
     "Coverage NOT checked: no district or sea-area layer loaded, so whether each site lies "
     "inside the area the layers cover was not tested. A site outside that area is screened "
     "as if nothing constrained it there: a permitted verdict does not mean it was checked.",

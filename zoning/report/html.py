@@ -401,8 +401,8 @@ def _capped_texts(sel: _Selection, n_rows: int, max_site_pages: int) -> dict[str
     return {
         "capped_zh": (
             f"场址数量（{n:,}）超过每份报告 {max_site_pages:,} 个场址页面的上限："
-            f"仅为非“允许”场址按严重程度写出页面，共 {n_pages:,} 页"
-            f"（非“允许”场址 {n_np:,} 个）。下表未列出的场址 "
+            f"仅为有问题的场址（“未发现不符合项”以外）按严重程度写出页面，共 {n_pages:,} 页"
+            f"（此类场址 {n_np:,} 个）。下表未列出的场址 "
             f"{n - n_rows:,} 个；完整结果见 sites.csv 与 JSON 输出。"
         ),
         "capped_en": (
