@@ -443,3 +443,23 @@ def test_large_runs_are_cut_down_with_a_note(demo_screening, tmp_path, monkeypat
     data = json.loads((out / "screening.json").read_text(encoding="utf-8"))
     assert any("no clause table" in n for n in data["notes"])
     assert pd.read_csv(out / "sites.csv")["conclusion_zh"].isna().all()
+
+
+def test_several_features_give_one_row_naming_them():
+    rs = RuleSet.from_mapping(RULES)
+    hits = pd.concat(
+        [
+            HITS,
+            pd.DataFrame(
+                [_hit(0, "red_line", "R2", "红线乙"), _hit(1, "red_line", "R2", "红线乙")]
+            ),
+        ],
+        ignore_index=True,
+    )
+    reasons = evaluate(rs, SITES, hits, SUMMARY, search_radius_m=3000.0)
+    t = clause_table(rs, SITES, hits, SUMMARY, reasons, search_radius_m=3000.0)
+    fired = _row(t, 0, "red.chem")
+    assert fired["result"] == "violates"
+    assert "红线甲、红线乙" in fired["explanation_zh"]
+    ok = _row(t, 1, "red.chem")
+    assert ok["result"] == "complies" and "红线甲、红线乙" in ok["explanation_zh"]

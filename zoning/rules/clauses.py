@@ -212,24 +212,22 @@ def _why_not_per_site(
     return zh, en
 
 
-def _names_per_group(
-    group: np.ndarray, names: np.ndarray, extra: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per distinct group (ascending): the first name (plus ``extra``) and '等 N 处' when more."""
+def _names_per_group(group: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct group (ascending): its distinct names joined, at most three of them
+    ('A、B、C 等 5 处' when there are more)."""
     if not len(group):
         return np.zeros(0, dtype=group.dtype), np.zeros(0, dtype=object)
     order = np.argsort(group, kind="stable")
     g = group[order]
     uniq, first, counts = np.unique(g, return_index=True, return_counts=True)
-    first_rows = order[first]
-    text = np.array(
-        ["" if v is None or v != v else str(v) for v in names[first_rows]], dtype=object
+    sorted_names = np.array(
+        ["" if v is None or v != v else str(v) for v in names[order]], dtype=object
     )
-    if extra is not None:
-        text = text + extra[first_rows]
-    many = np.flatnonzero(counts > 1)
-    if len(many):
-        text[many] = [f"{t}等 {c} 处" for t, c in zip(text[many], counts[many], strict=True)]
+    text = sorted_names[first].copy()
+    for i in np.flatnonzero(counts > 1):
+        parts = list(dict.fromkeys(x for x in sorted_names[first[i] : first[i] + counts[i]] if x))
+        shown = "、".join(parts[:3])
+        text[i] = f"{shown} 等 {len(parts)} 处" if len(parts) > 3 else shown
     return uniq, text
 
 
