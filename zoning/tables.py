@@ -54,8 +54,9 @@ JSON_FULL_TABLES_MAX_SITES = 100_000
 #: table (about 18 rows per site on the demonstration rules, 9 kB per site in the CSV);
 #: above it ``clauses.csv`` holds only the rows that keep a site from complying (``violates``,
 #: ``undecided``, ``needs_review``) and ``screening.json`` leaves the clauses out.  Measured:
-#: 100,000 random points in Shanghai's bounding box give 1.75 million rows, built in 6.4 s,
-#: 915 MB as CSV written in 18 s.
+#: 100,000 random points in Shanghai's bounding box (one project) give 1.75 million rows, built
+#: in 3.0-6.4 s (plus 2.0-3.6 s for the conclusions) on a shared 2-core machine, 915 MB as CSV
+#: written in 12-18 s.
 CLAUSES_FULL_MAX_SITES = 10_000
 #: Above this many sites no clause table is built at all (it would take gigabytes of memory):
 #: ``clauses.csv`` has its header only and ``conclusion_zh`` is empty; a note says so.
