@@ -229,7 +229,7 @@ def test_screening_map_offline(browser, screening_dir):
         assert info["href"] and info["href"].startswith("file://")
         assert Path(info["href"][len("file://") :]).is_file()
     legend = visit.page.locator(".zoning-legend").inner_text()
-    for word in ("禁止", "prohibited", "允许", "permitted", "未知", "unknown"):
+    for word in ("禁止", "prohibited", "未发现不符合项", "permitted", "未知", "unknown"):
         assert word in legend
 
 

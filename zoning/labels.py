@@ -9,16 +9,20 @@ from __future__ import annotations
 
 __all__ = [
     "ATTRIBUTE_LABELS",
+    "CHOICE_LABELS",
     "CLAUSE_RESULT_LABELS",
     "CLAUSE_SCOPE_LABELS",
     "DATA_STATUS_LABELS",
     "DECIDED_BY",
+    "DISCHARGE_LABELS",
+    "FACILITY_LABELS",
     "FLAG_LABELS",
     "INDICATOR_STATUS_LABELS",
     "LAYER_STATUS_LABELS",
     "NATURE_LABELS",
     "REASON_STATUS_LABELS",
     "REASON_STATUS_WORDS",
+    "RED_LINE_ACTIVITY_LABELS",
     "UNIT_LABELS",
     "VERDICT_LABELS",
     "label",
@@ -46,10 +50,67 @@ NATURE_LABELS = {
 #: Yes/no project attributes: (code, zh, en), in the order they are listed.
 FLAG_LABELS = (
     ("linear", "线性基础设施", "linear infrastructure"),
-    ("wastewater", "排放废水", "discharges waste water"),
+    ("wastewater", "产生废水", "produces waste water"),
     ("air", "排放大气污染物", "emits air pollutants"),
     ("hazardous", "涉及危险化学品", "hazardous chemicals"),
     ("two_high", "“两高”项目", '"two-high" (两高) project'),
+    (
+        "key_project",
+        "重大建设项目（自然资规〔2018〕3号所列）",
+        "key project (listed in 自然资规〔2018〕3号)",
+    ),
+    ("residential_building", "位于居民楼（餐饮）", "catering in a residential building"),
+    ("noise", "产生工业噪声", "emits industrial noise"),
+)
+
+#: Where the waste water goes (``discharge``), by code.
+DISCHARGE_LABELS = {
+    "none": ("无废水排放", "no waste water discharged"),
+    "sewer": (
+        "纳管排放（进入区外污水处理厂）",
+        "to the sewer (a treatment plant outside the zone)",
+    ),
+    "direct": (
+        "直接排放（在区内设排污口或排入区内水体）",
+        "direct (an outfall in or into the zone)",
+    ),
+}
+
+#: The limited human activity of 自然资发〔2022〕142号 a project claims (``red_line_activity``).
+RED_LINE_ACTIVITY_LABELS = {
+    "none": ("不属于有限人为活动", "none of the limited human activities"),
+    **{
+        str(i): (
+            f"自然资发〔2022〕142号第{i}类有限人为活动",
+            f"limited human activity no. {i} of 自然资发〔2022〕142号",
+        )
+        for i in range(1, 11)
+    },
+}
+
+#: Facilities a project may have (``facility``), by code; ``none``: declared none.
+FACILITY_LABELS = {
+    "none": ("无", "none"),
+    "waste_storage": ("固体废物贮存场所", "solid-waste storage"),
+    "livestock": ("畜禽养殖场", "livestock farm"),
+    "dangerous_goods_wharf": ("危险品码头", "dangerous-goods wharf"),
+    "slag_yard": ("冶炼渣库", "slag yard"),
+    "tailings_pond": ("尾矿库", "tailings pond"),
+    "outfall": ("排污口", "outfall"),
+    "reclamation": ("围填海", "sea reclamation"),
+}
+
+#: Project attributes taking one of a list of values: (code, zh, en, value labels), in the
+#: order they are listed.
+CHOICE_LABELS = (
+    ("discharge", "废水排放去向", "where the waste water goes", DISCHARGE_LABELS),
+    (
+        "red_line_activity",
+        "生态保护红线有限人为活动",
+        "red-line limited human activity",
+        RED_LINE_ACTIVITY_LABELS,
+    ),
+    ("facility", "设施", "facilities", FACILITY_LABELS),
 )
 
 #: Plain-words explanation of each reason status (zh, en).
@@ -153,9 +214,14 @@ ATTRIBUTE_LABELS = {
         "--linear / --no-linear",
     ),
     "wastewater": (
-        "是否排放废水",
-        "whether it discharges waste water",
+        "是否产生废水",
+        "whether it produces waste water",
         "--wastewater / --no-wastewater",
+    ),
+    "discharge": (
+        "废水排放去向（无、纳管、直排）",
+        "where its waste water goes (none, sewer, direct)",
+        "--discharge none|sewer|direct",
     ),
     "air": ("是否排放大气污染物", "whether it emits air pollutants", "--air / --no-air"),
     "hazardous": (
@@ -167,6 +233,32 @@ ATTRIBUTE_LABELS = {
         "是否为“两高”项目",
         'whether it is a "两高" (high energy use, high emission) project',
         "--two-high / --no-two-high",
+    ),
+    "key_project": (
+        "是否为重大建设项目（自然资规〔2018〕3号所列）",
+        "whether it is a key project (重大建设项目 listed in 自然资规〔2018〕3号)",
+        "--key-project / --no-key-project",
+    ),
+    "red_line_activity": (
+        "所属生态保护红线有限人为活动（自然资发〔2022〕142号第1–10类，或无）",
+        "the red-line limited human activity it claims (1-10 of 自然资发〔2022〕142号, or none)",
+        "--red-line-activity none|1..10",
+    ),
+    "facility": (
+        "设施（固体废物贮存、畜禽养殖、危险品码头、冶炼渣库、尾矿库、排污口、围填海，或无）",
+        "its facilities (waste_storage, livestock, dangerous_goods_wharf, slag_yard, "
+        "tailings_pond, outfall, reclamation, or none)",
+        "--facility CODE, repeatable",
+    ),
+    "residential_building": (
+        "是否为居民楼或商住综合楼内的餐饮",
+        "whether it is catering in a residential or mixed residential building",
+        "--residential-building / --no-residential-building",
+    ),
+    "noise": (
+        "是否产生工业噪声",
+        "whether it emits industrial noise",
+        "--noise / --no-noise",
     ),
 }
 

@@ -22,6 +22,7 @@ import shapely
 
 from .catalog import Catalog, LayerEntry, parse_layer_spec, read_catalog
 from .crs import WORKING_CRS
+from .dates import as_of_date
 from .errors import LayerDataError, UnknownDistrictError, quote
 from .io import LoadReport, read_layer, resolve_source
 from .schema import STANDARD_ATTRIBUTES
@@ -125,22 +126,38 @@ class Layer:
 
 
 class LayerSet:
-    """The layers of a catalog.  Layers are read on first access and then cached.
+    """The layers of a catalog in force on a day.  Layers are read on first access and cached.
 
     Iterate for :class:`Layer` objects in catalog order; index by layer id;
     :meth:`of_kind` selects by kind; :meth:`districts` and :meth:`district` name districts.
+    Only the layers in force on :attr:`as_of` are seen (a catalog may hold several vintages
+    of one kind, each with ``valid_from`` / ``valid_to``); :meth:`at` gives the same catalog
+    on another day, sharing the layers already read.
 
     Parameters
     ----------
     catalog : Catalog
         A validated catalog (:func:`zoning.read_catalog`); usually made by
         :func:`load_catalog`.
+    as_of : date, datetime or ``"YYYY-MM-DD"``, keyword-only, optional
+        The day; default today in Asia/Shanghai (:func:`zoning.dates.today`).
 
     Attributes
     ----------
     catalog : Catalog
+        The layers in force on :attr:`as_of`.
+    all_catalog : Catalog
+        Every layer of the catalog, whatever its days.
+    as_of : datetime.date
     crs : pyproj.CRS
         :data:`zoning.WORKING_CRS`: every layer is reprojected into it when read.
+
+    Raises
+    ------
+    ZoningError
+        ``as_of`` is not a date.
+    CatalogError
+        No layer of the catalog is in force on ``as_of``.
 
     Notes
     -----
@@ -156,14 +173,52 @@ class LayerSet:
 
     crs = WORKING_CRS
 
-    def __init__(self, catalog: Catalog):
-        self.catalog = catalog
+    def __init__(self, catalog: Catalog, *, as_of: object = None):
+        self.all_catalog = catalog
+        self.as_of = as_of_date(as_of)
+        self.catalog = catalog.in_force(self.as_of)
         self._cache: dict[str, Layer] = {}
         self._districts: list[District] | None = None
 
+    def at(self, as_of: object) -> LayerSet:
+        """The same catalog as in force on another day, sharing the layers read so far.
+
+        Parameters
+        ----------
+        as_of : date, datetime or ``"YYYY-MM-DD"``
+
+        Returns
+        -------
+        LayerSet
+            ``self`` when the day is the same; else a LayerSet over the same catalog whose
+            layers (and their overlay indexes) are read once for both.
+
+        Raises
+        ------
+        ZoningError
+            ``as_of`` is not a date.
+        CatalogError
+            No layer is in force on that day.
+        """
+        day = as_of_date(as_of)
+        if day == self.as_of:
+            return self
+        other = LayerSet.__new__(LayerSet)
+        other.all_catalog, other.as_of = self.all_catalog, day
+        other.catalog = self.all_catalog.in_force(day)
+        other._cache, other._districts = self._cache, None
+        return other
+
+    @property
+    def not_in_force(self) -> list[LayerEntry]:
+        """The catalog's layers not in force on :attr:`as_of`, in catalog order."""
+        seen = set(self.ids)
+        return [e for e in self.all_catalog.layers if e.id not in seen]
+
     def __repr__(self) -> str:
         where = self.catalog.path or "catalog"
-        return f"<LayerSet {where}: {', '.join(e.id for e in self.catalog.layers)}>"
+        ids = ", ".join(e.id for e in self.catalog.layers)
+        return f"<LayerSet {where} as of {self.as_of}: {ids}>"
 
     @property
     def ids(self) -> list[str]:
@@ -391,7 +446,10 @@ def _population(layer: Layer) -> np.ndarray | None:
 
 
 def load_catalog(
-    path: str | Path | None = None, *, layers: Iterable[str | LayerEntry] = ()
+    path: str | Path | None = None,
+    *,
+    layers: Iterable[str | LayerEntry] = (),
+    as_of: object = None,
 ) -> LayerSet:
     """Load a layer catalog (the bundled Shanghai demonstration catalog by default).
 
@@ -401,11 +459,21 @@ def load_catalog(
         A catalog YAML file.  ``None`` selects the demonstration catalog.
     layers : iterable of ``"KIND=PATH"`` strings or LayerEntry, optional
         Ad-hoc layers; each replaces the catalog's layers of its kind.
+    as_of : date, datetime or ``"YYYY-MM-DD"``, optional
+        The day whose layers are seen (default: today in Asia/Shanghai); see
+        :meth:`LayerSet.at` for other days.
 
     Returns
     -------
     LayerSet
         Layers are read lazily, on first access.
+
+    Raises
+    ------
+    CatalogError
+        A catalog that does not validate, or with no layer in force on ``as_of``.
+    ZoningError
+        ``as_of`` is not a date.
 
     Examples
     --------
@@ -418,4 +486,4 @@ def load_catalog(
     extra = [parse_layer_spec(s) if isinstance(s, str) else s for s in layers]
     if extra:
         catalog = catalog.with_layers(extra)
-    return LayerSet(catalog)
+    return LayerSet(catalog, as_of=as_of)

@@ -12,12 +12,15 @@ Words shown to people (Chinese and English labels) live in :mod:`zoning.labels`.
 from __future__ import annotations
 
 __all__ = [
+    "CHOICE_ATTRIBUTES",
     "CLAUSE_COLUMNS",
     "CLAUSE_RESULTS",
     "CLAUSE_SCOPES",
     "CONTEXT_KINDS",
     "COVERAGE_KINDS",
     "DIMENSIONS",
+    "DISCHARGES",
+    "FACILITIES",
     "FLAGS",
     "HITS_CSV_COLUMNS",
     "HIT_COLUMNS",
@@ -27,6 +30,7 @@ __all__ = [
     "LAYER_STATUSES",
     "NATURES",
     "REASON_COLUMNS",
+    "RED_LINE_ACTIVITIES",
     "RELATIONS",
     "RULE_RELATIONS",
     "SEVERITY",
@@ -193,10 +197,46 @@ HITS_CSV_COLUMNS = (
 # --------------------------------------------------------------------------------------------
 # Project attributes.
 
-#: Yes/no project attributes.
-FLAGS = ("linear", "wastewater", "air", "hazardous", "two_high")
+#: Yes/no project attributes.  ``wastewater``: the project produces waste water (where it
+#: goes is ``discharge``); ``key_project``: a 重大建设项目 of the kinds listed in
+#: 自然资规〔2018〕3号; ``residential_building``: catering in a residential or mixed
+#: residential building; ``noise``: the project emits industrial noise.
+FLAGS = (
+    "linear",
+    "wastewater",
+    "air",
+    "hazardous",
+    "two_high",
+    "key_project",
+    "residential_building",
+    "noise",
+)
 #: Project natures (建设性质).
 NATURES = ("new", "expansion", "rebuild", "relocation")
+#: Where the project's waste water goes: nowhere, to the sewer (a treatment plant outside the
+#: zone) or directly (an outfall in or into the zone).
+DISCHARGES = ("none", "sewer", "direct")
+#: The limited human activity of 自然资发〔2022〕142号 a project claims in the ecological red
+#: line: none, or its number 1-10 (codes are strings).
+RED_LINE_ACTIVITIES = ("none", *(str(i) for i in range(1, 11)))
+#: Facilities a project may have (repeatable); a site declares none, or one or more of these.
+FACILITIES = (
+    "waste_storage",
+    "livestock",
+    "dangerous_goods_wharf",
+    "slag_yard",
+    "tailings_pond",
+    "outfall",
+    "reclamation",
+)
+#: Project attributes taking one of a list of values, with their allowed values.  In the
+#: sites table: a str, or None (not declared); ``facility`` is ``"none"`` or its codes sorted
+#: and joined with ``;``.
+CHOICE_ATTRIBUTES = {
+    "discharge": DISCHARGES,
+    "red_line_activity": RED_LINE_ACTIVITIES,
+    "facility": FACILITIES,
+}
 #: Columns of :attr:`zoning.Sites.gdf` (the sites a screening reads), in order.
 SITE_COLUMNS = (
     "site_id",
@@ -205,6 +245,7 @@ SITE_COLUMNS = (
     "industry_division",
     "nature",
     *FLAGS,
+    *CHOICE_ATTRIBUTES,
     "two_high_source",
     "linear_source",
     "input_crs",
@@ -259,10 +300,16 @@ SITES_CSV_COLUMNS = (
     "linear",
     "linear_source",
     "wastewater",
+    "discharge",
     "air",
     "hazardous",
     "two_high",
     "two_high_source",
+    "key_project",
+    "red_line_activity",
+    "facility",
+    "residential_building",
+    "noise",
     "input_crs",
     "datum_shift_m",
     "uncertainty_m",

@@ -7,7 +7,7 @@ import click
 from .errors import OneLineCommand, handle_errors
 from .options import fail_on_option, screening_options
 from .render import console_summary
-from .run import exit_for, report_written, run_screening
+from .run import echo_in_force, exit_for, report_written, run_screening
 
 
 @click.command("compare", cls=OneLineCommand)
@@ -27,5 +27,6 @@ def compare_cmd(sites: str | None, fail_on: str | None, **options) -> None:
     """
     result, written = run_screening(sites=sites, min_sites=2, compare=True, **options)
     click.echo(console_summary(result, lang=options["lang"]), nl=False)
+    echo_in_force(result)
     report_written(options["out_dir"], written)
     exit_for(result, fail_on, best=True)

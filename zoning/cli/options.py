@@ -22,6 +22,8 @@ from typing import Any
 
 import click
 
+from ..schema import DISCHARGES, FACILITIES, RED_LINE_ACTIVITIES
+
 __all__ = [
     "BASEMAP_CHOICES",
     "FAIL_ON_LEVELS",
@@ -57,7 +59,7 @@ _FLAG_OPTIONS = (
         "linear infrastructure (pipeline, road, power line ...)",
         "from the input's columns, else yes for line sites and undeclared for points and polygons",
     ),
-    ("wastewater", "discharges waste water", _UNDECLARED),
+    ("wastewater", "produces waste water (where it goes: --discharge)", _UNDECLARED),
     ("air", "emits air pollutants", _UNDECLARED),
     ("hazardous", "stores or uses hazardous chemicals", _UNDECLARED),
     (
@@ -65,6 +67,13 @@ _FLAG_OPTIONS = (
         '"两高" (high energy use, high emission)',
         "from the input's columns, else derived from the industry code",
     ),
+    ("key-project", "a key project (重大建设项目 listed in 自然资规〔2018〕3号)", _UNDECLARED),
+    (
+        "residential-building",
+        "catering in a residential or mixed residential building",
+        _UNDECLARED,
+    ),
+    ("noise", "emits industrial noise", _UNDECLARED),
 )
 
 
@@ -327,10 +336,46 @@ project_options: Decorator = _stack(
             )
             for name, text, default in _FLAG_OPTIONS
         ),
+        click.option(
+            "--discharge",
+            type=click.Choice(DISCHARGES),
+            default=None,
+            help="Every site: where its waste water goes: none, sewer (to a treatment plant "
+            "outside the zone) or direct (an outfall in or into the zone); also 无/纳管/直排 "
+            f"in a discharge (排放去向) column (default: {_UNDECLARED}).",
+        ),
+        click.option(
+            "--red-line-activity",
+            type=click.Choice(RED_LINE_ACTIVITIES),
+            default=None,
+            help="Every site: the limited human activity of 自然资发〔2022〕142号 (1-10) the "
+            f"project claims in the ecological red line, or none (default: {_UNDECLARED}).",
+        ),
+        click.option(
+            "--facility",
+            type=click.Choice(("none", *FACILITIES)),
+            multiple=True,
+            metavar="CODE",
+            help=f"Every site: a facility it has, repeatable ({', '.join(FACILITIES)}), or "
+            f"none (default: {_UNDECLARED}).",
+        ),
     ]
 )
 
-#: The rule set and how far to look (``rules_options``).
+
+def _as_of_callback(ctx: click.Context, param: click.Parameter, value: str | None):
+    """``--as-of``: a ``YYYY-MM-DD`` day (kept as text; None: today in Asia/Shanghai)."""
+    from ..dates import parse_date
+
+    if value is None:
+        return None
+    try:
+        return parse_date(value).isoformat()
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc} (e.g. 2026-04-01)") from None
+
+
+#: The rule set, the day and how far to look (``rules_options``).
 rules_options: Decorator = _stack(
     [
         click.option(
@@ -339,6 +384,15 @@ rules_options: Decorator = _stack(
             type=click.Path(dir_okay=False),
             default=None,
             help="Rule set (YAML). Default: the bundled demonstration rule set.",
+        ),
+        click.option(
+            "--as-of",
+            "as_of",
+            default=None,
+            callback=_as_of_callback,
+            metavar="YYYY-MM-DD",
+            help="Screen as of this day: only the documents, rules and layer vintages in force "
+            "that day apply (default: today in Asia/Shanghai).",
         ),
         click.option(
             "--search-radius",

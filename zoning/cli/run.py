@@ -28,6 +28,7 @@ __all__ = [
     "ScreeningRequest",
     "SitesInput",
     "check_out_dir",
+    "echo_in_force",
     "exit_for",
     "load_layers",
     "parse_formats",
@@ -36,7 +37,9 @@ __all__ = [
 ]
 
 
-def load_layers(catalog_path: str | None, layer_specs: tuple[str, ...]):
+def load_layers(
+    catalog_path: str | None, layer_specs: tuple[str, ...], *, as_of: str | None = None
+):
     """Load the catalog named by ``--catalog`` plus ``--layer`` files.
 
     Parameters
@@ -45,6 +48,8 @@ def load_layers(catalog_path: str | None, layer_specs: tuple[str, ...]):
         Default: the bundled demonstration catalog.
     layer_specs : tuple of str
         ``KIND=PATH`` specs; each replaces the catalog's layers of that kind.
+    as_of : str, optional
+        ``--as-of``: the day whose layers are seen (default today in Asia/Shanghai).
 
     Returns
     -------
@@ -52,7 +57,7 @@ def load_layers(catalog_path: str | None, layer_specs: tuple[str, ...]):
     """
     from ..layerset import load_catalog
 
-    return load_catalog(catalog_path, layers=list(layer_specs))
+    return load_catalog(catalog_path, layers=list(layer_specs), as_of=as_of)
 
 
 DEMO_BANNER = (
@@ -190,6 +195,11 @@ class ProjectAttributes:
     industry, nature : str, optional
     linear, wastewater, air, hazardous, two_high : bool, optional
         None: from the input's columns (or derived), as the options' help says.
+        ``wastewater``: the project produces waste water (``discharge`` says where it goes).
+    key_project, residential_building, noise : bool, optional
+    discharge, red_line_activity : str, optional
+    facility : tuple of str
+        ``--facility`` (repeatable); empty: from the input's columns.
     """
 
     industry: str | None = None
@@ -199,10 +209,16 @@ class ProjectAttributes:
     air: bool | None = None
     hazardous: bool | None = None
     two_high: bool | None = None
+    key_project: bool | None = None
+    residential_building: bool | None = None
+    noise: bool | None = None
+    discharge: str | None = None
+    red_line_activity: str | None = None
+    facility: tuple[str, ...] = ()
 
     def given(self) -> dict[str, Any]:
-        """The attributes the user gave (None left out), in option order."""
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """The attributes the user gave (None and an empty --facility left out), in option order."""
+        return {k: v for k, v in asdict(self).items() if v is not None and v != ()}
 
 
 @dataclass(frozen=True)
@@ -220,11 +236,14 @@ class EngineOptions:
     on_layer_error : {"fail", "unknown"}
     progress : bool, optional
         None: on a terminal, from :data:`~zoning.cli.options.PROGRESS_MIN_SITES` sites.
+    as_of : str, optional
+        ``--as-of YYYY-MM-DD``; None: today in Asia/Shanghai.
     """
 
     catalog_path: str | None = None
     layer_specs: tuple[str, ...] = ()
     rules_path: str | None = None
+    as_of: str | None = None
     search_radius: float | None = None
     no_pieces: bool = False
     no_rings: bool = False
@@ -337,10 +356,13 @@ def run_screening(
     elif options:
         raise TypeError("run_screening() takes a request or the options, not both")
     fmts = _check_request(request)
-    layers = load_layers(request.engine.catalog_path, request.engine.layer_specs)
+    from ..dates import as_of_date
+
+    as_of = as_of_date(request.engine.as_of, what="--as-of")
+    layers = load_layers(request.engine.catalog_path, request.engine.layer_specs, as_of=as_of)
     from ..rules import load_rules
 
-    rule_set = load_rules(request.engine.rules_path)
+    rule_set = load_rules(request.engine.rules_path).in_force(as_of)
     loaded = _load_sites(request.sites, request.attributes, min_sites)
     result = _screen(loaded, layers, rule_set, request.engine, compare)
     _record_options(result, request)
@@ -431,6 +453,7 @@ def _screen(loaded, layers, rule_set, engine: EngineOptions, compare: bool):
             rings=not engine.no_rings,
             on_layer_error="unknown" if engine.on_layer_error == "unknown" else "raise",
             progress=bar,
+            as_of=rule_set.as_of,
         )
     finally:
         if bar is not None:
@@ -472,6 +495,20 @@ def _cli_words(message: str) -> str:
     message = re.sub(r"^(point|wkt)s?(:| \d)", r"--\1\2", message)  # inline sites
     message = re.sub(r"\bthe option (\w+)=('[^']*'|True|False)", option, message)
     return message.replace("crs= / --crs", "--crs").replace("wkt= / --wkt", "--wkt")
+
+
+def echo_in_force(result) -> None:
+    """Print the line saying which rules, documents and layer vintages were in force.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+    """
+    from ..screening.provenance import in_force_line
+
+    line = in_force_line(result.provenance)
+    if line:
+        click.echo(line)
 
 
 def report_written(out_dir: str | None, written: dict) -> None:

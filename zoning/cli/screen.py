@@ -7,7 +7,7 @@ import click
 from .errors import OneLineCommand, handle_errors
 from .options import fail_on_option, screening_options
 from .render import console_summary
-from .run import exit_for, report_written, run_screening
+from .run import echo_in_force, exit_for, report_written, run_screening
 
 
 @click.command("screen", cls=OneLineCommand)
@@ -26,9 +26,11 @@ def screen_cmd(sites: str | None, fail_on: str | None, **options) -> None:
     Coordinates without a CRS of their own (CSV columns, --point, --wkt) need --crs:
     EPSG:4326 for GPS/WGS84, gcj02 for Amap/Tencent, bd09 for Baidu; GeoJSON is WGS84.
     Project attributes come from the file's columns (id, name, industry, nature, linear,
-    wastewater, air, hazardous, two_high, or 编号, 项目名称, 行业代码, 建设性质 ...) or from the
-    options, which apply to every site. Line sites are linear unless declared otherwise;
-    两高 is derived from the industry code unless declared.
+    wastewater, air, hazardous, two_high, key_project, residential_building, noise,
+    discharge, red_line_activity, facility, or 编号, 项目名称, 行业代码, 建设性质, 排放去向,
+    设施 ...) or from the options, which apply to every site. wastewater means the project
+    produces waste water; discharge says where it goes. Line sites are linear unless declared
+    otherwise; 两高 is derived from the industry code unless declared.
 
     Prints a summary. With --out DIR writes sites.csv, hits.csv, screening.gpkg,
     screening.json, report/index.html (a page per site) and report/map.html (the
@@ -38,5 +40,6 @@ def screen_cmd(sites: str | None, fail_on: str | None, **options) -> None:
     """
     result, written = run_screening(sites=sites, **options)
     click.echo(console_summary(result, lang=options["lang"]), nl=False)
+    echo_in_force(result)
     report_written(options["out_dir"], written)
     exit_for(result, fail_on)

@@ -392,6 +392,7 @@ def _footer(result: Any) -> dict:
     """The provenance footer of every page: tool, time, catalog, CRSs, input, radius, others."""
     prov = dict(result.provenance or {})
     used = {"layers", "demonstration", "rule_set", "tool", "notes"}
+    used |= {"as_of", "law", "layers_not_in_force"}  # said in one line (_in_force_row)
     inp = prov.get("input")
     if isinstance(inp, dict):  # screening's shape: {"source", "crs", "conversion", "sites"}
         used.add("input")
@@ -411,10 +412,18 @@ def _footer(result: Any) -> dict:
             value = _short_hash(value) or out.get("catalog_sha256")
         out[name] = None if value is None else _as_text(value)
     out["tool"] = out["tool"] or __version__
-    out["other"] = [
+    out["other"] = _in_force_row(prov) + [
         (str(k), _as_text(v)) for k, v in prov.items() if k not in used and not is_missing(v)
     ]
     return out
+
+
+def _in_force_row(prov: dict) -> list[tuple[str, str]]:
+    """The footer row saying the day screened as of and the documents and vintages in force."""
+    from ..screening.provenance import in_force_line
+
+    line = in_force_line(prov)
+    return [("适用日期 as of", line)] if line else []
 
 
 # --------------------------------------------------------------------------------------------

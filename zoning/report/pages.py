@@ -12,7 +12,13 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from ..labels import ATTRIBUTE_LABELS, FLAG_LABELS, LAYER_STATUS_LABELS, NATURE_LABELS
+from ..labels import (
+    ATTRIBUTE_LABELS,
+    CHOICE_LABELS,
+    FLAG_LABELS,
+    LAYER_STATUS_LABELS,
+    NATURE_LABELS,
+)
 from .advice import _SHORT_SEARCH, _boundary_warnings, _next_steps, _undeclared
 from .context import (
     _Catalog,
@@ -214,6 +220,13 @@ def _attributes(rec: dict) -> list[dict]:
             )
             note = {"derived": derived, "declared": "declared"}.get(src or "", src)
         add(zh, en, None if val is None else (("是", "yes") if val else ("否", "no")), note)
+    for col, zh, en, words in CHOICE_LABELS:
+        text = as_str(rec.get(col))
+        if text is None:
+            add(zh, en, None)
+            continue
+        pairs = [words.get(code, (code, code)) for code in text.split(";")]
+        add(zh, en, ("、".join(p[0] for p in pairs), ", ".join(p[1] for p in pairs)))
     return rows
 
 

@@ -3,10 +3,10 @@
 Each control unit a site intersects uses one access list: ``unit/<code>`` when the rule set
 has the unit's own list, else the list the unit names (``access_list``), else its category's
 list ``city/<category>``.  :func:`resolve_units` resolves them once per distinct (unit, list,
-category) and derives the ``industrial_park_unit`` project attribute;
-:func:`apply_access_lists` emits the reasons: an unusable control-unit layer, sites no unit
-covers, units without a usable list, units whose own list is absent, then the effective rules
-of every list, one mask per distinct rule over the unit hits.
+category) and derives the ``industrial_park_unit`` and ``chemical_park_unit`` project
+attributes; :func:`apply_access_lists` emits the reasons: an unusable control-unit layer,
+sites no unit covers, units without a usable list, units whose own list is absent, then the
+effective rules of every list, one mask per distinct rule over the unit hits.
 """
 
 from __future__ import annotations
@@ -71,11 +71,13 @@ def _unit_codes(state: EvaluationState, rows: np.ndarray) -> np.ndarray:
 
 
 def resolve_units(state: EvaluationState) -> None:
-    """Resolve each control-unit hit's access list; derive the industrial-park attribute.
+    """Resolve each control-unit hit's access list; derive the park attributes.
 
     Sets the ``units_*`` fields and ``list_names`` of ``state``, and ``industrial_park_unit``
     in ``sites_known`` (a control-unit layer covers the site) and ``sites_flag`` (every unit
-    the site touches uses an industrial-park list).
+    the site touches uses an industrial-park list); ``chemical_park_unit`` likewise (every
+    unit the site touches uses a list marked ``chemical_park: true``; the mark of a list is
+    its own, not inherited from its parent).
 
     Parameters
     ----------
@@ -118,6 +120,15 @@ def resolve_units(state: EvaluationState) -> None:
     all_park[state.hits_site[rows][~is_park]] = False
     state.sites_known["industrial_park_unit"] = state.layer_ok("control_unit")
     state.sites_flag["industrial_park_unit"] = has_cu & all_park
+
+    # Chemical-park units: every unit the site touches uses a list marked chemical_park
+    # (the mark is the list's own, not inherited: see AccessList).
+    chem_list = np.array([rs.access_list(lid).chemical_park for lid in rs.list_ids] + [False])
+    is_chem = chem_list[state.units_list]
+    all_chem = np.ones(n, dtype=bool)
+    all_chem[state.hits_site[rows][~is_chem]] = False
+    state.sites_known["chemical_park_unit"] = state.sites_known["industrial_park_unit"]
+    state.sites_flag["chemical_park_unit"] = has_cu & all_chem
 
 
 def apply_access_lists(state: EvaluationState) -> None:

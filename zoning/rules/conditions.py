@@ -105,6 +105,12 @@ def _key_masks(state: EvaluationState, key: str, value: Any) -> tuple[np.ndarray
         match_u = np.array([str(u).strip().lower() in value for u in state.sites_nature_values])
         m = np.zeros(state.n_sites, dtype=bool)
         m[known] = match_u.astype(bool)[state.sites_nature_code[known]]
+    elif key in state.sites_choice_code:
+        # any of the listed values (facility: any facility declared is listed)
+        wanted = frozenset(value)
+        match_u = np.array([bool(v & wanted) for v in state.sites_choice_values[key]], dtype=bool)
+        m = np.zeros(state.n_sites, dtype=bool)
+        m[known] = match_u[state.sites_choice_code[key][known]]
     else:
         m = state.sites_flag[key] == value
     return known & m, known & ~m

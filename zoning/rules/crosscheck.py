@@ -14,6 +14,7 @@ model's classes only as type names.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,15 @@ __all__ = ["canonical_hash", "compile_rule_set", "describe_validation_error", "n
 
 #: Keys added to the schema after rule sets were published: left out of the hash while unset,
 #: so a rule set that does not use them keeps the hash it had.
-_LATER_KEYS = {"applies_to": ("except_inside",)}
+_LATER_KEYS = {
+    "applies_to": ("except_inside",),
+    "document": ("in_force_from", "in_force_to", "repealed_by", "text", "read_at", "read_on"),
+    "rule": ("valid_from", "valid_to"),
+    "citation": ("quote",),
+}
+
+#: A validity: first and last day in force (inclusive), None for unbounded.
+Validity = tuple["datetime.date | None", "datetime.date | None"]
 
 
 def norm_value(value: object) -> str:
@@ -63,6 +72,10 @@ class _Compiled:
         #: rule id -> (tier, unit list, ancestors): how reasons of equal severity are ordered
         #: (see :func:`zoning.rules.reasons.assemble_reasons`).
         self.rank: dict[str, tuple[int, int, int]] = {}
+        #: document id -> its days in force (``in_force_to``, else ended by ``repealed_by``)
+        self.doc_validity: dict[str, Validity] = {}
+        #: rule id -> its days in force (its own, else its document's)
+        self.validity: dict[str, Validity] = {}
 
 
 def describe_validation_error(exc: ValidationError, raw: dict, name: str) -> str:
@@ -171,14 +184,22 @@ def canonical_hash(rs: RuleSet) -> str:
         keys (``applies_to.except_inside``) do not change it.
     """
     data = rs.model_dump(mode="json")
-    for rule in data["rules"]:
-        at = rule.get("applies_to")
-        if isinstance(at, dict):
-            for key in _LATER_KEYS["applies_to"]:
-                if at.get(key) is None:
-                    at.pop(key, None)
+    for doc in data["documents"].values():
+        _drop_unset(doc, "document")
+    for rule in [*data["rules"], *(r for lst in data["lists"] for r in lst["rules"])]:
+        _drop_unset(rule, "rule")
+        _drop_unset(rule.get("citation"), "citation")
+        _drop_unset(rule.get("applies_to"), "applies_to")
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _drop_unset(entry: object, what: str) -> None:
+    """Drop the later keys of ``what`` that ``entry`` leaves unset (None)."""
+    if isinstance(entry, dict):
+        for key in _LATER_KEYS[what]:
+            if entry.get(key) is None:
+                entry.pop(key, None)
 
 
 class _Failure:
@@ -214,6 +235,7 @@ def compile_rule_set(rs: RuleSet, name: str) -> _Compiled:
     c = _Compiled()
     fail = _Failure(name)
     _build_vocabularies(rs, c)
+    _check_documents(rs, c, fail)
     for rule in rs.rules:
         _check_rule(rs, c, fail, rule, f"rule {quote(rule.id)}", in_list=False)
     for lst in rs.lists:
@@ -258,6 +280,7 @@ def _check_rule(
             "citation.document",
             f"unknown document {quote(rule.citation.document)} (known: {known})",
         )
+    _rule_validity(c, fail, rule, where)
     if in_list and rule.applies_to is not None:
         raise fail(
             where,
@@ -282,6 +305,68 @@ def _check_rule(
                 f"feature_values.{at.kind}.{attr} (known: {', '.join(codes or ())}); "
                 "the rule could never fire",
             )
+
+
+def _check_documents(rs: RuleSet, c: _Compiled, fail: _Failure) -> None:
+    """Each document's days in force; ``repealed_by`` names a document that starts after."""
+    one_day = datetime.timedelta(days=1)
+    for doc_id, doc in rs.documents.items():
+        where = f"document {quote(doc_id)}"
+        start, end = doc.in_force_from, doc.in_force_to
+        successor = doc.repealed_by
+        if successor is not None:
+            if successor not in rs.documents or successor == doc_id:
+                others = ", ".join(d for d in rs.documents if d != doc_id) or "none"
+                raise fail(
+                    where, "repealed_by", f"unknown document {quote(successor)} (known: {others})"
+                )
+            follows = rs.documents[successor].in_force_from
+            if follows is not None and end is None:
+                end = follows - one_day
+            elif follows is not None and end is not None and end >= follows:
+                raise fail(
+                    where,
+                    "in_force_to",
+                    f"{end} is not before {follows}, when {quote(successor)} that repealed it "
+                    "came into force",
+                )
+            if start is not None and end is not None and end < start:
+                raise fail(
+                    where,
+                    "repealed_by",
+                    f"{quote(successor)} came into force on {follows}, before this document "
+                    f"({start})",
+                )
+        c.doc_validity[doc_id] = (start, end)
+
+
+def _rule_validity(c: _Compiled, fail: _Failure, rule: Rule, where: str) -> None:
+    """A rule's days in force: its own within its document's, by default its document's."""
+    doc_id = rule.citation.document
+    doc_start, doc_end = c.doc_validity[doc_id]
+    start, end = rule.valid_from, rule.valid_to
+    if start is not None and doc_start is not None and start < doc_start:
+        raise fail(
+            where,
+            "valid_from",
+            f"{start} is before its document {quote(doc_id)} came into force ({doc_start})",
+        )
+    if end is not None and doc_end is not None and end > doc_end:
+        raise fail(
+            where,
+            "valid_to",
+            f"{end} is after the last day its document {quote(doc_id)} was in force ({doc_end})",
+        )
+    start = start if start is not None else doc_start
+    end = end if end is not None else doc_end
+    if start is not None and end is not None and end < start:
+        raise fail(
+            where,
+            "valid_from" if rule.valid_from is not None else "valid_to",
+            f"the rule would never be in force ({start} to {end}, its document "
+            f"{quote(doc_id)} in force {doc_start or 'always'} to {doc_end or 'now'})",
+        )
+    c.validity[rule.id] = (start, end)
 
 
 def _resolve_parents(rs: RuleSet, c: _Compiled, fail: _Failure) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import quote
+from ..schema import CHOICE_ATTRIBUTES
 from .model import FLAGS, NATURES
 
 if TYPE_CHECKING:
@@ -118,7 +119,14 @@ class EvaluationState:
     sites_known : dict of str to ndarray of bool
         Per project attribute (and ``industrial_park_unit``): the site declared it.
     sites_flag : dict of str to ndarray of bool
-        Per yes/no attribute (and ``industrial_park_unit``): its value (False where unknown).
+        Per yes/no attribute (and ``industrial_park_unit``, ``chemical_park_unit``): its value
+        (False where unknown).
+    sites_choice_code : dict of str to ndarray of int
+        Per choice attribute (``discharge``, ``red_line_activity``, ``facility``): the index of
+        each site's value in ``sites_choice_values`` (-1: not declared).
+    sites_choice_values : dict of str to list of frozenset
+        Per choice attribute: the codes of each distinct value declared (one code, or for
+        ``facility`` the facilities declared; ``{"none"}`` for a declared none).
     hits : DataFrame
         The overlay's hits frame (read for feature attributes a ``where`` tests).
     hits_n : int
@@ -170,6 +178,8 @@ class EvaluationState:
     sites_nature_values: pd.Index
     sites_known: dict[str, np.ndarray]
     sites_flag: dict[str, np.ndarray]
+    sites_choice_code: dict[str, np.ndarray]
+    sites_choice_values: dict[str, list[frozenset[str]]]
     hits: pd.DataFrame
     hits_n: int
     hits_site: np.ndarray
@@ -381,6 +391,11 @@ def _read_sites(sites: pd.DataFrame, n: int) -> dict[str, Any]:
     value: dict[str, np.ndarray] = {}
     for flag in FLAGS:
         known[flag], value[flag] = _read_flag(sites, flag, n, site_ids)
+    choice_code: dict[str, np.ndarray] = {}
+    choice_values: dict[str, list[frozenset[str]]] = {}
+    for attr in CHOICE_ATTRIBUTES:
+        choice_code[attr], choice_values[attr] = _read_choice(sites, attr, n, site_ids)
+        known[attr] = choice_code[attr] >= 0
     return {
         "sites_id": site_ids,
         "sites_uncertainty_m": np.where(np.isfinite(unc), unc, 0.0),
@@ -390,6 +405,8 @@ def _read_sites(sites: pd.DataFrame, n: int) -> dict[str, Any]:
         "sites_nature_values": nat_uniques,
         "sites_known": known,
         "sites_flag": value,
+        "sites_choice_code": choice_code,
+        "sites_choice_values": choice_values,
     }
 
 
@@ -411,6 +428,39 @@ def _read_flag(
             _bad_attribute(site_ids, codes == j, flag, v, "true or false")
     val[known] = truth[codes[known]]
     return known, val
+
+
+def _read_choice(
+    sites: pd.DataFrame, attr: str, n: int, site_ids: np.ndarray
+) -> tuple[np.ndarray, list[frozenset[str]]]:
+    """Per site: the index of its value (-1: not declared), and the codes of each value.
+
+    ``discharge`` and ``red_line_activity`` hold one code (a whole activity number is read as
+    its code); ``facility`` holds ``"none"`` or facility codes joined with ``;`` (as
+    :func:`zoning.sites.load_sites` writes them).
+    """
+    allowed = CHOICE_ATTRIBUTES[attr]
+    arr = object_column(sites, attr, n)
+    codes, uniques = pd.factorize(pd.Series(arr, dtype=object))
+    values: list[frozenset[str]] = []
+    for j, v in enumerate(uniques):
+        if (
+            isinstance(v, int | float | np.integer | np.floating)
+            and not isinstance(v, bool | np.bool_)
+            and float(v).is_integer()
+        ):
+            v = str(int(v))
+        parts = [p.strip() for p in v.split(";")] if isinstance(v, str) else [None]
+        if attr != "facility" and len(parts) != 1:
+            parts = [None]
+        ok = set(allowed) | ({"none"} if attr == "facility" else set())
+        if not all(p in ok for p in parts) or ("none" in parts and len(parts) > 1):
+            want = f"one of {', '.join(allowed)}"
+            if attr == "facility":
+                want = f"none, or some of {', '.join(allowed)} joined with ';'"
+            _bad_attribute(site_ids, codes == j, attr, v, want)
+        values.append(frozenset(parts))  # type: ignore[arg-type]
+    return codes, values
 
 
 def _read_hits(hits: pd.DataFrame, n: int) -> dict[str, Any]:

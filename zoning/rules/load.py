@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .._paths import data_dir
 from .._yaml import load_yaml
-from ..errors import RulesError
+from ..errors import RulesError, quote
 from .model import RuleSet
 
 __all__ = ["DEFAULT_RULES", "load_rules"]
@@ -47,7 +47,9 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
         unparsable file, a key written twice in one mapping (with its line), an unknown key at
         any depth, a code written as a number, a duplicate id, an unknown verdict, dimension,
         kind or document, a ``where`` value outside ``feature_values``, a parent list that does
-        not exist, an inheritance cycle, or an override of a rule the list does not inherit.
+        not exist, an inheritance cycle, an override of a rule the list does not inherit, a
+        date that is not ``YYYY-MM-DD``, a rule valid outside its document's days in force, a
+        ``repealed_by`` naming no document, or a document ``text`` file that does not exist.
 
     Examples
     --------
@@ -61,8 +63,20 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
     raw = _read_yaml(path)
     rs = RuleSet.from_mapping(raw, source=str(path))
     rs._path = path.resolve()
+    _check_texts(rs, path)
     log.debug("rule set %s %s (%s) from %s", rs.id, rs.version, rs.hash[:12], path)
     return rs
+
+
+def _check_texts(rs: RuleSet, path: Path) -> None:
+    """Every document's stored ``text`` exists next to the rule-set file (one line if not)."""
+    base = path.resolve().parent
+    for doc_id, doc in rs.documents.items():
+        if doc.text is not None and not (base / doc.text).is_file():
+            raise RulesError(
+                f"{path}: document {quote(doc_id)}: key 'text': no file {quote(doc.text)} "
+                f"next to the rule set (looked for {base / doc.text})"
+            )
 
 
 def _read_yaml(path: Path) -> object:

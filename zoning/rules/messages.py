@@ -27,14 +27,33 @@ __all__ = [
 
 _FLAG_TEXT = {
     "linear": ("is linear infrastructure", "is not linear infrastructure"),
-    "wastewater": ("discharges waste water", "does not discharge waste water"),
+    "wastewater": ("produces waste water", "produces no waste water"),
     "air": ("emits air pollutants", "does not emit air pollutants"),
     "hazardous": ("handles hazardous chemicals", "does not handle hazardous chemicals"),
     "two_high": ("is a 两高 (high energy use, high emission) project", "is not a 两高 project"),
+    "key_project": (
+        "is a key project (重大建设项目 listed in 自然资规〔2018〕3号)",
+        "is not a listed key project",
+    ),
+    "residential_building": (
+        "is catering in a residential or mixed residential building",
+        "is not in a residential building",
+    ),
+    "noise": ("emits industrial noise", "emits no industrial noise"),
     "industrial_park_unit": (
         "lies only in industrial-park control units",
         "lies outside industrial-park control units",
     ),
+    "chemical_park_unit": (
+        "lies only in recognised chemical-park control units",
+        "lies outside recognised chemical-park control units",
+    ),
+}
+#: Choice attributes in words: what the project "has" for the listed values.
+_CHOICE_TEXT = {
+    "discharge": "discharges its waste water",
+    "red_line_activity": "claims the red-line limited human activity (自然资发〔2022〕142号)",
+    "facility": "has a facility",
 }
 _DECLARE = {
     "industry": "--industry CODE, or an industry column",
@@ -44,7 +63,19 @@ _DECLARE = {
     "air": "--air / --no-air, or an air column",
     "hazardous": "--hazardous / --no-hazardous, or a hazardous column",
     "two_high": "--two-high / --no-two-high, or a two_high column",
+    "key_project": "--key-project / --no-key-project, or a key_project (重大建设项目) column",
+    "discharge": "--discharge none|sewer|direct, or a discharge (排放去向) column",
+    "red_line_activity": (
+        "--red-line-activity none|1..10, or a red_line_activity (红线有限人为活动) column"
+    ),
+    "facility": "--facility CODE (repeatable; none for none), or a facility (设施) column",
+    "residential_building": (
+        "--residential-building / --no-residential-building, or a residential_building "
+        "(居民楼) column"
+    ),
+    "noise": "--noise / --no-noise, or a noise (工业噪声) column",
     "industrial_park_unit": "a loaded control-unit layer",
+    "chemical_park_unit": "a loaded control-unit layer",
 }
 
 #: How a layer that is not usable is described, per load status.
@@ -63,7 +94,7 @@ def undeclared(attr: str) -> str:
     -------
     str
     """
-    if attr == "industrial_park_unit":
+    if attr in ("industrial_park_unit", "chemical_park_unit"):
         return "the control-unit layer is not available"
     return f"{attr} not declared (declare {_DECLARE[attr]})"
 
@@ -86,6 +117,8 @@ def describe_condition(c: Conditions) -> str:
             parts.append("has an industry code starting with " + " or ".join(v))
         elif k == "nature":
             parts.append("is a " + " or ".join(v) + " project")
+        elif k in _CHOICE_TEXT:
+            parts.append(f"{_CHOICE_TEXT[k]}: " + " or ".join(v))
         else:
             parts.append(_FLAG_TEXT[k][0 if v else 1])
     return " and ".join(parts)

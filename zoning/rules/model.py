@@ -29,9 +29,20 @@ from pydantic import (
 )
 
 from ..catalog import KINDS
+from ..dates import parse_date
 from ..errors import RulesError, quote
-from ..schema import DIMENSIONS, FLAGS, INDUSTRY_SECTION_OF, NATURES, STANDARD_ATTRIBUTES
+from ..schema import (
+    DIMENSIONS,
+    DISCHARGES,
+    FACILITIES,
+    FLAGS,
+    INDUSTRY_SECTION_OF,
+    NATURES,
+    RED_LINE_ACTIVITIES,
+    STANDARD_ATTRIBUTES,
+)
 from .crosscheck import _Compiled, compile_rule_set, describe_validation_error, norm_value
+from .validity import law_block, rules_in_force
 
 __all__ = [
     "DIMENSIONS",
@@ -100,8 +111,20 @@ def _check_prefix(value: str) -> str:
 IndustryPrefix = Annotated[str, StringConstraints(min_length=1)]
 
 
+def _as_date(value: object) -> object:
+    """A YAML date or ``YYYY-MM-DD`` text as a ``datetime.date`` (None stays None)."""
+    return None if value is None else parse_date(value)
+
+
 class Document(_Strict):
-    """A cited document: a law, regulation, notice or plan."""
+    """A cited document: a law, regulation, notice or plan.
+
+    ``in_force_from`` / ``in_force_to`` bound the days it is in force (both inclusive; absent:
+    since ever / still); ``repealed_by`` names the document that replaced it (when
+    ``in_force_to`` is absent, the day before that document's ``in_force_from`` ends it).
+    ``text`` is its stored text (a path relative to the rule-set file); a document without one
+    says where it was read (``read_at``, ``read_on``).
+    """
 
     title: NonEmpty
     title_en: NonEmpty | None = None
@@ -112,6 +135,35 @@ class Document(_Strict):
     date: NonEmpty
     url: NonEmpty | None = None
     note: NonEmpty | None = None
+    in_force_from: datetime.date | None = None
+    in_force_to: datetime.date | None = None
+    repealed_by: Annotated[str, StringConstraints(pattern=_ID_PATTERN)] | None = None
+    text: NonEmpty | None = None
+    read_at: NonEmpty | None = None
+    read_on: datetime.date | None = None
+
+    @field_validator("in_force_from", "in_force_to", "read_on", mode="before")
+    @classmethod
+    def _dates(cls, value: object) -> object:
+        return _as_date(value)
+
+    @field_validator("text")
+    @classmethod
+    def _relative_text(cls, value: str | None) -> str | None:
+        if value is not None and (Path(value).is_absolute() or value.startswith(("/", "\\"))):
+            raise ValueError(
+                f"{quote(value)} must be a path relative to the rule-set file, not absolute"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check_dates(self) -> Document:
+        start, end = self.in_force_from, self.in_force_to
+        if start is not None and end is not None and end < start:
+            raise ValueError(f"in_force_to {end} is before in_force_from {start}")
+        if self.read_on is not None and self.read_at is None:
+            raise ValueError("read_on says when the document was read: give read_at too")
+        return self
 
     @field_validator("date", mode="before")
     @classmethod
@@ -128,10 +180,15 @@ class Document(_Strict):
 
 
 class Citation(_Strict):
-    """Where a rule comes from: a document id and an article."""
+    """Where a rule comes from: a document id, an article and the exact words of the clause.
+
+    ``quote`` is optional in the schema (third-party rule sets load without it);
+    :func:`zoning.rules.citations.verify_citations` finds it in the document's stored text.
+    """
 
     document: NonEmpty
     article: NonEmpty
+    quote: NonEmpty | None = None
 
 
 class Text(_Strict):
@@ -145,19 +202,31 @@ class Conditions(_Strict):
     """Conditions on project attributes; all keys given must hold (AND).
 
     ``industry`` holds GB/T 4754-2017 code prefixes (any may match), ``nature`` project
-    natures (any may match); each flag must equal the value given.  ``industrial_park_unit``
-    is derived from the hits: every control unit the site touches uses the rule set's
-    industrial-park list (or a list descending from it).
+    natures (any may match); each flag must equal the value given.  ``wastewater`` is "the
+    project produces waste water"; ``discharge`` is where it goes.  The lists ``discharge``
+    (``none``, ``sewer``, ``direct``) and ``red_line_activity`` (``none``, ``"1"``..``"10"``:
+    strings) hold when the site's value is one of them; ``facility`` holds when the site
+    declared any of the facilities listed.  ``industrial_park_unit`` is derived from the hits:
+    every control unit the site touches uses the rule set's industrial-park list (or a list
+    descending from it); ``chemical_park_unit``: every control unit the site touches uses an
+    access list marked ``chemical_park: true`` (see :class:`AccessList`).
     """
 
     industry: list[IndustryPrefix] | None = None
     nature: list[Nature] | None = None
     linear: bool | None = None
     wastewater: bool | None = None
+    discharge: list[Literal[DISCHARGES]] | None = None  # type: ignore[valid-type]
     air: bool | None = None
     hazardous: bool | None = None
     two_high: bool | None = None
+    key_project: bool | None = None
+    red_line_activity: list[Literal[RED_LINE_ACTIVITIES]] | None = None  # type: ignore[valid-type]
+    facility: list[Literal[FACILITIES]] | None = None  # type: ignore[valid-type]
+    residential_building: bool | None = None
+    noise: bool | None = None
     industrial_park_unit: bool | None = None
+    chemical_park_unit: bool | None = None
 
     @field_validator("industry")
     @classmethod
@@ -169,7 +238,7 @@ class Conditions(_Strict):
                 _check_prefix(v)
         return value
 
-    @field_validator("nature")
+    @field_validator("nature", "discharge", "red_line_activity", "facility")
     @classmethod
     def _check_nature(cls, value: list[str] | None) -> list[str] | None:
         if value is not None and not value:
@@ -260,6 +329,8 @@ class Rule(_Strict):
 
     ``when`` and ``unless`` are lists of alternatives (a single mapping is one alternative):
     the rule fires when any ``when`` alternative holds and no ``unless`` alternative holds.
+    ``valid_from`` / ``valid_to`` (inclusive) default to its document's days in force and must
+    lie within them (:meth:`RuleSet.validity`).
     """
 
     id: RuleId
@@ -273,6 +344,20 @@ class Rule(_Strict):
     next_step: Text | None = None
     overrides: list[RuleId] = Field(default_factory=list)
     note: NonEmpty | None = None
+    valid_from: datetime.date | None = None
+    valid_to: datetime.date | None = None
+
+    @field_validator("valid_from", "valid_to", mode="before")
+    @classmethod
+    def _dates(cls, value: object) -> object:
+        return _as_date(value)
+
+    @model_validator(mode="after")
+    def _check_dates(self) -> Rule:
+        if self.valid_from is not None and self.valid_to is not None:
+            if self.valid_to < self.valid_from:
+                raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        return self
 
     @field_validator("when", "unless", mode="before")
     @classmethod
@@ -289,13 +374,21 @@ class Rule(_Strict):
 
 
 class AccessList(_Strict):
-    """An access list (生态环境准入清单) for control units: its rules and its parent."""
+    """An access list (生态环境准入清单) for control units: its rules and its parent.
+
+    ``chemical_park: true`` marks the units using this list as a recognised chemical park
+    (化工园区, 认定), distinct from any industrial-park unit; rules test it as the derived
+    ``chemical_park_unit``.  The mark is NOT inherited: a child list (a sub-unit's own list)
+    is a chemical park only when it sets the mark itself, since a sub-unit of a recognised park
+    need not be recognised.
+    """
 
     id: ListId
     parent: ListId | None = None
     title_zh: NonEmpty
     title_en: NonEmpty
     note: NonEmpty | None = None
+    chemical_park: bool = False
     rules: list[Rule] = Field(default_factory=list)
 
 
@@ -359,6 +452,9 @@ class RuleSet(_Strict):
     _source: str = PrivateAttr(default="rules")
     _path: Path | None = PrivateAttr(default=None)
     _compiled: _Compiled | None = PrivateAttr(default=None)
+    #: Set on the view :meth:`in_force` returns: the day, and the whole rule set.
+    _as_of: datetime.date | None = PrivateAttr(default=None)
+    _origin: RuleSet | None = PrivateAttr(default=None)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -551,21 +647,90 @@ class RuleSet(_Strict):
             default=0.0,
         )
 
-    def provenance(self) -> dict[str, Any]:
-        """id, version, hash, status and file of the rule set, for result metadata.
+    # -- time ---------------------------------------------------------------------------------
+
+    @property
+    def as_of(self) -> datetime.date | None:
+        """The day this rule set holds the rules in force on (None: every rule, any day)."""
+        return self._as_of
+
+    @property
+    def origin(self) -> RuleSet:
+        """The whole rule set (itself, unless this is a view made by :meth:`in_force`)."""
+        return self._origin or self
+
+    def validity(self, rule_id: str) -> tuple[datetime.date | None, datetime.date | None]:
+        """The days a rule is in force: its own ``valid_from`` / ``valid_to``, else its document's.
+
+        Parameters
+        ----------
+        rule_id : str
+
+        Returns
+        -------
+        (date or None, date or None)
+            First and last day (inclusive); None: unbounded on that side.
+
+        Raises
+        ------
+        KeyError
+            The rule set has no such rule.
+        """
+        return self._lookup(self._c.validity, rule_id, "rule")
+
+    def in_force(self, as_of: datetime.date) -> RuleSet:
+        """The rule set as in force on a day: the rules (city-wide and in lists) valid then.
+
+        Parameters
+        ----------
+        as_of : datetime.date
+
+        Returns
+        -------
+        RuleSet
+            A new rule set with the same documents and lists (a list may be left empty); an
+            override naming a rule not in force is dropped.  Its :attr:`as_of` is the day,
+            its :attr:`path` and provenance hash the whole rule set's.  Called on such a view
+            it starts again from the whole rule set.
+
+        Raises
+        ------
+        RulesError
+            One line naming the rule set and the day when no rule is in force then.
+        """
+        return rules_in_force(self.origin, as_of)
+
+    def law(self) -> dict[str, Any]:
+        """What law this rule set applies: the documents and rules in force, and the rules not.
 
         Returns
         -------
         dict
-            Keys ``id``, ``version``, ``hash``, ``status`` and ``path`` (None when the rule set
-            was not read from a file).
+            ``as_of`` (``YYYY-MM-DD`` or None), ``documents`` (the documents of the rules in
+            force: ``id``, ``label``, ``in_force_from``, ``in_force_to``, ``repealed_by``),
+            ``rules`` (``id``, ``document``, ``article``, ``valid_from``, ``valid_to``) and
+            ``not_in_force`` (rule ids); dates as ``YYYY-MM-DD`` or None.
+        """
+        return law_block(self)
+
+    def provenance(self) -> dict[str, Any]:
+        """id, version, hash, status, file, day and law of the rule set, for result metadata.
+
+        Returns
+        -------
+        dict
+            Keys ``id``, ``version``, ``hash`` (of the whole rule set, also for a view made by
+            :meth:`in_force`), ``status``, ``path`` (None when the rule set was not read from a
+            file), ``as_of`` (``YYYY-MM-DD`` or None) and ``law`` (:meth:`law`).
         """
         return {
             "id": self.id,
             "version": self.version,
-            "hash": self.hash,
+            "hash": self.origin.hash,
             "status": self.status,
             "path": str(self.path) if self.path else None,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "law": self.law(),
         }
 
 

@@ -28,6 +28,7 @@ from ..rules import (
     hit_verdicts,
     site_verdicts,
 )
+from ..schema import CHOICE_ATTRIBUTES
 from .reach import _within_distances
 
 
@@ -167,7 +168,8 @@ def _hits_with_verdicts(
 def _situations(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult):
     """Group the sites whose rule evaluation is necessarily the same.
 
-    A site's situation is: its project attributes (``industry``, ``nature`` and the flags),
+    A site's situation is: its project attributes (``industry``, ``nature``, the flags and the
+    choices ``discharge``, ``red_line_activity``, ``facility``),
     whether it lies outside the coverage, and per layer that loaded: the feature it intersects
     (none or one) and whether it lies wholly inside the layer (``share_of_site`` at least
     ``1 - OUTSIDE_TOLERANCE``, what ``outside`` rules test); for kinds a ``within`` rule reads,
@@ -191,7 +193,7 @@ def _situations(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult):
             within.setdefault(at.kind, []).append(float(at.distance_m))  # type: ignore[arg-type]
     lone = np.zeros(n, dtype=bool)  # sites that get a situation of their own
     codes: list[tuple[np.ndarray, int]] = [(ov.outside.astype(np.int64), 2)]
-    for col in ("industry", "nature", *FLAGS):
+    for col in ("industry", "nature", *FLAGS, *CHOICE_ATTRIBUTES):
         if col in gdf.columns:
             c, u = pd.factorize(gdf[col].astype(object), use_na_sentinel=True)
             codes.append((c.astype(np.int64) + 1, len(u) + 1))

@@ -7,6 +7,7 @@ how to screen them (:class:`ScreenOptions`).  Both are also what the provenance 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
@@ -109,6 +110,8 @@ class ScreenOptions:
         Build the overlap-piece and buffer-ring geometries.
     on_layer_error : {"raise", "unknown"}
         What a layer that fails to load does.
+    as_of : datetime.date or None
+        The day whose rules and layers apply (None: not chosen yet; :func:`screen` sets it).
 
     Raises
     ------
@@ -120,6 +123,7 @@ class ScreenOptions:
     pieces: bool = True
     rings: bool = True
     on_layer_error: str = "raise"
+    as_of: datetime.date | None = None
 
     def __post_init__(self) -> None:
         if self.on_layer_error not in ON_LAYER_ERROR:

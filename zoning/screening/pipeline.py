@@ -17,7 +17,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import numpy as np
 import shapely
 
 from ..crs import WORKING_CRS
+from ..dates import as_of_date
 from ..errors import CatalogError, CRSError, LayerDataError, LayerReadError, ZoningError, quote
 from ..layerset import Layer, LayerSet, load_catalog
 from ..overlay import DEFAULT_SEARCH_RADIUS_M, LayerInput, OverlayResult, overlay
@@ -61,6 +62,7 @@ def screen(
     rings: bool = True,
     on_layer_error: str = "raise",
     progress: Callable[[str, int, int], object] | None = None,
+    as_of: object = None,
 ) -> ScreeningResult:
     """Screen project sites against the catalog's layers and the access-list rules.
 
@@ -97,6 +99,14 @@ def screen(
         ``progress(stage, step, total)`` is called before each stage: ``"load <layer id>"``
         for every catalog layer, ``"overlay <layer id>"`` for every layer, then ``"rules"``
         (``total`` = 2 x layers + 1).  For progress bars; the library never prints.
+    as_of : date, datetime or ``"YYYY-MM-DD"``, optional
+        The day whose law and layers apply: only the rules in force that day
+        (:meth:`RuleSet.in_force <zoning.rules.RuleSet.in_force>`) and the catalog's layers in
+        force that day (:meth:`LayerSet.at <zoning.layerset.LayerSet.at>`; a LayerSet given
+        for another day keeps its loaded layers) are used.  Default: today in Asia/Shanghai.
+        The provenance records the day (``as_of``), the documents and rules in force
+        (``law``), each layer's ``valid_from`` / ``valid_to`` and the layers not in force
+        (``layers_not_in_force``).
 
     Returns
     -------
@@ -107,7 +117,9 @@ def screen(
     SitesError, CRSError, LayerReadError
         Bad sites, a bad ``crs`` or an unreadable sites file (see :func:`load_sites`).
     CatalogError, RulesError
-        A catalog or rule set that does not validate.
+        A catalog or rule set that does not validate, or with nothing in force on ``as_of``.
+    ZoningError
+        ``as_of`` is not a date (one line naming the value).
     LayerReadError, LayerDataError, CRSError
         A layer that cannot be loaded (unless ``on_layer_error="unknown"``).
 
@@ -149,7 +161,11 @@ def screen(
     True
     """
     options = ScreenOptions(
-        search_radius_m=search_radius_m, pieces=pieces, rings=rings, on_layer_error=on_layer_error
+        search_radius_m=search_radius_m,
+        pieces=pieces,
+        rings=rings,
+        on_layer_error=on_layer_error,
+        as_of=as_of_date(as_of),
     )
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -166,8 +182,9 @@ def screen(
     input_path = _input_file(sites)
     from_sites = isinstance(sites, Sites)
     sites = reading.read(sites)
-    layers = _catalog(layers)
+    layers = _catalog(layers, options.as_of)
     rule_set = rules if isinstance(rules, RuleSet) else load_rules(rules)
+    rule_set = rule_set.in_force(options.as_of)
     radius = _search_radius(rule_set, layers, sites, search_radius_m)
     notes = list(sites.notes)
     tick = _Progress(progress, 2 * len(layers.catalog.layers) + 1)
@@ -217,12 +234,13 @@ class _Progress:
         self.step += 1
 
 
-def _catalog(layers: LayerSet | str | Path | None) -> LayerSet:
-    """A loaded layer set: ``layers`` itself, or the catalog at that path (None: the
-    demonstration catalog)."""
+def _catalog(layers: LayerSet | str | Path | None, as_of: date | None = None) -> LayerSet:
+    """A loaded layer set as of a day (None: today): ``layers`` itself (or its view for that
+    day, sharing its loaded layers), or the catalog at that path (None: the demonstration
+    catalog)."""
     if layers is None or isinstance(layers, str | Path):
-        return load_catalog(layers)
-    return layers
+        return load_catalog(layers, as_of=as_of)
+    return layers if as_of is None else layers.at(as_of)
 
 
 def _search_radius(

@@ -14,9 +14,11 @@ from typing import Any
 
 from .._version import __version__
 from ..crs import WORKING_CRS
+from ..dates import iso
 from ..io import file_sha256
 from ..layerset import LayerSet
 from ..rules import RuleSet
+from ..rules.validity import in_force_summary
 from ..sites import Sites
 from .options import ScreenOptions, SiteReading
 
@@ -48,7 +50,22 @@ def _layer_provenance(entry: Any) -> dict[str, Any]:
         "vintage": entry.provenance.vintage if entry.provenance else None,
         "source": entry.source,
         "positional_tolerance_m": entry.positional_tolerance_m,
+        **_layer_validity(entry),
     }
+
+
+def _layer_validity(entry: Any) -> dict[str, str | None]:
+    """A catalog layer's ``valid_from`` / ``valid_to`` as ``YYYY-MM-DD`` (None: unbounded)."""
+    out = {}
+    for key in ("valid_from", "valid_to"):
+        value = getattr(entry, key, None)
+        out[key] = value if value is None or isinstance(value, str) else iso(value)
+    return out
+
+
+def _layers_not_in_force(layers: LayerSet) -> list[dict[str, Any]]:
+    """The catalog's layers not in force on the screening's day: id, kind and their days."""
+    return [{"id": e.id, "kind": e.kind, **_layer_validity(e)} for e in layers.not_in_force]
 
 
 #: What a layer's load report adds to its provenance, under the report's own names.
@@ -75,6 +92,7 @@ def _options(
         "layer": reading.layer,
         "encoding": reading.encoding,
         "search_radius_m": radius,
+        "as_of": iso(options.as_of),
         "pieces": bool(options.pieces),
         "rings": bool(options.rings),
         "on_layer_error": options.on_layer_error,
@@ -95,11 +113,14 @@ def _provenance(
     cat = layers.catalog
     cat_path = getattr(cat, "path", None)
     input_sha256 = file_sha256(input_path) if input_path is not None else None
+    rule_prov = rule_set.provenance()
+    law = rule_prov.pop("law")
     return {
         "tool": "zoning",
         "tool_version": __version__,
         "created": started.isoformat(timespec="seconds"),
         "demonstration": bool(layers.is_demonstration or rule_set.is_demonstration),
+        "as_of": iso(layers.as_of),
         "catalog": {
             "path": str(cat_path) if cat_path else None,
             "sha256": file_sha256(cat_path) if cat_path else None,
@@ -107,7 +128,9 @@ def _provenance(
             "version": getattr(cat, "version", None),
         },
         "layers": layer_prov,
-        "rule_set": rule_set.provenance(),
+        "layers_not_in_force": _layers_not_in_force(layers),
+        "rule_set": rule_prov,
+        "law": law,
         "working_crs": {"name": WORKING_CRS.name, "wkt": WORKING_CRS.to_wkt()},
         "input": {
             "source": sites.source,
@@ -119,3 +142,37 @@ def _provenance(
         "search_radius_m": radius,
         "options": options,
     }
+
+
+def in_force_line(provenance: dict[str, Any]) -> str | None:
+    """The console line saying which rules, documents and layer vintages were in force.
+
+    Parameters
+    ----------
+    provenance : dict
+        A screening's provenance (``as_of``, ``law``, ``layers``, ``layers_not_in_force``).
+
+    Returns
+    -------
+    str or None
+        E.g. ``as of 2026-04-01: 37 of 41 rules in force (自然保护区条例（2026） from
+        2026-03-15); layers: 12 of 13 in force, nature_reserves_2026 (valid from 2026-03-15)``;
+        None for a provenance without ``as_of`` (written before screenings had a day).
+    """
+    law, as_of = provenance.get("law"), provenance.get("as_of")
+    if not law or not as_of:
+        return None
+    layers = provenance.get("layers") or []
+    total = len(layers) + len(provenance.get("layers_not_in_force") or [])
+    dated = [
+        f"{lay['id']} (valid {_days(lay.get('valid_from'), lay.get('valid_to'))})"
+        for lay in layers
+        if lay.get("valid_from") or lay.get("valid_to")
+    ]
+    text = f"as of {as_of}: {in_force_summary(law)}; layers: {len(layers)} of {total} in force"
+    return f"{text}, {', '.join(dated)}" if dated else text
+
+
+def _days(start: str | None, end: str | None) -> str:
+    """``from X``, ``to Y`` or ``from X to Y``."""
+    return " ".join(p for p in (f"from {start}" if start else "", f"to {end}" if end else "") if p)

@@ -18,6 +18,7 @@ import shapely
 
 from ..errors import SitesError, quote
 from ..schema import FLAGS, INDUSTRY_SECTION_OF, INDUSTRY_SECTIONS, NATURES, SITE_COLUMNS
+from .choices import CHOICE_PARSERS
 from .raw import _MAX_LISTED, _Bad, _id_text, _is_blank, _is_number, _norm, _Raw, _short, _Where
 
 __all__ = [
@@ -80,9 +81,15 @@ _ATTR_ALIASES: dict[str, tuple[str, ...]] = {
     "air": ("air", "废气", "排放废气", "大气污染物", "是否排放废气"),
     "hazardous": ("hazardous", "危险化学品", "危化品", "涉及危险化学品"),
     "two_high": ("two_high", "两高", "是否两高"),
+    "key_project": ("key_project", "重大建设项目", "是否重大建设项目"),
+    "residential_building": ("residential_building", "居民楼", "居民住宅楼", "是否位于居民楼"),
+    "noise": ("noise", "工业噪声", "是否产生工业噪声"),
+    "discharge": ("discharge", "排放去向", "废水去向", "废水排放去向"),
+    "red_line_activity": ("red_line_activity", "红线有限人为活动", "有限人为活动"),
+    "facility": ("facility", "facilities", "设施"),
 }
 _ATTRIBUTE_COLUMNS = SITE_COLUMNS[1 : SITE_COLUMNS.index("linear_source") + 1]
-_OPTION_KEYS = ("id", "name", "industry", "nature", *FLAGS)
+_OPTION_KEYS = ("id", "name", "industry", "nature", *FLAGS, *CHOICE_PARSERS)
 
 
 def parse_industry_code(text: str) -> tuple[str, str]:
@@ -207,12 +214,17 @@ def _parse_text(value: object) -> str | None:
 
 
 def _map_values(
-    values: Any, parse: Callable[[object], Any], where: _Where, column: str
+    values: Any,
+    parse: Callable[[object], Any],
+    where: _Where,
+    column: str,
+    ids: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[Any]]:
     """Parse each distinct value once: (codes into the parsed list, parsed distinct values).
 
     Blank cells are code -1, and the parsed list ends with ``parse(None)``, so
-    ``np.asarray(parsed, dtype=object)[codes]`` is the parsed column.
+    ``np.asarray(parsed, dtype=object)[codes]`` is the parsed column.  A value that does not
+    parse is one ``SitesError`` line naming the row, the column and (with ``ids``) the site.
     """
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
     parsed: list[Any] = []
@@ -221,7 +233,8 @@ def _map_values(
             parsed.append(parse(value))
         except _Bad as exc:
             row = int(np.flatnonzero(codes == k)[0])
-            raise SitesError(f"{where.row(row)}, column {quote(column)}: {exc}") from None
+            site = f" (site {quote(ids[row])})" if ids is not None else ""
+            raise SitesError(f"{where.row(row)}, column {quote(column)}: {exc}{site}") from None
     parsed.append(None)
     return codes, parsed
 
@@ -280,7 +293,12 @@ def _check_options(attributes: Mapping[str, object] | None) -> dict[str, object]
             f"attributes: unknown key(s) {', '.join(quote(k) for k in unknown)} "
             f"(allowed: {', '.join(_OPTION_KEYS)})"
         )
-    return {k: v for k, v in attributes.items() if v is not None}
+    # None, and an empty list of facilities, are "not given"
+    return {k: v for k, v in attributes.items() if v is not None and not _empty_list(v)}
+
+
+def _empty_list(value: object) -> bool:
+    return isinstance(value, list | tuple | set | frozenset) and not value
 
 
 def _option_value(key: str, value: object, parse: Callable[[object], Any]) -> Any:
@@ -351,7 +369,11 @@ def _site_ids(
 
 
 def _attributes(
-    raw: _Raw, columns: dict[str, str], options: dict[str, object], notes: list[str]
+    raw: _Raw,
+    columns: dict[str, str],
+    options: dict[str, object],
+    notes: list[str],
+    ids: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     n, where = raw.n, raw.where
     out: dict[str, np.ndarray] = {}
@@ -359,6 +381,7 @@ def _attributes(
         "name": _parse_text,
         "nature": _parse_nature,
         **{f: _parse_flag for f in FLAGS},
+        **CHOICE_PARSERS,
     }
 
     def column_or_option(key: str, parse: Callable[[object], Any]) -> tuple[np.ndarray, list, Any]:
@@ -367,7 +390,13 @@ def _attributes(
         if col is None:
             codes = np.full(n, 0 if key in options else -1, dtype=np.intp)
             return codes, [opt, None] if key in options else [None], None
-        codes, parsed = _map_values(raw.table[col].to_numpy(dtype=object), parse, where, col)  # type: ignore[index]
+        codes, parsed = _map_values(
+            raw.table[col].to_numpy(dtype=object),  # type: ignore[index]
+            parse,
+            where,
+            col,
+            ids,
+        )
         if key in options and all(p is None for p in parsed):
             # An empty template column gives nothing: the option applies to every site.
             notes.append(f"column {quote(col)} is empty: option {key}={quote(options[key])} used")

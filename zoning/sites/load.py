@@ -15,8 +15,11 @@
 It returns :class:`Sites`: a GeoDataFrame in :data:`zoning.WORKING_CRS` with one
 row per site and the columns of the shared contract (``site_id``, ``name``,
 ``industry``, ``industry_division``, ``nature``, the flags ``linear``,
-``wastewater``, ``air``, ``hazardous``, ``two_high``, ``two_high_source``,
-``linear_source``, ``input_crs``, ``datum_shift_m``, ``uncertainty_m``, ``geometry``).
+``wastewater`` (produces waste water), ``air``, ``hazardous``, ``two_high``,
+``key_project``, ``residential_building``, ``noise``, the choices ``discharge`` (where
+the waste water goes), ``red_line_activity`` and ``facility``
+(:mod:`zoning.sites.choices`), ``two_high_source``, ``linear_source``, ``input_crs``,
+``datum_shift_m``, ``uncertainty_m``, ``geometry``).
 
 Sites are the user's own input, so nothing is dropped: a missing or empty
 geometry, a GeometryCollection, a bad coordinate, a bad industry code or flag,
@@ -32,11 +35,17 @@ row (the header is row 1, the first data row is row 2); in other files,
 Project attributes come from columns (names compared case-insensitively, with
 Chinese aliases: ``id``/``编号``, ``name``/``项目名称``, ``industry``/``行业代码``,
 ``nature``/``建设性质``, ``linear``/``线性工程``, ``wastewater``/``排放废水``,
-``air``/``废气``, ``hazardous``/``危险化学品``, ``two_high``/``两高``) or from the
+``air``/``废气``, ``hazardous``/``危险化学品``, ``two_high``/``两高``,
+``key_project``/``重大建设项目``, ``residential_building``/``居民楼``,
+``noise``/``工业噪声``, ``discharge``/``排放去向``, ``red_line_activity``/``红线有限人为活动``,
+``facility``/``设施``) or from the
 ``attributes=`` mapping, which applies to every site (the CLI's ``--industry``
 etc.).  A column and an option for the same attribute must agree on every row.
 Flags accept yes/no, true/false, y/n, 1/0, 是/否 (any case); an empty cell is
-None (not declared).  Natures accept new/expansion/rebuild/relocation and
+None (not declared).  ``discharge`` accepts none/sewer/direct and 无/纳管/直排,
+``red_line_activity`` none/无 or 1-10, ``facility`` none/无 or facility codes (or
+Chinese names such as 尾矿库, 排污口) separated by ``;`` ``,`` or ``、``
+(:mod:`zoning.sites.choices`).  Natures accept new/expansion/rebuild/relocation and
 新建/扩建/改建/迁建; 改扩建 counts as an expansion (it adds capacity).  Industry
 codes are GB/T 4754-2017 (:func:`parse_industry_code`); "两高" is derived from the
 major division (:data:`TWO_HIGH_DIVISIONS`, less :data:`TWO_HIGH_EXCEPTIONS`) unless
@@ -169,8 +178,10 @@ def load_sites(
         Columns holding the site id and name (default: columns named ``id``/``name``
         or an alias such as ``编号``/``项目名称``).
     attributes : dict
-        Attributes for every site (``industry``, ``nature``, flags, ``name``, ``id``); a
-        column giving the same attribute must agree with it on every row.
+        Attributes for every site (``industry``, ``nature``, flags, ``discharge``,
+        ``red_line_activity``, ``facility`` -- a code, or for ``facility`` a list of codes or
+        a text joined with ``;`` --, ``name``, ``id``); a column giving the same attribute must
+        agree with it on every row.
     encoding : str
         Text encoding of a CSV or a Shapefile without ``.cpg`` (default: detected,
         UTF-8 or GB18030).
@@ -258,7 +269,7 @@ def _read_attributes(
     ids = _site_ids(
         raw, columns.get("id"), options.get("id"), explicit=id_field is not None, notes=raw.notes
     )
-    return ids, _attributes(raw, columns, options, raw.notes)
+    return ids, _attributes(raw, columns, options, raw.notes, ids)
 
 
 def _site_geometries(

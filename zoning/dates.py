@@ -1,0 +1,111 @@
+"""Calendar dates of the law and the layers: parsing ISO dates, and "today" in Shanghai.
+
+Documents, rules and catalog layers carry validity dates (``in_force_from``, ``valid_to``, ...)
+and a screening runs *as of* a date (:func:`zoning.screen`, ``zoning screen --as-of``).  The
+dates are calendar days, ``YYYY-MM-DD``; "today" is the day in ``Asia/Shanghai`` (China keeps
+one time zone, UTC+8, without daylight saving).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from .errors import ZoningError, quote
+
+__all__ = ["TIMEZONE", "as_of_date", "iso", "parse_date", "today"]
+
+#: The time zone whose calendar day is "today".
+TIMEZONE = "Asia/Shanghai"
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def today() -> datetime.date:
+    """Today's date in Shanghai (:data:`TIMEZONE`).
+
+    Returns
+    -------
+    datetime.date
+    """
+    try:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        tz: datetime.tzinfo = ZoneInfo(TIMEZONE)
+    except (ImportError, ZoneInfoNotFoundError):  # no time-zone database: UTC+8 all year
+        tz = datetime.timezone(datetime.timedelta(hours=8))
+    return datetime.datetime.now(tz).date()
+
+
+def parse_date(value: object) -> datetime.date:
+    """A calendar date from a ``datetime.date`` or ``YYYY-MM-DD`` text.
+
+    Parameters
+    ----------
+    value : date or str
+        A ``datetime.datetime`` is refused (a validity date is a day, not a time).
+
+    Returns
+    -------
+    datetime.date
+
+    Raises
+    ------
+    ValueError
+        Not a date, or text not of the form ``YYYY-MM-DD`` naming a real day.
+    """
+    if isinstance(value, datetime.datetime):
+        raise ValueError(f"{quote(str(value))} is a time, not a date (YYYY-MM-DD)")
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str) and _ISO.match(value.strip()):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{quote(value)} is not a date of the form YYYY-MM-DD")
+
+
+def as_of_date(value: object = None, *, what: str = "as_of") -> datetime.date:
+    """The day a screening runs as of: a date, a datetime (its day) or ``YYYY-MM-DD`` text.
+
+    Parameters
+    ----------
+    value : date, datetime, str or None
+        None: :func:`today`.
+    what : str, keyword-only
+        How the error names the value (``as_of``, ``--as-of``).
+
+    Returns
+    -------
+    datetime.date
+
+    Raises
+    ------
+    ZoningError
+        One line naming ``what`` and the value when it is not a date.
+    """
+    if value is None:
+        return today()
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    try:
+        return parse_date(value)
+    except ValueError:
+        raise ZoningError(
+            f"{what} {quote(value)} is not a date: give YYYY-MM-DD (e.g. 2026-04-01)"
+        ) from None
+
+
+def iso(value: datetime.date | None) -> str | None:
+    """``YYYY-MM-DD`` of a date, None for None.
+
+    Parameters
+    ----------
+    value : datetime.date or None
+
+    Returns
+    -------
+    str or None
+    """
+    return None if value is None else value.isoformat()
