@@ -463,3 +463,29 @@ def test_several_features_give_one_row_naming_them():
     assert "红线甲、红线乙" in fired["explanation_zh"]
     ok = _row(t, 1, "red.chem")
     assert ok["result"] == "complies" and "红线甲、红线乙" in ok["explanation_zh"]
+
+
+def test_choice_attribute_in_words():
+    data = json.loads(json.dumps(RULES))
+    data["rules"].append(
+        {
+            "id": "red.outfall",
+            "applies_to": {"kind": "red_line"},
+            "when": {"discharge": ["direct"]},
+            "dimension": "污染物排放管控",
+            "verdict": "prohibited",
+            "citation": {"document": "law", "article": "第七条"},
+            "message": {"zh": "红线内禁止设置排污口", "en": "No outfall in the red line"},
+        }
+    )
+    rs = RuleSet.from_mapping(data)
+    sites = SITES.assign(discharge=["direct", "sewer", None, "none"])
+    reasons = evaluate(rs, sites, HITS, SUMMARY, search_radius_m=3000.0)
+    t = clause_table(rs, sites, HITS, SUMMARY, reasons, search_radius_m=3000.0)
+    assert _row(t, 0, "red.outfall")["result"] == "violates"
+    ok = _row(t, 1, "red.outfall")
+    assert ok["result"] == "complies" and ok["reads"] == "discharge=sewer"
+    assert "纳管" in ok["explanation_zh"], ok["explanation_zh"]
+    und = _row(t, 2, "red.outfall")
+    assert und["result"] == "undecided" and "废水排放去向" in und["explanation_zh"]
+    assert _row(t, 3, "red.outfall")["result"] == "not_applicable"

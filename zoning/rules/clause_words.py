@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..labels import ATTRIBUTE_LABELS, NATURE_LABELS
+from ..labels import ATTRIBUTE_LABELS, CHOICE_LABELS, NATURE_LABELS
 from ..schema import CLAUSE_RESULTS
 from .messages import undeclared
 from .model import RuleSet
@@ -63,11 +63,8 @@ _FLAG_WORDS = {
         ("位于化工园区管控单元之外", "lies outside chemical-park units"),
     ),
 }
-_CHOICE_WORDS = {
-    "discharge": ("废水排放去向", "discharge"),
-    "red_line_activity": ("红线内有限人为活动", "red-line activity"),
-    "facility": ("设施", "facilities"),
-}
+#: Choice attributes: (zh, en, value labels), from :data:`zoning.labels.CHOICE_LABELS`.
+_CHOICES = {code: (zh, en, dict(values)) for code, zh, en, values in CHOICE_LABELS}
 
 
 # --------------------------------------------------------------------------------- words
@@ -145,10 +142,15 @@ def fact(key: str, value: Any, site_value: Any, holds: bool) -> tuple[str, str]:
         if words is None:
             return f"{key}={str(truth).lower()}", f"{key} is {str(truth).lower()}"
         return words[0 if truth else 1]
-    zh_label, en_label = _CHOICE_WORDS.get(key, (key, key))
-    want = "、".join(str(v) for v in value) if isinstance(value, list) else str(value)
-    zh = f"{zh_label}为 {site_value}" + ("" if holds else f"（本条针对 {want}）")
-    en = f"has {en_label} {site_value}" + ("" if holds else f" (the clause is on {want})")
+    zh_label, en_label, words = _CHOICES.get(key, (key, key, {}))
+    wanted = value if isinstance(value, list) else [value]
+    has = sorted(site_value) if isinstance(site_value, frozenset | set) else [site_value]
+    has_zh = "、".join(words.get(str(v), (str(v), str(v)))[0] for v in has)
+    has_en = ", ".join(words.get(str(v), (str(v), str(v)))[1] for v in has)
+    want_zh = "、".join(words.get(str(v), (str(v), str(v)))[0] for v in wanted)
+    want_en = ", ".join(words.get(str(v), (str(v), str(v)))[1] for v in wanted)
+    zh = f"{zh_label}为{has_zh}" + ("" if holds else f"（本条针对{want_zh}）")
+    en = f"has {en_label}: {has_en}" + ("" if holds else f" (the clause is on {want_en})")
     return zh, en
 
 

@@ -92,6 +92,15 @@ class _Sites:
             return hit
         st, n = self.state, self.state.n_sites
         known = st.sites_known.get(attr)
+        choice = getattr(st, "sites_choice_code", {})
+        if attr in choice:
+            c = choice[attr]
+            uniq = list(st.sites_choice_values[attr])
+            vals = np.array([*uniq, None], dtype=object)
+            texts = np.array([";".join(sorted(v)) for v in uniq] + ["未申报"], dtype=object)
+            out = (np.where(c < 0, len(uniq), c).astype(np.int64), texts, vals)
+            self._codes[attr] = out
+            return out
         if attr in st.sites_flag and known is not None:
             raw = np.where(known, st.sites_flag[attr], None)
         else:
