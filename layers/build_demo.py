@@ -9,8 +9,9 @@ under ``layers/sources/``:
 * ``shanghai_features.yaml``: named sensitive areas with WGS84 centres and approximate areas.
 
 Everything else (red line, development boundary, farmland, water, water-source zones, nature
-reserve zoning, 三线一单 control units, sea area) is SCHEMATIC, placed from public descriptions
-and calibrated to the published totals.  Shapes are generated in the toolkit's working CRS
+reserve zoning and its 2026 re-zoning, 三线一单 control units, sea area, shoreline, heritage sites,
+noise-sensitive areas) is SCHEMATIC, placed from public descriptions and calibrated to the
+published totals where there are any.  Shapes are generated in the toolkit's working CRS
 (Lambert azimuthal equal-area on Shanghai, metres); set operations run on lon/lat geometries so
 that every layer shares the exact district vertices; areas are geodesic (``pyproj.Geod``).
 
@@ -500,6 +501,7 @@ class Builder:
                 "shore_id": ["YS01"],
                 "name_zh": ["长江干流岸线（示意）"],
                 "name_en": ["Yangtze main-stream shoreline (schematic)"],
+                "stream": ["main"],
                 "status": [STATUS],
                 "note": [
                     "where the demonstration districts meet the Yangtze estuary waters "
@@ -508,6 +510,48 @@ class Builder:
                 ],
             },
             geometry=[MultiLineString(parts)],
+            crs="EPSG:4326",
+        )
+
+    def build_tributaries(self) -> None:
+        """Add the 黄浦江 banks to the shoreline layer as a tributary (``stream`` = tributary).
+
+        The banks are the outline of the demonstration 黄浦江 water polygon (layer ``water``),
+        less the stretch on the district outline (the river mouth at 吴淞口, where the polygon is
+        cut by the Yangtze coast).  The 1 km band of 长江保护法 art. 26 is measured from these
+        banks (the 岸线), landward, as the 长江经济带发展负面清单指南 measures from the shoreline.
+        苏州河 is not added: it is a tributary of the 黄浦江 (a second-order tributary), see
+        layers/README.md.  Must run after :meth:`build_water`.
+        """
+        water = self.layers["water"]
+        river = water.geometry[water.name_zh == "黄浦江"].iloc[0]
+        banks = shapely.difference(river.boundary, self.D.boundary.buffer(1e-6))
+        banks = shapely.line_merge(
+            shapely.union_all(
+                [g for g in shapely.get_parts(banks) if g.geom_type.endswith("LineString")]
+            )
+        )
+        parts = [g for g in shapely.get_parts(banks) if garea_len_m(g) >= 500.0]
+        extra = gpd.GeoDataFrame(
+            {
+                "shore_id": ["YS02"],
+                "name_zh": ["黄浦江岸线（长江支流，示意）"],
+                "name_en": ["Huangpu River banks (Yangtze tributary, schematic)"],
+                "stream": ["tributary"],
+                "status": [STATUS],
+                "note": [
+                    "both banks of the demonstration 黄浦江 water polygon (米市渡 reach to "
+                    "吴淞口), less the river mouth on the Yangtze coast; pieces under 500 m "
+                    "dropped; not a surveyed shoreline nor the river management boundary"
+                ],
+            },
+            geometry=[MultiLineString(parts)],
+            crs="EPSG:4326",
+        )
+        shore = self.layers["shoreline"]
+        self.layers["shoreline"] = gpd.GeoDataFrame(
+            [*shore.to_dict("records"), *extra.to_dict("records")],
+            geometry="geometry",
             crs="EPSG:4326",
         )
 
@@ -1177,6 +1221,186 @@ class Builder:
                 )
                 n += 1
         self.layers["nature_reserves"] = gpd.GeoDataFrame(
+            rows, geometry="geometry", crs="EPSG:4326"
+        )
+
+    def build_reserves_2026(self) -> None:
+        """The 2026 vintage: the same reserves zoned under the 2026 自然保护区条例.
+
+        The regulation (国务院令第830号, in force 2026-03-15) knows only 核心保护区 and
+        一般控制区.  DEMONSTRATION ASSUMPTION: each reserve's 核心区 and 缓冲区 become its
+        核心保护区 and its 实验区 becomes its 一般控制区; the outer boundaries are unchanged.
+        """
+        old = self.layers["nature_reserves"]
+        rows, n = [], 1
+        for i in range(0, len(old), 3):
+            core, buf, exp = (old.iloc[i + k] for k in range(3))
+            assert (core.zone, buf.zone, exp.zone) == ("core", "buffer", "experimental")
+            zh = core.name_zh.removesuffix("核心区")
+            en = core.name_en.removesuffix(" (core)")
+            for zone, zen, g in (
+                ("核心保护区", "core protection zone", union([core.geometry, buf.geometry])),
+                ("一般控制区", "general control zone", exp.geometry),
+            ):
+                rows.append(
+                    {
+                        "nr_id": f"NR26-{n:02d}",
+                        "name_zh": f"{zh}{zone}",
+                        "name_en": f"{en} ({zen})",
+                        "zone": zone,
+                        "level": core.level,
+                        "status": STATUS,
+                        "note": "schematic 2026 re-zoning (demonstration assumption: 核心区 + "
+                        "缓冲区 -> 核心保护区, 实验区 -> 一般控制区; outer boundary unchanged)",
+                        "geometry": g,
+                    }
+                )
+                n += 1
+        self.layers["nature_reserves_2026"] = gpd.GeoDataFrame(
+            rows, geometry="geometry", crs="EPSG:4326"
+        )
+
+    # ---- 4b. protected heritage sites (文物保护单位) in 黄浦区, schematic footprints
+    #: (id, name_zh, name_en, level, GCJ-02 polyline or point of the site (approximate, from a
+    #: public web map), half-size of the 保护范围 footprint (m; a box for a point, a band for a
+    #: line), width of the 建设控制地带 ring around it (m)).
+    HERITAGE = (
+        (
+            "HS01",
+            "外滩建筑群",
+            "The Bund historic buildings",
+            "全国重点文物保护单位",
+            [(121.4893, 31.2338), (121.4897, 31.2428)],
+            45,
+            150,
+        ),
+        ("HS02", "豫园", "Yu Garden", "全国重点文物保护单位", [(121.4920, 31.2275)], 80, 120),
+        (
+            "HS03",
+            "中共一大会址",
+            "Site of the First National Congress of the CPC",
+            "全国重点文物保护单位",
+            [(121.4753, 31.2222)],
+            25,
+            80,
+        ),
+        (
+            "HS04",
+            "孙中山故居",
+            "Former residence of Sun Yat-sen",
+            "全国重点文物保护单位",
+            [(121.4680, 31.2160)],
+            35,
+            80,
+        ),
+    )
+
+    def build_heritage(self) -> None:
+        """A few 文物保护单位 of 黄浦区, each a 保护范围 and a 建设控制地带 ring (schematic).
+
+        Must run after :meth:`build_water` (the rings stop at the 黄浦江).
+        """
+        huangpu = self.dist["310101"]
+        river = self.layers["water"]
+        river = river.geometry[river.name_zh == "黄浦江"].iloc[0]
+        rows = []
+        for hid, zh, en, level, gcj, half, ring in self.HERITAGE:
+            pts = to_wgs84_geometries(
+                np.array([Point(x, y) for x, y in gcj], dtype=object), "gcj02"
+            )
+            if len(pts) == 1:
+                x, y = pt_m(pts[0].x, pts[0].y)
+                core_m = shapely.box(x - half, y - 0.8 * half, x + half, y + 0.8 * half)
+            else:
+                line = line_m([(p.x, p.y) for p in pts])
+                core_m = line.buffer(half, cap_style="flat")
+            core = diff(inter(to_ll(core_m), huangpu), river)
+            zone = diff(
+                diff(inter(to_ll(core_m.buffer(ring, join_style="mitre")), huangpu), river),
+                core,
+            )
+            for n, (cat, g) in enumerate((("保护范围", core), ("建设控制地带", zone)), 1):
+                rows.append(
+                    {
+                        "heritage_id": f"{hid}-{n}",
+                        "site_name_zh": zh,
+                        "name_zh": f"{zh}{cat}（示意）",
+                        "name_en": f"{en}: "
+                        + ("protection range" if n == 1 else "construction-control zone")
+                        + " (schematic)",
+                        "category": cat,
+                        "level": level,
+                        "district": NAME_ZH["310101"],
+                        "status": STATUS,
+                        "note": "DEMONSTRATION: schematic footprint placed at the site's "
+                        "approximate position; not the officially published 保护范围/建设控制地带",
+                        "geometry": g,
+                    }
+                )
+        self.layers["heritage_sites"] = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+    # ---- 4c. noise-sensitive building areas (噪声敏感建筑物集中区域), schematic
+    #: (id, name_zh, name_en, district adcode, GCJ-02 centre (approximate), area km², seed)
+    NOISE = (
+        (
+            "NS01",
+            "曹杨新村居住区",
+            "Caoyang New Village residential area",
+            "310107",
+            (121.4170, 31.2390),
+            1.6,
+            71,
+        ),
+        ("NS02", "田林居住区", "Tianlin residential area", "310104", (121.4290, 31.1770), 1.4, 72),
+        (
+            "NS03",
+            "鞍山新村居住区",
+            "Anshan New Village residential area",
+            "310110",
+            (121.5200, 31.2740),
+            1.1,
+            73,
+        ),
+        (
+            "NS04",
+            "凉城新村居住区",
+            "Liangcheng New Village residential area",
+            "310109",
+            (121.4800, 31.2900),
+            1.2,
+            74,
+        ),
+        (
+            "NS05",
+            "打浦桥居住区",
+            "Dapuqiao residential area",
+            "310101",
+            (121.4740, 31.2070),
+            0.6,
+            75,
+        ),
+    )
+
+    def build_noise(self) -> None:
+        """A few schematic 噪声敏感建筑物集中区域 (residential areas of the central city)."""
+        rows = []
+        for nid, zh, en, code, (x, y), area, seed in self.NOISE:
+            c = to_wgs84_geometries(np.array([Point(x, y)], dtype=object), "gcj02")[0]
+            g = inter(to_ll(blob_m(c.x, c.y, area, seed, wobble=0.08)), self.dist[code])
+            rows.append(
+                {
+                    "noise_id": nid,
+                    "name_zh": f"{zh}（示意）",
+                    "name_en": f"{en} (schematic)",
+                    "category": "噪声敏感建筑物集中区域",
+                    "district": NAME_ZH[code],
+                    "status": STATUS,
+                    "note": "DEMONSTRATION: schematic outline of a residential area; not an "
+                    "area designated under 噪声污染防治法 art. 2 or a published noise zoning",
+                    "geometry": g,
+                }
+            )
+        self.layers["noise_sensitive_areas"] = gpd.GeoDataFrame(
             rows, geometry="geometry", crs="EPSG:4326"
         )
 
@@ -1850,6 +2074,10 @@ class Builder:
         self.build_reserves()
         self.build_dev()
         self.build_water()
+        self.build_tributaries()
+        self.build_reserves_2026()
+        self.build_heritage()
+        self.build_noise()
         self.build_farmland()
         self.build_units()
         order = [
@@ -1863,6 +2091,9 @@ class Builder:
             "nature_reserves",
             "control_units",
             "shoreline",
+            "nature_reserves_2026",
+            "heritage_sites",
+            "noise_sensitive_areas",
         ]
         out = {}
         for name in order:
@@ -1978,6 +2209,20 @@ def check(layers: dict[str, gpd.GeoDataFrame], b: Builder) -> list[str]:
     nr = union(layers["nature_reserves"].geometry)
     if garea(diff(nr, rlu)) >= 0.01:
         fails.append("nature reserve zones outside the red line")
+    nr26 = union(layers["nature_reserves_2026"].geometry)
+    if garea(shapely.symmetric_difference(nr, nr26)) >= 0.01:
+        fails.append("nature_reserves_2026 outline differs from nature_reserves")
+    if set(layers["nature_reserves_2026"].zone) != {"核心保护区", "一般控制区"}:
+        fails.append("nature_reserves_2026 zones")
+    if list(layers["shoreline"].stream) != ["main", "tributary"]:
+        fails.append("shoreline streams")
+    hs = layers["heritage_sites"]
+    if garea(diff(union(hs.geometry), b.dist["310101"])) > 1e-6:
+        fails.append("heritage sites outside 黄浦区")
+    if _max_pair_overlap(hs.geometry) >= 1e-6:
+        fails.append("heritage zones overlap")
+    if _max_pair_overlap(layers["noise_sensitive_areas"].geometry) >= 1e-6:
+        fails.append("noise-sensitive areas overlap")
     cu = layers["control_units"]
     if len(cu) != N_UNITS or (cu.category == "priority").sum() != N_PRIORITY:
         fails.append(

@@ -6,6 +6,7 @@ The demonstration catalog and GeoPackage are read again with yaml and geopandas 
 
 from __future__ import annotations
 
+import datetime
 import re
 from functools import cache
 
@@ -20,8 +21,22 @@ DEMO_CATALOG = REPO / "layers" / "catalog.yml"
 UTM51N = "EPSG:32651"
 
 
-def demo_catalog() -> dict:
-    return yaml.safe_load(DEMO_CATALOG.read_text(encoding="utf-8"))
+def _today_in_shanghai() -> str:
+    return datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date().isoformat()
+
+
+def demo_catalog(as_of: str | None = None) -> dict:
+    """The demonstration catalog as plain YAML data, holding only the layers in force on
+    ``as_of`` (``YYYY-MM-DD``; default today in Shanghai, UTC+8), as the toolkit sees it that
+    day: ``valid_from <= as_of <= valid_to``, compared as ISO text, absent bounds open."""
+    doc = yaml.safe_load(DEMO_CATALOG.read_text(encoding="utf-8"))
+    day = as_of or _today_in_shanghai()
+    doc["layers"] = [
+        e
+        for e in doc["layers"]
+        if str(e.get("valid_from") or "0000-01-01") <= day <= str(e.get("valid_to") or "9999-12-31")
+    ]
+    return doc
 
 
 def demo_source(entry: dict) -> gpd.GeoDataFrame:

@@ -41,6 +41,9 @@ LAYERS = [
     "water_source_zones",
     "nature_reserves",
     "control_units",
+    "nature_reserves_2026",
+    "heritage_sites",
+    "noise_sensitive_areas",
 ]
 
 
@@ -258,9 +261,10 @@ def test_build_is_deterministic(tmp_path):
 def test_yangtze_shoreline_is_where_districts_meet_the_estuary(layers):
     """The shoreline runs along the district outline next to the Yangtze sea parts only."""
     shore = gpd.read_file(GPKG, layer="shoreline", engine="pyogrio")
-    assert len(shore) == 1 and set(shore.geom_type) == {"MultiLineString"}
+    assert list(shore.stream) == ["main", "tributary"]
+    assert set(shore.geom_type) == {"MultiLineString"}
     assert (shore["status"] == "demonstration").all()
-    line = shore.geometry.iloc[0]
+    line = shore.geometry[shore.stream == "main"].iloc[0]
     length_km = GEOD.geometry_length(line) / 1000
     # Three islands and the south bank: a few hundred km; no Hangzhou Bay coast.
     assert 300 < length_km < 700
@@ -272,3 +276,56 @@ def test_yangtze_shoreline_is_where_districts_meet_the_estuary(layers):
     # It touches the district outline everywhere (within 1 m).
     outline = union(layers["districts"].geometry.values).boundary.buffer(1e-5)
     assert shapely.intersection(line, outline).length > 0.99 * line.length
+
+
+def test_huangpu_tributary_is_the_river_banks(layers):
+    """The tributary shoreline is the outline of the 黄浦江 water polygon, less its mouth.
+
+    Oracle: every part of the line lies on the polygon's boundary (within 1e-5°, about 1 m) and
+    not on the Yangtze coast; it covers most of the boundary (both banks); a point in mid-river
+    at the Bund is 100-400 m from it (the schematic river is 300-400 m wide there).
+    """
+    shore = gpd.read_file(GPKG, layer="shoreline", engine="pyogrio")
+    trib = shore.geometry[shore.stream == "tributary"].iloc[0]
+    water = layers["water"]
+    river = water.geometry[water.name_zh == "黄浦江"].iloc[0]
+    assert shapely.intersection(trib, river.boundary.buffer(1e-5)).length > 0.999 * trib.length
+    assert trib.length > 0.9 * river.boundary.length
+    main = shore.geometry[shore.stream == "main"].iloc[0]
+    assert shapely.intersection(trib, main.buffer(1e-5)).length < 0.001 * trib.length
+    bund = shapely.Point(121.4925, 31.2385)
+    xy = shapely.get_coordinates(trib)
+    dist = GEOD.inv(np.full(len(xy), bund.x), np.full(len(xy), bund.y), xy[:, 0], xy[:, 1])[2]
+    assert 100 < dist.min() < 400
+
+
+def test_reserves_2026_rezone_the_same_outlines(layers):
+    old, new = layers["nature_reserves"], layers["nature_reserves_2026"]
+    assert set(new.zone) == {"核心保护区", "一般控制区"}
+    assert len(new) == 2 * len(old) // 3
+    assert km2(shapely.symmetric_difference(union(old.geometry), union(new.geometry))) < 0.01
+    # core + buffer -> 核心保护区; experimental -> 一般控制区 (the demonstration assumption)
+    for zones, zone in ((["core", "buffer"], "核心保护区"), (["experimental"], "一般控制区")):
+        a = union(old.geometry[old.zone.isin(zones)])
+        b = union(new.geometry[new.zone == zone])
+        assert km2(shapely.symmetric_difference(a, b)) < 0.01, zone
+
+
+def test_heritage_and_noise_layers(layers):
+    hs = layers["heritage_sites"]
+    assert set(hs.category) == {"保护范围", "建设控制地带"}
+    assert 3 <= hs.site_name_zh.nunique() <= 6
+    assert (hs.groupby("site_name_zh").category.nunique() == 2).all()
+    huangpu = layers["districts"].set_index("district_id").geometry["310101"]
+    assert km2(shapely.difference(union(hs.geometry), huangpu)) < 1e-6
+    assert (hs.district == "黄浦区").all()
+    # The construction-control ring surrounds its protection range without overlapping it.
+    for _, grp in hs.groupby("site_name_zh"):
+        core = grp.geometry[grp.category == "保护范围"].iloc[0]
+        ring = grp.geometry[grp.category == "建设控制地带"].iloc[0]
+        assert km2(shapely.intersection(core, ring)) < 1e-6
+        assert km2(ring) > km2(core)
+    ns = layers["noise_sensitive_areas"]
+    assert 3 <= len(ns) <= 8
+    assert ns.note.str.contains("DEMONSTRATION").all()
+    assert hs.note.str.contains("DEMONSTRATION").all()

@@ -51,7 +51,7 @@ from worlds import SECRET, hostile_site_catalog
 from zoning.cli.publish import publish
 from zoning.publish import SITE_MARKER, publish_site
 from zoning.webmap import DEMO_NOTICE
-from zoning.webmap.simplify import FIELDS
+from zoning.webmap.simplify import fields_for
 
 # Publishing the demonstration site and its variants takes tens of seconds.
 pytestmark = pytest.mark.slow
@@ -344,7 +344,7 @@ def test_geojson_downloads_are_wgs84_whitelisted_and_complete(demo_site):
         assert doc["type"] == "FeatureCollection" and "crs" not in doc  # RFC 7946
         src = demo_source(entry)
         assert len(doc["features"]) == len(src), entry["id"]
-        allowed = {"feature_id"} | set(FIELDS[entry["kind"]]) | PROVENANCE
+        allowed = {"feature_id"} | set(fields_for(entry["kind"])) | PROVENANCE
         for f in doc["features"]:
             assert set(f["properties"]) <= allowed, (entry["id"], set(f["properties"]) - allowed)
             assert f["properties"]["status"] == "demonstration"
@@ -385,7 +385,7 @@ def test_geopackage_holds_every_layer(demo_site):
     for entry in catalog:
         info = pyogrio.read_info(gpkg, layer=entry["id"])
         assert info["crs"] == "EPSG:4326" and info["features"] == len(demo_source(entry))
-        allowed = {"feature_id"} | set(FIELDS[entry["kind"]]) | PROVENANCE
+        allowed = {"feature_id"} | set(fields_for(entry["kind"])) | PROVENANCE
         assert set(info["fields"]) <= allowed and PROVENANCE <= set(info["fields"])
         assert "status: demonstration" in info["layer_metadata"]["DESCRIPTION"]
 
@@ -839,8 +839,8 @@ def test_geopackage_identifiers_are_unique(tmp_path):
 
     path = _catalog_of(
         tmp_path,
-        ["districts", "water", "red_line", "nature_reserves"],
-        nature_reserves={"title_en": "Protected"},
+        ["districts", "water", "red_line", "nature_reserves_2026"],
+        nature_reserves_2026={"title_en": "Protected"},
         red_line={"title_en": "Protected"},
     )
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -856,11 +856,11 @@ def test_geopackage_identifiers_are_unique(tmp_path):
     with sqlite3.connect(gpkg) as con:
         rows = con.execute("SELECT table_name, identifier FROM gpkg_contents").fetchall()
     tables = {t for t, _ in rows}
-    assert tables == {"districts", "water", "water_b", "red_line", "nature_reserves"}
+    assert tables == {"districts", "water", "water_b", "red_line", "nature_reserves_2026"}
     idents = [i for _, i in rows]
     assert len(set(idents)) == len(idents)
     ident = dict(rows)
     assert ident["red_line"] == "Protected (red_line)"
-    assert ident["nature_reserves"] == "Protected (nature_reserves)"
+    assert ident["nature_reserves_2026"] == "Protected (nature_reserves_2026)"
     assert ident["water"].endswith(" (water)") and ident["water_b"].endswith(" (water_b)")
     assert ident["districts"] == "Shanghai districts (16)"  # unique titles stay as they are

@@ -130,6 +130,8 @@ def test_rasterize_grid_crs_nodata_and_tags(demo_layers, demo_cog):
             "water",
             "water_source_zone",
             "nature_reserve",
+            "heritage_site",
+            "noise_sensitive_area",
         }
         tags = ds.tags()
         legend = json.loads(tags["legend"])
@@ -852,7 +854,7 @@ def test_cli_rasterize_happy_path(tmp_path):
     assert "DEMONSTRATION DATA" in res.output and "band 1: control_unit_category" in res.output
     assert out.with_name("cli.tif.aux.xml").exists() and "class names" in res.output
     with rasterio.open(out) as ds:
-        assert ds.res == (5000.0, 5000.0) and ds.count == 8
+        assert ds.res == (5000.0, 5000.0) and ds.count == 10
 
 
 def test_cli_zonal_happy_paths(tmp_path):

@@ -1250,10 +1250,12 @@ def test_real_restaurant_page(demo_report, rules_yml):
 
 @pytest.mark.slow
 def test_real_kunshan_page_lists_every_layer_as_outside_coverage(demo_report):
-    import yaml
+
+    from oracles import demo_catalog
 
     res, report = demo_report
-    layer_ids = [x["id"] for x in yaml.safe_load(CATALOG_YML.read_text("utf-8"))["layers"]]
+    # The layers in force today (the 2017 reserve zoning ended on 2026-03-14).
+    layer_ids = [x["id"] for x in demo_catalog()["layers"]]
     doc = parse(page_for(report, "outside-coverage-kunshan"))
     table = doc.element_text("constraint-table")
     for lid in layer_ids:
@@ -1358,7 +1360,9 @@ def _catalog_without(tmp_path: Path, *, drop: set[str], broken: set[str]) -> Pat
 
 @pytest.mark.slow
 def test_real_no_coverage_layer_and_a_failed_layer(tmp_path):
-    cat = _catalog_without(tmp_path, drop={"districts", "sea_area"}, broken={"nature_reserves"})
+    cat = _catalog_without(
+        tmp_path, drop={"districts", "sea_area"}, broken={"nature_reserves_2026"}
+    )
     site = gpd.GeoDataFrame(
         {"site_id": ["jiading-plant"]},
         geometry=[box(121.25, 31.35, 121.252, 31.352)],
@@ -1375,10 +1379,10 @@ def test_real_no_coverage_layer_and_a_failed_layer(tmp_path):
     assert "WARNING: Coverage NOT checked" in text
     assert res.sites["verdict"].tolist() == ["unknown"]
     steps = _steps(parse(page_for(report, "jiading-plant")))
-    assert "The Nature reserves (demonstration) layer failed to load: rule " in steps
+    assert "The Nature reserves, 2026 zoning (demonstration) layer failed to load: rule " in steps
     assert "nature_reserve.core_buffer" in steps
     line = next(ln for ln in text.splitlines() if "jiading-plant" in ln)
-    assert "layer nature_reserves failed to load (rule nature_reserve.core_buffer" in line
+    assert "layer nature_reserves_2026 failed to load (rule nature_reserve.core_buffer" in line
 
 
 def test_touches_is_labelled(tmp_path):
@@ -1509,7 +1513,8 @@ def test_real_shoreline_band_warning_names_the_rule_distance(shore_reports):
         doc = parse(page_for(report, sid))
         text = " ".join(doc.element_text("boundary").split()) if "boundary" in doc.by_id else ""
         band = (
-            f"{d:,.0f} m from the Yangtze main-stream shoreline (schematic): within the layer's "
+            f"{d:,.0f} m from the Yangtze main-stream and tributary shoreline (schematic): "
+            "within the layer's "
             f"200 m tolerance of rule yangtze.chemical's 1,000 m threshold — the rule may apply "
             "(or not) with the authoritative line"
         )

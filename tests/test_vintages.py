@@ -173,3 +173,34 @@ def test_as_of_is_not_a_catalog_key(tmp_path):
     path = write_catalog(tmp_path / "c.yml", [entry("a")], as_of="2026-01-01")
     with pytest.raises(CatalogError, match=r"key 'as_of': unknown key"):
         read_catalog(path)
+
+
+def test_demo_catalog_reserve_vintages():
+    cat = read_catalog()
+    assert [e.id for e in cat.of_kind("nature_reserve")] == [
+        "nature_reserves",
+        "nature_reserves_2026",
+    ]
+    old, new = cat.by_id("nature_reserves"), cat.by_id("nature_reserves_2026")
+    assert (old.valid_from, old.valid_to) == (None, D(2026, 3, 14))
+    assert (new.valid_from, new.valid_to) == (D(2026, 3, 15), None)
+    before, after = cat.in_force(D(2026, 3, 14)), cat.in_force(D(2026, 3, 15))
+    assert [e.id for e in before.of_kind("nature_reserve")] == ["nature_reserves"]
+    assert [e.id for e in after.of_kind("nature_reserve")] == ["nature_reserves_2026"]
+    # Every other layer is undated, so in force on both days.
+    assert len(before.layers) == len(after.layers) == len(cat.layers) - 1
+    for e in (*before.layers, *after.layers):
+        assert e.provenance is not None and e.provenance.status == "demonstration"
+
+
+def test_demo_catalog_new_kinds_and_stream_attribute():
+    from zoning.layerset import load_catalog
+
+    cat = read_catalog()
+    assert {"heritage_site", "noise_sensitive_area"} <= {e.kind for e in cat.layers}
+    shore = cat.by_id("yangtze_shoreline")
+    assert shore.fields.stream == "stream"
+    attrs = load_catalog()["yangtze_shoreline"].attributes
+    assert sorted(attrs["stream"]) == ["main", "tributary"]
+    heritage = load_catalog()["heritage_sites"].attributes
+    assert set(heritage["category"]) == {"保护范围", "建设控制地带"}

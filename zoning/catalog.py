@@ -37,17 +37,20 @@ from pydantic import (
 
 from ._paths import data_dir
 from ._yaml import load_yaml
+from .dates import parse_date
 from .errors import CatalogError, clip, quote
 
 __all__ = [
     "DEFAULT_CATALOG",
     "KINDS",
+    "STREAM_ALIASES",
     "Catalog",
     "FieldMap",
     "KindInfo",
     "LayerEntry",
     "Provenance",
     "check_encoding",
+    "parse_iso_date",
     "parse_layer_spec",
     "read_catalog",
 ]
@@ -86,6 +89,13 @@ _KIND_TABLE = (
     ("greenway", "line", "绿道", "Greenways"),
     ("coastline", "line", "岸线", "Coastline"),
     ("shoreline", "line", "长江岸线", "Yangtze shoreline"),
+    (
+        "heritage_site",
+        "polygon",
+        "文物保护单位保护范围和建设控制地带",
+        "Protected heritage sites: protection range and construction-control zone",
+    ),
+    ("noise_sensitive_area", "polygon", "噪声敏感建筑物集中区域", "Noise-sensitive building areas"),
     ("population", "point", "人口点", "Population points"),
 )
 #: Layer kinds the toolkit knows.  Extend this mapping (or the table above) to add a kind.
@@ -110,6 +120,16 @@ UNIT_CATEGORY_ALIASES = {
     "一般管控单元": "general",
     "一般管控": "general",
     "3": "general",
+}
+#: Shoreline streams (attribute ``stream`` of a ``shoreline`` layer) and their spellings: the
+#: Yangtze main stream (干流) or a tributary (支流, e.g. 黄浦江).
+STREAM_ALIASES = {
+    "main": "main",
+    "干流": "main",
+    "长江干流": "main",
+    "tributary": "tributary",
+    "支流": "tributary",
+    "长江支流": "tributary",
 }
 #: Red-line realms and the ways catalogs spell them.
 REALM_ALIASES = {
@@ -182,6 +202,7 @@ class FieldMap(_Strict):
     district: str | None = None
     population: str | None = None
     access_list: str | None = None
+    stream: str | None = None
 
     def mapped(self) -> dict[str, str]:
         """The standard attribute -> source column pairs that are set."""
@@ -516,9 +537,6 @@ def _describe(exc: ValidationError, raw: dict, name: str) -> str:
     return f"{where}: key {quote(key)}: {text}{more}"
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
 def parse_iso_date(value: object) -> object:
     """Turn a ``YYYY-MM-DD`` string (or a YAML date) into a :class:`datetime.date`.
 
@@ -535,16 +553,9 @@ def parse_iso_date(value: object) -> object:
     ------
     ValueError
         Anything else (a number, a timestamp, ``2026-3-15``, an impossible date); callers
-        prefix the key that held it.
+        prefix the key that held it.  The parsing is :func:`zoning.dates.parse_date`'s.
     """
-    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
-        return value
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValueError(f"{quote(str(value))} is not a date written YYYY-MM-DD")
+    return None if value is None else parse_date(value)
 
 
 def check_encoding(value: str) -> str:

@@ -124,6 +124,7 @@ STANDARD_ATTRIBUTES = (
     "realm",
     "district",
     "access_list",
+    "stream",
 )
 #: What the overlay engine measures of a site and a feature: the hits table's columns between
 #: the feature and its attributes (``hits.csv`` has them in the same order).
