@@ -53,7 +53,11 @@ RULES = {
             "when": {"industry": ["C26"], "nature": ["new", "expansion"]},
             "dimension": "环境风险防控",
             "verdict": "prohibited",
-            "citation": {"document": "law", "article": "第三条"},
+            "citation": {
+                "document": "law",
+                "article": "第三条",
+                "quote": "禁止在岸线一公里内新建化工项目。",
+            },
             "message": {"zh": "岸线一公里内禁止新建化工", "en": "No new chemical within 1 km"},
         },
     ],
@@ -260,6 +264,8 @@ def test_rule_columns(hand):
     assert r["dimension"] == "环境风险防控"
     assert r["clause_zh"] == "岸线一公里内禁止新建化工"
     assert r["citation"] == "测试法, 第三条"
+    assert r["quote"] == "禁止在岸线一公里内新建化工项目。"
+    assert pd.isna(_row(t, 0, "red.chem")["quote"])
     assert r["reads"] == "industry=C2614; nature=new"
     u = _row(t, 2, "city.ww")
     assert u["scope"] == "list" and u["list_id"] == "city"

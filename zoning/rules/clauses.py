@@ -777,7 +777,7 @@ def _assemble(
             "citation": per_rule(
                 lambda e: f"{docs[e[0].citation.document].label}, {e[0].citation.article}"
             ),
-            "quote": per_rule(lambda e: getattr(e[0].citation, "quote", None)),
+            "quote": per_rule(lambda e: e[0].citation.quote),
             "reads": reads,
             "result": results[code],
             "result_zh": labels[code],
