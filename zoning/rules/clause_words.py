@@ -15,10 +15,18 @@ import pandas as pd
 
 from ..labels import ATTRIBUTE_LABELS, CHOICE_LABELS, NATURE_LABELS
 from ..schema import CLAUSE_RESULTS
+from .inputs import EvaluationState
 from .messages import undeclared
 from .model import RuleSet
 
-__all__ = ["clause_conclusions", "declare", "distance_text", "fact", "rule_distance_text"]
+__all__ = [
+    "clause_conclusions",
+    "declare",
+    "distance_text",
+    "fact",
+    "layer_state_texts",
+    "rule_distance_text",
+]
 
 #: How a yes/no attribute of the project is said, (zh, en) for (true, false).
 _FLAG_WORDS = {
@@ -173,6 +181,43 @@ def declare(attrs: list[str]) -> tuple[str, str]:
     )
     en = "; ".join(undeclared(a) if a in ATTRIBUTE_LABELS else f"{a} not declared" for a in attrs)
     return f"无法判定：需申报{zh}", f"cannot be decided: {en}"
+
+
+def layer_state_texts(
+    state: EvaluationState, kind: str, info: Any, site: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(zh, en) per site of why the layers of ``kind`` do not decide a clause there.
+
+    Parameters
+    ----------
+    state : EvaluationState
+    kind : str
+        The layer kind.
+    info : KindInfo
+        The kind's titles (:data:`zoning.catalog.KINDS`).
+    site : ndarray of int
+        The sites.
+
+    Returns
+    -------
+    (zh, en) : two object arrays, one text per site
+    """
+    rows = state.summary_rows(kind)
+    status = pd.Series(state.summary_status[rows], index=state.summary_site[rows])
+    status = status[status != "ok"]
+    status = status[~status.index.duplicated()].reindex(site).to_numpy(dtype=object)
+    words = {
+        "outside_coverage": (
+            f"项目位于{info.title_zh}图层覆盖范围之外",
+            f"the site lies outside the coverage of the {kind} layer",
+        ),
+        "failed": (f"{info.title_zh}图层加载失败", f"the {kind} layer failed to load"),
+        "missing": (f"{info.title_zh}图层缺失", f"the {kind} layer is missing"),
+    }
+    default = (f"{info.title_zh}图层不可用", f"the {kind} layer is not usable")
+    zh = np.array([f"无法判定：{words.get(x, default)[0]}" for x in status], dtype=object)
+    en = np.array([f"cannot be decided: {words.get(x, default)[1]}" for x in status], dtype=object)
+    return zh, en
 
 
 # --------------------------------------------------------------------------------- conclusions

@@ -35,7 +35,14 @@ from ..labels import CLAUSE_RESULT_LABELS
 from ..schema import CLAUSE_COLUMNS, CLAUSE_RESULTS, DIMENSIONS
 from .access_lists import resolve_units
 from .city import OUTSIDE_TOLERANCE, _feature_codes
-from .clause_words import clause_conclusions, declare, distance_text, fact, rule_distance_text
+from .clause_words import (
+    clause_conclusions,
+    declare,
+    distance_text,
+    fact,
+    layer_state_texts,
+    rule_distance_text,
+)
 from .conditions import condition_masks, exception_masks, missing_texts, possible
 from .inputs import EvaluationState, notna, object_column, read_inputs
 from .model import Conditions, Rule, RuleSet
@@ -435,7 +442,7 @@ def _floor_rows(
     bad = rest & ~ok
     poss = possible(state, rule)
     und = np.flatnonzero(bad & poss)
-    uz, ue = _layer_state_texts(state, kind, info, und)
+    uz, ue = layer_state_texts(state, kind, info, und)
     out.add(und, _UNDECIDED, uz, ue)
     cz = np.flatnonzero(bad & ~poss)
     wz, we = _why_not_per_site(state, sv, rule, cz)
@@ -573,28 +580,6 @@ def _within_scope(
         na_zh,
         na_en,
     )
-
-
-def _layer_state_texts(
-    state: EvaluationState, kind: str, info: Any, site: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(zh, en) per site of why the layers of ``kind`` do not decide a clause there."""
-    rows = state.summary_rows(kind)
-    status = pd.Series(state.summary_status[rows], index=state.summary_site[rows])
-    status = status[status != "ok"]
-    status = status[~status.index.duplicated()].reindex(site).to_numpy(dtype=object)
-    words = {
-        "outside_coverage": (
-            f"项目位于{info.title_zh}图层覆盖范围之外",
-            f"the site lies outside the coverage of the {kind} layer",
-        ),
-        "failed": (f"{info.title_zh}图层加载失败", f"the {kind} layer failed to load"),
-        "missing": (f"{info.title_zh}图层缺失", f"the {kind} layer is missing"),
-    }
-    default = (f"{info.title_zh}图层不可用", f"the {kind} layer is not usable")
-    zh = np.array([f"无法判定：{words.get(x, default)[0]}" for x in status], dtype=object)
-    en = np.array([f"cannot be decided: {words.get(x, default)[1]}" for x in status], dtype=object)
-    return zh, en
 
 
 def _searched(state: EvaluationState, kind: str) -> float | None:
