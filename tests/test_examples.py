@@ -76,11 +76,14 @@ def utm_layers():
         "red_line",
         "water_source_zones",
         "nature_reserves",
+        "nature_reserves_2026",
         "basic_farmland",
         "development_boundary",
         "control_units",
         "shoreline",
         "water",
+        "heritage_sites",
+        "noise_sensitive_areas",
     ):
         out[name] = gpd.read_file(GPKG, layer=name).to_crs(UTM)
     return out
@@ -244,10 +247,12 @@ def test_verdicts_are_not_accidents_of_a_boundary(utm_layers):
     ruled = (
         "red_line",
         "water_source_zones",
-        "nature_reserves",
+        "nature_reserves_2026",
         "basic_farmland",
         "development_boundary",
         "control_units",
+        "heritage_sites",
+        "noise_sensitive_areas",
     )
     feats = _raw_features(PROJECTS)
     geoms = _utm([shapely.geometry.shape(f["geometry"]) for f in feats])
@@ -380,13 +385,13 @@ def test_alternatives_rank_as_documented(routes):
 
 
 def test_alternatives_constrained_length_by_independent_measure(routes, utm_layers):
-    """The lengths that order the two restricted alternatives, re-measured in UTM: the length
+    """The lengths that order the alternatives of one verdict, re-measured in UTM: the length
     of each route inside the union of the constraint layers (the layers some rule reads, less
-    the context layers -- development boundary, control units, districts, sea; rule-less
-    water left out), shared ground counted once."""
+    the context layers -- development boundary, control units, districts, sea; rivers and
+    lakes count since 长江保护法 art. 49 reads them), shared ground counted once."""
     feats = _raw_features(ROUTES)
     lines = _utm([shapely.geometry.shape(f["geometry"]) for f in feats])
-    constraint = ("red_line", "water_source_zones", "basic_farmland", "nature_reserves")
+    constraint = ("red_line", "water_source_zones", "basic_farmland", "nature_reserves", "water")
     union = shapely.union_all([utm_layers[k].union_all() for k in constraint])
     by_id = routes.ranking.set_index("site_id")
     measured = {}
@@ -395,8 +400,8 @@ def test_alternatives_constrained_length_by_independent_measure(routes, utm_laye
         measured[f["properties"]["id"]] = length
         got = by_id.at[f["properties"]["id"], "constrained_length_m"]
         assert math.isclose(got, length, rel_tol=2e-3, abs_tol=2.0), (f["properties"]["id"], got)
-    # Among the restricted ones the shorter constrained length ranks first, by a clear margin.
-    assert measured["route-d-farmland"] - measured["route-b-level2"] > 500
+    # Among the prohibited ones the shorter constrained length ranks first, by a clear margin.
+    assert measured["route-a-reservoir"] - measured["route-d-farmland"] > 500
 
 
 # --------------------------------------------------------------------------- run_examples / demo
@@ -417,7 +422,7 @@ def test_run_examples_reports_a_departure(tmp_path, demo_layers):
         "huangpu-restaurant",
         "verdict",
         "permitted",
-        "conditional",
+        "prohibited",
     )
 
 

@@ -21,6 +21,7 @@ project attributes drawn at random (so situations differ by attributes too).
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import subprocess
 import sys
 from pathlib import Path
@@ -315,6 +316,9 @@ def _screen_counting(monkeypatch, *args, **kw):
 
 
 def _check_against_general_path(res, rules, radius):
+    # the rules the screening applied: those in force on its day (rule set 2026.12 holds
+    # rules that ended on 2026-03-14, the 2017 reserve regulation's)
+    rules = rules.in_force(datetime.date.fromisoformat(res.provenance["as_of"]))
     n = len(res.sites)
     hits = _engine_hits(res)
     summary = res.layer_summary

@@ -1196,22 +1196,23 @@ def test_real_prohibited_site_lists_no_permit_steps(demo_report, rules_yml):
     # the conditional clauses of its control unit (discharge permit, risk plan, park plan EIA)
     for rule_id in ("key.emissions", "key.risk", "park.in_park"):
         assert rules_yml["steps"][rule_id] not in steps, rule_id
-    assert "The other 3 reasons" in steps and "cannot lift the prohibition" in steps
+    assert "The other 4 reasons" in steps and "cannot lift the prohibition" in steps
 
 
 @pytest.mark.slow
 def test_real_restricted_steps_come_from_the_deciding_rules(demo_report, rules_yml):
     _, report = demo_report
+    # (since rule set 2026.12 the cement grinding station is prohibited: 建材 outside a park)
     cases = {
         "outside-boundary-parts-plant": "development_boundary.outside",
-        "two-high-cement-grinding": "city.two_high_outside_park",
+        "reserve-experimental-powerline": "nature_reserve.general_control_linear",
         "qcs-raw-water-pipeline": "red_line.linear",
     }
     for site_id, rule_id in cases.items():
         steps = _steps(parse(page_for(report, site_id)))
         assert rules_yml["steps"][rule_id] in steps, site_id
-    # neither the development boundary nor 两高 calls for an unavoidability demonstration
-    for site_id in ("outside-boundary-parts-plant", "two-high-cement-grinding"):
+    # the development boundary does not call for an unavoidability demonstration
+    for site_id in ("outside-boundary-parts-plant",):
         steps = _steps(parse(page_for(report, site_id)))
         assert "unavoidability" not in steps and "不可避让" not in steps, site_id
 
@@ -1220,12 +1221,16 @@ def test_real_restricted_steps_come_from_the_deciding_rules(demo_report, rules_y
 def test_real_restaurant_page(demo_report, rules_yml):
     res, report = demo_report
     doc = parse(page_for(report, "huangpu-restaurant"))
-    assert "上海市“三线一单”实施意见, 重点管控单元管控要求" in doc.element_text("reason-table")
-    # exactly the one applying rule's step (in both languages), nothing generic
-    assert _steps(doc) == (
-        "下一步 Next steps 取得重点污染物排放总量指标，申领排污许可证。 "
-        + rules_yml["steps"]["key.emissions"]
-    )
+    # since rule set 2026.12: catering with fumes in a residential building is prohibited
+    # (大气污染防治法 art. 81(2)); key.emissions cites 上海市环境保护条例 art. 28
+    reasons = doc.element_text("reason-table")
+    assert "大气污染防治法, 第八十一条第二款" in reasons
+    assert "上海市环境保护条例, 第二十八条第二款" in reasons
+    # the prohibiting rule's step, not the conditions of a project that cannot be built here
+    steps = _steps(doc)
+    assert rules_yml["steps"]["air.catering_residential"] in steps
+    assert rules_yml["steps"]["key.emissions"] not in steps
+    assert "cannot lift the prohibition" in steps
     limits = doc.element_text("limits")
     # every attribute the example declares; the facts of issue 12 §3 may not be declared yet
     from zoning.labels import ATTRIBUTE_LABELS
@@ -1241,7 +1246,7 @@ def test_real_restaurant_page(demo_report, rules_yml):
     assert "EIA category" in limits and "sensitive receptors" in limits
     assert "River-crossing and flood-control permits are not assessed" in limits
     assert "Sea use is not assessed" in limits and "海域使用管理法" in limits
-    assert "without tributaries such as the 黄浦江" in limits
+    assert "holds the main stream and one tributary, the 黄浦江" in limits
     assert "coverage-not-checked" not in doc.by_id  # districts and sea area loaded
     assert "Data vintage" in limits and "2023 totals" in limits
     radius = fmt_m(res.provenance["search_radius_m"])
@@ -1279,7 +1284,16 @@ def test_real_undeclared_attributes_one_line_each(demo_layers, tmp_path, rules_y
 
     g = gpd.read_file(PROJECTS)
     site = g.loc[g["id"] == "source-level2-food-plant", ["id", "geometry"]]
-    attrs = {"industry": "H6210", "nature": "new", "linear": False, "hazardous": False}
+    # since rule set 2026.12 the outfall and level-2 rules read where the waste water goes
+    # (discharge), and facility and residential_building decide other rules: declared here
+    attrs = {
+        "industry": "H6210",
+        "nature": "new",
+        "linear": False,
+        "hazardous": False,
+        "facility": "none",
+        "residential_building": False,
+    }
     res = zoning.screen(site, demo_layers, attributes=attrs, id_field="id")
     assert res.sites["verdict"].tolist() == ["unknown"]
     write_report(res, tmp_path)
@@ -1287,13 +1301,14 @@ def test_real_undeclared_attributes_one_line_each(demo_layers, tmp_path, rules_y
     steps = _steps(doc)
     assert steps.count("Declare ") == 2
     assert (
-        "Declare whether it produces waste water (--wastewater / --no-wastewater, or a "
-        "wastewater column in the sites file) to decide rule water_source.outfall "
-        "(水污染防治法, 第六十四条), water_source.level2 (水污染防治法, 第六十六条)."
+        "Declare where its waste water goes (none, sewer, direct) (--discharge "
+        "none|sewer|direct, or a discharge column in the sites file) to decide rule "
+        "water_source.outfall (水污染防治法, 第六十四条), water_source.level2 (水污染防治法, "
+        "第六十六条第一款)."
     ) in steps
     assert (
         "Declare whether it emits air pollutants (--air / --no-air, or a air column in the "
-        "sites file) to decide rule water_source.level2 (水污染防治法, 第六十六条)."
+        "sites file) to decide rule water_source.level2 (水污染防治法, 第六十六条第一款)"
     ) in steps
     # the undecided rules' own steps are not offered as if they applied
     for rule_id in ("water_source.outfall", "water_source.level2"):
@@ -1304,7 +1319,7 @@ def test_real_undeclared_attributes_one_line_each(demo_layers, tmp_path, rules_y
     # waste water and air, and the facts of issue 12 §3 (discharge ... noise), in label order
     from zoning.labels import ATTRIBUTE_LABELS
 
-    later = ("key_project", "red_line_activity", "facility", "residential_building", "noise")
+    later = ("key_project", "red_line_activity", "noise")
     assert (
         "本场址未申报 Not declared for this site: 是否产生废水 whether it produces waste water; "
         f"{' '.join(ATTRIBUTE_LABELS['discharge'][:2])}; "
@@ -1314,7 +1329,7 @@ def test_real_undeclared_attributes_one_line_each(demo_layers, tmp_path, rules_y
     )
     line = next(ln for ln in console_summary(res).splitlines() if "food-plant" in ln)
     assert (
-        "undecided: not declared: wastewater (rule water_source.outfall, water_source.level2); "
+        "undecided: not declared: discharge (rule water_source.outfall, water_source.level2); "
         "air (rule water_source.level2)" in line
     )
 
@@ -1380,9 +1395,11 @@ def test_real_no_coverage_layer_and_a_failed_layer(tmp_path):
     assert res.sites["verdict"].tolist() == ["unknown"]
     steps = _steps(parse(page_for(report, "jiading-plant")))
     assert "The Nature reserves, 2026 zoning (demonstration) layer failed to load: rule " in steps
-    assert "nature_reserve.core_buffer" in steps
+    # the rules in force today: the 2026 reserve regulation's (and the marine outfall floor)
+    assert "nature_reserve.core_protection" in steps
+    assert "nature_reserve.core_buffer" not in steps  # the 2017 rules ended on 2026-03-14
     line = next(ln for ln in text.splitlines() if "jiading-plant" in ln)
-    assert "layer nature_reserves_2026 failed to load (rule nature_reserve.core_buffer" in line
+    assert "layer nature_reserves_2026 failed to load (rule marine.outfall_reserve" in line
 
 
 def test_touches_is_labelled(tmp_path):
@@ -1450,10 +1467,26 @@ def _metres_to_shoreline(lon: float, lat: float) -> float:
 
 @pytest.fixture(scope="module")
 def shore_reports(demo_layers, tmp_path_factory) -> dict:
-    attrs = {"industry": "C2614", "nature": "new"}
+    # facility declared: since rule set 2026.12 the shoreline also carries the 3 km
+    # tailings-pond band, which a chemical plant without such a facility cannot trigger
+    attrs = {"industry": "C2614", "nature": "new", "facility": "none"}
+    # The shoreline mechanics are tested without the chemical-park clause: since rule set
+    # 2026.12 a chemical plant outside a recognised chemical park is prohibited whatever the
+    # shoreline band says (city.chemical_park_only), which would hide what is tested here.
+    import yaml
+
+    data = yaml.safe_load(RULES_YML.read_text(encoding="utf-8"))
+    city = next(lst for lst in data["lists"] if lst["id"] == "city")
+    city["rules"] = [r for r in city["rules"] if r["id"] != "city.chemical_park_only"]
+    folder = tmp_path_factory.mktemp("shore_rules")
+    shutil.copytree(RULES_YML.parent / "texts", folder / "texts")
+    rules = folder / "rules.yml"
+    rules.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     out = {}
     for radius in (0, None):
-        res = zoning.screen(_shore_sites(), demo_layers, attributes=attrs, search_radius_m=radius)
+        res = zoning.screen(
+            _shore_sites(), demo_layers, rules=rules, attributes=attrs, search_radius_m=radius
+        )
         path = tmp_path_factory.mktemp(f"shore{radius}")
         write_report(res, path)
         out[radius] = (res, path / "report")
@@ -1514,8 +1547,8 @@ def test_real_shoreline_band_warning_names_the_rule_distance(shore_reports):
         text = " ".join(doc.element_text("boundary").split()) if "boundary" in doc.by_id else ""
         band = (
             f"{d:,.0f} m from the Yangtze main-stream and tributary shoreline (schematic): "
-            "within the layer's "
-            f"200 m tolerance of rule yangtze.chemical's 1,000 m threshold — the rule may apply "
+            "within the layer's 200 m tolerance of rule yangtze.chemical, "
+            "yangtze.tailings_tributary's 1,000 m threshold — the rule may apply "
             "(or not) with the authoritative line"
         )
         if abs(abs(d - 1000) - tol) < 1:  # d800: on the band's edge, either answer is right
@@ -1534,11 +1567,17 @@ def test_real_boundary_warnings_only_for_layers_a_rule_reads(shore_reports):
     res, report = shore_reports[None]
     flags = dict(zip(res.sites["site_id"], res.sites["boundary_sensitive"], strict=True))
     water = res.hits[(res.hits["kind"] == "water") & res.hits["boundary_sensitive"].astype(bool)]
-    # the water layer (read by no rule) is flagged near d800 and under d3010
+    # since rule set 2026.12 the water layer is read by a rule (长江保护法 art. 49, solid waste
+    # in river management areas): its boundary near d800 and over d3010 is flagged like any
+    # other ruled layer's
     assert {"d800", "d3010"} <= set(water["site_id"])
-    assert not flags["d3010"] and flags["d800"]
-    doc = parse(page_for(report, "d3010"))
-    assert "boundary" not in doc.by_id  # no warning where sites.csv says not sensitive
+    assert flags["d3010"] and flags["d800"]
     text = " ".join(parse(page_for(report, "d800")).element_text("boundary").split())
-    assert "Environmental control units" in text
-    assert "Rivers and lakes" not in text
+    assert "Environmental control units" in text and "Rivers and lakes" in text
+    # a layer no rule reads (the districts) is never named
+    doc = parse(page_for(report, "d1210"))
+    assert "boundary" not in doc.by_id  # no warning where sites.csv says not sensitive
+    for sid in SHORE_SITES:
+        doc = parse(page_for(report, sid))
+        if "boundary" in doc.by_id:
+            assert "districts" not in doc.element_text("boundary"), sid

@@ -10,6 +10,7 @@ overlay engine on them.
 from __future__ import annotations
 
 import re
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -478,6 +479,7 @@ def test_hash_ignores_key_order_whitespace_comments_and_spelled_out_defaults(tmp
     assert other.hash == base
     # the shipped file re-serialised (no comments, sorted keys) keeps its hash
     shipped = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    shutil.copytree(SHIPPED.parent / "texts", tmp_path / "texts")  # its stored law texts
     again = write_rules(
         tmp_path, yaml.safe_dump(shipped, allow_unicode=True, sort_keys=True), "s.yml"
     )
@@ -828,6 +830,8 @@ def test_feature_where_filters_with_aliases_and_unrecognised_values(tmp_path):
         air=False,
         hazardous=False,
         two_high=False,
+        discharge="none",
+        facility="none",
     )
     levels = ["一级保护区", " Level1 ", "二级", "一级区", None]
     s, h, summ = frames([attrs] * len(levels), kind="water_source_zone")
@@ -875,7 +879,7 @@ def test_within_relation_and_a_short_distance_search(tmp_path):
         hazardous=False,
         two_high=True,
     )
-    s, h, summ = frames([chem, chem, chem], kind="shoreline")
+    s, h, summ = frames([chem, chem, chem], kind="shoreline", stream="main")
     h["relation"] = ["intersects", "nearby", "nearby"]
     h["distance_m"] = [0.0, 999.0, 1001.0]
     reasons = evaluate(rs, s, h, summ)
@@ -883,7 +887,7 @@ def test_within_relation_and_a_short_distance_search(tmp_path):
     assert "yangtze.chemical" in fired(reasons, 1)
     assert "yangtze.chemical" not in fired(reasons, 2)
     # the engine searched only 500 m: a site with nothing found within 500 m cannot be cleared
-    s2, h2, summ2 = frames([chem, chem], kind="shoreline")
+    s2, h2, summ2 = frames([chem, chem], kind="shoreline", stream="main")
     h2 = h2.iloc[:1].assign(relation="nearby", distance_m=400.0)
     reasons = evaluate(rs, s2, h2, summ2, search_radius_m=500)
     assert "yangtze.chemical" in fired(reasons, 0)
@@ -1021,6 +1025,8 @@ UDB = box(120.99, 30.99, 121.37, 31.085)  # rows 0-2 of cells are inside the bou
 SHORE_Y = 31.12
 SHORE = LineString([(121.0, SHORE_Y), (121.36, SHORE_Y)])
 SHORE_X = 121.18
+TRIB_Y = 31.235  # a tributary shoreline (stream: tributary), about 12.5 km north of SHORE
+TRIB = LineString([(121.0, TRIB_Y), (121.36, TRIB_Y)])
 
 
 def north_of_shore(metres: float) -> tuple[float, float]:
@@ -1062,10 +1068,18 @@ PLACES: dict[str, tuple[float, float]] = {
     "buffer": centre(5, 0),
     "experimental": centre(6, 0),
     "farmland": centre(7, 0),
+    "core26": centre(8, 0),  # 2026 zoning: 核心保护区
+    "general26": centre(9, 0),  # 2026 zoning: 一般控制区
+    "heritage_range": centre(10, 0),
+    "heritage_zone": centre(11, 0),
+    "noise": centre(12, 0),
+    "water": centre(13, 0),
     **{f"unit_{k}": centre(i, 1) for i, k in enumerate(UNITS)},
     **{k: centre(i, 2) for i, k in enumerate(ODD_UNITS)},
     "shore_500": north_of_shore(500.0),
     "shore_1500": north_of_shore(1500.0),
+    "shore_2000": north_of_shore(2000.0),
+    "trib_500": (121.18, round(TRIB_Y - 500.0 / 111_195.0, 7)),  # about 500 m south of TRIB
     "udb_in": (121.36, 31.03),
     "udb_out": (121.2, 31.2),
     "nowhere": (121.6, 31.4),  # outside the district: outside coverage
@@ -1113,6 +1127,34 @@ def world_layers(folder: Path, *, wsz_levels=("level1", "level2", "quasi")) -> l
             "fields": {"id": "fid_", "category": "zone"},
         },
         {
+            "id": "reserves26",
+            "kind": "nature_reserve",
+            "source": layer_file(
+                folder, "reserves26", [cell(8, 0), cell(9, 0)], zone=["核心保护区", "一般控制区"]
+            ),
+            "fields": {"id": "fid_", "category": "zone"},
+        },
+        {
+            "id": "heritage",
+            "kind": "heritage_site",
+            "source": layer_file(
+                folder, "heritage", [cell(10, 0), cell(11, 0)], cat=["保护范围", "建设控制地带"]
+            ),
+            "fields": {"id": "fid_", "category": "cat"},
+        },
+        {
+            "id": "noise",
+            "kind": "noise_sensitive_area",
+            "source": layer_file(folder, "noise", [cell(12, 0)]),
+            "fields": {"id": "fid_"},
+        },
+        {
+            "id": "water",
+            "kind": "water",
+            "source": layer_file(folder, "water", [cell(13, 0)]),
+            "fields": {"id": "fid_"},
+        },
+        {
             "id": "farm",
             "kind": "basic_farmland",
             "source": layer_file(folder, "farm", [cell(7, 0)]),
@@ -1140,8 +1182,8 @@ def world_layers(folder: Path, *, wsz_levels=("level1", "level2", "quasi")) -> l
         {
             "id": "shore",
             "kind": "shoreline",
-            "source": layer_file(folder, "shore", [SHORE]),
-            "fields": {"id": "fid_"},
+            "source": layer_file(folder, "shore", [SHORE, TRIB], stream=["main", "tributary"]),
+            "fields": {"id": "fid_", "stream": "stream"},
         },
     ]
 
@@ -1153,14 +1195,30 @@ def rules_world(tmp_path_factory):
 
 
 BASE = dict(
-    industry="H6210",  # 正餐服务: a restaurant
+    # 企业总部管理: an office (since 2026.12 a restaurant gets the catering rules)
+    industry="L7211",
     nature="new",
     linear=False,
     wastewater=False,
     air=False,
     hazardous=False,
     two_high=False,
+    # the facts of issue 12 §3, declared: nothing to discharge, no facility, no claim
+    discharge="none",
+    key_project=False,
+    red_line_activity="none",
+    facility="none",
+    residential_building=False,
+    noise=False,
 )
+#: The day before the 2026 自然保护区条例 (the 2017 reserve rules are in force).
+BEFORE_2026 = "2026-03-01"
+#: Shipped rules of the 2017 reserve regime (in force up to 2026-03-14).
+RULES_2017 = {
+    "nature_reserve.core_buffer",
+    "nature_reserve.experimental_polluting",
+    "nature_reserve.experimental",
+}
 
 
 def site_frame(sites: list[tuple[str, str, dict]]) -> pd.DataFrame:
@@ -1195,95 +1253,237 @@ STEEL = dict(industry="C3110", two_high=True)  # 炼铁
 POWER = dict(industry="D4411", two_high=True)  # 火力发电
 # fmt: off
 CASES: dict[str, tuple] = {
+    # --- red line (自然资发〔2022〕142号) and marine outfalls (海洋环境保护法 2023) ---
     "red_line.construction": (
         "prohibited", "nr_2022_142", "一、(一)", "空间布局约束", None,
-        [("red_line", {}), ("red_line", C26)],
-        [("red_line", {"linear": True}), ("red_line", {"industry": "D4610"}),
-         ("red_line", {"industry": "N7610"}), ("red_line", {"industry": "I6311"}),
-         ("level1", {})],
+        [("red_line", {}), ("red_line", C26), ("red_line", {"linear": True})],
+        [("red_line", {"red_line_activity": "5"}),
+         ("red_line", {"red_line_activity": "6", "linear": True}), ("level1", {})],
     ),
     "red_line.linear": (
         "restricted", "nr_2022_142", "一、(一)第6项", "空间布局约束", None,
-        [("red_line", {"linear": True}), ("red_line", {"industry": "D4610"})],
-        [("red_line", {}), ("unit_key", {"linear": True})],
+        [("red_line", {"red_line_activity": "6", "linear": True}),
+         ("red_line", {"red_line_activity": "6", "industry": "D4610"})],
+        [("red_line", {}), ("red_line", {"red_line_activity": "5"}),
+         ("unit_key", {"red_line_activity": "6"})],
     ),
+    "red_line.limited_activity": (
+        "restricted", "nr_2022_142", "一、(一)", "空间布局约束", None,
+        [("red_line", {"red_line_activity": "1"}), ("red_line", {"red_line_activity": "10"})],
+        [("red_line", {}), ("red_line", {"red_line_activity": "6"}),
+         ("unit_key", {"red_line_activity": "1"})],
+    ),
+    "red_line.reclamation": (
+        "prohibited", "nr_2022_142", "一、(一)", "空间布局约束", None,
+        [("red_line", {"facility": "reclamation", "red_line_activity": "6"})],
+        [("red_line", {}), ("unit_key", {"facility": "reclamation"})],
+    ),
+    "marine.outfall_red_line": (
+        "prohibited", "mepl_2023", "第四十八条第一款", "污染物排放管控", None,
+        [("red_line", {"discharge": "direct"}),
+         ("red_line", {"facility": "outfall", "nature": "expansion"})],
+        [("red_line", {"discharge": "sewer", "wastewater": True}),
+         ("red_line", {"discharge": "direct", "nature": "rebuild"}),
+         ("unit_key", {"discharge": "direct"})],
+    ),
+    "marine.outfall_reserve": (
+        "prohibited", "mepl_2023", "第四十八条第一款", "污染物排放管控", None,
+        [("general26", {"discharge": "direct"}), ("core26", {"facility": "outfall"})],
+        [("general26", {"discharge": "sewer"}), ("unit_key", {"discharge": "direct"})],
+    ),
+    # --- water-source zones (水污染防治法 2017; 上海市饮用水水源保护条例 2018) ---
     "water_source.outfall": (
         "prohibited", "wpl_2017", "第六十四条", "污染物排放管控", None,
-        [("level1", {"wastewater": True}), ("level2", {"wastewater": True})],
-        [("level2", {}), ("red_line", {"wastewater": True}),
+        [("level1", {"discharge": "direct"}), ("level2", {"discharge": "direct"}),
+         ("level2", {"facility": "outfall"})],
+        [("level2", {"wastewater": True, "discharge": "sewer"}),
+         ("red_line", {"discharge": "direct"}),
          # art. 64 covers the protection zones; the quasi zone lies outside them (art. 63)
-         ("quasi", {"wastewater": True})],
+         ("quasi", {"discharge": "direct"})],
     ),
     "water_source.level1": (
-        "prohibited", "wpl_2017", "第六十五条", "空间布局约束", None,
+        "prohibited", "wpl_2017", "第六十五条第一款", "空间布局约束", None,
         [("level1", {}), ("level1", {"linear": True}), ("level1", {"nature": "rebuild"})],
         [("level1", {"industry": "D4610"}), ("level2", {})],
     ),
     "water_source.level2": (
-        "prohibited", "wpl_2017", "第六十六条", "污染物排放管控", None,
-        [("level2", {"wastewater": True}), ("level2", {"air": True, "nature": "rebuild"})],
-        [("level2", {"hazardous": True}), ("quasi", {"air": True}), ("level2", {})],
+        "prohibited", "wpl_2017", "第六十六条第一款", "污染物排放管控", None,
+        [("level2", {"wastewater": True, "discharge": "direct"}),
+         ("level2", {"air": True, "nature": "rebuild"})],
+        [("level2", {"hazardous": True}), ("level2", {"wastewater": True, "discharge": "sewer"}),
+         ("quasi", {"air": True}), ("level2", {})],
+    ),
+    "water_source.level2_waste": (
+        "prohibited", "sh_wsp_2018", "第十二条第一款第（三）项", "环境风险防控", None,
+        [("level2", {"facility": "waste_storage"}),
+         ("level2", {"facility": "slag_yard;livestock"})],
+        [("level2", {}), ("level1", {"facility": "waste_storage"})],
+    ),
+    "water_source.level2_livestock": (
+        "prohibited", "sh_wsp_2018", "第十二条第一款第（四）项", "空间布局约束", None,
+        [("level2", {"facility": "livestock"})],
+        [("level2", {"facility": "waste_storage"}), ("quasi", {"facility": "livestock",
+                                                              "nature": "expansion"})],
     ),
     "water_source.quasi": (
-        "prohibited", "wpl_2017", "第六十七条", "污染物排放管控", None,
-        [("quasi", {**C26, "wastewater": True}),
-         ("quasi", {"industry": "C1713", "wastewater": True, "nature": "expansion"}),
-         ("quasi", {"industry": "C1743", "wastewater": True, "nature": "relocation"}),
-         ("quasi", {"industry": "C3360", "wastewater": True})],
-        [("quasi", {**C26, "wastewater": True, "nature": "rebuild"}),
-         ("quasi", {**C26, "air": True}),
-         ("quasi", {"wastewater": True}),
-         ("quasi", {"industry": "C1711", "wastewater": True})],
+        "prohibited", "sh_wsp_2018", "第十四条第一款第（一）项", "污染物排放管控", None,
+        # any water-polluting project, not only the heavy industries of 水污染防治法 art. 67
+        [("quasi", {"wastewater": True, "discharge": "direct"}),
+         ("quasi", {**C26, "discharge": "direct", "nature": "expansion"}),
+         ("quasi", {"industry": "C1391", "discharge": "direct", "nature": "relocation"})],
+        [("quasi", {"discharge": "direct", "nature": "rebuild"}),
+         ("quasi", {**C26, "wastewater": True, "discharge": "sewer"}),
+         ("quasi", {"air": True}), ("level2", {"discharge": "direct"})],
     ),
     "water_source.quasi_rebuild": (
-        "conditional", "wpl_2017", "第六十七条", "污染物排放管控", None,
-        [("quasi", {**C26, "wastewater": True, "nature": "rebuild"}),
-         # art. 67's second sentence covers every rebuild, not only the heavy polluters
-         ("quasi", {"industry": "C1391", "wastewater": True, "nature": "rebuild"})],
-        [("quasi", {**C26, "wastewater": True}),
-         ("quasi", {"industry": "C1391", "wastewater": False, "nature": "rebuild"}),
-         ("level2", {**C26, "wastewater": True, "nature": "rebuild"})],
+        "conditional", "sh_wsp_2018", "第十四条第一款第（一）项", "污染物排放管控", None,
+        [("quasi", {"discharge": "direct", "nature": "rebuild"}),
+         ("quasi", {"industry": "C1391", "discharge": "direct", "nature": "rebuild"})],
+        [("quasi", {"discharge": "direct"}), ("quasi", {"discharge": "sewer", "nature": "rebuild"}),
+         ("level2", {"discharge": "direct", "nature": "rebuild"})],
     ),
+    "water_source.quasi_waste": (
+        "prohibited", "sh_wsp_2018", "第十四条第一款第（二）项", "环境风险防控", None,
+        [("quasi", {"facility": "waste_storage"}), ("quasi", {"facility": "slag_yard"})],
+        [("quasi", {}), ("level1", {"facility": "waste_storage"})],
+    ),
+    "water_source.quasi_livestock": (
+        "prohibited", "sh_wsp_2018", "第十四条第一款第（六）项", "空间布局约束", None,
+        [("quasi", {"facility": "livestock"}),
+         ("quasi", {"facility": "livestock", "nature": "relocation"})],
+        [("quasi", {"facility": "livestock", "nature": "expansion"}),
+         ("level1", {"facility": "livestock"})],
+    ),
+    "water_source.dangerous_goods_wharf": (
+        "prohibited", "sh_wsp_2018", "第十八条第一款", "环境风险防控", None,
+        [("level2", {"facility": "dangerous_goods_wharf"}),
+         ("quasi", {"facility": "dangerous_goods_wharf", "nature": "rebuild"})],
+        [("level1", {"facility": "dangerous_goods_wharf"}), ("quasi", {"hazardous": True})],
+    ),
+    # --- nature reserves: the 2017 regulation (screened as of 2026-03-01) ---
     "nature_reserve.core_buffer": (
-        "prohibited", "nrr_2017", "第三十二条", "空间布局约束", None,
+        "prohibited", "nrr_2017", "第三十二条第一款", "空间布局约束", None,
         [("core", {}), ("buffer", {}), ("buffer", {"linear": True})],
-        [("experimental", {})],
+        [("experimental", {}), ("core26", {})],
     ),
     "nature_reserve.experimental_polluting": (
-        "prohibited", "nrr_2017", "第三十二条", "空间布局约束", None,
+        "prohibited", "nrr_2017", "第三十二条第一款", "空间布局约束", None,
         [("experimental", {**C26, "air": True}), ("experimental", {**POWER, "air": True}),
-         ("experimental", {"industry": "B0610", "wastewater": True})],
-        [("experimental", C26), ("experimental", {"wastewater": True, "air": True}),
-         ("core", {**C26, "air": True})],
+         ("experimental", {"industry": "B0610", "discharge": "direct"})],
+        [("experimental", C26), ("experimental", {"discharge": "direct", "air": True}),
+         ("core", {**C26, "air": True}), ("general26", {**C26, "air": True})],
     ),
     "nature_reserve.experimental": (
-        "conditional", "nrr_2017", "第三十二条", "污染物排放管控", None,
+        "conditional", "nrr_2017", "第三十二条第一款", "污染物排放管控", None,
         [("experimental", {}), ("experimental", {**C26, "air": True})],
-        [("core", {}), ("buffer", {})],
+        [("core", {}), ("buffer", {}), ("general26", {})],
     ),
+    # --- nature reserves: the 2026 regulation (screened today) ---
+    "nature_reserve.core_protection": (
+        "prohibited", "nrr_2026", "第二十六条", "空间布局约束", None,
+        [("core26", {}), ("core26", {"linear": True})],
+        [("core26", {"red_line_activity": "1"}), ("general26", {}), ("core", {})],
+    ),
+    "nature_reserve.core_protection_activity": (
+        "restricted", "nrr_2026", "第二十六条第（一）项", "空间布局约束", None,
+        [("core26", {"red_line_activity": "1"})],
+        [("core26", {}), ("general26", {"red_line_activity": "1"})],
+    ),
+    "nature_reserve.general_control": (
+        "prohibited", "nrr_2026_reports", "第二十七条（据报道）", "空间布局约束", None,
+        # a positive list: a hotel is no longer "conditional"
+        [("general26", {}), ("general26", {"industry": "H6110"})],
+        [("general26", {"red_line_activity": "5"}), ("general26", {"linear": True}),
+         ("experimental", {}), ("core26", {})],
+    ),
+    "nature_reserve.general_control_activity": (
+        "restricted", "nrr_2026_reports", "第二十七条（据报道）", "空间布局约束", None,
+        [("general26", {"red_line_activity": "5"}), ("general26", {"red_line_activity": "1"})],
+        [("general26", {}), ("general26", {"red_line_activity": "6"}),
+         ("core26", {"red_line_activity": "5"})],
+    ),
+    "nature_reserve.general_control_linear": (
+        "restricted", "nrr_2026_reports", "第二十六条、第二十七条（据报道）", "空间布局约束", None,
+        [("general26", {"linear": True}), ("general26", {"red_line_activity": "6"})],
+        [("general26", {}), ("core26", {"linear": True})],
+    ),
+    # --- permanent basic farmland (土地管理法 art. 35; 自然资规〔2018〕3号) ---
     "basic_farmland.occupation": (
-        "prohibited", "lal_2019", "第三十五条", "空间布局约束", None,
+        "prohibited", "lal_2019", "第三十五条第一款", "空间布局约束", None,
         [("farmland", {}), ("farmland", {"industry": "A0151"}),
-         ("farmland", {"industry": "A0412"})],
-        [("farmland", {"linear": True}), ("farmland", {"industry": "A0111"}),
+         ("farmland", {"industry": "A0412"}),
+         ("farmland", {"linear": True})],  # a linear project that is not a key project
+        [("farmland", {"key_project": True}), ("farmland", {"industry": "A0111"}),
          ("farmland", {"industry": "A0141"}), ("red_line", {})],
     ),
     "basic_farmland.key_project": (
-        "restricted", "lal_2019", "第三十五条", "空间布局约束", None,
-        [("farmland", {"linear": True})],
-        [("farmland", {}), ("udb_out", {"linear": True})],
+        "restricted", "lal_2019", "第三十五条第一款", "空间布局约束", None,
+        [("farmland", {"key_project": True}), ("farmland", {"key_project": True, "linear": True})],
+        [("farmland", {}), ("farmland", {"linear": True}), ("udb_out", {"key_project": True})],
     ),
+    # --- Yangtze shoreline (长江保护法 arts. 26, 49) ---
     "yangtze.chemical": (
-        "prohibited", "ycpl_2020", "第二十六条", "空间布局约束", None,
+        "prohibited", "ycpl_2020", "第二十六条第二款", "空间布局约束", None,
         [("shore_500", C26), ("shore_500", {**C26, "industry": "C2511", "nature": "expansion"}),
-         ("shore_500", {"industry": "C2710", "nature": "relocation"})],
+         ("shore_500", {"industry": "C2710", "nature": "relocation"}),
+         ("trib_500", C26)],  # the tributaries too
         [("shore_500", {**C26, "nature": "rebuild"}), ("shore_500", {}),
-         ("shore_1500", C26), ("shore_500", {"industry": "C2521", "two_high": True})],
+         ("shore_1500", C26), ("shore_500", {"industry": "C2521", "two_high": True}),
+         ("shore_500", {"industry": "C2682"})],  # cosmetics: physical blending
     ),
     "yangtze.chemical_rebuild": (
-        "conditional", "ycpl_2020", "第二十六条", "环境风险防控", None,
-        [("shore_500", {**C26, "nature": "rebuild"})],
+        "conditional", "ycpl_2020", "第二十六条第二款", "环境风险防控", None,
+        [("shore_500", {**C26, "nature": "rebuild"}), ("trib_500", {**C26, "nature": "rebuild"})],
         [("shore_500", C26), ("shore_1500", {**C26, "nature": "rebuild"})],
+    ),
+    "yangtze.tailings": (
+        "prohibited", "ycpl_2020", "第二十六条第三款", "环境风险防控", None,
+        [("shore_2000", {"facility": "tailings_pond"}),
+         ("shore_500", {"facility": "slag_yard", "nature": "rebuild"})],
+        [("shore_2000", {}), ("trib_500", {"facility": "tailings_pond"}),
+         ("udb_out", {"facility": "tailings_pond"})],
+    ),
+    "yangtze.tailings_tributary": (
+        "prohibited", "ycpl_2020", "第二十六条第三款", "环境风险防控", None,
+        [("trib_500", {"facility": "tailings_pond"}), ("trib_500", {"facility": "slag_yard"})],
+        [("trib_500", {}), ("shore_500", {"facility": "tailings_pond"})],
+    ),
+    "yangtze.solid_waste": (
+        "prohibited", "ycpl_2020", "第四十九条", "环境风险防控", None,
+        [("water", {"facility": "waste_storage"}), ("water", {"facility": "slag_yard"})],
+        [("water", {}), ("unit_key", {"facility": "waste_storage"})],
+    ),
+    # --- noise (噪声污染防治法 art. 35), heritage (文物保护法 2024 arts. 28-30) ---
+    "noise.industrial": (
+        "prohibited", "npl_2021", "第三十五条第二款", "空间布局约束", None,
+        [("noise", {"industry": "C3311", "noise": True}),
+         ("noise", {"industry": "C3311", "noise": True, "nature": "relocation"})],
+        [("noise", {"industry": "C3311"}), ("noise", {"noise": True}),
+         ("noise", {"industry": "C3311", "noise": True, "nature": "expansion"}),
+         ("unit_key", {"industry": "C3311", "noise": True})],
+    ),
+    "noise.industrial_expansion": (
+        "conditional", "npl_2021", "第三十五条第二款", "污染物排放管控", None,
+        [("noise", {"industry": "C3311", "noise": True, "nature": "expansion"}),
+         ("noise", {"industry": "C3311", "noise": True, "nature": "rebuild"})],
+        [("noise", {"industry": "C3311", "noise": True}),
+         ("noise", {"industry": "C3311", "nature": "expansion"})],
+    ),
+    "heritage.protection_range": (
+        "prohibited", "crpl_2024", "第二十八条第一款", "空间布局约束", None,
+        [("heritage_range", {}), ("heritage_range", {"nature": "rebuild"})],
+        [("heritage_zone", {}), ("unit_key", {})],
+    ),
+    "heritage.control_zone": (
+        "restricted", "crpl_2024", "第二十九条第二款", "空间布局约束", None,
+        [("heritage_zone", {})],
+        [("heritage_range", {}), ("unit_key", {})],
+    ),
+    "heritage.polluting": (
+        "prohibited", "crpl_2024", "第三十条", "污染物排放管控", None,
+        [("heritage_zone", {"industry": "C3311", "air": True}),
+         ("heritage_range", {"industry": "C3311", "discharge": "direct"})],
+        [("heritage_zone", {"air": True}), ("heritage_zone", {"industry": "C3311"})],
     ),
     "development_boundary.outside": (
         "restricted", "cpc_2019_18", "(十三)", "空间布局约束", None,
@@ -1292,20 +1492,58 @@ CASES: dict[str, tuple] = {
         [("udb_out", {"nature": "rebuild"}), ("udb_out", {"linear": True}),
          ("udb_out", {"industry": "A0111"}), ("udb_in", {})],
     ),
+    # --- the city list ---
+    "city.chemical_park_only": (
+        "prohibited", "miit_2021_220", "园区认定", "空间布局约束", "city/key",
+        [("unit_key", C26), ("unit_key", {"industry": "C2710"}),
+         ("unit_key", {"industry": "C2511", "nature": "relocation"})],
+        [("unit_scip", C26), ("unit_key", {**C26, "nature": "rebuild"}),
+         ("unit_key", {"industry": "C2682"}),
+         ("unit_key", {"industry": "C2521", "two_high": True})],
+    ),
     "city.park_only": (
         "prohibited", "mee_2021_45", "二、(三)", "空间布局约束", "city/key",
-        [("unit_key", C26), ("unit_key", {"industry": "C3041", "two_high": True}),
+        [("unit_key", {"industry": "C3041", "two_high": True}),
          ("unit_key", {"industry": "C3211", "two_high": True, "nature": "relocation"}),
          ("unit_key", {"industry": "C2521", "two_high": True})],
-        [("unit_key", {**C26, "nature": "rebuild"}), ("unit_park", C26),
+        [("unit_key", C26), ("unit_park", {"industry": "C2521", "two_high": True}),
          ("unit_key", {"industry": "C3240", "two_high": True})],
+    ),
+    "city.park_only_yangtze": (
+        "prohibited", "yrb_neg_2019", "产业类", "空间布局约束", "city/general",
+        [("unit_general", STEEL), ("unit_general", {"industry": "C3011", "two_high": True}),
+         ("unit_general", {"industry": "C2221"})],
+        [("unit_park", STEEL), ("unit_general", POWER),
+         ("unit_general", {**STEEL, "nature": "rebuild"})],
     ),
     "city.two_high_outside_park": (
         "restricted", "mee_2021_45", "二、(三)(四)", "污染物排放管控", "city/general",
-        [("unit_general", STEEL), ("unit_general", POWER)],
-        [("unit_park", STEEL), ("unit_general", C26),
-         ("unit_general", {**STEEL, "nature": "rebuild"}),
-         ("unit_general", {"industry": "C3110", "two_high": False})],
+        [("unit_general", POWER), ("unit_general", {"industry": "C3031", "two_high": True})],
+        [("unit_park", POWER), ("unit_general", C26), ("unit_general", STEEL),
+         ("unit_general", {**POWER, "nature": "rebuild"}),
+         ("unit_general", {"industry": "D4411", "two_high": False})],
+    ),
+    "air.catering_residential": (
+        "prohibited", "apl_2018", "第八十一条第二款", "空间布局约束", "city/key",
+        [("unit_key", {"industry": "H6210", "air": True, "residential_building": True})],
+        [("unit_key", {"industry": "H6210", "air": True}),
+         ("unit_key", {"industry": "H6210", "residential_building": True})],
+    ),
+    "air.catering_fumes": (
+        "conditional", "apl_2018", "第八十一条第一款", "污染物排放管控", "city/key",
+        [("unit_key", {"industry": "H6210", "air": True})],
+        [("unit_key", {"industry": "H6210"}), ("unit_key", {"air": True})],
+    ),
+    "efficiency.clean_production": (
+        "conditional", "epl_2014", "第四十条第三款", "资源开发效率要求", "city/key",
+        [("unit_key", {"industry": "C3311"}), ("unit_key", {"industry": "B0610",
+                                                            "nature": "rebuild"})],
+        [("unit_key", {}), ("unit_key", {"industry": "D4415"})],
+    ),
+    "efficiency.services": (
+        "conditional", "sh_epr", "第二十六条", "资源开发效率要求", "city/key",
+        [("unit_key", {"industry": "H6210"}), ("unit_key", {"industry": "H6110"})],
+        [("unit_key", {}), ("unit_key", {"industry": "I6510"})],
     ),
     "priority.industrial": (
         "prohibited", "sh_sxyd_2020", "优先保护单元管控要求", "空间布局约束", "city/priority",
@@ -1313,30 +1551,40 @@ CASES: dict[str, tuple] = {
          ("unit_priority", POWER)],
         [("unit_priority", {"industry": "D4420", "linear": True}),
          ("unit_priority", {"industry": "D4610"}),
+         # environmental and energy infrastructure is restricted, not prohibited (since 2026.12)
+         ("unit_priority", {"industry": "D4620"}), ("unit_priority", {"industry": "D4415"}),
+         ("unit_priority", {"industry": "D4416"}), ("unit_priority", {"industry": "D4430"}),
          ("unit_priority", {**C26, "nature": "rebuild"}), ("unit_priority", {})],
     ),
     "priority.development": (
         "restricted", "sh_sxyd_2020", "优先保护单元管控要求", "空间布局约束", "city/priority",
-        [("unit_priority", {}), ("unit_priority", {"linear": True})],
+        [("unit_priority", {}), ("unit_priority", {"linear": True}),
+         ("unit_priority", {"industry": "D4620"})],
         [("unit_qcs", {}), ("unit_key", {})],
     ),
     "key.emissions": (
-        "conditional", "sh_sxyd_2020", "重点管控单元管控要求", "污染物排放管控", "city/key",
+        "conditional", "sh_epr", "第二十八条第二款", "污染物排放管控", "city/key",
         [("unit_key", {"wastewater": True}), ("unit_key", {"air": True})],
         [("unit_key", {}), ("unit_general", {"wastewater": True})],
     ),
+    "key.regional_limit": (
+        "conditional", "sh_epr", "第三十二条第一款", "污染物排放管控", "city/key",
+        [("unit_key", {"wastewater": True}), ("unit_key", {"air": True})],
+        [("unit_key", {}), ("unit_general", {"air": True})],
+    ),
     "key.risk": (
-        "conditional", "sh_sxyd_2020", "重点管控单元管控要求", "环境风险防控", "city/key",
+        "conditional", "epl_2014", "第四十七条第三款", "环境风险防控", "city/key",
         [("unit_key", {"hazardous": True})],
         [("unit_key", {"air": True}), ("unit_general", {"hazardous": True})],
     ),
     "park.in_park": (
         "conditional", "mee_2021_45", "二、(三)(四)", "空间布局约束",
         "city/key/industrial_park",
-        [("unit_park", C26), ("unit_park", STEEL),
+        [("unit_park", STEEL), ("unit_park", {"industry": "C2521", "two_high": True}),
          ("unit_park", {**POWER, "nature": "expansion"})],
-        [("unit_park", {**C26, "nature": "rebuild"}), ("unit_park", {}), ("unit_scip", C26),
-         ("unit_key", C26)],
+        [("unit_park", {**STEEL, "nature": "rebuild"}), ("unit_park", {}),
+         ("unit_park", C26),  # chemicals need a recognised chemical park, not any park
+         ("unit_scip", C26), ("unit_key", STEEL)],
     ),
     "urban.polluting_industry": (
         "restricted", "sh_sxyd_2020", "重点管控单元管控要求", "空间布局约束", "city/key/urban",
@@ -1352,16 +1600,18 @@ CASES: dict[str, tuple] = {
         [("unit_port", {}), ("unit_general", {"hazardous": True})],
     ),
     "general.basic": (
-        "conditional", "sh_sxyd_2020", "一般管控单元管控要求", "污染物排放管控", "city/general",
+        "conditional", "epl_2014", "第四十二条第一款", "污染物排放管控", "city/general",
         [("unit_general", {"wastewater": True}), ("unit_general", {"air": True}),
          ("unit_general", {"hazardous": True})],
         [("unit_general", {}), ("unit_key", {"wastewater": True})],
     ),
+    # --- unit-specific lists ---
     "scip.chemical": (
         "conditional", "mee_2021_45", "二、(三)", "空间布局约束", "unit/ZH31011620002",
-        [("unit_scip", C26), ("unit_scip", {**C26, "industry": "C2511"})],
-        [("unit_scip", {**C26, "nature": "rebuild"}), ("unit_park", C26),
+        [("unit_scip", C26), ("unit_scip", {**C26, "industry": "C2511"}),
          ("unit_scip", {"industry": "C2710"})],
+        [("unit_scip", {**C26, "nature": "rebuild"}), ("unit_park", C26),
+         ("unit_scip", {"industry": "C2682"})],
     ),
     "scip.off_positioning": (
         "restricted", "mee_2021_45", "二、(三)", "空间布局约束", "unit/ZH31011620002",
@@ -1370,7 +1620,7 @@ CASES: dict[str, tuple] = {
          ("unit_park", STEEL)],
     ),
     "baowu.steel": (
-        "conditional", "mee_2021_45", "二、(三)(四)", "污染物排放管控", "unit/ZH31011320002",
+        "conditional", "mee_2021_45", "二、(四)", "污染物排放管控", "unit/ZH31011320002",
         [("unit_baowu", STEEL),
          ("unit_baowu", {**STEEL, "industry": "C3120", "nature": "expansion"})],
         [("unit_baowu", {**STEEL, "nature": "rebuild"}), ("unit_park", STEEL)],
@@ -1382,16 +1632,19 @@ CASES: dict[str, tuple] = {
          ("unit_scip", POWER)],
     ),
     "hpup.wastewater": (
-        "prohibited", "sh_wsp_2021", "条款号待核实", "污染物排放管控", "unit/ZH31011810001",
-        [("unit_hpup", {"wastewater": True}),
-         ("unit_hpup", {"wastewater": True, "nature": "relocation"})],
-        [("unit_hpup", {"wastewater": True, "nature": "rebuild"}), ("unit_hpup", {}),
-         ("unit_priority", {"wastewater": True})],
+        "prohibited", "sh_sxyd_2020", "优先保护单元管控要求", "污染物排放管控",
+        "unit/ZH31011810001",
+        [("unit_hpup", {"wastewater": True, "discharge": "direct"}),
+         ("unit_hpup", {"wastewater": True, "discharge": "direct", "nature": "relocation"})],
+        [("unit_hpup", {"wastewater": True, "discharge": "direct", "nature": "rebuild"}),
+         ("unit_hpup", {"wastewater": True, "discharge": "sewer"}), ("unit_hpup", {}),
+         ("unit_priority", {"wastewater": True, "discharge": "direct"})],
     ),
     "hpup.hazardous": (
-        "prohibited", "sh_wsp_2021", "条款号待核实", "环境风险防控", "unit/ZH31011810001",
+        "prohibited", "sh_sxyd_2020", "优先保护单元管控要求", "环境风险防控", "unit/ZH31011810001",
         [("unit_hpup", {"hazardous": True}),
-         ("unit_hpup", {"hazardous": True, "nature": "relocation"})],
+         ("unit_hpup", {"hazardous": True, "nature": "relocation"}),
+         ("unit_hpup", {"facility": "dangerous_goods_wharf"})],
         [("unit_hpup", {"hazardous": True, "nature": "expansion"}),
          ("unit_hpup", {"hazardous": True, "nature": "rebuild"}), ("unit_hpup", {})],
     ),
@@ -1442,18 +1695,25 @@ def test_every_shipped_rule_has_a_case():
 
 @pytest.fixture(scope="module")
 def case_result(rules_world):
-    sites = []
-    for rid, (*_, fires, quiet) in CASES.items():
-        sites += [(f"{rid}|fire|{k}", place, a) for k, (place, a) in enumerate(fires)]
-        sites += [(f"{rid}|quiet|{k}", place, a) for k, (place, a) in enumerate(quiet)]
-    return screen(site_frame(sites), rules_world)
+    """The cases screened today, and the 2017 reserve rules' cases before 2026-03-15."""
+    out = {}
+    for old in (False, True):
+        sites = []
+        for rid, (*_, fires, quiet) in CASES.items():
+            if (rid in RULES_2017) != old:
+                continue
+            sites += [(f"{rid}|fire|{k}", place, a) for k, (place, a) in enumerate(fires)]
+            sites += [(f"{rid}|quiet|{k}", place, a) for k, (place, a) in enumerate(quiet)]
+        out[old] = screen(site_frame(sites), rules_world, as_of=BEFORE_2026 if old else None)
+    return out
 
 
 @pytest.mark.parametrize("rule_id", sorted(CASES))
 def test_shipped_rule(case_result, rule_id):
     verdict, document, article, dimension, list_id, fires, quiet = CASES[rule_id]
-    reasons = case_result.reasons
-    overall = case_result.sites.set_index("site_id")["verdict"]
+    result = case_result[rule_id in RULES_2017]
+    reasons = result.reasons
+    overall = result.sites.set_index("site_id")["verdict"]
     for k, (place, attrs) in enumerate(fires):
         sid = f"{rule_id}|fire|{k}"
         r = reasons[(reasons["site_id"] == sid) & (reasons["rule_id"] == rule_id)]
@@ -1503,7 +1763,7 @@ def test_a_clean_site_is_permitted_and_a_mixed_one_lists_every_reason(rules_worl
     v = res.sites.set_index("site_id")["verdict"]
     assert v["clean"] == "permitted" and v["mixed"] == "conditional"
     mixed = res.reasons[res.reasons["site_id"] == "mixed"]
-    assert set(mixed["rule_id"]) == {"key.emissions", "key.risk"}
+    assert set(mixed["rule_id"]) == {"key.emissions", "key.regional_limit", "key.risk"}
     assert res.reasons[res.reasons["site_id"] == "clean"].empty
 
 
@@ -1513,7 +1773,7 @@ def test_missing_layer_kind_gives_unknown_never_a_pass(rules_world, tmp_path):
     res = screen(
         site_frame(
             [
-                ("dirty", "unit_key", {"wastewater": True}),
+                ("dirty", "unit_key", {"wastewater": True, "discharge": "direct"}),
                 ("clean", "unit_key", {}),
             ]
         ),
@@ -1543,7 +1803,12 @@ def test_layer_that_failed_to_load_gives_unknown(rules_world, tmp_path):
         if e["kind"] == "nature_reserve":
             e["source"] = "broken.gpkg"
     cat = load_catalog(write_catalog(tmp_path / "catalog.yml", layers))
-    res = screen(site_frame([("s", "experimental", {})]), cat, on_layer_error="unknown")
+    res = screen(
+        site_frame([("s", "experimental", {})]),
+        cat,
+        on_layer_error="unknown",
+        as_of=BEFORE_2026,  # the 2017 reserve rules
+    )
     r = res.reasons[res.reasons["kind"] == "nature_reserve"]
     assert set(r["rule_id"]) == {
         "nature_reserve.core_buffer",
@@ -1579,9 +1844,9 @@ def test_units_whose_lists_are_missing(rules_world):
     ).reasons
     r = reasons
     named = r[r["site_id"] == "named"]
-    # the category list applies: a chemical plant outside a park unit is prohibited ...
-    assert "city.park_only" in set(named["rule_id"])
-    assert set(named.loc[named["rule_id"] == "city.park_only", "list_id"]) == {"city/key"}
+    # the category list applies: a chemical plant outside a chemical park is prohibited ...
+    assert "city.chemical_park_only" in set(named["rule_id"])
+    assert set(named.loc[named["rule_id"] == "city.chemical_park_only", "list_id"]) == {"city/key"}
     # ... and the unit-specific clauses that could not be checked are an explicit unknown
     miss = named[named["status"] == "no_access_list"]
     assert len(miss) == 1 and miss["verdict"].item() == "unknown"
@@ -1719,7 +1984,7 @@ def test_offshore_wind_farm_on_the_demo_layers_is_not_outside_the_boundary():
     res = screen(points=[(lon, lat)], attributes=attrs)
     assert "development_boundary.outside" not in set(res.reasons["rule_id"].dropna())
     assert res.sites["verdict"].item() == "permitted"
-    assert res.provenance["rule_set"]["version"] == "2026.5"
+    assert res.provenance["rule_set"]["version"] == "2026.12"
 
 
 def test_within_relation_uses_the_distance(rules_world):
@@ -1727,7 +1992,9 @@ def test_within_relation_uses_the_distance(rules_world):
     h = res.hits[res.hits["kind"] == "shoreline"]
     near = h[h["site_id"] == "near"]
     assert near["distance_m"].item() == pytest.approx(500.0, abs=1.0)  # geodesic oracle
-    assert h[h["site_id"] == "far"].empty  # beyond the 1000 m search
+    # the search reaches 3000 m (the tailings band, since 2026.12): "far" is found, 1500 m off
+    far = h[h["site_id"] == "far"]
+    assert far["distance_m"].item() == pytest.approx(1500.0, abs=1.0)
     r = res.reasons[res.reasons["rule_id"] == "yangtze.chemical"]
     assert list(r["site_id"]) == ["near"]
     assert r["feature_id"].item() == "shore1"
@@ -1795,14 +2062,14 @@ DEMO_UNITS = {
     # unit code -> (attributes, the unit-specific rule expected)
     "ZH31011620002": (C26, "scip.chemical"),
     "ZH31011320002": (STEEL, "baowu.steel"),
-    "ZH31011810001": ({"wastewater": True}, "hpup.wastewater"),
+    "ZH31011810001": ({"wastewater": True, "discharge": "direct"}, "hpup.wastewater"),
     "ZH31015110001": ({}, "qcs.construction"),
     "ZH31011620001": ({**C26, "industry": "C2511"}, "jinshan2.refining"),
     "ZH31011520004": (C26, "lingang.chemical"),
     # the other segments of the 黄浦江上游 source area inherit the 青浦 unit's list
     "ZH31011210001": ({"hazardous": True}, "hpup.hazardous"),
     "ZH31011610001": ({"hazardous": True}, "hpup.hazardous"),
-    "ZH31011710001": ({"wastewater": True}, "hpup.wastewater"),
+    "ZH31011710001": ({"wastewater": True, "discharge": "direct"}, "hpup.wastewater"),
     "ZH31012010001": ({"hazardous": True}, "hpup.hazardous"),
 }
 

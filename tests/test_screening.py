@@ -722,7 +722,12 @@ def test_nearest_is_not_taken_from_a_layer_searched_farther():
     )
     shore = res.hits[res.hits["kind"] == "shoreline"]
     assert len(shore) == 1 and 1200 < shore["distance_m"].iloc[0] <= 3000  # found, in hits
-    assert np.isnan(res.sites.loc[0, "nearest_m"])
+    # Since rule set 2026.12 rivers are a constraint (长江保护法 art. 49 reads the water layer):
+    # the nearest constraint is a river about 800 m away, searched like the zone -- never the
+    # shoreline found farther out.
+    water = res.hits[res.hits["kind"] == "water"]
+    nearest = res.sites.loc[0, "nearest_m"]
+    assert nearest == pytest.approx(water["distance_m"].min()) and nearest < 1200
     # An oracle for the claim: plain shapely finds a water-source zone nearer than the shore.
     lay = res.layers["water_source_zones"]
     site = res.sites.geometry.iloc[0]

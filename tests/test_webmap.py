@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from html import unescape
 
 import geopandas as gpd
@@ -462,6 +463,8 @@ def screened(tmp_path_factory, demo_layers):
             msg["en"] = HOSTILE[4] + msg["en"]
     rules_path = tmp / "rules.yml"
     rules_path.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    # its stored law texts (rule set 2026.12 cites them by path relative to the file)
+    shutil.copytree(REPO / "layers/rules/texts", tmp / "texts")
     result = zoning.screening.screen(
         path, demo_layers, rules=rules_path, attributes={"industry": "2614", "nature": "new"}
     )

@@ -71,12 +71,20 @@ GEOD = pyproj.Geod(ellps="WGS84")
 RULED = (
     "red_line",
     "water_source_zones",
-    "nature_reserves",
+    "nature_reserves_2026",
     "basic_farmland",
     "development_boundary",
     "control_units",
     "yangtze_shoreline",
+    "heritage_sites",
+    "noise_sensitive_areas",
 )
+#: The day whose layers the examples are placed on and documented for (the 2026 reserve
+#: regulation and the 2026 reserve zoning are in force; fixed, so the build has no clock).
+AS_OF = "2026-04-01"
+#: A day of the 2017 reserve regime (the ``nature_reserves`` vintage valid to 2026-03-14),
+#: for the example whose verdict changed on 2026-03-15.
+AS_OF_2017 = "2026-03-01"
 #: Extra distance kept beyond each layer's tolerance when placing (the check uses the bare
 #: tolerance; this covers rounding to 1e-6 degree and densification).
 SLACK_M = 20.0
@@ -124,8 +132,9 @@ def circumradius(width: float, height: float) -> float:
 class Layers:
     """The demonstration layers with the unions and boundary bands placements need."""
 
-    def __init__(self, ls: LayerSet) -> None:
+    def __init__(self, ls: LayerSet, ls_2017: LayerSet | None = None) -> None:
         self.ls = ls
+        self.ls_2017 = ls_2017
         self.tol = {lid: float(ls.catalog.by_id(lid).positional_tolerance_m or 0) for lid in RULED}
         self._cache: dict = {}
 
@@ -159,6 +168,11 @@ class Layers:
         g = self.feats(lid, **where)
         geoms = g.geometry.to_numpy()[np.sort(g.sindex.query(base, predicate="intersects"))]
         return shapely.union_all(shapely.intersection(geoms, base))
+
+    def reserve_2017(self, nr_id: str):
+        """A zone of the 2017 reserve zoning (the vintage in force up to 2026-03-14)."""
+        g = self.ls_2017["nature_reserves"].gdf
+        return g[g["nr_id"] == nr_id].geometry.iloc[0]
 
     def unit(self, code: str):
         return self.one("control_units", unit_code=code)
@@ -267,7 +281,9 @@ def footprint_facts(L: Layers, geom) -> dict:
     facts = {
         "d_shore": float(L.shore.distance(geom)),
         "d_cover": float(cover.distance(geom)),
-        "d_buffer": float(L.geom("nature_reserves", category="buffer").distance(geom)),
+        "d_core": float(L.geom("nature_reserves_2026", category="核心保护区").distance(geom)),
+        "d_main": float(L.geom("yangtze_shoreline", stream="main").distance(geom)),
+        "d_tributary": float(L.geom("yangtze_shoreline", stream="tributary").distance(geom)),
     }
     for lid in RULED:
         if lid == "yangtze_shoreline":
@@ -310,10 +326,33 @@ class Example:
     absent_rules: list[str] = field(default_factory=list)
     expected_status: list[str] = field(default_factory=list)
     check_margins: bool = True
+    #: The project facts of issue 12 the rules read (discharge, key_project, red_line_activity,
+    #: facility, residential_building, noise), declared so that no rule is left undecided.
+    attrs: dict = field(default_factory=dict)
 
 
 def _flags(linear=False, wastewater=False, air=False, hazardous=False) -> dict[str, bool]:
     return {"linear": linear, "wastewater": wastewater, "air": air, "hazardous": hazardous}
+
+
+def _attrs(
+    discharge: str = "none",
+    *,
+    facility: str = "none",
+    red_line_activity: str = "none",
+    key_project: bool = False,
+    residential_building: bool = False,
+    noise: bool = False,
+) -> dict:
+    """The issue-12 project facts, all declared (sites-file columns, as ``zoning screen`` reads)."""
+    return {
+        "discharge": discharge,
+        "key_project": key_project,
+        "red_line_activity": red_line_activity,
+        "facility": facility,
+        "residential_building": residential_building,
+        "noise": noise,
+    }
 
 
 def _footprint(
@@ -395,7 +434,7 @@ def _farmland_line(L: Layers, *, district: str, anchor: tuple[float, float]) -> 
         [
             L.geom("red_line"),
             L.geom("water_source_zones"),
-            L.geom("nature_reserves"),
+            L.geom("nature_reserves_2026"),
             L.geom("control_units", category="priority"),
             L.geom("development_boundary"),
         ]
@@ -474,21 +513,27 @@ def _examples() -> list[Example]:
             industry="C2641",
             nature="new",
             flags=_flags(wastewater=True, air=True, hazardous=True),
+            attrs=_attrs("sewer", noise=True),
             expected_verdict="prohibited",
-            expected_rules=["yangtze.chemical", "park.in_park"],
+            expected_rules=["yangtze.chemical", "city.chemical_park_only"],
             place=place_yangtze_chem,
+            absent_rules=["park.in_park"],
             why_zh=lambda f: (
-                f"厂界距长江干流岸线约 {r10(f['d_shore'])} 米，在一公里范围内；涂料制造（C2641）"
+                f"厂界距长江干流岸线约 {r10(f['d_main'])} 米，在一公里范围内；涂料制造（C2641）"
                 "属化工项目，长江保护法第二十六条禁止新建（yangtze.chemical）。所在的长兴海洋装备"
-                "产业基地是产业园区单元，园区清单本可给出“有条件”（park.in_park），但法定底线优先。"
+                "产业基地是产业园区单元，但不是经认定的化工园区：化工项目须进入经认定的化工园区"
+                "（city.chemical_park_only），"
+                "园区清单的“有条件”（park.in_park）不适用于化工项目：禁止。"
             ),
             why_en=lambda f: (
-                f"The plant lies about {r10(f['d_shore'])} m from the Yangtze main-stream "
+                f"The plant lies about {r10(f['d_main'])} m from the Yangtze main-stream "
                 "shoreline, inside the 1 km band; coatings manufacture (C2641) is a chemical "
                 "project, so Yangtze River Protection Law art. 26 prohibits it "
                 "(yangtze.chemical).  Its unit, the Changxing marine-equipment base, is an "
-                "industrial-park unit whose list alone would make it conditional (park.in_park): "
-                "the statutory floor wins."
+                "industrial-park unit but not a recognised chemical park: chemical projects "
+                "belong in a recognised chemical park (city.chemical_park_only), and the park "
+                "list's conditional admission (park.in_park) does not reach chemical projects: "
+                "prohibited."
             ),
         )
     )
@@ -511,20 +556,30 @@ def _examples() -> list[Example]:
             industry="C2614",
             nature="rebuild",
             flags=_flags(wastewater=True, air=True, hazardous=True),
+            attrs=_attrs("sewer", noise=True),
             expected_verdict="conditional",
             expected_rules=["yangtze.chemical_rebuild", "key.emissions", "key.risk"],
-            absent_rules=["yangtze.chemical", "city.park_only", "urban.polluting_industry"],
+            absent_rules=[
+                "yangtze.chemical",
+                "city.chemical_park_only",
+                "city.park_only",
+                "urban.polluting_industry",
+            ],
             place=place_yangtze_rebuild,
             why_zh=lambda f: (
-                f"现有化工厂距长江岸线约 {r10(f['d_shore'])} 米。第二十六条禁止的是新建、扩建；"
+                f"现有化工厂距长江干支流岸线约 {r10(f['d_shore'])} "
+                "米。第二十六条禁止的是新建、扩建；"
                 "改建不得新增产能（yangtze.chemical_rebuild，有条件）。所在城镇重点管控单元要求"
-                "达标排放和环境风险防控（key.emissions、key.risk）。"
+                "取得重点污染物排放总量指标和环境风险防控（key.emissions、key.risk）。改建不受"
+                "化工园区要求约束（city.chemical_park_only 只管新建、扩建）。"
             ),
             why_en=lambda f: (
                 f"An existing chemical plant about {r10(f['d_shore'])} m from the Yangtze "
-                "shoreline.  Art. 26 prohibits new and expanded chemical projects; a rebuild "
-                "must add no capacity (yangtze.chemical_rebuild, conditional).  Its urban key "
-                "unit asks for discharge permits and risk prevention (key.emissions, key.risk)."
+                "main-stream or tributary shoreline.  Art. 26 prohibits new and expanded "
+                "chemical projects; a rebuild must add no capacity (yangtze.chemical_rebuild, "
+                "conditional).  Its urban key unit asks for a key-pollutant quota and risk "
+                "prevention (key.emissions, key.risk).  The chemical-park requirement "
+                "(city.chemical_park_only) covers new and expanded projects, not rebuilds."
             ),
         )
     )
@@ -543,19 +598,22 @@ def _examples() -> list[Example]:
             industry="C2651",
             nature="new",
             flags=_flags(wastewater=True, air=True, hazardous=True),
+            attrs=_attrs("sewer", noise=True),
             expected_verdict="conditional",
             expected_rules=["scip.chemical", "key.emissions", "key.risk"],
-            absent_rules=["yangtze.chemical", "city.park_only", "park.in_park"],
+            absent_rules=["yangtze.chemical", "city.chemical_park_only", "park.in_park"],
             place=place_scip,
             why_zh=lambda f: (
-                "位于上海化学工业区重点管控单元（ZH31011620002）内，距长江干流岸线约 "
+                "位于上海化学工业区重点管控单元（ZH31011620002，"
+                "经认定的化工园区）内，距长江干支流岸线约 "
                 f"{round(f['d_shore'] / 1000)} 公里"
                 "（远超一公里）。该单元清单允许符合园区定位和规划环评的化工项目（scip.chemical），"
                 "并要求排放总量和风险防控（key.emissions、key.risk）：有条件准入。"
             ),
             why_en=lambda f: (
-                "Inside the Shanghai Chemical Industry Park key unit (ZH31011620002), about "
-                f"{round(f['d_shore'] / 1000)} km from the Yangtze shoreline (far beyond 1 km).  "
+                "Inside the Shanghai Chemical Industry Park key unit (ZH31011620002, a recognised "
+                f"chemical park), about {round(f['d_shore'] / 1000)} km from the Yangtze "
+                "main-stream and tributary shorelines (far beyond 1 km).  "
                 "The unit's list admits chemical projects that fit the park's positioning and "
                 "plan EIA (scip.chemical) with discharge and risk conditions (key.emissions, "
                 "key.risk): conditional."
@@ -585,22 +643,26 @@ def _examples() -> list[Example]:
             industry="D4610",
             nature="new",
             flags=_flags(linear=True),
+            attrs=_attrs(red_line_activity="6"),
             expected_verdict="restricted",
             expected_rules=["red_line.linear", "qcs.linear"],
             absent_rules=["water_source.level1", "qcs.construction", "red_line.construction"],
             place=place_qcs_pipeline,
             why_zh=lambda f: (
                 "管线从青草沙饮用水水源一级保护区（生态保护红线）内的取水点出发，穿过二级保护区，"
-                "到达长兴岛城镇开发边界内的水厂。供水设施属必须且无法避让的线性工程，可在红线内建设"
-                "但须论证不可避让（red_line.linear）；青草沙单元清单同样要求论证并落实水源保护措施"
-                "（qcs.linear）。供水（D4610）不受一级保护区禁建规则约束：限制准入。"
+                "到达长兴岛城镇开发边界内的水厂。"
+                "供水设施属必须且无法避让的线性工程（声明为第6类有限"
+                "人为活动），可在红线内建设但须论证不可避让并取得省级认定意见（red_line.linear）；"
+                "青草沙单元清单同样要求论证并落实水源保护措施"
+                "（qcs.linear）。供水（D4610）不受一级保护区禁建规则约束：需专项论证/审批。"
             ),
             why_en=lambda f: (
                 "The main runs from an intake inside the Qingcaosha level-1 source zone "
                 "(ecological red line) across the level-2 zone to a water works inside the "
                 "development boundary on Changxing Island.  Water supply is linear "
-                "infrastructure that must cross the red line, allowed only after an "
-                "unavoidability demonstration (red_line.linear); the Qingcaosha unit's list "
+                "infrastructure that must cross the red line (declared as limited activity 6), "
+                "allowed only after an unavoidability demonstration and the provincial "
+                "confirming opinion (red_line.linear); the Qingcaosha unit's list "
                 "asks the same, plus source-protection measures (qcs.linear).  Water supply "
                 "(D4610) is exempt from the level-1 construction ban: restricted."
             ),
@@ -616,29 +678,36 @@ def _examples() -> list[Example]:
     E.append(
         Example(
             id="huangpu-restaurant",
-            name="南京东路中餐馆（新开）",
-            name_en="Chinese restaurant off Nanjing Road East (new)",
+            name="南京东路中餐馆（新开，居民楼底层）",
+            name_en="Chinese restaurant off Nanjing Road East (new, in a residential building)",
             industry="H6210",
             nature="new",
             flags=_flags(wastewater=True, air=True),
-            expected_verdict="conditional",
-            expected_rules=["key.emissions"],
+            attrs=_attrs("sewer", residential_building=True),
+            expected_verdict="prohibited",
+            expected_rules=["air.catering_residential", "air.catering_fumes", "key.emissions"],
             absent_rules=["urban.polluting_industry"],
             place=place_restaurant,
             why_zh=lambda f: (
-                "位于黄浦区城镇重点管控单元（ZH31010120001），在城镇开发边界内，远离红线、水源保护区"
-                "和长江岸线。餐馆排放油烟（废气）和餐饮废水，城镇重点管控单元要求达标排放"
-                "（key.emissions）：有条件准入。餐饮不属制造业，不触发城镇单元的工业限制"
-                "（urban.polluting_industry）。若既无油烟也无废水排放，则为“准入”。"
+                "位于黄浦区城镇重点管控单元（ZH31010120001），"
+                "在城镇开发边界内，远离红线、水源保护区"
+                "和长江岸线。餐馆开在居民住宅楼底层并产生油烟：大气污染防治法第八十一条第二款禁止在"
+                "居民住宅楼内新建产生油烟的餐饮服务项目（air.catering_residential）：禁止。"
+                "开在非居住"
+                "建筑内则只须安装油烟净化设施（air.catering_fumes）并取得排放总量指标（key.emissions），"
+                "为有条件准入。餐饮不属制造业，"
+                "不触发城镇单元的工业限制（urban.polluting_industry）。"
             ),
             why_en=lambda f: (
                 "In the Huangpu urban key unit (ZH31010120001), inside the development boundary, "
-                "far from the red line, source zones and the Yangtze.  A restaurant emits cooking "
-                "fumes and discharges kitchen waste water, and the urban key unit requires "
-                "discharges to meet the standards (key.emissions): conditional.  Catering is not "
+                "far from the red line, source zones and the Yangtze.  The restaurant is on the "
+                "ground floor of a residential building and produces cooking fumes: the Air "
+                "Pollution Law art. 81(2) prohibits new catering that produces fumes in a "
+                "residential building (air.catering_residential): prohibited.  In a "
+                "non-residential building it would only need fume cleaning (air.catering_fumes) "
+                "and a key-pollutant quota (key.emissions): conditional.  Catering is not "
                 "manufacturing, so the urban unit's industry restriction "
-                "(urban.polluting_industry) does not apply.  With neither fumes nor waste water "
-                "it would be permitted."
+                "(urban.polluting_industry) does not apply."
             ),
         )
     )
@@ -659,14 +728,17 @@ def _examples() -> list[Example]:
             industry="G5920",
             nature="new",
             flags=_flags(),
+            attrs=_attrs(),
             expected_verdict="permitted",
             expected_rules=[],
             absent_rules=["development_boundary.outside", "park.in_park", "key.emissions"],
             place=place_logistics,
             why_zh=lambda f: (
-                "位于金山区产业区块04重点管控单元（ZH31011620010，产业园区清单），完全在城镇开发边界内，"
-                "不占永久基本农田，远离红线和水源保护区。通用仓储（G5920）不排放废水废气、不涉及危险"
-                "化学品，也不是“两高”或化工项目，没有任何规则适用：准入。"
+                "位于金山区产业区块04重点管控单元（ZH31011620010，"
+                "产业园区清单），完全在城镇开发边界内，"
+                "不占永久基本农田，远离红线和水源保护区。"
+                "通用仓储（G5920）不排放废水废气、不涉及危险"
+                "化学品，也不是“两高”或化工项目，没有任何规则适用：未发现不符合项。"
             ),
             why_en=lambda f: (
                 "In the Jinshan industrial block 04 key unit (ZH31011620010, industrial-park "
@@ -690,21 +762,28 @@ def _examples() -> list[Example]:
             industry="E4812",
             nature="new",
             flags=_flags(linear=True),
-            expected_verdict="restricted",
-            expected_rules=["basic_farmland.key_project"],
-            absent_rules=["basic_farmland.occupation", "development_boundary.outside"],
+            attrs=_attrs(key_project=False),
+            expected_verdict="prohibited",
+            expected_rules=["basic_farmland.occupation"],
+            absent_rules=["basic_farmland.key_project", "development_boundary.outside"],
             place=place_farm_road,
             why_zh=lambda f: (
                 f"道路穿越永久基本农田（{_names(f, 'basic_farmland')}）。"
-                "线性工程确实难以避让永久基本农田的，农用地转用须经国务院批准并补划（basic_farmland.key_project）：限制准入。"
-                "线性工程不受开发边界外建设规则约束。"
+                "只有自然资规〔2018〕3号所列重大建设项目（国家级规划的公路、"
+                "省级高速公路等）可报国务院"
+                "批准占用永久基本农田；县道不在其列（key_project "
+                "为否），不得占用（basic_farmland.occupation）："
+                "禁止，应调整线位避让。线性工程不受开发边界外建设规则约束。"
             ),
             why_en=lambda f: (
                 "The road crosses permanent basic farmland "
                 f"({_names(f, 'basic_farmland', 'en')}).  "
-                "Linear infrastructure that truly cannot avoid it needs State Council approval "
-                "of the conversion and replacement farmland (basic_farmland.key_project): "
-                "restricted.  Linear works are exempt from the outside-boundary rule."
+                "Only the major projects listed in "
+                "自然资规〔2018〕3号 (national-plan roads, provincial "
+                "expressways, ...) may seek State Council approval to occupy permanent basic "
+                "farmland; a county road is not one (key_project = no), so it may not occupy it "
+                "(basic_farmland.occupation): prohibited, re-align it.  Linear works are exempt "
+                "from the outside-boundary rule."
             ),
         )
     )
@@ -723,6 +802,7 @@ def _examples() -> list[Example]:
             industry="C3311",
             nature="new",
             flags=_flags(air=True),
+            attrs=_attrs(noise=True),
             expected_verdict="prohibited",
             expected_rules=["basic_farmland.occupation", "development_boundary.outside"],
             place=place_farm_factory,
@@ -730,7 +810,7 @@ def _examples() -> list[Example]:
                 f"厂区完全位于永久基本农田（{_names(f, 'basic_farmland')}）内，距地块边界约 "
                 f"{r10(f['depth_basic_farmland'])} 米。永久基本农田不得占用或改变用途"
                 "（basic_farmland.occupation）：禁止。它还在城镇开发边界外"
-                "（development_boundary.outside，限制）。"
+                "（development_boundary.outside，需专项论证/审批）。"
             ),
             why_en=lambda f: (
                 "The whole site lies on permanent basic farmland "
@@ -757,21 +837,23 @@ def _examples() -> list[Example]:
             industry="H6130",
             nature="new",
             flags=_flags(),
+            attrs=_attrs(),
             expected_verdict="prohibited",
             expected_rules=["water_source.level1", "red_line.construction"],
             place=place_level1,
             why_zh=lambda f: (
                 "位于黄浦江上游饮用水水源一级保护区（松浦大桥取水口）内，距边界约 "
                 f"{r10(f['depth_water_source_zones'])} 米。一级保护区禁止与供水设施和保护水源无关的"
-                "建设项目（water_source.level1）；该区同时是生态保护红线（red_line.construction）：禁止。"
-                "即使不排放任何污染物也一样。"
+                "建设项目（water_source.level1）；该区同时是生态保护红线，民宿不属十类有限人为活动"
+                "（red_line.construction）：禁止。即使不排放任何污染物也一样。"
             ),
             why_en=lambda f: (
                 "Inside the Huangpu upstream level-1 source zone (Songpu Bridge intake), about "
                 f"{r10(f['depth_water_source_zones'])} m from its edge.  Level-1 zones admit "
                 "nothing unrelated to water supply or source protection (water_source.level1), "
-                "and the zone is also ecological red line (red_line.construction): prohibited, "
-                "even with no discharge at all."
+                "and the zone is also ecological red line, where a guesthouse is none of the ten "
+                "limited activities (red_line.construction): prohibited, even with no discharge "
+                "at all."
             ),
         )
     )
@@ -788,24 +870,30 @@ def _examples() -> list[Example]:
     E.append(
         Example(
             id="source-level2-food-plant",
-            name="罗泾米面制品厂（新建，排放废水）",
-            name_en="Rice-noodle plant at Luojing (new, discharges waste water)",
+            name="罗泾米面制品厂（新建，自设排污口排放废水）",
+            name_en="Rice-noodle plant at Luojing (new, own outfall for its waste water)",
             industry="C1431",
             nature="new",
             flags=_flags(wastewater=True),
+            attrs=_attrs("direct", noise=True),
             expected_verdict="prohibited",
             expected_rules=["water_source.level2", "water_source.outfall"],
             place=place_level2,
             why_zh=lambda f: (
-                f"位于{_names(f, 'water_source_zones')}内。二级保护区禁止新建排放污染物的项目"
-                "（water_source.level2），保护区内也不得设置排污口（water_source.outfall）：禁止。"
+                f"位于{_names(f, 'water_source_zones')}内，"
+                "废水经自设排污口直接排放。二级保护区禁止新建"
+                "排放污染物的项目（water_source.level2），"
+                "保护区内也不得设置排污口（water_source.outfall）：禁止。"
+                "若废水全部纳管送出保护区（discharge 为 sewer），这两条都不适用。"
                 "所在优先保护单元另有禁止新建工业项目的要求（priority.industrial）。"
             ),
             why_en=lambda f: (
-                f"Inside the {_names(f, 'water_source_zones', 'en')}.  "
-                "A level-2 zone admits no new project that discharges pollutants "
-                "(water_source.level2), and no outfall may be set in a protection zone "
-                "(water_source.outfall): prohibited.  Its priority unit also bars new industrial "
+                f"Inside the {_names(f, 'water_source_zones', 'en')}, discharging its waste "
+                "water through its own outfall.  A level-2 zone admits no new project that "
+                "discharges pollutants (water_source.level2), and no outfall may be set in a "
+                "protection zone (water_source.outfall): prohibited.  Piped to a sewer "
+                "(discharge = sewer) neither would apply.  "
+                "Its priority unit also bars new industrial "
                 "projects (priority.industrial)."
             ),
         )
@@ -825,26 +913,30 @@ def _examples() -> list[Example]:
             industry="C1713",
             nature="new",
             flags=_flags(wastewater=True, air=True),
+            attrs=_attrs("direct", noise=True),
             expected_verdict="prohibited",
-            expected_rules=["water_source.quasi", "hpup.wastewater"],
+            expected_rules=["water_source.quasi", "hpup.wastewater", "priority.industrial"],
             place=place_quasi,
             why_zh=lambda f: (
-                "位于黄浦江上游饮用水水源准保护区内。印染（C1713）属对水体污染严重的行业，准保护区内"
-                "禁止新建、扩建（water_source.quasi）；所在黄浦江上游水源保护优先保护单元禁止新建排放"
-                "废水的项目（hpup.wastewater）：禁止。"
+                "位于黄浦江上游饮用水水源准保护区内，废水直接排放。上海市饮用水水源保护条例第十四条"
+                "禁止在准保护区内新建、扩建污染水体的建设项目（water_source.quasi）；"
+                "所在黄浦江上游水源"
+                "优先保护单元禁止新建直接排放废水的项目（hpup.wastewater），并禁止新建工业项目"
+                "（priority.industrial）：禁止。"
             ),
             why_en=lambda f: (
-                "Inside the Huangpu upstream quasi-protection zone.  Printing and dyeing (C1713) "
-                "seriously pollutes water and may not be newly built or expanded there "
-                "(water_source.quasi); the Huangpu upstream priority unit bars new projects "
-                "discharging waste water (hpup.wastewater): prohibited."
+                "Inside the Huangpu upstream quasi-protection zone, discharging its waste water "
+                "directly.  The Shanghai drinking-water regulation art. 14 bars new or expanded "
+                "projects that pollute the water there (water_source.quasi); the Huangpu "
+                "upstream priority unit bars new projects discharging waste water directly "
+                "(hpup.wastewater) and new industry (priority.industrial): prohibited."
             ),
         )
     )
 
-    # 12. A resort in the buffer zone of a nature reserve.
+    # 12. A resort in the buffer zone (2017) -- core protection zone (2026) -- of a reserve.
     def place_reserve_buffer(L: Layers):
-        zone = L.one("nature_reserves", nr_id="NR02").geometry
+        zone = L.reserve_2017("NR02")
         target = zone.intersection(L.clip("districts", zone))
         return _footprint(L, target, (200, 150), ANCHOR["dongtan"])
 
@@ -856,31 +948,41 @@ def _examples() -> list[Example]:
             industry="H6110",
             nature="new",
             flags=_flags(wastewater=True),
+            attrs=_attrs("sewer"),
             expected_verdict="prohibited",
-            expected_rules=["nature_reserve.core_buffer", "red_line.construction"],
+            expected_rules=["nature_reserve.core_protection", "red_line.construction"],
+            absent_rules=["nature_reserve.core_buffer"],
             place=place_reserve_buffer,
             why_zh=lambda f: (
-                f"位于{_names(f, 'nature_reserves')}内。自然保护区核心区和缓冲区内不得建设任何生产"
-                "设施，缓冲区禁止旅游和生产经营活动（nature_reserve.core_buffer）；保护区同属生态保护"
-                "红线（red_line.construction）：禁止。"
+                f"位于{_names(f, 'nature_reserves_2026')}内（2017年区划的缓冲区）。"
+                "2026年3月15日起施行的"
+                "自然保护区条例第二十六条：除所列活动外，核心保护区内禁止人为活动"
+                "（nature_reserve.core_protection）；"
+                "保护区同属生态保护红线，酒店不属十类有限人为活动"
+                "（red_line.construction）：禁止。按2017年条例（至2026年3月14日）同样禁止：缓冲区内"
+                "不得建设任何生产设施，禁止旅游和生产经营活动（nature_reserve.core_buffer）。"
             ),
             why_en=lambda f: (
-                f"Inside the {_names(f, 'nature_reserves', 'en')}.  Nothing may be built in a "
-                "reserve's core or buffer zone, and the buffer zone is closed to tourism and "
-                "business (nature_reserve.core_buffer); the reserve is also red line "
-                "(red_line.construction): prohibited."
+                f"Inside the {_names(f, 'nature_reserves_2026', 'en')} (the buffer zone of the "
+                "2017 zoning).  Under the regulation in force from 2026-03-15, art. 26 prohibits "
+                "human activity in a core protection zone except the listed activities "
+                "(nature_reserve.core_protection); the reserve is also red line, where a hotel "
+                "is none of the ten limited activities (red_line.construction): prohibited.  "
+                "Under the 2017 regulation (to 2026-03-14) it was prohibited too: nothing may be "
+                "built in a buffer zone, closed to tourism and business "
+                "(nature_reserve.core_buffer)."
             ),
         )
     )
 
     # 13. A power line into the experimental zone of the same reserve.
     def place_reserve_line(L: Layers):
-        nr = L.one("nature_reserves", nr_id="NR03").geometry
+        nr = L.one("nature_reserves_2026", nr_id="NR26-02").geometry
         base = _disk((121.88, 31.52), 4000)
         outside = (
             L.clip("districts", base)
             .difference(L.clip("red_line", base.buffer(700)).buffer(600))
-            .difference(_not(L, base, "basic_farmland", "nature_reserves"))
+            .difference(_not(L, base, "basic_farmland", "nature_reserves_2026"))
         )
         farmland = L.clip("basic_farmland", base.buffer(5000))
         return _line_between(
@@ -901,24 +1003,80 @@ def _examples() -> list[Example]:
             industry="D4420",
             nature="new",
             flags=_flags(linear=True),
+            attrs=_attrs(red_line_activity="6"),
             expected_verdict="restricted",
-            expected_rules=["red_line.linear", "nature_reserve.experimental"],
-            absent_rules=["nature_reserve.core_buffer", "city.two_high_outside_park"],
+            expected_rules=["red_line.linear", "nature_reserve.general_control_linear"],
+            absent_rules=[
+                "nature_reserve.core_protection",
+                "nature_reserve.general_control",
+                "city.two_high_outside_park",
+            ],
             place=place_reserve_line,
             why_zh=lambda f: (
-                "线路从保护区外进入崇明东滩鸟类国家级自然保护区的实验区，距缓冲区边界约 "
-                f"{r10(f['d_buffer'])} 米。实验区内的其他项目须达标排放并取得保护区管理机构同意"
-                "（nature_reserve.experimental，有条件）；作为线性工程，在生态保护红线内须论证不可"
-                "避让（red_line.linear，限制）：限制准入。"
+                "线路从保护区外进入崇明东滩鸟类国家级自然保护区的一般控制区（2017年区划的实验区），"
+                f"距核心保护区边界约 {r10(f['d_core'])} 米。"
+                "线性基础设施以无害化方式穿越一般控制区须论证"
+                "并取得批准（nature_reserve.general_control_linear，"
+                "需专项论证/审批）；作为线性工程（第6类有限人为"
+                "活动），在生态保护红线内须论证不可避让（red_line.linear，"
+                "需专项论证/审批）：需专项论证/审批。"
             ),
             why_en=lambda f: (
-                "The line runs from outside the reserve into the experimental zone of the "
-                "Chongming Dongtan NNR, ending about "
-                f"{r10(f['d_buffer'])} m from the buffer zone.  Other projects in an "
-                "experimental zone need the reserve administration's consent "
-                "(nature_reserve.experimental, conditional); as linear infrastructure inside "
-                "the red line it needs an unavoidability demonstration (red_line.linear, "
-                "restricted): restricted."
+                "The line runs from outside the reserve into the general control zone (the 2017 "
+                "experimental zone) of the Chongming Dongtan NNR, ending about "
+                f"{r10(f['d_core'])} m from the core protection zone.  Linear infrastructure "
+                "crossing a general control zone harmlessly needs a demonstration and approval "
+                "(nature_reserve.general_control_linear, restricted); as linear infrastructure "
+                "inside the red line (limited activity 6) it needs an unavoidability "
+                "demonstration (red_line.linear, restricted): restricted."
+            ),
+        )
+    )
+
+    # 13b. A hotel in the general control zone (2026) -- experimental zone (2017) -- of a
+    # reserve: the example whose law changed on 2026-03-15 (screen it --as-of 2026-03-01 and
+    # --as-of 2026-04-01).
+    def place_reserve_hotel(L: Layers):
+        zone = L.one("nature_reserves_2026", nr_id="NR26-02").geometry
+        target = zone.intersection(L.clip("districts", zone))
+        return _footprint(L, target, (120, 80), ANCHOR["dongtan"])
+
+    E.append(
+        Example(
+            id="reserve-general-control-hotel",
+            name="崇明东滩一般控制区生态酒店（新建）",
+            name_en="Eco-hotel in the general control zone at Chongming Dongtan (new)",
+            industry="H6110",
+            nature="new",
+            flags=_flags(wastewater=True),
+            attrs=_attrs("sewer"),
+            expected_verdict="prohibited",
+            expected_rules=["nature_reserve.general_control", "red_line.construction"],
+            absent_rules=["nature_reserve.experimental", "nature_reserve.core_protection"],
+            place=place_reserve_hotel,
+            why_zh=lambda f: (
+                f"位于{_names(f, 'nature_reserves_2026')}内（2017年区划的实验区），距核心保护区约 "
+                f"{r10(f['d_core'])} 米。2026年3月15日起，"
+                "一般控制区只允许条例所列活动（正面清单），"
+                "酒店不在其列（nature_reserve.general_control）：禁止。"
+                "按2017年条例（至2026年3月14日），"
+                "实验区内建设其他项目只须达标排放并取得管理机构同意（nature_reserve.experimental，"
+                "有条件）——以 --as-of 2026-03-01 与 --as-of "
+                "2026-04-01 分别筛查可见此变化。两个日期的"
+                "总体结论都是禁止，因为保护区同属生态保护红线，酒店不属十类有限人为活动"
+                "（red_line.construction）。"
+            ),
+            why_en=lambda f: (
+                f"Inside the {_names(f, 'nature_reserves_2026', 'en')} (the 2017 experimental "
+                f"zone), about {r10(f['d_core'])} m from the core protection zone.  From "
+                "2026-03-15 a general control zone admits only the activities the regulation "
+                "lists (a positive list), and a hotel is not one (nature_reserve.general_control): "
+                "prohibited.  Under the 2017 regulation (to 2026-03-14) another project in an "
+                "experimental zone only had to meet the emission standards with the "
+                "administration's consent (nature_reserve.experimental, conditional): screen it "
+                "--as-of 2026-03-01 and --as-of 2026-04-01 to see the change.  The overall "
+                "verdict is prohibited on both days because the reserve is also red line, where "
+                "a hotel is none of the ten limited activities (red_line.construction)."
             ),
         )
     )
@@ -942,13 +1100,14 @@ def _examples() -> list[Example]:
             industry="C3670",
             nature="new",
             flags=_flags(air=True),
+            attrs=_attrs("sewer", noise=True),
             expected_verdict="restricted",
             expected_rules=["development_boundary.outside", "general.basic"],
             absent_rules=["basic_farmland.occupation"],
             place=place_outside_udb,
             why_zh=lambda f: (
                 f"位于城镇开发边界外约 {r10(f['d_development_boundary'])} 米的一般管控单元，"
-                "不占基本农田。开发边界外不得进行城镇集中建设（development_boundary.outside）：限制准入；"
+                "不占基本农田。开发边界外不得进行城镇集中建设（development_boundary.outside）：需专项论证/审批；"
                 "一般管控单元要求达标排放（general.basic，有条件）。"
             ),
             why_en=lambda f: (
@@ -977,26 +1136,26 @@ def _examples() -> list[Example]:
             industry="C3011",
             nature="new",
             flags=_flags(air=True),
-            expected_verdict="restricted",
-            expected_rules=["city.two_high_outside_park", "urban.polluting_industry"],
-            absent_rules=["city.park_only", "park.in_park"],
+            attrs=_attrs(noise=True),
+            expected_verdict="prohibited",
+            expected_rules=["city.park_only_yangtze", "urban.polluting_industry"],
+            absent_rules=["city.two_high_outside_park", "city.park_only", "park.in_park"],
             place=place_cement,
             why_zh=lambda f: (
                 f"位于{_names(f, 'control_units')}（城镇单元，不是产业园区单元）。"
-                "水泥制造（30 大类，建材）按行业代码认定为“两高”项目，"
-                "在产业园区单元外须专门论证选址并落实区域削减"
-                "（city.two_high_outside_park）；城镇单元不宜新建排放废气的制造业"
-                "（urban.polluting_industry）：限制准入。水泥不在必须入园的石化、化工等行业之列"
-                "（city.park_only 不适用）。"
+                "水泥制造（3011，建材）属长江经济带发展负面清单指南禁止在合规园区外新建、扩建的"
+                "高污染项目（city.park_only_yangtze）：禁止；城镇单元也不宜新建排放废气的制造业"
+                "（urban.polluting_industry，需专项论证/审批）。此前（2026.5）水泥只按园区外“两高”"
+                "项目处理为需论证（city.two_high_outside_park），现由负面清单条款取代。"
             ),
             why_en=lambda f: (
                 f"In {_names(f, 'control_units', 'en')} (an urban unit, not an industrial park).  "
-                "Cement (division 30, building materials) counts as 两高 from its industry code; "
-                "outside an industrial-park unit it needs a dedicated siting demonstration and "
-                "regional offsets (city.two_high_outside_park), and the urban unit discourages "
-                "manufacturing that emits air pollutants (urban.polluting_industry): "
-                "restricted.  Cement is not among the industries that must be in a park "
-                "(city.park_only does not apply)."
+                "Cement (3011, building materials) is one of the high-pollution industries the "
+                "Yangtze negative-list guide bars from new or expanded projects outside a "
+                "compliant park (city.park_only_yangtze): prohibited; the urban unit also "
+                "discourages manufacturing that emits air pollutants (urban.polluting_industry, "
+                "restricted).  Until 2026.5 cement was only restricted as an outside-park 两高 "
+                "project (city.two_high_outside_park); the negative-list clause replaces that."
             ),
         )
     )
@@ -1015,12 +1174,18 @@ def _examples() -> list[Example]:
             industry="C3120",
             nature="expansion",
             flags=_flags(wastewater=True, air=True, hazardous=True),
+            attrs=_attrs("sewer", noise=True),
             expected_verdict="conditional",
             expected_rules=["baowu.steel", "key.emissions", "key.risk"],
-            absent_rules=["city.two_high_outside_park", "baowu.off_positioning"],
+            absent_rules=[
+                "city.two_high_outside_park",
+                "city.park_only_yangtze",
+                "baowu.off_positioning",
+            ],
             place=place_baowu,
             why_zh=lambda f: (
-                "位于宝武宝山钢铁基地重点管控单元（ZH31011320002）。该单元清单允许符合基地规划环评、"
+                "位于宝武宝山钢铁基地重点管控单元（ZH31011320002）。"
+                "该单元清单允许符合基地规划环评、"
                 "达到超低排放并落实产能置换的钢铁项目（baowu.steel），加上重点单元的排放和风险要求"
                 "（key.emissions、key.risk）：有条件准入。炼钢是“两高”，但单元清单替代了园区外"
                 "“两高”规则。"
@@ -1050,20 +1215,26 @@ def _examples() -> list[Example]:
             industry="C3911",
             nature="new",
             flags=_flags(),
+            attrs=_attrs("sewer", noise=True),
             expected_verdict="prohibited",
             expected_rules=["priority.industrial"],
             absent_rules=["water_source.quasi", "hpup.wastewater"],
             place=place_priority,
             why_zh=lambda f: (
-                "位于黄浦江上游饮用水水源保护区优先保护单元（ZH31011810001）的准保护区部分。优先保护"
-                "单元禁止新建、扩建工业项目（priority.industrial）：禁止。装配不排放废水，因此准保护区"
-                "的水污染规则和单元的废水禁令都不适用——决定结论的是单元类别。"
+                "位于黄浦江上游饮用水水源保护区优先保护单元（ZH31011810001）的准保护区部分。"
+                "优先保护"
+                "单元禁止新建、扩建工业项目（priority.industrial）：禁止。"
+                "装配无工艺废水，生活污水纳管送出"
+                "（discharge 为 sewer），"
+                "因此准保护区的水污染规则和单元的废水禁令都不适用——决定结论的是"
+                "单元类别。"
             ),
             why_en=lambda f: (
                 "In the quasi-protection part of the Huangpu upstream source priority unit "
                 "(ZH31011810001).  Priority protection units bar new and expanded industrial "
-                "projects (priority.industrial): prohibited.  Assembly discharges no waste water, "
-                "so neither the quasi-zone water rule nor the unit's waste-water ban applies: the "
+                "projects (priority.industrial): prohibited.  Assembly has no process waste "
+                "water and its sanitary waste water goes to the sewer (discharge = sewer), so "
+                "neither the quasi-zone water rule nor the unit's waste-water ban applies: the "
                 "unit category decides."
             ),
         )
@@ -1088,13 +1259,15 @@ def _examples() -> list[Example]:
             industry="C3484",
             nature="rebuild",
             flags=_flags(wastewater=True),
+            attrs=_attrs("sewer", noise=True),
             expected_verdict="conditional",
             expected_rules=["general.basic"],
             absent_rules=["development_boundary.outside"],
             place=place_general,
             why_zh=lambda f: (
                 f"位于{_names(f, 'control_units')}，不占基本农田、远离红线和水源保护区。"
-                "一般管控单元要求达标排放和风险防范（general.basic）：有条件准入。改建现有厂房不算城镇新增建设，"
+                "一般管控单元要求达标排放和风险防范（general.basic）：有条件准入。"
+                "改建现有厂房不算城镇新增建设，"
                 "开发边界外规则不适用。"
             ),
             why_en=lambda f: (
@@ -1124,17 +1297,19 @@ def _examples() -> list[Example]:
             industry="C2641",
             nature="new",
             flags=_flags(wastewater=True, air=True, hazardous=True),
+            attrs=_attrs("sewer", noise=True),
             expected_verdict="prohibited",
-            expected_rules=["city.park_only", "urban.polluting_industry"],
+            expected_rules=["city.chemical_park_only", "urban.polluting_industry"],
             place=place_urban_chem,
             why_zh=lambda f: (
                 f"位于{_names(f, 'control_units')}（城镇单元）。"
-                "新建化工项目应布设在依法设立并经规划环评的产业园区（city.park_only）：禁止；城镇单元也不宜新建排放废气、涉及危化品的"
-                "制造业（urban.polluting_industry，限制）。距长江岸线远超一公里。"
+                "新建化工项目应布设在经认定的化工园区（city.chemical_park_only）：禁止；"
+                "城镇单元也不宜新建排放废气、涉及危化品的"
+                "制造业（urban.polluting_industry，需专项论证/审批）。距长江岸线远超一公里。"
             ),
             why_en=lambda f: (
                 f"In {_names(f, 'control_units', 'en')} (an urban unit).  New chemical projects "
-                "belong in a legally established park with a plan EIA (city.park_only): "
+                "belong in a recognised chemical park (city.chemical_park_only): "
                 "prohibited; the urban unit also discourages manufacturing that emits air "
                 "pollutants or handles hazardous chemicals (urban.polluting_industry, "
                 "restricted).  Far more than 1 km from the Yangtze."
@@ -1158,6 +1333,7 @@ def _examples() -> list[Example]:
             industry="C3973",
             nature="new",
             flags=_flags(wastewater=True),
+            attrs=_attrs("sewer", noise=True),
             expected_verdict="unknown",
             expected_rules=[],
             expected_status=["outside_coverage"],
@@ -1192,6 +1368,12 @@ GCJ_PROJECT = {
     "wastewater": "yes",
     "air": "no",
     "hazardous": "no",
+    "discharge": "sewer",
+    "key_project": "no",
+    "red_line_activity": "none",
+    "facility": "none",
+    "residential_building": "no",
+    "noise": "no",
 }
 #: How far outside the red line the true (WGS84) site lies.
 GCJ_OFFSET_M = 300.0
@@ -1257,7 +1439,8 @@ def build_gcj(L: Layers) -> tuple[str, list[str]]:
         "why_zh": (
             f"高德地图（GCJ-02）坐标。正确声明 --crs gcj02 时，换算回 WGS84 的实际位置在上海佘山"
             f"国家森林公园（生态保护红线）外约 {r10(d_true)} 米，位于城镇开发边界外的一般管控单元："
-            "开发边界外新建酒店为限制准入（development_boundary.outside），并因距红线边界小于其"
+            "开发边界外新建酒店为需专项论证/审批（development_boundary.outside），"
+            "并因距红线边界小于其"
             f"定位容差（{L.tol['red_line']:g} 米）而标记为边界敏感。若把同样的数字误当作 WGS84，"
             f"位置偏移约 {r10(shift_m)} 米，落入森林公园内约 {r10(d_in)} 米，"
             "结论变为禁止（red_line.construction）。"
@@ -1293,6 +1476,9 @@ ROUTE_PROJECT = {
     "wastewater": False,
     "air": False,
     "hazardous": False,
+    # A local gas main: not on the 自然资规〔2018〕3号 list of major projects; in the red line it
+    # claims limited activity 6 (unavoidable linear infrastructure).
+    **_attrs(red_line_activity="6", key_project=False),
 }
 
 
@@ -1375,8 +1561,8 @@ def build_routes(L: Layers) -> tuple[str, list[str]]:
             "permanent basic farmland",
             LineString([S, w_d, w_c, E]),
             3,
-            "restricted",
-            ["basic_farmland.key_project"],
+            "prohibited",
+            ["basic_farmland.occupation"],
         ),
     ]
     loaded = load_sites(
@@ -1384,20 +1570,23 @@ def build_routes(L: Layers) -> tuple[str, list[str]]:
             {"id": [r[0] for r in routes]}, geometry=[to_ll(r[3]) for r in routes], crs=WGS84
         )
     ).gdf.geometry.to_numpy()
-    # The constraint layers of the ranking (layers some rule reads, not context layers; the
-    # rule-less water is measured for the why text only): the constrained length is the
-    # length inside their union, shared ground once, as zoning.compare ranks by.
-    constraint = ("red_line", "water_source_zones", "basic_farmland", "nature_reserves")
+    # The constraint layers of the ranking (layers some rule reads, not context layers; since
+    # 2026.12 the water layer is one: 长江保护法 art. 49 reads it): the constrained length is
+    # the length inside their union, shared ground once, as zoning.compare ranks by.
+    constraint = (
+        "red_line",
+        "water_source_zones",
+        "basic_farmland",
+        "nature_reserves_2026",
+        "water",
+    )
     features, report = [], []
     for (rid, name, name_en, line, rank, verdict, rules), geom in zip(routes, loaded, strict=True):
         problems = robustness(L, geom, yangtze=False)
         if problems:
             raise BuildError(f"{rid}: not robust: " + "; ".join(problems[:4]))
         near = geom.buffer(10)
-        over = {
-            lid: float(geom.intersection(L.clip(lid, near)).length)
-            for lid in (*constraint, "water")
-        }
+        over = {lid: float(geom.intersection(L.clip(lid, near)).length) for lid in constraint}
         union = shapely.union_all([L.clip(lid, near) for lid in constraint])
         facts = {
             "length": float(geom.length),
@@ -1452,54 +1641,63 @@ ROUTE_WHY = {
         lambda f: (
             f"取直穿越青草沙饮用水水源保护区约 {_km(f['water_source_zones'])} 公里，其中一级保护区"
             f"（同为生态保护红线）约 {_km(f['level1'])} 公里。燃气管道与供水无关，一级保护区禁止"
-            "与供水设施和保护水源无关的建设项目（water_source.level1）：禁止，排第四。线性工程在"
-            "红线内本可论证不可避让（red_line.linear，限制），但水源法规更严。"
+            "与供水设施和保护水源无关的建设项目（water_source.level1）：禁止。线性工程在"
+            "红线内本可论证不可避让（red_line.linear，"
+            "需专项论证/审批），但水源法规更严。与方案D同为禁止，"
+            f"受约束长度约 {_km(f['constrained'])} 公里，长于方案D，排第四。"
         ),
         lambda f: (
             "Straight through the Qingcaosha source zones (about "
             f"{_km(f['water_source_zones'])} km, of which about {_km(f['level1'])} km in the "
             "level-1 zone, which is also red line).  A gas main has nothing to do with water "
-            "supply, and level-1 zones admit nothing else (water_source.level1): prohibited, "
-            "ranked 4th.  As linear infrastructure it could have argued unavoidability in the "
-            "red line (red_line.linear, restricted), but the source-protection law is stricter."
+            "supply, and level-1 zones admit nothing else (water_source.level1): prohibited.  "
+            "As linear infrastructure it could have argued unavoidability in the red line "
+            "(red_line.linear, restricted), but the source-protection law is stricter.  "
+            "Prohibited like option D, with a longer constrained length (about "
+            f"{_km(f['constrained'])} km): ranked 4th."
         ),
     ),
     "route-b-level2": (
         lambda f: (
             f"绕开一级保护区，从水库东端穿越二级保护区约 {_km(f['water_source_zones'])} 公里，"
-            "位于青草沙水源保护区(海域)优先保护单元：限制（priority.development）。与方案D同为限制，"
-            f"受约束长度约 {_km(f['constrained'])} 公里，短于方案D，排第二。"
+            "位于青草沙水源保护区(海域)优先保护单元：需专项论证/审批（priority.development），"
+            f"受约束长度约 {_km(f['constrained'])} 公里，排第二（方案A、D为禁止）。"
         ),
         lambda f: (
             "Clear of the level-1 zone, it crosses about "
             f"{_km(f['water_source_zones'])} km of the level-2 ring at the reservoir's east end, "
-            "in the Qingcaosha (sea) priority unit: restricted (priority.development).  Restricted "
-            f"like option D, with a shorter constrained length (about {_km(f['constrained'])} km): "
-            "ranked 2nd."
+            "in the Qingcaosha (sea) priority unit: restricted (priority.development), with a "
+            f"constrained length of about {_km(f['constrained'])} km: ranked 2nd (options A and "
+            "D are prohibited)."
         ),
     ),
     "route-c-direct": (
         lambda f: (
             "直线过北港，不进入水源保护区、生态保护红线和永久基本农田，也不经过优先保护单元：没有"
-            f"规则适用，准入，排第一（仅穿越河道约 {r10(f['water'])} 米，河湖水面没有准入规则）。"
+            "规则适用，未发现不符合项，排第一（仅穿越河道约 "
+            f"{r10(f['water'])} 米；河湖管理范围内只禁止堆放、"
+            "处置固体废物，管道不涉及）。"
         ),
         lambda f: (
             "Straight across the North Channel, clear of the source zones, the red line, basic "
             "farmland and priority units: no rule applies, permitted, ranked 1st (it only "
-            f"crosses about {r10(f['water'])} m of rivers, which carry no access rule)."
+            f"crosses about {r10(f['water'])} m of rivers, where only solid-waste facilities are "
+            "barred)."
         ),
     ),
     "route-d-farmland": (
         lambda f: (
-            f"沿崇明岸边穿越永久基本农田约 {_km(f['basic_farmland'])} 公里：线性工程难以避让基本"
-            "农田的须报国务院批准（basic_farmland.key_project）：限制。受约束长度约 "
-            f"{_km(f['constrained'])} 公里，长于方案B，排第三。"
+            f"沿崇明岸边穿越永久基本农田约 {_km(f['basic_farmland'])} 公里。地方燃气管道不属"
+            "自然资规〔2018〕3号所列重大建设项目（key_project 为否），不得占用永久基本农田"
+            "（basic_farmland.occupation）：禁止。与方案A同为禁止，受约束长度约 "
+            f"{_km(f['constrained'])} 公里，短于方案A，排第三。"
         ),
         lambda f: (
             f"Along the Chongming shore across about {_km(f['basic_farmland'])} km of permanent "
-            "basic farmland: a linear project that cannot avoid it needs State Council approval "
-            "(basic_farmland.key_project): restricted.  Its constrained length (about "
-            f"{_km(f['constrained'])} km) is longer than option B's: ranked 3rd."
+            "basic farmland.  A local gas main is not one of the major projects listed in "
+            "自然资规〔2018〕3号 (key_project = no), so it may not occupy the farmland "
+            "(basic_farmland.occupation): prohibited.  Prohibited like option A, with a "
+            f"shorter constrained length (about {_km(f['constrained'])} km): ranked 3rd."
         ),
     ),
 }
@@ -1516,6 +1714,7 @@ def _feature(ex: Example, geom_ll) -> dict:
         "industry": ex.industry,
         "nature": ex.nature,
         **ex.flags,
+        **ex.attrs,
         "expected_verdict": ex.expected_verdict,
         "expected_rules": ex.expected_rules,
         "absent_rules": ex.absent_rules,
@@ -1657,7 +1856,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     try:
-        L = Layers(load_catalog(CATALOG))
+        L = Layers(load_catalog(CATALOG, as_of=AS_OF), load_catalog(CATALOG, as_of=AS_OF_2017))
         projects, report = build_projects(L)
         gcj, gcj_report = build_gcj(L)
         routes, route_report = build_routes(L)
