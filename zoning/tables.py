@@ -51,16 +51,16 @@ JSON_FULL_TABLES_MAX_SITES = 100_000
 
 
 #: Up to this many sites ``clauses.csv`` and ``screening.json`` hold every row of the clause
-#: table (about 18 rows per site on the demonstration rules, 9 kB per site in the CSV);
-#: above it ``clauses.csv`` holds only the rows that keep a site from complying (``violates``,
-#: ``undecided``, ``needs_review``) and ``screening.json`` leaves the clauses out.  Measured:
-#: 100,000 random points in Shanghai's bounding box (one project) give 1.75 million rows, built
-#: in 3.0-6.4 s (plus 2.0-3.6 s for the conclusions) on a shared 2-core machine, 915 MB as CSV
-#: written in 12-18 s.
+#: table (about 40 rows per site on the demonstration rules 2026.12, some 30 kB per site in the
+#: CSV); above it ``clauses.csv`` holds only the rows that keep a site from complying
+#: (``violates``, ``undecided``, ``needs_review``) and ``screening.json`` leaves the clauses out.
+#: Measured on a shared 2-core machine with 100,000 random points in Shanghai's bounding box
+#: (one project): 4.08 million rows built in 9.7 s (plus 2.7 s for the conclusions), 2.9 GB
+#: as CSV written in 34 s, peak memory 3.1 GB (1.0 GB for the screening alone).
 CLAUSES_FULL_MAX_SITES = 10_000
-#: Above this many sites no clause table is built at all (it would take gigabytes of memory):
-#: ``clauses.csv`` has its header only and ``conclusion_zh`` is empty; a note says so.
-CLAUSES_MAX_SITES = 100_000
+#: Above this many sites no clause table is built at all (see the memory above): ``clauses.csv``
+#: has its header only and ``conclusion_zh`` is empty; a note says so.
+CLAUSES_MAX_SITES = 50_000
 #: The results ``clauses.csv`` keeps above :data:`CLAUSES_FULL_MAX_SITES` sites.
 _DECISIVE = ("violates", "undecided", "needs_review")
 
