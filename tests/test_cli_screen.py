@@ -97,6 +97,7 @@ def test_screen_writes_every_output(world, tmp_path):
     files = sorted(p.name for p in out.iterdir())
     assert files == [
         ".zoning-screen.json",  # the list of what this run wrote (so a rerun replaces only that)
+        "clauses.csv",
         "hits.csv",
         "report",
         "screening.gpkg",
@@ -120,7 +121,10 @@ def test_screen_writes_every_output(world, tmp_path):
     assert "Screened 5 sites" in text and "test_rules 1.0" in text
     assert "DEMONSTRATION" not in text
     assert "No construction in the red line" in text and "第一条" in text
-    assert f"Wrote into {out}: sites.csv, hits.csv, screening.gpkg, screening.json" in text
+    assert (
+        f"Wrote into {out}: sites.csv, hits.csv, clauses.csv, screening.gpkg, screening.json"
+        in text
+    )
 
 
 def test_format_subset_and_lang(world, tmp_path):

@@ -186,6 +186,7 @@ def test_cli_compare_ranking_csv_report_and_console(world, tmp_path):
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in out.iterdir()) == [
         ".zoning-screen.json",
+        "clauses.csv",
         "hits.csv",
         "ranking.csv",
         "report",

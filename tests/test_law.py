@@ -63,14 +63,28 @@ def test_every_rule_quotes_its_clause(rule):
     assert cit.get("article"), rule["id"]
 
 
-@pytest.mark.parametrize("rule", [r for _, r in RULES], ids=[r["id"] for _, r in RULES])
+_STORED = [r for _, r in RULES if "text" in DOCS[r["citation"]["document"]]]
+_READ_AT = [r for _, r in RULES if "text" not in DOCS[r["citation"]["document"]]]
+
+
+@pytest.mark.parametrize("rule", _STORED, ids=[r["id"] for r in _STORED])
 def test_quote_is_found_in_the_stored_text(rule):
     cit = rule["citation"]
-    doc = DOCS[cit["document"]]
-    if "text" not in doc:
-        pytest.skip(f"{cit['document']} has no stored text (read at {doc.get('read_at')})")
-    text = (RULES_DIR / doc["text"]).read_text(encoding="utf-8")
+    text = (RULES_DIR / DOCS[cit["document"]]["text"]).read_text(encoding="utf-8")
     assert _squash(cit["quote"]) in _squash(text), (rule["id"], cit["quote"])
+
+
+@pytest.mark.parametrize("rule", _READ_AT, ids=[r["id"] for r in _READ_AT])
+def test_quote_without_a_stored_text_names_where_it_was_read(rule):
+    # No stored text to search: the document carries the address and day it was read at and
+    # says the quote is unverified (test_document_has_a_stored_text_or_an_address).
+    doc = DOCS[rule["citation"]["document"]]
+    assert str(doc["read_at"]).startswith(("http://", "https://")), rule["id"]
+    assert "unverified" in doc["note"].lower(), rule["id"]
+
+
+def test_most_quotes_are_checked_against_a_stored_text():
+    assert len(_STORED) >= 3 * len(_READ_AT), (len(_STORED), len(_READ_AT))
 
 
 @pytest.mark.parametrize("doc_id", sorted(DOCS))
@@ -113,9 +127,11 @@ def test_every_stored_text_is_cited_and_listed():
 
 def test_stored_official_texts_are_the_reference_copies():
     # The national-database texts are byte-identical to the reference copies they came from.
-    ref = REPO.parent.parent / "shared" / "reference" / "laws"
+    # The reference copies lie beside the repository (../shared/reference/laws); a clone
+    # without them checks nothing here, visibly.
+    ref = REPO.parent / "shared" / "reference" / "laws"
     if not ref.is_dir():
-        pytest.skip("reference folder not present")
+        pytest.skip(f"reference folder {ref} not present")
     for p in TEXTS.glob("*.md"):
         if p.name == "README.md":
             continue

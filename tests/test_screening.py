@@ -302,6 +302,7 @@ def test_to_file_writes_every_output(written):
     out, paths = written
     assert sorted(p.name for p in out.iterdir()) == [
         ".zoning-screen.json",
+        "clauses.csv",
         "hits.csv",
         "report",
         "screening.gpkg",
@@ -311,6 +312,7 @@ def test_to_file_writes_every_output(written):
     assert paths == {
         "csv": out / "sites.csv",
         "hits": out / "hits.csv",
+        "clauses": out / "clauses.csv",
         "gpkg": out / "screening.gpkg",
         "json": out / "screening.json",
         "html": out / "report" / "index.html",
@@ -580,13 +582,14 @@ def test_new_run_replaces_stale_outputs_only(result, tmp_path):
     # CSV); the user's file stays
     assert sorted(p.name for p in out.iterdir()) == [
         ".zoning-screen.json",
+        "clauses.csv",
         "hits.csv",
         "mine.txt",
         "sites.csv",
     ]
     assert (out / "mine.txt").read_text() == "keep me"
-    assert set(paths) == {"csv", "hits"}
-    assert _marker(out) == ["hits.csv", "sites.csv"]
+    assert set(paths) == {"csv", "hits", "clauses"}
+    assert _marker(out) == ["clauses.csv", "hits.csv", "sites.csv"]
 
 
 def test_user_file_inside_report_is_never_deleted(result, tmp_path):

@@ -10,6 +10,8 @@ from __future__ import annotations
 __all__ = [
     "ATTRIBUTE_LABELS",
     "CHOICE_LABELS",
+    "CLAUSE_RESULT_LABELS",
+    "CLAUSE_SCOPE_LABELS",
     "DATA_STATUS_LABELS",
     "DECIDED_BY",
     "DISCHARGE_LABELS",
@@ -277,3 +279,20 @@ def label(pair: tuple[str, str], lang: str) -> str:
     """
     zh, en = pair
     return {"zh": zh, "en": en}.get(lang, f"{zh} {en}")
+
+
+#: Result of a clause for a site in the clause table (符合性分析), (zh, en), by result code
+#: (:data:`zoning.schema.CLAUSE_RESULTS`).
+CLAUSE_RESULT_LABELS = {
+    "violates": ("不符合", "does not comply"),
+    "undecided": ("无法判定", "cannot be decided"),
+    "needs_review": ("需论证", "needs a demonstration"),
+    "complies": ("符合", "complies"),
+    "not_applicable": ("不适用", "not applicable"),
+}
+
+#: Where a clause of the clause table comes from (zh, en), by scope code.
+CLAUSE_SCOPE_LABELS = {
+    "floor": ("全市法定底线", "city-wide statutory floor"),
+    "list": ("准入清单", "access list"),
+}

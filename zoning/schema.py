@@ -13,6 +13,9 @@ from __future__ import annotations
 
 __all__ = [
     "CHOICE_ATTRIBUTES",
+    "CLAUSE_COLUMNS",
+    "CLAUSE_RESULTS",
+    "CLAUSE_SCOPES",
     "CONTEXT_KINDS",
     "COVERAGE_KINDS",
     "DIMENSIONS",
@@ -313,4 +316,33 @@ SITES_CSV_COLUMNS = (
     "uncertainty_m",
     "reasons_en",
     "reasons_zh",
+)
+
+# --------------------------------------------------------------------------------------------
+# The clause table (符合性分析).
+
+#: Result of a clause for a site, in ascending severity: the site is not in the clause's layer
+#: or beyond its distance; it is, but the clause's conditions do not hold (or its exception is
+#: granted); a restricted or conditional clause applies; it cannot be decided; a prohibition
+#: applies.
+CLAUSE_RESULTS = ("not_applicable", "complies", "needs_review", "undecided", "violates")
+#: Where a clause comes from: a city-wide rule keyed on a layer kind (a statutory floor), or a
+#: clause of an access list of the control units.
+CLAUSE_SCOPES = ("floor", "list")
+#: Columns of the clause table (``ScreeningResult.clauses``, ``clauses.csv``), in order.
+CLAUSE_COLUMNS = (
+    "site",
+    "site_id",
+    "scope",
+    "list_id",
+    "rule_id",
+    "dimension",
+    "clause_zh",
+    "citation",
+    "quote",
+    "reads",
+    "result",
+    "result_zh",
+    "explanation_zh",
+    "explanation_en",
 )

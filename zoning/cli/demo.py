@@ -41,7 +41,7 @@ def demo(out_dir: str) -> None:
     screen the bundled example projects and compare the example route alternatives.
 
     Writes OUT/layers_check.{txt,json}, OUT/indicators.{csv,html}, OUT/screening/ (the example
-    projects of layers/examples/projects.geojson: sites.csv, hits.csv, screening.gpkg,
+    projects of layers/examples/projects.geojson: sites.csv, hits.csv, clauses.csv, screening.gpkg,
     screening.json, report/), OUT/screening_gcj02/ (the site copied from Amap, read as GCJ-02)
     and OUT/compare/ (ranking.csv and the report of the pipeline alternatives).  Everything is
     computed before anything is written, and each file or folder is written atomically.

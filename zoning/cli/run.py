@@ -525,8 +525,8 @@ def report_written(out_dir: str | None, written: dict) -> None:
 
     if out_dir is None:
         click.echo(
-            "No files written (give --out DIR to write sites.csv, hits.csv, screening.gpkg, "
-            "screening.json and the HTML report)."
+            "No files written (give --out DIR to write sites.csv, hits.csv, clauses.csv, "
+            "screening.gpkg, screening.json and the HTML report)."
         )
         return
     names = [Path(p).relative_to(Path(out_dir)).as_posix() for p in written.values()]

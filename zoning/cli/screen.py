@@ -41,7 +41,7 @@ def screen_cmd(
     produces waste water; discharge says where it goes. Line sites are linear unless declared
     otherwise; 两高 is derived from the industry code unless declared.
 
-    Prints a summary. With --out DIR writes sites.csv, hits.csv, screening.gpkg,
+    Prints a summary. With --out DIR writes sites.csv, hits.csv, clauses.csv, screening.gpkg,
     screening.json, report/index.html (a page per site) and report/map.html (the
     interactive map), all or nothing.
 

@@ -23,6 +23,7 @@ from .._optional import require
 from ..errors import quote
 from ..io.outputs import OutputFolder
 from .advice import _unknown_texts
+from .clauses import clause_context, clause_data
 from .context import (
     _Catalog,
     _footer,
@@ -271,6 +272,7 @@ def _site_data(result: Any, sites: pd.DataFrame, sel: _Selection) -> dict[str, d
         "hits": _group(result.hits, paged),
         "reasons": _group(result.reasons, paged),
         "tops": top_reasons(result.reasons, [int(p) for p in sel.listed]),
+        **clause_data(result, paged),
     }
 
 
@@ -299,6 +301,7 @@ def _write_site_pages(
             common,
             rules,
         )
+        ctx.update(clause_context(data["clauses"].get(pos), data["conclusions"].get(pos)))
         html = _render(env, "site.html", ctx)
         (tmp / "sites" / sel.pages[pos]).write_text(html, encoding="utf-8")
 

@@ -25,7 +25,15 @@ log = logging.getLogger("zoning.screening")
 FORMATS = ("csv", "gpkg", "json", "html")
 
 #: Every name :meth:`ScreeningResult.to_file` may write into its folder.
-_OUTPUTS = ("sites.csv", "hits.csv", "ranking.csv", "screening.gpkg", "screening.json", "report")
+_OUTPUTS = (
+    "sites.csv",
+    "hits.csv",
+    "clauses.csv",
+    "ranking.csv",
+    "screening.gpkg",
+    "screening.json",
+    "report",
+)
 #: The file :meth:`ScreeningResult.to_file` writes into its folder, listing the files it wrote
 #: (POSIX paths relative to the folder): only these are ever replaced or removed by a later call.
 OUTPUT_MARKER = ".zoning-screen.json"
@@ -35,7 +43,7 @@ def _planned_names(formats: Sequence[str], *, comparison: bool) -> list[str]:
     """The top-level names :meth:`ScreeningResult.to_file` writes for ``formats``."""
     names: list[str] = []
     if "csv" in formats:
-        names += ["sites.csv", "hits.csv"] + (["ranking.csv"] if comparison else [])
+        names += ["sites.csv", "hits.csv", "clauses.csv"] + (["ranking.csv"] if comparison else [])
     if "gpkg" in formats:
         names.append("screening.gpkg")
     if "json" in formats:

@@ -150,6 +150,69 @@ class ScreeningResult:
             return "permitted"
         return max(self.sites["verdict"], key=SEVERITY.get)
 
+    # ------------------------------------------------------------------ clause table
+
+    @property
+    def clauses(self) -> pd.DataFrame:
+        """The four-dimension clause table (符合性分析), built on first access and cached.
+
+        Returns
+        -------
+        DataFrame
+            One row per (site, clause that applies to the site's layers or control units),
+            columns :data:`zoning.schema.CLAUSE_COLUMNS`; see
+            :func:`zoning.rules.clauses.clause_table`.  Reading it builds ``hits``,
+            ``layer_summary`` and ``reasons`` if no one read them yet.
+        """
+        cached = self.__dict__.get("_clauses")
+        if cached is None:
+            cached = self._clauses_of(None)
+            self.__dict__["_clauses"] = cached
+        return cached
+
+    @clauses.setter
+    def clauses(self, value: pd.DataFrame) -> None:
+        """Set the clause table (a table built elsewhere, e.g. for a subset of the sites)."""
+        self.__dict__.pop("_clause_conclusions", None)
+        self.__dict__["_clauses"] = value
+
+    @property
+    def clause_conclusions(self) -> pd.DataFrame:
+        """Each site's conclusion in the standard wording, from :attr:`clauses`.
+
+        Returns
+        -------
+        DataFrame
+            ``site``, ``conclusion_zh``, ``conclusion_en``, one row per site, in site order
+            (:func:`zoning.rules.clauses.clause_conclusions`).
+        """
+        cached = self.__dict__.get("_clause_conclusions")
+        if cached is None:
+            from ..rules.clauses import clause_conclusions
+
+            cached = clause_conclusions(self.rule_set, self.clauses, self.reasons, len(self.sites))
+            self.__dict__["_clause_conclusions"] = cached
+        return cached
+
+    def _clauses_of(self, positions: Iterable[int] | None) -> pd.DataFrame:
+        """The clause table of the sites at ``positions`` (None: every site), as the full
+        table would give them (the cached table is filtered when there is one)."""
+        cached = self.__dict__.get("_clauses")
+        if cached is not None and positions is not None:
+            return cached[cached["site"].isin(list(positions))].reset_index(drop=True)
+        from ..rules.clauses import clause_table
+
+        only = None if positions is None else list(positions)
+        return clause_table(
+            self.rule_set,
+            self.sites,
+            self.hits,
+            self.layer_summary,
+            self.reasons,
+            search_radius_m=self.provenance.get("search_radius_m"),
+            only=only,
+        )
+
     # ------------------------------------------------------------------ writers
 
     def to_html(self, out_dir: str | Path, *, lang: str = "both", **map_options: Any) -> Path:
@@ -194,13 +257,18 @@ class ScreeningResult:
         out_dir : path
             The output folder (created, with its parents, if needed).
         formats : iterable of {"csv", "gpkg", "json", "html"}
-            ``csv``: ``sites.csv`` and ``hits.csv`` (and ``ranking.csv`` for a comparison);
+            ``csv``: ``sites.csv``, ``hits.csv`` and ``clauses.csv`` (the clause table,
+            :attr:`clauses`: every row up to :data:`zoning.tables.CLAUSES_FULL_MAX_SITES`
+            sites, only the ``violates``, ``undecided`` and ``needs_review`` rows up to
+            :data:`zoning.tables.CLAUSES_MAX_SITES`, its header only above; a note says so)
+            (and ``ranking.csv`` for a comparison);
             ``gpkg``: ``screening.gpkg`` with the layers ``sites``, ``pieces`` and ``rings``
             (EPSG:4326); ``json``: ``screening.json`` with every table and the provenance
             (above :data:`zoning.tables.JSON_FULL_TABLES_MAX_SITES` sites without the
             ``layer_summary`` and ``reasons`` rows, which would take gigabytes; a note says
-            so);
-            ``html``: the report in ``report/`` (``report/index.html``).
+            so; ``clauses`` only up to :data:`zoning.tables.CLAUSES_FULL_MAX_SITES` sites);
+            ``html``: the report in ``report/`` (``report/index.html``), each site page with
+            its clause table and conclusion.
         lang : {"both", "zh", "en"}, keyword-only
             Language of the HTML report.
         map_options : dict, keyword-only
@@ -211,7 +279,8 @@ class ScreeningResult:
         Returns
         -------
         dict
-            What was written: ``csv`` -> ``sites.csv``, ``hits`` -> ``hits.csv``, ``ranking``
+            What was written: ``csv`` -> ``sites.csv``, ``hits`` -> ``hits.csv``, ``clauses``
+            -> ``clauses.csv``, ``ranking``
             -> ``ranking.csv`` (a comparison), ``gpkg`` -> ``screening.gpkg``, ``json`` ->
             ``screening.json``, ``html`` -> ``report/index.html``.
 
@@ -219,7 +288,7 @@ class ScreeningResult:
         ------
         ZoningError
             An unknown format; or ``out_dir`` holds, under a name this call writes
-            (``sites.csv``, ``hits.csv``, ``ranking.csv``, ``screening.gpkg``,
+            (``sites.csv``, ``hits.csv``, ``clauses.csv``, ``ranking.csv``, ``screening.gpkg``,
             ``screening.json``, ``report/``), a file or folder that no earlier call wrote
             (not listed in :data:`~zoning.screening.OUTPUT_MARKER`), or a file the user added
             inside an earlier ``report/``: one line naming it, raised before anything is
