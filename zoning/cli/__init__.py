@@ -24,6 +24,7 @@ def main(verbose: int, quiet: int) -> None:
 def _register() -> None:
     from .compare import compare_cmd
     from .demo import demo
+    from .diff import diff_cmd
     from .indicators import indicators
     from .layers import layers
     from .map import map_cmd
@@ -38,6 +39,7 @@ def _register() -> None:
         indicators,
         screen_cmd,
         compare_cmd,
+        diff_cmd,
         map_cmd,
         publish,
         rasterize_cmd,

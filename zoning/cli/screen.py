@@ -17,8 +17,17 @@ from .run import echo_in_force, exit_for, report_written, run_screening
     "Exit 1 when any site is LEVEL or worse (conditional, restricted, unknown, "
     "prohibited; in that order of severity)."
 )
+@click.option(
+    "--diff-as-of",
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="Also screen as of this date and compare: with --as-of D1 and --out DIR, writes "
+    "DIR/as_of_D1/, DIR/as_of_D2/ and their diff (diff.csv, diff.html; see zoning diff).",
+)
 @handle_errors
-def screen_cmd(sites: str | None, fail_on: str | None, **options) -> None:
+def screen_cmd(
+    sites: str | None, fail_on: str | None, diff_as_of: str | None = None, **options
+) -> None:
     """Screen project sites against the zoning layers and the access-list rules.
 
     SITES is a file: GeoJSON (also as exported by a web map's draw tool), GeoPackage,
@@ -38,6 +47,12 @@ def screen_cmd(sites: str | None, fail_on: str | None, **options) -> None:
 
     Exit codes: 0 done; 1 --fail-on met; 2 usage or input error (nothing written).
     """
+    if diff_as_of is not None:
+        from .diff import screen_diff_as_of
+
+        for result in screen_diff_as_of(sites, diff_as_of, options):
+            exit_for(result, fail_on)
+        return
     result, written = run_screening(sites=sites, **options)
     click.echo(console_summary(result, lang=options["lang"]), nl=False)
     echo_in_force(result)
