@@ -58,3 +58,35 @@ def test_a_view_in_force_has_the_whole_rule_sets_hash(tmp_path):
     assert view.hash == rs.hash == view.provenance()["hash"]
     result = zoning.screen(points=["121.47,31.23"], crs="EPSG:4326", as_of="2026-03-01")
     assert result.rule_set.hash == result.provenance["rule_set"]["hash"] == rs.hash
+
+
+def _farmland_point():
+    import geopandas as gpd
+
+    farm = gpd.read_file(REPO / "layers" / "shanghai_demo.gpkg", layer="basic_farmland")
+    rep = farm.to_crs(4326).geometry.iloc[0].representative_point()
+    return f"{rep.x:.6f},{rep.y:.6f}"
+
+
+@pytest.mark.parametrize(
+    ("attrs", "verdict"),
+    [
+        ({"linear": False}, "unknown"),  # an airport or a water works may be a 3号 project
+        ({"linear": False, "key_project": False}, "prohibited"),
+        ({"linear": True, "key_project": False}, "prohibited"),  # a county road
+        ({"linear": True, "key_project": True}, "restricted"),
+        ({"linear": False, "key_project": True}, "restricted"),
+    ],
+)
+def test_farmland_key_project_undeclared_is_unknown_whatever_the_shape(attrs, verdict):
+    base = {"industry": "D4411", "nature": "new", "discharge": "none", "air": False}
+    result = zoning.screen(
+        points=[_farmland_point()],
+        crs="EPSG:4326",
+        attributes={**base, **attrs},
+        as_of="2026-06-01",
+    )
+    farm = result.reasons[result.reasons["kind"] == "basic_farmland"]
+    worst = {"unknown": 3, "prohibited": 4, "restricted": 2}
+    got = max(farm["verdict"], key=lambda v: worst.get(v, 0))
+    assert got == verdict, farm[["rule_id", "verdict", "status"]]
