@@ -372,7 +372,7 @@ def test_written_files(demo_screening, tmp_path):
     out = tmp_path / "out"
     demo_screening.to_file(out, formats=["csv", "json"])
     csv = pd.read_csv(out / "clauses.csv", dtype=str, keep_default_na=False)
-    assert tuple(csv.columns) == CLAUSE_COLUMNS
+    assert tuple(csv.columns) == (*CLAUSE_COLUMNS, "data_status")
     assert len(csv) == len(demo_screening.clauses)
     data = json.loads((out / "screening.json").read_text(encoding="utf-8"))
     assert len(data["clauses"]) == len(demo_screening.clauses)
@@ -445,7 +445,7 @@ def test_large_runs_are_cut_down_with_a_note(demo_screening, tmp_path, monkeypat
     out = tmp_path / "big"
     demo_screening.to_file(out, formats=["csv", "json"])
     csv = pd.read_csv(out / "clauses.csv", dtype=str)
-    assert tuple(csv.columns) == CLAUSE_COLUMNS and len(csv) == 0
+    assert tuple(csv.columns) == (*CLAUSE_COLUMNS, "data_status") and len(csv) == 0
     data = json.loads((out / "screening.json").read_text(encoding="utf-8"))
     assert any("no clause table" in n for n in data["notes"])
     assert pd.read_csv(out / "sites.csv")["conclusion_zh"].isna().all()

@@ -504,7 +504,7 @@ def test_cli_writes_csv_and_html(base, tmp_path):
     assert f"{RESERVE} reason {OLD_RULE}" in res.output
     assert "Wrote into" in res.output and "diff.csv" in res.output
     table = pd.read_csv(out / "diff.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert list(table.columns) == list(DIFF_COLUMNS)
+    assert list(table.columns) == [*DIFF_COLUMNS, "data_status"]
     assert set(table["rule_id"]) == {OLD_RULE, NEW_RULE}
     assert set(table["cause_kind"]) <= set(CAUSE_KINDS)
     page = (out / "diff.html").read_text("utf-8")
@@ -601,7 +601,7 @@ def test_screen_diff_as_of_writes_both_screenings_and_their_diff(tmp_path):
         prov = json.loads((folder / "screening.json").read_text("utf-8"))["provenance"]
         assert prov["as_of"] == day
     table = pd.read_csv(out / "diff.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert list(table.columns) == list(DIFF_COLUMNS)
+    assert list(table.columns) == [*DIFF_COLUMNS, "data_status"]
     marker = json.loads((out / ".zoning-diff.json").read_text("utf-8"))
     assert "as_of_2026-03-01/screening.json" in marker["files"]
     # Again: the earlier run's files are replaced, nothing else is left.

@@ -90,3 +90,19 @@ def test_farmland_key_project_undeclared_is_unknown_whatever_the_shape(attrs, ve
     worst = {"unknown": 3, "prohibited": 4, "restricted": 2}
     got = max(farm["verdict"], key=lambda v: worst.get(v, 0))
     assert got == verdict, farm[["rule_id", "verdict", "status"]]
+
+
+def test_clauses_and_diff_csv_say_the_data_are_demonstration(demo_screening, tmp_path):
+    import pandas as pd
+
+    from zoning.diff import diff_runs
+
+    demo_screening.to_file(tmp_path / "a", ["csv", "json"])
+    clauses = pd.read_csv(tmp_path / "a" / "clauses.csv", dtype=str, encoding="utf-8-sig")
+    assert set(clauses["data_status"]) == {"demonstration"}
+    other = zoning.screen(zoning.examples.PROJECTS, as_of="2026-03-01")
+    other.to_file(tmp_path / "b", ["csv", "json"])
+    diff = diff_runs(tmp_path / "b", tmp_path / "a")
+    diff.to_csv(tmp_path / "diff.csv")
+    table = pd.read_csv(tmp_path / "diff.csv", dtype=str, encoding="utf-8-sig")
+    assert len(table) and set(table["data_status"]) == {"demonstration"}

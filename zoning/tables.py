@@ -154,11 +154,15 @@ def _clauses_table(result: ScreeningResult) -> pd.DataFrame:
     """``clauses.csv``: the clause table, cut down for large screenings (:func:`clauses_note`)."""
     n = len(result.sites)
     if n > CLAUSES_MAX_SITES:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in CLAUSE_COLUMNS})
-    table = result.clauses
-    if n > CLAUSES_FULL_MAX_SITES:
-        table = table[table["result"].isin(_DECISIVE)]
-    return pd.DataFrame(table[list(CLAUSE_COLUMNS)])
+        table = pd.DataFrame({c: pd.Series([], dtype=object) for c in CLAUSE_COLUMNS})
+    else:
+        table = result.clauses
+        if n > CLAUSES_FULL_MAX_SITES:
+            table = table[table["result"].isin(_DECISIVE)]
+        table = pd.DataFrame(table[list(CLAUSE_COLUMNS)])
+    # As sites.csv: a reader of this file alone sees when the rules are demonstration ones.
+    table["data_status"] = _data_status(result)
+    return table
 
 
 def _ranking_table(result: ScreeningResult) -> pd.DataFrame:

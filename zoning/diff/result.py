@@ -180,8 +180,17 @@ class DiffResult:
         Path
         """
         with atomic_path(path) as tmp:
-            escape_formulas(self.changes).to_csv(tmp, index=False, encoding="utf-8-sig")
+            escape_formulas(self._csv_table()).to_csv(tmp, index=False, encoding="utf-8-sig")
         return Path(path)
+
+    def _csv_table(self) -> pd.DataFrame:
+        """``diff.csv``: the changes plus ``data_status`` (``demonstration`` when either run
+        used demonstration data or rules, as ``sites.csv`` says it)."""
+        table = self.changes.copy()
+        table["data_status"] = (
+            "demonstration" if self.demonstration else "not demonstration (see each run)"
+        )
+        return table
 
     def to_html(self, lang: str = "both") -> str:
         """The diff as a standalone HTML page (the report section).
@@ -218,7 +227,7 @@ class DiffResult:
         for fmt in formats:
             name = DIFF_FORMATS[fmt]
             if fmt == "csv":
-                escape_formulas(self.changes).to_csv(
+                escape_formulas(self._csv_table()).to_csv(
                     folder / name, index=False, encoding="utf-8-sig"
                 )
             else:
