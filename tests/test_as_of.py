@@ -496,7 +496,8 @@ def test_the_report_footer_says_the_day_and_what_was_in_force(vintages, red_rule
     )
     rows = dict(_footer(result)["other"])
     line = rows["适用日期 as of"]
-    assert line.startswith("as of 2026-06-01: 2 of 3 rules in force (条例2026 from 2026-03-15)")
+    assert line.startswith("2026-06-01：施行中的规则 2/3 条（条例2026 2026-03-15起）")
+    assert "as of 2026-06-01: 2 of 3 rules in force (条例2026 from 2026-03-15)" in line
     assert "red_2026 (valid from 2026-01-01)" in line
     assert not {"law", "as_of", "layers_not_in_force"} & set(rows)
 

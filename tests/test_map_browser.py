@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -139,6 +140,8 @@ def screening_dir(tmp_path_factory, demo_layers):
             rule["message"]["zh"] = HOSTILE[1] + rule["message"]["zh"]
             rule["message"]["en"] = HOSTILE[4] + rule["message"]["en"]
     (tmp / "rules.yml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    # its stored law texts (the rule set cites them by path relative to the file)
+    shutil.copytree(REPO / "layers/rules/texts", tmp / "texts")
     result = zoning.screening.screen(
         tmp / "sites.geojson",
         demo_layers,

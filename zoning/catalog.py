@@ -37,7 +37,7 @@ from pydantic import (
 
 from ._paths import data_dir
 from ._yaml import load_yaml
-from .dates import parse_date
+from .dates import as_of_date, parse_date
 from .errors import CatalogError, clip, quote
 
 __all__ = [
@@ -383,14 +383,15 @@ class Catalog(_Strict):
         """The entries :meth:`in_force` left out (empty on an unfiltered catalog)."""
         return list(self._not_in_force)
 
-    def in_force(self, as_of: dt.date) -> Catalog:
+    def in_force(self, as_of: dt.date | dt.datetime | str) -> Catalog:
         """The catalog holding only the layers in force on ``as_of``.
 
         Parameters
         ----------
-        as_of : datetime.date
-            The day; a layer is kept when ``valid_from <= as_of <= valid_to`` (absent bounds
-            open).  Several layers of one kind may be in force at once.
+        as_of : date, datetime or str
+            The day (read as :func:`zoning.screen` reads ``as_of``); a layer is kept when
+            ``valid_from <= as_of <= valid_to`` (absent bounds open).  Several layers of one
+            kind may be in force at once.
 
         Returns
         -------
@@ -403,7 +404,10 @@ class Catalog(_Strict):
         CatalogError
             No layer at all is in force that day; the one-line message names the catalog file,
             the date and the layers' periods.
+        ZoningError
+            ``as_of`` is not a date (one line naming it).
         """
+        as_of = as_of_date(as_of)
         kept = [e for e in self.layers if e.in_force_on(as_of)]
         if not kept:
             periods = list(dict.fromkeys(e.period() for e in self.layers))

@@ -28,13 +28,17 @@ def today() -> datetime.date:
     -------
     datetime.date
     """
+    return datetime.datetime.now(_shanghai()).date()
+
+
+def _shanghai() -> datetime.tzinfo:
+    """The :data:`TIMEZONE` zone (UTC+8 all year when there is no time-zone database)."""
     try:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-        tz: datetime.tzinfo = ZoneInfo(TIMEZONE)
-    except (ImportError, ZoneInfoNotFoundError):  # no time-zone database: UTC+8 all year
-        tz = datetime.timezone(datetime.timedelta(hours=8))
-    return datetime.datetime.now(tz).date()
+        return ZoneInfo(TIMEZONE)
+    except (ImportError, ZoneInfoNotFoundError):
+        return datetime.timezone(datetime.timedelta(hours=8))
 
 
 def parse_date(value: object) -> datetime.date:
@@ -72,7 +76,8 @@ def as_of_date(value: object = None, *, what: str = "as_of") -> datetime.date:
     Parameters
     ----------
     value : date, datetime, str or None
-        None: :func:`today`.
+        None: :func:`today`.  A timezone-aware datetime is taken on its day in Asia/Shanghai; a
+        naive one on its own day.
     what : str, keyword-only
         How the error names the value (``as_of``, ``--as-of``).
 
@@ -88,6 +93,10 @@ def as_of_date(value: object = None, *, what: str = "as_of") -> datetime.date:
     if value is None:
         return today()
     if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            # An aware time is a moment: the day is the one it falls on in Shanghai, where the
+            # law takes effect (23:30 UTC on 14 March is already 15 March there).
+            return value.astimezone(_shanghai()).date()
         return value.date()
     try:
         return parse_date(value)

@@ -423,8 +423,8 @@ def _in_force_row(prov: dict) -> list[tuple[str, str]]:
     """The footer row saying the day screened as of and the documents and vintages in force."""
     from ..screening.provenance import in_force_line
 
-    line = in_force_line(prov)
-    return [("适用日期 as of", line)] if line else []
+    zh, en = in_force_line(prov, "zh"), in_force_line(prov)
+    return [("适用日期 as of", f"{zh} / {en}")] if zh and en else []
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from ..catalog import KINDS
-from ..dates import parse_date
+from ..dates import as_of_date, parse_date
 from ..errors import RulesError, quote
 from ..schema import (
     DIMENSIONS,
@@ -533,9 +533,12 @@ class RuleSet(_Strict):
     def hash(self) -> str:
         """sha256 of the canonical JSON of the validated content.
 
-        Formatting, comments, key order and spelled-out defaults do not change it.
+        Formatting, comments, key order and spelled-out defaults do not change it.  A view
+        made by :meth:`in_force` has the whole rule set's hash (the file the law came from;
+        which of its rules were in force is the view's :meth:`law`), so console, report and
+        provenance name one rule set.
         """
-        return self._c.hash
+        return self.origin._c.hash
 
     @property
     def _c(self) -> _Compiled:
@@ -710,12 +713,14 @@ class RuleSet(_Strict):
         """
         return self._lookup(self._c.validity, rule_id, "rule")
 
-    def in_force(self, as_of: datetime.date) -> RuleSet:
+    def in_force(self, as_of: datetime.date | datetime.datetime | str) -> RuleSet:
         """The rule set as in force on a day: the rules (city-wide and in lists) valid then.
 
         Parameters
         ----------
-        as_of : datetime.date
+        as_of : date, datetime or str
+            The day, read as :func:`zoning.screen` reads ``as_of`` (``YYYY-MM-DD`` text; an
+            aware datetime on its day in Shanghai).
 
         Returns
         -------
@@ -729,8 +734,10 @@ class RuleSet(_Strict):
         ------
         RulesError
             One line naming the rule set and the day when no rule is in force then.
+        ZoningError
+            ``as_of`` is not a date (one line naming it).
         """
-        return rules_in_force(self.origin, as_of)
+        return rules_in_force(self.origin, as_of_date(as_of))
 
     def law(self) -> dict[str, Any]:
         """What law this rule set applies: the documents and rules in force, and the rules not.

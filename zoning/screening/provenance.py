@@ -144,35 +144,60 @@ def _provenance(
     }
 
 
-def in_force_line(provenance: dict[str, Any]) -> str | None:
+def in_force_line(provenance: dict[str, Any], lang: str = "en") -> str | None:
     """The console line saying which rules, documents and layer vintages were in force.
 
     Parameters
     ----------
     provenance : dict
         A screening's provenance (``as_of``, ``law``, ``layers``, ``layers_not_in_force``).
+    lang : {"en", "zh"}
+        English (console) or Chinese (the report's footer).
 
     Returns
     -------
     str or None
         E.g. ``as of 2026-04-01: 37 of 41 rules in force (自然保护区条例（2026） from
-        2026-03-15); layers: 12 of 13 in force, nature_reserves_2026 (valid from 2026-03-15)``;
-        None for a provenance without ``as_of`` (written before screenings had a day).
+        2026-03-15); layers: 12 of 13 in force, dated: nature_reserves_2026 (valid from
+        2026-03-15); not in force: nature_reserves (valid to 2026-03-14)``; None for a
+        provenance without ``as_of`` (written before screenings had a day).
     """
     law, as_of = provenance.get("law"), provenance.get("as_of")
     if not law or not as_of:
         return None
     layers = provenance.get("layers") or []
-    total = len(layers) + len(provenance.get("layers_not_in_force") or [])
-    dated = [
-        f"{lay['id']} (valid {_days(lay.get('valid_from'), lay.get('valid_to'))})"
-        for lay in layers
-        if lay.get("valid_from") or lay.get("valid_to")
-    ]
+    left_out = provenance.get("layers_not_in_force") or []
+    total = len(layers) + len(left_out)
+    zh = lang == "zh"
+
+    def dated(rows: list[dict]) -> str:
+        return ", ".join(
+            f"{lay['id']} ({'' if zh else 'valid '}"
+            f"{_days(lay.get('valid_from'), lay.get('valid_to'), zh)})"
+            for lay in rows
+            if lay.get("valid_from") or lay.get("valid_to")
+        )
+
+    used, unused = dated(layers), dated(left_out)
+    if zh:
+        n_rules = len(law.get("rules") or ())
+        n_all = n_rules + len(law.get("not_in_force") or ())
+        docs = "；".join(
+            f"{d['label']} {_days(d.get('in_force_from'), d.get('in_force_to'), True)}"
+            for d in law.get("documents") or ()
+            if d.get("in_force_from") or d.get("in_force_to")
+        )
+        text = f"{as_of}：施行中的规则 {n_rules}/{n_all} 条" + (f"（{docs}）" if docs else "")
+        text += f"；图层 {len(layers)}/{total} 个在用"
+        text += f"，有期限的图层：{used}" if used else ""
+        return text + (f"；未在用：{unused}" if unused else "")
     text = f"as of {as_of}: {in_force_summary(law)}; layers: {len(layers)} of {total} in force"
-    return f"{text}, {', '.join(dated)}" if dated else text
+    text += f", dated: {used}" if used else ""
+    return text + (f"; not in force: {unused}" if unused else "")
 
 
-def _days(start: str | None, end: str | None) -> str:
-    """``from X``, ``to Y`` or ``from X to Y``."""
+def _days(start: str | None, end: str | None, zh: bool = False) -> str:
+    """``from X``, ``to Y`` or ``from X to Y`` (zh: ``X起``, ``至Y``)."""
+    if zh:
+        return (f"{start}起" if start else "") + (f"至{end}" if end else "")
     return " ".join(p for p in (f"from {start}" if start else "", f"to {end}" if end else "") if p)

@@ -1,0 +1,60 @@
+"""Findings of the review of rule set 2026.12 and of screening as of a date, each a test."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+import yaml
+
+import zoning
+from conftest import REPO
+from zoning.catalog import read_catalog
+from zoning.dates import as_of_date
+from zoning.errors import RulesError
+from zoning.rules import load_rules
+
+SHIPPED = REPO / "layers" / "rules" / "shanghai_demo.yml"
+
+
+def test_every_shipped_document_says_when_it_took_effect():
+    # An undated document counts as in force on any day: a 1990 screening applied the 2021
+    # chemical-park rules before this.
+    docs = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))["documents"]
+    undated = [d for d, doc in docs.items() if "in_force_from" not in doc]
+    assert undated == []
+
+
+def test_nothing_in_force_before_the_first_document_is_one_line():
+    with pytest.raises(RulesError, match="no rule of rule set 'shanghai_demo' is in force on 1990"):
+        load_rules().in_force(datetime.date(1990, 1, 1))
+
+
+def test_an_aware_datetime_is_taken_on_its_day_in_shanghai():
+    utc = datetime.UTC
+    # 23:30 UTC on 14 March 2026 is 07:30 on 15 March in Shanghai: the 2026 reserve
+    # regulation is in force.
+    moment = datetime.datetime(2026, 3, 14, 23, 30, tzinfo=utc)
+    assert as_of_date(moment) == datetime.date(2026, 3, 15)
+    assert as_of_date(datetime.datetime(2026, 3, 14, 23, 30)) == datetime.date(2026, 3, 14)
+    ids = {r["id"] for r in load_rules().in_force(moment).law()["rules"]}
+    assert "nature_reserve.general_control" in ids
+    assert "nature_reserve.experimental" not in ids
+
+
+def test_rule_set_and_catalog_take_the_day_as_screen_does():
+    rs = load_rules()
+    assert rs.in_force("2026-03-01").as_of == datetime.date(2026, 3, 1)
+    cat = read_catalog(REPO / "layers" / "catalog.yml")
+    ids = {e.id for e in cat.in_force("2026-03-01").layers}
+    assert "nature_reserves" in ids and "nature_reserves_2026" not in ids
+    with pytest.raises(zoning.ZoningError, match="not a date"):
+        rs.in_force("2026-13-01")
+
+
+def test_a_view_in_force_has_the_whole_rule_sets_hash(tmp_path):
+    rs = load_rules()
+    view = rs.in_force("2026-03-01")
+    assert view.hash == rs.hash == view.provenance()["hash"]
+    result = zoning.screen(points=["121.47,31.23"], crs="EPSG:4326", as_of="2026-03-01")
+    assert result.rule_set.hash == result.provenance["rule_set"]["hash"] == rs.hash
