@@ -477,9 +477,49 @@ def test_red_line_limited_activities_and_reclamation(layerset, places):
         facility="reclamation",
     )
     assert fill["red_line.reclamation"][0] == "prohibited"
-    # In a reserve the reserve rules apply as well (the special law).
+    # In a reserve the special law decides (依照法律法规执行): the red line stands aside.
     _, reserve = _screen(layerset, places, "general_control", industry="H6110")
-    assert {"red_line.construction", "nature_reserve.general_control"} <= set(reserve)
+    assert "nature_reserve.general_control" in reserve
+    assert not {r for r in reserve if r.startswith("red_line.")}
+
+
+def test_red_line_defers_to_the_reserve_regulation(layerset, places):
+    # §4.7: the hotel lies in red-line feature RL001 (崇明东滩), which is also the reserve: the
+    # reserve regulation in force decides, and the clause table says the red line defers.
+    hotel = dict(industry="H6110", wastewater=True, discharge="sewer")
+    red = _layer("red_line")
+    site = gpd.GeoSeries.from_wkt([places["general_control"]], crs=4326).to_crs(UTM).iloc[0]
+    assert site.within(red[red["rl_id"] == "RL001"].geometry.iloc[0])
+    # Before 2026-03-15 the reserve reason is conditional (2017 art. 32); the site's verdict
+    # is then restricted by the floors outside the reserve law (development boundary, priority
+    # unit), no longer prohibited by the red line.  After, the 2026 positive list prohibits.
+    for as_of, verdict, rule, reason in (
+        (BEFORE, "restricted", "nature_reserve.experimental", "conditional"),
+        (AFTER, "prohibited", "nature_reserve.general_control", "prohibited"),
+    ):
+        v, reasons = _screen(layerset, places, "general_control", as_of, **hotel)
+        assert v == verdict and reasons[rule][0] == reason, as_of
+        assert not {r for r in reasons if r.startswith("red_line.")}, as_of
+        assert {r[0] for r in reasons.values()} <= {"restricted", "conditional", reason}
+    a = {k: v for k, v in {**ALL_DECLARED, **hotel}.items() if v is not None}
+    res = zoning.screen(
+        wkt=[places["general_control"]],
+        crs="EPSG:4326",
+        attributes=a,
+        layers=layerset,
+        as_of=AFTER,
+    )
+    c = res.clauses
+    rows = c[c["rule_id"].str.startswith("red_line.construction")]
+    assert list(rows["result"]) == ["not_applicable"]
+    assert rows["explanation_zh"].item().startswith("依照法律法规执行：项目位于自然保护区")
+    assert "nature_reserve.*" in rows["explanation_zh"].item()
+    assert "special law" in rows["explanation_en"].item()
+    # the marine-outfall floor (a statute naming the red line itself) does not defer
+    _, outfall = _screen(
+        layerset, places, "general_control", AFTER, industry="H6110", discharge="direct"
+    )
+    assert outfall["marine.outfall_red_line"][0] == "prohibited"
 
 
 # --- §4.8: 两高 outside parks ------------------------------------------------------------------

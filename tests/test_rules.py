@@ -158,6 +158,27 @@ SCHEMA_CASES = [
         "    applies_to: {kind: red_line, relation: outside, except_inside: sea}\n",
         ["rule 'r.one'", "key 'applies_to.except_inside'", "unknown kind 'sea'"],
     ),
+    # defer_inside: intersects rules only, known kinds, not the rule's own
+    (
+        "    applies_to: {kind: red_line}\n",
+        "    applies_to: {kind: red_line, relation: outside, defer_inside: [nature_reserve]}\n",
+        ["rule 'r.one'", "key 'applies_to'", "defer_inside is only for relation 'intersects'"],
+    ),
+    (
+        "    applies_to: {kind: red_line}\n",
+        "    applies_to: {kind: red_line, defer_inside: [nature_reserve, red_line]}\n",
+        ["rule 'r.one'", "key 'applies_to'", "another kind"],
+    ),
+    (
+        "    applies_to: {kind: red_line}\n",
+        "    applies_to: {kind: red_line, defer_inside: [reserve]}\n",
+        ["rule 'r.one'", "key 'applies_to.defer_inside", "unknown kind 'reserve'"],
+    ),
+    (
+        "    applies_to: {kind: red_line}\n",
+        "    applies_to: {kind: red_line, defer_inside: []}\n",
+        ["rule 'r.one'", "key 'applies_to.defer_inside'", "empty"],
+    ),
     (
         '    date: "2020-01-01"\n',
         '    date: "2020-01-01"\n    pages: "12"\n',
@@ -501,6 +522,16 @@ def test_hash_of_a_rule_set_not_using_except_inside_is_unchanged(tmp_path):
     h_outside = load_rules(write_rules(tmp_path, outside, "c.yml")).hash
     h_sea = load_rules(write_rules(tmp_path, sea, "d.yml")).hash
     assert len({base, h_outside, h_sea}) == 3
+    # so was defer_inside (2026.12)
+    spelled = mutate(
+        MINIMAL, "applies_to: {kind: red_line}", "applies_to: {kind: red_line, defer_inside: null}"
+    )
+    assert load_rules(write_rules(tmp_path, spelled, "e.yml")).hash == base
+    defer = mutate(MINIMAL, "{kind: red_line}", "{kind: red_line, defer_inside: [nature_reserve]}")
+    rs = load_rules(write_rules(tmp_path, defer, "f.yml"))
+    assert rs.hash != base
+    assert rs.read_kinds == {"control_unit", "red_line", "nature_reserve"}
+    assert rs.kinds == ["control_unit", "red_line"]
 
 
 def test_hash_changes_with_content(tmp_path):
@@ -2129,3 +2160,116 @@ def test_missing_control_unit_layer_gives_unknown_for_the_access_lists(tmp_path)
     assert list(r["status"]) == ["layer_missing"] and list(r["verdict"]) == ["unknown"]
     assert "the access lists cannot be checked" in r["message_en"].item()
     assert list(site_verdicts(reasons, 1)) == ["unknown"]
+
+
+# ------------------------------------------------------- the red line defers to the special law
+
+# A red-line box over the 2026 reserve cells (8, 0) and (9, 0), the source-zone cell (11, 0)
+# and plain red line between them (x 121.29-121.33).
+RED_OVER = box(121.235, 30.995, 121.355, 31.025)
+#: Half in the general control zone (cell 9: x <= 121.29), half in plain red line.
+STRADDLE = box(121.28, 31.005, 121.30, 31.015)
+
+
+def defer_world_layers(folder: Path, *, broken: bool = False) -> list[dict]:
+    reserves = (
+        "broken.gpkg"
+        if broken
+        else layer_file(
+            folder, "res26", [cell(8, 0), cell(9, 0)], zone=["核心保护区", "一般控制区"]
+        )
+    )
+    if broken:
+        (folder / "broken.gpkg").write_bytes(b"this is not a GeoPackage")
+    return [
+        {
+            "id": "districts",
+            "kind": "district",
+            "source": layer_file(folder, "d", [DISTRICT], name=["测试区"]),
+            "fields": {"id": "fid_", "name": "name"},
+        },
+        {
+            "id": "red",
+            "kind": "red_line",
+            "source": layer_file(folder, "red", [RED_OVER]),
+            "fields": {"id": "fid_"},
+        },
+        {
+            "id": "reserves26",
+            "kind": "nature_reserve",
+            "source": reserves,
+            "fields": {"id": "fid_", "category": "zone"},
+        },
+        {
+            "id": "wsz",
+            "kind": "water_source_zone",
+            "source": layer_file(folder, "wsz", [cell(11, 0)], level=["quasi"]),
+            "fields": {"id": "fid_", "level": "level"},
+        },
+    ]
+
+
+def test_red_line_defers_to_a_reserve_or_source_zone_it_overlaps(tmp_path):
+    # independent of the engine: shapely on lon/lat
+    assert cell(9, 0).within(RED_OVER) and cell(11, 0).within(RED_OVER)
+    assert STRADDLE.intersection(cell(9, 0)).area == pytest.approx(STRADDLE.area / 2)
+    assert not STRADDLE.difference(cell(9, 0)).intersects(cell(8, 0))
+    cat = load_catalog(write_catalog(tmp_path / "catalog.yml", defer_world_layers(tmp_path)))
+    hotel = {**BASE, "industry": "H6110"}
+    sites = [centre(9, 0), centre(11, 0), (121.31, 31.01)]
+    res = screen(
+        wkt=[shapely.Point(p).wkt for p in sites] + [STRADDLE.wkt],
+        layers=cat,
+        attributes=hotel,
+    )
+    r = res.reasons
+    red = r[r["rule_id"].fillna("").str.startswith("red_line.")]
+    # wholly in the reserve (0) or the source zone (1): the red line emits nothing there
+    assert sorted(set(red["site"])) == [2, 3]
+    assert set(red["rule_id"]) == {"red_line.construction"}
+    assert set(red["verdict"]) == {"prohibited"}
+    assert r[(r["site"] == 0) & (r["rule_id"] == "nature_reserve.general_control")][
+        "verdict"
+    ].tolist() == ["prohibited"]
+    # plain red line: no note; straddling the reserve: screened as a whole, with a note
+    assert red[red["site"] == 2]["assumptions"].isna().all()
+    note = red[red["site"] == 3]["assumptions"].item()
+    assert "partly in the nature_reserve layer" in note and "依照法律法规执行" in note
+    # the clause table: not applicable, and why
+    c = res.clauses
+    c = c[c["rule_id"].isin(["red_line.construction", "red_line.limited_activity"])]
+    for site, where in ((0, "自然保护区"), (1, "饮用水水源保护区")):
+        rows = c[c["site"] == site]
+        assert set(rows["result"]) == {"not_applicable"}
+        expect = f"依照法律法规执行：项目位于{where}内"
+        assert all(t.startswith(expect) for t in rows["explanation_zh"])
+    assert "nature_reserve.*" in c[c["site"] == 0]["explanation_zh"].iloc[0]
+    assert "water_source.*" in c[c["site"] == 1]["explanation_zh"].iloc[0]
+    assert set(c[c["site"] == 2]["result"]) == {"violates", "complies"}
+
+
+def test_red_line_with_a_failed_or_missing_reserve_layer(tmp_path):
+    layers = defer_world_layers(tmp_path, broken=True)
+    cat = load_catalog(write_catalog(tmp_path / "catalog.yml", layers))
+    hotel = {**BASE, "industry": "H6110"}
+    res = screen(points=[centre(9, 0)], layers=cat, attributes=hotel, on_layer_error="unknown")
+    r = res.reasons[res.reasons["rule_id"] == "red_line.construction"]
+    assert list(r["status"]) == ["layer_missing"] and list(r["verdict"]) == ["unknown"]
+    assert r["kind"].item() == "nature_reserve" and r["layer_id"].item() == "reserves26"
+    assert "the nature_reserve layer failed to load" in r["message_en"].item()
+    # a limited activity the red line would not decide either way is not held up: the rule
+    # could not apply (red_line.construction's exception holds)
+    res = screen(
+        points=[centre(9, 0)],
+        layers=cat,
+        attributes={**hotel, "red_line_activity": "5"},
+        on_layer_error="unknown",
+    )
+    assert "red_line.construction" not in set(res.reasons["rule_id"].dropna())
+    # no reserve layer at all: the red line applies, and the reason says so
+    layers = [e for e in defer_world_layers(tmp_path) if e["kind"] != "nature_reserve"]
+    cat = load_catalog(write_catalog(tmp_path / "catalog2.yml", layers))
+    res = screen(points=[centre(9, 0)], layers=cat, attributes=hotel)
+    r = res.reasons[res.reasons["rule_id"] == "red_line.construction"]
+    assert list(r["verdict"]) == ["prohibited"]
+    assert "no nature_reserve layer was screened" in r["assumptions"].item()

@@ -839,21 +839,24 @@ def _examples() -> list[Example]:
             flags=_flags(),
             attrs=_attrs(),
             expected_verdict="prohibited",
-            expected_rules=["water_source.level1", "red_line.construction"],
+            expected_rules=["water_source.level1"],
+            absent_rules=["red_line.construction"],
             place=place_level1,
             why_zh=lambda f: (
                 "位于黄浦江上游饮用水水源一级保护区（松浦大桥取水口）内，距边界约 "
                 f"{r10(f['depth_water_source_zones'])} 米。一级保护区禁止与供水设施和保护水源无关的"
-                "建设项目（water_source.level1）；该区同时是生态保护红线，民宿不属十类有限人为活动"
-                "（red_line.construction）：禁止。即使不排放任何污染物也一样。"
+                "建设项目（water_source.level1）：禁止。即使不排放任何污染物也一样。该区同时是生态保护"
+                "红线，红线内的饮用水水源保护区依照法律法规执行（自然资发〔2022〕142号），由水源保护"
+                "的规则决定，红线规则不另作结论（red_line.construction 不适用）。"
             ),
             why_en=lambda f: (
                 "Inside the Huangpu upstream level-1 source zone (Songpu Bridge intake), about "
                 f"{r10(f['depth_water_source_zones'])} m from its edge.  Level-1 zones admit "
-                "nothing unrelated to water supply or source protection (water_source.level1), "
-                "and the zone is also ecological red line, where a guesthouse is none of the ten "
-                "limited activities (red_line.construction): prohibited, even with no discharge "
-                "at all."
+                "nothing unrelated to water supply or source protection (water_source.level1): "
+                "prohibited, even with no discharge at all.  The zone is also ecological red "
+                "line, where a source zone follows its own law (依照法律法规执行, 142号): the "
+                "source-zone rules decide and the red line stands aside (red_line.construction "
+                "does not apply)."
             ),
         )
     )
@@ -950,24 +953,25 @@ def _examples() -> list[Example]:
             flags=_flags(wastewater=True),
             attrs=_attrs("sewer"),
             expected_verdict="prohibited",
-            expected_rules=["nature_reserve.core_protection", "red_line.construction"],
-            absent_rules=["nature_reserve.core_buffer"],
+            expected_rules=["nature_reserve.core_protection"],
+            absent_rules=["nature_reserve.core_buffer", "red_line.construction"],
             place=place_reserve_buffer,
             why_zh=lambda f: (
                 f"位于{_names(f, 'nature_reserves_2026')}内（2017年区划的缓冲区）。"
                 "2026年3月15日起施行的"
                 "自然保护区条例第二十六条：除所列活动外，核心保护区内禁止人为活动"
-                "（nature_reserve.core_protection）；"
-                "保护区同属生态保护红线，酒店不属十类有限人为活动"
-                "（red_line.construction）：禁止。按2017年条例（至2026年3月14日）同样禁止：缓冲区内"
+                "（nature_reserve.core_protection）：禁止。保护区同属生态保护红线，红线内的自然保护区"
+                "依照法律法规执行，由保护区条例决定（red_line.construction 不适用）。"
+                "按2017年条例（至2026年3月14日）同样禁止：缓冲区内"
                 "不得建设任何生产设施，禁止旅游和生产经营活动（nature_reserve.core_buffer）。"
             ),
             why_en=lambda f: (
                 f"Inside the {_names(f, 'nature_reserves_2026', 'en')} (the buffer zone of the "
                 "2017 zoning).  Under the regulation in force from 2026-03-15, art. 26 prohibits "
                 "human activity in a core protection zone except the listed activities "
-                "(nature_reserve.core_protection); the reserve is also red line, where a hotel "
-                "is none of the ten limited activities (red_line.construction): prohibited.  "
+                "(nature_reserve.core_protection): prohibited.  The reserve is also red line, "
+                "where a reserve follows its own law (依照法律法规执行): the reserve regulation "
+                "decides (red_line.construction does not apply).  "
                 "Under the 2017 regulation (to 2026-03-14) it was prohibited too: nothing may be "
                 "built in a buffer zone, closed to tourism and business "
                 "(nature_reserve.core_buffer)."
@@ -1051,8 +1055,12 @@ def _examples() -> list[Example]:
             flags=_flags(wastewater=True),
             attrs=_attrs("sewer"),
             expected_verdict="prohibited",
-            expected_rules=["nature_reserve.general_control", "red_line.construction"],
-            absent_rules=["nature_reserve.experimental", "nature_reserve.core_protection"],
+            expected_rules=["nature_reserve.general_control"],
+            absent_rules=[
+                "nature_reserve.experimental",
+                "nature_reserve.core_protection",
+                "red_line.construction",
+            ],
             place=place_reserve_hotel,
             why_zh=lambda f: (
                 f"位于{_names(f, 'nature_reserves_2026')}内（2017年区划的实验区），距核心保护区约 "
@@ -1062,9 +1070,10 @@ def _examples() -> list[Example]:
                 "按2017年条例（至2026年3月14日），"
                 "实验区内建设其他项目只须达标排放并取得管理机构同意（nature_reserve.experimental，"
                 "有条件）——以 --as-of 2026-03-01 与 --as-of "
-                "2026-04-01 分别筛查可见此变化。两个日期的"
-                "总体结论都是禁止，因为保护区同属生态保护红线，酒店不属十类有限人为活动"
-                "（red_line.construction）。"
+                "2026-04-01 分别筛查可见此变化（3月1日的总体结论为需专项论证/审批：开发边界外、"
+                "优先保护单元）。保护区同属生态保护红线，但红线内的自然保护区依照法律法规执行"
+                "（自然资发〔2022〕142号），由当日施行的保护区条例决定，红线规则不另作结论"
+                "（red_line.construction 不适用）。"
             ),
             why_en=lambda f: (
                 f"Inside the {_names(f, 'nature_reserves_2026', 'en')} (the 2017 experimental "
@@ -1074,9 +1083,11 @@ def _examples() -> list[Example]:
                 "prohibited.  Under the 2017 regulation (to 2026-03-14) another project in an "
                 "experimental zone only had to meet the emission standards with the "
                 "administration's consent (nature_reserve.experimental, conditional): screen it "
-                "--as-of 2026-03-01 and --as-of 2026-04-01 to see the change.  The overall "
-                "verdict is prohibited on both days because the reserve is also red line, where "
-                "a hotel is none of the ten limited activities (red_line.construction)."
+                "--as-of 2026-03-01 and --as-of 2026-04-01 to see the change (on 2026-03-01 the "
+                "overall verdict is restricted: outside the development boundary, priority "
+                "unit).  The reserve is also red line, but a reserve in the red line follows its "
+                "own law (依照法律法规执行, 142号): the reserve regulation in force decides and "
+                "the red line stands aside (red_line.construction does not apply)."
             ),
         )
     )

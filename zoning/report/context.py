@@ -135,7 +135,8 @@ class _Rules:
         rule_list = getattr(rule_set, "rules", None)
         kinds = getattr(rule_set, "kinds", None)
         #: Layer kinds some rule reads (``RuleSet.kinds`` plus the kinds named by
-        #: ``applies_to.except_inside``), as the screening's ``boundary_sensitive`` uses them;
+        #: ``applies_to.except_inside`` and ``applies_to.defer_inside``), as the screening's
+        #: ``boundary_sensitive`` uses them;
         #: None for a rule set that does not say (a hand-made one): every layer then counts.
         self.read: set[str] | None = None
         #: ``within`` rules per layer kind: ``[(distance_m, rule), ...]``.

@@ -2,15 +2,17 @@
 
 A city-wide rule applies to the features of one layer kind the site ``intersects``, to the
 nearest feature ``within`` a distance, or to the site lying ``outside`` the layer (unless it
-lies ``except_inside`` another kind).  Each rule is one boolean mask over the hits (or layer
-summary rows) of its kind.  A layer that is missing or failed, a feature whose ``where``
-attribute is absent or not in the vocabulary, and a distance search shorter than the rule
-needs each give ``unknown`` (``layer_missing``) reasons where the rule could apply.
+lies ``except_inside`` another kind).  An ``intersects`` rule stands aside for a site lying
+wholly inside a layer of its ``defer_inside`` kinds (that kind's own law decides there).
+Each rule is one boolean mask over the hits (or layer summary rows) of its kind.  A layer
+that is missing or failed, a feature whose ``where`` attribute is absent or not in the
+vocabulary, and a distance search shorter than the rule needs each give ``unknown``
+(``layer_missing``) reasons where the rule could apply.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,7 +26,7 @@ from .messages import layer_missing_texts, threshold_note
 from .model import Rule
 from .reasons import emit_rule_reasons
 
-__all__ = ["OUTSIDE_TOLERANCE", "apply_city_rule"]
+__all__ = ["OUTSIDE_TOLERANCE", "apply_city_rule", "deferred_sites"]
 
 #: ``share_of_site`` below ``1 - OUTSIDE_TOLERANCE`` means "not entirely inside".
 OUTSIDE_TOLERANCE = 1e-9
@@ -53,7 +55,8 @@ def apply_city_rule(state: EvaluationState, rule: Rule) -> None:
     at = rule.applies_to
     assert at is not None
     kind = at.kind
-    _layer_status(state, rule, kind, f"{KINDS[kind].title_en}")
+    deferred = deferred_sites(state, at.defer_inside or ())
+    _layer_status(state, rule, kind, f"{KINDS[kind].title_en}", deferred)
     rows = state.hit_rows(kind)
     if at.relation == "outside":
         _outside_rule(state, rule)
@@ -63,6 +66,7 @@ def apply_city_rule(state: EvaluationState, rule: Rule) -> None:
     else:
         d = state.hits_distance_m[rows]
         rows = rows[np.isfinite(d) & (d <= at.distance_m)]
+    rows = rows[~deferred[state.hits_site[rows]]]
     if at.where:
         rows = _where_filter(state, rule, rows)
     if at.relation == "within" and len(rows):
@@ -70,16 +74,41 @@ def apply_city_rule(state: EvaluationState, rule: Rule) -> None:
     note = _threshold_notes(state, rule, rows) if at.relation == "within" else None
     if at.relation == "within":
         _short_search(state, rule, rows)
+    if at.defer_inside:
+        keep, note = _stand_aside(state, rule, at.defer_inside, state.hits_site[rows], defer=True)
+        rows = rows[keep]
     emit_rule_reasons(state, rule, state.hits_site[rows], hit=rows, note=note)
 
 
-def _layer_status(state: EvaluationState, rule: Rule, kind: str, label: str) -> None:
-    """Emit layer_missing reasons for ``rule`` where its layer is missing, failed or absent."""
+def deferred_sites(state: EvaluationState, kinds: Sequence[str]) -> np.ndarray:
+    """Per site: wholly inside a loaded layer of one of ``kinds`` (``defer_inside``: the
+    special law of that kind decides there).
+
+    Parameters
+    ----------
+    state : EvaluationState
+    kinds : sequence of str
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    out = np.zeros(state.n_sites, dtype=bool)
+    for kind in kinds:
+        out |= _inside_layer(state, kind)[0]
+    return out
+
+
+def _layer_status(
+    state: EvaluationState, rule: Rule, kind: str, label: str, deferred: np.ndarray
+) -> None:
+    """Emit layer_missing reasons for ``rule`` where its layer is missing, failed or absent
+    (not at the ``deferred`` sites, which another kind's rules decide)."""
     rows = state.summary_rows(kind)
     status = state.summary_status[rows]
     site = state.summary_site[rows]
     present = state.sites_with(site)
-    poss = possible(state, rule)
+    poss = possible(state, rule) & ~deferred
     info = KINDS[kind]
     bad = np.isin(status, ("missing", "failed")) & poss[site]
     for st in ("missing", "failed"):
@@ -296,56 +325,83 @@ def _outside_rule(state: EvaluationState, rule: Rule) -> None:
     site, layer = site[sel], state.summary_layer[rows][sel]
     note = None
     if at.except_inside is not None:
-        site, layer, note = _except_inside(state, rule, at.except_inside, site, layer)
+        keep, note = _stand_aside(state, rule, [at.except_inside], site, defer=False)
+        site, layer = site[keep], layer[keep]
     emit_rule_reasons(state, rule, site, hit=None, layer_id=layer, kind=kind, note=note)
 
 
-def _except_inside(
-    state: EvaluationState, rule: Rule, other: str, site: np.ndarray, layer: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Drop the candidate sites of an ``outside`` rule that lie wholly inside ``other``.
+def _stand_aside(
+    state: EvaluationState, rule: Rule, kinds: Sequence[str], site: np.ndarray, *, defer: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Which candidate rows (``site``: their sites) a rule keeps where it stands aside inside
+    ``kinds`` (``except_inside`` of an ``outside`` rule; with ``defer`` the ``defer_inside``
+    kinds, whose own law decides there), and a note per kept row (None: no note at all).
 
-    A site partly inside ``other`` stays, with a note: the shares the overlay reports do
-    not tell whether the part outside the rule's layer is the part inside ``other``.  A
-    layer of ``other`` that failed to load gives ``unknown`` (``layer_missing``) where the
-    rule could apply; with no such layer at all the site is taken to lie outside it (a
-    note says so).
+    A site wholly inside a loaded layer of one of the kinds is dropped.  A site partly inside
+    one stays, with a note: the shares the overlay reports do not tell which part lies where.
+    A layer of the kinds that failed to load gives ``unknown`` (``layer_missing``) where the
+    rule could apply; with no such layer at all the site is taken to lie outside it (a note
+    says so).
     """
-    inside, touch = _inside_layer(state, other)
-    rows = state.summary_rows(other)
-    status, o_site = state.summary_status[rows], state.summary_site[rows]
-    failed = state.sites_with(o_site[status == "failed"])
-    present = state.sites_with(o_site[status != "missing"])
-    failed &= ~inside  # another layer of the kind holds the site: decided
-    info = KINDS[other]
-    bad = failed[site] & possible(state, rule)[site]
-    if bad.any():
-        f_rows = rows[(status == "failed") & np.isin(o_site, site[bad])]
-        state.unknown(
-            len(f_rows),
-            "layer_missing",
-            site=state.summary_site[f_rows],
-            rule=rule,
-            layer_id=state.summary_layer[f_rows],
-            kind=other,
-            message_zh=f"{info.title_zh}图层加载失败：无法判断项目是否位于{info.title_zh}"
-            f"（规则 {rule.id} 不适用于{info.title_zh}），无法检查规则 {rule.id}",
-            message_en=f"the {other} layer failed to load: whether the site lies in the "
-            f"{other} (where rule {rule.id} does not apply) is not known, so rule "
-            f"{rule.id} cannot be checked",
-        )
-    keep = ~inside[site] & ~failed[site]
-    site, layer = site[keep], layer[keep]
+    inside = deferred_sites(state, kinds)
+    poss = possible(state, rule)
+    keep = ~inside[site]
     note = np.full(len(site), None, dtype=object)
-    part = touch[site]
-    note[part] = (
-        f"the site lies partly in the {other} layer, where this rule does not apply: the "
-        f"part outside the {rule.applies_to.kind} layer may be that part; "  # type: ignore[union-attr]
-        "check the rest of the site on the map"
-    )
-    absent = ~present[site]
-    note[absent] = (
-        f"no {other} layer was screened: the site is taken to lie outside the {other}, "
-        "where this rule applies"
-    )
-    return site, layer, note if (part | absent).any() else None
+    for other in kinds:
+        _, touch = _inside_layer(state, other)
+        rows = state.summary_rows(other)
+        status, o_site = state.summary_status[rows], state.summary_site[rows]
+        failed = state.sites_with(o_site[status == "failed"]) & ~inside
+        present = state.sites_with(o_site[status != "missing"])
+        info = KINDS[other]
+        bad = keep & failed[site] & poss[site]
+        if bad.any():
+            f_rows = rows[(status == "failed") & np.isin(o_site, site[bad])]
+            if defer:
+                why_zh = f"{info.title_zh}内由其专门法规决定，依照法律法规执行"
+                why_en = f"where its own law decides instead of rule {rule.id}"
+            else:
+                why_zh = f"规则 {rule.id} 不适用于{info.title_zh}"
+                why_en = f"where rule {rule.id} does not apply"
+            state.unknown(
+                len(f_rows),
+                "layer_missing",
+                site=state.summary_site[f_rows],
+                rule=rule,
+                layer_id=state.summary_layer[f_rows],
+                kind=other,
+                message_zh=f"{info.title_zh}图层加载失败：无法判断项目是否位于{info.title_zh}"
+                f"（{why_zh}），无法检查规则 {rule.id}",
+                message_en=f"the {other} layer failed to load: whether the site lies in the "
+                f"{other} ({why_en}) is not known, so rule {rule.id} cannot be checked",
+            )
+        keep &= ~failed[site]
+        if defer:
+            part_text = (
+                f"the site lies partly in the {other} layer, whose own law decides there "
+                "(依照法律法规执行); this rule is applied to the whole site: check the part "
+                f"outside the {other} on the map"
+            )
+        else:
+            part_text = (
+                f"the site lies partly in the {other} layer, where this rule does not apply: "
+                f"the part outside the {rule.applies_to.kind} layer may be that part; "  # type: ignore[union-attr]
+                "check the rest of the site on the map"
+            )
+        _add_note(note, touch[site], part_text)
+        _add_note(
+            note,
+            ~present[site],
+            f"no {other} layer was screened: the site is taken to lie outside the {other}, "
+            "where this rule applies",
+        )
+    note = note[keep]
+    return keep, note if notna(note).any() else None
+
+
+def _add_note(note: np.ndarray, mask: np.ndarray, text: str) -> None:
+    """Append ``text`` to the notes selected by ``mask`` (in place)."""
+    has = notna(note)
+    more = mask & has
+    note[more] = note[more] + f"; {text}"
+    note[mask & ~has] = text

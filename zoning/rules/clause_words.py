@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..catalog import KINDS
 from ..labels import ATTRIBUTE_LABELS, CHOICE_LABELS, NATURE_LABELS
 from ..schema import CLAUSE_RESULTS
 from .inputs import EvaluationState
@@ -22,6 +23,7 @@ from .model import RuleSet
 __all__ = [
     "clause_conclusions",
     "declare",
+    "deferred_texts",
     "distance_text",
     "fact",
     "layer_state_texts",
@@ -181,6 +183,43 @@ def declare(attrs: list[str]) -> tuple[str, str]:
     )
     en = "; ".join(undeclared(a) if a in ATTRIBUTE_LABELS else f"{a} not declared" for a in attrs)
     return f"无法判定：需申报{zh}", f"cannot be decided: {en}"
+
+
+def deferred_texts(rule_set: RuleSet, kind: str) -> tuple[str, str]:
+    """(zh, en) of why a ``defer_inside`` rule does not apply to a site wholly inside a layer
+    of ``kind``: the special law decides there ("依照法律法规执行").
+
+    Parameters
+    ----------
+    rule_set : RuleSet
+    kind : str
+        The kind the rule defers to.
+
+    Returns
+    -------
+    tuple of str
+        Naming the rules of that kind: ``prefix.*`` where every rule of a prefix is on
+        ``kind``, else the rule ids.
+    """
+    info = KINDS[kind]
+    on_kind = [r.id for r in rule_set.rules if r.applies_to and r.applies_to.kind == kind]
+    prefixes: dict[str, bool] = {}
+    for r in rule_set.rules:
+        p = r.id.split(".", 1)[0]
+        on = r.applies_to is not None and r.applies_to.kind == kind
+        prefixes[p] = prefixes.get(p, True) and on
+    named = list(
+        dict.fromkeys(
+            f"{r.split('.', 1)[0]}.*" if prefixes[r.split(".", 1)[0]] else r for r in on_kind
+        )
+    )
+    zh_rules = "、".join(named) or f"{info.title_zh}的规则"
+    en_rules = ", ".join(named) or f"the {kind} rules"
+    return (
+        f"依照法律法规执行：项目位于{info.title_zh}内，由该专门法规的规则决定（见 {zh_rules}）",
+        f"the special law decides (依照法律法规执行): the site lies in the {info.title_en}, "
+        f"whose own rules decide (see {en_rules})",
+    )
 
 
 def layer_state_texts(

@@ -34,10 +34,11 @@ from ..catalog import KINDS
 from ..labels import CLAUSE_RESULT_LABELS
 from ..schema import CLAUSE_COLUMNS, CLAUSE_RESULTS, DIMENSIONS
 from .access_lists import resolve_units
-from .city import OUTSIDE_TOLERANCE, _feature_codes
+from .city import OUTSIDE_TOLERANCE, _feature_codes, deferred_sites
 from .clause_words import (
     clause_conclusions,
     declare,
+    deferred_texts,
     distance_text,
     fact,
     layer_state_texts,
@@ -424,6 +425,8 @@ def _floor_rows(
         return out
     ok = state.layer_ok(kind)
     scope, maybe, scope_zh, scope_en, na_zh, na_en = _floor_scope(state, rule, info)
+    if at.defer_inside:
+        scope, maybe, ok = _deferred(state, rule, scope, maybe, ok, na_zh, na_en)
     # in the layer (or near it), no reason: the project is not what the clause is about
     comp = np.flatnonzero(listed & (scope | maybe))
     wz, we = _why_not_per_site(state, sv, rule, comp)
@@ -448,6 +451,29 @@ def _floor_rows(
     wz, we = _why_not_per_site(state, sv, rule, cz)
     out.add(cz, _OK, wz, we)
     return out
+
+
+def _deferred(
+    state: EvaluationState,
+    rule: Rule,
+    scope: np.ndarray,
+    maybe: np.ndarray,
+    ok: np.ndarray,
+    na_zh: np.ndarray,
+    na_en: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(scope, maybe, ok) of a ``defer_inside`` rule with the sites wholly inside a layer of
+    those kinds taken out (not applicable: the special law decides); their words set in
+    ``na_zh`` / ``na_en`` where the site lies in (or may lie in) the rule's layer."""
+    at = rule.applies_to
+    assert at is not None and at.defer_inside
+    done = np.zeros(state.n_sites, dtype=bool)
+    for kind in at.defer_inside:
+        there = deferred_sites(state, [kind]) & ~done
+        words = there & (scope | maybe | ~ok)
+        na_zh[words], na_en[words] = deferred_texts(state.rule_set, kind)
+        done |= there
+    return scope & ~done, maybe & ~done, ok | done
 
 
 def _floor_scope(state: EvaluationState, rule: Rule, info: Any) -> tuple:

@@ -32,7 +32,7 @@ __all__ = ["canonical_hash", "compile_rule_set", "describe_validation_error", "n
 #: Keys added to the schema after rule sets were published: left out of the hash while unset,
 #: so a rule set that does not use them keeps the hash it had.
 _LATER_KEYS = {
-    "applies_to": ("except_inside",),
+    "applies_to": ("except_inside", "defer_inside"),
     "document": ("in_force_from", "in_force_to", "repealed_by", "text", "read_at", "read_on"),
     "rule": ("valid_from", "valid_to"),
     "citation": ("quote",),
@@ -181,7 +181,7 @@ def canonical_hash(rs: RuleSet) -> str:
     -------
     str
         64 hex digits; formatting, comments, key order, spelled-out defaults and unset later
-        keys (``applies_to.except_inside``) do not change it.
+        keys (``applies_to.except_inside``, ``applies_to.defer_inside``) do not change it.
     """
     data = rs.model_dump(mode="json")
     for doc in data["documents"].values():

@@ -264,7 +264,9 @@ class AppliesTo(_Strict):
     the layer).  ``where`` filters features on their standard attributes.  ``except_inside``
     (``outside`` rules only) names a layer kind where the rule does not govern: a site lying
     entirely inside a layer of that kind is left alone (the development boundary governs land,
-    not the ``sea_area``).
+    not the ``sea_area``).  ``defer_inside`` (``intersects`` rules only) names layer kinds
+    whose own law decides where they overlap the rule's layer ("依照法律法规执行"): a site lying
+    entirely inside a layer of one of them is left to that kind's rules.
     """
 
     kind: NonEmpty
@@ -272,6 +274,21 @@ class AppliesTo(_Strict):
     relation: Literal["intersects", "within", "outside"] = "intersects"
     distance_m: float | None = Field(default=None, gt=0)
     except_inside: NonEmpty | None = None
+    defer_inside: list[NonEmpty] | None = None
+
+    @field_validator("defer_inside")
+    @classmethod
+    def _check_kinds(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        if not value:
+            raise ValueError("an empty list defers to nothing; remove the key instead")
+        for kind in value:
+            if kind not in KINDS:
+                raise ValueError(f"unknown kind {quote(kind)} (known: {', '.join(KINDS)})")
+        if len(set(value)) != len(value):
+            raise ValueError("a kind is listed twice")
+        return value
 
     @field_validator("kind", "except_inside")
     @classmethod
@@ -297,6 +314,12 @@ class AppliesTo(_Strict):
             raise ValueError("an empty where matches nothing; remove the key instead")
         return value
 
+    @property
+    def aside_kinds(self) -> list[str]:
+        """The kinds where the rule stands aside: ``except_inside`` and ``defer_inside``."""
+        out = [self.except_inside] if self.except_inside is not None else []
+        return out + list(self.defer_inside or ())
+
     @model_validator(mode="after")
     def _check_relation(self) -> AppliesTo:
         if self.relation == "within" and self.distance_m is None:
@@ -314,6 +337,13 @@ class AppliesTo(_Strict):
                 )
             if self.except_inside == self.kind:
                 raise ValueError("except_inside must name another kind than the rule's own")
+        if self.defer_inside is not None:
+            if self.relation != "intersects":
+                raise ValueError(
+                    f"defer_inside is only for relation 'intersects', not {quote(self.relation)}"
+                )
+            if self.kind in self.defer_inside:
+                raise ValueError("defer_inside must name another kind than the rule's own")
         return self
 
 
@@ -631,12 +661,14 @@ class RuleSet(_Strict):
     @property
     def read_kinds(self) -> set[str]:
         """Layer kinds some rule reads: :attr:`kinds` plus the kinds rules name in
-        ``applies_to.except_inside`` (where a site lies decides whether they apply)."""
-        return set(self.kinds) | {
-            r.applies_to.except_inside
-            for r in self.rules
-            if r.applies_to is not None and r.applies_to.except_inside is not None
-        }
+        ``applies_to.except_inside`` and ``applies_to.defer_inside`` (where a site lies
+        decides whether they apply)."""
+        out = set(self.kinds)
+        for r in self.rules:
+            at = r.applies_to
+            if at is not None:
+                out.update(at.aside_kinds)
+        return out
 
     @property
     def search_radius_m(self) -> float:
