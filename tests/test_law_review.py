@@ -106,3 +106,13 @@ def test_clauses_and_diff_csv_say_the_data_are_demonstration(demo_screening, tmp
     diff.to_csv(tmp_path / "diff.csv")
     table = pd.read_csv(tmp_path / "diff.csv", dtype=str, encoding="utf-8-sig")
     assert len(table) and set(table["data_status"]) == {"demonstration"}
+
+
+def test_a_tributary_clause_says_it_looked_for_tributaries():
+    from zoning.catalog import KINDS
+    from zoning.rules.clause_words import no_feature_texts
+
+    zh, en = no_feature_texts(KINDS["shoreline"], {"stream": ["tributary"]}, 3200.0, 1000.0)
+    assert "没有长江岸线（stream=tributary）" in zh and "stream=tributary" in en
+    zh, _ = no_feature_texts(KINDS["shoreline"], None, None, 1000.0)
+    assert zh.startswith("检索范围内没有长江岸线（本条为")

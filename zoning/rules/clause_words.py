@@ -7,7 +7,7 @@ conclusion in the standard wording of an EIA report.  Nothing here touches geome
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ __all__ = [
     "distance_text",
     "fact",
     "layer_state_texts",
+    "no_feature_texts",
     "rule_distance_text",
 ]
 
@@ -110,6 +111,42 @@ def rule_distance_text(d: float) -> str:
         '1 km', '500 m', '3 km'.
     """
     return f"{d / 1000:g} km" if d >= 1000 else f"{d:g} m"
+
+
+def no_feature_texts(
+    info: Any, where: Mapping[str, Sequence[str]] | None, searched: float | None, dist: float
+) -> tuple[str, str]:
+    """Why a distance clause does not apply: no feature of its kind was found near the site.
+
+    Parameters
+    ----------
+    info : KindInfo
+        The layer kind (its ``title_zh`` / ``title_en``).
+    where : mapping or None
+        The clause's feature filter (``stream: [tributary]``), named so that a site near the
+        main stream is not told there is no shoreline at all.
+    searched : float or None
+        How far the overlay searched (m), when known.
+    dist : float
+        The clause's distance (m).
+
+    Returns
+    -------
+    (zh, en) : tuple of str
+    """
+    limit = rule_distance_text(dist)
+    which = "; ".join(f"{k}={'/'.join(v)}" for k, v in (where or {}).items())
+    which = f"（{which}）" if which else ""
+    if searched:
+        reach = rule_distance_text(searched)
+        return (
+            f"{reach} 检索范围内没有{info.title_zh}{which}（本条为 {limit}）",
+            f"no {info.title_en}{which} within the {reach} searched (the clause: {limit})",
+        )
+    return (
+        f"检索范围内没有{info.title_zh}{which}（本条为 {limit}）",
+        f"no {info.title_en}{which} within the search (the clause: {limit})",
+    )
 
 
 def fact(key: str, value: Any, site_value: Any, holds: bool) -> tuple[str, str]:

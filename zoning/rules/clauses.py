@@ -42,6 +42,7 @@ from .clause_words import (
     distance_text,
     fact,
     layer_state_texts,
+    no_feature_texts,
     rule_distance_text,
 )
 from .conditions import condition_masks, exception_masks, missing_texts, possible
@@ -590,14 +591,7 @@ def _within_scope(
         for nm, x in zip(name_en[far], fd[far], strict=True)
     ]
     none = ~state.sites_with(fs)
-    searched = _searched(state, at.kind)
-    if searched:
-        reach = rule_distance_text(searched)
-        na_zh[none] = f"{reach} 检索范围内没有{info.title_zh}（本条为 {limit}）"
-        na_en[none] = f"no {info.title_en} within the {reach} searched (the clause: {limit})"
-    else:
-        na_zh[none] = f"检索范围内没有{info.title_zh}（本条为 {limit}）"
-        na_en[none] = f"no {info.title_en} within the search (the clause: {limit})"
+    na_zh[none], na_en[none] = no_feature_texts(info, at.where, _searched(state, at.kind), dist)
     return (
         scope,
         maybe,
