@@ -116,3 +116,10 @@ def test_a_tributary_clause_says_it_looked_for_tributaries():
     assert "没有长江岸线（stream=tributary）" in zh and "stream=tributary" in en
     zh, _ = no_feature_texts(KINDS["shoreline"], None, None, 1000.0)
     assert zh.startswith("检索范围内没有长江岸线（本条为")
+
+
+def test_document_numbers_are_not_put_in_book_title_marks():
+    from zoning.rules.clause_words import book_title
+
+    assert book_title("水污染防治法") == "《水污染防治法》"
+    assert book_title("自然资发〔2022〕142号") == "自然资发〔2022〕142号"

@@ -21,6 +21,7 @@ from .messages import undeclared
 from .model import RuleSet
 
 __all__ = [
+    "book_title",
     "clause_conclusions",
     "declare",
     "deferred_texts",
@@ -308,9 +309,25 @@ def _cite_list(rule_set: RuleSet, rule_ids: Sequence[str]) -> tuple[str, str]:
         arts = by_doc.setdefault(label, [])
         if c.article not in arts:
             arts.append(c.article)
-    zh = "、".join(f"《{d}》{'、'.join(a)}" for d, a in by_doc.items())
+    zh = "、".join(f"{book_title(d)}{'、'.join(a)}" for d, a in by_doc.items())
     en = "; ".join(f"{d} {', '.join(a)}" for d, a in by_doc.items())
     return zh, en
+
+
+def book_title(label: str) -> str:
+    """A document's name as a citation writes it: 《水污染防治法》, but a document number
+    (自然资发〔2022〕142号, whose label is its number) without 书名号.
+
+    Parameters
+    ----------
+    label : str
+        The document's :attr:`~zoning.rules.model.Document.label`.
+
+    Returns
+    -------
+    str
+    """
+    return label if "〔" in label and label.endswith("号") else f"《{label}》"
 
 
 def _few(items: list[str], sep: str, more: str, k: int = 3) -> str:
@@ -415,7 +432,7 @@ def _conclusion(rule_set: RuleSet, key: tuple) -> tuple[str, str]:
     docs = list(
         dict.fromkeys(rule_set.documents[rule_set.rule(r).citation.document].label for r in applied)
     )
-    zh = "项目选址符合" + _few([f"《{d}》" for d in docs], "", "等") + "已编码条款的要求"
+    zh = "项目选址符合" + _few([book_title(d) for d in docs], "", "等") + "已编码条款的要求"
     en = "The site complies with the coded clauses of " + _few(docs, ", ", " and {} more")
     if review:
         rz, re_ = _cite_list(rule_set, review)
