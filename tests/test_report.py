@@ -1299,19 +1299,21 @@ def test_real_undeclared_attributes_one_line_each(demo_layers, tmp_path, rules_y
     write_report(res, tmp_path)
     doc = parse(page_for(tmp_path / "report", "source-level2-food-plant"))
     steps = _steps(doc)
-    assert steps.count("Declare ") == 2
+    # waste water (the sewered level-2 rule), where it goes, air
+    assert steps.count("Declare ") == 3
+    assert "Declare whether it produces waste water" in steps
     assert (
         "Declare where its waste water goes (none, sewer, direct) (--discharge "
         "none|sewer|direct, or a discharge column in the sites file) to decide rule "
         "water_source.outfall (水污染防治法, 第六十四条), water_source.level2 (水污染防治法, "
-        "第六十六条第一款)."
+        "第六十六条第一款)"
     ) in steps
     assert (
         "Declare whether it emits air pollutants (--air / --no-air, or a air column in the "
         "sites file) to decide rule water_source.level2 (水污染防治法, 第六十六条第一款)"
     ) in steps
     # the undecided rules' own steps are not offered as if they applied
-    for rule_id in ("water_source.outfall", "water_source.level2"):
+    for rule_id in ("water_source.outfall", "water_source.level2", "water_source.level2_sewer"):
         assert rules_yml["steps"][rule_id] not in steps, rule_id
     # the rules that do apply keep theirs
     assert rules_yml["steps"]["development_boundary.outside"] in steps
@@ -1329,8 +1331,9 @@ def test_real_undeclared_attributes_one_line_each(demo_layers, tmp_path, rules_y
     )
     line = next(ln for ln in console_summary(res).splitlines() if "food-plant" in ln)
     assert (
-        "undecided: not declared: discharge (rule water_source.outfall, water_source.level2); "
-        "air (rule water_source.level2)" in line
+        "undecided: not declared: discharge (rule water_source.outfall, water_source.level2, "
+        "water_source.level2_sewer); air (rule water_source.level2); wastewater (rule "
+        "water_source.level2_sewer)" in line
     )
 
 

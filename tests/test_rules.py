@@ -1344,6 +1344,13 @@ CASES: dict[str, tuple] = {
         [("level2", {"hazardous": True}), ("level2", {"wastewater": True, "discharge": "sewer"}),
          ("quasi", {"air": True}), ("level2", {})],
     ),
+    "water_source.level2_sewer": (
+        "restricted", "wpl_2017", "第六十六条第一款", "污染物排放管控", None,
+        [("level2", {"wastewater": True, "discharge": "sewer"})],
+        [("level2", {"wastewater": True, "discharge": "sewer", "air": True}),
+         ("level2", {"wastewater": True, "discharge": "direct"}), ("level2", {}),
+         ("quasi", {"wastewater": True, "discharge": "sewer"})],
+    ),
     "water_source.level2_waste": (
         "prohibited", "sh_wsp_2018", "第十二条第一款第（三）项", "环境风险防控", None,
         [("level2", {"facility": "waste_storage"}),
