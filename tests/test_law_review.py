@@ -123,3 +123,26 @@ def test_document_numbers_are_not_put_in_book_title_marks():
 
     assert book_title("水污染防治法") == "《水污染防治法》"
     assert book_title("自然资发〔2022〕142号") == "自然资发〔2022〕142号"
+
+
+def test_cli_takes_the_chinese_values_the_columns_take(tmp_path):
+    from click.testing import CliRunner
+
+    from zoning.cli import main
+
+    args = ["screen", "--point", "121.47,31.23", "--crs", "EPSG:4326", "--industry", "C2614"]
+    args += ["--nature", "new", "--format", "csv", "--out", str(tmp_path / "out")]
+    extra = ["--discharge", "纳管", "--facility", "排污口", "--facility", "尾矿库"]
+    res = CliRunner().invoke(main, [*args, *extra, "--red-line-activity", "3.0"])
+    assert res.exit_code == 0, res.output
+    import pandas as pd
+
+    row = pd.read_csv(tmp_path / "out" / "sites.csv", dtype=str, encoding="utf-8-sig").iloc[0]
+    assert (row["discharge"], row["facility"], row["red_line_activity"]) == (
+        "sewer",
+        "outfall;tailings_pond",
+        "3",
+    )
+    bad = CliRunner().invoke(main, [*args, "--discharge", "weird"])
+    assert bad.exit_code == 2
+    assert bad.output.strip().splitlines()[-1].startswith("zoning: error: --discharge: 'weird'")

@@ -22,7 +22,7 @@ from typing import Any
 
 import click
 
-from ..schema import DISCHARGES, FACILITIES, RED_LINE_ACTIVITIES
+from ..schema import FACILITIES
 
 __all__ = [
     "BASEMAP_CHOICES",
@@ -338,26 +338,25 @@ project_options: Decorator = _stack(
         ),
         click.option(
             "--discharge",
-            type=click.Choice(DISCHARGES),
             default=None,
+            metavar="none|sewer|direct",
             help="Every site: where its waste water goes: none, sewer (to a treatment plant "
-            "outside the zone) or direct (an outfall in or into the zone); also 无/纳管/直排 "
-            f"in a discharge (排放去向) column (default: {_UNDECLARED}).",
+            "outside the zone) or direct (an outfall in or into the zone); also 无/纳管/直排, "
+            f"here or in a discharge (排放去向) column (default: {_UNDECLARED}).",
         ),
         click.option(
             "--red-line-activity",
-            type=click.Choice(RED_LINE_ACTIVITIES),
             default=None,
+            metavar="none|1..10",
             help="Every site: the limited human activity of 自然资发〔2022〕142号 (1-10) the "
             f"project claims in the ecological red line, or none (default: {_UNDECLARED}).",
         ),
         click.option(
             "--facility",
-            type=click.Choice(("none", *FACILITIES)),
             multiple=True,
             metavar="CODE",
-            help=f"Every site: a facility it has, repeatable ({', '.join(FACILITIES)}), or "
-            f"none (default: {_UNDECLARED}).",
+            help=f"Every site: a facility it has, repeatable ({', '.join(FACILITIES)}, or their "
+            f"Chinese names such as 排污口, 尾矿库), or none (default: {_UNDECLARED}).",
         ),
     ]
 )

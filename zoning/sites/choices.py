@@ -66,6 +66,7 @@ FACILITY_WORDS = {
 _NONE_WORDS = frozenset({"none", "无"})
 _SPLIT = re.compile(r"[;,、；，]")
 _DIGITS = re.compile(r"\d{1,2}")
+_WHOLE = re.compile(r"\d{1,2}\.0+")
 
 
 def _allowed(words: dict[str, str]) -> str:
@@ -94,6 +95,8 @@ def _parse_red_line_activity(value: object) -> str | None:
             return "none"
         if _DIGITS.fullmatch(word):
             code = str(int(word))
+        elif _WHOLE.fullmatch(word):  # "3.0": a spreadsheet's number written as text
+            code = str(int(float(word)))
     if code is not None and code in RED_LINE_ACTIVITIES:
         return code
     raise _Bad(
