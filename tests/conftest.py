@@ -121,11 +121,15 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_report_header(config):
+    from tools import header
+
     from browser import browser_required, chromium_path
 
     exe = chromium_path()
     if exe:
-        return f"browser tests: Chromium at {exe}"
-    if browser_required():
-        return "browser tests: NO Chromium found, and ZONING_REQUIRE_BROWSER is set: they will fail"
-    return "browser tests: SKIPPED (no Chromium found; install Debian's chromium package)"
+        line = f"browser tests: Chromium at {exe}"
+    elif browser_required():
+        line = "browser tests: NO Chromium found, and ZONING_REQUIRE_BROWSER is set: they will fail"
+    else:
+        line = "browser tests: SKIPPED (no Chromium found; install Debian's chromium package)"
+    return [line, header()]

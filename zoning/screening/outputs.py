@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("zoning.screening")
 
 #: Output formats :meth:`ScreeningResult.to_file` writes.
-FORMATS = ("csv", "gpkg", "json", "html")
+FORMATS = ("csv", "gpkg", "json", "html", "pdf", "docx", "xlsx")
+#: The formats written when none is named.
+DEFAULT_FORMATS = ("csv", "gpkg", "json", "html")
 
 #: Every name :meth:`ScreeningResult.to_file` may write into its folder.
 _OUTPUTS = (
@@ -33,6 +35,11 @@ _OUTPUTS = (
     "screening.gpkg",
     "screening.json",
     "report",
+    "screening.pdf",
+    "pdf",
+    "screening.docx",
+    "docx",
+    "screening.xlsx",
 )
 #: The file :meth:`ScreeningResult.to_file` writes into its folder, listing the files it wrote
 #: (POSIX paths relative to the folder): only these are ever replaced or removed by a later call.
@@ -50,6 +57,11 @@ def _planned_names(formats: Sequence[str], *, comparison: bool) -> list[str]:
         names.append("screening.json")
     if "html" in formats:
         names.append("report")
+    for fmt in ("pdf", "docx", "xlsx"):
+        if fmt in formats:
+            from ..documents import document_names
+
+            names += document_names(fmt)
     return names
 
 
@@ -203,4 +215,9 @@ def _write_all(
 
         write_report(result, tmp, lang=lang, **map_options)
         names["html"] = ["report"]
+    for fmt in ("pdf", "docx", "xlsx"):
+        if fmt in formats:
+            from ..documents import write_document
+
+            names[fmt] = write_document(result, tmp, fmt, lang)
     return names

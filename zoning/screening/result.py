@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..layerset import LayerSet
 from ..rules import SEVERITY, RuleSet
-from .outputs import FORMATS
+from .outputs import DEFAULT_FORMATS
 
 __all__ = ["ScreeningResult"]
 
@@ -245,7 +245,7 @@ class ScreeningResult:
     def to_file(
         self,
         out_dir: str | Path,
-        formats: Iterable[str] = FORMATS,
+        formats: Iterable[str] = DEFAULT_FORMATS,
         *,
         lang: str = "both",
         map_options: Mapping[str, Any] | None = None,
