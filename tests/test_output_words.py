@@ -42,11 +42,12 @@ def cli(*args) -> object:
 
 @pytest.fixture(scope="module")
 def undeclared_run(tmp_path_factory):
-    """A food plant in a level-2 source zone declaring only its industry and nature."""
+    """A guesthouse in a level-2 source zone declaring only its industry and nature: every
+    rule of the zone turns on what it did not declare (discharge, air, facilities)."""
     out = tmp_path_factory.mktemp("undeclared") / "out"
     r = cli(
-        "screen", "--point", LEVEL2, "--crs", "EPSG:4326", "--industry", "C1431",
-        "--nature", "new", "--out", out, "--offline", "--lang", "both",
+        "screen", "--point", LEVEL2, "--crs", "EPSG:4326", "--industry", "H6130",
+        "--nature", "new", "--out", out, "--offline", "--lang", "en",
     )  # fmt: skip
     assert r.exit_code in (0, 1), r.output
     return r, out
@@ -103,7 +104,9 @@ def test_conditional_sites_are_permitted_with_conditions_in_console(examples_run
 def test_console_lists_project_names_and_ids(examples_run):
     r, _ = examples_run
     names = gpd.read_file(PROJECTS).set_index("id")["name"]
-    line = next(x for x in r.output.splitlines() if "yangtze-chemical " in x or "yangtze-chemical)" in x)
+    line = next(
+        x for x in r.output.splitlines() if "yangtze-chemical " in x or "yangtze-chemical)" in x
+    )
     assert names["yangtze-chemical"] in line
 
 
@@ -189,13 +192,13 @@ def test_site_page_shows_input_hash_time_and_map_link(tmp_path):
     out = tmp_path / "out"
     r = cli("screen", src, "--out", out, "--offline", "--format", "html,csv")
     assert r.exit_code in (0, 1), r.output
-    page = out / "report" / "farmland-factory.html"
+    (page,) = (out / "report" / "sites").glob("farmland-factory*.html")
     html = page.read_text(encoding="utf-8")
     assert hashlib.sha256(src.read_bytes()).hexdigest() in html
     assert "one.geojson" in html
     assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", html)
     assert "+00:00" not in html
-    assert 'href="map.html#site=farmland-factory"' in html
+    assert 'href="../map.html#site=farmland-factory"' in html
     # values rounded for reading: m² to 1 (the CSV keeps full precision)
     area = float(pd.read_csv(out / "sites.csv", encoding="utf-8-sig")["area_m2"].iloc[0])
     assert f"{area:,.0f} m²" in html
@@ -290,7 +293,10 @@ def test_rerun_with_fewer_formats_says_what_it_removed(tmp_path, caplog):
         r = cli("screen", *pt, "--out", out, "--format", "csv")
     assert r.exit_code in (0, 1), r.output
     said = r.output + caplog.text
-    assert re.search(r"removed .*screening\.gpkg.*screening\.json|removed .*screening\.json.*screening\.gpkg", said), said
+    assert re.search(
+        r"removed .*screening\.gpkg.*screening\.json|removed .*screening\.json.*screening\.gpkg",
+        said,
+    ), said
     assert not (out / "screening.gpkg").exists()
     # nothing removed: nothing said
     caplog.clear()

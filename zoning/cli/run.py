@@ -265,6 +265,8 @@ class OutputOptions:
     offline : bool
     basemap : str
     tianditu_key : str, optional
+    out_crs : str, optional
+        The CRS of ``screening.gpkg`` (``--out-crs``; None: EPSG:4326).
     """
 
     out_dir: str | None = None
@@ -273,6 +275,7 @@ class OutputOptions:
     offline: bool = False
     basemap: str = "osm"
     tianditu_key: str | None = None
+    out_crs: str | None = None
 
     def map_options(self) -> dict[str, Any]:
         """The options of the report's map (:meth:`zoning.ScreeningResult.to_file`)."""
@@ -368,7 +371,9 @@ def run_screening(
     _record_options(result, request)
     out = request.output
     written = (
-        result.to_file(out.out_dir, fmts, lang=out.lang, map_options=out.map_options())
+        result.to_file(
+            out.out_dir, fmts, lang=out.lang, map_options=out.map_options(), out_crs=out.out_crs
+        )
         if out.out_dir is not None
         else {}
     )

@@ -139,8 +139,9 @@ def site_totals(
     site's uncertainty, or — for a kind with a ``within`` rule — a feature whose distance lies
     within that of a rule distance; and a rule that reads it could apply to the site's project
     (``reach.relevant`` and ``reach.bands``: a shift of the boundary could change an outcome).
-    ``boundary_bits`` says which: bit ``i`` stands for ``reach.flag_keys[i]``.  Counts, totals and the nearest distance over the layers
-    that are not :data:`CONTEXT_KINDS` and that some rule reads (*constraint layers*), with
+    ``boundary_bits`` says which: bit ``i`` stands for ``reach.flag_keys[i]``.
+
+    Counts, totals and the nearest distance over the layers that are not :data:`CONTEXT_KINDS` and that some rule reads (*constraint layers*), with
     status ``ok`` (a site outside the coverage has none):
 
     * ``n_constraints``: constraint layers the site touches, or — for a kind with a ``within``
@@ -177,8 +178,8 @@ def site_totals(
     -------
     dict of str to numpy.ndarray
         The columns above, each of length ``n``: ``n_constraints``, ``n_hits`` (int),
-        ``boundary_sensitive`` (bool), ``boundary_bits`` (int64), ``overlap_m2_total``, ``overlap_length_m_total`` and
-        ``nearest_m`` (float, NaN for none).
+        ``boundary_sensitive`` (bool), ``boundary_bits`` (int64), ``overlap_m2_total``,
+        ``overlap_length_m_total`` and ``nearest_m`` (float, NaN for none).
 
     Notes
     -----

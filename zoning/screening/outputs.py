@@ -149,6 +149,7 @@ def write_outputs(
     formats: Iterable[str],
     lang: str,
     map_options: Mapping[str, Any] | None,
+    out_crs: Any = None,
 ) -> dict[str, Path]:
     """Write ``result`` into ``out_dir``, all-or-nothing: what :meth:`ScreeningResult.to_file`
     does (see there for the files, the marker and the rules of replacement).
@@ -165,6 +166,8 @@ def write_outputs(
         Language of the HTML report.
     map_options : mapping or None
         Options of the report's map, passed to :func:`zoning.report.write_report`.
+    out_crs : str, optional
+        The CRS of ``screening.gpkg`` (:func:`zoning.tables.check_out_crs`; EPSG:4326).
 
     Returns
     -------
@@ -180,10 +183,13 @@ def write_outputs(
         Writing or moving failed; the folder is as it was.
     """
     formats = _formats(formats)
+    from ..tables import check_out_crs
+
+    out_crs = check_out_crs(out_crs)  # refused before anything is written
     out = Path(out_dir)
     planned = _planned_names(formats, comparison=result.ranking is not None)
     with output_folder(out, planned, result.provenance) as tmp:  # refuses before writing
-        names = _write_all(result, tmp, formats, lang, dict(map_options or {}))
+        names = _write_all(result, tmp, formats, lang, dict(map_options or {}), out_crs)
     written: dict[str, Path] = {}
     for fmt, files in names.items():
         written[fmt] = out / files[0]
@@ -196,7 +202,12 @@ def write_outputs(
 
 
 def _write_all(
-    result: ScreeningResult, tmp: Path, formats: list[str], lang: str, map_options: dict[str, Any]
+    result: ScreeningResult,
+    tmp: Path,
+    formats: list[str],
+    lang: str,
+    map_options: dict[str, Any],
+    out_crs: str = "EPSG:4326",
 ) -> dict[str, list[str]]:
     """Write every format into ``tmp``; return the top-level names written, by format."""
     from .. import tables
@@ -205,7 +216,7 @@ def _write_all(
     if "csv" in formats:
         names.update(tables.write_csv(result, tmp))
     if "gpkg" in formats:
-        tables.write_gpkg(result, tmp / "screening.gpkg")
+        tables.write_gpkg(result, tmp / "screening.gpkg", out_crs)
         names["gpkg"] = ["screening.gpkg"]
     if "json" in formats:
         tables.write_json(result, tmp / "screening.json")

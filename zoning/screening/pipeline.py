@@ -36,8 +36,8 @@ from ..sites import Sites
 from .apply import _apply_rules, _RulesOutcome
 from .options import ScreenOptions, SiteReading
 from .provenance import _input_file, _layer_loaded, _layer_provenance, _options, _provenance
+from .reach import _rule_reach, _searched_by_kind
 from .relevance import boundary_reach, boundary_texts, unit_boundaries_that_matter
-from .reach import _rule_reach, _searched_by_kind, _within_distances
 from .result import ScreeningResult
 
 __all__ = ["prepare_point_grid", "screen"]

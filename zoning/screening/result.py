@@ -249,6 +249,7 @@ class ScreeningResult:
         *,
         lang: str = "both",
         map_options: Mapping[str, Any] | None = None,
+        out_crs: str | int | None = None,
     ) -> dict[str, Path]:
         """Write the result into ``out_dir``.
 
@@ -275,6 +276,10 @@ class ScreeningResult:
             Options of the report's map ``report/map.html`` (``offline``, ``basemap``,
             ``tianditu_key``, ``map=False`` to skip it), passed to
             :func:`zoning.report.write_report`.
+        out_crs : str or int, keyword-only
+            The CRS of ``screening.gpkg``: ``EPSG:4326`` (default), ``EPSG:4490`` (CGCS2000)
+            or a CGCS2000 Gauss-Krüger code ``EPSG:4491``-``EPSG:4554``
+            (:func:`zoning.tables.check_out_crs`).
 
         Returns
         -------
@@ -333,7 +338,7 @@ class ScreeningResult:
         """
         from .outputs import write_outputs
 
-        return write_outputs(self, out_dir, formats, lang, map_options)
+        return write_outputs(self, out_dir, formats, lang, map_options, out_crs)
 
     def _write_gpkg(self, path: Path) -> None:
         """``screening.gpkg`` (:func:`zoning.tables.write_gpkg`)."""
