@@ -364,9 +364,9 @@ class OutputFolder:
     ``with OutputFolder(...) as tmp:`` yields the temporary folder; write every output into
     it under its final relative path.  Afterwards :attr:`files` lists what was written and
     :attr:`kept` the user's files carried over, :attr:`removed` the earlier outputs removed
-    (also logged as a warning, so the command line says so).  Cost: one walk of the earlier
-    outputs, and renames only (no copies) except for carried user files, which are hard-linked (copied
-    where links are not possible).  Stale temporaries are recognised by the process id in
+    (also logged as a warning, so the command line says so). Cost: one walk of the earlier
+    outputs, and renames only (no copies) except for carried user files, which are hard-linked
+    (copied where links are not possible). Stale temporaries are recognised by the process id in
     their name; on Windows they are never removed.
     """
 

@@ -141,8 +141,9 @@ def site_totals(
     (``reach.relevant`` and ``reach.bands``: a shift of the boundary could change an outcome).
     ``boundary_bits`` says which: bit ``i`` stands for ``reach.flag_keys[i]``.
 
-    Counts, totals and the nearest distance over the layers that are not :data:`CONTEXT_KINDS` and that some rule reads (*constraint layers*), with
-    status ``ok`` (a site outside the coverage has none):
+    Counts, totals and the nearest distance over the layers that are not
+    :data:`CONTEXT_KINDS` and that some rule reads (*constraint layers*), with status ``ok`` (a
+    site outside the coverage has none):
 
     * ``n_constraints``: constraint layers the site touches, or — for a kind with a ``within``
       rule (the shoreline) — lies within the largest rule distance of;
