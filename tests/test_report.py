@@ -708,7 +708,7 @@ def test_number_formatting():
     assert fmt_share(0.99999) == "> 99.9 %"
     assert fmt_share(1.0) == "100.0 %"
     assert fmt_share(np.nan) == "—"
-    assert fmt_m(12345.4) == "12,345 m"
+    assert fmt_m(12345.4) == "12,345.4 m"  # to 0.1 m (issue 13 §5)
     assert fmt_m(math.nan) == "—"
 
 
@@ -742,7 +742,7 @@ def test_restricted_next_steps(report):
     assert steps.count("Obtain State Council approval.") == 1  # deduplicated
     assert "不可避让" not in steps and "unavoidability" not in steps
     assert "overlap length" in doc.element_text("constraint-table")
-    assert "1,250 m" in doc.element_text("constraint-table")
+    assert "1,250.0 m" in doc.element_text("constraint-table")
 
 
 def test_unknown_site_explains_status(report):
@@ -766,8 +766,8 @@ def test_boundary_sensitive_warning(report):
     doc = parse(page_for(report, IMG))
     warn = doc.element_text("boundary")
     assert "Ecological protection red line" in warn
-    assert "500 m" in warn  # the red line's positional tolerance from the catalog
-    assert "512 m" in warn and "gcj02" in warn and "± 10 m" in warn
+    assert "500.0 m" in warn  # the red line's positional tolerance from the catalog
+    assert "512.3 m" in warn and "gcj02" in warn and "± 10.0 m" in warn  # to 0.1 m
     assert "boundary-sensitive" in parse(report / "index.html").element_text("site-table")
 
 
@@ -783,7 +783,8 @@ def test_limits_and_footer(report):
         text = doc.all_text
         assert "cccccccccccc" in text  # rule-set hash, short
         assert "aaaaaaaaaaaa" in text and "a" * 13 not in text  # layer hash, short
-        assert "2026-05-01T10:00:00+00:00" in text and "LAEA Shanghai" in text
+        # recorded in UTC, shown in Asia/Shanghai with its offset (issue 13 §5)
+        assert "2026-05-01T18:00:00+08:00" in text and "LAEA Shanghai" in text
         assert "gcj02 -> WGS84 (1 site)" in text and "sites.geojson" in text
         assert "x" * 100 not in text  # the working CRS's WKT is not dumped
 
@@ -981,7 +982,7 @@ def test_console_summary_options():
     res = make_result(demonstration=False)
     text = console_summary(res, max_rows=2)
     assert "DEMONSTRATION" not in text
-    assert "… and 2 more not permitted" in text
+    assert "… and 2 more (sites.csv lists every site)" in text
     zh = console_summary(res, lang="zh")
     assert "禁止" in zh and "生态保护红线内禁止" in zh
     # control characters in data never reach the terminal
@@ -1098,7 +1099,7 @@ def test_ranking_section_in_rank_order(tmp_path):
         assert parse(report / href).element_text("site-title").startswith(sid)
     text = doc.element_text("ranking")
     assert "constrained area" in text and "tie" in text and "best" in text
-    assert "123,456 m² (12.35 ha)" in text and "1,250 m" in text and "120 m" in text
+    assert "123,456 m² (12.35 ha)" in text and "1,250.0 m" in text and "120.0 m" in text
     # hostile ids and names are text
     assert SCRIPT in text and IMG in text and QUOTES in text
     assert "<script" not in html.lower() and "<img" not in html.lower()
@@ -1330,10 +1331,10 @@ def test_real_undeclared_attributes_one_line_each(demo_layers, tmp_path, rules_y
         in limits
     )
     line = next(ln for ln in console_summary(res).splitlines() if "food-plant" in ln)
+    # each undecided rule as a condition, with what was not declared (issue 13 §5)
     assert (
-        "undecided: not declared: discharge (rule water_source.outfall, water_source.level2, "
-        "water_source.level2_sewer); air (rule water_source.level2); wastewater (rule "
-        "water_source.level2_sewer)" in line
+        "undecided: water_source.outfall applies if the project discharges its waste water: "
+        "direct or has a facility: outfall (not declared: discharge)" in line
     )
 
 
