@@ -8,6 +8,7 @@ site is unknown) from :mod:`zoning.report`.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -177,11 +178,17 @@ def _severe_lines(
                 if "boundary_rules" in sites.columns
                 else None
             )
+            if which:  # verdict codes in the console's words
+                which = _VERDICT_CODE.sub(lambda m: f"({label(m.group(1))})", which)
             flag = " ⚠ boundary-sensitive" + (f" ({plain_text(which, 120)})" if which else "")
         lines.append(f"  {pad(sid, id_w)}  {pad(label(verdicts[p]), width)}  {msg}{flag}".rstrip())
     if len(severe) > len(shown):
         lines.append(f"  … and {len(severe) - len(shown):,} more (sites.csv lists every site)")
     return lines
+
+
+#: A verdict code in parentheses, as ``boundary_rules`` writes it.
+_VERDICT_CODE = re.compile(r"\((" + "|".join(VERDICT_ORDER) + r")\)")
 
 
 def _with_conditions(lang: str) -> str:
