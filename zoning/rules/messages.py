@@ -20,6 +20,7 @@ __all__ = [
     "conditional_texts",
     "describe_alternatives",
     "describe_condition",
+    "describe_condition_zh",
     "layer_missing_texts",
     "threshold_note",
     "undeclared",
