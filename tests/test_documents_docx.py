@@ -135,7 +135,9 @@ def test_every_run_has_its_east_asian_font(screened, written):
     files = [folder / "screening.docx", site_file(folder, screened, "qcs-raw-water-pipeline")]
     for path in files:
         with zipfile.ZipFile(path) as z:
-            parts = [n for n in z.namelist() if re.match(r"word/(document|header\d*|footer\d*)\.xml", n)]
+            parts = [
+                n for n in z.namelist() if re.match(r"word/(document|header\d*|footer\d*)\.xml", n)
+            ]
             assert any("header" in n for n in parts)
             n_runs = 0
             for name in parts:
@@ -389,7 +391,7 @@ def test_libreoffice_renders_it(screened, written, tmp_path):
     )
     png = next(tmp_path.glob("page*.png"))
     img = Image.open(png).convert("L")
-    dark = sum(1 for v in img.getdata() if v < 200)
+    dark = sum(img.histogram()[:200])
     assert dark > 0.005 * img.width * img.height
 
 
