@@ -12,16 +12,17 @@ screenings: :mod:`zoning.documents.word` lays out the page models with these fun
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from docx.text.run import Run
 
 __all__ = [
     "BODY",
@@ -116,6 +117,43 @@ def new_document() -> Any:
     return doc
 
 
+def _rpr(east: str, size: float | None, bold: bool, color: RGBColor | None) -> Any:
+    """The ``w:rPr`` of a run (built once per combination, copied into each run)."""
+    key = (east, size, bold, str(color))
+    if key not in _RPR:
+        run = Run(OxmlElement("w:r"), None)
+        _set_fonts(run._r.get_or_add_rPr(), east)
+        if bold:
+            run.bold = True
+        if color is not None:
+            run.font.color.rgb = color
+        if size is not None:
+            run.font.size = Pt(size)
+        _RPR[key] = run._r.rPr
+    return copy.deepcopy(_RPR[key])
+
+
+_RPR: dict[tuple, Any] = {}
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+
+
+def _r(
+    text: str,
+    east: str = BODY,
+    size: float | None = None,
+    bold: bool = False,
+    color: RGBColor | None = None,
+) -> Any:
+    """A ``w:r`` element holding ``text`` (line breaks and tabs become spaces)."""
+    r = OxmlElement("w:r")
+    r.append(_rpr(east, size, bold, color))
+    t = OxmlElement("w:t")
+    t.text = " ".join(str(text).replace("\t", " ").splitlines())
+    t.set(_XML_SPACE, "preserve")
+    r.append(t)
+    return r
+
+
 def add_run(
     paragraph: Any,
     text: str,
@@ -142,15 +180,9 @@ def add_run(
     -------
     docx.text.run.Run
     """
-    run = paragraph.add_run(text)
-    _set_fonts(run._r.get_or_add_rPr(), east)
-    if bold:
-        run.bold = True
-    if size is not None:
-        run.font.size = Pt(size)
-    if color is not None:
-        run.font.color.rgb = color
-    return run
+    r = _r(text, east, size, bold, color)
+    paragraph._p.append(r)
+    return Run(r, paragraph)
 
 
 def paragraph(
@@ -210,7 +242,8 @@ def heading(doc: Any, level: int, zh: str, en: str | None = None) -> Any:
     -------
     docx.text.paragraph.Paragraph
     """
-    para = doc.add_paragraph(style=f"Heading {level}")
+    para = doc.add_paragraph()
+    para._p.get_or_add_pPr().style = f"Heading{level}"  # the style id (a lookup by name is slow)
     add_run(para, zh, east=HEAD, bold=True)
     if en:
         add_run(para, f"  {en}", east=HEAD, size=HEADING_PT[level] - 3)
@@ -236,35 +269,49 @@ def _shading(fill: str) -> Any:
     return shd
 
 
-def _repeat_header(row: Any) -> None:
-    """Mark a table row as the header row Word repeats on every page."""
-    trpr = row._tr.get_or_add_trPr()
-    flag = OxmlElement("w:tblHeader")
-    flag.set(qn("w:val"), "true")
-    trpr.append(flag)
+def _el(tag: str, **attrs: str) -> Any:
+    """A WordprocessingML element with ``w:`` attributes."""
+    return OxmlElement(tag, {qn(f"w:{k}"): v for k, v in attrs.items()})
 
 
-def _widths(table: Any, widths: Sequence[float]) -> None:
-    """Fixed column widths (cm) on the grid and every cell (Word reads one, LibreOffice the
-    other)."""
-    table.autofit = False
-    grid = table._tbl.tblGrid
-    for col, w in zip(grid.findall(qn("w:gridCol")), widths, strict=False):
-        col.set(qn("w:w"), str(int(Cm(w).twips)))
-    for row in table.rows:
-        for cell, w in zip(row.cells, widths, strict=False):
-            cell.width = Cm(w)
-
-
-def _fill(cell: Any, value: Any, *, bold: bool = False, color: RGBColor | None = None) -> None:
-    """Write ``value`` into an empty cell: a string, or a list of ``(text, size)`` paragraphs."""
+def _tc(width: int, value: Any, *, bold: bool, color: RGBColor | None, **props: Any) -> Any:
+    """A ``w:tc`` of ``width`` twips holding ``value``: a string, or a list of
+    ``(text, size)`` paragraphs (size None: the table size)."""
+    tc = OxmlElement("w:tc")
+    tcpr = OxmlElement("w:tcPr")
+    tcpr.append(_el("w:tcW", w=str(width), type="dxa"))
+    if props.get("vmerge") is not None:
+        tcpr.append(_el("w:vMerge", val=props["vmerge"]) if props["vmerge"] else _el("w:vMerge"))
+    if props.get("fill"):
+        tcpr.append(_shading(props["fill"]))
+    tc.append(tcpr)
     parts = value if isinstance(value, list) else [(value, None)]
-    first = True
-    for text, size in parts:
-        para = cell.paragraphs[0] if first else cell.add_paragraph()
-        first = False
-        if text:
-            add_run(para, str(text), bold=bold, size=size, color=color)
+    for text, size in parts or [("", None)]:
+        p = OxmlElement("w:p")
+        if text not in (None, ""):
+            p.append(_r(str(text), BODY, size or TABLE_PT, bold, color))
+        tc.append(p)
+    return tc
+
+
+def _table(doc: Any, widths: Sequence[float]) -> tuple[Any, list[int]]:
+    """An empty grid table (no rows) of fixed column widths, appended to the body."""
+    twips = [int(Cm(w).twips) for w in widths]
+    tbl = OxmlElement("w:tbl")
+    tblpr = OxmlElement("w:tblPr")
+    tblpr.append(_el("w:tblStyle", val="TableGrid"))
+    tblpr.append(_el("w:tblW", w=str(sum(twips)), type="dxa"))
+    tblpr.append(_el("w:jc", val="center"))
+    tblpr.append(_el("w:tblLayout", type="fixed"))
+    tblpr.append(_el("w:tblLook", val="04A0"))
+    tbl.append(tblpr)
+    grid = OxmlElement("w:tblGrid")
+    for w in twips:
+        grid.append(_el("w:gridCol", w=str(w)))
+    tbl.append(grid)
+    body = doc.element.body
+    body.sectPr.addprevious(tbl) if body.sectPr is not None else body.append(tbl)
+    return tbl, twips
 
 
 def data_table(
@@ -294,39 +341,34 @@ def data_table(
 
     Returns
     -------
-    docx.table.Table
+    lxml element
+        The ``w:tbl``.
     """
-    table = doc.add_table(rows=1, cols=len(headers))
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    head = table.rows[0]
-    _repeat_header(head)
-    for cell, text in zip(head.cells, headers, strict=True):
-        _fill(cell, text, bold=True)
-        cell._tc.get_or_add_tcPr().append(_shading("D9D9D9"))
+    tbl, twips = _table(doc, widths)
+    tr = OxmlElement("w:tr")
+    trpr = OxmlElement("w:trPr")
+    trpr.append(_el("w:tblHeader", val="true"))
+    tr.append(trpr)
+    for w, text in zip(twips, headers, strict=True):
+        tr.append(_tc(w, text, bold=True, color=None, fill="D9D9D9"))
+    tbl.append(tr)
     emphasis = emphasis or {}
+    last = len(twips) - 1
     for i, values in enumerate(rows):
-        cells = table.add_row().cells
-        last = len(values) - 1
-        for j, (cell, value) in enumerate(zip(cells, values, strict=True)):
-            if merge_first and j == 0 and i and rows[i - 1][0] == value:
-                continue
+        tr = OxmlElement("w:tr")
+        for j, (w, value) in enumerate(zip(twips, values, strict=True)):
+            vmerge = None
+            if merge_first and j == 0:
+                same_before = i > 0 and rows[i - 1][0] == value
+                same_after = i + 1 < len(rows) and rows[i + 1][0] == value
+                vmerge = "" if same_before else ("restart" if same_after else None)
+                if same_before:
+                    value = ""
             strong = j == last and i in emphasis
-            _fill(cell, value, bold=strong, color=emphasis.get(i) if strong else None)
-    _widths(table, widths)
-    if merge_first:
-        _merge_runs(table, [r[0] for r in rows])
-    return table
-
-
-def _merge_runs(table: Any, keys: Sequence[Any]) -> None:
-    """Merge the first column down each run of equal ``keys`` (rows after the header)."""
-    start = 0
-    for i in range(1, len(keys) + 1):
-        if i == len(keys) or keys[i] != keys[start]:
-            if i - start > 1:
-                table.cell(start + 1, 0).merge(table.cell(i, 0))
-            start = i
+            colour = emphasis.get(i) if strong else None
+            tr.append(_tc(w, value, bold=strong, color=colour, vmerge=vmerge))
+        tbl.append(tr)
+    return tbl
 
 
 def kv_table(doc: Any, rows: Sequence[tuple[str, Any]], widths: Sequence[float]) -> Any:
@@ -342,18 +384,16 @@ def kv_table(doc: Any, rows: Sequence[tuple[str, Any]], widths: Sequence[float])
 
     Returns
     -------
-    docx.table.Table
+    lxml element
+        The ``w:tbl``.
     """
-    table = doc.add_table(rows=0, cols=2)
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    tbl, twips = _table(doc, widths)
     for label, value in rows:
-        cells = table.add_row().cells
-        _fill(cells[0], label, bold=True)
-        cells[0]._tc.get_or_add_tcPr().append(_shading("F2F2F2"))
-        _fill(cells[1], value)
-    _widths(table, widths)
-    return table
+        tr = OxmlElement("w:tr")
+        tr.append(_tc(twips[0], label, bold=True, color=None, fill="F2F2F2"))
+        tr.append(_tc(twips[1], value, bold=False, color=None))
+        tbl.append(tr)
+    return tbl
 
 
 def _field(paragraph: Any, instr: str, placeholder: str) -> None:

@@ -19,6 +19,7 @@ of the combined document's summary table.  Fonts: see :mod:`zoning.documents.doc
 
 from __future__ import annotations
 
+import copy
 import datetime
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,7 @@ _DISCLAIMER = (
     "编制参考，不代替主管部门的审查。项目是否符合生态环境分区管控要求，最终判断以审批部门"
     "（有审批权的生态环境主管部门）的意见为准。"
 )
+_GLOSS = "Conformity with ecological-environment zoning"
 _RESULT_COLOURS = {"violates": lay.RED, "needs_review": None, "undecided": None}
 
 
@@ -112,16 +114,24 @@ class _Writer:
         )
         out = folder / "docx"
         out.mkdir(parents=True, exist_ok=True)
+        combined = len(paged) <= max_sections
+        bodies = []
         for model in models.sites:
             doc = self._document(common, f"{TITLE} · {_site_label(model)}")
-            self.site_section(doc, model, common, TITLE)
+            lay.heading(doc, 1, TITLE, self.gloss(_GLOSS))
+            start = len(doc.element.body) - 1  # before the section properties
+            self.site_section(doc, model, common)
             doc.save(out / (names[model["position"]][: -len(".html")] + ".docx"))
+            if combined:  # the same section, copied rather than laid out twice
+                bodies.append(copy.deepcopy(list(doc.element.body)[start:-1]))
         doc = self._document(common, f"{TITLE}（筛查汇总）")
         self.summary(doc, common, paged, models.counts, max_sections, max_site_documents)
-        if len(paged) <= max_sections:
-            for model in models.sites:
-                lay.page_break(doc)
-                self.site_section(doc, model, common, f"{TITLE}：{_site_label(model)}")
+        end = doc.element.body.sectPr
+        for model, body in zip(models.sites, bodies, strict=False):
+            lay.page_break(doc)
+            lay.heading(doc, 1, f"{TITLE}：{_site_label(model)}", self.gloss(_GLOSS))
+            for element in body:
+                end.addprevious(element)
         doc.save(folder / "screening.docx")
         return ["screening.docx", "docx"]
 
@@ -206,9 +216,8 @@ class _Writer:
 
     # ------------------------------------------------------------------------------ site
 
-    def site_section(self, doc: Any, model: dict, common: dict, title: str) -> None:
-        """One site's 符合性分析."""
-        lay.heading(doc, 1, title, self.gloss("Conformity with ecological-environment zoning"))
+    def site_section(self, doc: Any, model: dict, common: dict) -> None:
+        """One site's 符合性分析 (after its heading)."""
         self.notice(doc, common)
         self.identification(doc, model)
         self.control_units(doc, model, common)
