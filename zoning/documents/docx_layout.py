@@ -288,6 +288,9 @@ def _tc(width: int, value: Any, *, bold: bool, color: RGBColor | None, **props: 
     parts = value if isinstance(value, list) else [(value, None)]
     for text, size in parts or [("", None)]:
         p = OxmlElement("w:p")
+        ppr = OxmlElement("w:pPr")
+        ppr.append(_el("w:spacing", before="0", after="0", line="240", lineRule="auto"))
+        p.append(ppr)
         if text not in (None, ""):
             p.append(_r(str(text), BODY, size or TABLE_PT, bold, color))
         tc.append(p)

@@ -29,7 +29,7 @@ from ..labels import CLAUSE_RESULT_LABELS, DATA_STATUS_LABELS, LAYER_STATUS_LABE
 from ..report.format import _page_names, as_str, check_lang, is_missing
 from ..report.models import document_models
 from ..report.selection import site_order, site_table, top_reasons, verdict_keys
-from ..schema import DIMENSIONS, INDUSTRY_SECTION_OF
+from ..schema import DIMENSIONS, INDUSTRY_SECTION_OF, VERDICT_ORDER
 from . import docx_layout as lay
 
 __all__ = ["MAX_SECTIONS", "MAX_SITE_DOCUMENTS", "TITLE", "write_docx"]
@@ -83,7 +83,7 @@ _DISCLAIMER = (
     "编制参考，不代替主管部门的审查。项目是否符合生态环境分区管控要求，最终判断以审批部门"
     "（有审批权的生态环境主管部门）的意见为准。"
 )
-_GLOSS = "Conformity with ecological-environment zoning"
+_GLOSS = "Zoning conformity"
 _RESULT_COLOURS = {"violates": lay.RED, "needs_review": None, "undecided": None}
 
 
@@ -168,7 +168,7 @@ class _Writer:
         n = len(self.sites)
         words = "、".join(
             f"{VERDICT_LABELS[k][0]} {counts.get(k, 0)} 个"
-            for k in VERDICT_LABELS
+            for k in VERDICT_ORDER
             if counts.get(k, 0)
         )
         lay.paragraph(doc, f"本次筛查共 {n} 个场址：{words}。下表按结论从严到宽排列。")
@@ -205,7 +205,7 @@ class _Writer:
             doc,
             ["序号", "项目名称", "项目编号", "筛查结论", "所在管控单元", "主要依据"],
             rows,
-            [1.0, 3.6, 2.9, 2.0, 3.6, 2.6],
+            [1.2, 3.6, 2.8, 2.0, 3.5, 2.6],
         )
 
     def notice(self, doc: Any, common: dict) -> None:
@@ -326,24 +326,15 @@ class _Writer:
                 counts[r["result"]] = counts.get(r["result"], 0) + 1
                 if r["result"] in _RESULT_COLOURS:
                     emphasis[len(rows)] = _RESULT_COLOURS[r["result"]]
-                scope = r["scope_zh"] + (f"（{r['list_id']}）" if r.get("list_id") else "")
-                rows.append(
-                    [
-                        dim,
-                        [(r["clause"] or "—", None), (f"适用范围：{scope}", lay.SMALL_PT)],
-                        [(r["citation"] or "—", None)]
-                        + ([(f"原文：“{r['quote']}”", lay.SMALL_PT)] if r.get("quote") else []),
-                        r["explanation_zh"] or "—",
-                        r["result_zh"],
-                    ]
-                )
+                rows.append([dim, *_clause_cells(r)])
         total = sum(counts.values())
         said = "，".join(
             f"{zh} {counts[k]} 条" for k, (zh, _) in CLAUSE_RESULT_LABELS.items() if counts.get(k)
         )
         lay.paragraph(
             doc,
-            f"对照生态环境准入清单和法定底线，逐条分析如下（共 {total} 条：{said}）。"
+            f"对照生态环境准入清单和法定底线，逐条分析如下（共 {total} 条：{said}；"
+            "不适用的条款只列要求和依据，不摘录原文）。"
             if total
             else "本次筛查没有适用于本场址的已编码条款。",
         )
@@ -351,7 +342,7 @@ class _Writer:
             doc,
             ["维度", "管控要求", "依据及原文", "本项目情况", "符合性"],
             rows,
-            [1.6, 4.6, 4.4, 3.7, 1.4],
+            [1.3, 5.4, 4.0, 3.6, 1.4],
             emphasis=emphasis,
             merge_first=True,
         )
@@ -386,29 +377,7 @@ class _Writer:
             lay.heading(doc, 3, zh, self.gloss(en))
             if sentence:
                 lay.paragraph(doc, sentence)
-            if not mine:
-                lay.paragraph(doc, "本次筛查的规则集中没有适用于本场址的相关条款。")
-                continue
-            emphasis = {
-                i: _RESULT_COLOURS[r["result"]]
-                for i, r in enumerate(mine)
-                if r["result"] in _RESULT_COLOURS
-            }
-            lay.data_table(
-                doc,
-                ["依据", "管控要求", "本项目情况", "符合性"],
-                [
-                    [
-                        r["citation"] or "—",
-                        r["clause"] or "—",
-                        r["explanation_zh"] or "—",
-                        r["result_zh"],
-                    ]
-                    for r in mine
-                ],
-                [3.4, 6.4, 4.4, 1.5],
-                emphasis=emphasis,
-            )
+            _statute_rows(doc, mine)
 
     def conclusion(self, doc: Any, model: dict) -> None:
         """五、结论: verdict, standard wording, deciding reasons, next steps, disclaimer."""
@@ -511,6 +480,55 @@ def _version_rows(common: dict) -> list[tuple[str, Any]]:
 # ------------------------------------------------------------------------------------ helpers
 
 
+def _statute_rows(doc: Any, rows: list[dict]) -> None:
+    """The clause rows citing one statute: a table of those that apply, then one sentence
+    naming those that do not and why."""
+    if not rows:
+        lay.paragraph(doc, "本次筛查的规则集中没有引用该法规、适用于本场址的条款。")
+        return
+    apply = [r for r in rows if r["result"] != "not_applicable"]
+    if apply:
+        lay.data_table(
+            doc,
+            ["依据", "管控要求", "本项目情况", "符合性"],
+            [
+                [
+                    r["citation"] or "—",
+                    r["clause"] or "—",
+                    r["explanation_zh"] or "—",
+                    r["result_zh"],
+                ]
+                for r in apply
+            ],
+            [3.4, 6.4, 4.4, 1.5],
+            emphasis={
+                i: _RESULT_COLOURS[r["result"]]
+                for i, r in enumerate(apply)
+                if r["result"] in _RESULT_COLOURS
+            },
+        )
+    rest = [r for r in rows if r["result"] == "not_applicable"]
+    if rest:
+        word = CLAUSE_RESULT_LABELS["not_applicable"][0]
+        listed = "；".join(f"{r['citation'] or '—'}（{r['explanation_zh'] or '—'}）" for r in rest)
+        lay.paragraph(doc, f"以下 {len(rest)} 条{word}于本项目：{listed}。")
+
+
+def _clause_cells(r: dict) -> list[Any]:
+    """The requirement, citation-and-quote, situation and result cells of a clause row; a
+    clause that does not apply is listed without its scope and quote (it only says why)."""
+    if r["result"] == "not_applicable":
+        clause: list = [(r["clause"] or "—", None)]
+        cite: list = [(r["citation"] or "—", None)]
+    else:
+        scope = r["scope_zh"] + (f"（{r['list_id']}）" if r.get("list_id") else "")
+        clause = [(r["clause"] or "—", None), (f"适用范围：{scope}", lay.SMALL_PT)]
+        cite = [(r["citation"] or "—", None)]
+        if r.get("quote"):
+            cite.append((f"原文：“{r['quote']}”", lay.SMALL_PT))
+    return [clause, cite, r["explanation_zh"] or "—", r["result_zh"]]
+
+
 def _shanghai_time(created: Any) -> str:
     """A provenance time (ISO, UTC) as Asia/Shanghai wall-clock time."""
     text = as_str(created)
@@ -583,7 +601,12 @@ def _group(model: dict, kind: str) -> dict | None:
 
 
 def _water_source(row: dict) -> bool:
-    return "饮用水水源" in (row.get("citation") or "") or "饮用水水源" in (row.get("clause") or "")
+    """A clause of the drinking-water source statutes: the 饮用水水源保护条例, or the 水污染防治法
+    articles on source protection zones."""
+    cite = row.get("citation") or ""
+    return "饮用水水源保护条例" in cite or (
+        "水污染防治法" in cite and "饮用水水源" in (row.get("clause") or "")
+    )
 
 
 def _distance_sentence(model: dict, common: dict, kind: str, law: str) -> str:
