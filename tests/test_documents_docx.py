@@ -348,6 +348,53 @@ def test_bad_lang_is_refused(screened, tmp_path):
         write_docx(screened, tmp_path, lang="fr")
 
 
+# ------------------------------------------------------------------------------ other data
+
+
+@pytest.fixture(scope="module")
+def authoritative(world, tmp_path_factory):
+    """The hand-made world (authoritative layers and rules, no control units, no shoreline),
+    with names carrying control characters and markup, and ids that slug alike."""
+    import geopandas as gpd
+
+    import zoning
+    from worlds import SITES
+    from zoning.documents.word import write_docx
+
+    keys = list(SITES)
+    ids = ["a/b", "a-b", "C", "U", "OK"]  # ids that slug alike
+    names = ["厂\x07\x1b[31m<w:t>\x0b", "</w:r>&amp;", "line\u2028sep", "\ud800bad", "正常名称"]
+    gdf = gpd.GeoDataFrame({"id": ids, "name": names}, geometry=[SITES[k] for k in keys], crs=4326)
+    result = zoning.screen(gdf, world.catalog, rules=world.rules, name_field="name")
+    folder = tmp_path_factory.mktemp("docx-world")
+    write_docx(result, folder, lang="zh")
+    return result, folder
+
+
+def test_authoritative_data_has_no_demonstration_notice(authoritative):
+    result, folder = authoritative
+    files = sorted((folder / "docx").iterdir())
+    assert len(files) == len(result.sites) == 5  # ids that slug alike get their own files
+    for path in [folder / "screening.docx", *files]:
+        text = all_text(docx.Document(path))
+        assert "演示" not in text, path.name
+        assert HEADING in text
+
+
+def test_missing_layers_are_said_not_measured(authoritative):
+    _, folder = authoritative
+    text = all_text(docx.Document(folder / "screening.docx"))
+    assert "没有生态环境管控单元图层" in text
+    assert "没有相应图层，未量算" in text
+
+
+def test_hostile_names_are_written_as_text(authoritative):
+    _, folder = authoritative
+    text = all_text(docx.Document(folder / "screening.docx"))
+    assert "<w:t>" in text and "</w:r>&amp;" in text and "正常名称" in text
+    assert "\x07" not in text and "\x1b" not in text and "\x0b" not in text
+
+
 # ------------------------------------------------------------------------------ LibreOffice
 
 

@@ -13,6 +13,7 @@ screenings: :mod:`zoning.documents.word` lays out the page models with these fun
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.text.run import Run
+
+from ..report.format import plain_text
 
 __all__ = [
     "BODY",
@@ -134,6 +137,16 @@ def _rpr(east: str, size: float | None, bold: bool, color: RGBColor | None) -> A
 
 
 _RPR: dict[tuple, Any] = {}
+#: What XML cannot hold (lone surrogates, U+FFFE/U+FFFF) besides the control characters.
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def _text(value: Any) -> str:
+    """Text a run can hold: one line, control and bidirectional-override characters and what
+    XML cannot hold replaced by ``"?"`` (a hostile name stays readable, never breaks the file)."""
+    return _NOT_XML.sub("?", plain_text(value))
+
+
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
@@ -148,7 +161,7 @@ def _r(
     r = OxmlElement("w:r")
     r.append(_rpr(east, size, bold, color))
     t = OxmlElement("w:t")
-    t.text = " ".join(str(text).replace("\t", " ").splitlines())
+    t.text = _text(text)
     t.set(_XML_SPACE, "preserve")
     r.append(t)
     return r
