@@ -268,8 +268,8 @@ class _Writer:
             lay.paragraph(doc, "本次筛查没有生态环境管控单元图层，无法确定项目所在的管控单元。")
             return
         if group["status_key"] != "ok":
-            status = LAYER_STATUS_LABELS.get(group["status_key"], (group["status_key"],))[0]
-            lay.paragraph(doc, f"无法确定项目所在的管控单元：{group['title_zh']}图层{status}。")
+            why = _layer_state(group)
+            lay.paragraph(doc, f"无法确定项目所在的管控单元：{why}。")
             return
         units = {u["feature_id"]: u for u in self.units.get(model["position"], [])}
         touched = [f for f in group["features"] if f["relation"] != "nearby"]
@@ -342,7 +342,7 @@ class _Writer:
             doc,
             ["维度", "管控要求", "依据及原文", "本项目情况", "符合性"],
             rows,
-            [1.3, 5.4, 4.0, 3.6, 1.4],
+            [1.3, 5.2, 3.9, 3.5, 1.8],
             emphasis=emphasis,
             merge_first=True,
         )
@@ -358,7 +358,7 @@ class _Writer:
                 "（一）《长江保护法》",
                 "Yangtze River Protection Law",
                 [r for r in rows if "长江保护法" in (r["citation"] or "")],
-                _distance_sentence(model, common, "shoreline", "长江保护法"),
+                _distance_sentence(model, common, "shoreline", "《长江保护法》"),
             ),
             (
                 "（二）饮用水水源保护",
@@ -392,7 +392,7 @@ class _Writer:
         )
         conclusion = model.get("conclusion") or {}
         if conclusion.get("zh"):
-            lay.paragraph(doc, conclusion["zh"] + "。")
+            lay.paragraph(doc, conclusion["zh"].rstrip("。") + "。")
         if self.lang != "zh" and conclusion.get("en"):
             lay.paragraph(doc, conclusion["en"] + ".", size=lay.SMALL_PT)
         deciding = [r for r in model["reasons"] if r["verdict"]["key"] == verdict["key"]]
@@ -500,7 +500,7 @@ def _statute_rows(doc: Any, rows: list[dict]) -> None:
                 ]
                 for r in apply
             ],
-            [3.4, 6.4, 4.4, 1.5],
+            [3.2, 6.2, 4.5, 1.8],
             emphasis={
                 i: _RESULT_COLOURS[r["result"]]
                 for i, r in enumerate(apply)
@@ -609,6 +609,14 @@ def _water_source(row: dict) -> bool:
     )
 
 
+def _layer_state(group: dict) -> str:
+    """Why a layer gave no measurement for the site, in words."""
+    if group["status_key"] == "outside_coverage":
+        return f"项目场址位于{group['title_zh']}图层的覆盖范围之外"
+    status = LAYER_STATUS_LABELS.get(group["status_key"], (group["status_key"],))[0]
+    return f"{group['title_zh']}图层{status}"
+
+
 def _distance_sentence(model: dict, common: dict, kind: str, law: str) -> str:
     """What the screening measured between the site and the layer of ``kind``."""
     group = _group(model, kind)
@@ -616,8 +624,8 @@ def _distance_sentence(model: dict, common: dict, kind: str, law: str) -> str:
         return f"本次筛查没有相应图层，未量算项目场址与其距离（{law}相关条款无法判定距离要求）。"
     title = group["title_zh"]
     if group["status_key"] != "ok":
-        status = LAYER_STATUS_LABELS.get(group["status_key"], (group["status_key"],))[0]
-        return f"未能量算项目场址与{title}的距离（图层{status}），{law}相关条款的距离要求无法判定。"
+        why = _layer_state(group)
+        return f"未能量算项目场址与{title}的距离（{why}），{law}相关条款的距离要求无法判定。"
     touched = [f for f in group["features"] if f["relation"] != "nearby"]
     if touched:
         names = "、".join(f["name"] or str(f["feature_id"]) for f in touched)
