@@ -13,15 +13,18 @@ screenings: :mod:`zoning.documents.word` lays out the page models with these fun
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
+from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml.ns import nsmap, qn
+from docx.oxml.parser import parse_xml
 from docx.shared import Cm, Pt, RGBColor
 from docx.text.run import Run
 
@@ -282,52 +285,54 @@ def _shading(fill: str) -> Any:
     return shd
 
 
-def _el(tag: str, **attrs: str) -> Any:
-    """A WordprocessingML element with ``w:`` attributes."""
-    return OxmlElement(tag, {qn(f"w:{k}"): v for k, v in attrs.items()})
+#: Paragraph properties of a table cell: no spacing, single lines.
+_CELL_PPR = '<w:pPr><w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/></w:pPr>'
 
 
-def _tc(width: int, value: Any, *, bold: bool, color: RGBColor | None, **props: Any) -> Any:
-    """A ``w:tc`` of ``width`` twips holding ``value``: a string, or a list of
-    ``(text, size)`` paragraphs (size None: the table size)."""
-    tc = OxmlElement("w:tc")
-    tcpr = OxmlElement("w:tcPr")
-    tcpr.append(_el("w:tcW", w=str(width), type="dxa"))
+@functools.cache
+def _rpr_xml(east: str, size: float | None, bold: bool, color: str | None) -> str:
+    """The ``w:rPr`` of a table run as XML text (schema order: fonts, bold, colour, size)."""
+    fonts = f'<w:rFonts w:ascii="{LATIN}" w:hAnsi="{LATIN}" w:eastAsia="{east}" w:cs="{LATIN}"/>'
+    b = "<w:b/><w:bCs/>" if bold else ""
+    c = f'<w:color w:val="{color}"/>' if color else ""
+    sz = f'<w:sz w:val="{round(size * 2)}"/><w:szCs w:val="{round(size * 2)}"/>' if size else ""
+    return f"<w:rPr>{fonts}{b}{c}{sz}</w:rPr>"
+
+
+def _tc(width: int, value: Any, *, bold: bool, color: RGBColor | None, **props: Any) -> str:
+    """A ``w:tc`` of ``width`` twips holding ``value`` (a string, or a list of ``(text,
+    size)`` paragraphs, size None: the table size), as XML text."""
+    pr = f'<w:tcW w:w="{width}" w:type="dxa"/>'
     if props.get("vmerge") is not None:
-        tcpr.append(_el("w:vMerge", val=props["vmerge"]) if props["vmerge"] else _el("w:vMerge"))
+        pr += f'<w:vMerge w:val="{props["vmerge"]}"/>' if props["vmerge"] else "<w:vMerge/>"
     if props.get("fill"):
-        tcpr.append(_shading(props["fill"]))
-    tc.append(tcpr)
+        pr += f'<w:shd w:val="clear" w:color="auto" w:fill="{props["fill"]}"/>'
     parts = value if isinstance(value, list) else [(value, None)]
+    paras = []
     for text, size in parts or [("", None)]:
-        p = OxmlElement("w:p")
-        ppr = OxmlElement("w:pPr")
-        ppr.append(_el("w:spacing", before="0", after="0", line="240", lineRule="auto"))
-        p.append(ppr)
+        run = ""
         if text not in (None, ""):
-            p.append(_r(str(text), BODY, size or TABLE_PT, bold, color))
-        tc.append(p)
-    return tc
+            rpr = _rpr_xml(BODY, size or TABLE_PT, bold, str(color) if color else None)
+            run = f'<w:r>{rpr}<w:t xml:space="preserve">{escape(_text(text))}</w:t></w:r>'
+        paras.append(f"<w:p>{_CELL_PPR}{run}</w:p>")
+    return f"<w:tc><w:tcPr>{pr}</w:tcPr>{''.join(paras)}</w:tc>"
 
 
-def _table(doc: Any, widths: Sequence[float]) -> tuple[Any, list[int]]:
-    """An empty grid table (no rows) of fixed column widths, appended to the body."""
+def _table(doc: Any, widths: Sequence[float], rows: list[str]) -> Any:
+    """A grid table of fixed column widths holding ``rows`` (``w:tr`` XML text), parsed once
+    and appended to the body."""
     twips = [int(Cm(w).twips) for w in widths]
-    tbl = OxmlElement("w:tbl")
-    tblpr = OxmlElement("w:tblPr")
-    tblpr.append(_el("w:tblStyle", val="TableGrid"))
-    tblpr.append(_el("w:tblW", w=str(sum(twips)), type="dxa"))
-    tblpr.append(_el("w:jc", val="center"))
-    tblpr.append(_el("w:tblLayout", type="fixed"))
-    tblpr.append(_el("w:tblLook", val="04A0"))
-    tbl.append(tblpr)
-    grid = OxmlElement("w:tblGrid")
-    for w in twips:
-        grid.append(_el("w:gridCol", w=str(w)))
-    tbl.append(grid)
+    grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in twips)
+    xml = (
+        f'<w:tbl xmlns:w="{nsmap["w"]}"><w:tblPr><w:tblStyle w:val="TableGrid"/>'
+        f'<w:tblW w:w="{sum(twips)}" w:type="dxa"/><w:jc w:val="center"/>'
+        '<w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0"/></w:tblPr>'
+        f"<w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
+    )
+    tbl = parse_xml(xml)
     body = doc.element.body
     body.sectPr.addprevious(tbl) if body.sectPr is not None else body.append(tbl)
-    return tbl, twips
+    return tbl
 
 
 def data_table(
@@ -360,18 +365,15 @@ def data_table(
     lxml element
         The ``w:tbl``.
     """
-    tbl, twips = _table(doc, widths)
-    tr = OxmlElement("w:tr")
-    trpr = OxmlElement("w:trPr")
-    trpr.append(_el("w:tblHeader", val="true"))
-    tr.append(trpr)
-    for w, text in zip(twips, headers, strict=True):
-        tr.append(_tc(w, text, bold=True, color=None, fill="D9D9D9"))
-    tbl.append(tr)
+    twips = [int(Cm(w).twips) for w in widths]
+    head = "".join(
+        _tc(w, t, bold=True, color=None, fill="D9D9D9") for w, t in zip(twips, headers, strict=True)
+    )
+    xml = [f'<w:tr><w:trPr><w:tblHeader w:val="true"/></w:trPr>{head}</w:tr>']
     emphasis = emphasis or {}
     last = len(twips) - 1
     for i, values in enumerate(rows):
-        tr = OxmlElement("w:tr")
+        cells = []
         for j, (w, value) in enumerate(zip(twips, values, strict=True)):
             vmerge = None
             if merge_first and j == 0:
@@ -382,9 +384,9 @@ def data_table(
                     value = ""
             strong = j == last and i in emphasis
             colour = emphasis.get(i) if strong else None
-            tr.append(_tc(w, value, bold=strong, color=colour, vmerge=vmerge))
-        tbl.append(tr)
-    return tbl
+            cells.append(_tc(w, value, bold=strong, color=colour, vmerge=vmerge))
+        xml.append(f"<w:tr>{''.join(cells)}</w:tr>")
+    return _table(doc, widths, xml)
 
 
 def kv_table(doc: Any, rows: Sequence[tuple[str, Any]], widths: Sequence[float]) -> Any:
@@ -403,13 +405,15 @@ def kv_table(doc: Any, rows: Sequence[tuple[str, Any]], widths: Sequence[float])
     lxml element
         The ``w:tbl``.
     """
-    tbl, twips = _table(doc, widths)
-    for label, value in rows:
-        tr = OxmlElement("w:tr")
-        tr.append(_tc(twips[0], label, bold=True, color=None, fill="F2F2F2"))
-        tr.append(_tc(twips[1], value, bold=False, color=None))
-        tbl.append(tr)
-    return tbl
+    a, b = (int(Cm(w).twips) for w in widths)
+    xml = [
+        "<w:tr>"
+        + _tc(a, label, bold=True, color=None, fill="F2F2F2")
+        + _tc(b, value, bold=False, color=None)
+        + "</w:tr>"
+        for label, value in rows
+    ]
+    return _table(doc, widths, xml)
 
 
 def _field(paragraph: Any, instr: str, placeholder: str) -> None:
