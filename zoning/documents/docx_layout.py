@@ -147,7 +147,13 @@ _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 def _text(value: Any) -> str:
     """Text a run can hold: one line, control and bidirectional-override characters and what
     XML cannot hold replaced by ``"?"`` (a hostile name stays readable, never breaks the file)."""
-    return _NOT_XML.sub("?", plain_text(value))
+    text = "" if value is None else str(value)
+    core = _NOT_XML.sub("?", plain_text(text))
+    if not core:
+        return core
+    lead = " " if text[:1].isspace() else ""
+    trail = " " if text[-1:].isspace() else ""
+    return f"{lead}{core}{trail}"
 
 
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
