@@ -233,7 +233,7 @@ class _Writer:
         industry = as_str(rec.get("industry"))
         division = as_str(rec.get("industry_division"))
         if industry:
-            section = INDUSTRY_SECTION_OF.get(int(division)) if division else None
+            section = INDUSTRY_SECTION_OF.get(int(division)) if (division or "").isdigit() else None
             name = INDUSTRY_SECTION_NAMES.get(section or "", "")
             industry = (
                 f"{industry}（GB/T 4754-2017 门类 {section} {name}，大类 {division}）"
