@@ -152,6 +152,7 @@ def load_sites(
     name_field: str | None = None,
     attributes: Mapping[str, object] | None = None,
     encoding: str | None = None,
+    dxf_layer: str | None = None,
 ) -> Sites:
     """Read project sites and their attributes into the working CRS.
 
@@ -185,6 +186,9 @@ def load_sites(
     encoding : str
         Text encoding of a CSV or a Shapefile without ``.cpg`` (default: detected,
         UTF-8 or GB18030).
+    dxf_layer : str
+        The layer of a DXF site plan holding the boundaries (the red line); needed when closed
+        boundaries lie on several layers (:mod:`zoning.sites.dxf`).
 
     Returns
     -------
@@ -219,7 +223,7 @@ def load_sites(
             check_encoding(encoding)
         except ValueError as exc:
             raise SitesError(f"encoding: {exc}") from None
-    raw = _read_input(source, wkt, points, layer, encoding)
+    raw = _read_input(source, wkt, points, layer, encoding, dxf_layer)
     given = _resolve_crs(raw, declared)
     ids, attrs = _read_attributes(raw, id_field, name_field, options)
     geoms, shift = _site_geometries(raw, given, attrs)
@@ -240,9 +244,11 @@ def _check_one_input(**inputs: object) -> None:
         )
 
 
-def _read_input(source, wkt, points, layer: str | None, encoding: str | None) -> _Raw:
+def _read_input(
+    source, wkt, points, layer: str | None, encoding: str | None, dxf_layer: str | None = None
+) -> _Raw:
     """The raw input, at least one site; its notes become the notes of the result."""
-    raw = _gather(source, wkt, points, layer, encoding)
+    raw = _gather(source, wkt, points, layer, encoding, dxf_layer)
     if isinstance(source, str | os.PathLike):
         path = Path(source).expanduser()
         if path.suffix.lower() in _GEOJSON_SUFFIXES and path.is_file():
