@@ -246,7 +246,7 @@ def test_dxf_needs_a_declared_crs(footprint, tmp_path):
         load_sites(dxf)
     msg = one_line(exc)
     assert "plan.dxf" in msg and "crs" in msg and "DXF" in msg
-    assert "EPSG:4549" in msg  # the hint: the coordinates read as zone 40 lie in Shanghai
+    assert "did you mean EPSG:4549?" in msg  # read as zone 40, they lie in Shanghai
 
 
 def test_cli_dxf_layer(footprint, tmp_path):

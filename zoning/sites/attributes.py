@@ -190,9 +190,14 @@ def _parse_nature(value: object) -> str | None:
         word = " ".join(value.split()).lower()
         if word in NATURE_WORDS:
             return NATURE_WORDS[word]
-    allowed = "; ".join(
-        f"{code}: {', '.join(w for w, c in NATURE_WORDS.items() if c == code)}"
-        for code in dict.fromkeys(NATURE_WORDS.values())
+    codes = dict.fromkeys(NATURE_WORDS.values())
+    allowed = (
+        ", ".join(codes)
+        + ", or "
+        + "; ".join(
+            f"{', '.join(w for w, c in NATURE_WORDS.items() if c == code and w != code)} ({code})"
+            for code in codes
+        )
     )
     raise _Bad(f"{_short(value)} is not a project nature (allowed: {allowed})")
 

@@ -25,7 +25,7 @@ import shapely
 
 from ..errors import LayerReadError, SitesError, quote
 from ..io.guard import check_local, within_budget
-from ..io.vector import first_line, shapefile_encoding, split_zip, zip_source
+from ..io.vector import cut_field_name, first_line, shapefile_encoding, split_zip, zip_source
 from .coordinates import parse_cells, parse_lonlat
 from .dxf import is_dwg, read_dxf
 from .geometry import _crs_label
@@ -263,6 +263,9 @@ def _open_vector(source: str, label: str, layer: str | None, encoding: str | Non
     except LayerReadError:
         raise
     except Exception as exc:
+        cut = cut_field_name(source, layer, encoding) if isinstance(exc, UnicodeError) else None
+        if cut:
+            raise SitesError(f"{label}: {cut}") from None
         raise LayerReadError(f"{label}: cannot read: {first_line(exc)}") from None
     driver = info.get("driver")
     if driver in ("OGR_VRT", "VRT"):
