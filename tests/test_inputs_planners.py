@@ -240,6 +240,14 @@ def test_dwg_is_refused(tmp_path):
         assert path.name in msg and "save it as DXF" in msg
 
 
+def test_dxf_layer_is_for_dxf_only(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("name,lon,lat\na,121.47,31.23\n", encoding="utf-8")
+    with pytest.raises(SitesError) as exc:
+        load_sites(path, crs="EPSG:4326", dxf_layer="红线")
+    assert "s.csv" in one_line(exc) and "DXF" in one_line(exc)
+
+
 def test_dxf_needs_a_declared_crs(footprint, tmp_path):
     dxf = plan_dxf(tmp_path / "plan.dxf", footprint)
     with pytest.raises(SitesError) as exc:

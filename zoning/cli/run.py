@@ -497,6 +497,7 @@ def _cli_words(message: str) -> str:
     message = re.sub(r"^option (\w+):", lambda m: f"--{m[1].replace('_', '-')}:", message)
     message = re.sub(r"^(point|wkt)s?(:| \d)", r"--\1\2", message)  # inline sites
     message = re.sub(r"\bthe option (\w+)=('[^']*'|True|False)", option, message)
+    message = message.replace("dxf_layer= / --dxf-layer", "--dxf-layer")
     return message.replace("crs= / --crs", "--crs").replace("wkt= / --wkt", "--wkt")
 
 

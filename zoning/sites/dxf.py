@@ -37,7 +37,7 @@ from ..io.guard import within_budget
 from ..io.vector import first_line
 from .raw import _Raw, _Where
 
-__all__ = ["is_dwg", "read_dxf"]
+__all__ = ["is_dwg", "read_dxf", "refuse_dwg"]
 
 #: The first bytes of a DWG file (AC1012 ... AC1032: R13 to 2018+; AC1009 is R12).
 _DWG_MAGIC = b"AC10"
@@ -84,7 +84,18 @@ def is_dwg(path: Path) -> bool:
 
 
 def refuse_dwg(label: str) -> SitesError:
-    """The error for a DWG drawing (zoning cannot read it)."""
+    """The error for a DWG drawing (zoning cannot read it).
+
+    Parameters
+    ----------
+    label : str
+        How the message names the file.
+
+    Returns
+    -------
+    SitesError
+        To raise: one line saying to save the drawing as DXF.
+    """
     return SitesError(
         f"{label} is a DWG drawing (AutoCAD's own format), which cannot be read; save it as DXF "
         "(AutoCAD: SAVEAS, file type AutoCAD DXF) and give the .dxf, with --crs"
@@ -134,12 +145,12 @@ def read_dxf(path: Path, label: str, dxf_layer: str | None) -> _Raw:
     texts = _texts(doc.modelspace())
     found: list[tuple[str, str, object]] = []  # (layer, handle, polygon)
     ignored: Counter[str] = Counter()
-    for e in entities:
+    for i, e in enumerate(entities):
         kind, polygon = _boundary(e, chosen=dxf_layer is not None)
         if polygon is None:
             ignored[kind] += 1
-        else:
-            found.append((e.dxf.layer, e.dxf.handle, polygon))
+        else:  # (an R12 drawing may have no handles: then the entity's position)
+            found.append((e.dxf.layer, e.dxf.handle or f"#{i + 1}", polygon))
     if not found:
         raise SitesError(
             f"{label}{where_layer}: no closed boundary (closed polyline, hatch or closed "

@@ -1,8 +1,9 @@
 """Where sites come from: files, CSV and other tables, Python objects, inline WKT and points.
 
-Vector files GDAL reads (GeoJSON, GeoPackage, Shapefile, zipped Shapefile, KML, DXF ...; a
-spreadsheet such as XLSX that GDAL reads without geometry is treated like a CSV), CSV read
-here (UTF-8 or GB18030, the separator sniffed), GeoDataFrames, GeoSeries, DataFrames, shapely
+Vector files GDAL reads (GeoJSON, GeoPackage, Shapefile, zipped Shapefile, KML ...; a
+spreadsheet such as XLSX that GDAL reads without geometry is treated like a CSV), DXF site plans
+read with ezdxf (:mod:`.dxf`; a DWG is refused), CSV read here (UTF-8 or GB18030, the separator
+sniffed; lon/lat as numbers or degrees-minutes-seconds, or one "lon,lat" column), GeoDataFrames, GeoSeries, DataFrames, shapely
 geometries, ``wkt=`` and ``points=``: each becomes a :class:`~.raw._Raw` record, with the
 source's own CRS where it has one.
 """
