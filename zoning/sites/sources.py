@@ -3,9 +3,9 @@
 Vector files GDAL reads (GeoJSON, GeoPackage, Shapefile, zipped Shapefile, KML ...; a
 spreadsheet such as XLSX that GDAL reads without geometry is treated like a CSV), DXF site plans
 read with ezdxf (:mod:`.dxf`; a DWG is refused), CSV read here (UTF-8 or GB18030, the separator
-sniffed; lon/lat as numbers or degrees-minutes-seconds, or one "lon,lat" column), GeoDataFrames, GeoSeries, DataFrames, shapely
-geometries, ``wkt=`` and ``points=``: each becomes a :class:`~.raw._Raw` record, with the
-source's own CRS where it has one.
+sniffed; lon/lat as numbers or degrees-minutes-seconds, or one "lon,lat" column),
+GeoDataFrames, GeoSeries, DataFrames, shapely geometries, ``wkt=`` and ``points=``: each
+becomes a :class:`~.raw._Raw` record, with the source's own CRS where it has one.
 """
 
 from __future__ import annotations
@@ -351,12 +351,12 @@ def _read_path(
         if label.strip().upper().startswith(_WKT_WORDS):
             hint = " (to give WKT inline, use wkt= / --wkt)"
         raise LayerReadError(f"sites file not found: {label}{hint}")
-    if local.is_file() and zip_path is None and local.suffix.lower() in _TABLE_SUFFIXES:
-        return _read_csv(local, label, encoding)
     if local.is_file() and zip_path is None and (local.suffix.lower() == ".dxf" or is_dwg(local)):
         return read_dxf(local, label, dxf_layer)
     if dxf_layer is not None:
         raise SitesError(f"{label}: dxf_layer= / --dxf-layer applies to DXF site plans only")
+    if local.is_file() and zip_path is None and local.suffix.lower() in _TABLE_SUFFIXES:
+        return _read_csv(local, label, encoding)
     path = str(local) if zip_path is None else label
     return _open_vector(path, label, layer, encoding)
 
