@@ -290,6 +290,7 @@ QINGCAOSHA = (121.60, 31.45)  # zone 41 (east of 121.5°E)
 SONGJIANG = (121.22, 31.03)  # zone 40
 
 
+@pytest.mark.filterwarnings("ignore:.crs. was not provided")
 def test_shapefile_in_zone_41_declared_zone_40(tmp_path):
     x, y = to_crs(*QINGCAOSHA, GK41)
     geom = shapely.Polygon(square(x, y, 50.0))
@@ -350,6 +351,12 @@ def test_degrees_declared_projected_and_metres_declared_geographic():
     with pytest.raises(SitesError) as exc:
         load_sites(wkt=f"POINT ({x:.2f} {y:.2f})", crs="EPSG:4326")
     assert "did you mean EPSG:4549?" in one_line(exc)
+
+
+def test_local_grid_hint():
+    with pytest.raises(SitesError) as exc:
+        load_sites(wkt=["POINT (-3250.5 2480.2)", "POINT (1200 -800)"], crs="EPSG:4549")
+    assert "local grid" in one_line(exc)
 
 
 def test_no_hint_for_sites_in_shanghai_or_nowhere_near():

@@ -255,11 +255,13 @@ def _check_whereabouts(
     b = work_bounds[0]
     lon, lat = _TO_LONLAT.transform((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
     whose = "its own CRS " if raw.own_crs is not None else ""
-    fix = (
-        "; if the file's CRS is wrong, fix it (a Shapefile's .prj)"
-        if raw.own_crs is not None
-        else " (declare it with crs= / --crs)"
-    )
+    fix = ""
+    if "did you mean" in hint:
+        fix = (
+            "; if the file's CRS is wrong, fix it (a Shapefile's .prj)"
+            if raw.own_crs is not None
+            else " (declare it with crs= / --crs)"
+        )
     raise SitesError(
         f"{raw.where.name}: every site lies outside Shanghai read in {whose}{given.label} "
         f"({raw.where.row(0)} falls at {lon:.3f}°E {lat:.3f}°N){hint}{fix}"

@@ -13,7 +13,8 @@ Gauss-Krüger codes (CM variants EPSG:4534-4554, zone-numbered EPSG:4513-4533), 
 6-degree ones (EPSG:4502-4512, EPSG:4491-4501); each also with the axes swapped.  Coordinates
 that cannot fit a candidate (a northing outside 3.3-3.6 million metres, an easting without the
 candidate's zone prefix) are ruled out before any transformation, so a hint costs a few
-milliseconds.
+milliseconds.  Projected coordinates all within 100 km of 0 get a different hint: they look
+like a local grid (the Shanghai city grid has no EPSG code and must be converted first).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ __all__ = ["SHANGHAI_BOX", "crs_hint", "outside_shanghai"]
 SHANGHAI_BOX = (120.8, 30.5, 122.7, 31.95)
 #: Gauss-Krüger northings of the box (m; CGCS2000, any zone).
 _NORTHING = (3.3e6, 3.6e6)
+#: Projected coordinates all within this many metres of 0 look like a local grid (the Shanghai
+#: city grid has its origin in the city centre).
+_LOCAL_GRID_M = 100_000.0
 #: How many sites the candidates are tried on (the first ones).
 _SAMPLE = 500
 _GK3_CM = tuple(range(4534, 4555))  # zones 25-45, CM 75-135°E, no zone prefix
@@ -166,6 +170,13 @@ def crs_hint(x: np.ndarray, y: np.ndarray, code: int | None, geographic: bool) -
     """
     found = best_reading(x, y, code, geographic)
     if found is None:
+        small = np.abs(np.concatenate([x, y]))
+        small = small[np.isfinite(small)]
+        if not geographic and len(small) and (small < _LOCAL_GRID_M).all():
+            return (
+                "the coordinates look like a local grid (such as the Shanghai city grid, which "
+                "has no EPSG code): convert them to CGCS2000 (e.g. EPSG:4549) first"
+            )
         return None
     cand, swapped = found
     if swapped and geographic and cand == 4490:
