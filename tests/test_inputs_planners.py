@@ -190,6 +190,17 @@ def test_dxf_hatch_with_a_hole_and_an_arc_edge(tmp_path):
     assert areas[1] == pytest.approx(200.0**2 - 40.0**2, rel=1e-3)
 
 
+def test_dxf_polyline_and_its_hatch_are_one_site(tmp_path):
+    doc, msp = drawing()
+    ring = square(500_000.0, 3_450_000.0, 100.0)
+    msp.add_lwpolyline(ring, close=True, dxfattribs={"layer": "红线"})
+    msp.add_hatch(dxfattribs={"layer": "红线"}).paths.add_polyline_path(ring, is_closed=True)
+    doc.saveas(tmp_path / "twin.dxf")
+    sites = load_sites(tmp_path / "twin.dxf", crs="EPSG:4549")
+    assert len(sites) == 1
+    assert any("1 duplicate boundary" in n for n in sites.notes), sites.notes
+
+
 def test_dxf_boundaries_on_several_layers_need_dxf_layer(tmp_path):
     doc, msp = drawing()
     doc.layers.add("红线")

@@ -8,6 +8,8 @@ here and a parcel as a Shapefile.  This reader takes from the drawing's model sp
   ellipses and splines flattened; inner paths are holes, even-odd as the hatch fills them),
   closed SPLINEs (flattened); CIRCLEs and full ELLIPSEs only on the layer chosen with
   ``dxf_layer`` (elsewhere they are mostly symbols: trees, manholes, survey marks);
+- the same outline twice on one layer (a red line drawn as a polyline and filled with a hatch)
+  is one site;
 - everything else is ignored, and a note counts it by type (lines, arcs, open polylines, texts,
   dimensions, block references ...).  Blocks (INSERT) are not exploded.
 
@@ -157,6 +159,9 @@ def read_dxf(path: Path, label: str, dxf_layer: str | None) -> _Raw:
             f"spline); found {_counted(ignored) or 'nothing'}; close the red line (PEDIT, "
             "Close) or choose its layer with dxf_layer= / --dxf-layer"
         )
+    found, twins = _without_twins(found)
+    if twins:
+        ignored["duplicate boundary"] += twins  # an outline read already (polyline + hatch)
     layers = Counter(layer for layer, _, _ in found)
     if len(layers) > 1:
         shown = ", ".join(f"{quote(k)}: {v}" for k, v in layers.most_common())
@@ -192,6 +197,22 @@ def _raw(label, found, texts, ignored: Counter, *, layer_only: bool) -> _Raw:
     )
     raw.file_ids = np.array([f"{layer}-{h}" for layer, h, _ in found], dtype=object)
     return raw
+
+
+def _without_twins(found: list) -> tuple[list, int]:
+    """The boundaries without repeats of one outline on one layer (a red line drawn as a
+    polyline and filled with a hatch is one site), and how many were dropped."""
+    geoms = np.array([g for _, _, g in found], dtype=object)
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="intersects")
+    keep = np.ones(len(found), dtype=bool)
+    for i, j in zip(a.tolist(), b.tolist(), strict=True):
+        if j <= i or not keep[i] or found[i][0] != found[j][0]:
+            continue
+        diff = shapely.symmetric_difference(geoms[i], geoms[j]).area
+        if diff <= 1e-6 * max(geoms[i].area, geoms[j].area):
+            keep[j] = False
+    return [f for f, k in zip(found, keep, strict=True) if k], int((~keep).sum())
 
 
 def _on_layer(entities: list, name: str, label: str) -> list:
