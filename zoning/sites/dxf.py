@@ -154,10 +154,11 @@ def read_dxf(path: Path, label: str, dxf_layer: str | None) -> _Raw:
         else:  # (an R12 drawing may have no handles: then the entity's position)
             found.append((e.dxf.layer, e.dxf.handle or f"#{i + 1}", polygon))
     if not found:
+        other = "another" if dxf_layer is not None else "its"
         raise SitesError(
             f"{label}{where_layer}: no closed boundary (closed polyline, hatch or closed "
             f"spline); found {_counted(ignored) or 'nothing'}; close the red line (PEDIT, "
-            "Close) or choose its layer with dxf_layer= / --dxf-layer"
+            f"Close) or choose {other} layer with dxf_layer= / --dxf-layer"
         )
     found, twins = _without_twins(found)
     if twins:
