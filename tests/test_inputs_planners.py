@@ -392,25 +392,42 @@ def test_cli_wrong_zone_is_exit_2(tmp_path):
 # A UTF-8 Shapefile whose Chinese field name was cut at 10 bytes
 
 
-def test_shapefile_field_name_cut_mid_character(tmp_path):
-    path = tmp_path / "cut.shp"
+def cut_shapefile(path: Path) -> Path:
+    """A UTF-8 Shapefile whose first field name is 项目名称 cut at 10 bytes, mid-character."""
     gdf = gpd.GeoDataFrame(
         {"AAAAAAAAAA": ["x"], "industry": ["C2614"]},
         geometry=[box(500_000, 3_450_000, 500_100, 3_450_100)],
         crs=GK40,
     )
     gdf.to_file(path, encoding="UTF-8")
-    assert (tmp_path / "cut.cpg").read_text().strip().upper() in ("UTF-8", "UTF8")
-    dbf = tmp_path / "cut.dbf"
+    assert path.with_suffix(".cpg").read_text().strip().upper() in ("UTF-8", "UTF8")
+    dbf = path.with_suffix(".dbf")
     data = bytearray(dbf.read_bytes())
     i = data.index(b"AAAAAAAAAA")
     data[i : i + 10] = "项目名称".encode()[:10]  # 项目名 (9 bytes) + the first byte of 称
     dbf.write_bytes(bytes(data))
+    return path
+
+
+def test_shapefile_field_name_cut_mid_character(tmp_path):
+    path = cut_shapefile(tmp_path / "cut.shp")
     with pytest.raises(ZoningError) as exc:
         load_sites(path)
     msg = one_line(exc)
     assert "cut.shp" in msg and "项目名" in msg and "GeoPackage" in msg and "shorten" in msg
     assert "codec" not in msg
+
+
+def test_catalog_layer_field_name_cut_mid_character(tmp_path):
+    from zoning.catalog import LayerEntry
+    from zoning.errors import LayerReadError
+    from zoning.io import read_layer
+
+    path = cut_shapefile(tmp_path / "layer.shp")
+    with pytest.raises(LayerReadError) as exc:
+        read_layer(LayerEntry(id="t", kind="red_line", source=str(path)))
+    msg = one_line(exc)
+    assert "'t'" in msg and "项目名" in msg and "GeoPackage" in msg
 
 
 # ---------------------------------------------------------------------------------------------
