@@ -138,6 +138,15 @@ def test_dxf_code_page_936_layer_names(footprint, tmp_path):
     assert sites.gdf["site_id"].iloc[0].startswith("用地红线-")
 
 
+def test_dxf_gbk_text_under_a_western_code_page(footprint, tmp_path):
+    dxf = plan_dxf(tmp_path / "gbk.dxf", footprint)
+    data = dxf.read_bytes().replace(b"ANSI_936", b"ANSI_1252")  # a careless exporter
+    dxf.write_bytes(data)
+    sites = load_sites(dxf, crs=f"EPSG:{GK40}", dxf_layer="红线")
+    assert sites.gdf["name"].iloc[0] == "金泽地块"
+    assert any("GBK (detected" in n for n in sites.notes), sites.notes
+
+
 @pytest.mark.parametrize("kind", ["lwpolyline_not_flagged", "polyline", "spline", "circle"])
 def test_dxf_closed_shapes_become_polygons(kind, tmp_path):
     doc, msp = drawing()

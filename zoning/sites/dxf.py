@@ -18,7 +18,9 @@ which layer holds the sites; no closed boundary at all is an error saying what w
 site's id is ``<layer>-<handle>`` (the handle is the entity's id in the drawing: AutoCAD's LIST
 shows it); its name is the text (TEXT or MTEXT, any layer) inside the boundary when exactly one
 lies there, else none.  Layer names and texts are decoded by ezdxf with the drawing's code page
-(``$DWGCODEPAGE``: ANSI_936 is GBK for R2000-R2004 drawings; R2007 and later are UTF-8).
+(``$DWGCODEPAGE``: ANSI_936 is GBK for R2000-R2004 drawings; R2007 and later are UTF-8); a
+pre-2007 drawing declaring no code page or a Western one over text that is UTF-8, or else
+GB18030, throughout is read so, with a note.
 
 A DXF has no CRS: the coordinates' CRS must be declared (``crs=`` / ``--crs``).  DWG, AutoCAD's
 own format, is refused (by its ``.dwg`` suffix or its ``AC10`` magic bytes): save it as DXF.
@@ -27,6 +29,7 @@ own format, is refused (by its ``.dwg`` suffix or its ``AC10`` magic bytes): sav
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -133,8 +136,9 @@ def read_dxf(path: Path, label: str, dxf_layer: str | None) -> _Raw:
         raise refuse_dwg(label)
     import ezdxf
 
+    encoding, note = _code_page(path)
     try:
-        doc = within_budget(lambda: ezdxf.readfile(str(path)), label)
+        doc = within_budget(lambda: ezdxf.readfile(str(path), encoding=encoding), label)
     except LayerReadError:
         raise
     except Exception as exc:
@@ -170,7 +174,35 @@ def read_dxf(path: Path, label: str, dxf_layer: str | None) -> _Raw:
             f"{label}: closed boundaries on {len(layers)} layers ({shown}); choose the layer of "
             "the sites (the red line) with dxf_layer= / --dxf-layer"
         )
-    return _raw(label, found, texts, ignored, layer_only=dxf_layer is not None)
+    raw = _raw(label, found, texts, ignored, layer_only=dxf_layer is not None)
+    if note:
+        raw.notes.insert(0, note)
+    return raw
+
+
+def _code_page(path: Path) -> tuple[str | None, str | None]:
+    """(encoding to read with, note) when a pre-2007 drawing's text is not in its declared
+    code page: no ``$DWGCODEPAGE``, or a Western one (ANSI_1252), over text that is not ASCII
+    -- UTF-8 if it all decodes so, else GBK when it all decodes as GB18030 (a Chinese CAD
+    export that did not say so).  (None, None): ezdxf's own reading of the header."""
+    data = path.read_bytes()
+    if data.startswith(b"AutoCAD Binary DXF") or data.isascii():
+        return None, None
+    head = data[: 1 << 16]
+    version = re.search(rb"\$ACADVER\s*\r?\n\s*1\s*\r?\n\s*(AC\d{4})", head)
+    if version and version[1] >= b"AC1021":  # R2007 and later: UTF-8 by definition
+        return None, None
+    page = re.search(rb"\$DWGCODEPAGE\s*\r?\n\s*3\s*\r?\n\s*(\S+)", head)
+    if page and page[1].upper() not in (b"ANSI_1252", b"ANSI_1250"):
+        return None, None
+    for encoding, word in (("utf-8", "UTF-8"), ("gb18030", "GBK")):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        declared = page[1].decode("ascii") if page else "no code page"
+        return encoding, f"DXF: text decoded as {word} (detected; the drawing declares {declared})"
+    return None, None
 
 
 def _raw(label, found, texts, ignored: Counter, *, layer_only: bool) -> _Raw:
