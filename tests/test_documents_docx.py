@@ -398,6 +398,7 @@ def test_hostile_names_are_written_as_text(authoritative):
 # ------------------------------------------------------------------------------ LibreOffice
 
 
+@pytest.mark.slow
 def test_libreoffice_renders_it(screened, written, tmp_path):
     soffice = need("soffice")
     pdftotext = need("pdftotext")
@@ -445,6 +446,7 @@ def test_libreoffice_renders_it(screened, written, tmp_path):
 # ------------------------------------------------------------------------------ CLI
 
 
+@pytest.mark.slow
 def test_cli_screen_format_docx(tmp_path):
     from click.testing import CliRunner
 
