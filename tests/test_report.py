@@ -1503,7 +1503,7 @@ def test_real_short_search_is_not_a_missing_layer(shore_reports):
     assert set(res.sites["verdict"]) == {"unknown"}
     expect = (
         "layer shoreline searched only to 0 m (rule yangtze.chemical); re-run without "
-        "--search-radius or with at least 1,000 m"
+        "--search-radius or with at least 1,000.0 m"  # metres to 0.1 m
     )
     row = " ".join(parse(report / "index.html").element_text("site-table").split())
     console = console_summary(res, max_rows=50)
@@ -1516,7 +1516,7 @@ def test_real_short_search_is_not_a_missing_layer(shore_reports):
         assert (
             "The Yangtze shoreline layer was searched only to 0 m "
             "(rule yangtze.chemical), which cannot be checked: re-run without --search-radius "
-            "or with at least 1,000 m." in steps
+            "or with at least 1,000.0 m." in steps
         ), steps
         assert "missing from the catalog" not in steps and "repair the layer" not in steps
         reasons = " ".join(doc.element_text("reason-table").split())
@@ -1549,11 +1549,12 @@ def test_real_shoreline_band_warning_names_the_rule_distance(shore_reports):
         d = _metres_to_shoreline(lon, lat)
         doc = parse(page_for(report, sid))
         text = " ".join(doc.element_text("boundary").split()) if "boundary" in doc.by_id else ""
+        # metres to 0.1 m; only the rules that could apply to this project (a chemical plant
+        # without a tailings pond: not yangtze.tailings_tributary), issue 13 §5
         band = (
-            f"{d:,.0f} m from the Yangtze main-stream and tributary shoreline (schematic): "
-            "within the layer's 200 m tolerance of rule yangtze.chemical, "
-            "yangtze.tailings_tributary's 1,000 m threshold — the rule may apply "
-            "(or not) with the authoritative line"
+            f"{d:,.1f} m from the Yangtze main-stream and tributary shoreline (schematic): "
+            "within the layer's 200.0 m tolerance of rule yangtze.chemical (prohibited)'s "
+            "1,000.0 m threshold — the rule may apply (or not) with the authoritative line"
         )
         if abs(abs(d - 1000) - tol) < 1:  # d800: on the band's edge, either answer is right
             continue
@@ -1572,12 +1573,14 @@ def test_real_boundary_warnings_only_for_layers_a_rule_reads(shore_reports):
     flags = dict(zip(res.sites["site_id"], res.sites["boundary_sensitive"], strict=True))
     water = res.hits[(res.hits["kind"] == "water") & res.hits["boundary_sensitive"].astype(bool)]
     # since rule set 2026.12 the water layer is read by a rule (长江保护法 art. 49, solid waste
-    # in river management areas): its boundary near d800 and over d3010 is flagged like any
-    # other ruled layer's
+    # in river management areas): its boundary near d800 and over d3010 is geometrically
+    # flagged on the hits; but that rule applies only to a waste store or slag yard, and these
+    # chemical plants declare no facility, so the sites are not flagged for it (issue 13 §5)
     assert {"d800", "d3010"} <= set(water["site_id"])
-    assert flags["d3010"] and flags["d800"]
+    assert flags["d800"] and not flags["d3010"]
     text = " ".join(parse(page_for(report, "d800")).element_text("boundary").split())
-    assert "Environmental control units" in text and "Rivers and lakes" in text
+    assert "Environmental control units" in text and "Rivers and lakes" not in text
+    assert "boundary" not in parse(page_for(report, "d3010")).by_id
     # a layer no rule reads (the districts) is never named
     doc = parse(page_for(report, "d1210"))
     assert "boundary" not in doc.by_id  # no warning where sites.csv says not sensitive

@@ -368,12 +368,14 @@ def _site_table(
     out["verdict"] = rules_out.verdict
     unc = gdf["uncertainty_m"].to_numpy(dtype=float)
     reach, group, possible_ids = boundary_reach(rule_set, gdf)
-    reach = unit_boundaries_that_matter(reach, ov, rule_set, gdf, group, unc)
+    reach, unit_texts = unit_boundaries_that_matter(reach, ov, rule_set, gdf, group, unc)
     totals = site_totals(ov, n, reach, unc, geoms, searched)
     bits = totals.pop("boundary_bits")
     for col, values in totals.items():
         out[col] = values
-    out["boundary_rules"] = boundary_texts(reach.flag_keys, bits, group, possible_ids, rule_set)
+    out["boundary_rules"] = boundary_texts(
+        reach.flag_keys, bits, group, possible_ids, rule_set, unit_texts
+    )
     fam = shapely.get_dimensions(geoms)
     out["area_m2"] = np.where(fam == 2, shapely.area(geoms), np.nan)
     out["length_m"] = np.where(fam == 1, shapely.length(geoms), np.nan)

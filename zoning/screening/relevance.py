@@ -135,7 +135,12 @@ def boundary_reach(rule_set: RuleSet, sites: pd.DataFrame) -> tuple[RuleReach, n
 
 
 def boundary_texts(
-    keys: Sequence, bits: np.ndarray, group: np.ndarray, possible_ids: dict, rule_set: RuleSet
+    keys: Sequence,
+    bits: np.ndarray,
+    group: np.ndarray,
+    possible_ids: dict,
+    rule_set: RuleSet,
+    unit_texts: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per site: the rules a boundary could change, as text (``""`` for none).
 
@@ -151,6 +156,10 @@ def boundary_texts(
     possible_ids : dict
         Per key: per group, the rule ids that could apply.
     rule_set : RuleSet
+    unit_texts : numpy.ndarray of object, optional
+        Per site: the rules the control units within reach treat differently
+        (:func:`unit_boundaries_that_matter`), said for the ``control_unit`` key instead of
+        every rule of any access list.
 
     Returns
     -------
@@ -172,6 +181,9 @@ def boundary_texts(
         for i, key in enumerate(keys):
             if not (b >> i) & 1:
                 continue
+            if key == "control_unit" and unit_texts is not None:
+                parts.append("control_unit: \x00")  # the site's own text, filled below
+                continue
             ids = possible_ids.get(key, [[]] * (g + 1))[g]
             if not ids:
                 continue
@@ -180,6 +192,9 @@ def boundary_texts(
             parts.append(f"{where}: {rules}")
         texts.append("; ".join(parts))
     out[flagged] = np.array(texts, dtype=object)[inverse]
+    if unit_texts is not None:
+        has = np.flatnonzero(pd.Series(out).str.contains("\x00", regex=False).to_numpy())
+        out[has] = [t.replace("\x00", u) for t, u in zip(out[has], unit_texts[has], strict=True)]
     return out
 
 
@@ -216,11 +231,13 @@ def unit_boundaries_that_matter(
 
     Returns
     -------
-    RuleReach
+    reach : RuleReach
+    unit_texts : numpy.ndarray of object
+        Per site: the rules the units within reach treat differently (``""`` where none).
     """
     passes = [p for p in ov.passes if p.layer.kind == "control_unit"]
     if reach.relevant is None or "control_unit" not in reach.relevant or not passes:
-        return reach
+        return reach, np.full(len(group), "", dtype=object)
     n = len(group)
     _, first = np.unique(group, return_index=True)
     reps = sites.iloc[first].reset_index(drop=True)
@@ -258,6 +275,8 @@ def unit_boundaries_that_matter(
 
     matters = reach.relevant["control_unit"].copy()
     keep = np.zeros(n, dtype=bool)
+    site_lo = np.full(n, -1, dtype=np.int64)
+    site_hi = np.full(n, -1, dtype=np.int64)
     for p in passes:
         attrs = p.layer.attributes
         cols = [
@@ -286,8 +305,38 @@ def unit_boundaries_that_matter(
         count = np.bincount(ps, minlength=n)
         differ = (hi >= 0) & (lo != hi)
         edge = (count <= 1) | ~p.hit
-        keep |= p.sens & (differ | edge)
+        now = p.sens & (differ | edge)
+        keep |= now
+        site_lo[now] = np.where(hi[now] >= 0, lo[now], -1)
+        site_hi[now] = hi[now]
     matters &= keep
     relevant = dict(reach.relevant)
     relevant["control_unit"] = matters
-    return RuleReach(reach.read_kinds, reach.within, relevant=relevant, bands=reach.bands)
+    texts = _unit_texts(site_lo, site_hi, matters, signatures)
+    return RuleReach(reach.read_kinds, reach.within, relevant=relevant, bands=reach.bands), texts
+
+
+def _unit_texts(
+    lo: np.ndarray, hi: np.ndarray, flagged: np.ndarray, signatures: dict[tuple, int]
+) -> np.ndarray:
+    """Per site: the rules that differ between the access lists of the control units within
+    reach (``lo``, ``hi``: two of their outcome signatures; one alone at the units' edge)."""
+    out = np.full(len(lo), "", dtype=object)
+    sites = np.flatnonzero(flagged)
+    if not len(sites):
+        return out
+    by_id = {v: k for k, v in signatures.items()}
+    codes, uniques = pd.factorize(pd.Series(lo[sites]).astype(str) + ":" + hi[sites].astype(str))
+    texts = []
+    for u in uniques:
+        a, b = (int(x) for x in u.split(":"))
+        rules_a = set(by_id[a][2]) if a >= 0 else set()
+        rules_b = set(by_id[b][2]) if b >= 0 else set()
+        diff = sorted(rules_a ^ rules_b) if a != b else sorted(rules_b)
+        park = a >= 0 and b >= 0 and by_id[a][1] != by_id[b][1]
+        parts = [f"{rid} ({verdict})" for rid, verdict in diff]
+        if park:
+            parts.append("industrial or chemical park unit")
+        texts.append(", ".join(dict.fromkeys(parts)) or "the access list that applies")
+    out[sites] = np.asarray(texts, dtype=object)[codes]
+    return out
