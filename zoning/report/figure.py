@@ -24,7 +24,7 @@ __all__ = ["FIGURE_FONT", "VERDICT_COLORS", "figure_view", "site_figure"]
 
 #: The CJK font the figure's words are set in (shipped with :mod:`zoning.documents`).
 FIGURE_FONT = (
-    Path(__file__).resolve().parent.parent / "documents" / "fonts" / "NotoSansSC-Subset-Regular.otf"
+    Path(__file__).resolve().parent.parent / "documents" / "fonts" / "NotoSansSC-Subset-Regular.ttf"
 )
 
 #: Colour of each verdict (as the report's map).
