@@ -19,6 +19,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import shapely
+
 __all__ = ["MAX_CORNERS", "CornerRow", "Corners", "gk_zone", "result_corners", "site_corners"]
 
 #: At most this many vertices are listed; a site with more says how many were left out.
@@ -151,6 +154,11 @@ def _parts(geom: Any) -> list[list[tuple[float, float]]]:
     return [list(geom.coords)]
 
 
+#: Vertices less than this far (degrees, about a millimetre) off a straight edge are not
+#: corners.
+_STRAIGHT_DEG = 1e-8
+
+
 def site_corners(geometry: Any, crs: Any, *, max_corners: int = MAX_CORNERS) -> Corners:
     """The corner coordinates of a site.
 
@@ -182,7 +190,13 @@ def site_corners(geometry: Any, crs: Any, *, max_corners: int = MAX_CORNERS) -> 
     clon, clat = to_geo.transform(c.x, c.y)
     zone, epsg, epsg_cm = gk_zone(clon)
     to_gk = Transformer.from_crs(f"EPSG:{GEOGRAPHIC_EPSG}", f"EPSG:{epsg}", always_xy=True)
-    parts = _parts(geometry)
+    geographic = shapely.transform(
+        geometry, lambda xy: np.column_stack(to_geo.transform(xy[:, 0], xy[:, 1]))
+    )
+    # reading a file may add vertices on straight edges (densified for the CRS conversion):
+    # the corners are those that turn, by more than a millimetre
+    geographic = shapely.simplify(geographic, _STRAIGHT_DEG, preserve_topology=True)
+    parts = _parts(geographic)
     n_vertices = sum(len(p) for p in parts)
     rows: list[CornerRow] = []
     k = 0
@@ -191,7 +205,7 @@ def site_corners(geometry: Any, crs: Any, *, max_corners: int = MAX_CORNERS) -> 
             k += 1
             if len(rows) >= max_corners:
                 continue
-            lon, lat = to_geo.transform(x0, y0)
+            lon, lat = x0, y0
             east, north = to_gk.transform(lon, lat)
             rows.append(CornerRow(f"J{k}", part_no, lon, lat, north, east))
     return Corners(

@@ -278,9 +278,9 @@ class Document(FPDF):
         title, subtitle : str
         """
         self.set_font(_FAMILY, "B", 15)
-        self.multi_cell(0, 8, self.text(title), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, 8, self.text(title), align="L", new_x="LMARGIN", new_y="NEXT")
         self.set_font(_FAMILY, "B", 12)
-        self.multi_cell(0, 7, self.text(subtitle), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, 7, self.text(subtitle), align="L", new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
 
     def heading(self, text: str, level: int = 1) -> None:
