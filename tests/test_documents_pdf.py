@@ -15,13 +15,13 @@ import pytest
 pytest.importorskip("fpdf")
 pytest.importorskip("matplotlib")
 
-import zoning  # noqa: E402
-from zoning.documents import pdf as pdfmod  # noqa: E402
-from zoning.documents.corners import gk_zone, result_corners  # noqa: E402
-from zoning.labels import VERDICT_LABELS  # noqa: E402
-from zoning.report.format import page_name  # noqa: E402
+from tools import need
 
-from tools import need  # noqa: E402
+import zoning
+from zoning.documents import pdf as pdfmod
+from zoning.documents.corners import gk_zone, result_corners
+from zoning.labels import VERDICT_LABELS
+from zoning.report.format import page_name
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "layers" / "examples"
@@ -40,9 +40,7 @@ def _text(path: Path, page: int | None = None) -> str:
 
 
 def _pages(path: Path) -> int:
-    out = subprocess.run(
-        ["pdfinfo", str(path)], check=True, capture_output=True, text=True
-    ).stdout
+    out = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
     return int(re.search(r"Pages:\s+(\d+)", out).group(1))
 
 
@@ -51,8 +49,18 @@ def _png(path: Path, page: int, tmp: Path) -> np.ndarray:
 
     prefix = tmp / f"{path.stem}-{page}"
     subprocess.run(
-        [need("pdftoppm"), "-r", "50", "-png", "-f", str(page), "-l", str(page), str(path),
-         str(prefix)],
+        [
+            need("pdftoppm"),
+            "-r",
+            "50",
+            "-png",
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            str(path),
+            str(prefix),
+        ],
         check=True,
     )
     (png,) = sorted(tmp.glob(f"{path.stem}-{page}*.png"))
@@ -214,7 +222,7 @@ def test_zone_40_site_and_capped_vertices(examples):
     assert len(c.rows) == 60 and c.n_omitted == 240 and c.n_vertices == 300
     assert "240" in c.texts()["omitted"][0]
     ref = Transformer.from_crs("EPSG:4490", "EPSG:4528", always_xy=True)
-    east, north = ref.transform(c.rows[0].lon, c.rows[0].lat)
+    east, _north = ref.transform(c.rows[0].lon, c.rows[0].lat)
     assert abs(c.rows[0].y - east) < 0.01 and str(int(c.rows[0].y)).startswith("40")
     p = site_corners(shapely.Point(xs[0], ys[0]), examples.sites.crs)
     assert len(p.rows) == 1 and abs(p.rows[0].lon - 121.20) < 1e-7
@@ -278,8 +286,9 @@ def test_to_pdf_writes_the_combined_document(examples, tmp_path):
 
 
 def test_site_figure_is_a_png_with_the_site_drawn(examples):
-    from matplotlib.image import imread
     import io
+
+    from matplotlib.image import imread
 
     from zoning.report.figure import site_figure
 

@@ -50,7 +50,7 @@ def gk_zone(lon: float) -> tuple[int, int, int]:
     ValueError
         Outside the zones 25–45 (75–135 °E) that EPSG defines for CGCS2000.
     """
-    zone = int(math.floor((float(lon) + 1.5) / 3.0))
+    zone = math.floor((float(lon) + 1.5) / 3.0)
     if not 25 <= zone <= 45:
         raise ValueError(
             f"longitude {lon:.6f} lies outside the CGCS2000 3-degree Gauss-Krüger zones 25-45"
@@ -112,8 +112,9 @@ class Corners:
             every vertex is listed) and ``kind`` (what the listed vertices are).
         """
         systems = (
-            f"CGCS2000 地理坐标（EPSG:{GEOGRAPHIC_EPSG}，经度、纬度，度）；CGCS2000 3度带高斯-克吕格"
-            f"投影第 {self.zone} 带（中央经线 {self.central_meridian:g}°E，EPSG:{self.epsg}，Y 含带号；"
+            f"CGCS2000 地理坐标（EPSG:{GEOGRAPHIC_EPSG}，经度、纬度，度）；"
+            f"CGCS2000 3度带高斯-克吕格投影第 {self.zone} 带"
+            f"（中央经线 {self.central_meridian:g}°E，EPSG:{self.epsg}，Y 含带号；"
             f"不含带号的同带坐标系为 EPSG:{self.epsg_cm}），X 为北向、Y 为东向，单位米",
             f"CGCS2000 geographic (EPSG:{GEOGRAPHIC_EPSG}, lon/lat in degrees); CGCS2000 3-degree "
             f"Gauss-Krüger zone {self.zone} (central meridian {self.central_meridian:g}°E, "

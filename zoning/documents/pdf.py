@@ -361,7 +361,9 @@ def _identification(doc: Document, m: dict) -> None:
         rows.append((doc.tr(a["label_zh"], a["label_en"]), doc.msg(a["zh"], a["en"]), src))
     size = s["area"] or s["length"] or "—"
     rows.append((doc.tr("场址面积 / 长度", "area / length"), size, ""))
-    crs = s["input_crs"] + (f"（{doc.tr('转换位移', 'shift')} {s['datum_shift']}）" if s["datum_shift"] else "")
+    crs = s["input_crs"] + (
+        f"（{doc.tr('转换位移', 'shift')} {s['datum_shift']}）" if s["datum_shift"] else ""
+    )
     rows.append((doc.tr("输入坐标系", "input CRS"), crs, ""))
     doc.table(
         [doc.tr("项目", "item"), doc.tr("内容", "value"), doc.tr("来源", "source")],
@@ -393,8 +395,12 @@ def _conclusion(doc: Document, m: dict) -> None:
                 ]
             )
         doc.table(
-            [doc.tr("结论", "verdict"), doc.tr("规则 / 约束", "rule / constraint"),
-             doc.tr("依据", "citation"), doc.tr("说明", "message")],
+            [
+                doc.tr("结论", "verdict"),
+                doc.tr("规则 / 约束", "rule / constraint"),
+                doc.tr("依据", "citation"),
+                doc.tr("说明", "message"),
+            ],
             rows,
             widths=(18, 40, 42, 80),
             size=7.5,
@@ -426,7 +432,9 @@ def _clauses(doc: Document, m: dict) -> None:
     doc.paragraph(
         doc.msg(
             "列出适用于本场址所在图层与管控单元的每一条规则（不只是触发的规则），按四个维度分组；"
-            "结果为" + "、".join(CLAUSE_RESULT_LABELS[k][0] for k in CLAUSE_RESULT_LABELS) + "之一。",
+            "结果为"
+            + "、".join(CLAUSE_RESULT_LABELS[k][0] for k in CLAUSE_RESULT_LABELS)
+            + "之一。",
             "Every clause that applies to the site's layers and control units (not only those "
             "that fire), grouped by the four dimensions.",
         ),
@@ -436,7 +444,9 @@ def _clauses(doc: Document, m: dict) -> None:
         doc.heading(doc.tr(g["zh"], g["en"]), level=2)
         rows = []
         for c in g["rows"]:
-            clause = (c["clause"] or "—") + f"\n{c['rule_id']} · {doc.tr(c['scope_zh'], c['scope_en'])}"
+            clause = (
+                c["clause"] or "—"
+            ) + f"\n{c['rule_id']} · {doc.tr(c['scope_zh'], c['scope_en'])}"
             cite = (c["citation"] or "—") + (f"\n“{c['quote']}”" if c["quote"] else "")
             word = doc.tr(c["result_zh"], c["result_en"])
             rows.append(
@@ -449,8 +459,13 @@ def _clauses(doc: Document, m: dict) -> None:
                 ]
             )
         doc.table(
-            [doc.tr("条款", "clause"), doc.tr("依据", "citation"), doc.tr("项目情况", "facts"),
-             doc.tr("结果", "result"), doc.tr("说明", "explanation")],
+            [
+                doc.tr("条款", "clause"),
+                doc.tr("依据", "citation"),
+                doc.tr("项目情况", "facts"),
+                doc.tr("结果", "result"),
+                doc.tr("说明", "explanation"),
+            ],
             rows,
             widths=(52, 46, 22, 16, 44),
             size=7,
@@ -462,26 +477,57 @@ def _constraints(doc: Document, m: dict) -> None:
     doc.heading(doc.tr("四、逐项约束与距离", "4. Constraints and distances"), level=1)
     rows = []
     for g in m["constraints"]:
-        title = doc.tr(g["title_zh"], g["title_en"]) + (f"\n{g['layer_id']}" if g["layer_id"] else "")
+        title = doc.tr(g["title_zh"], g["title_en"]) + (
+            f"\n{g['layer_id']}" if g["layer_id"] else ""
+        )
         rows.append(
-            [(title, "bold"), doc.tr(g["result_zh"], g["result_en"]), g["overlap"],
-             g["share_of_site"], g["length"], g["distance"], g["ring"],
-             doc.tr("是", "yes") if g["boundary_sensitive"] else "—"]
+            [
+                (title, "bold"),
+                doc.tr(g["result_zh"], g["result_en"]),
+                g["overlap"],
+                g["share_of_site"],
+                g["length"],
+                g["distance"],
+                g["ring"],
+                doc.tr("是", "yes") if g["boundary_sensitive"] else "—",
+            ]
         )
         for f in g["features"]:
-            rel = {"intersects": ("相交", "intersects"), "nearby": ("邻近", "nearby"),
-                   "touches": ("相接（未占用）", "touches")}.get(f["relation"] or "")
+            rel = {
+                "intersects": ("相交", "intersects"),
+                "nearby": ("邻近", "nearby"),
+                "touches": ("相接（未占用）", "touches"),
+            }.get(f["relation"] or "")
             rows.append(
-                ["  · " + f["name"] + (f" ({f['feature_id']})" if f["feature_id"] and f["feature_id"] != f["name"] else ""),
-                 doc.tr(*rel) if rel else (f["relation"] or "—"), f["overlap"], f["share_of_site"],
-                 f["length"], f["distance"], f["ring"],
-                 doc.tr("是", "yes") if f["boundary_sensitive"] else "—"]
+                [
+                    "  · "
+                    + f["name"]
+                    + (
+                        f" ({f['feature_id']})"
+                        if f["feature_id"] and f["feature_id"] != f["name"]
+                        else ""
+                    ),
+                    doc.tr(*rel) if rel else (f["relation"] or "—"),
+                    f["overlap"],
+                    f["share_of_site"],
+                    f["length"],
+                    f["distance"],
+                    f["ring"],
+                    doc.tr("是", "yes") if f["boundary_sensitive"] else "—",
+                ]
             )
     if rows:
         doc.table(
-            [doc.tr("约束图层 / 要素", "constraint / feature"), doc.tr("结果", "result"),
-             doc.tr("重叠面积", "overlap"), doc.tr("占场址", "share"), doc.tr("重叠长度", "length"),
-             doc.tr("距离", "distance"), doc.tr("缓冲圈", "ring"), doc.tr("边界敏感", "boundary")],
+            [
+                doc.tr("约束图层 / 要素", "constraint / feature"),
+                doc.tr("结果", "result"),
+                doc.tr("重叠面积", "overlap"),
+                doc.tr("占场址", "share"),
+                doc.tr("重叠长度", "length"),
+                doc.tr("距离", "distance"),
+                doc.tr("缓冲圈", "ring"),
+                doc.tr("边界敏感", "boundary"),
+            ],
             rows,
             widths=(56, 20, 26, 16, 16, 16, 16, 14),
             size=7,
@@ -491,16 +537,19 @@ def _constraints(doc: Document, m: dict) -> None:
     s = m["site"]
     for b in m["bands"]:
         doc.warning(
-            f"距{b['title_zh']} {b['distance']}：与规则 {b['rules']} 的 {b['threshold']} 阈值之差在该图层 "
-            f"{b['tolerance']} 的位置容差以内——按权威岸线，该规则可能适用，也可能不适用。请用官方数据核实。",
+            f"距{b['title_zh']} {b['distance']}：与规则 {b['rules']} 的 {b['threshold']} "
+            f"阈值之差在该图层 {b['tolerance']} 的位置容差以内——按权威岸线，该规则可能适用，"
+            "也可能不适用。请用官方数据核实。",
             f"{b['distance']} from the {b['title_en']}: within the layer's {b['tolerance']} "
-            f"tolerance of rule {b['rules']}'s {b['threshold']} threshold. Check against official data.",
+            f"tolerance of rule {b['rules']}'s {b['threshold']} threshold. "
+            "Check against official data.",
         )
     for w in m["warnings"]:
         dist = f"；距边界 {w['boundary_distance']}" if w["boundary_distance"] != "—" else ""
         unc = f"；输入坐标系转换不确定度 ± {s['uncertainty']}" if s["uncertainty"] else ""
         doc.warning(
-            f"边界敏感：场址位于“{w['title_zh']}”边界的位置容差范围内（容差 {w['tolerance']}{dist}{unc}）。"
+            f"边界敏感：场址位于“{w['title_zh']}”边界的位置容差范围内"
+            f"（容差 {w['tolerance']}{dist}{unc}）。"
             "结论可能随权威边界而改变，请用官方数据核实。",
             f"Boundary-sensitive: the site lies within the positional tolerance of the boundary "
             f"of {w['title_en']} ({w['tolerance']}). The verdict may change with the "
@@ -523,11 +572,18 @@ def _figure(doc: Document, m: dict, png: bytes | None) -> None:
     )
     note_en = (
         "Coordinates: CGCS2000 / WGS84 longitude and latitude (EPSG:4490). Drawn: the "
-        "constraint features the site touches or nears; heavier lines mark features a rule fired on."
+        "constraint features the site touches or nears; heavier lines mark features a rule "
+        "fired on."
     )
     if gcj:
-        note += f"输入坐标为 {crs}（GCJ-02 一类的偏移坐标），已换算为 WGS84；图与拐点坐标均不使用偏移坐标。"
-        note_en += f" The input was {crs} (shifted coordinates), converted to WGS84; the map and the corners never use them."
+        note += (
+            f"输入坐标为 {crs}（GCJ-02 一类的偏移坐标），已换算为 WGS84；"
+            "图与拐点坐标均不使用偏移坐标。"
+        )
+        note_en += (
+            f" The input was {crs} (shifted coordinates), converted to WGS84; the map and the "
+            "corners never use them."
+        )
     doc.paragraph(doc.msg(note, note_en), size=8)
 
 
@@ -540,12 +596,16 @@ def _corners(doc: Document, corners: Any) -> None:
     texts = corners.texts()
     doc.paragraph(doc.msg(*texts["kind"]) + "；" + doc.msg(*texts["systems"]) + "。", size=8)
     rows = [
-        [r.label, f"{r.lon:.8f}", f"{r.lat:.8f}", f"{r.x:.3f}", f"{r.y:.3f}"]
-        for r in corners.rows
+        [r.label, f"{r.lon:.8f}", f"{r.lat:.8f}", f"{r.x:.3f}", f"{r.y:.3f}"] for r in corners.rows
     ]
     doc.table(
-        [doc.tr("点号", "point"), doc.tr("经度 °E", "lon °E"), doc.tr("纬度 °N", "lat °N"),
-         f"X（{doc.tr('北向', 'north')}，m）", f"Y（{doc.tr('东向，含带号', 'east, zone no.')}，m）"],
+        [
+            doc.tr("点号", "point"),
+            doc.tr("经度 °E", "lon °E"),
+            doc.tr("纬度 °N", "lat °N"),
+            f"X（{doc.tr('北向', 'north')}，m）",
+            f"Y（{doc.tr('东向，含带号', 'east, zone no.')}，m）",
+        ],
         rows,
         widths=(18, 38, 38, 40, 46),
         size=8,
@@ -563,10 +623,16 @@ def _versions(doc: Document, m: dict) -> None:
         [
             (doc.tr("输入文件", "input file"), v["input_name"] or "—"),
             (doc.tr("输入文件 SHA-256", "input SHA-256"), v["input_sha256"] or "—"),
-            (doc.tr("输入坐标系", "input CRS"), (v["input_crs"] or "—") + (f"（{conv}）" if conv else "")),
+            (
+                doc.tr("输入坐标系", "input CRS"),
+                (v["input_crs"] or "—") + (f"（{conv}）" if conv else ""),
+            ),
             (doc.tr("规则集", "rule set"), _rule_set_text(v)),
             (doc.tr("规则集 SHA-256", "rule set SHA-256"), v["rule_set_hash"] or "—"),
-            (doc.tr("图层目录", "catalog"), f"{v['catalog_version'] or '—'} · SHA-256 {v['catalog_sha256'] or '—'}"),
+            (
+                doc.tr("图层目录", "catalog"),
+                f"{v['catalog_version'] or '—'} · SHA-256 {v['catalog_sha256'] or '—'}",
+            ),
             (doc.tr("适用日期", "as of"), v["as_of"] or "—"),
             (doc.tr("工具版本", "tool"), f"zoning {v['tool_version'] or '—'}"),
             (doc.tr("生成时间（北京时间）", "created (Asia/Shanghai)"), v["created_local"] or "—"),
@@ -575,15 +641,21 @@ def _versions(doc: Document, m: dict) -> None:
     rows = [
         [
             doc.tr(layer["title_zh"], layer["title_en"]) + f"\n{layer['id']}",
-            doc.tr("演示", "demonstration") if layer["demonstration"] else str(layer["data_status"]),
+            doc.tr("演示", "demonstration")
+            if layer["demonstration"]
+            else str(layer["data_status"]),
             str(layer["vintage"]),
             str(layer["sha256_full"] or "—"),
         ]
         for layer in v["layers"]
     ]
     doc.table(
-        [doc.tr("图层", "layer"), doc.tr("数据性质", "data"), doc.tr("数据年份", "vintage"),
-         doc.tr("文件 SHA-256", "file SHA-256")],
+        [
+            doc.tr("图层", "layer"),
+            doc.tr("数据性质", "data"),
+            doc.tr("数据年份", "vintage"),
+            doc.tr("文件 SHA-256", "file SHA-256"),
+        ],
         rows,
         widths=(58, 20, 34, 68),
         size=7,
@@ -592,7 +664,9 @@ def _versions(doc: Document, m: dict) -> None:
 
 def _limits(doc: Document, m: dict) -> None:
     """八、本结果不能告诉您什么."""
-    doc.heading(doc.tr("八、本结果不能告诉您什么", "8. What this result does not tell you"), level=1)
+    doc.heading(
+        doc.tr("八、本结果不能告诉您什么", "8. What this result does not tell you"), level=1
+    )
     for item in limit_items(m):
         doc.bullet(doc.msg(*item), size=8)
 

@@ -334,8 +334,9 @@ class Document(FPDF):
         """
         self.set_font(_FAMILY, "B", 9)
         self.set_fill_color(255, 247, 220)
-        self.multi_cell(0, 5, self.text(self.msg(zh, en)), border=1, fill=True,
-                        new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(
+            0, 5, self.text(self.msg(zh, en)), border=1, fill=True, new_x="LMARGIN", new_y="NEXT"
+        )
         self.set_font(_FAMILY, "", 9)
         self.ln(2)
 

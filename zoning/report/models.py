@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from pathlib import PurePath
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
 
 from ..dates import _shanghai
 from ..schema import INDUSTRY_SECTION_OF
-
 from .clauses import clause_context, clause_data
 from .context import (
     _Catalog,
@@ -205,7 +204,7 @@ def _local_time(value: Any) -> str | None:
     except ValueError:
         return text
     if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.timezone.utc)
+        when = when.replace(tzinfo=datetime.UTC)
     local = when.astimezone(_shanghai())
     offset = local.strftime("%z")
     return local.strftime("%Y-%m-%d %H:%M:%S ") + f"{offset[:3]}:{offset[3:]}"
@@ -268,7 +267,8 @@ def limit_items(ctx: dict) -> list[tuple[str, str]]:
         ids = ", ".join(limits["no_vintage"])
         vintage = (
             f"{vintage[0]}以下图层未注明数据年份，其现势性未知：{ids}。",
-            f"{vintage[1]} These layers state no vintage, so how current they are is unknown: {ids}.",
+            f"{vintage[1]} These layers state no vintage, so how current they are is "
+            f"unknown: {ids}.",
         )
     items.append(vintage)
     undeclared = ctx.get("site_undeclared")
@@ -333,13 +333,14 @@ _LIMIT_FIXED = (
         "敏感目标（居住区、学校、医院、文物保护单位等）：二者须在环评中确定。",
         "The EIA category (report, report form or registration form, set by the "
         "建设项目环境影响评价分类管理名录) and the sensitive receptors around the site (housing, "
-        "schools, hospitals, protected cultural relics, ...) are not assessed: the EIA settles both.",
+        "schools, hospitals, protected cultural relics, ...) are not assessed: the EIA settles "
+        "both.",
     ),
     (
         "未评估涉河审批：跨河、穿河、临河及河道管理范围内的建设须另行办理涉河建设方案审批和防洪影响评价，"
         "本筛查不作判断。",
-        "River-crossing and flood-control permits are not assessed: works across, under or beside a "
-        "river, or inside its management area, need the river authority's approval of the "
+        "River-crossing and flood-control permits are not assessed: works across, under or "
+        "beside a river, or inside its management area, need the river authority's approval of the "
         "construction plan and a flood-impact assessment, which this screening does not judge.",
     ),
     (
@@ -369,13 +370,14 @@ _LIMIT_BOUNDARY = (
     "flagged boundary-sensitive and their verdict may change with the authoritative boundary.",
 )
 _LIMIT_NO_RADIUS = (
-    "未进行距离检索（搜索半径 0 米）：只报告与场址相交或相接的要素；按距离判定的规则（如长江岸线一公里"
-    "范围）无法判定。",
+    "未进行距离检索（搜索半径 0 米）：只报告与场址相交或相接的要素；"
+    "按距离判定的规则（如长江岸线一公里范围）无法判定。",
     "No distance search was run (search radius 0 m): only features the site intersects or "
     "touches are reported, and within-distance rules (such as the 1 km Yangtze shoreline band) "
     "are undecided.",
 )
 _LIMIT_RULES = (
     "规则是对政策条文的机器可读摘录，未收录的条款不会被检查。",
-    "Rules are machine-readable extracts of the policy clauses; clauses not encoded are not checked.",
+    "Rules are machine-readable extracts of the policy clauses; clauses not encoded are not "
+    "checked.",
 )
