@@ -251,7 +251,7 @@ def site_figure(
     Notes
     -----
     Needs matplotlib (the ``documents`` extra); drawn with the Agg backend, so no display is
-    needed.  Cost: about a tenth of a second per site.
+    needed.  Cost: 0.07-0.5 s per site for the examples (shared 2-core machine).
     """
     require("matplotlib")
     import matplotlib
