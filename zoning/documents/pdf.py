@@ -16,7 +16,6 @@ WGS84, never GCJ-02); corner coordinates come from :mod:`zoning.documents.corner
 from __future__ import annotations
 
 import functools
-import io
 import logging
 import os
 import tempfile
@@ -173,7 +172,7 @@ def write_pdf(result: Any, folder: Path, *, lang: str = "both") -> list[str]:
     (folder / "pdf").mkdir()
     for m in data["models"].sites:
         doc = Document(fonts, data["models"].common, lang, title=m["site"]["site_id"])
-        _site_document(doc, m, data, own=True)
+        _site_document(doc, m, data)
         doc.finish()
         doc.output(str(folder / "pdf" / names[m["position"]]))
     _run_document(result, data, fonts, capped).output(str(folder / "screening.pdf"))
@@ -223,7 +222,7 @@ def _run_document(result: Any, data: dict, fonts: Fonts, capped: bool) -> Docume
     _summary(doc, models)
     if not summary_only:
         for m in models.sites:
-            _site_document(doc, m, data, own=False)
+            _site_document(doc, m, data)
     doc.finish()
     return doc
 
@@ -319,7 +318,7 @@ def _rule_set_text(v: dict) -> str:
     return text + (f"（{rs['status']}）" if rs.get("status") else "")
 
 
-def _site_document(doc: Document, m: dict, data: dict, *, own: bool) -> None:
+def _site_document(doc: Document, m: dict, data: dict) -> None:
     """A site's analysis: identification, conclusion, clauses, constraints, map, corners,
     data versions, limits, disclaimer and sign-off."""
     s = m["site"]
@@ -690,8 +689,3 @@ def _sign_off(doc: Document) -> None:
     doc.sign_off(
         [doc.tr("筛查人", "screened by"), doc.tr("复核人", "reviewed by"), doc.tr("日期", "date")]
     )
-
-
-def _figure_bytes(png: bytes) -> io.BytesIO:
-    """A PNG as fpdf2 takes it."""
-    return io.BytesIO(png)
