@@ -172,7 +172,7 @@ class SitesInput:
         The sites file (``SITES``).
     wkt, points : tuple of str
         Inline sites (``--wkt``, ``--point``).
-    crs, layer_name, id_field, name_field, encoding : str, optional
+    crs, layer_name, id_field, name_field, encoding, dxf_layer : str, optional
         As the options of the same names.
     """
 
@@ -184,6 +184,7 @@ class SitesInput:
     id_field: str | None = None
     name_field: str | None = None
     encoding: str | None = None
+    dxf_layer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -423,6 +424,7 @@ def _load_sites(sites: SitesInput, attributes: ProjectAttributes, min_sites: int
             name_field=sites.name_field,
             attributes=given or None,
             encoding=sites.encoding,
+            dxf_layer=sites.dxf_layer,
         )
     except SitesError as exc:
         fail(_cli_words(str(exc)))
@@ -470,6 +472,7 @@ def _record_options(result, request: ScreeningRequest) -> None:
             "name_field": s.name_field,
             "layer": s.layer_name,
             "encoding": s.encoding,
+            "dxf_layer": s.dxf_layer,
             "crs": s.crs,
         }
     )
@@ -494,6 +497,7 @@ def _cli_words(message: str) -> str:
     message = re.sub(r"^option (\w+):", lambda m: f"--{m[1].replace('_', '-')}:", message)
     message = re.sub(r"^(point|wkt)s?(:| \d)", r"--\1\2", message)  # inline sites
     message = re.sub(r"\bthe option (\w+)=('[^']*'|True|False)", option, message)
+    message = message.replace("dxf_layer= / --dxf-layer", "--dxf-layer")
     return message.replace("crs= / --crs", "--crs").replace("wkt= / --wkt", "--wkt")
 
 

@@ -36,6 +36,8 @@ class SiteReading:
     id_field, name_field, layer, encoding : str, optional
         Columns holding id and name, the layer of a multi-layer file, the text encoding of a
         CSV or a Shapefile without ``.cpg``.
+    dxf_layer : str, optional
+        The boundary layer of a DXF site plan.
 
     Notes
     -----
@@ -51,6 +53,7 @@ class SiteReading:
     name_field: str | None = None
     layer: str | None = None
     encoding: str | None = None
+    dxf_layer: str | None = None
 
     def given(self) -> bool:
         """Whether any reading option is set (``attributes`` counts when not empty).
@@ -92,8 +95,8 @@ class SiteReading:
             return load_sites(sites, **self._keywords())
         if self.given():
             raise ZoningError(
-                "crs=, attributes=, wkt=, points=, id_field=, name_field=, layer= and encoding= "
-                "apply when loading sites, not to a Sites object"
+                "crs=, attributes=, wkt=, points=, id_field=, name_field=, layer=, encoding= "
+                "and dxf_layer= apply when loading sites, not to a Sites object"
             )
         return sites
 

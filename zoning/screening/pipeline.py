@@ -57,6 +57,7 @@ def screen(
     name_field: str | None = None,
     layer: str | None = None,
     encoding: str | None = None,
+    dxf_layer: str | None = None,
     search_radius_m: float | None = None,
     pieces: bool = True,
     rings: bool = True,
@@ -81,6 +82,8 @@ def screen(
     id_field, name_field, layer, encoding : str
         Passed to :func:`~zoning.sites.load_sites` (columns holding id and name, the layer of
         a multi-layer file, the text encoding of a CSV or a Shapefile without ``.cpg``).
+    dxf_layer : str
+        Passed to :func:`~zoning.sites.load_sites`: the boundary layer of a DXF site plan.
     search_radius_m : float
         How far to look for the nearest feature of each layer; default the larger of 1000 m
         and, per ``within`` rule, its distance plus its layer's positional tolerance and the
@@ -178,6 +181,7 @@ def screen(
         name_field=name_field,
         layer=layer,
         encoding=encoding,
+        dxf_layer=dxf_layer,
     )
     input_path = _input_file(sites)
     from_sites = isinstance(sites, Sites)
