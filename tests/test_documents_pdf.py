@@ -276,6 +276,24 @@ def test_a_system_cjk_font_draws_what_the_shipped_font_lacks(tmp_path):
     text = _text(tmp_path / "screening.pdf")
     assert "龘测试厂" in text
     assert "U+9F98" not in text
+    fonts = subprocess.run(
+        [need("pdffonts"), str(tmp_path / "screening.pdf")],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()[2:]
+    assert len(fonts) >= 2 and all(line.split()[-5] == "yes" for line in fonts)
+
+
+def test_english_document(tmp_path):
+    need("pdftotext")
+    result = _hand_made("英文测试厂")
+    pdfmod.write_pdf(result, tmp_path, lang="en")
+    text = _text(tmp_path / "screening.pdf")
+    verdict = result.sites["verdict"].iloc[0]
+    assert "page1of" in text and "Cornercoordinates" in text
+    assert VERDICT_LABELS[verdict][1].replace(" ", "") in text
+    assert "DEMONSTRATION" in text and "英文测试厂" in text
 
 
 def test_to_pdf_writes_the_combined_document(examples, tmp_path):
