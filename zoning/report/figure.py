@@ -102,14 +102,24 @@ def figure_view(result: Any, position: int) -> FigureView:
     bounds = (minx - margin, miny - margin, maxx + margin, maxy + margin)
     box = shapely.box(*bounds)
     features = []
-    for rec in mine.to_dict("records"):
-        lid = rec.get("layer_id")
-        if lid is None or lid not in result.layers:
+    for lid, group in mine.groupby("layer_id", sort=False) if len(mine) else []:
+        if lid not in result.layers:
             continue
         layer = result.layers[lid]
         gdf = layer.gdf
-        sel = gdf.geometry[gdf["feature_id"].astype(str) == str(rec.get("feature_id"))]
-        for g in sel:
+        fired_ids = (
+            {
+                str(f)
+                for f, v in zip(group["feature_id"], group["verdict"], strict=True)
+                if isinstance(v, str)
+            }
+            if "verdict" in group.columns
+            else set()
+        )
+        wanted = gdf["feature_id"].astype(str).isin(set(group["feature_id"].astype(str)))
+        for fid, g in zip(
+            gdf.loc[wanted, "feature_id"].astype(str), gdf.geometry[wanted], strict=True
+        ):
             if g is None or g.is_empty or not g.intersects(box):
                 continue
             features.append(
@@ -118,7 +128,7 @@ def figure_view(result: Any, position: int) -> FigureView:
                     "kind": layer.kind,
                     "title_zh": layer.entry.title("zh"),
                     "geometry": shapely.clip_by_rect(g, *bounds),
-                    "fired": isinstance(rec.get("verdict"), str),
+                    "fired": fid in fired_ids,
                 }
             )
     return FigureView(bounds, features)
@@ -331,7 +341,7 @@ def site_figure(
     ax.set_ylabel("纬度 °N", fontproperties=small)
     _scale_bar(ax, lon0, lon1, lat0, lat1, mid_lat, small)
     _north_arrow(ax, font)
-    fig.text(0.02, 0.01, _wrap(_sources(result, view), 150), fontproperties=small, va="bottom")
+    fig.text(0.02, 0.01, _wrap(_sources(result, view), 124), fontproperties=small, va="bottom")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
     return buf.getvalue()
