@@ -434,7 +434,9 @@ output_options: Decorator = _stack(
             default="csv,gpkg,json,html",
             show_default=True,
             metavar="LIST",
-            help="Comma-separated outputs to write with --out: csv, gpkg, json, html.",
+            help="Comma-separated outputs to write with --out: csv, gpkg, json, html, and the "
+            "documents pdf (screening.pdf and one PDF per site in pdf/), docx (Word) and xlsx "
+            "(Excel workbook); the documents need the documents extra.",
         ),
         click.option(
             "--lang",

@@ -242,6 +242,33 @@ class ScreeningResult:
 
         return write_report(self, out_dir, lang=lang, **map_options)
 
+    def to_pdf(self, path: str | Path, *, lang: str = "both") -> Path:
+        """Write the run's PDF 符合性分析 (cover, summary table, each site's analysis).
+
+        Parameters
+        ----------
+        path : path
+            The PDF file (its folder is created if needed; an existing file is replaced only
+            once the new document is complete).
+        lang : {"both", "zh", "en"}, keyword-only
+            Language of the headings and labels.
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Notes
+        -----
+        Needs the ``documents`` extra (fpdf2, matplotlib).  Above
+        :data:`zoning.documents.pdf.MAX_COMBINED_SITES` sites the document holds the summary
+        only (its cover says so); ``to_file(out, ["pdf"])`` also writes one document per site.
+        See :func:`zoning.documents.pdf.write_run_pdf`.
+        """
+        from ..documents.pdf import write_run_pdf
+
+        return write_run_pdf(self, path, lang=lang)
+
     def to_file(
         self,
         out_dir: str | Path,
