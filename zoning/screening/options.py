@@ -33,9 +33,11 @@ class SiteReading:
         Inline sites (see :func:`~zoning.sites.load_sites`).
     attributes : mapping, optional
         Project attributes for every site (``industry``, ``nature``, ``linear``, ...).
-    id_field, name_field, layer, encoding : str, optional
+    id_field, name_field, layer, encoding, sheet : str, optional
         Columns holding id and name, the layer of a multi-layer file, the text encoding of a
-        CSV or a Shapefile without ``.cpg``.
+        CSV or a Shapefile without ``.cpg``, the sheet of a workbook.
+    on_row_error : {"fail", "report"}
+        Stop at a row that does not parse, or set it aside and report it.
 
     Notes
     -----
@@ -51,6 +53,8 @@ class SiteReading:
     name_field: str | None = None
     layer: str | None = None
     encoding: str | None = None
+    sheet: str | None = None
+    on_row_error: str = "fail"
 
     def given(self) -> bool:
         """Whether any reading option is set (``attributes`` counts when not empty).
@@ -59,8 +63,9 @@ class SiteReading:
         -------
         bool
         """
+        defaults = {"on_row_error": "fail"}
         return any(
-            bool(value) if name == "attributes" else value is not None
+            bool(value) if name == "attributes" else value not in (None, defaults.get(name))
             for name, value in self._keywords().items()
         )
 
@@ -92,8 +97,8 @@ class SiteReading:
             return load_sites(sites, **self._keywords())
         if self.given():
             raise ZoningError(
-                "crs=, attributes=, wkt=, points=, id_field=, name_field=, layer= and encoding= "
-                "apply when loading sites, not to a Sites object"
+                "crs=, attributes=, wkt=, points=, id_field=, name_field=, layer=, encoding=, "
+                "sheet= and on_row_error= apply when loading sites, not to a Sites object"
             )
         return sites
 
