@@ -183,6 +183,10 @@ def examples_result():
     return zoning.screen(PROJECTS)
 
 
+def _letter(i: int) -> str:
+    return openpyxl.utils.get_column_letter(i + 1)
+
+
 def read_sheet(ws) -> list[list[object]]:
     return [list(r) for r in ws.iter_rows(values_only=True)]
 
@@ -197,6 +201,12 @@ def test_screening_xlsx_of_the_examples(examples_result, tmp_path):
     assert "演示数据" in str(rows[0][0])  # demonstration notice in the first row
     header = rows[1]
     assert ws.freeze_panes == "A3" and ws.auto_filter.ref.startswith("A2:")
+    formats = {
+        c.number_format
+        for c in ws[_letter(header.index("nearest_m"))][2:]
+        if c.value is not None
+    }
+    assert formats == {"0.0"}
     data = rows[2:]
     assert len(data) == len(result.sites)
     col = {name: i for i, name in enumerate(header)}
@@ -211,7 +221,8 @@ def test_screening_xlsx_of_the_examples(examples_result, tmp_path):
         assert row[col["verdict_zh"]] == VERDICT_LABELS[verdict][0]
         nearest = table["nearest_m"].iloc[i]
         if np.isfinite(nearest):
-            assert isinstance(row[col["nearest_m"]], float)  # a number, not text
+            value = row[col["nearest_m"]]
+            assert isinstance(value, int | float) and not isinstance(value, bool)  # not text
             assert row[col["nearest_m"]] == pytest.approx(round(nearest, 1))
         assert row[col["boundary_sensitive"]] in (True, False)
     # clause counts agree with the clause table

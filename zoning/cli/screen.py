@@ -7,7 +7,7 @@ import click
 from .errors import OneLineCommand, handle_errors
 from .options import fail_on_option, screening_options
 from .render import console_summary
-from .run import echo_in_force, exit_for, report_written, run_screening
+from .run import echo_in_force, exit_for, report_rejected, report_written, run_screening
 
 
 @click.command("screen", cls=OneLineCommand)
@@ -45,7 +45,8 @@ def screen_cmd(
     screening.json, report/index.html (a page per site) and report/map.html (the
     interactive map), all or nothing.
 
-    Exit codes: 0 done; 1 --fail-on met; 2 usage or input error (nothing written).
+    Exit codes: 0 done; 1 --fail-on met, or rows set aside (--on-row-error report); 2 usage
+    or input error (nothing written).
     """
     if diff_as_of is not None:
         from .diff import screen_diff_as_of
@@ -57,4 +58,5 @@ def screen_cmd(
     click.echo(console_summary(result, lang=options["lang"]), nl=False)
     echo_in_force(result)
     report_written(options["out_dir"], written)
+    report_rejected(result, options["out_dir"])
     exit_for(result, fail_on)

@@ -137,6 +137,8 @@ class InputRows:
         (the one-line error).  None with ``"fail"``.
     sheet : str or None
         The workbook sheet read.
+    id_column : str or None
+        The column of ``table`` that gave the site ids (None: the sites were numbered).
     """
 
     table: pd.DataFrame | None
@@ -145,6 +147,7 @@ class InputRows:
     sites: np.ndarray
     rejected: pd.DataFrame | None = None
     sheet: str | None = None
+    id_column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -335,14 +338,12 @@ def _input_rows(raw: _Raw, id_field: str | None, name_field: str | None, report:
     n_input = len(table) if table is not None else raw.n + sum(len(e.rows) for e in raw.errors)
     labels = np.array([where.label(i) for i in range(n_input)], dtype=object)
     rejected = None
+    id_col = None
+    if table is not None:
+        probe = _Raw(where=where, n=len(table), table=table, geometry_columns=raw.geometry_columns)
+        id_col = _attribute_columns(probe, id_field, name_field).get("id")
     if report:
         found = sorted((p, f, m) for e in raw.errors for p, f, m in e.rows)
-        id_col = None
-        if table is not None:
-            probe = _Raw(
-                where=where, n=len(table), table=table, geometry_columns=raw.geometry_columns
-            )
-            id_col = _attribute_columns(probe, id_field, name_field).get("id")
         site_ids = [
             _id_text(table[id_col].iloc[p])
             if id_col is not None and not _is_blank(table[id_col].iloc[p])  # type: ignore[index]
@@ -369,6 +370,7 @@ def _input_rows(raw: _Raw, id_field: str | None, name_field: str | None, report:
         sites=raw.input_positions(),
         rejected=rejected,
         sheet=sheet,
+        id_column=id_col,
     )
 
 
