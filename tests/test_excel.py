@@ -394,14 +394,15 @@ def test_cli_csv_encoding(tmp_path):
 
 def documented(section: str) -> dict[str, set[str]]:
     """{output name: column names} from the README's "Output columns" section: each
-    ``### name`` subsection's table rows, the first cell a backticked column name."""
+    ``### name`` subsection's table rows, their first cell naming columns in backticks."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
     m = re.search(r"^## Output columns\n(.*?)(?=^## )", text, re.M | re.S)
     assert m, "README has no 'Output columns' section"
     out: dict[str, set[str]] = {}
     for part in re.split(r"^### ", m.group(1), flags=re.M)[1:]:
         title = part.splitlines()[0].strip().strip("`")
-        out[title] = set(re.findall(r"^\|\s*`([^`]+)`\s*\|", part, re.M))
+        cells = re.findall(r"^\|([^|]*)\|", part, re.M)  # each table row's first cell
+        out[title] = {name for cell in cells for name in re.findall(r"`([^`]+)`", cell)}
     return out
 
 
