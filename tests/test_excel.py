@@ -202,9 +202,7 @@ def test_screening_xlsx_of_the_examples(examples_result, tmp_path):
     header = rows[1]
     assert ws.freeze_panes == "A3" and ws.auto_filter.ref.startswith("A2:")
     formats = {
-        c.number_format
-        for c in ws[_letter(header.index("nearest_m"))][2:]
-        if c.value is not None
+        c.number_format for c in ws[_letter(header.index("nearest_m"))][2:] if c.value is not None
     }
     assert formats == {"0.0"}
     data = rows[2:]
@@ -213,7 +211,7 @@ def test_screening_xlsx_of_the_examples(examples_result, tmp_path):
     table = result.sites
     # the input's attribute columns first, in order, then the appended ones
     appended = ["verdict_zh", "verdict", "reasons_zh", "clause_results_zh", "nearest_m"]
-    assert all(name in col for name in appended + ["boundary_sensitive", "conclusion_zh"])
+    assert all(name in col for name in [*appended, "boundary_sensitive", "conclusion_zh"])
     assert col["verdict_zh"] > col["name"]
     for i, row in enumerate(data):
         verdict = table["verdict"].iloc[i]
@@ -311,7 +309,7 @@ def test_report_sets_bad_rows_aside(tmp_path, demo_layers):
 
 
 def test_cli_report_exit_1_and_console(tmp_path):
-    path, bad = book_of_200(tmp_path / "projects.xlsx")
+    path, _ = book_of_200(tmp_path / "projects.xlsx")
     out = tmp_path / "out"
     res = CliRunner().invoke(
         main,

@@ -237,7 +237,7 @@ def _check_gbk(table: pd.DataFrame, name: str) -> None:
             fail(f"header, column {quote(column)}", ch)
     for column in table.columns:
         dtype = table[column].dtype
-        if not (dtype == object or pd.api.types.is_string_dtype(dtype)):
+        if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
             continue
         values = table[column].to_numpy(dtype=object)
         texts = [v for v in values if isinstance(v, str)]
