@@ -103,6 +103,9 @@ def test_sheet_option_picks_a_sheet_and_a_missing_one_is_named(tmp_path):
     assert list(load_sites(path, crs=W84).gdf["site_id"]) == ["a1"]
     with pytest.raises(SitesError, match=r"book\.xlsx has no sheet 'C' \(sheets: A, B\)"):
         load_sites(path, crs=W84, sheet="C")
+    res = CliRunner().invoke(main, ["screen", str(path), "--crs", W84, "--sheet", "B"])
+    assert res.exit_code == 0, res.output
+    assert "b2" in res.output and "a1" not in res.output
 
 
 def test_first_sheet_without_a_table_names_the_sheet_option(tmp_path):

@@ -31,7 +31,8 @@ def screen_cmd(
     """Screen project sites against the zoning layers and the access-list rules.
 
     SITES is a file: GeoJSON (also as exported by a web map's draw tool), GeoPackage,
-    Shapefile (or .zip), KML, or CSV with lon/lat, x/y or WKT columns. Or give --wkt / --point.
+    Shapefile (or .zip), KML, or CSV or Excel workbook (.xlsx; --sheet NAME) with lon/lat, x/y
+    or WKT columns. Or give --wkt / --point.
     Coordinates without a CRS of their own (CSV columns, --point, --wkt) need --crs:
     EPSG:4326 for GPS/WGS84, gcj02 for Amap/Tencent, bd09 for Baidu; GeoJSON is WGS84.
     Project attributes come from the file's columns (id, name, industry, nature, linear,

@@ -3,8 +3,11 @@
 :func:`load_sites` accepts what planners actually have:
 
 - vector files GDAL reads (GeoJSON -- including the FeatureCollection a Leaflet
-  draw tool exports --, GeoPackage, Shapefile, zipped Shapefile, KML; a
-  spreadsheet GDAL reads without geometry is treated like a CSV);
+  draw tool exports --, GeoPackage, Shapefile, zipped Shapefile, KML; an ODS
+  spreadsheet is treated like a CSV);
+- Excel workbooks (``.xlsx``, ``.xlsm``; :mod:`zoning.sites.spreadsheet`): the first
+  sheet with content or ``sheet=``, title rows above the header skipped, rows named
+  as Excel numbers them (``book.xlsx, sheet 项目, row 7 (D7)``);
 - CSV with longitude/latitude columns (``lon``/``lng``/``longitude``/``经度``,
   ``lat``/``latitude``/``纬度``), projected ``x``/``y`` columns, or a WKT column
   (``wkt``/``geometry``/``geom``);

@@ -1,10 +1,11 @@
 """Where sites come from: files, CSV and other tables, Python objects, inline WKT and points.
 
-Vector files GDAL reads (GeoJSON, GeoPackage, Shapefile, zipped Shapefile, KML, DXF ...; a
-spreadsheet such as XLSX that GDAL reads without geometry is treated like a CSV), CSV read
-here (UTF-8 or GB18030, the separator sniffed), GeoDataFrames, GeoSeries, DataFrames, shapely
-geometries, ``wkt=`` and ``points=``: each becomes a :class:`~.raw._Raw` record, with the
-source's own CRS where it has one.
+Vector files GDAL reads (GeoJSON, GeoPackage, Shapefile, zipped Shapefile, KML, DXF ...; an
+ODS spreadsheet GDAL reads without geometry is treated like a CSV), Excel workbooks read with
+openpyxl (:mod:`.spreadsheet`), CSV read here (UTF-8 or GB18030, the separator sniffed),
+GeoDataFrames, GeoSeries, DataFrames, shapely geometries, ``wkt=`` and ``points=``: each
+becomes a :class:`~.raw._Raw` record, with the source's own CRS where it has one.  A table row
+whose geometry cells do not parse is set aside in ``raw.errors`` (see :func:`_from_table`).
 """
 
 from __future__ import annotations
