@@ -11,7 +11,7 @@ import click
 from ..checks import check_layers
 from ..io.cells import csv_text
 from ..io.outputs import write_atomic
-from ..screening import FORMATS
+from ..screening.outputs import DEFAULT_FORMATS as FORMATS
 from ..screening.outputs import check_outputs
 from ..targets.dashboard import render_dashboard
 from ..targets.indicators import indicators
