@@ -431,3 +431,36 @@ def test_every_written_column_is_documented(examples_result, tmp_path, demo_laye
             key = f"screening.xlsx: {sheet}"
             assert key in docs, key
             assert names <= docs[key], (key, sorted(names - docs[key]))
+
+
+def test_report_in_csv_and_vector_inputs(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "id,lon,lat,air\na,121.4,31.1,yes\nb,121.4,,no\nc,121.4,95,no\nd,121.5,31.2,maybe\n",
+        encoding="utf-8",
+    )
+    sites = load_sites(path, crs=W84, on_row_error="report")
+    assert list(sites.gdf["site_id"]) == ["a"]
+    rej = sites.input_rows.rejected
+    assert list(rej["row"]) == [3, 4, 5]  # spreadsheet rows: the header is row 1
+    assert list(rej["field"]) == ["lat", "coordinates", "air"]
+    assert list(rej["site_id"]) == ["b", "c", "d"]
+    geojson = tmp_path / "s.geojson"
+    geojson.write_text(
+        '{"type": "FeatureCollection", "features": ['
+        '{"type": "Feature", "properties": {"n": 1}, "geometry": '
+        '{"type": "Point", "coordinates": [121.4, 31.1]}},'
+        '{"type": "Feature", "properties": {"n": 2}, "geometry": null},'
+        '{"type": "Feature", "properties": {"n": 3}, "geometry": '
+        '{"type": "Point", "coordinates": [121.5, 31.2]}}]}',
+        encoding="utf-8",
+    )
+    sites = load_sites(geojson, on_row_error="report")
+    assert list(sites.gdf["site_id"]) == ["1", "3"]  # numbered by their place in the input
+    rej = sites.input_rows.rejected
+    assert list(rej["row"]) == [2] and list(rej["field"]) == ["geometry"]
+    assert list(sites.input_rows.sites) == [0, 2]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("lon,lat\n121.4,x\n,31.1\n", encoding="utf-8")
+    with pytest.raises(SitesError, match=r"bad\.csv: every row has an input error \(2 rows"):
+        load_sites(bad, crs=W84, on_row_error="report")

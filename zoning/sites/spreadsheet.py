@@ -98,7 +98,11 @@ def read_workbook(
         header_at = _header_row(rows, frozenset(known) | _ID_NAME)
         df, where = _table(rows, header_at, label, name)
         if _has_formulas(path, wb[name]):
-            _check_cached(load(False)[name], df, where, label, name)
+            formulas = load(False)
+            try:
+                _check_cached(formulas[name], df, where, label, name)
+            finally:
+                formulas.close()
     finally:
         wb.close()
     if header_at > 0:
