@@ -96,6 +96,12 @@ def write_xlsx(result: Any, folder: Path, *, lang: str = "both") -> list[str]:
     -----
     Written with openpyxl in write-only mode (rows streamed, not held as cell objects).
     Reading ``result.hits`` and ``result.clauses`` builds them if no one did yet.
+
+    Cost, measured on a shared 2-core machine with the demonstration catalog and rules (wall
+    time of ``to_file(out, ["xlsx"])`` after the screening, hits and clauses were built): the
+    21 example projects (251 hits, 951 clause rows) 0.8 s, 289 kB; 100,000 random points in
+    Shanghai's bounding box 21 s, 9.1 MB (the results sheet only: above 50,000 sites the hits
+    and clauses sheets hold no rows).  Most of it is openpyxl writing each cell.
     """
     from openpyxl import Workbook
 
