@@ -586,10 +586,20 @@ def report_rejected(result, out_dir: str | None) -> None:
     shown = ", ".join(str(r) for r in rejected["row"].iloc[:10])
     more = f" and {n - 10} more" if n > 10 else ""
     sheet = f", sheet {rows.sheet}" if rows.sheet else ""
+    from pathlib import Path
+
+    files = [
+        what
+        for name, what in (
+            ("rejected.csv", "listed in rejected.csv"),
+            ("screening.xlsx", "marked in screening.xlsx"),
+        )
+        if out_dir is not None and (Path(out_dir) / name).is_file()
+    ]
     where = (
-        f"listed in {out_dir}/rejected.csv (with csv) and marked in screening.xlsx (with xlsx)"
-        if out_dir is not None
-        else "give --out DIR to list them in rejected.csv"
+        f"{' and '.join(files)} in {out_dir}"
+        if files
+        else "write them with --out DIR --format csv (rejected.csv) or xlsx (screening.xlsx)"
     )
     word = rows.word + ("s" if n != 1 else "")
     click.echo(
