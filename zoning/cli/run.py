@@ -502,7 +502,7 @@ def _cli_words(message: str) -> str:
     ``option industry: ...`` -> ``--industry: ...``; ``the option industry='C2614'`` ->
     ``--industry 'C2614'``; ``the option linear=False`` -> ``--no-linear``; ``crs= / --crs`` ->
     ``--crs``; inline sites ``points: ...`` / ``point 2: ...`` -> ``--point: ...`` /
-    ``--point 2: ...`` (and ``--wkt``).
+    ``--point 2: ...`` (and ``--wkt``); ``sheet= / --sheet NAME`` -> ``--sheet NAME``.
     """
 
     def option(m: re.Match) -> str:
@@ -515,11 +515,15 @@ def _cli_words(message: str) -> str:
     message = re.sub(r"^option (\w+):", lambda m: f"--{m[1].replace('_', '-')}:", message)
     message = re.sub(r"^(point|wkt)s?(:| \d)", r"--\1\2", message)  # inline sites
     message = re.sub(r"\bthe option (\w+)=('[^']*'|True|False)", option, message)
+    message = re.sub(
+        r"\bsheet=('[^']*') and layer=('[^']*')", r"--sheet \1 and --layer-name \2", message
+    )
     return (
         message.replace("crs= / --crs", "--crs")
         .replace("wkt= / --wkt", "--wkt")
         .replace("sheet= / --sheet", "--sheet")
-        .replace("sheet=", "--sheet")
+        .replace("sheet= is for", "--sheet is for")
+        .replace("; use layer=", "; use --layer-name")
     )
 
 
