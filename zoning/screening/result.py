@@ -267,7 +267,9 @@ class ScreeningResult:
             :attr:`clauses`: every row up to :data:`zoning.tables.CLAUSES_FULL_MAX_SITES`
             sites, only the ``violates``, ``undecided`` and ``needs_review`` rows up to
             :data:`zoning.tables.CLAUSES_MAX_SITES`, its header only above; a note says so)
-            (and ``ranking.csv`` for a comparison);
+            (and ``ranking.csv`` for a comparison, ``rejected.csv`` -- the rows set aside --
+            when the sites were read with ``on_row_error="report"``);
+            ``xlsx``: ``screening.xlsx`` (:func:`zoning.documents.excel.write_xlsx`);
             ``gpkg``: ``screening.gpkg`` with the layers ``sites``, ``pieces`` and ``rings``
             (EPSG:4326); ``json``: ``screening.json`` with every table and the provenance
             (above :data:`zoning.tables.JSON_FULL_TABLES_MAX_SITES` sites without the
@@ -292,7 +294,8 @@ class ScreeningResult:
             What was written: ``csv`` -> ``sites.csv``, ``hits`` -> ``hits.csv``, ``clauses``
             -> ``clauses.csv``, ``ranking``
             -> ``ranking.csv`` (a comparison), ``gpkg`` -> ``screening.gpkg``, ``json`` ->
-            ``screening.json``, ``html`` -> ``report/index.html``.
+            ``screening.json``, ``html`` -> ``report/index.html``, ``rejected`` ->
+            ``rejected.csv``, ``xlsx`` -> ``screening.xlsx``.
 
         Raises
         ------
