@@ -127,7 +127,7 @@ def test_first_sheet_without_a_table_names_the_sheet_option(tmp_path):
 def test_errors_name_the_sheet_row_and_cell(tmp_path):
     rows = [["标题"], HEADER[:6]]
     rows += [[i, f"厂{i}", 121.4, 31.1, "C2641", "新建"] for i in range(1, 5)]
-    rows += [[5, "坏厂", 121.4, "北纬31度", "C2641", "新建"]]  # row 7, column D
+    rows += [[5, "坏厂", 121.4, "见附件", "C2641", "新建"]]  # row 7, column D
     path = workbook(tmp_path / "sites.xlsx", {"项目": rows})
     with pytest.raises(SitesError, match=r"sites\.xlsx, sheet 项目, row 7 \(D7\), column '纬度'"):
         load_sites(path, crs=W84)
@@ -269,7 +269,7 @@ def book_of_200(path: Path) -> tuple[Path, dict[int, str]]:
             ]
         )
     bad = {10: "lon", 60: "行业代码", 151: "废水"}  # excel rows (data row i is excel row i + 3)
-    rows[10 - 1][2] = "东经121度"
+    rows[10 - 1][2] = "待定"
     rows[60 - 1][4] = "X99"
     rows[151 - 1][5] = "也许"
     return workbook(path, {"项目": rows}), bad

@@ -299,6 +299,13 @@ sites_options: Decorator = _stack(
             "none declared is an error. GeoJSON is WGS84 (RFC 7946) and needs none.",
         ),
         click.option("--layer-name", default=None, help="Layer inside a multi-layer sites file."),
+        click.option(
+            "--dxf-layer",
+            default=None,
+            metavar="NAME",
+            help="The layer of a DXF site plan holding the red line (用地红线); needed when closed "
+            "boundaries lie on several layers.",
+        ),
         click.option("--id-field", default=None, metavar="F", help="Column holding the site id."),
         click.option(
             "--name-field", default=None, metavar="F", help="Column holding the site name."
@@ -374,7 +381,8 @@ project_options: Decorator = _stack(
             "--nature",
             default=None,
             metavar="new|expansion|rebuild|relocation",
-            help="Project nature of every site (also 新建/扩建/改建/迁建).",
+            help="Project nature of every site (also 新建/扩建/改建/迁建, 改扩建, 技改/技术改造, "
+            "搬迁 ...: the table in the README).",
         ),
         *(
             click.option(

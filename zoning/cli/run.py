@@ -173,7 +173,7 @@ class SitesInput:
         The sites file (``SITES``).
     wkt, points : tuple of str
         Inline sites (``--wkt``, ``--point``).
-    crs, layer_name, id_field, name_field, encoding : str, optional
+    crs, layer_name, id_field, name_field, encoding, dxf_layer : str, optional
         As the options of the same names.
     sheet : str, optional
         ``--sheet``: the sheet of a workbook.
@@ -189,6 +189,7 @@ class SitesInput:
     id_field: str | None = None
     name_field: str | None = None
     encoding: str | None = None
+    dxf_layer: str | None = None
     sheet: str | None = None
     on_row_error: str = "fail"
 
@@ -439,6 +440,7 @@ def _load_sites(sites: SitesInput, attributes: ProjectAttributes, min_sites: int
             name_field=sites.name_field,
             attributes=given or None,
             encoding=sites.encoding,
+            dxf_layer=sites.dxf_layer,
             sheet=sites.sheet,
             on_row_error=sites.on_row_error,
         )
@@ -488,6 +490,7 @@ def _record_options(result, request: ScreeningRequest) -> None:
             "name_field": s.name_field,
             "layer": s.layer_name,
             "encoding": s.encoding,
+            "dxf_layer": s.dxf_layer,
             "crs": s.crs,
             "sheet": s.sheet,
             "on_row_error": s.on_row_error,
@@ -515,6 +518,7 @@ def _cli_words(message: str) -> str:
     message = re.sub(r"^option (\w+):", lambda m: f"--{m[1].replace('_', '-')}:", message)
     message = re.sub(r"^(point|wkt)s?(:| \d)", r"--\1\2", message)  # inline sites
     message = re.sub(r"\bthe option (\w+)=('[^']*'|True|False)", option, message)
+    message = message.replace("dxf_layer= / --dxf-layer", "--dxf-layer")
     message = re.sub(
         r"\bsheet=('[^']*') and layer=('[^']*')", r"--sheet \1 and --layer-name \2", message
     )

@@ -317,6 +317,83 @@ def shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
     return detect_dbf_encoding(_dbf_sample(dbf[0])), "detected"
 
 
+def _dbf_header(path: str, layer: str | None) -> tuple[bytes, str | None]:
+    """(the first 64 KiB of a Shapefile's ``.dbf``, its ``.cpg`` text or None); ``b""`` if none."""
+    zip_path, inner = split_zip(path)
+    if zip_path is not None:
+        with zipfile.ZipFile(zip_path) as zf:
+            names = zf.namelist()
+            prefix = inner.rsplit(".", 1)[0] if inner.lower().endswith(".shp") else inner
+            dbfs = [n for n in names if n.lower().endswith(".dbf") and n.startswith(prefix)]
+            if layer:
+                dbfs = [n for n in dbfs if Path(n).stem == layer] or dbfs
+            if not dbfs:
+                return b"", None
+            cpg = [n for n in names if n.lower() == (dbfs[0][:-4] + ".cpg").lower()]
+            with zf.open(dbfs[0]) as fh:
+                head = fh.read(1 << 16)
+            return head, zf.read(cpg[0]).decode("ascii", "replace") if cpg else None
+    p = Path(path)
+    if p.is_dir():
+        dbfs = sorted(q for q in p.iterdir() if q.suffix.lower() == ".dbf")
+        if layer:
+            dbfs = [q for q in dbfs if q.stem == layer] or dbfs
+        if not dbfs:
+            return b"", None
+        p = dbfs[0]
+    family = _siblings(p)
+    dbf = [q for q in family if q.suffix.lower() == ".dbf"]
+    cpg = [q for q in family if q.suffix.lower() == ".cpg"]
+    if not dbf:
+        return b"", None
+    with dbf[0].open("rb") as fh:
+        head = fh.read(1 << 16)
+    return head, cpg[0].read_text("ascii", "replace") if cpg else None
+
+
+def cut_field_name(path: str, layer: str | None, encoding: str | None) -> str | None:
+    """What is wrong with a Shapefile whose field name does not decode: the name cut short.
+
+    dBase keeps 10 bytes of a field name, so GDAL cuts longer UTF-8 names -- three Chinese
+    characters fill nine bytes, a fourth is cut in the middle -- and the name no longer decodes.
+
+    Parameters
+    ----------
+    path : str
+        The ``.shp`` (or its folder, or a path inside a zip).
+    layer : str or None
+        The layer, when the path names a folder or a zip.
+    encoding : str or None
+        The encoding the file is read with (default: its ``.cpg``, else UTF-8).
+
+    Returns
+    -------
+    str or None
+        ``field '项目名…' ... use GeoPackage`` for the first field name that does not decode,
+        else None (the trouble is elsewhere).
+    """
+    try:
+        head, cpg = _dbf_header(path, layer)
+        codec = encoding or (cpg or "").strip() or "utf-8"
+        codecs.lookup(codec)
+    except (OSError, LookupError, zipfile.BadZipFile):
+        return None
+    if len(head) < 32:
+        return None
+    header = head[: struct.unpack("<H", head[8:10])[0]]
+    for name, _ in _dbf_text_chunks(header[:4] + bytes(4) + header[8:]):  # no records
+        try:
+            name.decode(codec)
+        except UnicodeDecodeError:
+            readable = name.decode(codec, errors="ignore")
+            return (
+                f"field name {quote(readable + '…')} does not decode as {codec}: it was cut "
+                "mid-character (a Shapefile keeps 10 bytes of a field name, 3 Chinese "
+                "characters in UTF-8); shorten the field names or use GeoPackage"
+            )
+    return None
+
+
 def _dbf_sample(path: Path) -> bytes:
     """A bounded sample of a ``.dbf``: its header and first records, plus whole records from
     three windows further on (half-way, three quarters, the end), as one smaller dBase file."""
@@ -373,8 +450,9 @@ def _open_info(path: str, entry: LayerEntry, encoding: str | None) -> dict:
     except LayerReadError:
         raise
     except Exception as exc:
+        cut = cut_field_name(path, entry.layer, encoding) if isinstance(exc, UnicodeError) else None
         raise LayerReadError(
-            f"layer {quote(entry.id)}: cannot read {path}: {first_line(exc)}"
+            f"layer {quote(entry.id)}: cannot read {path}: {cut or first_line(exc)}"
         ) from None
 
 

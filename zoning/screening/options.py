@@ -36,6 +36,8 @@ class SiteReading:
     id_field, name_field, layer, encoding, sheet : str, optional
         Columns holding id and name, the layer of a multi-layer file, the text encoding of a
         CSV or a Shapefile without ``.cpg``, the sheet of a workbook.
+    dxf_layer : str, optional
+        The boundary layer of a DXF site plan.
     on_row_error : {"fail", "report"}
         Stop at a row that does not parse, or set it aside and report it.
 
@@ -53,6 +55,7 @@ class SiteReading:
     name_field: str | None = None
     layer: str | None = None
     encoding: str | None = None
+    dxf_layer: str | None = None
     sheet: str | None = None
     on_row_error: str = "fail"
 
@@ -98,7 +101,8 @@ class SiteReading:
         if self.given():
             raise ZoningError(
                 "crs=, attributes=, wkt=, points=, id_field=, name_field=, layer=, encoding=, "
-                "sheet= and on_row_error= apply when loading sites, not to a Sites object"
+                "dxf_layer=, sheet= and on_row_error= apply when loading sites, not to a Sites "
+                "object"
             )
         return sites
 

@@ -57,6 +57,7 @@ def screen(
     name_field: str | None = None,
     layer: str | None = None,
     encoding: str | None = None,
+    dxf_layer: str | None = None,
     sheet: str | None = None,
     on_row_error: str = "fail",
     search_radius_m: float | None = None,
@@ -83,6 +84,8 @@ def screen(
     id_field, name_field, layer, encoding : str
         Passed to :func:`~zoning.sites.load_sites` (columns holding id and name, the layer of
         a multi-layer file, the text encoding of a CSV or a Shapefile without ``.cpg``).
+    dxf_layer : str
+        Passed to :func:`~zoning.sites.load_sites`: the boundary layer of a DXF site plan.
     sheet, on_row_error : str
         Passed to :func:`~zoning.sites.load_sites`: the sheet of a workbook, and whether a
         row that does not parse stops the screening (``"fail"``) or is set aside
@@ -185,6 +188,7 @@ def screen(
         name_field=name_field,
         layer=layer,
         encoding=encoding,
+        dxf_layer=dxf_layer,
         sheet=sheet,
         on_row_error=on_row_error,
     )

@@ -91,6 +91,7 @@ def _options(
         "name_field": reading.name_field,
         "layer": reading.layer,
         "encoding": reading.encoding,
+        "dxf_layer": reading.dxf_layer,
         "search_radius_m": radius,
         "as_of": iso(options.as_of),
         "pieces": bool(options.pieces),

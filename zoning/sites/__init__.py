@@ -3,11 +3,13 @@
 :func:`load_sites` (in :mod:`.load`, which documents what it accepts) is a short sequence of
 named steps over the modules of this package:
 
-- :mod:`.sources`: files (GeoJSON, GeoPackage, Shapefile, zips, KML, DXF), CSV, workbooks
+- :mod:`.sources`: files (GeoJSON, GeoPackage, Shapefile, zips, KML), CSV, workbooks
   (:mod:`.spreadsheet`: ``.xlsx`` read with openpyxl), Python objects, inline ``wkt=`` and
-  ``points=``;
+  ``points=``; :mod:`.dxf`: DXF site plans (closed boundaries as polygons; DWG refused);
+  :mod:`.coordinates`: "lon,lat" and degrees-minutes-seconds cells;
 - :mod:`.geometry`: the CRS (declared or the source's own; GCJ-02/BD-09 shifts), coordinate
-  checks, geometry checks and repairs, projection to the working CRS;
+  checks, geometry checks and repairs, projection to the working CRS; :mod:`.hints`: which
+  CRS was probably meant when the sites land outside Shanghai;
 - :mod:`.attributes`: industry codes, flags, nature, ids, and the derived "两高" and
   ``linear``;
 - :mod:`.raw`: the raw input record and how rows are named in messages.

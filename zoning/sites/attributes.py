@@ -18,7 +18,7 @@ import shapely
 
 from ..errors import SitesError, quote
 from ..schema import FLAGS, INDUSTRY_SECTION_OF, INDUSTRY_SECTIONS, NATURES, SITE_COLUMNS
-from .choices import CHOICE_PARSERS
+from .choices import CHOICE_PARSERS, NATURE_WORDS
 from .raw import (
     _MAX_LISTED,
     _Bad,
@@ -55,19 +55,6 @@ _SECTION_OF = INDUSTRY_SECTION_OF
 _SECTION_RANGE = INDUSTRY_SECTIONS
 _CODE_RE = re.compile(r"([A-Za-z]?)(\d{2,4})")
 
-_NATURE_WORDS = {
-    "new": "new",
-    "expansion": "expansion",
-    "rebuild": "rebuild",
-    "relocation": "relocation",
-    "新建": "new",
-    "扩建": "expansion",
-    "改建": "rebuild",
-    "迁建": "relocation",
-    # 改扩建 (rebuilding with added capacity) adds capacity, which is what the access lists
-    # regulate, so it counts as an expansion.
-    "改扩建": "expansion",
-}
 _TRUE = frozenset({"true", "yes", "y", "1", "是"})
 _FALSE = frozenset({"false", "no", "n", "0", "否"})
 
@@ -211,10 +198,18 @@ def _parse_nature(value: object) -> str | None:
     if _is_blank(value):
         return None
     if isinstance(value, str):
-        word = value.strip().lower()
-        if word in _NATURE_WORDS:
-            return _NATURE_WORDS[word]
-    allowed = ", ".join(_NATURE_WORDS)
+        word = " ".join(value.split()).lower()
+        if word in NATURE_WORDS:
+            return NATURE_WORDS[word]
+    codes = dict.fromkeys(NATURE_WORDS.values())
+    allowed = (
+        ", ".join(codes)
+        + ", or "
+        + "; ".join(
+            f"{', '.join(w for w, c in NATURE_WORDS.items() if c == code and w != code)} ({code})"
+            for code in codes
+        )
+    )
     raise _Bad(f"{_short(value)} is not a project nature (allowed: {allowed})")
 
 

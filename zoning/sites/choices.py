@@ -15,6 +15,8 @@ the row, the column and the site.
   ``、`` (full-width ``；`` ``，`` too); a list or tuple from the ``attributes=`` option.  The
   result is the codes sorted and joined with ``;`` (``"outfall;tailings_pond"``); ``none`` with
   a facility is refused.
+- ``nature`` (建设性质): :data:`NATURE_WORDS`, the one table of accepted words (the README's
+  table is this one; ``tests/test_inputs_planners.py`` checks they agree).
 """
 
 from __future__ import annotations
@@ -25,7 +27,39 @@ from collections.abc import Callable
 from ..schema import FACILITIES, RED_LINE_ACTIVITIES
 from .raw import _Bad, _is_blank, _is_number, _short
 
-__all__ = ["CHOICE_PARSERS", "DISCHARGE_WORDS", "FACILITY_WORDS"]
+__all__ = ["CHOICE_PARSERS", "DISCHARGE_WORDS", "FACILITY_WORDS", "NATURE_WORDS"]
+
+#: Accepted spellings of each project nature (建设性质; compared case-insensitively, spaces
+#: trimmed) -> :data:`~zoning.schema.NATURES`.  Choices: 改扩建 (rebuilding with added
+#: capacity) counts as an expansion, since capacity is what the access lists regulate;
+#: 技改/技术改造 (the 报告表's "技术改造") and 改造 count as a rebuild, and so does 恢复
+#: (restoring destroyed assets to their former scale, as the statistics' 建设性质 define it) --
+#: a rebuild that adds capacity must be declared an expansion (the rebuild rules say so);
+#: 搬迁/异地迁建 are relocations.
+NATURE_WORDS = {
+    "new": "new",
+    "新建": "new",
+    "new construction": "new",
+    "greenfield": "new",
+    "expansion": "expansion",
+    "扩建": "expansion",
+    "改扩建": "expansion",
+    "extension": "expansion",
+    "rebuild": "rebuild",
+    "改建": "rebuild",
+    "改造": "rebuild",
+    "技改": "rebuild",
+    "技术改造": "rebuild",
+    "恢复": "rebuild",
+    "reconstruction": "rebuild",
+    "renovation": "rebuild",
+    "technical upgrade": "rebuild",
+    "relocation": "relocation",
+    "迁建": "relocation",
+    "搬迁": "relocation",
+    "异地迁建": "relocation",
+    "relocate": "relocation",
+}
 
 #: Accepted spellings of each discharge (compared case-insensitively).
 DISCHARGE_WORDS = {

@@ -28,6 +28,7 @@ from ..errors import SitesError, quote
 from ..io.layer import SEGMENT_DEG, SEGMENT_M, TYPE_NAMES, drop_empty_parts
 from ..io.layer import polygonal as polygonal_part
 from ..io.vector import gk_zone, is_gk_cm
+from .hints import crs_hint, outside_shanghai
 from .raw import _Raw, _RowsError, _Where
 
 __all__ = ["BD09_UNCERTAINTY_M", "GCJ02_UNCERTAINTY_M"]
@@ -51,6 +52,7 @@ _LONLAT_CHOICES = (
 #: Broad box around Shanghai (lon/lat); sites outside it are noted, not refused.
 _SHANGHAI_REGION = (119.0, 29.5, 124.5, 33.0)
 _GEOD = pyproj.Geod(ellps="WGS84")
+_TO_LONLAT = pyproj.Transformer.from_crs(WORKING_CRS, "EPSG:4326", always_xy=True)
 
 
 def _resolve_crs(raw: _Raw, declared: ParsedCRS | None) -> _InputCRS:
@@ -100,9 +102,13 @@ def _resolve_crs(raw: _Raw, declared: ParsedCRS | None) -> _InputCRS:
         )
     subject = f" ({raw.crs_subject})" if raw.crs_subject and raw.crs_subject != name else ""
     what = f"only {raw.own_unusable}, no usable CRS," if raw.own_unusable else "no CRS"
+    if raw.xy is not None:
+        centres = np.column_stack([*raw.xy, *raw.xy])
+    else:
+        centres = shapely.bounds(np.asarray(raw.geoms, dtype=object))
     raise SitesError(
         f"{name}{subject}: {what} and none declared; declare one with crs= / --crs "
-        "(e.g. EPSG:4326, EPSG:4490, EPSG:4549, gcj02 or bd09)"
+        f"(e.g. EPSG:4326, EPSG:4490, EPSG:4549, gcj02 or bd09){_hint(centres, None)}"
     )
 
 
@@ -162,6 +168,18 @@ def _check_extent(
         bad_lat = (ymin < -90) | (ymax > 90)
         bad_lon = (xmin < -180) | (xmax > 180)
         if (bad_lat | bad_lon).any():
+            hint = _hint(bounds, crs)
+            if hint:  # another reading of every site's coordinates: the whole input's error
+                i, vertex, x, y = _first_bad(
+                    bounds,
+                    geoms,
+                    bad_lat | bad_lon,
+                    lambda x, y: (np.abs(x) > 180) | (np.abs(y) > 90),
+                )
+                raise SitesError(
+                    f"{where.row(i)}:{vertex} ({x:.6g}, {y:.6g}) is not a longitude/latitude "
+                    f"in {label}{hint}"
+                )
 
             def message(i: int) -> str:
                 only = np.zeros(len(bounds), dtype=bool)
@@ -199,7 +217,7 @@ def _check_extent(
     if len(bounds) and looks_degrees:
         raise SitesError(
             f"{where.row(0)}: ({xmin[0]:.6g}, {ymin[0]:.6g}) looks like longitude/latitude, "
-            f"but {label} is projected (metres); declare the geographic CRS"
+            f"but {label} is projected (metres); declare the geographic CRS{_hint(bounds, crs)}"
         )
     code = _crs_identity(crs.to_wkt())[1]
     zone = gk_zone(code)
@@ -207,19 +225,60 @@ def _check_extent(
         bad = ((xmin // 1_000_000) != zone) | ((xmax // 1_000_000) != zone)
         if bad.any():
             i, vertex, x, _ = _first_bad(bounds, geoms, bad, lambda x, y: (x // 1_000_000) != zone)
+            hint = _hint(bounds, crs) or (
+                "; check the zone, or use the 'CM' code if the eastings have no prefix"
+            )
             raise SitesError(
                 f"{where.row(i)}:{vertex} easting {x:.0f} m does not carry the zone prefix "
-                f"{zone} that {label} expects; check the zone, or use the 'CM' code if the "
-                "eastings have no prefix"
+                f"{zone} that {label} expects{hint}"
             )
     elif is_gk_cm(code):
         bad = xmax > 1_000_000
         if bad.any():
             i, vertex, x, _ = _first_bad(bounds, geoms, bad, lambda x, y: x > 1_000_000)
+            hint = _hint(bounds, crs) or "; use the matching 'zone' code"
             raise SitesError(
                 f"{where.row(i)}:{vertex} easting {x:.0f} m carries a zone prefix, but {label} "
-                "is a Gauss-Krüger 'CM' CRS without one; use the matching 'zone' code"
+                f"is a Gauss-Krüger 'CM' CRS without one{hint}"
             )
+
+
+def _hint(bounds: np.ndarray, crs: pyproj.CRS | None) -> str:
+    """``"; did you mean EPSG:4550?"`` when another reading of the sites' centres (their bounds'
+    middles) puts them in Shanghai (:mod:`zoning.sites.hints`), else ``""``."""
+    if not len(bounds):
+        return ""
+    code = _crs_identity(crs.to_wkt())[1] if crs is not None else None
+    x, y = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
+    words = crs_hint(x, y, code, crs is not None and crs.is_geographic)
+    return f"; {words}" if words else ""
+
+
+def _check_whereabouts(
+    work_bounds: np.ndarray, given_bounds: np.ndarray, given: _InputCRS, raw: _Raw
+) -> None:
+    """Every site outside Shanghai, and another reading of the coordinates puts them inside:
+    an error saying which (``did you mean EPSG:4550?``).  Otherwise nothing (sites elsewhere
+    are only noted, by :func:`_region_note` or the coverage check)."""
+    if not len(work_bounds) or not outside_shanghai(work_bounds).all():
+        return
+    hint = _hint(given_bounds, given.crs)
+    if not hint:
+        return
+    b = work_bounds[0]
+    lon, lat = _TO_LONLAT.transform((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+    whose = "its own CRS " if raw.own_crs is not None else ""
+    fix = ""
+    if "did you mean" in hint:
+        fix = (
+            "; if the file's CRS is wrong, fix it (a Shapefile's .prj)"
+            if raw.own_crs is not None
+            else " (declare it with crs= / --crs)"
+        )
+    raise SitesError(
+        f"{raw.where.name}: every site lies outside Shanghai read in {whose}{given.label} "
+        f"({raw.where.row(0)} falls at {lon:.3f}°E {lat:.3f}°N){hint}{fix}"
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -276,7 +335,8 @@ def _point_sites(raw: _Raw, given: _InputCRS, notes: list[str]) -> tuple[np.ndar
     assert raw.xy is not None
     x, y = raw.xy
     crs, pseudo = given.crs, given.pseudo
-    _check_extent(np.column_stack([x, y, x, y]), crs, given.label, raw.where)
+    given_bounds = np.column_stack([x, y, x, y])
+    _check_extent(given_bounds, crs, given.label, raw.where)
     shift = np.zeros(len(x))
     if pseudo is not None:
         lon, lat = _TO_WGS84[pseudo](x, y)
@@ -285,11 +345,13 @@ def _point_sites(raw: _Raw, given: _InputCRS, notes: list[str]) -> tuple[np.ndar
     if crs.is_geographic:
         _region_note(x, y, notes)
     if given.is_working:
-        return shapely.points(x, y), shift
-    X, Y = _transformer(crs).transform(x, y)
-    bad = ~(np.isfinite(X) & np.isfinite(Y))
-    if bad.any():
-        _cannot_transform(raw.where, int(np.flatnonzero(bad)[0]), crs)
+        X, Y = x, y
+    else:
+        X, Y = _transformer(crs).transform(x, y)
+        bad = ~(np.isfinite(X) & np.isfinite(Y))
+        if bad.any():
+            _cannot_transform(raw.where, int(np.flatnonzero(bad)[0]), crs)
+    _check_whereabouts(np.column_stack([X, Y, X, Y]), given_bounds, given, raw)
     return shapely.points(X, Y), shift
 
 
@@ -297,18 +359,20 @@ def _geometry_sites(raw: _Raw, given: _InputCRS, notes: list[str]) -> tuple[np.n
     """Sites from shapely geometries: checks, repairs, conversion, densify, project."""
     assert raw.geoms is not None
     geoms, types = _checked_geometries(raw.geoms, raw.where, notes)
-    _check_extent(shapely.bounds(geoms), given.crs, given.label, raw.where, geoms)
+    given_bounds = shapely.bounds(geoms)
+    _check_extent(given_bounds, given.crs, given.label, raw.where, geoms)
     others = ~np.isin(types, (0, 4))  # not points
     geoms = _repair_polygons(geoms, types, others, raw.where, notes)
     geoms, shift = _from_pseudo(geoms, given.pseudo)
     if given.crs.is_geographic:
         rep = shapely.point_on_surface(geoms) if others.any() else geoms
         _region_note(shapely.get_x(rep), shapely.get_y(rep), notes)
-    if given.is_working:
-        # Already in the working CRS: nothing to densify or project (the geometries are
-        # immutable, so the caller's objects are shared, not copied).
-        return geoms, shift
-    return _projected(geoms, others, given.crs, raw.where), shift
+    if not given.is_working:
+        # (In the working CRS already, nothing is densified or projected: the geometries are
+        # immutable, so the caller's objects are shared, not copied.)
+        geoms = _projected(geoms, others, given.crs, raw.where)
+    _check_whereabouts(shapely.bounds(geoms), given_bounds, given, raw)
+    return geoms, shift
 
 
 def _checked_geometries(

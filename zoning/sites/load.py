@@ -8,9 +8,13 @@
 - Excel workbooks (``.xlsx``, ``.xlsm``; :mod:`zoning.sites.spreadsheet`): the first
   sheet with content or ``sheet=``, title rows above the header skipped, rows named
   as Excel numbers them (``book.xlsx, sheet 项目, row 7 (D7)``);
+- DXF site plans (红线图): each closed boundary (closed polyline, hatch, closed spline) is a
+  polygon site, ``dxf_layer=`` picks the boundary layer; a DWG is refused
+  (:mod:`zoning.sites.dxf`);
 - CSV with longitude/latitude columns (``lon``/``lng``/``longitude``/``经度``,
-  ``lat``/``latitude``/``纬度``), projected ``x``/``y`` columns, or a WKT column
-  (``wkt``/``geometry``/``geom``);
+  ``lat``/``latitude``/``纬度``; decimal or degrees-minutes-seconds such as ``121°28'12.5"E``),
+  one ``lon,lat`` column as Amap copies it (``坐标``/``经纬度``/``location``/``lnglat``),
+  projected ``x``/``y`` columns, or a WKT column (``wkt``/``geometry``/``geom``);
 - Python objects: a GeoDataFrame, GeoSeries, shapely geometry or list of
   geometries, a plain DataFrame shaped like the CSV;
 - inline ``wkt=`` strings and ``points=`` (``(lon, lat)`` or ``"LON,LAT"``).
@@ -48,8 +52,9 @@ Flags accept yes/no, true/false, y/n, 1/0, 是/否 (any case); an empty cell is
 None (not declared).  ``discharge`` accepts none/sewer/direct and 无/纳管/直排,
 ``red_line_activity`` none/无 or 1-10, ``facility`` none/无 or facility codes (or
 Chinese names such as 尾矿库, 排污口) separated by ``;`` ``,`` or ``、``
-(:mod:`zoning.sites.choices`).  Natures accept new/expansion/rebuild/relocation and
-新建/扩建/改建/迁建; 改扩建 counts as an expansion (it adds capacity).  Industry
+(:mod:`zoning.sites.choices`).  Natures accept new/expansion/rebuild/relocation and the
+words of :data:`zoning.sites.choices.NATURE_WORDS` (新建/扩建/改建/迁建, 改扩建 as an
+expansion, 技改/技术改造 as a rebuild, 搬迁 ...).  Industry
 codes are GB/T 4754-2017 (:func:`parse_industry_code`); "两高" is derived from the
 major division (:data:`TWO_HIGH_DIVISIONS`, less :data:`TWO_HIGH_EXCEPTIONS`) unless
 declared; ``linear`` is derived (True) for LineString/MultiLineString sites unless
@@ -63,7 +68,10 @@ x/y and WKT columns, ``wkt=``, bare geometries -- need a declared ``crs``; none
 declared is an error, never a guess: the same longitude/latitude read as WGS84
 (GPS, ``EPSG:4326``), GCJ-02 (Amap, Tencent: ``gcj02``) or BD-09 (Baidu:
 ``bd09``) are 300-600 m apart in Shanghai.  GeoJSON is WGS84 by definition
-(RFC 7946), so a draw tool's export needs no declaration.
+(RFC 7946), so a draw tool's export needs no declaration.  When every site lands outside
+Shanghai and another reading of the numbers (another Gauss-Krüger zone or CM variant, the axes
+swapped, degrees for metres) puts them inside, the error names it ("did you mean
+EPSG:4550?", :mod:`zoning.sites.hints`).
 
 Coordinates copied from Chinese web maps (Amap/Tencent: GCJ-02, Baidu: BD-09)
 are declared with ``crs="gcj02"`` / ``crs="bd09"`` and converted vertex by
@@ -208,6 +216,7 @@ def load_sites(
     name_field: str | None = None,
     attributes: Mapping[str, object] | None = None,
     encoding: str | None = None,
+    dxf_layer: str | None = None,
     sheet: str | None = None,
     on_row_error: str = "fail",
 ) -> Sites:
@@ -243,6 +252,9 @@ def load_sites(
     encoding : str
         Text encoding of a CSV or a Shapefile without ``.cpg`` (default: detected,
         UTF-8 or GB18030).
+    dxf_layer : str
+        The layer of a DXF site plan holding the boundaries (the red line); needed when closed
+        boundaries lie on several layers (:mod:`zoning.sites.dxf`).
     sheet : str
         The sheet of a workbook (``.xlsx``, ``.xlsm``, ``.ods``); default the first visible
         sheet with content (a note names it).  Title rows above the header are skipped;
@@ -267,8 +279,9 @@ def load_sites(
     SitesError
         Anything wrong with the sites: no CRS, bad coordinates (the bad vertex is named),
         missing geometry, bad attribute values, duplicate ids, a NUL character in an id,
-        a name or a GeoJSON property (never cut silently) -- one line naming file, row
-        and column.
+        a name or a GeoJSON property (never cut silently), a DXF without a closed boundary,
+        a DWG, every site outside Shanghai where another reading of the CRS puts them inside
+        ("did you mean EPSG:4550?") -- one line naming file, row and column.
     CRSError
         ``crs`` is not a CRS.
 
@@ -292,7 +305,7 @@ def load_sites(
     if on_row_error not in ON_ROW_ERROR:
         raise SitesError(f"on_row_error must be 'fail' or 'report', not {quote(on_row_error)}")
     report = on_row_error == "report"
-    raw = _read_input(source, wkt, points, layer, encoding, sheet, report)
+    raw = _read_input(source, wkt, points, layer, encoding, dxf_layer, sheet, report)
     given = _resolve_crs(raw, declared)
     while True:  # a check that finds bad rows sets them aside (report) and runs again
         notes = list(raw.notes)
@@ -388,12 +401,19 @@ def _check_one_input(**inputs: object) -> None:
 
 
 def _read_input(
-    source, wkt, points, layer: str | None, encoding: str | None, sheet=None, report=False
+    source,
+    wkt,
+    points,
+    layer: str | None,
+    encoding: str | None,
+    dxf_layer: str | None = None,
+    sheet: str | None = None,
+    report: bool = False,
 ) -> _Raw:
     """The raw input, at least one site; its notes become the notes of the result.  Rows
     whose geometry cells did not parse were set aside: the first is the error unless
     ``report``."""
-    raw = _gather(source, wkt, points, layer, encoding, sheet)
+    raw = _gather(source, wkt, points, layer, encoding, dxf_layer, sheet)
     if raw.errors and not report:
         raise raw.errors[0]
     if raw.input_table is None:

@@ -1,11 +1,13 @@
 """Where sites come from: files, CSV and other tables, Python objects, inline WKT and points.
 
-Vector files GDAL reads (GeoJSON, GeoPackage, Shapefile, zipped Shapefile, KML, DXF ...; an
-ODS spreadsheet GDAL reads without geometry is treated like a CSV), Excel workbooks read with
-openpyxl (:mod:`.spreadsheet`), CSV read here (UTF-8 or GB18030, the separator sniffed),
-GeoDataFrames, GeoSeries, DataFrames, shapely geometries, ``wkt=`` and ``points=``: each
-becomes a :class:`~.raw._Raw` record, with the source's own CRS where it has one.  A table row
-whose geometry cells do not parse is set aside in ``raw.errors`` (see :func:`_from_table`).
+Vector files GDAL reads (GeoJSON, GeoPackage, Shapefile, zipped Shapefile, KML ...; an ODS
+spreadsheet GDAL reads without geometry is treated like a CSV), Excel workbooks read with
+openpyxl (:mod:`.spreadsheet`), DXF site plans read with ezdxf (:mod:`.dxf`; a DWG is
+refused), CSV read here (UTF-8 or GB18030, the separator sniffed; lon/lat as numbers or
+degrees-minutes-seconds, or one "lon,lat" column), GeoDataFrames, GeoSeries, DataFrames,
+shapely geometries, ``wkt=`` and ``points=``: each becomes a :class:`~.raw._Raw` record, with
+the source's own CRS where it has one.  A table row whose geometry cells do not parse is set
+aside in ``raw.errors`` (see :func:`_from_table`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ import shapely
 
 from ..errors import LayerReadError, SitesError, quote
 from ..io.guard import check_local, within_budget
-from ..io.vector import first_line, shapefile_encoding, split_zip, zip_source
+from ..io.vector import cut_field_name, first_line, shapefile_encoding, split_zip, zip_source
+from .coordinates import parse_cells, parse_lonlat
+from .dxf import is_dwg, read_dxf
 from .geometry import _crs_label
 from .raw import _is_blank, _is_number, _norm, _Raw, _RowsError, _short, _Where
 from .spreadsheet import WORKBOOK_SUFFIXES, read_workbook
@@ -37,6 +41,20 @@ _LAT = ("lat", "latitude", "纬度")
 _X = ("x", "easting", "x坐标")
 _Y = ("y", "northing", "y坐标")
 _WKT = ("wkt", "geometry", "geom", "the_geom")
+# One column holding "lon,lat" as Amap copies it (zoning.sites.coordinates.parse_lonlat).
+_LONLAT = (
+    "坐标",
+    "经纬度",
+    "经纬度坐标",
+    "location",
+    "lnglat",
+    "lonlat",
+    "lng_lat",
+    "lon_lat",
+    "lon,lat",
+    "lng,lat",
+    "经度,纬度",
+)
 _COORD_NAMES = frozenset(n.lower() for n in (*_LON, *_LAT, *_X, *_Y))
 _TABLE_SUFFIXES = {".csv", ".tsv", ".txt"}
 _WKT_WORDS = ("POINT", "LINESTRING", "POLYGON", "MULTI", "GEOMETRYCOLLECTION")
@@ -53,18 +71,24 @@ def _find(columns: Iterable[str], names: tuple[str, ...], where: _Where, what: s
     return hits[0] if hits else None
 
 
-def _numbers(series: pd.Series, where: _Where, column: str) -> np.ndarray:
-    """A coordinate column as float64; a blank or non-numeric cell is an error naming it."""
+def _numbers(series: pd.Series, where: _Where, column: str, axis: str | None = None) -> np.ndarray:
+    """A coordinate column as float64 (lon/lat also in degrees-minutes-seconds); a blank or
+    non-numeric cell is an error naming it."""
+    reason = "not a number"
     try:
         values = series.to_numpy(dtype="float64", na_value=np.nan)
     except (ValueError, TypeError):
-        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        if axis is None:
+            values = pd.to_numeric(series, errors="coerce").to_numpy("float64", na_value=np.nan)
+        else:
+            values, _, why = parse_cells(series.to_numpy(dtype=object), axis)
+            reason = why or reason
     bad = ~np.isfinite(values)
     if bad.any():
 
         def message(i: int) -> str:
             raw = series.iloc[i]
-            what = "is empty" if _is_blank(raw) else f"holds {_short(raw)}, not a number"
+            what = "is empty" if _is_blank(raw) else f"holds {_short(raw)}, {reason}"
             return f"{where.cell(i, column)} {what}: every site needs coordinates"
 
         raise _RowsError.at(np.flatnonzero(bad), column, message)
@@ -129,6 +153,7 @@ def _table_sites(df: pd.DataFrame, where: _Where) -> _Raw:
     lat = _find(cols, _LAT, where, "latitude")
     x = _find(cols, _X, where, "x coordinate")
     y = _find(cols, _Y, where, "y coordinate")
+    both = _find(cols, _LONLAT, where, "lon,lat column")
     for a, b, na, nb in ((lon, lat, "longitude", "latitude"), (x, y, "x", "y")):
         if (a is None) != (b is None):
             have = a or b
@@ -143,10 +168,16 @@ def _table_sites(df: pd.DataFrame, where: _Where) -> _Raw:
         raw.geometry_columns = (wkt,)
         ignored = [c for c in (lon, lat, x, y) if c]
     elif lon is not None:
-        raw.xy = (_numbers(df[lon], where, lon), _numbers(df[lat], where, lat))
+        raw.xy = (_numbers(df[lon], where, lon, "lon"), _numbers(df[lat], where, lat, "lat"))
         raw.lonlat = True
         raw.crs_subject = f"columns {quote(lon)}/{quote(lat)}"
         raw.geometry_columns = (lon, lat)
+        ignored = [c for c in (x, y, both) if c]
+    elif both is not None:
+        raw.xy = _lonlat_column(df[both], where, both)
+        raw.lonlat = True
+        raw.crs_subject = f"column {quote(both)}"
+        raw.geometry_columns = (both,)
         ignored = [c for c in (x, y) if c]
     elif x is not None:
         raw.xy = (_numbers(df[x], where, x), _numbers(df[y], where, y))
@@ -156,7 +187,8 @@ def _table_sites(df: pd.DataFrame, where: _Where) -> _Raw:
         shown = ", ".join(repr(c) for c in cols[:12]) or "none"
         raise SitesError(
             f"{where.name}: no coordinate columns (looked for lon/lat, lng, longitude/latitude, "
-            f"经度/纬度, x/y or a WKT column wkt/geometry/geom; columns: {shown})"
+            f"经度/纬度, one lon,lat column 坐标/经纬度/location, x/y or a WKT column "
+            f"wkt/geometry/geom; columns: {shown})"
         )
     if ignored:
         used = ", ".join(repr(c) for c in raw.geometry_columns)
@@ -164,6 +196,22 @@ def _table_sites(df: pd.DataFrame, where: _Where) -> _Raw:
             f"geometry taken from {used}; columns {', '.join(repr(c) for c in ignored)} ignored"
         )
     return raw
+
+
+def _lonlat_column(series: pd.Series, where: _Where, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) from one "lon,lat" column; a cell that is not two angles is an error."""
+    lon, lat = np.empty(len(series)), np.empty(len(series))
+    bad: dict[int, str] = {}
+    for i, cell in enumerate(series.to_numpy(dtype=object)):
+        try:
+            if _is_blank(cell):
+                raise ValueError("is empty")
+            lon[i], lat[i] = parse_lonlat(str(cell))
+        except ValueError as exc:
+            bad[i] = "is empty" if _is_blank(cell) else f"holds {_short(cell)}: {exc}"
+    if bad:  # every bad cell (rows set aside with on_row_error="report"); the first is the error
+        raise _RowsError.at(sorted(bad), column, lambda i: f"{where.cell(i, column)} {bad[i]}")
+    return lon, lat
 
 
 def _sniff_encoding(path: Path, encoding: str | None) -> tuple[str, str | None]:
@@ -264,6 +312,9 @@ def _open_vector(source: str, label: str, layer: str | None, encoding: str | Non
     except LayerReadError:
         raise
     except Exception as exc:
+        cut = cut_field_name(source, layer, encoding) if isinstance(exc, UnicodeError) else None
+        if cut:
+            raise SitesError(f"{label}: {cut}") from None
         raise LayerReadError(f"{label}: cannot read: {first_line(exc)}") from None
     driver = info.get("driver")
     if driver in ("OGR_VRT", "VRT"):
@@ -338,7 +389,11 @@ def _own_crs(raw: _Raw, value: object) -> None:
 
 
 def _read_path(
-    source: str | Path, layer: str | None, encoding: str | None, sheet: str | None = None
+    source: str | Path,
+    layer: str | None,
+    encoding: str | None,
+    dxf_layer: str | None = None,
+    sheet: str | None = None,
 ) -> _Raw:
     label = str(source)
     zip_path, _ = split_zip(label)
@@ -348,6 +403,10 @@ def _read_path(
         if label.strip().upper().startswith(_WKT_WORDS):
             hint = " (to give WKT inline, use wkt= / --wkt)"
         raise LayerReadError(f"sites file not found: {label}{hint}")
+    if local.is_file() and zip_path is None and (local.suffix.lower() == ".dxf" or is_dwg(local)):
+        return read_dxf(local, label, dxf_layer)
+    if dxf_layer is not None:
+        raise SitesError(f"{label}: dxf_layer= / --dxf-layer applies to DXF site plans only")
     if local.is_file() and zip_path is None and local.suffix.lower() in _TABLE_SUFFIXES:
         return _read_csv(local, label, encoding)
     if local.is_file() and zip_path is None and local.suffix.lower() in WORKBOOK_SUFFIXES:
@@ -433,13 +492,15 @@ def _from_wkt(wkt: str | Iterable[str]) -> _Raw:
     return _Raw(where=where, n=len(texts), geoms=geoms)
 
 
-def _gather(source: object, wkt: object, points: object, layer, encoding, sheet=None) -> _Raw:
+def _gather(
+    source: object, wkt: object, points: object, layer, encoding, dxf_layer=None, sheet=None
+) -> _Raw:
     if wkt is not None:
         return _from_wkt(wkt)  # type: ignore[arg-type]
     if points is not None:
         return _from_points(points)
     if isinstance(source, str | Path):
-        return _read_path(source, layer, encoding, sheet)
+        return _read_path(source, layer, encoding, dxf_layer, sheet)
     if isinstance(source, gpd.GeoDataFrame):
         where = _Where("GeoDataFrame", "row", labels=source.index)
         if source.geometry.name not in source.columns:
