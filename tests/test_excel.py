@@ -464,3 +464,11 @@ def test_report_in_csv_and_vector_inputs(tmp_path):
     bad.write_text("lon,lat\n121.4,x\n,31.1\n", encoding="utf-8")
     with pytest.raises(SitesError, match=r"bad\.csv: every row has an input error \(2 rows"):
         load_sites(bad, crs=W84, on_row_error="report")
+
+
+def test_header_with_one_lonlat_column_as_amap_copies_it(tmp_path):
+    rows = [["项目一览"], ["坐标", "备注"], ["121.47,31.23", "甲"], ["121.48,31.24", "乙"]]
+    path = workbook(tmp_path / "amap.xlsx", {"S": rows, "说明": [["见上页"]]})
+    sites = load_sites(path, crs="gcj02")  # the first sheet's header names the "lon,lat" column
+    assert len(sites) == 2
+    assert list(sites.input_rows.rows) == [3, 4]

@@ -412,7 +412,10 @@ def _read_path(
     if local.is_file() and zip_path is None and local.suffix.lower() in WORKBOOK_SUFFIXES:
         check_local(str(local), label)
         df, where, notes = read_workbook(
-            local, label, _sheet_name(label, sheet, layer), _COORD_NAMES | set(_WKT)
+            local,
+            label,
+            _sheet_name(label, sheet, layer),
+            _COORD_NAMES | {n.lower() for n in (*_WKT, *_LONLAT)},
         )
         raw = _from_table(df, where)
         raw.notes[:0] = notes
