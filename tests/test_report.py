@@ -600,7 +600,17 @@ def test_links_resolve_and_nothing_external(report):
                 value = attrs.get(key)
                 if value is None:
                     continue
-                assert key == "href", (page.name, tag, key, value)
+                # links, and a site page's map figure (sites/<page>.png beside it)
+                assert key == "href" or (tag, key, attrs.get("id")) == (
+                    "img",
+                    "src",
+                    "site-figure",
+                ), (
+                    page.name,
+                    tag,
+                    key,
+                    value,
+                )
                 assert not re.match(r"^[a-z][a-z0-9+.-]*:|^//", value, re.I), value
                 target = (page.parent / value.split("#")[0]).resolve()
                 assert target.is_file(), (page.name, value)
@@ -629,11 +639,14 @@ def test_hostile_strings_are_text_never_tags(report):
     for page in [report / "index.html", *site_pages(report)]:
         html = page.read_text(encoding="utf-8")
         doc = Page(html)
-        assert not {"script", "img", "iframe", "object", "embed", "svg", "b"} & doc.names(), page
+        assert not {"script", "iframe", "object", "embed", "svg", "b"} & doc.names(), page
         for tag, attrs in doc.tags:
             assert not any(k.startswith("on") for k in attrs), (page.name, tag, attrs)
+            if tag == "img":  # only the site's own map figure, never an image from the data
+                assert attrs.get("id") == "site-figure", (page.name, attrs)
+                assert attrs["src"] == page.name.removesuffix(".html") + ".png", attrs
         assert "<script" not in html.lower()
-        assert "<img" not in html.lower()
+        assert html.lower().count("<img") == html.count('<img id="site-figure"') <= 1
     index = parse(report / "index.html").all_text
     for s in HOSTILE:
         assert s in index, s  # shown to the reader, as text

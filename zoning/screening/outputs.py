@@ -32,6 +32,7 @@ _OUTPUTS = (
     "hits.csv",
     "clauses.csv",
     "ranking.csv",
+    "rejected.csv",
     "screening.gpkg",
     "screening.json",
     "report",
@@ -46,11 +47,15 @@ _OUTPUTS = (
 OUTPUT_MARKER = ".zoning-screen.json"
 
 
-def _planned_names(formats: Sequence[str], *, comparison: bool) -> list[str]:
-    """The top-level names :meth:`ScreeningResult.to_file` writes for ``formats``."""
+def _planned_names(
+    formats: Sequence[str], *, comparison: bool, rejected: bool = False
+) -> list[str]:
+    """The top-level names :meth:`ScreeningResult.to_file` writes for ``formats``
+    (``rejected``: rows were read with ``on_row_error="report"``)."""
     names: list[str] = []
     if "csv" in formats:
         names += ["sites.csv", "hits.csv", "clauses.csv"] + (["ranking.csv"] if comparison else [])
+        names += ["rejected.csv"] if rejected else []
     if "gpkg" in formats:
         names.append("screening.gpkg")
     if "json" in formats:
@@ -149,6 +154,8 @@ def write_outputs(
     formats: Iterable[str],
     lang: str,
     map_options: Mapping[str, Any] | None,
+    *,
+    csv_encoding: str = "utf-8-sig",
     out_crs: Any = None,
 ) -> dict[str, Path]:
     """Write ``result`` into ``out_dir``, all-or-nothing: what :meth:`ScreeningResult.to_file`
@@ -166,6 +173,8 @@ def write_outputs(
         Language of the HTML report.
     map_options : mapping or None
         Options of the report's map, passed to :func:`zoning.report.write_report`.
+    csv_encoding : str, keyword-only
+        Encoding of the CSV files (:data:`zoning.tables.CSV_ENCODINGS`).
     out_crs : str, optional
         The CRS of ``screening.gpkg`` (:func:`zoning.tables.check_out_crs`; EPSG:4326).
 
@@ -183,13 +192,21 @@ def write_outputs(
         Writing or moving failed; the folder is as it was.
     """
     formats = _formats(formats)
-    from ..tables import check_out_crs
+    from ..tables import check_csv_encoding, check_out_crs
 
+    check_csv_encoding(csv_encoding)
     out_crs = check_out_crs(out_crs)  # refused before anything is written
     out = Path(out_dir)
-    planned = _planned_names(formats, comparison=result.ranking is not None)
+    rows = getattr(result, "input_rows", None)
+    planned = _planned_names(
+        formats,
+        comparison=result.ranking is not None,
+        rejected=rows is not None and rows.rejected is not None,
+    )
     with output_folder(out, planned, result.provenance) as tmp:  # refuses before writing
-        names = _write_all(result, tmp, formats, lang, dict(map_options or {}), out_crs)
+        names = _write_all(
+            result, tmp, formats, lang, dict(map_options or {}), csv_encoding, out_crs
+        )
     written: dict[str, Path] = {}
     for fmt, files in names.items():
         written[fmt] = out / files[0]
@@ -207,6 +224,7 @@ def _write_all(
     formats: list[str],
     lang: str,
     map_options: dict[str, Any],
+    csv_encoding: str = "utf-8-sig",
     out_crs: str = "EPSG:4326",
 ) -> dict[str, list[str]]:
     """Write every format into ``tmp``; return the top-level names written, by format."""
@@ -214,7 +232,7 @@ def _write_all(
 
     names: dict[str, list[str]] = {}
     if "csv" in formats:
-        names.update(tables.write_csv(result, tmp))
+        names.update(tables.write_csv(result, tmp, encoding=csv_encoding))
     if "gpkg" in formats:
         tables.write_gpkg(result, tmp / "screening.gpkg", out_crs)
         names["gpkg"] = ["screening.gpkg"]
