@@ -272,7 +272,7 @@ def test_yangtze_distance_sentence_measured_independently(screened, written):
     doc = docx.Document(site_file(folder, screened, "yangtze-chemical"))
     text = all_text(doc)
     sentence = next(line for line in text.splitlines() if "长江保护法" in line and "岸线" in line)
-    found = re.search(r"距[^，。]*?岸线[^，。]*?约 ([\d,]+) m", sentence)
+    found = re.search(r"距[^，。]*?岸线[^，。]*?约 ([\d,]+(?:\.\d)?) m", sentence)  # to 0.1 m
     assert found, sentence
     shown = float(found.group(1).replace(",", ""))
     assert abs(shown - measured) <= 0.01 * measured, (shown, measured)

@@ -721,7 +721,7 @@ def test_number_formatting():
     assert fmt_share(0.99999) == "> 99.9 %"
     assert fmt_share(1.0) == "100.0 %"
     assert fmt_share(np.nan) == "—"
-    assert fmt_m(12345.4) == "12,345 m"
+    assert fmt_m(12345.4) == "12,345.4 m"  # to 0.1 m (issue 13 §5)
     assert fmt_m(math.nan) == "—"
 
 
@@ -755,7 +755,7 @@ def test_restricted_next_steps(report):
     assert steps.count("Obtain State Council approval.") == 1  # deduplicated
     assert "不可避让" not in steps and "unavoidability" not in steps
     assert "overlap length" in doc.element_text("constraint-table")
-    assert "1,250 m" in doc.element_text("constraint-table")
+    assert "1,250.0 m" in doc.element_text("constraint-table")
 
 
 def test_unknown_site_explains_status(report):
@@ -779,8 +779,8 @@ def test_boundary_sensitive_warning(report):
     doc = parse(page_for(report, IMG))
     warn = doc.element_text("boundary")
     assert "Ecological protection red line" in warn
-    assert "500 m" in warn  # the red line's positional tolerance from the catalog
-    assert "512 m" in warn and "gcj02" in warn and "± 10 m" in warn
+    assert "500.0 m" in warn  # the red line's positional tolerance from the catalog
+    assert "512.3 m" in warn and "gcj02" in warn and "± 10.0 m" in warn  # to 0.1 m
     assert "boundary-sensitive" in parse(report / "index.html").element_text("site-table")
 
 
@@ -796,7 +796,8 @@ def test_limits_and_footer(report):
         text = doc.all_text
         assert "cccccccccccc" in text  # rule-set hash, short
         assert "aaaaaaaaaaaa" in text and "a" * 13 not in text  # layer hash, short
-        assert "2026-05-01T10:00:00+00:00" in text and "LAEA Shanghai" in text
+        # recorded in UTC, shown in Asia/Shanghai with its offset (issue 13 §5)
+        assert "2026-05-01T18:00:00+08:00" in text and "LAEA Shanghai" in text
         assert "gcj02 -> WGS84 (1 site)" in text and "sites.geojson" in text
         assert "x" * 100 not in text  # the working CRS's WKT is not dumped
 
@@ -994,7 +995,7 @@ def test_console_summary_options():
     res = make_result(demonstration=False)
     text = console_summary(res, max_rows=2)
     assert "DEMONSTRATION" not in text
-    assert "… and 2 more not permitted" in text
+    assert "… and 2 more (sites.csv lists every site)" in text
     zh = console_summary(res, lang="zh")
     assert "禁止" in zh and "生态保护红线内禁止" in zh
     # control characters in data never reach the terminal
@@ -1111,7 +1112,7 @@ def test_ranking_section_in_rank_order(tmp_path):
         assert parse(report / href).element_text("site-title").startswith(sid)
     text = doc.element_text("ranking")
     assert "constrained area" in text and "tie" in text and "best" in text
-    assert "123,456 m² (12.35 ha)" in text and "1,250 m" in text and "120 m" in text
+    assert "123,456 m² (12.35 ha)" in text and "1,250.0 m" in text and "120.0 m" in text
     # hostile ids and names are text
     assert SCRIPT in text and IMG in text and QUOTES in text
     assert "<script" not in html.lower() and "<img" not in html.lower()
@@ -1343,10 +1344,10 @@ def test_real_undeclared_attributes_one_line_each(demo_layers, tmp_path, rules_y
         in limits
     )
     line = next(ln for ln in console_summary(res).splitlines() if "food-plant" in ln)
+    # each undecided rule as a condition, with what was not declared (issue 13 §5)
     assert (
-        "undecided: not declared: discharge (rule water_source.outfall, water_source.level2, "
-        "water_source.level2_sewer); air (rule water_source.level2); wastewater (rule "
-        "water_source.level2_sewer)" in line
+        "undecided: water_source.outfall applies if the project discharges its waste water: "
+        "direct or has a facility: outfall (not declared: discharge)" in line
     )
 
 
@@ -1515,7 +1516,7 @@ def test_real_short_search_is_not_a_missing_layer(shore_reports):
     assert set(res.sites["verdict"]) == {"unknown"}
     expect = (
         "layer shoreline searched only to 0 m (rule yangtze.chemical); re-run without "
-        "--search-radius or with at least 1,000 m"
+        "--search-radius or with at least 1,000.0 m"  # metres to 0.1 m
     )
     row = " ".join(parse(report / "index.html").element_text("site-table").split())
     console = console_summary(res, max_rows=50)
@@ -1528,7 +1529,7 @@ def test_real_short_search_is_not_a_missing_layer(shore_reports):
         assert (
             "The Yangtze shoreline layer was searched only to 0 m "
             "(rule yangtze.chemical), which cannot be checked: re-run without --search-radius "
-            "or with at least 1,000 m." in steps
+            "or with at least 1,000.0 m." in steps
         ), steps
         assert "missing from the catalog" not in steps and "repair the layer" not in steps
         reasons = " ".join(doc.element_text("reason-table").split())
@@ -1561,11 +1562,12 @@ def test_real_shoreline_band_warning_names_the_rule_distance(shore_reports):
         d = _metres_to_shoreline(lon, lat)
         doc = parse(page_for(report, sid))
         text = " ".join(doc.element_text("boundary").split()) if "boundary" in doc.by_id else ""
+        # metres to 0.1 m; only the rules that could apply to this project (a chemical plant
+        # without a tailings pond: not yangtze.tailings_tributary), issue 13 §5
         band = (
-            f"{d:,.0f} m from the Yangtze main-stream and tributary shoreline (schematic): "
-            "within the layer's 200 m tolerance of rule yangtze.chemical, "
-            "yangtze.tailings_tributary's 1,000 m threshold — the rule may apply "
-            "(or not) with the authoritative line"
+            f"{d:,.1f} m from the Yangtze main-stream and tributary shoreline (schematic): "
+            "within the layer's 200.0 m tolerance of rule yangtze.chemical (prohibited)'s "
+            "1,000.0 m threshold — the rule may apply (or not) with the authoritative line"
         )
         if abs(abs(d - 1000) - tol) < 1:  # d800: on the band's edge, either answer is right
             continue
@@ -1584,12 +1586,14 @@ def test_real_boundary_warnings_only_for_layers_a_rule_reads(shore_reports):
     flags = dict(zip(res.sites["site_id"], res.sites["boundary_sensitive"], strict=True))
     water = res.hits[(res.hits["kind"] == "water") & res.hits["boundary_sensitive"].astype(bool)]
     # since rule set 2026.12 the water layer is read by a rule (长江保护法 art. 49, solid waste
-    # in river management areas): its boundary near d800 and over d3010 is flagged like any
-    # other ruled layer's
+    # in river management areas): its boundary near d800 and over d3010 is geometrically
+    # flagged on the hits; but that rule applies only to a waste store or slag yard, and these
+    # chemical plants declare no facility, so the sites are not flagged for it (issue 13 §5)
     assert {"d800", "d3010"} <= set(water["site_id"])
-    assert flags["d3010"] and flags["d800"]
+    assert flags["d800"] and not flags["d3010"]
     text = " ".join(parse(page_for(report, "d800")).element_text("boundary").split())
-    assert "Environmental control units" in text and "Rivers and lakes" in text
+    assert "Environmental control units" in text and "Rivers and lakes" not in text
+    assert "boundary" not in parse(page_for(report, "d3010")).by_id
     # a layer no rule reads (the districts) is never named
     doc = parse(page_for(report, "d1210"))
     assert "boundary" not in doc.by_id  # no warning where sites.csv says not sensitive

@@ -409,7 +409,8 @@ def test_json_has_everything_and_provenance(written, world):
     assert set(data) >= {"provenance", "notes", "sites", "hits", "layer_summary", "reasons"}
     prov = data["provenance"]
     assert prov["tool"] == "zoning" and prov["tool_version"] == zoning.__version__
-    assert prov["created"].endswith("+00:00") and prov["duration_s"] >= 0
+    # Asia/Shanghai with its offset (issue 13 §5)
+    assert prov["created"].endswith("+08:00") and prov["duration_s"] >= 0
     assert prov["catalog"]["sha256"] == sha256(world.catalog)
     assert prov["catalog"]["version"] == "t1"
     by_id = {layer["id"]: layer for layer in prov["layers"]}
@@ -701,7 +702,7 @@ def test_html_report_from_screen(written):
     assert len(page_p) == 1
     assert "第一条" in page_p[0] and "红线一号" in page_p[0]
     # P straddles the red line's edge: a boundary-sensitive warning naming the 50 m tolerance
-    assert 'id="boundary"' in page_p[0] and "50 m" in page_p[0]
+    assert 'id="boundary"' in page_p[0] and "50.0 m" in page_p[0]  # metres to 0.1 m
     assert 'id="next-steps"' in page_p[0] and "Re-site the project" in page_p[0]
     assert 'id="limits"' in page_p[0] and "2024" in page_p[0]  # data vintage
 

@@ -291,6 +291,7 @@ SITES_CSV_COLUMNS = (
     "n_hits",
     "n_reasons",
     "boundary_sensitive",
+    "boundary_rules",
     "overlap_m2_total",
     "overlap_length_m_total",
     "nearest_m",

@@ -419,6 +419,19 @@ project_options: Decorator = _stack(
 )
 
 
+def _out_crs_callback(ctx: click.Context, param: click.Parameter, value: str | None):
+    """``--out-crs``: checked before anything is read (one line naming the option)."""
+    if value is None:
+        return None
+    from ..errors import ZoningError
+    from ..tables import check_out_crs
+
+    try:
+        return check_out_crs(value, "")
+    except ZoningError as exc:
+        raise click.BadParameter(str(exc).strip()) from None
+
+
 def _as_of_callback(ctx: click.Context, param: click.Parameter, value: str | None):
     """``--as-of``: a ``YYYY-MM-DD`` day (kept as text; None: today in Asia/Shanghai)."""
     from ..dates import parse_date
@@ -486,6 +499,16 @@ output_options: Decorator = _stack(
             help="Comma-separated outputs to write with --out: csv, gpkg, json, html, and the "
             "documents pdf (screening.pdf and one PDF per site in pdf/), docx (Word) and xlsx "
             "(Excel workbook); the documents need the documents extra.",
+        ),
+        click.option(
+            "--out-crs",
+            "out_crs",
+            default=None,
+            callback=_out_crs_callback,
+            metavar="EPSG:CODE",
+            help="CRS of screening.gpkg: EPSG:4326 (default), EPSG:4490 (CGCS2000) or a "
+            "CGCS2000 Gauss-Krüger code EPSG:4491-4554 (e.g. EPSG:4528 zone 40, EPSG:4549 "
+            "CM 120°E). The CSVs keep lon/lat in WGS84.",
         ),
         click.option(
             "--lang",

@@ -8,6 +8,7 @@ site is unknown) from :mod:`zoning.report`.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -139,7 +140,9 @@ def _count_lines(result: Any, sites: pd.DataFrame, label: Callable[[str], str]) 
 def _severe_lines(
     result: Any, sites: pd.DataFrame, label: Callable[[str], str], lang: str, max_rows: int
 ) -> list[str]:
-    """The most severe (non-permitted) sites, up to ``max_rows``, each with why."""
+    """The sites to look at (all but permitted), most severe first, up to ``max_rows``, each
+    with its name and id, verdict and why; conditional sites are counted as permitted with
+    conditions, not as not permitted."""
     order = site_order(sites)
     verdicts = verdict_keys(sites["verdict"]).to_numpy()
     severe = order[verdicts[order] != "permitted"]
@@ -148,12 +151,21 @@ def _severe_lines(
     shown = severe[:max_rows]
     tops = top_reasons(result.reasons, [int(p) for p in shown])
     unknown = unknown_texts(result, [int(p) for p in shown])
+    n_cond = int((verdicts[severe] == "conditional").sum())
+    counts = ", ".join(
+        text
+        for k, text in (
+            (len(severe) - n_cond, f"{len(severe) - n_cond:,} not permitted"),
+            (n_cond, f"{n_cond:,} {_with_conditions(lang)}"),
+        )
+        if k
+    )
     lines = [
-        f"Most severe sites ({len(shown):,} of {len(severe):,} not permitted):"
+        f"Most severe sites ({len(shown):,} of {len(severe):,}: {counts}):"
         if len(shown)
-        else f"{len(severe):,} sites not permitted."
+        else f"Sites: {counts}."
     ]
-    ids = [plain_text(sites["site_id"].iat[int(p)], 32) for p in shown]
+    ids = [_site_label(sites, int(p)) for p in shown]
     id_w = max((text_width(s) for s in ids), default=0)
     width = _label_width(label)
     for p, sid in zip(shown, ids, strict=True):
@@ -161,11 +173,39 @@ def _severe_lines(
         msg = _site_message(tops.get(p), unknown.get(p), lang)
         flag = ""
         if "boundary_sensitive" in sites.columns and as_bool(sites["boundary_sensitive"].iat[p]):
-            flag = " ⚠ boundary-sensitive"
+            which = (
+                as_str(sites["boundary_rules"].iat[p])
+                if "boundary_rules" in sites.columns
+                else None
+            )
+            if which:  # verdict codes in the console's words
+                which = _VERDICT_CODE.sub(lambda m: f"({label(m.group(1))})", which)
+            flag = " ⚠ boundary-sensitive" + (f" ({plain_text(which, 120)})" if which else "")
         lines.append(f"  {pad(sid, id_w)}  {pad(label(verdicts[p]), width)}  {msg}{flag}".rstrip())
     if len(severe) > len(shown):
-        lines.append(f"  … and {len(severe) - len(shown):,} more not permitted")
+        lines.append(f"  … and {len(severe) - len(shown):,} more (sites.csv lists every site)")
     return lines
+
+
+#: A verdict code in parentheses, as ``boundary_rules`` writes it.
+_VERDICT_CODE = re.compile(r"\((" + "|".join(VERDICT_ORDER) + r")\)")
+
+
+def _with_conditions(lang: str) -> str:
+    """ "permitted with conditions" in the console's language (the verdict word from labels)."""
+    zh = f"{VERDICT_LABELS['conditional'][0]}允许"
+    return {"zh": zh, "en": "permitted with conditions"}.get(
+        lang, f"{zh} permitted with conditions"
+    )
+
+
+def _site_label(sites: pd.DataFrame, pos: int) -> str:
+    """A site as the console names it: ``name (id)``, or its id alone without a name."""
+    sid = plain_text(sites["site_id"].iat[pos], 32)
+    name = as_str(sites["name"].iat[pos]) if "name" in sites.columns else None
+    if name and name != sid:
+        return f"{plain_text(name, 40)} ({sid})"
+    return sid
 
 
 def _site_message(top: dict | None, unknown: tuple[str, str] | None, lang: str) -> str:

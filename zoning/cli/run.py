@@ -273,6 +273,8 @@ class OutputOptions:
     offline : bool
     basemap : str
     tianditu_key : str, optional
+    out_crs : str, optional
+        The CRS of ``screening.gpkg`` (``--out-crs``; None: EPSG:4326).
     csv_encoding : str
         ``--csv-encoding`` (default ``utf-8-sig``).
     """
@@ -283,6 +285,7 @@ class OutputOptions:
     offline: bool = False
     basemap: str = "osm"
     tianditu_key: str | None = None
+    out_crs: str | None = None
     csv_encoding: str = "utf-8-sig"
 
     def map_options(self) -> dict[str, Any]:
@@ -385,6 +388,7 @@ def run_screening(
             lang=out.lang,
             map_options=out.map_options(),
             csv_encoding=out.csv_encoding,
+            out_crs=out.out_crs,
         )
         if out.out_dir is not None
         else {}

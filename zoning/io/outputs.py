@@ -363,9 +363,10 @@ class OutputFolder:
     -----
     ``with OutputFolder(...) as tmp:`` yields the temporary folder; write every output into
     it under its final relative path.  Afterwards :attr:`files` lists what was written and
-    :attr:`kept` the user's files carried over.  Cost: one walk of the earlier outputs, and
-    renames only (no copies) except for carried user files, which are hard-linked (copied
-    where links are not possible).  Stale temporaries are recognised by the process id in
+    :attr:`kept` the user's files carried over, :attr:`removed` the earlier outputs removed
+    (also logged as a warning, so the command line says so). Cost: one walk of the earlier
+    outputs, and renames only (no copies) except for carried user files, which are hard-linked
+    (copied where links are not possible). Stale temporaries are recognised by the process id in
     their name; on Windows they are never removed.
     """
 
@@ -389,6 +390,7 @@ class OutputFolder:
             raise ValueError("a folder shared with the user needs a marker")
         self.files: list[str] = []
         self.kept: list[str] = []
+        self.removed: list[str] = []
         self._stale: list[str] = []
         self._created: list[Path] = []
         self._tmp: Path | None = None
@@ -519,7 +521,16 @@ class OutputFolder:
         stale = [*self._stale, *(n for n in self.planned if n not in written)]
         self.files = [f for name in written for f in _entries(tmp / name, name)]
         self.marker.write(tmp, self.files)
+        present = [n for n in stale if (self.target / n).exists() or (self.target / n).is_symlink()]
         _swap_names(tmp, self.target, [*written, self.marker.name], stale)
+        self.removed = present
+        if present:
+            # Said, not silent: an output the user may have opened a minute ago is gone.
+            log.warning(
+                "removed earlier outputs in %s that this run did not write: %s",
+                self.target,
+                ", ".join(present),
+            )
 
     def _commit_whole(self, tmp: Path) -> None:
         """Write the marker, carry the user's files over, and swap the folder into place."""

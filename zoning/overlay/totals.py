@@ -34,10 +34,66 @@ class RuleReach:
         kinds no rule reads, such as ``water``, feed no total).
     within : mapping of str to tuple of float
         Per kind with a ``within`` rule, the rule distances in ascending order (m).
+    relevant : mapping of str to numpy.ndarray of bool, optional
+        Per kind: per site, whether a rule reading that kind's boundaries (other than its
+        ``within`` rules) could apply to the site's project.  None: every kind matters to every
+        site; a kind absent from the mapping matters to none.
+    bands : mapping of str to tuple of (float, numpy.ndarray of bool), optional
+        Per kind with ``within`` rules: per rule distance, the sites some rule of that distance
+        could apply to.  None: every distance matters to every site.
     """
 
     read_kinds: frozenset[str]
     within: Mapping[str, tuple[float, ...]]
+    relevant: Mapping[str, np.ndarray] | None = None
+    bands: Mapping[str, tuple[tuple[float, np.ndarray], ...]] | None = None
+
+    @property
+    def flag_keys(self) -> tuple:
+        """What each bit of ``boundary_bits`` stands for: a kind (near one of its feature
+        boundaries), then ``(kind, distance)`` (near a ``within`` rule distance).
+
+        Returns
+        -------
+        tuple of str or (str, float)
+        """
+        kinds = tuple(sorted(self.read_kinds))
+        bands = tuple((k, float(d)) for k in sorted(self.within) for d in self.within[k])
+        return kinds + bands
+
+    def band_masks(self, kind: str, n: int) -> tuple[tuple[float, np.ndarray | None], ...]:
+        """Per rule distance of ``kind``: the sites it matters to (None: every site).
+
+        Parameters
+        ----------
+        kind : str
+        n : int
+            The number of sites.
+
+        Returns
+        -------
+        tuple of (float, numpy.ndarray or None)
+        """
+        if self.bands is None:
+            return tuple((float(d), None) for d in self.within.get(kind, ()))
+        return tuple(self.bands.get(kind, ()))
+
+    def kind_mask(self, kind: str, n: int) -> np.ndarray:
+        """Per site: whether ``kind``'s feature boundaries matter (see ``relevant``).
+
+        Parameters
+        ----------
+        kind : str
+        n : int
+            The number of sites.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+        """
+        if self.relevant is None:
+            return np.ones(n, dtype=bool)
+        return self.relevant.get(kind, np.zeros(n, dtype=bool))
 
 
 def band_sensitive(
@@ -81,9 +137,13 @@ def site_totals(
     development boundary and the control units included; layers no rule reads, such as
     ``water``, left out) has a feature boundary within its positional tolerance plus the
     site's uncertainty, or — for a kind with a ``within`` rule — a feature whose distance lies
-    within that of a rule distance.  Counts, totals and the nearest distance over the layers
-    that are not :data:`CONTEXT_KINDS` and that some rule reads (*constraint layers*), with
-    status ``ok`` (a site outside the coverage has none):
+    within that of a rule distance; and a rule that reads it could apply to the site's project
+    (``reach.relevant`` and ``reach.bands``: a shift of the boundary could change an outcome).
+    ``boundary_bits`` says which: bit ``i`` stands for ``reach.flag_keys[i]``.
+
+    Counts, totals and the nearest distance over the layers that are not
+    :data:`CONTEXT_KINDS` and that some rule reads (*constraint layers*), with status ``ok`` (a
+    site outside the coverage has none):
 
     * ``n_constraints``: constraint layers the site touches, or — for a kind with a ``within``
       rule (the shoreline) — lies within the largest rule distance of;
@@ -118,9 +178,9 @@ def site_totals(
     Returns
     -------
     dict of str to numpy.ndarray
-        The six columns above, each of length ``n``: ``n_constraints``, ``n_hits`` (int),
-        ``boundary_sensitive`` (bool), ``overlap_m2_total``, ``overlap_length_m_total`` and
-        ``nearest_m`` (float, NaN for none).
+        The columns above, each of length ``n``: ``n_constraints``, ``n_hits`` (int),
+        ``boundary_sensitive`` (bool), ``boundary_bits`` (int64), ``overlap_m2_total``,
+        ``overlap_length_m_total`` and ``nearest_m`` (float, NaN for none).
 
     Notes
     -----
@@ -134,7 +194,8 @@ def site_totals(
     ok = ~ov.outside
     n_constraints = np.zeros(n, dtype=int)
     n_hits = np.zeros(n, dtype=int)
-    sens = np.zeros(n, dtype=bool)
+    keys = reach.flag_keys
+    bits = np.zeros(n, dtype=np.int64)
     area = np.zeros(n)
     area_n = np.zeros(n, dtype=int)
     length = np.zeros(n)
@@ -146,10 +207,14 @@ def site_totals(
     for p in ov.passes:
         kind = p.layer.kind
         if kind in read:
-            sens |= p.sens
-            if kind in within:
-                band = band_sensitive(p.dist, p.layer.index.tolerance_m + unc[p.ps], within[kind])
-                sens[p.ps[band]] = True
+            near = p.sens & reach.kind_mask(kind, n)
+            bits[near] |= np.int64(1) << keys.index(kind)
+            tol = p.layer.index.tolerance_m + unc[p.ps]
+            for d, matters in reach.band_masks(kind, n):
+                band = band_sensitive(p.dist, tol, (d,))
+                if matters is not None:
+                    band &= matters[p.ps]
+                bits[p.ps[band]] |= np.int64(1) << keys.index((kind, d))
         if kind in CONTEXT_KINDS or kind not in read:
             continue
         constraint.append(p)
@@ -184,7 +249,8 @@ def site_totals(
     return {
         "n_constraints": n_constraints,
         "n_hits": n_hits,
-        "boundary_sensitive": sens,
+        "boundary_sensitive": bits != 0,
+        "boundary_bits": bits,
         "overlap_m2_total": np.where(area_n > 0, area, np.nan),
         "overlap_length_m_total": np.where(length_n > 0, length, np.nan),
         "nearest_m": np.where(np.isfinite(nearest), nearest, np.nan),

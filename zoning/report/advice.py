@@ -14,6 +14,7 @@ from typing import Any
 
 from ..labels import ATTRIBUTE_LABELS
 from ..rules import DIMENSIONS as _DIMENSIONS
+from ..rules.messages import conditional_texts
 from .context import (
     _Catalog,
     _LayerState,
@@ -274,6 +275,7 @@ def _unknown_text(rows: list[dict], rec: dict, rules: _Rules, state: _LayerState
     failed to load, which layers do not cover it.  ``(zh, en)``, or None without such reasons.
     """
     undeclared: dict[str, list[str]] = {}
+    conditions: dict[str, tuple[str, str]] = {}
     trouble = _LayerTrouble()
     other_zh: list[str] = []
     other_en: list[str] = []
@@ -284,8 +286,13 @@ def _unknown_text(rows: list[dict], rec: dict, rules: _Rules, state: _LayerState
         layer = r["layer_id"] or r["kind"] or "?"
         if status == "needs_attribute":
             when, unless = _rule_attributes(r, rec, rules)
-            for a in when or unless:
-                _append_new(undeclared.setdefault(a, []), r["rule_id"])
+            rule = rules.rule(r["rule_id"])
+            if when and rule is not None and r["rule_id"] not in conditions:
+                # the rule as a condition, never as a fact: "applies if ... (not declared)"
+                conditions[r["rule_id"]] = conditional_texts(rule.when, when)
+            elif when or unless:
+                for a in when or unless:
+                    _append_new(undeclared.setdefault(a, []), r["rule_id"])
             if not when and not unless:
                 other_zh.append(f"规则 {r['rule_id']} 无法判定")
                 other_en.append(f"rule {r['rule_id']} undecided ({r['assumptions'] or '—'})")
@@ -296,8 +303,8 @@ def _unknown_text(rows: list[dict], rec: dict, rules: _Rules, state: _LayerState
         else:
             other_zh.append(r["message_zh"] or r["status_zh"])
             other_en.append(r["message_en"] or r["status_en"])
-    zh: list[str] = []
-    en: list[str] = []
+    zh: list[str] = [f"{rid} {czh}" for rid, (czh, _) in conditions.items()]
+    en: list[str] = [f"{rid} {cen}" for rid, (_, cen) in conditions.items()]
     if undeclared:
         zh.append(
             "未申报 " + "、".join(f"{a}（规则 {', '.join(ids)}）" for a, ids in undeclared.items())
@@ -479,9 +486,14 @@ def _boundary_warnings(
     """
     warnings: list[dict] = []
     bands: list[dict] = []
+    could = _boundary_rules(rec)
     for g in groups:
         if not rules.reads(g["kind"]):
             continue
+        if could is not None and not any(
+            k == g["kind"] or (isinstance(k, tuple) and k[0] == g["kind"]) for k in could
+        ):
+            continue  # no rule that could apply to this project reads this layer's boundary
         tol = cat.tolerance(g["layer_id"])
         flagged = [f for f in g["features"] if f["boundary_sensitive"]]
         near_boundary = bool(g["boundary_sensitive"])
@@ -498,6 +510,10 @@ def _boundary_warnings(
                 if d is None:
                     continue
                 ids = [str(r.id) for r in _rules_for(limit_rules, rec)]
+                if could is not None:
+                    if (g["kind"], float(limit)) not in could:
+                        continue
+                    ids = [could[(g["kind"], float(limit))]]
                 bands.append(
                     {
                         "title_zh": g["title_zh"],
@@ -514,6 +530,8 @@ def _boundary_warnings(
             )
         else:
             near_boundary |= bool(flagged)
+        if could is not None:
+            near_boundary = g["kind"] in could
         if near_boundary:
             warnings.append(
                 {
@@ -521,6 +539,24 @@ def _boundary_warnings(
                     "title_en": g["title_en"],
                     "tolerance": fmt_m(tol) if tol is not None else "not stated",
                     "boundary_distance": fmt_m(g["_boundary_distance"]),
+                    "rules": could.get(g["kind"]) if could is not None else None,
                 }
             )
     return warnings, bands
+
+
+def _boundary_rules(rec: dict) -> dict | None:
+    """What a site's ``boundary_rules`` says: per kind (or ``(kind, distance)``) the rules a
+    shift of that boundary could change; None for a result without the column (every flagged
+    layer is then listed)."""
+    if "boundary_rules" not in rec:
+        return None
+    text = as_str(rec.get("boundary_rules")) or ""
+    out: dict = {}
+    for part in text.split("; "):
+        key, _, ids = part.partition(": ")
+        if not ids:
+            continue
+        m = re.fullmatch(r"(\S+) ([0-9.]+) m", key)
+        out[(m.group(1), float(m.group(2))) if m else key] = ids
+    return out

@@ -9,6 +9,7 @@ functions here are the report logic the terminal summary (``zoning.cli.render``)
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
@@ -26,6 +27,7 @@ from .format import (
     _verdict_model,
     as_float,
     as_str,
+    fmt_time,
     is_missing,
     verdict_key,
 )
@@ -362,6 +364,7 @@ _PROV_FIELDS = (
     ("input_crs", ("input_crs", "input_crss")),
     ("conversions", ("conversions", "conversions_applied", "crs_conversions")),
     ("input_source", ("input_source",)),
+    ("input_sha256", ("input_sha256",)),
     ("search_radius_m", ("search_radius_m", "search_radius")),
 )
 
@@ -389,6 +392,13 @@ def _search_radius(result: Any) -> float | None:
     return as_float(_pick(dict(result.provenance or {}), "search_radius_m", "search_radius"))
 
 
+def _file_name(source: str | None) -> str | None:
+    """The file name of an input source (a path), else the source itself (``points``)."""
+    if not source:
+        return None
+    return re.split(r"[\\/]", source.rstrip("/\\"))[-1] or source
+
+
 def _footer(result: Any) -> dict:
     """The provenance footer of every page: tool, time, catalog, CRSs, input, radius, others."""
     prov = dict(result.provenance or {})
@@ -400,6 +410,7 @@ def _footer(result: Any) -> dict:
         prov.setdefault("input_crs", inp.get("crs"))
         prov.setdefault("conversions", inp.get("conversion") or "none")
         prov.setdefault("input_source", inp.get("source"))
+        prov.setdefault("input_sha256", inp.get("sha256"))
     out: dict[str, Any] = {}
     for name, keys in _PROV_FIELDS:
         value = _pick(prov, *keys)
@@ -413,6 +424,8 @@ def _footer(result: Any) -> dict:
             value = _short_hash(value) or out.get("catalog_sha256")
         out[name] = None if value is None else _as_text(value)
     out["tool"] = out["tool"] or __version__
+    out["created"] = fmt_time(prov.get("created") or out["created"]) if out["created"] else None
+    out["input_name"] = _file_name(out["input_source"])
     out["other"] = _in_force_row(prov) + [
         (str(k), _as_text(v)) for k, v in prov.items() if k not in used and not is_missing(v)
     ]

@@ -187,10 +187,13 @@ def fmt_area(m2: Any) -> str:
     Returns
     -------
     str
-        ``"850 m²"``, ``"2.5 m²"`` below 10 m², ``"12,345 m² (1.23 ha)"`` from 10,000 m².
+        To the square metre: ``"850 m²"``, ``"< 1 m²"`` for a non-zero area below 0.5 m²,
+        ``"12,345 m² (1.23 ha)"`` from 10,000 m².
     """
+    if 0 < m2 < 0.5:
+        return "< 1 m²"
     if m2 < 10_000:
-        return f"{m2:,.1f} m²" if 0 < m2 < 10 else f"{m2:,.0f} m²"
+        return f"{m2:,.0f} m²"
     return f"{m2:,.0f} m² ({m2 / 1e4:,.2f} ha)"
 
 
@@ -235,7 +238,7 @@ def fmt_share(share: Any) -> str:
 
 @_numeric
 def fmt_m(value: Any) -> str:
-    """A distance or length in metres: ``1234.4 -> "1,234 m"``.
+    """A distance or length in metres, to 0.1 m: ``1234.44 -> "1,234.4 m"``.
 
     Parameters
     ----------
@@ -245,9 +248,41 @@ def fmt_m(value: Any) -> str:
     Returns
     -------
     str
-        One decimal below 10 m (``"2.5 m"``), none above; NaN -> ``"—"``.
+        One decimal (``"2.5 m"``, ``"0 m"`` for zero); NaN -> ``"—"``.
     """
-    return f"{value:,.1f} m" if 0 < abs(value) < 10 else f"{value:,.0f} m"
+    return "0 m" if value == 0 else f"{value:,.1f} m"
+
+
+def fmt_time(value: Any) -> str | None:
+    """An ISO 8601 moment as people in Shanghai read it: ``2026-12-05T10:52:37+08:00``.
+
+    Parameters
+    ----------
+    value : object
+        An ISO timestamp with an offset (any zone) or a ``datetime``; a naive one is taken as
+        UTC (how earlier screenings recorded it).
+
+    Returns
+    -------
+    str or None
+        The moment in Asia/Shanghai with its offset, to the second; None for a missing
+        value; text that is not a timestamp is returned unchanged.
+    """
+    import datetime
+
+    from ..dates import _shanghai
+
+    if is_missing(value):
+        return None
+    moment = value
+    if not isinstance(moment, datetime.datetime):
+        try:
+            moment = datetime.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(_shanghai()).isoformat(timespec="seconds")
 
 
 @_numeric

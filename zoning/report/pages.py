@@ -256,13 +256,18 @@ def _site_context(
     shift = as_float(rec.get("datum_shift_m")) or 0.0
     unc = as_float(rec.get("uncertainty_m")) or 0.0
     warnings, bands = _boundary_warnings(groups, cat, rules, rec, unc)
+    site_id = as_str(rec.get("site_id")) or f"#{pos}"
+    map_href = common.get("map_href")
     return {
         **common,
         "root": "../",
         "page_title": f"{rec.get('site_id')}",
         "site": {
-            "site_id": as_str(rec.get("site_id")) or f"#{pos}",
+            "site_id": site_id,
             "name": as_str(rec.get("name")),
+            # the interactive map, focused on this site (map.html reads #site=<id>)
+            "map_href": f"{map_href}#site={quote(site_id, safe='')}" if map_href else None,
+            "boundary_rules": as_str(rec.get("boundary_rules")),
             "verdict": verdict,
             "n_constraints": fmt_number(rec.get("n_constraints")),
             "n_hits": fmt_number(rec.get("n_hits")),

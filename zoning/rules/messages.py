@@ -10,14 +10,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..catalog import KINDS
+from ..labels import ATTRIBUTE_LABELS, CHOICE_LABELS, NATURE_LABELS
 
 if TYPE_CHECKING:
     from .model import Conditions
 
 __all__ = [
     "LOAD_TEXT",
+    "conditional_texts",
     "describe_alternatives",
     "describe_condition",
+    "describe_condition_zh",
     "layer_missing_texts",
     "threshold_note",
     "undeclared",
@@ -49,6 +52,21 @@ _FLAG_TEXT = {
         "lies outside recognised chemical-park control units",
     ),
 }
+#: Yes/no conditions in Chinese: (holds, fails).
+_FLAG_TEXT_ZH = {
+    "linear": ("为线性基础设施", "不是线性基础设施"),
+    "wastewater": ("产生废水", "不产生废水"),
+    "air": ("排放大气污染物", "不排放大气污染物"),
+    "hazardous": ("涉及危险化学品", "不涉及危险化学品"),
+    "two_high": ("为“两高”项目", "不是“两高”项目"),
+    "key_project": ("为重大建设项目（自然资规〔2018〕3号所列）", "不是所列重大建设项目"),
+    "residential_building": ("为居民楼或商住综合楼内的餐饮", "不在居民楼内"),
+    "noise": ("产生工业噪声", "不产生工业噪声"),
+    "industrial_park_unit": ("仅位于产业园区管控单元", "位于产业园区管控单元以外"),
+    "chemical_park_unit": ("仅位于认定的化工园区管控单元", "位于认定的化工园区管控单元以外"),
+}
+#: Choice conditions in Chinese: the words before the listed values.
+_CHOICE_TEXT_ZH = {"discharge": "废水排放去向为", "red_line_activity": "属于", "facility": "设有"}
 #: Choice attributes in words: what the project "has" for the listed values.
 _CHOICE_TEXT = {
     "discharge": "discharges its waste water",
@@ -122,6 +140,61 @@ def describe_condition(c: Conditions) -> str:
         else:
             parts.append(_FLAG_TEXT[k][0 if v else 1])
     return " and ".join(parts)
+
+
+def describe_condition_zh(c: Conditions) -> str:
+    """One condition in Chinese (``"行业代码以 C26 开头且为新建、扩建项目"``).
+
+    Parameters
+    ----------
+    c : Conditions
+
+    Returns
+    -------
+    str
+    """
+    parts = []
+    for k in c.keys():
+        v = getattr(c, k)
+        if k == "industry":
+            parts.append("行业代码以 " + "、".join(v) + " 开头")
+        elif k == "nature":
+            parts.append("为" + "、".join(NATURE_LABELS.get(x, (x, x))[0] for x in v) + "项目")
+        elif k in _CHOICE_TEXT_ZH:
+            words = next(w for code, _zh, _en, w in CHOICE_LABELS if code == k)
+            parts.append(_CHOICE_TEXT_ZH[k] + "、".join(words.get(x, (x, x))[0] for x in v))
+        else:
+            parts.append(_FLAG_TEXT_ZH[k][0 if v else 1])
+    return "且".join(parts)
+
+
+def conditional_texts(when: list[Conditions], missing: list[str]) -> tuple[str, str]:
+    """(zh, en) of a rule that applies only if undeclared attributes say so: the rule as a
+    condition, never as a fact ("applies if the project discharges its waste water: direct
+    (not declared: discharge)").
+
+    Parameters
+    ----------
+    when : list of Conditions
+        The rule's ``when`` alternatives.
+    missing : list of str
+        The attributes the site did not declare.
+
+    Returns
+    -------
+    (zh, en) : tuple of str
+    """
+    en_attrs = ", ".join(missing)
+    zh_attrs = "、".join(
+        ATTRIBUTE_LABELS[a][0].split("（")[0] if a in ATTRIBUTE_LABELS else a for a in missing
+    )
+    zh_alts = [describe_condition_zh(c) for c in when]
+    zh = "或".join(zh_alts) if zh_alts else "满足规则条件"
+    en = describe_alternatives(when) if when else "meets the rule's conditions"
+    return (
+        f"如项目{zh}则适用（未声明：{zh_attrs}）",
+        f"applies if the project {en} (not declared: {en_attrs})",
+    )
 
 
 def describe_alternatives(alts: list[Conditions]) -> str:

@@ -28,6 +28,7 @@ from ..rules import (
     hit_verdicts,
     site_verdicts,
 )
+from ..rules.messages import conditional_texts
 from ..schema import CHOICE_ATTRIBUTES
 from .reach import _within_distances
 
@@ -60,7 +61,7 @@ def _apply_rules(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult, radius
             rule_set, gdf, ov.hits, ov.layer_summary, search_radius_m=radius, tolerance_m=tol
         )
         top = pd.DataFrame(index=range(n))
-        _attach_top_reasons(top, reasons)
+        _attach_top_reasons(top, reasons, rule_set, gdf)
 
         def hits_all() -> gpd.GeoDataFrame:
             return _hits_with_verdicts(ov, reasons, None, rule_set, unc)
@@ -84,7 +85,7 @@ def _apply_rules(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult, radius
         evaluate(rule_set, gdf, ov.hits, ov.layer_summary, search_radius_m=radius, tolerance_m=tol)
         raise
     top = pd.DataFrame(index=range(len(rep)))
-    _attach_top_reasons(top, rep_reasons)
+    _attach_top_reasons(top, rep_reasons, rule_set, rep_sites)
     verdict = site_verdicts(rep_reasons, len(rep)).to_numpy()[group]
 
     def reasons_all() -> pd.DataFrame:
@@ -251,13 +252,21 @@ def _texts(values: pd.Series) -> np.ndarray:
     )
 
 
-def _attach_top_reasons(out: pd.DataFrame, reasons: pd.DataFrame) -> None:
+def _attach_top_reasons(
+    out: pd.DataFrame,
+    reasons: pd.DataFrame,
+    rule_set: RuleSet | None = None,
+    sites: pd.DataFrame | None = None,
+) -> None:
     """``n_reasons`` and the (at most three) most severe reasons of each site, as text.
 
     A reason without a rule (a layer missing, a site outside the coverage, a control unit
     without an access list) is labelled by its layer kind and status instead.  A label counts
     once per site (its first row); the reasons are ranked by severity, in table order among
-    equals, and joined with ``" | "``.
+    equals, and joined with ``" | "``.  With ``rule_set``, a rule left undecided for want of
+    a project attribute reads as a condition ("applies if the project ... (not declared:
+    ...)", :func:`undecided_messages`) instead of its message, which states the
+    requirement as a fact; ``sites`` (by position) says which attributes are missing.
     """
     n = len(out)
     out["n_reasons"] = 0
@@ -287,13 +296,96 @@ def _attach_top_reasons(out: pd.DataFrame, reasons: pd.DataFrame) -> None:
     top_site = site[top]
     bounds = np.flatnonzero(np.r_[True, top_site[1:] != top_site[:-1], True])
     head = label[top] + " (" + _texts(reasons["verdict"].iloc[top]) + "): "
+    messages = {lang: _texts(reasons[f"message_{lang}"].iloc[top]) for lang in ("en", "zh")}
+    if rule_set is not None:
+        zh, en = undecided_messages(reasons.iloc[top], rule_set, sites)
+        has = zh != ""
+        messages["zh"][has] = zh[has]
+        messages["en"][has] = en[has]
     for lang in ("en", "zh"):
-        parts = (head + _texts(reasons[f"message_{lang}"].iloc[top])).tolist()
+        parts = (head + messages[lang]).tolist()
         joined = np.full(n, "", dtype=object)
         joined[top_site[bounds[:-1]]] = [
             " | ".join(parts[a:b]) for a, b in itertools.pairwise(bounds)
         ]
         out[f"reasons_{lang}"] = joined
+
+
+def undecided_messages(
+    reasons: pd.DataFrame, rule_set: RuleSet, sites: pd.DataFrame | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per reason row: (zh, en) of a rule undecided for want of project attributes, worded as
+    a condition; ``""`` for the other rows.
+
+    Parameters
+    ----------
+    reasons : pandas.DataFrame
+        Reason rows (``site``, ``rule_id``, ``status``).
+    rule_set : RuleSet
+        The rules (their ``when``).
+    sites : pandas.DataFrame, optional
+        The sites by position (``site``): the attributes a row's site did not declare.  None:
+        every attribute the rule's ``when`` tests counts as undeclared.
+
+    Returns
+    -------
+    (zh, en) : two numpy.ndarray of object
+        ``"如项目…则适用（未声明：…）"`` and ``"applies if the project ... (not declared:
+        ...)"`` (:func:`zoning.rules.messages.conditional_texts`).
+
+    Notes
+    -----
+    Worded once per distinct (rule, undeclared attributes): cheap for millions of rows.
+    """
+    n = len(reasons)
+    zh = np.full(n, "", dtype=object)
+    en = np.full(n, "", dtype=object)
+    if not n:
+        return zh, en
+    rows = np.flatnonzero(reasons["status"].to_numpy(dtype=object) == "needs_attribute")
+    if not len(rows):
+        return zh, en
+    rule_ids = _texts(reasons["rule_id"].iloc[rows])
+    site = reasons["site"].to_numpy(dtype=np.int64)[rows]
+    known_rules = {r.id: r for r in _all_rules(rule_set)}
+    bits = np.zeros(len(rows), dtype=np.int64)
+    attrs_of: dict[str, list[str]] = {}
+    for rid in np.unique(rule_ids):
+        rule = known_rules.get(rid)
+        if rule is None:
+            continue
+        attrs = list(dict.fromkeys(a for c in rule.when for a in c.keys()))
+        attrs_of[rid] = attrs
+        m = rule_ids == rid
+        for i, a in enumerate(attrs):
+            if sites is None or a not in sites.columns:
+                missing = np.ones(int(m.sum()), dtype=bool)
+            else:
+                missing = pd.isna(sites[a].to_numpy(dtype=object)[site[m]])
+            bits[m] |= missing.astype(np.int64) << i
+    key = pd.Series(rule_ids).astype(str) + "|" + pd.Series(bits).astype(str)
+    codes, uniques = pd.factorize(key)
+    texts_zh, texts_en = [], []
+    for u in uniques:
+        rid, b = u.rsplit("|", 1)
+        rule = known_rules.get(rid)
+        if rule is None:
+            texts_zh.append("")
+            texts_en.append("")
+            continue
+        attrs = attrs_of[rid]
+        missing = [a for i, a in enumerate(attrs) if (int(b) >> i) & 1] or attrs
+        z, e = conditional_texts(rule.when, missing)
+        texts_zh.append(z)
+        texts_en.append(e)
+    zh[rows] = np.asarray(texts_zh, dtype=object)[codes]
+    en[rows] = np.asarray(texts_en, dtype=object)[codes]
+    return zh, en
+
+
+def _all_rules(rule_set: RuleSet) -> list:
+    """The rules of a rule set and of its access lists."""
+    return [*rule_set.rules, *(r for lst in rule_set.lists for r in lst.rules)]
 
 
 @dataclass

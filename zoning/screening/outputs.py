@@ -156,6 +156,7 @@ def write_outputs(
     map_options: Mapping[str, Any] | None,
     *,
     csv_encoding: str = "utf-8-sig",
+    out_crs: Any = None,
 ) -> dict[str, Path]:
     """Write ``result`` into ``out_dir``, all-or-nothing: what :meth:`ScreeningResult.to_file`
     does (see there for the files, the marker and the rules of replacement).
@@ -174,6 +175,8 @@ def write_outputs(
         Options of the report's map, passed to :func:`zoning.report.write_report`.
     csv_encoding : str, keyword-only
         Encoding of the CSV files (:data:`zoning.tables.CSV_ENCODINGS`).
+    out_crs : str, optional
+        The CRS of ``screening.gpkg`` (:func:`zoning.tables.check_out_crs`; EPSG:4326).
 
     Returns
     -------
@@ -189,9 +192,10 @@ def write_outputs(
         Writing or moving failed; the folder is as it was.
     """
     formats = _formats(formats)
-    from ..tables import check_csv_encoding
+    from ..tables import check_csv_encoding, check_out_crs
 
     check_csv_encoding(csv_encoding)
+    out_crs = check_out_crs(out_crs)  # refused before anything is written
     out = Path(out_dir)
     rows = getattr(result, "input_rows", None)
     planned = _planned_names(
@@ -200,7 +204,9 @@ def write_outputs(
         rejected=rows is not None and rows.rejected is not None,
     )
     with output_folder(out, planned, result.provenance) as tmp:  # refuses before writing
-        names = _write_all(result, tmp, formats, lang, dict(map_options or {}), csv_encoding)
+        names = _write_all(
+            result, tmp, formats, lang, dict(map_options or {}), csv_encoding, out_crs
+        )
     written: dict[str, Path] = {}
     for fmt, files in names.items():
         written[fmt] = out / files[0]
@@ -219,6 +225,7 @@ def _write_all(
     lang: str,
     map_options: dict[str, Any],
     csv_encoding: str = "utf-8-sig",
+    out_crs: str = "EPSG:4326",
 ) -> dict[str, list[str]]:
     """Write every format into ``tmp``; return the top-level names written, by format."""
     from .. import tables
@@ -227,7 +234,7 @@ def _write_all(
     if "csv" in formats:
         names.update(tables.write_csv(result, tmp, encoding=csv_encoding))
     if "gpkg" in formats:
-        tables.write_gpkg(result, tmp / "screening.gpkg")
+        tables.write_gpkg(result, tmp / "screening.gpkg", out_crs)
         names["gpkg"] = ["screening.gpkg"]
     if "json" in formats:
         tables.write_json(result, tmp / "screening.json")

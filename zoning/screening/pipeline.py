@@ -30,13 +30,14 @@ from ..dates import as_of_date
 from ..errors import CatalogError, CRSError, LayerDataError, LayerReadError, ZoningError, quote
 from ..layerset import Layer, LayerSet, load_catalog
 from ..overlay import DEFAULT_SEARCH_RADIUS_M, LayerInput, OverlayResult, overlay
-from ..overlay.totals import RuleReach, site_totals
+from ..overlay.totals import site_totals
 from ..rules import RuleSet, load_rules
 from ..sites import Sites
 from .apply import _apply_rules, _RulesOutcome
 from .options import ScreenOptions, SiteReading
 from .provenance import _input_file, _layer_loaded, _layer_provenance, _options, _provenance
-from .reach import _rule_reach, _searched_by_kind, _within_distances
+from .reach import _rule_reach, _searched_by_kind
+from .relevance import boundary_reach, boundary_texts, unit_boundaries_that_matter
 from .result import ScreeningResult
 
 __all__ = ["prepare_point_grid", "screen"]
@@ -385,9 +386,15 @@ def _site_table(
     out = gdf.copy()
     out["verdict"] = rules_out.verdict
     unc = gdf["uncertainty_m"].to_numpy(dtype=float)
-    reach = RuleReach(frozenset(rule_set.read_kinds), _within_distances(rule_set))
-    for col, values in site_totals(ov, n, reach, unc, geoms, searched).items():
+    reach, group, possible_ids = boundary_reach(rule_set, gdf)
+    reach, unit_texts = unit_boundaries_that_matter(reach, ov, rule_set, gdf, group, unc)
+    totals = site_totals(ov, n, reach, unc, geoms, searched)
+    bits = totals.pop("boundary_bits")
+    for col, values in totals.items():
         out[col] = values
+    out["boundary_rules"] = boundary_texts(
+        reach.flag_keys, bits, group, possible_ids, rule_set, unit_texts
+    )
     fam = shapely.get_dimensions(geoms)
     out["area_m2"] = np.where(fam == 2, shapely.area(geoms), np.nan)
     out["length_m"] = np.where(fam == 1, shapely.length(geoms), np.nan)

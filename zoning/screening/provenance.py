@@ -14,6 +14,7 @@ from typing import Any
 
 from .._version import __version__
 from ..crs import WORKING_CRS
+from ..dates import _shanghai as shanghai_zone
 from ..dates import iso
 from ..io import file_sha256
 from ..layerset import LayerSet
@@ -119,7 +120,8 @@ def _provenance(
     return {
         "tool": "zoning",
         "tool_version": __version__,
-        "created": started.isoformat(timespec="seconds"),
+        # Shown to people in Shanghai: local time with its offset (unambiguous ISO 8601).
+        "created": started.astimezone(shanghai_zone()).isoformat(timespec="seconds"),
         "demonstration": bool(layers.is_demonstration or rule_set.is_demonstration),
         "as_of": iso(layers.as_of),
         "catalog": {

@@ -282,6 +282,7 @@ class ScreeningResult:
         lang: str = "both",
         map_options: Mapping[str, Any] | None = None,
         csv_encoding: str = "utf-8-sig",
+        out_crs: str | int | None = None,
     ) -> dict[str, Path]:
         """Write the result into ``out_dir``.
 
@@ -314,6 +315,10 @@ class ScreeningResult:
             Encoding of the CSV files: UTF-8 with a byte-order mark (default: Excel on Chinese
             Windows opens it), without one, or GBK (a character GBK cannot encode is an error
             naming the file, row and column; nothing is written).
+        out_crs : str or int, keyword-only
+            The CRS of ``screening.gpkg``: ``EPSG:4326`` (default), ``EPSG:4490`` (CGCS2000)
+            or a CGCS2000 Gauss-Krüger code ``EPSG:4491``-``EPSG:4554``
+            (:func:`zoning.tables.check_out_crs`).
 
         Returns
         -------
@@ -373,7 +378,9 @@ class ScreeningResult:
         """
         from .outputs import write_outputs
 
-        return write_outputs(self, out_dir, formats, lang, map_options, csv_encoding=csv_encoding)
+        return write_outputs(
+            self, out_dir, formats, lang, map_options, csv_encoding=csv_encoding, out_crs=out_crs
+        )
 
     def _write_gpkg(self, path: Path) -> None:
         """``screening.gpkg`` (:func:`zoning.tables.write_gpkg`)."""

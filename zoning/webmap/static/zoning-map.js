@@ -519,12 +519,44 @@
       if (box && box.offsetWidth && box.offsetWidth + 20 < 0.45 * width) {
         right = box.offsetWidth + 20;
       }
-      map.fitBounds(cfg.bounds, { paddingTopLeft: [50, 10], paddingBottomRight: [right, 10] });
+      map.fitBounds(cfg.bounds, {
+        paddingTopLeft: [50, 10], paddingBottomRight: [right, 10],
+        // a zoom animation still running would undo the focus on a #site=<id> below
+        animate: !/^#site=/.test(window.location.hash || "")
+      });
     }
     if (state.screening.markers) state.screening.markers.zoningUpdate();
 
+    // map.html#site=<id> (URL-encoded): focus that screened site; the report's site pages
+    // link here.  An unknown id leaves the map as it is.
+    function focusSite() {
+      var m = /^#site=(.+)$/.exec(window.location.hash || "");
+      if (!m) return;
+      var id;
+      try { id = decodeURIComponent(m[1]); } catch (e) { return; }
+      var sites = null;
+      cfg.layers.forEach(function (spec, i) {
+        if (spec.kind === "sites" && spec.ns === "screening") sites = built[i];
+      });
+      if (!sites) return;
+      var found = null;
+      sites.eachLayer(function (layer) {
+        var p = layer.feature && layer.feature.properties;
+        if (!found && p && String(p.s) === id) found = layer;
+      });
+      if (!found) return;
+      if (!map.hasLayer(sites)) sites.addTo(map);
+      var b = found.getBounds ? found.getBounds() : L.latLngBounds([found.getLatLng(), found.getLatLng()]);
+      map.stop(); // the overview's fit may still be animating
+      map.fitBounds(b, { maxZoom: 16, padding: [40, 40], animate: false });
+      state.focused = id;
+      if (state.screening.markers) state.screening.markers.zoningUpdate();
+    }
+    window.addEventListener("hashchange", focusSite);
+
     // Ready once the browser has painted the layers (benchmarks and tests wait for this).
     requestAnimationFrame(function () {
+      focusSite();
       requestAnimationFrame(function () {
         state.ready = true;
         document.documentElement.setAttribute("data-zoning-ready", "1");
