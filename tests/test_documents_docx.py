@@ -408,6 +408,13 @@ def test_each_site_section_has_its_map_figure(screened, written):
         Image.open(io.BytesIO(png)).verify()
     ids = [e.get("id") for e in doc.element.body.iter(f"{{{WP}}}docPr")]
     assert len(ids) == len(set(ids)) == len(screened.sites)
+    # figure numbers: a SEQ field per caption, numbered in order in the combined document
+    seq = [
+        "".join(t.text for t in f.iter(f"{{{W}}}t"))
+        for f in doc.element.body.iter(f"{{{W}}}fldSimple")
+        if f.get(f"{{{W}}}instr").startswith("SEQ 图")
+    ]
+    assert seq == [str(k) for k in range(1, len(screened.sites) + 1)]
 
 
 def test_figure_of_a_permitted_site_is_green(screened, written):
