@@ -310,6 +310,22 @@ def test_conclusion_verdict_and_disclaimer(screened, written):
     assert DISCLAIMER[0] in text  # the PDF's words
 
 
+def test_boundary_and_band_warnings_as_the_pdf_words_them(screened, written):
+    from zoning.documents.common import band_warning, boundary_warning
+    from zoning.report.models import document_models
+
+    folder, _ = written
+    for site_id in ("qcs-raw-water-pipeline", "two-high-cement-grinding"):
+        model = document_models(screened, [position(screened, site_id)]).sites[0]
+        assert model["warnings"] or model["bands"]
+        text = all_text(docx.Document(site_file(folder, screened, site_id)))
+        for w in model["warnings"]:
+            assert boundary_warning(w, model["site"])[0] in text
+        for b in model["bands"]:
+            assert band_warning(b)[0] in text
+        assert "not stated" not in text  # said in Chinese: 未注明
+
+
 def test_demonstration_notice_in_body_and_every_header(screened, written):
     folder, _ = written
     for path in (folder / "screening.docx", site_file(folder, screened, "yangtze-chemical")):

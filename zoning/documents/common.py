@@ -30,6 +30,8 @@ __all__ = [
     "SiteChoice",
     "SiteExtras",
     "attribute_source",
+    "band_warning",
+    "boundary_warning",
     "choose_sites",
     "corner_cells",
     "demonstration_notice",
@@ -296,6 +298,63 @@ def attribute_source(attribute: dict) -> tuple[str, str]:
     if source == "derived":
         return _DERIVATIONS.get(attribute.get("note") or "", ATTRIBUTE_SOURCES["derived"])
     return ATTRIBUTE_SOURCES.get(source, (source, source))
+
+
+def boundary_warning(warning: dict, site: dict) -> tuple[str, str]:
+    """The warning of a boundary-sensitive layer: the site lies within the layer's positional
+    tolerance of its boundary, so the verdict may change with the authoritative boundary.
+
+    Parameters
+    ----------
+    warning : dict
+        A ``warnings`` row of a site model (``title_zh``, ``title_en``, ``tolerance``,
+        ``boundary_distance``).
+    site : dict
+        The model's ``site`` (its ``uncertainty``: the input CRS conversion's).
+
+    Returns
+    -------
+    (str, str)
+    """
+    tol = stated(warning.get("tolerance"))
+    near = warning.get("boundary_distance")
+    dist = (
+        (f"；距边界 {near}", f"; {near} from the boundary") if near not in (None, "—") else ("", "")
+    )
+    unc = site.get("uncertainty")
+    zh_unc = f"；输入坐标系转换不确定度 ± {unc}" if unc else ""
+    en_unc = f"; input CRS conversion uncertainty ± {unc}" if unc else ""
+    return (
+        f"边界敏感：场址位于“{warning['title_zh']}”边界的位置容差范围内"
+        f"（容差 {tol[0]}{dist[0]}{zh_unc}）。结论可能随权威边界而改变，请用官方数据核实。",
+        f"Boundary-sensitive: the site lies within the positional tolerance of the boundary of "
+        f"{warning['title_en']} ({tol[1]}{dist[1]}{en_unc}). The verdict may change with the "
+        "authoritative boundary: check against official data.",
+    )
+
+
+def band_warning(band: dict) -> tuple[str, str]:
+    """The warning of a distance rule whose threshold lies within the layer's tolerance of the
+    measured distance: with the authoritative line the rule may or may not apply.
+
+    Parameters
+    ----------
+    band : dict
+        A ``bands`` row of a site model (``title_zh``, ``title_en``, ``distance``, ``rules``,
+        ``threshold``, ``tolerance``).
+
+    Returns
+    -------
+    (str, str)
+    """
+    b, tol = band, stated(band.get("tolerance"))
+    return (
+        f"距{b['title_zh']} {b['distance']}：与规则 {b['rules']} 的 {b['threshold']} "
+        f"阈值之差在该图层 {tol[0]} 的位置容差以内——按权威岸线，该规则可能适用，"
+        "也可能不适用。请用官方数据核实。",
+        f"{b['distance']} from the {b['title_en']}: within the layer's {tol[1]} tolerance of "
+        f"rule {b['rules']}'s {b['threshold']} threshold. Check against official data.",
+    )
 
 
 def rule_set_text(versions: dict) -> tuple[str, str]:

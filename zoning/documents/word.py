@@ -377,18 +377,9 @@ class _Writer:
             if model.get("steps_note"):
                 lay.paragraph(doc, model["steps_note"][0])
         for w in model.get("warnings") or []:
-            tol = shared.stated(w["tolerance"])[0]
-            lay.paragraph(
-                doc,
-                f"边界提示：场址距{w['title_zh']}边界 {w['boundary_distance']}，小于该图层的位置"
-                f"容差（{tol}），边界的不确定性可能改变结论，请以权威矢量数据核实。",
-            )
+            lay.paragraph(doc, shared.boundary_warning(w, model["site"])[0])
         for b in model.get("bands") or []:
-            lay.paragraph(
-                doc,
-                f"距离提示：场址距{b['title_zh']} {b['distance']}，与规则 {b['rules']} 的距离阈值"
-                f" {b['threshold']} 之差小于图层容差 {b['tolerance']}，请以权威数据核实。",
-            )
+            lay.paragraph(doc, shared.band_warning(b)[0])
         lay.paragraph(doc, shared.DISCLAIMER[0], bold=True)
         if self.lang != "zh":
             lay.paragraph(doc, shared.DISCLAIMER[1], size=lay.SMALL_PT)
