@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import re
 import subprocess
 import time
@@ -33,6 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 PROJECTS = REPO / "layers" / "examples" / "projects.geojson"
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W}
+WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 HEADING = "生态环境分区管控符合性分析"
 RESULT_WORDS = {zh for zh, _ in CLAUSE_RESULT_LABELS.values()}
 
@@ -302,7 +304,26 @@ def test_conclusion_verdict_and_disclaimer(screened, written):
     text = all_text(docx.Document(site_file(folder, screened, "yangtze-chemical")))
     assert model["conclusion"]["zh"] in text
     assert VERDICT_LABELS["prohibited"][0] in text
-    assert "以审批部门" in text
+    assert "以审批部门意见为准" in text
+    from zoning.documents.common import DISCLAIMER
+
+    assert DISCLAIMER[0] in text  # the PDF's words
+
+
+def test_boundary_and_band_warnings_as_the_pdf_words_them(screened, written):
+    from zoning.documents.common import band_warning, boundary_warning
+    from zoning.report.models import document_models
+
+    folder, _ = written
+    for site_id in ("qcs-raw-water-pipeline", "two-high-cement-grinding"):
+        model = document_models(screened, [position(screened, site_id)]).sites[0]
+        assert model["warnings"] or model["bands"]
+        text = all_text(docx.Document(site_file(folder, screened, site_id)))
+        for w in model["warnings"]:
+            assert boundary_warning(w, model["site"])[0] in text
+        for b in model["bands"]:
+            assert band_warning(b)[0] in text
+        assert "not stated" not in text  # said in Chinese: 未注明
 
 
 def test_demonstration_notice_in_body_and_every_header(screened, written):
@@ -327,7 +348,7 @@ def test_data_versions_input_hash_and_shanghai_time(screened, written):
         assert layer["id"] in text and layer["sha256"] in text
     created = datetime.datetime.fromisoformat(prov["created"])
     local = created.astimezone(datetime.timezone(datetime.timedelta(hours=8)))
-    assert local.strftime("%Y-%m-%d %H:%M:%S") in text and "Asia/Shanghai" in text
+    assert f"{local.strftime('%Y-%m-%d %H:%M:%S')} +08:00" in text and "北京时间" in text
 
 
 def test_lang_zh_has_no_english_glosses(screened, tmp_path):
@@ -337,7 +358,8 @@ def test_lang_zh_has_no_english_glosses(screened, tmp_path):
     write_docx(screened, tmp_path, lang="zh")
     doc = docx.Document(site_file(tmp_path, screened, "yangtze-chemical"))
     heads = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
-    assert heads and not any(re.search(r"[A-Za-z]{4,}", h) for h in heads), heads
+    english = [h for h in heads if re.search(r"[A-Za-z]{4,}", h.replace("CGCS2000", ""))]
+    assert heads and not english, heads
     assert pos >= 0
 
 
@@ -346,6 +368,163 @@ def test_bad_lang_is_refused(screened, tmp_path):
 
     with pytest.raises(ValueError, match="lang"):
         write_docx(screened, tmp_path, lang="fr")
+
+
+def picture_blobs(doc) -> list[bytes]:
+    """The image bytes of every inline picture of ``doc``, in document order."""
+    blobs = []
+    for shape in doc.inline_shapes:
+        rid = shape._inline.graphic.graphicData.pic.blipFill.blip.embed
+        blobs.append(doc.part.related_parts[rid].blob)
+    return blobs
+
+
+def has_colour(png: bytes, hex_colour: str, tol: int = 20) -> bool:
+    """Whether the PNG holds a patch (over 20 pixels) of ``hex_colour``."""
+    import numpy as np
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    want = [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
+    close = np.all(np.abs(img - np.array(want)) <= tol, axis=2)
+    return int(close.sum()) > 20
+
+
+def test_each_site_section_has_its_map_figure(screened, written):
+    from PIL import Image
+
+    from zoning.report.figure import VERDICT_COLORS
+
+    folder, _ = written
+    for site_id, verdict in zip(
+        screened.sites["site_id"].astype(str), screened.sites["verdict"], strict=True
+    ):
+        doc = docx.Document(site_file(folder, screened, site_id))
+        assert len(doc.inline_shapes) == 1, site_id
+        shape = doc.inline_shapes[0]
+        section = doc.sections[0]
+        text_width = section.page_width - section.left_margin - section.right_margin
+        assert abs(shape.width - text_width) <= 0.01 * text_width, site_id
+        (png,) = picture_blobs(doc)
+        with Image.open(io.BytesIO(png)) as im:
+            assert im.format == "PNG" and im.width > 600
+            assert abs(shape.height / shape.width - im.height / im.width) < 0.01
+        assert has_colour(png, VERDICT_COLORS[verdict]), (site_id, verdict)
+        # the caption under it names the coordinate system and the sources
+        paras = [p.text for p in doc.paragraphs]
+        at = next(i for i, p in enumerate(doc.paragraphs) if p._p.xpath(".//w:drawing"))
+        caption = paras[at + 1]
+        assert caption.startswith("图") and "EPSG:4490" in caption, caption
+        assert "数据来源" in caption and "GCJ-02" not in caption.replace("不使用", ""), caption
+    # the combined document holds every figure, with its own copy of each image
+    doc = docx.Document(folder / "screening.docx")
+    blobs = picture_blobs(doc)
+    assert len(blobs) == len(screened.sites)
+    for png in blobs:
+        Image.open(io.BytesIO(png)).verify()
+    ids = [e.get("id") for e in doc.element.body.iter(f"{{{WP}}}docPr")]
+    assert len(ids) == len(set(ids)) == len(screened.sites)
+    # figure numbers: a SEQ field per caption, numbered in order in the combined document
+    seq = [
+        "".join(t.text for t in f.iter(f"{{{W}}}t"))
+        for f in doc.element.body.iter(f"{{{W}}}fldSimple")
+        if f.get(f"{{{W}}}instr").startswith("SEQ 图")
+    ]
+    assert seq == [str(k) for k in range(1, len(screened.sites) + 1)]
+
+
+def test_figure_of_a_permitted_site_is_green(screened, written):
+    from zoning.report.figure import VERDICT_COLORS
+
+    folder, _ = written
+    (png,) = picture_blobs(docx.Document(site_file(folder, screened, "jinshan-logistics-park")))
+    assert has_colour(png, VERDICT_COLORS["permitted"])
+    assert not has_colour(png, VERDICT_COLORS["unknown"], tol=6)  # not another verdict's
+
+
+def corner_table(doc):
+    """The corner-coordinate table: header 点号 | 经度 | 纬度 | X | Y."""
+    tables = [t for t in doc.tables if t.rows and t.rows[0].cells[0].text.strip() == "点号"]
+    assert len(tables) == 1
+    return tables[0]
+
+
+def test_corner_table_agrees_with_pyproj(screened, written):
+    import json
+
+    import shapely
+    from pyproj import Transformer
+
+    folder, _ = written
+    to4490 = Transformer.from_crs("EPSG:4326", "EPSG:4490", always_xy=True)
+    features = json.loads(PROJECTS.read_text(encoding="utf-8"))["features"]
+    zones = set()
+    for feat in features:
+        site_id = feat["properties"]["id"]
+        geom = shapely.geometry.shape(feat["geometry"])
+        coords = shapely.get_coordinates(geom)
+        if geom.geom_type == "Polygon":
+            coords = coords[:-1]  # the closing vertex is not listed again
+        lon_c = geom.centroid.x
+        zone = int((lon_c + 1.5) // 3)  # CGCS2000 3-degree zone n: central meridian 3n °E
+        zones.add(zone)
+        to_gk = Transformer.from_crs("EPSG:4326", f"EPSG:{4488 + zone}", always_xy=True)
+        doc = docx.Document(site_file(folder, screened, site_id))
+        text = all_text(doc)
+        assert f"EPSG:{4488 + zone}" in text and f"EPSG:{4509 + zone}" in text, site_id
+        rows = [[c.text.strip() for c in r.cells] for r in corner_table(doc).rows[1:]]
+        assert len(rows) == len(coords), site_id
+        for k, (row, (lon, lat)) in enumerate(zip(rows, coords, strict=True), start=1):
+            assert row[0] == f"J{k}"
+            glon, glat = to4490.transform(lon, lat)
+            assert abs(float(row[1]) - glon) < 1e-7 and abs(float(row[2]) - glat) < 1e-7
+            east, north = to_gk.transform(lon, lat)
+            assert abs(float(row[3]) - north) < 0.01, (site_id, row, north)
+            assert abs(float(row[4]) - east) < 0.01, (site_id, row, east)
+            assert row[4].startswith(str(zone))
+    assert zones == {40, 41}  # the examples straddle two zones
+
+
+def test_corner_table_is_the_pdfs(screened, written):
+    from zoning.documents.common import corner_cells
+    from zoning.documents.corners import result_corners
+
+    folder, _ = written
+    pos = position(screened, "qcs-raw-water-pipeline")
+    want = corner_cells(result_corners(screened, pos))
+    doc = docx.Document(site_file(folder, screened, "qcs-raw-water-pipeline"))
+    got = [[c.text.strip() for c in r.cells] for r in corner_table(doc).rows[1:]]
+    assert got == want
+
+
+def test_without_matplotlib_the_figure_is_left_out_and_said(screened, tmp_path, monkeypatch):
+    import sys
+
+    from zoning.documents.word import write_docx
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # ``import matplotlib`` fails
+    write_docx(screened, tmp_path, max_site_documents=2)
+    files = sorted((tmp_path / "docx").iterdir())
+    assert len(files) == 2
+    for path in [tmp_path / "screening.docx", *files]:
+        doc = docx.Document(path)
+        assert len(doc.inline_shapes) == 0
+        text = all_text(doc)
+        assert text.count("未绘制位置图") == (2 if path.name == "screening.docx" else 1)
+        assert "matplotlib" in text, path.name
+    assert corner_table(docx.Document(files[0])).rows[1].cells[0].text == "J1"
+
+
+def test_limits_of_the_result(screened, written):
+    from zoning.report.models import document_models, limit_items
+
+    folder, _ = written
+    pos = position(screened, "qcs-raw-water-pipeline")
+    model = document_models(screened, [pos]).sites[0]
+    text = all_text(docx.Document(site_file(folder, screened, "qcs-raw-water-pipeline")))
+    assert "本结果不能告诉您什么" in text
+    for zh, _en in limit_items(model):
+        assert zh in text
 
 
 # ------------------------------------------------------------------------------ other data
@@ -432,6 +611,14 @@ def test_libreoffice_renders_it(screened, written, tmp_path):
     assert "长兴岛船舶涂料厂" in flat
     assert VERDICT_LABELS["prohibited"][0] in flat and HEADING in flat
     assert "演示数据" in flat
+    assert "拐点坐标" in flat and "EPSG:4529" in flat and "EPSG:4490" in flat
+    # the map figure is drawn: an image of the figure's size in the PDF
+    pdfimages = need("pdfimages")
+    listed = subprocess.run(
+        [pdfimages, "-list", str(pdf)], check=True, capture_output=True, timeout=60
+    ).stdout.decode()
+    widths = [int(line.split()[3]) for line in listed.splitlines()[2:] if line.split()]
+    assert any(w >= 600 for w in widths), listed
     subprocess.run(
         [pdftoppm, "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
         check=True,

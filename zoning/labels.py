@@ -24,6 +24,7 @@ __all__ = [
     "REASON_STATUS_LABELS",
     "REASON_STATUS_WORDS",
     "RED_LINE_ACTIVITY_LABELS",
+    "UNIT_CATEGORY_LABELS",
     "UNIT_LABELS",
     "VERDICT_LABELS",
     "label",
@@ -172,6 +173,14 @@ DATA_STATUS_LABELS = {
     "demonstration": ("演示数据", "demonstration"),
     "authoritative": ("权威数据", "authoritative"),
     "unknown": ("未声明", "unknown"),
+}
+
+#: Categories of the environmental control units (生态环境管控单元) (zh, en), by the codes of
+#: :data:`zoning.catalog.UNIT_CATEGORY_ALIASES`.
+UNIT_CATEGORY_LABELS = {
+    "priority": ("优先保护单元", "priority protection unit"),
+    "key": ("重点管控单元", "key control unit"),
+    "general": ("一般管控单元", "general control unit"),
 }
 
 #: Status of a measured indicator against its target (zh, en), by the status the indicators

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import io
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -21,7 +22,7 @@ from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.text import WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import nsmap, qn
 from docx.oxml.parser import parse_xml
@@ -35,14 +36,18 @@ __all__ = [
     "HEAD",
     "LATIN",
     "add_run",
+    "caption",
     "data_table",
     "heading",
     "kv_table",
     "new_document",
     "page_break",
     "paragraph",
+    "picture",
+    "renumber",
     "set_footer",
     "set_header",
+    "text_width",
 ]
 
 #: Body text (East Asian face).
@@ -464,3 +469,89 @@ def set_footer(doc: Any, text: str) -> None:
         add_run(para, " 页 / 共 ")
         _field(para, "NUMPAGES", "1")
         add_run(para, f" 页    {text}")
+
+
+def text_width(doc: Any) -> Any:
+    """The width between the margins of the document's first section.
+
+    Parameters
+    ----------
+    doc : Document
+
+    Returns
+    -------
+    docx.shared.Length
+    """
+    section = doc.sections[0]
+    return section.page_width - section.left_margin - section.right_margin
+
+
+def picture(doc: Any, png: bytes, width: Any) -> Any:
+    """An inline picture, centred in a paragraph of its own, kept with its caption.
+
+    Parameters
+    ----------
+    doc : Document
+    png : bytes
+        The image.
+    width : docx.shared.Length
+        Its width (the height follows the image's aspect).
+
+    Returns
+    -------
+    docx.text.paragraph.Paragraph
+    """
+    para = doc.add_paragraph()
+    para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    para.paragraph_format.keep_with_next = True
+    para.paragraph_format.space_after = Pt(2)
+    add_run(para, "").add_picture(io.BytesIO(png), width=width)
+    return para
+
+
+def caption(doc: Any, label: str, title: str, text: str) -> Any:
+    """A figure caption: ``label`` numbered by a SEQ field (Word renumbers it where the
+    section is pasted), ``title`` in bold, then ``text`` in the small size.
+
+    Parameters
+    ----------
+    doc : Document
+    label : str
+        ``"图"``.
+    title : str
+    text : str
+
+    Returns
+    -------
+    docx.text.paragraph.Paragraph
+    """
+    para = doc.add_paragraph()
+    add_run(para, f"{label} ", bold=True, size=SMALL_PT + 1)
+    _field(para, f"SEQ {label} \\* ARABIC", "1")
+    add_run(para, f"  {title}", bold=True, size=SMALL_PT + 1)
+    add_run(para, f"  {text}", size=SMALL_PT)
+    return para
+
+
+def renumber(doc: Any) -> None:
+    """Give every drawing of ``doc`` its own id and every figure caption its number in order
+    (sections copied from other documents bring theirs along).
+
+    Parameters
+    ----------
+    doc : Document
+    """
+    body = doc.element.body
+    wp = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"
+    drawings = list(body.iter(wp))
+    others = [int(v) for v in body.xpath("//@w:id") if str(v).isdigit()]  # bookmarks, comments
+    start = max(others, default=0) + 1
+    for k, element in enumerate(drawings):
+        element.set("id", str(start + k))
+    counts: dict[str, int] = {}
+    for fld in body.iter(qn("w:fldSimple")):
+        instr = (fld.get(qn("w:instr")) or "").split()
+        if len(instr) >= 2 and instr[0] == "SEQ":
+            counts[instr[1]] = counts.get(instr[1], 0) + 1
+            for t in fld.iter(qn("w:t")):
+                t.text = str(counts[instr[1]])

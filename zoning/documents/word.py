@@ -4,32 +4,34 @@
 :func:`write_docx` writes one ``.docx`` per site into ``docx/`` and the run's combined
 ``screening.docx``.  Each site's section holds, in this order: the demonstration notice (when
 any layer or the rule set is demonstration), 一、项目基本情况 (name, id, industry code and
-section, nature, the declared, derived and undeclared attributes), 二、所在生态环境管控单元
-(code, name, category and share of the site of each unit the site touches), 三、生态环境准入
-清单符合性分析 (the clause table in the four dimensions, a result per clause with its citation
-and quote), 四、与相关法律法规的符合性 (the 长江保护法, 饮用水水源保护 and 负面清单 clauses with
-the site's measured distances), 五、结论 (the verdict, the standard conclusion wording, the
-deciding reasons, the next steps, boundary warnings, the disclaimer) and 六、数据版本.
+section, nature, the declared, derived and undeclared attributes), 二、项目位置 (the map figure
+of :func:`zoning.report.figure.site_figure` at the text width with its caption, and the corner
+coordinates of :mod:`zoning.documents.corners` in CGCS2000), 三、所在生态环境管控单元 (code,
+name, category and share of the site of each unit the site touches), 四、生态环境准入清单符合性
+分析 (the clause table in the four dimensions, a result per clause with its citation and
+quote), 五、与相关法律法规的符合性 (the 长江保护法, 饮用水水源保护 and 负面清单 clauses with the
+site's measured distances), 六、结论 (the verdict, the standard conclusion wording, the deciding
+reasons, the next steps, boundary warnings, the disclaimer), 七、数据版本 and 八、本结果不能告诉
+您什么.
 
 Everything shown comes from :func:`zoning.report.models.document_models` (the report's site
-pages), except two facts the models do not carry, read (never recomputed) from the result's
-tables: each control unit's category (``hits.category``) and the control units of every site
-of the combined document's summary table.  Fonts: see :mod:`zoning.documents.docx_layout`.
+pages) and the words the PDF shares (:mod:`zoning.documents.common`), except one fact the
+models do not carry, read (never recomputed) from ``result.hits``: each control unit's code
+and category.  Fonts: see :mod:`zoning.documents.docx_layout`.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime
+import io
 from pathlib import Path
 from typing import Any
 
-from ..dates import TIMEZONE
-from ..labels import CLAUSE_RESULT_LABELS, DATA_STATUS_LABELS, LAYER_STATUS_LABELS, VERDICT_LABELS
-from ..report.format import _page_names, as_str, check_lang, is_missing
-from ..report.models import document_models
-from ..report.selection import site_order, site_table, top_reasons, verdict_keys
-from ..schema import DIMENSIONS, INDUSTRY_SECTION_OF, VERDICT_ORDER
+from ..labels import CLAUSE_RESULT_LABELS, LAYER_STATUS_LABELS, UNIT_CATEGORY_LABELS, VERDICT_LABELS
+from ..report.format import as_str, check_lang
+from ..report.models import document_models, limit_items
+from ..schema import DIMENSIONS, VERDICT_ORDER
+from . import common as shared
 from . import docx_layout as lay
 
 __all__ = ["MAX_SECTIONS", "MAX_SITE_DOCUMENTS", "TITLE", "write_docx"]
@@ -37,54 +39,15 @@ __all__ = ["MAX_SECTIONS", "MAX_SITE_DOCUMENTS", "TITLE", "write_docx"]
 #: The section's title, as a 报告表 names it.
 TITLE = "生态环境分区管控符合性分析"
 #: At most this many site sections in ``screening.docx``; above it, the summary table only.
-MAX_SECTIONS = 50
+MAX_SECTIONS = shared.MAX_COMBINED_SITES
 #: At most this many site documents in ``docx/`` (the report's site-page limit): above it only
 #: the non-permitted sites, most severe first.
-MAX_SITE_DOCUMENTS = 1000
+MAX_SITE_DOCUMENTS = shared.MAX_SITE_DOCUMENTS
 
-#: Control-unit categories (``hits.category`` of a ``control_unit`` layer).
-UNIT_CATEGORIES = {
-    "priority": "优先保护单元",
-    "key": "重点管控单元",
-    "general": "一般管控单元",
-}
-#: GB/T 4754-2017 sections (门类).
-INDUSTRY_SECTION_NAMES = {
-    "A": "农、林、牧、渔业",
-    "B": "采矿业",
-    "C": "制造业",
-    "D": "电力、热力、燃气及水生产和供应业",
-    "E": "建筑业",
-    "F": "批发和零售业",
-    "G": "交通运输、仓储和邮政业",
-    "H": "住宿和餐饮业",
-    "I": "信息传输、软件和信息技术服务业",
-    "J": "金融业",
-    "K": "房地产业",
-    "L": "租赁和商务服务业",
-    "M": "科学研究和技术服务业",
-    "N": "水利、环境和公共设施管理业",
-    "O": "居民服务、修理和其他服务业",
-    "P": "教育",
-    "Q": "卫生和社会工作",
-    "R": "文化、体育和娱乐业",
-    "S": "公共管理、社会保障和社会组织",
-    "T": "国际组织",
-}
-#: The notes of the attribute rows of the models, in Chinese.
-_NOTES = {
-    "declared": "申报",
-    "derived from the industry code": "由行业代码推定",
-    "derived from the geometry (a line site)": "由场址几何推定（线状场址）",
-}
-_NOT_STATED = {"not stated": "未注明", None: "未注明", "": "未注明"}
-_DISCLAIMER = (
-    "本分析由筛查工具依据已编码的规则集与图层自动生成，限于所列条款和图层，供环境影响评价文件"
-    "编制参考，不代替主管部门的审查。项目是否符合生态环境分区管控要求，最终判断以审批部门"
-    "（有审批权的生态环境主管部门）的意见为准。"
-)
 _GLOSS = "Zoning conformity"
 _RESULT_COLOURS = {"violates": lay.RED, "needs_review": None, "undecided": None}
+#: The map figure's size: the text width of the page (21 cm less 2.8 + 2.5 cm margins).
+_FIGURE_MM = (157.0, 106.0)
 
 
 class _Writer:
@@ -93,10 +56,7 @@ class _Writer:
     def __init__(self, result: Any, lang: str):
         self.result = result
         self.lang = lang
-        self.sites = site_table(result)
-        self.order = [int(p) for p in site_order(self.sites)]
-        hits = getattr(result, "hits", None)
-        self.units = _unit_hits(hits)
+        self.units = _unit_hits(getattr(result, "hits", None))
 
     def gloss(self, en: str) -> str | None:
         """An English gloss for a heading, unless the document is Chinese only."""
@@ -106,73 +66,65 @@ class _Writer:
 
     def write(self, folder: Path, max_sections: int, max_site_documents: int) -> list[str]:
         """Write ``docx/`` and ``screening.docx`` into ``folder``."""
-        paged = self._paged(max_site_documents)
-        models = document_models(self.result, paged)
+        choice = shared.choose_sites(self.result, max_site_documents)
+        models = document_models(self.result, choice.positions)
         common = models.common
-        names = _page_names(
-            (p, self.sites["site_id"].iat[p] if "site_id" in self.sites else None) for p in paged
-        )
         out = folder / "docx"
         out.mkdir(parents=True, exist_ok=True)
-        combined = len(paged) <= max_sections
+        combined = len(choice.positions) <= max_sections
         bodies = []
         for model in models.sites:
-            doc = self._document(common, f"{TITLE} · {_site_label(model)}")
+            pos = model["position"]
+            extras = shared.site_extras(
+                self.result, pos, width_mm=_FIGURE_MM[0], height_mm=_FIGURE_MM[1]
+            )
+            doc = self._document(common, f"{TITLE} · {shared.site_label(model['site'])}")
             lay.heading(doc, 1, TITLE, self.gloss(_GLOSS))
             start = len(doc.element.body) - 1  # before the section properties
-            self.site_section(doc, model, common)
-            doc.save(out / (names[model["position"]][: -len(".html")] + ".docx"))
+            self.site_section(doc, model, common, extras)
+            doc.save(out / choice.file_name(pos, ".docx"))
             if combined:  # the same section, copied rather than laid out twice
-                bodies.append(copy.deepcopy(list(doc.element.body)[start:-1]))
+                elements = copy.deepcopy(list(doc.element.body)[start:-1])
+                bodies.append((elements, _images(doc, elements)))
         doc = self._document(common, f"{TITLE}（筛查汇总）")
-        self.summary(doc, common, paged, models.counts, max_sections, max_site_documents)
+        self.summary(doc, models, choice, max_sections, max_site_documents)
         end = doc.element.body.sectPr
-        for model, body in zip(models.sites, bodies, strict=False):
+        for model, (elements, images) in zip(models.sites, bodies, strict=False):
             lay.page_break(doc)
-            lay.heading(doc, 1, f"{TITLE}：{_site_label(model)}", self.gloss(_GLOSS))
-            for element in body:
+            lay.heading(doc, 1, f"{TITLE}：{shared.site_label(model['site'])}", self.gloss(_GLOSS))
+            _relink(doc, elements, images)
+            for element in elements:
                 end.addprevious(element)
+        lay.renumber(doc)
         doc.save(folder / "screening.docx")
         return ["screening.docx", "docx"]
 
-    def _paged(self, limit: int) -> list[int]:
-        """The sites that get a document: all, most severe first; above ``limit`` only the
-        non-permitted ones up to it (as the report's site pages)."""
-        if len(self.order) <= limit:
-            return list(self.order)
-        keys = verdict_keys(self.sites["verdict"]).to_numpy()
-        return [p for p in self.order if keys[p] != "permitted"][:limit]
-
     def _document(self, common: dict, title: str) -> Any:
         doc = lay.new_document()
-        lay.set_header(doc, title, _demo_header(common))
-        tool = as_str(common["footer"].get("tool")) or "?"
-        rs = common.get("rule_set") or {}
-        lay.set_footer(doc, f"筛查工具 zoning {tool} · 规则集 {rs.get('id')} {rs.get('version')}")
+        # the header stays Chinese (as the body): it is pasted into a Chinese report
+        notice = shared.DEMO_HEADER[0] if shared.is_demonstration(common) else None
+        lay.set_header(doc, title, notice)
+        v = common["versions"]
+        rs = shared.rule_set_text(v)[0]
+        lay.set_footer(doc, f"筛查工具 zoning {v.get('tool_version') or '?'} · 规则集 {rs}")
         return doc
 
     # -------------------------------------------------------------------------------- summary
 
     def summary(
-        self,
-        doc: Any,
-        common: dict,
-        paged: list[int],
-        counts: dict,
-        max_sections: int,
-        max_site_documents: int,
+        self, doc: Any, models: Any, choice: Any, max_sections: int, max_site_documents: int
     ) -> None:
         """The combined document's opening: title, notice, counts and the summary table."""
         lay.heading(doc, 1, f"{TITLE}（筛查汇总）", self.gloss("Screening summary"))
-        self.notice(doc, common)
-        n = len(self.sites)
+        self.notice(doc, models.common)
+        n, counts, paged = models.n_sites, models.counts, choice.positions
         words = "、".join(
             f"{VERDICT_LABELS[k][0]} {counts.get(k, 0)} 个"
             for k in VERDICT_ORDER
             if counts.get(k, 0)
         )
         lay.paragraph(doc, f"本次筛查共 {n} 个场址：{words}。下表按结论从严到宽排列。")
-        if len(paged) < n:
+        if choice.capped:
             lay.paragraph(
                 doc,
                 f"场址超过 {max_site_documents} 个：下表及 docx/ 文件夹只列出未获“"
@@ -185,20 +137,17 @@ class _Writer:
                 "分析见 docx/ 文件夹中的单独文件。",
                 bold=True,
             )
-        tops = top_reasons(self.result.reasons, paged)
         rows = []
-        for i, pos in enumerate(paged, 1):
-            rec = self.sites.iloc[pos]
-            top = tops.get(pos) or {}
-            units = "、".join(f"{u['code']} {u['name']}" for u in self.units.get(pos, [])) or "—"
+        for row in shared.summary_rows(models):
+            units = self.units.get(row["position"], [])
             rows.append(
                 [
-                    str(i),
-                    as_str(rec.get("name")) or "—",
-                    as_str(rec.get("site_id")) or f"#{pos}",
-                    VERDICT_LABELS[_verdict(rec.get("verdict"))][0],
-                    units,
-                    as_str(top.get("citation")) or "—",
+                    str(row["n"]),
+                    row["name"] or "—",
+                    row["site_id"],
+                    row["verdict"]["zh"],
+                    "、".join(f"{u['code']} {u['name']}" for u in units) or "—",
+                    row["citation"] or "—",
                 ]
             )
         lay.data_table(
@@ -210,43 +159,36 @@ class _Writer:
 
     def notice(self, doc: Any, common: dict) -> None:
         """The demonstration notice in the body (nothing for authoritative data)."""
-        text = _demo_body(common)
+        text = shared.demonstration_notice(common)
         if text:
-            lay.paragraph(doc, text, bold=True, color=lay.RED, shade="FFF2CC")
+            lay.paragraph(doc, text[0], bold=True, color=lay.RED, shade="FFF2CC")
 
     # ------------------------------------------------------------------------------ site
 
-    def site_section(self, doc: Any, model: dict, common: dict) -> None:
+    def site_section(self, doc: Any, model: dict, common: dict, extras: Any) -> None:
         """One site's 符合性分析 (after its heading)."""
         self.notice(doc, common)
         self.identification(doc, model)
+        self.location(doc, model, extras)
         self.control_units(doc, model, common)
         self.clauses(doc, model)
         self.statutes(doc, model, common)
         self.conclusion(doc, model)
         self.versions(doc, common)
+        self.limits(doc, model)
 
     def identification(self, doc: Any, model: dict) -> None:
         """一、项目基本情况."""
         lay.heading(doc, 2, "一、项目基本情况", self.gloss("Project"))
-        site, rec = model["site"], model["record"]
-        industry = as_str(rec.get("industry"))
-        division = as_str(rec.get("industry_division"))
-        if industry:
-            section = INDUSTRY_SECTION_OF.get(int(division)) if (division or "").isdigit() else None
-            name = INDUSTRY_SECTION_NAMES.get(section or "", "")
-            industry = (
-                f"{industry}（GB/T 4754-2017 门类 {section} {name}，大类 {division}）"
-                if section
-                else industry
-            )
+        site = model["site"]
+        industry = shared.industry_text(model["industry"])
         attrs = {a["label_zh"]: a for a in model["attributes"]}
         nature = attrs.get("建设性质", {}).get("zh") or "未申报"
         size = " / ".join(x for x in (site.get("area"), site.get("length")) if x) or "—"
         rows = [
             ("项目名称", site.get("name") or "—"),
             ("项目编号", site.get("site_id") or "—"),
-            ("行业代码及类别", industry or "未申报"),
+            ("行业代码与名称（GB/T 4754-2017）", industry[0] if industry else "未申报"),
             ("建设性质", nature),
             ("场址规模", size),
             ("输入坐标系", site.get("input_crs") or "—"),
@@ -254,15 +196,43 @@ class _Writer:
         lay.kv_table(doc, rows, [3.2, 12.4])
         lay.paragraph(doc, "项目属性（筛查规则读取的申报值；“未申报”的属性不能视为已满足）：")
         attr_rows = [
-            [a["label_zh"], a["zh"], _note(a)]
+            [a["label_zh"], a["zh"], shared.attribute_source(a)[0]]
             for a in model["attributes"]
-            if a["label_zh"] not in ("建设性质",) and not a["label_zh"].startswith("行业代码")
+            if a["label_zh"] != "建设性质" and not a["label_zh"].startswith("行业代码")
         ]
         lay.data_table(doc, ["属性", "取值", "来源"], attr_rows, [6.0, 6.0, 3.6])
 
+    def location(self, doc: Any, model: dict, extras: Any) -> None:
+        """二、项目位置: the map figure with its caption, and the corner coordinates."""
+        lay.heading(doc, 2, "二、项目位置", self.gloss("Location"))
+        lay.heading(doc, 3, "（一）位置图", self.gloss("Map"))
+        if extras.figure is None:
+            lay.paragraph(doc, extras.figure_missing[0])
+        else:
+            lay.picture(doc, extras.figure, lay.text_width(doc))
+            note = shared.figure_note(model["site"].get("input_crs"))[0]
+            sources = (extras.sources or "").rstrip("。")
+            title = f"{shared.site_label(model['site'])}位置图"
+            lay.caption(doc, "图", title, f"{note}{sources}。")
+        lay.heading(doc, 3, "（二）拐点坐标（CGCS2000）", self.gloss("Corner coordinates"))
+        corners = extras.corners
+        if corners is None:
+            lay.paragraph(doc, extras.corners_missing[0])
+            return
+        texts = corners.texts()
+        lay.paragraph(doc, f"{texts['kind'][0]}；{texts['systems'][0]}。")
+        lay.data_table(
+            doc,
+            [zh for zh, _ in shared.CORNER_HEADERS],
+            shared.corner_cells(corners),
+            [1.5, 3.3, 3.3, 3.5, 4.0],
+        )
+        if corners.n_omitted:
+            lay.paragraph(doc, texts["omitted"][0])
+
     def control_units(self, doc: Any, model: dict, common: dict) -> None:
-        """二、所在生态环境管控单元: the control-unit layer's features the site touches."""
-        lay.heading(doc, 2, "二、所在生态环境管控单元", self.gloss("Environmental control units"))
+        """三、所在生态环境管控单元: the control-unit layer's features the site touches."""
+        lay.heading(doc, 2, "三、所在生态环境管控单元", self.gloss("Environmental control units"))
         group = _group(model, "control_unit")
         if group is None:
             lay.paragraph(doc, "本次筛查没有生态环境管控单元图层，无法确定项目所在的管控单元。")
@@ -284,13 +254,12 @@ class _Writer:
             rows = []
             for f in touched:
                 unit = units.get(str(f["feature_id"]), {})
+                category = unit.get("category") or ""
                 rows.append(
                     [
                         unit.get("code") or str(f["feature_id"]),
                         f["name"] or "—",
-                        UNIT_CATEGORIES.get(
-                            unit.get("category") or "", unit.get("category") or "—"
-                        ),
+                        UNIT_CATEGORY_LABELS.get(category, (category or "—",))[0],
                         f["share_of_site"],
                     ]
                 )
@@ -307,9 +276,9 @@ class _Writer:
             )
 
     def clauses(self, doc: Any, model: dict) -> None:
-        """三、生态环境准入清单符合性分析: the clause table, four dimensions."""
+        """四、生态环境准入清单符合性分析: the clause table, four dimensions."""
         lay.heading(
-            doc, 2, "三、生态环境准入清单符合性分析", self.gloss("Clauses, four dimensions")
+            doc, 2, "四、生态环境准入清单符合性分析", self.gloss("Clauses, four dimensions")
         )
         groups = {g["zh"]: g["rows"] for g in model.get("clause_groups") or []}
         counts: dict[str, int] = {}
@@ -348,8 +317,8 @@ class _Writer:
         )
 
     def statutes(self, doc: Any, model: dict, common: dict) -> None:
-        """四、与相关法律法规的符合性: the clause rows of the named statutes, with distances."""
-        lay.heading(doc, 2, "四、与相关法律法规的符合性", self.gloss("Related statutes"))
+        """五、与相关法律法规的符合性: the clause rows of the named statutes, with distances."""
+        lay.heading(doc, 2, "五、与相关法律法规的符合性", self.gloss("Related statutes"))
         rows = [
             r | {"dimension": g["zh"]} for g in model.get("clause_groups") or [] for r in g["rows"]
         ]
@@ -380,8 +349,8 @@ class _Writer:
             _statute_rows(doc, mine)
 
     def conclusion(self, doc: Any, model: dict) -> None:
-        """五、结论: verdict, standard wording, deciding reasons, next steps, disclaimer."""
-        lay.heading(doc, 2, "五、结论", self.gloss("Conclusion"))
+        """六、结论: verdict, standard wording, deciding reasons, next steps, disclaimer."""
+        lay.heading(doc, 2, "六、结论", self.gloss("Conclusion"))
         verdict = model["site"]["verdict"]
         para = lay.paragraph(doc, "筛查结论：", bold=True)
         lay.add_run(
@@ -408,73 +377,43 @@ class _Writer:
             if model.get("steps_note"):
                 lay.paragraph(doc, model["steps_note"][0])
         for w in model.get("warnings") or []:
-            tol = _NOT_STATED.get(w["tolerance"], w["tolerance"])
-            lay.paragraph(
-                doc,
-                f"边界提示：场址距{w['title_zh']}边界 {w['boundary_distance']}，小于该图层的位置"
-                f"容差（{tol}），边界的不确定性可能改变结论，请以权威矢量数据核实。",
-            )
+            lay.paragraph(doc, shared.boundary_warning(w, model["site"])[0])
         for b in model.get("bands") or []:
-            lay.paragraph(
-                doc,
-                f"距离提示：场址距{b['title_zh']} {b['distance']}，与规则 {b['rules']} 的距离阈值"
-                f" {b['threshold']} 之差小于图层容差 {b['tolerance']}，请以权威数据核实。",
-            )
-        lay.paragraph(doc, _DISCLAIMER, bold=True)
+            lay.paragraph(doc, shared.band_warning(b)[0])
+        lay.paragraph(doc, shared.DISCLAIMER[0], bold=True)
+        if self.lang != "zh":
+            lay.paragraph(doc, shared.DISCLAIMER[1], size=lay.SMALL_PT)
 
     def versions(self, doc: Any, common: dict) -> None:
-        """六、数据版本: layers, rule set, as-of date, input file, tool, time."""
-        lay.heading(doc, 2, "六、数据版本", self.gloss("Data versions"))
-        prov = common.get("provenance") or {}
-        full = {
-            str(p.get("id")): p.get("sha256")
-            for p in prov.get("layers") or []
-            if isinstance(p, dict)
-        }
-        rows = []
-        for layer in common["layers"]:
-            status = DATA_STATUS_LABELS.get(layer.get("data_status"), (layer.get("data_status"),))[
-                0
+        """七、数据版本: each layer, then the input file, rule set, as-of date, tool, time."""
+        lay.heading(doc, 2, "七、数据版本", self.gloss("Data versions"))
+        v = common["versions"]
+        rows = [
+            [
+                [(layer["title"][0], None), (layer["id"], lay.SMALL_PT)],
+                layer["status"][0],
+                layer["vintage"][0],
+                [(layer["sha256"], lay.SMALL_PT)],
             ]
-            rows.append(
-                [
-                    [(layer["title_zh"], None), (str(layer["id"]), lay.SMALL_PT)],
-                    status or "—",
-                    _NOT_STATED.get(layer.get("vintage"), layer.get("vintage")),
-                    [(full.get(str(layer["id"])) or layer.get("sha256") or "—", lay.SMALL_PT)],
-                ]
-            )
+            for layer in shared.layer_version_rows(v)
+        ]
         lay.data_table(
             doc, ["图层", "数据状态", "版本/时相", "文件 SHA-256"], rows, [4.6, 1.8, 4.0, 5.2]
         )
         lay.paragraph(doc)
-        lay.kv_table(doc, _version_rows(common), [3.2, 12.4])
+        facts = [
+            (zh, [(value, lay.SMALL_PT)] if "SHA-256" in zh else value)
+            for zh, _en, value in shared.version_rows(v)
+        ]
+        lay.kv_table(doc, facts, [4.2, 11.4])
 
-
-def _version_rows(common: dict) -> list[tuple[str, Any]]:
-    """Rule set, as-of date, catalog, input file, tool and time of a screening."""
-    prov = common.get("provenance") or {}
-    rs = prov.get("rule_set") or {}
-    info = common.get("rule_set") or {}
-    cat = prov.get("catalog") or {}
-    inp = prov.get("input") or {}
-    status = DATA_STATUS_LABELS.get(info.get("status"), (info.get("status") or "—",))[0]
-    return [
-        ("规则集", f"{info.get('id') or rs.get('id')}，版本 {info.get('version')}（{status}）"),
-        ("规则集 SHA-256", [(info.get("hash") or rs.get("hash") or "—", lay.SMALL_PT)]),
-        ("适用日期", f"{prov.get('as_of') or '—'}（按此日施行的法规与图层筛查）"),
-        (
-            "图层目录",
-            [
-                (f"{cat.get('title') or '—'}，版本 {cat.get('version') or '—'}", None),
-                (f"SHA-256 {cat.get('sha256') or '—'}", lay.SMALL_PT),
-            ],
-        ),
-        ("输入文件", as_str(inp.get("source")) or "—"),
-        ("输入文件 SHA-256", [(as_str(inp.get("sha256")) or "—", lay.SMALL_PT)]),
-        ("筛查工具", f"zoning {prov.get('tool_version') or common['footer'].get('tool')}"),
-        ("筛查时间", _shanghai_time(prov.get("created"))),
-    ]
+    def limits(self, doc: Any, model: dict) -> None:
+        """八、本结果不能告诉您什么 (the report's limits section)."""
+        lay.heading(
+            doc, 2, "八、本结果不能告诉您什么", self.gloss("What this result does not tell you")
+        )
+        for zh, _en in limit_items(model):
+            lay.paragraph(doc, f"· {zh}", size=lay.SMALL_PT + 1)
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -527,73 +466,6 @@ def _clause_cells(r: dict) -> list[Any]:
         if r.get("quote"):
             cite.append((f"原文：“{r['quote']}”", lay.SMALL_PT))
     return [clause, cite, r["explanation_zh"] or "—", r["result_zh"]]
-
-
-def _shanghai_time(created: Any) -> str:
-    """A provenance time (ISO, UTC) as Asia/Shanghai wall-clock time."""
-    text = as_str(created)
-    if not text:
-        return "—"
-    try:
-        moment = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    try:
-        from zoneinfo import ZoneInfo
-
-        zone: datetime.tzinfo = ZoneInfo(TIMEZONE)
-    except Exception:  # no time-zone database: China keeps UTC+8 all year
-        zone = datetime.timezone(datetime.timedelta(hours=8))
-    local = moment.astimezone(zone)
-    return f"{local.strftime('%Y-%m-%d %H:%M:%S')}（{TIMEZONE}，UTC+8）"
-
-
-def _demo_layers(common: dict) -> list[str]:
-    return [layer["title_zh"] for layer in common.get("layers") or [] if layer.get("demonstration")]
-
-
-def _is_demo(common: dict) -> bool:
-    rs = common.get("rule_set") or {}
-    return bool(
-        common.get("demonstration") or _demo_layers(common) or rs.get("status") == "demonstration"
-    )
-
-
-def _demo_header(common: dict) -> str | None:
-    if not _is_demo(common):
-        return None
-    return "【演示数据】本文件基于演示图层/规则集生成，非官方成果，不得作为审批依据"
-
-
-def _demo_body(common: dict) -> str | None:
-    if not _is_demo(common):
-        return None
-    layers = _demo_layers(common)
-    which = f"下列图层为演示数据：{'、'.join(layers)}。" if layers else ""
-    rs = common.get("rule_set") or {}
-    rules = "所用规则集亦为演示规则集。" if rs.get("status") == "demonstration" else ""
-    return (
-        "演示数据提示：本分析使用的数据不是官方发布的生态保护红线、生态环境管控单元等成果。"
-        f"{which}{rules}本文件仅用于演示工具的用法，不得作为环评文件的依据或审批依据；"
-        "正式使用须换用主管部门提供的权威数据重新筛查。"
-    )
-
-
-def _site_label(model: dict) -> str:
-    site = model["site"]
-    name, sid = site.get("name"), site.get("site_id")
-    return f"{name}（{sid}）" if name else str(sid)
-
-
-def _note(attr: dict) -> str:
-    note = as_str(attr.get("note"))
-    if attr.get("zh") == "未申报":
-        return "未申报"
-    if note is None:
-        return "申报"
-    return _NOTES.get(note, note)
 
 
 def _group(model: dict, kind: str) -> dict | None:
@@ -666,9 +538,27 @@ def _unit_hits(hits: Any) -> dict[int, list[dict]]:
     return out
 
 
-def _verdict(value: Any) -> str:
-    text = None if is_missing(value) else str(value)
-    return text if text in VERDICT_LABELS else "unknown"
+def _images(doc: Any, elements: list) -> dict[str, bytes]:
+    """The images the pictures among ``elements`` show: relationship id -> bytes."""
+    out = {}
+    for element in elements:
+        for blip in element.iter(_BLIP):
+            rid = blip.get(_EMBED)
+            out[rid] = doc.part.related_parts[rid].blob
+    return out
+
+
+def _relink(doc: Any, elements: list, images: dict[str, bytes]) -> None:
+    """Point the pictures among ``elements`` (copied from another document) at images of
+    ``doc``, added to it."""
+    new = {rid: doc.part.get_or_add_image(io.BytesIO(blob))[0] for rid, blob in images.items()}
+    for element in elements:
+        for blip in element.iter(_BLIP):
+            blip.set(_EMBED, new[blip.get(_EMBED)])
+
+
+_BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
+_EMBED = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed"
 
 
 def write_docx(

@@ -24,6 +24,7 @@ from .._version import __version__
 from ..catalog import KINDS, UNIT_CATEGORY_ALIASES
 from ..crs import WORKING_CRS, parse_crs
 from ..errors import CRSError, LayerDataError, RasterError, quote
+from ..labels import UNIT_CATEGORY_LABELS
 from ..schema import COVERAGE_KINDS
 from .cog import _aux_path, _units_path, _write_cog
 from .windows import _Burner, _crs_label, _window_transform, _windows
@@ -39,14 +40,17 @@ log = logging.getLogger("zoning.raster")
 
 #: Values of the ``control_unit_category`` band.
 CATEGORY_LEGEND: dict[int, dict[str, str]] = {
-    1: {
-        "code": "priority",
-        "zh": "优先保护单元",
-        "en": "Priority protection unit",
-        "colour": "#1a9850",
-    },
-    2: {"code": "key", "zh": "重点管控单元", "en": "Key control unit", "colour": "#d73027"},
-    3: {"code": "general", "zh": "一般管控单元", "en": "General control unit", "colour": "#fee08b"},
+    value: {
+        "code": code,
+        "zh": UNIT_CATEGORY_LABELS[code][0],
+        "en": UNIT_CATEGORY_LABELS[code][1].capitalize(),
+        "colour": colour,
+    }
+    for value, code, colour in (
+        (1, "priority", "#1a9850"),
+        (2, "key", "#d73027"),
+        (3, "general", "#fee08b"),
+    )
 }
 # Category values as catalogs spell them -> raster value (one alias table for the toolkit).
 _CATEGORY_VALUE = {v["code"]: k for k, v in CATEGORY_LEGEND.items()}

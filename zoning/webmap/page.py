@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import ZoningError, quote
 from ..io.outputs import write_atomic
+from ..labels import UNIT_CATEGORY_LABELS
 from .assets import ASSET_MODES, TOOLS, asset_tags, assets_for, copy_assets
 from .basemaps import Basemap
 from .clip import (  # re-exported for old import paths
@@ -80,9 +81,7 @@ FIELD_LABELS = {
 }
 #: Display names of coded values.
 VALUE_LABELS = {
-    "priority": ("优先保护单元", "priority protection unit"),
-    "key": ("重点管控单元", "key control unit"),
-    "general": ("一般管控单元", "general control unit"),
+    **UNIT_CATEGORY_LABELS,
     "level1": ("一级保护区", "grade I protection zone"),
     "level2": ("二级保护区", "grade II protection zone"),
     "quasi": ("准保护区", "quasi-protection zone"),
