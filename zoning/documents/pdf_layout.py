@@ -201,6 +201,32 @@ def fast_line_breaking() -> _FastLineBreaking:
     return _FastLineBreaking()
 
 
+#: The shipped fonts as fpdf2 read them, once per process (see Document._add_shipped_font).
+_FONT_TEMPLATES: dict[tuple[str, str], TTFFont] = {}
+_TEMPLATE_LOCK = threading.Lock()
+
+
+def _copy_font(font: TTFFont, doc: FPDF | None, path: Path | None) -> TTFFont:
+    """A copy of fpdf2's font ``font`` for the document ``doc`` (None: a template), sharing
+    the read-only tables (widths, character map, glyph ids) and owning what a document changes
+    (its index, descriptor, subset, the fontTools object subset at output)."""
+    import copy
+
+    from fontTools import ttLib
+    from fpdf.fonts import SubsetMap
+
+    new = copy.copy(font)
+    new.desc = copy.copy(font.desc)
+    new.missing_glyphs = []
+    new.biggest_size_pt = 0
+    new._hbfont = None
+    if doc is not None:
+        new.i = len(doc.fonts) + 1
+        new.ttfont = ttLib.TTFont(path, recalcTimestamp=False, lazy=True)
+    new.subset = SubsetMap(new)
+    return new
+
+
 _GREY = (235, 235, 235)
 _RED = (178, 24, 43)
 
@@ -254,13 +280,33 @@ class Document(FPDF):
         self.label = label
         self.total = total
         self._fallback_added = False
-        self.add_font(_FAMILY, "", str(fonts.regular))
-        self.add_font(_FAMILY, "B", str(fonts.bold))
+        self._add_shipped_font("", fonts.regular)
+        self._add_shipped_font("B", fonts.bold)
         self.set_margins(15, 22, 15)
         self.set_auto_page_break(True, margin=18)
         self.set_title(title)
         self.set_creator(f"zoning {self.tool}")
         self.set_font(_FAMILY, size=9)
+
+    def _add_shipped_font(self, style: str, path: Path) -> None:
+        """``add_font`` for a shipped font, its tables read once per process: a document's
+        font is a copy of the first one read (widths, character map, descriptor) with its own
+        subset and its own fontTools object to subset at output.  Falls back to ``add_font``
+        if fpdf2's font object is not what this expects."""
+        key = (str(path), style)
+        template = _FONT_TEMPLATES.get(key)
+        fontkey = f"{_FAMILY}{style}"
+        if template is not None:
+            try:
+                font = _copy_font(template, self, path)
+            except Exception:  # another fpdf2: read the font as fpdf2 does
+                font = None
+            if font is not None:
+                self.fonts[fontkey] = font
+                return
+        self.add_font(_FAMILY, style, str(path))
+        with _TEMPLATE_LOCK:
+            _FONT_TEMPLATES.setdefault(key, _copy_font(self.fonts[fontkey], None, None))
 
     # ------------------------------------------------------------------ words
 
