@@ -428,6 +428,16 @@ def test_clause_results(base, tmp_path):
     assert len(d.changes) == 1
 
 
+def test_clause_tables_written_as_gbk_are_read(base, tmp_path):
+    """A run written with --csv-encoding gbk (Chinese cells) is compared like a UTF-8 one."""
+    a, b = _pair(base, tmp_path, _csv_clauses, _csv_clauses)
+    (a / "clauses.csv").write_bytes(CLAUSES.format(r1="needs_review", r2="complies").encode("gbk"))
+    (b / "clauses.csv").write_text(CLAUSES.format(r1="complies", r2="complies"), "utf-8-sig")
+    row = _rows(diff_runs(a, b), what="clause").iloc[0]
+    assert (row["site_id"], row["rule_id"]) == (RESTAURANT, "key.emissions")
+    assert row["before"] == "needs_review [city/key/urban]"
+
+
 def test_clause_causes_follow_the_facts_the_clause_reads(base, tmp_path):
     """The restaurant's attributes changed: the clause reading them is explained by them, the
     clause reading only the industry code is not."""

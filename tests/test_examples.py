@@ -447,13 +447,13 @@ def test_demo_writes_everything(tmp_path):
     assert not hidden, hidden
     assert all((out / d / ".zoning-screen.json").is_file() for d in ("screening", "compare"))
     # The written tables hold the documented outcomes.
-    with open(out / "screening" / "sites.csv", encoding="utf-8") as fh:
+    with open(out / "screening" / "sites.csv", encoding="utf-8-sig") as fh:
         rows = {r["site_id"]: r["verdict"] for r in csv.DictReader(fh)}
     assert rows == {e.id: e.expected_verdict for e in EXAMPLES}
-    with open(out / "screening_gcj02" / "sites.csv", encoding="utf-8") as fh:
+    with open(out / "screening_gcj02" / "sites.csv", encoding="utf-8-sig") as fh:
         [row] = list(csv.DictReader(fh))
     assert row["verdict"] == load_amap_example().gcj02.expected_verdict
-    with open(out / "compare" / "ranking.csv", encoding="utf-8") as fh:
+    with open(out / "compare" / "ranking.csv", encoding="utf-8-sig") as fh:
         ranked = [r["site_id"] for r in csv.DictReader(fh)]
     assert ranked == [r.id for r in sorted(ROUTE_EXAMPLES, key=lambda r: r.expected_rank)]
 

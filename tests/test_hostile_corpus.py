@@ -168,7 +168,7 @@ def test_formula_names_are_escaped_in_csv_and_kept_in_json(tmp_path):
     res = CliRunner().invoke(main, ["screen", str(src), "--crs", "EPSG:4326", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "Traceback" not in res.output
-    with open(out / "sites.csv", encoding="utf-8", newline="") as fh:
+    with open(out / "sites.csv", encoding="utf-8-sig", newline="") as fh:
         written = {row["site_id"]: row["name"] for row in csv.DictReader(fh)}
     # Leading white space of a cell is trimmed when the sites are read; what is left of a
     # formula is written with a leading apostrophe.

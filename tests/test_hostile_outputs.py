@@ -111,12 +111,12 @@ def test_screening_csvs_escape_formulas_json_and_gpkg_keep_them(tmp_path, world)
     out = tmp_path / "out"
     res = run("screen", sites, "--catalog", world.catalog, "--rules", world.rules, "--out", out)
     assert res.exit_code in (0, 1), res.output
-    with open(out / "sites.csv", encoding="utf-8", newline="") as fh:
+    with open(out / "sites.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert '\'=HYPERLINK("http://x")' in {v for r in rows for v in r.values()}
     for v in (v for r in rows for v in r.values() if v):
         assert v[0] not in "=+@" and (v[0] != "-" or _number(v)), v
-    hits = (out / "hits.csv").read_text(encoding="utf-8")
+    hits = (out / "hits.csv").read_text(encoding="utf-8-sig")
     assert "\n=" not in hits and ",=" not in hits and ",@" not in hits
     doc = json.loads((out / "screening.json").read_text(encoding="utf-8"))
     text = json.dumps(doc, ensure_ascii=False)

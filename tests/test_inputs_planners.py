@@ -570,7 +570,8 @@ def test_nature_table_is_the_readme_table():
     from zoning.sites.choices import NATURE_WORDS
 
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    rows = dict(re.findall(r"^ *\| `(\w+)` \| ([^|]+) \|", readme, flags=re.M))
+    table = readme.split("| code | words |", 1)[1].split("\n\n", 1)[0]  # that table only
+    rows = dict(re.findall(r"^ *\| `(\w+)` \| ([^|]+) \|", table, flags=re.M))
     documented = {w.strip(): code for code, words in rows.items() for w in words.split(",")}
     documented = {w.strip("` "): c for w, c in documented.items() if w.strip("` ")}
     assert documented == dict(NATURE_WORDS)

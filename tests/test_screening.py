@@ -674,7 +674,7 @@ def test_rerun_replaces_our_outputs(result, tmp_path):
     (out / "sites.csv").write_text("edited")
     (out / "report" / "index.html").write_text("edited")
     result.to_file(out)
-    assert (out / "sites.csv").read_text().startswith("site_id,")
+    assert (out / "sites.csv").read_text("utf-8-sig").startswith("site_id,")
     assert "edited" not in (out / "report" / "index.html").read_text("utf-8")
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "FACILITY_LABELS",
     "FLAG_LABELS",
     "INDICATOR_STATUS_LABELS",
+    "INPUT_ERROR_LABELS",
     "LAYER_STATUS_LABELS",
     "NATURE_LABELS",
     "REASON_STATUS_LABELS",
@@ -296,3 +297,7 @@ CLAUSE_SCOPE_LABELS = {
     "floor": ("全市法定底线", "city-wide statutory floor"),
     "list": ("准入清单", "access list"),
 }
+
+#: What an input row that did not parse shows instead of a verdict (``--on-row-error report``:
+#: ``screening.xlsx`` marks the row; the code ``input_error`` is not a verdict).
+INPUT_ERROR_LABELS = ("输入错误", "input error")

@@ -36,7 +36,9 @@ log = logging.getLogger("zoning.screening")
 __all__ = [
     "CLAUSES_FULL_MAX_SITES",
     "CLAUSES_MAX_SITES",
+    "CSV_ENCODINGS",
     "JSON_FULL_TABLES_MAX_SITES",
+    "check_csv_encoding",
     "clauses_note",
     "to_dict",
     "write_csv",
@@ -172,9 +174,106 @@ def _ranking_table(result: ScreeningResult) -> pd.DataFrame:
     return table
 
 
-def write_csv(result: ScreeningResult, folder: Path) -> dict[str, list[str]]:
+#: Encodings the CSV files can be written in: UTF-8 with a byte-order mark (the default: Excel
+#: on Chinese Windows reads a CSV without one as GBK and shows UTF-8 Chinese as mojibake),
+#: UTF-8 without it, and GBK (code page 936).  GBK and not GB18030: GB18030 encodes every
+#: character, but those outside GBK as four-byte sequences that Excel, reading code page
+#: 936, shows as garbage; GBK refuses them, naming the cell, so nothing is shown wrong.
+CSV_ENCODINGS = ("utf-8-sig", "utf-8", "gbk")
+_ENCODING_NAMES = {"utf-8-sig": "utf-8-sig", "utf_8_sig": "utf-8-sig", "utf-8": "utf-8",
+                   "utf8": "utf-8", "gbk": "gbk", "cp936": "gbk"}  # fmt: skip
+
+
+def check_csv_encoding(encoding: str) -> str:
+    """The CSV encoding asked for, as one of :data:`CSV_ENCODINGS`.
+
+    Parameters
+    ----------
+    encoding : str
+        ``utf-8-sig``, ``utf-8`` or ``gbk`` (any case; ``utf8``, ``cp936`` accepted).
+
+    Returns
+    -------
+    str
+        One of :data:`CSV_ENCODINGS`.
+
+    Raises
+    ------
+    ZoningError
+        Another encoding (one line naming the choices).
+    """
+    from .errors import ZoningError, quote
+
+    name = _ENCODING_NAMES.get(str(encoding).strip().lower())
+    if name is None:
+        raise ZoningError(
+            f"csv_encoding / --csv-encoding {quote(encoding)}: choose {', '.join(CSV_ENCODINGS)} "
+            "(utf-8-sig, the default, is UTF-8 with a byte-order mark: Excel opens it)"
+        )
+    return name
+
+
+def _check_gbk(table: pd.DataFrame, name: str) -> None:
+    """A text GBK cannot encode is an error naming the file, the row and the column."""
+    from .errors import ZoningError, quote
+
+    def bad_char(text: str) -> str | None:
+        try:
+            text.encode("gbk")
+            return None
+        except UnicodeEncodeError as exc:
+            return text[exc.start]
+
+    def fail(where: str, ch: str) -> None:
+        raise ZoningError(
+            f"{name}, {where}: the character {ch!r} (U+{ord(ch):04X}) cannot be written in "
+            "GBK; write the CSV as UTF-8 (csv_encoding='utf-8-sig' / --csv-encoding utf-8-sig, "
+            "the default)"
+        )
+
+    for column in table.columns:
+        ch = bad_char(str(column))
+        if ch is not None:
+            fail(f"header, column {quote(column)}", ch)
+    for column in table.columns:
+        dtype = table[column].dtype
+        if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
+            continue
+        values = table[column].to_numpy(dtype=object)
+        texts = [v for v in values if isinstance(v, str)]
+        if bad_char("\n".join(texts)) is None:
+            continue
+        for i, v in enumerate(values):
+            ch = bad_char(v) if isinstance(v, str) else None
+            if ch is not None:
+                fail(f"row {i + 2}, column {quote(column)}", ch)
+
+
+def _write_table(table: pd.DataFrame, folder: Path, name: str, encoding: str) -> None:
+    """One CSV file: formulas made inert, in ``encoding`` (GBK checked first)."""
+    table = escape_formulas(table)
+    if encoding == "gbk":
+        _check_gbk(table, name)
+    table.to_csv(folder / name, index=False, encoding=encoding)
+
+
+def _rejected_table(result: ScreeningResult) -> pd.DataFrame | None:
+    """``rejected.csv``: the rows set aside (``on_row_error="report"``), None otherwise."""
+    rows = getattr(result, "input_rows", None)
+    if rows is None or rows.rejected is None:
+        return None
+    return pd.DataFrame(rows.rejected[list(REJECTED_CSV_COLUMNS)])
+
+
+#: Columns of ``rejected.csv``.
+REJECTED_CSV_COLUMNS = ("row", "site_id", "field", "message")
+
+
+def write_csv(
+    result: ScreeningResult, folder: Path, *, encoding: str = "utf-8-sig"
+) -> dict[str, list[str]]:
     """Write ``sites.csv``, ``hits.csv`` and ``clauses.csv`` (and ``ranking.csv`` for a
-    comparison).
+    comparison, ``rejected.csv`` when rows were read with ``on_row_error="report"``).
 
     Parameters
     ----------
@@ -182,14 +281,24 @@ def write_csv(result: ScreeningResult, folder: Path) -> dict[str, list[str]]:
         What to write.
     folder : Path
         An existing folder; the files are written directly into it.
+    encoding : {"utf-8-sig", "utf-8", "gbk"}, keyword-only
+        :data:`CSV_ENCODINGS`; default UTF-8 with a byte-order mark, which Excel opens.
 
     Returns
     -------
     dict
         The names written, by output: ``csv`` -> ``["sites.csv", "hits.csv"]``, ``clauses``
         -> ``["clauses.csv"]`` (the clause table, cut down above
-        :data:`CLAUSES_FULL_MAX_SITES` sites, see :func:`clauses_note`) and, for a
-        comparison, ``ranking`` -> ``["ranking.csv"]``.
+        :data:`CLAUSES_FULL_MAX_SITES` sites, see :func:`clauses_note`), for a
+        comparison ``ranking`` -> ``["ranking.csv"]``, and ``rejected`` ->
+        ``["rejected.csv"]`` (``row``, ``site_id``, ``field``, ``message`` of each row set
+        aside; a header only when none was).
+
+    Raises
+    ------
+    ZoningError
+        An unknown encoding; with ``gbk``, a character GBK cannot encode (the file, row and
+        column are named).
 
     Notes
     -----
@@ -197,18 +306,23 @@ def write_csv(result: ScreeningResult, folder: Path) -> dict[str, list[str]]:
     site; areas and distances are those of the result (working CRS, metres).  Reading
     ``result.hits`` builds that table if it was not built yet.
     """
-    escape_formulas(_sites_table(result)).to_csv(folder / "sites.csv", index=False)
-    escape_formulas(_hits_table(result)).to_csv(folder / "hits.csv", index=False)
+    encoding = check_csv_encoding(encoding)
+    _write_table(_sites_table(result), folder, "sites.csv", encoding)
+    _write_table(_hits_table(result), folder, "hits.csv", encoding)
     names = {"csv": ["sites.csv", "hits.csv"]}
     if hasattr(type(result), "clauses"):
         note = clauses_note(result)
         if note:
             log.warning(note)
-        escape_formulas(_clauses_table(result)).to_csv(folder / "clauses.csv", index=False)
+        _write_table(_clauses_table(result), folder, "clauses.csv", encoding)
         names["clauses"] = ["clauses.csv"]
     if result.ranking is not None:
-        escape_formulas(_ranking_table(result)).to_csv(folder / "ranking.csv", index=False)
+        _write_table(_ranking_table(result), folder, "ranking.csv", encoding)
         names["ranking"] = ["ranking.csv"]
+    rejected = _rejected_table(result)
+    if rejected is not None:
+        _write_table(rejected, folder, "rejected.csv", encoding)
+        names["rejected"] = ["rejected.csv"]
     return names
 
 

@@ -6,7 +6,7 @@ interface: change them here, once.
 
 - :func:`catalog_options`: ``--catalog`` and ``--layer`` (every command that reads layers);
 - :func:`screening_options`: what ``zoning screen`` and ``zoning compare`` share, made of
-  :func:`sites_options`, :func:`project_options`, :func:`rules_options`,
+  :func:`sites_options`, :func:`table_io_options`, :func:`project_options`, :func:`rules_options`,
   :func:`output_options` and :func:`run_options`;
 - :func:`site_options`: the public site of ``zoning publish`` (language, basemap, offline);
 - :func:`basemap_option`, :func:`tianditu_key_option`, :func:`offline_option`: the map options,
@@ -41,6 +41,7 @@ __all__ = [
     "screening_options",
     "site_options",
     "sites_options",
+    "table_io_options",
     "tianditu_key_option",
 ]
 
@@ -319,6 +320,54 @@ sites_options: Decorator = _stack(
     ]
 )
 
+
+def _csv_encoding_callback(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """``--csv-encoding``: one of the encodings the CSV files can be written in."""
+    from ..errors import ZoningError
+    from ..tables import check_csv_encoding
+
+    try:
+        return check_csv_encoding(value)
+    except ZoningError:
+        raise click.UsageError(
+            f"--csv-encoding {value!r}: choose utf-8-sig, utf-8 or gbk", ctx=ctx
+        ) from None
+
+
+#: Workbooks in, rows with input errors, CSV out (``table_io_options``): the sheet read, what a
+#: row that does not parse does, and the CSV files' encoding.
+table_io_options: Decorator = _stack(
+    [
+        click.option(
+            "--sheet",
+            default=None,
+            metavar="NAME",
+            help="The sheet of an Excel workbook (.xlsx) to read (default: the first sheet with "
+            "content; title rows above the header are skipped).",
+        ),
+        click.option(
+            "--on-row-error",
+            type=click.Choice(["fail", "report"]),
+            default="fail",
+            show_default=True,
+            help="A row that does not parse (bad coordinate, industry code, flag, geometry "
+            "...): fail stops with its error (exit 2); report sets it aside with its message, "
+            "screens the others, lists the rows set aside in rejected.csv and marks them in "
+            "screening.xlsx (exit 1 when any was).",
+        ),
+        click.option(
+            "--csv-encoding",
+            default="utf-8-sig",
+            show_default=True,
+            callback=_csv_encoding_callback,
+            metavar="utf-8-sig|utf-8|gbk",
+            help="Encoding of the CSV files: utf-8-sig (UTF-8 with a byte-order mark, which "
+            "Excel on Chinese Windows opens), utf-8, or gbk (a character GBK cannot encode is "
+            "an error naming the file, row and column).",
+        ),
+    ]
+)
+
 #: The project's attributes, applied to every site (``project_options``).
 project_options: Decorator = _stack(
     [
@@ -493,8 +542,9 @@ run_options: Decorator = _stack(
 def screening_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options ``zoning screen`` and ``zoning compare`` share (after ``SITES``).
 
-    :func:`catalog_options`, :func:`sites_options`, :func:`project_options`,
-    :func:`rules_options`, :func:`output_options` and :func:`run_options`, in that order;
+    :func:`catalog_options`, :func:`sites_options`, :func:`table_io_options`,
+    :func:`project_options`, :func:`rules_options`, :func:`output_options` and
+    :func:`run_options`, in that order;
     :meth:`zoning.cli.run.ScreeningRequest.from_options` turns them into the request.
 
     Parameters
@@ -510,6 +560,7 @@ def screening_options(func: Callable[..., Any]) -> Callable[..., Any]:
         [
             catalog_options,
             sites_options,
+            table_io_options,
             project_options,
             rules_options,
             output_options,

@@ -32,6 +32,7 @@ __all__ = [
     "exit_for",
     "load_layers",
     "parse_formats",
+    "report_rejected",
     "report_written",
     "run_screening",
 ]
@@ -174,6 +175,10 @@ class SitesInput:
         Inline sites (``--wkt``, ``--point``).
     crs, layer_name, id_field, name_field, encoding, dxf_layer : str, optional
         As the options of the same names.
+    sheet : str, optional
+        ``--sheet``: the sheet of a workbook.
+    on_row_error : {"fail", "report"}
+        ``--on-row-error``.
     """
 
     sites: str | None = None
@@ -185,6 +190,8 @@ class SitesInput:
     name_field: str | None = None
     encoding: str | None = None
     dxf_layer: str | None = None
+    sheet: str | None = None
+    on_row_error: str = "fail"
 
 
 @dataclass(frozen=True)
@@ -266,6 +273,8 @@ class OutputOptions:
     offline : bool
     basemap : str
     tianditu_key : str, optional
+    csv_encoding : str
+        ``--csv-encoding`` (default ``utf-8-sig``).
     """
 
     out_dir: str | None = None
@@ -274,6 +283,7 @@ class OutputOptions:
     offline: bool = False
     basemap: str = "osm"
     tianditu_key: str | None = None
+    csv_encoding: str = "utf-8-sig"
 
     def map_options(self) -> dict[str, Any]:
         """The options of the report's map (:meth:`zoning.ScreeningResult.to_file`)."""
@@ -369,7 +379,13 @@ def run_screening(
     _record_options(result, request)
     out = request.output
     written = (
-        result.to_file(out.out_dir, fmts, lang=out.lang, map_options=out.map_options())
+        result.to_file(
+            out.out_dir,
+            fmts,
+            lang=out.lang,
+            map_options=out.map_options(),
+            csv_encoding=out.csv_encoding,
+        )
         if out.out_dir is not None
         else {}
     )
@@ -425,6 +441,8 @@ def _load_sites(sites: SitesInput, attributes: ProjectAttributes, min_sites: int
             attributes=given or None,
             encoding=sites.encoding,
             dxf_layer=sites.dxf_layer,
+            sheet=sites.sheet,
+            on_row_error=sites.on_row_error,
         )
     except SitesError as exc:
         fail(_cli_words(str(exc)))
@@ -474,6 +492,9 @@ def _record_options(result, request: ScreeningRequest) -> None:
             "encoding": s.encoding,
             "dxf_layer": s.dxf_layer,
             "crs": s.crs,
+            "sheet": s.sheet,
+            "on_row_error": s.on_row_error,
+            "csv_encoding": request.output.csv_encoding,
         }
     )
 
@@ -484,7 +505,7 @@ def _cli_words(message: str) -> str:
     ``option industry: ...`` -> ``--industry: ...``; ``the option industry='C2614'`` ->
     ``--industry 'C2614'``; ``the option linear=False`` -> ``--no-linear``; ``crs= / --crs`` ->
     ``--crs``; inline sites ``points: ...`` / ``point 2: ...`` -> ``--point: ...`` /
-    ``--point 2: ...`` (and ``--wkt``).
+    ``--point 2: ...`` (and ``--wkt``); ``sheet= / --sheet NAME`` -> ``--sheet NAME``.
     """
 
     def option(m: re.Match) -> str:
@@ -498,7 +519,16 @@ def _cli_words(message: str) -> str:
     message = re.sub(r"^(point|wkt)s?(:| \d)", r"--\1\2", message)  # inline sites
     message = re.sub(r"\bthe option (\w+)=('[^']*'|True|False)", option, message)
     message = message.replace("dxf_layer= / --dxf-layer", "--dxf-layer")
-    return message.replace("crs= / --crs", "--crs").replace("wkt= / --wkt", "--wkt")
+    message = re.sub(
+        r"\bsheet=('[^']*') and layer=('[^']*')", r"--sheet \1 and --layer-name \2", message
+    )
+    return (
+        message.replace("crs= / --crs", "--crs")
+        .replace("wkt= / --wkt", "--wkt")
+        .replace("sheet= / --sheet", "--sheet")
+        .replace("sheet= is for", "--sheet is for")
+        .replace("; use layer=", "; use --layer-name")
+    )
 
 
 def echo_in_force(result) -> None:
@@ -540,8 +570,57 @@ def report_written(out_dir: str | None, written: dict) -> None:
     click.echo(f"Wrote into {out_dir}: {', '.join(names)}")
 
 
+def _rejected(result):
+    """The rows set aside (``--on-row-error report``): a DataFrame, or None."""
+    rows = getattr(result, "input_rows", None)
+    return None if rows is None else rows.rejected
+
+
+def report_rejected(result, out_dir: str | None) -> None:
+    """Say how many input rows were set aside (``--on-row-error report``), which, and where
+    they are listed; nothing when none was.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+    out_dir : str, optional
+        The ``--out`` folder (None: nothing was written).
+    """
+    rejected = _rejected(result)
+    if rejected is None or not len(rejected):
+        return
+    n = len(rejected)
+    rows = result.input_rows
+    shown = ", ".join(str(r) for r in rejected["row"].iloc[:10])
+    more = f" and {n - 10} more" if n > 10 else ""
+    sheet = f", sheet {rows.sheet}" if rows.sheet else ""
+    from pathlib import Path
+
+    files = [
+        what
+        for name, what in (
+            ("rejected.csv", "listed in rejected.csv"),
+            ("screening.xlsx", "marked in screening.xlsx"),
+        )
+        if out_dir is not None and (Path(out_dir) / name).is_file()
+    ]
+    where = (
+        f"{' and '.join(files)} in {out_dir}"
+        if files
+        else "write them with --out DIR --format csv (rejected.csv) or xlsx (screening.xlsx)"
+    )
+    word = rows.word + ("s" if n != 1 else "")
+    click.echo(
+        f"{n} {word} with input errors set aside, not screened "
+        f"({result.provenance['input'].get('source')}{sheet}: {rows.word} {shown}{more}); {where}:"
+    )
+    for message in rejected["message"].iloc[:10]:
+        click.echo(f"  {message}")
+
+
 def exit_for(result, fail_on: str | None, *, best: bool = False) -> None:
-    """Exit 1 when ``--fail-on LEVEL`` is met: by any site, or (``best``) by the best one.
+    """Exit 1 when ``--fail-on LEVEL`` is met: by any site, or (``best``) by the best one;
+    or when input rows were set aside (``--on-row-error report``).
 
     Parameters
     ----------
@@ -558,21 +637,28 @@ def exit_for(result, fail_on: str | None, *, best: bool = False) -> None:
     """
     from ..rules import SEVERITY
 
-    if fail_on is None or not len(result.sites):
-        return
-    level = SEVERITY[fail_on]
-    sev = result.sites["verdict"].map(SEVERITY)
-    if best:
-        if sev.min() >= level:
+    if fail_on is not None and len(result.sites):
+        level = SEVERITY[fail_on]
+        sev = result.sites["verdict"].map(SEVERITY)
+        if best and sev.min() >= level:
             click.echo(
                 f"zoning: --fail-on {fail_on}: every alternative is {fail_on} or worse", err=True
             )
             sys.exit(EXIT_CHECK_FAILED)
-        return
-    n = int((sev >= level).sum())
-    if n:
+        n = int((sev >= level).sum())
+        if n and not best:
+            click.echo(
+                f"zoning: --fail-on {fail_on}: {n:,} site{'s' if n != 1 else ''} {fail_on} "
+                "or worse",
+                err=True,
+            )
+            sys.exit(EXIT_CHECK_FAILED)
+    rejected = _rejected(result)
+    if rejected is not None and len(rejected):
+        n = len(rejected)
         click.echo(
-            f"zoning: --fail-on {fail_on}: {n:,} site{'s' if n != 1 else ''} {fail_on} or worse",
+            f"zoning: {n:,} input row{'s' if n != 1 else ''} set aside with errors "
+            "(--on-row-error report)",
             err=True,
         )
         sys.exit(EXIT_CHECK_FAILED)

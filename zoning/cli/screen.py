@@ -7,7 +7,7 @@ import click
 from .errors import OneLineCommand, handle_errors
 from .options import fail_on_option, screening_options
 from .render import console_summary
-from .run import echo_in_force, exit_for, report_written, run_screening
+from .run import echo_in_force, exit_for, report_rejected, report_written, run_screening
 
 
 @click.command("screen", cls=OneLineCommand)
@@ -31,7 +31,8 @@ def screen_cmd(
     """Screen project sites against the zoning layers and the access-list rules.
 
     SITES is a file: GeoJSON (also as exported by a web map's draw tool), GeoPackage,
-    Shapefile (or .zip), KML, or CSV with lon/lat, x/y or WKT columns. Or give --wkt / --point.
+    Shapefile (or .zip), KML, or CSV or Excel workbook (.xlsx; --sheet NAME) with lon/lat, x/y
+    or WKT columns. Or give --wkt / --point.
     Coordinates without a CRS of their own (CSV columns, --point, --wkt) need --crs:
     EPSG:4326 for GPS/WGS84, gcj02 for Amap/Tencent, bd09 for Baidu; GeoJSON is WGS84.
     Project attributes come from the file's columns (id, name, industry, nature, linear,
@@ -45,7 +46,8 @@ def screen_cmd(
     screening.json, report/index.html (a page per site) and report/map.html (the
     interactive map), all or nothing.
 
-    Exit codes: 0 done; 1 --fail-on met; 2 usage or input error (nothing written).
+    Exit codes: 0 done; 1 --fail-on met, or rows set aside (--on-row-error report); 2 usage
+    or input error (nothing written).
     """
     if diff_as_of is not None:
         from .diff import screen_diff_as_of
@@ -57,4 +59,5 @@ def screen_cmd(
     click.echo(console_summary(result, lang=options["lang"]), nl=False)
     echo_in_force(result)
     report_written(options["out_dir"], written)
+    report_rejected(result, options["out_dir"])
     exit_for(result, fail_on)

@@ -219,16 +219,26 @@ def _read_clauses(folder: Path, doc: dict) -> tuple[pd.DataFrame | None, bool]:
     path = folder / "clauses.csv"
     if not path.is_file():
         return None, False
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise _fail(path, f"cannot be read as CSV ({exc})") from None
+    frame = _read_csv(path)
     frame.columns = [_unescape(c) for c in frame.columns]
     missing = [c for c in ("site_id", "rule_id", "result") if c not in frame.columns]
     if missing:
         raise _fail(path, f"not a clause table (no column {', '.join(missing)})")
     frame = frame.astype(object).map(_unescape)
     return frame.where(frame != "", None), partial
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV a screening wrote: UTF-8 (with or without a byte-order mark), else GBK
+    (``--csv-encoding gbk``)."""
+    for encoding in ("utf-8-sig", "gbk"):
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+        except (OSError, ValueError) as exc:
+            raise _fail(path, f"cannot be read as CSV ({exc})") from None
+    raise _fail(path, "cannot be read as CSV (neither UTF-8 nor GBK)")
 
 
 def _touched(doc: dict, folder: Path) -> dict[str, set[str]]:

@@ -33,11 +33,13 @@ class SiteReading:
         Inline sites (see :func:`~zoning.sites.load_sites`).
     attributes : mapping, optional
         Project attributes for every site (``industry``, ``nature``, ``linear``, ...).
-    id_field, name_field, layer, encoding : str, optional
+    id_field, name_field, layer, encoding, sheet : str, optional
         Columns holding id and name, the layer of a multi-layer file, the text encoding of a
-        CSV or a Shapefile without ``.cpg``.
+        CSV or a Shapefile without ``.cpg``, the sheet of a workbook.
     dxf_layer : str, optional
         The boundary layer of a DXF site plan.
+    on_row_error : {"fail", "report"}
+        Stop at a row that does not parse, or set it aside and report it.
 
     Notes
     -----
@@ -54,6 +56,8 @@ class SiteReading:
     layer: str | None = None
     encoding: str | None = None
     dxf_layer: str | None = None
+    sheet: str | None = None
+    on_row_error: str = "fail"
 
     def given(self) -> bool:
         """Whether any reading option is set (``attributes`` counts when not empty).
@@ -62,8 +66,9 @@ class SiteReading:
         -------
         bool
         """
+        defaults = {"on_row_error": "fail"}
         return any(
-            bool(value) if name == "attributes" else value is not None
+            bool(value) if name == "attributes" else value not in (None, defaults.get(name))
             for name, value in self._keywords().items()
         )
 
@@ -95,8 +100,9 @@ class SiteReading:
             return load_sites(sites, **self._keywords())
         if self.given():
             raise ZoningError(
-                "crs=, attributes=, wkt=, points=, id_field=, name_field=, layer=, encoding= "
-                "and dxf_layer= apply when loading sites, not to a Sites object"
+                "crs=, attributes=, wkt=, points=, id_field=, name_field=, layer=, encoding=, "
+                "dxf_layer=, sheet= and on_row_error= apply when loading sites, not to a Sites "
+                "object"
             )
         return sites
 

@@ -32,6 +32,7 @@ _OUTPUTS = (
     "hits.csv",
     "clauses.csv",
     "ranking.csv",
+    "rejected.csv",
     "screening.gpkg",
     "screening.json",
     "report",
@@ -46,11 +47,15 @@ _OUTPUTS = (
 OUTPUT_MARKER = ".zoning-screen.json"
 
 
-def _planned_names(formats: Sequence[str], *, comparison: bool) -> list[str]:
-    """The top-level names :meth:`ScreeningResult.to_file` writes for ``formats``."""
+def _planned_names(
+    formats: Sequence[str], *, comparison: bool, rejected: bool = False
+) -> list[str]:
+    """The top-level names :meth:`ScreeningResult.to_file` writes for ``formats``
+    (``rejected``: rows were read with ``on_row_error="report"``)."""
     names: list[str] = []
     if "csv" in formats:
         names += ["sites.csv", "hits.csv", "clauses.csv"] + (["ranking.csv"] if comparison else [])
+        names += ["rejected.csv"] if rejected else []
     if "gpkg" in formats:
         names.append("screening.gpkg")
     if "json" in formats:
@@ -149,6 +154,8 @@ def write_outputs(
     formats: Iterable[str],
     lang: str,
     map_options: Mapping[str, Any] | None,
+    *,
+    csv_encoding: str = "utf-8-sig",
 ) -> dict[str, Path]:
     """Write ``result`` into ``out_dir``, all-or-nothing: what :meth:`ScreeningResult.to_file`
     does (see there for the files, the marker and the rules of replacement).
@@ -165,6 +172,8 @@ def write_outputs(
         Language of the HTML report.
     map_options : mapping or None
         Options of the report's map, passed to :func:`zoning.report.write_report`.
+    csv_encoding : str, keyword-only
+        Encoding of the CSV files (:data:`zoning.tables.CSV_ENCODINGS`).
 
     Returns
     -------
@@ -180,10 +189,18 @@ def write_outputs(
         Writing or moving failed; the folder is as it was.
     """
     formats = _formats(formats)
+    from ..tables import check_csv_encoding
+
+    check_csv_encoding(csv_encoding)
     out = Path(out_dir)
-    planned = _planned_names(formats, comparison=result.ranking is not None)
+    rows = getattr(result, "input_rows", None)
+    planned = _planned_names(
+        formats,
+        comparison=result.ranking is not None,
+        rejected=rows is not None and rows.rejected is not None,
+    )
     with output_folder(out, planned, result.provenance) as tmp:  # refuses before writing
-        names = _write_all(result, tmp, formats, lang, dict(map_options or {}))
+        names = _write_all(result, tmp, formats, lang, dict(map_options or {}), csv_encoding)
     written: dict[str, Path] = {}
     for fmt, files in names.items():
         written[fmt] = out / files[0]
@@ -196,14 +213,19 @@ def write_outputs(
 
 
 def _write_all(
-    result: ScreeningResult, tmp: Path, formats: list[str], lang: str, map_options: dict[str, Any]
+    result: ScreeningResult,
+    tmp: Path,
+    formats: list[str],
+    lang: str,
+    map_options: dict[str, Any],
+    csv_encoding: str = "utf-8-sig",
 ) -> dict[str, list[str]]:
     """Write every format into ``tmp``; return the top-level names written, by format."""
     from .. import tables
 
     names: dict[str, list[str]] = {}
     if "csv" in formats:
-        names.update(tables.write_csv(result, tmp))
+        names.update(tables.write_csv(result, tmp, encoding=csv_encoding))
     if "gpkg" in formats:
         tables.write_gpkg(result, tmp / "screening.gpkg")
         names["gpkg"] = ["screening.gpkg"]

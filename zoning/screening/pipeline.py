@@ -58,6 +58,8 @@ def screen(
     layer: str | None = None,
     encoding: str | None = None,
     dxf_layer: str | None = None,
+    sheet: str | None = None,
+    on_row_error: str = "fail",
     search_radius_m: float | None = None,
     pieces: bool = True,
     rings: bool = True,
@@ -84,6 +86,11 @@ def screen(
         a multi-layer file, the text encoding of a CSV or a Shapefile without ``.cpg``).
     dxf_layer : str
         Passed to :func:`~zoning.sites.load_sites`: the boundary layer of a DXF site plan.
+    sheet, on_row_error : str
+        Passed to :func:`~zoning.sites.load_sites`: the sheet of a workbook, and whether a
+        row that does not parse stops the screening (``"fail"``) or is set aside
+        (``"report"``: ``result.input_rows.rejected``, ``rejected.csv``, marked in
+        ``screening.xlsx``).
     search_radius_m : float
         How far to look for the nearest feature of each layer; default the larger of 1000 m
         and, per ``within`` rule, its distance plus its layer's positional tolerance and the
@@ -182,6 +189,8 @@ def screen(
         layer=layer,
         encoding=encoding,
         dxf_layer=dxf_layer,
+        sheet=sheet,
+        on_row_error=on_row_error,
     )
     input_path = _input_file(sites)
     from_sites = isinstance(sites, Sites)
@@ -204,6 +213,7 @@ def screen(
     run = _options(reading, options, radius, from_sites=from_sites)
     prov = _provenance(layers, layer_prov, rule_set, sites, radius, started, run, input_path)
     prov["duration_s"] = round(time.perf_counter() - clock, 3)
+    _input_rows_provenance(prov, sites, reading)
     result = ScreeningResult(
         sites=out,
         hits=rules_out.hits,
@@ -215,6 +225,7 @@ def screen(
         layers=layers,
         rule_set=rule_set,
         notes=notes,
+        input_rows=sites.input_rows,
     )
     prov["notes"] = notes
     prov["verdicts"] = result.verdict_counts()
@@ -222,6 +233,14 @@ def screen(
 
 
 # --------------------------------------------------------------------------- the steps
+
+
+def _input_rows_provenance(prov: dict, sites: Sites, reading: SiteReading) -> None:
+    """Record the sheet read and the rows set aside (``on_row_error="report"``)."""
+    rows = sites.input_rows
+    rejected = None if rows is None or rows.rejected is None else len(rows.rejected)
+    prov["input"].update(sheet=None if rows is None else rows.sheet, rejected_rows=rejected)
+    prov["options"].update(sheet=reading.sheet, on_row_error=reading.on_row_error)
 
 
 class _Progress:

@@ -86,6 +86,10 @@ class ScreeningResult:
     ranking : DataFrame or None
         For a comparison of alternatives: :func:`zoning.compare.rank_alternatives` of this
         result (written as ``ranking.csv`` and a section of the report).
+    input_rows : InputRows or None
+        The input table and each site's row in it, and the rows set aside with
+        ``on_row_error="report"`` (:class:`zoning.sites.InputRows`; ``rejected.csv`` and
+        ``screening.xlsx`` show them).
 
     Notes
     -----
@@ -106,6 +110,7 @@ class ScreeningResult:
     rule_set: RuleSet
     notes: list[str] = field(default_factory=list)
     ranking: pd.DataFrame | None = None
+    input_rows: Any = None
 
     def __len__(self) -> int:
         return len(self.sites)
@@ -276,6 +281,7 @@ class ScreeningResult:
         *,
         lang: str = "both",
         map_options: Mapping[str, Any] | None = None,
+        csv_encoding: str = "utf-8-sig",
     ) -> dict[str, Path]:
         """Write the result into ``out_dir``.
 
@@ -288,7 +294,9 @@ class ScreeningResult:
             :attr:`clauses`: every row up to :data:`zoning.tables.CLAUSES_FULL_MAX_SITES`
             sites, only the ``violates``, ``undecided`` and ``needs_review`` rows up to
             :data:`zoning.tables.CLAUSES_MAX_SITES`, its header only above; a note says so)
-            (and ``ranking.csv`` for a comparison);
+            (and ``ranking.csv`` for a comparison, ``rejected.csv`` -- the rows set aside --
+            when the sites were read with ``on_row_error="report"``);
+            ``xlsx``: ``screening.xlsx`` (:func:`zoning.documents.excel.write_xlsx`);
             ``gpkg``: ``screening.gpkg`` with the layers ``sites``, ``pieces`` and ``rings``
             (EPSG:4326); ``json``: ``screening.json`` with every table and the provenance
             (above :data:`zoning.tables.JSON_FULL_TABLES_MAX_SITES` sites without the
@@ -302,6 +310,10 @@ class ScreeningResult:
             Options of the report's map ``report/map.html`` (``offline``, ``basemap``,
             ``tianditu_key``, ``map=False`` to skip it), passed to
             :func:`zoning.report.write_report`.
+        csv_encoding : {"utf-8-sig", "utf-8", "gbk"}, keyword-only
+            Encoding of the CSV files: UTF-8 with a byte-order mark (default: Excel on Chinese
+            Windows opens it), without one, or GBK (a character GBK cannot encode is an error
+            naming the file, row and column; nothing is written).
 
         Returns
         -------
@@ -309,7 +321,8 @@ class ScreeningResult:
             What was written: ``csv`` -> ``sites.csv``, ``hits`` -> ``hits.csv``, ``clauses``
             -> ``clauses.csv``, ``ranking``
             -> ``ranking.csv`` (a comparison), ``gpkg`` -> ``screening.gpkg``, ``json`` ->
-            ``screening.json``, ``html`` -> ``report/index.html``.
+            ``screening.json``, ``html`` -> ``report/index.html``, ``rejected`` ->
+            ``rejected.csv``, ``xlsx`` -> ``screening.xlsx``.
 
         Raises
         ------
@@ -360,7 +373,7 @@ class ScreeningResult:
         """
         from .outputs import write_outputs
 
-        return write_outputs(self, out_dir, formats, lang, map_options)
+        return write_outputs(self, out_dir, formats, lang, map_options, csv_encoding=csv_encoding)
 
     def _write_gpkg(self, path: Path) -> None:
         """``screening.gpkg`` (:func:`zoning.tables.write_gpkg`)."""

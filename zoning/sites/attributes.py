@@ -19,7 +19,18 @@ import shapely
 from ..errors import SitesError, quote
 from ..schema import FLAGS, INDUSTRY_SECTION_OF, INDUSTRY_SECTIONS, NATURES, SITE_COLUMNS
 from .choices import CHOICE_PARSERS, NATURE_WORDS
-from .raw import _MAX_LISTED, _Bad, _id_text, _is_blank, _is_number, _norm, _Raw, _short, _Where
+from .raw import (
+    _MAX_LISTED,
+    _Bad,
+    _id_text,
+    _is_blank,
+    _is_number,
+    _norm,
+    _Raw,
+    _RowsError,
+    _short,
+    _Where,
+)
 
 __all__ = [
     "FLAGS",
@@ -223,13 +234,22 @@ def _map_values(
     """
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
     parsed: list[Any] = []
+    bad: dict[int, str] = {}
     for k, value in enumerate(uniques):
         try:
             parsed.append(parse(value))
         except _Bad as exc:
-            row = int(np.flatnonzero(codes == k)[0])
+            parsed.append(None)
+            bad[k] = str(exc)
+    if bad:
+        # Every row holding a value that does not parse, in row order (the first is the error).
+        rows = np.flatnonzero(np.isin(codes, list(bad)))
+
+        def message(row: int) -> str:
             site = f" (site {quote(ids[row])})" if ids is not None else ""
-            raise SitesError(f"{where.row(row)}, column {quote(column)}: {exc}{site}") from None
+            return f"{where.cell(row, column)}: {bad[int(codes[row])]}{site}"
+
+        raise _RowsError.at(rows, column, message)
     parsed.append(None)
     return codes, parsed
 
@@ -328,8 +348,11 @@ def _site_ids(
             ids = np.array(["" if _is_blank(v) else _id_text(v) for v in series], dtype=object)
         blank = ids == ""
         if blank.any():
-            i = int(np.flatnonzero(blank)[0])
-            raise SitesError(f"{where.row(i)}, column {quote(column)}: site id is empty")
+            raise _RowsError.at(
+                np.flatnonzero(blank),
+                column,
+                lambda i: f"{where.cell(i, column)}: site id is empty",
+            )
         if option is not None:
             wanted = _id_text(option)
             differ = ids != wanted
@@ -345,7 +368,8 @@ def _site_ids(
     elif raw.file_ids is not None:
         ids = raw.file_ids
     else:
-        ids = np.arange(1, n + 1).astype(str).astype(object)
+        # Numbered by their place in the input (rows set aside keep their numbers).
+        ids = (raw.input_positions() + 1).astype(str).astype(object)
     series = pd.Series(ids, dtype=object)
     if series.is_unique:  # one hash pass; the duplicates are found only to name them
         return ids

@@ -29,7 +29,7 @@ from ..io.layer import SEGMENT_DEG, SEGMENT_M, TYPE_NAMES, drop_empty_parts
 from ..io.layer import polygonal as polygonal_part
 from ..io.vector import gk_zone, is_gk_cm
 from .hints import crs_hint, outside_shanghai
-from .raw import _Raw, _Where
+from .raw import _Raw, _RowsError, _Where
 
 __all__ = ["BD09_UNCERTAINTY_M", "GCJ02_UNCERTAINTY_M"]
 
@@ -168,23 +168,36 @@ def _check_extent(
         bad_lat = (ymin < -90) | (ymax > 90)
         bad_lon = (xmin < -180) | (xmax > 180)
         if (bad_lat | bad_lon).any():
-            i, vertex, x, y = _first_bad(
-                bounds,
-                geoms,
-                bad_lat | bad_lon,
-                lambda x, y: (np.abs(x) > 180) | (np.abs(y) > 90),
-            )
             hint = _hint(bounds, crs)
-            if hint:
-                pass
-            elif abs(y) > 90 and abs(x) <= 90:
-                hint = " (longitude and latitude swapped?)"
-            elif abs(x) > 1000 or abs(y) > 1000:
-                hint = " (projected coordinates? declare their CRS, e.g. EPSG:4549)"
-            raise SitesError(
-                f"{where.row(i)}:{vertex} ({x:.6g}, {y:.6g}) is not a longitude/latitude "
-                f"in {label}{hint}"
-            )
+            if hint:  # another reading of every site's coordinates: the whole input's error
+                i, vertex, x, y = _first_bad(
+                    bounds,
+                    geoms,
+                    bad_lat | bad_lon,
+                    lambda x, y: (np.abs(x) > 180) | (np.abs(y) > 90),
+                )
+                raise SitesError(
+                    f"{where.row(i)}:{vertex} ({x:.6g}, {y:.6g}) is not a longitude/latitude "
+                    f"in {label}{hint}"
+                )
+
+            def message(i: int) -> str:
+                only = np.zeros(len(bounds), dtype=bool)
+                only[i] = True
+                _, vertex, x, y = _first_bad(
+                    bounds, geoms, only, lambda x, y: (np.abs(x) > 180) | (np.abs(y) > 90)
+                )
+                hint = ""
+                if abs(y) > 90 and abs(x) <= 90:
+                    hint = " (longitude and latitude swapped?)"
+                elif abs(x) > 1000 or abs(y) > 1000:
+                    hint = " (projected coordinates? declare their CRS, e.g. EPSG:4549)"
+                return (
+                    f"{where.row(i)}:{vertex} ({x:.6g}, {y:.6g}) is not a longitude/latitude "
+                    f"in {label}{hint}"
+                )
+
+            raise _RowsError.at(np.flatnonzero(bad_lat | bad_lon), "coordinates", message)
         return
     huge = (np.abs(bounds) > _MAX_PROJECTED_M).any(axis=1)
     if huge.any():
@@ -380,14 +393,28 @@ def _checked_geometries(
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         pos = np.flatnonzero(missing)
-        raise SitesError(f"{where.located(pos)}: no geometry (null or empty); every site needs one")
+        message = f"{where.located(pos)}: no geometry (null or empty); every site needs one"
+        raise _RowsError.at(
+            pos,
+            "geometry",
+            lambda i: (
+                message
+                if i == pos[0]
+                else f"{where.row(i)}: no geometry (null or empty); every site needs one"
+            ),
+        )
     types = shapely.get_type_id(geoms)
     collections = types == 7
     if collections.any():
         pos = np.flatnonzero(collections)
-        raise SitesError(
-            f"{where.located(pos)}: a GeometryCollection is not a site; split it "
-            "into separate sites or use a Multi* geometry"
+        what = (
+            "a GeometryCollection is not a site; split it into separate sites or use a Multi* "
+            "geometry"
+        )
+        raise _RowsError.at(
+            pos,
+            "geometry",
+            lambda i: f"{where.located(pos)}: {what}" if i == pos[0] else f"{where.row(i)}: {what}",
         )
     ring = types == 2
     if ring.any():

@@ -3,8 +3,11 @@
 :func:`load_sites` accepts what planners actually have:
 
 - vector files GDAL reads (GeoJSON -- including the FeatureCollection a Leaflet
-  draw tool exports --, GeoPackage, Shapefile, zipped Shapefile, KML; a
-  spreadsheet GDAL reads without geometry is treated like a CSV);
+  draw tool exports --, GeoPackage, Shapefile, zipped Shapefile, KML; an ODS
+  spreadsheet is treated like a CSV);
+- Excel workbooks (``.xlsx``, ``.xlsm``; :mod:`zoning.sites.spreadsheet`): the first
+  sheet with content or ``sheet=``, title rows above the header skipped, rows named
+  as Excel numbers them (``book.xlsx, sheet 项目, row 7 (D7)``);
 - DXF site plans (红线图): each closed boundary (closed polyline, hatch, closed spline) is a
   polygon site, ``dxf_layer=`` picks the boundary layer; a DWG is refused
   (:mod:`zoning.sites.dxf`);
@@ -101,12 +104,61 @@ from .attributes import (
     _site_ids,
 )
 from .geometry import _UNCERTAINTY, _geometry_sites, _InputCRS, _point_sites, _resolve_crs
-from .raw import _GEOJSON_SUFFIXES, _check_geojson_nul, _check_text_nul, _Raw
+from .raw import (
+    _GEOJSON_SUFFIXES,
+    _check_geojson_nul,
+    _check_text_nul,
+    _id_text,
+    _is_blank,
+    _Raw,
+    _RowsError,
+)
 from .sources import _gather
 
-__all__ = ["Sites", "load_sites"]
+__all__ = ["ON_ROW_ERROR", "InputRows", "Sites", "load_sites"]
+
+#: What a row that does not parse does: stop with its error, or be set aside and reported.
+ON_ROW_ERROR = ("fail", "report")
+#: Columns of :attr:`InputRows.rejected` (``rejected.csv`` without ``position``).
+REJECTED_COLUMNS = ("position", "row", "site_id", "field", "message")
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InputRows:
+    """The input as the user gave it, and which row each site is.
+
+    Attributes
+    ----------
+    table : DataFrame or None
+        Every input row as read, its columns in the input's order (a vector file's attribute
+        columns; cells of a workbook as Excel holds them); None for inline input.
+    rows : ndarray
+        How each input row is named in messages: a spreadsheet's row number (header row 1 in
+        a CSV), the feature number, a DataFrame's index label, ``1..n`` for inline input.
+    word : str
+        ``row``, ``feature``, ``point``, ``wkt`` ...
+    sites : ndarray of int
+        The input position of each site, in the sites' order.
+    rejected : DataFrame or None
+        With ``on_row_error="report"``: one row per input row set aside, in input order:
+        ``position``, ``row``, ``site_id`` (from the id column, or the number the row would
+        have had), ``field`` (the column or ``coordinates`` / ``geometry``) and ``message``
+        (the one-line error).  None with ``"fail"``.
+    sheet : str or None
+        The workbook sheet read.
+    id_column : str or None
+        The column of ``table`` that gave the site ids (None: the sites were numbered).
+    """
+
+    table: pd.DataFrame | None
+    rows: np.ndarray
+    word: str
+    sites: np.ndarray
+    rejected: pd.DataFrame | None = None
+    sheet: str | None = None
+    id_column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +182,9 @@ class Sites:
     notes : list of str
         What was done that the user should know: repairs, Z dropped, encodings,
         conversions, derived attributes.
+    input_rows : InputRows or None
+        The input table and each site's row in it; the rows set aside with
+        ``on_row_error="report"``.
     """
 
     gdf: gpd.GeoDataFrame
@@ -137,6 +192,7 @@ class Sites:
     input_crs: str
     pseudo: str | None = None
     notes: list[str] = field(default_factory=list)
+    input_rows: InputRows | None = None
 
     def __len__(self) -> int:
         return len(self.gdf)
@@ -161,6 +217,8 @@ def load_sites(
     attributes: Mapping[str, object] | None = None,
     encoding: str | None = None,
     dxf_layer: str | None = None,
+    sheet: str | None = None,
+    on_row_error: str = "fail",
 ) -> Sites:
     """Read project sites and their attributes into the working CRS.
 
@@ -197,6 +255,18 @@ def load_sites(
     dxf_layer : str
         The layer of a DXF site plan holding the boundaries (the red line); needed when closed
         boundaries lie on several layers (:mod:`zoning.sites.dxf`).
+    sheet : str
+        The sheet of a workbook (``.xlsx``, ``.xlsm``, ``.ods``); default the first visible
+        sheet with content (a note names it).  Title rows above the header are skipped;
+        industry codes typed as numbers are read as text when no leading zero can have been
+        lost (2 or 4 digits); formulas are read as their stored values.
+    on_row_error : {"fail", "report"}
+        A row that does not parse (a bad or missing coordinate, an invalid WKT, a bad
+        industry code, flag or other value, an empty id, a missing geometry): ``"fail"``
+        (default) stops with its one-line error; ``"report"`` sets it aside with that line
+        (:attr:`Sites.input_rows` ``.rejected``) and reads the others.  Errors of the whole
+        input (no CRS, no coordinate columns, duplicate ids, a column contradicting an option)
+        stop either way, as does every row failing.
 
     Returns
     -------
@@ -232,14 +302,91 @@ def load_sites(
             check_encoding(encoding)
         except ValueError as exc:
             raise SitesError(f"encoding: {exc}") from None
-    raw = _read_input(source, wkt, points, layer, encoding, dxf_layer)
+    if on_row_error not in ON_ROW_ERROR:
+        raise SitesError(f"on_row_error must be 'fail' or 'report', not {quote(on_row_error)}")
+    report = on_row_error == "report"
+    raw = _read_input(source, wkt, points, layer, encoding, dxf_layer, sheet, report)
     given = _resolve_crs(raw, declared)
-    ids, attrs = _read_attributes(raw, id_field, name_field, options)
-    geoms, shift = _site_geometries(raw, given, attrs)
+    while True:  # a check that finds bad rows sets them aside (report) and runs again
+        notes = list(raw.notes)
+        try:
+            ids, attrs = _read_attributes(raw, id_field, name_field, options)
+            geoms, shift = _site_geometries(raw, given, attrs)
+            break
+        except _RowsError as exc:
+            if not report:
+                raise
+            raw.notes = notes
+            raw = raw.without(exc)
+            _check_left(raw)
     gdf = _site_frame(ids, attrs, geoms, shift, given)
-    log.info("loaded %d sites from %s (%s)", raw.n, raw.where.name, given.label)
+    name = raw.where.file or raw.where.name
+    log.info("loaded %d sites from %s (%s)", raw.n, name, given.label)
+    rows = _input_rows(raw, id_field, name_field, report)
+    if rows.rejected is not None and len(rows.rejected):
+        raw.notes.append(
+            f"{len(rows.rejected)} row(s) with input errors set aside: "
+            f"{raw.input_where.rows(rows.rejected['position'].to_numpy())}"  # type: ignore[union-attr]
+        )
     return Sites(
-        gdf=gdf, source=raw.where.name, input_crs=given.label, pseudo=given.pseudo, notes=raw.notes
+        gdf=gdf,
+        source=name,
+        input_crs=given.label,
+        pseudo=given.pseudo,
+        notes=raw.notes,
+        input_rows=rows,
+    )
+
+
+def _check_left(raw: _Raw) -> None:
+    """Every row set aside is an error of the whole input (nothing left to screen)."""
+    if raw.n == 0:
+        first = raw.errors[0].rows[0][2]
+        k = sum(len(e.rows) for e in raw.errors)
+        name = raw.where.file or raw.where.name
+        raise SitesError(f"{name}: every row has an input error ({k} rows; the first: {first})")
+
+
+def _input_rows(raw: _Raw, id_field: str | None, name_field: str | None, report: bool):
+    """The input table, each site's row in it and (report) the rows set aside."""
+    where = raw.input_where or raw.where
+    table = raw.input_table
+    n_input = len(table) if table is not None else raw.n + sum(len(e.rows) for e in raw.errors)
+    labels = np.array([where.label(i) for i in range(n_input)], dtype=object)
+    rejected = None
+    id_col = None
+    if table is not None:
+        probe = _Raw(where=where, n=len(table), table=table, geometry_columns=raw.geometry_columns)
+        id_col = _attribute_columns(probe, id_field, name_field).get("id")
+    if report:
+        found = sorted((p, f, m) for e in raw.errors for p, f, m in e.rows)
+        site_ids = [
+            _id_text(table[id_col].iloc[p])
+            if id_col is not None and not _is_blank(table[id_col].iloc[p])  # type: ignore[index]
+            else str(p + 1)
+            for p, _, _ in found
+        ]
+        rejected = pd.DataFrame(
+            {
+                "position": pd.Series([p for p, _, _ in found], dtype="int64"),
+                "row": pd.Series([labels[p] for p, _, _ in found], dtype=object),
+                "site_id": pd.Series(site_ids, dtype=object),
+                "field": pd.Series([f for _, f, _ in found], dtype=object),
+                "message": pd.Series([m for _, _, m in found], dtype=object),
+            },
+            columns=list(REJECTED_COLUMNS),
+        )
+    sheet = None
+    if where.file and where.source and where.source.startswith(f"{where.file}, sheet "):
+        sheet = where.source[len(f"{where.file}, sheet ") :]
+    return InputRows(
+        table=table,
+        rows=labels,
+        word=where.word,
+        sites=raw.input_positions(),
+        rejected=rejected,
+        sheet=sheet,
+        id_column=id_col,
     )
 
 
@@ -254,10 +401,25 @@ def _check_one_input(**inputs: object) -> None:
 
 
 def _read_input(
-    source, wkt, points, layer: str | None, encoding: str | None, dxf_layer: str | None = None
+    source,
+    wkt,
+    points,
+    layer: str | None,
+    encoding: str | None,
+    dxf_layer: str | None = None,
+    sheet: str | None = None,
+    report: bool = False,
 ) -> _Raw:
-    """The raw input, at least one site; its notes become the notes of the result."""
-    raw = _gather(source, wkt, points, layer, encoding, dxf_layer)
+    """The raw input, at least one site; its notes become the notes of the result.  Rows
+    whose geometry cells did not parse were set aside: the first is the error unless
+    ``report``."""
+    raw = _gather(source, wkt, points, layer, encoding, dxf_layer, sheet)
+    if raw.errors and not report:
+        raise raw.errors[0]
+    if raw.input_table is None:
+        raw.input_table, raw.input_where = raw.table, raw.where
+    if raw.errors:
+        _check_left(raw)
     if isinstance(source, str | os.PathLike):
         path = Path(source).expanduser()
         if path.suffix.lower() in _GEOJSON_SUFFIXES and path.is_file():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import mmap
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,11 +34,31 @@ class _Where:
     start: int = 1
     labels: Any = None  # an Index of labels instead of numbers (DataFrames)
     title: str | None = None  # what to call inline input in messages: "wkt", "points"
+    file: str | None = None  # the file, when ``source`` says more (``book.xlsx, sheet 项目``)
+    letters: dict[str, str] | None = None  # spreadsheet column letter of each column
+
+    def label(self, i: int) -> Any:
+        """How row ``i`` is numbered: its label, or ``i + start``."""
+        return self.labels[i] if self.labels is not None else i + self.start
 
     def row(self, i: int) -> str:
-        label = self.labels[i] if self.labels is not None else i + self.start
         prefix = f"{self.source}, " if self.source else ""
-        return f"{prefix}{self.word} {label}"
+        return f"{prefix}{self.word} {self.label(i)}"
+
+    def cell(self, i: int, column: str) -> str:
+        """``sites.csv, row 3, column 'lat'``; in a workbook ``book.xlsx, sheet S, row 7 (D7),
+        column '纬度'``, the cell as Excel names it."""
+        letter = (self.letters or {}).get(column)
+        ref = f" ({letter}{self.label(i)})" if letter else ""
+        return f"{self.row(i)}{ref}, column {quote(column)}"
+
+    def subset(self, keep: np.ndarray) -> _Where:
+        """The same naming for the rows ``keep`` (a boolean mask) of the rows named now."""
+        n = len(keep)
+        labels = np.asarray([self.label(i) for i in range(n)], dtype=object)[keep]
+        return _Where(
+            self.source, self.word, self.start, labels, self.title, self.file, self.letters
+        )
 
     def rows(self, positions: np.ndarray) -> str:
         """``row 3, row 7 and 2 more`` for the first few positions."""
@@ -75,6 +96,61 @@ class _Raw:
     geometry_columns: tuple[str, ...] = ()
     file_ids: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    # Rows set aside (on_row_error="report"): what was input, and where each row now is.
+    input_table: pd.DataFrame | None = None  # every row as read (before any was set aside)
+    input_where: _Where | None = None  # how the rows of ``input_table`` are named
+    positions: np.ndarray | None = None  # position in the input of each row left (None: all)
+    errors: list[_RowsError] = field(default_factory=list)  # rows set aside, by check
+
+    def input_positions(self) -> np.ndarray:
+        """The position in the input of each row left."""
+        return np.arange(self.n) if self.positions is None else self.positions
+
+    def without(self, error: _RowsError) -> _Raw:
+        """These rows without those ``error`` names (their positions now); the error is kept,
+        its rows renamed to their positions in the input."""
+        keep = np.ones(self.n, dtype=bool)
+        keep[[p for p, _, _ in error.rows]] = False
+        pos = self.input_positions()
+        self.errors.append(error.moved(pos))
+        return _Raw(
+            where=self.where.subset(keep),
+            n=int(keep.sum()),
+            table=None if self.table is None else self.table[keep].reset_index(drop=True),
+            geoms=None if self.geoms is None else self.geoms[keep],
+            xy=None if self.xy is None else (self.xy[0][keep], self.xy[1][keep]),
+            own_crs=self.own_crs,
+            own_label=self.own_label,
+            own_unusable=self.own_unusable,
+            lonlat=self.lonlat,
+            crs_subject=self.crs_subject,
+            geometry_columns=self.geometry_columns,
+            file_ids=None if self.file_ids is None else self.file_ids[keep],
+            notes=self.notes,
+            input_table=self.input_table,
+            input_where=self.input_where,
+            positions=pos[keep],
+            errors=self.errors,
+        )
+
+
+class _RowsError(SitesError):
+    """Rows that do not parse: ``rows`` holds (position, field, one-line message) of each, the
+    first one's message is the error's.  :func:`~zoning.sites.load_sites` stops at it
+    (``on_row_error="fail"``) or sets the rows aside (``"report"``)."""
+
+    def __init__(self, rows: list[tuple[int, str | None, str]]) -> None:
+        super().__init__(rows[0][2])
+        self.rows = rows
+
+    @classmethod
+    def at(cls, positions: Any, field: str | None, message: Callable[[int], str]) -> _RowsError:
+        """The error of the rows at ``positions`` (at least one), ``message(i)`` each."""
+        return cls([(int(i), field, message(int(i))) for i in positions])
+
+    def moved(self, positions: np.ndarray) -> _RowsError:
+        """The same rows, numbered by ``positions`` (their positions in the input)."""
+        return _RowsError([(int(positions[p]), f, m) for p, f, m in self.rows])
 
 
 class _Bad(ValueError):

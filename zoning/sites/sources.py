@@ -1,11 +1,13 @@
 """Where sites come from: files, CSV and other tables, Python objects, inline WKT and points.
 
-Vector files GDAL reads (GeoJSON, GeoPackage, Shapefile, zipped Shapefile, KML ...; a
-spreadsheet such as XLSX that GDAL reads without geometry is treated like a CSV), DXF site plans
-read with ezdxf (:mod:`.dxf`; a DWG is refused), CSV read here (UTF-8 or GB18030, the separator
-sniffed; lon/lat as numbers or degrees-minutes-seconds, or one "lon,lat" column),
-GeoDataFrames, GeoSeries, DataFrames, shapely geometries, ``wkt=`` and ``points=``: each
-becomes a :class:`~.raw._Raw` record, with the source's own CRS where it has one.
+Vector files GDAL reads (GeoJSON, GeoPackage, Shapefile, zipped Shapefile, KML ...; an ODS
+spreadsheet GDAL reads without geometry is treated like a CSV), Excel workbooks read with
+openpyxl (:mod:`.spreadsheet`), DXF site plans read with ezdxf (:mod:`.dxf`; a DWG is
+refused), CSV read here (UTF-8 or GB18030, the separator sniffed; lon/lat as numbers or
+degrees-minutes-seconds, or one "lon,lat" column), GeoDataFrames, GeoSeries, DataFrames,
+shapely geometries, ``wkt=`` and ``points=``: each becomes a :class:`~.raw._Raw` record, with
+the source's own CRS where it has one.  A table row whose geometry cells do not parse is set
+aside in ``raw.errors`` (see :func:`_from_table`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from ..io.vector import cut_field_name, first_line, shapefile_encoding, split_zi
 from .coordinates import parse_cells, parse_lonlat
 from .dxf import is_dwg, read_dxf
 from .geometry import _crs_label
-from .raw import _is_blank, _is_number, _norm, _Raw, _short, _Where
+from .raw import _is_blank, _is_number, _norm, _Raw, _RowsError, _short, _Where
+from .spreadsheet import WORKBOOK_SUFFIXES, read_workbook
 
 # Geometry columns of a table.
 _LON = ("lon", "lng", "long", "longitude", "经度")
@@ -82,36 +85,69 @@ def _numbers(series: pd.Series, where: _Where, column: str, axis: str | None = N
             reason = why or reason
     bad = ~np.isfinite(values)
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raw = series.iloc[i]
-        what = "is empty" if _is_blank(raw) else f"holds {_short(raw)}, {reason}"
-        raise SitesError(
-            f"{where.row(i)}, column {quote(column)} {what}: every site needs coordinates"
-        )
+
+        def message(i: int) -> str:
+            raw = series.iloc[i]
+            what = "is empty" if _is_blank(raw) else f"holds {_short(raw)}, {reason}"
+            return f"{where.cell(i, column)} {what}: every site needs coordinates"
+
+        raise _RowsError.at(np.flatnonzero(bad), column, message)
     return values
 
 
 def _from_wkt_values(values: np.ndarray, where: _Where, column: str | None) -> np.ndarray:
-    col = f", column {quote(column)}" if column else ""
+    def at(i: int) -> str:
+        return where.cell(i, column) if column else where.row(i)
+
     texts = np.array([v if isinstance(v, str) else "" for v in values], dtype=object)
     blank = (
         np.array([not t.strip() for t in texts], dtype=bool) if len(texts) else np.zeros(0, bool)
     )
     if blank.any():
-        i = int(np.flatnonzero(blank)[0])
-        raise SitesError(f"{where.row(i)}{col}: no geometry (empty WKT); every site needs one")
+        raise _RowsError.at(
+            np.flatnonzero(blank),
+            column,
+            lambda i: f"{at(i)}: no geometry (empty WKT); every site needs one",
+        )
     geoms = shapely.from_wkt(texts, on_invalid="ignore")
     bad = shapely.is_missing(geoms)
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise SitesError(f"{where.row(i)}{col}: {_short(texts[i])} is not valid WKT")
+        raise _RowsError.at(
+            np.flatnonzero(bad), column, lambda i: f"{at(i)}: {_short(texts[i])} is not valid WKT"
+        )
     return geoms
 
 
 def _from_table(df: pd.DataFrame, where: _Where) -> _Raw:
-    """Sites from a table: a WKT column, lon/lat columns or x/y columns."""
-    cols = [str(c) for c in df.columns]
-    df = df.set_axis(cols, axis=1)
+    """Sites from a table: a WKT column, lon/lat columns or x/y columns.
+
+    A row whose geometry cells do not parse is set aside (``raw.errors``; the loader stops at
+    the first unless rows are reported) and the others are read.
+    """
+    df = df.set_axis([str(c) for c in df.columns], axis=1)
+    table, named, errors = df, where, []
+    positions = np.arange(len(df))
+    while True:
+        try:
+            raw = _table_sites(table, named)
+            break
+        except _RowsError as exc:
+            errors.append(exc.moved(positions))
+            keep = np.ones(len(table), dtype=bool)
+            keep[[p for p, _, _ in exc.rows]] = False
+            table, named, positions = (
+                table[keep].reset_index(drop=True),
+                named.subset(keep),
+                positions[keep],
+            )
+    raw.input_table, raw.input_where, raw.errors = df, where, errors
+    raw.positions = positions if errors else None
+    return raw
+
+
+def _table_sites(df: pd.DataFrame, where: _Where) -> _Raw:
+    """Sites from a table whose geometry cells all parse (else a :class:`_RowsError`)."""
+    cols = list(df.columns)
     wkt = _find(cols, _WKT, where, "WKT geometry column")
     lon = _find(cols, _LON, where, "longitude")
     lat = _find(cols, _LAT, where, "latitude")
@@ -165,14 +201,16 @@ def _from_table(df: pd.DataFrame, where: _Where) -> _Raw:
 def _lonlat_column(series: pd.Series, where: _Where, column: str) -> tuple[np.ndarray, np.ndarray]:
     """(lon, lat) from one "lon,lat" column; a cell that is not two angles is an error."""
     lon, lat = np.empty(len(series)), np.empty(len(series))
+    bad: dict[int, str] = {}
     for i, cell in enumerate(series.to_numpy(dtype=object)):
         try:
             if _is_blank(cell):
                 raise ValueError("is empty")
             lon[i], lat[i] = parse_lonlat(str(cell))
         except ValueError as exc:
-            what = "is empty" if _is_blank(cell) else f"holds {_short(cell)}: {exc}"
-            raise SitesError(f"{where.row(i)}, column {quote(column)} {what}") from None
+            bad[i] = "is empty" if _is_blank(cell) else f"holds {_short(cell)}: {exc}"
+    if bad:  # every bad cell (rows set aside with on_row_error="report"); the first is the error
+        raise _RowsError.at(sorted(bad), column, lambda i: f"{where.cell(i, column)} {bad[i]}")
     return lon, lat
 
 
@@ -250,12 +288,22 @@ def _open_vector(source: str, label: str, layer: str | None, encoding: str | Non
         raise
     except Exception as exc:
         raise LayerReadError(f"{label}: cannot open: {first_line(exc)}") from None
+    what, option = (
+        ("sheets", "sheet= / --sheet NAME")
+        if label.lower().endswith(".ods")
+        else (
+            "layers",
+            "layer=",
+        )
+    )
     if layer is None and len(names) > 1:
         raise SitesError(
-            f"{label} holds {len(names)} layers ({', '.join(names[:8])}); choose one with layer="
+            f"{label} holds {len(names)} {what} ({', '.join(names[:8])}); choose one with {option}"
         )
     if layer is not None and layer not in names:
-        raise SitesError(f"{label} has no layer {quote(layer)} (it has: {', '.join(names[:8])})")
+        raise SitesError(
+            f"{label} has no {what[:-1]} {quote(layer)} (it has: {', '.join(names[:8])})"
+        )
     notes: list[str] = []
     try:
         info = within_budget(
@@ -341,7 +389,11 @@ def _own_crs(raw: _Raw, value: object) -> None:
 
 
 def _read_path(
-    source: str | Path, layer: str | None, encoding: str | None, dxf_layer: str | None = None
+    source: str | Path,
+    layer: str | None,
+    encoding: str | None,
+    dxf_layer: str | None = None,
+    sheet: str | None = None,
 ) -> _Raw:
     label = str(source)
     zip_path, _ = split_zip(label)
@@ -357,8 +409,30 @@ def _read_path(
         raise SitesError(f"{label}: dxf_layer= / --dxf-layer applies to DXF site plans only")
     if local.is_file() and zip_path is None and local.suffix.lower() in _TABLE_SUFFIXES:
         return _read_csv(local, label, encoding)
+    if local.is_file() and zip_path is None and local.suffix.lower() in WORKBOOK_SUFFIXES:
+        check_local(str(local), label)
+        df, where, notes = read_workbook(
+            local,
+            label,
+            _sheet_name(label, sheet, layer),
+            _COORD_NAMES | {n.lower() for n in (*_WKT, *_LONLAT)},
+        )
+        raw = _from_table(df, where)
+        raw.notes[:0] = notes
+        return raw
+    if sheet is not None and local.suffix.lower() != ".ods":
+        raise SitesError(f"{label}: sheet= is for workbooks (.xlsx, .xlsm, .ods); use layer=")
+    if local.suffix.lower() == ".ods":
+        layer = _sheet_name(label, sheet, layer)
     path = str(local) if zip_path is None else label
     return _open_vector(path, label, layer, encoding)
+
+
+def _sheet_name(label: str, sheet: str | None, layer: str | None) -> str | None:
+    """The sheet asked for: ``sheet=``, or ``layer=`` as workbooks were read before."""
+    if sheet is not None and layer is not None and sheet != layer:
+        raise SitesError(f"{label}: sheet={quote(sheet)} and layer={quote(layer)} differ; give one")
+    return sheet if sheet is not None else layer
 
 
 def _from_geometries(values: Iterable[object], where: _Where) -> _Raw:
@@ -421,13 +495,15 @@ def _from_wkt(wkt: str | Iterable[str]) -> _Raw:
     return _Raw(where=where, n=len(texts), geoms=geoms)
 
 
-def _gather(source: object, wkt: object, points: object, layer, encoding, dxf_layer=None) -> _Raw:
+def _gather(
+    source: object, wkt: object, points: object, layer, encoding, dxf_layer=None, sheet=None
+) -> _Raw:
     if wkt is not None:
         return _from_wkt(wkt)  # type: ignore[arg-type]
     if points is not None:
         return _from_points(points)
     if isinstance(source, str | Path):
-        return _read_path(source, layer, encoding, dxf_layer)
+        return _read_path(source, layer, encoding, dxf_layer, sheet)
     if isinstance(source, gpd.GeoDataFrame):
         where = _Where("GeoDataFrame", "row", labels=source.index)
         if source.geometry.name not in source.columns:
