@@ -349,3 +349,33 @@ def test_report_site_pages_show_the_map_figure(examples, tmp_path):
     assert f'src="{png.name}"' in html
     assert re.search(r'<img id="site-figure"[^>]* alt="[^"]*EPSG:4490', html)
     assert len(list(sites.glob("*.png"))) == len(examples.sites)
+
+
+def test_combined_document_holds_each_site_document_page_for_page(written, examples):
+    """Each site is laid out once: its part of screening.pdf is its own file, page for page;
+    the cover and summary count the whole document's pages."""
+    need("pdftotext")
+    out, _ = written
+    path = out / "screening.pdf"
+    n = _pages(path)
+    first = _text(path, 1)
+    assert f"第1页/共{n}页" in first
+    assert f"本文件共{n}页" in first
+    combined = [_text(path, p) for p in range(1, n + 1)]
+    n_front = next(i for i, t in enumerate(combined) if "一、项目基本情况" in t)
+    at = n_front
+    seen = []
+    while at < n:
+        site_text = combined[at]
+        site_id = max(
+            (s for s in examples.sites["site_id"] if f"screening{s}" in site_text), key=len
+        )
+        own = _site_pdf(out, examples, site_id)
+        k = _pages(own)
+        for page in range(1, k + 1):
+            assert combined[at + page - 1] == _text(own, page), (site_id, page)
+            assert f"第{page}页/共{k}页" in combined[at + page - 1]
+        seen.append(site_id)
+        at += k
+    assert at == n
+    assert sorted(seen) == sorted(examples.sites["site_id"])

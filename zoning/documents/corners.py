@@ -15,6 +15,7 @@ Used by the PDF and Word documents; nothing here lays out a page.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,15 +183,13 @@ def site_corners(geometry: Any, crs: Any, *, max_corners: int = MAX_CORNERS) -> 
     ValueError
         An empty geometry, or a site outside the Gauss-Krüger zones 25-45.
     """
-    from pyproj import Transformer
-
     if geometry is None or geometry.is_empty:
         raise ValueError("the site has no geometry: no corner coordinates")
-    to_geo = Transformer.from_crs(crs, f"EPSG:{GEOGRAPHIC_EPSG}", always_xy=True)
+    to_geo = _transformer(crs, f"EPSG:{GEOGRAPHIC_EPSG}")
     c = geometry.centroid
     clon, clat = to_geo.transform(c.x, c.y)
     zone, epsg, epsg_cm = gk_zone(clon)
-    to_gk = Transformer.from_crs(f"EPSG:{GEOGRAPHIC_EPSG}", f"EPSG:{epsg}", always_xy=True)
+    to_gk = _transformer(f"EPSG:{GEOGRAPHIC_EPSG}", f"EPSG:{epsg}")
     geographic = shapely.transform(
         geometry, lambda xy: np.column_stack(to_geo.transform(xy[:, 0], xy[:, 1]))
     )
@@ -239,3 +238,12 @@ def result_corners(result: Any, position: int, *, max_corners: int = MAX_CORNERS
     """
     sites = result.sites
     return site_corners(sites.geometry.iloc[int(position)], sites.crs, max_corners=max_corners)
+
+
+@functools.lru_cache(maxsize=16)
+def _transformer(src: Any, dst: str) -> Any:
+    """A pyproj transformer (lon/lat order), made once per pair: making one costs about
+    50 ms, more than transforming a site."""
+    from pyproj import Transformer
+
+    return Transformer.from_crs(src, dst, always_xy=True)

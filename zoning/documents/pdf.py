@@ -16,6 +16,7 @@ WGS84, never GCJ-02); corner coordinates come from :mod:`zoning.documents.corner
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import os
 import tempfile
@@ -120,7 +121,7 @@ def _prepare(result: Any, positions: list[int], lang: str) -> dict:
     for m in models.sites:
         pos = m["position"]
         try:
-            figures[pos] = site_figure(result, pos)
+            figures[pos] = site_figure(result, pos, compress_level=1)  # fpdf2 re-encodes it
         except Exception as exc:  # a figure that cannot be drawn is said, not silently dropped
             log.warning("no map figure for site %s: %s", m["site"]["site_id"], exc)
             figures[pos] = None
@@ -158,10 +159,12 @@ def write_pdf(result: Any, folder: Path, *, lang: str = "both") -> list[str]:
 
     Notes
     -----
-    Cost: for the 21 example projects (each site laid out twice: its own document and the
-    run's), 29 s on a shared 2-core machine (load average about 3), peak memory 0.68 GB with
-    the screening; 2.1 MB for ``screening.pdf`` and 5.5 MB for ``pdf/``.  Most of the time is
-    fpdf2 breaking the lines of the clause tables.
+    Each site is laid out once: its document in ``pdf/`` is also, page for page, its part of
+    ``screening.pdf`` (cover and summary laid out by fpdf2, the sites' documents appended
+    with pypdf; see :func:`_run_pdf` for the page numbers).  Cost for the 21 example
+    projects: 13.8 s on a shared 2-core machine (load average about 1; before, laying each
+    site out twice: 28.8 s), 5.7 MB for ``screening.pdf`` (each site keeps its font subset)
+    and 5.6 MB for ``pdf/``; ``benchmarks/documents.py`` measures it.
     """
     require("fpdf")
     check_lang(lang)
@@ -170,12 +173,14 @@ def write_pdf(result: Any, folder: Path, *, lang: str = "both") -> list[str]:
     data = _prepare(result, positions, lang)
     fonts = _fonts()
     (folder / "pdf").mkdir()
+    keep = len(data["models"].sites) <= MAX_COMBINED_SITES
+    parts = []
     for m in data["models"].sites:
-        doc = Document(fonts, data["models"].common, lang, title=m["site"]["site_id"])
-        _site_document(doc, m, data)
-        doc.finish()
-        doc.output(str(folder / "pdf" / names[m["position"]]))
-    _run_document(result, data, fonts, capped).output(str(folder / "screening.pdf"))
+        blob, n_pages = _site_pdf(m, data, fonts)
+        (folder / "pdf" / names[m["position"]]).write_bytes(blob)
+        if keep:
+            parts.append((m["site"]["site_id"], blob, n_pages))
+    (folder / "screening.pdf").write_bytes(_run_pdf(data, fonts, capped, parts))
     return ["screening.pdf", "pdf"]
 
 
@@ -200,12 +205,17 @@ def write_run_pdf(result: Any, path: str | Path, *, lang: str = "both") -> Path:
     path = Path(path)
     positions, _names, capped = _choose_sites(result)
     data = _prepare(result, positions, lang)
-    doc = _run_document(result, data, _fonts(), capped)
+    fonts = _fonts()
+    parts = []
+    if len(data["models"].sites) <= MAX_COMBINED_SITES:
+        for m in data["models"].sites:
+            parts.append((m["site"]["site_id"], *_site_pdf(m, data, fonts)))
+    blob = _run_pdf(data, fonts, capped, parts)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".zoning-", suffix=".pdf", dir=path.parent)
     os.close(fd)
     try:
-        doc.output(tmp)
+        Path(tmp).write_bytes(blob)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -213,21 +223,70 @@ def write_run_pdf(result: Any, path: str | Path, *, lang: str = "both") -> Path:
     return path
 
 
-def _run_document(result: Any, data: dict, fonts: Fonts, capped: bool) -> Document:
-    """The run's document: cover, summary table and (up to the limit) every site."""
-    models = data["models"]
-    doc = Document(fonts, models.common, data["lang"], title="screening")
-    summary_only = len(models.sites) > MAX_COMBINED_SITES
-    _cover(doc, models, summary_only, capped)
-    _summary(doc, models)
-    if not summary_only:
-        for m in models.sites:
-            _site_document(doc, m, data)
+def _site_pdf(m: dict, data: dict, fonts: Fonts) -> tuple[bytes, int]:
+    """A site's document: its bytes and its number of pages."""
+    site_id = m["site"]["site_id"]
+    doc = Document(fonts, data["models"].common, data["lang"], title=site_id, label=site_id)
+    _site_document(doc, m, data)
     doc.finish()
+    return bytes(doc.output()), doc.page_no()
+
+
+def _front(data: dict, fonts: Fonts, capped: bool, n_sites_pages: int | None) -> Document:
+    """The cover and summary of the run's document (``n_sites_pages``: the pages of the
+    sites' documents that follow, None when only the summary is written)."""
+    models = data["models"]
+    summary_only = n_sites_pages is None
+    total = None if summary_only else 1 + n_sites_pages
+    for _ in range(3):  # until the front's page count is the one its footers assumed
+        doc = Document(fonts, models.common, data["lang"], title="screening", total=total)
+        _cover(doc, models, summary_only, capped, total)
+        _summary(doc, models)
+        doc.finish()
+        if summary_only or total == doc.page_no() + n_sites_pages:
+            break
+        total = doc.page_no() + n_sites_pages
     return doc
 
 
-def _cover(doc: Document, models: Any, summary_only: bool, capped: bool) -> None:
+def _run_pdf(data: dict, fonts: Fonts, capped: bool, parts: list) -> bytes:
+    """The run's document: the cover and summary, then each site's document as it is.
+
+    Page numbers: the cover and summary say "第 x 页 / 共 N 页" of the whole document; each
+    site's pages keep their own "第 x 页 / 共 y 页" with the site's id at the left of the
+    footer (the cover says so), and the PDF's page labels read the same (``1`` ... for the
+    front, ``<site id>-1`` ... for a site); each site is an outline entry.
+    """
+    if not parts:
+        return bytes(_front(data, fonts, capped, None).output())
+    front = _front(data, fonts, capped, sum(p[2] for p in parts))
+    return _combine(bytes(front.output()), front.page_no(), parts)
+
+
+def _combine(front: bytes, n_front: int, parts: list) -> bytes:
+    """``front`` followed by every site's document (pypdf), with page labels and outline."""
+    require("pypdf")
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    reader = PdfReader(io.BytesIO(front))
+    writer.append(reader)
+    if reader.metadata:
+        writer.add_metadata(dict(reader.metadata))
+    writer.set_page_label(0, n_front - 1, style="/D", start=1)
+    at = n_front
+    for site_id, blob, n_pages in parts:
+        writer.append(PdfReader(io.BytesIO(blob)), outline_item=site_id)
+        writer.set_page_label(at, at + n_pages - 1, style="/D", prefix=f"{site_id}-", start=1)
+        at += n_pages
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def _cover(
+    doc: Document, models: Any, summary_only: bool, capped: bool, total: int | None = None
+) -> None:
     """The cover of the run's document."""
     common = models.common
     v = common["versions"]
@@ -251,6 +310,14 @@ def _cover(doc: Document, models: Any, summary_only: bool, capped: bool) -> None
             (doc.tr("生成时间", "created"), v["created_local"] or "—"),
         ]
     )
+    if total is not None:
+        doc.note(
+            f"本文件共 {total:,} 页。封面与汇总按全文编页；"
+            "其后每个场址的分析与该场址的单独文件逐页相同，页码自成一组（页脚左侧为场址编号）。",
+            f"This document has {total:,} pages. The cover and the summary are numbered in "
+            "the whole document; then each site's analysis is, page for page, the site's own "
+            "document, numbered on its own (the site's id at the left of the footer).",
+        )
     if summary_only:
         doc.note(
             f"本文件仅含汇总表：场址 {len(models.sites):,} 个，超过合并文件 {MAX_COMBINED_SITES:,} "

@@ -9,6 +9,7 @@ input was converted when read), transformed here from the working CRS to EPSG:44
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from dataclasses import dataclass
@@ -238,6 +239,7 @@ def site_figure(
     width_mm: float = 170.0,
     height_mm: float = 115.0,
     dpi: int = 150,
+    compress_level: int = 6,
 ) -> bytes:
     """The map figure of the site at ``position`` of a screening, as PNG bytes.
 
@@ -250,6 +252,9 @@ def site_figure(
         Size of the figure.
     dpi : int
         Resolution.
+    compress_level : int
+        zlib level of the PNG, 0-9 (the pixels are the same; a PDF writer that re-encodes
+        the image gains time with 1).
 
     Returns
     -------
@@ -272,12 +277,11 @@ def site_figure(
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-    from pyproj import Transformer
 
     sites = result.sites
     pos = int(position)
     view = figure_view(result, pos)
-    tr = Transformer.from_crs(sites.crs, "EPSG:4490", always_xy=True)
+    tr = _to_4490(sites.crs)
 
     def geo(g: Any) -> Any:
         return shapely.transform(g, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
@@ -343,8 +347,22 @@ def site_figure(
     _north_arrow(ax, font)
     fig.text(0.02, 0.01, _wrap(_sources(result, view), 124), fontproperties=small, va="bottom")
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    fig.savefig(
+        buf,
+        format="png",
+        dpi=dpi,
+        facecolor="white",
+        pil_kwargs={"compress_level": compress_level},
+    )
     return buf.getvalue()
+
+
+@functools.lru_cache(maxsize=8)
+def _to_4490(crs: Any) -> Any:
+    """The transformer from ``crs`` to EPSG:4490 (lon/lat), made once per CRS (about 50 ms)."""
+    from pyproj import Transformer
+
+    return Transformer.from_crs(crs, "EPSG:4490", always_xy=True)
 
 
 def _scale_bar(ax: Any, lon0: float, lon1: float, lat0: float, lat1: float, lat: float, font):
