@@ -379,3 +379,32 @@ def test_combined_document_holds_each_site_document_page_for_page(written, examp
         at += k
     assert at == n
     assert sorted(seen) == sorted(examples.sites["site_id"])
+
+
+def test_derived_attributes_are_said_in_the_documents_language(written, examples):
+    need("pdftotext")
+    out, _ = written
+    text = _text(_site_pdf(out, examples, "yangtze-chemical"))
+    assert "由行业代码推定" in text
+    assert "derivedfromtheindustrycode" not in text  # no English note in a Chinese cell
+
+
+@pytest.mark.parametrize(
+    ("common", "notice"),
+    [
+        ({"layers": [{"demonstration": False}], "rule_set": {"status": "demonstration"}}, True),
+        ({"layers": [{"demonstration": True}], "rule_set": {"status": "authoritative"}}, True),
+        ({"layers": [{"demonstration": False}], "rule_set": {"status": "authoritative"}}, False),
+    ],
+)
+def test_demonstration_rules_alone_put_the_notice_on_every_page(common, notice, tmp_path):
+    need("pdftotext")
+    from zoning.documents.pdf_layout import Document, Fonts
+
+    doc = Document(Fonts.shipped(None), common, "both", title="t")
+    doc.add_page()
+    doc.add_page()
+    path = tmp_path / "t.pdf"
+    path.write_bytes(bytes(doc.output()))
+    for page in (1, 2):
+        assert (DEMO_NOTICE in _text(path, page)) is notice
