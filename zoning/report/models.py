@@ -8,7 +8,6 @@ writer lays these out; it never computes a verdict, an area or a distance itself
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -16,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..dates import _shanghai
+from ..dates import shanghai_time
 from ..schema import INDUSTRY_SECTION_OF
 from .clauses import clause_context, clause_data
 from .context import (
@@ -194,22 +193,6 @@ def _attribute_source(row: dict) -> str:
     return "declared"
 
 
-def _local_time(value: Any) -> str | None:
-    """An ISO time as Asia/Shanghai wall time with its offset: ``2026-12-05 10:56:50 +08:00``."""
-    text = as_str(value)
-    if not text:
-        return None
-    try:
-        when = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
-    local = when.astimezone(_shanghai())
-    offset = local.strftime("%z")
-    return local.strftime("%Y-%m-%d %H:%M:%S ") + f"{offset[:3]}:{offset[3:]}"
-
-
 def _versions(result: Any, layer_rows: list[dict]) -> dict:
     """The data versions a document states: each layer's vintage and full file hash, the
     rule set, the as-of date, the input file and its SHA-256, the tool and the time."""
@@ -239,7 +222,7 @@ def _versions(result: Any, layer_rows: list[dict]) -> dict:
         "catalog_sha256": as_str(cat.get("sha256")),
         "catalog_version": as_str(cat.get("version")),
         "tool_version": as_str(prov.get("tool_version")),
-        "created_local": _local_time(prov.get("created")),
+        "created_local": shanghai_time(as_str(prov.get("created")), readable=True),
     }
 
 
