@@ -408,3 +408,30 @@ def test_demonstration_rules_alone_put_the_notice_on_every_page(common, notice, 
     path.write_bytes(bytes(doc.output()))
     for page in (1, 2):
         assert (DEMO_NOTICE in _text(path, page)) is notice
+
+
+def test_one_run_draws_each_sites_figure_once_for_pdf_and_docx(tmp_path, monkeypatch):
+    pytest.importorskip("docx")
+    import gc
+
+    from zoning.documents import common
+    from zoning.report import figure
+
+    calls = []
+    draw = figure.site_figure_with_sources
+
+    def counting(result, position, **options):
+        calls.append(position)
+        return draw(result, position, **options)
+
+    monkeypatch.setattr(figure, "site_figure_with_sources", counting)
+    result = _hand_made("缓存测试厂")
+    result.to_file(tmp_path / "out", ["pdf", "docx"])
+    assert calls == [0]
+    assert (tmp_path / "out" / "screening.pdf").exists()
+    assert (tmp_path / "out" / "screening.docx").exists()
+    key = id(result)
+    assert any(k[0] == key for k in common._FIGURES)
+    del result
+    gc.collect()
+    assert not any(k[0] == key for k in common._FIGURES)  # gone with the result

@@ -21,7 +21,14 @@ import numpy as np
 from .._optional import require
 from ..labels import VERDICT_LABELS
 
-__all__ = ["FIGURE_FONT", "VERDICT_COLORS", "figure_view", "site_figure"]
+__all__ = [
+    "FIGURE_FONT",
+    "VERDICT_COLORS",
+    "figure_sources",
+    "figure_view",
+    "site_figure",
+    "site_figure_with_sources",
+]
 
 #: The CJK font the figure's words are set in (shipped with :mod:`zoning.documents`).
 FIGURE_FONT = (
@@ -211,9 +218,21 @@ def _nice(length: float) -> float:
     return p
 
 
-def _sources(result: Any, view: FigureView) -> str:
-    """The figure's source line: each drawn layer with its vintage, and the demonstration
-    notice."""
+def figure_sources(result: Any, view: FigureView) -> str:
+    """The source line of a site's figure: each drawn layer with its vintage, and the
+    demonstration notice.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+    view : FigureView
+        The figure's :func:`figure_view`.
+
+    Returns
+    -------
+    str
+        ``数据来源：<layer>（<vintage>）；...`` (Chinese, as printed under the map).
+    """
     seen: dict[str, str] = {}
     prov = {
         str(p.get("id")): p
@@ -240,6 +259,45 @@ def site_figure(
     height_mm: float = 115.0,
     dpi: int = 150,
     compress_level: int = 6,
+) -> tuple[bytes, str]:
+    """The map figure of the site at ``position`` of a screening, and its source line (the
+    view computed once for both).
+
+    Parameters
+    ----------
+    result : ScreeningResult
+    position : int
+        The site's row in ``result.sites``.
+    width_mm, height_mm : float
+        Size of the figure.
+    dpi : int
+        Resolution.
+    compress_level : int
+        zlib level of the PNG, 0-9 (the pixels are the same).
+
+    Returns
+    -------
+    bytes
+        The PNG of :func:`site_figure_with_sources`.
+    """
+    return site_figure_with_sources(
+        result,
+        position,
+        width_mm=width_mm,
+        height_mm=height_mm,
+        dpi=dpi,
+        compress_level=compress_level,
+    )[0]
+
+
+def site_figure_with_sources(
+    result: Any,
+    position: int,
+    *,
+    width_mm: float = 170.0,
+    height_mm: float = 115.0,
+    dpi: int = 150,
+    compress_level: int = 6,
 ) -> bytes:
     """The map figure of the site at ``position`` of a screening, as PNG bytes.
 
@@ -258,10 +316,11 @@ def site_figure(
 
     Returns
     -------
-    bytes
+    (bytes, str)
         A PNG: the site in its verdict's colour, the features of :func:`figure_view` (those a
         rule fired on drawn heavier), a legend, a scale bar, a north arrow, the axes in
-        CGCS2000 / WGS84 degrees and the data sources with their vintages.
+        CGCS2000 / WGS84 degrees and the data sources with their vintages; and that source
+        line (:func:`figure_sources`).
 
     Notes
     -----
@@ -345,7 +404,8 @@ def site_figure(
     ax.set_ylabel("纬度 °N", fontproperties=small)
     _scale_bar(ax, lon0, lon1, lat0, lat1, mid_lat, small)
     _north_arrow(ax, font)
-    fig.text(0.02, 0.01, _wrap(_sources(result, view), 124), fontproperties=small, va="bottom")
+    sources = figure_sources(result, view)
+    fig.text(0.02, 0.01, _wrap(sources, 124), fontproperties=small, va="bottom")
     buf = io.BytesIO()
     fig.savefig(
         buf,
@@ -354,7 +414,7 @@ def site_figure(
         facecolor="white",
         pil_kwargs={"compress_level": compress_level},
     )
-    return buf.getvalue()
+    return buf.getvalue(), sources
 
 
 @functools.lru_cache(maxsize=8)
