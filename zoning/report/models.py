@@ -141,6 +141,7 @@ def document_models(result: Any, positions: Iterable[int] | None = None) -> Docu
         ctx["industry"] = _industry(rec)
         for row in ctx["attributes"]:
             row["source"] = _attribute_source(row)
+        _unit_fields(ctx, hits.get(pos))
         models.append(ctx)
     return DocumentModels(common, models, chosen, verdict_counts(sites), len(sites))
 
@@ -165,6 +166,23 @@ def _common(result: Any, sites: pd.DataFrame, cat: _Catalog) -> dict:
         "provenance": dict(result.provenance or {}),
         "versions": _versions(result, layer_rows),
     }
+
+
+def _unit_fields(ctx: dict, hits: list[dict] | None) -> None:
+    """Put each control unit's ``unit_code`` (its feature id without one) and ``category`` on
+    the feature rows of the site's control-unit constraint groups."""
+    units = {
+        (as_str(h.get("layer_id")), as_str(h.get("feature_id"))): h
+        for h in hits or []
+        if h.get("kind") == "control_unit"
+    }
+    for group in ctx.get("constraints") or []:
+        if group.get("kind") != "control_unit":
+            continue
+        for f in group["features"]:
+            hit = units.get((group.get("layer_id"), f.get("feature_id"))) or {}
+            f["unit_code"] = as_str(hit.get("unit_code")) or f.get("feature_id")
+            f["category"] = as_str(hit.get("category"))
 
 
 def _industry(rec: dict) -> dict:
