@@ -625,9 +625,9 @@ def _unwritable_out(world, tmp):
 
 
 def _bad_format(world, tmp):
-    return ["--point", "121.03,31.03", "--crs", "EPSG:4326", "--format", "csv,pdf"], [
+    return ["--point", "121.03,31.03", "--crs", "EPSG:4326", "--format", "csv,odt"], [
         "--format",
-        "pdf",
+        "odt",
     ]
 
 

@@ -11,8 +11,8 @@ import click
 from ..checks import check_layers
 from ..io.cells import csv_text
 from ..io.outputs import write_atomic
-from ..screening.outputs import DEFAULT_FORMATS as FORMATS
-from ..screening.outputs import check_outputs
+from ..screening import FORMATS
+from ..screening.outputs import DEFAULT_FORMATS, check_outputs
 from ..targets.dashboard import render_dashboard
 from ..targets.indicators import indicators
 from .errors import handle_errors
@@ -42,7 +42,8 @@ def demo(out_dir: str) -> None:
 
     Writes OUT/layers_check.{txt,json}, OUT/indicators.{csv,html}, OUT/screening/ (the example
     projects of layers/examples/projects.geojson: sites.csv, hits.csv, clauses.csv, screening.gpkg,
-    screening.json, report/), OUT/screening_gcj02/ (the site copied from Amap, read as GCJ-02)
+    screening.json, report/, and the documents to file: screening.pdf and pdf/, screening.docx
+    and docx/, screening.xlsx), OUT/screening_gcj02/ (the site copied from Amap, read as GCJ-02)
     and OUT/compare/ (ranking.csv and the report of the pipeline alternatives).  Everything is
     computed before anything is written, and each file or folder is written atomically.
 
@@ -58,7 +59,7 @@ def demo(out_dir: str) -> None:
     # first files (each to_file below checks again, atomically, before it writes).
     for sub, formats, comparison in (
         (SCREENING_DIR, FORMATS, False),
-        (AMAP_DIR, FORMATS, False),
+        (AMAP_DIR, DEFAULT_FORMATS, False),
         (COMPARE_DIR, ("csv", "html"), True),
     ):
         check_outputs(out / sub, formats, comparison=comparison)
@@ -83,7 +84,7 @@ def demo(out_dir: str) -> None:
     for name, content in files.items():
         write_atomic(out / name, content)
     run.projects.to_file(out / SCREENING_DIR, FORMATS)
-    run.amap.to_file(out / AMAP_DIR, FORMATS)
+    run.amap.to_file(out / AMAP_DIR, DEFAULT_FORMATS)
     run.routes.to_file(out / COMPARE_DIR, ("csv", "html"))
 
     click.echo(text)

@@ -567,7 +567,10 @@ def report_written(out_dir: str | None, written: dict) -> None:
             "screening.gpkg, screening.json and the HTML report)."
         )
         return
-    names = [Path(p).relative_to(Path(out_dir)).as_posix() for p in written.values()]
+    names = [
+        Path(p).relative_to(Path(out_dir)).as_posix() + ("/" if Path(p).is_dir() else "")
+        for p in written.values()
+    ]
     report_map = Path(out_dir) / "report" / "map.html"
     if "html" in written and report_map.is_file():
         names.append("report/map.html")

@@ -212,6 +212,8 @@ def write_outputs(
         written[fmt] = out / files[0]
         if fmt == "csv":
             written["hits"] = out / "hits.csv"
+        if fmt in ("pdf", "docx") and len(files) > 1:  # the folder of one document per site
+            written[f"{fmt}_sites"] = out / files[1]
     if "html" in written:
         written["html"] = out / "report" / "index.html"
     log.info("wrote %s into %s", ", ".join(written), out)

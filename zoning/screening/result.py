@@ -290,7 +290,7 @@ class ScreeningResult:
         ----------
         out_dir : path
             The output folder (created, with its parents, if needed).
-        formats : iterable of {"csv", "gpkg", "json", "html"}
+        formats : iterable of {"csv", "gpkg", "json", "html", "pdf", "docx", "xlsx"}
             ``csv``: ``sites.csv``, ``hits.csv`` and ``clauses.csv`` (the clause table,
             :attr:`clauses`: every row up to :data:`zoning.tables.CLAUSES_FULL_MAX_SITES`
             sites, only the ``violates``, ``undecided`` and ``needs_review`` rows up to
@@ -304,9 +304,13 @@ class ScreeningResult:
             ``layer_summary`` and ``reasons`` rows, which would take gigabytes; a note says
             so; ``clauses`` only up to :data:`zoning.tables.CLAUSES_FULL_MAX_SITES` sites);
             ``html``: the report in ``report/`` (``report/index.html``), each site page with
-            its clause table and conclusion.
+            its clause table and conclusion; ``pdf``: ``screening.pdf`` (cover, summary, each
+            site's analysis) and ``pdf/`` (one A4 document per site,
+            :func:`zoning.documents.pdf.write_pdf`); ``docx``: ``screening.docx`` and ``docx/``
+            (the Word section 生态环境分区管控符合性分析, :func:`zoning.documents.word.write_docx`).
+            The documents need the ``documents`` extra.
         lang : {"both", "zh", "en"}, keyword-only
-            Language of the HTML report.
+            Language of the HTML report and of the documents' headings.
         map_options : dict, keyword-only
             Options of the report's map ``report/map.html`` (``offline``, ``basemap``,
             ``tianditu_key``, ``map=False`` to skip it), passed to
@@ -327,7 +331,9 @@ class ScreeningResult:
             -> ``clauses.csv``, ``ranking``
             -> ``ranking.csv`` (a comparison), ``gpkg`` -> ``screening.gpkg``, ``json`` ->
             ``screening.json``, ``html`` -> ``report/index.html``, ``rejected`` ->
-            ``rejected.csv``, ``xlsx`` -> ``screening.xlsx``.
+            ``rejected.csv``, ``xlsx`` -> ``screening.xlsx``, ``pdf`` -> ``screening.pdf``,
+            ``pdf_sites`` -> ``pdf/``, ``docx`` -> ``screening.docx``, ``docx_sites`` ->
+            ``docx/``.
 
         Raises
         ------
