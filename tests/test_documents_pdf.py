@@ -322,6 +322,25 @@ def test_site_figure_is_a_png_with_the_site_drawn(examples):
     assert red.sum() > 100
 
 
+def test_figure_shows_the_nearest_feature_of_a_layer_the_site_nears(examples):
+    """baowu-steel-expansion fires no rule on the water layer, yet a river lies about 430 m
+    away: the figure reaches it (measured here with shapely, independently of the figure)."""
+    from shapely import box
+
+    from zoning.report.figure import NEAR_M, figure_view
+
+    pos = int(np.flatnonzero(examples.sites["site_id"] == "baowu-steel-expansion")[0])
+    site = examples.sites.geometry.iloc[pos]
+    water = examples.layers["water"].gdf
+    gap = float(water.distance(site).min())
+    assert 300 < gap < NEAR_M
+    view = figure_view(examples, pos)
+    minx, miny, maxx, maxy = site.bounds
+    assert min(minx - view.bounds[0], view.bounds[2] - maxx) > gap  # reaches past the river
+    assert float(water.distance(box(*view.bounds)).min()) == 0
+    assert any(f["layer_id"] == "water" for f in view.features)
+
+
 def test_cli_writes_pdf(tmp_path):
     from click.testing import CliRunner
 

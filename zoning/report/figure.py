@@ -66,6 +66,9 @@ _GREY = ("#525252", "#bdbdbd")
 #: The least and the most the view reaches beyond the site, metres.
 _MIN_MARGIN_M = 250.0
 _MAX_MARGIN_M = 3500.0
+#: A layer whose nearest feature lies within this distance of the site is drawn (its nearest
+#: feature inside the view) even when no rule fired on it: the reader sees what the site nears.
+NEAR_M = 2000.0
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,8 @@ def figure_view(result: Any, position: int) -> FigureView:
     -------
     FigureView
         ``bounds`` (working CRS): the site plus a margin reaching the features a rule fired
-        on (at least 250 m, at most 3.5 km); ``features``: one dict per hit of the site whose
+        on and the nearest feature of every layer within :data:`NEAR_M` of the site (at
+        least 250 m, at most 3.5 km); ``features``: one dict per hit of the site whose
         feature lies in the view (``layer_id``, ``kind``, ``title_zh``, ``geometry`` in the
         working CRS, ``fired`` when a rule fired on it).
     """
@@ -104,6 +108,11 @@ def figure_view(result: Any, position: int) -> FigureView:
         far = mine.loc[fired, "distance_m"].astype(float).max()
         if np.isfinite(far):
             margin = max(margin, far * 1.15 + 150.0)
+    if len(mine) and "distance_m" in mine.columns:
+        dist = mine["distance_m"].astype(float)
+        nearest = dist[dist <= NEAR_M].groupby(mine["layer_id"]).min()
+        if len(nearest):
+            margin = max(margin, float(nearest.max()) * 1.15 + 150.0)
     minx, miny, maxx, maxy = geom.bounds
     size = max(maxx - minx, maxy - miny)
     margin = min(max(margin, 0.3 * size), _MAX_MARGIN_M + 0.3 * size)
