@@ -335,7 +335,7 @@ def test_figure_shows_the_nearest_feature_of_a_layer_the_site_nears(examples):
     gap = float(water.distance(site).min())
     assert 300 < gap < NEAR_M
     view = figure_view(examples, pos)
-    minx, miny, maxx, maxy = site.bounds
+    minx, _, maxx, _ = site.bounds
     assert min(minx - view.bounds[0], view.bounds[2] - maxx) > gap  # reaches past the river
     assert float(water.distance(box(*view.bounds)).min()) == 0
     assert any(f["layer_id"] == "water" for f in view.features)
