@@ -322,6 +322,25 @@ def test_site_figure_is_a_png_with_the_site_drawn(examples):
     assert red.sum() > 100
 
 
+def test_figure_shows_the_nearest_feature_of_a_layer_the_site_nears(examples):
+    """baowu-steel-expansion fires no rule on the water layer, yet a river lies about 430 m
+    away: the figure reaches it (measured here with shapely, independently of the figure)."""
+    from shapely import box
+
+    from zoning.report.figure import NEAR_M, figure_view
+
+    pos = int(np.flatnonzero(examples.sites["site_id"] == "baowu-steel-expansion")[0])
+    site = examples.sites.geometry.iloc[pos]
+    water = examples.layers["water"].gdf
+    gap = float(water.distance(site).min())
+    assert 300 < gap < NEAR_M
+    view = figure_view(examples, pos)
+    minx, _, maxx, _ = site.bounds
+    assert min(minx - view.bounds[0], view.bounds[2] - maxx) > gap  # reaches past the river
+    assert float(water.distance(box(*view.bounds)).min()) == 0
+    assert any(f["layer_id"] == "water" for f in view.features)
+
+
 def test_cli_writes_pdf(tmp_path):
     from click.testing import CliRunner
 
@@ -379,3 +398,59 @@ def test_combined_document_holds_each_site_document_page_for_page(written, examp
         at += k
     assert at == n
     assert sorted(seen) == sorted(examples.sites["site_id"])
+
+
+def test_derived_attributes_are_said_in_the_documents_language(written, examples):
+    need("pdftotext")
+    out, _ = written
+    text = _text(_site_pdf(out, examples, "yangtze-chemical"))
+    assert "由行业代码推定" in text
+    assert "derivedfromtheindustrycode" not in text  # no English note in a Chinese cell
+
+
+@pytest.mark.parametrize(
+    ("common", "notice"),
+    [
+        ({"layers": [{"demonstration": False}], "rule_set": {"status": "demonstration"}}, True),
+        ({"layers": [{"demonstration": True}], "rule_set": {"status": "authoritative"}}, True),
+        ({"layers": [{"demonstration": False}], "rule_set": {"status": "authoritative"}}, False),
+    ],
+)
+def test_demonstration_rules_alone_put_the_notice_on_every_page(common, notice, tmp_path):
+    need("pdftotext")
+    from zoning.documents.pdf_layout import Document, Fonts
+
+    doc = Document(Fonts.shipped(None), common, "both", title="t")
+    doc.add_page()
+    doc.add_page()
+    path = tmp_path / "t.pdf"
+    path.write_bytes(bytes(doc.output()))
+    for page in (1, 2):
+        assert (DEMO_NOTICE in _text(path, page)) is notice
+
+
+def test_one_run_draws_each_sites_figure_once_for_pdf_and_docx(tmp_path, monkeypatch):
+    pytest.importorskip("docx")
+    import gc
+
+    from zoning.documents import common
+    from zoning.report import figure
+
+    calls = []
+    draw = figure.site_figure_with_sources
+
+    def counting(result, position, **options):
+        calls.append(position)
+        return draw(result, position, **options)
+
+    monkeypatch.setattr(figure, "site_figure_with_sources", counting)
+    result = _hand_made("缓存测试厂")
+    result.to_file(tmp_path / "out", ["pdf", "docx"])
+    assert calls == [0]
+    assert (tmp_path / "out" / "screening.pdf").exists()
+    assert (tmp_path / "out" / "screening.docx").exists()
+    key = id(result)
+    assert any(k[0] == key for k in common._FIGURES)
+    del result
+    gc.collect()
+    assert not any(k[0] == key for k in common._FIGURES)  # gone with the result

@@ -13,7 +13,15 @@ import re
 
 from .errors import ZoningError, quote
 
-__all__ = ["TIMEZONE", "as_of_date", "iso", "parse_date", "today"]
+__all__ = [
+    "TIMEZONE",
+    "as_of_date",
+    "iso",
+    "parse_date",
+    "shanghai_time",
+    "shanghai_zone",
+    "today",
+]
 
 #: The time zone whose calendar day is "today".
 TIMEZONE = "Asia/Shanghai"
@@ -31,14 +39,59 @@ def today() -> datetime.date:
     return datetime.datetime.now(_shanghai()).date()
 
 
-def _shanghai() -> datetime.tzinfo:
-    """The :data:`TIMEZONE` zone (UTC+8 all year when there is no time-zone database)."""
+def shanghai_zone() -> datetime.tzinfo:
+    """The :data:`TIMEZONE` zone.
+
+    Returns
+    -------
+    datetime.tzinfo
+        ``ZoneInfo("Asia/Shanghai")``; UTC+8 all year when there is no time-zone database.
+    """
     try:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         return ZoneInfo(TIMEZONE)
     except (ImportError, ZoneInfoNotFoundError):
         return datetime.timezone(datetime.timedelta(hours=8))
+
+
+_shanghai = shanghai_zone
+
+
+def shanghai_time(value: object, *, readable: bool = False) -> str | None:
+    """A moment (ISO text, UTC when it has no offset) as the time in Asia/Shanghai.
+
+    Parameters
+    ----------
+    value : str or datetime.datetime or None
+    readable : bool
+        ``False``: ISO, ``2026-12-05T11:02:03+08:00``; ``True``: ``2026-12-05 11:02:03
+        +08:00`` (for people).
+
+    Returns
+    -------
+    str or None
+        To the second, with the offset; None for a missing value; text that is not a
+        timestamp unchanged.
+    """
+    if value is None:
+        return None
+    when = value
+    if not isinstance(when, datetime.datetime):
+        text = str(value).strip()
+        if not text or text in ("nan", "None", "NaT"):
+            return None
+        try:
+            when = datetime.datetime.fromisoformat(text)
+        except ValueError:
+            return text
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    local = when.astimezone(shanghai_zone())
+    if not readable:
+        return local.isoformat(timespec="seconds")
+    offset = local.strftime("%z")
+    return local.strftime("%Y-%m-%d %H:%M:%S ") + f"{offset[:3]}:{offset[3:]}"
 
 
 def parse_date(value: object) -> datetime.date:

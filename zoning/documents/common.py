@@ -13,6 +13,8 @@ verdict is computed here (the facts come from :func:`zoning.report.models.docume
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -552,6 +554,47 @@ class SiteExtras:
     corners_missing: tuple[str, str] | None
 
 
+#: Figures drawn for live screenings: (id(result), position, options) -> (png, sources).
+#: A result's entries go when the result is garbage-collected (weakref.finalize), so the PDF
+#: and the Word writers of one ``to_file`` draw each site once; at most _FIGURES_MAX entries.
+_FIGURES: dict[tuple, tuple[bytes, str]] = {}
+_FIGURES_MAX = 4096
+_FIGURES_LOCK = threading.Lock()
+_WATCHED: set[int] = set()
+
+
+def _forget(key: int) -> None:
+    """Drop the figures of the result whose id was ``key`` (it was garbage-collected)."""
+    with _FIGURES_LOCK:
+        _WATCHED.discard(key)
+        for k in [k for k in _FIGURES if k[0] == key]:
+            del _FIGURES[k]
+
+
+def _cached_figure(result: Any, position: int, options: dict) -> tuple[bytes, str]:
+    """:func:`zoning.report.figure.site_figure_with_sources`, drawn once per result, site and
+    options while the result lives."""
+    from ..report.figure import site_figure_with_sources
+
+    key = (id(result), int(position), tuple(sorted(options.items())))
+    with _FIGURES_LOCK:
+        hit = _FIGURES.get(key)
+    if hit is not None:
+        return hit
+    drawn = site_figure_with_sources(result, position, **options)
+    try:
+        with _FIGURES_LOCK:
+            if key[0] not in _WATCHED:
+                weakref.finalize(result, _forget, key[0])
+                _WATCHED.add(key[0])
+            if len(_FIGURES) >= _FIGURES_MAX:
+                del _FIGURES[next(iter(_FIGURES))]
+            _FIGURES[key] = drawn
+    except TypeError:  # a result that cannot be weakly referenced: not cached
+        pass
+    return drawn
+
+
 def site_extras(result: Any, position: int, **figure_options: Any) -> SiteExtras:
     """The map figure and the corner coordinates of a site; what cannot be drawn or computed
     is said (never silently left out): no matplotlib, a figure that fails, a site outside the
@@ -563,8 +606,9 @@ def site_extras(result: Any, position: int, **figure_options: Any) -> SiteExtras
     position : int
         The site's row in ``result.sites``.
     **figure_options
-        Passed to :func:`zoning.report.figure.site_figure` (``width_mm``, ``height_mm``,
-        ``dpi``).
+        Passed to :func:`zoning.report.figure.site_figure_with_sources` (``width_mm``,
+        ``height_mm``, ``dpi``); a figure already drawn for this result, site and options is
+        not drawn again (the PDF and the Word documents of one run share it).
 
     Returns
     -------
@@ -575,10 +619,7 @@ def site_extras(result: Any, position: int, **figure_options: Any) -> SiteExtras
     site_id = result.sites["site_id"].iat[position] if "site_id" in result.sites else position
     png = sources = missing = None
     try:
-        from ..report.figure import _sources, figure_view, site_figure
-
-        png = site_figure(result, position, **figure_options)
-        sources = _sources(result, figure_view(result, position))
+        png, sources = _cached_figure(result, position, figure_options)
     except MissingDependencyError as exc:
         missing = (
             f"本机未安装绘图库 matplotlib，未绘制位置图（{exc}）。",

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..dates import shanghai_time
 from ..errors import ZoningError
 from ..labels import (
     CLAUSE_RESULT_LABELS,
@@ -310,7 +311,7 @@ def _provenance_rows(result: Any, lang: str) -> list[list[Any]]:
     inp = prov.get("input") or {}
     rows: list[list[Any]] = [
         ["tool", f"zoning {prov.get('tool_version')}"],
-        [f"time ({TIMEZONE})", _local_time(prov.get("created"))],
+        [f"time ({TIMEZONE})", shanghai_time(prov.get("created"))],
         ["as of", prov.get("as_of")],
         ["data status", _data_status(result)],
         ["rule set", f"{rule.get('id')} {rule.get('version')} ({rule.get('status')})"],
@@ -351,23 +352,6 @@ def _data_status(result: Any) -> str:
     from ..tables import _data_status as status
 
     return status(result)
-
-
-def _local_time(created: object) -> str | None:
-    """An ISO time (UTC) as the time in Asia/Shanghai, ``2026-12-05T11:02:03+08:00``."""
-    from zoneinfo import ZoneInfo
-
-    from ..dates import TIMEZONE
-
-    if not isinstance(created, str):
-        return None
-    try:
-        when = datetime.datetime.fromisoformat(created)
-    except ValueError:
-        return created
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
-    return when.astimezone(ZoneInfo(TIMEZONE)).isoformat(timespec="seconds")
 
 
 # ---------------------------------------------------------------------------- the sheets

@@ -27,7 +27,7 @@ from .._optional import require
 from ..labels import CLAUSE_RESULT_LABELS, VERDICT_LABELS
 from ..report.format import check_lang
 from ..report.models import document_models, limit_items
-from .corners import result_corners
+from . import common as shared
 from .pdf_layout import Document, Fonts
 
 __all__ = ["MAX_COMBINED_SITES", "MAX_SITE_DOCUMENTS", "write_pdf", "write_run_pdf"]
@@ -36,10 +36,13 @@ log = logging.getLogger(__name__)
 
 #: Above this many sites, ``screening.pdf`` holds the cover and the summary table only (it
 #: says so on the cover); each site still has its own document in ``pdf/``.
-MAX_COMBINED_SITES = 50
+MAX_COMBINED_SITES = shared.MAX_COMBINED_SITES
 #: At most this many site documents (as the HTML report's ``max_site_pages``): above it, only
 #: the non-permitted sites, most severe first.
-MAX_SITE_DOCUMENTS = 1000
+MAX_SITE_DOCUMENTS = shared.MAX_SITE_DOCUMENTS
+#: The map figure's size, mm: the Word writer's, so that one drawing serves both documents
+#: of a run (printed 180 mm wide here).
+FIGURE_MM = (157.0, 106.0)
 
 #: Common places of a CJK font on Linux, macOS and Windows: (path, collection index).
 _FALLBACK_PATHS = (
@@ -100,37 +103,17 @@ def _collection_index(path: str, family: str) -> int:
     return 0
 
 
-def _choose_sites(result: Any) -> tuple[list[int], dict[int, str], bool]:
-    """The sites that get a document (positions, most severe first), their file names, and
-    whether the count was capped (as the HTML report chooses its site pages)."""
-    from ..report.html import _select_sites
-    from ..report.selection import site_table
-
-    sel = _select_sites(site_table(result), MAX_SITE_DOCUMENTS)
-    positions = [int(p) for p in sel.paged]
-    names = {p: sel.pages[p].removesuffix(".html") + ".pdf" for p in positions}
-    return positions, names, sel.capped
-
-
 def _prepare(result: Any, positions: list[int], lang: str) -> dict:
-    """What every document of the run draws from: the models, figures and corners."""
+    """What every document of the run draws from: the models and each site's figure and
+    corners (:func:`zoning.documents.common.site_extras`)."""
     models = document_models(result, positions)
-    figures, corners = {}, {}
-    from ..report.figure import site_figure
-
-    for m in models.sites:
-        pos = m["position"]
-        try:
-            figures[pos] = site_figure(result, pos, compress_level=1)  # fpdf2 re-encodes it
-        except Exception as exc:  # a figure that cannot be drawn is said, not silently dropped
-            log.warning("no map figure for site %s: %s", m["site"]["site_id"], exc)
-            figures[pos] = None
-        try:
-            corners[pos] = result_corners(result, pos)
-        except ValueError as exc:
-            log.warning("no corner coordinates for site %s: %s", m["site"]["site_id"], exc)
-            corners[pos] = None
-    return {"models": models, "figures": figures, "corners": corners, "lang": lang}
+    extras = {
+        m["position"]: shared.site_extras(
+            result, m["position"], width_mm=FIGURE_MM[0], height_mm=FIGURE_MM[1]
+        )
+        for m in models.sites
+    }
+    return {"models": models, "extras": extras, "lang": lang}
 
 
 def _fonts() -> Fonts:
@@ -169,18 +152,18 @@ def write_pdf(result: Any, folder: Path, *, lang: str = "both") -> list[str]:
     require("fpdf")
     check_lang(lang)
     folder = Path(folder)
-    positions, names, capped = _choose_sites(result)
-    data = _prepare(result, positions, lang)
+    choice = shared.choose_sites(result)
+    data = _prepare(result, choice.positions, lang)
     fonts = _fonts()
     (folder / "pdf").mkdir()
     keep = len(data["models"].sites) <= MAX_COMBINED_SITES
     parts = []
     for m in data["models"].sites:
         blob, n_pages = _site_pdf(m, data, fonts)
-        (folder / "pdf" / names[m["position"]]).write_bytes(blob)
+        (folder / "pdf" / choice.file_name(m["position"], ".pdf")).write_bytes(blob)
         if keep:
             parts.append((m["site"]["site_id"], blob, n_pages))
-    (folder / "screening.pdf").write_bytes(_run_pdf(data, fonts, capped, parts))
+    (folder / "screening.pdf").write_bytes(_run_pdf(data, fonts, choice.capped, parts))
     return ["screening.pdf", "pdf"]
 
 
@@ -203,8 +186,9 @@ def write_run_pdf(result: Any, path: str | Path, *, lang: str = "both") -> Path:
     require("fpdf")
     check_lang(lang)
     path = Path(path)
-    positions, _names, capped = _choose_sites(result)
-    data = _prepare(result, positions, lang)
+    choice = shared.choose_sites(result)
+    capped = choice.capped
+    data = _prepare(result, choice.positions, lang)
     fonts = _fonts()
     parts = []
     if len(data["models"].sites) <= MAX_COMBINED_SITES:
@@ -305,7 +289,7 @@ def _cover(
             (doc.tr("结论分布", "verdicts"), counts),
             (doc.tr("输入文件", "input file"), v["input_name"] or "—"),
             ("SHA-256", v["input_sha256"] or "—"),
-            (doc.tr("规则集", "rule set"), _rule_set_text(v)),
+            (doc.tr("规则集", "rule set"), doc.msg(*shared.rule_set_text(v))),
             (doc.tr("适用日期", "as of"), v["as_of"] or "—"),
             (doc.tr("生成时间", "created"), v["created_local"] or "—"),
         ]
@@ -339,21 +323,18 @@ def _cover(
 def _summary(doc: Document, models: Any) -> None:
     """The summary table of the run's document: one row per site, most severe first."""
     doc.heading(doc.tr("筛查汇总", "Summary"), level=1)
-    rows = []
-    for i, m in enumerate(models.sites, start=1):
-        s, top = m["site"], m.get("top") or {}
-        reason = top.get("message_zh") if doc.lang != "en" else top.get("message_en")
-        rows.append(
-            [
-                str(i),
-                s["site_id"],
-                s["name"] or "—",
-                (doc.word(s["verdict"]), s["verdict"]["key"]),
-                _plain(reason) or "—",
-                _plain(top.get("citation")) or "—",
-                s["nearest"],
-            ]
-        )
+    rows = [
+        [
+            str(r["n"]),
+            r["site_id"],
+            r["name"] or "—",
+            (doc.word(r["verdict"]), r["verdict"]["key"]),
+            doc.msg(*r["reason"]) or "—",
+            r["citation"] or "—",
+            r["nearest"],
+        ]
+        for r in shared.summary_rows(models)
+    ]
     doc.table(
         [
             "#",
@@ -370,21 +351,6 @@ def _summary(doc: Document, models: Any) -> None:
     )
 
 
-def _plain(value: Any) -> str | None:
-    """A table cell's text (None for a missing value)."""
-    if value is None:
-        return None
-    text = str(value)
-    return None if text in ("", "nan", "None") else text
-
-
-def _rule_set_text(v: dict) -> str:
-    """``id version (status)`` of the rule set."""
-    rs = v["rule_set"]
-    text = f"{rs.get('id') or '—'} {rs.get('version') or ''}".strip()
-    return text + (f"（{rs['status']}）" if rs.get("status") else "")
-
-
 def _site_document(doc: Document, m: dict, data: dict) -> None:
     """A site's analysis: identification, conclusion, clauses, constraints, map, corners,
     data versions, limits, disclaimer and sign-off."""
@@ -398,8 +364,9 @@ def _site_document(doc: Document, m: dict, data: dict) -> None:
     _conclusion(doc, m)
     _clauses(doc, m)
     _constraints(doc, m)
-    _figure(doc, m, data["figures"].get(m["position"]))
-    _corners(doc, data["corners"].get(m["position"]))
+    extras = data["extras"][m["position"]]
+    _figure(doc, m, extras)
+    _corners(doc, extras)
     _versions(doc, m)
     _limits(doc, m)
     _sign_off(doc)
@@ -407,25 +374,22 @@ def _site_document(doc: Document, m: dict, data: dict) -> None:
 
 def _identification(doc: Document, m: dict) -> None:
     """一、项目基本情况: name, id, industry, nature and the declared attributes."""
-    s, ind = m["site"], m["industry"]
+    s = m["site"]
     doc.heading(doc.tr("一、项目基本情况", "1. The project"), level=1)
-    industry = ind["code"] or "未申报"
-    if ind["code"] and ind["section"]:
-        name = ind["section_zh"] if doc.lang != "en" else ind["section_en"]
-        industry += f"（门类 {ind['section']} {name}；大类 {ind['division']}）"
-    source_words = {"declared": ("申报", "declared"), "derived": ("推导", "derived")}
-    source_words["undeclared"] = ("未申报", "not declared")
+    industry = shared.industry_text(m["industry"]) or shared.ATTRIBUTE_SOURCES["undeclared"]
     rows = [
         (doc.tr("项目名称", "name"), s["name"] or "—", ""),
         (doc.tr("项目编号", "id"), s["site_id"], ""),
-        (doc.tr("行业代码与名称（GB/T 4754-2017）", "industry (GB/T 4754-2017)"), industry, ""),
+        (
+            doc.tr("行业代码与名称（GB/T 4754-2017）", "industry (GB/T 4754-2017)"),
+            doc.msg(*industry),
+            "",
+        ),
     ]
     for a in m["attributes"]:
         if a["label_zh"].startswith("行业代码"):
             continue
-        src = doc.tr(*source_words[a["source"]])
-        if a["source"] == "derived":
-            src += "：" + (a["note"] or "")
+        src = doc.msg(*shared.attribute_source(a))
         rows.append((doc.tr(a["label_zh"], a["label_en"]), doc.msg(a["zh"], a["en"]), src))
     size = s["area"] or s["length"] or "—"
     rows.append((doc.tr("场址面积 / 长度", "area / length"), size, ""))
@@ -602,79 +566,36 @@ def _constraints(doc: Document, m: dict) -> None:
         )
     else:
         doc.paragraph(doc.msg("没有图层结果。", "No layer results for this site."))
-    s = m["site"]
     for b in m["bands"]:
-        doc.warning(
-            f"距{b['title_zh']} {b['distance']}：与规则 {b['rules']} 的 {b['threshold']} "
-            f"阈值之差在该图层 {b['tolerance']} 的位置容差以内——按权威岸线，该规则可能适用，"
-            "也可能不适用。请用官方数据核实。",
-            f"{b['distance']} from the {b['title_en']}: within the layer's {b['tolerance']} "
-            f"tolerance of rule {b['rules']}'s {b['threshold']} threshold. "
-            "Check against official data.",
-        )
+        doc.warning(*shared.band_warning(b))
     for w in m["warnings"]:
-        dist = f"；距边界 {w['boundary_distance']}" if w["boundary_distance"] != "—" else ""
-        unc = f"；输入坐标系转换不确定度 ± {s['uncertainty']}" if s["uncertainty"] else ""
-        doc.warning(
-            f"边界敏感：场址位于“{w['title_zh']}”边界的位置容差范围内"
-            f"（容差 {w['tolerance']}{dist}{unc}）。"
-            "结论可能随权威边界而改变，请用官方数据核实。",
-            f"Boundary-sensitive: the site lies within the positional tolerance of the boundary "
-            f"of {w['title_en']} ({w['tolerance']}). The verdict may change with the "
-            "authoritative boundary: check against official data.",
-        )
+        doc.warning(*shared.boundary_warning(w, m["site"]))
 
 
-def _figure(doc: Document, m: dict, png: bytes | None) -> None:
+def _figure(doc: Document, m: dict, extras: shared.SiteExtras) -> None:
     """五、位置图: the map figure and what it is drawn in."""
     doc.heading(doc.tr("五、位置图", "5. Map"), level=1)
-    if png is None:
-        doc.warning("未能绘制位置图。", "The map figure could not be drawn.")
+    if extras.figure is None:
+        doc.warning(
+            *(extras.figure_missing or ("未能绘制位置图。", "The map figure could not be drawn."))
+        )
         return
-    doc.figure(png, width=180)
-    crs = m["site"]["input_crs"]
-    gcj = "GCJ" in crs.upper() or "BD" in crs.upper()
-    note = (
-        "坐标系：CGCS2000 / WGS84 经纬度（EPSG:4490）。图中要素为场址接触或邻近的约束要素；"
-        "加粗者为触发规则的要素。"
-    )
-    note_en = (
-        "Coordinates: CGCS2000 / WGS84 longitude and latitude (EPSG:4490). Drawn: the "
-        "constraint features the site touches or nears; heavier lines mark features a rule "
-        "fired on."
-    )
-    if gcj:
-        note += (
-            f"输入坐标为 {crs}（GCJ-02 一类的偏移坐标），已换算为 WGS84；"
-            "图与拐点坐标均不使用偏移坐标。"
-        )
-        note_en += (
-            f" The input was {crs} (shifted coordinates), converted to WGS84; the map and the "
-            "corners never use them."
-        )
-    doc.paragraph(doc.msg(note, note_en), size=8)
+    doc.figure(extras.figure, width=180)
+    doc.paragraph(doc.msg(*shared.figure_note(m["site"]["input_crs"])), size=8)
 
 
-def _corners(doc: Document, corners: Any) -> None:
+def _corners(doc: Document, extras: shared.SiteExtras) -> None:
     """六、拐点坐标: the vertices in EPSG:4490 and in the site's Gauss-Krüger zone."""
     doc.heading(doc.tr("六、拐点坐标（CGCS2000）", "6. Corner coordinates (CGCS2000)"), level=1)
+    corners = extras.corners
     if corners is None:
-        doc.warning("无法给出拐点坐标。", "No corner coordinates.")
+        doc.warning(*(extras.corners_missing or ("无法给出拐点坐标。", "No corner coordinates.")))
         return
     texts = corners.texts()
     doc.paragraph(doc.msg(*texts["kind"]) + "；" + doc.msg(*texts["systems"]) + "。", size=8)
-    rows = [
-        [r.label, f"{r.lon:.8f}", f"{r.lat:.8f}", f"{r.x:.3f}", f"{r.y:.3f}"] for r in corners.rows
-    ]
     doc.table(
-        [
-            doc.tr("点号", "point"),
-            doc.tr("经度 °E", "lon °E"),
-            doc.tr("纬度 °N", "lat °N"),
-            f"X（{doc.tr('北向', 'north')}，m）",
-            f"Y（{doc.tr('东向，含带号', 'east, zone no.')}，m）",
-        ],
-        rows,
+        [doc.tr(*h) for h in shared.CORNER_HEADERS],
+        shared.corner_cells(corners),
         widths=(18, 38, 38, 40, 46),
         size=8,
     )
@@ -686,36 +607,21 @@ def _versions(doc: Document, m: dict) -> None:
     """七、数据版本: input file and hash, rule set, as-of date, tool, time, each layer."""
     v = m["versions"]
     doc.heading(doc.tr("七、数据版本", "7. Data versions"), level=1)
-    conv = v["input_conversion"]
+    rule_set = doc.msg(*shared.rule_set_text(v))
     doc.kv_table(
         [
-            (doc.tr("输入文件", "input file"), v["input_name"] or "—"),
-            (doc.tr("输入文件 SHA-256", "input SHA-256"), v["input_sha256"] or "—"),
-            (
-                doc.tr("输入坐标系", "input CRS"),
-                (v["input_crs"] or "—") + (f"（{conv}）" if conv else ""),
-            ),
-            (doc.tr("规则集", "rule set"), _rule_set_text(v)),
-            (doc.tr("规则集 SHA-256", "rule set SHA-256"), v["rule_set_hash"] or "—"),
-            (
-                doc.tr("图层目录", "catalog"),
-                f"{v['catalog_version'] or '—'} · SHA-256 {v['catalog_sha256'] or '—'}",
-            ),
-            (doc.tr("适用日期", "as of"), v["as_of"] or "—"),
-            (doc.tr("工具版本", "tool"), f"zoning {v['tool_version'] or '—'}"),
-            (doc.tr("生成时间（北京时间）", "created (Asia/Shanghai)"), v["created_local"] or "—"),
+            (doc.tr(zh, en), rule_set if en == "rule set" else value)
+            for zh, en, value in shared.version_rows(v)
         ]
     )
     rows = [
         [
-            doc.tr(layer["title_zh"], layer["title_en"]) + f"\n{layer['id']}",
-            doc.tr("演示", "demonstration")
-            if layer["demonstration"]
-            else str(layer["data_status"]),
-            str(layer["vintage"]),
-            str(layer["sha256_full"] or "—"),
+            doc.tr(*layer["title"]) + f"\n{layer['id']}",
+            doc.tr(*layer["status"]),
+            doc.msg(*layer["vintage"]),
+            layer["sha256"],
         ]
-        for layer in v["layers"]
+        for layer in shared.layer_version_rows(v)
     ]
     doc.table(
         [
@@ -742,17 +648,7 @@ def _limits(doc: Document, m: dict) -> None:
 def _sign_off(doc: Document) -> None:
     """The disclaimer and the sign-off block."""
     doc.heading(doc.tr("声明与签署", "Statement and sign-off"), level=1)
-    doc.paragraph(
-        doc.msg(
-            "本文件为依据上列数据与规则自动筛查的结果，供项目选址与环评编制参考，不是行政许可或审批意见；"
-            "最终结论以审批部门意见为准。",
-            "This document is an automatic screening against the data and rules listed above, "
-            "for siting and EIA preparation; it is not a permit or an approval. The final "
-            "judgement rests with the approving authority (最终结论以审批部门意见为准).",
-        ),
-        size=9,
-        bold=True,
-    )
+    doc.paragraph(doc.msg(*shared.DISCLAIMER), size=9, bold=True)
     doc.sign_off(
         [doc.tr("筛查人", "screened by"), doc.tr("复核人", "reviewed by"), doc.tr("日期", "date")]
     )

@@ -31,6 +31,7 @@ from fpdf.fonts import FontFace, TTFFont
 
 from ..labels import VERDICT_LABELS
 from ..report.figure import VERDICT_COLORS
+from .common import DEMO_HEADER, is_demonstration
 
 __all__ = ["FONT_DIR", "Document", "Fonts", "fast_line_breaking"]
 
@@ -274,7 +275,7 @@ class Document(FPDF):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.zfonts = fonts
         self.lang = lang
-        self.demonstration = bool(common.get("demonstration"))
+        self.demonstration = is_demonstration(common)
         self.tool = (common.get("versions") or {}).get("tool_version") or ""
         self.missing: set[str] = set()
         self.label = label
@@ -401,16 +402,9 @@ class Document(FPDF):
             self.set_font(_FAMILY, "B", 8.5)
             self.set_text_color(*_RED)
             self.set_fill_color(253, 236, 236)
-            self.cell(
-                0,
-                6,
-                self.text(
-                    "演示数据 DEMONSTRATION DATA：图层与规则为演示用途，非官方成果，"
-                    "不得作为审批依据 / not official, not for approvals"
-                ),
-                align="C",
-                fill=True,
-            )
+            zh, en = DEMO_HEADER
+            notice = zh if self.lang == "zh" else en if self.lang == "en" else f"{zh}\n{en}"
+            self.multi_cell(0, 4.2, self.text(notice), align="C", fill=True)
             self.set_text_color(0, 0, 0)
         self.set_y(self.t_margin)
         self.set_font(_FAMILY, "", 9)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..labels import CLAUSE_RESULT_LABELS, LAYER_STATUS_LABELS, UNIT_CATEGORY_LABELS, VERDICT_LABELS
-from ..report.format import as_str, check_lang
+from ..report.format import check_lang
 from ..report.models import document_models, limit_items
 from ..schema import DIMENSIONS, VERDICT_ORDER
 from . import common as shared
@@ -56,7 +56,6 @@ class _Writer:
     def __init__(self, result: Any, lang: str):
         self.result = result
         self.lang = lang
-        self.units = _unit_hits(getattr(result, "hits", None))
 
     def gloss(self, en: str) -> str | None:
         """An English gloss for a heading, unless the document is Chinese only."""
@@ -138,15 +137,16 @@ class _Writer:
                 bold=True,
             )
         rows = []
+        by_position = {m["position"]: m for m in models.sites}
         for row in shared.summary_rows(models):
-            units = self.units.get(row["position"], [])
+            units = _touched_units(by_position[row["position"]])
             rows.append(
                 [
                     str(row["n"]),
                     row["name"] or "—",
                     row["site_id"],
                     row["verdict"]["zh"],
-                    "、".join(f"{u['code']} {u['name']}" for u in units) or "—",
+                    "、".join(f"{u['unit_code']} {u['name']}" for u in units) or "—",
                     row["citation"] or "—",
                 ]
             )
@@ -241,7 +241,6 @@ class _Writer:
             why = _layer_state(group)
             lay.paragraph(doc, f"无法确定项目所在的管控单元：{why}。")
             return
-        units = {u["feature_id"]: u for u in self.units.get(model["position"], [])}
         touched = [f for f in group["features"] if f["relation"] != "nearby"]
         near = [f for f in group["features"] if f["relation"] == "nearby"]
         if not touched:
@@ -253,11 +252,10 @@ class _Writer:
             )
             rows = []
             for f in touched:
-                unit = units.get(str(f["feature_id"]), {})
-                category = unit.get("category") or ""
+                category = f.get("category") or ""
                 rows.append(
                     [
-                        unit.get("code") or str(f["feature_id"]),
+                        f.get("unit_code") or str(f["feature_id"]),
                         f["name"] or "—",
                         UNIT_CATEGORY_LABELS.get(category, (category or "—",))[0],
                         f["share_of_site"],
@@ -518,24 +516,13 @@ def _distance_sentence(model: dict, common: dict, kind: str, law: str) -> str:
     )
 
 
-def _unit_hits(hits: Any) -> dict[int, list[dict]]:
-    """The control units each site touches, read from ``result.hits``: position -> rows with
-    ``feature_id``, ``code``, ``name``, ``category`` (the models do not carry the category)."""
-    out: dict[int, list[dict]] = {}
-    if hits is None or not len(hits) or "kind" not in hits.columns:
-        return out
-    mine = hits[(hits["kind"] == "control_unit") & (hits["relation"] != "nearby")]
-    for rec in mine.drop(columns="geometry", errors="ignore").to_dict("records"):
-        code = as_str(rec.get("unit_code")) or as_str(rec.get("feature_id")) or "—"
-        out.setdefault(int(rec["site"]), []).append(
-            {
-                "feature_id": as_str(rec.get("feature_id")),
-                "code": code,
-                "name": as_str(rec.get("name")) or "—",
-                "category": as_str(rec.get("category")),
-            }
-        )
-    return out
+def _touched_units(model: dict) -> list[dict]:
+    """The control units a site model's site lies in or touches (their feature rows, with
+    ``unit_code`` and ``category``)."""
+    group = _group(model, "control_unit")
+    if group is None:
+        return []
+    return [f for f in group["features"] if f["relation"] != "nearby"]
 
 
 def _images(doc: Any, elements: list) -> dict[str, bytes]:

@@ -21,7 +21,14 @@ import numpy as np
 from .._optional import require
 from ..labels import VERDICT_LABELS
 
-__all__ = ["FIGURE_FONT", "VERDICT_COLORS", "figure_view", "site_figure"]
+__all__ = [
+    "FIGURE_FONT",
+    "VERDICT_COLORS",
+    "figure_sources",
+    "figure_view",
+    "site_figure",
+    "site_figure_with_sources",
+]
 
 #: The CJK font the figure's words are set in (shipped with :mod:`zoning.documents`).
 FIGURE_FONT = (
@@ -59,6 +66,9 @@ _GREY = ("#525252", "#bdbdbd")
 #: The least and the most the view reaches beyond the site, metres.
 _MIN_MARGIN_M = 250.0
 _MAX_MARGIN_M = 3500.0
+#: A layer whose nearest feature lies within this distance of the site is drawn (its nearest
+#: feature inside the view) even when no rule fired on it: the reader sees what the site nears.
+NEAR_M = 2000.0
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,8 @@ def figure_view(result: Any, position: int) -> FigureView:
     -------
     FigureView
         ``bounds`` (working CRS): the site plus a margin reaching the features a rule fired
-        on (at least 250 m, at most 3.5 km); ``features``: one dict per hit of the site whose
+        on and the nearest feature of every layer within :data:`NEAR_M` of the site (at
+        least 250 m, at most 3.5 km); ``features``: one dict per hit of the site whose
         feature lies in the view (``layer_id``, ``kind``, ``title_zh``, ``geometry`` in the
         working CRS, ``fired`` when a rule fired on it).
     """
@@ -97,6 +108,11 @@ def figure_view(result: Any, position: int) -> FigureView:
         far = mine.loc[fired, "distance_m"].astype(float).max()
         if np.isfinite(far):
             margin = max(margin, far * 1.15 + 150.0)
+    if len(mine) and "distance_m" in mine.columns:
+        dist = mine["distance_m"].astype(float)
+        nearest = dist[dist <= NEAR_M].groupby(mine["layer_id"]).min()
+        if len(nearest):
+            margin = max(margin, float(nearest.max()) * 1.15 + 150.0)
     minx, miny, maxx, maxy = geom.bounds
     size = max(maxx - minx, maxy - miny)
     margin = min(max(margin, 0.3 * size), _MAX_MARGIN_M + 0.3 * size)
@@ -211,9 +227,21 @@ def _nice(length: float) -> float:
     return p
 
 
-def _sources(result: Any, view: FigureView) -> str:
-    """The figure's source line: each drawn layer with its vintage, and the demonstration
-    notice."""
+def figure_sources(result: Any, view: FigureView) -> str:
+    """The source line of a site's figure: each drawn layer with its vintage, and the
+    demonstration notice.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+    view : FigureView
+        The figure's :func:`figure_view`.
+
+    Returns
+    -------
+    str
+        ``数据来源：<layer>（<vintage>）；...`` (Chinese, as printed under the map).
+    """
     seen: dict[str, str] = {}
     prov = {
         str(p.get("id")): p
@@ -240,6 +268,45 @@ def site_figure(
     height_mm: float = 115.0,
     dpi: int = 150,
     compress_level: int = 6,
+) -> tuple[bytes, str]:
+    """The map figure of the site at ``position`` of a screening, and its source line (the
+    view computed once for both).
+
+    Parameters
+    ----------
+    result : ScreeningResult
+    position : int
+        The site's row in ``result.sites``.
+    width_mm, height_mm : float
+        Size of the figure.
+    dpi : int
+        Resolution.
+    compress_level : int
+        zlib level of the PNG, 0-9 (the pixels are the same).
+
+    Returns
+    -------
+    bytes
+        The PNG of :func:`site_figure_with_sources`.
+    """
+    return site_figure_with_sources(
+        result,
+        position,
+        width_mm=width_mm,
+        height_mm=height_mm,
+        dpi=dpi,
+        compress_level=compress_level,
+    )[0]
+
+
+def site_figure_with_sources(
+    result: Any,
+    position: int,
+    *,
+    width_mm: float = 170.0,
+    height_mm: float = 115.0,
+    dpi: int = 150,
+    compress_level: int = 6,
 ) -> bytes:
     """The map figure of the site at ``position`` of a screening, as PNG bytes.
 
@@ -258,10 +325,11 @@ def site_figure(
 
     Returns
     -------
-    bytes
+    (bytes, str)
         A PNG: the site in its verdict's colour, the features of :func:`figure_view` (those a
         rule fired on drawn heavier), a legend, a scale bar, a north arrow, the axes in
-        CGCS2000 / WGS84 degrees and the data sources with their vintages.
+        CGCS2000 / WGS84 degrees and the data sources with their vintages; and that source
+        line (:func:`figure_sources`).
 
     Notes
     -----
@@ -345,7 +413,8 @@ def site_figure(
     ax.set_ylabel("纬度 °N", fontproperties=small)
     _scale_bar(ax, lon0, lon1, lat0, lat1, mid_lat, small)
     _north_arrow(ax, font)
-    fig.text(0.02, 0.01, _wrap(_sources(result, view), 124), fontproperties=small, va="bottom")
+    sources = figure_sources(result, view)
+    fig.text(0.02, 0.01, _wrap(sources, 124), fontproperties=small, va="bottom")
     buf = io.BytesIO()
     fig.savefig(
         buf,
@@ -354,7 +423,7 @@ def site_figure(
         facecolor="white",
         pil_kwargs={"compress_level": compress_level},
     )
-    return buf.getvalue()
+    return buf.getvalue(), sources
 
 
 @functools.lru_cache(maxsize=8)

@@ -270,7 +270,7 @@ def fmt_time(value: Any) -> str | None:
     """
     import datetime
 
-    from ..dates import _shanghai
+    from ..dates import shanghai_zone as _shanghai
 
     if is_missing(value):
         return None

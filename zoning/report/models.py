@@ -8,7 +8,6 @@ writer lays these out; it never computes a verdict, an area or a distance itself
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -16,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..dates import _shanghai
+from ..dates import shanghai_time
 from ..schema import INDUSTRY_SECTION_OF
 from .clauses import clause_context, clause_data
 from .context import (
@@ -142,6 +141,7 @@ def document_models(result: Any, positions: Iterable[int] | None = None) -> Docu
         ctx["industry"] = _industry(rec)
         for row in ctx["attributes"]:
             row["source"] = _attribute_source(row)
+        _unit_fields(ctx, hits.get(pos))
         models.append(ctx)
     return DocumentModels(common, models, chosen, verdict_counts(sites), len(sites))
 
@@ -168,6 +168,23 @@ def _common(result: Any, sites: pd.DataFrame, cat: _Catalog) -> dict:
     }
 
 
+def _unit_fields(ctx: dict, hits: list[dict] | None) -> None:
+    """Put each control unit's ``unit_code`` (its feature id without one) and ``category`` on
+    the feature rows of the site's control-unit constraint groups."""
+    units = {
+        (as_str(h.get("layer_id")), as_str(h.get("feature_id"))): h
+        for h in hits or []
+        if h.get("kind") == "control_unit"
+    }
+    for group in ctx.get("constraints") or []:
+        if group.get("kind") != "control_unit":
+            continue
+        for f in group["features"]:
+            hit = units.get((group.get("layer_id"), f.get("feature_id"))) or {}
+            f["unit_code"] = as_str(hit.get("unit_code")) or f.get("feature_id")
+            f["category"] = as_str(hit.get("category"))
+
+
 def _industry(rec: dict) -> dict:
     """A site's industry: code, major division, section letter and the section's name."""
     code = as_str(rec.get("industry"))
@@ -192,22 +209,6 @@ def _attribute_source(row: dict) -> str:
     if "derived" in (row.get("note") or ""):
         return "derived"
     return "declared"
-
-
-def _local_time(value: Any) -> str | None:
-    """An ISO time as Asia/Shanghai wall time with its offset: ``2026-12-05 10:56:50 +08:00``."""
-    text = as_str(value)
-    if not text:
-        return None
-    try:
-        when = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
-    local = when.astimezone(_shanghai())
-    offset = local.strftime("%z")
-    return local.strftime("%Y-%m-%d %H:%M:%S ") + f"{offset[:3]}:{offset[3:]}"
 
 
 def _versions(result: Any, layer_rows: list[dict]) -> dict:
@@ -239,7 +240,7 @@ def _versions(result: Any, layer_rows: list[dict]) -> dict:
         "catalog_sha256": as_str(cat.get("sha256")),
         "catalog_version": as_str(cat.get("version")),
         "tool_version": as_str(prov.get("tool_version")),
-        "created_local": _local_time(prov.get("created")),
+        "created_local": shanghai_time(as_str(prov.get("created")), readable=True),
     }
 
 

@@ -14,8 +14,7 @@ from typing import Any
 
 from .._version import __version__
 from ..crs import WORKING_CRS
-from ..dates import _shanghai as shanghai_zone
-from ..dates import iso
+from ..dates import iso, shanghai_zone
 from ..io import file_sha256
 from ..layerset import LayerSet
 from ..rules import RuleSet
