@@ -472,3 +472,21 @@ def test_header_with_one_lonlat_column_as_amap_copies_it(tmp_path):
     sites = load_sites(path, crs="gcj02")  # the first sheet's header names the "lon,lat" column
     assert len(sites) == 2
     assert list(sites.input_rows.rows) == [3, 4]
+
+
+def test_detail_sheets_are_capped_for_reading_and_say_where_every_row_is(
+    examples_result, tmp_path, monkeypatch
+):
+    from zoning.documents import excel
+
+    n_clauses = len(examples_result.clauses)
+    monkeypatch.setattr(excel, "DETAIL_MAX_ROWS", 25)
+    assert n_clauses > 25
+    examples_result.to_file(tmp_path, ["xlsx", "csv"])
+    wb = openpyxl.load_workbook(tmp_path / "screening.xlsx")
+    rows = read_sheet(wb["clauses"])
+    assert len([r for r in rows[2:] if any(v is not None for v in r)]) == 25
+    assert f"the first 25 of {n_clauses:,} rows" in str(rows[0][0])
+    assert "clauses.csv holds them" in str(rows[0][0])
+    with open(tmp_path / "clauses.csv", encoding="utf-8-sig") as f:
+        assert sum(1 for _ in f) - 1 >= n_clauses  # the CSV keeps every row

@@ -296,7 +296,8 @@ def test_cli_dxf_layer(footprint, tmp_path):
         ],
     )
     assert res.exit_code == 0, res.output
-    assert re.search(r"红线-\w+ +禁止 prohibited", res.stdout), res.stdout
+    # the console names the site (its TEXT) and its id: 金泽地块 (红线-<handle>)
+    assert re.search(r"\(红线-\w+\) +禁止 prohibited", res.stdout), res.stdout
     res = runner.invoke(main, ["screen", str(dxf), "--crs", "EPSG:4549", "--dxf-layer", "无此图层"])
     assert res.exit_code == 2, res.output
     lines = res.stderr.strip().splitlines()

@@ -1057,7 +1057,11 @@ def test_browser_renders_without_injection(report, tmp_path):
     doc = Page(dom)
     assert doc.title.startswith(SCRIPT)
     assert doc.element_text("site-title").startswith(SCRIPT)
-    assert not {"script", "img", "iframe"} & doc.names()
+    assert not {"script", "iframe"} & doc.names()
+    # the one image of a site page is its own map figure, never one a site name injected
+    imgs = [a for t, a in doc.tags if t == "img"]
+    assert len(imgs) <= 1 and all(a.get("id") == "site-figure" for a in imgs), imgs
+    assert all(a.get("src", "").endswith(".png") and ":" not in a.get("src", "") for a in imgs)
     assert not any(k.startswith("on") for _, a in doc.tags for k in a)
 
 
