@@ -20,6 +20,7 @@ import numpy as np
 
 from .._optional import require
 from ..labels import VERDICT_LABELS
+from ..webmap.popups import VERDICT_COLORS  # the report map's colours
 
 __all__ = [
     "FIGURE_FONT",
@@ -35,14 +36,6 @@ FIGURE_FONT = (
     Path(__file__).resolve().parent.parent / "documents" / "fonts" / "NotoSansSC-Subset-Regular.ttf"
 )
 
-#: Colour of each verdict (as the report's map).
-VERDICT_COLORS = {
-    "prohibited": "#b2182b",
-    "unknown": "#7b4fa8",
-    "restricted": "#f46d43",
-    "conditional": "#e6b400",
-    "permitted": "#1a9850",
-}
 
 #: Feature colours by layer kind (edge, face); kinds not listed are grey.
 _KIND_COLORS = {
