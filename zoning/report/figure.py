@@ -261,9 +261,8 @@ def site_figure(
     height_mm: float = 115.0,
     dpi: int = 150,
     compress_level: int = 6,
-) -> tuple[bytes, str]:
-    """The map figure of the site at ``position`` of a screening, and its source line (the
-    view computed once for both).
+) -> bytes:
+    """The map figure of the site at ``position`` of a screening, as PNG bytes.
 
     Parameters
     ----------
@@ -300,8 +299,9 @@ def site_figure_with_sources(
     height_mm: float = 115.0,
     dpi: int = 150,
     compress_level: int = 6,
-) -> bytes:
-    """The map figure of the site at ``position`` of a screening, as PNG bytes.
+) -> tuple[bytes, str]:
+    """The map figure of the site at ``position`` of a screening, and its source line (the
+    view computed once for both).
 
     Parameters
     ----------
