@@ -524,3 +524,16 @@ def test_a_catalog_path_is_read_for_the_day_screened_not_today(vintages, red_rul
         "2025-06-01",
     )
     assert res.exit_code == 0, res.output
+
+
+def test_in_force_line_names_a_shared_short_name_once():
+    """The 2026 reserve regulation and the official reports of it share a short name (so that a
+    conclusion cites the regulation); the console line lists the regulation once."""
+    import zoning
+    from zoning.screening.provenance import in_force_line
+
+    res = zoning.screen(points=[(121.47, 31.23)], crs="EPSG:4326", as_of="2026-12-05")
+    labels = [d["label"] for d in res.provenance["law"]["documents"]]
+    assert labels.count("自然保护区条例（2026年修订）") == 2  # the premise: two documents
+    for text in (in_force_line(res.provenance, "zh"), in_force_line(res.provenance)):
+        assert text.count("自然保护区条例（2026年修订）") == 1, text

@@ -53,3 +53,17 @@ def test_catalog_sources_are_shipped():
     for layer in data["layers"]:
         rel = (catalog.parent / layer["source"]).resolve().relative_to(ROOT).as_posix()
         assert rel in shipped, f"{rel} (layer {layer['id']}) is not installed"
+
+
+def test_document_fonts_and_their_licence_are_package_data():
+    """The PDF embeds the shipped font subset; an install without it could not write a PDF,
+    and the SIL Open Font License must travel with the font."""
+    import fnmatch
+
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = conf["tool"]["setuptools"]["package-data"]["zoning"]
+    fonts = ROOT / "zoning" / "documents" / "fonts"
+    files = sorted(p.relative_to(ROOT / "zoning").as_posix() for p in fonts.iterdir())
+    assert any(f.endswith(".ttf") for f in files) and "documents/fonts/OFL.txt" in files
+    for rel in files:
+        assert any(fnmatch.fnmatch(rel, pat) for pat in patterns), f"{rel} is not package data"

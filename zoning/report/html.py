@@ -26,24 +26,17 @@ from .advice import _unknown_texts
 from .clauses import clause_context, clause_data
 from .context import (
     _Catalog,
-    _footer,
-    _layer_rows,
-    _limits,
     _Rules,
-    _search_radius,
-    is_demonstration,
-    rule_set_info,
 )
 from .format import (
-    VERDICT_LABELS,
     VERDICT_ORDER,
     _page_names,
-    _radius_text,
     _verdict_model,
     as_str,
     check_lang,
     plain_text,
 )
+from .models import _common as _run_context
 from .pages import _ranking_rows, _site_context, _site_row
 from .selection import (
     _group,
@@ -242,25 +235,16 @@ def _common_context(
     result: Any, sites: pd.DataFrame, lang: str, cat: _Catalog, maps: _MapOptions
 ) -> dict:
     """What every page shows: language, demonstration banner, rule set, layer table, limits,
-    provenance footer and the link to the map."""
-    layer_rows = _layer_rows(result, cat)
-    footer = _footer(result)
-    return {
-        "lang": lang,
-        "html_lang": "en" if lang == "en" else "zh-CN",
-        "demonstration": is_demonstration(result),
-        "rule_set": rule_set_info(result),
-        "layers": layer_rows,
-        "footer": footer,
-        "search_radius": _radius_text(footer["search_radius_m"]),
-        "search_radius_m": _search_radius(result),
-        "labels": VERDICT_LABELS,
-        "limits": _limits(result, sites, layer_rows),
-        "site_undeclared": None,
-        "outside_coverage": False,
+    provenance footer and the link to the map (the documents' run context, with the page's
+    language and map link)."""
+    common = _run_context(result, sites, cat)
+    common.update(
+        lang=lang,
+        html_lang="en" if lang == "en" else "zh-CN",
         # Site pages link back to the map when the report has one.
-        "map_href": "map.html" if maps.draw and len(sites) <= maps.max_sites else None,
-    }
+        map_href="map.html" if maps.draw and len(sites) <= maps.max_sites else None,
+    )
+    return common
 
 
 def _site_data(result: Any, sites: pd.DataFrame, sel: _Selection) -> dict[str, dict]:

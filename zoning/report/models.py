@@ -147,7 +147,8 @@ def document_models(result: Any, positions: Iterable[int] | None = None) -> Docu
 
 
 def _common(result: Any, sites: pd.DataFrame, cat: _Catalog) -> dict:
-    """The run-wide context (as the report's, without the HTML-only keys)."""
+    """The run-wide context every report page and document shows (the HTML report adds its
+    language and map link)."""
     layer_rows = _layer_rows(result, cat)
     footer = _footer(result)
     return {

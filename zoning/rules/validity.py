@@ -156,11 +156,13 @@ def in_force_summary(law: dict[str, Any]) -> str:
     """
     n = len(law.get("rules") or ())
     total = n + len(law.get("not_in_force") or ())
-    dated = [
-        f"{d['label']} {_days(d['in_force_from'], d['in_force_to'])}"
-        for d in law.get("documents") or ()
-        if d.get("in_force_from") or d.get("in_force_to")
-    ]
+    dated = list(  # two documents of one short name (a text and its reports) are said once
+        dict.fromkeys(
+            f"{d['label']} {_days(d['in_force_from'], d['in_force_to'])}"
+            for d in law.get("documents") or ()
+            if d.get("in_force_from") or d.get("in_force_to")
+        )
+    )
     text = f"{n} of {total} rules in force"
     return f"{text} ({'; '.join(dated)})" if dated else text
 

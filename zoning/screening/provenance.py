@@ -185,9 +185,11 @@ def in_force_line(provenance: dict[str, Any], lang: str = "en") -> str | None:
         n_rules = len(law.get("rules") or ())
         n_all = n_rules + len(law.get("not_in_force") or ())
         docs = "；".join(
-            f"{d['label']} {_days(d.get('in_force_from'), d.get('in_force_to'), True)}"
-            for d in law.get("documents") or ()
-            if d.get("in_force_from") or d.get("in_force_to")
+            dict.fromkeys(  # a document's text and its reports share a short name: said once
+                f"{d['label']} {_days(d.get('in_force_from'), d.get('in_force_to'), True)}"
+                for d in law.get("documents") or ()
+                if d.get("in_force_from") or d.get("in_force_to")
+            )
         )
         text = f"{as_of}：施行中的规则 {n_rules}/{n_all} 条" + (f"（{docs}）" if docs else "")
         text += f"；图层 {len(layers)}/{total} 个在用"
