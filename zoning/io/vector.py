@@ -262,6 +262,23 @@ def _siblings(p: Path) -> list[Path]:
     return sorted(q for q in p.parent.iterdir() if q.is_file() and q.stem == p.stem)
 
 
+def _zip_dbfs(names: list[str], inner: str, layer: str | None) -> list[str]:
+    """The ``.dbf`` members of a zip (``names``) for the Shapefile ``inner``, ``layer``'s first."""
+    prefix = inner.rsplit(".", 1)[0] if inner.lower().endswith(".shp") else inner
+    dbfs = [n for n in names if n.lower().endswith(".dbf") and n.startswith(prefix)]
+    if layer:
+        dbfs = [n for n in dbfs if Path(n).stem == layer] or dbfs
+    return dbfs
+
+
+def _dir_dbfs(p: Path, layer: str | None) -> list[Path]:
+    """The ``.dbf`` files of the folder ``p``, sorted; only ``layer``'s if it has one."""
+    dbfs = sorted(q for q in p.iterdir() if q.suffix.lower() == ".dbf")
+    if layer:
+        dbfs = [q for q in dbfs if q.stem == layer] or dbfs
+    return dbfs
+
+
 def shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
     """The text encoding of a Shapefile whose catalog entry declares none.
 
@@ -289,10 +306,7 @@ def shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
     if zip_path is not None:
         with zipfile.ZipFile(zip_path) as zf:
             names = zf.namelist()
-            prefix = inner.rsplit(".", 1)[0] if inner.lower().endswith(".shp") else inner
-            dbfs = [n for n in names if n.lower().endswith(".dbf") and n.startswith(prefix)]
-            if layer:
-                dbfs = [n for n in dbfs if Path(n).stem == layer] or dbfs
+            dbfs = _zip_dbfs(names, inner, layer)
             if not dbfs:
                 return None, "no .dbf"
             stem = dbfs[0][:-4]
@@ -302,9 +316,7 @@ def shapefile_encoding(path: str, layer: str | None) -> tuple[str | None, str]:
                 return detect_dbf_encoding(fh.read(_DBF_SAMPLE)), "detected"
     p = Path(path)
     if p.is_dir():
-        dbfs = sorted(q for q in p.iterdir() if q.suffix.lower() == ".dbf")
-        if layer:
-            dbfs = [q for q in dbfs if q.stem == layer] or dbfs
+        dbfs = _dir_dbfs(p, layer)
         if not dbfs:
             return None, "no .dbf"
         p = dbfs[0]
@@ -323,10 +335,7 @@ def _dbf_header(path: str, layer: str | None) -> tuple[bytes, str | None]:
     if zip_path is not None:
         with zipfile.ZipFile(zip_path) as zf:
             names = zf.namelist()
-            prefix = inner.rsplit(".", 1)[0] if inner.lower().endswith(".shp") else inner
-            dbfs = [n for n in names if n.lower().endswith(".dbf") and n.startswith(prefix)]
-            if layer:
-                dbfs = [n for n in dbfs if Path(n).stem == layer] or dbfs
+            dbfs = _zip_dbfs(names, inner, layer)
             if not dbfs:
                 return b"", None
             cpg = [n for n in names if n.lower() == (dbfs[0][:-4] + ".cpg").lower()]
@@ -335,9 +344,7 @@ def _dbf_header(path: str, layer: str | None) -> tuple[bytes, str | None]:
             return head, zf.read(cpg[0]).decode("ascii", "replace") if cpg else None
     p = Path(path)
     if p.is_dir():
-        dbfs = sorted(q for q in p.iterdir() if q.suffix.lower() == ".dbf")
-        if layer:
-            dbfs = [q for q in dbfs if q.stem == layer] or dbfs
+        dbfs = _dir_dbfs(p, layer)
         if not dbfs:
             return b"", None
         p = dbfs[0]

@@ -20,6 +20,7 @@ import numpy as np
 
 from .._optional import require
 from ..labels import VERDICT_LABELS
+from ..webmap.popups import VERDICT_COLORS  # the report map's colours
 
 __all__ = [
     "FIGURE_FONT",
@@ -35,14 +36,6 @@ FIGURE_FONT = (
     Path(__file__).resolve().parent.parent / "documents" / "fonts" / "NotoSansSC-Subset-Regular.ttf"
 )
 
-#: Colour of each verdict (as the report's map).
-VERDICT_COLORS = {
-    "prohibited": "#b2182b",
-    "unknown": "#7b4fa8",
-    "restricted": "#f46d43",
-    "conditional": "#e6b400",
-    "permitted": "#1a9850",
-}
 
 #: Feature colours by layer kind (edge, face); kinds not listed are grey.
 _KIND_COLORS = {
@@ -268,9 +261,8 @@ def site_figure(
     height_mm: float = 115.0,
     dpi: int = 150,
     compress_level: int = 6,
-) -> tuple[bytes, str]:
-    """The map figure of the site at ``position`` of a screening, and its source line (the
-    view computed once for both).
+) -> bytes:
+    """The map figure of the site at ``position`` of a screening, as PNG bytes.
 
     Parameters
     ----------
@@ -307,8 +299,9 @@ def site_figure_with_sources(
     height_mm: float = 115.0,
     dpi: int = 150,
     compress_level: int = 6,
-) -> bytes:
-    """The map figure of the site at ``position`` of a screening, as PNG bytes.
+) -> tuple[bytes, str]:
+    """The map figure of the site at ``position`` of a screening, and its source line (the
+    view computed once for both).
 
     Parameters
     ----------
