@@ -796,3 +796,32 @@ def test_help_lists_the_options():
 def test_water_box_is_where_the_tests_think():
     # a guard on the fixture: 0.003 deg of longitude between the zone and site C is < 500 m
     assert geod_dist(WATER.bounds[2], 31.035, SITES["C"].bounds[0], 31.035) < 500
+
+
+@pytest.mark.parametrize(("fmt", "module"), [("pdf", "fpdf"), ("pdf", "pypdf"), ("docx", "docx")])
+def test_missing_documents_extra_is_one_line_before_any_work(monkeypatch, tmp_path, fmt, module):
+    """Without the documents extra, --format pdf/docx names it (exit 2) before screening, and
+    writes nothing; the Python writer says the same."""
+    import zoning
+
+    monkeypatch.setitem(sys.modules, module, None)  # importing it now fails
+    out = tmp_path / "out"
+    res = run(
+        "screen",
+        "--point",
+        "121.47,31.23",
+        "--crs",
+        "EPSG:4326",
+        "--out",
+        str(out),
+        "--format",
+        f"csv,{fmt}",
+    )
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.strip().splitlines()
+    assert lines == [f"zoning: error: this feature needs {module}: pip install 'zoning[documents]'"]
+    assert "Screened" not in res.stdout and not out.exists()
+    result = zoning.screen(points=[(121.47, 31.23)], crs="EPSG:4326")
+    with pytest.raises(zoning.ZoningError, match=r"zoning\[documents\]"):
+        result.to_file(out, ["csv", fmt])
+    assert not out.exists()

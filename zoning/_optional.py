@@ -14,6 +14,9 @@ EXTRAS = {
     "jinja2": "report",
     "folium": "maps",
     "xstatic": "maps",
+    "fpdf": "documents",
+    "pypdf": "documents",
+    "docx": "documents",
 }
 
 

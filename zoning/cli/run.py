@@ -95,6 +95,9 @@ def parse_formats(text: str) -> list[str]:
     if bad or not formats:
         what = f"unknown format(s) {', '.join(bad)}" if bad else "no format given"
         fail(f"--format {quote(text)}: {what} (choose from {', '.join(FORMATS)})")
+    from ..documents import check_dependencies
+
+    check_dependencies(formats)  # before the screening: a missing extra is one line, exit 2
     return formats
 
 

@@ -10,10 +10,13 @@ only when its format is written.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DOCUMENT_FORMATS", "document_names", "write_document"]
+from .._optional import require
+
+__all__ = ["DOCUMENT_FORMATS", "check_dependencies", "document_names", "write_document"]
 
 #: The formats written by this package, and the top-level names each writes into a folder.
 DOCUMENT_FORMATS = {
@@ -21,6 +24,30 @@ DOCUMENT_FORMATS = {
     "docx": ("screening.docx", "docx"),
     "xlsx": ("screening.xlsx",),
 }
+
+
+#: The packages each document format cannot do without (the map figure's matplotlib is not
+#: among them: without it a document says the figure was not drawn).
+_NEEDS = {"pdf": ("fpdf", "pypdf"), "docx": ("docx",), "xlsx": ("openpyxl",)}
+
+
+def check_dependencies(formats: Iterable[str]) -> None:
+    """Raise, before any work, when a package a document format needs is not installed.
+
+    Parameters
+    ----------
+    formats : iterable of str
+        Output formats; those that are not document formats are ignored.
+
+    Raises
+    ------
+    MissingDependencyError
+        One line naming the package and the extra to install
+        (``pip install 'zoning[documents]'``).
+    """
+    for fmt in formats:
+        for module in _NEEDS.get(fmt, ()):
+            require(module)
 
 
 def document_names(fmt: str) -> list[str]:

@@ -145,6 +145,9 @@ def _formats(formats: Iterable[str]) -> list[str]:
         )
     if not formats:
         raise ZoningError(f"no output format given (known: {', '.join(FORMATS)})")
+    from ..documents import check_dependencies
+
+    check_dependencies(formats)  # a missing documents extra, said before anything is written
     return formats
 
 
