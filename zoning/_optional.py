@@ -17,6 +17,12 @@ EXTRAS = {
     "fpdf": "documents",
     "pypdf": "documents",
     "docx": "documents",
+    "fastapi": "service",
+    "uvicorn": "service",
+    "multipart": "service",
+    "sqlalchemy": "postgis",
+    "psycopg": "postgis",
+    "geoalchemy2": "postgis",
 }
 
 
