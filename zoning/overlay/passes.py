@@ -340,7 +340,7 @@ def _piece_frame(S: _SiteSet, L: LayerInput, p: _Pairs) -> gpd.GeoDataFrame | No
     if not ok.any():
         return None
     sel = g[ok]
-    fids = L.attributes["feature_id"].to_numpy(dtype=object)
+    fids = L.column("feature_id")
     return gpd.GeoDataFrame(
         {
             "site": p.hs[sel],

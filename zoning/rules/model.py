@@ -485,6 +485,8 @@ class RuleSet(_Strict):
     #: Set on the view :meth:`in_force` returns: the day, and the whole rule set.
     _as_of: datetime.date | None = PrivateAttr(default=None)
     _origin: RuleSet | None = PrivateAttr(default=None)
+    #: The views made by :meth:`in_force`, by day (each is checked to be this rule set's).
+    _views: dict = PrivateAttr(default_factory=dict)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -737,7 +739,15 @@ class RuleSet(_Strict):
         ZoningError
             ``as_of`` is not a date (one line naming it).
         """
-        return rules_in_force(self.origin, as_of_date(as_of))
+        origin, day = self.origin, as_of_date(as_of)
+        hit = origin._views.get(day)
+        if hit is not None and hit._origin is origin:
+            return hit
+        view = rules_in_force(origin, day)
+        if len(origin._views) >= 64:
+            origin._views.clear()
+        origin._views[day] = view
+        return view
 
     def law(self) -> dict[str, Any]:
         """What law this rule set applies: the documents and rules in force, and the rules not.
