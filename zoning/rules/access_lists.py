@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..catalog import UNIT_CATEGORY_ALIASES
 from ..errors import quote
-from .inputs import EvaluationState, notna, object_column
+from .inputs import EvaluationState, notna
 from .messages import LOAD_TEXT
 from .model import Rule, RuleSet
 from .reasons import emit_rule_reasons
@@ -66,7 +66,7 @@ def resolve_list(
 
 def _unit_codes(state: EvaluationState, rows: np.ndarray) -> np.ndarray:
     """The unit code of control-unit hits (the feature id where the code is absent)."""
-    unit = object_column(state.hits, "unit_code", state.hits_n)[rows]
+    unit = state.hits_column("unit_code")[rows]
     return np.where(notna(unit), unit, state.hits_feature[rows])
 
 
@@ -94,8 +94,8 @@ def resolve_units(state: EvaluationState) -> None:
     state.list_names = np.array([*rs.list_ids, None], dtype=object)
     list_index = {lid: i for i, lid in enumerate(rs.list_ids)}
     unit = _unit_codes(state, rows)
-    acc = object_column(state.hits, "access_list", state.hits_n)[rows]
-    cat = object_column(state.hits, "category", state.hits_n)[rows]
+    acc = state.hits_column("access_list")[rows]
+    cat = state.hits_column("category")[rows]
     combo = pd.DataFrame({"u": unit, "a": acc, "c": cat}).astype(object)
     codes, uniques = pd.factorize(pd.MultiIndex.from_frame(combo.fillna("\0")))
     res_idx = np.full(len(uniques), -1, dtype=np.int64)
@@ -200,7 +200,7 @@ def _unresolved_units(state: EvaluationState) -> None:
         return
     r = state.units_rows[un]
     unit = _unit_codes(state, r)
-    acc = object_column(state.hits, "access_list", state.hits_n)[r]
+    acc = state.hits_column("access_list")[r]
     rs_id = state.rule_set.id
     msg_en = np.array(
         [

@@ -21,7 +21,7 @@ from ..catalog import KINDS
 from ..errors import quote
 from .conditions import possible
 from .crosscheck import norm_value
-from .inputs import EvaluationState, notna, object_column
+from .inputs import EvaluationState, notna
 from .messages import layer_missing_texts, threshold_note
 from .model import Rule
 from .reasons import emit_rule_reasons
@@ -148,7 +148,9 @@ def _feature_codes(
 
     Without a vocabulary for (kind, key) every present value stands for itself.
     """
-    uniq_codes, uniques = pd.factorize(pd.Series(vals, dtype=object))
+    if not len(vals):
+        return np.full(0, "", dtype=object), np.full(0, None, dtype=object)
+    uniq_codes, uniques = pd.factorize(np.asarray(vals, dtype=object))
     norm = np.array([norm_value(u) for u in uniques], dtype=object)
     vocab = state.rule_set._c.vocab.get((kind, key))
     if vocab is None:
@@ -177,7 +179,7 @@ def _where_filter(state: EvaluationState, rule: Rule, rows: np.ndarray) -> np.nd
     fails = np.zeros(len(rows), dtype=bool)
     problems: list[_Problem] = []
     for key, allowed in at.where.items():
-        vals = object_column(state.hits, key, state.hits_n)[rows]
+        vals = state.hits_column(key)[rows]
         codes, known_codes = _feature_codes(state, kind, key, vals)
         present = notna(vals) & (codes != "")
         recognised = present & notna(known_codes)

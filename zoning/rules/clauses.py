@@ -93,6 +93,8 @@ class _Sites:
         self.state = state
         self.sites = sites
         self._codes: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._combos: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._reads: dict[tuple[str, ...], np.ndarray] = {}
 
     def values(self, attr: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(code per site, display text per code, raw value per code) of one attribute."""
@@ -143,7 +145,10 @@ class _Sites:
 
     def combos(self, attrs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Per site: the code of its combination of ``attrs`` values, and a representative
-        site of each combination."""
+        site of each combination (cached by attributes)."""
+        hit = self._combos.get(tuple(attrs))
+        if hit is not None:
+            return hit
         n = self.state.n_sites
         key = np.zeros(n, dtype=np.int64)
         for a in attrs:
@@ -151,7 +156,9 @@ class _Sites:
             key = key * len(texts) + codes
             key = pd.factorize(key)[0].astype(np.int64)
         _, rep, inv = np.unique(key, return_index=True, return_inverse=True)
-        return inv.reshape(-1), rep
+        out = (inv.reshape(-1), rep)
+        self._combos[tuple(attrs)] = out
+        return out
 
     def reads(self, rule: Rule) -> np.ndarray:
         """Per site: ``attr=value; ...`` of every attribute the rule reads ('' for none)."""
@@ -159,6 +166,9 @@ class _Sites:
         n = self.state.n_sites
         if not attrs:
             return np.full(n, "", dtype=object)
+        hit = self._reads.get(tuple(attrs))
+        if hit is not None:
+            return hit
         inv, rep = self.combos(attrs)
         table = np.array(
             [
@@ -167,7 +177,8 @@ class _Sites:
             ],
             dtype=object,
         )
-        return table[inv]
+        self._reads[tuple(attrs)] = out = table[inv]
+        return out
 
     def raw(self, attr: str, site: int) -> Any:
         """The value of ``attr`` of one site (None: not declared)."""
@@ -247,6 +258,29 @@ def _names_per_group(group: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, 
         shown = "、".join(parts[:3])
         text[i] = f"{shown} 等 {len(parts)} 处" if len(parts) > 3 else shown
     return uniq, text
+
+
+class _BySite:
+    """Texts keyed by site position (each site once), read for some sites."""
+
+    def __init__(self, site: np.ndarray, values: Any) -> None:
+        site = np.asarray(site, dtype=np.int64)
+        if isinstance(values, str):
+            values = np.full(len(site), values, dtype=object)
+        values = np.asarray(values, dtype=object)
+        order = np.argsort(site, kind="stable")
+        self.site, self.values = site[order], values[order]
+
+    def at(self, site: np.ndarray) -> np.ndarray:
+        """Per site in ``site``: its text (None where it has none)."""
+        site = np.asarray(site, dtype=np.int64)
+        out = np.full(len(site), None, dtype=object)
+        if not len(self.site) or not len(site):
+            return out
+        pos = np.minimum(np.searchsorted(self.site, site), len(self.site) - 1)
+        found = self.site[pos] == site
+        out[found] = self.values[pos[found]]
+        return out
 
 
 # --------------------------------------------------------------------------------- reasons
@@ -370,9 +404,9 @@ class _Rows:
         self.parts.append((site, arr(code, np.int64), arr(zh, object), arr(en, object)))
 
 
-def _scope_texts(site: np.ndarray, names: pd.Series, fmt_zh: str, fmt_en: str) -> tuple:
+def _scope_texts(site: np.ndarray, names: _BySite, fmt_zh: str, fmt_en: str) -> tuple:
     """(zh, en) of where a site lies, per site, with ``{}`` replaced by its feature names."""
-    x = names.reindex(site).to_numpy(dtype=object)
+    x = names.at(site)
     x = np.where(notna(x), x, "")
     return (
         np.array([fmt_zh.format(v) for v in x], dtype=object),
@@ -392,7 +426,7 @@ def _match_where(state: EvaluationState, rule: Rule, rows: np.ndarray) -> tuple:
     match = np.ones(len(rows), dtype=bool)
     fails = np.zeros(len(rows), dtype=bool)
     for key, allowed in (at.where or {}).items():
-        vals = object_column(state.hits, key, state.hits_n)[rows]
+        vals = state.hits_column(key)[rows]
         codes, known = _feature_codes(state, at.kind, key, vals)
         present = notna(vals) & (codes != "")
         rec = present & notna(known)
@@ -431,10 +465,7 @@ def _floor_rows(
     # in the layer (or near it), no reason: the project is not what the clause is about
     comp = np.flatnonzero(listed & (scope | maybe))
     wz, we = _why_not_per_site(state, sv, rule, comp)
-    sz, se = (
-        scope_zh.reindex(comp).to_numpy(dtype=object),
-        scope_en.reindex(comp).to_numpy(dtype=object),
-    )
+    sz, se = scope_zh.at(comp), scope_en.at(comp)
     has = notna(sz)
     wz[has] = _joined(sz[has], wz[has], "；")
     we[has] = _joined(se[has], we[has], "; ")
@@ -502,9 +533,9 @@ def _floor_scope(state: EvaluationState, rule: Rule, info: Any) -> tuple:
             na_en[there] = (
                 f"the site lies wholly inside the {other.title_en}, where the clause does not apply"
             )
-        words = pd.Series(f"项目不完全位于{info.title_zh}内", index=np.flatnonzero(scope))
-        words_en = pd.Series(
-            f"the site is not wholly inside the {info.title_en}", index=words.index
+        words = _BySite(np.flatnonzero(scope), f"项目不完全位于{info.title_zh}内")
+        words_en = _BySite(
+            np.flatnonzero(scope), f"the site is not wholly inside the {info.title_en}"
         )
         return scope, maybe, words, words_en, na_zh, na_en
     if at.relation == "intersects":
@@ -529,7 +560,7 @@ def _floor_scope(state: EvaluationState, rule: Rule, info: Any) -> tuple:
         scope = state.sites_with(state.hits_site[rows])
         maybe &= ~scope
         s, names = _names_per_group(state.hits_site[rows], state.hits_name[rows])
-        names = pd.Series(names, index=s)
+        names = _BySite(s, names)
         zh, en = _scope_texts(
             np.flatnonzero(scope),
             names,
@@ -539,8 +570,8 @@ def _floor_scope(state: EvaluationState, rule: Rule, info: Any) -> tuple:
         return (
             scope,
             maybe,
-            pd.Series(zh, index=np.flatnonzero(scope)),
-            pd.Series(en, index=np.flatnonzero(scope)),
+            _BySite(np.flatnonzero(scope), zh),
+            _BySite(np.flatnonzero(scope), en),
             na_zh,
             na_en,
         )
@@ -595,8 +626,8 @@ def _within_scope(
     return (
         scope,
         maybe,
-        pd.Series(zh, index=fs[near], dtype=object),
-        pd.Series(en, index=fs[near], dtype=object),
+        _BySite(fs[near], np.array(zh, dtype=object)),
+        _BySite(fs[near], np.array(en, dtype=object)),
         na_zh,
         na_en,
     )
@@ -647,7 +678,7 @@ def _list_rows(
     if not len(rest):
         return out
     s, names = _names_per_group(site, state.hits_name[r])
-    names = pd.Series(names, index=s)
+    names = _BySite(s, names)
     sz, se = _scope_texts(
         rest,
         names,
