@@ -83,6 +83,19 @@ def clause_rules(rule_set: RuleSet) -> list[tuple[Rule, str, str | None]]:
     return out
 
 
+def _clause_lookup(rule_set: RuleSet) -> tuple:
+    """(clauses, their rules, position by rule id, the lists holding each rule) of a rule set
+    (kept with it: :meth:`RuleSet._derived`)."""
+    entries = clause_rules(rule_set)
+    rules = [e[0] for e in entries]
+    index = {r.id: i for i, r in enumerate(rules)}
+    holders: dict[str, list[int]] = {}
+    for i, lid in enumerate(rule_set.list_ids):
+        for r in rule_set.rules_for_list(lid):
+            holders.setdefault(r.id, []).append(i)
+    return entries, rules, index, holders
+
+
 # --------------------------------------------------------------------------------- per site
 
 
@@ -749,14 +762,8 @@ def clause_table(
         else state.sites_with(np.asarray(only, dtype=np.int64))
     )
     sv = _Sites(state, sites)
-    entries = clause_rules(rule_set)
-    rules = [e[0] for e in entries]
-    index = {r.id: i for i, r in enumerate(rules)}
+    entries, rules, index, holders = rule_set._derived("clause_rules", _clause_lookup)
     fired = _from_reasons(state, sv, reasons, index, rules, keep)
-    holders: dict[str, list[int]] = {}
-    for i, lid in enumerate(rule_set.list_ids):
-        for r in rule_set.rules_for_list(lid):
-            holders.setdefault(r.id, []).append(i)
     blocks: list[tuple[int, _Rows]] = []
     for i, (rule, scope, _) in enumerate(entries):
         if scope == "floor":

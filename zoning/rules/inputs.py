@@ -438,7 +438,7 @@ def _read_flag(
     arr = object_column(sites, flag, n)
     known = notna(arr)
     val = np.zeros(n, dtype=bool)
-    codes, uniques = pd.factorize(pd.Series(arr, dtype=object))
+    codes, uniques = pd.factorize(arr)
     truth = np.zeros(len(uniques), dtype=bool)
     for j, v in enumerate(uniques):
         if isinstance(v, bool | np.bool_) or (
@@ -462,7 +462,7 @@ def _read_choice(
     """
     allowed = CHOICE_ATTRIBUTES[attr]
     arr = object_column(sites, attr, n)
-    codes, uniques = pd.factorize(pd.Series(arr, dtype=object))
+    codes, uniques = pd.factorize(arr)
     values: list[frozenset[str]] = []
     for j, v in enumerate(uniques):
         if (

@@ -487,6 +487,8 @@ class RuleSet(_Strict):
     _origin: RuleSet | None = PrivateAttr(default=None)
     #: The views made by :meth:`in_force`, by day (each is checked to be this rule set's).
     _views: dict = PrivateAttr(default_factory=dict)
+    #: Lookup tables derived from this rule set (:meth:`_derived`), by name.
+    _memo: dict = PrivateAttr(default_factory=dict)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -548,6 +550,19 @@ class RuleSet(_Strict):
         if self._compiled is None:
             self._compiled = compile_rule_set(self, self._source)
         return self._compiled
+
+    def _derived(self, name: str, build: Any) -> Any:
+        """``build(self)``, worked out once per rule set and kept (a lookup table that depends
+        on the rules only; treat it as read-only).
+
+        A copy of the rule set (``model_copy``, which shares this cache) builds its own.
+        """
+        hit = self._memo.get(name)
+        if hit is not None and hit[0] is self:
+            return hit[1]
+        value = build(self)
+        self._memo[name] = (self, value)
+        return value
 
     # -- queries ------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..overlay import OverlayResult
+from ..overlay import LayerInput, OverlayResult
 from ..overlay.totals import RuleReach
 from ..rules import FLAGS, RuleSet
 from ..rules.access_lists import resolve_list
@@ -96,7 +96,7 @@ def boundary_reach(rule_set: RuleSet, sites: pd.DataFrame) -> tuple[RuleReach, n
     possible_ids : dict
         Per kind (or ``(kind, distance)``): per group, the ids of the rules that could apply.
     """
-    by_kind, by_band = _rules_by_kind(rule_set)
+    by_kind, by_band = rule_set._derived("rules_by_kind", _rules_by_kind)
     group, first = _attribute_groups(sites)
     reps = sites.iloc[first].reset_index(drop=True)
     state = read_inputs(
@@ -278,20 +278,7 @@ def unit_boundaries_that_matter(
     site_lo = np.full(n, -1, dtype=np.int64)
     site_hi = np.full(n, -1, dtype=np.int64)
     for p in passes:
-        attrs = p.layer.attributes
-        cols = [
-            attrs[c].to_numpy(dtype=object) if c in attrs else np.full(len(attrs), None)
-            for c in ("unit_code", "access_list", "category")
-        ]
-        feat_list = []
-        for u, a, c in zip(*cols, strict=True):
-            u, a, c = (
-                None if v is None or pd.isna(v) or not str(v).strip() else str(v).strip()
-                for v in (u, a, c)
-            )
-            feat_list.append(resolve_list(rule_set, u, a, c)[0])
-        uniq = list(dict.fromkeys(feat_list))
-        list_pos = np.array([uniq.index(x) for x in feat_list], dtype=np.int64)
+        uniq, list_pos = _unit_lists(p.layer, rule_set)
         table = np.stack([signature(x) for x in uniq]) if uniq else np.zeros((0, len(first)))
         tol = p.layer.index.tolerance_m + unc[p.ps]
         with np.errstate(invalid="ignore"):
@@ -314,6 +301,38 @@ def unit_boundaries_that_matter(
     relevant["control_unit"] = matters
     texts = _unit_texts(site_lo, site_hi, matters, signatures)
     return RuleReach(reach.read_kinds, reach.within, relevant=relevant, bands=reach.bands), texts
+
+
+def _unit_lists(layer: LayerInput, rule_set: RuleSet) -> tuple[list, np.ndarray]:
+    """The access lists the control units of a layer use (distinct, in order of first use),
+    and per unit the position of its list there.
+
+    Kept with the layer's index for the rule set (a warm layer set resolves its units once,
+    not once per screening).
+    """
+    cache = layer.index.__dict__.setdefault("_unit_lists", {})
+    hit = cache.get(id(rule_set))
+    if hit is not None and hit[0] is layer.attributes and hit[1] is rule_set:
+        return hit[2], hit[3]
+    attrs = layer.attributes
+    cols = [
+        attrs[c].to_numpy(dtype=object) if c in attrs else np.full(len(attrs), None)
+        for c in ("unit_code", "access_list", "category")
+    ]
+    feat_list = []
+    for u, a, c in zip(*cols, strict=True):
+        u, a, c = (
+            None if v is None or pd.isna(v) or not str(v).strip() else str(v).strip()
+            for v in (u, a, c)
+        )
+        feat_list.append(resolve_list(rule_set, u, a, c)[0])
+    uniq = list(dict.fromkeys(feat_list))
+    where = {x: i for i, x in enumerate(uniq)}
+    list_pos = np.array([where[x] for x in feat_list], dtype=np.int64)
+    if len(cache) >= 16:
+        cache.clear()
+    cache[id(rule_set)] = (attrs, rule_set, uniq, list_pos)
+    return uniq, list_pos
 
 
 def _unit_texts(
