@@ -67,6 +67,10 @@ def apply_city_rule(state: EvaluationState, rule: Rule) -> None:
         d = state.hits_distance_m[rows]
         rows = rows[np.isfinite(d) & (d <= at.distance_m)]
     rows = rows[~deferred[state.hits_site[rows]]]
+    if not len(rows):  # nothing to match: only a short distance search can say something
+        if at.relation == "within":
+            _short_search(state, rule, rows)
+        return
     if at.where:
         rows = _where_filter(state, rule, rows)
     if at.relation == "within" and len(rows):
@@ -108,9 +112,12 @@ def _layer_status(
     status = state.summary_status[rows]
     site = state.summary_site[rows]
     present = state.sites_with(site)
+    missing = (status == "missing") | (status == "failed")
+    if not missing.any() and present.all():
+        return
     poss = possible(state, rule) & ~deferred
     info = KINDS[kind]
-    bad = np.isin(status, ("missing", "failed")) & poss[site]
+    bad = missing & poss[site]
     for st in ("missing", "failed"):
         sel = bad & (status == st)
         if sel.any():
