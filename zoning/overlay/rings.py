@@ -8,7 +8,7 @@ import shapely
 
 from ..crs import WORKING_CRS
 from .constants import RING_QUAD_SEGS
-from .frames import Blocks
+from .frames import Blocks, geo_frame
 from .sitepack import _SiteSet
 
 
@@ -27,17 +27,15 @@ def _ring_of(d: np.ndarray, rings: tuple[float, ...]) -> np.ndarray:
 
 
 def _rings(S: _SiteSet, layers, *, enabled: bool, max_sites: int, notes: list[str]):
-    cols = {"site": [], "site_id": [], "layer_ids": [], "inner_m": [], "outer_m": []}
-    empty = gpd.GeoDataFrame(cols, geometry=[], crs=WORKING_CRS)
     n = len(S)
     if not enabled or not n:
-        return empty
+        return _no_rings()
     if n > max_sites:
         notes.append(
             f"buffer-ring geometries are drawn for at most {max_sites:,} sites; "
             f"{n:,} given, none drawn (ring membership is still in hits and summary)"
         )
-        return empty
+        return _no_rings()
     sets: dict[tuple[float, ...], list[str]] = {}
     for L in layers:
         if L.status == "ok":
@@ -63,5 +61,10 @@ def _rings(S: _SiteSet, layers, *, enabled: bool, max_sites: int, notes: list[st
             geoms.append(ring)
             prev, inner = buf, r
     if not geoms:
-        return empty
-    return gpd.GeoDataFrame(frames.frame(), geometry=np.concatenate(geoms), crs=WORKING_CRS)
+        return _no_rings()
+    return geo_frame(frames.frame(), np.concatenate(geoms), WORKING_CRS)
+
+
+def _no_rings() -> gpd.GeoDataFrame:
+    cols = {"site": [], "site_id": [], "layer_ids": [], "inner_m": [], "outer_m": []}
+    return geo_frame(cols, [], WORKING_CRS)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..crs import WORKING_CRS
 from ..overlay import OverlayResult
+from ..overlay.frames import geo_frame
 from ..overlay.totals import band_sensitive
 from ..rules import (
     FLAGS,
@@ -412,4 +413,4 @@ def _hits_with_pieces(hits: pd.DataFrame, pieces: gpd.GeoDataFrame) -> gpd.GeoDa
         pos = index.get_indexer(wanted)
         found = pos >= 0
         geom[found] = pieces.geometry.to_numpy()[unique][pos[found]]
-    return gpd.GeoDataFrame(hits, geometry=geom, crs=WORKING_CRS)
+    return geo_frame(hits, geom, WORKING_CRS)
