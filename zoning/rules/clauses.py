@@ -163,6 +163,10 @@ class _Sites:
         if hit is not None:
             return hit
         n = self.state.n_sites
+        if n == 1:  # one site: one combination
+            out = (np.zeros(1, dtype=np.intp), np.zeros(1, dtype=np.intp))
+            self._combos[tuple(attrs)] = out
+            return out
         key = np.zeros(n, dtype=np.int64)
         for a in attrs:
             codes, texts, _ = self.values(a)
@@ -175,7 +179,7 @@ class _Sites:
 
     def reads(self, rule: Rule) -> np.ndarray:
         """Per site: ``attr=value; ...`` of every attribute the rule reads ('' for none)."""
-        attrs = rule.attributes()
+        attrs = _attributes(rule)
         n = self.state.n_sites
         if not attrs:
             return np.full(n, "", dtype=object)
@@ -197,6 +201,22 @@ class _Sites:
         """The value of ``attr`` of one site (None: not declared)."""
         codes, _, vals = self.values(attr)
         return vals[codes[site]]
+
+
+def _attributes(rule: Rule) -> list[str]:
+    """``rule.attributes()``, worked out once per rule (read for every site and clause)."""
+    hit = _ATTRIBUTES.get(id(rule))
+    if hit is not None and hit[0] is rule:
+        return hit[1]
+    if len(_ATTRIBUTES) >= 20_000:
+        _ATTRIBUTES.clear()
+    out = rule.attributes()
+    _ATTRIBUTES[id(rule)] = (rule, out)
+    return out
+
+
+#: ``rule.attributes()`` by the rule's id (each entry holds the rule: the id stays its own).
+_ATTRIBUTES: dict[int, tuple[Rule, list[str]]] = {}
 
 
 def _single(key: str, value: Any) -> list[Conditions]:
@@ -239,7 +259,7 @@ def _why_not_per_site(
     state: EvaluationState, sv: _Sites, rule: Rule, site: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_why_not` for many sites, worded once per combination of attribute values."""
-    attrs = rule.attributes()
+    attrs = _attributes(rule)
     if not len(site):
         return np.zeros(0, dtype=object), np.zeros(0, dtype=object)
     if not attrs:
@@ -387,7 +407,7 @@ def _fired_texts(
     u = code == _UNDECIDED
     attr = u & (status == "needs_attribute")
     if attr.any():
-        attrs = rule.attributes()
+        attrs = _attributes(rule)
         zh[attr] = missing_texts(state, site[attr], attrs, lambda m: declare(m)[0])
         en[attr] = missing_texts(state, site[attr], attrs, lambda m: declare(m)[1])
     other = u & ~attr
