@@ -508,6 +508,8 @@ def _floor_rows(
     out.add(na, _NA, na_zh[na], na_en[na])
     # the layer is not usable there: undecided where the rule could apply, else complies
     bad = rest & ~ok
+    if not bad.any():
+        return out
     poss = possible(state, rule)
     und = np.flatnonzero(bad & poss)
     uz, ue = layer_state_texts(state, kind, info, und)
