@@ -485,9 +485,8 @@ class RuleSet(_Strict):
     #: Set on the view :meth:`in_force` returns: the day, and the whole rule set.
     _as_of: datetime.date | None = PrivateAttr(default=None)
     _origin: RuleSet | None = PrivateAttr(default=None)
-    #: The views made by :meth:`in_force`, by day (each is checked to be this rule set's).
+    #: The views :meth:`in_force` made, by day; the tables :meth:`_derived` built, by name.
     _views: dict = PrivateAttr(default_factory=dict)
-    #: Lookup tables derived from this rule set (:meth:`_derived`), by name.
     _memo: dict = PrivateAttr(default_factory=dict)
 
     # -- construction ------------------------------------------------------------------------
@@ -552,11 +551,8 @@ class RuleSet(_Strict):
         return self._compiled
 
     def _derived(self, name: str, build: Any) -> Any:
-        """``build(self)``, worked out once per rule set and kept (a lookup table that depends
-        on the rules only; treat it as read-only).
-
-        A copy of the rule set (``model_copy``, which shares this cache) builds its own.
-        """
+        """``build(self)``, a lookup table that depends on the rules only, built once and kept
+        (read-only); a copy of the rule set (``model_copy`` shares the cache) builds its own."""
         hit = self._memo.get(name)
         if hit is not None and hit[0] is self:
             return hit[1]
