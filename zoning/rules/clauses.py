@@ -449,6 +449,9 @@ def _floor_scope(state: EvaluationState, rule: Rule, info: Any) -> tuple:
             )
             na_zh[~touched] = f"项目不在{info.title_zh}（{want}）内"
         rows = rows[match]
+    if at.relation == "intersects" and not len(rows):  # in no feature of the rule's layer
+        none = _BySite(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object))
+        return scope, maybe, none, none, na_zh, na_en
     if at.relation == "intersects":
         scope = state.sites_with(state.hits_site[rows])
         maybe &= ~scope

@@ -53,7 +53,10 @@ def _apply_rules(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult, radius
     (``tests/test_fast_path.py`` checks it).
     """
     n = len(gdf)
-    rep, group = _situations(rule_set, gdf, ov)
+    if n == 1:  # one site, one situation
+        rep, group = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    else:
+        rep, group = _situations(rule_set, gdf, ov)
     ids = gdf["site_id"].to_numpy(dtype=object)
     tol = {p.layer_id: p.layer.index.tolerance_m for p in ov.passes}
     unc = gdf["uncertainty_m"].to_numpy(dtype=float)
