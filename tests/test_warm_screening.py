@@ -116,3 +116,16 @@ def test_a_copy_of_a_rule_set_with_other_rules_does_not_reuse_the_originals_tabl
     fewer = demo_rules.model_copy(update={"rules": demo_rules.rules[1:]})
     assert fewer._derived("probe", lambda rs: [r.id for r in rs.rules]) == tables[1:]
     assert demo_rules._derived("probe", lambda rs: [r.id for r in rs.rules]) == tables
+
+
+def test_a_kept_file_hash_follows_the_file(tmp_path):
+    from zoning.io import file_sha256
+    from zoning.screening.provenance import _sha256
+
+    path = tmp_path / "catalog.yml"
+    path.write_text("layers: []\n", encoding="utf-8")
+    first = _sha256(path)
+    assert first == file_sha256(path) and _sha256(path) == first
+    path.write_text("layers: [] # changed\n", encoding="utf-8")
+    assert _sha256(path) == file_sha256(path) != first
+    assert _sha256(tmp_path / "absent.yml") is None
