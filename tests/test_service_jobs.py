@@ -109,6 +109,18 @@ def assert_empty(c: TestClient, timeout: float = 30) -> None:
     assert root.is_dir() and not any(root.iterdir()), list(root.rglob("*"))
 
 
+def assert_only_record(c: TestClient, job_id: str) -> None:
+    """An ended job keeps only its ``job.json`` (its status and error); DELETE forgets it."""
+    root = jobs_root(c)
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == [
+        job_id,
+        f"{job_id}/job.json",
+    ]
+    assert c.delete(f"/jobs/{job_id}").status_code == 200
+    assert c.get(f"/jobs/{job_id}").status_code == 404
+    assert_empty(c)
+
+
 # --------------------------------------------------------------------------------- fixtures
 
 
@@ -224,7 +236,7 @@ def test_failed_job_says_what_the_command_line_says(client, tmp_path, name):
     # The same line; the library names an option both ways (crs= / --crs), the CLI as --crs.
     assert err.strip() == f"zoning: error: {job['error']}".replace("crs= / --crs", "--crs")
     assert str(jobs_root(client)) not in job["error"]
-    assert_empty(client)
+    assert_only_record(client, job["id"])
 
 
 @pytest.mark.parametrize(
@@ -348,7 +360,7 @@ def test_too_many_sites_fail_the_job(small, files):
         job["error"]
         == "sites.csv: 4 sites; a job may hold at most 2 (split the file into several jobs)"
     )
-    assert_empty(small)
+    assert_only_record(small, job["id"])
 
 
 # --------------------------------------------------------------------------------- lifecycle
@@ -401,7 +413,7 @@ def test_cancel_a_running_job(client, state, files, monkeypatch):
     body = wait(client, job_id)
     assert body["status"] == "cancelled" and body["error"] is None
     assert client.get(f"/jobs/{job_id}/results").status_code == 410
-    assert_empty(client)
+    assert_only_record(client, job_id)
 
 
 def test_shutdown_removes_the_jobs_folder(state):

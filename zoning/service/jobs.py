@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import datetime
 import mimetypes
+import os
 import shutil
 import threading
 import zipfile
@@ -252,7 +253,7 @@ def results_zip(job_id: str, request: Request) -> FileResponse:
     target = job.folder / "results.zip"
     with _zip_lock:
         if not target.is_file():
-            partial = job.folder / "results.zip.part"
+            partial = job.folder / f"results.zip.{os.getpid()}.part"
             with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
                 for name, path in job.results.items():
                     zf.write(path, name)

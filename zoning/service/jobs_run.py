@@ -191,11 +191,6 @@ def result_files(out: Path) -> dict[str, Path]:
     return {p.relative_to(out).as_posix(): p for p in sorted(out.rglob("*")) if p.is_file()}
 
 
-def _check_cancel(job: Job) -> None:
-    if job.cancel.is_set():
-        raise Cancelled()
-
-
 def run_job(store: JobStore, job: Job) -> None:
     """Run a job to its end: read, screen, write; the job ends succeeded, failed or cancelled.
 
@@ -208,26 +203,30 @@ def run_job(store: JobStore, job: Job) -> None:
     -------
     None
     """
+
+    def check_cancel() -> None:
+        if store.cancelled(job):
+            raise Cancelled()
+
     request = job.request
     try:
-        with store.lock:
-            _check_cancel(job)
-            job.status, job.stage, job.started = RUNNING, "reading the sites", time.time()
+        check_cancel()
+        store.update(job, status=RUNNING, stage="reading the sites", started=time.time())
         options = job.options
         sites = _read_sites(request, options)
-        job.sites = len(sites)
+        store.update(job, sites=len(sites))
         if len(sites) > store.limits.max_job_sites:
             raise ZoningError(
                 f"{request.client_name}: {len(sites):,} sites; a job may hold at most "
                 f"{store.limits.max_job_sites:,} (split the file into several jobs)"
             )
-        _check_cancel(job)
+        check_cancel()
 
         def progress(stage: str, step: int, total: int) -> None:
-            _check_cancel(job)
-            job.stage, job.progress = stage, round(0.05 + 0.8 * step / max(total, 1), 4)
+            check_cancel()
+            store.update(job, stage=stage, progress=round(0.05 + 0.8 * step / max(total, 1), 4))
 
-        job.stage, job.progress = "screening", 0.05
+        store.update(job, stage="screening", progress=0.05)
         result = store.state.screen(
             sites,
             as_of=options.as_of,
@@ -235,9 +234,8 @@ def run_job(store: JobStore, job: Job) -> None:
             progress=progress,
         )
         _record(result, sites, request, options)
-        _check_cancel(job)
-        job.stage, job.progress = "writing the results", 0.9
-        job.demonstration = bool(store.state.is_demonstration)
+        check_cancel()
+        store.update(job, stage="writing the results", progress=0.9)
         result.to_file(
             job.out,
             options.formats,
@@ -245,7 +243,7 @@ def run_job(store: JobStore, job: Job) -> None:
             csv_encoding=options.csv_encoding,
             out_crs=options.out_crs,
         )
-        _check_cancel(job)
+        check_cancel()
         job.results = result_files(job.out)
         store.end(job, SUCCEEDED, stage="done")
     except Cancelled:
