@@ -461,3 +461,84 @@ def test_openapi_documents_the_upload(client):
     spec = client.get("/openapi.json").json()
     form = spec["paths"]["/jobs"]["post"]["requestBody"]["content"]["multipart/form-data"]
     assert {"file", "crs", "industry", "as_of", "formats"} <= set(form["schema"]["properties"])
+
+
+# --------------------------------------------------------------------------------- workers
+
+
+def test_worker_processes_sharing_the_folder_answer_for_every_job(
+    state, files, tmp_path, monkeypatch
+):
+    """Two applications on one jobs folder, as the workers of ``zoning serve --workers 2``:
+    a job posted to one is seen, downloaded and deleted through the other."""
+    from zoning.service.jobs_store import JOBS_DIR_ENV
+
+    shared = tmp_path / "jobs"
+    shared.mkdir(mode=0o700)
+    monkeypatch.setenv(JOBS_DIR_ENV, str(shared))
+    with TestClient(create_app(state, token="")) as a, TestClient(create_app(state, token="")) as b:
+        assert jobs_root(a) == jobs_root(b) == shared
+        job_id = post(a, files[".csv"], crs="EPSG:4326", formats="csv").json()["id"]
+        done = wait(b, job_id)
+        assert done["status"] == "succeeded" and done["file"] == "sites.csv"
+        assert b.get(f"/jobs/{job_id}/results/sites.csv").status_code == 200
+        assert b.delete(f"/jobs/{job_id}").status_code == 200
+        assert a.get(f"/jobs/{job_id}").status_code == 404
+        assert_empty(a)
+    assert shared.is_dir()  # a shared folder belongs to the service, not to one worker
+
+
+def test_a_job_deleted_through_another_worker_is_cancelled(state, files, tmp_path, monkeypatch):
+    from zoning.service.jobs_store import JOBS_DIR_ENV
+
+    started = []
+    real = type(state).screen
+
+    def slow_screen(self, sites, **options):
+        progress = options["progress"]
+
+        def slower(stage, step, total):
+            started.append(stage)
+            time.sleep(0.05)
+            progress(stage, step, total)
+
+        return real(self, sites, **{**options, "progress": slower})
+
+    monkeypatch.setattr(type(state), "screen", slow_screen)
+    shared = tmp_path / "jobs"
+    monkeypatch.setenv(JOBS_DIR_ENV, str(shared))
+    with TestClient(create_app(state, token="")) as a, TestClient(create_app(state, token="")) as b:
+        job_id = post(a, files[".csv"], crs="EPSG:4326").json()["id"]
+        t0 = time.time()
+        while not started and time.time() - t0 < 30:
+            time.sleep(0.02)
+        r = b.delete(f"/jobs/{job_id}")
+        assert r.status_code == 200 and r.json()["stage"] == "cancelling"
+        body = wait(b, job_id)
+        assert body["status"] == "cancelled"
+        assert_only_record(b, job_id)
+
+
+def test_a_job_whose_process_died_fails(client):
+    """A job left running by a process that is gone fails at the next sweep."""
+    import json
+    import subprocess
+    import sys
+
+    store = client.app.state.jobs
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    job_id = "x" * 24
+    folder = jobs_root(client) / job_id
+    (folder / "upload").mkdir(parents=True)
+    (folder / "job.json").write_text(
+        json.dumps({"id": job_id, "status": "running", "stage": "rules", "progress": 0.5,
+                    "created": time.time(), "owner": int(gone.stdout), "file": "a.csv"}),
+        encoding="utf-8",
+    )  # fmt: skip
+    body = client.get(f"/jobs/{job_id}").json()
+    assert body["status"] == "failed" and body["error"] == "the service stopped"
+    assert not (folder / "upload").exists()
+    assert store.running == {}
+    assert_only_record(client, job_id)
