@@ -146,7 +146,24 @@ def files(tmp_path_factory) -> dict[str, Path]:
     with zipfile.ZipFile(d / "sites.zip", "w") as zf:
         for p in sorted(shp.iterdir()):
             zf.write(p, p.name)
+    gdf[["name", "geometry"]].to_file(d / "sites.kml", driver="KML")
+    plan_dxf(d / "sites.dxf")
     return {p.suffix: p for p in d.iterdir() if p.is_file()}
+
+
+def plan_dxf(path: Path) -> Path:
+    """A CAD site plan: a 100 m red line (EPSG:4549) in the city centre and a road."""
+    import ezdxf
+    import pyproj
+
+    x, y = pyproj.Transformer.from_crs(4326, 4549, always_xy=True).transform(121.47, 31.23)
+    doc = ezdxf.new("R2000")
+    doc.layers.add("红线")
+    ring = [(x, y), (x + 100, y), (x + 100, y + 100), (x, y + 100)]
+    doc.modelspace().add_lwpolyline(ring, close=True, dxfattribs={"layer": "红线"})
+    doc.modelspace().add_line((x - 50, y), (x + 150, y), dxfattribs={"layer": "道路"})
+    doc.saveas(path)
+    return path
 
 
 # --------------------------------------------------------------------------------- the oracle
@@ -165,6 +182,12 @@ def files(tmp_path_factory) -> dict[str, Path]:
             ["--crs", "EPSG:4326", "--key-project"],
         ),
         (".gpkg", {"nature": "new", "air": "true"}, ["--nature", "new", "--air"]),
+        (".kml", {"industry": "C2614"}, ["--industry", "C2614"]),
+        (
+            ".dxf",
+            {"crs": "EPSG:4549", "industry": "H6210"},
+            ["--crs", "EPSG:4549", "--industry", "H6210"],
+        ),
     ],
 )
 def test_job_results_are_the_command_lines(client, files, tmp_path, suffix, fields, flags):
@@ -176,7 +199,8 @@ def test_job_results_are_the_command_lines(client, files, tmp_path, suffix, fiel
     assert len(job["id"]) >= 22 and job["status"] in ("queued", "running")
     done = wait(client, job["id"])
     assert done["status"] == "succeeded", done["error"]
-    assert done["progress"] == 1.0 and done["sites"] == 4 and done["error"] is None
+    assert done["progress"] == 1.0 and done["sites"] == (1 if suffix == ".dxf" else 4)
+    assert done["error"] is None
     assert done["created"].endswith("+08:00") and done["finished"].endswith("+08:00")
     assert done["demonstration"] is True and "DEMONSTRATION" in done["notice"]
     listing = client.get(f"/jobs/{job['id']}/results").json()
@@ -343,6 +367,28 @@ def test_vrt_and_links_are_refused_without_a_connection(client, tmp_path):
     finally:
         listener.close()
     assert_empty(client)
+
+
+def test_upload_over_the_limit_while_streaming(small):
+    """No Content-Length (chunked): the body is counted as it arrives."""
+    boundary = "b0undary"
+
+    def body():
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            'filename="big.csv"\r\n\r\n'
+        ).encode()
+        for _ in range(100):
+            yield b"A,121.4,31.2\n" * 100
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    r = small.post(
+        "/jobs",
+        content=body(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert r.status_code == 413 and "65,536 bytes" in r.json()["detail"]
+    assert_empty(small)
 
 
 def test_upload_over_the_limit(small, tmp_path):
