@@ -302,6 +302,11 @@ def test_client_path_never_reaches_the_filesystem(client, files):
     assert job["status"] == "succeeded" and job["file"] == "sites.csv"
     assert not Path("/tmp/evil").exists()
     client.delete(f"/jobs/{job['id']}")
+    r = post(client, files[".csv"], name="上海地块.CSV", crs="EPSG:4326", formats="csv")
+    assert r.status_code == 202 and r.json()["file"] == "上海地块.CSV"
+    assert [p.name for p in jobs_root(client).glob("*/upload/*")] in ([], ["sites.csv"])
+    assert wait(client, r.json()["id"])["status"] == "succeeded"
+    client.delete(f"/jobs/{r.json()['id']}")
     assert_empty(client)
 
 

@@ -249,6 +249,9 @@ def run_job(store: JobStore, job: Job) -> None:
     except Cancelled:
         store.end(job, CANCELLED, stage="cancelled")
     except ZoningError as exc:
+        if store.cancelled(job):
+            store.end(job, CANCELLED, stage="cancelled")
+            return
         store.end(job, FAILED, stage=job.stage, error=_one_line(str(exc), job))
     except OSError as exc:
         text = f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
@@ -272,6 +275,10 @@ def run_job(store: JobStore, job: Job) -> None:
             stage=job.stage,
             error=f"internal error: {type(exc).__name__} (logged on the server)",
         )
+    except BaseException:
+        log.exception("job %s: stopped", job.id[:6])
+        store.end(job, FAILED, stage=job.stage, error="internal error (logged on the server)")
+        raise
 
 
 def _one_line(text: str, job: Job) -> str:

@@ -65,8 +65,12 @@ _SAVED = (
 )
 
 
-class Cancelled(Exception):
-    """Raised inside a running screening (at its next progress call) when its job is deleted."""
+class Cancelled(BaseException):
+    """Raised inside a running screening (at its next progress call) when its job is deleted.
+
+    A :class:`BaseException`, so that no ``except Exception`` on the way turns it into a
+    failure.
+    """
 
 
 @dataclass
