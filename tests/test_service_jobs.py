@@ -593,3 +593,81 @@ def test_a_job_whose_process_died_fails(client):
     assert not (folder / "upload").exists()
     assert store.running == {}
     assert_only_record(client, job_id)
+
+
+def test_shared_jobs_dir_is_set_for_the_workers_and_removed():
+    from zoning.service.jobs_store import JOBS_DIR_ENV, shared_jobs_dir
+
+    assert JOBS_DIR_ENV not in os.environ
+    with shared_jobs_dir() as root:
+        assert os.environ[JOBS_DIR_ENV] == str(root) and oct(root.stat().st_mode & 0o777) == "0o700"
+        (root / "x").mkdir()
+    assert not root.exists() and JOBS_DIR_ENV not in os.environ
+
+
+# --------------------------------------------------------------------------------- real uvicorn
+
+
+@pytest.mark.slow
+def test_jobs_on_a_real_uvicorn_with_two_workers(files, tmp_path):
+    """``uvicorn --workers 2`` on a free loopback port, the workers sharing one jobs folder:
+    a job posted over HTTP is polled (by whichever worker answers) to its end, downloaded and
+    deleted; the folder is empty afterwards."""
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    from zoning.service.jobs_store import JOBS_DIR_ENV
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    shared = tmp_path / "jobs"
+    shared.mkdir(mode=0o700)
+    repo = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        JOBS_DIR_ENV: str(shared),
+        "ZONING_SERVICE_TOKEN": TOKEN,
+        "PYTHONPATH": os.pathsep.join([str(repo), *sys.path]),
+    }
+    cmd = [sys.executable, "-m", "uvicorn", "zoning.service.asgi:app_from_environment"]
+    cmd += ["--factory", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        t0 = time.time()
+        while time.time() - t0 < 180:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert httpx.post(f"{base}/jobs", files={"file": ("a.csv", b"x")}).status_code == 401
+        with files[".csv"].open("rb") as fh:
+            r = httpx.post(
+                f"{base}/jobs",
+                files={"file": ("sites.csv", fh)},
+                data={"crs": "EPSG:4326", "formats": "csv"},
+                headers=auth,
+            )
+        assert r.status_code == 202, r.text
+        job_id = r.json()["id"]
+        seen = set()
+        while time.time() - t0 < 300:
+            body = httpx.get(f"{base}/jobs/{job_id}", headers=auth).json()
+            seen.add(body["status"])
+            if body["status"] not in ("queued", "running"):
+                break
+            time.sleep(0.1)
+        assert body["status"] == "succeeded", body
+        got = httpx.get(f"{base}/jobs/{job_id}/results/sites.csv", headers=auth)
+        assert got.status_code == 200 and got.text.count("\n") == 5
+        assert httpx.delete(f"{base}/jobs/{job_id}", headers=auth).status_code == 200
+        assert httpx.get(f"{base}/jobs/{job_id}", headers=auth).status_code == 404
+        assert not any(shared.iterdir())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)

@@ -24,7 +24,9 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,32 @@ _SAVED = (
     "sites",
     "owner",
 )
+
+
+@contextmanager
+def shared_jobs_dir() -> Iterator[Path]:
+    """A private jobs folder for the worker processes of one service, removed at the end.
+
+    ``zoning serve --workers N`` runs uvicorn inside this block: the folder's path is in
+    :data:`JOBS_DIR_ENV`, which every worker's :class:`JobStore` then shares, so that any
+    worker answers for any job.
+
+    Yields
+    ------
+    Path
+        The folder (mode 0700).
+    """
+    previous = os.environ.get(JOBS_DIR_ENV)
+    root = Path(tempfile.mkdtemp(prefix="zoning-jobs-"))
+    os.environ[JOBS_DIR_ENV] = str(root)
+    try:
+        yield root
+    finally:
+        if previous is None:
+            os.environ.pop(JOBS_DIR_ENV, None)
+        else:
+            os.environ[JOBS_DIR_ENV] = previous
+        shutil.rmtree(root, ignore_errors=True)
 
 
 class Cancelled(BaseException):
