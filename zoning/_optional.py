@@ -17,6 +17,9 @@ EXTRAS = {
     "fpdf": "documents",
     "pypdf": "documents",
     "docx": "documents",
+    "sqlalchemy": "postgis",
+    "psycopg": "postgis",
+    "geoalchemy2": "postgis",
 }
 
 
