@@ -27,7 +27,14 @@ from ..catalog import Catalog, LayerEntry
 from ..errors import DatabaseError, LayerDataError, quote
 from ..io import read_layer, resolve_source
 from ..io.layer import read_source
-from ..io.postgis import LOAD_KEY, DatabaseTarget, connect, content_sha256, without_password
+from ..io.postgis import (
+    LOAD_KEY,
+    DatabaseTarget,
+    connect,
+    content_sha256,
+    redact,
+    without_password,
+)
 from .write import copy_frame, ewkb, sql_type
 
 __all__ = ["LoadedLayer", "database_catalog", "load_layers_into"]
@@ -239,7 +246,11 @@ def _record_vintage(
     from psycopg import sql
 
     prov = entry.provenance
-    source = Path(resolve_source(entry, Path("."))).name if not entry.table else entry.source
+    source = (
+        f"{redact(entry.source)} table {entry.table}"
+        if entry.table
+        else Path(resolve_source(entry, Path("."))).name
+    )
     values = {
         "layer_id": entry.id,
         "table_name": table,
