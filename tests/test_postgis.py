@@ -374,6 +374,26 @@ def test_credentials_from_a_service_file_and_pg_variables(cluster, loaded, tmp_p
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
 
 
+def test_where_selects_rows(cluster, loaded, tmp_path, monkeypatch):
+    """``where:`` as pyogrio's own filter of the GeoPackage selects them (``%`` and quotes
+    included), and the hash follows the rows."""
+    from zoning.catalog import read_catalog
+    from zoning.io import read_layer
+
+    monkeypatch.setenv("PGPASSWORD", pg.PASSWORD)
+    url = f"postgresql://{pg.ROLE}@127.0.0.1:{cluster.port}/{pg.DATABASE}"
+    cond = "realm = 'land' AND name_zh LIKE '%'"
+    expected = pyogrio.read_dataframe(GPKG, layer="red_line", where=cond, read_geometry=False)
+    cat = _db_catalog(tmp_path, url, "gis.red_line", where=cond, fields={"id": "rl_id"})
+    gdf, report = read_layer(read_catalog(cat).layers[0], tmp_path)
+    assert 0 < len(gdf) == len(expected) < pyogrio.read_info(GPKG, layer="red_line")["features"]
+    assert sorted(gdf["feature_id"]) == sorted(expected["rl_id"])
+    assert any(cond in n for n in report.notes)
+    whole = _db_catalog(tmp_path, url, "gis.red_line")
+    assert read_layer(read_catalog(whole).layers[0], tmp_path)[1].sha256 != report.sha256
+
+
+@pytest.mark.slow
 def test_official_totals_checked_alike(loaded):
     gpkg = zoning("layers", "check", "--catalog", CATALOG)
     db = zoning("layers", "check", "--catalog", loaded["catalog"], env=PGENV)
@@ -387,6 +407,7 @@ def test_official_totals_checked_alike(loaded):
     )
 
 
+@pytest.mark.slow
 def test_password_appears_nowhere(cluster, loaded, screened):
     seen = [p.stdout + p.stderr for p in loaded["procs"] + screened["procs"]]
     assert any("planner:***@" in s for s in seen)
