@@ -32,6 +32,7 @@ def _register() -> None:
     from .raster import rasterize_cmd, zonal_cmd
     from .screen import screen_cmd
     from .seeds import seeds
+    from .serve import serve
 
     for command in (
         layers,
@@ -44,6 +45,7 @@ def _register() -> None:
         publish,
         rasterize_cmd,
         zonal_cmd,
+        serve,
         demo,
     ):
         main.add_command(command)
