@@ -393,6 +393,58 @@ def test_where_selects_rows(cluster, loaded, tmp_path, monkeypatch):
     assert read_layer(read_catalog(whole).layers[0], tmp_path)[1].sha256 != report.sha256
 
 
+def test_load_refuses_other_files_and_foreign_tables(cluster, square_gpkg, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from conftest import write_catalog
+
+    url = cluster.url(query="schema=t2")
+    entry = {"id": "sq", "kind": "red_line", "source": str(square_gpkg), "layer": "square"}
+    cat = write_catalog(tmp_path / "sq.yml", [entry])
+    assert "1 loaded" in zoning("layers", "load", "--catalog", cat, "--into", url, check=0).stdout
+    two = gpd.GeoDataFrame(
+        {"fid_": ["A", "B"]}, geometry=[box(121.47, 31.23, 121.48, 31.24)] * 2, crs=4326
+    )
+    two.to_file(square_gpkg, layer="square", mode="w")
+    proc = zoning("layers", "load", "--catalog", cat, "--into", url)
+    one_line_error(proc, "layer 'sq' is already loaded from another file", "--replace")
+    assert cluster.admin("SELECT count(*) FROM t2.sq") == "1"  # nothing changed
+    proc = zoning("layers", "load", "--catalog", cat, "--into", url, "--replace", check=0)
+    assert "1 replaced" in proc.stdout and cluster.admin("SELECT count(*) FROM t2.sq") == "2"
+    assert cluster.admin("SELECT features FROM t2.vintages WHERE layer_id = 'sq'") == "2"
+    # A table of the same name that zoning did not load is never dropped.
+    cluster.admin(f"CREATE TABLE t2.mine (x int); INSERT INTO t2.mine VALUES (7); "
+                  f"GRANT ALL ON t2.mine TO {pg.ROLE}")  # fmt: skip
+    cat2 = write_catalog(tmp_path / "mine.yml", [{**entry, "id": "mine"}])
+    proc = zoning("layers", "load", "--catalog", cat2, "--into", url)
+    one_line_error(proc, "t2.mine exists and is not a layer zoning loaded")
+    assert cluster.admin("SELECT x FROM t2.mine") == "7"
+
+
+def test_out_leaves_foreign_tables_alone(cluster):
+    cluster.admin(f"CREATE SCHEMA theirs AUTHORIZATION {pg.ROLE}; CREATE TABLE theirs.sites "
+                  f"(x int); ALTER TABLE theirs.sites OWNER TO {pg.ROLE}")  # fmt: skip
+    proc = zoning("screen", "--point", "121.45,31.22", "--crs", "EPSG:4326", "--out",
+                  cluster.url(query="schema=theirs"))  # fmt: skip
+    one_line_error(proc, "theirs.sites exists and was not made by zoning")
+    cols = cluster.admin(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'theirs'"
+    )
+    assert cols == "1" and pg.PASSWORD not in proc.stderr
+    assert cluster.admin("SELECT count(*) FROM pg_tables WHERE schemaname = 'theirs'") == "1"
+
+
+def test_missing_postgresql_is_a_reason(monkeypatch):
+    monkeypatch.setattr(pg, "pg_bindir", lambda: None)
+    found, what = pg.postgis_available()
+    assert not found and "no PostgreSQL found" in what
+    monkeypatch.setenv("ZONING_REQUIRE_POSTGIS", "1")
+    assert pg.postgis_required()
+    monkeypatch.setenv("ZONING_REQUIRE_POSTGIS", "0")
+    assert not pg.postgis_required()
+
+
 @pytest.mark.slow
 def test_official_totals_checked_alike(loaded):
     gpkg = zoning("layers", "check", "--catalog", CATALOG)

@@ -181,6 +181,11 @@ def _load_one(
     exists = conn.execute("SELECT to_regclass(%s)", [f'"{schema}"."{table}"']).fetchone()[0]
     if row is not None and exists is not None and sha is not None and row[0] == sha:
         return LoadedLayer(entry.id, qualified, "unchanged", row[1], sha, entry.period())
+    if row is None and exists is not None:
+        raise DatabaseError(
+            f"--into {shown}: table {qualified} exists and is not a layer zoning loaded (no row "
+            f"in {schema}.{VINTAGES}); left alone: load into another ?schema="
+        )
     if row is not None and not replace:
         raise DatabaseError(
             f"--into {shown}: layer {quote(entry.id)} is already loaded from another file "

@@ -131,6 +131,29 @@ def _new_run_id(created: dt.datetime) -> str:
     return f"{created.astimezone(shanghai_zone()):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
+#: Our tables, each commented ``zoning: ...`` so that a table of the same name that someone
+#: else made is recognised (and left alone).
+_TABLES = ("runs", "sites", "hits", "clauses", "provenance")
+
+
+def _check_ours(conn: Any, schema: str, shown: str) -> None:
+    """Refuse a schema where a table of ours by name was not made by zoning."""
+    from ..errors import DatabaseError
+
+    for name in _TABLES:
+        found = conn.execute(
+            "SELECT c.oid IS NOT NULL, obj_description(c.oid, 'pg_class') FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND "
+            "c.relname = %s",
+            [schema, name],
+        ).fetchone()
+        if found is not None and not str(found[1] or "").startswith("zoning:"):
+            raise DatabaseError(
+                f"--out {shown}: table {schema}.{name} exists and was not made by zoning; left "
+                "alone: write into another ?schema="
+            )
+
+
 def _ddl(conn: Any, schema: str) -> None:
     """Create the schema, the tables and their indexes when missing."""
     from psycopg import sql
@@ -154,6 +177,12 @@ def _ddl(conn: Any, schema: str) -> None:
             )
         )
     conn.execute(sql.SQL(_PROVENANCE_DDL).format(prov=ident("provenance"), runs=ident("runs")))
+    for name in _TABLES:
+        conn.execute(
+            sql.SQL("COMMENT ON TABLE {} IS {}").format(
+                ident(name), sql.Literal(f"zoning: screening {name}, one run per run_id")
+            )
+        )
     for table in ("sites", "hits"):
         for col, _ in _GEOMS:
             conn.execute(
@@ -243,6 +272,7 @@ def write_screening(result: Any, url: str, *, run_id: str | None = None) -> RunW
     schema = target.schema
     with connect(target, "--out") as conn:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"zoning:{schema}"])
+        _check_ours(conn, schema, target.shown)
         _ddl(conn, schema)
         names = list(row)
         conn.execute(
