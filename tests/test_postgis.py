@@ -332,6 +332,14 @@ def test_unknown_table_names_table_and_redacted_url(cluster, tmp_path):
     assert "zoning_test" in line
 
 
+def test_table_names_are_quoted_not_pasted(cluster, tmp_path):
+    _table(cluster, "victim", 4326, [SQUARE])
+    evil = 'public.x"; DROP TABLE victim; --'
+    proc = zoning("layers", "check", "--catalog", _db_catalog(tmp_path, cluster.url(), evil))
+    one_line_error(proc, "not found")
+    assert cluster.admin("SELECT count(*) FROM public.victim") == "1"
+
+
 def test_bad_host_is_one_line(cluster, tmp_path):
     closed = pg._free_port()
     url = f"postgresql://{pg.ROLE}:{pg.PASSWORD}@127.0.0.1:{closed}/zoning_test"
