@@ -360,6 +360,13 @@ def test_vrt_and_links_are_refused_without_a_connection(client, tmp_path):
             detail = r.json()["detail"]
             assert words in detail and "CANARY" not in detail, detail
             assert str(jobs_root(client)) not in detail
+        # An XML external entity in a KML: the reader refuses it; the job fails in one line.
+        r = post(client, corpus / "xxe_reads_canary.kml")
+        assert r.status_code == 202, r.text
+        job = wait(client, r.json()["id"])
+        assert job["status"] == "failed" and job["error"].startswith("xxe_reads_canary.kml")
+        assert "CANARY" not in job["error"] and str(jobs_root(client)) not in job["error"]
+        client.delete(f"/jobs/{job['id']}")
         # A client file name that is a remote path only gives the extension.
         r = post(
             client, SITES / "leaflet_draw.geojson", name=f"/vsicurl/{listener.url('x.geojson')}"
@@ -402,6 +409,26 @@ def test_upload_over_the_limit(small, tmp_path):
     r = post(small, big, crs="EPSG:4326")
     assert r.status_code == 413 and "65,536 bytes" in r.json()["detail"]
     assert_empty(small)
+
+
+def test_too_many_features_fail_the_job_before_reading(state, files, monkeypatch):
+    import zoning.service.jobs_run as jobs_run
+
+    def never(*args, **kwargs):
+        raise AssertionError("read although counted above the limit")
+
+    monkeypatch.setattr(jobs_run, "_read_sites", never)
+    with TestClient(create_app(state, token="", limits=Limits(max_job_sites=2))) as c:
+        for suffix in (".geojson", ".gpkg", ".kml"):
+            r = post(c, files[suffix])
+            assert r.status_code == 202, r.text
+            job = wait(c, r.json()["id"])
+            assert job["status"] == "failed" and job["sites"] == 4, job
+            assert job["error"] == (
+                f"sites{suffix}: 4 sites; a job may hold at most 2 (split the file into several "
+                "jobs)"
+            )
+            assert_only_record(c, job["id"])
 
 
 def test_too_many_sites_fail_the_job(small, files):

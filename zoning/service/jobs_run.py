@@ -191,6 +191,41 @@ def result_files(out: Path) -> dict[str, Path]:
     return {p.relative_to(out).as_posix(): p for p in sorted(out.rglob("*")) if p.is_file()}
 
 
+#: Files whose features GDAL can count without reading them (sites need one feature each).
+_COUNTABLE = (".geojson", ".json", ".gpkg", ".kml")
+
+
+def _count_features(request: JobRequest) -> int | None:
+    """The features of a vector upload, counted before it is read (None: not known)."""
+    if request.path is None or request.path.suffix not in _COUNTABLE:
+        return None
+    import pyogrio
+
+    from ..io.guard import within_budget
+
+    try:
+        info = within_budget(
+            lambda: pyogrio.read_info(str(request.path), layer=request.text("layer_name")),
+            request.client_name,
+        )
+        count = int(info.get("features", -1))
+    except Exception:  # the reader says what is wrong, in its own words
+        return None
+    return count if count >= 0 else None
+
+
+def _check_count(store: JobStore, job: Job, count: int | None) -> None:
+    """Fail the job above ``max_job_sites`` sites (counted before reading, then as read)."""
+    if count is None:
+        return
+    store.update(job, sites=count)
+    if count > store.limits.max_job_sites:
+        raise ZoningError(
+            f"{job.request.client_name}: {count:,} sites; a job may hold at most "
+            f"{store.limits.max_job_sites:,} (split the file into several jobs)"
+        )
+
+
 def run_job(store: JobStore, job: Job) -> None:
     """Run a job to its end: read, screen, write; the job ends succeeded, failed or cancelled.
 
@@ -213,13 +248,9 @@ def run_job(store: JobStore, job: Job) -> None:
         check_cancel()
         store.update(job, status=RUNNING, stage="reading the sites", started=time.time())
         options = job.options
+        _check_count(store, job, _count_features(request))
         sites = _read_sites(request, options)
-        store.update(job, sites=len(sites))
-        if len(sites) > store.limits.max_job_sites:
-            raise ZoningError(
-                f"{request.client_name}: {len(sites):,} sites; a job may hold at most "
-                f"{store.limits.max_job_sites:,} (split the file into several jobs)"
-            )
+        _check_count(store, job, len(sites))
         check_cancel()
 
         def progress(stage: str, step: int, total: int) -> None:
