@@ -202,7 +202,11 @@ def test_job_results_are_the_command_lines(client, files, tmp_path, suffix, fiel
     assert done["progress"] == 1.0 and done["sites"] == (1 if suffix == ".dxf" else 4)
     assert done["error"] is None
     assert done["created"].endswith("+08:00") and done["finished"].endswith("+08:00")
+    if suffix == ".csv":  # the notes zoning screen prints
+        assert any(n.startswith("two_high derived from the industry code") for n in done["notes"])
     assert done["demonstration"] is True and "DEMONSTRATION" in done["notice"]
+    kept = sorted(p.name for p in (jobs_root(client) / job["id"]).iterdir())
+    assert kept == ["job.json", "out"]  # the upload was deleted when the job ended
     listing = client.get(f"/jobs/{job['id']}/results").json()
     names = [f["name"] for f in listing["files"]]
     assert {"sites.csv", "hits.csv", "clauses.csv", "screening.json"} <= set(names)

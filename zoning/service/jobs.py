@@ -138,6 +138,7 @@ def status_of(job: Job, store: JobStore) -> dict[str, Any]:
         "finished": _when(job.finished),
         "expires": _when(expires) if job.status != EXPIRED else None,
         "error": job.error,
+        "notes": job.notes,
         "links": links,
         "demonstration": bool(store.state.is_demonstration),
     }

@@ -176,6 +176,20 @@ def _record(result: Any, sites: Any, request: JobRequest, options: JobOptions) -
         rejected["message"] = [scrub(str(m), request) for m in rejected["message"]]
 
 
+def _notes(result: Any, most: int = 20) -> list[str]:
+    """The notes ``zoning screen`` prints (and what a large clause table leaves out)."""
+    from ..errors import clip
+    from ..tables import clauses_note
+
+    notes = [" ".join(str(n).split()) for n in (result.notes or []) if str(n).strip()]
+    note = clauses_note(result)
+    notes += [note] if note else []
+    shown = [clip(n, 300) for n in notes[:most]]
+    if len(notes) > most:
+        shown.append(f"... and {len(notes) - most:,} more (screening.json)")
+    return shown
+
+
 def result_files(out: Path) -> dict[str, Path]:
     """Every file written into ``out``, by its name relative to it (``report/index.html``).
 
@@ -265,6 +279,7 @@ def run_job(store: JobStore, job: Job) -> None:
             progress=progress,
         )
         _record(result, sites, request, options)
+        store.update(job, notes=_notes(result))
         check_cancel()
         store.update(job, stage="writing the results", progress=0.9)
         result.to_file(

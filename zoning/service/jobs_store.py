@@ -63,6 +63,7 @@ _SAVED = (
     "finished",
     "error",
     "sites",
+    "notes",
     "owner",
 )
 
@@ -126,6 +127,8 @@ class Job:
         Result name (``sites.csv``, ``report/index.html`` ...) -> file, once succeeded.
     sites : int, optional
         Sites screened.
+    notes : list of str
+        The screening's notes, as the command line prints them (at most 20).
     owner : int
         The process running it.
     """
@@ -143,6 +146,7 @@ class Job:
     error: str | None = None
     results: dict[str, Path] = field(default_factory=dict)
     sites: int | None = None
+    notes: list[str] = field(default_factory=list)
     owner: int = field(default_factory=os.getpid)
     cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     future: Any = field(default=None, repr=False)
