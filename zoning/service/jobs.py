@@ -37,7 +37,7 @@ from .jobs_run import job_options
 from .jobs_store import EXPIRED, SUCCEEDED, Job, JobStore
 from .problems import Problem
 from .security import check_token
-from .uploads import ATTRIBUTES, FLAG_FIELDS, SUFFIXES, TEXT_FIELDS, check_upload, receive
+from .uploads import FLAG_FIELDS, SUFFIXES, TEXT_FIELDS, check_upload, receive
 
 router = APIRouter(tags=["jobs"], dependencies=[Depends(check_token)])
 
@@ -340,4 +340,4 @@ def install(app: FastAPI) -> None:
     app.router.lifespan_context = lifespan
 
 
-__all__ = ["ATTRIBUTES", "install", "router", "status_of", "store_of"]
+__all__ = ["DEMO_NOTICE", "install", "router", "status_of", "store_of"]

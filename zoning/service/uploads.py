@@ -273,7 +273,9 @@ class _FormReader:
         self.value += data[start:end]
         if len(self.value) > _MAX_FIELD_BYTES:
             raise Problem(
-                422, f"form field {quote(self.name)}: longer than {_MAX_FIELD_BYTES} bytes"
+                422,
+                f"form field {quote(self.name)}: longer than {_MAX_FIELD_BYTES} bytes",
+                kind="input",
             )
 
     def part_end(self) -> None:
