@@ -378,11 +378,15 @@ def _execute_request(raw: bytes) -> tuple[dict[str, Any], str, list[str]]:
 
 def _run(state: Any, body: dict[str, Any], outputs: list[str], max_sites: int) -> dict[str, Any]:
     """Read the sites, screen them against the warm layers, build the outputs asked for."""
+    from pyproj.exceptions import CRSError
+
     from .payload import parse_screen_body
     from .serialize import result_json
 
     try:
         screen_input = parse_screen_body(body, max_sites=max_sites)
+    except CRSError as exc:
+        raise _invalid(f"input 'crs': {exc}") from None
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise _invalid(f"input 'sites' is not valid GeoJSON: {exc}") from None
     try:

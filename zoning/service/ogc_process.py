@@ -132,9 +132,10 @@ def _inputs() -> dict[str, dict[str, Any]]:
         ),
         "crs": _input(
             "CRS of the coordinates (坐标系)",
-            "The coordinate reference system of the sites, as zoning screen --crs takes it "
-            "(EPSG:4326, EPSG:4490, a Gauss-Krüger EPSG code, GCJ-02 or BD-09 for coordinates "
-            "copied from Chinese web maps ...).  Default: EPSG:4326, as GeoJSON (RFC 7946) is.",
+            "The coordinate reference system of the sites, as zoning screen --crs takes it: "
+            "EPSG:4326, EPSG:4490, a Gauss-Krüger EPSG code ..., or gcj02 / bd09 for "
+            "coordinates copied from Chinese web maps (Amap, Tencent, Baidu).  Default: "
+            "EPSG:4326, as GeoJSON (RFC 7946) is.",
             {"type": "string", "default": "EPSG:4326"},
         ),
         "as_of": _input(
