@@ -13,13 +13,20 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
+import httpx
 from fastapi.testclient import TestClient
 
 import zoning
@@ -27,6 +34,9 @@ from zoning.errors import ZoningError
 from zoning.schema import CHOICE_ATTRIBUTES, FLAGS, NATURES
 from zoning.service import ServiceState, create_app
 from zoning.service.security import Limits
+
+#: Loading and indexing the layers takes seconds, and one test starts a real server.
+pytestmark = pytest.mark.slow
 
 CONF = "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/"
 EXECUTE_REL = "http://www.opengis.net/def/rel/ogc/1.0/execute"
@@ -440,3 +450,57 @@ def test_an_unknown_crs_is_400_not_an_internal_error(client):
     point = {"type": "Point", "coordinates": [121.47, 31.23]}
     body = _assert_exception(_execute(client, {"sites": point, "crs": "EPSG:999999"}), 400)
     assert "crs" in body["detail"] and "EPSG:999999" in body["detail"]
+
+
+# ------------------------------------------------------------------ a real server
+
+
+@pytest.fixture(scope="module")
+def served():
+    """``uvicorn`` serving the service on a free loopback port, in its own process."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    command = [
+        sys.executable, "-m", "uvicorn", "zoning.service.asgi:app_from_environment",
+        "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, env=env, cwd=root, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                pytest.fail(f"uvicorn exited: {server.stderr.read().decode()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("uvicorn did not answer /health within 180 s")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_an_ogc_client_walks_from_the_landing_page_to_a_result_over_http(served, document):
+    """Follow the links, as an OGC client does, from ``/ogc`` to an execution's result."""
+    with httpx.Client(timeout=60) as http:
+        links = {link["rel"]: link["href"] for link in http.get(f"{served}/ogc").json()["links"]}
+        conformance = http.get(links["http://www.opengis.net/def/rel/ogc/1.0/conformance"])
+        assert CONF + "core" in conformance.json()["conformsTo"]
+        listed = http.get(links["http://www.opengis.net/def/rel/ogc/1.0/processes"]).json()
+        process_links = {link["rel"]: link["href"] for link in listed["processes"][0]["links"]}
+        assert http.get(process_links["self"]).json()["inputs"]["sites"]["minOccurs"] == 1
+        r = http.post(
+            process_links[EXECUTE_REL],
+            json={"inputs": INPUTS, "outputs": {"verdict": {}}, "response": "document"},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["verdict"] == document["verdict"]
+        missing = http.get(f"{served}/processes/buffer")
+        assert missing.status_code == 404 and missing.json()["type"] == NO_SUCH_PROCESS
