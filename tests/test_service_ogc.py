@@ -379,6 +379,19 @@ def test_lon_lat_under_a_projected_crs_is_the_same_error_as_post_screen(client):
         ({"inputs": {"sites": SITES, "search_radius_m": -5}}, "0 or more"),
         ({"inputs": {"sites": SITES, "nature": ["new", "expansion"]}}, "takes one value"),
         ({"inputs": {"sites": {"type": "Topology"}}}, "GeoJSON"),
+        (
+            {"inputs": {"sites": {"type": "FeatureCollection", "features": 5}}},
+            "'features' array",
+        ),
+        (
+            {"inputs": {"sites": {"type": "FeatureCollection", "features": [SITES, 1]}}},
+            "features[0] is not a GeoJSON Feature (type 'FeatureCollection')",
+        ),
+        ({"inputs": {"sites": {"type": "Point"}}}, "has no 'coordinates' array"),
+        (
+            {"inputs": {"sites": {"type": "Feature", "geometry": {}, "properties": None}}},
+            "the Feature: the geometry is not a GeoJSON geometry",
+        ),
         ({"inputs": {"sites": SITES}, "response": "html"}, "response='html'"),
         ({"inputs": {"sites": SITES}, "outputs": {"map": {}}}, "unknown output 'map'"),
         (

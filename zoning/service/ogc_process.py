@@ -352,6 +352,49 @@ def _unwrap(name: str, value: Any) -> Any:
     return value
 
 
+def _geometry_problem(geometry: Any) -> str | None:
+    """What makes ``geometry`` no GeoJSON geometry (RFC 7946 3.1), or None."""
+    if not isinstance(geometry, dict) or geometry.get("type") not in _GEOMETRY_TYPES:
+        kind = geometry.get("type") if isinstance(geometry, dict) else _json_type(geometry)
+        return f"is not a GeoJSON geometry (type {kind!r})"
+    member = "geometries" if geometry["type"] == "GeometryCollection" else "coordinates"
+    if not isinstance(geometry.get(member), list):
+        return f"(a {geometry['type']}) has no '{member}' array"
+    return None
+
+
+def _check_geojson(sites: dict[str, Any]) -> None:
+    """Refuse ``sites`` whose structure is not the description's (RFC 7946), naming the part.
+
+    The coordinates themselves are read, and refused with the command line's words, when the
+    sites are loaded.
+    """
+    kind = sites["type"]
+    if kind == "FeatureCollection":
+        features = sites.get("features")
+        if not isinstance(features, list):
+            raise InputError("input 'sites': a FeatureCollection needs a 'features' array")
+        where = [(f"features[{i}]", feature) for i, feature in enumerate(features)]
+    elif kind == "Feature":
+        where = [("the Feature", sites)]
+    else:
+        problem = _geometry_problem(sites)
+        if problem:
+            raise InputError(f"input 'sites': the geometry {problem}")
+        return
+    for label, feature in where:
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            kind = feature.get("type") if isinstance(feature, dict) else _json_type(feature)
+            raise InputError(f"input 'sites': {label} is not a GeoJSON Feature (type {kind!r})")
+        properties = feature.get("properties")
+        if properties is not None and not isinstance(properties, dict):
+            raise InputError(f"input 'sites': {label}: 'properties' must be an object or null")
+        geometry = feature.get("geometry")
+        problem = None if geometry is None else _geometry_problem(geometry)
+        if problem:
+            raise InputError(f"input 'sites': {label}: the geometry {problem}")
+
+
 def _check_type(name: str, value: Any) -> None:
     """Refuse a value whose JSON type is not the input's."""
     want, got = INPUT_TYPES[name], _json_type(value)
@@ -361,6 +404,7 @@ def _check_type(name: str, value: Any) -> None:
                 "input 'sites' must be a GeoJSON FeatureCollection, Feature or geometry"
                 f" (got {got if got != 'object' else repr(value.get('type'))})"
             )
+        _check_geojson(value)
     elif want == "strings":
         if not (got == "string" or (got == "array" and all(isinstance(v, str) for v in value))):
             raise InputError(f"input {name!r} must be a string or an array of strings (got {got})")
