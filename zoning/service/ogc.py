@@ -55,6 +55,7 @@ singleton.  So the few endpoints are written here, following the standard's sche
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -136,9 +137,13 @@ def _invalid(detail: str, code: str = "InvalidParameterValue") -> OgcException:
 
 
 def _from_problem(problem: Problem) -> OgcException:
-    """A service problem (422 bad input, 413 too large ...) as an OGC exception."""
+    """A service problem (422 bad input, 413 too large ...) as an OGC exception.
+
+    ``POST /screen`` names a project attribute as a member of its body (``attributes.nature``);
+    here it is an input of its own (``nature``), so the line names it so.
+    """
     if problem.status == 422:
-        return _invalid(problem.detail)
+        return _invalid(re.sub(r"^attributes\.", "", str(problem.detail)))
     kind = problem.kind or "error"
     return OgcException(problem.status, problem.detail, f"urn:zoning:problem:{kind}", kind)
 
@@ -386,9 +391,9 @@ def _run(state: Any, body: dict[str, Any], outputs: list[str], max_sites: int) -
     try:
         screen_input = parse_screen_body(body, max_sites=max_sites)
     except CRSError as exc:
-        raise _invalid(f"input 'crs': {exc}") from None
+        raise _invalid(f"crs: {exc}") from None
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
-        raise _invalid(f"input 'sites' is not valid GeoJSON: {exc}") from None
+        raise _invalid(f"sites: not valid GeoJSON ({exc})") from None
     try:
         result = state.screen(screen_input.sites, as_of=screen_input.as_of, **screen_input.options)
     except ZoningError as exc:

@@ -337,8 +337,7 @@ def _unwrap(name: str, value: Any) -> Any:
     if isinstance(value, dict) and not (name == "sites" and value.get("type") in GEOJSON_TYPES):
         if "href" in value and "value" not in value:
             raise InputError(
-                f"input {name!r}: inputs by reference (href) are not accepted; "
-                "give the value inline"
+                f"{name}: inputs by reference (href) are not accepted; give the value inline"
             )
         if "value" in value:
             inner = value["value"]
@@ -347,7 +346,7 @@ def _unwrap(name: str, value: Any) -> Any:
                 try:
                     inner = json.loads(inner)
                 except ValueError as exc:
-                    raise InputError(f"input 'sites': the value is not JSON ({exc})") from None
+                    raise InputError(f"sites: the value is not JSON ({exc})") from None
             return inner
     return value
 
@@ -373,26 +372,26 @@ def _check_geojson(sites: dict[str, Any]) -> None:
     if kind == "FeatureCollection":
         features = sites.get("features")
         if not isinstance(features, list):
-            raise InputError("input 'sites': a FeatureCollection needs a 'features' array")
-        where = [(f"features[{i}]", feature) for i, feature in enumerate(features)]
+            raise InputError("sites: a FeatureCollection needs a 'features' array")
+        where = [(f"feature {i}", feature) for i, feature in enumerate(features, start=1)]
     elif kind == "Feature":
-        where = [("the Feature", sites)]
+        where = [("feature 1", sites)]
     else:
         problem = _geometry_problem(sites)
         if problem:
-            raise InputError(f"input 'sites': the geometry {problem}")
+            raise InputError(f"sites: the geometry {problem}")
         return
     for label, feature in where:
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
             kind = feature.get("type") if isinstance(feature, dict) else _json_type(feature)
-            raise InputError(f"input 'sites': {label} is not a GeoJSON Feature (type {kind!r})")
+            raise InputError(f"sites: {label} is not a GeoJSON Feature (type {kind!r})")
         properties = feature.get("properties")
         if properties is not None and not isinstance(properties, dict):
-            raise InputError(f"input 'sites': {label}: 'properties' must be an object or null")
+            raise InputError(f"sites: {label}: 'properties' must be an object or null")
         geometry = feature.get("geometry")
         problem = None if geometry is None else _geometry_problem(geometry)
         if problem:
-            raise InputError(f"input 'sites': {label}: the geometry {problem}")
+            raise InputError(f"sites: {label}: the geometry {problem}")
 
 
 def _check_type(name: str, value: Any) -> None:
@@ -401,15 +400,15 @@ def _check_type(name: str, value: Any) -> None:
     if want == "object":
         if got != "object" or value.get("type") not in GEOJSON_TYPES:
             raise InputError(
-                "input 'sites' must be a GeoJSON FeatureCollection, Feature or geometry"
+                "sites: must be a GeoJSON FeatureCollection, Feature or geometry"
                 f" (got {got if got != 'object' else repr(value.get('type'))})"
             )
         _check_geojson(value)
     elif want == "strings":
         if not (got == "string" or (got == "array" and all(isinstance(v, str) for v in value))):
-            raise InputError(f"input {name!r} must be a string or an array of strings (got {got})")
+            raise InputError(f"{name}: must be a string or an array of strings (got {got})")
     elif got != want:
-        raise InputError(f"input {name!r} must be a {want} (got {got}: {json.dumps(value)[:60]})")
+        raise InputError(f"{name}: must be a {want} (got {got} {json.dumps(value)[:60]})")
 
 
 def inputs_to_body(inputs: Any) -> dict[str, Any]:
@@ -446,13 +445,13 @@ def inputs_to_body(inputs: Any) -> dict[str, Any]:
         value = _unwrap(name, raw)
         if isinstance(value, list) and INPUT_TYPES[name] != "strings":
             if len(value) != 1:
-                raise InputError(f"input {name!r} takes one value (got {len(value)})")
+                raise InputError(f"{name}: takes one value (got {len(value)})")
             value = _unwrap(name, value[0])
         if value is None:
             continue
         _check_type(name, value)
         if name == "search_radius_m" and value < 0:
-            raise InputError(f"input 'search_radius_m' must be 0 or more (got {value})")
+            raise InputError(f"search_radius_m: must be 0 or more (got {value})")
         if name in ATTRIBUTE_INPUTS:
             attributes[name] = value
         else:
