@@ -424,6 +424,12 @@ def test_missing_sites_and_a_body_that_is_not_an_execute_request(client):
         400,
     )
     assert "not JSON" in body["detail"]
+    nan = b'{"inputs": {"sites": {"type": "Point", "coordinates": [121.5, 31.2]}, "air": NaN}}'
+    body = _assert_exception(client.post(EXECUTION, content=nan), 400)
+    assert "NaN is not a JSON number" in body["detail"]
+    deep = b'{"inputs": {"sites": ' + b"[" * 200_000 + b"]" * 200_000 + b"}}"
+    body = _assert_exception(client.post(EXECUTION, content=deep), 400)
+    assert "nested too deeply" in body["detail"]
 
 
 def test_too_many_sites_is_413(state):

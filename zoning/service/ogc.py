@@ -359,10 +359,17 @@ def _requested_outputs(outputs: Any) -> list[str]:
     return chosen or list(process.OUTPUTS)
 
 
+def _no_constant(word: str) -> Any:
+    """Refuse ``NaN`` and ``Infinity``, which Python's reader accepts and JSON does not."""
+    raise ValueError(f"{word} is not a JSON number")
+
+
 def _execute_request(raw: bytes) -> tuple[dict[str, Any], str, list[str]]:
     """An execute request's body: the ``POST /screen`` body, the response mode, the outputs."""
     try:
-        document = json.loads(raw) if raw.strip() else None
+        document = json.loads(raw, parse_constant=_no_constant) if raw.strip() else None
+    except RecursionError:
+        raise _invalid("the request body is nested too deeply") from None
     except ValueError as exc:
         raise _invalid(f"the request body is not JSON: {exc}") from None
     if not isinstance(document, dict):
