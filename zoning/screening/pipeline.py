@@ -153,9 +153,9 @@ def screen(
     machine these times were up to three times longer.  One site with a warm LayerSet and
     RuleSet (a service's request): about 31 ms for a point and 36 ms for a 200 m square, plus
     22-26 ms for ``result.to_dict()`` (``benchmarks/one_site.py``): what depends only on the
-    rule set, a layer or a file is worked out once and kept with it.  Time and memory grow about linearly
-    with the sites; ``pieces=False`` and ``rings=False`` save the geometry work of very large
-    runs of polygons or lines.
+    rule set, a layer or a file is worked out once and kept with it.  Time and memory grow
+    about linearly with the sites; ``pieces=False`` and ``rings=False`` save the geometry work
+    of very large runs of polygons or lines.
 
     CRS: sites are converted to :data:`zoning.WORKING_CRS` from their own CRS, from ``crs=``
     when they carry none (longitude/latitude without a declared CRS is an error, never
