@@ -438,6 +438,8 @@ def _read_flag(
     arr = object_column(sites, flag, n)
     known = notna(arr)
     val = np.zeros(n, dtype=bool)
+    if not known.any():  # not declared anywhere (the usual case): nothing to read
+        return known, val
     codes, uniques = pd.factorize(arr)
     truth = np.zeros(len(uniques), dtype=bool)
     for j, v in enumerate(uniques):
@@ -462,6 +464,8 @@ def _read_choice(
     """
     allowed = CHOICE_ATTRIBUTES[attr]
     arr = object_column(sites, attr, n)
+    if not notna(arr).any():  # not declared anywhere (the usual case)
+        return np.full(n, -1, dtype=np.intp), []
     codes, uniques = pd.factorize(arr)
     values: list[frozenset[str]] = []
     for j, v in enumerate(uniques):
