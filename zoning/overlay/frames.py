@@ -83,9 +83,9 @@ class Blocks:
             arrays = [a for a, _ in parts]
             kinds = {k for _, k in parts}
             if kinds == {_ARRAY}:
-                dtypes = {a.dtype for a in arrays}
-                numeric = all(d.kind in "iuf" for d in dtypes)
-                if len(dtypes) == 1 or numeric:
+                first = arrays[0].dtype
+                same = all(a.dtype == first for a in arrays)
+                if same or all(a.dtype.kind in "iuf" for a in arrays):
                     data[c] = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
                     continue
                 data[c] = pd.Series(
