@@ -170,9 +170,7 @@ def industries() -> dict[str, Any]:
                 "en": row["en"],
             }
         )
-    sections = [
-        {"code": s, "zh": zh, "en": en} for s, (zh, en) in INDUSTRY_SECTION_NAMES.items()
-    ]
+    sections = [{"code": s, "zh": zh, "en": en} for s, (zh, en) in INDUSTRY_SECTION_NAMES.items()]
     return {"standard": data["standard"], "sections": sections, "divisions": divisions}
 
 

@@ -1,6 +1,6 @@
 /* The screening page of `zoning serve`: draw or upload sites, describe the project, screen,
  * download the documents.  Every string from the service or from the reader's file is written
- * with textContent / text nodes (never innerHTML); Leaflet tooltips get DOM elements, not
+ * with textContent / text nodes (never parsed as HTML); Leaflet tooltips get DOM elements, not
  * strings, for the same reason. */
 (function () {
   "use strict";
@@ -464,6 +464,8 @@
       document.querySelectorAll(".downloads button[data-format]").forEach(function (b) {
         b.addEventListener("click", function () { download(b.getAttribute("data-format")); });
       });
+      // For tests and the curious: the map and the drawn sites (read them, do not rely on more).
+      window.zoningPage = { map: map, drawnItems: drawnItems };
       document.body.setAttribute("data-ready", "1");
     }).catch(function (e) { setText("form-error", "页面加载失败 / the page could not start: " + e.message); });
   }
