@@ -356,7 +356,9 @@ def test_hostile_names_and_messages_are_shown_literally(browser, server, tmp_pat
 
 
 @pytest.mark.slow
-def test_offline_by_default_and_csp_enforced(browser, server):
+def test_offline_by_default_and_csp_enforced(browser, server, tmp_path):
+    from playwright.sync_api import expect
+
     visit = _open(browser, server, "service_page_offline.png")
     page = visit.page
     assert page.evaluate("L.version") == "1.9.3" and page.evaluate("typeof L.Draw") == "object"
@@ -372,6 +374,13 @@ def test_offline_by_default_and_csp_enforced(browser, server):
     page.wait_for_timeout(800)
     assert visit.external_requests
     assert all(u.startswith("https://tile.openstreetmap.org/") for u in visit.external_requests)
+    # A file other than GeoJSON goes to /jobs, or the page says the service has none.
+    csv = tmp_path / "sites.csv"
+    csv.write_text("id,lon,lat\nP1,121.47,31.23\n", "utf-8")
+    page.select_option("#upload-crs", "EPSG:4326")
+    page.set_input_files("#site-file", str(csv))
+    jobs = json.loads(urllib.request.urlopen(server + "/page/config", timeout=10).read())["jobs"]
+    expect(page.locator("#site-status")).to_contain_text("任务 job" if jobs else "/jobs")
     # The policy is enforced: an injected inline script does not run.
     ran = page.evaluate(
         """() => { const s = document.createElement('script');

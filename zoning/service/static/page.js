@@ -172,6 +172,7 @@
   function submitJob(file) {
     var form = new FormData();
     form.append("file", file, file.name);
+    if ($("upload-crs").value) form.append("crs", $("upload-crs").value);
     form.append("attributes", JSON.stringify(collectAttributes()));
     if ($("as-of").value) form.append("as_of", $("as-of").value);
     setText("site-status", file.name + "：正在提交批量任务 / submitting a job ...");
@@ -188,11 +189,33 @@
     fetch("jobs/" + encodeURIComponent(id)).then(function (r) { return r.json(); }).then(function (job) {
       var status = String(job.status || "");
       var progress = job.progress !== undefined ? " " + JSON.stringify(job.progress) : "";
-      setText("site-status", "任务 job " + id + "：" + status + progress);
+      var error = job.error ? " " + String(job.error) : "";
+      setText("site-status", "任务 job " + id + "：" + status + progress + error);
       if (!/^(finished|succeeded|successful|failed|cancelled|canceled|dismissed|expired)$/.test(status)) {
         window.setTimeout(function () { pollJob(id, name); }, 1500);
+        return;
       }
+      jobLinks(job);
+    }).catch(function (e) { setText("site-status", "任务 job " + id + "：" + e.message); });
+  }
+
+  /* The result files a finished job lists: links to the service's own /jobs/ URLs only. */
+  function jobLinks(job) {
+    var links = [];
+    (Array.isArray(job.links) ? job.links : []).forEach(function (l) {
+      if (l && typeof l.href === "string") links.push([l.href, String(l.title || l.rel || l.href)]);
     });
+    var results = job.results && typeof job.results === "object" ? job.results : {};
+    Object.keys(results).forEach(function (k) {
+      if (typeof results[k] === "string") links.push([results[k], k]);
+    });
+    var list = el("ul", { class: "job-links" });
+    links.forEach(function (pair) {
+      var href = pair[0].replace(/^\//, "");
+      if (!/^jobs\/[A-Za-z0-9_.~%\/-]+$/.test(href)) return;
+      list.append(el("li", null, el("a", { href: href, download: "" }, pair[1])));
+    });
+    if (list.childNodes.length) $("site-status").append(list);
   }
 
   /* ------------------------------------------------------------------ form */
@@ -332,6 +355,7 @@
     var sites = sitesGeoJSON();
     if (!sites) { setText("form-error", "请先在地图上画出或上传场址。 / Draw or upload a site first."); return; }
     var body = { sites: sites, attributes: collectAttributes() };
+    if (uploaded && $("upload-crs").value) body.crs = $("upload-crs").value;
     if ($("as-of").value) body.as_of = $("as-of").value;
     $("submit").disabled = true;
     setText("form-error", "研判中 / screening ...");
