@@ -78,10 +78,12 @@
     map.addControl(draw);
     map.on(L.Draw.Event.CREATED, function (event) {
       clearUpload();
+      resetResult();
       drawnItems.addLayer(event.layer);
       describeSites();
     });
-    map.on(L.Draw.Event.DELETED, describeSites);
+    map.on(L.Draw.Event.DELETED, function () { resetResult(); describeSites(); });
+    map.on(L.Draw.Event.EDITED, resetResult);
     var tiles = null;
     $("osm-toggle").addEventListener("change", function () {
       if (this.checked) {
@@ -99,6 +101,14 @@
           L.geoJSON(part.data, { style: function () { return style; }, interactive: false, pane: "basemap" }).addTo(map);
         });
       });
+  }
+
+  /* Sites changed or a screening failed: the result shown no longer answers the form. */
+  function resetResult() {
+    $("results").hidden = true;
+    lastBody = null;
+    if (resultLayer) map.removeLayer(resultLayer);
+    resultLayer = null;
   }
 
   function describeSites() {
@@ -135,6 +145,8 @@
       }
     }).addTo(map);
     drawnItems.clearLayers();
+    resetResult();
+    if (uploaded) map.removeLayer(uploaded.layer);
     uploaded = { geojson: geojson, layer: layer, name: name };
     var b = layer.getBounds();
     if (b.isValid()) map.fitBounds(b, { maxZoom: 15 });
@@ -363,7 +375,12 @@
       return r.json().then(function (data) { return { ok: r.ok, data: data }; });
     }).then(function (res) {
       $("submit").disabled = false;
-      if (!res.ok) { setText("form-error", problemText(res.data)); return; }
+      if (!res.ok) {
+        resetResult();
+        setText("form-error", problemText(res.data));
+        $("form-error").scrollIntoView({ block: "nearest" });
+        return;
+      }
       setText("form-error", "");
       lastBody = body;
       showResult(res.data);
@@ -480,8 +497,7 @@
       $("clear-sites").addEventListener("click", function () {
         clearUpload();
         drawnItems.clearLayers();
-        if (resultLayer) map.removeLayer(resultLayer);
-        resultLayer = null;
+        resetResult();
         describeSites();
       });
       $("screen-form").addEventListener("submit", submit);
