@@ -100,6 +100,7 @@
           var style = Object.assign({}, part.style, { pane: "basemap", interactive: false });
           L.geoJSON(part.data, { style: function () { return style; }, interactive: false, pane: "basemap" }).addTo(map);
         });
+        document.body.setAttribute("data-basemap", String((data.parts || []).length));
       });
   }
 
