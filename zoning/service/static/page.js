@@ -29,7 +29,7 @@
 
   /* Chinese words, then the English ones in a span. */
   function bi(zh, en) {
-    return el("span", null, zh, " ", el("span", { class: "en" }, en));
+    return el("span", null, zh, " ", el("span", { class: "en", lang: "en" }, en));
   }
 
   var config = null;
@@ -234,7 +234,7 @@
   /* ------------------------------------------------------------------ form */
 
   function helpLine(item) {
-    return el("p", { class: "help" }, item.help_zh, " ", el("span", { class: "en" }, item.help_en),
+    return el("p", { class: "help" }, item.help_zh, " ", el("span", { class: "en", lang: "en" }, item.help_en),
       " ", el("code", null, item.option));
   }
 
@@ -315,7 +315,7 @@
         lastSection = d.section;
       }
       var li = el("li", { role: "option", "data-code": d.code, tabindex: "-1", "aria-selected": String(d.code === chosenIndustry) },
-        el("b", null, d.code), " " + d.zh + " ", el("span", { class: "en" }, d.en));
+        el("b", null, d.code), " " + d.zh + " ", el("span", { class: "en", lang: "en" }, d.en));
       li.addEventListener("click", function () { chooseIndustry(d.code, d.zh + " " + d.en); });
       list.append(li);
       shown += 1;
@@ -418,7 +418,7 @@
       reasons.append(el("li", null,
         several ? el("span", { class: "site-name" }, "[" + r.site_id + "] ") : null,
         badge(r.verdict, verdictInfo(r.verdict).zh), " ",
-        r.message_zh || "", el("br"), el("span", { class: "en" }, r.message_en || ""),
+        r.message_zh || "", el("br"), el("span", { class: "en", lang: "en" }, r.message_en || ""),
         el("span", { class: "citation" },
           (r.citation ? "依据 " + r.citation : ""),
           (r.feature_name || r.feature_id ? " · " + (r.layer_id || "") + " " + (r.feature_name || r.feature_id) : ""))));
@@ -432,7 +432,7 @@
       body.append(el("tr", { class: "result-" + (c.result || "") },
         el("td", null, c.site_id), el("td", null, c.clause_zh || ""), cite,
         el("td", null, c.result_zh || c.result || ""),
-        el("td", null, c.explanation_zh || "", c.explanation_en ? el("span", { class: "en" }, " " + c.explanation_en) : null)));
+        el("td", null, c.explanation_zh || "", c.explanation_en ? el("span", { class: "en", lang: "en" }, " " + c.explanation_en) : null)));
     });
     var prov = data.provenance || {};
     var catalog = prov.catalog || {};
@@ -444,6 +444,7 @@
     drawResult(sites);
     $("results").hidden = false;
     setText("download-status", "");
+    $("results").scrollIntoView({ block: "start" });
   }
 
   function drawResult(sites) {
