@@ -161,6 +161,8 @@ def test_form_words_come_from_the_labels(client):
     }
     assert cfg["today"] == today().isoformat()
     assert cfg["demonstration"] is True
+    # Other formats go to /jobs when the service has it (405/404: it has not).
+    assert cfg["jobs"] == (client.post("/jobs").status_code not in (404, 405))
     basemap = client.get("/page/basemap").json()
     assert basemap["parts"] and all(
         f["properties"] == {} for p in basemap["parts"] for f in p["data"]["features"]

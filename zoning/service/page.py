@@ -189,15 +189,16 @@ def _pairs(mapping: dict[str, tuple]) -> list[dict[str, str]]:
     return [{"code": k, "zh": v[0], "en": v[1]} for k, v in mapping.items()]
 
 
-def page_config(state: Any, routes: list[Any] | None = None) -> dict[str, Any]:
+def page_config(state: Any, paths: dict[str, Any] | None = None) -> dict[str, Any]:
     """The words and choices of the page's form, from :mod:`zoning.labels`.
 
     Parameters
     ----------
     state : ServiceState
         The running service (whether its data are the demonstration data).
-    routes : list, optional
-        The application's routes: whether ``POST /jobs`` exists (uploads of other formats).
+    paths : dict, optional
+        The ``paths`` of the application's OpenAPI document: whether ``POST /jobs`` exists
+        (uploads of other formats).
 
     Returns
     -------
@@ -228,10 +229,7 @@ def page_config(state: Any, routes: list[Any] | None = None) -> dict[str, Any]:
             "option": option,
         }
 
-    jobs = any(
-        getattr(r, "path", None) == "/jobs" and "POST" in (getattr(r, "methods", None) or ())
-        for r in routes or ()
-    )
+    jobs = "post" in ((paths or {}).get("/jobs") or {})
     return {
         "verdicts": [
             {"code": k, "zh": zh, "en": en, "color": VERDICT_COLORS.get(k, "#777777")}
@@ -265,7 +263,8 @@ def config_route(request: Request) -> JSONResponse:
     JSONResponse
     """
     state = request.app.state.zoning
-    return JSONResponse(page_config(state, list(request.app.routes)))
+    paths = request.app.openapi().get("paths", {})
+    return JSONResponse(page_config(state, paths))
 
 
 def basemap(state: Any) -> dict[str, Any]:

@@ -186,7 +186,11 @@
     var form = new FormData();
     form.append("file", file, file.name);
     if ($("upload-crs").value) form.append("crs", $("upload-crs").value);
-    form.append("attributes", JSON.stringify(collectAttributes()));
+    // One form field per attribute, as the command line's options (facility repeated).
+    var attrs = collectAttributes();
+    Object.keys(attrs).forEach(function (k) {
+      [].concat(attrs[k]).forEach(function (v) { form.append(k, String(v)); });
+    });
     if ($("as-of").value) form.append("as_of", $("as-of").value);
     setText("site-status", file.name + "：正在提交批量任务 / submitting a job ...");
     fetch("jobs", { method: "POST", body: form }).then(function (r) {
@@ -201,7 +205,7 @@
     if (!id) { setText("site-status", name + "：服务未返回任务编号 / no job id returned"); return; }
     fetch("jobs/" + encodeURIComponent(id)).then(function (r) { return r.json(); }).then(function (job) {
       var status = String(job.status || "");
-      var progress = job.progress !== undefined ? " " + JSON.stringify(job.progress) : "";
+      var progress = typeof job.progress === "number" ? " " + Math.round(job.progress * 100) + "%" : "";
       var error = job.error ? " " + String(job.error) : "";
       setText("site-status", "任务 job " + id + "：" + status + progress + error);
       if (!/^(finished|succeeded|successful|failed|cancelled|canceled|dismissed|expired)$/.test(status)) {
@@ -212,23 +216,29 @@
     }).catch(function (e) { setText("site-status", "任务 job " + id + "：" + e.message); });
   }
 
-  /* The result files a finished job lists: links to the service's own /jobs/ URLs only. */
+  /* The result files of a finished job: links to the service's own /jobs/ URLs only. */
+  function safeJobHref(href) {
+    var h = String(href || "").replace(/^\//, "");
+    return /^jobs\/[A-Za-z0-9_.~%\/-]+$/.test(h) && h.indexOf("..") < 0 ? h : null;
+  }
+
   function jobLinks(job) {
-    var links = [];
-    (Array.isArray(job.links) ? job.links : []).forEach(function (l) {
-      if (l && typeof l.href === "string") links.push([l.href, String(l.title || l.rel || l.href)]);
-    });
-    var results = job.results && typeof job.results === "object" ? job.results : {};
-    Object.keys(results).forEach(function (k) {
-      if (typeof results[k] === "string") links.push([results[k], k]);
-    });
+    var links = Array.isArray(job.links) ? job.links : [];
     var list = el("ul", { class: "job-links" });
-    links.forEach(function (pair) {
-      var href = pair[0].replace(/^\//, "");
-      if (!/^jobs\/[A-Za-z0-9_.~%\/-]+$/.test(href)) return;
-      list.append(el("li", null, el("a", { href: href, download: "" }, pair[1])));
+    function add(href, words) {
+      var safe = safeJobHref(href);
+      if (safe) list.append(el("li", null, el("a", { href: safe, download: "" }, words)));
+    }
+    var listing = links.filter(function (l) { return l && l.rel === "results"; })[0];
+    links.forEach(function (l) {
+      if (l && l.rel !== "self" && l.rel !== "results") add(l.href, "全部结果 all results (" + String(l.rel || "") + ")");
     });
-    if (list.childNodes.length) $("site-status").append(list);
+    $("site-status").append(list);
+    if (!listing || !safeJobHref(listing.href)) return;
+    fetch(safeJobHref(listing.href)).then(function (r) { return r.ok ? r.json() : { files: [] }; })
+      .then(function (data) {
+        (Array.isArray(data.files) ? data.files : []).forEach(function (f) { add(f.href, String(f.name || f.href)); });
+      });
   }
 
   /* ------------------------------------------------------------------ form */
