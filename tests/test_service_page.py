@@ -269,6 +269,15 @@ def test_draw_pick_screen_and_download(browser, server, tmp_path):
     page.fill("#industry-search", "化学原料")
     options = page.locator("#industry-list li[role=option]")
     assert options.count() == 1 and options.first.get_attribute("data-code") == "C26"
+    # ... by keyboard too (arrow down into the list, Enter picks), and the choice can be undone.
+    page.fill("#industry-search", "餐饮")  # section H 住宿和餐饮业: H61, H62
+    assert page.locator("#industry-list li[role=option]").count() == 2
+    page.press("#industry-search", "ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    assert page.locator("#industry-chosen").text_content().startswith("已选 chosen: H62")
+    page.click("#industry-clear")
+    assert page.locator("#industry-chosen").text_content() == ""
     page.fill("#industry-search", "26")
     page.click("#industry-list li[data-code='C26']")
     assert "C26" in page.locator("#industry-chosen").text_content()

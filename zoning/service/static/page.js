@@ -327,6 +327,11 @@
       var li = el("li", { role: "option", "data-code": d.code, tabindex: "-1", "aria-selected": String(d.code === chosenIndustry) },
         el("b", null, d.code), " " + d.zh + " ", el("span", { class: "en", lang: "en" }, d.en));
       li.addEventListener("click", function () { chooseIndustry(d.code, d.zh + " " + d.en); });
+      li.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); li.click(); }
+        else if (event.key === "ArrowDown" && li.nextElementSibling) { event.preventDefault(); focusOption(li, 1); }
+        else if (event.key === "ArrowUp") { event.preventDefault(); focusOption(li, -1); }
+      });
       list.append(li);
       shown += 1;
     });
@@ -334,11 +339,29 @@
     return shown;
   }
 
+  /* Keyboard: the next or previous option of the list (the search box above the first). */
+  function focusOption(li, step) {
+    var options = Array.prototype.slice.call(document.querySelectorAll("#industry-list li[role=option]"));
+    var next = options[options.indexOf(li) + step];
+    if (next) next.focus();
+    else if (step < 0) $("industry-search").focus();
+  }
+
   function setUpIndustries() {
     var search = $("industry-search");
     renderIndustries("");
     search.addEventListener("input", function () { renderIndustries(search.value); });
+    $("industry-clear").addEventListener("click", function () {
+      chooseIndustry("", "");
+      search.value = "";
+      renderIndustries("");
+    });
     search.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown") {
+        var first = document.querySelector("#industry-list li[role=option]");
+        if (first) { event.preventDefault(); first.focus(); }
+        return;
+      }
       if (event.key !== "Enter") return;
       event.preventDefault();
       var text = search.value.trim();
