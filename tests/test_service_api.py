@@ -369,7 +369,6 @@ def test_pdf(client, private_tmp):
     assert "化工厂" in text and "电厂" in text
 
 
-@pytest.mark.slow
 def test_docx(client, private_tmp):
     import docx
 
@@ -383,7 +382,6 @@ def test_docx(client, private_tmp):
     assert "化工厂" in text
 
 
-@pytest.mark.slow
 def test_xlsx(client, private_tmp):
     import openpyxl
 
