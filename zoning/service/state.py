@@ -139,7 +139,17 @@ class ServiceState:
                 self.layers.at(day)[entry.id]
 
     def layer_report(self, entry: Any) -> Any:
-        """The load report of a catalog layer (read at start), or None."""
+        """The load report of a catalog layer (read at start), or None.
+
+        Parameters
+        ----------
+        entry : zoning.catalog.LayerEntry
+
+        Returns
+        -------
+        zoning.io.LoadReport or None
+            None when the layer could not be read.
+        """
         day = entry.valid_from or entry.valid_to or self.layers.as_of
         try:
             return self.layers_at(day)[entry.id].report
@@ -265,7 +275,16 @@ class ServiceState:
         return bool(self.layers.is_demonstration or self.rules.is_demonstration)
 
     def layers_at(self, day: date) -> Any:
-        """The catalog as in force on ``day``, sharing the loaded layers and indexes."""
+        """The catalog as in force on ``day``, sharing the loaded layers and indexes.
+
+        Parameters
+        ----------
+        day : datetime.date
+
+        Returns
+        -------
+        zoning.layerset.LayerSet
+        """
         with self._lock:
             if day not in self._days:
                 if len(self._days) >= _DAYS_KEPT:  # clients may ask for any day: bounded
@@ -274,7 +293,16 @@ class ServiceState:
             return self._days[day]
 
     def rules_at(self, day: date) -> Any:
-        """The rules in force on ``day`` (:meth:`zoning.rules.RuleSet.in_force`), kept."""
+        """The rules in force on ``day`` (:meth:`zoning.rules.RuleSet.in_force`), kept.
+
+        Parameters
+        ----------
+        day : datetime.date
+
+        Returns
+        -------
+        zoning.rules.RuleSet
+        """
         with self._lock:
             if day not in self._rule_days:
                 if len(self._rule_days) >= _DAYS_KEPT:
