@@ -233,6 +233,20 @@ def test_a_bad_feature_is_named_as_the_cli_names_it(client, tmp_path):
     assert tempfile.gettempdir() not in detail  # the service's temporary file is never named
 
 
+def _feature(**props):
+    point = {"type": "Point", "coordinates": [121.47, 31.23]}
+    return {"sites": {"type": "Feature", "properties": props, "geometry": point}}
+
+
+def test_a_list_property_reads_as_the_texts_joined(client):
+    """A facility list, as a file's column holds it (``outfall;tailings_pond``)."""
+    listed = client.post("/screen", json=_feature(facility=["outfall", "tailings_pond"]))
+    joined = client.post("/screen", json=_feature(facility="outfall;tailings_pond"))
+    assert listed.status_code == joined.status_code == 200, listed.text
+    assert listed.json()["sites"] == joined.json()["sites"]
+    assert listed.json()["sites"][0]["facility"]
+
+
 @pytest.mark.parametrize(
     ("body", "words"),
     [
@@ -247,6 +261,13 @@ def test_a_bad_feature_is_named_as_the_cli_names_it(client, tmp_path):
         ({"point": [121.47, 31.23], "crs": "EPSG:4326", "search_radius_m": -1}, "x>=0"),
         ({"point": [121.47, 31.23], "crs": "EPSG:4326", "attributes": []}, "attributes: must"),
         ({"point": [121.47, 31.23], "crs": "EPSG:4326", "attributes": {"colour": "red"}}, "colour"),
+        (_feature(industry={"code": "C2614"}), "property 'industry': holds an object"),
+        (_feature(facility=[["outfall"]]), "property 'facility': holds nested arrays"),
+        ({"sites": {"type": "Feature"}}, "no geometry"),
+        (
+            {"sites": {"type": "Polygon", "coordinates": [[[121, 31], [121, 32], [122, 31]]]}},
+            "sites: cannot read",
+        ),
     ],
 )
 def test_bad_bodies_are_one_line_problems(client, body, words):

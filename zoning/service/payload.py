@@ -19,7 +19,8 @@ The sites are read exactly as ``zoning screen`` reads a GeoJSON file (the GeoJSO
 to a private temporary file and read by the same reader, then deleted): feature properties are
 the sites' attributes, with the same names and Chinese aliases as a file's columns
 (``行业代码``, ``建设性质`` ...); a feature's ``id`` member is its site id; an old-style ``crs``
-member is honoured and contradicting ``crs`` is an error; ``attributes`` apply to every site,
+member is honoured and contradicting ``crs`` is an error; a property holding a list of texts
+(``facility``) is read as the texts joined with ``;``; ``attributes`` apply to every site,
 as the command line's options, and a property giving the same attribute must agree.  Errors
 are the command line's lines, the options named as members of the body (``crs``,
 ``attributes.industry``, ``point``) and the GeoJSON as ``sites``.
@@ -358,6 +359,7 @@ def _geojson_sites(geo, crs, id_field, name_field, attributes, max_sites: int):
             "sites: must be a GeoJSON Feature, FeatureCollection or geometry object",
             kind="input",
         )
+    geo = _flat_properties(geo)
     with tempfile.TemporaryDirectory(prefix="zoning-request-") as tmp:
         path = Path(tmp) / "sites.geojson"
         path.write_text(json.dumps(geo, ensure_ascii=False), encoding="utf-8")
@@ -371,6 +373,41 @@ def _geojson_sites(geo, crs, id_field, name_field, attributes, max_sites: int):
             raise
     notes = [note.replace(str(path), SITES_LABEL) for note in sites.notes]
     return replace(sites, source=SITES_LABEL, notes=notes)
+
+
+def _flat_properties(geo: dict) -> dict:
+    """Feature properties a file's columns can hold: a list of texts or numbers becomes the
+    texts joined with ``;`` (as a ``facility`` column holds them); an object is refused."""
+    features = geo.get("features") if geo.get("type") == "FeatureCollection" else [geo]
+    if not isinstance(features, list):
+        return geo
+    out = []
+    for i, feature in enumerate(features, start=1):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(props, dict) or not any(
+            isinstance(v, dict | list) for v in props.values()
+        ):
+            out.append(feature)
+            continue
+        flat = {}
+        for key, value in props.items():
+            if isinstance(value, list) and all(
+                v is None or isinstance(v, str | int | float) for v in value
+            ):
+                value = ";".join(str(v) for v in value if v is not None) or None
+            elif isinstance(value, dict | list):
+                raise Problem(
+                    422,
+                    f"sites, feature {i}, property {key!r}: holds "
+                    f"{'an object' if isinstance(value, dict) else 'nested arrays'}; give a "
+                    "text, a number or true/false (a list of texts for facility)",
+                    kind="input",
+                )
+            flat[key] = value
+        out.append({**feature, "properties": flat})
+    if geo.get("type") == "FeatureCollection":
+        return {**geo, "features": out}
+    return out[0]
 
 
 def _inline_sites(kind, value, crs, id_field, name_field, attributes, max_sites: int):
