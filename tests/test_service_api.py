@@ -192,6 +192,10 @@ def test_as_of_picks_the_layers_and_rules_of_the_day(client):
             {"point": [31.23, 121.47], "crs": "EPSG:4326"},
         ),
         (
+            ["--point", "200,31", "--crs", "EPSG:4326"],
+            {"points": [[200, 31]], "crs": "EPSG:4326"},
+        ),
+        (
             ["--point", "121.47,31.23", "--crs", "EPSG:4326", "--as-of", "2026-13-01"],
             {"point": [121.47, 31.23], "crs": "EPSG:4326", "as_of": "2026-13-01"},
         ),
@@ -208,7 +212,17 @@ def test_as_of_picks_the_layers_and_rules_of_the_day(client):
             {"point": [121.47, 31.23], "crs": "EPSG:4326", "as_of": "1990-01-01"},
         ),
     ],
-    ids=["no-crs", "wkt-no-crs", "industry", "swapped", "as-of", "bad-crs", "nature", "no-law"],
+    ids=[
+        "no-crs",
+        "wkt-no-crs",
+        "industry",
+        "swapped",
+        "out-of-range",
+        "as-of",
+        "bad-crs",
+        "nature",
+        "no-law",
+    ],
 )
 def test_input_errors_are_the_cli_line(client, cli_args, body):
     line = cli_error(*cli_args)
