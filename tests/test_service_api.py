@@ -162,6 +162,41 @@ def test_point_with_attributes_answers_what_the_cli_writes(client, tmp_path):
     assert r.json()["provenance"]["options"]["attributes"] == body["attributes"]
 
 
+@pytest.mark.parametrize(
+    "geo",
+    [
+        {"type": "Point", "coordinates": [121.47, 31.23]},
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [0, 0]}},
+        {
+            "type": "Feature",
+            "properties": None,
+            "geometry": {"type": "Point", "coordinates": [121.5, 31.1]},
+        },
+    ],
+    ids=["bare-point", "far-away", "feature"],
+)
+def test_one_point_answers_what_the_cli_writes(client, tmp_path, geo):
+    """One bare point takes a shorter road than a file; the answer is the same."""
+    path = tmp_path / "point.geojson"
+    path.write_text(json.dumps(geo), encoding="utf-8")
+    ref = cli_json(tmp_path, path, "--industry", "C2614", "--as-of", AS_OF)
+    body = {"sites": geo, "attributes": {"industry": "C2614"}, "as_of": AS_OF}
+    r = client.post("/screen", json=body)
+    assert r.status_code == 200, r.text
+    assert_same_screening(r.json(), ref)
+
+
+@pytest.mark.parametrize("xy", [[31.23, 121.47], [200, 31]], ids=["swapped", "out-of-range"])
+def test_one_bad_point_is_named_as_the_cli_names_the_file(client, tmp_path, xy):
+    geo = {"type": "Point", "coordinates": xy}
+    path = tmp_path / "point.geojson"
+    path.write_text(json.dumps(geo), encoding="utf-8")
+    line = cli_error(path)
+    r = client.post("/screen", json={"sites": geo})
+    assert r.status_code == 422
+    assert r.json()["detail"] == line.replace(str(path), "sites")
+
+
 def test_as_of_picks_the_layers_and_rules_of_the_day(client):
     before = client.post(
         "/screen", json={"point": [121.47, 31.23], "crs": "EPSG:4326", "as_of": "2025-01-01"}

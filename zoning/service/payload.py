@@ -359,6 +359,24 @@ def _geojson_sites(geo, crs, id_field, name_field, attributes, max_sites: int):
             "sites: must be a GeoJSON Feature, FeatureCollection or geometry object",
             kind="input",
         )
+    point = _single_point(geo) if crs is None else None
+    if point is not None:
+        # One bare point (a map click, a drawn marker): read as --point with EPSG:4326, which
+        # gives the same sites, notes and provenance as the GeoJSON file (tested) without
+        # three GDAL opens.  An error is left to the file reader, whose line names "sites".
+        from ..errors import ZoningError
+
+        try:
+            sites = load_sites(
+                points=[point],
+                crs="EPSG:4326",
+                id_field=id_field,
+                name_field=name_field,
+                attributes=attributes,
+            )
+            return replace(sites, source=SITES_LABEL)
+        except ZoningError:
+            pass
     geo = _flat_properties(geo)
     with tempfile.TemporaryDirectory(prefix="zoning-request-") as tmp:
         path = Path(tmp) / "sites.geojson"
@@ -373,6 +391,29 @@ def _geojson_sites(geo, crs, id_field, name_field, attributes, max_sites: int):
             raise
     notes = [note.replace(str(path), SITES_LABEL) for note in sites.notes]
     return replace(sites, source=SITES_LABEL, notes=notes)
+
+
+def _single_point(geo: dict) -> tuple[float, float] | None:
+    """(lon, lat) when ``geo`` is one Point (bare, or a Feature without id or properties)
+    with two finite coordinates and nothing else; else None."""
+    if geo.get("type") == "Feature":
+        if set(geo) - {"type", "geometry", "properties"} or geo.get("properties"):
+            return None
+        geo = geo.get("geometry")
+    if (
+        not isinstance(geo, dict)
+        or geo.get("type") != "Point"
+        or set(geo) != {"type", "coordinates"}
+    ):
+        return None
+    xy = geo["coordinates"]
+    if (
+        isinstance(xy, list)
+        and len(xy) == 2
+        and all(type(v) in (int, float) and math.isfinite(v) for v in xy)
+    ):
+        return float(xy[0]), float(xy[1])
+    return None
 
 
 def _flat_properties(geo: dict) -> dict:
