@@ -482,6 +482,17 @@ def test_zip_holds_what_the_cli_writes(client, private_tmp, tmp_path, monkeypatc
     assert data["sites"] == json.loads((out / "screening.json").read_text("utf-8"))["sites"]
 
 
+def test_a_missing_documents_extra_is_501_before_screening(client, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "fpdf", None)  # import fpdf now fails
+    monkeypatch.setattr(ServiceState, "screen", lambda *a, **k: pytest.fail("screened"))
+    r = client.post("/screen?format=pdf", json={"point": [121.47, 31.23], "crs": "EPSG:4326"})
+    assert r.status_code == 501
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["detail"] == "this feature needs fpdf: pip install 'zoning[documents]'"
+
+
 def test_unknown_format_is_a_problem(client):
     r = client.post("/screen?format=html", json={"point": [121.47, 31.23], "crs": "EPSG:4326"})
     assert r.status_code == 422

@@ -268,7 +268,8 @@ def health(request: Request) -> Response:
     Returns
     -------
     Response
-        JSON: ``status`` ("ok"), ``version``, ``layers``, ``rule_set``, ``as_of_default``,
+        JSON: ``status`` ("ok"), ``version``, ``layers``, ``rule_set``, ``as_of_default``
+        (today in Shanghai: the day of a request without ``as_of``),
         ``load_seconds``, ``uptime_seconds``, ``limits`` and ``demonstration`` (the notice or
         null).
     """
@@ -281,7 +282,7 @@ def health(request: Request) -> Response:
             "demonstration": demonstration(state.is_demonstration),
             "layers": len(state.layers),
             "rule_set": {"id": state.rules.id, "version": state.rules.version},
-            "as_of_default": state.layers.as_of.isoformat(),
+            "as_of_default": _day(None).isoformat(),
             "load_seconds": round(state.load_seconds, 3),
             "uptime_seconds": round(time.time() - state.started, 1),
             "limits": {
