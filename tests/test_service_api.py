@@ -437,6 +437,7 @@ def test_pdf(client, private_tmp):
     assert r.headers["content-disposition"] == 'attachment; filename="screening.pdf"'
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
     assert "化工厂" in text and "电厂" in text
+    assert "DEMONSTRATION DATA" in text  # the document says so itself
 
 
 def test_docx(client, private_tmp):
@@ -449,7 +450,7 @@ def test_docx(client, private_tmp):
     text = "\n".join(p.text for p in doc.paragraphs) + "".join(
         c.text for t in doc.tables for row in t.rows for c in row.cells
     )
-    assert "化工厂" in text
+    assert "化工厂" in text and "演示数据" in text
 
 
 def test_xlsx(client, private_tmp):
@@ -461,6 +462,7 @@ def test_xlsx(client, private_tmp):
     wb = openpyxl.load_workbook(io.BytesIO(r.content))
     cells = {str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row}
     assert "化工厂" in cells
+    assert any("DEMONSTRATION DATA" in c for c in cells)
 
 
 @pytest.mark.slow
