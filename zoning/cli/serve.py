@@ -45,7 +45,13 @@ def _check_port(host: str, port: int) -> None:
     show_default=True,
     help="Address to listen on; 0.0.0.0 exposes the service to the network.",
 )
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="TCP port to listen on.",
+)
 @click.option(
     "--workers",
     default=1,
@@ -68,6 +74,10 @@ def serve(catalog_path, rules_path, host, port, workers, token) -> None:
     The layers are read and indexed once at start (the log says how long that took); every
     request then screens against them. Binds to 127.0.0.1 unless told otherwise. The bundled
     layers and rules are DEMONSTRATION data, not the official red line or access list.
+    Stop it with Ctrl-C or SIGTERM (it finishes the requests under way).
+
+    Exit code 2, in one line and before listening: a bad catalog, rule set or layer file, a
+    port in use, or a missing extra (pip install 'zoning[service]').
     """
     from .._optional import require
 
