@@ -178,6 +178,38 @@ async def screen(
     return await run_in_threadpool(_screen, state, raw, fmt, lang, limits.max_screen_sites)
 
 
+def run_screen(state, body: Any, *, max_sites: int, raw: bytes | None = None):
+    """Screen a decoded request body as ``POST /screen`` does (for the OGC process and jobs).
+
+    Parameters
+    ----------
+    state : ServiceState
+    body : object
+        The decoded JSON (see :mod:`zoning.service.payload`).
+    max_sites : int
+        More sites is a 413 problem.
+    raw : bytes, optional
+        The body as received, hashed into ``provenance.input.sha256``.
+
+    Returns
+    -------
+    zoning.ScreeningResult
+        Its provenance records the request's options; :func:`~.serialize.result_json` gives
+        the answer.
+
+    Raises
+    ------
+    Problem
+        422 / 413 with the command line's line.
+    ZoningError
+        From the screening (no layer or rule in force that day ...).
+    """
+    asked = parse_screen_body(body, max_sites=max_sites)
+    result = state.screen(asked.sites, as_of=asked.as_of, **asked.options)
+    record_request(result, asked.record, raw)
+    return result
+
+
 def _screen(state, raw: bytes, fmt: str, lang: str, max_sites: int) -> Response:
     """Read, screen and answer (in a worker thread)."""
     if fmt != "json":
@@ -188,9 +220,7 @@ def _screen(state, raw: bytes, fmt: str, lang: str, max_sites: int) -> Response:
             check_dependencies(["pdf", "docx", "xlsx"] if fmt == "zip" else [fmt])
         except MissingDependencyError as exc:
             raise Problem(501, str(exc), kind="missing-extra") from None
-    asked = parse_screen_body(parse_json(raw), max_sites=max_sites)
-    result = state.screen(asked.sites, as_of=asked.as_of, **asked.options)
-    record_request(result, asked.record, raw)
+    result = run_screen(state, parse_json(raw), max_sites=max_sites, raw=raw)
     if fmt == "json":
         return json_response(result_json(result))
     content, name, media = document(result, fmt, lang=lang)
