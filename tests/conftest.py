@@ -132,4 +132,13 @@ def pytest_report_header(config):
         line = "browser tests: NO Chromium found, and ZONING_REQUIRE_BROWSER is set: they will fail"
     else:
         line = "browser tests: SKIPPED (no Chromium found; install Debian's chromium package)"
-    return [line, header()]
+    from pg import postgis_available, postgis_required
+
+    found, what = postgis_available()
+    if found:
+        pg_line = f"postgis tests: {what}"
+    elif postgis_required():
+        pg_line = f"postgis tests: {what}, and ZONING_REQUIRE_POSTGIS is set: they will fail"
+    else:
+        pg_line = f"postgis tests: SKIPPED ({what})"
+    return [line, pg_line, header()]

@@ -2,7 +2,8 @@
 
 A catalog is a YAML file with a top-level ``layers:`` list.  Each entry names a
 layer ``id``, its ``kind`` (``red_line``, ``control_unit``, ...), the ``source``
-file (relative to the catalog, or any URI GDAL understands) and optionally the
+file (relative to the catalog, or any URI GDAL understands, or a ``postgresql://`` database
+with ``table: schema.table`` and optionally ``where:``) and optionally the
 ``layer`` inside a multi-layer file, plus titles, encoding, CRS, a field
 mapping, official totals and provenance.  The schema rejects unknown keys and
 codes written as numbers (YAML 1.1 reads ``0101`` as 65 and ``NO`` as false),
@@ -259,6 +260,11 @@ class LayerEntry(_Strict):
     provenance: Provenance | None = None
     #: Trusted catalogs only: let this layer's source be a VRT (which reads other files).
     allow_vrt: bool = False
+    #: A ``postgresql://`` source's table, ``schema.table`` (or ``table``).
+    table: str | None = None
+    #: A ``postgresql://`` source's SQL condition on the rows (trusted text, as the catalog;
+    #: no ``;``).
+    where: str | None = None
     #: First day this layer (vintage) is in force; ``None``: since ever.
     valid_from: dt.date | None = None
     #: LAST day this layer is in force (inclusive); ``None``: still in force.
@@ -276,6 +282,18 @@ class LayerEntry(_Strict):
                 f"key 'valid_to': {self.valid_to.isoformat()} is before valid_from "
                 f"{self.valid_from.isoformat()} (valid_to is the last day in force)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _check_database(self) -> LayerEntry:
+        database = self.source.lower().startswith(("postgresql://", "postgres://"))
+        if database and not self.table:
+            raise ValueError("key 'table': required for a postgresql:// source (schema.table)")
+        for key in ("table", "where"):
+            if not database and getattr(self, key) is not None:
+                raise ValueError(f"key {key!r}: only for a postgresql:// source")
+        if self.where is not None and ";" in self.where:
+            raise ValueError("key 'where': one SQL condition, without ';'")
         return self
 
     @field_validator("id")

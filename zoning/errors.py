@@ -103,6 +103,10 @@ class LayerDataError(ZoningError, ValueError):
     """A layer was read but its content is unusable (wrong geometry type, bad field)."""
 
 
+class DatabaseError(ZoningError, OSError):
+    """A PostgreSQL/PostGIS database cannot be reached, read or written (no password shown)."""
+
+
 class CRSError(ZoningError, ValueError):
     """A coordinate reference system is missing, unknown or contradictory."""
 

@@ -23,6 +23,7 @@ from typing import Any
 import click
 
 from ..errors import ZoningError, ZoningWarning
+from ..io.postgis import redact_text
 
 __all__ = [
     "EXIT_CHECK_FAILED",
@@ -113,7 +114,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except (KeyboardInterrupt, click.Abort):
             raise Interrupted() from None
         except ZoningError as exc:
-            fail(str(exc))
+            fail(redact_text(str(exc)))
         except BrokenPipeError:
             # The reader went away (``zoning ... | head``): no message, the shell's SIGPIPE code.
             import os
@@ -137,7 +138,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             # A bug must not look like a failed check (exit 1) nor spill a traceback on users.
             logging.getLogger("zoning").debug("internal error", exc_info=True)
             fail(
-                f"internal error: {type(exc).__name__}: {exc} (please report it; -vv shows details)"
+                f"internal error: {type(exc).__name__}: {redact_text(str(exc))} (please report "
+                "it; -vv shows details)"
             )
 
     return wrapper

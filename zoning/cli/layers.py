@@ -1,4 +1,4 @@
-"""``zoning layers``: list and check the layers of a catalog."""
+"""``zoning layers``: list, check and load (into PostGIS) the layers of a catalog."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import click
 
 from ..checks import SLIVER_M2, TOTAL_TOLERANCE_KM2, CheckResult, check_layers
+from ..io.postgis import redact
 from .errors import handle_errors
 from .options import Decorator, catalog_options
 from .render import format_table
@@ -27,7 +28,7 @@ def _non_negative_option(name: str, default: float, help: str) -> Decorator:
 
 @click.group("layers")
 def layers() -> None:
-    """List and check constraint layers."""
+    """List, check and load constraint layers."""
 
 
 @layers.command("list")
@@ -43,7 +44,7 @@ def list_layers(catalog_path: str | None, layer_specs: tuple[str, ...], fmt: str
             "kind": e.kind,
             "title_zh": e.title("zh"),
             "title_en": e.title("en"),
-            "source": ls.source_of(e.id),
+            "source": redact(ls.source_of(e.id)) + (f" table {e.table}" if e.table else ""),
             "layer": e.layer,
             "status": e.provenance.status if e.provenance else "unknown",
         }
@@ -97,6 +98,77 @@ def check(
     else:
         click.echo(render_check(result))
     raise SystemExit(0 if result.ok else 1)
+
+
+@layers.command("load")
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The catalog whose layers to load (default: the bundled demonstration catalog).",
+)
+@click.option(
+    "--into",
+    "into",
+    required=True,
+    metavar="postgresql://...",
+    help="The PostGIS database: postgresql://[user@]host[:port]/db[?schema=NAME] (schema "
+    "default 'zoning'). Credentials from the URL, PG* variables, ~/.pgpass or ?service=NAME.",
+)
+@click.option(
+    "--write-catalog",
+    "write_catalog",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write a catalog YAML whose layers are the loaded tables (without a password).",
+)
+@click.option("--replace", is_flag=True, help="Replace layers loaded earlier from other files.")
+@handle_errors
+def load(catalog_path: str | None, into: str, write_catalog: str | None, replace: bool) -> None:
+    """Load a catalog's layers into PostGIS: one table per layer (GiST-indexed), a table of
+    vintages (status, vintage, validity, source file and hash), all or nothing.
+
+    Re-loading the same files does nothing; a layer id loaded from another file is refused
+    (give a new vintage its own id) unless --replace.
+    """
+    import yaml
+
+    from ..catalog import read_catalog
+    from ..database import database_catalog, load_layers_into
+    from ..io import atomic_path
+    from ..io.postgis import DatabaseTarget, is_database_url
+
+    if not is_database_url(into):
+        raise click.UsageError(f"--into {redact(into)}: expected a postgresql:// URL")
+    target = DatabaseTarget.parse(into, "--into")
+    catalog = read_catalog(catalog_path)
+    if any(e.is_demonstration for e in catalog.layers):
+        click.echo(DEMO_BANNER)
+    loaded = load_layers_into(catalog, into, replace=replace)
+    click.echo(
+        format_table(
+            ["layer", "table", "action", "features", "valid", "source sha256"],
+            [
+                [x.layer_id, x.table, x.action, x.features, x.period, (x.sha256 or "-")[:12]]
+                for x in loaded
+            ],
+        )
+    )
+    counts = {a: sum(x.action == a for x in loaded) for a in ("loaded", "replaced", "unchanged")}
+    click.echo(
+        f"{target.shown}: schema {target.schema}: {counts['loaded']} loaded, "
+        f"{counts['replaced']} replaced, {counts['unchanged']} unchanged; vintages in "
+        f"{target.schema}.vintages"
+    )
+    if write_catalog:
+        with atomic_path(write_catalog) as tmp:
+            text = yaml.safe_dump(
+                database_catalog(catalog, into, loaded), allow_unicode=True, sort_keys=False
+            )
+            header = "# Written by zoning layers load: the layers are tables in PostGIS.\n"
+            tmp.write_text(header + text, encoding="utf-8")
+        click.echo(f"Wrote {write_catalog} (its layers read the database)")
 
 
 def render_check(result: CheckResult) -> str:

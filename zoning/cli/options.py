@@ -488,7 +488,9 @@ output_options: Decorator = _stack(
             default=None,
             callback=non_empty_path,
             metavar="DIR",
-            help="Write the results into DIR. Without it only the console summary is printed.",
+            help="Write the results into DIR, or append them as a run to a PostGIS database "
+            "(postgresql://...[?schema=NAME]: tables runs, sites, hits, clauses, provenance). "
+            "Without it only the console summary is printed.",
         ),
         click.option(
             "--format",

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from ..errors import quote
+from ..io.postgis import is_database_url
 from .errors import EXIT_CHECK_FAILED, fail
 from .options import PROGRESS_MIN_SITES
 
@@ -384,6 +385,10 @@ def run_screening(
     result = _screen(loaded, layers, rule_set, request.engine, compare)
     _record_options(result, request)
     out = request.output
+    if is_database_url(out.out_dir):
+        from ..database import write_screening
+
+        return result, {"database": write_screening(result, out.out_dir)}
     written = (
         result.to_file(
             out.out_dir,
@@ -415,6 +420,11 @@ def _check_request(request: ScreeningRequest) -> list[str]:
             + (f", not {' and '.join(given)} together" if given else "")
         )
     fmts = parse_formats(out.formats)
+    if is_database_url(out.out_dir):
+        from ..database import check_database
+
+        check_database(out.out_dir, "--out")  # a bad host or login fails before any work
+        return fmts
     if out.out_dir is not None:
         check_out_dir(out.out_dir)
     if out.out_dir is not None and "html" in fmts:
@@ -564,6 +574,13 @@ def report_written(out_dir: str | None, written: dict) -> None:
     """
     from pathlib import Path
 
+    run = written.get("database")
+    if run is not None:
+        click.echo(
+            f"Wrote run {run.run_id} into {run.shown} (schema {run.schema}): {run.sites} "
+            f"site(s), {run.hits} hit(s), {run.clauses} clause row(s)"
+        )
+        return
     if out_dir is None:
         click.echo(
             "No files written (give --out DIR to write sites.csv, hits.csv, clauses.csv, "

@@ -44,13 +44,18 @@ def screen_cmd(
 
     Prints a summary. With --out DIR writes sites.csv, hits.csv, clauses.csv, screening.gpkg,
     screening.json, report/index.html (a page per site) and report/map.html (the
-    interactive map), all or nothing.
+    interactive map), all or nothing. With --out postgresql://...?schema=NAME appends the
+    screening as one run to PostGIS (tables runs, sites, hits, clauses, provenance).
 
     Exit codes: 0 done; 1 --fail-on met, or rows set aside (--on-row-error report); 2 usage
     or input error (nothing written).
     """
     if diff_as_of is not None:
+        from ..io.postgis import is_database_url
         from .diff import screen_diff_as_of
+
+        if is_database_url(options.get("out_dir")):
+            raise click.UsageError("--diff-as-of writes folders; --out postgresql:// is not for it")
 
         for result in screen_diff_as_of(sites, diff_as_of, options):
             exit_for(result, fail_on)

@@ -7,6 +7,8 @@
   :class:`LoadReport`;
 - :mod:`.outputs`: the output transaction (:func:`atomic_path` for one file,
   :class:`OutputFolder` for a folder of outputs);
+- :mod:`.postgis`: PostgreSQL/PostGIS URLs (credentials, :func:`~.postgis.redact`) and
+  reading a catalog layer's table;
 - :mod:`.owned`: which single files zoning wrote (``--out FILE`` replaces only those);
 - :mod:`.temporaries`: temporaries of killed runs, removed by the next run;
 - :mod:`.cells`: CSV cells a spreadsheet would run as formulas, made inert.

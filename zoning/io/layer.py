@@ -25,6 +25,7 @@ from ..catalog import LayerEntry
 from ..crs import WGS84, WORKING_CRS, to_wgs84_geometries
 from ..errors import CRSError, LayerDataError, LayerReadError, quote
 from .guard import check_local, is_remote, network_allowed, within_budget
+from .postgis import is_database_url, read_table
 from .vector import (
     _check_coordinates,
     _open_info,
@@ -37,7 +38,15 @@ from .vector import (
     zip_source,
 )
 
-__all__ = ["SEGMENT_DEG", "SEGMENT_M", "LoadReport", "drop_empty_parts", "polygonal", "read_layer"]
+__all__ = [
+    "SEGMENT_DEG",
+    "SEGMENT_M",
+    "LoadReport",
+    "drop_empty_parts",
+    "polygonal",
+    "read_layer",
+    "read_source",
+]
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +95,8 @@ class LoadReport:
     z_dropped : bool
         Z coordinates were removed.
     sha256 : str or None
-        Hash of the local file(s), None for remote sources.
+        Hash of the local file(s), None for remote sources; for a database table the hash of
+        its content (:func:`zoning.io.postgis.content_sha256`).
     bounds_wgs84 : tuple of float or None
         Extent of the kept features in longitude/latitude.
     notes : list of str
@@ -155,11 +165,16 @@ def read_layer(
     reprojection.  Pseudo-CRS (GCJ-02/BD-09) sources are converted vertex by
     vertex to WGS84 before reprojection.
     """
-    source, report, info = _open_source(entry, Path(base_dir))
-    encoding = _choose_encoding(entry, source, info, report)
-    gdf = _read_frame(entry, source, encoding)
+    if is_database_url(entry.source):
+        gdf, info_crs, report = _read_database(entry)
+        source = report.source
+    else:
+        source, report, info = _open_source(entry, Path(base_dir))
+        encoding = _choose_encoding(entry, source, info, report)
+        gdf = _read_frame(entry, source, encoding)
+        info_crs = info.get("crs")
     report.features_read = len(gdf)
-    crs, pseudo = _resolve_crs(info.get("crs"), entry, source, report)
+    crs, pseudo = _resolve_crs(info_crs, entry, source, report)
     mapped = _check_fields(gdf, entry, source)
     ids = _feature_ids(gdf, entry)
     if len(set(ids)) != len(ids):
@@ -174,6 +189,40 @@ def read_layer(
     out.index = range(len(out))
     log.info("read layer %s: %d features from %s", entry.id, len(out), source)
     return out, report
+
+
+def read_source(
+    entry: LayerEntry, base_dir: Path | str = "."
+) -> tuple[gpd.GeoDataFrame, pyproj.CRS]:
+    """Read one catalog layer as its source holds it: nothing repaired, dropped or projected.
+
+    Parameters
+    ----------
+    entry : LayerEntry
+        The catalog entry.
+    base_dir : path
+        Directory that relative sources resolve against.
+
+    Returns
+    -------
+    (GeoDataFrame, pyproj.CRS)
+        The source's rows and columns (geometry column ``geometry``) and the CRS
+        the coordinates are in (for a declared GCJ-02/BD-09 source: WGS84, the label the
+        coordinates carry).
+
+    Raises
+    ------
+    LayerReadError, CRSError
+        As :func:`read_layer`.
+    """
+    if is_database_url(entry.source):
+        gdf, info_crs, report = _read_database(entry)
+    else:
+        source, report, info = _open_source(entry, Path(base_dir))
+        gdf = _read_frame(entry, source, _choose_encoding(entry, source, info, report))
+        info_crs = info.get("crs")
+    crs, _ = _resolve_crs(info_crs, entry, report.source, report)
+    return gdf, crs
 
 
 def _open_source(entry: LayerEntry, base_dir: Path) -> tuple[str, LoadReport, dict]:
@@ -206,6 +255,21 @@ def _open_source(entry: LayerEntry, base_dir: Path) -> tuple[str, LoadReport, di
         )
     report.sha256 = None if virtual else file_sha256(local)
     return source, report, info
+
+
+def _read_database(entry: LayerEntry) -> tuple[gpd.GeoDataFrame, str | None, LoadReport]:
+    """Read a ``postgresql://`` layer's table: (rows, CRS text or None, the report begun)."""
+    gdf, crs, record = read_table(
+        entry.source, entry.table or "", entry.where, f"layer {quote(entry.id)}"
+    )
+    report = LoadReport(layer_id=entry.id, source=record["source"], layer=record["layer"])
+    report.driver = "PostgreSQL/PostGIS"
+    report.encoding = "UTF-8"
+    report.sha256 = record["sha256"]
+    if record["where"]:
+        report.notes.append(f"rows where {record['where']}")
+    report.notes.extend(record["notes"])
+    return gdf, crs, report
 
 
 def _choose_encoding(entry: LayerEntry, source: str, info: dict, report: LoadReport) -> str | None:
@@ -259,7 +323,7 @@ def _check_fields(gdf: gpd.GeoDataFrame, entry: LayerEntry, source: str) -> dict
             cols = ", ".join(c for c in gdf.columns if c != "geometry")
             raise LayerDataError(
                 f"layer {quote(entry.id)}: fields.{key} names column {quote(column)}, "
-                f"which {Path(source).name} "
+                f"which {source if is_database_url(source) else Path(source).name} "
                 f"does not have (columns: {cols})"
             )
     return mapped

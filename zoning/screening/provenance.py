@@ -16,6 +16,7 @@ from .._version import __version__
 from ..crs import WORKING_CRS
 from ..dates import iso, shanghai_zone
 from ..io import file_sha256
+from ..io.postgis import redact
 from ..layerset import LayerSet
 from ..rules import RuleSet
 from ..rules.validity import in_force_summary
@@ -48,7 +49,7 @@ def _layer_provenance(entry: Any) -> dict[str, Any]:
         "title_zh": entry.title("zh"),
         "status": entry.provenance.status if entry.provenance else "unknown",
         "vintage": entry.provenance.vintage if entry.provenance else None,
-        "source": entry.source,
+        "source": redact(entry.source),
         "positional_tolerance_m": entry.positional_tolerance_m,
         **_layer_validity(entry),
     }
