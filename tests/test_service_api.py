@@ -102,8 +102,8 @@ _RUN_MEMBERS = ("created", "duration_s", "input")
 
 def assert_same_screening(api: dict, ref: dict) -> None:
     """Every table equal; the provenance equal but for the run's time and its input's name."""
-    assert api["demonstration"] == DEMONSTRATION_NOTICE
-    assert list(api)[1:] == list(ref), "the members of screening.json, in order"
+    assert api["demonstration"] is True and api["notice"] == DEMONSTRATION_NOTICE
+    assert list(api)[2:] == list(ref), "the members of screening.json, in order"
     for key in ("sites", "hits", "layer_summary", "reasons", "clauses", "notes"):
         assert api[key] == ref[key], key
     strip = {k: v for k, v in api["provenance"].items() if k not in _RUN_MEMBERS}
@@ -512,7 +512,7 @@ def test_no_temporary_file_is_left(client, private_tmp):
 
 def test_layers(client, state):
     data = client.get("/layers").json()
-    assert data["demonstration"] == DEMONSTRATION_NOTICE
+    assert data["demonstration"] is True and data["notice"] == DEMONSTRATION_NOTICE
     layers = {row["id"]: row for row in data["layers"]}
     assert set(layers) == {e.id for e in state.layers.all_catalog.layers}
     old, new = layers["nature_reserves"], layers["nature_reserves_2026"]
@@ -532,7 +532,7 @@ def test_layers(client, state):
 
 def test_rules(client, state):
     data = client.get(f"/rules?as_of={AS_OF}").json()
-    assert data["demonstration"] == DEMONSTRATION_NOTICE
+    assert data["demonstration"] is True and data["notice"] == DEMONSTRATION_NOTICE
     assert data["rule_set"]["id"] == state.rules.id
     assert data["rule_set"]["status"] == "demonstration"
     law = state.rules.in_force(AS_OF).law()
@@ -549,7 +549,7 @@ def test_rules(client, state):
 def test_health(client, state):
     data = client.get("/health").json()
     assert data["status"] == "ok"
-    assert data["demonstration"] == DEMONSTRATION_NOTICE
+    assert data["demonstration"] is True and data["notice"] == DEMONSTRATION_NOTICE
     assert data["layers"] == len(state.layers)
     assert data["limits"]["max_screen_sites"] == Limits().max_screen_sites
 

@@ -97,7 +97,8 @@ def cli_reference(tmp_path_factory) -> dict:
 @pytest.mark.slow
 def test_health_and_the_load_line(server):
     health = httpx.get(f"{server.url}/health").json()
-    assert health["status"] == "ok" and health["demonstration"]
+    assert health["status"] == "ok" and health["demonstration"] is True
+    assert "演示数据" in health["notice"]
     assert "layers loaded and indexed in" in server.log()
     assert f"listening on http://127.0.0.1:{server.port}" in server.log()
 

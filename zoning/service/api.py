@@ -23,7 +23,7 @@ from .problems import PROBLEM_RESPONSES, Problem
 from .security import read_body
 from .serialize import (
     DOCUMENT_FORMATS,
-    demonstration,
+    demonstration_members,
     document,
     json_response,
     record_request,
@@ -127,8 +127,8 @@ def _day(as_of: str | None) -> date:
     summary="Screen sites: verdict, reasons, clause table, hits and provenance",
     description=(
         "The same screening as `zoning screen` on the same input: the JSON of its "
-        "`screening.json`, with a `demonstration` notice when the data are demonstration "
-        "data. `?format=pdf|docx|xlsx` answers with the run's screening.pdf / .docx / .xlsx, "
+        "`screening.json`, with `demonstration` (true/false) and its bilingual `notice` "
+        "first. `?format=pdf|docx|xlsx` answers with the run's screening.pdf / .docx / .xlsx, "
         "`?format=zip` with everything `zoning screen --out` writes. Errors are RFC 9457 "
         "problem details carrying the command line's one-line message."
     ),
@@ -252,8 +252,8 @@ def layers(
     Returns
     -------
     Response
-        JSON: ``demonstration``, ``as_of``, ``catalog`` and ``layers`` (``id``, ``kind``,
-        titles, ``status``, ``demonstration``, ``vintage``, ``valid_from``, ``valid_to``,
+        JSON: ``demonstration``, ``notice``, ``as_of``, ``catalog`` and ``layers`` (``id``,
+        ``kind``, titles, ``status``, ``demonstration``, ``vintage``, ``valid_from``, ``valid_to``,
         ``in_force``, ``sha256``, ``features`` ...).
     """
     return json_response(state_of(request).layers_info(_day(as_of)))
@@ -280,8 +280,8 @@ def rules(
     Returns
     -------
     Response
-        JSON: ``demonstration``, ``as_of``, ``rule_set`` (``id``, ``version``, ``status``,
-        ``hash`` ...), ``documents``, ``lists`` and ``rules`` (``id``, ``list``,
+        JSON: ``demonstration``, ``notice``, ``as_of``, ``rule_set`` (``id``, ``version``,
+        ``status``, ``hash`` ...), ``documents``, ``lists`` and ``rules`` (``id``, ``list``,
         ``document``, ``article``, ``valid_from``, ``valid_to``, ``in_force``).
     """
     return json_response(state_of(request).rules_info(_day(as_of)))
@@ -300,8 +300,8 @@ def health(request: Request) -> Response:
     Response
         JSON: ``status`` ("ok"), ``version``, ``layers``, ``rule_set``, ``as_of_default``
         (today in Shanghai: the day of a request without ``as_of``),
-        ``load_seconds``, ``uptime_seconds``, ``limits`` and ``demonstration`` (the notice or
-        null).
+        ``load_seconds``, ``uptime_seconds``, ``limits``, ``demonstration`` (true/false) and
+        ``notice`` (the bilingual notice or null).
     """
     state = state_of(request)
     limits = request.app.state.limits
@@ -309,7 +309,7 @@ def health(request: Request) -> Response:
         {
             "status": "ok",
             "version": __version__,
-            "demonstration": demonstration(state.is_demonstration),
+            **demonstration_members(state.is_demonstration),
             "layers": len(state.layers),
             "rule_set": {"id": state.rules.id, "version": state.rules.version},
             "as_of_default": _day(None).isoformat(),

@@ -2,10 +2,10 @@
 
 The JSON is that of ``zoning screen --out DIR --format json``'s ``screening.json`` for the same
 input (:meth:`zoning.ScreeningResult.to_dict`: ``provenance``, ``notes``, ``sites``, ``hits``,
-``layer_summary``, ``reasons``, ``clauses``), with one member added at the top:
-``demonstration``, the bilingual notice when the layers or the rules are demonstration data
-(``null`` otherwise).  The documents are the files ``zoning screen --out`` writes
-(:func:`document`).
+``layer_summary``, ``reasons``, ``clauses``), with two members added at the top:
+``demonstration`` (true when the layers or the rules are demonstration data) and ``notice``
+(then the bilingual notice, else ``null``), as every response of the service carries them.
+The documents are the files ``zoning screen --out`` writes (:func:`document`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from fastapi.responses import Response
 __all__ = [
     "DEMONSTRATION_NOTICE",
     "DOCUMENT_FORMATS",
-    "demonstration",
+    "demonstration_members",
     "document",
     "json_bytes",
     "json_response",
@@ -31,7 +31,7 @@ __all__ = [
     "result_json",
 ]
 
-#: What every response carrying demonstration data says (``demonstration`` member).
+#: What every response carrying demonstration data says (``notice`` member).
 DEMONSTRATION_NOTICE = (
     "DEMONSTRATION DATA — not the official ecological protection red line, control units or "
     "access list (演示数据，非官方生态保护红线、管控单元及准入清单)"
@@ -52,8 +52,8 @@ DOCUMENT_FORMATS = {
 }
 
 
-def demonstration(flag: bool) -> str | None:
-    """The ``demonstration`` member: the notice when ``flag``, else None.
+def demonstration_members(flag: bool) -> dict[str, Any]:
+    """The members every response carries: ``demonstration`` and ``notice``.
 
     Parameters
     ----------
@@ -62,9 +62,10 @@ def demonstration(flag: bool) -> str | None:
 
     Returns
     -------
-    str or None
+    dict
+        ``{"demonstration": flag, "notice": DEMONSTRATION_NOTICE or None}``.
     """
-    return DEMONSTRATION_NOTICE if flag else None
+    return {"demonstration": bool(flag), "notice": DEMONSTRATION_NOTICE if flag else None}
 
 
 def _default(value: Any) -> Any:
@@ -142,13 +143,13 @@ def result_json(result: Any) -> dict[str, Any]:
     -------
     dict
         As ``screening.json`` (:meth:`zoning.ScreeningResult.to_dict`; the tables' values
-        JSON-ready, missing values ``None``) plus ``demonstration`` first: the bilingual
-        notice or ``None``.
+        JSON-ready, missing values ``None``) plus ``demonstration`` and ``notice`` first
+        (:func:`demonstration_members`).
     """
     data = result.to_dict()
     # The provenance through the same JSON encoder as screening.json (numpy scalars, paths).
     data["provenance"] = json.loads(json_bytes(data["provenance"]))
-    return {"demonstration": demonstration(result.is_demonstration), **data}
+    return {**demonstration_members(result.is_demonstration), **data}
 
 
 def document(result: Any, fmt: str, *, lang: str = "both") -> tuple[bytes, str, str]:

@@ -168,7 +168,7 @@ class ServiceState:
         -------
         dict
         """
-        from .serialize import demonstration
+        from .serialize import demonstration_members
 
         catalog = self.layers.all_catalog
         rows = []
@@ -197,7 +197,7 @@ class ServiceState:
                 }
             )
         return {
-            "demonstration": demonstration(any(e.is_demonstration for e in catalog.layers)),
+            **demonstration_members(any(e.is_demonstration for e in catalog.layers)),
             "as_of": day.isoformat(),
             "catalog": {
                 "title": getattr(catalog, "title", None),
@@ -219,7 +219,7 @@ class ServiceState:
         -------
         dict
         """
-        from .serialize import demonstration
+        from .serialize import demonstration_members
 
         whole = self.rules.origin
         law = whole.law()
@@ -250,7 +250,7 @@ class ServiceState:
             for r in law["rules"]
         ]
         return {
-            "demonstration": demonstration(whole.is_demonstration),
+            **demonstration_members(whole.is_demonstration),
             "as_of": day.isoformat(),
             "rule_set": {
                 "id": whole.id,
