@@ -369,7 +369,7 @@ def test_geo_json_media_type_is_accepted(client):
 
 @pytest.fixture(scope="module")
 def small(state):
-    limits = Limits(max_body_bytes=2_000, max_screen_sites=2)
+    limits = Limits(max_body_bytes=2_000, max_screen_sites=2, max_document_sites=1)
     return TestClient(create_app(state, limits=limits), raise_server_exceptions=False)
 
 
@@ -405,7 +405,33 @@ def test_streamed_body_over_the_limit_is_413(small):
 def test_more_sites_than_the_limit_is_413(small, body):
     r = small.post("/screen", json=body)
     assert r.status_code == 413
-    assert "at most 2 " in r.json()["detail"] and "/jobs" in r.json()["detail"]
+    assert "at most 2 here" in r.json()["detail"] and "/jobs" in r.json()["detail"]
+
+
+def test_documents_of_more_sites_than_their_limit_is_413(small):
+    body = {"points": [[121.47, 31.23], [121.5, 31.1]], "crs": "EPSG:4326"}
+    assert small.post("/screen", json=body).status_code == 200
+    r = small.post("/screen?format=xlsx", json=body)
+    assert r.status_code == 413 and "at most 1 here" in r.json()["detail"]
+
+
+def test_documents_wait_for_their_turn_then_503(state):
+    limits = Limits(documents_at_once=1, documents_wait_seconds=0.1)
+    app = create_app(state, limits=limits)
+    with TestClient(app, raise_server_exceptions=False) as busy:
+        body = {"point": [121.47, 31.23], "crs": "EPSG:4326"}
+        from zoning.service.api import _documents_gate
+
+        gate = _documents_gate(app, 1)
+        assert gate.acquire(False)  # one document being built
+        try:
+            r = busy.post("/screen?format=xlsx", json=body)
+        finally:
+            gate.release()
+        assert r.status_code == 503 and r.headers["retry-after"] == "30"
+        assert r.headers["content-type"] == "application/problem+json"
+        assert busy.post("/screen?format=xlsx", json=body).status_code == 200
+        assert busy.post("/screen", json=body).status_code == 200  # JSON never waits
 
 
 # ----------------------------------------------------------------------------- the documents

@@ -9,6 +9,7 @@ process).  The JSON answer is ``screening.json``'s (:mod:`~zoning.service.serial
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import date
 from typing import Any, Literal
@@ -175,7 +176,28 @@ async def screen(
     limits = request.app.state.limits
     raw = await read_body(request, limits.max_body_bytes)
     state = state_of(request)
-    return await run_in_threadpool(_screen, state, raw, fmt, lang, limits.max_screen_sites)
+    if fmt == "json":
+        return await run_in_threadpool(_screen, state, raw, fmt, lang, limits.max_screen_sites)
+    gate = _documents_gate(request.app, limits.documents_at_once)
+    if not await run_in_threadpool(gate.acquire, True, limits.documents_wait_seconds):
+        raise Problem(
+            503,
+            f"{limits.documents_at_once} documents are being built; try again shortly",
+            kind="busy",
+            headers={"Retry-After": "30"},
+        )
+    try:
+        return await run_in_threadpool(_screen, state, raw, fmt, lang, limits.max_document_sites)
+    finally:
+        gate.release()
+
+
+def _documents_gate(app, at_once: int) -> threading.BoundedSemaphore:
+    """The application's bound on document requests built at once."""
+    gate = getattr(app.state, "documents_gate", None)
+    if gate is None:
+        gate = app.state.documents_gate = threading.BoundedSemaphore(at_once)
+    return gate
 
 
 def run_screen(state, body: Any, *, max_sites: int, raw: bytes | None = None):
@@ -318,6 +340,7 @@ def health(request: Request) -> Response:
             "limits": {
                 "max_body_bytes": limits.max_body_bytes,
                 "max_screen_sites": limits.max_screen_sites,
+                "max_document_sites": limits.max_document_sites,
             },
         }
     )

@@ -334,7 +334,7 @@ def _radius(value: Any) -> dict[str, Any]:
 def _too_many(n: int, max_sites: int) -> Problem:
     return Problem(
         413,
-        f"{n:,} sites in one request; at most {max_sites:,} (send more as a job: POST /jobs)",
+        f"{n:,} sites in one request; at most {max_sites:,} here (send more as a job: POST /jobs)",
         kind="too-many-sites",
         limit=max_sites,
     )
