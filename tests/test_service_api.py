@@ -422,12 +422,12 @@ def test_documents_wait_for_their_turn_then_503(state):
         body = {"point": [121.47, 31.23], "crs": "EPSG:4326"}
         from zoning.service.api import _documents_gate
 
-        gate = _documents_gate(app, 1)
-        assert gate.acquire(False)  # one document being built
+        gate = busy.portal.call(_documents_gate, app, 1)  # made in the server's event loop
+        busy.portal.call(gate.acquire)  # one document being built
         try:
             r = busy.post("/screen?format=xlsx", json=body)
         finally:
-            gate.release()
+            busy.portal.call(gate.release)
         assert r.status_code == 503 and r.headers["retry-after"] == "30"
         assert r.headers["content-type"] == "application/problem+json"
         assert busy.post("/screen?format=xlsx", json=body).status_code == 200

@@ -9,11 +9,11 @@ process).  The JSON answer is ``screening.json``'s (:mod:`~zoning.service.serial
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import date
 from typing import Any, Literal
 
+import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -179,24 +179,27 @@ async def screen(
     if fmt == "json":
         return await run_in_threadpool(_screen, state, raw, fmt, lang, limits.max_screen_sites)
     gate = _documents_gate(request.app, limits.documents_at_once)
-    if not await run_in_threadpool(gate.acquire, True, limits.documents_wait_seconds):
+    try:  # waiting holds no worker thread
+        with anyio.fail_after(limits.documents_wait_seconds):
+            await gate.acquire()
+    except TimeoutError:
         raise Problem(
             503,
             f"{limits.documents_at_once} documents are being built; try again shortly",
             kind="busy",
             headers={"Retry-After": "30"},
-        )
+        ) from None
     try:
         return await run_in_threadpool(_screen, state, raw, fmt, lang, limits.max_document_sites)
     finally:
         gate.release()
 
 
-def _documents_gate(app, at_once: int) -> threading.BoundedSemaphore:
+def _documents_gate(app, at_once: int) -> anyio.Semaphore:
     """The application's bound on document requests built at once."""
     gate = getattr(app.state, "documents_gate", None)
     if gate is None:
-        gate = app.state.documents_gate = threading.BoundedSemaphore(at_once)
+        gate = app.state.documents_gate = anyio.Semaphore(at_once)
     return gate
 
 
