@@ -8,6 +8,7 @@ The screening's oracle is the command line on the same input (``zoning screen --
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import sys
@@ -116,6 +117,12 @@ def test_screen_over_http_answers_what_the_cli_writes(server, cli_reference):
 def test_docs_and_openapi(server):
     docs = httpx.get(f"{server.url}/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # Swagger UI comes from the service itself: /docs works offline.
+    assets = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", docs.text)
+    assert assets and not [a for a in assets if "//" in a], assets
+    for asset in (a for a in assets if a.endswith((".js", ".css"))):
+        got = httpx.get(f"{server.url}{asset}")
+        assert got.status_code == 200 and len(got.content) > 10_000, asset
     spec = httpx.get(f"{server.url}/openapi.json").json()
     assert "/screen" in spec["paths"] and "post" in spec["paths"]["/screen"]
 

@@ -81,7 +81,7 @@ def serve(catalog_path, rules_path, host, port, workers, token) -> None:
     """
     from .._optional import require
 
-    for module in ("fastapi", "uvicorn", "multipart"):
+    for module in ("fastapi", "fastapi_offline", "uvicorn", "multipart"):
         require(module)
     import uvicorn
 
@@ -107,14 +107,17 @@ def serve(catalog_path, rules_path, host, port, workers, token) -> None:
         del state
         os.environ[CATALOG_ENV] = catalog_path or ""
         os.environ[RULES_ENV] = rules_path or ""
-        uvicorn.run(
-            "zoning.service.asgi:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="info",
-        )
+        from ..service.jobs_store import shared_jobs_dir
+
+        with shared_jobs_dir():  # every worker answers for every job
+            uvicorn.run(
+                "zoning.service.asgi:app_from_environment",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="info",
+            )
         return
     click.echo(
         f"zoning serve: layers loaded and indexed in {state.load_seconds:.1f} s ({what})"
