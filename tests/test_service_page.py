@@ -13,12 +13,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -172,45 +167,13 @@ def test_form_words_come_from_the_labels(client):
 # ------------------------------------------------------------------------------ real server
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A real ``zoning serve`` process on a free loopback port; yields its base URL."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "zoning", "serve", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "ZONING_SERVICE_TOKEN": ""},
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"zoning serve did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def server():
+    """A real ``zoning serve`` process on a free loopback port (no token); yields its URL."""
+    from service import running_service
+
+    with running_service(env={"ZONING_SERVICE_TOKEN": ""}) as svc:
+        yield svc.url
 
 
 def _open(browser, server, name):
@@ -321,14 +284,22 @@ def test_hostile_names_and_messages_are_shown_literally(browser, server, tmp_pat
     from playwright.sync_api import expect
 
     lon, lat = CENTRE
-    square = [[lon, lat], [lon + 0.004, lat], [lon + 0.004, lat + 0.003], [lon, lat + 0.003]]
-    feature = {
-        "type": "Feature",
-        "geometry": {"type": "Polygon", "coordinates": [[*square, square[0]]]},
-        "properties": {"name": HOSTILE[0] + HOSTILE[1], "note": HOSTILE[4]},
-    }
+
+    def square(i: int, name: str) -> dict:
+        x, y = lon + 0.006 * i, lat
+        ring = [[x, y], [x + 0.004, y], [x + 0.004, y + 0.003], [x, y + 0.003], [x, y]]
+        return {
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {"name": name, "note": HOSTILE[4]},
+        }
+
+    # Every hostile string of the map tests as a site name (the first two joined, first).
+    names = [HOSTILE[0] + HOSTILE[1], *HOSTILE]
+    features = [square(i, name) for i, name in enumerate(names)]
+    feature = features[0]
     path = tmp_path / (HOSTILE[0] + ".geojson")  # the file name is hostile too
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), "utf-8")
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
     visit = _open(browser, server, "service_page_hostile.png")
     page = visit.page
     page.set_input_files("#site-file", str(path))
@@ -345,7 +316,10 @@ def test_hostile_names_and_messages_are_shown_literally(browser, server, tmp_pat
     assert page.locator("#industry-chosen").text_content() == ""
     page.click("#submit")
     page.wait_for_selector("#results:not([hidden])", timeout=60_000)
-    assert HOSTILE[0] + HOSTILE[1] in page.locator("#verdicts").text_content()
+    shown = page.locator("#verdicts .site-name").all_text_contents()
+    assert len(shown) == len(names)
+    for name, text in zip(names, shown, strict=True):
+        assert f"（{name}）" in text
     # The server's one-line error quoting a hostile industry code: shown as text.
     feature["properties"]["industry"] = HOSTILE[0]
     bad = tmp_path / "bad.geojson"
