@@ -52,6 +52,7 @@ def create_app(
         redoc_url=None,
         static_url="/static-docs",
     )
+    app.docs_url = "/docs"  # FastAPIOffline serves it itself and leaves the attribute None
     app.state.zoning = state
     app.state.token = resolve_token(token)
     app.state.limits = limits or Limits()
