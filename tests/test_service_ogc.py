@@ -453,11 +453,6 @@ def test_as_of_is_read_as_the_command_line_reads_it(client):
     assert r.status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse_screen_body hands 'crs' to GeoDataFrame.from_features (pyproj), which does "
-    "not know gcj02; the command line reads it through load_sites",
-)
 def test_gcj02_coordinates_screen_as_the_command_line_does(client):
     oracle = zoning.screen(points=[(121.47, 31.23)], crs="gcj02", as_of=DAY)
     point = {"type": "Point", "coordinates": [121.47, 31.23]}

@@ -18,6 +18,7 @@ EXTRAS = {
     "pypdf": "documents",
     "docx": "documents",
     "fastapi": "service",
+    "fastapi_offline": "service",
     "uvicorn": "service",
     "multipart": "service",
     "sqlalchemy": "postgis",

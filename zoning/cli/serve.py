@@ -45,7 +45,13 @@ def _check_port(host: str, port: int) -> None:
     show_default=True,
     help="Address to listen on; 0.0.0.0 exposes the service to the network.",
 )
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="TCP port to listen on.",
+)
 @click.option(
     "--workers",
     default=1,
@@ -68,41 +74,55 @@ def serve(catalog_path, rules_path, host, port, workers, token) -> None:
     The layers are read and indexed once at start (the log says how long that took); every
     request then screens against them. Binds to 127.0.0.1 unless told otherwise. The bundled
     layers and rules are DEMONSTRATION data, not the official red line or access list.
+    Stop it with Ctrl-C or SIGTERM (it finishes the requests under way).
+
+    Exit code 2, in one line and before listening: a bad catalog, rule set or layer file, a
+    port in use, or a missing extra (pip install 'zoning[service]').
     """
     from .._optional import require
 
-    for module in ("fastapi", "uvicorn", "multipart"):
+    for module in ("fastapi", "fastapi_offline", "uvicorn", "multipart"):
         require(module)
     import uvicorn
+
+    from ..service import ServiceState, create_app
 
     _check_port(host, port)
     if token is not None:
         os.environ["ZONING_SERVICE_TOKEN"] = token
+    click.echo("zoning serve: reading and indexing the layers ...", err=True)
+    # Also with workers: a bad catalog, rule set or layer fails here, in one line, exit 2.
+    state = ServiceState.load(catalog_path, rules_path, warm=workers == 1)
+    _check_port(host, port)  # taken meanwhile?
+    what = f"{len(state.layers)} layers, rule set {state.rules.id} {state.rules.version}"
+    demo = " (DEMONSTRATION DATA, not the official red line or access list)"
     if workers > 1:
-        from ..layerset import load_catalog
-        from ..rules import load_rules
         from ..service.asgi import CATALOG_ENV, RULES_ENV
 
-        load_catalog(catalog_path)  # a bad catalog or rule set fails here, in one line
-        load_rules(rules_path)
+        click.echo(
+            f"zoning serve: layers read in {state.load_seconds:.1f} s ({what}); starting "
+            f"{workers} workers, each reads and indexes them again",
+            err=True,
+        )
+        del state
         os.environ[CATALOG_ENV] = catalog_path or ""
         os.environ[RULES_ENV] = rules_path or ""
-        uvicorn.run(
-            "zoning.service.asgi:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="info",
-        )
-        return
-    from ..service import ServiceState, create_app
+        from ..service.jobs_store import shared_jobs_dir
 
-    click.echo("zoning serve: reading and indexing the layers ...", err=True)
-    state = ServiceState.load(catalog_path, rules_path)
+        with shared_jobs_dir():  # every worker answers for every job
+            uvicorn.run(
+                "zoning.service.asgi:app_from_environment",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="info",
+            )
+        return
     click.echo(
-        f"zoning serve: layers loaded and indexed in {state.load_seconds:.1f} s; "
-        f"listening on http://{host}:{port} (API docs at /docs)",
+        f"zoning serve: layers loaded and indexed in {state.load_seconds:.1f} s ({what})"
+        f"{demo if state.is_demonstration else ''}; listening on http://{host}:{port} "
+        "(API docs at /docs)",
         err=True,
     )
     uvicorn.run(create_app(state, token=token), host=host, port=port, log_level="info")

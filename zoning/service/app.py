@@ -8,6 +8,7 @@ background tasks) and served by uvicorn.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from .._version import __version__
 from . import api, jobs, ogc, page, problems
@@ -41,13 +42,17 @@ def create_app(
     -------
     FastAPI
     """
-    app = FastAPI(
+    # fastapi-offline serves Swagger UI's script and style from the package, not a CDN, so
+    # /docs works on a machine without the internet (as the web page does).
+    app = FastAPIOffline(
         title="zoning screening service",
         version=__version__,
         description=DESCRIPTION,
         docs_url="/docs",
         redoc_url=None,
+        static_url="/static-docs",
     )
+    app.docs_url = "/docs"  # FastAPIOffline serves it itself and leaves the attribute None
     app.state.zoning = state
     app.state.token = resolve_token(token)
     app.state.limits = limits or Limits()

@@ -7,6 +7,7 @@ import string); each worker reads and indexes the layers itself.
 from __future__ import annotations
 
 import os
+import sys
 
 #: Environment variables the command line sets for its workers.
 CATALOG_ENV, RULES_ENV, TOKEN_ENV = (
@@ -28,5 +29,11 @@ def app_from_environment():
 
     state = ServiceState.load(
         os.environ.get(CATALOG_ENV) or None, os.environ.get(RULES_ENV) or None
+    )
+    print(
+        f"zoning serve: worker {os.getpid()}: layers loaded and indexed in "
+        f"{state.load_seconds:.1f} s",
+        file=sys.stderr,
+        flush=True,
     )
     return create_app(state)

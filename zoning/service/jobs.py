@@ -37,15 +37,12 @@ from .jobs_run import job_options
 from .jobs_store import EXPIRED, SUCCEEDED, Job, JobStore
 from .problems import Problem
 from .security import check_token
+from .serialize import DEMONSTRATION_NOTICE
 from .uploads import FLAG_FIELDS, SUFFIXES, TEXT_FIELDS, check_upload, receive
 
 router = APIRouter(tags=["jobs"], dependencies=[Depends(check_token)])
 
 #: What a response says when the layers or rules are the demonstration data.
-DEMO_NOTICE = (
-    "DEMONSTRATION DATA: not the official ecological protection red line or Shanghai's "
-    "official access list (演示数据，非官方生态保护红线及准入清单)"
-)
 
 _FORM_SCHEMA: dict[str, Any] = {
     "requestBody": {
@@ -143,7 +140,7 @@ def status_of(job: Job, store: JobStore) -> dict[str, Any]:
         "demonstration": bool(store.state.is_demonstration),
     }
     if body["demonstration"]:
-        body["notice"] = DEMO_NOTICE
+        body["notice"] = DEMONSTRATION_NOTICE
     return body
 
 
@@ -230,7 +227,7 @@ def list_results(job_id: str, request: Request) -> dict[str, Any]:
     ]
     body: dict[str, Any] = {"id": job.id, "files": files, "zip": f"/jobs/{job.id}/results.zip"}
     if store_of(request.app).state.is_demonstration:
-        body["notice"] = DEMO_NOTICE
+        body["notice"] = DEMONSTRATION_NOTICE
     return body
 
 
@@ -340,4 +337,4 @@ def install(app: FastAPI) -> None:
     app.router.lifespan_context = lifespan
 
 
-__all__ = ["DEMO_NOTICE", "install", "router", "status_of", "store_of"]
+__all__ = ["install", "router", "status_of", "store_of"]

@@ -21,16 +21,12 @@ from typing import Any
 from .. import labels
 from .._version import __version__
 from ..schema import CHOICE_ATTRIBUTES, FACILITIES, FLAGS, NATURES, VERDICTS
+from .serialize import DEMONSTRATION_NOTICE
 
 #: The process's identifier.
 PROCESS_ID = "screen"
 
 #: What every description and result says when the layers or rules are the demonstration data.
-DEMONSTRATION_NOTICE = (
-    "演示数据，非官方生态保护红线、城镇开发边界、永久基本农田或管控单元及准入清单。"
-    " DEMONSTRATION DATA: the bundled layers and rule set are not the official red line, "
-    "development boundary, farmland or control units, nor Shanghai's official access list."
-)
 
 #: GeoJSON object types an input ``sites`` may be.
 GEOJSON_TYPES = frozenset(

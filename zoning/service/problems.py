@@ -38,7 +38,31 @@ TITLES = {
     422: "Unprocessable content",
     429: "Too many requests",
     500: "Internal server error",
+    501: "Not implemented",
     503: "Service unavailable",
+}
+
+
+#: The error answers of an endpoint, for the OpenAPI document (``responses=``).
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": f"{TITLES[status]} (RFC 9457 problem details, one-line ``detail``)",
+        "content": {
+            PROBLEM_TYPE: {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"type": "string"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                        "instance": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+    for status in (400, 413, 415, 422, 500)
 }
 
 

@@ -33,6 +33,13 @@ class Limits:
         The largest upload of ``/jobs``.
     max_screen_sites : int
         Sites in one ``/screen`` request (more: use ``/jobs``).
+    max_document_sites : int
+        Sites in one ``/screen?format=pdf|docx|xlsx|zip`` request (documents take seconds
+        per site; more: use ``/jobs``).
+    documents_at_once : int
+        Document requests built at once in a process; others wait up to
+        ``documents_wait_seconds``, then get 503 with ``Retry-After``.
+    documents_wait_seconds : float
     max_job_sites : int
         Sites in one job.
     max_zip_members, max_unzipped_bytes : int
@@ -46,6 +53,9 @@ class Limits:
     max_body_bytes: int = 5 * 2**20
     max_upload_bytes: int = 200 * 2**20
     max_screen_sites: int = 1000
+    max_document_sites: int = 100
+    documents_at_once: int = 2
+    documents_wait_seconds: float = 60.0
     max_job_sites: int = 1_000_000
     max_zip_members: int = 1000
     max_unzipped_bytes: int = 1 * 2**30

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -14,12 +15,30 @@ from typing import Any
 
 log = logging.getLogger("zoning.service")
 
+#: Days whose layer and rule views are kept (cleared beyond; the layers themselves stay read).
+_DAYS_KEPT = 64
+
 
 def _sha256(path: Path | None) -> str | None:
     """The SHA-256 of a file, or None (the bundled defaults are hashed by their own paths)."""
     if path is None or not Path(path).is_file():
         return None
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _within(day: date, start: str | None, end: str | None) -> bool:
+    """``start <= day <= end`` on ``YYYY-MM-DD`` texts (None: open)."""
+    text = day.isoformat()
+    return (start is None or start <= text) and (end is None or text <= end)
+
+
+def _redact(source: str) -> str:
+    """A source with any password of a URL left out (``scheme://user:secret@`` -> ``user@``)."""
+    return re.sub(r"^([a-z][a-z0-9+.-]*://[^/:@]*):[^@/]*@", r"\1@", str(source), flags=re.I)
 
 
 @dataclass
@@ -50,6 +69,7 @@ class ServiceState:
     started: float = field(default_factory=time.time)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _days: dict[date, Any] = field(default_factory=dict, repr=False)
+    _rule_days: dict[date, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(
@@ -90,6 +110,7 @@ class ServiceState:
             catalog_path=str(catalog) if catalog is not None else None,
             rules_path=str(rules) if rules is not None else None,
         )
+        state.read_all_vintages()
         if warm:
             state.warm()
         state.load_seconds = time.perf_counter() - t0
@@ -109,21 +130,185 @@ class ServiceState:
                 as_of=self.layers.as_of,
             )
 
+    def read_all_vintages(self) -> None:
+        """Read every layer of the catalog, also those not in force today (other ``as_of``
+        days then read no file during a request)."""
+        for entry in self.layers.all_catalog.layers:
+            day = entry.valid_from or entry.valid_to or self.layers.as_of
+            with self._lock:
+                self.layers.at(day)[entry.id]
+
+    def layer_report(self, entry: Any) -> Any:
+        """The load report of a catalog layer (read at start), or None.
+
+        Parameters
+        ----------
+        entry : zoning.catalog.LayerEntry
+
+        Returns
+        -------
+        zoning.io.LoadReport or None
+            None when the layer could not be read.
+        """
+        day = entry.valid_from or entry.valid_to or self.layers.as_of
+        try:
+            return self.layers_at(day)[entry.id].report
+        except Exception:  # a layer that failed to read: the catalog view says so
+            return None
+
+    def layers_info(self, day: date) -> dict[str, Any]:
+        """What ``GET /layers`` answers: the catalog, each layer's provenance and validity.
+
+        Parameters
+        ----------
+        day : datetime.date
+            The day whose layers are marked ``in_force``.
+
+        Returns
+        -------
+        dict
+        """
+        from .serialize import demonstration_members
+
+        catalog = self.layers.all_catalog
+        rows = []
+        for entry in catalog.layers:
+            report = self.layer_report(entry)
+            prov = entry.provenance
+            rows.append(
+                {
+                    "id": entry.id,
+                    "kind": entry.kind,
+                    "title_zh": entry.title("zh"),
+                    "title_en": entry.title("en"),
+                    "status": prov.status if prov else "unknown",
+                    "demonstration": entry.is_demonstration,
+                    "vintage": prov.vintage if prov else None,
+                    "source": _redact(entry.source),
+                    "provenance_source": prov.source if prov else None,
+                    "licence": prov.licence if prov else None,
+                    "valid_from": _iso(entry.valid_from),
+                    "valid_to": _iso(entry.valid_to),
+                    "in_force": entry.in_force_on(day),
+                    "positional_tolerance_m": entry.positional_tolerance_m,
+                    "sha256": getattr(report, "sha256", None),
+                    "features": getattr(report, "features", None),
+                    "input_crs": getattr(report, "input_crs", None),
+                }
+            )
+        return {
+            **demonstration_members(any(e.is_demonstration for e in catalog.layers)),
+            "as_of": day.isoformat(),
+            "catalog": {
+                "title": getattr(catalog, "title", None),
+                "version": getattr(catalog, "version", None),
+                "sha256": _sha256(catalog.path) if catalog.path else None,
+            },
+            "layers": rows,
+        }
+
+    def rules_info(self, day: date) -> dict[str, Any]:
+        """What ``GET /rules`` answers: the rule set, its documents and rules with their days.
+
+        Parameters
+        ----------
+        day : datetime.date
+            The day whose documents and rules are marked ``in_force``.
+
+        Returns
+        -------
+        dict
+        """
+        from .serialize import demonstration_members
+
+        whole = self.rules.origin
+        law = whole.law()
+        try:
+            not_in_force = set(whole.in_force(day).law()["not_in_force"])
+        except Exception:  # no rule in force that day
+            not_in_force = {r["id"] for r in law["rules"]}
+        lists = {r.id: None for r in whole.rules}
+        for access_list in whole.lists:
+            lists.update({r.id: access_list.id for r in access_list.rules})
+        documents = []
+        for doc in law["documents"]:
+            full = whole.documents[doc["id"]]
+            documents.append(
+                {
+                    **doc,
+                    "title": full.title,
+                    "title_en": full.title_en,
+                    "number": full.number,
+                    "issuer": full.issuer,
+                    "date": full.date,
+                    "url": full.url,
+                    "in_force": _within(day, doc["in_force_from"], doc["in_force_to"]),
+                }
+            )
+        rules = [
+            {**r, "list": lists.get(r["id"]), "in_force": r["id"] not in not_in_force}
+            for r in law["rules"]
+        ]
+        return {
+            **demonstration_members(whole.is_demonstration),
+            "as_of": day.isoformat(),
+            "rule_set": {
+                "id": whole.id,
+                "version": whole.version,
+                "title": whole.title,
+                "status": whole.status,
+                "hash": whole.hash,
+                "note": whole.note,
+            },
+            "rules_in_force": len(rules) - len(not_in_force),
+            "documents": documents,
+            "lists": [
+                {"id": a.id, "parent": a.parent, "title_zh": a.title_zh, "title_en": a.title_en}
+                for a in whole.lists
+            ],
+            "rules": rules,
+        }
+
     @property
     def is_demonstration(self) -> bool:
         """Whether the layers or the rules are the demonstration data."""
         return bool(self.layers.is_demonstration or self.rules.is_demonstration)
 
     def layers_at(self, day: date) -> Any:
-        """The catalog as in force on ``day``, sharing the loaded layers and indexes."""
+        """The catalog as in force on ``day``, sharing the loaded layers and indexes.
+
+        Parameters
+        ----------
+        day : datetime.date
+
+        Returns
+        -------
+        zoning.layerset.LayerSet
+        """
         with self._lock:
             if day not in self._days:
+                if len(self._days) >= _DAYS_KEPT:  # clients may ask for any day: bounded
+                    self._days.clear()
                 self._days[day] = self.layers.at(day)
             return self._days[day]
 
     def rules_at(self, day: date) -> Any:
-        """The rules in force on ``day`` (:meth:`zoning.rules.RuleSet.in_force`)."""
-        return self.rules.in_force(day)
+        """The rules in force on ``day`` (:meth:`zoning.rules.RuleSet.in_force`), kept.
+
+        Parameters
+        ----------
+        day : datetime.date
+
+        Returns
+        -------
+        zoning.rules.RuleSet
+        """
+        with self._lock:
+            if day not in self._rule_days:
+                if len(self._rule_days) >= _DAYS_KEPT:
+                    self._rule_days.clear()
+                self._rule_days[day] = self.rules.in_force(day)
+            return self._rule_days[day]
 
     def screen(self, sites: Any, *, as_of: object = None, **options: Mapping[str, Any]):
         """Screen ``sites`` as ``zoning screen`` would, against the warm layers.
