@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from geopandas.array import transform as gpd_transform
 
 from .crs import WGS84, WORKING_CRS
 from .io.cells import escape_formulas
@@ -87,6 +88,21 @@ def _data_status(result: ScreeningResult) -> str:
     return "; ".join(sorted(statuses)) or "unknown"
 
 
+_TO_WGS84: list = []
+
+
+def _wgs84(sites: gpd.GeoDataFrame) -> np.ndarray:
+    """The sites' geometries in WGS84 (as ``geometry.to_crs(WGS84)``; from the working CRS
+    with one transformer kept, without geopandas' per-call lookup of it by the CRSs' WKT)."""
+    if sites.crs is not WORKING_CRS and sites.crs != WORKING_CRS:
+        return sites.geometry.to_crs(WGS84).to_numpy()
+    if not _TO_WGS84:
+        import pyproj
+
+        _TO_WGS84.append(pyproj.Transformer.from_crs(WORKING_CRS, WGS84, always_xy=True))
+    return gpd_transform(sites.geometry.to_numpy(), _TO_WGS84[0].transform)
+
+
 def _sites_table(result: ScreeningResult, *, geometry: bool = False) -> pd.DataFrame:
     """``sites.csv``: the columns of :data:`zoning.schema.SITES_CSV_COLUMNS`, lon/lat of a
     point on each site (WGS84) and ``data_status`` (``demonstration`` when the data are)."""
@@ -94,7 +110,7 @@ def _sites_table(result: ScreeningResult, *, geometry: bool = False) -> pd.DataF
     cols = [c for c in _SITE_COLUMNS if c in s.columns]
     table = pd.DataFrame(s[cols])
     table.insert(cols.index("verdict") + 1, "verdict_zh", s["verdict"].map(_VERDICT_ZH).to_numpy())
-    rep = shapely.point_on_surface(s.geometry.to_crs(WGS84).to_numpy())
+    rep = shapely.point_on_surface(_wgs84(s))
     table.insert(4, "lon", np.round(shapely.get_x(rep), 7))
     table.insert(5, "lat", np.round(shapely.get_y(rep), 7))
     table["data_status"] = _data_status(result)
@@ -404,7 +420,7 @@ def _result_tables(result: ScreeningResult, empty: Sequence[str] = ()) -> dict[s
     """The tables of :func:`to_dict` and of ``screening.json``, in order (those named in
     ``empty`` without rows, and not built)."""
     sites = _sites_table(result)
-    geoms = result.sites.geometry.to_crs(WGS84).to_numpy()
+    geoms = _wgs84(result.sites)
     sites["wkt"] = shapely.to_wkt(geoms, rounding_precision=7, trim=True)
     tables = {
         "sites": sites,

@@ -14,6 +14,7 @@ from ..errors import quote
 from ..schema import COVERAGE_KINDS
 from .constants import DEFAULT_SEARCH_RADIUS_M
 from .coverage import _outside_coverage
+from .frames import geo_frame
 from .index import LayerInput
 from .passes import _layer_pass
 from .pointpass import _place_points, _point_pass
@@ -188,9 +189,7 @@ def _layer_radius(L: LayerInput, radius: float) -> float:
 
 def _piece_table(piece_frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     """The overlap pieces of every layer in one frame (working CRS)."""
-    piece_gdf = (
-        pd.concat(piece_frames, ignore_index=True)
-        if piece_frames
-        else gpd.GeoDataFrame({c: [] for c in _PIECE_COLUMNS}, geometry=[], crs=WORKING_CRS)
-    )
+    if not piece_frames:
+        return geo_frame({c: [] for c in _PIECE_COLUMNS}, [], WORKING_CRS)
+    piece_gdf = pd.concat(piece_frames, ignore_index=True)
     return gpd.GeoDataFrame(piece_gdf, geometry="geometry", crs=WORKING_CRS)

@@ -384,6 +384,30 @@ class LayerInput:
     status: str = "ok"  # ok | failed
     error: str | None = None
 
+    def column(self, name: str) -> np.ndarray | None:
+        """One column of :attr:`attributes` as an object array (None: the layer has none).
+
+        Parameters
+        ----------
+        name : str
+            ``feature_id`` or one of :data:`~zoning.overlay.STANDARD_ATTRIBUTES`.
+
+        Returns
+        -------
+        array or None
+            Kept with the index (a warm layer set reads each column once, not once per
+            screening); read-only.
+        """
+        cache = self.index.__dict__.get("_columns")
+        if cache is None or cache[0] is not self.attributes:
+            cache = (self.attributes, {})
+            self.index.__dict__["_columns"] = cache
+        cols = cache[1]
+        if name not in cols:
+            attrs = self.attributes
+            cols[name] = attrs[name].to_numpy(dtype=object) if name in attrs else None
+        return cols[name]
+
 
 def layer_index(layer: Layer) -> LayerIndex:
     """Build the engine's index of a loaded catalog layer.

@@ -26,6 +26,7 @@ import shapely
 from ..crs import WORKING_CRS
 from .constants import TOUCH_AREA_M2, TOUCH_LENGTH_M
 from .families import _LINE, _OVERLAP_DIM, _POINT, _POLY
+from .frames import geo_frame
 from .index import LayerIndex, LayerInput
 from .overlaps import _clip_pairs, _site_measures
 from .pairs import _compact, _empty_pairs, _in_sorted, _lookup_pairs
@@ -340,8 +341,8 @@ def _piece_frame(S: _SiteSet, L: LayerInput, p: _Pairs) -> gpd.GeoDataFrame | No
     if not ok.any():
         return None
     sel = g[ok]
-    fids = L.attributes["feature_id"].to_numpy(dtype=object)
-    return gpd.GeoDataFrame(
+    fids = L.column("feature_id")
+    return geo_frame(
         {
             "site": p.hs[sel],
             "site_id": S.ids[p.hs[sel]],
@@ -351,8 +352,8 @@ def _piece_frame(S: _SiteSet, L: LayerInput, p: _Pairs) -> gpd.GeoDataFrame | No
             "overlap_m2": p.overlap_m2[sel],
             "overlap_length_m": p.overlap_len[sel],
         },
-        geometry=pg[ok],
-        crs=WORKING_CRS,
+        pg[ok],
+        WORKING_CRS,
     )
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import HIT_COLUMNS, RELATIONS, STANDARD_ATTRIBUTES, SUMMARY_COLUMNS
+from .frames import Blocks
 from .index import LayerInput
 from .rings import _ring_of
 
@@ -67,71 +68,69 @@ class _LayerPass:
         return self.layer.layer_id
 
 
-def _status_rows(n, site_ids, layer_id, kind, status) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "site": np.arange(n),
-            "site_id": site_ids,
-            "layer_id": layer_id,
-            "kind": kind,
-            "status": status,
-            "hit": False,
-            "overlap_m2": np.nan,
-            "share_of_site": np.nan,
-            "overlap_length_m": np.nan,
-            "distance_m": np.nan,
-            "nearest_feature_id": None,
-            "ring_m": np.nan,
-            "boundary_sensitive": False,
-        }
-    )
+def _status_rows(n, site_ids, layer_id, kind, status) -> tuple[int, dict]:
+    return n, {
+        "site": np.arange(n),
+        "site_id": site_ids,
+        "layer_id": layer_id,
+        "kind": kind,
+        "status": status,
+        "hit": False,
+        "overlap_m2": np.nan,
+        "share_of_site": np.nan,
+        "overlap_length_m": np.nan,
+        "distance_m": np.nan,
+        "nearest_feature_id": None,
+        "ring_m": np.nan,
+        "boundary_sensitive": False,
+    }
 
 
 _RELATIONS = np.array(RELATIONS, dtype=object)
 
 
-def _pair_frame(p: _LayerPass, ids: np.ndarray, rows: np.ndarray | None, site_col) -> pd.DataFrame:
-    """The hits-table rows of one layer pass (``rows`` of its pairs, all when None)."""
+def _pair_frame(p: _LayerPass, ids: np.ndarray, rows: np.ndarray | None, site_col) -> tuple:
+    """The hits-table rows of one layer pass (``rows`` of its pairs, all when None): their
+    number and the columns (:class:`~zoning.overlay.frames.Blocks`)."""
     L = p.layer
     take = (lambda a: a) if rows is None else (lambda a: a[rows])
     s, f = take(p.ps), take(p.pf)
-    fids = L.attributes["feature_id"].to_numpy(dtype=object)
+    fids = L.column("feature_id")
     om2 = take(p.overlap_m2)
     dist = take(p.dist)
-    frame = pd.DataFrame(
-        {
-            "site": site_col(s),
-            "site_id": ids[s] if len(s) else np.empty(0, dtype=object),
-            "layer_id": L.layer_id,
-            "kind": L.kind,
-            "feature_id": fids[f] if len(f) else np.empty(0, dtype=object),
-            "relation": _RELATIONS[take(p.rel)],
-            "overlap_m2": om2,
-            "overlap_ha": om2 / 1e4,
-            "share_of_site": take(p.share_site),
-            "share_of_feature": take(p.share_feat),
-            "overlap_length_m": take(p.overlap_len),
-            "distance_m": dist,
-            "ring_m": _ring_of(dist, L.index.rings_m),
-            "boundary_distance_m": take(p.bdist),
-            "boundary_sensitive": take(p.psens).astype(bool),
-        }
-    )
+    frame = {
+        "site": site_col(s),
+        "site_id": ids[s] if len(s) else np.empty(0, dtype=object),
+        "layer_id": L.layer_id,
+        "kind": L.kind,
+        "feature_id": fids[f] if len(f) else np.empty(0, dtype=object),
+        "relation": _RELATIONS[take(p.rel)],
+        "overlap_m2": om2,
+        "overlap_ha": om2 / 1e4,
+        "share_of_site": take(p.share_site),
+        "share_of_feature": take(p.share_feat),
+        "overlap_length_m": take(p.overlap_len),
+        "distance_m": dist,
+        "ring_m": _ring_of(dist, L.index.rings_m),
+        "boundary_distance_m": take(p.bdist),
+        "boundary_sensitive": take(p.psens).astype(bool),
+    }
     for col in STANDARD_ATTRIBUTES:
-        vals = L.attributes[col].to_numpy(dtype=object) if col in L.attributes else None
+        vals = L.column(col)
         frame[col] = vals[f] if vals is not None and len(f) else np.full(len(f), None)
-    return frame
+    return len(s), frame
 
 
 def _summary_frame(
     p: _LayerPass, ids: np.ndarray, sites: np.ndarray | None, outside: np.ndarray | None
-) -> pd.DataFrame:
-    """The layer-summary rows of one layer pass (``sites``, all when None; renumbered)."""
+) -> tuple:
+    """The layer-summary rows of one layer pass (``sites``, all when None; renumbered): their
+    number and the columns (:class:`~zoning.overlay.frames.Blocks`)."""
     L = p.layer
     n_all = len(p.hit)
     take = (lambda a: a) if sites is None else (lambda a: a[sites])
     near = take(p.nearest)
-    fids = L.attributes["feature_id"].to_numpy(dtype=object)
+    fids = L.column("feature_id")
     nearest = np.full(len(near), None, dtype=object)
     has = near >= 0
     nearest[has] = fids[near[has]]
@@ -139,23 +138,22 @@ def _summary_frame(
     if outside is not None and take(outside).any():
         status = np.where(take(outside), "outside_coverage", "ok").astype(object)
     sdist = take(p.sdist)
-    return pd.DataFrame(
-        {
-            "site": np.arange(n_all) if sites is None else np.arange(len(sites)),
-            "site_id": take(ids),
-            "layer_id": L.layer_id,
-            "kind": L.kind,
-            "status": status,
-            "hit": take(p.hit),
-            "overlap_m2": take(p.ov),
-            "share_of_site": take(p.share),
-            "overlap_length_m": take(p.ln),
-            "distance_m": sdist,
-            "nearest_feature_id": nearest,
-            "ring_m": _ring_of(sdist, L.index.rings_m),
-            "boundary_sensitive": take(p.sens),
-        }
-    )
+    n = n_all if sites is None else len(sites)
+    return n, {
+        "site": np.arange(n),
+        "site_id": take(ids),
+        "layer_id": L.layer_id,
+        "kind": L.kind,
+        "status": status,
+        "hit": take(p.hit),
+        "overlap_m2": take(p.ov),
+        "share_of_site": take(p.share),
+        "overlap_length_m": take(p.ln),
+        "distance_m": sdist,
+        "nearest_feature_id": nearest,
+        "ring_m": _ring_of(sdist, L.index.rings_m),
+        "boundary_sensitive": take(p.sens),
+    }
 
 
 class OverlayResult:
@@ -248,32 +246,30 @@ class OverlayResult:
         return self._hits(sites), self._summary(sites)
 
     def _hits(self, sites: np.ndarray | None) -> pd.DataFrame:
-        frames = []
+        frames = Blocks(_HIT_COLUMNS)
         new = None
         if sites is not None:
             new = np.full(len(self.site_ids), -1, dtype=np.int64)
             new[sites] = np.arange(len(sites))
         for p in self.passes:
             if new is None:
-                frames.append(_pair_frame(p, self.site_ids, None, lambda s: s))
+                frames.add(*_pair_frame(p, self.site_ids, None, lambda s: s))
             else:
                 rows = np.flatnonzero(new[p.ps] >= 0)
-                frames.append(_pair_frame(p, self.site_ids, rows, lambda s: new[s]))
-        hits = pd.concat(frames, ignore_index=True) if frames else None
-        if hits is None:
-            hits = pd.DataFrame({c: [] for c in _HIT_COLUMNS})
-        return hits[_HIT_COLUMNS]
+                frames.add(*_pair_frame(p, self.site_ids, rows, lambda s: new[s]))
+        if not len(frames):
+            return pd.DataFrame({c: [] for c in _HIT_COLUMNS})[_HIT_COLUMNS]
+        return frames.frame()
 
     def _summary(self, sites: np.ndarray | None) -> pd.DataFrame:
         n = len(self.site_ids) if sites is None else len(sites)
         ids = self.site_ids if sites is None else self.site_ids[sites]
-        frames = []
+        frames = Blocks(_SUMMARY_COLUMNS)
         for e in self.entries:
             if isinstance(e, _LayerPass):
-                frames.append(_summary_frame(e, self.site_ids, sites, self.outside))
+                frames.add(*_summary_frame(e, self.site_ids, sites, self.outside))
             else:
-                frames.append(_status_rows(n, ids, *e))
-        summary = pd.concat(frames, ignore_index=True) if frames else None
-        if summary is None:
-            summary = pd.DataFrame({c: [] for c in _SUMMARY_COLUMNS})
-        return summary[_SUMMARY_COLUMNS]
+                frames.add(*_status_rows(n, ids, *e))
+        if not len(frames):
+            return pd.DataFrame({c: [] for c in _SUMMARY_COLUMNS})[_SUMMARY_COLUMNS]
+        return frames.frame()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from ..crs import WORKING_CRS
 from .constants import RING_QUAD_SEGS
+from .frames import Blocks, geo_frame
 from .sitepack import _SiteSet
 
 
@@ -27,42 +27,44 @@ def _ring_of(d: np.ndarray, rings: tuple[float, ...]) -> np.ndarray:
 
 
 def _rings(S: _SiteSet, layers, *, enabled: bool, max_sites: int, notes: list[str]):
-    cols = {"site": [], "site_id": [], "layer_ids": [], "inner_m": [], "outer_m": []}
-    empty = gpd.GeoDataFrame(cols, geometry=[], crs=WORKING_CRS)
     n = len(S)
     if not enabled or not n:
-        return empty
+        return _no_rings()
     if n > max_sites:
         notes.append(
             f"buffer-ring geometries are drawn for at most {max_sites:,} sites; "
             f"{n:,} given, none drawn (ring membership is still in hits and summary)"
         )
-        return empty
+        return _no_rings()
     sets: dict[tuple[float, ...], list[str]] = {}
     for L in layers:
         if L.status == "ok":
             sets.setdefault(L.index.rings_m, []).append(L.layer_id)
-    frames = []
+    frames = Blocks(["site", "site_id", "layer_ids", "inner_m", "outer_m"])
+    geoms = []
     for rings_m, ids in sets.items():
         prev = None
         inner = 0.0
         for r in rings_m:
             buf = shapely.buffer(S.geoms, r, quad_segs=RING_QUAD_SEGS)
             ring = buf if prev is None else shapely.difference(buf, prev)
-            frames.append(
-                gpd.GeoDataFrame(
-                    {
-                        "site": np.arange(n),
-                        "site_id": S.ids,
-                        "layer_ids": ", ".join(ids),
-                        "inner_m": inner,
-                        "outer_m": r,
-                    },
-                    geometry=ring,
-                    crs=WORKING_CRS,
-                )
+            frames.add(
+                n,
+                {
+                    "site": np.arange(n),
+                    "site_id": S.ids,
+                    "layer_ids": ", ".join(ids),
+                    "inner_m": inner,
+                    "outer_m": r,
+                },
             )
+            geoms.append(ring)
             prev, inner = buf, r
-    if not frames:
-        return empty
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WORKING_CRS)
+    if not geoms:
+        return _no_rings()
+    return geo_frame(frames.frame(), np.concatenate(geoms), WORKING_CRS)
+
+
+def _no_rings() -> gpd.GeoDataFrame:
+    cols = {"site": [], "site_id": [], "layer_ids": [], "inner_m": [], "outer_m": []}
+    return geo_frame(cols, [], WORKING_CRS)

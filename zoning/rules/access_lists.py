@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..catalog import UNIT_CATEGORY_ALIASES
 from ..errors import quote
-from .inputs import EvaluationState, notna, object_column
+from .inputs import EvaluationState, notna
 from .messages import LOAD_TEXT
 from .model import Rule, RuleSet
 from .reasons import emit_rule_reasons
@@ -66,8 +66,47 @@ def resolve_list(
 
 def _unit_codes(state: EvaluationState, rows: np.ndarray) -> np.ndarray:
     """The unit code of control-unit hits (the feature id where the code is absent)."""
-    unit = object_column(state.hits, "unit_code", state.hits_n)[rows]
+    unit = state.hits_column("unit_code")[rows]
     return np.where(notna(unit), unit, state.hits_feature[rows])
+
+
+class _Lists:
+    """A rule set's access lists as arrays (kept with it: :meth:`RuleSet._derived`)."""
+
+    def __init__(self, rs: RuleSet) -> None:
+        ids = rs.list_ids
+        #: The list ids, then None (index -1: no list).
+        self.names = np.array([*ids, None], dtype=object)
+        self.index = {lid: i for i, lid in enumerate(ids)}
+        #: Per list (then False for no list): an industrial park list, a chemical park list.
+        self.park = np.array([rs.is_industrial_park_list(lid) for lid in ids] + [False])
+        self.chemical = np.array([rs.access_list(lid).chemical_park for lid in ids] + [False])
+        #: Per rule id of any list: the rule, and the lists holding it.
+        self.rules: dict[str, Rule] = {}
+        self.holders: dict[str, list[int]] = {}
+        for i, lid in enumerate(ids):
+            for rule in rs.rules_for_list(lid):
+                self.holders.setdefault(rule.id, []).append(i)
+                self.rules[rule.id] = rule
+
+
+def _list_lookup(rs: RuleSet) -> _Lists:
+    return _Lists(rs)
+
+
+def _unit_combos(unit: np.ndarray, acc: np.ndarray, cat: np.ndarray) -> tuple[np.ndarray, list]:
+    """Per unit hit: the code of its (unit code, access list, category), absent values as
+    ``"\\0"``; and the distinct combinations in order of first appearance."""
+    if len(unit) > 1000:
+        combo = pd.DataFrame({"u": unit, "a": acc, "c": cat}).astype(object)
+        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(combo.fillna("\0")))
+        return codes, list(uniques)
+    seen: dict[tuple, int] = {}
+    codes = np.zeros(len(unit), dtype=np.int64)
+    for i, t in enumerate(zip(unit, acc, cat, strict=True)):
+        key = tuple("\0" if v is None or pd.isna(v) else v for v in t)
+        codes[i] = seen.setdefault(key, len(seen))
+    return codes, list(seen)
 
 
 def resolve_units(state: EvaluationState) -> None:
@@ -88,23 +127,22 @@ def resolve_units(state: EvaluationState) -> None:
     The list is resolved once per distinct (unit code, access list, category), not per hit.
     """
     rs = state.rule_set
+    lk = rs._derived("unit_lists", _list_lookup)
     rows = state.hit_rows("control_unit")
     rows = rows[state.hits_relation[rows] == "intersects"]
     state.units_rows = rows
-    state.list_names = np.array([*rs.list_ids, None], dtype=object)
-    list_index = {lid: i for i, lid in enumerate(rs.list_ids)}
+    state.list_names = lk.names.copy()
     unit = _unit_codes(state, rows)
-    acc = object_column(state.hits, "access_list", state.hits_n)[rows]
-    cat = object_column(state.hits, "category", state.hits_n)[rows]
-    combo = pd.DataFrame({"u": unit, "a": acc, "c": cat}).astype(object)
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(combo.fillna("\0")))
+    acc = state.hits_column("access_list")[rows]
+    cat = state.hits_column("category")[rows]
+    codes, uniques = _unit_combos(unit, acc, cat)
     res_idx = np.full(len(uniques), -1, dtype=np.int64)
     res_note = np.full(len(uniques), None, dtype=object)
     res_absent = np.full(len(uniques), None, dtype=object)
     for j, (u, a, c) in enumerate(uniques):
         u, a, c = (None if v == "\0" or not str(v).strip() else str(v).strip() for v in (u, a, c))
         lid, note, absent = resolve_list(rs, u, a, c)
-        res_idx[j] = list_index[lid] if lid is not None else -1
+        res_idx[j] = lk.index[lid] if lid is not None else -1
         res_note[j] = note
         res_absent[j] = absent
     state.units_list = res_idx[codes] if len(rows) else np.zeros(0, dtype=np.int64)
@@ -113,8 +151,7 @@ def resolve_units(state: EvaluationState) -> None:
 
     # Industrial-park units: every unit the site touches uses a park list.
     n = state.n_sites
-    park_list = np.array([rs.is_industrial_park_list(lid) for lid in rs.list_ids] + [False])
-    is_park = park_list[state.units_list]
+    is_park = lk.park[state.units_list]
     has_cu = state.sites_with(state.hits_site[rows])
     all_park = np.ones(n, dtype=bool)
     all_park[state.hits_site[rows][~is_park]] = False
@@ -123,8 +160,7 @@ def resolve_units(state: EvaluationState) -> None:
 
     # Chemical-park units: every unit the site touches uses a list marked chemical_park
     # (the mark is the list's own, not inherited: see AccessList).
-    chem_list = np.array([rs.access_list(lid).chemical_park for lid in rs.list_ids] + [False])
-    is_chem = chem_list[state.units_list]
+    is_chem = lk.chemical[state.units_list]
     all_chem = np.ones(n, dtype=bool)
     all_chem[state.hits_site[rows][~is_chem]] = False
     state.sites_known["chemical_park_unit"] = state.sites_known["industrial_park_unit"]
@@ -179,9 +215,11 @@ def _control_unit_layer(state: EvaluationState) -> None:
     )
     # Sites the layer covers but no unit does.
     covered = state.sites_with(state.hits_site[state.units_rows])
+    gap = np.flatnonzero(ok & ~covered)
+    if not len(gap):
+        return
     srows = rows[status == "ok"]
     first_ok = pd.Series(state.summary_layer[srows]).groupby(site[status == "ok"]).first()
-    gap = np.flatnonzero(ok & ~covered)
     state.unknown(
         len(gap),
         "no_access_list",
@@ -200,7 +238,7 @@ def _unresolved_units(state: EvaluationState) -> None:
         return
     r = state.units_rows[un]
     unit = _unit_codes(state, r)
-    acc = object_column(state.hits, "access_list", state.hits_n)[r]
+    acc = state.hits_column("access_list")[r]
     rs_id = state.rule_set.id
     msg_en = np.array(
         [
@@ -255,14 +293,9 @@ def _fallback_units(state: EvaluationState) -> None:
 
 def _list_rules(state: EvaluationState) -> None:
     """The rules of each list, one mask per distinct rule over the unit hits."""
-    rs = state.rule_set
-    holders: dict[str, list[int]] = {}
-    rules: dict[str, Rule] = {}
-    for i, lid in enumerate(rs.list_ids):
-        for rule in rs.rules_for_list(lid):
-            holders.setdefault(rule.id, []).append(i)
-            rules[rule.id] = rule
-    for rid, idxs in holders.items():
+    lk = state.rule_set._derived("unit_lists", _list_lookup)
+    rules = lk.rules
+    for rid, idxs in lk.holders.items():
         sel = np.isin(state.units_list, idxs)
         if not sel.any():
             continue

@@ -21,7 +21,7 @@ from ..catalog import KINDS
 from ..errors import quote
 from .conditions import possible
 from .crosscheck import norm_value
-from .inputs import EvaluationState, notna, object_column
+from .inputs import EvaluationState, notna
 from .messages import layer_missing_texts, threshold_note
 from .model import Rule
 from .reasons import emit_rule_reasons
@@ -67,6 +67,10 @@ def apply_city_rule(state: EvaluationState, rule: Rule) -> None:
         d = state.hits_distance_m[rows]
         rows = rows[np.isfinite(d) & (d <= at.distance_m)]
     rows = rows[~deferred[state.hits_site[rows]]]
+    if not len(rows):  # nothing to match: only a short distance search can say something
+        if at.relation == "within":
+            _short_search(state, rule, rows)
+        return
     if at.where:
         rows = _where_filter(state, rule, rows)
     if at.relation == "within" and len(rows):
@@ -108,9 +112,12 @@ def _layer_status(
     status = state.summary_status[rows]
     site = state.summary_site[rows]
     present = state.sites_with(site)
+    missing = (status == "missing") | (status == "failed")
+    if not missing.any() and present.all():
+        return
     poss = possible(state, rule) & ~deferred
     info = KINDS[kind]
-    bad = np.isin(status, ("missing", "failed")) & poss[site]
+    bad = missing & poss[site]
     for st in ("missing", "failed"):
         sel = bad & (status == st)
         if sel.any():
@@ -148,7 +155,9 @@ def _feature_codes(
 
     Without a vocabulary for (kind, key) every present value stands for itself.
     """
-    uniq_codes, uniques = pd.factorize(pd.Series(vals, dtype=object))
+    if not len(vals):
+        return np.full(0, "", dtype=object), np.full(0, None, dtype=object)
+    uniq_codes, uniques = pd.factorize(np.asarray(vals, dtype=object))
     norm = np.array([norm_value(u) for u in uniques], dtype=object)
     vocab = state.rule_set._c.vocab.get((kind, key))
     if vocab is None:
@@ -177,7 +186,7 @@ def _where_filter(state: EvaluationState, rule: Rule, rows: np.ndarray) -> np.nd
     fails = np.zeros(len(rows), dtype=bool)
     problems: list[_Problem] = []
     for key, allowed in at.where.items():
-        vals = object_column(state.hits, key, state.hits_n)[rows]
+        vals = state.hits_column(key)[rows]
         codes, known_codes = _feature_codes(state, kind, key, vals)
         present = notna(vals) & (codes != "")
         recognised = present & notna(known_codes)

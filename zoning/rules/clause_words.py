@@ -279,10 +279,18 @@ def layer_state_texts(
     -------
     (zh, en) : two object arrays, one text per site
     """
+    if not len(site):
+        return np.zeros(0, dtype=object), np.zeros(0, dtype=object)
     rows = state.summary_rows(kind)
-    status = pd.Series(state.summary_status[rows], index=state.summary_site[rows])
-    status = status[status != "ok"]
-    status = status[~status.index.duplicated()].reindex(site).to_numpy(dtype=object)
+    bad = state.summary_status[rows] != "ok"
+    # the first row that is not ``ok`` of each site (None: it has none)
+    b_site, b_status = state.summary_site[rows][bad], state.summary_status[rows][bad]
+    uniq, first = np.unique(b_site, return_index=True)
+    site = np.asarray(site, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(uniq, site), max(len(uniq) - 1, 0))
+    found = (uniq[pos] == site) if len(uniq) else np.zeros(len(site), dtype=bool)
+    status = np.full(len(site), None, dtype=object)
+    status[found] = b_status[first[pos[found]]]
     words = {
         "outside_coverage": (
             f"项目位于{info.title_zh}图层覆盖范围之外",

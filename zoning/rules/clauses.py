@@ -35,6 +35,7 @@ from ..labels import CLAUSE_RESULT_LABELS
 from ..schema import CLAUSE_COLUMNS, CLAUSE_RESULTS, DIMENSIONS
 from .access_lists import resolve_units
 from .city import OUTSIDE_TOLERANCE, _feature_codes, deferred_sites
+from .clause_sites import _attributes, _BySite, _Sites
 from .clause_words import (
     clause_conclusions,
     declare,
@@ -46,7 +47,7 @@ from .clause_words import (
     rule_distance_text,
 )
 from .conditions import condition_masks, exception_masks, missing_texts, possible
-from .inputs import EvaluationState, notna, object_column, read_inputs
+from .inputs import EvaluationState, notna, read_inputs
 from .model import Conditions, Rule, RuleSet
 
 __all__ = ["clause_conclusions", "clause_rules", "clause_table"]
@@ -83,96 +84,20 @@ def clause_rules(rule_set: RuleSet) -> list[tuple[Rule, str, str | None]]:
     return out
 
 
+def _clause_lookup(rule_set: RuleSet) -> tuple:
+    """(clauses, their rules, position by rule id, the lists holding each rule) of a rule set
+    (kept with it: :meth:`RuleSet._derived`)."""
+    entries = clause_rules(rule_set)
+    rules = [e[0] for e in entries]
+    index = {r.id: i for i, r in enumerate(rules)}
+    holders: dict[str, list[int]] = {}
+    for i, lid in enumerate(rule_set.list_ids):
+        for r in rule_set.rules_for_list(lid):
+            holders.setdefault(r.id, []).append(i)
+    return entries, rules, index, holders
+
+
 # --------------------------------------------------------------------------------- per site
-
-
-class _Sites:
-    """Per-site values of the project attributes, as codes and words (cached per rule)."""
-
-    def __init__(self, state: EvaluationState, sites: pd.DataFrame) -> None:
-        self.state = state
-        self.sites = sites
-        self._codes: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
-    def values(self, attr: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(code per site, display text per code, raw value per code) of one attribute."""
-        hit = self._codes.get(attr)
-        if hit is not None:
-            return hit
-        st, n = self.state, self.state.n_sites
-        known = st.sites_known.get(attr)
-        choice = getattr(st, "sites_choice_code", {})
-        if attr in choice:
-            c = choice[attr]
-            uniq = list(st.sites_choice_values[attr])
-            vals = np.array([*uniq, None], dtype=object)
-            texts = np.array([";".join(sorted(v)) for v in uniq] + ["未申报"], dtype=object)
-            out = (np.where(c < 0, len(uniq), c).astype(np.int64), texts, vals)
-            self._codes[attr] = out
-            return out
-        if attr in st.sites_flag and known is not None:
-            raw = np.where(known, st.sites_flag[attr], None)
-        else:
-            raw = object_column(self.sites, attr, n)
-            if attr in ("industry", "nature") and len(raw):
-                raw = np.array(
-                    [None if v is None or v != v else "".join(str(v).split()) for v in raw],
-                    dtype=object,
-                )
-                if attr == "nature":
-                    raw = np.array([v.lower() if v else v for v in raw], dtype=object)
-            if known is not None:
-                raw = np.where(known, raw, None)
-        codes, uniques = pd.factorize(pd.Series(raw, dtype=object), use_na_sentinel=True)
-        vals = np.array([*uniques, None], dtype=object)
-        texts = np.array(
-            [
-                "未申报"
-                if v is None
-                else str(v).lower()
-                if isinstance(v, bool | np.bool_)
-                else str(v)
-                for v in vals
-            ],
-            dtype=object,
-        )
-        codes = np.where(codes < 0, len(uniques), codes).astype(np.int64)
-        out = (codes, texts, vals)
-        self._codes[attr] = out
-        return out
-
-    def combos(self, attrs: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Per site: the code of its combination of ``attrs`` values, and a representative
-        site of each combination."""
-        n = self.state.n_sites
-        key = np.zeros(n, dtype=np.int64)
-        for a in attrs:
-            codes, texts, _ = self.values(a)
-            key = key * len(texts) + codes
-            key = pd.factorize(key)[0].astype(np.int64)
-        _, rep, inv = np.unique(key, return_index=True, return_inverse=True)
-        return inv.reshape(-1), rep
-
-    def reads(self, rule: Rule) -> np.ndarray:
-        """Per site: ``attr=value; ...`` of every attribute the rule reads ('' for none)."""
-        attrs = rule.attributes()
-        n = self.state.n_sites
-        if not attrs:
-            return np.full(n, "", dtype=object)
-        inv, rep = self.combos(attrs)
-        table = np.array(
-            [
-                "; ".join(f"{a}={self.values(a)[1][self.values(a)[0][r]]}" for a in attrs)
-                for r in rep
-            ],
-            dtype=object,
-        )
-        return table[inv]
-
-    def raw(self, attr: str, site: int) -> Any:
-        """The value of ``attr`` of one site (None: not declared)."""
-        codes, _, vals = self.values(attr)
-        return vals[codes[site]]
 
 
 def _single(key: str, value: Any) -> list[Conditions]:
@@ -215,7 +140,7 @@ def _why_not_per_site(
     state: EvaluationState, sv: _Sites, rule: Rule, site: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_why_not` for many sites, worded once per combination of attribute values."""
-    attrs = rule.attributes()
+    attrs = _attributes(rule)
     if not len(site):
         return np.zeros(0, dtype=object), np.zeros(0, dtype=object)
     if not attrs:
@@ -340,7 +265,7 @@ def _fired_texts(
     u = code == _UNDECIDED
     attr = u & (status == "needs_attribute")
     if attr.any():
-        attrs = rule.attributes()
+        attrs = _attributes(rule)
         zh[attr] = missing_texts(state, site[attr], attrs, lambda m: declare(m)[0])
         en[attr] = missing_texts(state, site[attr], attrs, lambda m: declare(m)[1])
     other = u & ~attr
@@ -370,9 +295,9 @@ class _Rows:
         self.parts.append((site, arr(code, np.int64), arr(zh, object), arr(en, object)))
 
 
-def _scope_texts(site: np.ndarray, names: pd.Series, fmt_zh: str, fmt_en: str) -> tuple:
+def _scope_texts(site: np.ndarray, names: _BySite, fmt_zh: str, fmt_en: str) -> tuple:
     """(zh, en) of where a site lies, per site, with ``{}`` replaced by its feature names."""
-    x = names.reindex(site).to_numpy(dtype=object)
+    x = names.at(site)
     x = np.where(notna(x), x, "")
     return (
         np.array([fmt_zh.format(v) for v in x], dtype=object),
@@ -392,7 +317,7 @@ def _match_where(state: EvaluationState, rule: Rule, rows: np.ndarray) -> tuple:
     match = np.ones(len(rows), dtype=bool)
     fails = np.zeros(len(rows), dtype=bool)
     for key, allowed in (at.where or {}).items():
-        vals = object_column(state.hits, key, state.hits_n)[rows]
+        vals = state.hits_column(key)[rows]
         codes, known = _feature_codes(state, at.kind, key, vals)
         present = notna(vals) & (codes != "")
         rec = present & notna(known)
@@ -431,10 +356,7 @@ def _floor_rows(
     # in the layer (or near it), no reason: the project is not what the clause is about
     comp = np.flatnonzero(listed & (scope | maybe))
     wz, we = _why_not_per_site(state, sv, rule, comp)
-    sz, se = (
-        scope_zh.reindex(comp).to_numpy(dtype=object),
-        scope_en.reindex(comp).to_numpy(dtype=object),
-    )
+    sz, se = scope_zh.at(comp), scope_en.at(comp)
     has = notna(sz)
     wz[has] = _joined(sz[has], wz[has], "；")
     we[has] = _joined(se[has], we[has], "; ")
@@ -444,6 +366,8 @@ def _floor_rows(
     out.add(na, _NA, na_zh[na], na_en[na])
     # the layer is not usable there: undecided where the rule could apply, else complies
     bad = rest & ~ok
+    if not bad.any():
+        return out
     poss = possible(state, rule)
     und = np.flatnonzero(bad & poss)
     uz, ue = layer_state_texts(state, kind, info, und)
@@ -502,9 +426,9 @@ def _floor_scope(state: EvaluationState, rule: Rule, info: Any) -> tuple:
             na_en[there] = (
                 f"the site lies wholly inside the {other.title_en}, where the clause does not apply"
             )
-        words = pd.Series(f"项目不完全位于{info.title_zh}内", index=np.flatnonzero(scope))
-        words_en = pd.Series(
-            f"the site is not wholly inside the {info.title_en}", index=words.index
+        words = _BySite(np.flatnonzero(scope), f"项目不完全位于{info.title_zh}内")
+        words_en = _BySite(
+            np.flatnonzero(scope), f"the site is not wholly inside the {info.title_en}"
         )
         return scope, maybe, words, words_en, na_zh, na_en
     if at.relation == "intersects":
@@ -525,11 +449,14 @@ def _floor_scope(state: EvaluationState, rule: Rule, info: Any) -> tuple:
             )
             na_zh[~touched] = f"项目不在{info.title_zh}（{want}）内"
         rows = rows[match]
+    if at.relation == "intersects" and not len(rows):  # in no feature of the rule's layer
+        none = _BySite(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object))
+        return scope, maybe, none, none, na_zh, na_en
     if at.relation == "intersects":
         scope = state.sites_with(state.hits_site[rows])
         maybe &= ~scope
         s, names = _names_per_group(state.hits_site[rows], state.hits_name[rows])
-        names = pd.Series(names, index=s)
+        names = _BySite(s, names)
         zh, en = _scope_texts(
             np.flatnonzero(scope),
             names,
@@ -539,8 +466,8 @@ def _floor_scope(state: EvaluationState, rule: Rule, info: Any) -> tuple:
         return (
             scope,
             maybe,
-            pd.Series(zh, index=np.flatnonzero(scope)),
-            pd.Series(en, index=np.flatnonzero(scope)),
+            _BySite(np.flatnonzero(scope), zh),
+            _BySite(np.flatnonzero(scope), en),
             na_zh,
             na_en,
         )
@@ -595,8 +522,8 @@ def _within_scope(
     return (
         scope,
         maybe,
-        pd.Series(zh, index=fs[near], dtype=object),
-        pd.Series(en, index=fs[near], dtype=object),
+        _BySite(fs[near], np.array(zh, dtype=object)),
+        _BySite(fs[near], np.array(en, dtype=object)),
         na_zh,
         na_en,
     )
@@ -647,7 +574,7 @@ def _list_rows(
     if not len(rest):
         return out
     s, names = _names_per_group(site, state.hits_name[r])
-    names = pd.Series(names, index=s)
+    names = _BySite(s, names)
     sz, se = _scope_texts(
         rest,
         names,
@@ -718,14 +645,8 @@ def clause_table(
         else state.sites_with(np.asarray(only, dtype=np.int64))
     )
     sv = _Sites(state, sites)
-    entries = clause_rules(rule_set)
-    rules = [e[0] for e in entries]
-    index = {r.id: i for i, r in enumerate(rules)}
+    entries, rules, index, holders = rule_set._derived("clause_rules", _clause_lookup)
     fired = _from_reasons(state, sv, reasons, index, rules, keep)
-    holders: dict[str, list[int]] = {}
-    for i, lid in enumerate(rule_set.list_ids):
-        for r in rule_set.rules_for_list(lid):
-            holders.setdefault(r.id, []).append(i)
     blocks: list[tuple[int, _Rows]] = []
     for i, (rule, scope, _) in enumerate(entries):
         if scope == "floor":

@@ -53,6 +53,25 @@ def industry_matches(code: str, prefixes: list[str]) -> bool:
     return False
 
 
+#: The JSON key of each alternatives list seen, by its id; each entry holds the list itself,
+#: so that the id cannot be reused by another list while the entry lives.
+_KEYS: dict[int, tuple[list[Conditions], str]] = {}
+_KEYS_MAX = 20_000
+
+
+def _alternatives_key(alts: list[Conditions]) -> str:
+    """The JSON of a list of alternatives (worked out once per list: a rule's ``when`` and
+    ``unless`` are read hundreds of times per screening)."""
+    hit = _KEYS.get(id(alts))
+    if hit is not None and hit[0] is alts:
+        return hit[1]
+    key = json.dumps([c.model_dump(mode="json") for c in alts], sort_keys=True)
+    if len(_KEYS) >= _KEYS_MAX:
+        _KEYS.clear()
+    _KEYS[id(alts)] = (alts, key)
+    return key
+
+
 def condition_masks(
     state: EvaluationState, alts: list[Conditions]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -68,7 +87,7 @@ def condition_masks(
     -------
     (holds, fails) : two bool arrays of length ``state.n_sites``
     """
-    key = json.dumps([c.model_dump(mode="json") for c in alts], sort_keys=True)
+    key = _alternatives_key(alts)
     hit = state.condition_cache.get(key)
     if hit is not None:
         return hit

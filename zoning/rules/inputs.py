@@ -164,6 +164,8 @@ class EvaluationState:
         The reasons emitted so far, in emission order.
     condition_cache : dict
         (holds, fails) per site of each ``when``/``unless`` alternatives list, by its JSON.
+    hits_columns : dict
+        Cache of :meth:`hits_column`.
     """
 
     rule_set: RuleSet
@@ -205,6 +207,25 @@ class EvaluationState:
     units_absent_list: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     blocks: list[ReasonBlock] = field(default_factory=list)
     condition_cache: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    hits_columns: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def hits_column(self, col: str) -> np.ndarray:
+        """Column ``col`` of :attr:`hits` as an object array (``hits_n`` Nones when absent).
+
+        Parameters
+        ----------
+        col : str
+
+        Returns
+        -------
+        numpy.ndarray of object
+            Read once per evaluation (the rules read the same feature attributes many
+            times); the cached array itself: do not modify it.
+        """
+        out = self.hits_columns.get(col)
+        if out is None:
+            out = self.hits_columns[col] = object_column(self.hits, col, self.hits_n)
+        return out
 
     def add(self, n: int, **fields: Any) -> None:
         """Emit ``n`` reason rows (nothing when ``n`` is 0); see :class:`ReasonBlock`.
@@ -417,7 +438,9 @@ def _read_flag(
     arr = object_column(sites, flag, n)
     known = notna(arr)
     val = np.zeros(n, dtype=bool)
-    codes, uniques = pd.factorize(pd.Series(arr, dtype=object))
+    if not known.any():  # not declared anywhere (the usual case): nothing to read
+        return known, val
+    codes, uniques = pd.factorize(arr)
     truth = np.zeros(len(uniques), dtype=bool)
     for j, v in enumerate(uniques):
         if isinstance(v, bool | np.bool_) or (
@@ -441,7 +464,9 @@ def _read_choice(
     """
     allowed = CHOICE_ATTRIBUTES[attr]
     arr = object_column(sites, attr, n)
-    codes, uniques = pd.factorize(pd.Series(arr, dtype=object))
+    if not notna(arr).any():  # not declared anywhere (the usual case)
+        return np.full(n, -1, dtype=np.intp), []
+    codes, uniques = pd.factorize(arr)
     values: list[frozenset[str]] = []
     for j, v in enumerate(uniques):
         if (

@@ -485,6 +485,9 @@ class RuleSet(_Strict):
     #: Set on the view :meth:`in_force` returns: the day, and the whole rule set.
     _as_of: datetime.date | None = PrivateAttr(default=None)
     _origin: RuleSet | None = PrivateAttr(default=None)
+    #: The views :meth:`in_force` made, by day; the tables :meth:`_derived` built, by name.
+    _views: dict = PrivateAttr(default_factory=dict)
+    _memo: dict = PrivateAttr(default_factory=dict)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -546,6 +549,16 @@ class RuleSet(_Strict):
         if self._compiled is None:
             self._compiled = compile_rule_set(self, self._source)
         return self._compiled
+
+    def _derived(self, name: str, build: Any) -> Any:
+        """``build(self)``, a lookup table that depends on the rules only, built once and kept
+        (read-only); a copy of the rule set (``model_copy`` shares the cache) builds its own."""
+        hit = self._memo.get(name)
+        if hit is not None and hit[0] is self:
+            return hit[1]
+        value = build(self)
+        self._memo[name] = (self, value)
+        return value
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -737,7 +750,15 @@ class RuleSet(_Strict):
         ZoningError
             ``as_of`` is not a date (one line naming it).
         """
-        return rules_in_force(self.origin, as_of_date(as_of))
+        origin, day = self.origin, as_of_date(as_of)
+        hit = origin._views.get(day)
+        if hit is not None and hit._origin is origin:
+            return hit
+        view = rules_in_force(origin, day)
+        if len(origin._views) >= 64:
+            origin._views.clear()
+        origin._views[day] = view
+        return view
 
     def law(self) -> dict[str, Any]:
         """What law this rule set applies: the documents and rules in force, and the rules not.

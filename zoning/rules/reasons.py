@@ -91,6 +91,8 @@ def emit_rule_reasons(
     ``needs_attribute`` (:func:`~zoning.rules.verdicts.undecided_verdict`); a granted ``unless``
     drops the row, an undecided one is said in the assumptions.
     """
+    if not len(site):
+        return
     wt, wf = condition_masks(state, rule.when)
     ug, ur = exception_masks(state, rule)
     t = wt[site]

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..crs import WORKING_CRS
 from ..overlay import OverlayResult
+from ..overlay.frames import geo_frame
 from ..overlay.totals import band_sensitive
 from ..rules import (
     FLAGS,
@@ -52,7 +53,10 @@ def _apply_rules(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult, radius
     (``tests/test_fast_path.py`` checks it).
     """
     n = len(gdf)
-    rep, group = _situations(rule_set, gdf, ov)
+    if n == 1:  # one site, one situation
+        rep, group = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    else:
+        rep, group = _situations(rule_set, gdf, ov)
     ids = gdf["site_id"].to_numpy(dtype=object)
     tol = {p.layer_id: p.layer.index.tolerance_m for p in ov.passes}
     unc = gdf["uncertainty_m"].to_numpy(dtype=float)
@@ -412,4 +416,4 @@ def _hits_with_pieces(hits: pd.DataFrame, pieces: gpd.GeoDataFrame) -> gpd.GeoDa
         pos = index.get_indexer(wanted)
         found = pos >= 0
         geom[found] = pieces.geometry.to_numpy()[unique][pos[found]]
-    return gpd.GeoDataFrame(hits, geometry=geom, crs=WORKING_CRS)
+    return geo_frame(hits, geom, WORKING_CRS)

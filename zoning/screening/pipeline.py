@@ -37,7 +37,7 @@ from .apply import _apply_rules, _RulesOutcome
 from .options import ScreenOptions, SiteReading
 from .provenance import _input_file, _layer_loaded, _layer_provenance, _options, _provenance
 from .reach import _rule_reach, _searched_by_kind
-from .relevance import boundary_reach, boundary_texts, unit_boundaries_that_matter
+from .relevance import _Groups, boundary_reach, boundary_texts, unit_boundaries_that_matter
 from .result import ScreeningResult
 
 __all__ = ["prepare_point_grid", "screen"]
@@ -150,9 +150,12 @@ def screen(
     100,000 random points in Shanghai's bounding box take 12.8 s the first time and 5.4 s with
     the same LayerSet, plus 1.6 s when ``result.hits`` (394,000 rows) is first read (peak
     memory 1.0 GB; 83 % of those points get ``unknown``).  While other processes loaded the
-    machine these times were up to three times longer.  Time and memory grow about linearly
-    with the sites; ``pieces=False`` and ``rings=False`` save the geometry work of very large
-    runs of polygons or lines.
+    machine these times were up to three times longer.  One site with a warm LayerSet and
+    RuleSet (a service's request): about 31 ms for a point and 36 ms for a 200 m square, plus
+    22-26 ms for ``result.to_dict()`` (``benchmarks/one_site.py``): what depends only on the
+    rule set, a layer or a file is worked out once and kept with it.  Time and memory grow
+    about linearly with the sites; ``pieces=False`` and ``rings=False`` save the geometry work
+    of very large runs of polygons or lines.
 
     CRS: sites are converted to :data:`zoning.WORKING_CRS` from their own CRS, from ``crs=``
     when they carry none (longitude/latitude without a declared CRS is an error, never
@@ -386,8 +389,9 @@ def _site_table(
     out = gdf.copy()
     out["verdict"] = rules_out.verdict
     unc = gdf["uncertainty_m"].to_numpy(dtype=float)
-    reach, group, possible_ids = boundary_reach(rule_set, gdf)
-    reach, unit_texts = unit_boundaries_that_matter(reach, ov, rule_set, gdf, group, unc)
+    groups = _Groups(rule_set, gdf)
+    reach, group, possible_ids = boundary_reach(rule_set, gdf, groups)
+    reach, unit_texts = unit_boundaries_that_matter(reach, ov, rule_set, gdf, group, unc, groups)
     totals = site_totals(ov, n, reach, unc, geoms, searched)
     bits = totals.pop("boundary_bits")
     for col, values in totals.items():

@@ -101,6 +101,39 @@ def _options(
     }
 
 
+#: SHA-256 of files by (path, size, modification time, inode): a warm process (a service)
+#: does not hash its catalog again for every screening.
+_HASHES: dict[tuple, str | None] = {}
+
+
+def _sha256(path: str | Path) -> str | None:
+    """:func:`zoning.io.file_sha256`, kept for a plain file that has not changed since (a
+    Shapefile set or a folder is hashed again each time: its other files may change)."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        return file_sha256(p)
+    if not p.is_file() or p.suffix.lower() == ".shp":
+        return file_sha256(p)
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key not in _HASHES:
+        if len(_HASHES) >= 256:
+            _HASHES.clear()
+        _HASHES[key] = file_sha256(p)
+    return _HASHES[key]
+
+
+def _working_wkt() -> str:
+    """The working CRS as WKT (worked out once)."""
+    if not _WKT:
+        _WKT.append(WORKING_CRS.to_wkt())
+    return _WKT[0]
+
+
+_WKT: list[str] = []
+
+
 def _provenance(
     layers: LayerSet,
     layer_prov: list[dict],
@@ -114,7 +147,7 @@ def _provenance(
     """The provenance dict of a screening (without its duration, notes and verdicts)."""
     cat = layers.catalog
     cat_path = getattr(cat, "path", None)
-    input_sha256 = file_sha256(input_path) if input_path is not None else None
+    input_sha256 = _sha256(input_path) if input_path is not None else None
     rule_prov = rule_set.provenance()
     law = rule_prov.pop("law")
     return {
@@ -126,7 +159,7 @@ def _provenance(
         "as_of": iso(layers.as_of),
         "catalog": {
             "path": str(cat_path) if cat_path else None,
-            "sha256": file_sha256(cat_path) if cat_path else None,
+            "sha256": _sha256(cat_path) if cat_path else None,
             "title": getattr(cat, "title", None),
             "version": getattr(cat, "version", None),
         },
@@ -134,7 +167,7 @@ def _provenance(
         "layers_not_in_force": _layers_not_in_force(layers),
         "rule_set": rule_prov,
         "law": law,
-        "working_crs": {"name": WORKING_CRS.name, "wkt": WORKING_CRS.to_wkt()},
+        "working_crs": {"name": WORKING_CRS.name, "wkt": _working_wkt()},
         "input": {
             "source": sites.source,
             "sha256": input_sha256,

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..overlay import OverlayResult
+from ..overlay import LayerInput, OverlayResult
 from ..overlay.totals import RuleReach
 from ..rules import FLAGS, RuleSet
 from ..rules.access_lists import resolve_list
@@ -63,6 +63,8 @@ def _rules_by_kind(rule_set: RuleSet) -> tuple[dict[str, list], dict[tuple[str, 
 def _attribute_groups(sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per site: its group of equal project attributes; and the first site of each group."""
     n = len(sites)
+    if n == 1:
+        return np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
     key = np.zeros(n, dtype=np.int64)
     for col in ("industry", "nature", *FLAGS, *CHOICE_ATTRIBUTES):
         if col in sites.columns:
@@ -73,7 +75,27 @@ def _attribute_groups(sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return group, first
 
 
-def boundary_reach(rule_set: RuleSet, sites: pd.DataFrame) -> tuple[RuleReach, np.ndarray, dict]:
+class _Groups:
+    """The sites' groups of equal project attributes, and the evaluation state of one
+    representative per group (the units' park flags left undecided), shared by
+    :func:`boundary_reach` and :func:`unit_boundaries_that_matter`."""
+
+    def __init__(self, rule_set: RuleSet, sites: pd.DataFrame) -> None:
+        self.group, self.first = _attribute_groups(sites)
+        reps = sites.iloc[self.first].reset_index(drop=True)
+        self.state = read_inputs(rule_set, reps, _NO_HITS, _NO_SUMMARY, None)
+        for attr in _UNIT_CONDITIONS:  # decided by the units a site lies in: left undecided
+            self.state.sites_known[attr] = np.zeros(len(self.first), dtype=bool)
+            self.state.sites_flag[attr] = np.zeros(len(self.first), dtype=bool)
+
+
+_NO_HITS = pd.DataFrame({"site": np.zeros(0, dtype=np.int64), "kind": np.zeros(0, dtype=object)})
+_NO_SUMMARY = pd.DataFrame()
+
+
+def boundary_reach(
+    rule_set: RuleSet, sites: pd.DataFrame, groups: _Groups | None = None
+) -> tuple[RuleReach, np.ndarray, dict]:
     """The :class:`RuleReach` of a screening with, per kind, the sites a boundary matters to.
 
     Parameters
@@ -91,20 +113,17 @@ def boundary_reach(rule_set: RuleSet, sites: pd.DataFrame) -> tuple[RuleReach, n
         rule reading that kind's boundaries could apply to the project) and ``bands`` (per
         kind with ``within`` rules: per rule distance, the sites some rule of that distance
         could apply to).
+    groups : optional
+        The sites' attribute groups and their evaluation state, when already worked out
+        (the screening shares them with :func:`unit_boundaries_that_matter`).
     group : numpy.ndarray of int64
         Per site: its group of equal project attributes.
     possible_ids : dict
         Per kind (or ``(kind, distance)``): per group, the ids of the rules that could apply.
     """
-    by_kind, by_band = _rules_by_kind(rule_set)
-    group, first = _attribute_groups(sites)
-    reps = sites.iloc[first].reset_index(drop=True)
-    state = read_inputs(
-        rule_set, reps, pd.DataFrame({"site": [], "kind": []}), pd.DataFrame(), None
-    )
-    for attr in _UNIT_CONDITIONS:  # decided by the units a site lies in: left undecided
-        state.sites_known[attr] = np.zeros(len(first), dtype=bool)
-        state.sites_flag[attr] = np.zeros(len(first), dtype=bool)
+    by_kind, by_band = rule_set._derived("rules_by_kind", _rules_by_kind)
+    groups = groups or _Groups(rule_set, sites)
+    group, first, state = groups.group, groups.first, groups.state
     cache: dict[str, np.ndarray] = {}
 
     def able(rule) -> np.ndarray:
@@ -205,6 +224,7 @@ def unit_boundaries_that_matter(
     sites: pd.DataFrame,
     group: np.ndarray,
     unc: np.ndarray,
+    groups: _Groups | None = None,
 ) -> RuleReach:
     """``reach`` with the control-unit relevance narrowed to sites whose outcome could differ.
 
@@ -228,6 +248,8 @@ def unit_boundaries_that_matter(
         Per site: its attribute group.
     unc : numpy.ndarray of float
         Per site: its conversion uncertainty, m.
+    groups : optional
+        The groups and their evaluation state (:func:`boundary_reach`'s), when at hand.
 
     Returns
     -------
@@ -239,14 +261,9 @@ def unit_boundaries_that_matter(
     if reach.relevant is None or "control_unit" not in reach.relevant or not passes:
         return reach, np.full(len(group), "", dtype=object)
     n = len(group)
-    _, first = np.unique(group, return_index=True)
-    reps = sites.iloc[first].reset_index(drop=True)
-    state = read_inputs(
-        rule_set, reps, pd.DataFrame({"site": [], "kind": []}), pd.DataFrame(), None
-    )
-    for attr in _UNIT_CONDITIONS:
-        state.sites_known[attr] = np.zeros(len(first), dtype=bool)
-        state.sites_flag[attr] = np.zeros(len(first), dtype=bool)
+    if groups is None:
+        groups = _Groups(rule_set, sites)
+    first, state = groups.first, groups.state
     signatures: dict[tuple, int] = {}
     sig_of: dict[str | None, np.ndarray] = {}
 
@@ -278,20 +295,7 @@ def unit_boundaries_that_matter(
     site_lo = np.full(n, -1, dtype=np.int64)
     site_hi = np.full(n, -1, dtype=np.int64)
     for p in passes:
-        attrs = p.layer.attributes
-        cols = [
-            attrs[c].to_numpy(dtype=object) if c in attrs else np.full(len(attrs), None)
-            for c in ("unit_code", "access_list", "category")
-        ]
-        feat_list = []
-        for u, a, c in zip(*cols, strict=True):
-            u, a, c = (
-                None if v is None or pd.isna(v) or not str(v).strip() else str(v).strip()
-                for v in (u, a, c)
-            )
-            feat_list.append(resolve_list(rule_set, u, a, c)[0])
-        uniq = list(dict.fromkeys(feat_list))
-        list_pos = np.array([uniq.index(x) for x in feat_list], dtype=np.int64)
+        uniq, list_pos = _unit_lists(p.layer, rule_set)
         table = np.stack([signature(x) for x in uniq]) if uniq else np.zeros((0, len(first)))
         tol = p.layer.index.tolerance_m + unc[p.ps]
         with np.errstate(invalid="ignore"):
@@ -314,6 +318,38 @@ def unit_boundaries_that_matter(
     relevant["control_unit"] = matters
     texts = _unit_texts(site_lo, site_hi, matters, signatures)
     return RuleReach(reach.read_kinds, reach.within, relevant=relevant, bands=reach.bands), texts
+
+
+def _unit_lists(layer: LayerInput, rule_set: RuleSet) -> tuple[list, np.ndarray]:
+    """The access lists the control units of a layer use (distinct, in order of first use),
+    and per unit the position of its list there.
+
+    Kept with the layer's index for the rule set (a warm layer set resolves its units once,
+    not once per screening).
+    """
+    cache = layer.index.__dict__.setdefault("_unit_lists", {})
+    hit = cache.get(id(rule_set))
+    if hit is not None and hit[0] is layer.attributes and hit[1] is rule_set:
+        return hit[2], hit[3]
+    attrs = layer.attributes
+    cols = [
+        attrs[c].to_numpy(dtype=object) if c in attrs else np.full(len(attrs), None)
+        for c in ("unit_code", "access_list", "category")
+    ]
+    feat_list = []
+    for u, a, c in zip(*cols, strict=True):
+        u, a, c = (
+            None if v is None or pd.isna(v) or not str(v).strip() else str(v).strip()
+            for v in (u, a, c)
+        )
+        feat_list.append(resolve_list(rule_set, u, a, c)[0])
+    uniq = list(dict.fromkeys(feat_list))
+    where = {x: i for i, x in enumerate(uniq)}
+    list_pos = np.array([where[x] for x in feat_list], dtype=np.int64)
+    if len(cache) >= 16:
+        cache.clear()
+    cache[id(rule_set)] = (attrs, rule_set, uniq, list_pos)
+    return uniq, list_pos
 
 
 def _unit_texts(

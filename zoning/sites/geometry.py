@@ -312,8 +312,19 @@ def _region_note(lon: np.ndarray, lat: np.ndarray, notes: list[str]) -> None:
         )
 
 
+#: Transformers to the working CRS, by the source CRS's WKT (building one takes ~10 ms).
+_TRANSFORMERS: dict[str, pyproj.Transformer] = {}
+
+
 def _transformer(crs: pyproj.CRS) -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(crs, WORKING_CRS, always_xy=True)
+    """The transformer from ``crs`` to the working CRS (built once per CRS, then reused)."""
+    key = crs.to_wkt()
+    hit = _TRANSFORMERS.get(key)
+    if hit is None:
+        hit = pyproj.Transformer.from_crs(crs, WORKING_CRS, always_xy=True)
+        if len(_TRANSFORMERS) < 64:
+            _TRANSFORMERS[key] = hit
+    return hit
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from geopandas.array import from_shapely
 
 from ..catalog import check_encoding
 from ..crs import WORKING_CRS, parse_crs
@@ -476,14 +477,21 @@ def _site_frame(
 ) -> gpd.GeoDataFrame:
     """The sites' GeoDataFrame: the columns :data:`SITE_COLUMNS`, index ``0..n-1``."""
     n = len(ids)
-    # Object columns keep None as None (pandas would turn a str column's None into NaN).
-    data = {
-        "site_id": pd.Series(ids, dtype=object),
-        **{k: pd.Series(attrs[k], dtype=object) for k in _ATTRIBUTE_COLUMNS},
-        "input_crs": pd.Series(np.full(n, given.label, dtype=object), dtype=object),
-        "datum_shift_m": shift,
-        "uncertainty_m": np.full(n, _UNCERTAINTY.get(given.pseudo or "", 0.0)),
-    }
-    gdf = gpd.GeoDataFrame(data, geometry=geoms, crs=WORKING_CRS)
+    # Object columns keep None as None (pandas would turn a str column's None into NaN); built
+    # as one object block, then the numbers and the geometry (already in its CRS: geopandas
+    # then builds the frame about three times faster than from ``geometry=..., crs=...``).
+    frame = pd.DataFrame(
+        {
+            "site_id": np.asarray(ids, dtype=object),
+            **{k: np.asarray(attrs[k], dtype=object) for k in _ATTRIBUTE_COLUMNS},
+            "input_crs": np.full(n, given.label, dtype=object),
+        },
+        index=pd.RangeIndex(n),
+        dtype=object,
+    )
+    frame["datum_shift_m"] = shift
+    frame["uncertainty_m"] = np.full(n, _UNCERTAINTY.get(given.pseudo or "", 0.0))
+    frame["geometry"] = from_shapely(np.asarray(geoms, dtype=object), crs=WORKING_CRS)
+    gdf = gpd.GeoDataFrame(frame, geometry="geometry")
     gdf.index = pd.RangeIndex(n)
     return gdf
