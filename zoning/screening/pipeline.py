@@ -37,7 +37,7 @@ from .apply import _apply_rules, _RulesOutcome
 from .options import ScreenOptions, SiteReading
 from .provenance import _input_file, _layer_loaded, _layer_provenance, _options, _provenance
 from .reach import _rule_reach, _searched_by_kind
-from .relevance import _Groups, boundary_reach, boundary_texts, unit_boundaries_that_matter
+from .relevance import attribute_groups, boundary_reach, boundary_texts, unit_boundaries_that_matter
 from .result import ScreeningResult
 
 __all__ = ["prepare_point_grid", "screen"]
@@ -389,7 +389,7 @@ def _site_table(
     out = gdf.copy()
     out["verdict"] = rules_out.verdict
     unc = gdf["uncertainty_m"].to_numpy(dtype=float)
-    groups = _Groups(rule_set, gdf)
+    groups = attribute_groups(rule_set, gdf)
     reach, group, possible_ids = boundary_reach(rule_set, gdf, groups)
     reach, unit_texts = unit_boundaries_that_matter(reach, ov, rule_set, gdf, group, unc, groups)
     totals = site_totals(ov, n, reach, unc, geoms, searched)
