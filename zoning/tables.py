@@ -108,7 +108,7 @@ def _sites_table(result: ScreeningResult, *, geometry: bool = False) -> pd.DataF
     point on each site (WGS84) and ``data_status`` (``demonstration`` when the data are)."""
     s = result.sites
     cols = [c for c in _SITE_COLUMNS if c in s.columns]
-    table = pd.DataFrame(s[cols])
+    table = pd.DataFrame(s)[cols]  # a plain frame first: quicker than a GeoDataFrame's
     table.insert(cols.index("verdict") + 1, "verdict_zh", s["verdict"].map(_VERDICT_ZH).to_numpy())
     rep = shapely.point_on_surface(_wgs84(s))
     table.insert(4, "lon", np.round(shapely.get_x(rep), 7))
@@ -124,7 +124,7 @@ def _hits_table(result: ScreeningResult) -> pd.DataFrame:
     """``hits.csv``: the columns of :data:`zoning.schema.HITS_CSV_COLUMNS` and each layer's
     data status."""
     h = result.hits
-    table = pd.DataFrame(h[[c for c in _HITS_COLUMNS if c in h.columns]])
+    table = pd.DataFrame(h)[[c for c in _HITS_COLUMNS if c in h.columns]]
     status = {
         p.get("id"): p.get("status")
         for p in result.provenance.get("layers", [])

@@ -675,26 +675,45 @@ def _assemble(
     code = np.concatenate([p[1] for _, p in parts])
     zh = np.concatenate([p[2] for _, p in parts])
     en = np.concatenate([p[3] for _, p in parts])
-    docs = rule_set.documents
-    rules = [e[0] for e in entries]
-    dim_rank = np.array([_DIM_ORDER.get(r.dimension, 9) for r in rules])
-    scope_rank = np.array([0 if e[1] == "floor" else 1 for e in entries])
-    order = np.lexsort((idx, scope_rank[idx], dim_rank[idx], site))
+    static = rule_set._derived("clause_columns", _clause_columns)
+    order = np.lexsort((idx, static["scope_rank"][idx], static["dim_rank"][idx], site))
     site, idx, code, zh, en = site[order], idx[order], code[order], zh[order], en[order]
+    rules = [e[0] for e in entries]
     reads = np.empty(len(site), dtype=object)
     for i in np.unique(idx):
         m = idx == i
         reads[m] = sv.reads(rules[int(i)])[site[m]]
-
-    def per_rule(fn: Any) -> np.ndarray:
-        return np.array([fn(e) for e in entries], dtype=object)[idx]
-
-    results = np.array(CLAUSE_RESULTS, dtype=object)
-    labels = np.array([CLAUSE_RESULT_LABELS[r][0] for r in CLAUSE_RESULTS], dtype=object)
+    columns = static["columns"]
     return pd.DataFrame(
         {
             "site": site,
             "site_id": state.sites_id[site],
+            **{name: values[idx] for name, values in columns.items()},
+            "reads": reads,
+            "result": _RESULTS[code],
+            "result_zh": _RESULT_LABELS[code],
+            "explanation_zh": zh,
+            "explanation_en": en,
+        },
+        columns=list(CLAUSE_COLUMNS),
+    )
+
+
+_RESULTS = np.array(CLAUSE_RESULTS, dtype=object)
+_RESULT_LABELS = np.array([CLAUSE_RESULT_LABELS[r][0] for r in CLAUSE_RESULTS], dtype=object)
+
+
+def _clause_columns(rule_set: RuleSet) -> dict[str, Any]:
+    """Per clause of :func:`clause_rules` (in its order): the clause table's columns that
+    depend on the clause only, and its dimension and scope ranks (built once per rule set)."""
+    entries = rule_set._derived("clause_rules", _clause_lookup)[0]
+    docs = rule_set.documents
+
+    def per_rule(fn: Any) -> np.ndarray:
+        return np.array([fn(e) for e in entries], dtype=object)
+
+    return {
+        "columns": {
             "scope": per_rule(lambda e: e[1]),
             "list_id": per_rule(lambda e: e[2]),
             "rule_id": per_rule(lambda e: e[0].id),
@@ -704,11 +723,7 @@ def _assemble(
                 lambda e: f"{docs[e[0].citation.document].label}, {e[0].citation.article}"
             ),
             "quote": per_rule(lambda e: e[0].citation.quote),
-            "reads": reads,
-            "result": results[code],
-            "result_zh": labels[code],
-            "explanation_zh": zh,
-            "explanation_en": en,
         },
-        columns=list(CLAUSE_COLUMNS),
-    )
+        "dim_rank": np.array([_DIM_ORDER.get(e[0].dimension, 9) for e in entries]),
+        "scope_rank": np.array([0 if e[1] == "floor" else 1 for e in entries]),
+    }

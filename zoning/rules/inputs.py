@@ -372,6 +372,8 @@ def read_inputs(
         A project attribute cannot be read, or ``hits.site`` is not a site position.
     """
     n = len(sites)
+    # Plain frames sharing the data: a column of a GeoDataFrame costs more to read.
+    sites, hits = pd.DataFrame(sites), pd.DataFrame(hits)
     return EvaluationState(
         rule_set=rule_set,
         n_sites=n,

@@ -23,6 +23,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from ..crs import WORKING_CRS
@@ -37,7 +38,7 @@ from .apply import _apply_rules, _RulesOutcome
 from .options import ScreenOptions, SiteReading
 from .provenance import _input_file, _layer_loaded, _layer_provenance, _options, _provenance
 from .reach import _rule_reach, _searched_by_kind
-from .relevance import _Groups, boundary_reach, boundary_texts, unit_boundaries_that_matter
+from .relevance import attribute_groups, boundary_reach, boundary_texts, unit_boundaries_that_matter
 from .result import ScreeningResult
 
 __all__ = ["prepare_point_grid", "screen"]
@@ -386,10 +387,10 @@ def _site_table(
     """``result.sites``: the sites with their verdict, totals, sizes and top reasons."""
     n = len(gdf)
     geoms = gdf.geometry.to_numpy()
-    out = gdf.copy()
+    out = pd.DataFrame(gdf)  # a plain frame (copy on write): quicker to add columns to
     out["verdict"] = rules_out.verdict
     unc = gdf["uncertainty_m"].to_numpy(dtype=float)
-    groups = _Groups(rule_set, gdf)
+    groups = attribute_groups(rule_set, gdf)
     reach, group, possible_ids = boundary_reach(rule_set, gdf, groups)
     reach, unit_texts = unit_boundaries_that_matter(reach, ov, rule_set, gdf, group, unc, groups)
     totals = site_totals(ov, n, reach, unc, geoms, searched)

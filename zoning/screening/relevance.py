@@ -29,7 +29,12 @@ from ..rules.inputs import read_inputs
 from ..schema import CHOICE_ATTRIBUTES
 from .reach import _within_distances
 
-__all__ = ["boundary_reach", "boundary_texts", "unit_boundaries_that_matter"]
+__all__ = [
+    "attribute_groups",
+    "boundary_reach",
+    "boundary_texts",
+    "unit_boundaries_that_matter",
+]
 
 #: Conditions derived from the control units a site lies in: a unit boundary decides them.
 _UNIT_CONDITIONS = ("industrial_park_unit", "chemical_park_unit")
@@ -87,6 +92,54 @@ class _Groups:
         for attr in _UNIT_CONDITIONS:  # decided by the units a site lies in: left undecided
             self.state.sites_known[attr] = np.zeros(len(self.first), dtype=bool)
             self.state.sites_flag[attr] = np.zeros(len(self.first), dtype=bool)
+        #: What :func:`boundary_reach` and :func:`unit_boundaries_that_matter` worked out
+        #: from the groups alone (kept with them: see :func:`attribute_groups`).
+        self.memo: dict = {}
+
+
+#: One site's groups by its project attributes, per rule set: a service screens one site after
+#: another, mostly of the same project, and what the rules could do to it is the same.
+_ONE_SITE: dict[tuple, tuple[RuleSet, _Groups]] = {}
+_ONE_SITE_MAX = 256
+
+
+def _attribute_key(sites: pd.DataFrame) -> tuple:
+    """The project attributes of a one-site frame, as a key (types told apart)."""
+    row = sites.iloc[0]
+    return tuple(
+        (col, type(row[col]).__name__, repr(row[col]))
+        for col in ("industry", "nature", *FLAGS, *CHOICE_ATTRIBUTES, *_UNIT_CONDITIONS)
+        if col in sites.columns
+    )
+
+
+def attribute_groups(rule_set: RuleSet, sites: pd.DataFrame) -> _Groups:
+    """The sites' attribute groups and their evaluation state (kept for one site).
+
+    Parameters
+    ----------
+    rule_set : RuleSet
+        The rules in force.
+    sites : DataFrame
+        The sites with their project attributes.
+
+    Returns
+    -------
+    _Groups
+        For one site, the groups of an earlier site of the same project attributes and rule
+        set when there was one (what :func:`boundary_reach` worked out for it is reused).
+    """
+    if len(sites) != 1:
+        return _Groups(rule_set, sites)
+    key = (id(rule_set), _attribute_key(sites))
+    hit = _ONE_SITE.get(key)
+    if hit is not None and hit[0] is rule_set:
+        return hit[1]
+    groups = _Groups(rule_set, sites)
+    if len(_ONE_SITE) >= _ONE_SITE_MAX:
+        _ONE_SITE.clear()
+    _ONE_SITE[key] = (rule_set, groups)
+    return groups
 
 
 _NO_HITS = pd.DataFrame({"site": np.zeros(0, dtype=np.int64), "kind": np.zeros(0, dtype=object)})
@@ -121,8 +174,10 @@ def boundary_reach(
     possible_ids : dict
         Per kind (or ``(kind, distance)``): per group, the ids of the rules that could apply.
     """
-    by_kind, by_band = rule_set._derived("rules_by_kind", _rules_by_kind)
     groups = groups or _Groups(rule_set, sites)
+    if "reach" in groups.memo:  # depends on the rules and the groups only
+        return groups.memo["reach"]
+    by_kind, by_band = rule_set._derived("rules_by_kind", _rules_by_kind)
     group, first, state = groups.group, groups.first, groups.state
     cache: dict[str, np.ndarray] = {}
 
@@ -150,6 +205,7 @@ def boundary_reach(
         relevant=relevant,
         bands={k: tuple(v) for k, v in bands.items()},
     )
+    groups.memo["reach"] = reach, group, possible_ids
     return reach, group, possible_ids
 
 
@@ -264,8 +320,8 @@ def unit_boundaries_that_matter(
     if groups is None:
         groups = _Groups(rule_set, sites)
     first, state = groups.first, groups.state
-    signatures: dict[tuple, int] = {}
-    sig_of: dict[str | None, np.ndarray] = {}
+    signatures: dict[tuple, int] = groups.memo.setdefault("signatures", {})
+    sig_of: dict[str | None, np.ndarray] = groups.memo.setdefault("signature_of", {})
 
     def signature(list_id: str | None) -> np.ndarray:
         if list_id not in sig_of:
