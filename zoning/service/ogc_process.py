@@ -21,6 +21,7 @@ from typing import Any
 from .. import labels
 from .._version import __version__
 from ..schema import CHOICE_ATTRIBUTES, FACILITIES, FLAGS, NATURES, VERDICTS
+from .payload import GEOMETRY_TYPES
 from .serialize import DEMONSTRATION_NOTICE
 
 #: The process's identifier.
@@ -29,19 +30,7 @@ PROCESS_ID = "screen"
 #: What every description and result says when the layers or rules are the demonstration data.
 
 #: GeoJSON object types an input ``sites`` may be.
-GEOJSON_TYPES = frozenset(
-    {
-        "FeatureCollection",
-        "Feature",
-        "Point",
-        "MultiPoint",
-        "LineString",
-        "MultiLineString",
-        "Polygon",
-        "MultiPolygon",
-        "GeometryCollection",
-    }
-)
+GEOJSON_TYPES = frozenset({"FeatureCollection", "Feature", *GEOMETRY_TYPES})
 
 _GEOMETRY_TYPES = sorted(GEOJSON_TYPES - {"FeatureCollection", "Feature"})
 

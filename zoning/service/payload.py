@@ -67,7 +67,7 @@ JSON_MEDIA_TYPES = ("application/json", "application/geo+json")
 #: Nesting deeper than this is refused (GeoJSON needs at most about ten levels).
 MAX_DEPTH = 40
 #: What a GeoJSON ``type`` may be.
-_GEOMETRY_TYPES = (
+GEOMETRY_TYPES = (
     "Point",
     "MultiPoint",
     "LineString",
@@ -224,7 +224,7 @@ def parse_screen_body(body: Any, *, max_sites: int) -> ScreenInput:
 
     if not isinstance(body, dict):
         raise Problem(422, "the request body must be a JSON object", kind="input")
-    if body.get("type") in ("Feature", "FeatureCollection", *_GEOMETRY_TYPES):
+    if body.get("type") in ("Feature", "FeatureCollection", *GEOMETRY_TYPES):
         body = {"sites": body}
     unknown = [k for k in body if k not in BODY_MEMBERS]
     if unknown:
@@ -353,7 +353,7 @@ def _geojson_sites(geo, crs, id_field, name_field, attributes, max_sites: int):
             raise _too_many(len(features), max_sites)
         if not features:
             raise Problem(422, "sites: no sites (the FeatureCollection is empty)", kind="input")
-    elif kind not in ("Feature", *_GEOMETRY_TYPES):
+    elif kind not in ("Feature", *GEOMETRY_TYPES):
         raise Problem(
             422,
             "sites: must be a GeoJSON Feature, FeatureCollection or geometry object",

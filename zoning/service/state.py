@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import threading
 import time
 from collections.abc import Mapping
@@ -12,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from ..io.postgis import redact_text
 
 log = logging.getLogger("zoning.service")
 
@@ -34,11 +35,6 @@ def _within(day: date, start: str | None, end: str | None) -> bool:
     """``start <= day <= end`` on ``YYYY-MM-DD`` texts (None: open)."""
     text = day.isoformat()
     return (start is None or start <= text) and (end is None or text <= end)
-
-
-def _redact(source: str) -> str:
-    """A source with any password of a URL left out (``scheme://user:secret@`` -> ``user@``)."""
-    return re.sub(r"^([a-z][a-z0-9+.-]*://[^/:@]*):[^@/]*@", r"\1@", str(source), flags=re.I)
 
 
 @dataclass
@@ -184,7 +180,7 @@ class ServiceState:
                     "status": prov.status if prov else "unknown",
                     "demonstration": entry.is_demonstration,
                     "vintage": prov.vintage if prov else None,
-                    "source": _redact(entry.source),
+                    "source": redact_text(entry.source),
                     "provenance_source": prov.source if prov else None,
                     "licence": prov.licence if prov else None,
                     "valid_from": _iso(entry.valid_from),

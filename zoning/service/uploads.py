@@ -29,6 +29,7 @@ from typing import Any
 from fastapi import Request
 
 from ..errors import ZoningError, quote
+from ..schema import FLAGS
 from .problems import Problem
 from .security import Limits
 
@@ -56,16 +57,7 @@ TEXT_FIELDS = (
     "out_crs",
 )
 #: Yes/no fields (``true``/``false``; absent: from the file's columns, as the command line).
-FLAG_FIELDS = (
-    "linear",
-    "wastewater",
-    "air",
-    "hazardous",
-    "two_high",
-    "key_project",
-    "residential_building",
-    "noise",
-)
+FLAG_FIELDS = FLAGS
 #: Fields that may be given more than once (``facility``; also ``;``-joined).
 LIST_FIELDS = ("facility",)
 #: The attributes that apply to every site (:class:`zoning.cli.run.ProjectAttributes`).
