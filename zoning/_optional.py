@@ -23,7 +23,6 @@ EXTRAS = {
     "multipart": "service",
     "sqlalchemy": "postgis",
     "psycopg": "postgis",
-    "geoalchemy2": "postgis",
 }
 
 
