@@ -609,7 +609,11 @@ def summary(runs: list[dict]) -> dict:
     return {
         k: statistics.median(m[k] for m in ok)
         for k in ("wall_s", "peak_rss_mb", "output_mb", "user_s", "sys_s")
-    } | {"n": len(ok), "walls": [round(m["wall_s"], 2) for m in ok]}
+    } | {
+        "n": len(ok),
+        "walls": [round(m["wall_s"], 2) for m in ok],
+        "cpu_s": statistics.median(m["user_s"] + m["sys_s"] for m in ok),
+    }
 
 
 def print_table(results: dict, ref_name: str) -> None:
@@ -625,8 +629,8 @@ def print_table(results: dict, ref_name: str) -> None:
         f"{' '.join(results['loadavg_end'])} at end"
     )
     print(
-        f"{'run (median of K)':36} {'K':>2} {'wall s':>8} {'peak RSS MB':>12} {'output MB':>10} "
-        f"{'wall / ref':>11}  walls"
+        f"{'run (median of K)':36} {'K':>2} {'wall s':>8} {'cpu s':>7} {'peak RSS MB':>12} "
+        f"{'output MB':>10} {'wall / ref':>11}  walls"
     )
     for name, s in med.items():
         if not s:
@@ -634,10 +638,13 @@ def print_table(results: dict, ref_name: str) -> None:
             continue
         ratio = s["wall_s"] / ref["wall_s"] if ref else float("nan")
         print(
-            f"{name:36} {s['n']:>2} {s['wall_s']:>8.2f} {s['peak_rss_mb']:>12,.0f} "
-            f"{s['output_mb']:>10.2f} {ratio:>10.2f}x  {s['walls']}"
+            f"{name:36} {s['n']:>2} {s['wall_s']:>8.2f} {s['cpu_s']:>7.1f} "
+            f"{s['peak_rss_mb']:>12,.0f} {s['output_mb']:>10.2f} {ratio:>10.2f}x  {s['walls']}"
         )
-    print(f"wall / ref: the median wall time over that of {ref_name}")
+    print(
+        f"wall / ref: the median wall time over that of {ref_name}; cpu s: user + sys of the "
+        "process tree (on a loaded machine wall exceeds it)"
+    )
     if ref and ref_name.startswith("zoning"):
         t = TARGETS
         met = {
