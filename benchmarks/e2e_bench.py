@@ -131,6 +131,7 @@ def peer_duckdb(csv: str, plan: list[dict], crs: str, out: Path) -> None:
     import duckdb
 
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     for stmt in duckdb_sql(csv, plan, crs, out, spatial_extension()):
         con.execute(stmt)
 
