@@ -214,3 +214,39 @@ def test_deep_nesting_is_refused_in_one_line(tmp_path, name):
     with pytest.raises(RulesError, match="nested too deeply") as info:
         _yaml.load_yaml(path, RulesError, "rule set")
     assert "\n" not in str(info.value) and str(path) in str(info.value)
+
+
+# ------------------------------------------------------------------------- transformers
+
+
+@pytest.mark.parametrize("code", ["EPSG:4326", "EPSG:4490", "epsg:4326", "4326"])
+def test_known_pipelines_are_what_proj_builds(code):
+    import numpy as np
+    import pyproj
+
+    from zoning import crs
+
+    to_work = pyproj.Transformer.from_crs(code, crs.WORKING_CRS, always_xy=True)
+    back = pyproj.Transformer.from_crs(crs.WORKING_CRS, code, always_xy=True)
+    assert to_work.definition == crs._TO_WORKING
+    assert back.definition == crs._FROM_WORKING
+    ours, ours_back = crs.transformer(code, crs.WORKING_CRS), crs.transformer(crs.WORKING_CRS, code)
+    lon = np.linspace(119.0, 124.5, 50)
+    lat = np.linspace(29.5, 33.0, 50)
+    assert np.array_equal(np.array(ours.transform(lon, lat)), np.array(to_work.transform(lon, lat)))
+    x, y = to_work.transform(lon, lat)
+    assert np.array_equal(np.array(ours_back.transform(x, y)), np.array(back.transform(x, y)))
+
+
+def test_transformer_is_built_once_and_falls_back_to_proj():
+    import pyproj
+
+    from zoning import crs
+
+    assert crs.transformer("EPSG:4326", crs.WORKING_CRS) is crs.transformer(
+        crs.WGS84, crs.WORKING_CRS
+    )
+    gk = crs.transformer("EPSG:4549", crs.WORKING_CRS)  # not a known pipeline: PROJ's choice
+    ref = pyproj.Transformer.from_crs("EPSG:4549", crs.WORKING_CRS, always_xy=True)
+    assert gk.definition == ref.definition
+    assert gk.transform(500000.0, 3450000.0) == ref.transform(500000.0, 3450000.0)
