@@ -7,7 +7,9 @@ Each command's module is imported only when that command runs (or its help is sh
 
 from __future__ import annotations
 
+import gc
 import importlib
+import sys
 
 import click
 
@@ -87,6 +89,26 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def _import_quietly(name: str):
+    """Import a command's module with the garbage collector paused, then freeze what exists.
+
+    Importing numpy, pandas, geopandas and pydantic makes a few million objects that live as
+    long as the process; without this, the collector walks them on each full collection
+    during the imports and again during the run (~50 ms each on a slow machine).
+    :func:`gc.freeze` leaves them out of every later collection.  Done once per module.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return importlib.import_module(name)
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 class LazyGroup(OneLineGroup):
     """A :class:`OneLineGroup` whose commands are imported on first use, from :data:`COMMANDS`."""
 
@@ -121,7 +143,7 @@ class LazyGroup(OneLineGroup):
         """
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             module, attribute, _ = COMMANDS[cmd_name]
-            command = getattr(importlib.import_module(f".{module}", __name__), attribute)
+            command = getattr(_import_quietly(f"{__name__}.{module}"), attribute)
             self.add_command(command, cmd_name)
         return self.commands.get(cmd_name)
 
