@@ -136,7 +136,11 @@ def has_option(python: str, env: dict[str, str], option: str) -> bool:
     bool
     """
     done = subprocess.run(
-        [python, "-m", "zoning", "screen", "--help"], env=env, capture_output=True, text=True
+        [python, "-m", "zoning", "screen", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),  # not the current folder: ``-m`` would import zoning from it
     )
     return option in done.stdout
 
@@ -220,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         if args.baseline:
             base_env = {**env, "PYTHONPATH": str(Path(args.baseline).resolve())}
-            commands["zoning (baseline)"] = lambda i: [*zoning, str(work / f"base{i}")]
+            base_extra = extra if extra and has_option(args.python, base_env, extra[0]) else []
+            commands["zoning (baseline)"] = lambda i: [*zoning, str(work / f"base{i}"), *base_extra]
         if not args.no_references:
             commands["python (bare)"] = lambda i: [args.python, "-c", "pass"]
             commands["imports"] = lambda i: [args.python, "-c", IMPORTS]
