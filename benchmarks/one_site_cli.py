@@ -19,11 +19,13 @@ Each round starts, in a fresh process each and in alternating order:
   the one-site path cannot avoid (numpy, pandas, shapely, pyproj, geopandas, pydantic, yaml,
   click): the floor under any Python one-site command built on them.
 
-Wall time is measured around the child (``time.perf_counter``), peak RSS by GNU time
-(``/usr/bin/time -f %M``).  The children run with bytecode caching on (a warm-up round of every
-command is not counted, so compiled ``.pyc`` files and the OS file cache are warm, as on a
-user's machine after the first call).  The table gives medians and the zoning / peer ratio; the
-check line says whether both found the same catalog layers containing the point.
+Wall time is measured around the child (``time.perf_counter``), peak RSS and CPU time (user +
+system, which other processes on a shared machine disturb less than the wall time) by GNU time
+(``/usr/bin/time -f "%M %U %S"``).  The children run with bytecode caching on (a warm-up round
+of every command is not counted, so compiled ``.pyc`` files, the OS file cache and the index
+cache are warm, as on a user's machine after the first call).  The table gives medians and the
+zoning / peer ratios; the check line says whether both found the same catalog layers
+containing the point.
 """
 
 from __future__ import annotations
@@ -90,8 +92,8 @@ def polygon_layers() -> tuple[Path, list[tuple[str, str]]]:
     return gpkg, [(lid, name) for lid, name in layers if name in polygonal]
 
 
-def run(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
-    """Run ``cmd`` once; its wall time (s) and peak RSS (MB).
+def run(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float]:
+    """Run ``cmd`` once; its wall time (s), peak RSS (MB) and CPU time (user + system, s).
 
     The peak RSS comes from GNU time (``/usr/bin/time -f %M``), which forks from a small
     process: a child forked from this Python would count this process's memory as its own.
@@ -104,12 +106,12 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
 
     Returns
     -------
-    (float, float)
+    (float, float, float)
     """
     rss_file = cwd / "rss.txt"
     start = time.perf_counter()
     done = subprocess.run(
-        [TIME, "-f", "%M", "-o", str(rss_file), *cmd],
+        [TIME, "-f", "%M %U %S", "-o", str(rss_file), *cmd],
         env=env,
         cwd=cwd,
         stdout=subprocess.DEVNULL,
@@ -119,7 +121,8 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
     if done.returncode != 0:
         err = done.stderr.decode("utf-8", "replace")
         raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{err[-2000:]}")
-    return wall, int(rss_file.read_text().split()[-1]) / 1024  # kB
+    rss_kb, user, system = rss_file.read_text().split()[-3:]
+    return wall, int(rss_kb) / 1024, float(user) + float(system)
 
 
 def has_option(python: str, env: dict[str, str], option: str) -> bool:
@@ -230,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             commands["python (bare)"] = lambda i: [args.python, "-c", "pass"]
             commands["imports"] = lambda i: [args.python, "-c", IMPORTS]
         names = list(commands)
-        samples: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
+        samples: dict[str, list[tuple[float, float, float]]] = {n: [] for n in names}
         for i in range(args.runs + 1):  # round 0: warm-up, not counted
             order = names if i % 2 == 0 else names[::-1]
             for name in order:
@@ -253,13 +256,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"one site from the CLI, {args.runs} alternated rounds ({note}); point {POINT}")
         print(f"peer: {len(layers)} polygon layers of {gpkg.name} read with geopandas, sjoin")
         print(f"same containing layers (zoning hits not 'nearby' vs peer sjoin): {agree}")
-        print(f"{'':16}{'median s':>10}{'min s':>8}{'max s':>8}{'peak RSS MB':>13}")
+        print(f"{'':18}{'median s':>9}{'min s':>7}{'max s':>7}{'CPU s':>7}{'peak RSS MB':>12}")
         for name in names:
-            walls = [w for w, _ in samples[name]]
-            rss = med([r for _, r in samples[name]])
-            print(f"{name:16}{med(walls):10.2f}{min(walls):8.2f}{max(walls):8.2f}{rss:13.0f}")
-        ratio = med(w for w, _ in samples["zoning"]) / med(w for w, _ in samples["peer"])
-        print(f"zoning / peer (median wall): {ratio:.2f}x")
+            walls = [w for w, _, _ in samples[name]]
+            rss = med([r for _, r, _ in samples[name]])
+            cpu = med([c for _, _, c in samples[name]])
+            print(
+                f"{name:18}{med(walls):9.2f}{min(walls):7.2f}{max(walls):7.2f}{cpu:7.2f}{rss:12.0f}"
+            )
+        for label, k in (("wall", 0), ("CPU", 2)):
+            ratio = med(x[k] for x in samples["zoning"]) / med(x[k] for x in samples["peer"])
+            print(f"zoning / peer (median {label}): {ratio:.2f}x")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
