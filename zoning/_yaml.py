@@ -82,7 +82,7 @@ class _BoundedLoader(_Bounded, _UniqueKeyLoader):
 if getattr(yaml, "__with_libyaml__", False):
 
     class _CBoundedLoader(_Bounded, yaml.CSafeLoader):
-        """:class:`_BoundedLoader` on libyaml's parser (PyYAML's C extension), ~10x faster.
+        """:class:`_BoundedLoader` on libyaml's parser (PyYAML's C extension), ~5x faster.
 
         Only scanning, parsing and composing the nodes run in C; resolving tags (the same
         YAML 1.1 resolver as ``SafeLoader``: ``no`` is False, ``010`` octal, ``1:20``
