@@ -25,6 +25,7 @@ def _register() -> None:
     from .compare import compare_cmd
     from .demo import demo
     from .diff import diff_cmd
+    from .index import index
     from .indicators import indicators
     from .layers import layers
     from .map import map_cmd
@@ -47,6 +48,7 @@ def _register() -> None:
         zonal_cmd,
         serve,
         demo,
+        index,
     ):
         main.add_command(command)
 
