@@ -103,6 +103,9 @@ class LayerStore:
     ----------
     notes : list of str
         Entries found damaged or foreign (each ignored, then rebuilt).
+    read_parts : set of str
+        The parts found valid in the cache when the store was made (cache hits; parts this
+        process writes later are not in it).
 
     Notes
     -----
@@ -123,6 +126,7 @@ class LayerStore:
                 got = cache.read(key, part, self.notes)
                 if got is not None:
                     self._found[part] = got
+        self.read_parts = set(self._found)
 
     def __repr__(self) -> str:
         return f"<LayerStore {self.layer_id} in {self.cache.path}: {sorted(self._found)}>"
@@ -168,6 +172,7 @@ class LayerStore:
         part, why : str
         """
         self._found.pop(part, None)
+        self.read_parts.discard(part)
         name = self.cache.entry_dir(self.key, part).name
         note = f"index cache entry {name} ignored ({why}); rebuilt"
         log.warning("%s", note)
