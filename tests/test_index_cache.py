@@ -43,8 +43,9 @@ def _frames_equal(a, b) -> None:
             assert shapely.equals_exact(gx, gy, tolerance=0).all() or (
                 len(gx) == 0 and len(gy) == 0
             ), name
-            x, y = pd.DataFrame(x.drop(columns=x.geometry.name)), pd.DataFrame(
-                y.drop(columns=y.geometry.name)
+            x, y = (
+                pd.DataFrame(x.drop(columns=x.geometry.name)),
+                pd.DataFrame(y.drop(columns=y.geometry.name)),
             )
         pd.testing.assert_frame_equal(x, y, check_exact=True, obj=name)
 
