@@ -20,6 +20,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from ..catalog import LayerEntry
@@ -196,21 +197,21 @@ class LayerStore:
 
             geoms = geoms_from_arrays(arrays["wkb"], arrays["wkb_offsets"])
             table = pa.ipc.open_stream(pa.py_buffer(np.asarray(arrays["columns"]))).read_all()
-            attrs = table.to_pandas()
+            attrs = _columns(table, meta["dtypes"])
             report = meta["report"]
             report["bounds_wgs84"] = (
                 None if report["bounds_wgs84"] is None else tuple(report["bounds_wgs84"])
             )
             report = LoadReport(**report)
-            if len(attrs) != len(geoms) or list(attrs.columns) != meta["columns"]:
+            if table.num_rows != len(geoms) or list(attrs) != meta["columns"]:
                 raise ValueError("columns do not match the geometries")
         except Exception as exc:  # damaged data: shapely's, pyarrow's, the report's errors
             self.forget(LAYER_PART, describe(exc))
             return None
-        gdf = gpd.GeoDataFrame(attrs, geometry=geoms, crs=WORKING_CRS)
-        gdf = gdf[[*meta["columns_order"]]]
-        gdf.index = range(len(gdf))
-        return gdf, report
+        name = meta["geometry"]
+        attrs[name] = gpd.GeoSeries(geoms, crs=WORKING_CRS)
+        frame = pd.DataFrame({c: attrs[c] for c in meta["columns_order"]})
+        return gpd.GeoDataFrame(frame, geometry=name, crs=WORKING_CRS), report
 
     def save_layer(self, gdf: gpd.GeoDataFrame, report: LoadReport) -> None:
         """Store the layer as read (skipped, and logged, when a column cannot go into Arrow).
@@ -226,22 +227,57 @@ class LayerStore:
         geom_col = gdf.geometry.name
         attrs = gdf.drop(columns=geom_col)
         attrs = attrs.reset_index(drop=True)
+        dtypes = {str(c): str(attrs[c].dtype) for c in attrs.columns}
         try:
             table = pa.Table.from_pandas(attrs, preserve_index=False)
             sink = pa.BufferOutputStream()
             with pa.ipc.new_stream(sink, table.schema) as writer:
                 writer.write_table(table)
             columns = np.frombuffer(sink.getvalue(), dtype=np.uint8)
-        except Exception as exc:  # pyarrow refuses mixed-type object columns
-            log.info("layer %s not cached: %s", self.layer_id, exc)
+            back = _columns(pa.ipc.open_stream(pa.py_buffer(columns)).read_all(), dtypes)
+            if not all(_same(attrs[c], back[str(c)]) for c in attrs.columns):
+                raise ValueError("a column does not come back from Arrow as it was")
+        except Exception as exc:  # mixed-type object columns, ...
+            log.info("layer %s not cached: %s", self.layer_id, describe(exc))
             return
         wkb, offsets = geoms_to_arrays(gdf.geometry.to_numpy())
         meta = {
             "report": report.to_dict(),
             "columns": [str(c) for c in attrs.columns],
             "columns_order": [str(c) for c in gdf.columns],
+            "geometry": str(geom_col),
+            "dtypes": dtypes,
         }
         self.save(LAYER_PART, {"wkb": wkb, "wkb_offsets": offsets, "columns": columns}, meta)
+
+
+def _columns(table: Any, dtypes: dict[str, str]) -> dict[str, Any]:
+    """The columns of an Arrow table as the frame had them: object columns as the Python
+    values (None stays None), the others converted to their recorded dtype."""
+    out: dict[str, Any] = {}
+    for name, dtype in dtypes.items():
+        col = table.column(name)
+        if dtype == "object":
+            values = np.empty(len(col), dtype=object)
+            values[:] = col.to_pylist()
+            out[name] = pd.Series(values, dtype=object)
+        else:
+            series = col.to_pandas()
+            out[name] = series if str(series.dtype) == dtype else series.astype(dtype)
+    return out
+
+
+def _same(a: pd.Series, b: pd.Series) -> bool:
+    """Same dtype, same values, missing values in the same places and of the same kind."""
+    if a.dtype != b.dtype or len(a) != len(b):
+        return False
+    if a.dtype == object:
+        x, y = a.tolist(), b.tolist()
+        return [type(v) for v in x] == [type(v) for v in y] and all(
+            (u == v) or (u is None and v is None) or (u != u and v != v)
+            for u, v in zip(x, y, strict=True)
+        )
+    return bool(a.reset_index(drop=True).equals(b.reset_index(drop=True)))
 
 
 def layer_store(cache: IndexCache, entry: LayerEntry, base_dir: Path | str) -> LayerStore | None:
