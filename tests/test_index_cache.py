@@ -312,6 +312,7 @@ def test_foreign_format_and_garbage_are_rebuilt(tmp_path):
     m = folder.entry_dir(key, "grid") / "manifest.json"
     manifest = json.loads(m.read_text(encoding="utf-8"))
     manifest["format_version"] = 0
+    manifest["digest"] = cachedir._digest(manifest)
     m.write_text(json.dumps(manifest), encoding="utf-8")
     (folder.entry_dir(key, "chunks") / "manifest.json").write_text("{not json", encoding="utf-8")
     # not an entry: a plain file, and a directory without a manifest
@@ -328,6 +329,33 @@ def test_foreign_format_and_garbage_are_rebuilt(tmp_path):
     assert not again.store.notes and again.store.read_parts == {"layer", *PERSISTED.values()}
 
 
+def test_edited_manifest_is_rebuilt(tmp_path):
+    """A manifest changed in a JSON-valid way (the grid moved by 1 m) fails its digest."""
+    world, cache, want, key = _filled(tmp_path)
+    m = IndexCache(cache).entry_dir(key, "grid") / "manifest.json"
+    manifest = json.loads(m.read_text(encoding="utf-8"))
+    manifest["meta"]["grid"]["x0"] += 1.0
+    m.write_text(json.dumps(manifest), encoding="utf-8")
+    verdict, lay = _red_verdict(world, cache)
+    assert verdict == want
+    assert any("grid ignored (manifest.json fails its checksum)" in n for n in lay.store.notes)
+
+
+def test_stale_layout_with_valid_checksums_is_replaced(tmp_path):
+    """An entry that passes its checks but cannot be decoded (a layout of an earlier build) is
+    removed and written again, not rebuilt on every run."""
+    world, cache, want, key = _filled(tmp_path)
+    m = IndexCache(cache).entry_dir(key, "layer") / "manifest.json"
+    manifest = json.loads(m.read_text(encoding="utf-8"))
+    del manifest["meta"]["dtypes"]
+    manifest["digest"] = cachedir._digest(manifest)
+    m.write_text(json.dumps(manifest), encoding="utf-8")
+    verdict, lay = _red_verdict(world, cache)
+    assert verdict == want and any("layer ignored" in n for n in lay.store.notes)
+    again = zoning.load_catalog(world.catalog, index_cache=cache)["red"]
+    assert not again.store.notes and "layer" in again.store.read_parts
+
+
 def test_pickled_array_is_refused(tmp_path):
     """An entry whose manifest matches a .npy holding a pickled object array: np.load refuses
     it (allow_pickle=False), the entry is ignored, nothing is unpickled."""
@@ -340,6 +368,7 @@ def test_pickled_array_is_refused(tmp_path):
     manifest["files"]["owner"].update(
         size=evil.stat().st_size, checksum=cachedir._checksum(evil), dtype="|O", shape=[2]
     )
+    manifest["digest"] = cachedir._digest(manifest)
     (entry / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     verdict, lay = _red_verdict(world, cache)
     assert verdict == want

@@ -210,6 +210,7 @@ class IndexCache:
             why = " ".join(str(exc).split()) or type(exc).__name__
             note = f"index cache entry {where.name} ignored ({why}); rebuilt"
             log.warning("%s", note)
+            self.discard(where)
             if notes is not None:
                 notes.append(note)
             return None
@@ -230,6 +231,8 @@ class IndexCache:
                 f"format {manifest.get('format_version')} of zoning {manifest.get('zoning')}, "
                 f"not format {FORMAT_VERSION} of zoning {__version__}"
             )
+        if manifest.get("digest") != _digest(manifest):
+            raise ValueError("manifest.json fails its checksum")
         if manifest.get("key") != key or manifest.get("part") != part:
             raise ValueError("key mismatch")
         arrays: dict[str, np.ndarray] = {}
@@ -322,6 +325,7 @@ class IndexCache:
                 "meta": meta or {},
                 "files": files,
             }
+            manifest["digest"] = _digest(manifest)
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
             self._place(tmp, final)
             return True
@@ -333,43 +337,32 @@ class IndexCache:
                 shutil.rmtree(tmp, ignore_errors=True)
 
     def _place(self, tmp: Path, final: Path) -> None:
-        """Rename ``tmp`` to ``final``; a damaged entry there is moved aside first; a valid
-        one another process wrote meanwhile is kept (``tmp`` is then discarded)."""
+        """Rename ``tmp`` to ``final``; when another writer placed the entry meanwhile, theirs
+        is kept (entries of one key hold the same data) and ``tmp`` is discarded."""
         try:
             os.rename(tmp, final)
-            return
         except OSError:
-            if not final.exists() and not final.is_symlink():
+            if not final.exists():
                 raise
-        # Something is there: an entry another writer placed, or a damaged one.
-        if (final / "manifest.json").is_file() and self._looks_complete(final):
-            return
+
+    def discard(self, where: Path) -> None:
+        """Remove an entry found damaged, foreign or wrong, so that it can be written again.
+
+        Parameters
+        ----------
+        where : Path
+            The entry (a directory, or whatever is in its place); moved aside first, so a
+            reader never sees it half removed.  Nothing happens when the folder is read-only.
+        """
         trash = self.path / f".trash-{uuid.uuid4().hex}"
         try:
-            os.rename(final, trash)
+            os.rename(where, trash)
         except OSError:
-            return  # another process moved it first
+            return
         if trash.is_dir() and not trash.is_symlink():
             shutil.rmtree(trash, ignore_errors=True)
         else:
             trash.unlink(missing_ok=True)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            pass  # another writer placed it meanwhile
-
-    @staticmethod
-    def _looks_complete(where: Path) -> bool:
-        try:
-            manifest = json.loads((where / "manifest.json").read_text(encoding="utf-8"))
-            files = manifest["files"]
-            return (
-                manifest.get("format_version") == FORMAT_VERSION
-                and all((where / f"{n}.npy").stat().st_size == i["size"] for n, i in files.items())
-                and _all_checksums(where, files)
-            )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return False
 
     # ------------------------------------------------------------------ housekeeping
 
@@ -411,5 +404,8 @@ class IndexCache:
         return n
 
 
-def _all_checksums(where: Path, files: dict) -> bool:
-    return all(_checksum(where / f"{n}.npy") == i["checksum"] for n, i in files.items())
+def _digest(manifest: dict) -> str:
+    """SHA-256 of the manifest's content (without its ``digest``), canonical JSON."""
+    body = {k: v for k, v in manifest.items() if k != "digest"}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -174,7 +174,9 @@ class LayerStore:
         """
         self._found.pop(part, None)
         self.read_parts.discard(part)
-        name = self.cache.entry_dir(self.key, part).name
+        where = self.cache.entry_dir(self.key, part)
+        self.cache.discard(where)
+        name = where.name
         note = f"index cache entry {name} ignored ({why}); rebuilt"
         log.warning("%s", note)
         self.notes.append(note)
