@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -49,9 +50,18 @@ print(f"{time.perf_counter() - t:.3f}", int((res.sites["n_hits"] > 0).sum()))
 
 
 def _run(cmd: list[str], env: dict) -> float:
+    """Wall time of one process; its CPU time (user + system) goes to ``CPU``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall
+
+
+#: CPU times of the processes :func:`_run` ran, in order.
+CPU: list[float] = []
 
 
 def cli(rounds: int, baseline: str | None) -> None:
@@ -68,23 +78,33 @@ def cli(rounds: int, baseline: str | None) -> None:
     times: dict[str, list[float]] = {"cold": [], "warm": [], "off": []}
     if baseline:
         times["baseline"] = []
+    cpu: dict[str, list[float]] = {k: [] for k in times}
     for r in range(rounds):
         for name in list(times):
             out = tmp / f"out-{name}-{r}"
             if name == "baseline":
                 benv = {**env, "PYTHONPATH": baseline}
                 times[name].append(_run([PY, "-m", "zoning", *site, "--out", str(out)], benv))
+                cpu[name].append(CPU[-1])
                 continue
             where = {"cold": str(tmp / f"cold-{r}"), "warm": str(warm), "off": "off"}[name]
             cmd = [PY, "-m", "zoning", *site, "--out", str(out), "--index-cache", where]
             times[name].append(_run(cmd, env))
-        print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
+            cpu[name].append(CPU[-1])
+        print(
+            f"round {r + 1}: "
+            + ", ".join(f"{k} {v[-1]:.2f} s (cpu {cpu[k][-1]:.2f})" for k, v in times.items()),
+            flush=True,
+        )
     med = {k: statistics.median(v) for k, v in times.items()}
     print("medians: " + ", ".join(f"{k} {v:.2f} s" for k, v in med.items()))
+    cmed = {k: statistics.median(v) for k, v in cpu.items()}
+    print("CPU medians: " + ", ".join(f"{k} {v:.2f} s" for k, v in cmed.items()))
     ref = med.get("baseline", med["off"])
     print("ratios to " + ("baseline" if baseline else "off") + ": "
           + ", ".join(f"{k} {v / ref:.2f}" for k, v in med.items()))  # fmt: skip
-    print(f"warm cache size: {sum(f.stat().st_size for f in warm.rglob('*') if f.is_file()) / 1e6:.0f} MB")
+    size = sum(f.stat().st_size for f in warm.rglob("*") if f.is_file())
+    print(f"warm cache size: {size / 1e6:.0f} MB")
     shutil.rmtree(tmp, ignore_errors=True)
 
 
