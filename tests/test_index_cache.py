@@ -409,6 +409,22 @@ def _write_entry(folder: str, arrays: dict) -> bool:
     return IndexCache(folder).write("k" * 64, "part", arrays, {"m": 1})
 
 
+def test_background_writes(tmp_path):
+    cache = IndexCache(tmp_path / "c", background=True)
+    arrays = {f"a{i}": np.full(50_000, i, dtype=np.int32) for i in range(3)}
+    for part in ("x", "y", "z"):
+        assert cache.submit("k" * 64, part, arrays, {"part": part})
+    cache.flush()
+    for part in ("x", "y", "z"):
+        got = IndexCache(tmp_path / "c").read("k" * 64, part)
+        assert got is not None and got[1] == {"part": part}
+        np.testing.assert_array_equal(got[0]["a2"], arrays["a2"])
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    bad = IndexCache(blocked / "c", background=True)
+    assert not bad.submit("k" * 64, "x", arrays) and bad.notes
+
+
 def test_write_refuses_object_arrays(tmp_path):
     cache = IndexCache(tmp_path)
     assert not cache.write("k" * 64, "p", {"a": np.array([None, 1], dtype=object)})

@@ -71,7 +71,7 @@ def load_layers(
     if index_cache is not False:
         from ..io.cachedir import resolve_index_cache
 
-        cache = resolve_index_cache(index_cache)
+        cache = resolve_index_cache(index_cache, background=True)
     return load_catalog(catalog_path, layers=list(layer_specs), as_of=as_of, index_cache=cache)
 
 
@@ -420,6 +420,8 @@ def run_screening(
         if out.out_dir is not None
         else {}
     )
+    if layers.index_cache is not None:
+        layers.index_cache.flush()  # entries written in the background meanwhile
     return result, written
 
 

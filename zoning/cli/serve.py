@@ -90,7 +90,7 @@ def serve(catalog_path, rules_path, host, port, workers, token, index_cache) -> 
     from ..io.cachedir import CACHE_ENV, resolve_index_cache
     from ..service import ServiceState, create_app
 
-    cache = resolve_index_cache(index_cache)
+    cache = resolve_index_cache(index_cache, background=True)
     _check_port(host, port)
     if token is not None:
         os.environ["ZONING_SERVICE_TOKEN"] = token

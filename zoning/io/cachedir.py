@@ -21,7 +21,9 @@ import json
 import logging
 import os
 import shutil
+import threading
 import uuid
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -65,7 +67,10 @@ def default_cache_dir() -> Path:
 
 
 def resolve_index_cache(
-    value: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None
+    value: str | os.PathLike | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    background: bool = False,
 ) -> IndexCache | None:
     """The index cache a command uses: the option, else the environment, else the default.
 
@@ -75,6 +80,8 @@ def resolve_index_cache(
         ``--index-cache``: a folder, or ``off`` (also ``none``, ``no``, ``false``, ``0``).
     environ : mapping, optional
         Where :data:`CACHE_ENV` is looked up (default :data:`os.environ`).
+    background : bool
+        Write entries in a background thread (see :class:`IndexCache`).
 
     Returns
     -------
@@ -85,10 +92,10 @@ def resolve_index_cache(
     if value is None or str(value).strip() == "":
         value = env.get(CACHE_ENV) or None
     if value is None:
-        return IndexCache(default_cache_dir())
+        return IndexCache(default_cache_dir(), background=background)
     if str(value).strip().lower() in _OFF:
         return None
-    return IndexCache(Path(value).expanduser())
+    return IndexCache(Path(value).expanduser(), background=background)
 
 
 def _checksum(path: Path) -> str:
@@ -121,6 +128,10 @@ class IndexCache:
     ----------
     path : path
         The folder; created on the first write.
+    background : bool, keyword-only
+        Write entries in one background thread (files and checksums; the arrays are made by
+        the caller), overlapping the disk writes with the work that follows; the process waits
+        for it before exiting (a non-daemon thread), :meth:`flush` waits for it earlier.
 
     Attributes
     ----------
@@ -139,11 +150,66 @@ class IndexCache:
     share between processes; an instance is not meant to be shared between threads that write.
     """
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, *, background: bool = False):
         self.path = Path(path)
+        self.background = background
         self.notes: list[str] = []
         self.digests: dict[tuple, str | None] = {}
         self._writable: bool | None = None
+        self._lock = threading.Lock()
+        self._pending: deque[tuple] = deque()
+        self._thread: threading.Thread | None = None
+
+    def submit(
+        self, key: str, part: str, arrays: Mapping[str, np.ndarray], meta: dict | None = None
+    ) -> bool:
+        """:meth:`write`, in the background thread when :attr:`background` is set.
+
+        Parameters
+        ----------
+        key, part, arrays, meta
+            As :meth:`write`; the arrays must not change afterwards.
+
+        Returns
+        -------
+        bool
+            As :meth:`write`; in the background, whether the folder can be written.
+        """
+        if not self.background:
+            return self.write(key, part, arrays, meta)
+        if not self.writable():
+            return False
+        with self._lock:
+            self._pending.append((key, part, arrays, meta))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._drain, name="zoning-index-cache", daemon=False
+                )
+                self._thread.start()
+        return True
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._thread = None
+                    return
+                job = self._pending.popleft()
+            self.write(*job)
+
+    def flush(self) -> None:
+        """Wait until every entry submitted is written.
+
+        Returns
+        -------
+        None
+        """
+        while True:
+            with self._lock:
+                thread = self._thread
+            if thread is None:
+                return
+            thread.join()
 
     def __repr__(self) -> str:
         return f"IndexCache({str(self.path)!r})"

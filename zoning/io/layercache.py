@@ -120,6 +120,7 @@ class LayerStore:
         self.layer_id = layer_id
         self.notes: list[str] = []
         self._found: dict[str, tuple[dict[str, np.ndarray], dict]] = {}
+        cache.flush()
         prefix = cache.entry_dir(key, "").name
         if cache.path.is_dir():
             for where in sorted(cache.path.glob(f"{prefix}*")):
@@ -162,7 +163,7 @@ class LayerStore:
         """
         if part in self._found:
             return
-        if self.cache.write(self.key, part, arrays, meta):
+        if self.cache.submit(self.key, part, arrays, meta):
             self._found[part] = ({k: np.asarray(v) for k, v in arrays.items()}, meta or {})
 
     def forget(self, part: str, why: str) -> None:
