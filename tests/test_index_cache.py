@@ -425,6 +425,21 @@ def test_background_writes(tmp_path):
     assert not bad.submit("k" * 64, "x", arrays) and bad.notes
 
 
+def test_a_layer_set_with_a_cache_can_be_sent_to_another_process(tmp_path):
+    """dask sends objects to its workers with pickle (in memory, never into the cache): the
+    cache object travels as its folder and settings."""
+    import pickle
+
+    world = _world(tmp_path)
+    layers = zoning.load_catalog(
+        world.catalog, index_cache=IndexCache(tmp_path / "c", background=True)
+    )
+    prepare_index(layers["red"].index)
+    copy = pickle.loads(pickle.dumps(layers["red"].store.cache))
+    assert copy.path == tmp_path / "c" and copy.background
+    assert copy.read(layers["red"].store.key, "grid") is not None
+
+
 def test_write_refuses_object_arrays(tmp_path):
     cache = IndexCache(tmp_path)
     assert not cache.write("k" * 64, "p", {"a": np.array([None, 1], dtype=object)})

@@ -160,6 +160,16 @@ class IndexCache:
         self._pending: deque[tuple] = deque()
         self._thread: threading.Thread | None = None
 
+    def __getstate__(self) -> dict:
+        """What a copy for another process holds (dask sends layer sets to its workers): the
+        folder and the settings, not the writer thread, its queue or its lock."""
+        self.flush()
+        return {"path": self.path, "background": self.background, "notes": list(self.notes)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["path"], background=state["background"])
+        self.notes.extend(state["notes"])
+
     def submit(
         self, key: str, part: str, arrays: Mapping[str, np.ndarray], meta: dict | None = None
     ) -> bool:
