@@ -54,7 +54,11 @@ def _run(cmd: list[str], env: dict) -> float:
     """Wall time of one process; its CPU time (user + system) goes to ``CPU``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # cwd: a neutral folder (``python -m`` puts the working directory before PYTHONPATH)
+    subprocess.run(
+        cmd, check=True, env=env, cwd=tempfile.gettempdir(),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -73,7 +77,7 @@ def cli(rounds: int, baseline: str | None) -> None:
     env.pop("ZONING_INDEX_CACHE", None)
     subprocess.run(
         [PY, "-m", "zoning", "index", "build", "--index-cache", str(warm)],
-        check=True, env=env, stdout=subprocess.DEVNULL,
+        check=True, env=env, stdout=subprocess.DEVNULL, cwd=tempfile.gettempdir(),
     )  # fmt: skip
     site = ["screen", "--point", "121.47,31.23", "--crs", "EPSG:4326", "--format", "csv"]
     times: dict[str, list[float]] = {"cold": [], "warm": [], "off": []}
@@ -84,7 +88,8 @@ def cli(rounds: int, baseline: str | None) -> None:
         for name in list(times):
             out = tmp / f"out-{name}-{r}"
             if name == "baseline":
-                benv = {**env, "PYTHONPATH": baseline}
+                # the baseline knows no --index-cache; ZONING_INDEX_CACHE=off in case it does
+                benv = {**env, "PYTHONPATH": baseline, "ZONING_INDEX_CACHE": "off"}
                 times[name].append(_run([PY, "-m", "zoning", *site, "--out", str(out)], benv))
                 cpu[name].append(CPU[-1])
                 continue
@@ -118,7 +123,7 @@ def million(rounds: int) -> None:
     env.pop("ZONING_INDEX_CACHE", None)
     subprocess.run(
         [PY, "-m", "zoning", "index", "build", "--index-cache", str(warm)],
-        check=True, env=env, stdout=subprocess.DEVNULL,
+        check=True, env=env, stdout=subprocess.DEVNULL, cwd=tempfile.gettempdir(),
     )  # fmt: skip
     times: dict[str, list[float]] = {"warm": [], "off": []}
     cpu: dict[str, list[float]] = {"warm": [], "off": []}
@@ -126,8 +131,9 @@ def million(rounds: int) -> None:
         for name in times:
             where = str(warm) if name == "warm" else "off"
             out = subprocess.run(
-                [PY, "-c", _MILLION, where], check=True, env=env, capture_output=True, text=True
-            ).stdout.split()
+                [PY, "-c", _MILLION, where], check=True, env=env, capture_output=True, text=True,
+                cwd=tempfile.gettempdir(),
+            ).stdout.split()  # fmt: skip
             times[name].append(float(out[0]))
             cpu[name].append(float(out[1]))
             print(

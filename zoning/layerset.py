@@ -265,7 +265,7 @@ class LayerSet:
         store = None if self.index_cache is None else layer_store(self.index_cache, entry, base)
         loaded = None if store is None else store.load_layer()
         if loaded is None:
-            gdf, report = read_layer(entry, base)
+            gdf, report = read_layer(entry, base, sha256=None if store is None else store.digest)
             if store is not None:
                 store.save_layer(gdf, report)
         else:

@@ -99,6 +99,8 @@ class LayerStore:
     key : str
         The layer's key (see the module notes).
     layer_id : str
+    digest : str, optional
+        The SHA-256 of the layer's source file(s) (passed on to :func:`~zoning.io.read_layer`).
 
     Attributes
     ----------
@@ -114,8 +116,9 @@ class LayerStore:
     made, so damage is noted before the layer is used; arrays stay memory-mapped.
     """
 
-    def __init__(self, cache: IndexCache, key: str, layer_id: str):
+    def __init__(self, cache: IndexCache, key: str, layer_id: str, digest: str | None = None):
         self.cache = cache
+        self.digest = digest
         self.key = key
         self.layer_id = layer_id
         self.notes: list[str] = []
@@ -317,7 +320,7 @@ def layer_store(cache: IndexCache, entry: LayerEntry, base_dir: Path | str) -> L
     if digest is None:
         return None
     key = cache.key(entry=entry.model_dump(mode="json"), source=source, sha256=digest)
-    return LayerStore(cache, key, entry.id)
+    return LayerStore(cache, key, entry.id, digest)
 
 
 def _file_hash(cache: IndexCache, path: Path) -> str | None:
