@@ -25,6 +25,7 @@ import shapely
 
 from ..crs import WORKING_CRS
 from .constants import TOUCH_AREA_M2, TOUCH_LENGTH_M
+from .distance import boundaries_near
 from .families import _LINE, _OVERLAP_DIM, _POINT, _POLY
 from .frames import geo_frame
 from .index import LayerIndex, LayerInput
@@ -300,7 +301,9 @@ def _measured_boundaries(
     m = np.int64(max(ix.n, 1))
     q, thresh, cap = plan.q, plan.thresh, plan.cap
     if ix.n:
-        bs, bf, bd = ix.near(S.edges[q], cap, boxes=S.boxes(cap)[q], parts=(*S.parts(), q))
+        bs, bf, bd = boundaries_near(
+            ix, S.edges[q], cap, S.boxes(cap)[q], (*S.parts(), q), S.bounds()[q]
+        )
     else:
         bs, bf, bd = (*_empty_pairs(), np.empty(0))
     bs = q[bs]
