@@ -145,7 +145,13 @@ def _intersecting_pairs(S: _SiteSet, ix: LayerIndex, pre) -> tuple[np.ndarray, .
     else:
         k_pt, n_in = np.unique(k_pt, return_counts=True)
     gen = np.flatnonzero(S.fam != _POINT)
-    s2, f2 = ix.intersecting(S.geoms[gen]) if len(gen) and ix.n else _empty_pairs()
+    if len(gen) and ix.n:
+        # The piece query serves both the exact test and the clipping (_clip_pairs).
+        qi, pi = ix.piece_tree.query(S.geoms[gen], predicate="intersects")
+        s2, f2 = ix._exact_pairs(S.geoms[gen], piece_pairs=(qi, pi))
+        S.__dict__.setdefault("_piece_pairs", {})[id(ix)] = (gen[qi], pi)
+    else:
+        s2, f2 = _empty_pairs()
     hs = np.concatenate([k_pt // m, gen[s2]]).astype(np.int64)
     hf = np.concatenate([k_pt % m, f2]).astype(np.int64)
     cnt = np.concatenate([n_in, np.zeros(len(s2), dtype=np.int64)])
@@ -179,7 +185,15 @@ def _measure_pairs(
         return p
     # Overlap geometries are built for the pieces table (and where a line overlap must be
     # unioned to be measured, see _clip_pairs); the measures never need them.
-    measure, p.geom[g] = _clip_pairs(S, hs[g], hf[g], ix, dim[g], np.full(len(g), bool(want)))
+    measure, p.geom[g] = _clip_pairs(
+        S,
+        hs[g],
+        hf[g],
+        ix,
+        dim[g],
+        np.full(len(g), bool(want)),
+        piece_pairs=S.__dict__.get("_piece_pairs", {}).pop(id(ix), None),
+    )
     area = dim == 2
     lin = dim == 1
     p.overlap_m2[g[dim[g] == 2]] = measure[dim[g] == 2]
