@@ -84,9 +84,11 @@ def result(request, demo_layers, demo_rules):
 def test_containment_pairs_are_shapelys(result):
     hits = result.hits
     hits = hits[hits["relation"] == "intersects"]
-    ours = set(zip(hits["site_id"], hits["layer_id"], hits["feature_id"].astype(str)))
+    ours = set(zip(hits["site_id"], hits["layer_id"], hits["feature_id"].astype(str), strict=True))
     pairs = _stored("pairs.csv.xz")
-    theirs = set(zip(pairs["site_id"], pairs["layer_id"], pairs["feature_id"].astype(str)))
+    theirs = set(
+        zip(pairs["site_id"], pairs["layer_id"], pairs["feature_id"].astype(str), strict=True)
+    )
     assert len(theirs) > 10_000
     assert ours == theirs
 
