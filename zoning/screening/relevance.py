@@ -247,11 +247,9 @@ def boundary_texts(
     flagged = np.flatnonzero(bits != 0)
     if not len(flagged):
         return out
-    code = pd.factorize(pd.Series(bits[flagged]).astype(str) + ":" + group[flagged].astype(str))
-    inverse, uniques = code
+    inverse, pairs = _pair_codes(bits[flagged], group[flagged])
     texts = []
-    for u in uniques:
-        b, g = (int(x) for x in u.split(":"))
+    for b, g in pairs:
         parts = []
         for i, key in enumerate(keys):
             if not (b >> i) & 1:
@@ -268,9 +266,31 @@ def boundary_texts(
         texts.append("; ".join(parts))
     out[flagged] = np.array(texts, dtype=object)[inverse]
     if unit_texts is not None:
-        has = np.flatnonzero(pd.Series(out).str.contains("\x00", regex=False).to_numpy())
-        out[has] = [t.replace("\x00", u) for t, u in zip(out[has], unit_texts[has], strict=True)]
+        holes = np.array(["\x00" in t for t in texts], dtype=bool)
+        rows = np.flatnonzero(holes[inverse])
+        has = flagged[rows]
+        # Fill each distinct (text, unit text) once: both repeat over many sites.
+        unit_code, units = pd.factorize(unit_texts[has].astype(object), use_na_sentinel=False)
+        text_code = inverse[rows]
+        both, first = np.unique(
+            text_code.astype(np.int64) * (len(units) + 1) + unit_code, return_inverse=True
+        )
+        filled = [
+            texts[int(k // (len(units) + 1))].replace("\x00", units[int(k % (len(units) + 1))])
+            for k in both
+        ]
+        out[has] = np.array(filled, dtype=object)[first]
     return out
+
+
+def _pair_codes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Code the distinct pairs ``(a[i], b[i])`` of two integer arrays: (per row its pair's
+    code, the pairs in order of first appearance)."""
+    ca, ua = pd.factorize(a)
+    cb, ub = pd.factorize(b)
+    inverse, keys = pd.factorize(ca.astype(np.int64) * max(len(ub), 1) + cb)
+    pairs = [(int(ua[k // max(len(ub), 1)]), int(ub[k % max(len(ub), 1)])) for k in keys]
+    return inverse, pairs
 
 
 def unit_boundaries_that_matter(
