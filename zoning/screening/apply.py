@@ -32,6 +32,7 @@ from ..rules import (
 from ..rules.messages import conditional_texts
 from ..schema import CHOICE_ATTRIBUTES
 from .reach import _within_distances
+from .relevance import attribute_codes as _attribute_codes
 
 
 def _apply_rules(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult, radius: dict[str, float]):
@@ -200,8 +201,8 @@ def _situations(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult):
     codes: list[tuple[np.ndarray, int]] = [(ov.outside.astype(np.int64), 2)]
     for col in ("industry", "nature", *FLAGS, *CHOICE_ATTRIBUTES):
         if col in gdf.columns:
-            c, u = pd.factorize(gdf[col].astype(object), use_na_sentinel=True)
-            codes.append((c.astype(np.int64) + 1, len(u) + 1))
+            c, nu = _attribute_codes(gdf[col])
+            codes.append((c + 1, nu + 1))
     unc = gdf["uncertainty_m"].to_numpy(dtype=float) if "uncertainty_m" in gdf.columns else None
     for p in ov.passes:
         m = p.layer.index.n

@@ -33,6 +33,7 @@ from ..layerset import Layer, LayerSet, load_catalog
 from ..overlay import DEFAULT_SEARCH_RADIUS_M, LayerInput, OverlayResult, overlay
 from ..overlay.totals import site_totals
 from ..rules import RuleSet, load_rules
+from ..rules.reasons import PYTHON_STR
 from ..sites import Sites
 from .apply import _apply_rules, _RulesOutcome
 from .options import ScreenOptions, SiteReading
@@ -410,10 +411,6 @@ def _site_table(
     return gpd.GeoDataFrame(out, geometry="geometry", crs=WORKING_CRS, copy=False)
 
 
-#: The pandas string dtype held as Python strings (what pandas uses without pyarrow).
-_PY_STR = pd.StringDtype("python", na_value=np.nan)
-
-
 def _text_column(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A text column of the sites table as pandas strings held as Python objects.
 
@@ -422,7 +419,7 @@ def _text_column(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     every text into one buffer (gigabytes and tens of seconds for a million sites' reasons).
     The dtype is still ``"str"`` (``dtype == "str"``), storage ``"python"``.
     """
-    return pd.array(np.asarray(values, dtype=object), dtype=_PY_STR)
+    return pd.array(np.asarray(values, dtype=object), dtype=PYTHON_STR)
 
 
 def prepare_point_grid(layers: LayerSet | str | Path | None = None) -> None:

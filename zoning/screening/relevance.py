@@ -65,6 +65,28 @@ def _rules_by_kind(rule_set: RuleSet) -> tuple[dict[str, list], dict[tuple[str, 
     )
 
 
+def attribute_codes(column: pd.Series) -> tuple[np.ndarray, int]:
+    """A project attribute's values coded: (per site its value's code, -1 for a missing value;
+    the number of distinct values).
+
+    Parameters
+    ----------
+    column : pandas.Series
+
+    Returns
+    -------
+    (numpy.ndarray of int64, int)
+        As ``pd.factorize(column.astype(object))``; a column with no value (the usual case of
+        a large run without project attributes) is recognised without hashing it.
+    """
+    values = column.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.all():
+        return np.full(len(values), -1, dtype=np.int64), 0
+    c, u = pd.factorize(values, use_na_sentinel=True)
+    return c.astype(np.int64), len(u)
+
+
 def _attribute_groups(sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per site: its group of equal project attributes; and the first site of each group."""
     n = len(sites)
@@ -73,8 +95,9 @@ def _attribute_groups(sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     key = np.zeros(n, dtype=np.int64)
     for col in ("industry", "nature", *FLAGS, *CHOICE_ATTRIBUTES):
         if col in sites.columns:
-            c, u = pd.factorize(sites[col].astype(object), use_na_sentinel=True)
-            key = pd.factorize(key * (len(u) + 1) + c.astype(np.int64) + 1)[0].astype(np.int64)
+            c, nu = attribute_codes(sites[col])
+            if nu:  # a column every site leaves empty changes no group
+                key = pd.factorize(key * (nu + 1) + c + 1)[0].astype(np.int64)
     group = pd.factorize(key)[0].astype(np.int64)
     _, first = np.unique(group, return_index=True)
     return group, first
