@@ -488,6 +488,7 @@ def _site_frame(
         },
         index=pd.RangeIndex(n),
         dtype=object,
+        copy=False,  # the arrays are new (not the caller's): no block of 20 columns copied
     )
     frame["datum_shift_m"] = shift
     frame["uncertainty_m"] = np.full(n, _UNCERTAINTY.get(given.pseudo or "", 0.0))

@@ -240,7 +240,10 @@ def _check_geojson_nul(path: Path, where: _Where) -> None:
 def _may_hold_nul(values: np.ndarray) -> bool:
     """Whether any text in ``values`` may hold a NUL (a quick test over every value at once;
     False proves there is none)."""
-    return "\x00" in "".join([v for v in values if isinstance(v, str)])
+    try:
+        return "\x00" in "".join(values)  # every value a string: one joined text searched
+    except TypeError:  # other values too (None, numbers): they hold no text
+        return "\x00" in "".join([v for v in values if isinstance(v, str)])
 
 
 def _check_text_nul(values: np.ndarray, where: _Where, field: str) -> None:
