@@ -402,13 +402,22 @@ def _site_table(
         boundary_texts(reach.flag_keys, bits, group, possible_ids, rule_set, unit_texts)
     )
     fam = shapely.get_dimensions(geoms)
-    out["area_m2"] = np.where(fam == 2, shapely.area(geoms), np.nan)
-    out["length_m"] = np.where(fam == 1, shapely.length(geoms), np.nan)
+    out["area_m2"] = _measured(shapely.area, geoms, fam == 2)
+    out["length_m"] = _measured(shapely.length, geoms, fam == 1)
     out["n_reasons"] = rules_out.n_reasons
     out["reasons_en"] = _text_column(rules_out.reasons_en)
     out["reasons_zh"] = _text_column(rules_out.reasons_zh)
     # ``out`` is a new frame (copy on write): geopandas need not copy it again.
     return gpd.GeoDataFrame(out, geometry="geometry", crs=WORKING_CRS, copy=False)
+
+
+def _measured(measure: Callable, geoms: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """``measure`` of the geometries ``which`` selects, NaN for the others (a million points
+    need no GEOS call)."""
+    out = np.full(len(geoms), np.nan)
+    if which.any():
+        out[which] = measure(geoms[which])
+    return out
 
 
 def _text_column(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
