@@ -232,6 +232,8 @@ def _situations(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult):
     key = np.zeros(n, dtype=np.int64)
     size = 1
     for c, radix in codes:
+        if radix == 1:  # one value for every site (an attribute no site gives)
+            continue
         if size * radix >= 2**62:
             key = pd.factorize(key)[0].astype(np.int64)
             size = int(key.max()) + 1
@@ -248,11 +250,14 @@ def _situations(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult):
 
 def _texts(values: pd.Series) -> np.ndarray:
     """Strings, with missing values (None, NaN, pd.NA) as ``""``; an object array."""
+    arr = values.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
+        # Strings and missing values only: the missing ones become "" (the others are kept).
+        out = np.array(arr, dtype=object)
+        out[pd.isna(arr)] = ""
+        return out
     return np.array(
-        [
-            "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
-            for v in values.to_numpy(dtype=object)
-        ],
+        ["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in arr],
         dtype=object,
     )
 
