@@ -30,6 +30,7 @@ from ..rules import (
     site_verdicts,
 )
 from ..rules.messages import conditional_texts
+from ..rules.reasons import python_texts
 from ..schema import CHOICE_ATTRIBUTES
 from .reach import _within_distances
 from .relevance import attribute_codes as _attribute_codes
@@ -125,7 +126,8 @@ def _expand_reasons(
     frame["site"] = site
     sid = ids[site] if total else np.empty(0, dtype=object)
     fallback = site.astype(str).astype(object)
-    frame["site_id"] = np.where(pd.isna(sid), fallback, sid) if total else sid
+    # Held as Python strings, as the representatives' columns (zoning.rules.reasons).
+    frame["site_id"] = python_texts(np.where(pd.isna(sid), fallback, sid)) if total else sid
     return frame
 
 
