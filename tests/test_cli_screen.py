@@ -98,6 +98,7 @@ def test_screen_writes_every_output(world, tmp_path):
     assert files == [
         ".zoning-screen.json",  # the list of what this run wrote (so a rerun replaces only that)
         "clauses.csv",
+        "codes.csv",
         "hits.csv",
         "report",
         "screening.gpkg",

@@ -130,6 +130,23 @@ class ScreeningResult:
         """
         return bool(self.provenance.get("demonstration"))
 
+    def is_built(self, name: str) -> bool:
+        """Whether the table ``name`` (``hits``, ``layer_summary``, ``reasons``) is built.
+
+        Parameters
+        ----------
+        name : str
+            A table given as a builder (see the Notes of the class).
+
+        Returns
+        -------
+        bool
+            False while reading it would still build it (millions of rows for a large
+            screening): a summary may then use what the sites table holds instead.
+        """
+        value = self.__dict__.get(f"_lazy_{name}")
+        return not (callable(value) and not isinstance(value, pd.DataFrame))
+
     def verdict_counts(self) -> dict[str, int]:
         """Number of sites per verdict, most severe first.
 

@@ -31,8 +31,13 @@ from .frames import (
     _rejected_table,
     _sites_table,
     _wgs84,
+    _wgs84_of,
+    clauses_arrow,
     clauses_note,
+    codes_arrow,
+    hits_arrow,
     site_codes,
+    sites_arrow,
 )
 from .jsonfile import _result_tables, to_dict, write_json
 from .parquet import (
@@ -58,10 +63,14 @@ __all__ = [
     "SiteCodes",
     "check_csv_encoding",
     "check_out_crs",
+    "clauses_arrow",
     "clauses_note",
+    "codes_arrow",
+    "hits_arrow",
     "parquet_schemas",
     "parquet_tables",
     "site_codes",
+    "sites_arrow",
     "split_reasons",
     "to_dict",
     "write_csv",
@@ -83,5 +92,6 @@ _PRIVATE = (
     _rejected_table,
     _sites_table,
     _wgs84,
+    _wgs84_of,
     _result_tables,
 )
