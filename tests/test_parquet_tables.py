@@ -59,6 +59,16 @@ def test_chunks_append_to_one_file(two_chunks, tmp_path):
     assert read.crs.to_epsg() == 4326
     # the geometry is each site's, in WGS84: the points come back where they were given
     assert read.geometry.iloc[-2].equals_exact(shapely.Point(121.47, 31.23), 1e-7)
+    # the codes of both chunks, each once: the words of every code either chunk uses
+    from zoning.tables import union_codes
+
+    codes = union_codes([a["codes"], b["codes"]])
+    assert codes.column("code").to_pylist() == sorted(
+        set(a["codes"].column("code").to_pylist()) | set(b["codes"].column("code").to_pylist()),
+        key=lambda c: (c.startswith("conclusion~"), c),
+    )
+    used = {c for v in read["reason_codes"].dropna() for c in v.split(";")}
+    assert used <= set(codes.column("code").to_pylist())
     meta = pq.read_schema(path).metadata
     prov = json.loads(meta[PROVENANCE_KEY])
     assert prov["tool_version"] == zoning.__version__

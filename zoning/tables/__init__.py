@@ -46,6 +46,7 @@ from .parquet import (
     PROVENANCE_KEY,
     parquet_schemas,
     parquet_tables,
+    union_codes,
     write_parquet,
 )
 from .vector import OUT_CRS_CODES, check_out_crs, write_gpkg
@@ -73,6 +74,7 @@ __all__ = [
     "sites_arrow",
     "split_reasons",
     "to_dict",
+    "union_codes",
     "write_csv",
     "write_gpkg",
     "write_json",

@@ -5,6 +5,8 @@ formulas made inert."""
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -144,10 +146,14 @@ def _write_arrow(table: pa.Table, folder: Path, name: str, encoding: str) -> Non
     if encoding == "gbk":
         _write_table(table.to_pandas(), folder, name, encoding)
         return
+    table = _inert(table)
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(table.column_names)  # quoted only if need be
     with open(folder / name, "wb") as fh:
         if encoding == "utf-8-sig":
             fh.write(codecs.BOM_UTF8)
-        pa_csv.write_csv(_inert(table), fh)
+        fh.write(header.getvalue().encode("utf-8"))
+        pa_csv.write_csv(table, fh, pa_csv.WriteOptions(include_header=False))
 
 
 def write_csv(

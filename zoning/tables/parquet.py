@@ -32,6 +32,7 @@ __all__ = [
     "PROVENANCE_KEY",
     "parquet_schemas",
     "parquet_tables",
+    "union_codes",
     "write_parquet",
     "write_table",
 ]
@@ -95,6 +96,30 @@ def parquet_tables(result: ScreeningResult) -> dict[str, pa.Table]:
         "codes": codes_arrow(result),
     }
     return {name: tables[name] for name in PARQUET_TABLES}
+
+
+def union_codes(tables: list[pa.Table]) -> pa.Table:
+    """The codes table of a run in chunks: the union of the chunks' codes tables.
+
+    Parameters
+    ----------
+    tables : list of pyarrow.Table
+        The ``codes`` tables of :func:`parquet_tables`, one per chunk.
+
+    Returns
+    -------
+    pyarrow.Table
+        Each code once (codes depend only on their words, so equal codes are equal rows),
+        reasons first, then conclusions, each sorted by code, as one run's table.
+    """
+    if not tables:
+        return output_schemas()["codes"].empty_table()
+    whole = pa.concat_tables(tables)
+    codes = whole.column("code").to_pylist()
+    first = sorted({c: i for i, c in reversed(list(enumerate(codes)))}.values())
+    kinds = whole.column("kind").to_pylist()
+    order = sorted(first, key=lambda i: (kinds[i] != "reason", codes[i]))
+    return whole.take(pa.array(order, type=pa.int64()))
 
 
 def write_parquet(result: ScreeningResult, folder: Path) -> dict[str, list[str]]:
