@@ -29,7 +29,12 @@ def _standin(result: Any) -> dict[str, pa.Table]:
 
     sites = t._sites_table(result)
     hits = t._hits_table(result)
-    clauses = pd.DataFrame(result.clauses[list(t.CLAUSE_COLUMNS)]) if len(result.sites) else None
+    n = len(result.sites)
+    clauses = (
+        pd.DataFrame(result.clauses[list(t.CLAUSE_COLUMNS)])
+        if 0 < n <= t.CLAUSES_MAX_SITES and hasattr(type(result), "clauses")
+        else None
+    )
     reasons = (
         pd.DataFrame(result.reasons)[["rule_id", "message_en", "message_zh"]]
         if {"rule_id", "message_en", "message_zh"} <= set(result.reasons.columns)
@@ -67,9 +72,26 @@ def chunk_tables(result: Any, total: int | None = None) -> dict[str, pa.Table]:
     """
     from .. import tables as t
 
-    build = getattr(t, "parquet_tables", None)
-    out = build(result) if build is not None else _standin(result)
-    return _as_whole_run(out, len(result.sites), total)
+    build = getattr(t, "parquet_tables", None) or _standin
+    if total is not None and total > t.CLAUSES_MAX_SITES:
+        result = _WithoutClauses(result)  # never built: the whole run has none
+    return _as_whole_run(build(result), len(result.sites), total)
+
+
+class _WithoutClauses:
+    """A screening as the writers see one without a clause table (``type(r).clauses`` absent):
+    every other attribute is the screening's."""
+
+    def __init__(self, result: Any) -> None:
+        self._result = result
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("clauses", "clause_conclusions"):
+            raise AttributeError(name)
+        return getattr(self._result, name)
+
+    def __len__(self) -> int:
+        return len(self._result)
 
 
 def _as_whole_run(out: dict[str, pa.Table], n: int, total: int | None) -> dict[str, pa.Table]:
