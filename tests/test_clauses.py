@@ -376,9 +376,15 @@ def test_written_files(demo_screening, tmp_path):
     assert len(csv) == len(demo_screening.clauses)
     data = json.loads((out / "screening.json").read_text(encoding="utf-8"))
     assert len(data["clauses"]) == len(demo_screening.clauses)
-    assert "conclusion_zh" in data["sites"][0]
-    sites = pd.read_csv(out / "sites.csv")
-    assert "conclusion_zh" in sites.columns
+    # rows carry the conclusion's code; its words are in the codes table, once
+    conclusions = demo_screening.clause_conclusions["conclusion_zh"].tolist()
+    words = {c["code"]: c["text_zh"] for c in data["codes"] if c["kind"] == "conclusion"}
+    assert [words[s["conclusion_code"]] for s in data["sites"]] == conclusions
+    assert "conclusion_zh" not in data["sites"][0]
+    sites = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
+    codes = pd.read_csv(out / "codes.csv", encoding="utf-8-sig").set_index("code")
+    assert codes.loc[sites["conclusion_code"], "text_zh"].tolist() == conclusions
+    assert codes.index.is_unique and len(codes) < len(sites) + 60
 
 
 def test_report_has_clause_table(demo_screening, tmp_path):
@@ -427,7 +433,7 @@ def test_big_tables_stay_fast():
 
 
 def test_large_runs_are_cut_down_with_a_note(demo_screening, tmp_path, monkeypatch):
-    import zoning.tables as tables
+    import zoning.tables.frames as tables
 
     monkeypatch.setattr(tables, "CLAUSES_FULL_MAX_SITES", 5)
     out = tmp_path / "mid"
@@ -439,7 +445,7 @@ def test_large_runs_are_cut_down_with_a_note(demo_screening, tmp_path, monkeypat
     data = json.loads((out / "screening.json").read_text(encoding="utf-8"))
     assert data["clauses"] == []
     assert any("clauses.csv holds only" in n for n in data["notes"])
-    assert pd.read_csv(out / "sites.csv")["conclusion_zh"].notna().all()
+    assert pd.read_csv(out / "sites.csv")["conclusion_code"].notna().all()
 
     monkeypatch.setattr(tables, "CLAUSES_MAX_SITES", 10)
     out = tmp_path / "big"
@@ -448,7 +454,7 @@ def test_large_runs_are_cut_down_with_a_note(demo_screening, tmp_path, monkeypat
     assert tuple(csv.columns) == (*CLAUSE_COLUMNS, "data_status") and len(csv) == 0
     data = json.loads((out / "screening.json").read_text(encoding="utf-8"))
     assert any("no clause table" in n for n in data["notes"])
-    assert pd.read_csv(out / "sites.csv")["conclusion_zh"].isna().all()
+    assert pd.read_csv(out / "sites.csv")["conclusion_code"].isna().all()
 
 
 def test_several_features_give_one_row_naming_them():

@@ -67,10 +67,14 @@ def examples_run(tmp_path_factory):
 def test_undeclared_rules_read_as_conditions_in_sites_csv(undeclared_run):
     _, out = undeclared_run
     row = pd.read_csv(out / "sites.csv", dtype=str, encoding="utf-8-sig").iloc[0]
-    en, zh = row["reasons_en"], row["reasons_zh"]
+    codes = pd.read_csv(out / "codes.csv", dtype=str, encoding="utf-8-sig").set_index("code")
+    # the row carries codes; the codes table holds their words, once
+    code = next(c for c in row["reason_codes"].split(";") if c.startswith("water_source.outfall"))
+    assert codes.loc[code, "rule_id"] == "water_source.outfall"
+    # a text that is not the rule's own message has a variant suffix
+    assert "~" in code
     # water_source.outfall turns on discharge (direct) or an outfall, neither declared
-    outfall_en = next(p for p in en.split(" | ") if p.startswith("water_source.outfall"))
-    outfall_zh = next(p for p in zh.split(" | ") if p.startswith("water_source.outfall"))
+    outfall_en, outfall_zh = codes.loc[code, "text_en"], codes.loc[code, "text_zh"]
     assert "applies if the project discharges its waste water" in outfall_en
     assert "(not declared" in outfall_en
     assert "the project declares a direct discharge" not in outfall_en  # not said as fact

@@ -233,7 +233,16 @@ def test_out_postgresql_appends_runs_with_keys_and_indexes(cluster, screened):
         "constraint_name) WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_schema = "
         "'results' GROUP BY 1, 2 ORDER BY 1"
     ).splitlines()
-    assert fks == ["clauses|sites", "hits|sites", "provenance|runs", "sites|runs"]
+    assert fks == ["clauses|sites", "codes|runs", "hits|sites", "provenance|runs", "sites|runs"]
+    # The words of the sites' codes: the rows of codes.csv, once per run.
+    codes = pd.read_csv(csv / "codes.csv", dtype=str)
+    assert cluster.admin("SELECT count(*) FROM results.codes") == str(2 * len(codes))
+    unknown = cluster.admin(
+        "SELECT count(*) FROM results.sites s, unnest(string_to_array(s.reason_codes, ';')) c "
+        "WHERE NOT EXISTS (SELECT 1 FROM results.codes k WHERE k.run_id = s.run_id AND "
+        "k.code = c)"
+    )
+    assert unknown == "0"
     gist = cluster.admin(
         "SELECT tablename || '.' || indexname FROM pg_indexes WHERE schemaname = 'results' "
         "AND indexdef ILIKE '%USING gist%' ORDER BY 1"

@@ -303,6 +303,7 @@ def test_to_file_writes_every_output(written):
     assert sorted(p.name for p in out.iterdir()) == [
         ".zoning-screen.json",
         "clauses.csv",
+        "codes.csv",
         "hits.csv",
         "report",
         "screening.gpkg",
@@ -312,6 +313,7 @@ def test_to_file_writes_every_output(written):
     assert paths == {
         "csv": out / "sites.csv",
         "hits": out / "hits.csv",
+        "codes": out / "codes.csv",
         "clauses": out / "clauses.csv",
         "gpkg": out / "screening.gpkg",
         "json": out / "screening.json",
@@ -366,7 +368,9 @@ def test_hits_csv(written):
 def test_geopackage(written):
     out, _ = written
     gpkg = out / "screening.gpkg"
-    assert sorted(pyogrio.list_layers(gpkg)[:, 0]) == ["pieces", "rings", "sites"]
+    assert sorted(pyogrio.list_layers(gpkg)[:, 0]) == ["codes", "pieces", "rings", "sites"]
+    codes = pyogrio.read_dataframe(gpkg, layer="codes")
+    assert codes["code"].is_unique and codes["text_en"].notna().all()
     sites = gpd.read_file(gpkg, layer="sites")
     assert sites.crs.to_epsg() == 4326
     assert dict(zip(sites.site_id, sites.verdict, strict=True)) == EXPECTED
@@ -454,7 +458,7 @@ def test_json_file_is_to_dict_in_chunks(result, tmp_path):
 def test_json_of_a_huge_run_leaves_out_the_per_layer_and_reason_rows(result, tmp_path, monkeypatch):
     """Above JSON_FULL_TABLES_MAX_SITES sites (5 here instead of 100,000) screening.json keeps
     the sites and hits but not the layer_summary and reasons rows, and says so."""
-    monkeypatch.setattr("zoning.tables.JSON_FULL_TABLES_MAX_SITES", 4)
+    monkeypatch.setattr("zoning.tables.frames.JSON_FULL_TABLES_MAX_SITES", 4)
     result._write_json(tmp_path / "big.json", chunk=2)
     data = json.loads((tmp_path / "big.json").read_text("utf-8"))
     full = result.to_dict()
@@ -464,7 +468,7 @@ def test_json_of_a_huge_run_leaves_out_the_per_layer_and_reason_rows(result, tmp
     assert len(full["reasons"]) == 5 and len(full["layer_summary"]) > 0
     assert data["notes"][:-1] == full["notes"]
     assert "leaves out the layer_summary and reasons rows for 5 sites" in data["notes"][-1]
-    monkeypatch.setattr("zoning.tables.JSON_FULL_TABLES_MAX_SITES", 5)
+    monkeypatch.setattr("zoning.tables.frames.JSON_FULL_TABLES_MAX_SITES", 5)
     result._write_json(tmp_path / "small.json")
     assert json.loads((tmp_path / "small.json").read_text("utf-8")) == full
 
@@ -586,13 +590,14 @@ def test_new_run_replaces_stale_outputs_only(result, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         ".zoning-screen.json",
         "clauses.csv",
+        "codes.csv",
         "hits.csv",
         "mine.txt",
         "sites.csv",
     ]
     assert (out / "mine.txt").read_text() == "keep me"
-    assert set(paths) == {"csv", "hits", "clauses"}
-    assert _marker(out) == ["clauses.csv", "hits.csv", "sites.csv"]
+    assert set(paths) == {"csv", "hits", "codes", "clauses"}
+    assert _marker(out) == ["clauses.csv", "codes.csv", "hits.csv", "sites.csv"]
 
 
 def test_user_file_inside_report_is_never_deleted(result, tmp_path):

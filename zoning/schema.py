@@ -14,8 +14,11 @@ from __future__ import annotations
 __all__ = [
     "CHOICE_ATTRIBUTES",
     "CLAUSE_COLUMNS",
+    "CLAUSE_OUTPUT_TYPES",
     "CLAUSE_RESULTS",
     "CLAUSE_SCOPES",
+    "CODES_OUTPUT_TYPES",
+    "CODE_KINDS",
     "CONTEXT_KINDS",
     "COVERAGE_KINDS",
     "DIMENSIONS",
@@ -23,6 +26,7 @@ __all__ = [
     "FACILITIES",
     "FLAGS",
     "HITS_CSV_COLUMNS",
+    "HITS_OUTPUT_TYPES",
     "HIT_COLUMNS",
     "HIT_DTYPES",
     "INDUSTRY_SECTIONS",
@@ -35,6 +39,7 @@ __all__ = [
     "RULE_RELATIONS",
     "SEVERITY",
     "SITES_CSV_COLUMNS",
+    "SITES_OUTPUT_TYPES",
     "SITE_COLUMNS",
     "STANDARD_ATTRIBUTES",
     "STATUSES",
@@ -281,8 +286,11 @@ INDUSTRY_SECTIONS = {
 #: The section letter of each major division (two-digit code as a number).
 INDUSTRY_SECTION_OF = {d: s for s, (lo, hi) in INDUSTRY_SECTIONS.items() for d in range(lo, hi + 1)}
 #: Columns of ``sites.csv``, in order, where the sites table has them (the writer adds
-#: ``verdict_zh``, the Chinese verdict words, then ``lon`` and ``lat`` after ``verdict``, and the
-#: data status at the end).
+#: ``verdict_zh``, the Chinese verdict words, then ``lon`` and ``lat`` after ``verdict``, and
+#: ``data_status`` and ``conclusion_code`` at the end: :data:`SITES_OUTPUT_TYPES`).
+#: ``rule_ids`` and ``reason_codes`` are the labels and codes of the (at most three) most
+#: severe reasons, joined with ``;``: their texts are in the codes table
+#: (:data:`CODES_OUTPUT_TYPES`), once per code, not repeated on every row.
 SITES_CSV_COLUMNS = (
     "site_id",
     "name",
@@ -315,8 +323,8 @@ SITES_CSV_COLUMNS = (
     "input_crs",
     "datum_shift_m",
     "uncertainty_m",
-    "reasons_en",
-    "reasons_zh",
+    "rule_ids",
+    "reason_codes",
 )
 
 # --------------------------------------------------------------------------------------------
@@ -347,3 +355,90 @@ CLAUSE_COLUMNS = (
     "explanation_zh",
     "explanation_en",
 )
+
+
+# --------------------------------------------------------------------------------------------
+# The tables every tabular output writes (CSV, Parquet, GeoPackage, JSON, XLSX), with the
+# Arrow type of each column ("string", "bool", "int64", "float64"; "wkb": a geometry as WKB,
+# EPSG:4326).  The types never depend on the data: an all-null column keeps its type, so a
+# chunked run appends chunk after chunk to one Parquet file.
+
+_FLAG_TYPES = {flag: "bool" for flag in FLAGS}
+#: Columns of the sites table (``sites.csv``, ``sites.parquet``, the ``sites`` layer of
+#: ``screening.gpkg``), in order, with their Arrow types.  ``lon`` / ``lat``: a point on the
+#: site (EPSG:4326); ``rule_ids`` / ``reason_codes``: the most severe reasons (``;``-joined,
+#: texts in the codes table); ``conclusion_code``: the site's clause conclusion (its text in
+#: the codes table; null above the clause table's size limit).  ``sites.parquet`` adds
+#: ``geometry`` (WKB, EPSG:4326).
+SITES_OUTPUT_TYPES = {
+    "site_id": "string",
+    "name": "string",
+    "verdict": "string",
+    "verdict_zh": "string",
+    "lon": "float64",
+    "lat": "float64",
+    "n_constraints": "int64",
+    "n_hits": "int64",
+    "n_reasons": "int64",
+    "boundary_sensitive": "bool",
+    "boundary_rules": "string",
+    "overlap_m2_total": "float64",
+    "overlap_length_m_total": "float64",
+    "nearest_m": "float64",
+    "area_m2": "float64",
+    "length_m": "float64",
+    "industry": "string",
+    "nature": "string",
+    "linear": "bool",
+    "linear_source": "string",
+    "wastewater": "bool",
+    "discharge": "string",
+    "air": "bool",
+    "hazardous": "bool",
+    "two_high": "bool",
+    "two_high_source": "string",
+    "key_project": "bool",
+    "red_line_activity": "string",
+    "facility": "string",
+    "residential_building": "bool",
+    "noise": "bool",
+    "input_crs": "string",
+    "datum_shift_m": "float64",
+    "uncertainty_m": "float64",
+    "rule_ids": "string",
+    "reason_codes": "string",
+    "data_status": "string",
+    "conclusion_code": "string",
+}
+#: Columns of the hits table (``hits.csv``, ``hits.parquet``), in order, with their Arrow
+#: types: :data:`HITS_CSV_COLUMNS` and ``layer_status``.
+HITS_OUTPUT_TYPES = {
+    **{c: "string" for c in HITS_CSV_COLUMNS},
+    **{c: HIT_DTYPES[c] for c in HITS_CSV_COLUMNS if c in HIT_DTYPES},
+    "layer_status": "string",
+}
+#: Columns of the clause table as written (``clauses.csv``, ``clauses.parquet``), in order,
+#: with their Arrow types: :data:`CLAUSE_COLUMNS` and ``data_status``.
+CLAUSE_OUTPUT_TYPES = {
+    **{c: "string" for c in CLAUSE_COLUMNS},
+    "site": "int64",
+    "data_status": "string",
+}
+#: Kinds of rows of the codes table: a reason of a site (``reason_codes``) or a site's clause
+#: conclusion (``conclusion_code``).
+CODE_KINDS = ("reason", "conclusion")
+#: Columns of the codes table (``codes.csv``, ``codes.parquet``, the ``codes`` member, layer
+#: or sheet), one row per code a table of the run uses, with their Arrow types: ``code``;
+#: ``kind`` (:data:`CODE_KINDS`); ``rule_id`` (None for a reason without a rule: a layer
+#: missing, a site outside the coverage, a control unit without an access list);
+#: ``outcome`` (the reason's verdict); ``text_en`` / ``text_zh`` (the reason's or the
+#: conclusion's words); ``citation`` (the rule's document and article).
+CODES_OUTPUT_TYPES = {
+    "code": "string",
+    "kind": "string",
+    "rule_id": "string",
+    "outcome": "string",
+    "text_en": "string",
+    "text_zh": "string",
+    "citation": "string",
+}

@@ -10,6 +10,8 @@ Tables in the target schema (``?schema=NAME``, default ``zoning``), created when
   (EPSG:4490), keyed ``(run_id, site_id)``, referencing ``runs``;
 - ``hits`` and ``clauses``: the rows of ``hits.csv`` (with the overlap piece as ``geom`` /
   ``geom_cgcs2000`` where there is one) and ``clauses.csv``, referencing ``sites``;
+- ``codes``: the rows of ``codes.csv`` (the words of the sites' ``reason_codes`` and
+  ``conclusion_code``), keyed ``(run_id, code)``, referencing ``runs``;
 - ``provenance``: the run's full provenance (JSON, passwords redacted).
 
 GiST indexes on every geometry column, B-tree indexes on the foreign keys.  A run is written in
@@ -30,7 +32,7 @@ import pandas as pd
 from .._optional import require
 from ..dates import shanghai_zone
 from ..io.postgis import DatabaseTarget, connect, redact_text
-from ..tables import _clauses_table, _hits_table, _sites_table
+from ..tables import _clauses_table, _codes_table, _hits_table, _sites_table
 from .write import add_columns, copy_frame, ewkb
 
 __all__ = ["RunWritten", "check_database", "write_screening"]
@@ -69,6 +71,12 @@ CREATE TABLE IF NOT EXISTS {child} (
     site_id text NOT NULL,
     {geoms}
     FOREIGN KEY (run_id, site_id) REFERENCES {sites} (run_id, site_id) ON DELETE CASCADE
+)"""
+_CODES_DDL = """
+CREATE TABLE IF NOT EXISTS {codes} (
+    run_id text NOT NULL REFERENCES {runs} (run_id) ON DELETE CASCADE,
+    code text NOT NULL,
+    PRIMARY KEY (run_id, code)
 )"""
 _PROVENANCE_DDL = """
 CREATE TABLE IF NOT EXISTS {prov} (
@@ -133,7 +141,7 @@ def _new_run_id(created: dt.datetime) -> str:
 
 #: Our tables, each commented ``zoning: ...`` so that a table of the same name that someone
 #: else made is recognised (and left alone).
-_TABLES = ("runs", "sites", "hits", "clauses", "provenance")
+_TABLES = ("runs", "sites", "hits", "clauses", "codes", "provenance")
 
 
 def _check_ours(conn: Any, schema: str, shown: str) -> None:
@@ -176,6 +184,7 @@ def _ddl(conn: Any, schema: str) -> None:
                 sql.Identifier(f"{child}_run_site"), ident(child)
             )
         )
+    conn.execute(sql.SQL(_CODES_DDL).format(codes=ident("codes"), runs=ident("runs")))
     conn.execute(sql.SQL(_PROVENANCE_DDL).format(prov=ident("provenance"), runs=ident("runs")))
     for name in _TABLES:
         conn.execute(
@@ -255,8 +264,8 @@ def write_screening(result: Any, url: str, *, run_id: str | None = None) -> RunW
 
     Notes
     -----
-    The tables hold what ``sites.csv``, ``hits.csv`` and ``clauses.csv`` hold (the clause
-    table cut down as there for large screenings).
+    The tables hold what ``sites.csv``, ``hits.csv``, ``clauses.csv`` and ``codes.csv`` hold
+    (the clause table cut down as there for large screenings).
     """
     sql = require("psycopg.sql")
     target = DatabaseTarget.parse(url, "--out")
@@ -265,6 +274,7 @@ def write_screening(result: Any, url: str, *, run_id: str | None = None) -> RunW
     sites = _sites_table(result)
     hits = _hits_table(result)
     clauses = _clauses_table(result)
+    codes = _codes_table(result)
     site_geoms = _geometries(result.sites.geometry.to_numpy(), result.sites.crs)
     hit_geoms = _geometries(result.hits.geometry.to_numpy(), result.sites.crs)
     row = _run_row(result, run_id, created, (len(sites), len(hits), len(clauses)))
@@ -293,6 +303,7 @@ def write_screening(result: Any, url: str, *, run_id: str | None = None) -> RunW
             ("sites", sites, site_geoms),
             ("hits", hits, hit_geoms),
             ("clauses", clauses, None),
+            ("codes", codes, None),
         ):
             add_columns(conn, schema, name, table)
             columns = _columns(run_id, table)

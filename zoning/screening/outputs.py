@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("zoning.screening")
 
 #: Output formats :meth:`ScreeningResult.to_file` writes.
-FORMATS = ("csv", "gpkg", "json", "html", "pdf", "docx", "xlsx")
+FORMATS = ("csv", "parquet", "gpkg", "json", "html", "pdf", "docx", "xlsx")
 #: The formats written when none is named.
 DEFAULT_FORMATS = ("csv", "gpkg", "json", "html")
 
@@ -31,6 +31,11 @@ _OUTPUTS = (
     "sites.csv",
     "hits.csv",
     "clauses.csv",
+    "codes.csv",
+    "sites.parquet",
+    "hits.parquet",
+    "clauses.parquet",
+    "codes.parquet",
     "ranking.csv",
     "rejected.csv",
     "screening.gpkg",
@@ -54,8 +59,13 @@ def _planned_names(
     (``rejected``: rows were read with ``on_row_error="report"``)."""
     names: list[str] = []
     if "csv" in formats:
-        names += ["sites.csv", "hits.csv", "clauses.csv"] + (["ranking.csv"] if comparison else [])
+        names += ["sites.csv", "hits.csv", "codes.csv", "clauses.csv"]
+        names += ["ranking.csv"] if comparison else []
         names += ["rejected.csv"] if rejected else []
+    if "parquet" in formats:
+        from ..tables import PARQUET_TABLES
+
+        names += list(PARQUET_TABLES.values())
     if "gpkg" in formats:
         names.append("screening.gpkg")
     if "json" in formats:
@@ -238,6 +248,8 @@ def _write_all(
     names: dict[str, list[str]] = {}
     if "csv" in formats:
         names.update(tables.write_csv(result, tmp, encoding=csv_encoding))
+    if "parquet" in formats:
+        names.update(tables.write_parquet(result, tmp))
     if "gpkg" in formats:
         tables.write_gpkg(result, tmp / "screening.gpkg", out_crs)
         names["gpkg"] = ["screening.gpkg"]

@@ -1,0 +1,87 @@
+"""The tables of a screening and their writers: CSV, Parquet, GeoPackage, JSON.
+
+What :meth:`zoning.screening.ScreeningResult.to_file` writes: ``sites.csv``, ``hits.csv``,
+``codes.csv`` and ``clauses.csv`` (:func:`write_csv`), ``sites.parquet``, ``hits.parquet``,
+``clauses.parquet`` and ``codes.parquet`` (:func:`write_parquet`), ``screening.gpkg``
+(:func:`write_gpkg`) and ``screening.json`` (:func:`write_json`), and the plain data of
+:meth:`~zoning.screening.ScreeningResult.to_dict` (:func:`to_dict`).  The writers compute
+nothing new: they select, order and convert the result's tables
+(:mod:`zoning.tables.frames`; geometries to EPSG:4326).  Rows carry codes, not prose: each
+site's reasons and conclusion are codes whose words are in the codes table, once
+(:mod:`zoning.tables.codes`).  Where the files go, and how a folder is replaced
+all-or-nothing, is :mod:`zoning.screening.outputs`'s business.
+"""
+
+from __future__ import annotations
+
+from .codes import SiteCodes, split_reasons
+from .csvfile import CSV_ENCODINGS, _check_gbk, _write_table, check_csv_encoding, write_csv
+from .frames import (
+    _DECISIVE,
+    CLAUSES_FULL_MAX_SITES,
+    CLAUSES_MAX_SITES,
+    JSON_FULL_TABLES_MAX_SITES,
+    REJECTED_CSV_COLUMNS,
+    _clauses_table,
+    _codes_table,
+    _conclusions,
+    _data_status,
+    _hits_table,
+    _ranking_table,
+    _rejected_table,
+    _sites_table,
+    _wgs84,
+    clauses_note,
+    site_codes,
+)
+from .jsonfile import _result_tables, to_dict, write_json
+from .parquet import (
+    PARQUET_COMPRESSION,
+    PARQUET_TABLES,
+    PROVENANCE_KEY,
+    parquet_schemas,
+    parquet_tables,
+    write_parquet,
+)
+from .vector import OUT_CRS_CODES, check_out_crs, write_gpkg
+
+__all__ = [
+    "CLAUSES_FULL_MAX_SITES",
+    "CLAUSES_MAX_SITES",
+    "CSV_ENCODINGS",
+    "JSON_FULL_TABLES_MAX_SITES",
+    "OUT_CRS_CODES",
+    "PARQUET_COMPRESSION",
+    "PARQUET_TABLES",
+    "PROVENANCE_KEY",
+    "REJECTED_CSV_COLUMNS",
+    "SiteCodes",
+    "check_csv_encoding",
+    "check_out_crs",
+    "clauses_note",
+    "parquet_schemas",
+    "parquet_tables",
+    "site_codes",
+    "split_reasons",
+    "to_dict",
+    "write_csv",
+    "write_gpkg",
+    "write_json",
+    "write_parquet",
+]
+# Private names other modules import (kept importable from zoning.tables).
+_PRIVATE = (
+    _DECISIVE,
+    _check_gbk,
+    _write_table,
+    _clauses_table,
+    _codes_table,
+    _conclusions,
+    _data_status,
+    _hits_table,
+    _ranking_table,
+    _rejected_table,
+    _sites_table,
+    _wgs84,
+    _result_tables,
+)
