@@ -45,13 +45,7 @@ __all__ = [
 log = logging.getLogger("zoning.batch")
 
 #: The files a chunked run writes into its folder (``rejected.csv`` only with rows set aside).
-PARQUET_OUTPUTS = (
-    "sites.parquet",
-    "hits.parquet",
-    "clauses.parquet",
-    "codes.parquet",
-    "reasons.parquet",
-)
+PARQUET_OUTPUTS = ("sites.parquet", "hits.parquet", "clauses.parquet", "codes.parquet")
 
 
 class SchedulerError(ZoningError, OSError):

@@ -243,6 +243,12 @@ def screen_in_chunks(
         if workers is not None or scheduler is not None
         else InProcess()
     )
+    if total is not None and out.out_dir is not None:
+        from ..tables import clauses_note
+
+        note = clauses_note(SimpleNamespace(sites=range(total)))
+        if note:
+            click.echo(f"note: {note.replace('clauses.csv', 'clauses.parquet')}", err=True)
     show = engine.progress if engine.progress is not None else sys.stderr.isatty()
     bar = SitesProgress(total) if show else None
     chunks = iter_site_chunks(
@@ -302,7 +308,7 @@ def _summary(run: Any, size: int, out_dir: str | None, lang: str) -> None:
     for v in sorted(SEVERITY, key=SEVERITY.get):
         click.echo(f"  {label(v):<{width}}  {run.verdicts.get(v, 0):>{len(f'{run.n_sites:,}')},}")
     for note in run.notes[:10]:
-        click.echo(f"  note: {note}")
+        click.echo(f"  - {note}")
     line = in_force_line(run.provenance)
     if line:
         click.echo(line)
