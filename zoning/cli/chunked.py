@@ -22,7 +22,7 @@ import click
 from ..errors import quote
 from .errors import EXIT_CHECK_FAILED, fail
 
-__all__ = ["SitesProgress", "screen_in_chunks", "wants_chunks"]
+__all__ = ["AUTO_CHUNK_SITES", "SitesProgress", "screen_in_chunks", "wants_chunks"]
 
 
 class SitesProgress:
@@ -99,8 +99,18 @@ def _duration(seconds: int) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
+#: A CSV or Parquet input of more sites than this is screened in chunks (when the output may
+#: be Parquet) even without --chunk-size.
+AUTO_CHUNK_SITES = 1_000_000
+
+
 def wants_chunks(
-    sites: str | None, *, workers: int | None, scheduler: str | None, chunk_size: int | None
+    sites: str | None,
+    *,
+    workers: int | None,
+    scheduler: str | None,
+    chunk_size: int | None,
+    formats: str | None = None,
 ) -> bool:
     """Whether ``zoning screen`` runs in chunks.
 
@@ -110,25 +120,29 @@ def wants_chunks(
         The SITES argument.
     workers, scheduler, chunk_size
         The options (None: not given).
+    formats : str, optional
+        ``--format`` when given.
 
     Returns
     -------
     bool
         True when any of the options is given, or the input is a CSV or Parquet file of more
-        sites than :data:`zoning.sites.chunks.DEFAULT_CHUNK_SIZE` (counted without reading
-        it whole).
+        than :data:`AUTO_CHUNK_SITES` sites (counted without reading it whole) and no other
+        format than Parquet is asked for.
     """
     if workers is not None or scheduler is not None or chunk_size is not None:
         return True
     if not sites:
         return False
-    from ..sites.chunks import DEFAULT_CHUNK_SIZE, count_sites
+    if formats is not None and {f.strip().lower() for f in formats.split(",")} != {"parquet"}:
+        return False
+    from ..sites.chunks import count_sites
 
     try:
         n = count_sites(sites)
     except Exception:
         return False
-    return n is not None and n > DEFAULT_CHUNK_SIZE
+    return n is not None and n > AUTO_CHUNK_SITES
 
 
 @contextmanager
@@ -154,8 +168,8 @@ def _formats(text: str, given: bool) -> None:
     formats = {f.strip().lower() for f in text.split(",") if f.strip()}
     if given and formats != {"parquet"}:
         fail(
-            f"--format {quote(text)}: a run in chunks (--workers, --scheduler, --chunk-size, or "
-            "more sites than a chunk) writes Parquet only: give --format parquet"
+            f"--format {quote(text)}: a run in chunks (--workers, --scheduler, --chunk-size) "
+            "writes Parquet only: give --format parquet"
         )
 
 

@@ -646,9 +646,10 @@ scale_options: Decorator = _stack(
             default=None,
             callback=_positive,
             metavar="N",
-            help="Read, screen and write the sites N at a time (default 500,000; a CSV or "
-            "Parquet input with more sites is screened in chunks anyway): memory stays bounded, "
-            "results are appended to Parquet (--format parquet).",
+            help="Read, screen and write the sites N at a time (default 100,000; a CSV or "
+            "Parquet input of more than 1,000,000 sites is screened in chunks anyway unless "
+            "another --format than parquet is asked for): memory stays bounded, results are "
+            "appended to Parquet.",
         ),
         click.option(
             "--workers",

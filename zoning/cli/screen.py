@@ -56,21 +56,28 @@ def screen_cmd(
     interactive map), all or nothing. With --out postgresql://...?schema=NAME appends the
     screening as one run to PostGIS (tables runs, sites, hits, clauses, provenance).
 
-    Big inputs run in chunks (--chunk-size N, default 500,000; a CSV or Parquet file of more
-    sites is chunked anyway): memory stays bounded and the results are appended to
-    sites.parquet, hits.parquet, clauses.parquet and codes.parquet.  --workers N screens
-    the chunks on N local processes, --scheduler tcp://HOST:PORT on a dask.distributed
-    cluster (its workers read the same catalog and index-cache paths).
+    Big inputs run in chunks (--chunk-size N, default 100,000; a CSV or Parquet file of more
+    than 1,000,000 sites is chunked when the output is Parquet): memory stays bounded and the
+    results are appended to sites.parquet, hits.parquet, clauses.parquet and codes.parquet.
+    --workers N screens the chunks on N local processes, --scheduler tcp://HOST:PORT on a
+    dask.distributed cluster (its workers read the same catalog and index-cache paths).
 
     Exit codes: 0 done; 1 --fail-on met, or rows set aside (--on-row-error report); 2 usage
     or input error (nothing written).
     """
     from .chunked import screen_in_chunks, wants_chunks
 
-    if wants_chunks(sites, workers=workers, scheduler=scheduler, chunk_size=chunk_size):
+    source = ctx.get_parameter_source("formats")
+    format_given = source is not None and source.name != "DEFAULT"
+    if wants_chunks(
+        sites,
+        workers=workers,
+        scheduler=scheduler,
+        chunk_size=chunk_size,
+        formats=options["formats"] if format_given else None,
+    ):
         if diff_as_of is not None:
             raise click.UsageError("--diff-as-of is not for a run in chunks")
-        source = ctx.get_parameter_source("formats")
         screen_in_chunks(
             sites,
             options,
@@ -78,7 +85,7 @@ def screen_cmd(
             scheduler=scheduler,
             chunk_size=chunk_size,
             fail_on=fail_on,
-            format_given=source is not None and source.name != "DEFAULT",
+            format_given=format_given,
         )
         return
     if diff_as_of is not None:

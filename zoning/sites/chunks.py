@@ -57,8 +57,9 @@ __all__ = [
     "take_sites",
 ]
 
-#: Sites per chunk when none is given: some 0.5 GB of working memory for points.
-DEFAULT_CHUNK_SIZE = 500_000
+#: Sites per chunk when none is given: measured (points, --search-radius 0) 1.0 GB peak for
+#: chunks of 50,000, 1.9 GB for 200,000, 4.1 GB for 500,000 (layers and indexes included).
+DEFAULT_CHUNK_SIZE = 100_000
 #: Suffixes read as (Geo)Parquet.
 PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
 _SNIFF_BLOCK = 1 << 24
