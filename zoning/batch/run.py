@@ -72,7 +72,9 @@ class ChunkedRun:
     written : list of str
         Files written into the folder.
     workers : int
-        Processes that screened chunks.
+        Worker processes of the executor.
+    pids : set of int
+        The processes that screened chunks.
     seconds : float
     """
 
@@ -85,6 +87,7 @@ class ChunkedRun:
     rejected: pd.DataFrame | None = None
     written: list[str] = field(default_factory=list)
     workers: int = 1
+    pids: set = field(default_factory=set)
     seconds: float = 0.0
     _keys: dict = field(default_factory=dict, repr=False)
 
@@ -98,6 +101,7 @@ class ChunkedRun:
         self.n_sites += out.n_sites
         self.n_chunks += 1
         self.verdicts.update(out.verdicts)
+        self.pids.add(out.pid)
         for note in out.notes:
             self._note(note)
         if not self.provenance:

@@ -22,6 +22,8 @@ __all__ = ["ChunkJob", "ChunkOutput", "prepared", "screen_chunk"]
 
 _MEMO: dict[tuple, tuple[Any, Any]] = {}
 _LOCK = threading.Lock()
+#: How many times this process loaded layers (one per run it served; a test reads it).
+LOADS: list[tuple] = []
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ def prepared(job: ChunkJob):
         rule_set = load_rules(job.rules_path).in_force(day)
         _MEMO.clear()  # one run at a time per process: never two catalogs held
         _MEMO[job.key] = (layers, rule_set)
+        LOADS.append(job.key)
         return layers, rule_set
 
 
