@@ -292,3 +292,50 @@ def test_an_interrupted_run_writes_nothing(tmp_path, sig):
     assert proc.returncode == 130, err
     assert "interrupted" in err
     assert not out.exists()
+
+
+_MEASURED = (
+    "import atexit, resource, runpy, sys\n"
+    "atexit.register(lambda: print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_SELF)"
+    ".ru_maxrss, file=sys.stderr))\n"
+    "sys.argv = ['zoning', *sys.argv[1:]]\n"
+    "runpy.run_module('zoning', run_name='__main__')\n"
+)
+
+
+def peak_rss_mb(csv: Path, out: Path, size: int) -> float:
+    """Peak RSS of ``zoning screen`` in a fresh process (its own ``ru_maxrss``)."""
+    r = subprocess.run(
+        [
+            sys.executable, "-c", _MEASURED, "screen", str(csv), "--crs", "EPSG:4326",
+            "--search-radius", "0", "--no-pieces", "--no-rings", "--format", "parquet",
+            "--chunk-size", str(size), "--as-of", AS_OF, "--out", str(out),
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    line = [x for x in r.stderr.splitlines() if x.startswith("MAXRSS_KB")][-1]
+    return int(line.split()[1]) / 1024
+
+
+@pytest.mark.slow
+def test_memory_stays_bounded_as_the_sites_grow(tmp_path):
+    """Four times the sites at the same chunk size: the peak does not grow with them (and
+    stays under 2 GB).  RSS, not time: reliable on a shared machine."""
+    small = random_points(tmp_path / "small.csv", 250_000, ids=False)
+    big = random_points(tmp_path / "big.csv", 1_000_000, ids=False)
+    a = peak_rss_mb(small, tmp_path / "a", 50_000)
+    b = peak_rss_mb(big, tmp_path / "b", 50_000)
+    assert b < 2048, (a, b)
+    assert b < a * 1.2 + 100, (a, b)  # 4x the sites, not 4x the memory
+    assert pq.read_metadata(tmp_path / "b" / "sites.parquet").num_rows == 1_000_000
+
+
+def test_ids_sharing_a_hash_are_not_duplicates(tmp_path, monkeypatch):
+    path = random_points(tmp_path / "p.csv", 100)
+    monkeypatch.setattr(pd.util, "hash_array", lambda a, **k: np.zeros(len(a), dtype=np.uint64))
+    chunks = list(iter_site_chunks(path, chunk_size=30, crs="EPSG:4326"))
+    assert sum(len(c) for c in chunks) == 100

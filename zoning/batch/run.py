@@ -49,7 +49,8 @@ PARQUET_OUTPUTS = ("sites.parquet", "hits.parquet", "clauses.parquet", "codes.pa
 
 
 class SchedulerError(ZoningError, OSError):
-    """A dask scheduler that cannot be reached, or dask.distributed missing."""
+    """A dask scheduler that cannot be reached, workers that died, or dask.distributed
+    missing."""
 
 
 @dataclass
@@ -256,7 +257,14 @@ class DaskExecutor:
         -------
         ChunkOutput
         """
-        out = future.result()
+        from distributed import KilledWorker
+
+        try:
+            out = future.result()
+        except KilledWorker as exc:
+            raise SchedulerError(
+                f"dask workers died while screening a chunk ({exc}); nothing was written"
+            ) from None
         future.release()
         return out
 

@@ -260,29 +260,38 @@ def _raw_of(frame: pd.DataFrame, label: str, word: str, start: int) -> _Raw:
 
 
 class _Ids:
-    """Site ids seen in earlier chunks (64-bit hashes, sorted, with each one's row label)."""
+    """Site ids seen in earlier chunks, as sorted 64-bit hashes (8 bytes a site).
+
+    A hash seen before is looked up in the earlier rows (read again, ids only): a duplicate
+    is an error naming the id and both rows; a mere collision of two hashes is not.
+    """
 
     def __init__(self) -> None:
         self.hashes = np.empty(0, dtype=np.uint64)
-        self.rows = np.empty(0, dtype=object)
 
-    def add(self, ids: np.ndarray, rows: np.ndarray, name: str, source: str) -> None:
+    def add(self, ids: np.ndarray) -> np.ndarray:
+        """Add the ids of a chunk; returns the positions (in ``ids``) of those whose hash was
+        seen in an earlier chunk."""
         h = pd.util.hash_array(np.asarray(ids, dtype=object))
         at = np.searchsorted(self.hashes, h)
         inside = at < len(self.hashes)
         seen = np.zeros(len(h), dtype=bool)
         seen[inside] = self.hashes[at[inside]] == h[inside]
-        if seen.any():
-            shown = [
-                f"{quote(ids[i])} ({self.rows[at[i]]} and {rows[i]})"
-                for i in np.flatnonzero(seen)[:_MAX_LISTED]
-            ]
-            raise SitesError(f"{name}: duplicate site ids in {source}: {'; '.join(shown)}")
-        order = np.argsort(h, kind="stable")
-        h, labels = h[order], np.asarray(rows, dtype=object)[order]
-        at = np.searchsorted(self.hashes, h)
-        self.hashes = np.insert(self.hashes, at, h)
-        self.rows = np.insert(self.rows, at, labels)
+        h = np.sort(h)
+        self.hashes = np.insert(self.hashes, np.searchsorted(self.hashes, h), h)
+        return np.flatnonzero(seen)
+
+
+def _earlier_rows(frames, wanted: set, upto: int, read_ids) -> dict:
+    """The first row (position) of each id of ``wanted`` before position ``upto``."""
+    found: dict = {}
+    for offset, frame in frames:
+        if offset >= upto:
+            break
+        ids = read_ids(frame, offset)
+        for i in np.flatnonzero(pd.Series(ids, dtype=object).isin(wanted).to_numpy()):
+            found.setdefault(ids[i], offset + int(i))
+    return found
 
 
 def _chunk_sites(
@@ -380,9 +389,10 @@ def iter_site_chunks(
 
     Notes
     -----
-    Memory: one chunk's rows (and for CSV the parser's buffer) plus 16 bytes per site with an
-    id column (the ids' hashes and rows, to find duplicates).  Two different ids whose 64-bit
-    hashes collide would be reported as a duplicate (odds about 1 in 10^5 at 20 million ids).
+    Memory: one chunk's rows (and for CSV the parser's buffer) plus 8 bytes per site with an
+    id column (the ids' 64-bit hashes, to find duplicates; 160 MB for 20 million).  When a
+    hash was seen before, the earlier rows are read again (their ids only) to name the row,
+    or to find that two different ids merely share a hash.
     """
     from ..crs import parse_crs
 
@@ -415,12 +425,18 @@ def iter_site_chunks(
     report = on_row_error == "report"
     label = str(source)
     path = Path(label).expanduser()
-    if kind == "csv":
-        note, frames = _csv_frames(path, label, encoding, chunk_size)
-        word, start = "row", 2
-    else:
-        note, frames = _parquet_frames(path, label, chunk_size)
-        word, start = "row", 1
+
+    def read_frames():
+        if kind == "csv":
+            return _csv_frames(path, label, encoding, chunk_size)
+        return _parquet_frames(path, label, chunk_size)
+
+    def read_ids(frame: pd.DataFrame, offset: int) -> np.ndarray:
+        raw = _raw_of(frame, label, "row", start + offset)
+        return _read_attributes(raw, id_field, name_field, options)[0]
+
+    note, frames = read_frames()
+    word, start = "row", 2 if kind == "csv" else 1
     ids = _Ids()
     empty = True
     for offset, frame in frames:
@@ -434,9 +450,23 @@ def iter_site_chunks(
         )
         rows = sites.input_rows
         if not _numbered(raw, id_field, name_field, options):
-            what = f"column {quote(rows.id_column)}" if rows.id_column else "ids"
-            labels = np.char.add(f"{word} ", (positions + start).astype(str)).astype(object)
-            ids.add(sites.gdf["site_id"].to_numpy(), labels, sites.source, what)
+            values = sites.gdf["site_id"].to_numpy()
+            seen = ids.add(values)
+            if len(seen):
+                earlier = _earlier_rows(
+                    read_frames()[1], {values[i] for i in seen}, offset, read_ids
+                )
+                shown = [
+                    f"{quote(values[i])} ({word} {earlier[values[i]] + start} and "
+                    f"{word} {positions[i] + start})"
+                    for i in seen
+                    if values[i] in earlier
+                ][:_MAX_LISTED]
+                if shown:
+                    what = f"column {quote(rows.id_column)}" if rows.id_column else "ids"
+                    raise SitesError(
+                        f"{sites.source}: duplicate site ids in {what}: {'; '.join(shown)}"
+                    )
         rejected = None
         if rows.rejected is not None and len(rows.rejected):
             rejected = rows.rejected.copy()
