@@ -42,8 +42,9 @@ class ChunkJob:
     as_of : str
         The day (``YYYY-MM-DD``) whose rules and layers apply.
     index_cache : str, optional
-        The prepared-index cache folder shared by the workers (``--index-cache``); set as
-        ``ZONING_INDEX_CACHE`` in the worker's process before the layers are loaded.
+        The prepared-index cache folder (``--index-cache``; ``off``: none), read by every
+        worker: on a cluster a shared folder, else each worker's own ``ZONING_INDEX_CACHE`` or
+        user cache folder (None).
     search_radius : float, optional
     pieces, rings : bool
     on_layer_error : {"raise", "unknown"}
@@ -114,19 +115,32 @@ def prepared(job: ChunkJob):
         hit = _MEMO.get(job.key)
         if hit is not None:
             return hit
-        if job.index_cache:
-            os.environ["ZONING_INDEX_CACHE"] = job.index_cache
         from ..dates import as_of_date
         from ..layerset import load_catalog
         from ..rules import load_rules
 
         day = as_of_date(job.as_of or None)
-        layers = load_catalog(job.catalog_path, layers=list(job.layer_specs), as_of=day)
+        layers = load_catalog(
+            job.catalog_path, layers=list(job.layer_specs), as_of=day, **_cache(job)
+        )
         rule_set = load_rules(job.rules_path).in_force(day)
         _MEMO.clear()  # one run at a time per process: never two catalogs held
         _MEMO[job.key] = (layers, rule_set)
         LOADS.append(job.key)
         return layers, rule_set
+
+
+def _cache(job: ChunkJob) -> dict[str, Any]:
+    """The index cache this worker's layers load from and write to (``load_catalog``'s
+    keyword): ``job.index_cache``, else this machine's ``ZONING_INDEX_CACHE`` or user cache
+    folder; nothing where the loader takes no cache."""
+    try:
+        from ..io.cachedir import resolve_index_cache
+    except ImportError:  # no persistent index cache in this version
+        if job.index_cache:
+            os.environ["ZONING_INDEX_CACHE"] = job.index_cache
+        return {}
+    return {"index_cache": resolve_index_cache(job.index_cache)}
 
 
 def screen_chunk(job: ChunkJob, sites: Any, positions: np.ndarray) -> ChunkOutput:
