@@ -29,11 +29,10 @@ Each stage is a sub-package or module (``zoning.overlay``, ``zoning.rules``,
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from ._version import __version__
-from .catalog import KINDS, Catalog, LayerEntry, read_catalog
-from .checks import CheckResult, check_layers
-from .compare import compare_alternatives, rank_alternatives
-from .crs import WORKING_CRS, gcj02_to_wgs84, parse_crs, wgs84_to_gcj02
 from .errors import (
     CatalogError,
     CRSError,
@@ -47,14 +46,59 @@ from .errors import (
     ZoningError,
     ZoningWarning,
 )
-from .io import LoadReport, read_layer
-from .layerset import Layer, LayerSet, load_catalog
-from .publish import publish_site
-from .raster import rasterize, zonal_stats
-from .rules import RuleSet, load_rules
-from .screening import ScreeningResult, screen
-from .sites import Sites, load_sites
-from .targets.indicators import indicators
+
+if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checkers and editors
+    from .catalog import KINDS, Catalog, LayerEntry, read_catalog
+    from .checks import CheckResult, check_layers
+    from .compare import compare_alternatives, rank_alternatives
+    from .crs import WORKING_CRS, gcj02_to_wgs84, parse_crs, wgs84_to_gcj02
+    from .io import LoadReport, read_layer
+    from .layerset import Layer, LayerSet, load_catalog
+    from .publish import publish_site
+    from .raster import rasterize, zonal_stats
+    from .rules import RuleSet, load_rules
+    from .screening import ScreeningResult, screen
+    from .sites import Sites, load_sites
+    from .targets.indicators import indicators
+
+#: Where each public name lives: imported on first access (PEP 562), so ``import zoning`` and a
+#: command that needs one stage do not pay for geopandas, scipy or pyogrio up front.
+_LAZY = {
+    **dict.fromkeys(("KINDS", "Catalog", "LayerEntry", "read_catalog"), "catalog"),
+    **dict.fromkeys(("CheckResult", "check_layers"), "checks"),
+    **dict.fromkeys(("compare_alternatives", "rank_alternatives"), "compare"),
+    **dict.fromkeys(("WORKING_CRS", "gcj02_to_wgs84", "parse_crs", "wgs84_to_gcj02"), "crs"),
+    **dict.fromkeys(("LoadReport", "read_layer"), "io"),
+    **dict.fromkeys(("Layer", "LayerSet", "load_catalog"), "layerset"),
+    "publish_site": "publish",
+    **dict.fromkeys(("rasterize", "zonal_stats"), "raster"),
+    **dict.fromkeys(("RuleSet", "load_rules"), "rules"),
+    **dict.fromkeys(("ScreeningResult", "screen"), "screening"),
+    **dict.fromkeys(("Sites", "load_sites"), "sites"),
+    "indicators": "targets.indicators",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name, or a stage sub-package (``zoning.overlay``), on first access."""
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        globals()[name] = value
+        return value
+    if not name.startswith("__"):  # ``import zoning; zoning.overlay.x`` as when imports were eager
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names and every public name, loaded or not."""
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "KINDS",

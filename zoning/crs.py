@@ -39,6 +39,7 @@ __all__ = [
     "gcj02_to_wgs84",
     "parse_crs",
     "to_wgs84_geometries",
+    "transformer",
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
 ]
@@ -51,6 +52,64 @@ WORKING_CRS = pyproj.CRS.from_proj4(
 WGS84 = pyproj.CRS.from_epsg(4326)
 
 PSEUDO_CRS = ("gcj02", "bd09")
+
+#: What PROJ builds between the geographic CRS sites and outputs use (WGS84, CGCS2000) and the
+#: working CRS, which has an ellipsoid but no datum: a datum-less "ballpark" (no shift, the
+#: projection only).  ``Transformer.from_crs`` takes ~30 ms to find it in PROJ's database on
+#: every call of every process; ``Transformer.from_pipeline`` of the same text takes ~0.1 ms
+#: (tests hold the texts equal to what ``from_crs`` builds).
+_TO_WORKING = (
+    "proj=pipeline step proj=unitconvert xy_in=deg xy_out=rad "
+    "step proj=laea lat_0=31.2 lon_0=121.45 x_0=0 y_0=0 ellps=GRS80"
+)
+_FROM_WORKING = (
+    "proj=pipeline step inv proj=laea lat_0=31.2 lon_0=121.45 x_0=0 y_0=0 ellps=GRS80 "
+    "step proj=unitconvert xy_in=rad xy_out=deg"
+)
+_KNOWN_GEOGRAPHIC = ("EPSG:4326", "EPSG:4490")
+_PIPELINES: dict[tuple[str, str], str] = {}
+_TRANSFORMERS: dict[tuple[str, str], pyproj.Transformer] = {}
+
+
+def _crs_key(crs: object) -> str:
+    """A CRS (or what :class:`pyproj.CRS` accepts) as a dictionary key: what it was made from
+    (``"EPSG:4326"``, a PROJ string, a WKT), upper case."""
+    return pyproj.CRS.from_user_input(crs).srs.upper()
+
+
+def transformer(source: object, target: object) -> pyproj.Transformer:
+    """A transformer from ``source`` to ``target`` (longitude/x first), built once per process.
+
+    Between WGS84 or CGCS2000 (EPSG:4326, 4490) and :data:`WORKING_CRS` it is built from the
+    pipeline PROJ would choose, without PROJ's ~30 ms search of its database.
+
+    Parameters
+    ----------
+    source, target : pyproj.CRS or str
+        Anything :meth:`pyproj.CRS.from_user_input` accepts.
+
+    Returns
+    -------
+    pyproj.Transformer
+        As ``pyproj.Transformer.from_crs(source, target, always_xy=True)`` transforms.
+    """
+    key = (_crs_key(source), _crs_key(target))
+    hit = _TRANSFORMERS.get(key)
+    if hit is None:
+        if not _PIPELINES:
+            working = _crs_key(WORKING_CRS)
+            for code in _KNOWN_GEOGRAPHIC:
+                _PIPELINES[(_crs_key(code), working)] = _TO_WORKING
+                _PIPELINES[(working, _crs_key(code))] = _FROM_WORKING
+        pipeline = _PIPELINES.get(key)
+        if pipeline is not None:
+            hit = pyproj.Transformer.from_pipeline(pipeline)
+        else:
+            hit = pyproj.Transformer.from_crs(source, target, always_xy=True)
+        if len(_TRANSFORMERS) < 64:
+            _TRANSFORMERS[key] = hit
+    return hit
+
 
 # Published GCJ-02 constants (Krasovsky semi-major axis and an eccentricity squared).
 _GCJ_A = 6378245.0

@@ -20,27 +20,72 @@ Re-exported for old import paths (``from zoning.io import ...``; zoning.sites us
 
 from __future__ import annotations
 
-from .guard import network_allowed, set_network_allowed
-from .layer import (
-    SEGMENT_DEG,
-    SEGMENT_M,
-    LoadReport,
-    drop_empty_parts,
-    polygonal,
-    read_layer,
-)
-from .outputs import OutputFolder, atomic_path
-from .vector import (
-    detect_dbf_encoding,
-    file_sha256,
-    first_line,
-    gk_zone,
-    is_gk_cm,
-    resolve_source,
-    shapefile_encoding,
-    split_zip,
-    zip_source,
-)
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checkers and editors
+    from .guard import network_allowed, set_network_allowed
+    from .layer import (
+        SEGMENT_DEG,
+        SEGMENT_M,
+        LoadReport,
+        drop_empty_parts,
+        polygonal,
+        read_layer,
+    )
+    from .outputs import OutputFolder, atomic_path
+    from .vector import (
+        detect_dbf_encoding,
+        file_sha256,
+        first_line,
+        gk_zone,
+        is_gk_cm,
+        resolve_source,
+        shapefile_encoding,
+        split_zip,
+        zip_source,
+    )
+
+#: Where each name lives, imported on first access (PEP 562): ``zoning.io.postgis`` or
+#: ``zoning.io.outputs`` alone do not import pyogrio, geopandas and the layer reader.
+_LAZY = {
+    **dict.fromkeys(("network_allowed", "set_network_allowed"), "guard"),
+    **dict.fromkeys(
+        ("SEGMENT_DEG", "SEGMENT_M", "LoadReport", "drop_empty_parts", "polygonal", "read_layer"),
+        "layer",
+    ),
+    **dict.fromkeys(("OutputFolder", "atomic_path"), "outputs"),
+    **dict.fromkeys(
+        (
+            "detect_dbf_encoding",
+            "file_sha256",
+            "first_line",
+            "gk_zone",
+            "is_gk_cm",
+            "resolve_source",
+            "shapefile_encoding",
+            "split_zip",
+            "zip_source",
+        ),
+        "vector",
+    ),
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import one of the names above on first access."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names and every re-exported name, loaded or not."""
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "SEGMENT_DEG",

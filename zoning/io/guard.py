@@ -26,8 +26,6 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
-import pyogrio
-
 from ..errors import LayerReadError, quote
 
 __all__ = [
@@ -85,6 +83,8 @@ def _apply_network(allowed: bool) -> None:
     options = {"GDAL_HTTP_PROXY": None if allowed else _NO_NETWORK_PROXY}
     options.update(GDAL_HTTPS_PROXY=options["GDAL_HTTP_PROXY"], GML_DOWNLOAD_WFS_SCHEMA="NO")
     options["PROJ_NETWORK"] = "ON" if allowed else "OFF"
+    import pyogrio  # here: zoning.io.guard is imported by commands that read no layer
+
     pyogrio.set_gdal_config_options(options)
     try:
         import pyproj.network

@@ -23,6 +23,7 @@ from ..crs import (
     check_earth_crs,
     gcj02_to_wgs84,
     to_wgs84_geometries,
+    transformer,
 )
 from ..errors import SitesError, quote
 from ..io.layer import SEGMENT_DEG, SEGMENT_M, TYPE_NAMES, drop_empty_parts
@@ -52,7 +53,6 @@ _LONLAT_CHOICES = (
 #: Broad box around Shanghai (lon/lat); sites outside it are noted, not refused.
 _SHANGHAI_REGION = (119.0, 29.5, 124.5, 33.0)
 _GEOD = pyproj.Geod(ellps="WGS84")
-_TO_LONLAT = pyproj.Transformer.from_crs(WORKING_CRS, "EPSG:4326", always_xy=True)
 
 
 def _resolve_crs(raw: _Raw, declared: ParsedCRS | None) -> _InputCRS:
@@ -266,7 +266,7 @@ def _check_whereabouts(
     if not hint:
         return
     b = work_bounds[0]
-    lon, lat = _TO_LONLAT.transform((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+    lon, lat = transformer(WORKING_CRS, "EPSG:4326").transform((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
     whose = "its own CRS " if raw.own_crs is not None else ""
     fix = ""
     if "did you mean" in hint:
@@ -312,19 +312,9 @@ def _region_note(lon: np.ndarray, lat: np.ndarray, notes: list[str]) -> None:
         )
 
 
-#: Transformers to the working CRS, by the source CRS's WKT (building one takes ~10 ms).
-_TRANSFORMERS: dict[str, pyproj.Transformer] = {}
-
-
 def _transformer(crs: pyproj.CRS) -> pyproj.Transformer:
     """The transformer from ``crs`` to the working CRS (built once per CRS, then reused)."""
-    key = crs.to_wkt()
-    hit = _TRANSFORMERS.get(key)
-    if hit is None:
-        hit = pyproj.Transformer.from_crs(crs, WORKING_CRS, always_xy=True)
-        if len(_TRANSFORMERS) < 64:
-            _TRANSFORMERS[key] = hit
-    return hit
+    return transformer(crs, WORKING_CRS)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import functools
 import numpy as np
 import pyproj
 
-from ..crs import WORKING_CRS
+from ..crs import WORKING_CRS, transformer
 
 __all__ = ["SHANGHAI_BOX", "crs_hint", "outside_shanghai"]
 
@@ -68,7 +68,7 @@ def _working_box() -> tuple[float, float, float, float]:
     t = np.linspace(0.0, 1.0, 50)
     lon = np.concatenate([x0 + (x1 - x0) * t, np.full(50, x1), x1 - (x1 - x0) * t, np.full(50, x0)])
     lat = np.concatenate([np.full(50, y0), y0 + (y1 - y0) * t, np.full(50, y1), y1 - (y1 - y0) * t])
-    to_work = pyproj.Transformer.from_crs("EPSG:4490", WORKING_CRS, always_xy=True)
+    to_work = transformer("EPSG:4490", WORKING_CRS)
     x, y = to_work.transform(lon, lat)
     return float(x.min()), float(y.min()), float(x.max()), float(y.max())
 

@@ -14,6 +14,8 @@ all-or-nothing, is :mod:`zoning.screening.outputs`'s business.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .codes import SiteCodes, split_reasons
 from .csvfile import CSV_ENCODINGS, _check_gbk, _write_table, check_csv_encoding, write_csv
 from .frames import (
@@ -35,15 +37,40 @@ from .frames import (
     site_codes,
 )
 from .jsonfile import _result_tables, to_dict, write_json
-from .parquet import (
-    PARQUET_COMPRESSION,
-    PARQUET_TABLES,
-    PROVENANCE_KEY,
-    parquet_schemas,
-    parquet_tables,
-    write_parquet,
-)
 from .vector import OUT_CRS_CODES, check_out_crs, write_gpkg
+
+if TYPE_CHECKING:
+    from .parquet import (
+        PARQUET_COMPRESSION,
+        PARQUET_TABLES,
+        PROVENANCE_KEY,
+        parquet_schemas,
+        parquet_tables,
+        write_parquet,
+    )
+
+#: The Parquet writer's names, imported on first use (PEP 562): it imports pyarrow.parquet and
+#: builds the Arrow schemas, which a run writing CSV does not need.
+_PARQUET = (
+    "PARQUET_COMPRESSION",
+    "PARQUET_TABLES",
+    "PROVENANCE_KEY",
+    "parquet_schemas",
+    "parquet_tables",
+    "write_parquet",
+)
+
+
+def __getattr__(name: str) -> object:
+    """Import a name of :mod:`zoning.tables.parquet` on first access."""
+    if name not in _PARQUET:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import parquet
+
+    value = getattr(parquet, name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CLAUSES_FULL_MAX_SITES",

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 from geopandas.array import transform as gpd_transform
 
-from ..crs import WGS84, WORKING_CRS
+from ..crs import WGS84, WORKING_CRS, transformer
 from ..labels import VERDICT_LABELS
 from ..schema import (
     CLAUSE_COLUMNS,
@@ -94,9 +94,7 @@ def _wgs84(sites: gpd.GeoDataFrame) -> np.ndarray:
     if sites.crs is not WORKING_CRS and sites.crs != WORKING_CRS:
         return sites.geometry.to_crs(WGS84).to_numpy()
     if not _TO_WGS84:
-        import pyproj
-
-        _TO_WGS84.append(pyproj.Transformer.from_crs(WORKING_CRS, WGS84, always_xy=True))
+        _TO_WGS84.append(transformer(WORKING_CRS, WGS84))
     return gpd_transform(sites.geometry.to_numpy(), _TO_WGS84[0].transform)
 
 
