@@ -14,7 +14,8 @@ kept in ``--data`` and reused), then runs, each in a fresh process::
 
 and reports, per run: wall time, peak RSS (of the CLI process, and with ``--workers`` the
 largest worker's too: the process tree is sampled every 0.2 s with psutil; the CLI's own peak
-is GNU time's maximum resident set size), sites per second, output size and the verdict counts (which must
+is GNU time's maximum resident set size), CPU seconds (user + system, the CLI and the
+processes it waited for), sites per second, output size and the verdict counts (which must
 be equal across runs).  ``--workers 0`` is the chunked run in one process.  Timings on a
 shared machine vary: run the variants alternately (``--repeat``) and compare medians.
 """
@@ -93,7 +94,7 @@ def run_cli(csv: Path, out: Path, chunk_size: int, workers: int, extra: list[str
     cmd = [
         "/usr/bin/time",
         "-f",
-        "ZONING_MAXRSS_KB %M",
+        "ZONING_MAXRSS_KB %M %U %S",
         sys.executable,
         "-m",
         "zoning",
@@ -127,6 +128,8 @@ def run_cli(csv: Path, out: Path, chunk_size: int, workers: int, extra: list[str
     # GNU time: the largest RSS of the CLI process (or of a child process it waited for)
     marks = [x for x in stderr.splitlines() if x.startswith("ZONING_MAXRSS_KB ")]
     cli_peak = int(marks[-1].split()[1]) * 1024 if marks else 0
+    # user + system CPU seconds of the CLI and every process it waited for (the workers)
+    cpu = float(marks[-1].split()[2]) + float(marks[-1].split()[3]) if marks else None
     if proc.returncode != 0:
         raise SystemExit(f"exit {proc.returncode}: {stderr.strip()[-2000:]}")
     size = sum(p.stat().st_size for p in out.glob("*.parquet"))
@@ -143,6 +146,7 @@ def run_cli(csv: Path, out: Path, chunk_size: int, workers: int, extra: list[str
         "peak_rss_cli_mb": round(cli_peak / 2**20),
         "peak_rss_worker_mb": round(tree.peak_children / 2**20) if workers else None,
         "peak_rss_tree_mb": round(tree.peak_total / 2**20),
+        "cpu_s": cpu,
         "output_mb": round(size / 2**20, 1),
         "summary": line,
         "verdicts": counts,
