@@ -15,6 +15,7 @@ Tests that use ``browser`` are marked ``browser`` here, whatever their module sa
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +27,18 @@ from shapely.geometry import box
 pytest.register_assert_rewrite("browser", "geometries", "oracles", "worlds")
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _index_cache_dir(tmp_path_factory: pytest.TempPathFactory):
+    """The index cache of every command the suite runs: a session folder, never the user's."""
+    old = os.environ.get("ZONING_INDEX_CACHE")
+    os.environ["ZONING_INDEX_CACHE"] = str(tmp_path_factory.mktemp("index_cache"))
+    yield
+    if old is None:
+        os.environ.pop("ZONING_INDEX_CACHE", None)
+    else:
+        os.environ["ZONING_INDEX_CACHE"] = old
 
 
 def write_catalog(path: Path, layers: list[dict], **top) -> Path:

@@ -25,6 +25,8 @@ from .crs import WORKING_CRS
 from .dates import as_of_date
 from .errors import LayerDataError, UnknownDistrictError, quote
 from .io import LoadReport, read_layer, resolve_source
+from .io.cachedir import IndexCache, resolve_index_cache
+from .io.layercache import LayerStore, layer_store
 from .schema import STANDARD_ATTRIBUTES
 
 __all__ = ["District", "Layer", "LayerSet", "district_key", "load_catalog", "register_derived"]
@@ -50,11 +52,16 @@ def register_derived(name: str, build: Callable[[Layer], Any]) -> None:
 
 @dataclass(frozen=True)
 class Layer:
-    """One loaded layer: its catalog entry, its features (working CRS) and its load report."""
+    """One loaded layer: its catalog entry, its features (working CRS) and its load report.
+
+    ``store`` is the layer's entries in the index cache (:class:`~zoning.io.layercache.LayerStore`;
+    None without a cache): the overlay engine loads its index from there and keeps it there.
+    """
 
     entry: LayerEntry
     gdf: gpd.GeoDataFrame
     report: LoadReport
+    store: LayerStore | None = field(default=None, compare=False, repr=False)
     _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -141,6 +148,12 @@ class LayerSet:
         :func:`load_catalog`.
     as_of : date, datetime or ``"YYYY-MM-DD"``, keyword-only, optional
         The day; default today in Asia/Shanghai (:func:`zoning.dates.today`).
+    index_cache : IndexCache, path, ``True`` or None, keyword-only, optional
+        Where layers as read and their overlay indexes are kept between processes
+        (:class:`~zoning.io.cachedir.IndexCache`; a path makes one).  ``True``: the folder
+        ``ZONING_INDEX_CACHE`` names, else the user cache folder
+        (:func:`~zoning.io.cachedir.resolve_index_cache`).  None or False (the default): no
+        cache, every process reads and indexes the layers.
 
     Attributes
     ----------
@@ -151,6 +164,7 @@ class LayerSet:
     as_of : datetime.date
     crs : pyproj.CRS
         :data:`zoning.WORKING_CRS`: every layer is reprojected into it when read.
+    index_cache : IndexCache or None
 
     Raises
     ------
@@ -173,8 +187,9 @@ class LayerSet:
 
     crs = WORKING_CRS
 
-    def __init__(self, catalog: Catalog, *, as_of: object = None):
+    def __init__(self, catalog: Catalog, *, as_of: object = None, index_cache: Any = None):
         self.all_catalog = catalog
+        self.index_cache = _index_cache(index_cache)
         self.as_of = as_of_date(as_of)
         self.catalog = catalog.in_force(self.as_of)
         self._cache: dict[str, Layer] = {}
@@ -205,6 +220,7 @@ class LayerSet:
             return self
         other = LayerSet.__new__(LayerSet)
         other.all_catalog, other.as_of = self.all_catalog, day
+        other.index_cache = self.index_cache
         other.catalog = self.all_catalog.in_force(day)
         other._cache, other._districts = self._cache, None
         return other
@@ -239,9 +255,24 @@ class LayerSet:
     def __getitem__(self, layer_id: str) -> Layer:
         if layer_id not in self._cache:
             entry = self.catalog.by_id(layer_id)
-            gdf, report = read_layer(entry, self.catalog.base_dir)
-            self._cache[layer_id] = Layer(entry, gdf, report)
+            self._cache[layer_id] = self._read(entry)
         return self._cache[layer_id]
+
+    def _read(self, entry: LayerEntry) -> Layer:
+        """Read one layer: from the index cache when there, else from its source (and then
+        into the cache)."""
+        base = self.catalog.base_dir
+        store = None if self.index_cache is None else layer_store(self.index_cache, entry, base)
+        loaded = None if store is None else store.load_layer()
+        if loaded is None:
+            gdf, report = read_layer(entry, base, sha256=None if store is None else store.digest)
+            if store is not None:
+                store.save_layer(gdf, report)
+        else:
+            gdf, report = loaded
+        if store is not None and store.notes:
+            report.notes.extend(store.notes)
+        return Layer(entry, gdf, report, store)
 
     def __iter__(self) -> Iterator[Layer]:
         for layer_id in self.ids:
@@ -445,11 +476,23 @@ def _population(layer: Layer) -> np.ndarray | None:
     return out.fillna(0).to_numpy(dtype=float)
 
 
+def _index_cache(value: Any) -> IndexCache | None:
+    """The index cache a LayerSet uses (see its ``index_cache`` parameter)."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return resolve_index_cache()
+    if isinstance(value, IndexCache):
+        return value
+    return resolve_index_cache(value, environ={})
+
+
 def load_catalog(
     path: str | Path | None = None,
     *,
     layers: Iterable[str | LayerEntry] = (),
     as_of: object = None,
+    index_cache: Any = None,
 ) -> LayerSet:
     """Load a layer catalog (the bundled Shanghai demonstration catalog by default).
 
@@ -462,6 +505,9 @@ def load_catalog(
     as_of : date, datetime or ``"YYYY-MM-DD"``, optional
         The day whose layers are seen (default: today in Asia/Shanghai); see
         :meth:`LayerSet.at` for other days.
+    index_cache : IndexCache, path, ``True`` or None, optional
+        Where prepared layers and indexes persist between processes (see :class:`LayerSet`);
+        default none.
 
     Returns
     -------
@@ -486,4 +532,4 @@ def load_catalog(
     extra = [parse_layer_spec(s) if isinstance(s, str) else s for s in layers]
     if extra:
         catalog = catalog.with_layers(extra)
-    return LayerSet(catalog, as_of=as_of)
+    return LayerSet(catalog, as_of=as_of, index_cache=index_cache)

@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "diff_cmd",
         "Compare two screening output folders A (before) and B (after) of the same sites.",
     ),
+    "index": ("index", "index", "Prepared layers and indexes kept between runs (the index cache)."),
     "indicators": (
         "indicators",
         "indicators",

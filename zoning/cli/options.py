@@ -11,6 +11,7 @@ interface: change them here, once.
 - :func:`site_options`: the public site of ``zoning publish`` (language, basemap, offline);
 - :func:`basemap_option`, :func:`tianditu_key_option`, :func:`offline_option`: the map options,
   each command with its own help text;
+- :func:`index_cache_option`: ``--index-cache`` (screen, compare, serve, index);
 - :func:`configure_logging`: ``-v`` / ``-q`` mapped to the log level.
 """
 
@@ -32,6 +33,7 @@ __all__ = [
     "catalog_options",
     "configure_logging",
     "fail_on_option",
+    "index_cache_option",
     "non_empty_path",
     "offline_option",
     "output_options",
@@ -203,6 +205,30 @@ def catalog_options(func: Callable[..., Any]) -> Callable[..., Any]:
         help="Layer catalog (YAML). Default: the bundled Shanghai demonstration catalog.",
     )(func)
     return func
+
+
+def index_cache_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--index-cache DIR``: where prepared layers and indexes persist (``off``: nowhere).
+
+    Parameters
+    ----------
+    func : callable
+        The command; it receives ``index_cache`` (None when not given: the
+        ``ZONING_INDEX_CACHE`` environment variable, else the user cache folder;
+        :func:`zoning.io.cachedir.resolve_index_cache`).
+
+    Returns
+    -------
+    callable
+    """
+    return click.option(
+        "--index-cache",
+        "index_cache",
+        default=None,
+        metavar="DIR|off",
+        help="Folder where layers as read and their indexes are kept between runs (default: "
+        "$ZONING_INDEX_CACHE, else the user cache folder); 'off': no cache.",
+    )(func)
 
 
 #: The docstring of an option factory made by :func:`_help_option`.
@@ -569,8 +595,8 @@ def screening_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options ``zoning screen`` and ``zoning compare`` share (after ``SITES``).
 
     :func:`catalog_options`, :func:`sites_options`, :func:`table_io_options`,
-    :func:`project_options`, :func:`rules_options`, :func:`output_options` and
-    :func:`run_options`, in that order;
+    :func:`project_options`, :func:`rules_options`, :func:`output_options`,
+    :func:`run_options` and :func:`index_cache_option`, in that order;
     :meth:`zoning.cli.run.ScreeningRequest.from_options` turns them into the request.
 
     Parameters
@@ -591,6 +617,7 @@ def screening_options(func: Callable[..., Any]) -> Callable[..., Any]:
             rules_options,
             output_options,
             run_options,
+            index_cache_option,
         ]
     )(func)
 

@@ -40,7 +40,11 @@ __all__ = [
 
 
 def load_layers(
-    catalog_path: str | None, layer_specs: tuple[str, ...], *, as_of: str | None = None
+    catalog_path: str | None,
+    layer_specs: tuple[str, ...],
+    *,
+    as_of: str | None = None,
+    index_cache: str | bool | None = False,
 ):
     """Load the catalog named by ``--catalog`` plus ``--layer`` files.
 
@@ -52,6 +56,10 @@ def load_layers(
         ``KIND=PATH`` specs; each replaces the catalog's layers of that kind.
     as_of : str, optional
         ``--as-of``: the day whose layers are seen (default today in Asia/Shanghai).
+    index_cache : str, None or False
+        ``--index-cache``: a folder or ``off``; None: ``ZONING_INDEX_CACHE``, else the user
+        cache folder (:func:`zoning.io.cachedir.resolve_index_cache`); False (commands
+        without the option): no cache.
 
     Returns
     -------
@@ -59,7 +67,12 @@ def load_layers(
     """
     from ..layerset import load_catalog
 
-    return load_catalog(catalog_path, layers=list(layer_specs), as_of=as_of)
+    cache = None
+    if index_cache is not False:
+        from ..io.cachedir import resolve_index_cache
+
+        cache = resolve_index_cache(index_cache, background=True)
+    return load_catalog(catalog_path, layers=list(layer_specs), as_of=as_of, index_cache=cache)
 
 
 DEMO_BANNER = (
@@ -250,6 +263,8 @@ class EngineOptions:
         None: on a terminal, from :data:`~zoning.cli.options.PROGRESS_MIN_SITES` sites.
     as_of : str, optional
         ``--as-of YYYY-MM-DD``; None: today in Asia/Shanghai.
+    index_cache : str, optional
+        ``--index-cache``: a folder or ``off`` (None: the environment or the default).
     """
 
     catalog_path: str | None = None
@@ -261,6 +276,7 @@ class EngineOptions:
     no_rings: bool = False
     on_layer_error: str = "fail"
     progress: bool | None = None
+    index_cache: str | None = None
 
 
 @dataclass(frozen=True)
@@ -377,7 +393,10 @@ def run_screening(
     from ..dates import as_of_date
 
     as_of = as_of_date(request.engine.as_of, what="--as-of")
-    layers = load_layers(request.engine.catalog_path, request.engine.layer_specs, as_of=as_of)
+    engine = request.engine
+    layers = load_layers(
+        engine.catalog_path, engine.layer_specs, as_of=as_of, index_cache=engine.index_cache
+    )
     from ..rules import load_rules
 
     rule_set = load_rules(request.engine.rules_path).in_force(as_of)
@@ -401,6 +420,8 @@ def run_screening(
         if out.out_dir is not None
         else {}
     )
+    if layers.index_cache is not None:
+        layers.index_cache.flush()  # entries written in the background meanwhile
     return result, written
 
 

@@ -9,6 +9,7 @@ import socket
 import click
 
 from .errors import OneLineCommand, fail, handle_errors
+from .options import index_cache_option
 
 log = logging.getLogger("zoning.service")
 
@@ -66,8 +67,9 @@ def _check_port(host: str, port: int) -> None:
     help="Bearer token guarding the job endpoints (default: the "
     "ZONING_SERVICE_TOKEN environment variable; none: unguarded).",
 )
+@index_cache_option
 @handle_errors
-def serve(catalog_path, rules_path, host, port, workers, token) -> None:
+def serve(catalog_path, rules_path, host, port, workers, token, index_cache) -> None:
     """Serve screening over HTTP: a JSON API (OpenAPI at /docs), OGC API - Processes and a
     web page at /.
 
@@ -85,14 +87,16 @@ def serve(catalog_path, rules_path, host, port, workers, token) -> None:
         require(module)
     import uvicorn
 
+    from ..io.cachedir import CACHE_ENV, resolve_index_cache
     from ..service import ServiceState, create_app
 
+    cache = resolve_index_cache(index_cache, background=True)
     _check_port(host, port)
     if token is not None:
         os.environ["ZONING_SERVICE_TOKEN"] = token
     click.echo("zoning serve: reading and indexing the layers ...", err=True)
     # Also with workers: a bad catalog, rule set or layer fails here, in one line, exit 2.
-    state = ServiceState.load(catalog_path, rules_path, warm=workers == 1)
+    state = ServiceState.load(catalog_path, rules_path, warm=workers == 1, index_cache=cache)
     _check_port(host, port)  # taken meanwhile?
     what = f"{len(state.layers)} layers, rule set {state.rules.id} {state.rules.version}"
     demo = " (DEMONSTRATION DATA, not the official red line or access list)"
@@ -107,6 +111,7 @@ def serve(catalog_path, rules_path, host, port, workers, token) -> None:
         del state
         os.environ[CATALOG_ENV] = catalog_path or ""
         os.environ[RULES_ENV] = rules_path or ""
+        os.environ[CACHE_ENV] = "off" if cache is None else str(cache.path)
         from ..service.jobs_store import shared_jobs_dir
 
         with shared_jobs_dir():  # every worker answers for every job

@@ -129,7 +129,7 @@ class LoadReport:
 
 
 def read_layer(
-    entry: LayerEntry, base_dir: Path | str = "."
+    entry: LayerEntry, base_dir: Path | str = ".", *, sha256: str | None = None
 ) -> tuple[gpd.GeoDataFrame, LoadReport]:
     """Read one catalog layer into the working CRS.
 
@@ -139,6 +139,9 @@ def read_layer(
         The catalog entry.
     base_dir : path
         Directory that relative sources resolve against (the catalog's folder).
+    sha256 : str, keyword-only, optional
+        The source file's hash when the caller computed it already (the index cache keys
+        layers by it); else it is computed here.
 
     Returns
     -------
@@ -169,7 +172,7 @@ def read_layer(
         gdf, info_crs, report = _read_database(entry)
         source = report.source
     else:
-        source, report, info = _open_source(entry, Path(base_dir))
+        source, report, info = _open_source(entry, Path(base_dir), sha256)
         encoding = _choose_encoding(entry, source, info, report)
         gdf = _read_frame(entry, source, encoding)
         info_crs = info.get("crs")
@@ -225,7 +228,9 @@ def read_source(
     return gdf, crs
 
 
-def _open_source(entry: LayerEntry, base_dir: Path) -> tuple[str, LoadReport, dict]:
+def _open_source(
+    entry: LayerEntry, base_dir: Path, sha256: str | None = None
+) -> tuple[str, LoadReport, dict]:
     """Resolve and open the source: (path GDAL opens, the report begun, GDAL's layer info)."""
     source = resolve_source(entry, base_dir)
     report = LoadReport(layer_id=entry.id, source=source, layer=entry.layer)
@@ -253,7 +258,7 @@ def _open_source(entry: LayerEntry, base_dir: Path) -> tuple[str, LoadReport, di
             f"trusted "
             "catalog may set 'allow_vrt: true' on the layer)"
         )
-    report.sha256 = None if virtual else file_sha256(local)
+    report.sha256 = None if virtual else (sha256 or file_sha256(local))
     return source, report, info
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +20,10 @@ from .constants import DEFAULT_RINGS_M, LINE_GRID_M, NEAR_BOUNDARY_M
 from .distance import boundaries_near, boundaries_within, features_near
 from .families import _LINE, _POINT, _POLY, _family
 from .pairs import _empty_pairs, _in_sorted
+from .persist import PERSISTED, dump_part, load_part
 from .subdivide import boundary_chunks, subdivide
+
+log = logging.getLogger(__name__)
 
 
 class LayerIndex:
@@ -36,6 +41,10 @@ class LayerIndex:
         :data:`~zoning.overlay.constants.DEFAULT_RINGS_M`).  Declared rings (the catalog's
         ``buffer_rings_m``) are searched to the outermost even beyond the search radius
         (:func:`~zoning.overlay.overlay`).
+    store : zoning.io.layercache.LayerStore, keyword-only, optional
+        The layer's entries in the index cache: the derived data
+        (:data:`~zoning.overlay.persist.PERSISTED`) is loaded from it when there, and written to
+        it when first computed.  Only for indexes of that layer's features.
 
     Notes
     -----
@@ -50,7 +59,9 @@ class LayerIndex:
         *,
         tolerance_m: float = 0.0,
         rings_m: Sequence[float] | None = None,
+        store: Any = None,
     ):
+        self.store = store
         self.geoms = np.asarray(geoms, dtype=object)
         self.n = len(self.geoms)
         tol = float(tolerance_m or 0.0)
@@ -83,12 +94,34 @@ class LayerIndex:
             shapely.area(self.geoms) if self.family == _POLY else shapely.length(self.geoms)
         )
 
+    def _cached(self, name: str, build: Any) -> Any:
+        """A derived structure from the index cache, else built (and then stored)."""
+        store = self.store
+        if store is None:
+            return build()
+        part = PERSISTED[name]
+        got = store.load(part)
+        if got is not None:
+            try:
+                return load_part(name, *got, self.n)
+            except (ValueError, KeyError, TypeError, GEOSException) as exc:
+                store.forget(part, " ".join(str(exc).split()) or type(exc).__name__)
+        value = build()
+        try:
+            store.save(part, *dump_part(name, value))
+        except (OSError, ValueError, TypeError) as exc:  # the cache never fails a screening
+            log.warning("index cache part %s not written: %s", part, exc)
+        return value
+
     @cached_property
     def _pieces(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.family == _POINT:
-            parts, owner = shapely.get_parts(self.geoms, return_index=True)
-            return parts, owner.astype(np.int64)
-        return subdivide(self.geoms)
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            if self.family == _POINT:
+                parts, owner = shapely.get_parts(self.geoms, return_index=True)
+                return parts, owner.astype(np.int64)
+            return subdivide(self.geoms)
+
+        return self._cached("_pieces", build)
 
     @property
     def pieces(self) -> np.ndarray:
@@ -122,6 +155,9 @@ class LayerIndex:
         Overlapping features count once in it: a site's overlap with the layer is the sum of
         its intersections with these pieces (see :func:`~zoning.overlay.overlaps._site_measures`).
         """
+        return self._cached("dissolved", self._dissolve)
+
+    def _dissolve(self) -> tuple[np.ndarray, shapely.STRtree]:
         try:
             union = shapely.union_all(self.geoms)
         except GEOSException:  # robustness failure on near-coincident edges: snap-round
@@ -132,7 +168,7 @@ class LayerIndex:
 
     @cached_property
     def _chunks(self) -> tuple[np.ndarray, np.ndarray]:
-        return boundary_chunks(self.geoms)
+        return self._cached("_chunks", lambda: boundary_chunks(self.geoms))
 
     @property
     def chunks(self) -> np.ndarray:
@@ -157,6 +193,9 @@ class LayerIndex:
     @cached_property
     def grid(self) -> CellGrid | None:
         """The point pre-screen grid (polygon and line layers with features)."""
+        return self._cached("grid", self._build_grid)
+
+    def _build_grid(self) -> CellGrid | None:
         if self.family == _POINT or not self.n:
             return None
         b = shapely.total_bounds(self.pieces)
@@ -174,19 +213,24 @@ class LayerIndex:
 
     # ---------------------------------------------------------------- queries
 
-    def _exact_pairs(self, geoms: np.ndarray, *, touching: bool = False) -> tuple[np.ndarray, ...]:
+    def _exact_pairs(
+        self, geoms: np.ndarray, *, touching: bool = False, piece_pairs=None
+    ) -> tuple[np.ndarray, ...]:
         """(geometry index, feature index) of every pair that intersects, exactly.
 
         The pieces decide, except for pairs within :data:`~zoning.overlay.constants.NEAR_BOUNDARY_M`
         of the feature's boundary: those intersect when they touch the boundary (an original chunk),
         and otherwise as the original feature says.  With ``touching``, a third array flags the
-        pairs whose geometry touches the feature's boundary (found on the way).
+        pairs whose geometry touches the feature's boundary (found on the way).  ``piece_pairs``:
+        the ``intersects`` query of ``geoms`` against :attr:`piece_tree`, if made already.
         """
         if not len(geoms) or not self.n:
             e = _empty_pairs()
             return (*e, np.zeros(0, dtype=bool)) if touching else e
         m = np.int64(self.n)
-        qi, pi = self.piece_tree.query(geoms, predicate="intersects")
+        if piece_pairs is None:
+            piece_pairs = self.piece_tree.query(geoms, predicate="intersects")
+        qi, pi = piece_pairs
         k_piece = np.unique(qi.astype(np.int64) * m + self.piece_owner[pi])
         if len(self.chunks):
             qj, cj = self.chunk_tree.query(geoms, predicate="dwithin", distance=NEAR_BOUNDARY_M)
@@ -431,6 +475,7 @@ def layer_index(layer: Layer) -> LayerIndex:
         layer.gdf.geometry.to_numpy(),
         tolerance_m=layer.entry.positional_tolerance_m or 0.0,
         rings_m=layer.entry.buffer_rings_m,
+        store=layer.store,
     )
 
 

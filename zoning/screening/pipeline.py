@@ -313,6 +313,7 @@ def _load_layers(
             layer_input, lay = _loaded_input(layers, entry)
             inputs.append(layer_input)
             _layer_loaded(prov, lay.report)
+            _cache_notes(notes, getattr(lay, "store", None), entry.id)
         except (LayerReadError, LayerDataError, CRSError, CatalogError) as exc:
             if on_layer_error == "raise":
                 raise
@@ -322,7 +323,20 @@ def _load_layers(
             notes.append(f"layer {entry.id} failed to load ({msg}); rules needing it give unknown")
             log.warning("layer %s failed to load: %s", entry.id, msg)
         layer_prov.append(prov)
+    cache = getattr(layers, "index_cache", None)
+    if cache is not None:
+        notes.extend(n for n in cache.notes if n not in notes)
     return inputs, layer_prov
+
+
+def _cache_notes(notes: list[str], store: Any, layer_id: str) -> None:
+    """Say which of a layer's index cache entries were ignored (damaged, foreign) and rebuilt."""
+    if store is None:
+        return
+    for note in store.notes:
+        text = f"layer {layer_id}: {note}"
+        if text not in notes:
+            notes.append(text)
 
 
 def _missing_kinds(layers: LayerSet, rule_set: RuleSet, notes: list[str]) -> list[str]:

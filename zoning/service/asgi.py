@@ -24,11 +24,14 @@ def app_from_environment():
     -------
     fastapi.FastAPI
     """
+    from ..io.cachedir import resolve_index_cache
     from . import create_app
     from .state import ServiceState
 
     state = ServiceState.load(
-        os.environ.get(CATALOG_ENV) or None, os.environ.get(RULES_ENV) or None
+        os.environ.get(CATALOG_ENV) or None,
+        os.environ.get(RULES_ENV) or None,
+        index_cache=resolve_index_cache(),  # zoning serve passes --index-cache on in the env
     )
     print(
         f"zoning serve: worker {os.getpid()}: layers loaded and indexed in "

@@ -74,6 +74,7 @@ class ServiceState:
         rules: str | Path | None = None,
         *,
         warm: bool = True,
+        index_cache: Any = None,
     ) -> ServiceState:
         """Read the catalog's layers and the rules, and build the layers' indexes.
 
@@ -84,6 +85,9 @@ class ServiceState:
         warm : bool
             Build every layer's overlay index now (a first request then costs no more than
             any other).
+        index_cache : IndexCache, path, True or None
+            Where prepared layers and indexes persist (see :class:`zoning.layerset.LayerSet`):
+            a warm cache makes the start fast; None: none.
 
         Returns
         -------
@@ -98,7 +102,9 @@ class ServiceState:
         from ..rules import load_rules
 
         t0 = time.perf_counter()
-        layers = load_catalog(str(catalog) if catalog is not None else None)
+        layers = load_catalog(
+            str(catalog) if catalog is not None else None, index_cache=index_cache
+        )
         rule_set = load_rules(str(rules) if rules is not None else None)
         state = cls(
             layers=layers,
