@@ -100,8 +100,9 @@ def _duration(seconds: int) -> str:
 
 
 #: A CSV or Parquet input of more sites than this is screened in chunks (when the output may
-#: be Parquet) even without --chunk-size.
-AUTO_CHUNK_SITES = 1_000_000
+#: be Parquet) even without --chunk-size: the number of sites above which the output
+#: defaults to Parquet, and the default chunk size.
+AUTO_CHUNK_SITES = 100_000
 
 
 def wants_chunks(
@@ -165,7 +166,7 @@ def _terminate_as_interrupt():
 
 def _formats(text: str, given: bool) -> None:
     """A chunked run writes Parquet; anything else asked for is refused in one line."""
-    formats = {f.strip().lower() for f in text.split(",") if f.strip()}
+    formats = {f.strip().lower() for f in (text or "").split(",") if f.strip()}
     if given and formats != {"parquet"}:
         fail(
             f"--format {quote(text)}: a run in chunks (--workers, --scheduler, --chunk-size) "
@@ -241,15 +242,23 @@ def screen_in_chunks(
         as_of=day.isoformat(),
         index_cache=index_cache,
         search_radius=engine.search_radius,
-        pieces=not engine.no_pieces,
-        rings=not engine.no_rings,
+        # The Parquet tables hold no overlap pieces or ring geometries (neither changes a
+        # number): a run in chunks never builds them.
+        pieces=False,
+        rings=False,
         on_layer_error="unknown" if engine.on_layer_error == "unknown" else "raise",
         total_sites=total,
     )
     if not format_given and out.out_dir is not None:
+        why = (
+            f"{total:,} sites (more than {AUTO_CHUNK_SITES:,}): "
+            if total and total > AUTO_CHUNK_SITES
+            else ""
+        )
         click.echo(
-            "Writing Parquet (sites.parquet, hits.parquet, clauses.parquet, codes.parquet): "
-            f"the sites are screened in chunks of {size:,}.",
+            f"{why}writing Parquet (sites.parquet, hits.parquet, clauses.parquet, codes.parquet), "
+            f"the sites screened in chunks of {size:,} so memory stays bounded; give --format csv "
+            "(and no --chunk-size, --workers or --scheduler) for CSV",
             err=True,
         )
     executor = (

@@ -202,7 +202,7 @@ def _severe_lines(
             flag = " ⚠ boundary-sensitive" + (f" ({plain_text(which, 120)})" if which else "")
         lines.append(f"  {pad(sid, id_w)}  {pad(label(verdicts[p]), width)}  {msg}{flag}".rstrip())
     if len(severe) > len(shown):
-        lines.append(f"  … and {len(severe) - len(shown):,} more (sites.csv lists every site)")
+        lines.append(f"  … and {len(severe) - len(shown):,} more (the sites table lists all)")
     return lines
 
 

@@ -655,6 +655,10 @@ def report_written(out_dir: str | None, written: dict) -> None:
         Path(p).relative_to(Path(out_dir)).as_posix() + ("/" if Path(p).is_dir() else "")
         for p in written.values()
     ]
+    for name in ("hits.parquet", "clauses.parquet", "codes.parquet"):
+        # to_file gives one path per format; Parquet writes one file per table.
+        if "parquet" in written and (Path(out_dir) / name).is_file() and name not in names:
+            names.append(name)
     report_map = Path(out_dir) / "report" / "map.html"
     if "html" in written and report_map.is_file():
         names.append("report/map.html")

@@ -57,7 +57,7 @@ def screen_cmd(
     screening as one run to PostGIS (tables runs, sites, hits, clauses, provenance).
 
     Big inputs run in chunks (--chunk-size N, default 100,000; a CSV or Parquet file of more
-    than 1,000,000 sites is chunked when the output is Parquet): memory stays bounded and the
+    than 100,000 sites is chunked when the output is Parquet): memory stays bounded and the
     results are appended to sites.parquet, hits.parquet, clauses.parquet and codes.parquet.
     --workers N screens the chunks on N local processes, --scheduler tcp://HOST:PORT on a
     dask.distributed cluster (its workers read the same catalog and index-cache paths).
