@@ -481,7 +481,7 @@ def test_grid_arrays_are_stored_narrow_and_come_back_equal(demo_cache):
 
 def test_unused_part_is_checked_when_loaded(tmp_path):
     """A flipped byte in a part a screening does not load is caught when it is loaded."""
-    world, cache, want, key = _filled(tmp_path)
+    world, cache, _, key = _filled(tmp_path)
     entry = IndexCache(cache).entry_dir(key, "dissolved")
     target = max(entry.glob("*.npy"), key=lambda p: p.stat().st_size)
     data = bytearray(target.read_bytes())
