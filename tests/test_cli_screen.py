@@ -98,6 +98,7 @@ def test_screen_writes_every_output(world, tmp_path):
     assert files == [
         ".zoning-screen.json",  # the list of what this run wrote (so a rerun replaces only that)
         "clauses.csv",
+        "codes.csv",
         "hits.csv",
         "report",
         "screening.gpkg",
@@ -122,8 +123,8 @@ def test_screen_writes_every_output(world, tmp_path):
     assert "DEMONSTRATION" not in text
     assert "No construction in the red line" in text and "第一条" in text
     assert (
-        f"Wrote into {out}: sites.csv, hits.csv, clauses.csv, screening.gpkg, screening.json"
-        in text
+        f"Wrote into {out}: sites.csv, hits.csv, codes.csv, clauses.csv, screening.gpkg, "
+        "screening.json" in text
     )
 
 

@@ -187,6 +187,7 @@ def test_cli_compare_ranking_csv_report_and_console(world, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         ".zoning-screen.json",
         "clauses.csv",
+        "codes.csv",
         "hits.csv",
         "ranking.csv",
         "report",

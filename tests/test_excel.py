@@ -198,7 +198,7 @@ def test_screening_xlsx_of_the_examples(examples_result, tmp_path):
     result = examples_result
     result.to_file(tmp_path, ["xlsx"])
     wb = openpyxl.load_workbook(tmp_path / "screening.xlsx")
-    assert wb.sheetnames == [RESULTS, "hits", "clauses", "provenance"]
+    assert wb.sheetnames == [RESULTS, "hits", "clauses", "codes", "provenance"]
     ws = wb[RESULTS]
     rows = read_sheet(ws)
     assert "演示数据" in str(rows[0][0])  # demonstration notice in the first row
@@ -213,8 +213,17 @@ def test_screening_xlsx_of_the_examples(examples_result, tmp_path):
     col = {name: i for i, name in enumerate(header)}
     table = result.sites
     # the input's attribute columns first, in order, then the appended ones
-    appended = ["verdict_zh", "verdict", "reasons_zh", "clause_results_zh", "nearest_m"]
-    assert all(name in col for name in [*appended, "boundary_sensitive", "conclusion_zh"])
+    appended = ["verdict_zh", "verdict", "reason_codes", "clause_results_zh", "nearest_m"]
+    assert all(name in col for name in [*appended, "boundary_sensitive", "conclusion_code"])
+    # rows carry codes; the codes sheet holds their words once
+    codes = read_sheet(wb["codes"])
+    start = 2 if "演示数据" in str(codes[0][0]) else 1
+    words = {r[0]: r[5] for r in codes[start:]}  # code -> text_zh
+    assert len(words) == len(codes) - start
+    for i, row in enumerate(data):
+        if table["reasons_zh"].iloc[i]:
+            for code in row[col["reason_codes"]].split(";"):
+                assert words[code] in table["reasons_zh"].iloc[i]
     assert col["verdict_zh"] > col["name"]
     for i, row in enumerate(data):
         verdict = table["verdict"].iloc[i]
@@ -414,7 +423,7 @@ def test_every_written_column_is_documented(examples_result, tmp_path, demo_laye
     bad = zoning.screen(path, demo_layers, crs=W84, on_row_error="report")
     bad.to_file(tmp_path / "b", ["csv", "xlsx"])
     for folder in (tmp_path / "a", tmp_path / "b"):
-        for name in ("sites.csv", "hits.csv", "clauses.csv", "rejected.csv"):
+        for name in ("sites.csv", "hits.csv", "clauses.csv", "codes.csv", "rejected.csv"):
             if not (folder / name).exists():
                 continue
             columns = set(pd.read_csv(folder / name, nrows=0).columns)

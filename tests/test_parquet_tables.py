@@ -59,6 +59,16 @@ def test_chunks_append_to_one_file(two_chunks, tmp_path):
     assert read.crs.to_epsg() == 4326
     # the geometry is each site's, in WGS84: the points come back where they were given
     assert read.geometry.iloc[-2].equals_exact(shapely.Point(121.47, 31.23), 1e-7)
+    # the codes of both chunks, each once: the words of every code either chunk uses
+    from zoning.tables import union_codes
+
+    codes = union_codes([a["codes"], b["codes"]])
+    assert codes.column("code").to_pylist() == sorted(
+        set(a["codes"].column("code").to_pylist()) | set(b["codes"].column("code").to_pylist()),
+        key=lambda c: (c.startswith("conclusion~"), c),
+    )
+    used = {c for v in read["reason_codes"].dropna() for c in v.split(";")}
+    assert used <= set(codes.column("code").to_pylist())
     meta = pq.read_schema(path).metadata
     prov = json.loads(meta[PROVENANCE_KEY])
     assert prov["tool_version"] == zoning.__version__
@@ -84,3 +94,36 @@ def test_written_files_match_the_result(two_chunks, tmp_path):
         texts = [codes.loc[c, "text_en"] for c in codes_of.split(";")]
         assert all(t in en for t in texts)
     assert codes.index.is_unique
+
+
+def test_large_run_summary_reads_the_sites_table_only(demo_layers, monkeypatch):
+    """Above LARGE_RUN_SITES the console summary lists each site's first reason from the
+    sites table, without building the reasons table (millions of rows for a big run)."""
+    from zoning.cli.render import console_summary
+
+    monkeypatch.setattr("zoning.screening.outputs.LARGE_RUN_SITES", 3)
+    rng = np.random.default_rng(5)
+    pts = list(zip(rng.uniform(121.0, 122.0, 300), rng.uniform(30.8, 31.8, 300), strict=True))
+    result = zoning.screen(points=pts, crs="EPSG:4326", layers=demo_layers, search_radius_m=0)
+    assert not result.is_built("reasons")
+    text = console_summary(result, lang="en")
+    assert not result.is_built("reasons") and not result.is_built("layer_summary")
+    _ = result.reasons  # now built: the summary of a run of any size
+    full = console_summary(result, lang="en")
+    # the same counts and sites, in the same order
+    assert text.split("Most severe")[0] == full.split("Most severe")[0]
+    ids = [line.split()[0] for line in text.splitlines() if line.startswith("  ")]
+    assert ids == [line.split()[0] for line in full.splitlines() if line.startswith("  ")]
+    # each listed site's reason is the first of its reasons_en, with its rule's citation
+    first = dict(
+        zip(
+            result.sites["site_id"],
+            result.sites["reasons_en"].str.split(" | ", regex=False).str[0],
+            strict=True,
+        )
+    )
+    listed = [line for line in text.splitlines() if line.startswith("  ") and "[" in line]
+    assert listed
+    for line in listed:
+        words = first[line.split()[0]].split("): ", 1)[1]
+        assert words[:50] in line

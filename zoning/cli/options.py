@@ -521,12 +521,13 @@ output_options: Decorator = _stack(
         click.option(
             "--format",
             "formats",
-            default="csv,gpkg,json,html",
-            show_default=True,
+            default=None,
+            show_default="csv,gpkg,json,html; parquet above 100,000 sites",
             metavar="LIST",
-            help="Comma-separated outputs to write with --out: csv, gpkg, json, html, and the "
-            "documents pdf (screening.pdf and one PDF per site in pdf/), docx (Word) and xlsx "
-            "(Excel workbook); the documents need the documents extra.",
+            help="Comma-separated outputs to write with --out: csv, parquet (GeoParquet "
+            "sites.parquet, hits.parquet, clauses.parquet, codes.parquet), gpkg, json, html, "
+            "and the documents pdf (screening.pdf and one PDF per site in pdf/), docx (Word) "
+            "and xlsx (Excel workbook); the documents need the documents extra.",
         ),
         click.option(
             "--out-crs",

@@ -80,7 +80,10 @@ def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int 
     Notes
     -----
     Cost: one pass over ``sites`` (sorting by severity); reasons are read for the listed
-    sites only.
+    sites only.  For more than :data:`~zoning.screening.outputs.LARGE_RUN_SITES` sites whose
+    reasons table is not built yet, the listed sites' reasons are those the sites table
+    holds (``reasons_en`` / ``reasons_zh``, the first one shown): the reasons and layer
+    summary tables (some 20 rows per site) are not built for a summary.
     """
     check_lang(lang)
     if max_rows < 0:
@@ -90,10 +93,23 @@ def console_summary(result: ScreeningResult, *, lang: str = "en", max_rows: int 
         zh, en = VERDICT_LABELS[v]
         return {"zh": zh, "en": en}.get(lang, f"{zh} {en}")
 
-    sites = site_table(result)
+    sites = _summary_sites(result)
     lines = _warning_lines(result) + _count_lines(result, sites, label)
     lines += _severe_lines(result, sites, label, lang, max_rows)
     return "\n".join(lines + _ranking_lines(result, label) + _note_lines(result)) + "\n"
+
+
+#: The columns of the sites table the summary reads.
+_SUMMARY_COLUMNS = ("site_id", "name", "verdict", "boundary_sensitive", "boundary_rules")
+
+
+def _summary_sites(result: Any) -> pd.DataFrame:
+    """The sites as the summary reads them (:func:`site_table`; for a large run only the
+    columns it reads, not a copy of every column)."""
+    if not _large(result):
+        return site_table(result)
+    s = result.sites
+    return pd.DataFrame({c: s[c].to_numpy() for c in _SUMMARY_COLUMNS if c in s.columns})
 
 
 def _warning_lines(result: Any) -> list[str]:
@@ -149,8 +165,11 @@ def _severe_lines(
     if not len(severe):
         return ["No site hits a constraint in the screened layers."]
     shown = severe[:max_rows]
-    tops = top_reasons(result.reasons, [int(p) for p in shown])
-    unknown = unknown_texts(result, [int(p) for p in shown])
+    if _large(result):  # the site's own top reasons, without building millions of rows
+        tops, unknown = _first_reasons(result, [int(p) for p in shown]), {}
+    else:
+        tops = top_reasons(result.reasons, [int(p) for p in shown])
+        unknown = unknown_texts(result, [int(p) for p in shown])
     n_cond = int((verdicts[severe] == "conditional").sum())
     counts = ", ".join(
         text
@@ -185,6 +204,43 @@ def _severe_lines(
     if len(severe) > len(shown):
         lines.append(f"  … and {len(severe) - len(shown):,} more (sites.csv lists every site)")
     return lines
+
+
+def _large(result: Any) -> bool:
+    """A run of more than :data:`~zoning.screening.outputs.LARGE_RUN_SITES` sites whose
+    reasons table is not built yet: its summary reads the sites table only."""
+    from ..screening.outputs import LARGE_RUN_SITES
+
+    built = getattr(result, "is_built", None)
+    return (
+        len(result.sites) > LARGE_RUN_SITES
+        and built is not None
+        and not built("reasons")
+        and {"reasons_en", "reasons_zh"} <= set(result.sites.columns)
+    )
+
+
+def _first_reasons(result: Any, positions: list[int]) -> dict[int, dict]:
+    """The most severe reason of each listed site as its ``reasons_en`` / ``reasons_zh``
+    give it first (a rule undecided for want of an attribute worded as a condition), with
+    its rule's citation: what :func:`top_reasons` gives, without the reasons table."""
+    from ..tables.codes import rule_citations, split_reasons
+
+    cites = rule_citations(getattr(result, "rule_set", None))
+    sites = result.sites
+    out: dict[int, dict] = {}
+    for p in positions:
+        en = split_reasons(as_str(sites["reasons_en"].iat[p]) or "")
+        zh = split_reasons(as_str(sites["reasons_zh"].iat[p]) or "")
+        if not en:
+            continue
+        label = en[0][0]
+        out[p] = {
+            "message_en": en[0][2],
+            "message_zh": zh[0][2] if zh else None,
+            "citation": cites.get(label),
+        }
+    return out
 
 
 #: A verdict code in parentheses, as ``boundary_rules`` writes it.

@@ -31,6 +31,7 @@ __all__ = [
     "check_out_dir",
     "echo_in_force",
     "exit_for",
+    "large_run_formats",
     "load_layers",
     "parse_formats",
     "report_rejected",
@@ -82,6 +83,45 @@ DEMO_BANNER = (
 
 
 # --------------------------------------------------------------------------- screen / compare
+
+
+#: What ``--format`` is when not given (for a run of up to
+#: :data:`~zoning.screening.outputs.LARGE_RUN_SITES` sites).
+DEFAULT_FORMAT_LIST = "csv,gpkg,json,html"
+
+
+def large_run_formats(n_sites: int, given: str | None, out_dir: str | None) -> list[str] | None:
+    """The formats of a large run when ``--format`` was not given, and say why (one line).
+
+    Parameters
+    ----------
+    n_sites : int
+        The sites read.
+    given : str, optional
+        The ``--format`` value (None: not given).
+    out_dir : str, optional
+        The ``--out`` folder (None or a database: nothing changes).
+
+    Returns
+    -------
+    list of str or None
+        :data:`~zoning.screening.outputs.LARGE_RUN_FORMATS` for more than
+        :data:`~zoning.screening.outputs.LARGE_RUN_SITES` sites written into a folder
+        without ``--format``; None otherwise (the formats stay as they were).
+    """
+    from ..screening.outputs import LARGE_RUN_FORMATS, LARGE_RUN_SITES
+
+    if given is not None or out_dir is None or is_database_url(out_dir):
+        return None
+    if n_sites <= LARGE_RUN_SITES:
+        return None
+    click.echo(
+        f"{n_sites:,} sites (more than {LARGE_RUN_SITES:,}): writing Parquet (sites.parquet, "
+        "hits.parquet, clauses.parquet, codes.parquet), which is quicker and far smaller than "
+        f"the default {DEFAULT_FORMAT_LIST} for so many sites; give --format csv (or any "
+        "list) for others"
+    )
+    return list(LARGE_RUN_FORMATS)
 
 
 def parse_formats(text: str) -> list[str]:
@@ -287,8 +327,10 @@ class OutputOptions:
     ----------
     out_dir : str, optional
         None: only the console summary is printed.
-    formats : str
-        Comma-separated (``--format``).
+    formats : str, optional
+        Comma-separated (``--format``); None (not given): :data:`DEFAULT_FORMAT_LIST`, or
+        Parquet for a run of more than
+        :data:`~zoning.screening.outputs.LARGE_RUN_SITES` sites (:func:`large_run_formats`).
     lang : {"zh", "en", "both"}
     offline : bool
     basemap : str
@@ -300,7 +342,7 @@ class OutputOptions:
     """
 
     out_dir: str | None = None
-    formats: str = "csv,gpkg,json,html"
+    formats: str | None = None
     lang: str = "both"
     offline: bool = False
     basemap: str = "osm"
@@ -401,6 +443,7 @@ def run_screening(
 
     rule_set = load_rules(request.engine.rules_path).in_force(as_of)
     loaded = _load_sites(request.sites, request.attributes, min_sites)
+    fmts = large_run_formats(len(loaded), request.output.formats, request.output.out_dir) or fmts
     result = _screen(loaded, layers, rule_set, request.engine, compare)
     _record_options(result, request)
     out = request.output
@@ -440,7 +483,7 @@ def _check_request(request: ScreeningRequest) -> list[str]:
             "give the sites as a file (SITES), --wkt or --point"
             + (f", not {' and '.join(given)} together" if given else "")
         )
-    fmts = parse_formats(out.formats)
+    fmts = parse_formats(out.formats or DEFAULT_FORMAT_LIST)
     if is_database_url(out.out_dir):
         from ..database import check_database
 
@@ -604,8 +647,8 @@ def report_written(out_dir: str | None, written: dict) -> None:
         return
     if out_dir is None:
         click.echo(
-            "No files written (give --out DIR to write sites.csv, hits.csv, clauses.csv, "
-            "screening.gpkg, screening.json and the HTML report)."
+            "No files written (give --out DIR to write sites.csv, hits.csv, codes.csv, "
+            "clauses.csv, screening.gpkg, screening.json and the HTML report)."
         )
         return
     names = [

@@ -43,16 +43,17 @@ __all__ = ["EXCEL_MAX_ROWS", "RESULTS_SHEET", "RESULT_COLUMNS", "SHEETS", "write
 #: The first sheet: the input rows and their results.
 RESULTS_SHEET = "筛查结果 results"
 #: The sheets of ``screening.xlsx``, in order.
-SHEETS = (RESULTS_SHEET, "hits", "clauses", "provenance")
+SHEETS = (RESULTS_SHEET, "hits", "clauses", "codes", "provenance")
 #: Columns appended to the input's on the results sheet (``site_id`` only when the input has
 #: no id column; ``input_error`` only when rows were read with ``on_row_error="report"``).
 RESULT_COLUMNS = (
     "site_id",
     "verdict_zh",
     "verdict",
-    "reasons_zh",
+    "rule_ids",
+    "reason_codes",
     "clause_results_zh",
-    "conclusion_zh",
+    "conclusion_code",
     "nearest_m",
     "boundary_sensitive",
     "input_error",
@@ -129,6 +130,8 @@ def write_xlsx(result: Any, folder: Path, *, lang: str = "both") -> list[str]:
     _write_sheet(
         wb, "clauses", list(clauses.columns), _records(clauses), _join(notice, clauses_note)
     )
+    codes = _codes(result)
+    _write_sheet(wb, "codes", list(codes.columns), _records(codes), notice)
     _write_sheet(wb, "provenance", ["item", "value"], _provenance_rows(result, lang), notice)
     wb.save(folder / "screening.xlsx")
     return ["screening.xlsx"]
@@ -189,18 +192,20 @@ def _results_rows(result: Any) -> tuple[list[str], list[list[Any]], set[int]]:
 
 def _site_results(result: Any) -> dict[str, list[Any]]:
     """Each appended column's value per site (in the sites' order)."""
-    from ..tables import _conclusions
+    from ..tables import site_codes
 
     sites = result.sites
+    codes = site_codes(result)
     verdicts = sites["verdict"].to_numpy(dtype=object)
     nearest = pd.to_numeric(sites["nearest_m"], errors="coerce").to_numpy(dtype=float)
     return {
         "site_id": list(sites["site_id"].to_numpy(dtype=object)),
         "verdict_zh": [VERDICT_LABELS[v][0] for v in verdicts],
         "verdict": list(verdicts),
-        "reasons_zh": list(sites["reasons_zh"].to_numpy(dtype=object)),
+        "rule_ids": codes.rule_ids.to_pylist(),
+        "reason_codes": codes.reason_codes.to_pylist(),
         "clause_results_zh": _clause_counts(result),
-        "conclusion_zh": list(_conclusions(result)),
+        "conclusion_code": codes.conclusion_code.to_pylist(),
         "nearest_m": [round(float(x), 1) if math.isfinite(x) else None for x in nearest],
         "boundary_sensitive": [bool(b) for b in sites["boundary_sensitive"].to_numpy()],
         "input_error": [None] * len(sites),
@@ -239,6 +244,13 @@ def _hits(result: Any) -> pd.DataFrame:
     from ..tables import _hits_table
 
     return _hits_table(result)
+
+
+def _codes(result: Any) -> pd.DataFrame:
+    """The words of the results sheet's ``reason_codes`` and ``conclusion_code``, once."""
+    from ..tables import site_codes
+
+    return site_codes(result).codes
 
 
 def _clauses(result: Any) -> pd.DataFrame:

@@ -125,4 +125,4 @@ def geo_frame(
         frame["geometry"] = geoms
     else:
         frame = pd.DataFrame({**columns, "geometry": geoms})
-    return gpd.GeoDataFrame(frame, geometry="geometry")
+    return gpd.GeoDataFrame(frame, geometry="geometry", copy=False)  # frame is new

@@ -213,19 +213,24 @@ class LayerIndex:
 
     # ---------------------------------------------------------------- queries
 
-    def _exact_pairs(self, geoms: np.ndarray, *, touching: bool = False) -> tuple[np.ndarray, ...]:
+    def _exact_pairs(
+        self, geoms: np.ndarray, *, touching: bool = False, piece_pairs=None
+    ) -> tuple[np.ndarray, ...]:
         """(geometry index, feature index) of every pair that intersects, exactly.
 
         The pieces decide, except for pairs within :data:`~zoning.overlay.constants.NEAR_BOUNDARY_M`
         of the feature's boundary: those intersect when they touch the boundary (an original chunk),
         and otherwise as the original feature says.  With ``touching``, a third array flags the
-        pairs whose geometry touches the feature's boundary (found on the way).
+        pairs whose geometry touches the feature's boundary (found on the way).  ``piece_pairs``:
+        the ``intersects`` query of ``geoms`` against :attr:`piece_tree`, if made already.
         """
         if not len(geoms) or not self.n:
             e = _empty_pairs()
             return (*e, np.zeros(0, dtype=bool)) if touching else e
         m = np.int64(self.n)
-        qi, pi = self.piece_tree.query(geoms, predicate="intersects")
+        if piece_pairs is None:
+            piece_pairs = self.piece_tree.query(geoms, predicate="intersects")
+        qi, pi = piece_pairs
         k_piece = np.unique(qi.astype(np.int64) * m + self.piece_owner[pi])
         if len(self.chunks):
             qj, cj = self.chunk_tree.query(geoms, predicate="dwithin", distance=NEAR_BOUNDARY_M)

@@ -66,9 +66,20 @@ def _group_union(keys: np.ndarray, geoms: np.ndarray, dims: np.ndarray, size: in
 
 
 def _clip_pairs(
-    S: _SiteSet, si, fi, ix: LayerIndex, dim: np.ndarray, want: np.ndarray
+    S: _SiteSet,
+    si,
+    fi,
+    ix: LayerIndex,
+    dim: np.ndarray,
+    want: np.ndarray,
+    *,
+    piece_pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Overlap of each (site, feature) pair, via the feature's pieces, of dimension ``dim``.
+
+    ``piece_pairs``: (site, piece) for every piece that intersects a site of ``S``, as the
+    ``intersects`` query of :attr:`~zoning.overlay.LayerIndex.piece_tree` returns them (sites
+    ascending, pieces in query order), if made already; else the pairs' sites are queried.
 
     Returns
     -------
@@ -90,9 +101,12 @@ def _clip_pairs(
     :meth:`~zoning.overlay.sitepack._SiteSet.additive`).
     """
     sites = S.geoms
-    ps, pg = ix.piece_tree.query(sites[si], predicate="intersects")
-    own = ix.piece_owner[pg] == fi[ps]
-    ps, pg = ps[own], pg[own]
+    if piece_pairs is None:
+        ps, pg = ix.piece_tree.query(sites[si], predicate="intersects")
+        own = ix.piece_owner[pg] == fi[ps]
+        ps, pg = ps[own], pg[own]
+    else:
+        ps, pg = _pieces_of_pairs(si, fi, ix, *piece_pairs)
     # A site that a piece covers is its own overlap with it (no overlay operation needed).
     pair_sites, pair_pieces = sites[si[ps]], ix.pieces[pg]
     covered = shapely.covers(pair_pieces, pair_sites)
@@ -113,6 +127,29 @@ def _clip_pairs(
         geom[j] = _EMPTY_BY_DIM[int(dim[j])]
     measure[union] = shapely.length(geom[union])
     return measure, geom
+
+
+def _pieces_of_pairs(
+    si: np.ndarray, fi: np.ndarray, ix: LayerIndex, qs: np.ndarray, qp: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(pair, piece) for the pieces of feature ``fi[k]`` that site ``si[k]`` intersects, from
+    the sites' piece query ``(qs, qp)``: in the order a query of the pairs' sites would give
+    (pairs ascending, each pair's pieces in query order), so sums over them are the same."""
+    m = np.int64(max(ix.n, 1))
+    key = si.astype(np.int64) * m + fi
+    order = np.argsort(key, kind="stable")
+    k_sorted = key[order]
+    qkey = qs.astype(np.int64) * m + ix.piece_owner[qp]
+    lo = np.searchsorted(k_sorted, qkey, side="left")
+    hi = np.searchsorted(k_sorted, qkey, side="right")
+    # A pair key may repeat (never in the passes, but be safe): one row per pair.
+    count = hi - lo
+    rows = np.repeat(np.arange(len(qkey)), count)
+    pos = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count) + lo[rows]
+    ps = order[pos]
+    pg = qp[rows]
+    final = np.lexsort((rows, ps))  # pairs ascending, then the query's order
+    return ps[final], pg[final]
 
 
 def _site_measures(

@@ -25,6 +25,7 @@ import shapely
 
 from ..crs import WORKING_CRS
 from .constants import TOUCH_AREA_M2, TOUCH_LENGTH_M
+from .distance import boundaries_near
 from .families import _LINE, _OVERLAP_DIM, _POINT, _POLY
 from .frames import geo_frame
 from .index import LayerIndex, LayerInput
@@ -98,8 +99,9 @@ def _layer_pass(
     ix = L.index
     # Grid codes and distance bounds of single-point sites, looked up once for steps 1 and 4.
     pre = _point_bounds(S, ix)
-    hs, hf, cnt, member_in = _intersecting_pairs(S, ix, pre)
-    pairs, touching = _split_touching(ix, _measure_pairs(S, ix, hs, hf, cnt, want_geometry))
+    hs, hf, cnt, member_in, piece_pairs = _intersecting_pairs(S, ix, pre)
+    measured = _measure_pairs(S, ix, hs, hf, cnt, want_geometry, piece_pairs)
+    pairs, touching = _split_touching(ix, measured)
     plan = _query_plan(S, ix, pre, radius=radius, unc=unc)
     if radius == 0:
         bounds = _containment_boundaries(S, ix, pairs, touching, plan)
@@ -121,12 +123,13 @@ def _point_bounds(S: _SiteSet, ix: LayerIndex):
 
 
 def _intersecting_pairs(S: _SiteSet, ix: LayerIndex, pre) -> tuple[np.ndarray, ...]:
-    """Intersecting pairs (exact): ``(hs, hf, cnt, member_in)``.
+    """Intersecting pairs (exact): ``(hs, hf, cnt, member_in, piece_pairs)``.
 
     Points of point sites are tested one by one (polygon and line layers through the grid);
     a site hits a feature when any of its points does.  ``cnt``: per pair, the points of a
     point site inside or on the feature (0 for other sites); ``member_in``: per member point,
-    inside or on some feature.
+    inside or on some feature; ``piece_pairs``: (site, piece) of the pieces the polygon and line
+    sites intersect (the one piece query, which the clipping reuses), or None.
     """
     m = np.int64(max(ix.n, 1))
     if len(S.member) and ix.n:
@@ -144,20 +147,34 @@ def _intersecting_pairs(S: _SiteSet, ix: LayerIndex, pre) -> tuple[np.ndarray, .
     else:
         k_pt, n_in = np.unique(k_pt, return_counts=True)
     gen = np.flatnonzero(S.fam != _POINT)
-    s2, f2 = ix.intersecting(S.geoms[gen]) if len(gen) and ix.n else _empty_pairs()
+    piece_pairs = None
+    if len(gen) and ix.n:
+        # The piece query serves both the exact test and the clipping (_clip_pairs).
+        qi, pi = ix.piece_tree.query(S.geoms[gen], predicate="intersects")
+        s2, f2 = ix._exact_pairs(S.geoms[gen], piece_pairs=(qi, pi))
+        piece_pairs = (gen[qi], pi)
+    else:
+        s2, f2 = _empty_pairs()
     hs = np.concatenate([k_pt // m, gen[s2]]).astype(np.int64)
     hf = np.concatenate([k_pt % m, f2]).astype(np.int64)
     cnt = np.concatenate([n_in, np.zeros(len(s2), dtype=np.int64)])
     if len(s2):  # the point pairs alone are sorted already
         order = np.lexsort((hf, hs))
         hs, hf, cnt = hs[order], hf[order], cnt[order]
-    return hs, hf, cnt, member_in
+    return hs, hf, cnt, member_in, piece_pairs
 
 
 def _measure_pairs(
-    S: _SiteSet, ix: LayerIndex, hs: np.ndarray, hf: np.ndarray, cnt: np.ndarray, want: bool
+    S: _SiteSet,
+    ix: LayerIndex,
+    hs: np.ndarray,
+    hf: np.ndarray,
+    cnt: np.ndarray,
+    want: bool,
+    piece_pairs: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _Pairs:
-    """The overlap of each pair (area or length), its shares, and (``want``) its geometry."""
+    """The overlap of each pair (area or length), its shares, and (``want``) its geometry
+    (``piece_pairs``: the sites' piece query, if made already)."""
     hs_fam = S.fam[hs]
     dim = _OVERLAP_DIM[hs_fam, ix.family] if len(hs) else np.empty(0, dtype=np.int8)
     p = _Pairs(
@@ -178,7 +195,15 @@ def _measure_pairs(
         return p
     # Overlap geometries are built for the pieces table (and where a line overlap must be
     # unioned to be measured, see _clip_pairs); the measures never need them.
-    measure, p.geom[g] = _clip_pairs(S, hs[g], hf[g], ix, dim[g], np.full(len(g), bool(want)))
+    measure, p.geom[g] = _clip_pairs(
+        S,
+        hs[g],
+        hf[g],
+        ix,
+        dim[g],
+        np.full(len(g), bool(want)),
+        piece_pairs=piece_pairs,
+    )
     area = dim == 2
     lin = dim == 1
     p.overlap_m2[g[dim[g] == 2]] = measure[dim[g] == 2]
@@ -300,7 +325,9 @@ def _measured_boundaries(
     m = np.int64(max(ix.n, 1))
     q, thresh, cap = plan.q, plan.thresh, plan.cap
     if ix.n:
-        bs, bf, bd = ix.near(S.edges[q], cap, boxes=S.boxes(cap)[q], parts=(*S.parts(), q))
+        bs, bf, bd = boundaries_near(
+            ix, S.edges[q], cap, S.boxes(cap)[q], (*S.parts(), q), S.bounds()[q]
+        )
     else:
         bs, bf, bd = (*_empty_pairs(), np.empty(0))
     bs = q[bs]

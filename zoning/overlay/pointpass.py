@@ -182,15 +182,16 @@ def _placed_sensitivity(
     """
     n = len(S)
     m = np.int64(ix.n)
-    thresh = ix.tolerance_m + unc
     state = sens.astype(np.int8)
-    state[(state == 0) & (unc > 0)] = 2
+    if unc.any():
+        state[(state == 0) & (unc > 0)] = 2
     state[code == -2] = 2  # measured below with the pairs they belong to
     und = np.flatnonzero((state == 2) & (code != -2))
     if len(und) and samples is not None:
-        state[und] = samples.decide(S.px[und], S.py[und], code[und], thresh[und])
+        thresh = ix.tolerance_m + unc[und]
+        state[und] = samples.decide(S.px[und], S.py[und], code[und], thresh)
     measure = np.flatnonzero(state == 2)
-    bs, bf, _ = ix.within(S.geoms[measure], thresh[measure] + 1e-9)
+    bs, bf, _ = ix.within(S.geoms[measure], (ix.tolerance_m + unc[measure]) + 1e-9)
     bs = measure[bs]
     site_sens = state == 1
     site_sens[bs] = True

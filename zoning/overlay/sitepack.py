@@ -70,11 +70,17 @@ class _SiteSet:
             self.__dict__["_parts"] = _part_boxes(self.edges)
         return self.__dict__["_parts"]
 
+    def bounds(self) -> np.ndarray:
+        """Every site's bounding box, shape (n, 4) (built once)."""
+        if "_bounds" not in self.__dict__:
+            self.__dict__["_bounds"] = shapely.bounds(self.geoms)
+        return self.__dict__["_bounds"]
+
     def boxes(self, distance: float) -> np.ndarray:
         """Every site's bounding box widened by ``distance`` (built once per distance)."""
         cache = self.__dict__.setdefault("_boxes", {})
         if distance not in cache:
-            b = shapely.bounds(self.geoms)
+            b = self.bounds()
             cache[distance] = shapely.box(
                 b[:, 0] - distance, b[:, 1] - distance, b[:, 2] + distance, b[:, 3] + distance
             )

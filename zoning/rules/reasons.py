@@ -233,7 +233,35 @@ def assemble_reasons(state: EvaluationState) -> pd.DataFrame:
         "assumptions": col(lambda b: b.fields.get("assumptions")),
     }
     order = _reason_order(state, col, site, verdict)
-    return pd.DataFrame({k: v[order] for k, v in out.items()})
+    return pd.DataFrame({k: python_texts(v[order]) for k, v in out.items()})
+
+
+#: The pandas string dtype held as Python strings (what pandas uses without pyarrow).
+PYTHON_STR = pd.StringDtype("python", na_value=np.nan)
+
+
+def python_texts(values: np.ndarray) -> Any:
+    """``values`` as pandas would store them in a frame, but text held as Python strings.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+
+    Returns
+    -------
+    numpy.ndarray or pandas.api.extensions.ExtensionArray
+        An object array of strings (and missing values) as a ``"str"`` array of storage
+        ``"python"``; any other array unchanged (pandas infers its dtype).
+
+    Notes
+    -----
+    Reason texts repeat (a few hundred messages over millions of rows): held as Python
+    strings a column is an array of references to them, taken and repeated without copying
+    text; pandas' default pyarrow strings would encode and copy every row's text.
+    """
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string":
+        return pd.array(values, dtype=PYTHON_STR)
+    return values
 
 
 def _reason_order(

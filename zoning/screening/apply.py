@@ -30,8 +30,10 @@ from ..rules import (
     site_verdicts,
 )
 from ..rules.messages import conditional_texts
+from ..rules.reasons import python_texts
 from ..schema import CHOICE_ATTRIBUTES
 from .reach import _within_distances
+from .relevance import attribute_codes as _attribute_codes
 
 
 def _apply_rules(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult, radius: dict[str, float]):
@@ -124,7 +126,8 @@ def _expand_reasons(
     frame["site"] = site
     sid = ids[site] if total else np.empty(0, dtype=object)
     fallback = site.astype(str).astype(object)
-    frame["site_id"] = np.where(pd.isna(sid), fallback, sid) if total else sid
+    # Held as Python strings, as the representatives' columns (zoning.rules.reasons).
+    frame["site_id"] = python_texts(np.where(pd.isna(sid), fallback, sid)) if total else sid
     return frame
 
 
@@ -200,8 +203,8 @@ def _situations(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult):
     codes: list[tuple[np.ndarray, int]] = [(ov.outside.astype(np.int64), 2)]
     for col in ("industry", "nature", *FLAGS, *CHOICE_ATTRIBUTES):
         if col in gdf.columns:
-            c, u = pd.factorize(gdf[col].astype(object), use_na_sentinel=True)
-            codes.append((c.astype(np.int64) + 1, len(u) + 1))
+            c, nu = _attribute_codes(gdf[col])
+            codes.append((c + 1, nu + 1))
     unc = gdf["uncertainty_m"].to_numpy(dtype=float) if "uncertainty_m" in gdf.columns else None
     for p in ov.passes:
         m = p.layer.index.n
@@ -231,6 +234,8 @@ def _situations(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult):
     key = np.zeros(n, dtype=np.int64)
     size = 1
     for c, radix in codes:
+        if radix == 1:  # one value for every site (an attribute no site gives)
+            continue
         if size * radix >= 2**62:
             key = pd.factorize(key)[0].astype(np.int64)
             size = int(key.max()) + 1
@@ -247,11 +252,14 @@ def _situations(rule_set: RuleSet, gdf: pd.DataFrame, ov: OverlayResult):
 
 def _texts(values: pd.Series) -> np.ndarray:
     """Strings, with missing values (None, NaN, pd.NA) as ``""``; an object array."""
+    arr = values.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
+        # Strings and missing values only: the missing ones become "" (the others are kept).
+        out = np.array(arr, dtype=object)
+        out[pd.isna(arr)] = ""
+        return out
     return np.array(
-        [
-            "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
-            for v in values.to_numpy(dtype=object)
-        ],
+        ["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in arr],
         dtype=object,
     )
 

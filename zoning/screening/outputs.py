@@ -25,6 +25,12 @@ log = logging.getLogger("zoning.screening")
 FORMATS = ("csv", "parquet", "gpkg", "json", "html", "pdf", "docx", "xlsx")
 #: The formats written when none is named.
 DEFAULT_FORMATS = ("csv", "gpkg", "json", "html")
+#: Above this many sites, ``zoning screen`` without ``--format`` writes
+#: :data:`LARGE_RUN_FORMATS` instead of :data:`DEFAULT_FORMATS` (and says so): a million
+#: sites as CSV, GeoPackage, JSON and HTML would take minutes and gigabytes.
+LARGE_RUN_SITES = 100_000
+#: What ``zoning screen`` writes by default for a run of more than :data:`LARGE_RUN_SITES`.
+LARGE_RUN_FORMATS = ("parquet",)
 
 #: Every name :meth:`ScreeningResult.to_file` may write into its folder.
 _OUTPUTS = (

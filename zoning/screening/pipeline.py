@@ -33,6 +33,7 @@ from ..layerset import Layer, LayerSet, load_catalog
 from ..overlay import DEFAULT_SEARCH_RADIUS_M, LayerInput, OverlayResult, overlay
 from ..overlay.totals import site_totals
 from ..rules import RuleSet, load_rules
+from ..rules.reasons import PYTHON_STR
 from ..sites import Sites
 from .apply import _apply_rules, _RulesOutcome
 from .options import ScreenOptions, SiteReading
@@ -402,7 +403,7 @@ def _site_table(
     n = len(gdf)
     geoms = gdf.geometry.to_numpy()
     out = pd.DataFrame(gdf)  # a plain frame (copy on write): quicker to add columns to
-    out["verdict"] = rules_out.verdict
+    out["verdict"] = _text_column(rules_out.verdict)
     unc = gdf["uncertainty_m"].to_numpy(dtype=float)
     groups = attribute_groups(rule_set, gdf)
     reach, group, possible_ids = boundary_reach(rule_set, gdf, groups)
@@ -411,16 +412,37 @@ def _site_table(
     bits = totals.pop("boundary_bits")
     for col, values in totals.items():
         out[col] = values
-    out["boundary_rules"] = boundary_texts(
-        reach.flag_keys, bits, group, possible_ids, rule_set, unit_texts
+    out["boundary_rules"] = _text_column(
+        boundary_texts(reach.flag_keys, bits, group, possible_ids, rule_set, unit_texts)
     )
     fam = shapely.get_dimensions(geoms)
-    out["area_m2"] = np.where(fam == 2, shapely.area(geoms), np.nan)
-    out["length_m"] = np.where(fam == 1, shapely.length(geoms), np.nan)
+    out["area_m2"] = _measured(shapely.area, geoms, fam == 2)
+    out["length_m"] = _measured(shapely.length, geoms, fam == 1)
     out["n_reasons"] = rules_out.n_reasons
-    out["reasons_en"] = rules_out.reasons_en
-    out["reasons_zh"] = rules_out.reasons_zh
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=WORKING_CRS)
+    out["reasons_en"] = _text_column(rules_out.reasons_en)
+    out["reasons_zh"] = _text_column(rules_out.reasons_zh)
+    # ``out`` is a new frame (copy on write): geopandas need not copy it again.
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=WORKING_CRS, copy=False)
+
+
+def _measured(measure: Callable, geoms: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """``measure`` of the geometries ``which`` selects, NaN for the others (a million points
+    need no GEOS call)."""
+    out = np.full(len(geoms), np.nan)
+    if which.any():
+        out[which] = measure(geoms[which])
+    return out
+
+
+def _text_column(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A text column of the sites table as pandas strings held as Python objects.
+
+    The texts repeat (one per situation, shared by many sites): held as Python strings the
+    column is an array of references to them; pandas' default pyarrow strings would copy
+    every text into one buffer (gigabytes and tens of seconds for a million sites' reasons).
+    The dtype is still ``"str"`` (``dtype == "str"``), storage ``"python"``.
+    """
+    return pd.array(np.asarray(values, dtype=object), dtype=PYTHON_STR)
 
 
 def prepare_point_grid(layers: LayerSet | str | Path | None = None) -> None:

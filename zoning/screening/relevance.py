@@ -65,6 +65,28 @@ def _rules_by_kind(rule_set: RuleSet) -> tuple[dict[str, list], dict[tuple[str, 
     )
 
 
+def attribute_codes(column: pd.Series) -> tuple[np.ndarray, int]:
+    """A project attribute's values coded: (per site its value's code, -1 for a missing value;
+    the number of distinct values).
+
+    Parameters
+    ----------
+    column : pandas.Series
+
+    Returns
+    -------
+    (numpy.ndarray of int64, int)
+        As ``pd.factorize(column.astype(object))``; a column with no value (the usual case of
+        a large run without project attributes) is recognised without hashing it.
+    """
+    values = column.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.all():
+        return np.full(len(values), -1, dtype=np.int64), 0
+    c, u = pd.factorize(values, use_na_sentinel=True)
+    return c.astype(np.int64), len(u)
+
+
 def _attribute_groups(sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per site: its group of equal project attributes; and the first site of each group."""
     n = len(sites)
@@ -73,8 +95,9 @@ def _attribute_groups(sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     key = np.zeros(n, dtype=np.int64)
     for col in ("industry", "nature", *FLAGS, *CHOICE_ATTRIBUTES):
         if col in sites.columns:
-            c, u = pd.factorize(sites[col].astype(object), use_na_sentinel=True)
-            key = pd.factorize(key * (len(u) + 1) + c.astype(np.int64) + 1)[0].astype(np.int64)
+            c, nu = attribute_codes(sites[col])
+            if nu:  # a column every site leaves empty changes no group
+                key = pd.factorize(key * (nu + 1) + c + 1)[0].astype(np.int64)
     group = pd.factorize(key)[0].astype(np.int64)
     _, first = np.unique(group, return_index=True)
     return group, first
@@ -247,11 +270,9 @@ def boundary_texts(
     flagged = np.flatnonzero(bits != 0)
     if not len(flagged):
         return out
-    code = pd.factorize(pd.Series(bits[flagged]).astype(str) + ":" + group[flagged].astype(str))
-    inverse, uniques = code
+    inverse, pairs = _pair_codes(bits[flagged], group[flagged])
     texts = []
-    for u in uniques:
-        b, g = (int(x) for x in u.split(":"))
+    for b, g in pairs:
         parts = []
         for i, key in enumerate(keys):
             if not (b >> i) & 1:
@@ -268,9 +289,31 @@ def boundary_texts(
         texts.append("; ".join(parts))
     out[flagged] = np.array(texts, dtype=object)[inverse]
     if unit_texts is not None:
-        has = np.flatnonzero(pd.Series(out).str.contains("\x00", regex=False).to_numpy())
-        out[has] = [t.replace("\x00", u) for t, u in zip(out[has], unit_texts[has], strict=True)]
+        holes = np.array(["\x00" in t for t in texts], dtype=bool)
+        rows = np.flatnonzero(holes[inverse])
+        has = flagged[rows]
+        # Fill each distinct (text, unit text) once: both repeat over many sites.
+        unit_code, units = pd.factorize(unit_texts[has].astype(object), use_na_sentinel=False)
+        text_code = inverse[rows]
+        both, first = np.unique(
+            text_code.astype(np.int64) * (len(units) + 1) + unit_code, return_inverse=True
+        )
+        filled = [
+            texts[int(k // (len(units) + 1))].replace("\x00", units[int(k % (len(units) + 1))])
+            for k in both
+        ]
+        out[has] = np.array(filled, dtype=object)[first]
     return out
+
+
+def _pair_codes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Code the distinct pairs ``(a[i], b[i])`` of two integer arrays: (per row its pair's
+    code, the pairs in order of first appearance)."""
+    ca, ua = pd.factorize(a)
+    cb, ub = pd.factorize(b)
+    inverse, keys = pd.factorize(ca.astype(np.int64) * max(len(ub), 1) + cb)
+    pairs = [(int(ua[k // max(len(ub), 1)]), int(ub[k % max(len(ub), 1)])) for k in keys]
+    return inverse, pairs
 
 
 def unit_boundaries_that_matter(

@@ -130,6 +130,23 @@ class ScreeningResult:
         """
         return bool(self.provenance.get("demonstration"))
 
+    def is_built(self, name: str) -> bool:
+        """Whether the table ``name`` (``hits``, ``layer_summary``, ``reasons``) is built.
+
+        Parameters
+        ----------
+        name : str
+            A table given as a builder (see the Notes of the class).
+
+        Returns
+        -------
+        bool
+            False while reading it would still build it (millions of rows for a large
+            screening): a summary may then use what the sites table holds instead.
+        """
+        value = self.__dict__.get(f"_lazy_{name}")
+        return not (callable(value) and not isinstance(value, pd.DataFrame))
+
     def verdict_counts(self) -> dict[str, int]:
         """Number of sites per verdict, most severe first.
 
@@ -290,10 +307,18 @@ class ScreeningResult:
         ----------
         out_dir : path
             The output folder (created, with its parents, if needed).
-        formats : iterable of {"csv", "gpkg", "json", "html", "pdf", "docx", "xlsx"}
-            ``csv``: ``sites.csv``, ``hits.csv`` and ``clauses.csv`` (the clause table,
-            :attr:`clauses`: every row up to :data:`zoning.tables.CLAUSES_FULL_MAX_SITES`
-            sites, only the ``violates``, ``undecided`` and ``needs_review`` rows up to
+        formats : iterable of {"csv", "parquet", "gpkg", "json", "html", "pdf", "docx", "xlsx"}
+            Rows carry codes, not prose: each site's reasons and conclusion are codes
+            (``rule_ids``, ``reason_codes``, ``conclusion_code``) whose words are written
+            once, in the codes table (``codes.csv``, ``codes.parquet``, the ``codes`` layer,
+            member or sheet; :mod:`zoning.tables.codes`).
+            ``parquet``: ``sites.parquet`` (GeoParquet 1.1, WKB in EPSG:4326),
+            ``hits.parquet``, ``clauses.parquet`` and ``codes.parquet``, the provenance in
+            each file's metadata (``zoning:provenance``; :func:`zoning.tables.write_parquet`);
+            ``csv``: ``sites.csv``, ``hits.csv``, ``codes.csv`` and ``clauses.csv`` (the
+            clause table, :attr:`clauses`: every row up to
+            :data:`zoning.tables.CLAUSES_FULL_MAX_SITES` sites, only the ``violates``,
+            ``undecided`` and ``needs_review`` rows up to
             :data:`zoning.tables.CLAUSES_MAX_SITES`, its header only above; a note says so)
             (and ``ranking.csv`` for a comparison, ``rejected.csv`` -- the rows set aside --
             when the sites were read with ``on_row_error="report"``);
@@ -327,8 +352,9 @@ class ScreeningResult:
         Returns
         -------
         dict
-            What was written: ``csv`` -> ``sites.csv``, ``hits`` -> ``hits.csv``, ``clauses``
-            -> ``clauses.csv``, ``ranking``
+            What was written: ``csv`` -> ``sites.csv``, ``hits`` -> ``hits.csv``, ``codes``
+            -> ``codes.csv``, ``parquet`` -> ``sites.parquet``, ``clauses`` -> ``clauses.csv``,
+            ``ranking``
             -> ``ranking.csv`` (a comparison), ``gpkg`` -> ``screening.gpkg``, ``json`` ->
             ``screening.json``, ``html`` -> ``report/index.html``, ``rejected`` ->
             ``rejected.csv``, ``xlsx`` -> ``screening.xlsx``, ``pdf`` -> ``screening.pdf``,

@@ -1,8 +1,10 @@
 """A screening result as the service's JSON and documents (shared by the API, jobs and OGC).
 
 The JSON is that of ``zoning screen --out DIR --format json``'s ``screening.json`` for the same
-input (:meth:`zoning.ScreeningResult.to_dict`: ``provenance``, ``notes``, ``sites``, ``hits``,
-``layer_summary``, ``reasons``, ``clauses``), with two members added at the top:
+input (:meth:`zoning.ScreeningResult.to_dict`: ``provenance``, ``notes``, ``sites`` -- whose
+rows carry ``rule_ids``, ``reason_codes`` and ``conclusion_code`` --, ``hits``, ``codes`` (the
+words of those codes, once), ``layer_summary``, ``reasons`` (one row per site and rule, with
+its messages, as before), ``clauses``), with two members added at the top:
 ``demonstration`` (true when the layers or the rules are demonstration data) and ``notice``
 (then the bilingual notice, else ``null``), as every response of the service carries them.
 The documents are the files ``zoning screen --out`` writes (:func:`document`).

@@ -323,6 +323,21 @@ def _option_value(key: str, value: object, parse: Callable[[object], Any]) -> An
         raise SitesError(f"option {key}: {exc}") from None
 
 
+def _stripped(texts: np.ndarray) -> np.ndarray:
+    """``[t.strip() for t in texts]`` as a new object array; only the texts that begin or end
+    with whitespace (found with numpy's string functions) are stripped one by one."""
+    out = np.array(texts, dtype=object)  # a copy: never the caller's array
+    if not len(out):
+        return out
+    s = out.astype(np.dtypes.StringDType())
+    edge = np.strings.isspace(np.strings.slice(s, 0, 1)) | np.strings.isspace(
+        np.strings.slice(s, -1, None)
+    )
+    for i in np.flatnonzero(edge):
+        out[i] = out[i].strip()
+    return out
+
+
 def _site_ids(
     raw: _Raw, column: str | None, option: object | None, *, explicit: bool, notes: list[str]
 ) -> np.ndarray:
@@ -341,9 +356,7 @@ def _site_ids(
         if pd.api.types.is_integer_dtype(series.dtype):
             ids = series.astype("int64").astype(str).to_numpy(dtype=object)
         elif pd.api.types.infer_dtype(series, skipna=False) == "string":
-            ids = np.array(
-                [v.strip() for v in series.fillna("").to_numpy(dtype=object)], dtype=object
-            )
+            ids = _stripped(series.fillna("").to_numpy(dtype=object))
         else:
             ids = np.array(["" if _is_blank(v) else _id_text(v) for v in series], dtype=object)
         blank = ids == ""

@@ -353,7 +353,7 @@ def _input_rows(raw: _Raw, id_field: str | None, name_field: str | None, report:
     where = raw.input_where or raw.where
     table = raw.input_table
     n_input = len(table) if table is not None else raw.n + sum(len(e.rows) for e in raw.errors)
-    labels = np.array([where.label(i) for i in range(n_input)], dtype=object)
+    labels = where.labels_of(n_input)
     rejected = None
     id_col = None
     if table is not None:
@@ -488,10 +488,11 @@ def _site_frame(
         },
         index=pd.RangeIndex(n),
         dtype=object,
+        copy=False,  # the arrays are new (not the caller's): no block of 20 columns copied
     )
     frame["datum_shift_m"] = shift
     frame["uncertainty_m"] = np.full(n, _UNCERTAINTY.get(given.pseudo or "", 0.0))
     frame["geometry"] = from_shapely(np.asarray(geoms, dtype=object), crs=WORKING_CRS)
-    gdf = gpd.GeoDataFrame(frame, geometry="geometry")
+    gdf = gpd.GeoDataFrame(frame, geometry="geometry", copy=False)  # frame is new
     gdf.index = pd.RangeIndex(n)
     return gdf

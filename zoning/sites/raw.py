@@ -41,6 +41,12 @@ class _Where:
         """How row ``i`` is numbered: its label, or ``i + start``."""
         return self.labels[i] if self.labels is not None else i + self.start
 
+    def labels_of(self, n: int) -> np.ndarray:
+        """The labels of rows ``0..n-1`` (:meth:`label` of each), an object array."""
+        if self.labels is None:
+            return (np.arange(n, dtype=np.int64) + self.start).astype(object)
+        return np.asarray(self.labels[:n], dtype=object)
+
     def row(self, i: int) -> str:
         prefix = f"{self.source}, " if self.source else ""
         return f"{prefix}{self.word} {self.label(i)}"
@@ -55,7 +61,7 @@ class _Where:
     def subset(self, keep: np.ndarray) -> _Where:
         """The same naming for the rows ``keep`` (a boolean mask) of the rows named now."""
         n = len(keep)
-        labels = np.asarray([self.label(i) for i in range(n)], dtype=object)[keep]
+        labels = self.labels_of(n)[keep]
         return _Where(
             self.source, self.word, self.start, labels, self.title, self.file, self.letters
         )
@@ -231,8 +237,19 @@ def _check_geojson_nul(path: Path, where: _Where) -> None:
                 raise _nul_field(where, i, f"field {quote(str(key))}")
 
 
+def _may_hold_nul(values: np.ndarray) -> bool:
+    """Whether any text in ``values`` may hold a NUL (a quick test over every value at once;
+    False proves there is none)."""
+    try:
+        return "\x00" in "".join(values)  # every value a string: one joined text searched
+    except TypeError:  # other values too (None, numbers): they hold no text
+        return "\x00" in "".join([v for v in values if isinstance(v, str)])
+
+
 def _check_text_nul(values: np.ndarray, where: _Where, field: str) -> None:
     """A NUL character in a text value (a site id, a name) is an error naming the row."""
+    if not _may_hold_nul(values):
+        return
     for i, value in enumerate(values):
         if isinstance(value, str) and "\x00" in value:
             raise _nul_field(where, i, field)

@@ -1,7 +1,8 @@
 """Where sites come from: files, CSV and other tables, Python objects, inline WKT and points.
 
 Vector files GDAL reads (GeoJSON, GeoPackage, Shapefile, zipped Shapefile, KML ...; an ODS
-spreadsheet GDAL reads without geometry is treated like a CSV), Excel workbooks read with
+spreadsheet GDAL reads without geometry is treated like a CSV), (Geo)Parquet read with
+pyarrow and geopandas (:mod:`.parquet`), Excel workbooks read with
 openpyxl (:mod:`.spreadsheet`), DXF site plans read with ezdxf (:mod:`.dxf`; a DWG is
 refused), CSV read here (UTF-8 or GB18030, the separator sniffed; lon/lat as numbers or
 degrees-minutes-seconds, or one "lon,lat" column), GeoDataFrames, GeoSeries, DataFrames,
@@ -32,6 +33,7 @@ from ..io.vector import cut_field_name, first_line, shapefile_encoding, split_zi
 from .coordinates import parse_cells, parse_lonlat
 from .dxf import is_dwg, read_dxf
 from .geometry import _crs_label
+from .parquet import PARQUET_SUFFIXES, read_parquet_sites
 from .raw import _is_blank, _is_number, _norm, _Raw, _RowsError, _short, _Where
 from .spreadsheet import WORKBOOK_SUFFIXES, read_workbook
 
@@ -409,6 +411,8 @@ def _read_path(
         raise SitesError(f"{label}: dxf_layer= / --dxf-layer applies to DXF site plans only")
     if local.is_file() and zip_path is None and local.suffix.lower() in _TABLE_SUFFIXES:
         return _read_csv(local, label, encoding)
+    if local.is_file() and zip_path is None and local.suffix.lower() in PARQUET_SUFFIXES:
+        return read_parquet_sites(local, label)
     if local.is_file() and zip_path is None and local.suffix.lower() in WORKBOOK_SUFFIXES:
         check_local(str(local), label)
         df, where, notes = read_workbook(

@@ -33,8 +33,13 @@ from .frames import (
     _rejected_table,
     _sites_table,
     _wgs84,
+    _wgs84_of,
+    clauses_arrow,
     clauses_note,
+    codes_arrow,
+    hits_arrow,
     site_codes,
+    sites_arrow,
 )
 from .jsonfile import _result_tables, to_dict, write_json
 from .vector import OUT_CRS_CODES, check_out_crs, write_gpkg
@@ -46,7 +51,9 @@ if TYPE_CHECKING:
         PROVENANCE_KEY,
         parquet_schemas,
         parquet_tables,
+        union_codes,
         write_parquet,
+        write_table,
     )
 
 #: The Parquet writer's names, imported on first use (PEP 562): it imports pyarrow.parquet and
@@ -57,7 +64,9 @@ _PARQUET = (
     "PROVENANCE_KEY",
     "parquet_schemas",
     "parquet_tables",
+    "union_codes",
     "write_parquet",
+    "write_table",
 )
 
 
@@ -85,16 +94,22 @@ __all__ = [
     "SiteCodes",
     "check_csv_encoding",
     "check_out_crs",
+    "clauses_arrow",
     "clauses_note",
+    "codes_arrow",
+    "hits_arrow",
     "parquet_schemas",
     "parquet_tables",
     "site_codes",
+    "sites_arrow",
     "split_reasons",
     "to_dict",
+    "union_codes",
     "write_csv",
     "write_gpkg",
     "write_json",
     "write_parquet",
+    "write_table",
 ]
 # Private names other modules import (kept importable from zoning.tables).
 _PRIVATE = (
@@ -110,5 +125,6 @@ _PRIVATE = (
     _rejected_table,
     _sites_table,
     _wgs84,
+    _wgs84_of,
     _result_tables,
 )

@@ -29,13 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..schema import CODES_OUTPUT_TYPES, VERDICTS
 
 if TYPE_CHECKING:
     from ..screening import ScreeningResult
 
-__all__ = ["SiteCodes", "site_codes", "split_reasons"]
+__all__ = ["SiteCodes", "rule_citations", "site_codes", "split_reasons"]
 
 #: The head of one reason in a joined reasons text: ``"<label> (<verdict>): "``.
 _HEAD = re.compile(r"(?:^| \| )([^\s()|]+) \((" + "|".join(VERDICTS) + r")\): ")
@@ -77,8 +78,8 @@ class SiteCodes:
 
     Attributes
     ----------
-    rule_ids, reason_codes, conclusion_code : numpy.ndarray of object
-        Per site (None where a site has none).
+    rule_ids, reason_codes, conclusion_code : pyarrow.Array of strings
+        Per site (null where a site has none).
     codes : pandas.DataFrame
         The codes table: columns :data:`zoning.schema.CODES_OUTPUT_TYPES`, one row per code
         the sites use, reasons first, then conclusions, each sorted by code.
@@ -86,9 +87,9 @@ class SiteCodes:
 
     def __init__(
         self,
-        rule_ids: np.ndarray,
-        reason_codes: np.ndarray,
-        conclusion_code: np.ndarray,
+        rule_ids: pa.Array,
+        reason_codes: pa.Array,
+        conclusion_code: pa.Array,
         codes: pd.DataFrame,
     ) -> None:
         self.rule_ids = rule_ids
@@ -111,27 +112,57 @@ def _rules_of(rule_set: Any) -> dict[str, tuple[tuple[str, str], str | None]]:
     return out
 
 
+def _encoded(values: Any) -> tuple[np.ndarray, list[Any]]:
+    """Dictionary codes of ``values`` (nulls get the code ``len(dictionary)``), and the
+    dictionary: Arrow's hashing, no Python object per row."""
+    if isinstance(values, pd.Series):
+        values = values.array
+    arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else None
+    if arr is None:
+        try:
+            arr = pa.array(values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arr = pa.array([None if v is None else str(v) for v in values], type=pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_null(arr.type):
+        arr = arr.cast(pa.string())
+    enc = arr.dictionary_encode()
+    dictionary = enc.dictionary.to_pylist()
+    codes = enc.indices.fill_null(len(dictionary)).to_numpy(zero_copy_only=False)
+    return codes.astype(np.int64), [*dictionary, None]
+
+
+def rule_citations(rule_set: Any) -> dict[str, str | None]:
+    """The citation (document and article) of each rule of ``rule_set``.
+
+    Parameters
+    ----------
+    rule_set : RuleSet or None
+
+    Returns
+    -------
+    dict
+        rule id -> ``"<document label>, <article>"`` (empty without a rule set).
+    """
+    return {rid: cite for rid, (_, cite) in _rules_of(rule_set).items()}
+
+
 def _factorize_pairs(a: Any, b: Any) -> tuple[np.ndarray, list[tuple[Any, Any]]]:
     """Codes of the distinct (a, b) pairs per row, and the pairs (missing values as None)."""
-    ca, ua = pd.factorize(np.asarray(a, dtype=object), use_na_sentinel=False)
-    cb, ub = pd.factorize(np.asarray(b, dtype=object), use_na_sentinel=False)
-    width = len(ub) + 1
-    cp, up = pd.factorize(ca.astype(np.int64) * width + cb, use_na_sentinel=False)
-
-    def value(v: Any) -> Any:
-        return None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
-
-    pairs = [(value(ua[p // width]), value(ub[p % width])) for p in np.asarray(up)]
+    ca, ua = _encoded(a)
+    cb, ub = _encoded(b)
+    width = len(ub)
+    cp, up = pd.factorize(ca * width + cb)
+    pairs = [(ua[p // width], ub[p % width]) for p in np.asarray(up)]
     return cp, pairs
 
 
-def _strings(n: int, values: Sequence[Any], index: np.ndarray) -> np.ndarray:
-    """``values[index]`` as an object array of ``n`` (all None when there are no values)."""
+def _strings(n: int, values: Sequence[Any], index: np.ndarray) -> pa.Array:
+    """``values[index]`` as an Arrow text array of ``n`` (all null when there are none)."""
     if not len(values):
-        return np.full(n, None, dtype=object)
-    arr = np.empty(len(values), dtype=object)
-    arr[:] = list(values)
-    return arr[index]
+        return pa.nulls(n, pa.string())
+    return pa.array(list(values), type=pa.string()).take(pa.array(index, type=pa.int64()))
 
 
 def _reason_rows(
@@ -205,15 +236,15 @@ def site_codes(
     """
     n = len(sites)
 
-    def col(name: str) -> np.ndarray:
+    def col(name: str) -> Any:
         if name in sites.columns:
-            return sites[name].to_numpy(dtype=object)
-        return np.full(n, "", dtype=object)
+            return sites[name]
+        return pa.nulls(n, pa.string())
 
     rules = _rules_of(rule_set)
     index, pairs = _factorize_pairs(col("reasons_en"), col("reasons_zh"))
     labels, codes, rows = _reason_rows(pairs, rules)
-    conc = np.full(n, None, dtype=object)
+    conc = pa.nulls(n, pa.string())
     conc_rows: dict[str, dict[str, Any]] = {}
     if conclusions is not None:
         c_index, c_pairs = _factorize_pairs(conclusions[0], conclusions[1])

@@ -4,21 +4,27 @@ formulas made inert."""
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
-from ..io.cells import escape_formulas
+from ..io.cells import escape_cell, escape_formulas
 from .frames import (
-    _clauses_table,
-    _codes_table,
-    _hits_table,
     _ranking_table,
     _rejected_table,
-    _sites_table,
+    clauses_arrow,
     clauses_note,
+    codes_arrow,
+    hits_arrow,
+    sites_arrow,
 )
 
 if TYPE_CHECKING:
@@ -111,6 +117,45 @@ def _write_table(table: pd.DataFrame, folder: Path, name: str, encoding: str) ->
     table.to_csv(folder / name, index=False, encoding=encoding)
 
 
+#: A text a spreadsheet would run as a formula (:func:`zoning.io.cells.escape_cell`).
+_FORMULA = r"^[\t\r]*[=+\-@]"
+_STARTS = pa.array(["=", "+", "-", "@", "\t", "\r"])
+
+
+def _inert(table: pa.Table) -> pa.Table:
+    """``table`` as CSV shows it: formulas made inert (a leading ``'``, as
+    :func:`zoning.io.cells.escape_formulas`), booleans as ``True`` / ``False``, vectorised."""
+    columns = []
+    for field, col in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_string(field.type) and len(col):
+            first = pc.utf8_slice_codeunits(col, 0, 1)
+            if pc.any(pc.is_in(first, value_set=_STARTS)).as_py():  # rare: then the regex
+                hit = pc.match_substring_regex(col, _FORMULA)
+                col = pc.if_else(hit, pc.binary_join_element_wise("'", col, ""), col)
+        elif pa.types.is_boolean(field.type):
+            col = pc.if_else(col, "True", "False")
+        columns.append(col)
+    return pa.Table.from_arrays(columns, names=[escape_cell(n) for n in table.column_names])
+
+
+def _write_arrow(table: pa.Table, folder: Path, name: str, encoding: str) -> None:
+    """One CSV file from an Arrow table: Arrow's CSV writer for UTF-8 (text quoted, empty
+    cells for missing values), the pandas path for GBK (checked first)."""
+    if "geometry" in table.column_names:
+        table = table.drop_columns(["geometry"])
+    if encoding == "gbk":
+        _write_table(table.to_pandas(), folder, name, encoding)
+        return
+    table = _inert(table)
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(table.column_names)  # quoted only if need be
+    with open(folder / name, "wb") as fh:
+        if encoding == "utf-8-sig":
+            fh.write(codecs.BOM_UTF8)
+        fh.write(header.getvalue().encode("utf-8"))
+        pa_csv.write_csv(table, fh, pa_csv.WriteOptions(include_header=False))
+
+
 def write_csv(
     result: ScreeningResult, folder: Path, *, encoding: str = "utf-8-sig"
 ) -> dict[str, list[str]]:
@@ -149,17 +194,21 @@ def write_csv(
     ``sites.csv`` gives the longitude and latitude (EPSG:4326, 7 decimals) of a point on each
     site; areas and distances are those of the result (working CRS, metres).  Reading
     ``result.hits`` builds that table if it was not built yet.
+
+    Cost: UTF-8 files are written by Arrow's CSV writer from the Arrow tables of
+    :mod:`zoning.tables.frames` (no Python per row; text cells are quoted); GBK goes
+    through pandas, cell by cell, to name a character GBK cannot encode.
     """
     encoding = check_csv_encoding(encoding)
-    _write_table(_sites_table(result), folder, "sites.csv", encoding)
-    _write_table(_hits_table(result), folder, "hits.csv", encoding)
-    _write_table(_codes_table(result), folder, "codes.csv", encoding)
+    _write_arrow(sites_arrow(result, geometry=False), folder, "sites.csv", encoding)
+    _write_arrow(hits_arrow(result), folder, "hits.csv", encoding)
+    _write_arrow(codes_arrow(result), folder, "codes.csv", encoding)
     names = {"csv": ["sites.csv", "hits.csv"], "codes": ["codes.csv"]}
     if hasattr(type(result), "clauses"):
         note = clauses_note(result)
         if note:
             log.warning(note)
-        _write_table(_clauses_table(result), folder, "clauses.csv", encoding)
+        _write_arrow(clauses_arrow(result), folder, "clauses.csv", encoding)
         names["clauses"] = ["clauses.csv"]
     if result.ranking is not None:
         _write_table(_ranking_table(result), folder, "ranking.csv", encoding)

@@ -10,11 +10,12 @@ columns are those of :mod:`zoning.schema` (``SITES_OUTPUT_TYPES``, ``HITS_OUTPUT
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 from geopandas.array import transform as gpd_transform
 
@@ -22,12 +23,12 @@ from ..crs import WGS84, WORKING_CRS, transformer
 from ..labels import VERDICT_LABELS
 from ..schema import (
     CLAUSE_COLUMNS,
-    CLAUSE_OUTPUT_TYPES,
     HITS_CSV_COLUMNS,
-    HITS_OUTPUT_TYPES,
     SITES_CSV_COLUMNS,
     SITES_OUTPUT_TYPES,
 )
+from .arrow import column, output_schemas
+from .arrow import table as arrow_table
 from .codes import SiteCodes, result_codes
 
 if TYPE_CHECKING:
@@ -40,7 +41,12 @@ __all__ = [
     "CLAUSES_MAX_SITES",
     "JSON_FULL_TABLES_MAX_SITES",
     "REJECTED_CSV_COLUMNS",
+    "clauses_arrow",
     "clauses_note",
+    "codes_arrow",
+    "hits_arrow",
+    "site_codes",
+    "sites_arrow",
 ]
 
 #: Above this many sites ``screening.json`` leaves out the ``layer_summary`` and ``reasons``
@@ -62,9 +68,6 @@ CLAUSES_FULL_MAX_SITES = 10_000
 CLAUSES_MAX_SITES = 50_000
 #: The results ``clauses.csv`` keeps above :data:`CLAUSES_FULL_MAX_SITES` sites.
 _DECISIVE = ("violates", "undecided", "needs_review")
-
-#: The pandas dtype of an empty column of each output type.
-_PANDAS = {"string": object, "int64": "int64", "float64": "float64", "bool": object}
 
 # The column lists live in zoning.schema; _SITE_COLUMNS and _HITS_COLUMNS keep their old names.
 _SITE_COLUMNS = SITES_CSV_COLUMNS
@@ -95,46 +98,114 @@ def _wgs84(sites: gpd.GeoDataFrame) -> np.ndarray:
         return sites.geometry.to_crs(WGS84).to_numpy()
     if not _TO_WGS84:
         _TO_WGS84.append(transformer(WORKING_CRS, WGS84))
-    return gpd_transform(sites.geometry.to_numpy(), _TO_WGS84[0].transform)
+    geoms = sites.geometry.to_numpy()
+    return gpd_transform(geoms, _TO_WGS84[0].transform)
+
+
+def _wgs84_of(result: ScreeningResult) -> np.ndarray:
+    """:func:`_wgs84` of ``result``'s sites, once per result (every writer needs it)."""
+    sites = result.sites
+    cached = result.__dict__.get("_wgs84")
+    if cached is not None and cached[0] is sites:
+        return cached[1]
+    geoms = _wgs84(sites)
+    result.__dict__["_wgs84"] = (sites, geoms)
+    return geoms
+
+
+def _wgs84_points(result: ScreeningResult) -> tuple[np.ndarray, np.ndarray] | None:
+    """The WGS84 longitudes and latitudes of point sites (None unless every site is a
+    non-empty point in the working CRS): coordinates only, no geometry objects."""
+    sites = result.sites
+    if sites.crs is not WORKING_CRS and sites.crs != WORKING_CRS:
+        return None
+    geoms = sites.geometry.to_numpy()
+    if not len(geoms) or not bool((shapely.get_type_id(geoms) == 0).all()):
+        return None
+    xy = shapely.get_coordinates(geoms)
+    if len(xy) != len(geoms):
+        return None
+    _wgs84(sites.iloc[:0])  # the transformer, kept
+    x, y = _TO_WGS84[0].transform(xy[:, 0], xy[:, 1])
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+def _point_wkb(x: np.ndarray, y: np.ndarray) -> pa.Array:
+    """2-D points as WKB (little-endian), built as one buffer."""
+    rec = np.empty(len(x), dtype=[("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
+    rec["order"] = 1
+    rec["type"] = 1
+    rec["x"] = x
+    rec["y"] = y
+    fixed = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(21), len(x), [None, pa.py_buffer(rec.tobytes())]
+    )
+    return fixed.cast(pa.binary())
+
+
+def sites_arrow(result: ScreeningResult, *, geometry: bool = True) -> pa.Table:
+    """The sites table as Arrow: the columns of :data:`zoning.schema.SITES_OUTPUT_TYPES`.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+    geometry : bool
+        Fill ``geometry`` (each site as WKB in EPSG:4326); False: nulls.
+
+    Returns
+    -------
+    pyarrow.Table
+        Of the fixed schema ``output_schemas(result.provenance)["sites"]``: lon/lat of a
+        point on each site (WGS84), the code columns of :func:`site_codes`, ``data_status``
+        (``demonstration`` when the data are).
+
+    Notes
+    -----
+    Cost: vectorised (no Python per row): the transformation to WGS84, three
+    factorisations for the codes, the conversion of each column to Arrow.
+    """
+    s = result.sites
+    n = len(s)
+    codes = site_codes(result)
+    points = _wgs84_points(result)
+    if points is not None:
+        lon, lat = points
+        wkb = _point_wkb(lon, lat) if geometry else None
+    else:
+        geoms = _wgs84_of(result)
+        rep = shapely.point_on_surface(geoms)
+        lon, lat = shapely.get_x(rep), shapely.get_y(rep)
+        wkb = shapely.to_wkb(geoms) if geometry else None
+    verdict = s["verdict"]
+    columns: dict[str, Any] = {name: s[name] for name in SITES_OUTPUT_TYPES if name in s.columns}
+    columns.update(
+        {
+            "verdict_zh": verdict.map(_VERDICT_ZH),
+            "lon": np.round(lon, 7),
+            "lat": np.round(lat, 7),
+            "rule_ids": codes.rule_ids,
+            "reason_codes": codes.reason_codes,
+            "data_status": pa.repeat(_data_status(result), n).cast(pa.string()),
+            "conclusion_code": codes.conclusion_code,
+        }
+    )
+    columns["geometry"] = wkb
+    return arrow_table(columns, output_schemas(result.provenance)["sites"], n)
 
 
 def _sites_table(result: ScreeningResult, *, geometry: bool = False) -> pd.DataFrame:
     """The sites table: the columns of :data:`zoning.schema.SITES_OUTPUT_TYPES`, in order
-    (lon/lat of a point on each site, WGS84; the code columns of :func:`site_codes`;
-    ``data_status``: ``demonstration`` when the data are).  With ``geometry``, a
-    GeoDataFrame with the sites' geometries (working CRS)."""
-    s = result.sites
-    n = len(s)
-    codes = site_codes(result)
-    rep = shapely.point_on_surface(_wgs84(s))
-    made = {
-        "verdict_zh": s["verdict"].map(_VERDICT_ZH).to_numpy(dtype=object),
-        "lon": np.round(shapely.get_x(rep), 7),
-        "lat": np.round(shapely.get_y(rep), 7),
-        "rule_ids": codes.rule_ids,
-        "reason_codes": codes.reason_codes,
-        "data_status": np.full(n, _data_status(result), dtype=object),
-        "conclusion_code": codes.conclusion_code,
-    }
-    columns = {}
-    for name in SITES_OUTPUT_TYPES:
-        if name in made:
-            columns[name] = made[name]
-        elif name in s.columns:
-            columns[name] = s[name].to_numpy()
-        else:  # a column the sites table lacks: empty, of the right kind
-            columns[name] = _nulls(n, SITES_OUTPUT_TYPES[name])
-    table = pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
+    (:func:`sites_arrow` as pandas).  With ``geometry``, a GeoDataFrame with the sites'
+    geometries (working CRS)."""
+    table = _pandas(sites_arrow(result, geometry=False).drop_columns(["geometry"]))
     if geometry:
-        return gpd.GeoDataFrame(table, geometry=s.geometry.to_numpy(), crs=WORKING_CRS)
+        return gpd.GeoDataFrame(table, geometry=result.sites.geometry.to_numpy(), crs=WORKING_CRS)
     return table
 
 
-def _nulls(n: int, kind: str) -> np.ndarray:
-    """``n`` missing values of an output column's type (NaN for floats, None otherwise)."""
-    if kind == "float64":
-        return np.full(n, np.nan)
-    return np.full(n, None, dtype=object)
+def _pandas(table: pa.Table) -> pd.DataFrame:
+    """An output table as pandas: text as ``str``, booleans with nulls as objects."""
+    return table.to_pandas()
 
 
 def site_codes(result: ScreeningResult) -> SiteCodes:
@@ -153,30 +224,62 @@ def site_codes(result: ScreeningResult) -> SiteCodes:
     return result_codes(result, _conclusion_texts(result))
 
 
+def codes_arrow(result: ScreeningResult) -> pa.Table:
+    """The codes table (:data:`zoning.schema.CODES_OUTPUT_TYPES`) of ``result`` as Arrow.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+
+    Returns
+    -------
+    pyarrow.Table
+    """
+    codes = site_codes(result).codes
+    schema = output_schemas(result.provenance)["codes"]
+    return arrow_table({c: codes[c].to_numpy(dtype=object) for c in codes}, schema, len(codes))
+
+
 def _codes_table(result: ScreeningResult) -> pd.DataFrame:
     """The codes table (:data:`zoning.schema.CODES_OUTPUT_TYPES`) of ``result``."""
-    return site_codes(result).codes
+    return _pandas(codes_arrow(result))
 
 
-def _hits_table(result: ScreeningResult) -> pd.DataFrame:
-    """``hits.csv``: the columns of :data:`zoning.schema.HITS_CSV_COLUMNS` and each layer's
-    data status."""
+def hits_arrow(result: ScreeningResult) -> pa.Table:
+    """The hits table as Arrow: the columns of :data:`zoning.schema.HITS_OUTPUT_TYPES`.
+
+    Parameters
+    ----------
+    result : ScreeningResult
+
+    Returns
+    -------
+    pyarrow.Table
+        Each hit with its layer's data status (``layer_status``).
+    """
     h = result.hits
     n = len(h)
-    table = pd.DataFrame(
-        {
-            c: h[c].to_numpy() if c in h.columns else _nulls(n, HITS_OUTPUT_TYPES[c])
-            for c in _HITS_COLUMNS
-        },
-        index=pd.RangeIndex(n),
-    )
+    columns: dict[str, Any] = {c: h[c] for c in _HITS_COLUMNS if c in h.columns}
     status = {
         p.get("id"): p.get("status")
         for p in result.provenance.get("layers", [])
         if isinstance(p, dict)
     }
-    table["layer_status"] = table["layer_id"].map(status).astype(object)
-    return table
+    if n:
+        layer = column(h["layer_id"], "string", n)
+        if isinstance(layer, pa.ChunkedArray):
+            layer = layer.combine_chunks()
+        encoded = layer.dictionary_encode()
+        names = encoded.dictionary.to_pylist()
+        values = pa.array([status.get(v) for v in names], type=pa.string())
+        columns["layer_status"] = values.take(encoded.indices)
+    return arrow_table(columns, output_schemas(result.provenance)["hits"], n)
+
+
+def _hits_table(result: ScreeningResult) -> pd.DataFrame:
+    """``hits.csv``: the columns of :data:`zoning.schema.HITS_CSV_COLUMNS` and each layer's
+    data status."""
+    return _pandas(hits_arrow(result))
 
 
 def _conclusion_texts(result: ScreeningResult) -> tuple[np.ndarray, np.ndarray] | None:
@@ -229,21 +332,35 @@ def clauses_note(result: ScreeningResult) -> str | None:
     return None
 
 
+def clauses_arrow(result: ScreeningResult) -> pa.Table:
+    """The clause table as Arrow, cut down for large screenings (:func:`clauses_note`).
+
+    Parameters
+    ----------
+    result : ScreeningResult
+
+    Returns
+    -------
+    pyarrow.Table
+        The columns of :data:`zoning.schema.CLAUSE_OUTPUT_TYPES` (no rows above
+        :data:`CLAUSES_MAX_SITES` sites, or for a result without a clause table).
+    """
+    schema = output_schemas(result.provenance)["clauses"]
+    n = len(result.sites)
+    if n > CLAUSES_MAX_SITES or not hasattr(type(result), "clauses"):
+        return schema.empty_table()
+    table = result.clauses
+    if n > CLAUSES_FULL_MAX_SITES:
+        table = table[table["result"].isin(_DECISIVE)]
+    columns: dict[str, Any] = {c: table[c] for c in CLAUSE_COLUMNS}
+    # As sites.csv: a reader of this file alone sees when the rules are demonstration ones.
+    columns["data_status"] = pa.repeat(_data_status(result), len(table)).cast(pa.string())
+    return arrow_table(columns, schema, len(table))
+
+
 def _clauses_table(result: ScreeningResult) -> pd.DataFrame:
     """``clauses.csv``: the clause table, cut down for large screenings (:func:`clauses_note`)."""
-    n = len(result.sites)
-    if n > CLAUSES_MAX_SITES:
-        table = pd.DataFrame(
-            {c: pd.Series([], dtype=_PANDAS[CLAUSE_OUTPUT_TYPES[c]]) for c in CLAUSE_COLUMNS}
-        )
-    else:
-        table = result.clauses
-        if n > CLAUSES_FULL_MAX_SITES:
-            table = table[table["result"].isin(_DECISIVE)]
-        table = pd.DataFrame(table[list(CLAUSE_COLUMNS)])
-    # As sites.csv: a reader of this file alone sees when the rules are demonstration ones.
-    table["data_status"] = _data_status(result)
-    return table
+    return _pandas(clauses_arrow(result))
 
 
 def _ranking_table(result: ScreeningResult) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from .frames import (
     _hits_table,
     _ranking_table,
     _sites_table,
-    _wgs84,
+    _wgs84_of,
     clauses_note,
 )
 
@@ -32,7 +32,7 @@ def _result_tables(result: ScreeningResult, empty: Sequence[str] = ()) -> dict[s
     """The tables of :func:`to_dict` and of ``screening.json``, in order (those named in
     ``empty`` without rows, and not built)."""
     sites = _sites_table(result)
-    geoms = _wgs84(result.sites)
+    geoms = _wgs84_of(result)
     sites["wkt"] = shapely.to_wkt(geoms, rounding_precision=7, trim=True)
     tables = {
         "sites": sites,

@@ -9,27 +9,22 @@ The Arrow schemas are fixed (:func:`parquet_schemas`, from the column types of
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import shapely
 
-from ..schema import (
-    CLAUSE_OUTPUT_TYPES,
-    CODES_OUTPUT_TYPES,
-    HITS_OUTPUT_TYPES,
-    SITES_OUTPUT_TYPES,
-)
-from .frames import _clauses_table, _codes_table, _hits_table, _sites_table, _wgs84, clauses_note
+from .arrow import PROVENANCE_KEY, output_schemas
+from .frames import clauses_arrow, clauses_note, codes_arrow, hits_arrow, sites_arrow
 
 if TYPE_CHECKING:
     from ..screening import ScreeningResult
+
+log = logging.getLogger("zoning.screening")
 
 __all__ = [
     "PARQUET_COMPRESSION",
@@ -37,11 +32,11 @@ __all__ = [
     "PROVENANCE_KEY",
     "parquet_schemas",
     "parquet_tables",
+    "union_codes",
     "write_parquet",
+    "write_table",
 ]
 
-#: The key of the provenance (JSON) in every Parquet file's metadata.
-PROVENANCE_KEY = b"zoning:provenance"
 #: The tables of a screening written as Parquet, in order, and their files.
 PARQUET_TABLES = {
     "sites": "sites.parquet",
@@ -51,38 +46,6 @@ PARQUET_TABLES = {
 }
 #: Compression of the Parquet files.
 PARQUET_COMPRESSION = "zstd"
-#: The Arrow type of each type name of :mod:`zoning.schema`.
-_ARROW = {
-    "string": pa.string(),
-    "bool": pa.bool_(),
-    "int64": pa.int64(),
-    "float64": pa.float64(),
-    "wkb": pa.binary(),
-}
-_TYPES = {
-    "sites": {**SITES_OUTPUT_TYPES, "geometry": "wkb"},
-    "hits": HITS_OUTPUT_TYPES,
-    "clauses": CLAUSE_OUTPUT_TYPES,
-    "codes": CODES_OUTPUT_TYPES,
-}
-
-
-def _geo_metadata() -> dict[str, Any]:
-    """The ``geo`` metadata of ``sites.parquet`` (GeoParquet 1.1): WKB, EPSG:4326 (PROJJSON)."""
-    import pyproj
-
-    return {
-        "version": "1.1.0",
-        "primary_column": "geometry",
-        "columns": {
-            "geometry": {
-                "encoding": "WKB",
-                "geometry_types": [],
-                "crs": pyproj.CRS.from_epsg(4326).to_json_dict(),
-                "edges": "planar",
-            }
-        },
-    }
 
 
 def parquet_schemas(provenance: Mapping[str, Any] | None = None) -> dict[str, pa.Schema]:
@@ -101,67 +64,7 @@ def parquet_schemas(provenance: Mapping[str, Any] | None = None) -> dict[str, pa
         same whatever the data: open a :class:`pyarrow.parquet.ParquetWriter` with it and
         append the tables of :func:`parquet_tables` chunk after chunk.
     """
-    meta: dict[bytes, bytes] = {}
-    if provenance is not None:
-        meta[PROVENANCE_KEY] = json.dumps(
-            provenance, ensure_ascii=False, default=_json_default
-        ).encode("utf-8")
-    out = {}
-    for name, types in _TYPES.items():
-        fields = [pa.field(c, _ARROW[t]) for c, t in types.items()]
-        extra = {b"geo": json.dumps(_geo_metadata()).encode()} if name == "sites" else {}
-        out[name] = pa.schema(fields, metadata={**meta, **extra} or None)
-    return out
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    return str(value)
-
-
-def _column(values: Any, kind: str, n: int) -> pa.Array:
-    """One column as an Arrow array of ``kind`` (never guessed from the values)."""
-    typ = _ARROW[kind]
-    if isinstance(values, pd.Series):
-        values = values.to_numpy(dtype=object) if values.dtype == object else values.array
-    try:
-        return pa.array(values, type=typ, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        if kind != "string":
-            raise
-    # A text column holding other values (numbers in a layer's attribute): as text.
-    arr = np.asarray(values, dtype=object)
-    miss = pd.isna(arr)
-    text = np.where(miss, None, arr.astype(str).astype(object))
-    return pa.array(text, type=typ)
-
-
-def to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    """``frame`` as an Arrow table of exactly ``schema`` (missing columns are nulls).
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        A table of :mod:`zoning.tables.frames`.
-    schema : pyarrow.Schema
-        One of :func:`parquet_schemas`.
-
-    Returns
-    -------
-    pyarrow.Table
-    """
-    n = len(frame)
-    arrays = []
-    for field in schema:
-        if field.name in frame.columns:
-            kind = next(k for k, t in _ARROW.items() if t == field.type)
-            arrays.append(_column(frame[field.name], kind, n))
-        else:
-            arrays.append(pa.nulls(n, field.type))
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return output_schemas(provenance)
 
 
 def parquet_tables(result: ScreeningResult) -> dict[str, pa.Table]:
@@ -186,19 +89,37 @@ def parquet_tables(result: ScreeningResult) -> dict[str, pa.Table]:
     ``codes`` tables are stable (they depend only on the words): rows with equal codes are
     equal, so the union of the chunks' codes tables, without duplicate codes, is the run's.
     """
-    schemas = parquet_schemas(result.provenance)
-    sites = _sites_table(result)
-    sites["geometry"] = shapely.to_wkb(_wgs84(result.sites))
-    out = {
-        "sites": to_arrow(sites, schemas["sites"]),
-        "hits": to_arrow(_hits_table(result), schemas["hits"]),
-        "codes": to_arrow(_codes_table(result), schemas["codes"]),
+    tables = {
+        "sites": sites_arrow(result),
+        "hits": hits_arrow(result),
+        "clauses": clauses_arrow(result),
+        "codes": codes_arrow(result),
     }
-    if hasattr(type(result), "clauses"):
-        out["clauses"] = to_arrow(_clauses_table(result), schemas["clauses"])
-    else:
-        out["clauses"] = schemas["clauses"].empty_table()
-    return {name: out[name] for name in PARQUET_TABLES}
+    return {name: tables[name] for name in PARQUET_TABLES}
+
+
+def union_codes(tables: list[pa.Table]) -> pa.Table:
+    """The codes table of a run in chunks: the union of the chunks' codes tables.
+
+    Parameters
+    ----------
+    tables : list of pyarrow.Table
+        The ``codes`` tables of :func:`parquet_tables`, one per chunk.
+
+    Returns
+    -------
+    pyarrow.Table
+        Each code once (codes depend only on their words, so equal codes are equal rows),
+        reasons first, then conclusions, each sorted by code, as one run's table.
+    """
+    if not tables:
+        return output_schemas()["codes"].empty_table()
+    whole = pa.concat_tables(tables)
+    codes = whole.column("code").to_pylist()
+    first = sorted({c: i for i, c in reversed(list(enumerate(codes)))}.values())
+    kinds = whole.column("kind").to_pylist()
+    order = sorted(first, key=lambda i: (kinds[i] != "reason", codes[i]))
+    return whole.take(pa.array(order, type=pa.int64()))
 
 
 def write_parquet(result: ScreeningResult, folder: Path) -> dict[str, list[str]]:
@@ -222,14 +143,39 @@ def write_parquet(result: ScreeningResult, folder: Path) -> dict[str, list[str]]
     EPSG:4326), readable with :func:`geopandas.read_parquet`; the others are plain Parquet.
     The clause table is cut down for large runs as ``clauses.csv`` is (a note says so).
     """
-    import logging
-
     note = clauses_note(result) if hasattr(type(result), "clauses") else None
     if note:
-        logging.getLogger("zoning.screening").warning(
-            note.replace("clauses.csv", "clauses.parquet")
-        )
+        log.warning(note.replace("clauses.csv", "clauses.parquet"))
     tables = parquet_tables(result)
-    for name, file in PARQUET_TABLES.items():
-        pq.write_table(tables[name], folder / file, compression=PARQUET_COMPRESSION)
+
+    def write(name: str) -> None:
+        write_table(tables[name], folder / PARQUET_TABLES[name])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow writes without the GIL
+        list(pool.map(write, PARQUET_TABLES))
     return {"parquet": list(PARQUET_TABLES.values())}
+
+
+#: Columns never dictionary-encoded (nearly every value distinct).
+_NO_DICTIONARY = frozenset({"site_id", "name", "feature_id", "geometry"})
+
+
+def write_table(table: pa.Table, path: Path) -> None:
+    """Write one output table as Parquet, as :func:`write_parquet` does.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        One of :func:`parquet_tables` (its schema's metadata is written too).
+    path : Path
+        The file.
+
+    Notes
+    -----
+    zstd; text columns dictionary-encoded except ids and names (numbers and geometries
+    never: nearly every value differs).
+    """
+    dictionary = [
+        f.name for f in table.schema if pa.types.is_string(f.type) and f.name not in _NO_DICTIONARY
+    ]
+    pq.write_table(table, path, compression=PARQUET_COMPRESSION, use_dictionary=dictionary or False)
