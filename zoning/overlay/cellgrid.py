@@ -23,6 +23,30 @@ _EPS = 1e-6
 _INT_DTYPES = (np.int8, np.int16, np.int32, np.int64)
 
 
+def int_dtype(lo: int, hi: int) -> np.dtype:
+    """The narrowest signed integer dtype holding every integer from ``lo`` to ``hi``.
+
+    Parameters
+    ----------
+    lo, hi : int
+
+    Returns
+    -------
+    numpy.dtype
+        ``int8``, ``int16``, ``int32`` or ``int64``.
+
+    Raises
+    ------
+    ValueError
+        When the range does not fit 64 bits.
+    """
+    for dtype in _INT_DTYPES:
+        info = np.iinfo(dtype)
+        if info.min <= lo and hi <= info.max:
+            return np.dtype(dtype)
+    raise ValueError(f"values from {lo} to {hi} do not fit 64 bits")
+
+
 def narrow_int(values: np.ndarray) -> np.ndarray:
     """An integer array in the narrowest signed dtype that holds every one of its values.
 
@@ -294,11 +318,13 @@ class CellGrid:
         near_iy, near_ix = ndimage.distance_transform_edt(
             ~mixed, return_distances=False, return_indices=True
         )
-        nearest = near_iy.astype(np.int64) * nx + near_ix
-        # The narrowest integer dtypes the values allow (int8 codes for up to 126 features):
-        # a quarter of the memory, and of what the index cache writes and reads.
-        code, nearest = narrow_int(code), narrow_int(nearest)
-        crossed, crossed_by = narrow_int(crossed), narrow_int(crossed_by)
+        # Narrow integer dtypes, from the ranges the values can take (int8 codes for up to 126
+        # features): a quarter of the memory, and of what the index cache writes and reads.
+        top = max([0, *(int(np.max(o)) for o in (owner, chunk_owner) if o is not None and len(o))])
+        cell_t, feature_t = int_dtype(0, ny * nx - 1), int_dtype(-2, top)
+        nearest = (near_iy.astype(np.int64) * nx + near_ix).astype(cell_t)
+        code, crossed = code.astype(feature_t), crossed.astype(cell_t)
+        crossed_by = crossed_by.astype(feature_t)
         return cls(float(x0), float(y0), float(size), code, nearest, crossed, crossed_by)
 
     def _cells(self, x: np.ndarray, y: np.ndarray):

@@ -67,15 +67,16 @@ def dump_part(name: str, value: Any) -> tuple[dict[str, np.ndarray], dict]:
         if value is None:
             return {}, {"grid": None}
         g: CellGrid = value
-        # Stored in the narrowest integer dtypes their values allow (checked here): the codes
-        # are features (-2 .. n - 1; int8 for up to 126 features), the crossed cells' indices
-        # and their features likewise; ``nearest`` (flat cell indices) usually stays int32.
+        # Stored as built: in the narrow integer dtypes CellGrid.build chose from the values'
+        # ranges (int8 codes for up to 126 features); refused when not integers.
         arrays = {
-            "code": narrow_int(g.code),
-            "nearest": narrow_int(g.nearest),
-            "crossed": narrow_int(g.crossed),
-            "crossed_by": narrow_int(g.crossed_by),
+            "code": g.code,
+            "nearest": g.nearest,
+            "crossed": g.crossed,
+            "crossed_by": g.crossed_by,
         }
+        if any(np.asarray(a).dtype.kind != "i" for a in arrays.values()):
+            raise TypeError("grid arrays are not of signed integers")
         return arrays, {"grid": {"x0": g.x0, "y0": g.y0, "size": g.size}}
     raise KeyError(name)
 
