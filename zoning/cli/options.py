@@ -40,6 +40,7 @@ __all__ = [
     "project_options",
     "rules_options",
     "run_options",
+    "scale_options",
     "screening_options",
     "site_options",
     "sites_options",
@@ -653,6 +654,46 @@ site_options: Decorator = _stack(
             callback=non_empty_path,
             metavar="OUT_DIR",
             help="The site folder (the same as the OUT_DIR argument).",
+        ),
+    ]
+)
+
+
+def _positive(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise click.BadParameter(f"must be at least 1, not {value}")
+    return value
+
+
+#: A run in chunks, here or on dask.distributed (``zoning screen`` only).
+scale_options: Decorator = _stack(
+    [
+        click.option(
+            "--chunk-size",
+            type=int,
+            default=None,
+            callback=_positive,
+            metavar="N",
+            help="Read, screen and write the sites N at a time (default 100,000; a CSV or "
+            "Parquet input of more than 1,000,000 sites is screened in chunks anyway unless "
+            "another --format than parquet is asked for): memory stays bounded, results are "
+            "appended to Parquet.",
+        ),
+        click.option(
+            "--workers",
+            type=int,
+            default=None,
+            callback=_positive,
+            metavar="N",
+            help="Screen the chunks on N local worker processes (dask.distributed; the "
+            "distributed extra).",
+        ),
+        click.option(
+            "--scheduler",
+            default=None,
+            metavar="URL",
+            help="Screen the chunks on an existing dask.distributed cluster (tcp://HOST:PORT); "
+            "its workers must read the catalog, layer and index-cache paths given here.",
         ),
     ]
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .errors import OneLineCommand, handle_errors
-from .options import fail_on_option, screening_options
+from .options import fail_on_option, scale_options, screening_options
 from .render import console_summary
 from .run import echo_in_force, exit_for, report_rejected, report_written, run_screening
 
@@ -24,9 +24,18 @@ from .run import echo_in_force, exit_for, report_rejected, report_written, run_s
     help="Also screen as of this date and compare: with --as-of D1 and --out DIR, writes "
     "DIR/as_of_D1/, DIR/as_of_D2/ and their diff (diff.csv, diff.html; see zoning diff).",
 )
+@scale_options
+@click.pass_context
 @handle_errors
 def screen_cmd(
-    sites: str | None, fail_on: str | None, diff_as_of: str | None = None, **options
+    ctx: click.Context,
+    sites: str | None,
+    fail_on: str | None,
+    diff_as_of: str | None = None,
+    chunk_size: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    **options,
 ) -> None:
     """Screen project sites against the zoning layers and the access-list rules.
 
@@ -47,9 +56,38 @@ def screen_cmd(
     interactive map), all or nothing. With --out postgresql://...?schema=NAME appends the
     screening as one run to PostGIS (tables runs, sites, hits, clauses, provenance).
 
+    Big inputs run in chunks (--chunk-size N, default 100,000; a CSV or Parquet file of more
+    than 1,000,000 sites is chunked when the output is Parquet): memory stays bounded and the
+    results are appended to sites.parquet, hits.parquet, clauses.parquet and codes.parquet.
+    --workers N screens the chunks on N local processes, --scheduler tcp://HOST:PORT on a
+    dask.distributed cluster (its workers read the same catalog and index-cache paths).
+
     Exit codes: 0 done; 1 --fail-on met, or rows set aside (--on-row-error report); 2 usage
     or input error (nothing written).
     """
+    from .chunked import screen_in_chunks, wants_chunks
+
+    source = ctx.get_parameter_source("formats")
+    format_given = source is not None and source.name != "DEFAULT"
+    if wants_chunks(
+        sites,
+        workers=workers,
+        scheduler=scheduler,
+        chunk_size=chunk_size,
+        formats=options["formats"] if format_given else None,
+    ):
+        if diff_as_of is not None:
+            raise click.UsageError("--diff-as-of is not for a run in chunks")
+        screen_in_chunks(
+            sites,
+            options,
+            workers=workers,
+            scheduler=scheduler,
+            chunk_size=chunk_size,
+            fail_on=fail_on,
+            format_given=format_given,
+        )
+        return
     if diff_as_of is not None:
         from ..io.postgis import is_database_url
         from .diff import screen_diff_as_of
