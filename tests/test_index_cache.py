@@ -28,7 +28,7 @@ from zoning.cli import main
 from zoning.io import cachedir
 from zoning.io.cachedir import CACHE_ENV, IndexCache, resolve_index_cache
 from zoning.overlay import LayerIndex
-from zoning.overlay.persist import EXCLUDED, PERSISTED, prepare_index
+from zoning.overlay.persist import EXCLUDED, PERSISTED, dump_part, narrow_int, prepare_index
 
 # ------------------------------------------------------------------------------ helpers
 
@@ -444,6 +444,74 @@ def test_write_refuses_object_arrays(tmp_path):
     cache = IndexCache(tmp_path)
     assert not cache.write("k" * 64, "p", {"a": np.array([None, 1], dtype=object)})
     assert _entries(tmp_path) == []
+
+
+def test_narrow_int_keeps_every_value_and_refuses_what_does_not_fit():
+    assert narrow_int(np.array([-2, -1, 0, 126])).dtype == np.int8
+    assert narrow_int(np.array([-2, 127])).dtype == np.int8
+    assert narrow_int(np.array([-2, 128])).dtype == np.int16  # one past int8: not narrowed to it
+    assert narrow_int(np.array([-129, 0])).dtype == np.int16
+    assert narrow_int(np.array([0, 2**31])).dtype == np.int64
+    assert narrow_int(np.array([0, 2**15], dtype=np.uint64)).dtype == np.int32
+    big = np.array([[0, 40_000], [-1, 5]], dtype=np.int64)
+    out = narrow_int(big)
+    assert out.dtype == np.int32 and out.shape == big.shape
+    np.testing.assert_array_equal(out, big)
+    with pytest.raises(ValueError):
+        narrow_int(np.array([0, 2**64 - 1], dtype=np.uint64))  # beyond int64
+    with pytest.raises(TypeError):
+        narrow_int(np.array([0.5]))
+
+
+def test_int_dtype_ranges():
+    from zoning.overlay.cellgrid import int_dtype
+
+    assert int_dtype(-2, 127) == np.int8 and int_dtype(-2, 128) == np.int16
+    assert int_dtype(0, 2**31 - 1) == np.int32 and int_dtype(0, 2**31) == np.int64
+    with pytest.raises(ValueError):
+        int_dtype(0, 2**63)
+
+
+def test_grid_arrays_are_stored_narrow_and_come_back_equal(demo_cache):
+    _, cold, warm = demo_cache
+    narrowed = 0
+    for a, b in zip(cold, warm, strict=True):
+        g = b.index.grid
+        if g is None:
+            continue
+        arrays, _ = dump_part("grid", a.index.grid)
+        for name in ("code", "nearest", "crossed", "crossed_by"):
+            stored = getattr(g, name)
+            assert stored.dtype == arrays[name].dtype
+            assert stored.dtype.itemsize <= narrow_int(np.asarray(stored)).dtype.itemsize * 2
+            np.testing.assert_array_equal(stored, getattr(a.index.grid, name))
+        narrowed += g.code.dtype.itemsize < 4
+    assert narrowed  # the demonstration layers have few features: int8 codes
+
+
+def test_unused_part_is_checked_when_loaded(tmp_path):
+    """A flipped byte in a part a screening does not load is caught when it is loaded."""
+    world, cache, _, key = _filled(tmp_path)
+    entry = IndexCache(cache).entry_dir(key, "dissolved")
+    target = max(entry.glob("*.npy"), key=lambda p: p.stat().st_size)
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    target.write_bytes(bytes(data))
+    ls = zoning.load_catalog(world.catalog, index_cache=cache)
+    store = ls["red"].store
+    assert "dissolved" in store.parts
+    assert store.load("dissolved") is None
+    assert [n for n in store.notes if "-dissolved ignored" in n and "checksum" in n]
+    lay = ls["red"]
+    fresh = LayerIndex(
+        lay.gdf.geometry.to_numpy(),
+        tolerance_m=lay.entry.positional_tolerance_m or 0.0,
+        rings_m=lay.entry.buffer_rings_m,
+    )
+    got = ls["red"].index.dissolved[0]  # rebuilt, and written again
+    assert shapely.to_wkb(got).tolist() == shapely.to_wkb(fresh.dissolved[0]).tolist()
+    IndexCache(cache).flush()
+    assert IndexCache(cache).read(key, "dissolved") is not None
 
 
 def test_resolver_option_env_default_off(tmp_path):

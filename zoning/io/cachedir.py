@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 #: The environment variable naming the cache folder (or ``off``).
 CACHE_ENV = "ZONING_INDEX_CACHE"
 #: The layout of an entry; bumped whenever what an entry holds or how changes.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: What ``manifest.json`` says it is.
 _FORMAT_NAME = "zoning-index-cache"
 #: Values of ``--index-cache`` / ``ZONING_INDEX_CACHE`` that turn the cache off.
@@ -99,15 +99,16 @@ def resolve_index_cache(
 
 
 def _checksum(path: Path) -> str:
-    """A cheap checksum of a file's bytes: the sum and the XOR of its 64-bit words (the tail
-    zero-padded), as 32 hex digits.
+    """A cheap checksum of a file's bytes: the sum of its 64-bit words (the tail zero-padded)
+    modulo 2**64, and the size, as hex digits.
 
-    Any damage confined to one word, and truncation (also caught by the size), changes it;
-    memory bandwidth bound (~7x faster than CRC-32 here), which matters for the grids.
+    Any damage confined to one word (a flipped bit or byte, a changed value) changes the sum,
+    and truncation changes the size; one pass over the bytes, memory-bandwidth bound (many
+    times faster than CRC-32 or SHA-256 here), which matters for the grids.
     """
     size = os.stat(path).st_size
     if size == 0:
-        return "0" * 32
+        return "0" * 16
     raw = np.memmap(path, dtype=np.uint8, mode="r")
     whole = size // 8 * 8
     words = raw[:whole].view(np.uint64)
@@ -116,9 +117,8 @@ def _checksum(path: Path) -> str:
     last = tail.view(np.uint64)[0]
     with np.errstate(over="ignore"):
         total = np.uint64(words.sum(dtype=np.uint64) + last)
-    xor = np.uint64(np.bitwise_xor.reduce(words) if len(words) else 0) ^ last
     del raw, words
-    return f"{int(total):016x}{int(xor):016x}"
+    return f"{int(total):016x}-{size:x}"
 
 
 class IndexCache:
@@ -145,8 +145,9 @@ class IndexCache:
     Notes
     -----
     Keys are built with :meth:`key` from plain JSON data and always include
-    :data:`FORMAT_VERSION` and the toolkit's version.  Loading checks every file of the entry
-    (size and a checksum of its bytes, :func:`_checksum`) and memory-maps the arrays.  Safe to
+    :data:`FORMAT_VERSION` and the toolkit's version.  :meth:`open` checks an entry's manifest
+    and its files' sizes; :meth:`load` (before any array is used) a checksum of every file's
+    bytes (:func:`_checksum`) and memory-maps the arrays.  Safe to
     share between processes; an instance is not meant to be shared between threads that write.
     """
 
@@ -277,21 +278,67 @@ class IndexCache:
         (dict of arrays, dict) or None
             None when there is no entry, or it is not a valid entry of this key and format.
         """
+        found = self.open(key, part, notes)
+        return None if found is None else self.load(found, notes)
+
+    def open(self, key: str, part: str, notes: list[str] | None = None) -> dict | None:
+        """The checked manifest of one entry (its files' sizes checked too), or None.
+
+        Parameters
+        ----------
+        key, part : str
+            As :meth:`entry_dir`.
+        notes : list of str, optional
+            Where to say why an existing entry was ignored (also logged).
+
+        Returns
+        -------
+        dict or None
+            What :meth:`load` takes; None when there is no entry, or it is not a valid entry
+            of this key and format (a truncated file is caught here).  The files' checksums
+            are checked by :meth:`load`, before any array is used.
+        """
         where = self.entry_dir(key, part)
         if not where.exists():
             return None
         try:
-            return self._read(where, key, part)
+            return self._open(where, key, part)
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            why = " ".join(str(exc).split()) or type(exc).__name__
-            note = f"index cache entry {where.name} ignored ({why}); rebuilt"
-            log.warning("%s", note)
-            self.discard(where)
-            if notes is not None:
-                notes.append(note)
+            self._ignore(where, exc, notes)
             return None
 
-    def _read(self, where: Path, key: str, part: str) -> tuple[dict[str, np.ndarray], dict]:
+    def load(self, found: dict, notes: list[str] | None = None):
+        """The arrays (memory-mapped, read-only) and metadata of an entry :meth:`open` found.
+
+        Parameters
+        ----------
+        found : dict
+            From :meth:`open`.
+        notes : list of str, optional
+            Where to say why the entry was ignored (also logged).
+
+        Returns
+        -------
+        (dict of arrays, dict) or None
+            None when a file fails its checksum or is not the array the manifest describes
+            (the entry is then removed, to be written again).
+        """
+        where, manifest = found["where"], found["manifest"]
+        try:
+            return self._arrays(where, manifest), manifest.get("meta", {})
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self._ignore(where, exc, notes)
+            return None
+
+    def _ignore(self, where: Path, exc: Exception, notes: list[str] | None) -> None:
+        why = " ".join(str(exc).split()) or type(exc).__name__
+        note = f"index cache entry {where.name} ignored ({why}); rebuilt"
+        log.warning("%s", note)
+        self.discard(where)
+        if notes is not None:
+            notes.append(note)
+
+    def _open(self, where: Path, key: str, part: str) -> dict:
         if not where.is_dir():
             raise ValueError("not an entry directory")
         try:
@@ -311,6 +358,14 @@ class IndexCache:
             raise ValueError("manifest.json fails its checksum")
         if manifest.get("key") != key or manifest.get("part") != part:
             raise ValueError("key mismatch")
+        for name, info in manifest["files"].items():
+            size = (where / f"{name}.npy").stat().st_size
+            if size != info["size"]:
+                raise ValueError(f"{name}.npy has {size} bytes, not {info['size']}")
+        return {"where": where, "manifest": manifest}
+
+    @staticmethod
+    def _arrays(where: Path, manifest: dict) -> dict[str, np.ndarray]:
         arrays: dict[str, np.ndarray] = {}
         for name, info in manifest["files"].items():
             path = where / f"{name}.npy"
@@ -323,7 +378,7 @@ class IndexCache:
             if arr is None or arr.dtype.str != info["dtype"] or list(arr.shape) != info["shape"]:
                 raise ValueError(f"{name}.npy is not the array the manifest describes")
             arrays[name] = arr
-        return arrays, manifest.get("meta", {})
+        return arrays
 
     # ------------------------------------------------------------------ writing
 

@@ -107,13 +107,14 @@ class LayerStore:
     notes : list of str
         Entries found damaged or foreign (each ignored, then rebuilt).
     read_parts : set of str
-        The parts found valid in the cache when the store was made (cache hits; parts this
-        process writes later are not in it).
+        The parts found in the cache when the store was made (cache hits; a part that then
+        fails its checksums on load is taken out; parts this process writes later are not in it).
 
     Notes
     -----
-    Every entry of the key found in the folder is checked (sizes and checksums) when the store is
-    made, so damage is noted before the layer is used; arrays stay memory-mapped.
+    Every entry of the key found in the folder is checked (manifest and file sizes) when the
+    store is made; a part's checksums when it is first loaded (:meth:`load`), before any of its
+    arrays is used.  Arrays stay memory-mapped.
     """
 
     def __init__(self, cache: IndexCache, key: str, layer_id: str, digest: str | None = None):
@@ -123,23 +124,25 @@ class LayerStore:
         self.layer_id = layer_id
         self.notes: list[str] = []
         self._found: dict[str, tuple[dict[str, np.ndarray], dict]] = {}
+        self._unchecked: dict[str, dict] = {}
+        self._report: LoadReport | None = None
         cache.flush()
         prefix = cache.entry_dir(key, "").name
         if cache.path.is_dir():
             for where in sorted(cache.path.glob(f"{prefix}*")):
                 part = where.name[len(prefix) :]
-                got = cache.read(key, part, self.notes)
-                if got is not None:
-                    self._found[part] = got
-        self.read_parts = set(self._found)
+                found = cache.open(key, part, self.notes)
+                if found is not None:
+                    self._unchecked[part] = found
+        self.read_parts = set(self._unchecked)
 
     def __repr__(self) -> str:
-        return f"<LayerStore {self.layer_id} in {self.cache.path}: {sorted(self._found)}>"
+        return f"<LayerStore {self.layer_id} in {self.cache.path}: {self.parts}>"
 
     @property
     def parts(self) -> list[str]:
-        """The valid entries found for this layer (part names)."""
-        return sorted(self._found)
+        """The entries found for this layer (part names; checksums checked when loaded)."""
+        return sorted({*self._found, *self._unchecked})
 
     def load(self, part: str) -> tuple[dict[str, np.ndarray], dict] | None:
         """The arrays and metadata of one part, or None when it is not cached.
@@ -151,7 +154,21 @@ class LayerStore:
         Returns
         -------
         (dict of arrays, dict) or None
+            None also when the entry fails its checksums (noted; it is then written again).
+
+        Notes
+        -----
+        A part's files are checksummed here, on its first load, not when the store is made:
+        a process pays only for the parts it uses, and no array is used unchecked.
         """
+        found = self._unchecked.pop(part, None)
+        if found is not None:
+            got = self.cache.load(found, self.notes)
+            if got is None:
+                self.read_parts.discard(part)
+                self._tell_report()
+            else:
+                self._found[part] = got
         return self._found.get(part)
 
     def save(self, part: str, arrays: dict[str, np.ndarray], meta: dict | None = None) -> None:
@@ -164,7 +181,7 @@ class LayerStore:
         meta : dict, optional
             Plain JSON data.
         """
-        if part in self._found:
+        if part in self._found or part in self._unchecked:
             return
         if self.cache.submit(self.key, part, arrays, meta):
             self._found[part] = ({k: np.asarray(v) for k, v in arrays.items()}, meta or {})
@@ -177,6 +194,7 @@ class LayerStore:
         part, why : str
         """
         self._found.pop(part, None)
+        self._unchecked.pop(part, None)
         self.read_parts.discard(part)
         where = self.cache.entry_dir(self.key, part)
         self.cache.discard(where)
@@ -184,6 +202,14 @@ class LayerStore:
         note = f"index cache entry {name} ignored ({why}); rebuilt"
         log.warning("%s", note)
         self.notes.append(note)
+        self._tell_report()
+
+    def _tell_report(self) -> None:
+        """Copy the notes into the layer's load report (parts are checked when first used,
+        after the report was made)."""
+        report = self._report
+        if report is not None:
+            report.notes.extend(n for n in self.notes if n not in report.notes)
 
     # ------------------------------------------------------------------ the layer as read
 
@@ -208,7 +234,7 @@ class LayerStore:
             report["bounds_wgs84"] = (
                 None if report["bounds_wgs84"] is None else tuple(report["bounds_wgs84"])
             )
-            report = LoadReport(**report)
+            report = self._report = LoadReport(**report)
             if table.num_rows != len(geoms) or list(attrs) != meta["columns"]:
                 raise ValueError("columns do not match the geometries")
         except Exception as exc:  # damaged data: shapely's, pyarrow's, the report's errors
@@ -230,6 +256,7 @@ class LayerStore:
         """
         import pyarrow as pa
 
+        self._report = report
         geom_col = gdf.geometry.name
         attrs = gdf.drop(columns=geom_col)
         attrs = attrs.reset_index(drop=True)

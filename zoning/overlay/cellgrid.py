@@ -19,6 +19,73 @@ import shapely
 _EPS = 1e-6
 
 
+#: The integer dtypes :func:`narrow_int` tries, narrowest first.
+_INT_DTYPES = (np.int8, np.int16, np.int32, np.int64)
+
+
+def int_dtype(lo: int, hi: int) -> np.dtype:
+    """The narrowest signed integer dtype holding every integer from ``lo`` to ``hi``.
+
+    Parameters
+    ----------
+    lo, hi : int
+
+    Returns
+    -------
+    numpy.dtype
+        ``int8``, ``int16``, ``int32`` or ``int64``.
+
+    Raises
+    ------
+    ValueError
+        When the range does not fit 64 bits.
+    """
+    for dtype in _INT_DTYPES:
+        info = np.iinfo(dtype)
+        if info.min <= lo and hi <= info.max:
+            return np.dtype(dtype)
+    raise ValueError(f"values from {lo} to {hi} do not fit 64 bits")
+
+
+def narrow_int(values: np.ndarray) -> np.ndarray:
+    """An integer array in the narrowest signed dtype that holds every one of its values.
+
+    Parameters
+    ----------
+    values : array of integers
+
+    Returns
+    -------
+    array
+        The same values (checked element by element after the conversion), as ``int8``,
+        ``int16``, ``int32`` or ``int64``.
+
+    Raises
+    ------
+    TypeError
+        For an array that is not of integers.
+    ValueError
+        When the converted values differ from the originals (never expected: the range is
+        checked first; the check makes a narrowing that loses values impossible).
+    """
+    values = np.asarray(values)
+    if values.dtype.kind not in "iu":
+        raise TypeError(f"narrow_int takes integers, not {values.dtype}")
+    if not values.size:
+        return values.astype(np.int8)
+    lo, hi = int(values.min()), int(values.max())
+    for dtype in _INT_DTYPES:
+        info = np.iinfo(dtype)
+        if info.min <= lo and hi <= info.max:
+            if values.dtype == dtype:
+                return values
+            out = values.astype(dtype)
+            if not np.array_equal(out, values):
+                raise ValueError(f"values do not fit {np.dtype(dtype).name}")
+            return out
+    raise ValueError(f"values from {lo} to {hi} do not fit 64 bits")
+
+
 def crossed_cells(
     chunks: np.ndarray,
     x0: float,
@@ -188,10 +255,12 @@ class CellGrid:
     x0: float
     y0: float
     size: float
+    #: Per cell: -2, -1 or the feature (the narrowest integer dtype that holds them).
     code: np.ndarray
-    #: Per cell: the flat index (``iy * nx + ix``) of the nearest crossed cell (int32).
+    #: Per cell: the flat index (``iy * nx + ix``) of the nearest crossed cell.
     nearest: np.ndarray
-    #: The crossed cells' flat indices, ascending, and two features crossing each, shape (k, 2).
+    #: The crossed cells' flat indices, ascending, and two features crossing each, shape (k, 2)
+    #: (both in the narrowest integer dtypes that hold them).
     crossed: np.ndarray
     crossed_by: np.ndarray
 
@@ -249,7 +318,13 @@ class CellGrid:
         near_iy, near_ix = ndimage.distance_transform_edt(
             ~mixed, return_distances=False, return_indices=True
         )
-        nearest = (near_iy.astype(np.int64) * nx + near_ix).astype(np.int32)
+        # Narrow integer dtypes, from the ranges the values can take (int8 codes for up to 126
+        # features): a quarter of the memory, and of what the index cache writes and reads.
+        top = max([0, *(int(np.max(o)) for o in (owner, chunk_owner) if o is not None and len(o))])
+        cell_t, feature_t = int_dtype(0, ny * nx - 1), int_dtype(-2, top)
+        nearest = (near_iy.astype(np.int64) * nx + near_ix).astype(cell_t)
+        code, crossed = code.astype(feature_t), crossed.astype(cell_t)
+        crossed_by = crossed_by.astype(feature_t)
         return cls(float(x0), float(y0), float(size), code, nearest, crossed, crossed_by)
 
     def _cells(self, x: np.ndarray, y: np.ndarray):

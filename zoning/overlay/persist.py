@@ -15,9 +15,18 @@ from typing import Any
 import numpy as np
 
 from ..io.layercache import geoms_from_arrays, geoms_to_arrays
-from .cellgrid import CellGrid
+from .cellgrid import CellGrid, narrow_int
 
-__all__ = ["EXCLUDED", "PERSISTED", "dump_part", "load_part", "prepare_index", "prepared_layers"]
+__all__ = [
+    "EXCLUDED",
+    "PERSISTED",
+    "dump_part",
+    "load_part",
+    "narrow_int",
+    "prepare_index",
+    "prepared_layers",
+]
+
 
 #: The cached properties of :class:`~zoning.overlay.LayerIndex` the cache keeps, by the entry
 #: part each goes to.  Keep in step with LayerIndex (a test checks every cached property is
@@ -50,7 +59,7 @@ def dump_part(name: str, value: Any) -> tuple[dict[str, np.ndarray], dict]:
     if name in ("_pieces", "_chunks"):
         geoms, owner = value
         wkb, offsets = geoms_to_arrays(geoms)
-        return {"wkb": wkb, "wkb_offsets": offsets, "owner": np.asarray(owner, np.int64)}, {}
+        return {"wkb": wkb, "wkb_offsets": offsets, "owner": narrow_int(owner)}, {}
     if name == "dissolved":
         wkb, offsets = geoms_to_arrays(value[0])
         return {"wkb": wkb, "wkb_offsets": offsets}, {}
@@ -58,12 +67,16 @@ def dump_part(name: str, value: Any) -> tuple[dict[str, np.ndarray], dict]:
         if value is None:
             return {}, {"grid": None}
         g: CellGrid = value
+        # Stored as built: in the narrow integer dtypes CellGrid.build chose from the values'
+        # ranges (int8 codes for up to 126 features); refused when not integers.
         arrays = {
             "code": g.code,
             "nearest": g.nearest,
             "crossed": g.crossed,
             "crossed_by": g.crossed_by,
         }
+        if any(np.asarray(a).dtype.kind != "i" for a in arrays.values()):
+            raise TypeError("grid arrays are not of signed integers")
         return arrays, {"grid": {"x0": g.x0, "y0": g.y0, "size": g.size}}
     raise KeyError(name)
 
@@ -112,6 +125,8 @@ def load_part(name: str, arrays: dict[str, np.ndarray], meta: dict, n_features: 
         crossed, crossed_by = arrays["crossed"], arrays["crossed_by"]
         if code.ndim != 2 or nearest.shape != code.shape or crossed_by.shape != (len(crossed), 2):
             raise ValueError("grid arrays do not fit together")
+        if any(a.dtype.kind != "i" for a in (code, nearest, crossed, crossed_by)):
+            raise ValueError("grid arrays are not of integers")
         return CellGrid(
             float(spec["x0"]), float(spec["y0"]), float(spec["size"]),
             code, nearest, crossed, crossed_by,
