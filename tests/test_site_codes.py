@@ -1,4 +1,4 @@
-"""The code columns of the sites table do not depend on how the texts are stored."""
+"""Site codes and chunk helpers: the same answers whatever the storage or order."""
 
 from __future__ import annotations
 
@@ -72,3 +72,13 @@ def test_all_blank():
     assert not _all_blank(pd.Series(["", " ", "7"], dtype=object))
     assert not _all_blank(pd.Series(["1", ""], dtype=object))
     assert _all_blank(pd.Series([None, pd.NA], dtype="string"))
+
+
+def test_ids_seen_in_earlier_chunks():
+    from zoning.sites.chunks import _Ids
+
+    ids = _Ids()
+    assert ids.add(np.array(["b", "a", "c"], dtype=object)).tolist() == []
+    assert ids.add(np.array(["d", "c", "e", "a"], dtype=object)).tolist() == [1, 3]
+    assert ids.add(np.array(["x", "e", "y", "b"], dtype=object)).tolist() == [1, 3]
+    assert np.all(np.diff(ids.hashes.astype(np.float64)) >= 0) and len(ids.hashes) == 11

@@ -273,13 +273,14 @@ class _Ids:
         """Add the ids of a chunk; returns the positions (in ``ids``) of those whose hash was
         seen in an earlier chunk."""
         h = pd.util.hash_array(np.asarray(ids, dtype=object), categorize=False)  # ids unique
-        at = np.searchsorted(self.hashes, h)
+        order = np.argsort(h, kind="stable")
+        h = h[order]
+        at = np.searchsorted(self.hashes, h)  # sorted queries: one pass over memory
         inside = at < len(self.hashes)
         seen = np.zeros(len(h), dtype=bool)
         seen[inside] = self.hashes[at[inside]] == h[inside]
-        h = np.sort(h)
-        self.hashes = np.insert(self.hashes, np.searchsorted(self.hashes, h), h)
-        return np.flatnonzero(seen)
+        self.hashes = np.insert(self.hashes, at, h)
+        return np.sort(order[seen])
 
 
 def _earlier_rows(frames, wanted: set, upto: int, read_ids) -> dict:
