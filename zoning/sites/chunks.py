@@ -45,7 +45,7 @@ from .load import (
     _site_frame,
     _site_geometries,
 )
-from .raw import _MAX_LISTED, _is_blank, _norm, _Raw, _RowsError, _Where
+from .raw import _MAX_LISTED, _all_blank, _norm, _Raw, _RowsError, _Where
 from .sources import _COORD_NAMES, _TABLE_SUFFIXES, _from_table
 
 __all__ = [
@@ -272,14 +272,15 @@ class _Ids:
     def add(self, ids: np.ndarray) -> np.ndarray:
         """Add the ids of a chunk; returns the positions (in ``ids``) of those whose hash was
         seen in an earlier chunk."""
-        h = pd.util.hash_array(np.asarray(ids, dtype=object))
-        at = np.searchsorted(self.hashes, h)
+        h = pd.util.hash_array(np.asarray(ids, dtype=object), categorize=False)  # ids unique
+        order = np.argsort(h, kind="stable")
+        h = h[order]
+        at = np.searchsorted(self.hashes, h)  # sorted queries: one pass over memory
         inside = at < len(self.hashes)
         seen = np.zeros(len(h), dtype=bool)
         seen[inside] = self.hashes[at[inside]] == h[inside]
-        h = np.sort(h)
-        self.hashes = np.insert(self.hashes, np.searchsorted(self.hashes, h), h)
-        return np.flatnonzero(seen)
+        self.hashes = np.insert(self.hashes, at, h)
+        return np.sort(order[seen])
 
 
 def _earlier_rows(frames, wanted: set, upto: int, read_ids) -> dict:
@@ -346,7 +347,7 @@ def _numbered(raw: _Raw, id_field, name_field, options: dict) -> bool:
         return True
     probe = _Raw(where=raw.where, n=len(table), table=table, geometry_columns=raw.geometry_columns)
     column = _attribute_columns(probe, id_field, name_field).get("id")
-    return column is None or (id_field is None and bool(table[column].map(_is_blank).all()))
+    return column is None or (id_field is None and _all_blank(table[column]))
 
 
 def iter_site_chunks(

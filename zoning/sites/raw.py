@@ -176,6 +176,14 @@ def _is_blank(value: object) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+def _all_blank(values: pd.Series) -> bool:
+    """Whether every value of ``values`` is blank (:func:`_is_blank`); stops at the first
+    value that is not (a filled id column costs one look, not one per row)."""
+    if len(values) and not _is_blank(values.iloc[0]):
+        return False
+    return all(_is_blank(v) for v in values.to_numpy(dtype=object))
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
         value, bool | np.bool_

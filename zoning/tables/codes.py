@@ -112,11 +112,45 @@ def _rules_of(rule_set: Any) -> dict[str, tuple[tuple[str, str], str | None]]:
     return out
 
 
+def _object_codes(objects: np.ndarray) -> tuple[np.ndarray, list[Any]] | None:
+    """:func:`_encoded` of an object array of texts and missing values (None, NaN, NA);
+    None when it holds anything else.
+
+    A dict over the objects: Python caches each text's hash, and the texts of a result
+    are a few thousand objects repeated, so this is several times faster than hashing
+    every row's characters (``pd.factorize``) or converting every row to Arrow.
+    """
+    seen: dict[Any, int] = {}
+    try:
+        codes = np.fromiter(
+            (seen.setdefault(v, len(seen)) for v in objects), dtype=np.int64, count=len(objects)
+        )
+    except TypeError:  # an unhashable value
+        return None
+    dictionary: list[Any] = []
+    remap = np.empty(len(seen), dtype=np.int64)
+    missing = []
+    for k, v in enumerate(seen):
+        if type(v) is str:
+            remap[k] = len(dictionary)
+            dictionary.append(v)
+        elif v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            missing.append(k)
+        else:
+            return None
+    remap[missing] = len(dictionary)
+    return remap[codes], [*dictionary, None]
+
+
 def _encoded(values: Any) -> tuple[np.ndarray, list[Any]]:
     """Dictionary codes of ``values`` (nulls get the code ``len(dictionary)``), and the
     dictionary: Arrow's hashing, no Python object per row."""
     if isinstance(values, pd.Series):
         values = values.array
+    if not isinstance(values, pa.Array | pa.ChunkedArray) and not hasattr(values, "_pa_array"):
+        found = _object_codes(np.asarray(values, dtype=object))
+        if found is not None:
+            return found
     arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else None
     if arr is None:
         try:
