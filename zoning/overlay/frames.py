@@ -64,9 +64,7 @@ def _arrow_text(parts: list[tuple[np.ndarray, int]], consts: list[Any]) -> Any:
     pieces = []
     for (arr, _), const in zip(parts, consts, strict=True):
         if const is not None:
-            pieces.append(
-                pa.array([const], type=pa.large_string()).take(np.zeros(len(arr), np.int64))
-            )
+            pieces.append(pa.repeat(pa.scalar(const, pa.large_string()), len(arr)))
         else:
             pieces.append(pa.array(arr, type=pa.large_string(), from_pandas=True))
     return pd.array(
