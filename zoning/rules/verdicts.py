@@ -24,6 +24,7 @@ __all__ = [
     "TIER_LIST",
     "VERDICTS",
     "empty_reasons",
+    "hit_verdict_codes",
     "hit_verdicts",
     "site_verdicts",
     "undecided_verdict",
@@ -119,9 +120,41 @@ def hit_verdicts(reasons: pd.DataFrame, hits: pd.DataFrame) -> tuple[pd.Series, 
     Vectorised: one integer key per (site, layer, feature), reasons sorted once and looked up
     with a binary search, so the cost is O((hits + reasons) log reasons).
     """
+    codes, joined, top = hit_verdict_codes(reasons, hits)
+    rule_ids = np.full(len(hits), "", dtype=object)
+    verdict = np.full(len(hits), np.nan, dtype=object)
+    found = codes >= 0
+    rule_ids[found] = joined[codes[found]]
+    verdict[found] = np.asarray(VERDICTS, dtype=object)[top[found]]
+    return (
+        pd.Series(rule_ids, index=hits.index, name="rule_ids"),
+        pd.Series(verdict, index=hits.index, name="verdict"),
+    )
+
+
+def hit_verdict_codes(
+    reasons: pd.DataFrame, hits: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`hit_verdicts` as codes: no Python string per hit.
+
+    Parameters
+    ----------
+    reasons : DataFrame
+        A reasons frame.
+    hits : DataFrame
+        The overlay engine's hits (``site``, ``layer_id``, ``feature_id``).
+
+    Returns
+    -------
+    (codes, rule_ids, severity) : three arrays
+        ``codes`` per hit: a position in ``rule_ids`` (the distinct ``"; "``-joined rule ids,
+        object array of str), -1 where no rule; ``severity`` per hit: the position in
+        :data:`VERDICTS` of the most severe verdict (meaningless where ``codes`` is -1).
+    """
     n = len(hits)
-    rule_ids = np.full(n, "", dtype=object)
-    verdict = np.full(n, np.nan, dtype=object)
+    codes = np.full(n, -1, dtype=np.int64)
+    top_hit = np.zeros(n, dtype=np.int64)
+    joined = np.empty(0, dtype=object)
     r = reasons[reasons["feature_id"].notna()] if len(reasons) else reasons
     if n and len(r):
         hkey, rkey = _hit_keys(hits, r)
@@ -143,12 +176,9 @@ def hit_verdicts(reasons: pd.DataFrame, hits: pd.DataFrame) -> tuple[pd.Series, 
         pos = np.searchsorted(ukeys, hkey)
         pos_c = np.minimum(pos, len(ukeys) - 1)
         found = (pos < len(ukeys)) & (ukeys[pos_c] == hkey)
-        rule_ids[found] = joined[pos_c[found]]
-        verdict[found] = np.asarray(VERDICTS, dtype=object)[top[pos_c[found]]]
-    return (
-        pd.Series(rule_ids, index=hits.index, name="rule_ids"),
-        pd.Series(verdict, index=hits.index, name="verdict"),
-    )
+        codes[found] = pos_c[found]
+        top_hit[found] = top[pos_c[found]]
+    return codes, joined, top_hit
 
 
 def _hit_keys(hits: pd.DataFrame, reasons: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..crs import WORKING_CRS
 from ..overlay import OverlayResult
-from ..overlay.frames import geo_frame
+from ..overlay.frames import geo_frame, text_from_codes
 from ..overlay.totals import band_sensitive
 from ..rules import (
     FLAGS,
@@ -31,6 +31,7 @@ from ..rules import (
 )
 from ..rules.messages import conditional_texts
 from ..rules.reasons import python_texts
+from ..rules.verdicts import VERDICTS, hit_verdict_codes
 from ..schema import CHOICE_ATTRIBUTES
 from .reach import _within_distances
 from .relevance import attribute_codes as _attribute_codes
@@ -164,9 +165,20 @@ def _hits_with_verdicts(
         keys = hits[["site", "layer_id", "feature_id"]]
         if group is not None:
             keys = keys.assign(site=group[hits["site"].to_numpy(dtype=np.int64)])
-        rule_ids, hverdict = hit_verdicts(reasons, keys)
-        hits["rule_ids"] = rule_ids.to_numpy()
-        hits["verdict"] = hverdict.to_numpy()
+        codes, joined, top = hit_verdict_codes(reasons, keys)
+        found = codes >= 0
+        if found.any():
+            # Built from the few distinct texts (no Python string per hit), typed as the
+            # object arrays of hit_verdicts would be.
+            ids = np.r_[joined, np.array([""], dtype=object)]
+            hits["rule_ids"] = text_from_codes(ids, np.where(found, codes, len(joined)))
+            hits["verdict"] = text_from_codes(
+                np.asarray(VERDICTS, dtype=object), np.where(found, top, -1)
+            )
+        else:
+            rule_ids, hverdict = hit_verdicts(reasons, keys)
+            hits["rule_ids"] = rule_ids.to_numpy()
+            hits["verdict"] = hverdict.to_numpy()
     else:
         hits["rule_ids"] = pd.Series(dtype=object)
         hits["verdict"] = pd.Series(dtype=object)
