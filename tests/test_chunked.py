@@ -267,12 +267,14 @@ def test_a_failing_chunk_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_run_writes_nothing(tmp_path, sig):
-    csv = random_points(tmp_path / "p.csv", 40_000)
+    # 200 chunks, so the run is still going when the signal lands (40 chunks of 2,000 once
+    # finished first on a quiet machine, and the test saw exit 0).
+    csv = random_points(tmp_path / "p.csv", 200_000)
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "zoning", "screen", str(csv), "--crs", "EPSG:4326",
-            "--chunk-size", "2000", "--format", "parquet", "--progress", "--out", str(out),
+            "--chunk-size", "1000", "--format", "parquet", "--progress", "--out", str(out),
             "--as-of", AS_OF, "--search-radius", "0",
         ],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
