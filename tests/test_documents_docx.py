@@ -539,6 +539,7 @@ def authoritative(world, tmp_path_factory):
     """The hand-made world (authoritative layers and rules, no control units, no shoreline),
     with names carrying control characters and markup, and ids that slug alike."""
     import geopandas as gpd
+    import pandas as pd
 
     import zoning
     from worlds import SITES
@@ -547,7 +548,12 @@ def authoritative(world, tmp_path_factory):
     keys = list(SITES)
     ids = ["a/b", "a-b", "C", "U", "OK"]  # ids that slug alike
     names = ["厂\x07\x1b[31m<w:t>\x0b", "</w:r>&amp;", "line\u2028sep", "\ud800bad", "正常名称"]
-    gdf = gpd.GeoDataFrame({"id": ids, "name": names}, geometry=[SITES[k] for k in keys], crs=4326)
+    # Object columns: a lone surrogate cannot be stored in pandas' Arrow-backed strings.
+    gdf = gpd.GeoDataFrame(
+        {"id": pd.Series(ids, dtype=object), "name": pd.Series(names, dtype=object)},
+        geometry=[SITES[k] for k in keys],
+        crs=4326,
+    )
     result = zoning.screen(gdf, world.catalog, rules=world.rules, name_field="name")
     folder = tmp_path_factory.mktemp("docx-world")
     write_docx(result, folder, lang="zh")

@@ -424,7 +424,8 @@ def test_geojson_crs_link_is_refused_in_any_layout(tmp_path, listener, layout):
 
 
 def test_no_proxy_in_the_environment_does_not_open_python_api_reads(tmp_path, listener):
-    """``import zoning`` alone (no CLI) closes the network, ``no_proxy`` included."""
+    """The Python API alone (no CLI) closes the network before its first read, ``no_proxy``
+    included (``import zoning`` itself is lazy: the guard is set when a reader is imported)."""
     import subprocess
     import sys
 
@@ -437,9 +438,10 @@ def test_no_proxy_in_the_environment_does_not_open_python_api_reads(tmp_path, li
     )
     code = (
         "import os, zoning\n"
+        "layers = zoning.load_catalog\n"
         "assert 'NO_PROXY' not in os.environ and 'no_proxy' not in os.environ\n"
         "try:\n"
-        f"    zoning.load_catalog({str(catalog)!r})['red_line']\n"
+        f"    layers({str(catalog)!r})['red_line']\n"
         "except zoning.ZoningError:\n"
         "    pass\n"
     )

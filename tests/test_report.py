@@ -995,7 +995,7 @@ def test_console_summary_options():
     res = make_result(demonstration=False)
     text = console_summary(res, max_rows=2)
     assert "DEMONSTRATION" not in text
-    assert "… and 2 more (sites.csv lists every site)" in text
+    assert "… and 2 more (the sites table lists all)" in text
     zh = console_summary(res, lang="zh")
     assert "禁止" in zh and "生态保护红线内禁止" in zh
     # control characters in data never reach the terminal

@@ -501,7 +501,7 @@ def test_zip_holds_what_the_cli_writes(client, private_tmp, tmp_path, monkeypatc
     path = tmp_path / "sites.geojson"
     path.write_text(json.dumps(SITES, ensure_ascii=False), encoding="utf-8")
     out = tmp_path / "cli"
-    fmts = "csv,gpkg,json,html,pdf,docx,xlsx"
+    fmts = "csv,parquet,gpkg,json,html,pdf,docx,xlsx"
     done = cli("screen", path, "--as-of", AS_OF, "--out", out, "--format", fmts)
     assert done.exit_code == 0, done.output
     written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}

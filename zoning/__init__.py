@@ -83,6 +83,10 @@ def __getattr__(name: str) -> object:
     """Import a public name, or a stage sub-package (``zoning.overlay``), on first access."""
     module = _LAZY.get(name)
     if module is not None:
+        if module == "layerset":
+            # The engine registers how a layer's index is derived (``Layer.index``), as it did
+            # when every stage was imported with the package.
+            importlib.import_module(".overlay", __name__)
         value = getattr(importlib.import_module(f".{module}", __name__), name)
         globals()[name] = value
         return value

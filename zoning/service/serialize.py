@@ -164,7 +164,7 @@ def document(result: Any, fmt: str, *, lang: str = "both") -> tuple[bytes, str, 
         ``pdf`` / ``docx`` / ``xlsx``: the run's ``screening.pdf`` / ``screening.docx`` /
         ``screening.xlsx``, as ``zoning screen --out DIR --format FMT`` writes them;
         ``zip``: everything ``zoning screen --out DIR --format
-        csv,gpkg,json,html,pdf,docx,xlsx`` writes (the folder's marker file left out).
+        csv,parquet,gpkg,json,html,pdf,docx,xlsx`` writes (the folder's marker file left out).
     lang : {"both", "zh", "en"}
         Language of the documents' headings and of the report.
 
