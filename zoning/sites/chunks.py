@@ -40,13 +40,13 @@ from .load import (
     ON_ROW_ERROR,
     Sites,
     _check_left,
+    _checked_rows,
     _input_rows,
     _read_attributes,
     _site_frame,
-    _site_geometries,
 )
-from .raw import _MAX_LISTED, _all_blank, _norm, _Raw, _RowsError, _Where
-from .sources import _COORD_NAMES, _TABLE_SUFFIXES, _from_table
+from .raw import _MAX_LISTED, _all_blank, _Raw, _Where
+from .sources import _TABLE_SUFFIXES, _csv_header, _from_table
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -158,15 +158,7 @@ def _csv_frames(path: Path, label: str, encoding: str | None, chunk_size: int):
     """(note, iterator of (offset, DataFrame)): the CSV's rows in blocks, cells as text
     (coordinate columns as numbers while every cell is one, as :func:`load_sites`)."""
     enc, note = _sniff_encoding(path, encoding)
-    with path.open(encoding=enc, errors="replace", newline="") as fh:
-        header = fh.readline()
-    if not header.strip():
-        raise SitesError(f"{label}: empty file (no header row)")
-    sep = max([",", "\t", ";", "|"], key=header.count)
-    if header.count(sep) == 0:
-        sep = ","
-    names = [c.strip().strip('"').strip() for c in header.rstrip("\r\n").split(sep)]
-    coords = {c for c in names if _norm(c) in _COORD_NAMES}
+    sep, coords = _csv_header(path, label, enc)
 
     def reader(dtypes: dict, skip: int):
         return pd.read_csv(
@@ -310,18 +302,7 @@ def _chunk_sites(
     if raw.errors:
         _check_left(raw)
     given = _resolve_crs(raw, declared)
-    while True:
-        notes = list(raw.notes)
-        try:
-            ids, attrs = _read_attributes(raw, id_field, name_field, options)
-            geoms, shift = _site_geometries(raw, given, attrs)
-            break
-        except _RowsError as exc:
-            if not report:
-                raise
-            raw.notes = notes
-            raw = raw.without(exc)
-            _check_left(raw)
+    raw, ids, attrs, geoms, shift = _checked_rows(raw, given, id_field, name_field, options, report)
     rows = _input_rows(raw, id_field, name_field, report)
     positions = rows.sites.astype("int64") + offset
     if _numbered(raw, id_field, name_field, options):

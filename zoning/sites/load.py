@@ -308,18 +308,7 @@ def load_sites(
     report = on_row_error == "report"
     raw = _read_input(source, wkt, points, layer, encoding, dxf_layer, sheet, report)
     given = _resolve_crs(raw, declared)
-    while True:  # a check that finds bad rows sets them aside (report) and runs again
-        notes = list(raw.notes)
-        try:
-            ids, attrs = _read_attributes(raw, id_field, name_field, options)
-            geoms, shift = _site_geometries(raw, given, attrs)
-            break
-        except _RowsError as exc:
-            if not report:
-                raise
-            raw.notes = notes
-            raw = raw.without(exc)
-            _check_left(raw)
+    raw, ids, attrs, geoms, shift = _checked_rows(raw, given, id_field, name_field, options, report)
     gdf = _site_frame(ids, attrs, geoms, shift, given)
     name = raw.where.file or raw.where.name
     log.info("loaded %d sites from %s (%s)", raw.n, name, given.label)
@@ -337,6 +326,26 @@ def load_sites(
         notes=raw.notes,
         input_rows=rows,
     )
+
+
+def _checked_rows(raw: _Raw, given, id_field, name_field, options: dict, report: bool):
+    """``(raw, ids, attributes, geometries, shifts)`` of the rows that pass every check.
+
+    A check that finds bad rows raises (``report`` False) or sets them aside and runs again
+    on the rows left (``report`` True), so ``raw`` may come back with fewer rows.
+    """
+    while True:
+        notes = list(raw.notes)
+        try:
+            ids, attrs = _read_attributes(raw, id_field, name_field, options)
+            geoms, shift = _site_geometries(raw, given, attrs)
+            return raw, ids, attrs, geoms, shift
+        except _RowsError as exc:
+            if not report:
+                raise
+            raw.notes = notes
+            raw = raw.without(exc)
+            _check_left(raw)
 
 
 def _check_left(raw: _Raw) -> None:

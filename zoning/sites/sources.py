@@ -236,8 +236,8 @@ def _sniff_encoding(path: Path, encoding: str | None) -> tuple[str, str | None]:
     return "gb18030", f"{path.name} is not UTF-8: read as GB18030 (detected)"
 
 
-def _read_csv(path: Path, label: str, encoding: str | None) -> _Raw:
-    enc, note = _sniff_encoding(path, encoding)
+def _csv_header(path: Path, label: str, enc: str) -> tuple[str, set[str]]:
+    """``(separator, coordinate column names)`` from a CSV's header row."""
     with path.open(encoding=enc, errors="replace", newline="") as fh:
         header = fh.readline()
     if not header.strip():
@@ -245,11 +245,16 @@ def _read_csv(path: Path, label: str, encoding: str | None) -> _Raw:
     sep = max([",", "\t", ";", "|"], key=header.count)
     if header.count(sep) == 0:
         sep = ","
+    names = [c.strip().strip('"').strip() for c in header.rstrip("\r\n").split(sep)]
+    return sep, {c for c in names if _norm(c) in _COORD_NAMES}
+
+
+def _read_csv(path: Path, label: str, encoding: str | None) -> _Raw:
+    enc, note = _sniff_encoding(path, encoding)
     # Every cell is read as text (industry codes keep their leading zeros); coordinate columns
     # are parsed as numbers by the C parser when every cell is one -- otherwise everything is
     # read as text and the offending cell is named.
-    names = [c.strip().strip('"').strip() for c in header.rstrip("\r\n").split(sep)]
-    coords = {c for c in names if _norm(c) in _COORD_NAMES}
+    sep, coords = _csv_header(path, label, enc)
     df = None
     for dtypes in ({c: "float64" for c in coords}, {}) if coords else ({},):
         try:
